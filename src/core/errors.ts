@@ -1,0 +1,99 @@
+/**
+ * Typed error codes: one catalogue, each with a message for humans, what to do next,
+ * a CLI exit code and an HTTP status. Every user-facing failure goes through here.
+ */
+export const ERROR_CATALOGUE = {
+  CONFIG_INVALID: { status: 400, exit: 2, hint: 'Fix the listed keys in the config file and start again.' },
+  USAGE: { status: 400, exit: 2, hint: 'Run the command with --help to see its options.' },
+  NOT_A_LIBRARY: {
+    status: 400,
+    exit: 2,
+    hint: 'Point --library at a drive made with `outpost init-drive <dir>`.',
+  },
+  LIBRARY_EXISTS: { status: 409, exit: 2, hint: 'This directory is already a library drive; nothing to do.' },
+  LIBRARY_LOCKED: {
+    status: 409,
+    exit: 4,
+    hint: 'Another outpost process is working on this library; wait for it or stop it.',
+  },
+  LIBRARY_VERSION: { status: 500, exit: 2, hint: 'Upgrade Outpost to read this drive.' },
+  CARD_NOT_FOUND: { status: 404, exit: 2, hint: 'Check the card path; is the card mounted?' },
+  CARD_REMOVED: {
+    status: 409,
+    exit: 3,
+    hint: 'The card went away during ingest. Everything copied so far is safe; insert the card again to resume.',
+  },
+  CARD_READ_ERROR: {
+    status: 500,
+    exit: 3,
+    hint: 'The card could not be read; try another card reader, or copy the card with ddrescue.',
+  },
+  DRIVE_FULL: {
+    status: 507,
+    exit: 3,
+    hint: 'Free space on the library drive (or plug in a bigger one) and run ingest again; it resumes.',
+  },
+  DRIVE_WRITE_ERROR: {
+    status: 500,
+    exit: 3,
+    hint: 'The library drive failed a write; check its cable and health (dmesg), then run ingest again.',
+  },
+  ITEM_NOT_FOUND: { status: 404, exit: 2, hint: 'Check the id with `outpost ls`.' },
+  AMBIGUOUS_ID: { status: 400, exit: 2, hint: 'Give more characters of the id.' },
+  MONITOR_INVALID: {
+    status: 400,
+    exit: 2,
+    hint: 'Monitor names may use letters, digits, space, dot, dash and underscore.',
+  },
+  TOOL_MISSING: { status: 500, exit: 2, hint: 'Install it (e.g. `apt-get install ffmpeg`) and try again.' },
+  FSCK_PROBLEMS: { status: 500, exit: 1, hint: 'See each problem for what to do.' },
+  INTERNAL: { status: 500, exit: 1, hint: 'This is a bug; please report it with the log.' },
+} as const satisfies Record<string, { status: number; exit: number; hint: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export class OutpostError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string;
+  readonly details: unknown;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { hint?: string; details?: unknown; cause?: unknown } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'OutpostError';
+    this.code = code;
+    this.hint = opts.hint ?? ERROR_CATALOGUE[code].hint;
+    this.details = opts.details;
+  }
+
+  get status(): number {
+    return ERROR_CATALOGUE[this.code].status;
+  }
+
+  get exitCode(): number {
+    return ERROR_CATALOGUE[this.code].exit;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; hint: string; details?: unknown } {
+    return {
+      code: this.code,
+      message: this.message,
+      hint: this.hint,
+      ...(this.details ? { details: this.details } : {}),
+    };
+  }
+}
+
+export function isOutpostError(e: unknown): e is OutpostError {
+  return e instanceof OutpostError;
+}
+
+/** The errno code of a Node system error, if any. */
+export function errnoCode(e: unknown): string | undefined {
+  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string'
+    ? e.code
+    : undefined;
+}

@@ -1,0 +1,64 @@
+/** What kind of media a file is, by extension: the single table ingest and rebuild share. */
+export type MediaType = 'photo' | 'video' | 'audio';
+
+const PHOTO = [
+  'jpg',
+  'jpeg',
+  'heic',
+  'heif',
+  'png',
+  'tif',
+  'tiff',
+  'cr2',
+  'cr3',
+  'nef',
+  'arw',
+  'dng',
+  'orf',
+  'rw2',
+];
+const VIDEO = ['mp4', 'mov', 'avi', 'mts', 'm2ts', 'm4v'];
+const AUDIO = ['wav', 'mp3', 'm4a'];
+export const RAW_EXTENSIONS = new Set(['cr2', 'cr3', 'nef', 'arw', 'dng', 'orf', 'rw2']);
+
+const BY_EXT = new Map<string, MediaType>([
+  ...PHOTO.map((e) => [e, 'photo'] as const),
+  ...VIDEO.map((e) => [e, 'video'] as const),
+  ...AUDIO.map((e) => [e, 'audio'] as const),
+]);
+
+/** Companion files travel with the media item that shares their base name. */
+export const COMPANION_EXTENSIONS = new Set(['thm', 'xmp', 'wav']);
+
+/** Folders that never hold originals: trash, OS indexes, camera thumbnail caches. */
+export const SKIP_DIRS = new Set([
+  '.trash',
+  '.trashes',
+  '.trash-1000',
+  '.spotlight-v100',
+  '.fseventsd',
+  '.thumbnails',
+  '.thumbs',
+  'system volume information',
+  '$recycle.bin',
+  'lost+found',
+  '.outpost',
+]);
+
+export function extensionOf(name: string): string {
+  const dot = name.lastIndexOf('.');
+  return dot <= 0 ? '' : name.slice(dot + 1).toLowerCase();
+}
+
+export function stemOf(name: string): string {
+  const dot = name.lastIndexOf('.');
+  return dot <= 0 ? name : name.slice(0, dot);
+}
+
+export function mediaTypeOf(name: string): MediaType | undefined {
+  return BY_EXT.get(extensionOf(name));
+}
+
+export function isRaw(name: string): boolean {
+  return RAW_EXTENSIONS.has(extensionOf(name));
+}
