@@ -1,0 +1,80 @@
+import type { Command } from 'commander';
+import { OutpostError } from '../../core/errors.js';
+import { validateMonitor } from '../../core/naming.js';
+import { findCard, listCards } from '../../library/catalog/cards.js';
+import { recordLocalOps } from '../../library/catalog/ops.js';
+import { openCatalog, type Catalog } from '../../library/catalog/open.js';
+import { openDrive } from '../../library/drive.js';
+import { buildContext, requireLibrary, type Context } from '../context.js';
+import { emit, table } from '../output.js';
+import { run } from '../run.js';
+
+async function withCatalog<T>(ctx: Context, library: string | undefined, fn: (c: Catalog) => Promise<T>): Promise<T> {
+  const drive = await openDrive(requireLibrary(library, ctx));
+  const cat = await openCatalog(drive.layout.catalog);
+  try {
+    return await fn(cat);
+  } finally {
+    await cat.close();
+  }
+}
+
+export function registerCards(program: Command): void {
+  const cards = program.command('cards').description('cards seen by this library and the monitors they belong to');
+  cards
+    .command('list')
+    .description('list known cards')
+    .option('--library <drive>', 'library drive')
+    .option('--json', 'JSON output')
+    .action((o: { library?: string; json?: boolean }, cmd: Command) =>
+      run(cmd, !!o.json, async () => {
+        const ctx = await buildContext(cmd.optsWithGlobals());
+        const rows = await withCatalog(ctx, o.library, (c) => listCards(c));
+        emit(
+          !!o.json,
+          rows.map((r) => ({
+            id: r.id,
+            kind: r.kind,
+            label: r.label,
+            monitor: r.monitor,
+            items: r.items,
+            firstSeen: r.first_seen,
+            lastSeen: r.last_seen,
+          })),
+          () =>
+            rows.length === 0
+              ? 'no cards seen yet'
+              : table([
+                  ['CARD', 'LABEL', 'MONITOR', 'ITEMS', 'LAST SEEN'],
+                  ...rows.map((r) => [r.id, r.label ?? '', r.monitor ?? '(unassigned)', String(r.items), r.last_seen]),
+                ]),
+        );
+      }),
+    );
+  cards
+    .command('assign')
+    .description('assign a card to a monitor: its future ingests go to library/<monitor>/')
+    .argument('<card>', 'card id, unique id prefix, or label')
+    .argument('<monitor>', 'monitor name (person or camera)')
+    .option('--library <drive>', 'library drive')
+    .option('--json', 'JSON output')
+    .action((cardRef: string, monitorName: string, o: { library?: string; json?: boolean }, cmd: Command) =>
+      run(cmd, !!o.json, async () => {
+        const ctx = await buildContext(cmd.optsWithGlobals());
+        const monitor = validateMonitor(monitorName);
+        const card = await withCatalog(ctx, o.library, async (cat) => {
+          const found = await findCard(cat, cardRef);
+          if (found.length === 0)
+            throw new OutpostError('CARD_NOT_FOUND', `no card "${cardRef}" in this library`, {
+              hint: 'See `outpost cards list` for known cards; a card is known after its first ingest.',
+            });
+          if (found.length > 1)
+            throw new OutpostError('AMBIGUOUS_ID', `"${cardRef}" matches ${found.length} cards: ${found.map((f) => f.id).join(', ')}`);
+          const c = found[0]!;
+          recordLocalOps(cat, [{ entity: 'card', id: c.id, field: 'monitor', value: monitor }], ctx.node, ctx.clock.now().getTime());
+          return c;
+        });
+        emit(!!o.json, { card: card.id, monitor }, () => `card ${card.id} → monitor ${monitor}`);
+      }),
+    );
+}

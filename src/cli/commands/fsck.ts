@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import { openCatalog } from '../../library/catalog/open.js';
+import { openDrive } from '../../library/drive.js';
+import { fsckLibrary } from '../../library/fsck.js';
+import { buildContext, requireLibrary } from '../context.js';
+import { emit } from '../output.js';
+import { run } from '../run.js';
+
+export function registerFsck(program: Command): void {
+  program
+    .command('fsck')
+    .description('check the catalogue against the files on the drive (exit 1 when anything is wrong)')
+    .option('--library <drive>', 'library drive')
+    .option('--hash', 're-hash every original (slow: reads the whole library)')
+    .option('--json', 'JSON report')
+    .action((o: { library?: string; hash?: boolean; json?: boolean }, cmd: Command) =>
+      run(cmd, !!o.json, async () => {
+        const ctx = await buildContext(cmd.optsWithGlobals());
+        const drive = await openDrive(requireLibrary(o.library, ctx));
+        const cat = await openCatalog(drive.layout.catalog);
+        try {
+          const report = await fsckLibrary(cat, drive.layout, { hash: !!o.hash });
+          emit(!!o.json, { ok: report.problems.length === 0, ...report }, () => {
+            const head = `${report.items} items checked${o.hash ? `, ${report.checkedHashes} hashes verified` : ''}`;
+            if (!report.problems.length) return `${head}: library is consistent`;
+            return [
+              `${head}: ${report.problems.length} problem(s)`,
+              ...report.problems.map((p) => `  [${p.code}] ${p.path}: ${p.message}\n      fix: ${p.fix}`),
+            ].join('\n');
+          });
+          return report.problems.length ? 1 : 0;
+        } finally {
+          await cat.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,77 @@
+import type { Command } from 'commander';
+import { nodeReadMountInfo } from '../../station/mount-watcher.js';
+import { fingerprintCard } from '../../ingest/fingerprint.js';
+import { ingestCard } from '../../ingest/ingest.js';
+import type { IngestSummary } from '../../ingest/types.js';
+import { openDrive } from '../../library/drive.js';
+import { buildContext, requireLibrary } from '../context.js';
+import { emit, formatBytes } from '../output.js';
+import { ingestProgressBar } from '../progress.js';
+import { run } from '../run.js';
+
+
+export function registerIngest(program: Command): void {
+  program
+    .command('ingest')
+    .description('copy every new photo, video and audio file from a card into the library')
+    .argument('<card-dir>', 'mounted card (or any folder of camera files)')
+    .option('--library <drive>', 'library drive (default: `library` in the config)')
+    .option('--monitor <name>', 'file the items under this monitor (default: the card’s assigned monitor)')
+    .option('--json', 'print the summary as JSON')
+    .option('--no-progress', 'no progress bar')
+    .action((cardDir: string, o: { library?: string; monitor?: string; json?: boolean; progress: boolean }, cmd: Command) =>
+      run(cmd, !!o.json, async () => {
+        const ctx = await buildContext(cmd.optsWithGlobals());
+        const drive = await openDrive(requireLibrary(o.library, ctx));
+        const card = await fingerprintCard(cardDir, { runner: ctx.runner, readMountInfo: nodeReadMountInfo });
+        const bar = ingestProgressBar(o.progress && !o.json);
+        const abort = new AbortController();
+        const onSignal = (): void => abort.abort();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        let summary: IngestSummary;
+        try {
+          summary = await ingestCard(
+            {
+              cardRoot: cardDir,
+              card,
+              drive,
+              monitor: o.monitor,
+              settings: ctx.config.ingest,
+              timeZone: ctx.timeZone,
+              node: ctx.node,
+              signal: abort.signal,
+              onProgress: (p) => bar.update(p),
+            },
+            { analyzer: ctx.analyzer, clock: ctx.clock, log: ctx.log },
+          );
+        } finally {
+          bar.stop();
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+        emit(!!o.json, summary, () => humanSummary(summary));
+        if (summary.error) {
+          process.stderr.write(`error [${summary.error.code}]: ${summary.error.message}\n  what to do: ${summary.error.hint}\n`);
+          return 3;
+        }
+        return abort.signal.aborted ? 130 : 0;
+      }),
+    );
+}
+
+function humanSummary(s: IngestSummary): string {
+  const lines = [
+    `card ${s.card.label ? `"${s.card.label}" ` : ''}${s.card.id} → monitor ${s.monitor}`,
+    `copied ${s.copied} (${formatBytes(s.bytes)}), already imported ${s.skipped}, duplicates ${s.duplicates}` +
+      (s.tombstoned ? `, deleted before ${s.tombstoned}` : '') +
+      (s.erased ? `, erased from card ${s.erased}` : '') +
+      ` in ${s.seconds}s`,
+  ];
+  if (s.notCopied) lines.push(`NOT copied: ${s.notCopied} files`);
+  if (s.warnings.length) {
+    lines.push(`${s.warnings.length} warning(s) (originals are kept):`);
+    for (const w of s.warnings) lines.push(`  ${w.path}: [${w.code}] ${w.message}`);
+  }
+  return lines.join('\n');
+}

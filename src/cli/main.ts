@@ -1,0 +1,33 @@
+import { Command } from 'commander';
+import { registerCards } from './commands/cards.js';
+import { registerIngest } from './commands/ingest.js';
+import { registerInitDrive } from './commands/init-drive.js';
+import { registerLs } from './commands/ls.js';
+import { registerSimilar } from './commands/similar.js';
+import { registerFsck } from './commands/fsck.js';
+import { registerRebuild } from './commands/rebuild.js';
+import { registerStation } from './commands/station.js';
+
+const program = new Command()
+  .name('outpost')
+  .description('Outpost: field media station — card ingest, library drives, uplink to HQ')
+  .version('0.1.0')
+  .option('-c, --config <file>', 'config file (default: $OUTPOST_CONFIG or /etc/outpost/config.yaml)')
+  .option('--log-level <level>', 'trace, debug, info, warn, error or silent')
+  .showHelpAfterError()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+registerInitDrive(program);
+registerIngest(program);
+registerLs(program);
+registerCards(program);
+registerSimilar(program);
+registerFsck(program);
+registerRebuild(program);
+registerStation(program);
+
+program.exitOverride((err) => {
+  process.exit(err.exitCode === 0 ? 0 : 2);
+});
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,151 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { open, rm, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { OutpostError, errnoCode } from '../core/errors.js';
+
+const CHUNK = 4 * 1024 * 1024;
+
+export interface CopyResult {
+  tmpPath: string;
+  sha256: string;
+  bytes: number;
+}
+
+/** Errno codes that mean the source medium went away or failed, not the library drive. */
+const SOURCE_GONE = new Set(['ENOENT', 'ENODEV', 'ENXIO', 'EIO', 'ESTALE', 'ENOTCONN']);
+
+/** Raised when reading the card fails; `gone` tells the caller to check whether the card is still there. */
+export class SourceReadError extends Error {
+  constructor(
+    readonly path: string,
+    readonly errno: string | undefined,
+    cause: unknown,
+  ) {
+    super(`cannot read ${path}: ${errno ?? String(cause)}`, { cause });
+  }
+  get maybeGone(): boolean {
+    return this.errno !== undefined && SOURCE_GONE.has(this.errno);
+  }
+}
+
+/**
+ * Copy `src` into `tmpDir` once, hashing while reading (reads and writes overlap: the next
+ * chunk is read while the previous one is written). The copy is fsynced and keeps the source
+ * mtime. The caller renames it into place. On any failure the temporary file is removed.
+ */
+export async function copyAndHash(
+  src: string,
+  tmpDir: string,
+  opts: { ext: string; signal?: AbortSignal; onBytes?: (n: number) => void },
+): Promise<CopyResult> {
+  const tmpPath = join(tmpDir, `${randomBytes(8).toString('hex')}.part.${opts.ext || 'bin'}`);
+  const hash = createHash('sha256');
+  let input;
+  try {
+    input = await open(src, 'r');
+  } catch (e) {
+    throw new SourceReadError(src, errnoCode(e), e);
+  }
+  let output;
+  try {
+    output = await open(tmpPath, 'wx');
+  } catch (e) {
+    await input.close();
+    throw driveError(e, tmpPath);
+  }
+  let bytes = 0;
+  let mtime: Date | undefined;
+  let atime: Date | undefined;
+  try {
+    const st = await input.stat();
+    mtime = st.mtime;
+    atime = st.atime;
+    const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+    let i = 0;
+    let pending = readChunk(input, bufs[0]!, src);
+    for (;;) {
+      opts.signal?.throwIfAborted();
+      const n = await pending;
+      if (n === 0) break;
+      const buf = bufs[i]!;
+      hash.update(buf.subarray(0, n));
+      const writing = writeAll(output, buf, n, tmpPath);
+      i = 1 - i;
+      pending = readChunk(input, bufs[i]!, src);
+      try {
+        await writing;
+      } catch (e) {
+        await pending.catch(() => 0);
+        throw e;
+      }
+      bytes += n;
+      opts.onBytes?.(n);
+    }
+    try {
+      await output.sync();
+    } catch (e) {
+      throw driveError(e, tmpPath);
+    }
+  } catch (e) {
+    await output.close().catch(() => undefined);
+    await input.close().catch(() => undefined);
+    await rm(tmpPath, { force: true });
+    throw e;
+  }
+  await output.close();
+  await input.close();
+  if (mtime && atime) await utimes(tmpPath, atime, mtime);
+  return { tmpPath, sha256: hash.digest('hex'), bytes };
+}
+
+async function readChunk(fh: import('node:fs/promises').FileHandle, buf: Buffer, src: string): Promise<number> {
+  try {
+    const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+    return bytesRead;
+  } catch (e) {
+    throw new SourceReadError(src, errnoCode(e), e);
+  }
+}
+
+async function writeAll(
+  fh: import('node:fs/promises').FileHandle,
+  buf: Buffer,
+  n: number,
+  path: string,
+): Promise<void> {
+  let off = 0;
+  while (off < n) {
+    try {
+      const { bytesWritten } = await fh.write(buf, off, n - off);
+      off += bytesWritten;
+    } catch (e) {
+      throw driveError(e, path);
+    }
+  }
+}
+
+/** Map a write-side failure to a typed error. */
+export function driveError(e: unknown, path: string): OutpostError {
+  const code = errnoCode(e);
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return new OutpostError('DRIVE_FULL', `library drive is full (writing ${path})`, { cause: e });
+  return new OutpostError('DRIVE_WRITE_ERROR', `cannot write ${path}: ${code ?? String(e)}`, { cause: e });
+}
+
+/** Hash a whole file (verification, rebuild). */
+export async function hashFile(path: string, signal?: AbortSignal): Promise<string> {
+  const hash = createHash('sha256');
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK);
+    for (;;) {
+      signal?.throwIfAborted();
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await fh.close();
+  }
+  return hash.digest('hex');
+}

@@ -1,0 +1,340 @@
+import { rm, stat, statfs } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { dateFolderOf } from '../core/capture-time.js';
+import { buildItemRow, effectiveCaptureTime } from '../library/item-row.js';
+import { OutpostError, isOutpostError } from '../core/errors.js';
+import { stemOf } from '../core/media-types.js';
+import { UNASSIGNED_MONITOR, companionName, renderName, validateMonitor } from '../core/naming.js';
+import type { Clock } from '../adapters/clock.js';
+import type { Logger } from '../adapters/logger.js';
+import type { Config } from '../config/schema.js';
+import type { Drive } from '../library/drive.js';
+import { derivedRelPath, originalRelPath } from '../library/layout.js';
+import { acquireLibraryLock } from '../library/lock.js';
+import { openCatalog, type Catalog } from '../library/catalog/open.js';
+import { upsertCardSeen } from '../library/catalog/cards.js';
+import { ledgerKey, loadLedger, recordImport } from '../library/catalog/imports.js';
+import {
+  addCompanion,
+  getItem,
+  insertPendingItem,
+  itemsNeedingDerivatives,
+  markStored,
+  setDerived,
+} from '../library/catalog/items.js';
+import type { ItemRow } from '../library/catalog/schema.js';
+import type { MediaAnalyzer } from '../media/types.js';
+import { SourceReadError, copyAndHash, driveError } from './copy.js';
+import { WorkQueue } from './derive-queue.js';
+import { placeNoClobber } from './place.js';
+import { reconcileLibrary, rollbackItem } from './reconcile.js';
+import { scanCard, type CardMedia } from './scan.js';
+import { eraseVerifiedFromCard } from './cleanup.js';
+import type { IngestProgress, IngestSummary, IngestWarning } from './types.js';
+
+/** What ingest needs to know about the card (a CardFingerprint satisfies it). */
+export interface CardIdentity {
+  id: string;
+  kind: string;
+  label?: string | undefined;
+  fsUuid?: string | undefined;
+  mountPoint?: string | undefined;
+}
+
+export interface IngestDeps {
+  analyzer: MediaAnalyzer;
+  clock: Clock;
+  log: Logger;
+}
+
+export interface IngestRequest {
+  cardRoot: string;
+  card: CardIdentity;
+  drive: Drive;
+  /** Overrides the card's assigned monitor. */
+  monitor?: string | undefined;
+  settings: Config['ingest'];
+  timeZone: string;
+  node: string;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((p: IngestProgress) => void) | undefined;
+}
+
+type Outcome = 'copied' | 'duplicate' | 'tombstoned';
+
+/**
+ * Ingest one card into a library drive. Crash-safe at every step: a killed run leaves either
+ * nothing or a `pending` row that the next run rolls back; a re-run never duplicates.
+ * Resolves with a summary in every case where the library is consistent (including drive
+ * full and card removed, reported in `summary.error`); rejects only for programming faults
+ * or when it cannot start (no card, library locked).
+ */
+export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<IngestSummary> {
+  const started = performance.now();
+  const { layout } = req.drive;
+  const summary: IngestSummary = {
+    card: { id: req.card.id, kind: req.card.kind, label: req.card.label },
+    monitor: UNASSIGNED_MONITOR,
+    copied: 0,
+    skipped: 0,
+    duplicates: 0,
+    tombstoned: 0,
+    notCopied: 0,
+    erased: 0,
+    warnings: [],
+    bytes: 0,
+    seconds: 0,
+  };
+  const rootDev = await cardRootDevice(req.cardRoot);
+  const cardGone = async (): Promise<boolean> => {
+    try {
+      return (await stat(req.cardRoot)).dev !== rootDev;
+    } catch {
+      return true;
+    }
+  };
+  const progress: IngestProgress = { phase: 'recover', filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 };
+  const emit = (p: Partial<IngestProgress>): void => {
+    Object.assign(progress, p);
+    req.onProgress?.({ ...progress });
+  };
+
+  const lock = await acquireLibraryLock(layout.lockFile, `ingest of ${req.cardRoot}`);
+  let cat: Catalog | undefined;
+  try {
+    cat = await openCatalog(layout.catalog);
+    emit({ phase: 'recover' });
+    const rec = await reconcileLibrary(cat, layout);
+    if (rec.rolledBack || rec.tmpRemoved) deps.log.info(rec, 'finished what an interrupted run left');
+
+    const now = deps.clock.now();
+    const cardRow = await upsertCardSeen(
+      cat,
+      { id: req.card.id, kind: req.card.kind, label: req.card.label, fsUuid: req.card.fsUuid, mount: req.cardRoot },
+      now.toISOString(),
+    );
+    const monitor = validateMonitor(req.monitor ?? cardRow.monitor ?? UNASSIGNED_MONITOR);
+    summary.monitor = monitor;
+    const dateFolder = dateFolderOf(now.getTime(), req.timeZone);
+
+    emit({ phase: 'scan' });
+    let scan;
+    try {
+      scan = await scanCard(req.cardRoot);
+    } catch (e) {
+      if (await cardGone()) throw new OutpostError('CARD_REMOVED', `card at ${req.cardRoot} went away before it could be read`);
+      throw new OutpostError('CARD_READ_ERROR', `cannot read card ${req.cardRoot}: ${(e as Error).message}`, { cause: e });
+    }
+    summary.warnings.push(...scan.problems);
+    const ledger = loadLedger(cat, req.card.id);
+    const todo = scan.media.filter((m) => !ledger.has(ledgerKey(m.relPath, m.size, m.mtimeMs)));
+    summary.skipped = scan.media.length - todo.length;
+    const fileBytes = (m: CardMedia): number => m.size + m.companions.reduce((s, c) => s + c.size, 0);
+    emit({ phase: 'copy', filesTotal: todo.length, bytesTotal: todo.reduce((s, m) => s + fileBytes(m), 0) });
+
+    const queue = new WorkQueue(req.settings.deriveConcurrency, req.settings.deriveConcurrency * 2);
+    const catalog = cat;
+    const derive = (item: ItemRow, cardPath: string): Promise<void> =>
+      queue.push(() => deriveItem(catalog, req, deps, item, cardPath, summary.warnings));
+
+    for (const item of await itemsNeedingDerivatives(cat)) await derive(item, item.original_name);
+
+    for (let i = 0; i < todo.length; i++) {
+      const f = todo[i]!;
+      emit({ current: f.relPath });
+      try {
+        req.signal?.throwIfAborted();
+        await ensureSpace(layout.root, fileBytes(f), req.settings.minFreeBytes);
+        const { outcome, item } = await importOne(cat, req, deps, f, monitor, dateFolder, (n) =>
+          emit({ bytesDone: progress.bytesDone + n }),
+        );
+        if (outcome === 'copied') {
+          summary.copied++;
+          summary.bytes += fileBytes(f);
+          if (item) {
+            await derive(item, f.relPath);
+          }
+        } else if (outcome === 'duplicate') summary.duplicates++;
+        else summary.tombstoned++;
+        emit({ filesDone: i + 1 });
+      } catch (e) {
+        if (e instanceof SourceReadError) {
+          if (await cardGone()) {
+            summary.notCopied = todo.length - i;
+            summary.error = new OutpostError(
+              'CARD_REMOVED',
+              `card removed during ingest: ${summary.notCopied} files not copied`,
+            ).toJSON();
+            break;
+          }
+          summary.warnings.push({
+            path: f.relPath,
+            code: e.errno === 'ENOENT' ? 'VANISHED' : 'UNREADABLE',
+            message:
+              e.errno === 'ENOENT' ? 'file disappeared from the card before it was copied' : `cannot read: ${e.errno}`,
+          });
+          continue;
+        }
+        if (isOutpostError(e) && (e.code === 'DRIVE_FULL' || e.code === 'DRIVE_WRITE_ERROR')) {
+          summary.notCopied = todo.length - i;
+          summary.error = new OutpostError(
+            e.code,
+            e.code === 'DRIVE_FULL'
+              ? `drive full: ${summary.notCopied} files not copied`
+              : `${e.message}: ${summary.notCopied} files not copied`,
+          ).toJSON();
+          break;
+        }
+        if (req.signal?.aborted) {
+          summary.notCopied = todo.length - i;
+          break;
+        }
+        throw e;
+      }
+    }
+    emit({ phase: 'derive', current: undefined });
+    await queue.idle();
+
+    if (!summary.error && !req.signal?.aborted && req.settings.cleanup.policy === 'verified') {
+      emit({ phase: 'cleanup' });
+      const res = await eraseVerifiedFromCard(cat, layout.root, req.card.id, req.cardRoot, req.settings.cleanup.require);
+      summary.erased = res.erased;
+      summary.warnings.push(...res.warnings);
+    }
+    emit({ phase: 'done' });
+  } finally {
+    await cat?.close();
+    await lock.release();
+  }
+  summary.seconds = Math.round((performance.now() - started) / 10) / 100;
+  return summary;
+}
+
+async function cardRootDevice(root: string): Promise<number> {
+  try {
+    const s = await stat(root);
+    if (!s.isDirectory()) throw new OutpostError('CARD_NOT_FOUND', `${root} is not a directory`);
+    return s.dev;
+  } catch (e) {
+    if (isOutpostError(e)) throw e;
+    throw new OutpostError('CARD_NOT_FOUND', `card ${root} not found`, { cause: e });
+  }
+}
+
+async function ensureSpace(root: string, need: number, reserve: number): Promise<void> {
+  const s = await statfs(root);
+  const free = s.bavail * s.bsize;
+  if (free < need + reserve)
+    throw new OutpostError('DRIVE_FULL', `library drive is full (${Math.round(free / 1e6)} MB free)`);
+}
+
+async function importOne(
+  cat: Catalog,
+  req: IngestRequest,
+  deps: IngestDeps,
+  f: CardMedia,
+  monitor: string,
+  dateFolder: string,
+  onBytes: (n: number) => void,
+): Promise<{ outcome: Outcome; item?: ItemRow }> {
+  const { layout } = req.drive;
+  const copy = await copyAndHash(f.absPath, layout.tmpDir, { ext: f.ext, signal: req.signal, onBytes });
+  const nowIso = deps.clock.now().toISOString();
+  const ledgerRow = {
+    card_id: req.card.id,
+    rel_path: f.relPath,
+    size: f.size,
+    mtime_ms: f.mtimeMs,
+    item_id: copy.sha256,
+    imported_at: nowIso,
+  };
+  let pendingId: string | undefined;
+  try {
+    const existing = await getItem(cat, copy.sha256);
+    if (existing) {
+      await rm(copy.tmpPath, { force: true });
+      const outcome: Outcome = existing.deleted ? 'tombstoned' : 'duplicate';
+      await recordImport(cat, { ...ledgerRow, outcome });
+      return { outcome };
+    }
+    const probe = await deps.analyzer.probe(copy.tmpPath, f.type, { timeZone: req.timeZone, signal: req.signal });
+    const originalName = basename(f.relPath);
+    const input = {
+      sha256: copy.sha256,
+      type: f.type,
+      ext: f.ext,
+      size: copy.bytes,
+      monitor,
+      originalName,
+      mtimeMs: f.mtimeMs,
+      importedAt: nowIso,
+      cardId: req.card.id,
+      probe,
+      timeZone: req.timeZone,
+    };
+    const name = renderName(req.settings.nameTemplate, {
+      local: effectiveCaptureTime(probe, f.mtimeMs, req.timeZone).local,
+      sha256: copy.sha256,
+      ext: f.ext,
+      originalStem: stemOf(originalName),
+    });
+    const rel = originalRelPath(monitor, dateFolder, name);
+    const row = buildItemRow(input, rel);
+    await insertPendingItem(cat, row);
+    pendingId = row.id;
+    const target = join(layout.root, rel);
+    await placeNoClobber(copy.tmpPath, target, copy.sha256);
+    for (const c of f.companions) {
+      const cc = await copyAndHash(c.absPath, layout.tmpDir, { ext: c.ext, signal: req.signal, onBytes });
+      const cpath = companionName(rel, c.ext);
+      await placeNoClobber(cc.tmpPath, join(layout.root, cpath), cc.sha256);
+      await addCompanion(cat, { item_id: row.id, ext: c.ext, path: cpath, sha256: cc.sha256, size: cc.bytes });
+    }
+    await cat.db.transaction().execute(async (trx) => {
+      const t = { ...cat, db: trx };
+      await markStored(t, row.id);
+      await recordImport(t, { ...ledgerRow, outcome: 'copied' });
+    });
+    pendingId = undefined;
+    for (const w of probe.warnings) deps.log.debug({ path: f.relPath, ...w }, 'media warning');
+    const item = await getItem(cat, row.id);
+    return item ? { outcome: 'copied', item } : { outcome: 'copied' };
+  } catch (e) {
+    await rm(copy.tmpPath, { force: true });
+    if (pendingId) {
+      const item = await getItem(cat, pendingId);
+      if (item) await rollbackItem(cat, layout, item).catch(() => undefined);
+    }
+    throw e;
+  }
+}
+
+async function deriveItem(
+  cat: Catalog,
+  req: IngestRequest,
+  deps: IngestDeps,
+  item: ItemRow,
+  cardPath: string,
+  warnings: IngestWarning[],
+): Promise<void> {
+  const root = req.drive.layout.root;
+  try {
+    const res = await deps.analyzer.derive(
+      join(root, item.path),
+      item.type,
+      {
+        thumbPath: join(root, derivedRelPath(item.id, 'thumb')),
+        previewPath: join(root, derivedRelPath(item.id, 'preview')),
+        posterPath: join(root, derivedRelPath(item.id, 'poster')),
+      },
+      { thumbSize: req.settings.thumbnailSize, previewSize: req.settings.previewSize, signal: req.signal },
+    );
+    const probeWarnings = JSON.parse(item.warnings) as { code: string; message: string }[];
+    for (const w of [...probeWarnings, ...res.warnings]) warnings.push({ path: cardPath, ...w });
+    await setDerived(cat, item.id, { ...res, at: deps.clock.now().toISOString() });
+  } catch (e) {
+    const err = isOutpostError(e) ? e : driveError(e, item.path);
+    warnings.push({ path: cardPath, code: 'NO_DERIVATIVES', message: `${err.message}; retried on the next run` });
+    deps.log.warn({ err, item: item.id }, 'derivatives failed');
+  }
+}

@@ -1,0 +1,53 @@
+import type { Catalog } from './open.js';
+import type { CardRow } from './schema.js';
+
+export interface CardSeen {
+  id: string;
+  kind: string;
+  label?: string | undefined;
+  fsUuid?: string | undefined;
+  mount?: string | undefined;
+}
+
+export async function upsertCardSeen(cat: Catalog, card: CardSeen, at: string): Promise<CardRow> {
+  await cat.db
+    .insertInto('cards')
+    .values({
+      id: card.id,
+      kind: card.kind,
+      label: card.label ?? null,
+      fs_uuid: card.fsUuid ?? null,
+      monitor: null,
+      first_seen: at,
+      last_seen: at,
+      last_mount: card.mount ?? null,
+    })
+    .onConflict((oc) =>
+      oc.column('id').doUpdateSet({ last_seen: at, last_mount: card.mount ?? null, label: card.label ?? null }),
+    )
+    .execute();
+  return cat.db.selectFrom('cards').selectAll().where('id', '=', card.id).executeTakeFirstOrThrow();
+}
+
+export async function listCards(cat: Catalog): Promise<(CardRow & { items: number })[]> {
+  const rows = await cat.db
+    .selectFrom('cards')
+    .leftJoin('imports', 'imports.card_id', 'cards.id')
+    .selectAll('cards')
+    .select((eb) => eb.fn.count<number>('imports.item_id').distinct().as('items'))
+    .groupBy('cards.id')
+    .orderBy('cards.last_seen', 'desc')
+    .execute();
+  return rows.map((r) => ({ ...r, items: Number(r.items) }));
+}
+
+/** Find a card by full id, unique prefix, or label. */
+export async function findCard(cat: Catalog, ref: string): Promise<CardRow[]> {
+  return cat.db
+    .selectFrom('cards')
+    .selectAll()
+    .where((eb) =>
+      eb.or([eb('id', '=', ref), eb('id', 'like', `${ref.replace(/[%_]/g, '')}%`), eb('label', '=', ref)]),
+    )
+    .execute();
+}

@@ -1,0 +1,109 @@
+import { sql, type Kysely, type Migration } from 'kysely';
+
+/** Catalogue migrations, in order. Never edit a released one: add the next. */
+export const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('items')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('path', 'text', (c) => c.notNull().unique())
+        .addColumn('monitor', 'text', (c) => c.notNull())
+        .addColumn('size', 'integer', (c) => c.notNull())
+        .addColumn('ext', 'text', (c) => c.notNull())
+        .addColumn('original_name', 'text', (c) => c.notNull())
+        .addColumn('original_mtime_ms', 'integer', (c) => c.notNull())
+        .addColumn('captured_at', 'text')
+        .addColumn('captured_source', 'text')
+        .addColumn('sort_time', 'text', (c) => c.notNull())
+        .addColumn('imported_at', 'text', (c) => c.notNull())
+        .addColumn('card_id', 'text')
+        .addColumn('width', 'integer')
+        .addColumn('height', 'integer')
+        .addColumn('orientation', 'integer')
+        .addColumn('duration_s', 'real')
+        .addColumn('make', 'text')
+        .addColumn('model', 'text')
+        .addColumn('lat', 'real')
+        .addColumn('lon', 'real')
+        .addColumn('alt', 'real')
+        .addColumn('facts', 'text', (c) => c.notNull().defaultTo('{}'))
+        .addColumn('warnings', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('phash', 'text')
+        .addColumn('has_thumb', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('has_preview', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('has_poster', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('derived_at', 'text')
+        .addColumn('event', 'text')
+        .addColumn('location_lat', 'real')
+        .addColumn('location_lon', 'real')
+        .addColumn('rating', 'integer')
+        .addColumn('priority', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('tags', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('notes', 'text')
+        .addColumn('deleted', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.createIndex('items_sort').on('items').columns(['sort_time', 'id']).execute();
+      await db.schema.createIndex('items_monitor').on('items').columns(['monitor', 'sort_time']).execute();
+      await db.schema.createIndex('items_phash').on('items').column('phash').execute();
+      await db.schema.createIndex('items_state').on('items').column('state').execute();
+
+      await db.schema
+        .createTable('imports')
+        .addColumn('card_id', 'text', (c) => c.notNull())
+        .addColumn('rel_path', 'text', (c) => c.notNull())
+        .addColumn('size', 'integer', (c) => c.notNull())
+        .addColumn('mtime_ms', 'integer', (c) => c.notNull())
+        .addColumn('item_id', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('imported_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('imports_pk', ['card_id', 'rel_path', 'size', 'mtime_ms'])
+        .execute();
+      await db.schema.createIndex('imports_item').on('imports').column('item_id').execute();
+
+      await db.schema
+        .createTable('companions')
+        .addColumn('item_id', 'text', (c) => c.notNull())
+        .addColumn('ext', 'text', (c) => c.notNull())
+        .addColumn('path', 'text', (c) => c.notNull().unique())
+        .addColumn('sha256', 'text', (c) => c.notNull())
+        .addColumn('size', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('companions_pk', ['item_id', 'ext'])
+        .execute();
+
+      await db.schema
+        .createTable('cards')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('label', 'text')
+        .addColumn('fs_uuid', 'text')
+        .addColumn('monitor', 'text')
+        .addColumn('first_seen', 'text', (c) => c.notNull())
+        .addColumn('last_seen', 'text', (c) => c.notNull())
+        .addColumn('last_mount', 'text')
+        .execute();
+
+      await db.schema
+        .createTable('ops')
+        .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('hlc', 'text', (c) => c.notNull())
+        .addColumn('origin', 'text', (c) => c.notNull())
+        .addColumn('entity', 'text', (c) => c.notNull())
+        .addColumn('entity_id', 'text', (c) => c.notNull())
+        .addColumn('field', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addUniqueConstraint('ops_identity', ['hlc', 'origin', 'entity', 'entity_id', 'field'])
+        .execute();
+      await db.schema.createIndex('ops_target').on('ops').columns(['entity', 'entity_id', 'field']).execute();
+
+      await db.schema
+        .createTable('meta')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute();
+      await sql`select 1`.execute(db);
+    },
+  },
+};

@@ -1,0 +1,40 @@
+import Database from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely';
+import { OutpostError } from '../../core/errors.js';
+import { migrations } from './migrations.js';
+import type { DB } from './schema.js';
+
+export interface Catalog {
+  db: Kysely<DB>;
+  /** The underlying connection, for synchronous hot paths (bulk ledger reads). */
+  sqlite: Database.Database;
+  close(): Promise<void>;
+}
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/**
+ * Open (creating if needed) and migrate a catalogue file. WAL mode; synchronous=FULL because
+ * the catalogue is the ingest journal: a committed row must survive a power cut.
+ */
+export async function openCatalog(path: string, opts: { readonly?: boolean } = {}): Promise<Catalog> {
+  const sqlite = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  sqlite.pragma('busy_timeout = 10000');
+  if (!opts.readonly) {
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = FULL');
+  }
+  sqlite.pragma('foreign_keys = ON');
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  if (!opts.readonly) {
+    const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+    const failed = results?.find((r) => r.status === 'Error');
+    if (error || failed) {
+      await db.destroy();
+      throw new OutpostError('LIBRARY_VERSION', `catalogue migration failed: ${String(error ?? failed?.migrationName)}`, {
+        cause: error,
+      });
+    }
+  }
+  return { db, sqlite, close: () => db.destroy() };
+}

@@ -1,0 +1,122 @@
+import { decodeHlc, encodeHlc, hlcReceive, hlcTick, type Hlc } from '../../core/hlc.js';
+import { opWins, type Op, type OpEntity } from '../../core/ops.js';
+import type { Catalog } from './open.js';
+
+/** Fields an op may set on an item, and the column that holds the current value. */
+const ITEM_FIELDS: Record<string, (v: unknown) => Record<string, unknown>> = {
+  event: (v) => ({ event: v === null ? null : String(v) }),
+  rating: (v) => ({ rating: v === null ? null : Number(v) }),
+  priority: (v) => ({ priority: v ? 1 : 0 }),
+  tags: (v) => ({ tags: JSON.stringify(Array.isArray(v) ? v : []) }),
+  notes: (v) => ({ notes: v === null ? null : String(v) }),
+  location: (v) => {
+    const loc = v as { lat?: number; lon?: number } | null;
+    return { location_lat: loc?.lat ?? null, location_lon: loc?.lon ?? null };
+  },
+  monitor: (v) => ({ monitor: String(v) }),
+  deleted: (v) => ({ deleted: v ? 1 : 0 }),
+};
+
+function lastHlc(cat: Catalog): Hlc | undefined {
+  const row = cat.sqlite.prepare("select value from meta where key = 'hlc'").get() as { value: string } | undefined;
+  return row ? decodeHlc(row.value) : undefined;
+}
+
+function saveHlc(cat: Catalog, h: Hlc): void {
+  cat.sqlite
+    .prepare("insert into meta(key, value) values ('hlc', ?) on conflict(key) do update set value = excluded.value")
+    .run(encodeHlc(h));
+}
+
+export interface OpChange {
+  entity: OpEntity;
+  id: string;
+  field: string;
+  value: unknown;
+}
+
+/** Stamp local changes with the HLC and apply them. Returns the stored ops. */
+export function recordLocalOps(cat: Catalog, changes: OpChange[], node: string, nowMs: number): Op[] {
+  const tx = cat.sqlite.transaction(() => {
+    let h = lastHlc(cat);
+    const out: Op[] = [];
+    for (const c of changes) {
+      h = hlcTick(h, nowMs, node);
+      const op: Op = { ...c, hlc: encodeHlc(h), origin: node };
+      applyOne(cat, op);
+      out.push(op);
+    }
+    if (h) saveHlc(cat, h);
+    return out;
+  });
+  return tx();
+}
+
+/** Merge ops from elsewhere: idempotent, order-independent (LWW per field by HLC). */
+export function mergeOps(cat: Catalog, ops: Op[], node: string, nowMs: number): number {
+  const tx = cat.sqlite.transaction(() => {
+    let h = lastHlc(cat);
+    let applied = 0;
+    for (const op of ops) {
+      h = hlcReceive(h, decodeHlc(op.hlc), nowMs, node);
+      if (applyOne(cat, op)) applied++;
+    }
+    if (h) saveHlc(cat, h);
+    return applied;
+  });
+  return tx();
+}
+
+function applyOne(cat: Catalog, op: Op): boolean {
+  const res = cat.sqlite
+    .prepare(
+      'insert into ops (hlc, origin, entity, entity_id, field, value) values (?, ?, ?, ?, ?, ?) on conflict do nothing',
+    )
+    .run(op.hlc, op.origin, op.entity, op.id, op.field, JSON.stringify(op.value));
+  if (res.changes === 0) return false;
+  const current = cat.sqlite
+    .prepare(
+      'select hlc from ops where entity = ? and entity_id = ? and field = ? and seq != ? order by hlc desc limit 1',
+    )
+    .get(op.entity, op.id, op.field, res.lastInsertRowid) as { hlc: string } | undefined;
+  if (!opWins(op, current)) return true;
+  if (op.entity === 'item') {
+    const project = ITEM_FIELDS[op.field];
+    if (project) {
+      const cols = project(op.value);
+      const sets = Object.keys(cols)
+        .map((k) => `${k} = @${k}`)
+        .join(', ');
+      cat.sqlite.prepare(`update items set ${sets} where id = @__id`).run({ ...cols, __id: op.id });
+    }
+  } else if (op.entity === 'card' && op.field === 'monitor') {
+    cat.sqlite.prepare('update cards set monitor = ? where id = ?').run(op.value as string | null, op.id);
+  }
+  return true;
+}
+
+/** Ops stored after a cursor (local arrival order), for sync. */
+export function opsSince(cat: Catalog, cursor: number, limit = 1000): { ops: Op[]; cursor: number } {
+  const rows = cat.sqlite
+    .prepare('select seq, hlc, origin, entity, entity_id, field, value from ops where seq > ? order by seq limit ?')
+    .all(cursor, limit) as {
+    seq: number;
+    hlc: string;
+    origin: string;
+    entity: OpEntity;
+    entity_id: string;
+    field: string;
+    value: string;
+  }[];
+  return {
+    ops: rows.map((r) => ({
+      entity: r.entity,
+      id: r.entity_id,
+      field: r.field,
+      value: JSON.parse(r.value) as unknown,
+      hlc: r.hlc,
+      origin: r.origin,
+    })),
+    cursor: rows.length ? rows[rows.length - 1]!.seq : cursor,
+  };
+}

@@ -1,0 +1,104 @@
+import type { Generated, Selectable, Insertable } from 'kysely';
+
+/** Table types of the catalogue. Columns mirror migrations.ts. */
+export interface ItemsTable {
+  id: string;
+  type: 'photo' | 'video' | 'audio';
+  /** pending: row written, original not yet renamed into place; stored: original is in `path`. */
+  state: 'pending' | 'stored';
+  path: string;
+  monitor: string;
+  size: number;
+  ext: string;
+  original_name: string;
+  original_mtime_ms: number;
+  captured_at: string | null;
+  captured_source: string | null;
+  sort_time: string;
+  imported_at: string;
+  card_id: string | null;
+  width: number | null;
+  height: number | null;
+  orientation: number | null;
+  duration_s: number | null;
+  make: string | null;
+  model: string | null;
+  lat: number | null;
+  lon: number | null;
+  alt: number | null;
+  facts: string;
+  warnings: string;
+  phash: string | null;
+  has_thumb: Generated<number>;
+  has_preview: Generated<number>;
+  has_poster: Generated<number>;
+  derived_at: string | null;
+  event: string | null;
+  location_lat: number | null;
+  location_lon: number | null;
+  rating: number | null;
+  priority: Generated<number>;
+  tags: Generated<string>;
+  notes: string | null;
+  deleted: Generated<number>;
+}
+
+export interface ImportsTable {
+  card_id: string;
+  rel_path: string;
+  size: number;
+  mtime_ms: number;
+  item_id: string;
+  /** copied | duplicate | tombstoned */
+  outcome: string;
+  imported_at: string;
+}
+
+export interface CompanionsTable {
+  item_id: string;
+  ext: string;
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+export interface CardsTable {
+  id: string;
+  kind: string;
+  label: string | null;
+  fs_uuid: string | null;
+  monitor: string | null;
+  first_seen: string;
+  last_seen: string;
+  last_mount: string | null;
+}
+
+export interface OpsTable {
+  seq: Generated<number>;
+  hlc: string;
+  origin: string;
+  entity: string;
+  entity_id: string;
+  field: string;
+  value: string;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface DB {
+  items: ItemsTable;
+  imports: ImportsTable;
+  companions: CompanionsTable;
+  cards: CardsTable;
+  ops: OpsTable;
+  meta: MetaTable;
+}
+
+export type ItemRow = Selectable<ItemsTable>;
+export type NewItem = Insertable<ItemsTable>;
+export type ImportRow = Selectable<ImportsTable>;
+export type CardRow = Selectable<CardsTable>;
+export type CompanionRow = Selectable<CompanionsTable>;

@@ -1,0 +1,204 @@
+import { opendir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock } from '../adapters/clock.js';
+import type { Logger } from '../adapters/logger.js';
+import { COMPANION_EXTENSIONS, extensionOf, mediaTypeOf } from '../core/media-types.js';
+import { hashFile } from '../ingest/copy.js';
+import type { MediaAnalyzer } from '../media/types.js';
+import { addCompanion, getItem, insertPendingItem, setDerived } from './catalog/items.js';
+import { mergeOps, opsSince } from './catalog/ops.js';
+import { openCatalog, type Catalog } from './catalog/open.js';
+import type { Drive } from './drive.js';
+import { buildItemRow } from './item-row.js';
+import { derivedRelPath } from './layout.js';
+import { acquireLibraryLock } from './lock.js';
+
+export interface RebuildSummary {
+  items: number;
+  companions: number;
+  /** Ops, cards and ledger rows carried over from the old catalogue when it was still readable. */
+  carriedOver: { ops: number; cards: number; imports: number };
+  warnings: { path: string; code: string; message: string }[];
+  backup?: string;
+  seconds: number;
+}
+
+export interface RebuildDeps {
+  analyzer: MediaAnalyzer;
+  clock: Clock;
+  log: Logger;
+}
+
+/**
+ * Rebuild the catalogue from the drive alone: every original under `library/<MONITOR>/<DATE>/`
+ * is re-hashed and re-probed, derivatives regenerated. The new catalogue is built beside the
+ * old one and swapped in atomically; the old one is kept as a backup. When the old catalogue
+ * can still be read, its op log, cards and import ledger are carried over.
+ */
+export async function rebuildCatalog(
+  drive: Drive,
+  deps: RebuildDeps,
+  opts: { timeZone: string; node: string; thumbSize: number; previewSize: number; onProgress?: (done: number) => void },
+): Promise<RebuildSummary> {
+  const started = performance.now();
+  const { layout } = drive;
+  const summary: RebuildSummary = { items: 0, companions: 0, carriedOver: { ops: 0, cards: 0, imports: 0 }, warnings: [], seconds: 0 };
+  const lock = await acquireLibraryLock(layout.lockFile, 'rebuild');
+  const fresh = join(layout.outpostDir, 'catalog.rebuild.sqlite');
+  try {
+    for (const s of ['', '-wal', '-shm']) await rm(fresh + s, { force: true });
+    const cat = await openCatalog(fresh);
+    try {
+      for await (const { monitor, date, dir } of libraryFolders(layout.libraryDir, summary.warnings)) {
+        await rebuildFolder(cat, drive, deps, opts, { monitor, date, dir }, summary);
+        opts.onProgress?.(summary.items);
+      }
+      await carryOver(cat, layout.catalog, opts.node, deps.clock.now().getTime(), summary);
+    } finally {
+      await cat.close();
+    }
+    if (await stat(layout.catalog).catch(() => undefined)) {
+      summary.backup = `${layout.catalog}.bak-${deps.clock.now().toISOString().replace(/[:.]/g, '')}`;
+      for (const s of ['-wal', '-shm']) await rm(layout.catalog + s, { force: true });
+      await rename(layout.catalog, summary.backup);
+    }
+    await rename(fresh, layout.catalog);
+  } finally {
+    await lock.release();
+  }
+  summary.seconds = Math.round((performance.now() - started) / 10) / 100;
+  return summary;
+}
+
+async function* libraryFolders(
+  libraryDir: string,
+  warnings: RebuildSummary['warnings'],
+): AsyncGenerator<{ monitor: string; date: string; dir: string }> {
+  for (const monitor of await dirNames(libraryDir)) {
+    for (const date of await dirNames(join(libraryDir, monitor))) {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) {
+        warnings.push({ path: join('library', monitor, date), code: 'UNEXPECTED_FOLDER', message: 'not a YYYY-MM-DD folder; skipped' });
+        continue;
+      }
+      yield { monitor, date, dir: join(libraryDir, monitor, date) };
+    }
+  }
+}
+
+async function dirNames(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const d = await opendir(dir).catch(() => undefined);
+  if (!d) return out;
+  for await (const e of d) if (e.isDirectory() && !e.name.startsWith('.')) out.push(e.name);
+  return out.sort();
+}
+
+async function rebuildFolder(
+  cat: Catalog,
+  drive: Drive,
+  deps: RebuildDeps,
+  opts: { timeZone: string; thumbSize: number; previewSize: number },
+  f: { monitor: string; date: string; dir: string },
+  summary: RebuildSummary,
+): Promise<void> {
+  const names: string[] = [];
+  for await (const e of await opendir(f.dir)) if (e.isFile() && !e.name.startsWith('.')) names.push(e.name);
+  names.sort();
+  const present = new Set(names);
+  const root = drive.layout.root;
+  const rel = (n: string): string => join('library', f.monitor, f.date, n);
+  for (const name of names) {
+    const owner = name.slice(0, name.lastIndexOf('.'));
+    if (present.has(owner) && COMPANION_EXTENSIONS.has(extensionOf(name))) continue;
+    const type = mediaTypeOf(name);
+    if (!type) {
+      summary.warnings.push({ path: rel(name), code: 'NOT_MEDIA', message: 'not a media file; left alone' });
+      continue;
+    }
+    const abs = join(f.dir, name);
+    const st = await stat(abs);
+    const sha = await hashFile(abs);
+    if (await getItem(cat, sha)) {
+      summary.warnings.push({ path: rel(name), code: 'DUPLICATE_FILE', message: `same bytes as another original (${sha.slice(0, 12)}); not catalogued twice` });
+      continue;
+    }
+    const probe = await deps.analyzer.probe(abs, type, { timeZone: opts.timeZone });
+    const row = buildItemRow(
+      {
+        sha256: sha,
+        type,
+        ext: extensionOf(name),
+        size: st.size,
+        monitor: f.monitor,
+        originalName: name,
+        mtimeMs: Math.trunc(st.mtimeMs),
+        importedAt: `${f.date}T00:00:00.000Z`,
+        cardId: null,
+        probe,
+        timeZone: opts.timeZone,
+      },
+      rel(name),
+    );
+    await insertPendingItem(cat, { ...row, state: 'stored' });
+    for (const ext of COMPANION_EXTENSIONS) {
+      const cname = `${name}.${ext}`;
+      if (!present.has(cname) || ext === 'xmp') continue;
+      const cabs = join(f.dir, cname);
+      const cst = await stat(cabs);
+      await addCompanion(cat, { item_id: sha, ext, path: rel(cname), sha256: await hashFile(cabs), size: cst.size });
+      summary.companions++;
+    }
+    const d = await deps.analyzer.derive(
+      abs,
+      type,
+      {
+        thumbPath: join(root, derivedRelPath(sha, 'thumb')),
+        previewPath: join(root, derivedRelPath(sha, 'preview')),
+        posterPath: join(root, derivedRelPath(sha, 'poster')),
+      },
+      { thumbSize: opts.thumbSize, previewSize: opts.previewSize },
+    );
+    await setDerived(cat, sha, { ...d, at: deps.clock.now().toISOString() });
+    summary.items++;
+  }
+}
+
+/** Keep what the old catalogue still knows that files cannot tell: op log, cards, ledger. */
+async function carryOver(cat: Catalog, oldPath: string, node: string, nowMs: number, summary: RebuildSummary): Promise<void> {
+  if (!(await stat(oldPath).catch(() => undefined))) return;
+  let old: Catalog;
+  try {
+    old = await openCatalog(oldPath, { readonly: true });
+    old.sqlite.prepare('select count(*) from items').get();
+  } catch {
+    summary.warnings.push({ path: oldPath, code: 'OLD_CATALOG_UNREADABLE', message: 'old catalogue unreadable: op log and ledger start afresh' });
+    return;
+  }
+  try {
+    let cursor = 0;
+    for (;;) {
+      const page = opsSince(old, cursor, 5000);
+      if (!page.ops.length) break;
+      summary.carriedOver.ops += mergeOps(cat, page.ops, node, nowMs);
+      cursor = page.cursor;
+    }
+    const cards = old.sqlite.prepare('select * from cards').all() as Record<string, unknown>[];
+    const insCard = cat.sqlite.prepare(
+      'insert or ignore into cards (id, kind, label, fs_uuid, monitor, first_seen, last_seen, last_mount) values (@id, @kind, @label, @fs_uuid, @monitor, @first_seen, @last_seen, @last_mount)',
+    );
+    for (const c of cards) summary.carriedOver.cards += insCard.run(c).changes;
+    const rows = old.sqlite.prepare('select * from imports').all() as Record<string, unknown>[];
+    const insImp = cat.sqlite.prepare(
+      'insert or ignore into imports (card_id, rel_path, size, mtime_ms, item_id, outcome, imported_at) select @card_id, @rel_path, @size, @mtime_ms, @item_id, @outcome, @imported_at where exists (select 1 from items where id = @item_id)',
+    );
+    for (const r of rows) summary.carriedOver.imports += insImp.run(r).changes;
+    // Card ops were applied before the cards existed in the new catalogue: project them again.
+    cat.sqlite
+      .prepare(
+        "update cards set monitor = (select json_extract(value, '$') from ops where entity = 'card' and entity_id = cards.id and field = 'monitor' order by hlc desc limit 1) where exists (select 1 from ops where entity = 'card' and entity_id = cards.id and field = 'monitor')",
+      )
+      .run();
+  } finally {
+    await old.close();
+  }
+}

@@ -1,0 +1,16 @@
+import { EventEmitter } from 'node:events';
+import type { IngestProgress, IngestSummary } from '../ingest/types.js';
+
+/** What the station tells the LEDs, the web app and the log. */
+export interface StationEventMap {
+  'library-attached': [{ path: string; label: string; id: string }];
+  'library-detached': [{ path: string }];
+  'card-inserted': [{ mountPoint: string }];
+  'card-removed': [{ mountPoint: string }];
+  'card-ignored': [{ mountPoint: string; reason: string }];
+  'ingest-progress': [{ mountPoint: string; progress: IngestProgress }];
+  'ingest-done': [{ mountPoint: string; summary: IngestSummary }];
+  'ingest-failed': [{ mountPoint: string; code: string; message: string; hint: string }];
+}
+
+export class StationEvents extends EventEmitter<StationEventMap> {}

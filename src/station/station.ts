@@ -1,0 +1,148 @@
+import { access, opendir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock } from '../adapters/clock.js';
+import type { Logger } from '../adapters/logger.js';
+import type { ProcessRunner } from '../adapters/process-runner.js';
+import type { Config } from '../config/schema.js';
+import type { MediaAnalyzer } from '../media/types.js';
+import { OutpostError, isOutpostError } from '../core/errors.js';
+import { SKIP_DIRS, mediaTypeOf } from '../core/media-types.js';
+import { fingerprintCard } from '../ingest/fingerprint.js';
+import { ingestCard } from '../ingest/ingest.js';
+import { openDrive, type Drive } from '../library/drive.js';
+import { DRIVE_MARKER } from '../library/layout.js';
+import { createMountWatcher, nodeReadMountInfo } from './mount-watcher.js';
+import type { MountEntry } from './mountinfo.js';
+import { StationEvents } from './events.js';
+
+/** What the station needs from its host (the CLI builds it from the config file). */
+export interface StationDeps {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  runner: ProcessRunner;
+  analyzer: MediaAnalyzer;
+  node: string;
+  timeZone: string;
+}
+
+export interface StationOptions {
+  /** Library drive path; when absent the first library drive mounted under the roots is used. */
+  library?: string | undefined;
+  signal: AbortSignal;
+  readMountInfo?: () => Promise<string>;
+}
+
+/** Does a volume hold camera media? Looks a few levels deep, stops at the first hit. */
+export async function hasMedia(dir: string, depth = 4): Promise<boolean> {
+  if (depth < 0) return false;
+  const d = await opendir(dir).catch(() => undefined);
+  if (!d) return false;
+  const subdirs: string[] = [];
+  for await (const e of d) {
+    if (e.isFile() && mediaTypeOf(e.name)) {
+      await d.close().catch(() => undefined);
+      return true;
+    }
+    if (e.isDirectory() && !e.name.startsWith('.') && !SKIP_DIRS.has(e.name.toLowerCase())) subdirs.push(e.name);
+  }
+  for (const s of subdirs) if (await hasMedia(join(dir, s), depth - 1)) return true;
+  return false;
+}
+
+/**
+ * The station: watches mounts, ingests every inserted card into the library drive, one card at
+ * a time, and reports what happens as events (LEDs and the web app subscribe in later issues).
+ */
+export function startStation(ctx: StationDeps, opts: StationOptions): { events: StationEvents; done: Promise<void> } {
+  const events = new StationEvents();
+  let drive: Drive | undefined;
+  let chain: Promise<void> = Promise.resolve();
+  const active = new Map<string, AbortController>();
+
+  const attachLibrary = async (path: string): Promise<void> => {
+    drive = await openDrive(path);
+    events.emit('library-attached', { path, label: drive.marker.label, id: drive.marker.id });
+    ctx.log.info({ path, label: drive.marker.label }, 'library drive attached');
+  };
+
+  const ingestVolume = async (m: MountEntry): Promise<void> => {
+    const mountPoint = m.mountPoint;
+    if (!drive) {
+      events.emit('card-ignored', { mountPoint, reason: 'no library drive attached' });
+      ctx.log.warn({ mountPoint }, 'card inserted but no library drive is attached: plug one in');
+      return;
+    }
+    const abort = new AbortController();
+    active.set(mountPoint, abort);
+    opts.signal.addEventListener('abort', () => abort.abort(), { once: true });
+    try {
+      const card = await fingerprintCard(mountPoint, { runner: ctx.runner, readMountInfo: opts.readMountInfo ?? nodeReadMountInfo });
+      const summary = await ingestCard(
+        {
+          cardRoot: mountPoint,
+          card,
+          drive,
+          settings: ctx.config.ingest,
+          timeZone: ctx.timeZone,
+          node: ctx.node,
+          signal: abort.signal,
+          onProgress: (progress) => events.emit('ingest-progress', { mountPoint, progress }),
+        },
+        { analyzer: ctx.analyzer, clock: ctx.clock, log: ctx.log },
+      );
+      events.emit('ingest-done', { mountPoint, summary });
+      ctx.log.info({ mountPoint, ...summary, warnings: summary.warnings.length }, 'ingest finished');
+    } catch (e) {
+      const err = isOutpostError(e) ? e : new OutpostError('INTERNAL', String(e), { cause: e });
+      events.emit('ingest-failed', { mountPoint, code: err.code, message: err.message, hint: err.hint });
+      ctx.log.error({ mountPoint, code: err.code, hint: err.hint }, err.message);
+    } finally {
+      active.delete(mountPoint);
+    }
+  };
+
+  const onAdded = async (m: MountEntry): Promise<void> => {
+    const isLibrary = await access(join(m.mountPoint, DRIVE_MARKER)).then(
+      () => true,
+      () => false,
+    );
+    if (isLibrary) {
+      if (!drive && !opts.library) await attachLibrary(m.mountPoint);
+      return;
+    }
+    if (!(await hasMedia(m.mountPoint))) {
+      events.emit('card-ignored', { mountPoint: m.mountPoint, reason: 'no media on this volume' });
+      return;
+    }
+    events.emit('card-inserted', { mountPoint: m.mountPoint });
+    chain = chain.then(() => ingestVolume(m));
+  };
+
+  const onRemoved = (m: MountEntry): void => {
+    if (drive && drive.layout.root === m.mountPoint) {
+      events.emit('library-detached', { path: m.mountPoint });
+      ctx.log.warn({ path: m.mountPoint }, 'library drive removed');
+      drive = undefined;
+      return;
+    }
+    // The ingest notices by itself (reads fail, device changes) and reports CARD_REMOVED.
+    events.emit('card-removed', { mountPoint: m.mountPoint });
+  };
+
+  const done = (async () => {
+    if (opts.library) await attachLibrary(opts.library);
+    const watcher = createMountWatcher({
+      readMountInfo: opts.readMountInfo ?? nodeReadMountInfo,
+      roots: ctx.config.station.watchRoots,
+      intervalMs: ctx.config.station.pollIntervalMs,
+      signal: opts.signal,
+      onAdded,
+      onRemoved,
+      onError: (err) => ctx.log.warn({ err }, 'mount watcher'),
+    });
+    await watcher.done;
+    await chain;
+  })();
+  return { events, done };
+}
