@@ -23,10 +23,17 @@ export interface Context {
   analyzer: MediaAnalyzer;
 }
 
-export async function buildContext(g: GlobalOptions, overrides: Record<string, unknown> = {}): Promise<Context> {
+export async function buildContext(
+  g: GlobalOptions,
+  overrides: Record<string, unknown> = {},
+): Promise<Context> {
   const config = await loadConfig(g.config ?? process.env.OUTPOST_CONFIG, overrides);
   const log = createLogger(g.logLevel ?? config.log.level);
-  const node = config.node ?? hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64);
+  const node =
+    config.node ??
+    hostname()
+      .replace(/[^A-Za-z0-9_.-]/g, '-')
+      .slice(0, 64);
   const timeZone = config.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
   return {
     config,

@@ -10,7 +10,8 @@ export const DEFAULT_CONFIG_PATH = '/etc/outpost/config.yaml';
 export function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
   return issues.map((i) => {
     const path = i.path.map(String).join('.') || '(root)';
-    if (i.code === 'unrecognized_keys') return `${path}: unknown key(s) ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+    if (i.code === 'unrecognized_keys')
+      return `${path}: unknown key(s) ${i.keys.map((k) => `"${k}"`).join(', ')}`;
     return `${path}: ${i.message}`;
   });
 }
@@ -31,7 +32,10 @@ export function parseConfig(raw: unknown, source: string): Config {
  * Load the config file. A missing file at the default path means "embedded defaults";
  * a missing file the user named explicitly is an error.
  */
-export async function loadConfig(path: string | undefined, overrides: Record<string, unknown> = {}): Promise<Config> {
+export async function loadConfig(
+  path: string | undefined,
+  overrides: Record<string, unknown> = {},
+): Promise<Config> {
   const file = path ?? DEFAULT_CONFIG_PATH;
   let text = '';
   try {

@@ -23,7 +23,9 @@ export const configSchema = z
         }
       }, 'unknown IANA time zone')
       .optional(),
-    log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info') }).prefault({}),
+    log: z
+      .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info') })
+      .prefault({}),
     station: z
       .strictObject({
         /** Where removable volumes are mounted. */
@@ -44,7 +46,11 @@ export const configSchema = z
         /** Derivative workers; copying is sequential (one card reader). */
         deriveConcurrency: z.number().int().min(1).max(8).default(2),
         /** Keep this much free on the library drive; below it ingest stops cleanly. */
-        minFreeBytes: z.number().int().min(0).default(64 * 1024 * 1024),
+        minFreeBytes: z
+          .number()
+          .int()
+          .min(0)
+          .default(64 * 1024 * 1024),
         cleanup: z
           .strictObject({
             /** never: leave cards alone; verified: erase files whose library copy re-hashes correctly. */

@@ -51,7 +51,11 @@ export async function eraseVerifiedFromCard(
       verified.set(item.id, ok);
     }
     if (!ok) {
-      warnings.push({ path: row.rel_path, code: 'VERIFY_FAILED', message: 'library copy does not verify; kept on card' });
+      warnings.push({
+        path: row.rel_path,
+        code: 'VERIFY_FAILED',
+        message: 'library copy does not verify; kept on card',
+      });
       continue;
     }
     try {
@@ -59,21 +63,34 @@ export async function eraseVerifiedFromCard(
       erased++;
       erased += await eraseCompanions(cat, libraryRoot, item.id, abs);
     } catch (e) {
-      warnings.push({ path: row.rel_path, code: 'ERASE_FAILED', message: `cannot erase from card (${errnoCode(e)})` });
+      warnings.push({
+        path: row.rel_path,
+        code: 'ERASE_FAILED',
+        message: `cannot erase from card (${errnoCode(e)})`,
+      });
     }
   }
   return { erased, warnings };
 }
 
 /** Erase a card file's companions (THM, XMP, WAV) whose bytes match the library's copy. */
-async function eraseCompanions(cat: Catalog, libraryRoot: string, itemId: string, cardFile: string): Promise<number> {
+async function eraseCompanions(
+  cat: Catalog,
+  libraryRoot: string,
+  itemId: string,
+  cardFile: string,
+): Promise<number> {
   const stored = await companionsOf(cat, itemId);
   if (!stored.length) return 0;
   const dir = cardFile.slice(0, cardFile.lastIndexOf('/'));
   const name = cardFile.slice(cardFile.lastIndexOf('/') + 1);
   let n = 0;
   for (const c of stored) {
-    for (const candidate of [`${stemOf(name)}.${c.ext}`, `${stemOf(name)}.${c.ext.toUpperCase()}`, `${name}.${c.ext}`]) {
+    for (const candidate of [
+      `${stemOf(name)}.${c.ext}`,
+      `${stemOf(name)}.${c.ext.toUpperCase()}`,
+      `${name}.${c.ext}`,
+    ]) {
       const p = join(dir, candidate);
       const h = await hashFile(p).catch(() => undefined);
       if (h !== c.sha256) continue;

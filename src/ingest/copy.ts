@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { open, rm, utimes } from 'node:fs/promises';
+import { open, rm, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OutpostError, errnoCode } from '../core/errors.js';
 
@@ -98,7 +98,11 @@ export async function copyAndHash(
   return { tmpPath, sha256: hash.digest('hex'), bytes };
 }
 
-async function readChunk(fh: import('node:fs/promises').FileHandle, buf: Buffer, src: string): Promise<number> {
+async function readChunk(
+  fh: FileHandle,
+  buf: Buffer,
+  src: string,
+): Promise<number> {
   try {
     const { bytesRead } = await fh.read(buf, 0, buf.length, null);
     return bytesRead;
@@ -108,7 +112,7 @@ async function readChunk(fh: import('node:fs/promises').FileHandle, buf: Buffer,
 }
 
 async function writeAll(
-  fh: import('node:fs/promises').FileHandle,
+  fh: FileHandle,
   buf: Buffer,
   n: number,
   path: string,

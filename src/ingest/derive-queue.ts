@@ -36,7 +36,8 @@ export class WorkQueue {
         .finally(() => {
           this.running--;
           this.pump();
-          if (this.running === 0 && this.waiting.length === 0) for (const w of this.idleWaiters.splice(0)) w();
+          if (this.running === 0 && this.waiting.length === 0)
+            for (const w of this.idleWaiters.splice(0)) w();
         });
     }
   }

@@ -93,7 +93,13 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
       return true;
     }
   };
-  const progress: IngestProgress = { phase: 'recover', filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 };
+  const progress: IngestProgress = {
+    phase: 'recover',
+    filesDone: 0,
+    filesTotal: 0,
+    bytesDone: 0,
+    bytesTotal: 0,
+  };
   const emit = (p: Partial<IngestProgress>): void => {
     Object.assign(progress, p);
     req.onProgress?.({ ...progress });
@@ -110,7 +116,13 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
     const now = deps.clock.now();
     const cardRow = await upsertCardSeen(
       cat,
-      { id: req.card.id, kind: req.card.kind, label: req.card.label, fsUuid: req.card.fsUuid, mount: req.cardRoot },
+      {
+        id: req.card.id,
+        kind: req.card.kind,
+        label: req.card.label,
+        fsUuid: req.card.fsUuid,
+        mount: req.cardRoot,
+      },
       now.toISOString(),
     );
     const monitor = validateMonitor(req.monitor ?? cardRow.monitor ?? UNASSIGNED_MONITOR);
@@ -122,8 +134,11 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
     try {
       scan = await scanCard(req.cardRoot);
     } catch (e) {
-      if (await cardGone()) throw new OutpostError('CARD_REMOVED', `card at ${req.cardRoot} went away before it could be read`);
-      throw new OutpostError('CARD_READ_ERROR', `cannot read card ${req.cardRoot}: ${(e as Error).message}`, { cause: e });
+      if (await cardGone())
+        throw new OutpostError('CARD_REMOVED', `card at ${req.cardRoot} went away before it could be read`);
+      throw new OutpostError('CARD_READ_ERROR', `cannot read card ${req.cardRoot}: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
     summary.warnings.push(...scan.problems);
     const ledger = loadLedger(cat, req.card.id);
@@ -171,7 +186,9 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
             path: f.relPath,
             code: e.errno === 'ENOENT' ? 'VANISHED' : 'UNREADABLE',
             message:
-              e.errno === 'ENOENT' ? 'file disappeared from the card before it was copied' : `cannot read: ${e.errno}`,
+              e.errno === 'ENOENT'
+                ? 'file disappeared from the card before it was copied'
+                : `cannot read: ${e.errno}`,
           });
           continue;
         }
@@ -197,7 +214,13 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
 
     if (!summary.error && !req.signal?.aborted && req.settings.cleanup.policy === 'verified') {
       emit({ phase: 'cleanup' });
-      const res = await eraseVerifiedFromCard(cat, layout.root, req.card.id, req.cardRoot, req.settings.cleanup.require);
+      const res = await eraseVerifiedFromCard(
+        cat,
+        layout.root,
+        req.card.id,
+        req.cardRoot,
+        req.settings.cleanup.require,
+      );
       summary.erased = res.erased;
       summary.warnings.push(...res.warnings);
     }
@@ -257,7 +280,10 @@ async function importOne(
       await recordImport(cat, { ...ledgerRow, outcome });
       return { outcome };
     }
-    const probe = await deps.analyzer.probe(copy.tmpPath, f.type, { timeZone: req.timeZone, signal: req.signal });
+    const probe = await deps.analyzer.probe(copy.tmpPath, f.type, {
+      timeZone: req.timeZone,
+      signal: req.signal,
+    });
     const originalName = basename(f.relPath);
     const input = {
       sha256: copy.sha256,
@@ -288,7 +314,13 @@ async function importOne(
       const cc = await copyAndHash(c.absPath, layout.tmpDir, { ext: c.ext, signal: req.signal, onBytes });
       const cpath = companionName(rel, c.ext);
       await placeNoClobber(cc.tmpPath, join(layout.root, cpath), cc.sha256);
-      await addCompanion(cat, { item_id: row.id, ext: c.ext, path: cpath, sha256: cc.sha256, size: cc.bytes });
+      await addCompanion(cat, {
+        item_id: row.id,
+        ext: c.ext,
+        path: cpath,
+        sha256: cc.sha256,
+        size: cc.bytes,
+      });
     }
     await cat.db.transaction().execute(async (trx) => {
       const t = { ...cat, db: trx };
@@ -334,7 +366,11 @@ async function deriveItem(
     await setDerived(cat, item.id, { ...res, at: deps.clock.now().toISOString() });
   } catch (e) {
     const err = isOutpostError(e) ? e : driveError(e, item.path);
-    warnings.push({ path: cardPath, code: 'NO_DERIVATIVES', message: `${err.message}; retried on the next run` });
+    warnings.push({
+      path: cardPath,
+      code: 'NO_DERIVATIVES',
+      message: `${err.message}; retried on the next run`,
+    });
     deps.log.warn({ err, item: item.id }, 'derivatives failed');
   }
 }

@@ -10,7 +10,11 @@ import { driveError, hashFile } from './copy.js';
  * Filesystems without hard links (exFAT via FUSE) fall back to check-then-rename under the
  * library lock. Returns 'adopted' when identical bytes were already there.
  */
-export async function placeNoClobber(tmpPath: string, target: string, sha256: string): Promise<'placed' | 'adopted'> {
+export async function placeNoClobber(
+  tmpPath: string,
+  target: string,
+  sha256: string,
+): Promise<'placed' | 'adopted'> {
   const dir = dirname(target);
   try {
     await mkdir(dir, { recursive: true });
@@ -23,7 +27,8 @@ export async function placeNoClobber(tmpPath: string, target: string, sha256: st
   } catch (e) {
     const code = errnoCode(e);
     if (code === 'EEXIST') return adoptExisting(tmpPath, target, sha256);
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw driveError(e, target);
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV')
+      throw driveError(e, target);
     const exists = await stat(target).then(
       () => true,
       () => false,

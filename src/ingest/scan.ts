@@ -61,7 +61,11 @@ async function walk(root: string, rel: string, out: ScanResult): Promise<void> {
   } catch (e) {
     // The root itself failing is the caller's business (card removed); a subfolder is a problem to report.
     if (!rel) throw e;
-    out.problems.push({ path: rel, code: 'UNREADABLE', message: `folder cannot be read (${errnoCode(e) ?? e})` });
+    out.problems.push({
+      path: rel,
+      code: 'UNREADABLE',
+      message: `folder cannot be read (${errnoCode(e) ?? e})`,
+    });
     return;
   }
   const files: CardFileRef[] = [];
@@ -71,10 +75,15 @@ async function walk(root: string, rel: string, out: ScanResult): Promise<void> {
       if (isDir) return;
       try {
         const s = await stat(join(root, relPath));
-        if (s.isFile()) files.push({ relPath, absPath: join(root, relPath), size: s.size, mtimeMs: Math.trunc(s.mtimeMs) });
+        if (s.isFile())
+          files.push({ relPath, absPath: join(root, relPath), size: s.size, mtimeMs: Math.trunc(s.mtimeMs) });
       } catch (e) {
         if (mediaTypeOf(name))
-          out.problems.push({ path: relPath, code: 'UNREADABLE', message: `cannot stat (${errnoCode(e) ?? e})` });
+          out.problems.push({
+            path: relPath,
+            code: 'UNREADABLE',
+            message: `cannot stat (${errnoCode(e) ?? e})`,
+          });
       }
     }),
   );
@@ -99,7 +108,9 @@ function groupFolder(files: CardFileRef[], out: ScanResult): void {
     if (!type || name.startsWith('._')) continue;
     candidates.push({ ...f, type, ext: extensionOf(name), companions: [] });
   }
-  candidates.sort((a, b) => STEM_OWNER_RANK[a.type] - STEM_OWNER_RANK[b.type] || (a.relPath < b.relPath ? -1 : 1));
+  candidates.sort(
+    (a, b) => STEM_OWNER_RANK[a.type] - STEM_OWNER_RANK[b.type] || (a.relPath < b.relPath ? -1 : 1),
+  );
   const companionsTaken = new Set<string>();
   for (const c of candidates) {
     const name = baseName(c.relPath);
@@ -121,10 +132,15 @@ function groupFolder(files: CardFileRef[], out: ScanResult): void {
   for (const c of candidates) {
     if (companionsTaken.has(c.relPath)) continue;
     if (c.size === 0) {
-      out.problems.push({ path: c.relPath, code: 'ZERO_BYTES', message: 'file is empty (0 bytes): nothing to copy' });
+      out.problems.push({
+        path: c.relPath,
+        code: 'ZERO_BYTES',
+        message: 'file is empty (0 bytes): nothing to copy',
+      });
       continue;
     }
     out.media.push(c);
   }
-  out.ignored += files.length - candidates.length - [...files].filter((f) => companionsTaken.has(f.relPath)).length;
+  out.ignored +=
+    files.length - candidates.length - [...files].filter((f) => companionsTaken.has(f.relPath)).length;
 }

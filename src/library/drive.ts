@@ -24,7 +24,8 @@ export interface Drive {
 export async function initDrive(dir: string, opts: { label?: string; now: Date }): Promise<Drive> {
   const layout = driveLayout(dir);
   const existing = await readMarker(layout).catch(() => undefined);
-  if (existing) throw new OutpostError('LIBRARY_EXISTS', `${dir} is already library drive "${existing.label}"`);
+  if (existing)
+    throw new OutpostError('LIBRARY_EXISTS', `${dir} is already library drive "${existing.label}"`);
   try {
     const s = await stat(dir);
     if (!s.isDirectory()) throw new OutpostError('USAGE', `${dir} is not a directory`);
@@ -62,7 +63,10 @@ export async function openDrive(dir: string): Promise<Drive> {
   } catch (e) {
     if (e instanceof OutpostError) throw e;
     if (errnoCode(e) === 'ENOENT')
-      throw new OutpostError('NOT_A_LIBRARY', `${dir} is not an Outpost library drive (no outpost-drive.json)`);
+      throw new OutpostError(
+        'NOT_A_LIBRARY',
+        `${dir} is not an Outpost library drive (no outpost-drive.json)`,
+      );
     throw new OutpostError('NOT_A_LIBRARY', `cannot read ${layout.marker}: ${(e as Error).message}`);
   }
   if (marker.version > DRIVE_FORMAT_VERSION)

@@ -67,7 +67,10 @@ export async function fsckLibrary(
     else if (opts.hash) {
       checkedHashes++;
       const h = await hashFile(abs);
-      if (h !== item.id) problems.push(problem('CORRUPT', item.path, `sha256 ${h.slice(0, 12)}…, expected ${item.id.slice(0, 12)}…`));
+      if (h !== item.id)
+        problems.push(
+          problem('CORRUPT', item.path, `sha256 ${h.slice(0, 12)}…, expected ${item.id.slice(0, 12)}…`),
+        );
     }
     const wanted = [
       ['thumb', item.has_thumb],
@@ -92,7 +95,8 @@ export async function fsckLibrary(
     else if (opts.hash && (await hashFile(abs)) !== c.sha256)
       problems.push(problem('COMPANION_CORRUPT', c.path, 'companion file does not match its hash'));
   }
-  for (const p of await pendingItems(cat)) problems.push(problem('PENDING', p.path, `item ${p.id.slice(0, 12)} was being copied`));
+  for (const p of await pendingItems(cat))
+    problems.push(problem('PENDING', p.path, `item ${p.id.slice(0, 12)} was being copied`));
 
   for await (const rel of walkFiles(layout.libraryDir, layout.root)) {
     if (known.has(rel)) continue;
@@ -106,7 +110,9 @@ export async function fsckLibrary(
     problems.push(problem('ORPHAN', rel, 'file in library/ that the catalogue does not know'));
   }
   for (const name of await readdir(layout.tmpDir).catch(() => [] as string[]))
-    problems.push(problem('TMP_LEFTOVER', relative(layout.root, join(layout.tmpDir, name)), 'unfinished copy'));
+    problems.push(
+      problem('TMP_LEFTOVER', relative(layout.root, join(layout.tmpDir, name)), 'unfinished copy'),
+    );
   return { items: items.length, checkedHashes, problems };
 }
 

@@ -23,7 +23,9 @@ export async function acquireLibraryLock(lockFile: string, purpose: string): Pro
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fh = await open(lockFile, 'wx');
-      await fh.writeFile(JSON.stringify({ pid: process.pid, host: hostname(), purpose, at: new Date().toISOString() }));
+      await fh.writeFile(
+        JSON.stringify({ pid: process.pid, host: hostname(), purpose, at: new Date().toISOString() }),
+      );
       await fh.sync();
       await fh.close();
       return {
@@ -42,7 +44,10 @@ export async function acquireLibraryLock(lockFile: string, purpose: string): Pro
     }
     const sameHost = holder.host === undefined || holder.host === hostname();
     if (holder.pid && sameHost && holder.pid !== process.pid && alive(holder.pid))
-      throw new OutpostError('LIBRARY_LOCKED', `library is busy: ${holder.purpose ?? 'work'} by pid ${holder.pid}`);
+      throw new OutpostError(
+        'LIBRARY_LOCKED',
+        `library is busy: ${holder.purpose ?? 'work'} by pid ${holder.pid}`,
+      );
     await rm(lockFile, { force: true });
   }
   throw new OutpostError('LIBRARY_LOCKED', `could not take the library lock ${lockFile}`);

@@ -38,11 +38,23 @@ export interface RebuildDeps {
 export async function rebuildCatalog(
   drive: Drive,
   deps: RebuildDeps,
-  opts: { timeZone: string; node: string; thumbSize: number; previewSize: number; onProgress?: (done: number) => void },
+  opts: {
+    timeZone: string;
+    node: string;
+    thumbSize: number;
+    previewSize: number;
+    onProgress?: (done: number) => void;
+  },
 ): Promise<RebuildSummary> {
   const started = performance.now();
   const { layout } = drive;
-  const summary: RebuildSummary = { items: 0, companions: 0, carriedOver: { ops: 0, cards: 0, imports: 0 }, warnings: [], seconds: 0 };
+  const summary: RebuildSummary = {
+    items: 0,
+    companions: 0,
+    carriedOver: { ops: 0, cards: 0, imports: 0 },
+    warnings: [],
+    seconds: 0,
+  };
   const lock = await acquireLibraryLock(layout.lockFile, 'rebuild');
   const fresh = join(layout.outpostDir, 'catalog.rebuild.sqlite');
   try {
@@ -77,7 +89,11 @@ async function* libraryFolders(
   for (const monitor of await dirNames(libraryDir)) {
     for (const date of await dirNames(join(libraryDir, monitor))) {
       if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) {
-        warnings.push({ path: join('library', monitor, date), code: 'UNEXPECTED_FOLDER', message: 'not a YYYY-MM-DD folder; skipped' });
+        warnings.push({
+          path: join('library', monitor, date),
+          code: 'UNEXPECTED_FOLDER',
+          message: 'not a YYYY-MM-DD folder; skipped',
+        });
         continue;
       }
       yield { monitor, date, dir: join(libraryDir, monitor, date) };
@@ -119,7 +135,11 @@ async function rebuildFolder(
     const st = await stat(abs);
     const sha = await hashFile(abs);
     if (await getItem(cat, sha)) {
-      summary.warnings.push({ path: rel(name), code: 'DUPLICATE_FILE', message: `same bytes as another original (${sha.slice(0, 12)}); not catalogued twice` });
+      summary.warnings.push({
+        path: rel(name),
+        code: 'DUPLICATE_FILE',
+        message: `same bytes as another original (${sha.slice(0, 12)}); not catalogued twice`,
+      });
       continue;
     }
     const probe = await deps.analyzer.probe(abs, type, { timeZone: opts.timeZone });
@@ -145,7 +165,13 @@ async function rebuildFolder(
       if (!present.has(cname) || ext === 'xmp') continue;
       const cabs = join(f.dir, cname);
       const cst = await stat(cabs);
-      await addCompanion(cat, { item_id: sha, ext, path: rel(cname), sha256: await hashFile(cabs), size: cst.size });
+      await addCompanion(cat, {
+        item_id: sha,
+        ext,
+        path: rel(cname),
+        sha256: await hashFile(cabs),
+        size: cst.size,
+      });
       summary.companions++;
     }
     const d = await deps.analyzer.derive(
@@ -164,14 +190,24 @@ async function rebuildFolder(
 }
 
 /** Keep what the old catalogue still knows that files cannot tell: op log, cards, ledger. */
-async function carryOver(cat: Catalog, oldPath: string, node: string, nowMs: number, summary: RebuildSummary): Promise<void> {
+async function carryOver(
+  cat: Catalog,
+  oldPath: string,
+  node: string,
+  nowMs: number,
+  summary: RebuildSummary,
+): Promise<void> {
   if (!(await stat(oldPath).catch(() => undefined))) return;
   let old: Catalog;
   try {
     old = await openCatalog(oldPath, { readonly: true });
     old.sqlite.prepare('select count(*) from items').get();
   } catch {
-    summary.warnings.push({ path: oldPath, code: 'OLD_CATALOG_UNREADABLE', message: 'old catalogue unreadable: op log and ledger start afresh' });
+    summary.warnings.push({
+      path: oldPath,
+      code: 'OLD_CATALOG_UNREADABLE',
+      message: 'old catalogue unreadable: op log and ledger start afresh',
+    });
     return;
   }
   try {

@@ -44,7 +44,8 @@ export async function hasMedia(dir: string, depth = 4): Promise<boolean> {
       await d.close().catch(() => undefined);
       return true;
     }
-    if (e.isDirectory() && !e.name.startsWith('.') && !SKIP_DIRS.has(e.name.toLowerCase())) subdirs.push(e.name);
+    if (e.isDirectory() && !e.name.startsWith('.') && !SKIP_DIRS.has(e.name.toLowerCase()))
+      subdirs.push(e.name);
   }
   for (const s of subdirs) if (await hasMedia(join(dir, s), depth - 1)) return true;
   return false;
@@ -54,7 +55,10 @@ export async function hasMedia(dir: string, depth = 4): Promise<boolean> {
  * The station: watches mounts, ingests every inserted card into the library drive, one card at
  * a time, and reports what happens as events (LEDs and the web app subscribe in later issues).
  */
-export function startStation(ctx: StationDeps, opts: StationOptions): { events: StationEvents; done: Promise<void> } {
+export function startStation(
+  ctx: StationDeps,
+  opts: StationOptions,
+): { events: StationEvents; done: Promise<void> } {
   const events = new StationEvents();
   let drive: Drive | undefined;
   let chain: Promise<void> = Promise.resolve();
@@ -77,7 +81,10 @@ export function startStation(ctx: StationDeps, opts: StationOptions): { events: 
     active.set(mountPoint, abort);
     opts.signal.addEventListener('abort', () => abort.abort(), { once: true });
     try {
-      const card = await fingerprintCard(mountPoint, { runner: ctx.runner, readMountInfo: opts.readMountInfo ?? nodeReadMountInfo });
+      const card = await fingerprintCard(mountPoint, {
+        runner: ctx.runner,
+        readMountInfo: opts.readMountInfo ?? nodeReadMountInfo,
+      });
       const summary = await ingestCard(
         {
           cardRoot: mountPoint,

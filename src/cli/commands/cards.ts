@@ -9,7 +9,11 @@ import { buildContext, requireLibrary, type Context } from '../context.js';
 import { emit, table } from '../output.js';
 import { run } from '../run.js';
 
-async function withCatalog<T>(ctx: Context, library: string | undefined, fn: (c: Catalog) => Promise<T>): Promise<T> {
+async function withCatalog<T>(
+  ctx: Context,
+  library: string | undefined,
+  fn: (c: Catalog) => Promise<T>,
+): Promise<T> {
   const drive = await openDrive(requireLibrary(library, ctx));
   const cat = await openCatalog(drive.layout.catalog);
   try {
@@ -20,7 +24,9 @@ async function withCatalog<T>(ctx: Context, library: string | undefined, fn: (c:
 }
 
 export function registerCards(program: Command): void {
-  const cards = program.command('cards').description('cards seen by this library and the monitors they belong to');
+  const cards = program
+    .command('cards')
+    .description('cards seen by this library and the monitors they belong to');
   cards
     .command('list')
     .description('list known cards')
@@ -46,7 +52,13 @@ export function registerCards(program: Command): void {
               ? 'no cards seen yet'
               : table([
                   ['CARD', 'LABEL', 'MONITOR', 'ITEMS', 'LAST SEEN'],
-                  ...rows.map((r) => [r.id, r.label ?? '', r.monitor ?? '(unassigned)', String(r.items), r.last_seen]),
+                  ...rows.map((r) => [
+                    r.id,
+                    r.label ?? '',
+                    r.monitor ?? '(unassigned)',
+                    String(r.items),
+                    r.last_seen,
+                  ]),
                 ]),
         );
       }),
@@ -69,9 +81,17 @@ export function registerCards(program: Command): void {
               hint: 'See `outpost cards list` for known cards; a card is known after its first ingest.',
             });
           if (found.length > 1)
-            throw new OutpostError('AMBIGUOUS_ID', `"${cardRef}" matches ${found.length} cards: ${found.map((f) => f.id).join(', ')}`);
+            throw new OutpostError(
+              'AMBIGUOUS_ID',
+              `"${cardRef}" matches ${found.length} cards: ${found.map((f) => f.id).join(', ')}`,
+            );
           const c = found[0]!;
-          recordLocalOps(cat, [{ entity: 'card', id: c.id, field: 'monitor', value: monitor }], ctx.node, ctx.clock.now().getTime());
+          recordLocalOps(
+            cat,
+            [{ entity: 'card', id: c.id, field: 'monitor', value: monitor }],
+            ctx.node,
+            ctx.clock.now().getTime(),
+          );
           return c;
         });
         emit(!!o.json, { card: card.id, monitor }, () => `card ${card.id} → monitor ${monitor}`);

@@ -9,7 +9,6 @@ import { emit, formatBytes } from '../output.js';
 import { ingestProgressBar } from '../progress.js';
 import { run } from '../run.js';
 
-
 export function registerIngest(program: Command): void {
   program
     .command('ingest')
@@ -19,44 +18,54 @@ export function registerIngest(program: Command): void {
     .option('--monitor <name>', 'file the items under this monitor (default: the card’s assigned monitor)')
     .option('--json', 'print the summary as JSON')
     .option('--no-progress', 'no progress bar')
-    .action((cardDir: string, o: { library?: string; monitor?: string; json?: boolean; progress: boolean }, cmd: Command) =>
-      run(cmd, !!o.json, async () => {
-        const ctx = await buildContext(cmd.optsWithGlobals());
-        const drive = await openDrive(requireLibrary(o.library, ctx));
-        const card = await fingerprintCard(cardDir, { runner: ctx.runner, readMountInfo: nodeReadMountInfo });
-        const bar = ingestProgressBar(o.progress && !o.json);
-        const abort = new AbortController();
-        const onSignal = (): void => abort.abort();
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
-        let summary: IngestSummary;
-        try {
-          summary = await ingestCard(
-            {
-              cardRoot: cardDir,
-              card,
-              drive,
-              monitor: o.monitor,
-              settings: ctx.config.ingest,
-              timeZone: ctx.timeZone,
-              node: ctx.node,
-              signal: abort.signal,
-              onProgress: (p) => bar.update(p),
-            },
-            { analyzer: ctx.analyzer, clock: ctx.clock, log: ctx.log },
-          );
-        } finally {
-          bar.stop();
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-        }
-        emit(!!o.json, summary, () => humanSummary(summary));
-        if (summary.error) {
-          process.stderr.write(`error [${summary.error.code}]: ${summary.error.message}\n  what to do: ${summary.error.hint}\n`);
-          return 3;
-        }
-        return abort.signal.aborted ? 130 : 0;
-      }),
+    .action(
+      (
+        cardDir: string,
+        o: { library?: string; monitor?: string; json?: boolean; progress: boolean },
+        cmd: Command,
+      ) =>
+        run(cmd, !!o.json, async () => {
+          const ctx = await buildContext(cmd.optsWithGlobals());
+          const drive = await openDrive(requireLibrary(o.library, ctx));
+          const card = await fingerprintCard(cardDir, {
+            runner: ctx.runner,
+            readMountInfo: nodeReadMountInfo,
+          });
+          const bar = ingestProgressBar(o.progress && !o.json);
+          const abort = new AbortController();
+          const onSignal = (): void => abort.abort();
+          process.once('SIGINT', onSignal);
+          process.once('SIGTERM', onSignal);
+          let summary: IngestSummary;
+          try {
+            summary = await ingestCard(
+              {
+                cardRoot: cardDir,
+                card,
+                drive,
+                monitor: o.monitor,
+                settings: ctx.config.ingest,
+                timeZone: ctx.timeZone,
+                node: ctx.node,
+                signal: abort.signal,
+                onProgress: (p) => bar.update(p),
+              },
+              { analyzer: ctx.analyzer, clock: ctx.clock, log: ctx.log },
+            );
+          } finally {
+            bar.stop();
+            process.off('SIGINT', onSignal);
+            process.off('SIGTERM', onSignal);
+          }
+          emit(!!o.json, summary, () => humanSummary(summary));
+          if (summary.error) {
+            process.stderr.write(
+              `error [${summary.error.code}]: ${summary.error.message}\n  what to do: ${summary.error.hint}\n`,
+            );
+            return 3;
+          }
+          return abort.signal.aborted ? 130 : 0;
+        }),
     );
 }
 

@@ -15,7 +15,11 @@ export function registerInitDrive(program: Command): void {
       run(cmd, !!o.json, async () => {
         const ctx = await buildContext(cmd.optsWithGlobals());
         const drive = await initDrive(dir, { label: o.label, now: ctx.clock.now() });
-        emit(!!o.json, drive.marker, () => `library drive "${drive.marker.label}" (${drive.marker.id}) ready at ${dir}`);
+        emit(
+          !!o.json,
+          drive.marker,
+          () => `library drive "${drive.marker.label}" (${drive.marker.id}) ready at ${dir}`,
+        );
       }),
     );
 }

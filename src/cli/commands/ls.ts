@@ -45,18 +45,21 @@ export function registerLs(program: Command): void {
         const cat = await openCatalog(drive.layout.catalog);
         try {
           const rows = await listItems(cat, { monitor: o.monitor, type: o.type });
-          emit(!!o.json, rows.map(itemRecord), () =>
-            table([
-              ['ID', 'TYPE', 'CAPTURED', 'MONITOR', 'PATH', 'WARN'],
-              ...rows.map((r) => [
-                r.id.slice(0, 12),
-                r.type,
-                r.captured_at ?? `(${r.sort_time})`,
-                r.monitor,
-                r.path,
-                String((JSON.parse(r.warnings) as unknown[]).length || ''),
-              ]),
-            ]) + `\n${rows.length} items`,
+          emit(
+            !!o.json,
+            rows.map(itemRecord),
+            () =>
+              table([
+                ['ID', 'TYPE', 'CAPTURED', 'MONITOR', 'PATH', 'WARN'],
+                ...rows.map((r) => [
+                  r.id.slice(0, 12),
+                  r.type,
+                  r.captured_at ?? `(${r.sort_time})`,
+                  r.monitor,
+                  r.path,
+                  String((JSON.parse(r.warnings) as unknown[]).length || ''),
+                ]),
+              ]) + `\n${rows.length} items`,
           );
         } finally {
           await cat.close();

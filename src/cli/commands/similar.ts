@@ -34,7 +34,10 @@ export function registerSimilar(program: Command): void {
           emit(!!o.json, { id: item.id, similar: hits }, () =>
             hits.length === 0
               ? 'no similar items'
-              : table([['DIST', 'ID', 'PATH'], ...hits.map((h) => [String(h.distance), h.id.slice(0, 12), h.path])]),
+              : table([
+                  ['DIST', 'ID', 'PATH'],
+                  ...hits.map((h) => [String(h.distance), h.id.slice(0, 12), h.path]),
+                ]),
           );
         } finally {
           await cat.close();

@@ -23,7 +23,9 @@ export async function upsertCardSeen(cat: Catalog, card: CardSeen, at: string): 
       last_mount: card.mount ?? null,
     })
     .onConflict((oc) =>
-      oc.column('id').doUpdateSet({ last_seen: at, last_mount: card.mount ?? null, label: card.label ?? null }),
+      oc
+        .column('id')
+        .doUpdateSet({ last_seen: at, last_mount: card.mount ?? null, label: card.label ?? null }),
     )
     .execute();
   return cat.db.selectFrom('cards').selectAll().where('id', '=', card.id).executeTakeFirstOrThrow();

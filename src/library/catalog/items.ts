@@ -48,7 +48,14 @@ export async function itemsNeedingDerivatives(cat: Catalog): Promise<ItemRow[]> 
 export async function setDerived(
   cat: Catalog,
   id: string,
-  d: { thumb: boolean; preview: boolean; poster: boolean; phash?: string | undefined; warnings: unknown[]; at: string },
+  d: {
+    thumb: boolean;
+    preview: boolean;
+    poster: boolean;
+    phash?: string | undefined;
+    warnings: unknown[];
+    at: string;
+  },
 ): Promise<void> {
   const row = await getItem(cat, id);
   if (!row) return;

@@ -18,7 +18,10 @@ const provider: MigrationProvider = { getMigrations: async () => migrations };
  * the catalogue is the ingest journal: a committed row must survive a power cut.
  */
 export async function openCatalog(path: string, opts: { readonly?: boolean } = {}): Promise<Catalog> {
-  const sqlite = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  const sqlite = new Database(path, {
+    readonly: opts.readonly ?? false,
+    fileMustExist: opts.readonly ?? false,
+  });
   sqlite.pragma('busy_timeout = 10000');
   if (!opts.readonly) {
     sqlite.pragma('journal_mode = WAL');
@@ -31,9 +34,13 @@ export async function openCatalog(path: string, opts: { readonly?: boolean } = {
     const failed = results?.find((r) => r.status === 'Error');
     if (error || failed) {
       await db.destroy();
-      throw new OutpostError('LIBRARY_VERSION', `catalogue migration failed: ${String(error ?? failed?.migrationName)}`, {
-        cause: error,
-      });
+      throw new OutpostError(
+        'LIBRARY_VERSION',
+        `catalogue migration failed: ${String(error ?? failed?.migrationName)}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
   return { db, sqlite, close: () => db.destroy() };

@@ -18,13 +18,16 @@ const ITEM_FIELDS: Record<string, (v: unknown) => Record<string, unknown>> = {
 };
 
 function lastHlc(cat: Catalog): Hlc | undefined {
-  const row = cat.sqlite.prepare("select value from meta where key = 'hlc'").get() as { value: string } | undefined;
+  const row = cat.sqlite.prepare("select value from meta where key = 'hlc'").get() as
+    { value: string } | undefined;
   return row ? decodeHlc(row.value) : undefined;
 }
 
 function saveHlc(cat: Catalog, h: Hlc): void {
   cat.sqlite
-    .prepare("insert into meta(key, value) values ('hlc', ?) on conflict(key) do update set value = excluded.value")
+    .prepare(
+      "insert into meta(key, value) values ('hlc', ?) on conflict(key) do update set value = excluded.value",
+    )
     .run(encodeHlc(h));
 }
 
@@ -98,7 +101,9 @@ function applyOne(cat: Catalog, op: Op): boolean {
 /** Ops stored after a cursor (local arrival order), for sync. */
 export function opsSince(cat: Catalog, cursor: number, limit = 1000): { ops: Op[]; cursor: number } {
   const rows = cat.sqlite
-    .prepare('select seq, hlc, origin, entity, entity_id, field, value from ops where seq > ? order by seq limit ?')
+    .prepare(
+      'select seq, hlc, origin, entity, entity_id, field, value from ops where seq > ? order by seq limit ?',
+    )
     .all(cursor, limit) as {
     seq: number;
     hlc: string;

@@ -13,7 +13,9 @@ export interface SimilarHit {
  */
 export function similarItems(cat: Catalog, id: string, phash: string, maxDistance: number): SimilarHit[] {
   const rows = cat.sqlite
-    .prepare("select id, path, phash from items where phash is not null and deleted = 0 and state = 'stored' and id != ?")
+    .prepare(
+      "select id, path, phash from items where phash is not null and deleted = 0 and state = 'stored' and id != ?",
+    )
     .raw()
     .all(id) as [string, string, string][];
   const hits: SimilarHit[] = [];

@@ -1,0 +1,164 @@
+/**
+ * bench:ingest — Outpost ingest against the tools a user would otherwise use, in one run.
+ *   copyRatio     ingest MB/s ÷ `cp -r` MB/s, ~1 GB of large files, each run to a fresh destination
+ *   derivRatio    thumbnail+preview+phash images/s ÷ `vipsthumbnail` images/s (200 12-MP JPEGs)
+ *   recheckRatio  a no-op re-ingest of a 10,000-file card ÷ `rsync -a --dry-run` of that card
+ *   peakRssMB     peak RSS of the ingest process during the 1 GB run
+ * Ends with one JSON line {"bench":"ingest", ...}.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { measureDeriveRatio } from './lib/derive-ratio.js';
+import { median, timed } from './lib/proc.js';
+
+const quick = process.argv.includes('--quick');
+const BIN = resolve(import.meta.dirname, '..', 'bin', 'outpost.js');
+const log = (s: string): void => void process.stderr.write(`${s}\n`);
+const env = { OUTPOST_CONFIG: '/nonexistent-bench.yaml', TZ: 'UTC' };
+
+function outpost(args: string[]): ReturnType<typeof timed> {
+  return timed(process.execPath, [BIN, ...args], env);
+}
+
+async function freshLibrary(dir: string): Promise<string> {
+  const r = await outpost(['init-drive', dir]);
+  if (r.code !== 0) throw new Error(r.stderr);
+  return dir;
+}
+
+async function copyBench(
+  work: string,
+): Promise<{ copyRatio: number; copyRatioDurable: number; mbps: number; cpMbps: number; peakRssMB: number }> {
+  const card = join(work, 'bigcard', 'DCIM', '100MEDIA');
+  mkdirSync(card, { recursive: true });
+  const files = quick ? 2 : 8;
+  const size = 128 * 1024 * 1024;
+  for (let i = 0; i < files; i++) {
+    // Random bytes: incompressible, like video. Written in 8 MB pieces to keep this process small.
+    const chunks = [];
+    for (let o = 0; o < size; o += 8 << 20) chunks.push(randomBytes(8 << 20));
+    writeFileSync(join(card, `MVI_${1000 + i}.MP4`), Buffer.concat(chunks));
+  }
+  const total = files * size;
+  const cardRoot = join(work, 'bigcard');
+  const cpTimes: number[] = [];
+  const cpSyncTimes: number[] = [];
+  const ours: number[] = [];
+  let peak = 0;
+  for (let round = 0; round < (quick ? 1 : 2); round++) {
+    const cpDest = join(work, `cp-${round}`);
+    const cp = await timed('cp', ['-r', cardRoot, cpDest]);
+    const sync = await timed('sync', ['-f', cpDest]);
+    cpTimes.push(cp.seconds);
+    cpSyncTimes.push(cp.seconds + sync.seconds);
+    rmSync(cpDest, { recursive: true, force: true });
+    const lib = await freshLibrary(join(work, `lib-${round}`));
+    const r = await outpost(['ingest', cardRoot, '--library', lib, '--json', '--no-progress']);
+    if (r.code !== 0) throw new Error(`ingest failed: ${r.stderr}`);
+    ours.push(r.seconds);
+    peak = Math.max(peak, r.peakRssMB);
+    rmSync(lib, { recursive: true, force: true });
+    rmSync(join(cardRoot, '.outpost-card.json'), { force: true });
+    log(
+      `  round ${round}: cp -r ${cp.seconds.toFixed(2)}s (+sync ${sync.seconds.toFixed(2)}s), outpost ingest ${r.seconds.toFixed(2)}s, peak RSS ${r.peakRssMB} MB`,
+    );
+  }
+  rmSync(cardRoot, { recursive: true, force: true });
+  const mb = total / 1e6;
+  const mbps = mb / median(ours);
+  const cpMbps = mb / median(cpTimes);
+  return {
+    copyRatio: round2(mbps / cpMbps),
+    copyRatioDurable: round2(mbps / (mb / median(cpSyncTimes))),
+    mbps: Math.round(mbps),
+    cpMbps: Math.round(cpMbps),
+    peakRssMB: peak,
+  };
+}
+
+async function recheckBench(
+  work: string,
+): Promise<{ recheckRatio: number; recheckSeconds: number; rsyncSeconds: number }> {
+  const n = quick ? 2000 : 10_000;
+  const cardRoot = join(work, 'manycard');
+  const base = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#468' } })
+    .jpeg()
+    .toBuffer();
+  for (let d = 0; d < n / 1000; d++) {
+    const dir = join(cardRoot, 'DCIM', `${100 + d}CAMERA`);
+    mkdirSync(dir, { recursive: true });
+    // Distinct bytes per file (a counter after the JPEG's end marker): 10,000 real items.
+    for (let i = 0; i < 1000; i++)
+      writeFileSync(
+        join(dir, `IMG_${String(i).padStart(4, '0')}.JPG`),
+        Buffer.concat([base, Buffer.from(`${d}-${i}`)]),
+      );
+  }
+  const lib = await freshLibrary(join(work, 'lib-many'));
+  log(`  first ingest of ${n} files (not timed)...`);
+  const first = await outpost(['ingest', cardRoot, '--library', lib, '--json', '--no-progress']);
+  if (first.code !== 0) throw new Error(first.stderr);
+  const ours: number[] = [];
+  const rs: number[] = [];
+  const dest = join(lib, 'library', '_unassigned');
+  for (let i = 0; i < 5; i++) {
+    const r = await outpost(['ingest', cardRoot, '--library', lib, '--json', '--no-progress']);
+    const s = JSON.parse(r.stdout) as { copied: number; skipped: number };
+    if (s.copied !== 0 || s.skipped !== n)
+      throw new Error(`re-check was not a no-op: ${r.stdout.slice(0, 300)}`);
+    ours.push(r.seconds);
+    const rsync = await timed('rsync', ['-a', '--dry-run', `${cardRoot}/`, `${dest}/`]);
+    if (rsync.code !== 0) throw new Error(rsync.stderr);
+    rs.push(rsync.seconds);
+  }
+  log(`  re-check: outpost ${median(ours).toFixed(3)}s, rsync -a --dry-run ${median(rs).toFixed(3)}s`);
+  return {
+    recheckRatio: round2(median(ours) / median(rs)),
+    recheckSeconds: round3(median(ours)),
+    rsyncSeconds: round3(median(rs)),
+  };
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+const work = await mkdtemp(join(tmpdir(), 'outpost-bench-'));
+try {
+  if (!existsSync(BIN)) throw new Error('build first: npm run build');
+  log('copy: ~1 GB of large files');
+  const copy = await copyBench(work);
+  log('derivatives: 12-MP JPEGs');
+  const deriv = await measureDeriveRatio({ count: quick ? 40 : 200, workDir: join(work, 'deriv'), log });
+  log('re-check: 10,000-file card');
+  const recheck = await recheckBench(work);
+  log(
+    `copyRatio ${copy.copyRatio} (target >= 0.85; vs cp+sync ${copy.copyRatioDurable}), derivRatio ${deriv.derivRatio} (target >= 0.7), recheckRatio ${recheck.recheckRatio} (target <= 1.0), peakRssMB ${copy.peakRssMB} (target < 250)`,
+  );
+  process.stdout.write(
+    JSON.stringify({
+      bench: 'ingest',
+      copyRatio: copy.copyRatio,
+      copyRatioVsCpSync: copy.copyRatioDurable,
+      ingestMBps: copy.mbps,
+      cpMBps: copy.cpMbps,
+      derivRatio: deriv.derivRatio,
+      imagesPerSec: round2(deriv.imagesPerSec),
+      vipsImagesPerSec: round2(deriv.vipsImagesPerSec),
+      recheckRatio: recheck.recheckRatio,
+      recheckSeconds: recheck.recheckSeconds,
+      rsyncSeconds: recheck.rsyncSeconds,
+      peakRssMB: copy.peakRssMB,
+      quick,
+    }) + '\n',
+  );
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

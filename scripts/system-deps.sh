@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Outpost uses, only those missing. Run as root.
+set -euo pipefail
+need=()
+check() { command -v "$1" >/dev/null 2>&1 || need+=("$2"); }
+check ffmpeg ffmpeg
+check ffprobe ffmpeg
+check exiftool libimage-exiftool-perl
+check lsblk util-linux
+check blkid util-linux
+check mkfs.ext4 e2fsprogs
+if [ "${OUTPOST_DEV:-}" = 1 ]; then
+  check vipsthumbnail libvips-tools
+  check rsync rsync
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  mapfile -t uniq < <(printf '%s\n' "${need[@]}" | sort -u)
+  echo "installing Debian packages: ${uniq[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${uniq[@]}"
+fi
