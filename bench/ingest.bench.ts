@@ -7,7 +7,7 @@
  * Ends with one JSON line {"bench":"ingest", ...}.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -18,7 +18,9 @@ import { median, timed } from './lib/proc.js';
 const quick = process.argv.includes('--quick');
 const BIN = resolve(import.meta.dirname, '..', 'bin', 'outpost.js');
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
-const env = { OUTPOST_CONFIG: '/nonexistent-bench.yaml', TZ: 'UTC' };
+const cfgDir = mkdtempSync(join(tmpdir(), 'outpost-bench-cfg-'));
+writeFileSync(join(cfgDir, 'config.yaml'), '# defaults\n');
+const env = { OUTPOST_CONFIG: join(cfgDir, 'config.yaml'), TZ: 'UTC' };
 
 function outpost(args: string[]): ReturnType<typeof timed> {
   return timed(process.execPath, [BIN, ...args], env);

@@ -38,6 +38,11 @@ export const ERROR_CATALOGUE = {
     exit: 3,
     hint: 'The library drive failed a write; check its cable and health (dmesg), then run ingest again.',
   },
+  PLACE_CONFLICT: {
+    status: 409,
+    exit: 1,
+    hint: 'Run `outpost fsck --hash` on the library: a file there does not match its name.',
+  },
   ITEM_NOT_FOUND: { status: 404, exit: 2, hint: 'Check the id with `outpost ls`.' },
   AMBIGUOUS_ID: { status: 400, exit: 2, hint: 'Give more characters of the id.' },
   MONITOR_INVALID: {

@@ -98,11 +98,7 @@ export async function copyAndHash(
   return { tmpPath, sha256: hash.digest('hex'), bytes };
 }
 
-async function readChunk(
-  fh: FileHandle,
-  buf: Buffer,
-  src: string,
-): Promise<number> {
+async function readChunk(fh: FileHandle, buf: Buffer, src: string): Promise<number> {
   try {
     const { bytesRead } = await fh.read(buf, 0, buf.length, null);
     return bytesRead;
@@ -111,12 +107,7 @@ async function readChunk(
   }
 }
 
-async function writeAll(
-  fh: FileHandle,
-  buf: Buffer,
-  n: number,
-  path: string,
-): Promise<void> {
+async function writeAll(fh: FileHandle, buf: Buffer, n: number, path: string): Promise<void> {
   let off = 0;
   while (off < n) {
     try {
@@ -128,12 +119,27 @@ async function writeAll(
   }
 }
 
-/** Map a write-side failure to a typed error. */
+/** Map a write-side failure (file system or the catalogue's SQLite) to a typed error. */
 export function driveError(e: unknown, path: string): OutpostError {
+  if (e instanceof OutpostError) return e;
   const code = errnoCode(e);
-  if (code === 'ENOSPC' || code === 'EDQUOT')
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL')
     return new OutpostError('DRIVE_FULL', `library drive is full (writing ${path})`, { cause: e });
   return new OutpostError('DRIVE_WRITE_ERROR', `cannot write ${path}: ${code ?? String(e)}`, { cause: e });
+}
+
+/** Storage failures of the library drive that stop a run cleanly (anything else is a bug). */
+export function asDriveFailure(e: unknown): OutpostError | undefined {
+  if (e instanceof OutpostError)
+    return e.code === 'DRIVE_FULL' || e.code === 'DRIVE_WRITE_ERROR' ? e : undefined;
+  const code = errnoCode(e);
+  if (!code) return undefined;
+  if (
+    ['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'SQLITE_FULL', 'SQLITE_READONLY'].includes(code) ||
+    code.startsWith('SQLITE_IOERR')
+  )
+    return driveError(e, 'the library drive');
+  return undefined;
 }
 
 /** Hash a whole file (verification, rebuild). */

@@ -16,6 +16,7 @@ import { upsertCardSeen } from '../library/catalog/cards.js';
 import { ledgerKey, loadLedger, recordImport } from '../library/catalog/imports.js';
 import {
   addCompanion,
+  companionsOf,
   getItem,
   insertPendingItem,
   itemsNeedingDerivatives,
@@ -24,7 +25,7 @@ import {
 } from '../library/catalog/items.js';
 import type { ItemRow } from '../library/catalog/schema.js';
 import type { MediaAnalyzer } from '../media/types.js';
-import { SourceReadError, copyAndHash, driveError } from './copy.js';
+import { SourceReadError, asDriveFailure, copyAndHash, driveError } from './copy.js';
 import { WorkQueue } from './derive-queue.js';
 import { placeNoClobber } from './place.js';
 import { reconcileLibrary, rollbackItem } from './reconcile.js';
@@ -160,8 +161,15 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
       try {
         req.signal?.throwIfAborted();
         await ensureSpace(layout.root, fileBytes(f), req.settings.minFreeBytes);
-        const { outcome, item } = await importOne(cat, req, deps, f, monitor, dateFolder, (n) =>
-          emit({ bytesDone: progress.bytesDone + n }),
+        const { outcome, item } = await importOne(
+          cat,
+          req,
+          deps,
+          f,
+          monitor,
+          dateFolder,
+          summary.warnings,
+          (n) => emit({ bytesDone: progress.bytesDone + n }),
         );
         if (outcome === 'copied') {
           summary.copied++;
@@ -192,13 +200,14 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
           });
           continue;
         }
-        if (isOutpostError(e) && (e.code === 'DRIVE_FULL' || e.code === 'DRIVE_WRITE_ERROR')) {
+        const failure = asDriveFailure(e);
+        if (failure) {
           summary.notCopied = todo.length - i;
           summary.error = new OutpostError(
-            e.code,
-            e.code === 'DRIVE_FULL'
+            failure.code,
+            failure.code === 'DRIVE_FULL'
               ? `drive full: ${summary.notCopied} files not copied`
-              : `${e.message}: ${summary.notCopied} files not copied`,
+              : `${failure.message}: ${summary.notCopied} files not copied`,
           ).toJSON();
           break;
         }
@@ -258,6 +267,7 @@ async function importOne(
   f: CardMedia,
   monitor: string,
   dateFolder: string,
+  warnings: IngestWarning[],
   onBytes: (n: number) => void,
 ): Promise<{ outcome: Outcome; item?: ItemRow }> {
   const { layout } = req.drive;
@@ -277,6 +287,8 @@ async function importOne(
     if (existing) {
       await rm(copy.tmpPath, { force: true });
       const outcome: Outcome = existing.deleted ? 'tombstoned' : 'duplicate';
+      // Companions the library lacks still travel with the item (e.g. a memo from a second card).
+      if (!existing.deleted) await attachCompanions(cat, req, f, existing, warnings, onBytes);
       await recordImport(cat, { ...ledgerRow, outcome });
       return { outcome };
     }
@@ -310,18 +322,7 @@ async function importOne(
     pendingId = row.id;
     const target = join(layout.root, rel);
     await placeNoClobber(copy.tmpPath, target, copy.sha256);
-    for (const c of f.companions) {
-      const cc = await copyAndHash(c.absPath, layout.tmpDir, { ext: c.ext, signal: req.signal, onBytes });
-      const cpath = companionName(rel, c.ext);
-      await placeNoClobber(cc.tmpPath, join(layout.root, cpath), cc.sha256);
-      await addCompanion(cat, {
-        item_id: row.id,
-        ext: c.ext,
-        path: cpath,
-        sha256: cc.sha256,
-        size: cc.bytes,
-      });
-    }
+    await attachCompanions(cat, req, f, { id: row.id, path: rel }, warnings, onBytes);
     await cat.db.transaction().execute(async (trx) => {
       const t = { ...cat, db: trx };
       await markStored(t, row.id);
@@ -338,6 +339,44 @@ async function importOne(
       if (item) await rollbackItem(cat, layout, item).catch(() => undefined);
     }
     throw e;
+  }
+}
+
+/**
+ * Copy a card file's companions (THM, WAV, XMP) beside the item's original, skipping kinds the
+ * item already has. A different file already at the companion's place is never overwritten.
+ */
+async function attachCompanions(
+  cat: Catalog,
+  req: IngestRequest,
+  f: CardMedia,
+  item: { id: string; path: string },
+  warnings: IngestWarning[],
+  onBytes: (n: number) => void,
+): Promise<void> {
+  if (f.companions.length === 0) return;
+  const have = new Set((await companionsOf(cat, item.id)).map((c) => c.ext));
+  for (const c of f.companions) {
+    if (have.has(c.ext)) continue;
+    const cc = await copyAndHash(c.absPath, req.drive.layout.tmpDir, {
+      ext: c.ext,
+      signal: req.signal,
+      onBytes,
+    });
+    const cpath = companionName(item.path, c.ext);
+    try {
+      await placeNoClobber(cc.tmpPath, join(req.drive.layout.root, cpath), cc.sha256);
+    } catch (e) {
+      await rm(cc.tmpPath, { force: true });
+      if (!isOutpostError(e) || e.code !== 'PLACE_CONFLICT') throw e;
+      warnings.push({
+        path: c.relPath,
+        code: 'COMPANION_CONFLICT',
+        message: `a different ${c.ext.toUpperCase()} is already beside the item in the library; this one was not copied`,
+      });
+      continue;
+    }
+    await addCompanion(cat, { item_id: item.id, ext: c.ext, path: cpath, sha256: cc.sha256, size: cc.bytes });
   }
 }
 

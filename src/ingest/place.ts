@@ -48,9 +48,10 @@ async function adoptExisting(tmpPath: string, target: string, sha256: string): P
   const existing = await hashFile(target);
   await rm(tmpPath, { force: true });
   if (existing !== sha256)
-    throw new OutpostError('INTERNAL', `${target} exists with different content; refusing to overwrite`, {
-      hint: 'Run `outpost fsck` on the library: a file there does not match its name.',
-    });
+    throw new OutpostError(
+      'PLACE_CONFLICT',
+      `${target} exists with different content; refusing to overwrite`,
+    );
   return 'adopted';
 }
 

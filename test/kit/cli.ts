@@ -1,5 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { OUTPOST_BIN } from './paths.js';
+
+/** An empty config file: embedded defaults, and no dependence on the machine's /etc/outpost. */
+export const EMPTY_CONFIG = join(mkdtempSync(join(tmpdir(), 'outpost-cfg-')), 'config.yaml');
+writeFileSync(EMPTY_CONFIG, '# embedded defaults\n');
 
 export interface CliResult {
   code: number | null;
@@ -31,7 +38,7 @@ export function outpost(
 export function spawnOutpost(args: string[], env: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, [OUTPOST_BIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, OUTPOST_CONFIG: '/nonexistent-outpost-test.yaml', ...env, TZ: env.TZ ?? 'UTC' },
+    env: { ...process.env, OUTPOST_CONFIG: EMPTY_CONFIG, ...env, TZ: env.TZ ?? 'UTC' },
   });
 }
 

@@ -169,7 +169,11 @@ describe('outpost ingest (real files, real catalogue, real ffmpeg)', () => {
     const recs = json<Rec[]>(await outpost(['ls', '--library', drive, '--json']));
     const avi = recs.find((r) => r.originalName === 'MVI_0002.AVI')!;
     assert.ok(existsSync(join(drive, `${avi.path}.thm`)), 'THM stored beside the AVI');
-    const img = recs.find((r) => r.originalName === 'IMG_0100.JPG')!;
+    // IMG_0100.JPG has the same bytes as a photo in 100CAMERA: a duplicate, yet its memo and
+    // sidecar must still join the item.
+    const imgId = sha256File(join(card.root, 'DCIM/101CAMERA/IMG_0100.JPG'));
+    const img = recs.find((r) => r.id === imgId)!;
+    assert.notEqual(img.originalName, 'IMG_0100.JPG');
     assert.equal(
       sha256File(join(drive, `${img.path}.wav`)),
       sha256File(join(card.root, 'DCIM/101CAMERA/IMG_0100.WAV')),

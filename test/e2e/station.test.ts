@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { before, describe, it } from 'node:test';
+import { json, outpost, spawnOutpost } from '../kit/cli.js';
+import { corpusFiles, sha256File } from '../kit/fixtures.js';
+import {
+  CANNOT_MOUNT_MESSAGE,
+  canMount,
+  loopMount,
+  makeExt4Image,
+  makeTempDir,
+  mountTmpfs,
+  registerMountCleanup,
+} from '../kit/mounts.js';
+
+registerMountCleanup();
+
+interface Rec {
+  id: string;
+  path: string;
+  monitor: string;
+}
+
+describe('outpost station (real mounts)', () => {
+  before(async () => {
+    if (!(await canMount())) assert.fail(CANNOT_MOUNT_MESSAGE);
+  });
+
+  it('attaches the library drive it finds and ingests a card inserted later', async () => {
+    const work = await makeTempDir('outpost-station-');
+    const root = join(work, 'media');
+    mkdirSync(root);
+    // The library drive: a tmpfs mounted under the watched root, initialised as a library.
+    const libMount = join(root, 'LIBRARY');
+    await mountTmpfs(libMount, 256 * 1024 * 1024);
+    assert.equal((await outpost(['init-drive', libMount, '--label', 'A'])).code, 0);
+
+    const station = spawnOutpost(['station', '--watch', root, '--log-level', 'info'], {});
+    let log = '';
+    station.stderr!.on('data', (b: Buffer) => (log += b.toString()));
+    try {
+      // A card: an ext4 image with a known UUID, like a real SD card.
+      const content = join(work, 'card-content');
+      const dcim = join(content, 'DCIM', '100CAM');
+      mkdirSync(dcim, { recursive: true });
+      const photos = corpusFiles().slice(0, 6);
+      photos.forEach((p, i) => copyFileSync(p, join(dcim, `IMG_${1000 + i}.JPG`)));
+      const uuid = '0b5e7a11-1234-4cde-8f00-00000000c0de';
+      const { imagePath } = await makeExt4Image({ sizeMB: 32, uuid, label: 'CARD1', fromDir: content });
+      await sleep(1500); // let the station attach the library first
+      assert.match(log, /library drive attached/);
+      await loopMount(imagePath, join(root, 'CARD1'), { readOnly: true });
+
+      const want = new Set(photos.map(sha256File));
+      let items: Rec[] = [];
+      for (let i = 0; i < 120 && items.length < want.size; i++) {
+        await sleep(500);
+        const r = await outpost(['ls', '--library', libMount, '--json']);
+        if (r.code === 0) items = json<Rec[]>(r);
+      }
+      assert.deepEqual(new Set(items.map((x) => x.id)), want, `station log:\n${log}`);
+      assert.ok(items.every((x) => x.monitor === '_unassigned'));
+      const cards = json<{ id: string; label: string }[]>(
+        await outpost(['cards', 'list', '--library', libMount, '--json']),
+      );
+      assert.deepEqual(
+        cards.map((c) => [c.id, c.label]),
+        [[`uuid:${uuid}`, 'CARD1']],
+      );
+      for (let i = 0; i < 40 && !/ingest finished/.test(log); i++) await sleep(250);
+      assert.match(log, /ingest finished/);
+    } finally {
+      station.kill('SIGTERM');
+      const code = await new Promise<number | null>((r) => station.on('close', (c) => r(c)));
+      assert.equal(code, 0, log);
+    }
+  });
+});
