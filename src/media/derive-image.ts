@@ -1,8 +1,7 @@
 /**
- * Thumbnail, preview and perceptual hash of a still image, from ONE decode: sharp reads the
- * file (JPEG shrink-on-load, auto-orientation) straight into a preview-sized raw buffer; the
- * preview JPEG, the WebP thumbnail and the 32x32 grey square for the pHash all come from
- * that buffer. Damaged files still get derivatives where libvips can decode part of them, or
+ * Thumbnail, preview and perceptual hash of a still image, from ONE decode of the original:
+ * sharp reads the file (JPEG shrink-on-load, auto-orientation) straight into the preview
+ * JPEG; the WebP thumbnail and the 32x32 grey square for the pHash come from that preview. Damaged files still get derivatives where libvips can decode part of them, or
  * from the JPEG preview the camera embedded; what went wrong becomes a warning.
  */
 import { open } from 'node:fs/promises';
@@ -11,7 +10,7 @@ import { writeFileAtomic } from '../adapters/fs-atomic.js';
 import type { ProcessRunner } from '../adapters/process-runner.js';
 import { extensionOf, isRaw } from '../core/media-types.js';
 import { extractEmbeddedPreview, type EmbeddedPreview } from './embedded-preview.js';
-import { firstLine, isEnvironmentFault } from './faults.js';
+import { firstLine, isEnvironmentFault, isProgrammingError } from './faults.js';
 import { PHASH_INPUT_SIZE, phashFromGrey32 } from './phash.js';
 import type { DeriveResult, MediaWarning } from './types.js';
 
@@ -73,8 +72,11 @@ function orient(img: Sharp, o: number): Sharp {
 }
 
 /**
- * Decode once into a preview-sized upright raw buffer, then encode the preview JPEG, the
- * WebP thumbnail and the pHash from it. Throws when libvips cannot decode the input at all.
+ * Decode once, straight into the upright preview JPEG (one libvips pipeline: shrink-on-load,
+ * orientation, resize, encode). The thumbnail and the pHash square come from that small
+ * JPEG, which libvips shrinks again while decoding: a few milliseconds. No full-size or
+ * preview-size raw buffer ever reaches JavaScript, which keeps the heap small on a Pi.
+ * Throws when libvips cannot decode the input at all.
  */
 export async function renderDerivatives(source: ImageSource, opts: RenderOptions): Promise<Rendered> {
   const decodeWarnings: string[] = [];
@@ -87,7 +89,7 @@ export async function renderDerivatives(source: ImageSource, opts: RenderOptions
   });
   img.on('warning', (w: unknown) => decodeWarnings.push(String(w)));
   if (manual !== undefined) img = orient(img, manual);
-  const { data, info } = await img
+  const { data: preview, info } = await img
     .resize({
       width: opts.previewSize,
       height: opts.previewSize,
@@ -95,20 +97,15 @@ export async function renderDerivatives(source: ImageSource, opts: RenderOptions
       withoutEnlargement: true,
     })
     .flatten({ background: '#ffffff' })
-    .toColourspace('srgb')
-    .raw({ depth: 'uchar' })
+    .jpeg({ quality: opts.previewQuality ?? 82, mozjpeg: false })
     .toBuffer({ resolveWithObject: true });
 
-  const raw = { raw: { width: info.width, height: info.height, channels: info.channels } } as const;
-  const [preview, thumb, grey] = await Promise.all([
-    sharp(data, raw)
-      .jpeg({ quality: opts.previewQuality ?? 82, mozjpeg: false })
-      .toBuffer(),
-    sharp(data, raw)
+  const [thumb, grey] = await Promise.all([
+    sharp(preview)
       .resize({ width: opts.thumbSize, height: opts.thumbSize, fit: 'inside', withoutEnlargement: true })
       .webp({ quality: opts.thumbQuality ?? 70 })
       .toBuffer(),
-    sharp(data, raw)
+    sharp(preview)
       .resize({ width: PHASH_INPUT_SIZE, height: PHASH_INPUT_SIZE, fit: 'fill' })
       .greyscale()
       .raw({ depth: 'uchar' })
@@ -225,7 +222,7 @@ export async function deriveFromSource(
   try {
     rendered = await renderDerivatives(source, opts);
   } catch (e) {
-    if (isEnvironmentFault(e)) throw e;
+    if (isEnvironmentFault(e) || isProgrammingError(e)) throw e;
     return { ...none([]), error: firstLine(e) };
   }
   opts.signal?.throwIfAborted();

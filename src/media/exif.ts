@@ -7,7 +7,7 @@ import exifr from 'exifr';
 import sharp from 'sharp';
 import { extensionOf, isRaw } from '../core/media-types.js';
 import type { ProcessRunner } from '../adapters/process-runner.js';
-import { factsFromTags, type RawTags } from './exif-values.js';
+import { exiftoolFactsArgs, factsFromTags, parseExiftoolJson, type RawTags } from './exif-values.js';
 import { isEnvironmentFault, firstLine } from './faults.js';
 import type { MediaFacts, MediaWarning, ProbeResult } from './types.js';
 
@@ -37,52 +37,6 @@ const EXIFR_OPTIONS = {
 } as const;
 
 const HEIF_EXTENSIONS = new Set(['heic', 'heif']);
-
-/** Tags asked of ExifTool when exifr cannot read a file (names match exifr's). */
-const EXIFTOOL_TAGS = [
-  'DateTimeOriginal',
-  'OffsetTimeOriginal',
-  'CreateDate',
-  'OffsetTimeDigitized',
-  'ModifyDate',
-  'OffsetTime',
-  'Make',
-  'Model',
-  'Orientation',
-  'ImageSize',
-  'GPSLatitude',
-  'GPSLatitudeRef',
-  'GPSLongitude',
-  'GPSLongitudeRef',
-  'GPSAltitude',
-  'GPSAltitudeRef',
-  'LensModel',
-  'ISO',
-  'ExposureTime',
-  'FNumber',
-  'FocalLength',
-];
-
-/** ExifTool command line for the fallback: numeric values, JSON, dates as written. */
-export function exiftoolFactsArgs(filePath: string): string[] {
-  return ['-json', '-n', ...EXIFTOOL_TAGS.map((t) => `-${t}`), filePath];
-}
-
-/** The tag record of ExifTool's `-json` output for one file, or undefined. */
-export function parseExiftoolJson(stdout: string): RawTags | undefined {
-  try {
-    const parsed: unknown = JSON.parse(stdout);
-    const first: unknown = Array.isArray(parsed) ? parsed[0] : undefined;
-    if (typeof first !== 'object' || first === null) return undefined;
-    // ExifTool prints numeric-looking strings as numbers; Make/Model must stay strings.
-    const tags: RawTags = { ...(first as RawTags) };
-    for (const k of ['Make', 'Model', 'LensModel'])
-      if (typeof tags[k] === 'number') tags[k] = String(tags[k]);
-    return tags;
-  } catch {
-    return undefined;
-  }
-}
 
 export interface ImageProbeOptions {
   /** Needed for the ExifTool fallback (RAW, HEIF); without it only exifr is used. */

@@ -27,9 +27,12 @@ export function isEnvironmentFault(e: unknown): boolean {
   return code !== undefined && ENVIRONMENT_ERRNOS.has(code);
 }
 
-/** Throw the signal's reason if the run was cancelled. */
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  signal?.throwIfAborted();
+/**
+ * A bug in our code rather than a bad file (libvips reports bad files as plain Errors):
+ * these must surface, not be filed as a per-file warning.
+ */
+export function isProgrammingError(e: unknown): boolean {
+  return e instanceof ReferenceError || e instanceof TypeError || e instanceof RangeError;
 }
 
 /** The first non-empty line of an error's message (libvips and ffmpeg messages run long). */

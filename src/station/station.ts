@@ -40,10 +40,8 @@ export async function hasMedia(dir: string, depth = 4): Promise<boolean> {
   if (!d) return false;
   const subdirs: string[] = [];
   for await (const e of d) {
-    if (e.isFile() && mediaTypeOf(e.name)) {
-      await d.close().catch(() => undefined);
-      return true;
-    }
+    // Returning from for-await closes the directory handle.
+    if (e.isFile() && mediaTypeOf(e.name)) return true;
     if (e.isDirectory() && !e.name.startsWith('.') && !SKIP_DIRS.has(e.name.toLowerCase()))
       subdirs.push(e.name);
   }
