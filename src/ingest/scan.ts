@@ -1,4 +1,4 @@
-import { opendir, stat } from 'node:fs/promises';
+import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import {
   COMPANION_EXTENSIONS,
@@ -48,16 +48,14 @@ const STEM_OWNER_RANK: Record<MediaType, number> = { photo: 0, video: 1, audio: 
 export async function scanCard(root: string): Promise<ScanResult> {
   const result: ScanResult = { media: [], problems: [], ignored: 0 };
   await walk(root, '', result);
-  result.media.sort((a, b) => (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0));
   return result;
 }
 
 async function walk(root: string, rel: string, out: ScanResult): Promise<void> {
   const dirAbs = rel ? join(root, rel) : root;
-  const names: { name: string; isDir: boolean }[] = [];
+  let entries: Dirent[];
   try {
-    const dir = await opendir(dirAbs);
-    for await (const d of dir) names.push({ name: d.name, isDir: d.isDirectory() });
+    entries = readdirSync(dirAbs, { withFileTypes: true });
   } catch (e) {
     // The root itself failing is the caller's business (card removed); a subfolder is a problem to report.
     if (!rel) throw e;
@@ -68,69 +66,68 @@ async function walk(root: string, rel: string, out: ScanResult): Promise<void> {
     });
     return;
   }
+  // Synchronous stats, one folder at a time: several times faster than a promise per file on
+  // a 10,000-file card; the yield between folders keeps the station's event loop responsive.
   const files: CardFileRef[] = [];
-  await Promise.all(
-    names.map(async ({ name, isDir }) => {
-      const relPath = rel ? `${rel}/${name}` : name;
-      if (isDir) return;
-      try {
-        const s = await stat(join(root, relPath));
-        if (s.isFile())
-          files.push({ relPath, absPath: join(root, relPath), size: s.size, mtimeMs: Math.trunc(s.mtimeMs) });
-      } catch (e) {
-        if (mediaTypeOf(name))
-          out.problems.push({
-            path: relPath,
-            code: 'UNREADABLE',
-            message: `cannot stat (${errnoCode(e) ?? e})`,
-          });
-      }
-    }),
-  );
-  groupFolder(files, out);
-  for (const { name, isDir } of names.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    if (!isDir || name.startsWith('.') || SKIP_DIRS.has(name.toLowerCase())) continue;
-    await walk(root, rel ? `${rel}/${name}` : name, out);
+  const subdirs: string[] = [];
+  for (const e of entries) {
+    if (e.isDirectory()) {
+      if (!e.name.startsWith('.') && !SKIP_DIRS.has(e.name.toLowerCase())) subdirs.push(e.name);
+      continue;
+    }
+    const ext = extensionOf(e.name);
+    if (!mediaTypeOf(e.name) && !COMPANION_EXTENSIONS.has(ext)) {
+      out.ignored++;
+      continue;
+    }
+    const relPath = rel ? `${rel}/${e.name}` : e.name;
+    const absPath = join(dirAbs, e.name);
+    try {
+      const st = statSync(absPath);
+      if (st.isFile()) files.push({ relPath, absPath, size: st.size, mtimeMs: Math.trunc(st.mtimeMs) });
+    } catch (err) {
+      out.problems.push({
+        path: relPath,
+        code: 'UNREADABLE',
+        message: `cannot stat (${errnoCode(err) ?? err})`,
+      });
+    }
   }
+  groupFolder(files, out);
+  await new Promise<void>((r) => setImmediate(r));
+  for (const name of subdirs.sort()) await walk(root, rel ? `${rel}/${name}` : name, out);
 }
 
 function baseName(relPath: string): string {
   return relPath.slice(relPath.lastIndexOf('/') + 1);
 }
 
+const byRelPath = (a: CardFileRef, b: CardFileRef): number =>
+  a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0;
+
 function groupFolder(files: CardFileRef[], out: ScanResult): void {
-  const owners = new Map<string, CardMedia>();
-  const byName = new Map<string, CardMedia>();
+  files.sort(byRelPath);
   const candidates: CardMedia[] = [];
-  for (const f of files) {
-    const name = baseName(f.relPath);
-    const type = mediaTypeOf(name);
-    if (!type || name.startsWith('._')) continue;
-    candidates.push({ ...f, type, ext: extensionOf(name), companions: [] });
-  }
-  candidates.sort(
-    (a, b) => STEM_OWNER_RANK[a.type] - STEM_OWNER_RANK[b.type] || (a.relPath < b.relPath ? -1 : 1),
-  );
-  const companionsTaken = new Set<string>();
-  for (const c of candidates) {
-    const name = baseName(c.relPath);
-    byName.set(name.toLowerCase(), c);
-    const stem = stemOf(name).toLowerCase();
-    if (!owners.has(stem)) owners.set(stem, c);
-  }
+  const companionFiles: CardFileRef[] = [];
   for (const f of files) {
     const name = baseName(f.relPath);
     const ext = extensionOf(name);
-    if (!COMPANION_EXTENSIONS.has(ext)) continue;
-    // `IMG_1.JPG.xmp` belongs to IMG_1.JPG; `IMG_1.THM` to whatever owns stem IMG_1.
-    const owner = byName.get(stemOf(name).toLowerCase()) ?? owners.get(stemOf(name).toLowerCase());
-    if (!owner || owner.relPath === f.relPath) continue;
-    if (owner.companions.some((x) => x.ext === ext)) continue;
-    owner.companions.push({ ...f, ext });
-    companionsTaken.add(f.relPath);
+    if (COMPANION_EXTENSIONS.has(ext)) companionFiles.push(f);
+    const type = mediaTypeOf(name);
+    if (!type || name.startsWith('._')) continue;
+    candidates.push({
+      relPath: f.relPath,
+      absPath: f.absPath,
+      size: f.size,
+      mtimeMs: f.mtimeMs,
+      type,
+      ext,
+      companions: [],
+    });
   }
+  const taken = companionFiles.length ? attachCompanionFiles(candidates, companionFiles) : undefined;
   for (const c of candidates) {
-    if (companionsTaken.has(c.relPath)) continue;
+    if (taken?.has(c.relPath)) continue;
     if (c.size === 0) {
       out.problems.push({
         path: c.relPath,
@@ -142,5 +139,36 @@ function groupFolder(files: CardFileRef[], out: ScanResult): void {
     out.media.push(c);
   }
   out.ignored +=
-    files.length - candidates.length - [...files].filter((f) => companionsTaken.has(f.relPath)).length;
+    files.length - candidates.length - companionFiles.filter((f) => !mediaTypeOf(f.relPath)).length;
+}
+
+/**
+ * Attach companions to the media file that owns their stem: `IMG_1.JPG.xmp` belongs to
+ * IMG_1.JPG; `IMG_1.THM` to whatever owns stem IMG_1, photos before videos before audio (so a
+ * WAV memo joins its photo, not the other way round). Returns the companions' paths.
+ */
+function attachCompanionFiles(candidates: CardMedia[], companionFiles: CardFileRef[]): Set<string> {
+  const byName = new Map<string, CardMedia>();
+  const owners = new Map<string, CardMedia>();
+  const ranked = [...candidates].sort(
+    (a, b) => STEM_OWNER_RANK[a.type] - STEM_OWNER_RANK[b.type] || byRelPath(a, b),
+  );
+  for (const c of ranked) {
+    const name = baseName(c.relPath);
+    byName.set(name.toLowerCase(), c);
+    const stem = stemOf(name).toLowerCase();
+    if (!owners.has(stem)) owners.set(stem, c);
+  }
+  const taken = new Set<string>();
+  for (const f of companionFiles) {
+    const name = baseName(f.relPath);
+    const ext = extensionOf(name);
+    const stem = stemOf(name).toLowerCase();
+    const owner = byName.get(stem) ?? owners.get(stem);
+    if (!owner || owner.relPath === f.relPath) continue;
+    if (owner.companions.some((x) => x.ext === ext)) continue;
+    owner.companions.push({ ...f, ext });
+    taken.add(f.relPath);
+  }
+  return taken;
 }

@@ -13,7 +13,7 @@ import type { DeriveResult, DeriveTargets, MediaWarning } from './types.js';
 /** Where to grab the poster: 1 s in, or 10 % of a shorter clip (past fade-ins, inside short clips). */
 export function posterSeekS(durationS: number | undefined): number {
   if (durationS === undefined || !Number.isFinite(durationS) || durationS <= 0) return 0;
-  return Math.min(1, durationS * 0.1);
+  return Math.min(1, Math.round(durationS * 100) / 1000);
 }
 
 /**

@@ -30,8 +30,14 @@ describe('exifDateToLocal', () => {
       local: '2008-03-15T09:52:01',
       offset: '-04:00',
     });
-    assert.deepEqual(exifDateToLocal('2024-05-01T10:20:30+0200'), { local: '2024-05-01T10:20:30', offset: '+02:00' });
-    assert.deepEqual(exifDateToLocal('2011:09:23 12:43:03Z'), { local: '2011-09-23T12:43:03', offset: '+00:00' });
+    assert.deepEqual(exifDateToLocal('2024-05-01T10:20:30+0200'), {
+      local: '2024-05-01T10:20:30',
+      offset: '+02:00',
+    });
+    assert.deepEqual(exifDateToLocal('2011:09:23 12:43:03Z'), {
+      local: '2011-09-23T12:43:03',
+      offset: '+00:00',
+    });
   });
 
   it('rejects placeholders and impossible dates', () => {
@@ -100,10 +106,13 @@ describe('captureTimeFromTags', () => {
       local: '2020-01-02T03:04:05',
       source: 'exif',
     });
-    assert.deepEqual(captureTimeFromTags({ ModifyDate: '2008:07:31 10:05:49', OffsetTimeOriginal: '+03:00' }), {
-      local: '2008-07-31T10:05:49',
-      source: 'exif',
-    });
+    assert.deepEqual(
+      captureTimeFromTags({ ModifyDate: '2008:07:31 10:05:49', OffsetTimeOriginal: '+03:00' }),
+      {
+        local: '2008-07-31T10:05:49',
+        source: 'exif',
+      },
+    );
     assert.equal(captureTimeFromTags({ Make: 'X' }), undefined);
   });
 
@@ -131,14 +140,24 @@ describe('gpsFromTags', () => {
       { lat: 43.4674483, lon: 11.8851267 },
     );
     assert.deepEqual(
-      gpsFromTags({ GPSLatitudeRef: 'S', GPSLatitude: [0, 22.278, 0], GPSLongitudeRef: 'W', GPSLongitude: [36, 3.385, 0] }),
+      gpsFromTags({
+        GPSLatitudeRef: 'S',
+        GPSLatitude: [0, 22.278, 0],
+        GPSLongitudeRef: 'W',
+        GPSLongitude: [36, 3.385, 0],
+      }),
       { lat: -0.3713, lon: -36.0564167 },
     );
   });
 
   it('accepts ExifTool -n signed decimals without flipping them twice', () => {
     assert.deepEqual(
-      gpsFromTags({ GPSLatitude: -0.3713, GPSLatitudeRef: 'S', GPSLongitude: 36.0564166666667, GPSLongitudeRef: 'E' }),
+      gpsFromTags({
+        GPSLatitude: -0.3713,
+        GPSLatitudeRef: 'S',
+        GPSLongitude: 36.0564166666667,
+        GPSLongitudeRef: 'E',
+      }),
       { lat: -0.3713, lon: 36.0564167 },
     );
   });
@@ -146,7 +165,10 @@ describe('gpsFromTags', () => {
   it('signs the altitude by its ref (1 = below sea level)', () => {
     const base = { GPSLatitude: [1, 0, 0], GPSLongitude: [2, 0, 0] };
     assert.equal(gpsFromTags({ ...base, GPSAltitude: 35.5, GPSAltitudeRef: new Uint8Array([0]) })?.alt, 35.5);
-    assert.equal(gpsFromTags({ ...base, GPSAltitude: 35.5, GPSAltitudeRef: new Uint8Array([1]) })?.alt, -35.5);
+    assert.equal(
+      gpsFromTags({ ...base, GPSAltitude: 35.5, GPSAltitudeRef: new Uint8Array([1]) })?.alt,
+      -35.5,
+    );
     assert.equal(gpsFromTags({ ...base, GPSAltitude: 12, GPSAltitudeRef: 1 })?.alt, -12);
   });
 
@@ -178,7 +200,13 @@ describe('factsFromTags', () => {
     assert.equal(f.orientation, 6);
     assert.equal(f.width, 640);
     assert.equal(f.height, 480);
-    assert.deepEqual(f.extra, { lensModel: 'EF-S18-55mm', iso: 100, exposureTime: 0.013333, fNumber: 5.9, focalLength: 24 });
+    assert.deepEqual(f.extra, {
+      lensModel: 'EF-S18-55mm',
+      iso: 100,
+      exposureTime: 0.013333,
+      fNumber: 5.9,
+      focalLength: 24,
+    });
     assert.equal(factsFromTags({ Orientation: 9 }).orientation, undefined);
     assert.equal(factsFromTags({ Orientation: 0 }).orientation, undefined);
     assert.equal(factsFromTags({ Make: '   ' }).make, undefined);
@@ -186,7 +214,10 @@ describe('factsFromTags', () => {
 
   it("reads ExifTool's composite ImageSize", () => {
     assert.deepEqual(
-      { w: factsFromTags({ ImageSize: '6016 4016' }).width, h: factsFromTags({ ImageSize: '6016x4016' }).height },
+      {
+        w: factsFromTags({ ImageSize: '6016 4016' }).width,
+        h: factsFromTags({ ImageSize: '6016x4016' }).height,
+      },
       { w: 6016, h: 4016 },
     );
   });
@@ -218,13 +249,22 @@ describe('ExifTool fallback', () => {
     const args = exiftoolFactsArgs('/lib/x.cr3');
     assert.deepEqual(args.slice(0, 2), ['-json', '-n']);
     assert.equal(args.at(-1), '/lib/x.cr3');
-    for (const t of ['-DateTimeOriginal', '-OffsetTimeOriginal', '-Make', '-Model', '-GPSLatitude', '-Orientation'])
+    for (const t of [
+      '-DateTimeOriginal',
+      '-OffsetTimeOriginal',
+      '-Make',
+      '-Model',
+      '-GPSLatitude',
+      '-Orientation',
+    ])
       assert.ok(args.includes(t), t);
   });
 
   it('parses its output, keeping numeric-looking models as strings', () => {
     const tags = parseExiftoolJson(
-      JSON.stringify([{ SourceFile: '/x.nef', Make: 'NIKON', Model: 5300, DateTimeOriginal: '2020:01:01 10:00:00' }]),
+      JSON.stringify([
+        { SourceFile: '/x.nef', Make: 'NIKON', Model: 5300, DateTimeOriginal: '2020:01:01 10:00:00' },
+      ]),
     );
     assert.equal(tags?.Model, '5300');
     assert.equal(factsFromTags(tags ?? {}).capturedAt?.local, '2020-01-01T10:00:00');

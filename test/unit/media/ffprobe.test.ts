@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ProcessRunner, RunResult } from '../../../src/adapters/process-runner.js';
-import { ffmpegErrorLine, ffprobeArgs, parseFfprobe, parseIso6709, probeAv } from '../../../src/media/ffprobe.js';
+import {
+  ffmpegErrorLine,
+  ffprobeArgs,
+  parseFfprobe,
+  parseIso6709,
+  probeAv,
+} from '../../../src/media/ffprobe.js';
 
 // Recorded with ffprobe 5.1 (`-v error -print_format json -show_format -show_streams`) on
 // clips made by ffmpeg; long fields that the parser never reads are trimmed.
@@ -184,7 +190,13 @@ const WAV = {
       bit_rate: '705600',
     },
   ],
-  format: { nb_streams: 1, format_name: 'wav', duration: '2.000000', bit_rate: '705912', tags: { encoder: 'Lavf59.27.100' } },
+  format: {
+    nb_streams: 1,
+    format_name: 'wav',
+    duration: '2.000000',
+    bit_rate: '705912',
+    tags: { encoder: 'Lavf59.27.100' },
+  },
 };
 
 describe('ffprobeArgs', () => {
@@ -282,7 +294,10 @@ describe('parseFfprobe', () => {
 
   it('ignores unset (epoch) creation times', () => {
     for (const t of ['1970-01-01T00:00:00.000000Z', '1904-01-01T00:00:00.000000Z', '0000-00-00 00:00:00']) {
-      assert.equal(parseFfprobe({ format: { tags: { creation_time: t } } }, 'Asia/Tokyo').capturedAt, undefined);
+      assert.equal(
+        parseFfprobe({ format: { tags: { creation_time: t } } }, 'Asia/Tokyo').capturedAt,
+        undefined,
+      );
     }
   });
 
@@ -336,7 +351,11 @@ function fakeRunner(result: Partial<RunResult>, calls: string[][] = []): Process
 describe('probeAv', () => {
   it('runs ffprobe with the built arguments and parses its output', async () => {
     const calls: string[][] = [];
-    const r = await probeAv(fakeRunner({ stdout: Buffer.from(JSON.stringify(MP4)) }, calls), '/v/a.mp4', 'UTC');
+    const r = await probeAv(
+      fakeRunner({ stdout: Buffer.from(JSON.stringify(MP4)) }, calls),
+      '/v/a.mp4',
+      'UTC',
+    );
     assert.deepEqual(calls, [['ffprobe', ...ffprobeArgs('/v/a.mp4')]]);
     assert.deepEqual(r.warnings, []);
     assert.equal(r.hasVideo, true);
@@ -373,7 +392,11 @@ describe('probeAv', () => {
   });
 
   it('reports cover-art-only files as having no video', async () => {
-    const r = await probeAv(fakeRunner({ stdout: Buffer.from(JSON.stringify(MP3_WITH_COVER)) }), '/a.mp3', 'UTC');
+    const r = await probeAv(
+      fakeRunner({ stdout: Buffer.from(JSON.stringify(MP3_WITH_COVER)) }),
+      '/a.mp3',
+      'UTC',
+    );
     assert.equal(r.hasVideo, false);
     assert.deepEqual(r.warnings, []);
   });

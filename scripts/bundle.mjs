@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// Bundles the CLI into dist/bundle/ so `outpost` starts fast: one file instead of hundreds of small
+// ESM modules (kysely alone is ~400). Native and worker-based packages stay external. Lazy
+// imports (media analysis, station) become separate chunks, loaded only when needed.
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: { outpost: 'src/cli/main.ts' },
+  outdir: 'dist/bundle',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  external: ['better-sqlite3', 'sharp', 'pino', 'exifr'],
+  banner: {
+    js: "import { createRequire as __outpostRequire } from 'node:module'; const require = __outpostRequire(import.meta.url);",
+  },
+  logLevel: 'warning',
+});
