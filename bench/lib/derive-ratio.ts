@@ -7,7 +7,6 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import sharp from 'sharp';
 import { nodeProcessRunner } from '../../src/adapters/process-runner.js';
 import { createMediaAnalyzer } from '../../src/media/analyzer.js';
 import { timed } from './proc.js';
@@ -60,23 +59,36 @@ function corpusSources(): string[] {
   ];
 }
 
-/** A 4000x3000 JPEG from a corpus photo: a different crop, tint and brightness per index. */
-async function makeFrame(src: string, i: number, out: string): Promise<void> {
-  const meta = await sharp(src).metadata();
-  const w = meta.width ?? 0;
-  const h = meta.height ?? 0;
-  // Crop 80-100 % of the source, offset by the index, so no two frames are identical.
-  const f = 0.8 + ((i * 7) % 21) / 100;
-  const cw = Math.max(1, Math.floor(w * f));
-  const ch = Math.max(1, Math.floor(h * f));
-  const left = Math.floor(((w - cw) * ((i * 13) % 10)) / 9);
-  const top = Math.floor(((h - ch) * ((i * 17) % 10)) / 9);
-  await sharp(src, { autoOrient: true })
-    .extract({ left, top, width: cw, height: ch })
-    .resize(WIDTH, HEIGHT, { fit: 'cover' })
-    .modulate({ brightness: 0.85 + ((i * 11) % 31) / 100, hue: (i * 23) % 360 })
-    .jpeg({ quality: 90, mozjpeg: false })
-    .toFile(out);
+/**
+ * Make the 4000x3000 test frames in a child process: generating them is memory-hungry, and
+ * this process's RSS must reflect deriving, not the set-up. Each frame is a different crop,
+ * tint and brightness of a corpus photo, so no two are identical.
+ */
+async function makeFrames(jobs: { src: string; out: string }[], concurrency: number): Promise<void> {
+  const script = `
+    const sharp = (await import(${JSON.stringify(import.meta.resolve('sharp'))})).default;
+    const jobs = JSON.parse(process.argv[1]);
+    let next = 0;
+    async function frame(src, out, i) {
+      const m = await sharp(src).metadata();
+      const w = m.width ?? 0, h = m.height ?? 0;
+      const f = 0.8 + ((i * 7) % 21) / 100;
+      const cw = Math.max(1, Math.floor(w * f)), ch = Math.max(1, Math.floor(h * f));
+      const left = Math.floor(((w - cw) * ((i * 13) % 10)) / 9);
+      const top = Math.floor(((h - ch) * ((i * 17) % 10)) / 9);
+      await sharp(src, { autoOrient: true })
+        .extract({ left, top, width: cw, height: ch })
+        .resize(${WIDTH}, ${HEIGHT}, { fit: 'cover' })
+        .modulate({ brightness: 0.85 + ((i * 11) % 31) / 100, hue: (i * 23) % 360 })
+        .jpeg({ quality: 90, mozjpeg: false })
+        .toFile(out);
+    }
+    await Promise.all(Array.from({ length: ${concurrency} }, async () => {
+      while (next < jobs.length) { const i = next++; await frame(jobs[i].src, jobs[i].out, i); }
+    }));
+  `;
+  const r = await timed(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(jobs)]);
+  if (r.code !== 0) throw new Error(`making test frames failed: ${r.stderr}`);
 }
 
 async function pool<T>(
@@ -177,7 +189,10 @@ export async function measureDeriveRatio(opts: DeriveRatioOptions): Promise<Deri
     join(srcDir, `frame-${String(i).padStart(4, '0')}.jpg`),
   );
   const cores = Math.max(1, cpus().length);
-  await pool(files, cores, (out, i) => makeFrame(sources[i % sources.length] as string, i, out));
+  await makeFrames(
+    files.map((out, i) => ({ src: sources[i % sources.length] as string, out })),
+    cores,
+  );
 
   // Sources were just written: both sides read them from the page cache.
   const cores2 = Math.min(2, cores);

@@ -1,4 +1,4 @@
-import { OutpostError, isOutpostError } from '../core/errors.js';
+import { OutpostError, asDriveFailure, isOutpostError } from '../core/errors.js';
 
 /** Print data: JSON for scripts, or a human rendering. */
 export function emit(json: boolean, data: unknown, human: () => string): void {
@@ -9,7 +9,8 @@ export function emit(json: boolean, data: unknown, human: () => string): void {
 export function reportError(e: unknown, json: boolean): number {
   const err = isOutpostError(e)
     ? e
-    : new OutpostError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
+    : (asDriveFailure(e) ??
+      new OutpostError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e }));
   if (json) process.stdout.write(JSON.stringify({ error: err.toJSON() }, null, 2) + '\n');
   process.stderr.write(`error [${err.code}]: ${err.message}\n  what to do: ${err.hint}\n`);
   if (err.code === 'INTERNAL' && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);

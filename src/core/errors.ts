@@ -102,3 +102,26 @@ export function errnoCode(e: unknown): string | undefined {
     ? e.code
     : undefined;
 }
+
+/** Map a write-side failure (file system or the catalogue's SQLite) to a typed error. */
+export function driveError(e: unknown, path: string): OutpostError {
+  if (e instanceof OutpostError) return e;
+  const code = errnoCode(e);
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL')
+    return new OutpostError('DRIVE_FULL', `library drive is full (writing ${path})`, { cause: e });
+  return new OutpostError('DRIVE_WRITE_ERROR', `cannot write ${path}: ${code ?? String(e)}`, { cause: e });
+}
+
+/** Storage failures of the library drive that stop a run cleanly (anything else is a bug). */
+export function asDriveFailure(e: unknown): OutpostError | undefined {
+  if (e instanceof OutpostError)
+    return e.code === 'DRIVE_FULL' || e.code === 'DRIVE_WRITE_ERROR' ? e : undefined;
+  const code = errnoCode(e);
+  if (!code) return undefined;
+  if (
+    ['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'SQLITE_FULL', 'SQLITE_READONLY'].includes(code) ||
+    code.startsWith('SQLITE_IOERR')
+  )
+    return driveError(e, 'the library drive');
+  return undefined;
+}

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { open, rm, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OutpostError, errnoCode } from '../core/errors.js';
+import { driveError, errnoCode } from '../core/errors.js';
 
 const CHUNK = 4 * 1024 * 1024;
 
@@ -68,10 +68,12 @@ export async function copyAndHash(
       const n = await pending;
       if (n === 0) break;
       const buf = bufs[i]!;
-      hash.update(buf.subarray(0, n));
+      // Start the write of this chunk and the read of the next on the I/O threads, then hash
+      // this chunk on the main thread while both run: hashing overlaps the I/O.
       const writing = writeAll(output, buf, n, tmpPath);
       i = 1 - i;
       pending = readChunk(input, bufs[i]!, src);
+      hash.update(buf.subarray(0, n));
       try {
         await writing;
       } catch (e) {
@@ -117,29 +119,6 @@ async function writeAll(fh: FileHandle, buf: Buffer, n: number, path: string): P
       throw driveError(e, path);
     }
   }
-}
-
-/** Map a write-side failure (file system or the catalogue's SQLite) to a typed error. */
-export function driveError(e: unknown, path: string): OutpostError {
-  if (e instanceof OutpostError) return e;
-  const code = errnoCode(e);
-  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL')
-    return new OutpostError('DRIVE_FULL', `library drive is full (writing ${path})`, { cause: e });
-  return new OutpostError('DRIVE_WRITE_ERROR', `cannot write ${path}: ${code ?? String(e)}`, { cause: e });
-}
-
-/** Storage failures of the library drive that stop a run cleanly (anything else is a bug). */
-export function asDriveFailure(e: unknown): OutpostError | undefined {
-  if (e instanceof OutpostError)
-    return e.code === 'DRIVE_FULL' || e.code === 'DRIVE_WRITE_ERROR' ? e : undefined;
-  const code = errnoCode(e);
-  if (!code) return undefined;
-  if (
-    ['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'SQLITE_FULL', 'SQLITE_READONLY'].includes(code) ||
-    code.startsWith('SQLITE_IOERR')
-  )
-    return driveError(e, 'the library drive');
-  return undefined;
 }
 
 /** Hash a whole file (verification, rebuild). */

@@ -1,8 +1,8 @@
-import { rm, stat, statfs } from 'node:fs/promises';
+import { readdir, rm, stat, statfs } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { dateFolderOf } from '../core/capture-time.js';
 import { buildItemRow, effectiveCaptureTime } from '../library/item-row.js';
-import { OutpostError, isOutpostError } from '../core/errors.js';
+import { OutpostError, asDriveFailure, driveError, isOutpostError } from '../core/errors.js';
 import { stemOf } from '../core/media-types.js';
 import { UNASSIGNED_MONITOR, companionName, renderName, validateMonitor } from '../core/naming.js';
 import type { Clock } from '../adapters/clock.js';
@@ -20,12 +20,11 @@ import {
   getItem,
   insertPendingItem,
   itemsNeedingDerivatives,
-  markStored,
   setDerived,
 } from '../library/catalog/items.js';
-import type { ItemRow } from '../library/catalog/schema.js';
+import type { ImportsTable, ItemRow } from '../library/catalog/schema.js';
 import type { MediaAnalyzer } from '../media/types.js';
-import { SourceReadError, asDriveFailure, copyAndHash, driveError } from './copy.js';
+import { SourceReadError, copyAndHash } from './copy.js';
 import { WorkQueue } from './derive-queue.js';
 import { placeNoClobber } from './place.js';
 import { reconcileLibrary, rollbackItem } from './reconcile.js';
@@ -63,6 +62,32 @@ export interface IngestRequest {
 
 type Outcome = 'copied' | 'duplicate' | 'tombstoned';
 
+/** This many unreadable files in a row means the card (or reader) is failing: stop and say so. */
+const MAX_FAILING_READS = 3;
+
+/**
+ * The commit point of one item: stored + its ledger row, in one synchronous SQLite transaction
+ * (better-sqlite3 rolls back correctly even when SQLite already did, e.g. on SQLITE_FULL).
+ */
+function commitStored(cat: Catalog, id: string, ledger: ImportsTable): void {
+  cat.sqlite.transaction(() => {
+    cat.sqlite.prepare("update items set state = 'stored' where id = ?").run(id);
+    cat.sqlite
+      .prepare(
+        'insert into imports (card_id, rel_path, size, mtime_ms, item_id, outcome, imported_at) values (?, ?, ?, ?, ?, ?, ?) on conflict do nothing',
+      )
+      .run(
+        ledger.card_id,
+        ledger.rel_path,
+        ledger.size,
+        ledger.mtime_ms,
+        ledger.item_id,
+        ledger.outcome,
+        ledger.imported_at,
+      );
+  })();
+}
+
 /**
  * Ingest one card into a library drive. Crash-safe at every step: a killed run leaves either
  * nothing or a `pending` row that the next run rolls back; a re-run never duplicates.
@@ -87,9 +112,13 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
     seconds: 0,
   };
   const rootDev = await cardRootDevice(req.cardRoot);
+  // Gone = the mount point now shows another filesystem (unmounted), or the card's root can no
+  // longer be listed (reader pulled while still mounted: reads fail with EIO).
   const cardGone = async (): Promise<boolean> => {
     try {
-      return (await stat(req.cardRoot)).dev !== rootDev;
+      if ((await stat(req.cardRoot)).dev !== rootDev) return true;
+      await readdir(req.cardRoot);
+      return false;
     } catch {
       return true;
     }
@@ -111,7 +140,7 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
   try {
     cat = await openCatalog(layout.catalog);
     emit({ phase: 'recover' });
-    const rec = await reconcileLibrary(cat, layout);
+    const rec = await reconcileLibrary(cat, layout, { deep: lock.previousRunDied });
     if (rec.rolledBack || rec.tmpRemoved) deps.log.info(rec, 'finished what an interrupted run left');
 
     const now = deps.clock.now();
@@ -155,6 +184,7 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
 
     for (const item of await itemsNeedingDerivatives(cat)) await derive(item, item.original_name);
 
+    let failingReads = 0;
     for (let i = 0; i < todo.length; i++) {
       const f = todo[i]!;
       emit({ current: f.relPath });
@@ -171,6 +201,7 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
           summary.warnings,
           (n) => emit({ bytesDone: progress.bytesDone + n }),
         );
+        failingReads = 0;
         if (outcome === 'copied') {
           summary.copied++;
           summary.bytes += fileBytes(f);
@@ -187,6 +218,14 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
             summary.error = new OutpostError(
               'CARD_REMOVED',
               `card removed during ingest: ${summary.notCopied} files not copied`,
+            ).toJSON();
+            break;
+          }
+          if (e.maybeGone && e.errno !== 'ENOENT' && ++failingReads >= MAX_FAILING_READS) {
+            summary.notCopied = todo.length - i;
+            summary.error = new OutpostError(
+              'CARD_READ_ERROR',
+              `card is failing: ${failingReads} files in a row could not be read (${e.errno}); ${summary.notCopied} files not copied`,
             ).toJSON();
             break;
           }
@@ -234,8 +273,18 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
       summary.warnings.push(...res.warnings);
     }
     emit({ phase: 'done' });
+  } catch (e) {
+    // Anything storage-related that escapes (a drive full before the first file, the catalogue
+    // unable to write) is the drive's condition, not a bug: say so with the right code.
+    const failure = asDriveFailure(e);
+    if (!failure) throw e;
+    throw new OutpostError(
+      failure.code,
+      failure.code === 'DRIVE_FULL' ? 'drive full: nothing could be copied' : failure.message,
+      { cause: e },
+    );
   } finally {
-    await cat?.close();
+    await cat?.close().catch(() => undefined);
     await lock.release();
   }
   summary.seconds = Math.round((performance.now() - started) / 10) / 100;
@@ -323,11 +372,7 @@ async function importOne(
     const target = join(layout.root, rel);
     await placeNoClobber(copy.tmpPath, target, copy.sha256);
     await attachCompanions(cat, req, f, { id: row.id, path: rel }, warnings, onBytes);
-    await cat.db.transaction().execute(async (trx) => {
-      const t = { ...cat, db: trx };
-      await markStored(t, row.id);
-      await recordImport(t, { ...ledgerRow, outcome: 'copied' });
-    });
+    commitStored(cat, row.id, { ...ledgerRow, outcome: 'copied' });
     pendingId = undefined;
     for (const w of probe.warnings) deps.log.debug({ path: f.relPath, ...w }, 'media warning');
     const item = await getItem(cat, row.id);

@@ -1,8 +1,8 @@
 import { link, mkdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { OutpostError, errnoCode } from '../core/errors.js';
+import { OutpostError, driveError, errnoCode } from '../core/errors.js';
 import { fsyncDir } from '../adapters/fs-atomic.js';
-import { driveError, hashFile } from './copy.js';
+import { hashFile } from './copy.js';
 
 /**
  * Move a finished temporary copy to its final place without ever overwriting: a hard link

@@ -26,6 +26,7 @@ export async function rollbackItem(cat: Catalog, layout: DriveLayout, item: Item
 export async function reconcileLibrary(
   cat: Catalog,
   layout: DriveLayout,
+  opts: { deep?: boolean } = {},
 ): Promise<{ rolledBack: number; tmpRemoved: number }> {
   const pending = await pendingItems(cat);
   for (const item of pending) await rollbackItem(cat, layout, item);
@@ -34,5 +35,21 @@ export async function reconcileLibrary(
     await rm(join(layout.tmpDir, name), { force: true, recursive: true });
     tmpRemoved++;
   }
+  // After a killed run, half-written derivatives may sit beside the real ones as `.<name>.tmp`.
+  if (opts.deep) tmpRemoved += await removeAtomicLeftovers(layout.derivedDir, 2);
   return { rolledBack: pending.length, tmpRemoved };
+}
+
+/** Remove `writeFileAtomic` leftovers (`.<name>.<random>.tmp`) up to `depth` folders down. */
+async function removeAtomicLeftovers(dir: string, depth: number): Promise<number> {
+  let n = 0;
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const e of entries) {
+    if (e.isDirectory() && depth > 0) n += await removeAtomicLeftovers(join(dir, e.name), depth - 1);
+    else if (e.isFile() && e.name.startsWith('.') && e.name.endsWith('.tmp')) {
+      await rm(join(dir, e.name), { force: true });
+      n++;
+    }
+  }
+  return n;
 }

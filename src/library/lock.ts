@@ -1,54 +1,80 @@
+import Database from 'better-sqlite3';
 import { hostname } from 'node:os';
-import { open, readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { OutpostError, errnoCode } from '../core/errors.js';
 
 export interface LibraryLock {
+  /** True when the previous holder did not release (it was killed): a deeper clean-up is due. */
+  readonly previousRunDied: boolean;
   release(): Promise<void>;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return errnoCode(e) === 'EPERM';
-  }
-}
-
 /**
- * One writer per library: a lock file holding pid and host. A lock left by a killed process
- * (pid gone) is taken over, so `kill -9` never leaves a library stuck.
+ * One writer per library, with an OS-level lock: an exclusive SQLite transaction on
+ * `.outpost/lock.db` (fcntl byte-range locks). The kernel drops it when the holder dies, so
+ * `kill -9` never leaves a library stuck, and two processes can never both hold it (no
+ * pid-file races). `<lock>.json` names the holder for the error message and marks a run in
+ * progress: when it is still there on acquire, the previous run was killed.
  */
 export async function acquireLibraryLock(lockFile: string, purpose: string): Promise<LibraryLock> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fh = await open(lockFile, 'wx');
-      await fh.writeFile(
-        JSON.stringify({ pid: process.pid, host: hostname(), purpose, at: new Date().toISOString() }),
-      );
-      await fh.sync();
-      await fh.close();
-      return {
-        release: async () => {
-          await rm(lockFile, { force: true });
-        },
-      };
-    } catch (e) {
-      if (errnoCode(e) !== 'EEXIST') throw e;
-    }
-    let holder: { pid?: number; host?: string; purpose?: string } = {};
-    try {
-      holder = JSON.parse(await readFile(lockFile, 'utf8')) as typeof holder;
-    } catch {
-      // Empty or torn lock file: its writer died between create and write.
-    }
-    const sameHost = holder.host === undefined || holder.host === hostname();
-    if (holder.pid && sameHost && holder.pid !== process.pid && alive(holder.pid))
+  const infoFile = `${lockFile}.json`;
+  let db: Database.Database;
+  try {
+    db = new Database(`${lockFile}.db`);
+    db.pragma('busy_timeout = 0');
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.exec('BEGIN EXCLUSIVE');
+  } catch (e) {
+    const code = errnoCode(e);
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+      let holder: { pid?: number; purpose?: string } = {};
+      try {
+        holder = JSON.parse(await readFile(infoFile, 'utf8')) as typeof holder;
+      } catch {
+        // The holder may not have written its note yet.
+      }
       throw new OutpostError(
         'LIBRARY_LOCKED',
-        `library is busy: ${holder.purpose ?? 'work'} by pid ${holder.pid}`,
+        `library is busy: ${holder.purpose ?? 'another outpost process'}${holder.pid ? ` by pid ${holder.pid}` : ''}`,
       );
-    await rm(lockFile, { force: true });
+    }
+    if (
+      code === 'SQLITE_FULL' ||
+      code === 'ENOSPC' ||
+      code === 'SQLITE_CANTOPEN' ||
+      code === 'SQLITE_READONLY'
+    )
+      throw new OutpostError(
+        code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' ? 'DRIVE_WRITE_ERROR' : 'DRIVE_FULL',
+        `cannot lock the library (${code})`,
+        { cause: e },
+      );
+    throw e;
   }
-  throw new OutpostError('LIBRARY_LOCKED', `could not take the library lock ${lockFile}`);
+  let previousRunDied = false;
+  try {
+    await readFile(infoFile);
+    previousRunDied = true;
+  } catch {
+    // no note: the last holder released cleanly
+  }
+  try {
+    await writeFile(
+      infoFile,
+      JSON.stringify({ pid: process.pid, host: hostname(), purpose, at: new Date().toISOString() }),
+    );
+  } catch {
+    // Only a courtesy for the "busy" message (a full drive must not stop the lock itself).
+  }
+  return {
+    previousRunDied,
+    release: async () => {
+      await rm(infoFile, { force: true });
+      try {
+        db.exec('COMMIT');
+      } finally {
+        db.close();
+      }
+    },
+  };
 }

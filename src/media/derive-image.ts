@@ -1,8 +1,9 @@
 /**
  * Thumbnail, preview and perceptual hash of a still image, from ONE decode of the original:
  * sharp reads the file (JPEG shrink-on-load, auto-orientation) straight into the preview
- * JPEG; the WebP thumbnail and the 32x32 grey square for the pHash come from that preview. Damaged files still get derivatives where libvips can decode part of them, or
- * from the JPEG preview the camera embedded; what went wrong becomes a warning.
+ * JPEG; the WebP thumbnail and the 32x32 grey square for the pHash come from that preview.
+ * Damaged files still get derivatives where libvips can decode part of them, or from the
+ * JPEG preview the camera embedded; what went wrong becomes a warning.
  */
 import { open } from 'node:fs/promises';
 import sharp, { type Sharp } from 'sharp';

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   mkdirSync,
@@ -116,15 +117,33 @@ describe('card scan', () => {
 });
 
 describe('library lock', () => {
-  it('refuses a second live holder and takes over a dead one', async () => {
+  it('refuses a second holder, and a killed holder never leaves the library stuck', async () => {
     const lockFile = join(dir, 'lock');
-    const l1 = await acquireLibraryLock(lockFile, 'test');
-    // Same pid counts as another holder only when it is another process; simulate a live other pid.
-    writeFileSync(lockFile, JSON.stringify({ pid: 1, purpose: 'ingest' }));
-    await assert.rejects(acquireLibraryLock(lockFile, 'test'), /busy: ingest by pid 1/);
-    writeFileSync(lockFile, JSON.stringify({ pid: 2 ** 22 + 12345, purpose: 'ingest' }));
+    const lockModule = new URL('../../../src/library/lock.js', import.meta.url).href;
+    // A real second process holds the lock, then is killed with SIGKILL.
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { acquireLibraryLock } = await import(${JSON.stringify(lockModule)});
+         await acquireLibraryLock(${JSON.stringify(lockFile)}, 'ingest of /media/CARD');
+         process.stdout.write('held\\n');
+         setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+    await assert.rejects(acquireLibraryLock(lockFile, 'test'), /busy: ingest of \/media\/CARD by pid \d+/);
+    holder.kill('SIGKILL');
+    await new Promise((r) => holder.once('close', r));
     const l2 = await acquireLibraryLock(lockFile, 'test');
+    assert.equal(l2.previousRunDied, true, 'the killed run is detected');
+    // Same process, second attempt while held: refused too.
+    await assert.rejects(acquireLibraryLock(lockFile, 'again'), /busy/);
     await l2.release();
-    await l1.release();
+    const l3 = await acquireLibraryLock(lockFile, 'test');
+    assert.equal(l3.previousRunDied, false, 'a clean release is not a crash');
+    await l3.release();
   });
 });
