@@ -56,9 +56,7 @@ async function freshLibrary(dir: string): Promise<string> {
   return dir;
 }
 
-async function copyBench(
-  work: string,
-): Promise<{
+async function copyBench(work: string): Promise<{
   cold: boolean;
   copyRatio: number;
   copyRatioDurable: number;
