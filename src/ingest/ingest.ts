@@ -24,7 +24,7 @@ import {
 } from '../library/catalog/items.js';
 import type { ImportsTable, ItemRow } from '../library/catalog/schema.js';
 import type { MediaAnalyzer } from '../media/types.js';
-import { SourceReadError, copyAndHash } from './copy.js';
+import { SourceReadError, copyAndHash, type CopyResult } from './copy.js';
 import { WorkQueue } from './derive-queue.js';
 import { placeNoClobber } from './place.js';
 import { reconcileLibrary, rollbackItem } from './reconcile.js';
@@ -184,79 +184,99 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
 
     for (const item of await itemsNeedingDerivatives(cat)) await derive(item, item.original_name);
 
+    // A failure while copying or finishing file `index`: a per-file warning ('continue') or the
+    // end of the run ('stop'), with the count of files not copied.
     let failingReads = 0;
+    const onFailure = async (e: unknown, index: number, f: CardMedia): Promise<'stop' | 'continue'> => {
+      const stop = (
+        code: 'CARD_REMOVED' | 'CARD_READ_ERROR' | 'DRIVE_FULL' | 'DRIVE_WRITE_ERROR',
+        msg: string,
+      ): 'stop' => {
+        summary.notCopied = todo.length - index;
+        summary.error = new OutpostError(code, `${msg}: ${summary.notCopied} files not copied`).toJSON();
+        return 'stop';
+      };
+      if (e instanceof SourceReadError) {
+        if (await cardGone()) return stop('CARD_REMOVED', 'card removed during ingest');
+        if (e.maybeGone && e.errno !== 'ENOENT' && ++failingReads >= MAX_FAILING_READS)
+          return stop(
+            'CARD_READ_ERROR',
+            `card is failing: ${failingReads} files in a row could not be read (${e.errno})`,
+          );
+        summary.warnings.push({
+          path: f.relPath,
+          code: e.errno === 'ENOENT' ? 'VANISHED' : 'UNREADABLE',
+          message:
+            e.errno === 'ENOENT'
+              ? 'file disappeared from the card before it was copied'
+              : `cannot read: ${e.errno}`,
+        });
+        return 'continue';
+      }
+      const failure = asDriveFailure(e);
+      if (failure)
+        return stop(
+          failure.code as 'DRIVE_FULL' | 'DRIVE_WRITE_ERROR',
+          failure.code === 'DRIVE_FULL' ? 'drive full' : failure.message,
+        );
+      if (req.signal?.aborted) {
+        summary.notCopied = todo.length - index;
+        return 'stop';
+      }
+      throw e;
+    };
+
+    // Pipeline: file i is copied (card → tmp, hashing) while file i-1 is finished (probe,
+    // pending row, placement, commit), so a video's ffprobe never idles the card reader.
+    type Finished = { ok: true; outcome: Outcome; item?: ItemRow } | { ok: false; error: unknown };
+    let finishing: { index: number; f: CardMedia; done: Promise<Finished> } | undefined;
+    const settle = async (): Promise<'stop' | 'continue'> => {
+      if (!finishing) return 'continue';
+      const { index, f, done } = finishing;
+      finishing = undefined;
+      const r = await done;
+      if (!r.ok) return onFailure(r.error, index, f);
+      failingReads = 0;
+      if (r.outcome === 'copied') {
+        summary.copied++;
+        summary.bytes += fileBytes(f);
+        if (r.item) await derive(r.item, f.relPath);
+      } else if (r.outcome === 'duplicate') summary.duplicates++;
+      else summary.tombstoned++;
+      emit({ filesDone: index + 1 });
+      return 'continue';
+    };
+
     for (let i = 0; i < todo.length; i++) {
       const f = todo[i]!;
       emit({ current: f.relPath });
+      let copy: CopyResult;
       try {
         req.signal?.throwIfAborted();
         await ensureSpace(layout.root, fileBytes(f), req.settings.minFreeBytes);
-        const { outcome, item } = await importOne(
-          cat,
-          req,
-          deps,
-          f,
-          monitor,
-          dateFolder,
-          summary.warnings,
-          (n) => emit({ bytesDone: progress.bytesDone + n }),
-        );
-        failingReads = 0;
-        if (outcome === 'copied') {
-          summary.copied++;
-          summary.bytes += fileBytes(f);
-          if (item) {
-            await derive(item, f.relPath);
-          }
-        } else if (outcome === 'duplicate') summary.duplicates++;
-        else summary.tombstoned++;
-        emit({ filesDone: i + 1 });
+        copy = await copyAndHash(f.absPath, layout.tmpDir, {
+          ext: f.ext,
+          signal: req.signal,
+          onBytes: (n) => emit({ bytesDone: progress.bytesDone + n }),
+        });
       } catch (e) {
-        if (e instanceof SourceReadError) {
-          if (await cardGone()) {
-            summary.notCopied = todo.length - i;
-            summary.error = new OutpostError(
-              'CARD_REMOVED',
-              `card removed during ingest: ${summary.notCopied} files not copied`,
-            ).toJSON();
-            break;
-          }
-          if (e.maybeGone && e.errno !== 'ENOENT' && ++failingReads >= MAX_FAILING_READS) {
-            summary.notCopied = todo.length - i;
-            summary.error = new OutpostError(
-              'CARD_READ_ERROR',
-              `card is failing: ${failingReads} files in a row could not be read (${e.errno}); ${summary.notCopied} files not copied`,
-            ).toJSON();
-            break;
-          }
-          summary.warnings.push({
-            path: f.relPath,
-            code: e.errno === 'ENOENT' ? 'VANISHED' : 'UNREADABLE',
-            message:
-              e.errno === 'ENOENT'
-                ? 'file disappeared from the card before it was copied'
-                : `cannot read: ${e.errno}`,
-          });
-          continue;
-        }
-        const failure = asDriveFailure(e);
-        if (failure) {
-          summary.notCopied = todo.length - i;
-          summary.error = new OutpostError(
-            failure.code,
-            failure.code === 'DRIVE_FULL'
-              ? `drive full: ${summary.notCopied} files not copied`
-              : `${failure.message}: ${summary.notCopied} files not copied`,
-          ).toJSON();
-          break;
-        }
-        if (req.signal?.aborted) {
-          summary.notCopied = todo.length - i;
-          break;
-        }
-        throw e;
+        // The previous file's outcome counts first (its failure may be the real cause).
+        if ((await settle()) === 'stop' || (await onFailure(e, i, f)) === 'stop') break;
+        continue;
       }
+      if ((await settle()) === 'stop') {
+        await rm(copy.tmpPath, { force: true });
+        break;
+      }
+      const done = finishImport(cat, req, deps, f, copy, monitor, dateFolder, summary.warnings, (n) =>
+        emit({ bytesDone: progress.bytesDone + n }),
+      ).then(
+        (r): Finished => ({ ok: true, ...r }),
+        (error: unknown): Finished => ({ ok: false, error }),
+      );
+      finishing = { index: i, f, done };
     }
+    await settle();
     emit({ phase: 'derive', current: undefined });
     await queue.idle();
 
@@ -309,18 +329,19 @@ async function ensureSpace(root: string, need: number, reserve: number): Promise
     throw new OutpostError('DRIVE_FULL', `library drive is full (${Math.round(free / 1e6)} MB free)`);
 }
 
-async function importOne(
+/** Everything after the copy: probe, name, pending row, no-clobber placement, companions, commit. */
+async function finishImport(
   cat: Catalog,
   req: IngestRequest,
   deps: IngestDeps,
   f: CardMedia,
+  copy: CopyResult,
   monitor: string,
   dateFolder: string,
   warnings: IngestWarning[],
   onBytes: (n: number) => void,
 ): Promise<{ outcome: Outcome; item?: ItemRow }> {
   const { layout } = req.drive;
-  const copy = await copyAndHash(f.absPath, layout.tmpDir, { ext: f.ext, signal: req.signal, onBytes });
   const nowIso = deps.clock.now().toISOString();
   const ledgerRow = {
     card_id: req.card.id,
