@@ -26,7 +26,7 @@ import { openDrive } from '../src/library/drive.js';
 import { nodeReadMountInfo } from '../src/station/mount-watcher.js';
 
 const quick = process.argv.includes('--quick');
-const BIN = resolve(import.meta.dirname, '..', 'bin', 'outpost.js');
+const BIN = resolve(import.meta.dirname, '..', 'bin', 'outpost');
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 const cfgDir = mkdtempSync(join(tmpdir(), 'outpost-bench-cfg-'));
 writeFileSync(join(cfgDir, 'config.yaml'), '# defaults\n');
@@ -47,7 +47,7 @@ function dropCaches(): boolean {
 }
 
 function outpost(args: string[]): ReturnType<typeof timed> {
-  return timed(process.execPath, [BIN, ...args], env);
+  return timed(BIN, args, env);
 }
 
 async function freshLibrary(dir: string): Promise<string> {

@@ -36,7 +36,7 @@ export function outpost(
 }
 
 export function spawnOutpost(args: string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, [OUTPOST_BIN, ...args], {
+  return spawn(OUTPOST_BIN, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, OUTPOST_CONFIG: EMPTY_CONFIG, ...env, TZ: env.TZ ?? 'UTC' },
   });

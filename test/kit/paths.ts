@@ -17,4 +17,4 @@ export const REPO_ROOT = findRepoRoot();
 /** `../shared/corpus` beside the checkout (never copied into the project). */
 export const CORPUS = resolve(REPO_ROOT, '..', 'shared', 'corpus');
 export const CORPUS_PHOTOS = join(CORPUS, 'photos');
-export const OUTPOST_BIN = join(REPO_ROOT, 'bin', 'outpost.js');
+export const OUTPOST_BIN = join(REPO_ROOT, 'bin', 'outpost');
