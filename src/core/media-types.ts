@@ -59,6 +59,11 @@ export function mediaTypeOf(name: string): MediaType | undefined {
   return BY_EXT.get(extensionOf(name));
 }
 
+/** Same, from an already lowercased extension (hot path of the card scan). */
+export function mediaTypeByExt(ext: string): MediaType | undefined {
+  return BY_EXT.get(ext);
+}
+
 export function isRaw(name: string): boolean {
   return RAW_EXTENSIONS.has(extensionOf(name));
 }

@@ -4,7 +4,7 @@ import {
   COMPANION_EXTENSIONS,
   SKIP_DIRS,
   extensionOf,
-  mediaTypeOf,
+  mediaTypeByExt,
   stemOf,
   type MediaType,
 } from '../core/media-types.js';
@@ -68,23 +68,28 @@ async function walk(root: string, rel: string, out: ScanResult): Promise<void> {
   }
   // Synchronous stats, one folder at a time: several times faster than a promise per file on
   // a 10,000-file card; the yield between folders keeps the station's event loop responsive.
-  const files: CardFileRef[] = [];
+  const files: FolderFile[] = [];
   const subdirs: string[] = [];
+  const prefix = rel ? `${rel}/` : '';
   for (const e of entries) {
+    const name = e.name;
     if (e.isDirectory()) {
-      if (!e.name.startsWith('.') && !SKIP_DIRS.has(e.name.toLowerCase())) subdirs.push(e.name);
+      if (!name.startsWith('.') && !SKIP_DIRS.has(name.toLowerCase())) subdirs.push(name);
       continue;
     }
-    const ext = extensionOf(e.name);
-    if (!mediaTypeOf(e.name) && !COMPANION_EXTENSIONS.has(ext)) {
+    const ext = extensionOf(name);
+    const type = mediaTypeByExt(ext);
+    if (!type && !COMPANION_EXTENSIONS.has(ext)) {
       out.ignored++;
       continue;
     }
-    const relPath = rel ? `${rel}/${e.name}` : e.name;
-    const absPath = join(dirAbs, e.name);
+    const relPath = prefix + name;
+    // String concatenation, not path.join: no normalisation needed, measurably cheaper per file.
+    const absPath = `${dirAbs}/${name}`;
     try {
       const st = statSync(absPath);
-      if (st.isFile()) files.push({ relPath, absPath, size: st.size, mtimeMs: Math.trunc(st.mtimeMs) });
+      if (st.isFile())
+        files.push({ relPath, absPath, size: st.size, mtimeMs: Math.trunc(st.mtimeMs), name, ext, type });
     } catch (err) {
       out.problems.push({
         path: relPath,
@@ -105,23 +110,30 @@ function baseName(relPath: string): string {
 const byRelPath = (a: CardFileRef, b: CardFileRef): number =>
   a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0;
 
-function groupFolder(files: CardFileRef[], out: ScanResult): void {
+interface FolderFile extends CardFileRef {
+  name: string;
+  ext: string;
+  type: MediaType | undefined;
+}
+
+function groupFolder(files: FolderFile[], out: ScanResult): void {
   files.sort(byRelPath);
   const candidates: CardMedia[] = [];
   const companionFiles: CardFileRef[] = [];
+  let companionOnly = 0;
   for (const f of files) {
-    const name = baseName(f.relPath);
-    const ext = extensionOf(name);
-    if (COMPANION_EXTENSIONS.has(ext)) companionFiles.push(f);
-    const type = mediaTypeOf(name);
-    if (!type || name.startsWith('._')) continue;
+    if (COMPANION_EXTENSIONS.has(f.ext)) {
+      companionFiles.push(f);
+      if (!f.type) companionOnly++;
+    }
+    if (!f.type || f.name.startsWith('._')) continue;
     candidates.push({
       relPath: f.relPath,
       absPath: f.absPath,
       size: f.size,
       mtimeMs: f.mtimeMs,
-      type,
-      ext,
+      type: f.type,
+      ext: f.ext,
       companions: [],
     });
   }
@@ -138,8 +150,7 @@ function groupFolder(files: CardFileRef[], out: ScanResult): void {
     }
     out.media.push(c);
   }
-  out.ignored +=
-    files.length - candidates.length - companionFiles.filter((f) => !mediaTypeOf(f.relPath)).length;
+  out.ignored += files.length - candidates.length - companionOnly;
 }
 
 /**

@@ -9,16 +9,17 @@ export function ledgerKey(relPath: string, size: number, mtimeMs: number): Ledge
 
 /**
  * The import ledger of one card, loaded in one query: re-checking a 10,000-file card
- * is a walk of the card plus map look-ups, no file is read.
+ * is a walk of the card plus set look-ups, no file is read. Only the key columns are read,
+ * so SQLite answers from the primary-key index alone.
  */
-export function loadLedger(cat: Catalog, cardId: string): Map<LedgerKey, string> {
+export function loadLedger(cat: Catalog, cardId: string): Set<LedgerKey> {
   const rows = cat.sqlite
-    .prepare('select rel_path, size, mtime_ms, item_id from imports where card_id = ?')
+    .prepare('select rel_path, size, mtime_ms from imports where card_id = ?')
     .raw()
-    .all(cardId) as [string, number, number, string][];
-  const map = new Map<LedgerKey, string>();
-  for (const [rel, size, mtime, item] of rows) map.set(ledgerKey(rel, size, mtime), item);
-  return map;
+    .all(cardId) as [string, number, number][];
+  const keys = new Set<LedgerKey>();
+  for (const [rel, size, mtime] of rows) keys.add(ledgerKey(rel, size, mtime));
+  return keys;
 }
 
 export async function recordImport(cat: Catalog, row: ImportsTable): Promise<void> {

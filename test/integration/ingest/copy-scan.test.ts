@@ -133,7 +133,10 @@ describe('library lock', () => {
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
-    await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout.once('data', () => resolve());
+      holder.once('close', (code) => reject(new Error(`lock holder exited early (${code})`)));
+    });
     await assert.rejects(acquireLibraryLock(lockFile, 'test'), /busy: ingest of \/media\/CARD by pid \d+/);
     holder.kill('SIGKILL');
     await new Promise((r) => holder.once('close', r));
