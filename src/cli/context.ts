@@ -6,6 +6,8 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { OutpostError } from '../core/errors.js';
 import type { MediaAnalyzer } from '../media/types.js';
+import { openCatalog, type Catalog } from '../library/catalog/open.js';
+import { openDrive, type Drive } from '../library/drive.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -64,4 +66,19 @@ export function requireLibrary(flag: string | undefined, ctx: Context): string {
       hint: 'Pass --library <drive> or set `library:` in the config file.',
     });
   return lib;
+}
+
+/** Open the library's catalogue for the length of `fn` (read commands: ls, similar, fsck, cards). */
+export async function withLibraryCatalog<T>(
+  ctx: Context,
+  library: string | undefined,
+  fn: (cat: Catalog, drive: Drive) => Promise<T>,
+): Promise<T> {
+  const drive = await openDrive(requireLibrary(library, ctx));
+  const cat = await openCatalog(drive.layout.catalog);
+  try {
+    return await fn(cat, drive);
+  } finally {
+    await cat.close();
+  }
 }

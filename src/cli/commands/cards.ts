@@ -3,25 +3,9 @@ import { OutpostError } from '../../core/errors.js';
 import { validateMonitor } from '../../core/naming.js';
 import { findCard, listCards } from '../../library/catalog/cards.js';
 import { recordLocalOps } from '../../library/catalog/ops.js';
-import { openCatalog, type Catalog } from '../../library/catalog/open.js';
-import { openDrive } from '../../library/drive.js';
-import { buildContext, requireLibrary, type Context } from '../context.js';
+import { buildContext, withLibraryCatalog } from '../context.js';
 import { emit, table } from '../output.js';
 import { run } from '../run.js';
-
-async function withCatalog<T>(
-  ctx: Context,
-  library: string | undefined,
-  fn: (c: Catalog) => Promise<T>,
-): Promise<T> {
-  const drive = await openDrive(requireLibrary(library, ctx));
-  const cat = await openCatalog(drive.layout.catalog);
-  try {
-    return await fn(cat);
-  } finally {
-    await cat.close();
-  }
-}
 
 export function registerCards(program: Command): void {
   const cards = program
@@ -35,7 +19,7 @@ export function registerCards(program: Command): void {
     .action((o: { library?: string; json?: boolean }, cmd: Command) =>
       run(cmd, !!o.json, async () => {
         const ctx = await buildContext(cmd.optsWithGlobals());
-        const rows = await withCatalog(ctx, o.library, (c) => listCards(c));
+        const rows = await withLibraryCatalog(ctx, o.library, (c) => listCards(c));
         emit(
           !!o.json,
           rows.map((r) => ({
@@ -74,7 +58,7 @@ export function registerCards(program: Command): void {
       run(cmd, !!o.json, async () => {
         const ctx = await buildContext(cmd.optsWithGlobals());
         const monitor = validateMonitor(monitorName);
-        const card = await withCatalog(ctx, o.library, async (cat) => {
+        const card = await withLibraryCatalog(ctx, o.library, async (cat) => {
           const found = await findCard(cat, cardRef);
           if (found.length === 0)
             throw new OutpostError('CARD_NOT_FOUND', `no card "${cardRef}" in this library`, {

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { openCatalog } from '../../library/catalog/open.js';
-import { openDrive } from '../../library/drive.js';
 import { fsckLibrary } from '../../library/fsck.js';
-import { buildContext, requireLibrary } from '../context.js';
+import { buildContext, withLibraryCatalog } from '../context.js';
 import { emit } from '../output.js';
 import { run } from '../run.js';
 
@@ -16,9 +14,7 @@ export function registerFsck(program: Command): void {
     .action((o: { library?: string; hash?: boolean; json?: boolean }, cmd: Command) =>
       run(cmd, !!o.json, async () => {
         const ctx = await buildContext(cmd.optsWithGlobals());
-        const drive = await openDrive(requireLibrary(o.library, ctx));
-        const cat = await openCatalog(drive.layout.catalog);
-        try {
+        return withLibraryCatalog(ctx, o.library, async (cat, drive) => {
           const report = await fsckLibrary(cat, drive.layout, { hash: !!o.hash });
           emit(!!o.json, { ok: report.problems.length === 0, ...report }, () => {
             const head = `${report.items} items checked${o.hash ? `, ${report.checkedHashes} hashes verified` : ''}`;
@@ -29,9 +25,7 @@ export function registerFsck(program: Command): void {
             ].join('\n');
           });
           return report.problems.length ? 1 : 0;
-        } finally {
-          await cat.close();
-        }
+        });
       }),
     );
 }

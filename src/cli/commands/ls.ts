@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
-import { openDrive } from '../../library/drive.js';
-import { openCatalog } from '../../library/catalog/open.js';
 import { listItems } from '../../library/catalog/items.js';
 import type { ItemRow } from '../../library/catalog/schema.js';
 import { emit, table } from '../output.js';
 import { run } from '../run.js';
-import { buildContext, requireLibrary } from '../context.js';
+import { buildContext, withLibraryCatalog } from '../context.js';
 
 /** The public record of an item (`ls --json`, and later the API). */
 export function itemRecord(r: ItemRow): Record<string, unknown> {
@@ -41,9 +39,7 @@ export function registerLs(program: Command): void {
     .action((o: { library?: string; monitor?: string; type?: string; json?: boolean }, cmd: Command) =>
       run(cmd, !!o.json, async () => {
         const ctx = await buildContext(cmd.optsWithGlobals());
-        const drive = await openDrive(requireLibrary(o.library, ctx));
-        const cat = await openCatalog(drive.layout.catalog);
-        try {
+        return withLibraryCatalog(ctx, o.library, async (cat) => {
           const rows = await listItems(cat, { monitor: o.monitor, type: o.type });
           emit(
             !!o.json,
@@ -61,9 +57,7 @@ export function registerLs(program: Command): void {
                 ]),
               ]) + `\n${rows.length} items`,
           );
-        } finally {
-          await cat.close();
-        }
+        });
       }),
     );
 }

@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
 import { OutpostError } from '../../core/errors.js';
 import { resolveItemId } from '../../library/catalog/items.js';
-import { openCatalog } from '../../library/catalog/open.js';
 import { similarItems } from '../../library/catalog/similar.js';
-import { openDrive } from '../../library/drive.js';
-import { buildContext, requireLibrary } from '../context.js';
+import { buildContext, withLibraryCatalog } from '../context.js';
 import { emit, table } from '../output.js';
 import { run } from '../run.js';
 
@@ -22,9 +20,7 @@ export function registerSimilar(program: Command): void {
         const max = Number(o.maxDistance);
         if (!Number.isInteger(max) || max < 0 || max > 64)
           throw new OutpostError('USAGE', '--max-distance must be an integer from 0 to 64');
-        const drive = await openDrive(requireLibrary(o.library, ctx));
-        const cat = await openCatalog(drive.layout.catalog);
-        try {
+        return withLibraryCatalog(ctx, o.library, async (cat) => {
           const item = await resolveItemId(cat, ref);
           if (!item.phash)
             throw new OutpostError('ITEM_NOT_FOUND', `item ${item.id.slice(0, 12)} has no perceptual hash`, {
@@ -39,9 +35,7 @@ export function registerSimilar(program: Command): void {
                   ...hits.map((h) => [String(h.distance), h.id.slice(0, 12), h.path]),
                 ]),
           );
-        } finally {
-          await cat.close();
-        }
+        });
       }),
     );
 }

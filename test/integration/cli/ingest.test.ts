@@ -15,21 +15,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
+import type { IngestSummary } from '../../../src/ingest/types.js';
 import { json, outpost } from '../../kit/cli.js';
 import { corpusFiles, distinctHashes, makeCard, sha256File, type CardFixture } from '../../kit/fixtures.js';
 
-interface Summary {
-  copied: number;
-  skipped: number;
-  duplicates: number;
-  tombstoned: number;
-  notCopied: number;
-  erased: number;
-  monitor: string;
-  card: { id: string; kind: string };
-  warnings: { path: string; code: string; message: string }[];
-  bytes: number;
-}
+type Summary = IngestSummary;
 interface Rec {
   id: string;
   path: string;
