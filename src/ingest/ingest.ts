@@ -160,9 +160,12 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
     const dateFolder = dateFolderOf(now.getTime(), req.timeZone);
 
     emit({ phase: 'scan' });
+    const ledger = loadLedger(cat, req.card.id);
     let scan;
     try {
-      scan = await scanCard(req.cardRoot);
+      scan = await scanCard(req.cardRoot, {
+        isKnown: (rel, size, mtime) => ledger.has(ledgerKey(rel, size, mtime)),
+      });
     } catch (e) {
       if (await cardGone())
         throw new OutpostError('CARD_REMOVED', `card at ${req.cardRoot} went away before it could be read`);
@@ -171,9 +174,8 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
       });
     }
     summary.warnings.push(...scan.problems);
-    const ledger = loadLedger(cat, req.card.id);
-    const todo = scan.media.filter((m) => !ledger.has(ledgerKey(m.relPath, m.size, m.mtimeMs)));
-    summary.skipped = scan.media.length - todo.length;
+    const todo = scan.media;
+    summary.skipped = scan.known;
     const fileBytes = (m: CardMedia): number => m.size + m.companions.reduce((s, c) => s + c.size, 0);
     emit({ phase: 'copy', filesTotal: todo.length, bytesTotal: todo.reduce((s, m) => s + fileBytes(m), 0) });
 

@@ -35,6 +35,8 @@ export interface ScanResult {
   problems: ScanProblem[];
   /** Files that are neither media nor companions (left alone). */
   ignored: number;
+  /** Media files skipped because `isKnown` said so. */
+  known: number;
 }
 
 /** Media kinds that win a shared stem, so a WAV or XMP attaches to the photo, not the other way. */
@@ -45,13 +47,26 @@ const STEM_OWNER_RANK: Record<MediaType, number> = { photo: 0, video: 1, audio: 
  * with the same stem in the same folder (`IMG_1.JPG` + `IMG_1.THM`, or `IMG_1.JPG.xmp`).
  * Trash, OS indexes and thumbnail caches are skipped. Sorted by path for stable order.
  */
-export async function scanCard(root: string): Promise<ScanResult> {
-  const result: ScanResult = { media: [], problems: [], ignored: 0 };
-  await walk(root, '', result);
+export async function scanCard(root: string, opts: ScanOptions = {}): Promise<ScanResult> {
+  const result: ScanResult = { media: [], problems: [], ignored: 0, known: 0 };
+  await walk(root, '', result, opts.isKnown);
   return result;
 }
 
-async function walk(root: string, rel: string, out: ScanResult): Promise<void> {
+export interface ScanOptions {
+  /**
+   * Files the import ledger already knows (by path, size, mtime) are counted in `known` and not
+   * returned: a re-check of a 10,000-file card allocates nothing per known file.
+   */
+  isKnown?: (relPath: string, size: number, mtimeMs: number) => boolean;
+}
+
+async function walk(
+  root: string,
+  rel: string,
+  out: ScanResult,
+  isKnown: ScanOptions['isKnown'],
+): Promise<void> {
   const dirAbs = rel ? join(root, rel) : root;
   let entries: Dirent[];
   try {
@@ -98,9 +113,9 @@ async function walk(root: string, rel: string, out: ScanResult): Promise<void> {
       });
     }
   }
-  groupFolder(files, out);
+  groupFolder(files, out, isKnown);
   await new Promise<void>((r) => setImmediate(r));
-  for (const name of subdirs.sort()) await walk(root, rel ? `${rel}/${name}` : name, out);
+  for (const name of subdirs.sort()) await walk(root, rel ? `${rel}/${name}` : name, out, isKnown);
 }
 
 function baseName(relPath: string): string {
@@ -116,7 +131,7 @@ interface FolderFile extends CardFileRef {
   type: MediaType | undefined;
 }
 
-function groupFolder(files: FolderFile[], out: ScanResult): void {
+function groupFolder(files: FolderFile[], out: ScanResult, isKnown: ScanOptions['isKnown']): void {
   files.sort(byRelPath);
   const candidates: CardMedia[] = [];
   const companionFiles: CardFileRef[] = [];
@@ -140,6 +155,12 @@ function groupFolder(files: FolderFile[], out: ScanResult): void {
   const taken = companionFiles.length ? attachCompanionFiles(candidates, companionFiles) : undefined;
   for (const c of candidates) {
     if (taken?.has(c.relPath)) continue;
+    // Known files drop out only now, after companions found their owner: a known photo still
+    // owns its WAV memo, which must not come back as an audio item of its own.
+    if (isKnown?.(c.relPath, c.size, c.mtimeMs)) {
+      out.known++;
+      continue;
+    }
     if (c.size === 0) {
       out.problems.push({
         path: c.relPath,

@@ -106,4 +106,10 @@ export const migrations: Record<string, Migration> = {
       await sql`select 1`.execute(db);
     },
   },
+  '0002_underived_index': {
+    async up(db: Kysely<unknown>) {
+      // Items still waiting for thumbnails: looked up at every ingest start, so index them.
+      await sql`create index items_underived on items(state) where derived_at is null`.execute(db);
+    },
+  },
 };

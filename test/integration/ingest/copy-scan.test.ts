@@ -116,6 +116,28 @@ describe('card scan', () => {
   });
 });
 
+describe('card scan with a ledger', () => {
+  it('skips known files without losing companion ownership', async () => {
+    const card = join(dir, 'card-known');
+    const d = join(card, 'DCIM');
+    mkdirSync(d, { recursive: true });
+    for (const f of ['IMG_1.JPG', 'IMG_1.WAV', 'IMG_2.JPG', 'REC_3.WAV']) writeFileSync(join(d, f), f);
+    const first = await scanCard(card);
+    const known = new Set(
+      first.media
+        .filter((m) => m.relPath !== 'DCIM/IMG_2.JPG')
+        .map((m) => `${m.relPath}|${m.size}|${m.mtimeMs}`),
+    );
+    const again = await scanCard(card, { isKnown: (p, size, mtime) => known.has(`${p}|${size}|${mtime}`) });
+    assert.equal(again.known, 2);
+    // IMG_1.WAV is IMG_1.JPG's memo: it must not turn into an audio item because its photo is known.
+    assert.deepEqual(
+      again.media.map((m) => m.relPath),
+      ['DCIM/IMG_2.JPG'],
+    );
+  });
+});
+
 describe('library lock', () => {
   it('refuses a second holder, and a killed holder never leaves the library stuck', async () => {
     const lockFile = join(dir, 'lock');
