@@ -9,6 +9,7 @@ check exiftool libimage-exiftool-perl
 check lsblk util-linux
 check blkid util-linux
 check mkfs.ext4 e2fsprogs
+check heif-convert libheif-examples
 if [ "${OUTPOST_DEV:-}" = 1 ]; then
   check vipsthumbnail libvips-tools
   check rsync rsync

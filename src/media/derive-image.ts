@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../adapters/fs-atomic.js';
 import type { ProcessRunner } from '../adapters/process-runner.js';
 import { extensionOf, isRaw } from '../core/media-types.js';
 import { extractEmbeddedPreview, type EmbeddedPreview } from './embedded-preview.js';
+import { decodeHeif } from './heif.js';
 import { firstLine, isEnvironmentFault, isProgrammingError } from './faults.js';
 import { PHASH_INPUT_SIZE, phashFromGrey32 } from './phash.js';
 import type { DeriveResult, MediaWarning } from './types.js';
@@ -268,9 +269,24 @@ export async function deriveImage(
     return { thumb: true, preview: true, poster: false, phash: direct.phash, warnings };
   }
 
-  // libvips could not decode it at all: the camera's embedded preview is the next best thing.
   const reason = direct.error ?? 'unknown error';
   const warnings: MediaWarning[] = [];
+  // HEIC/HEIF (phones): libvips here has no HEVC decoder; libheif's converter does.
+  let heifProblem: string | undefined;
+  if (shape.bmff) {
+    const heif = await decodeHeif(runner, filePath, opts.signal);
+    if (heif.ok) {
+      try {
+        // heif-convert already applied the HEIF rotation boxes: no further orientation.
+        const res = await deriveFromSource({ input: heif.decoded.jpegPath, orientation: 1 }, targets, opts);
+        if (res.rendered) return { thumb: true, preview: true, poster: false, phash: res.phash, warnings };
+        heifProblem = res.error;
+      } finally {
+        await heif.decoded.cleanup();
+      }
+    } else heifProblem = heif.reason;
+  }
+  // libvips could not decode it at all: the camera's embedded preview is the next best thing.
   if (shape.jpeg && !shape.endsWithEoi) warnings.push(TRUNCATED_NO_EOI);
   const embedded = await tryEmbedded(runner, filePath, opts.signal);
   if (embedded) {
@@ -291,7 +307,7 @@ export async function deriveImage(
   warnings.push({
     code: 'NO_DERIVATIVES',
     message: heif
-      ? `HEIC/HEIF image could not be decoded here (${reason}; libvips in this build has no HEVC decoder) and it has no embedded JPEG preview; the original is kept`
+      ? `HEIC/HEIF image could not be decoded here (${heifProblem ?? reason}) and it has no embedded JPEG preview; the original is kept`
       : `No thumbnail or preview: the image could not be decoded (${reason}) and it has no usable embedded preview; the original is kept`,
   });
   return none(warnings);
