@@ -26,7 +26,7 @@ export interface CardMedia extends CardFileRef {
 
 export interface ScanProblem {
   path: string;
-  code: 'UNREADABLE' | 'ZERO_BYTES';
+  code: 'UNREADABLE' | 'ZERO_BYTES' | 'SYMLINK';
   message: string;
 }
 
@@ -94,6 +94,17 @@ async function walk(
     }
     const ext = extensionOf(name);
     const type = mediaTypeByExt(ext);
+    // Camera cards (FAT, exFAT) have no links; elsewhere a link could point anywhere (a device,
+    // /dev/zero, another disk): never follow one.
+    if (e.isSymbolicLink()) {
+      if (type || COMPANION_EXTENSIONS.has(ext))
+        out.problems.push({
+          path: prefix + name,
+          code: 'SYMLINK',
+          message: 'symbolic link not followed; copy the file itself onto the card',
+        });
+      continue;
+    }
     if (!type && !COMPANION_EXTENSIONS.has(ext)) {
       out.ignored++;
       continue;

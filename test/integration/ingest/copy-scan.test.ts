@@ -8,6 +8,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -83,6 +84,7 @@ describe('card scan', () => {
     ])
       writeFileSync(join(d, f), f);
     writeFileSync(join(d, 'EMPTY.JPG'), '');
+    symlinkSync('/dev/zero', join(d, 'ZERO.MP4'));
     writeFileSync(join(card, '.Trashes', 'X.JPG'), 'x');
     writeFileSync(join(card, 'DCIM', '.thumbnails', 'T.JPG'), 't');
     const r = await scanCard(card);
@@ -109,10 +111,10 @@ describe('card scan', () => {
       ['xmp'],
     );
     assert.deepEqual(byName.get('REC_3.WAV')?.companions, []);
-    assert.deepEqual(
-      r.problems.map((p) => [p.path, p.code]),
-      [['DCIM/100CANON/EMPTY.JPG', 'ZERO_BYTES']],
-    );
+    assert.deepEqual(r.problems.map((p) => [p.path, p.code]).sort(), [
+      ['DCIM/100CANON/EMPTY.JPG', 'ZERO_BYTES'],
+      ['DCIM/100CANON/ZERO.MP4', 'SYMLINK'],
+    ]);
   });
 });
 
