@@ -62,17 +62,26 @@ export function startStation(
   let chain: Promise<void> = Promise.resolve();
   const active = new Map<string, AbortController>();
 
+  // Cards inserted while no library drive is attached wait here and are ingested once one is.
+  const waiting = new Map<string, MountEntry>();
+
   const attachLibrary = async (path: string): Promise<void> => {
     drive = await openDrive(path);
     events.emit('library-attached', { path, label: drive.marker.label, id: drive.marker.id });
     ctx.log.info({ path, label: drive.marker.label }, 'library drive attached');
+    for (const m of waiting.values()) chain = chain.then(() => ingestVolume(m));
+    waiting.clear();
   };
 
   const ingestVolume = async (m: MountEntry): Promise<void> => {
     const mountPoint = m.mountPoint;
     if (!drive) {
-      events.emit('card-ignored', { mountPoint, reason: 'no library drive attached' });
-      ctx.log.warn({ mountPoint }, 'card inserted but no library drive is attached: plug one in');
+      waiting.set(mountPoint, m);
+      events.emit('card-ignored', { mountPoint, reason: 'no library drive attached: waiting for one' });
+      ctx.log.warn(
+        { mountPoint },
+        'card inserted but no library drive is attached: plug one in and ingest starts',
+      );
       return;
     }
     const abort = new AbortController();
@@ -132,6 +141,7 @@ export function startStation(
       return;
     }
     // The ingest notices by itself (reads fail, device changes) and reports CARD_REMOVED.
+    waiting.delete(m.mountPoint);
     events.emit('card-removed', { mountPoint: m.mountPoint });
   };
 

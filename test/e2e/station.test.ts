@@ -6,6 +6,7 @@ import { before, describe, it } from 'node:test';
 import { json, outpost, spawnOutpost } from '../kit/cli.js';
 import { corpusFiles, sha256File } from '../kit/fixtures.js';
 import {
+  bindMount,
   CANNOT_MOUNT_MESSAGE,
   canMount,
   loopMount,
@@ -71,6 +72,48 @@ describe('outpost station (real mounts)', () => {
       );
       for (let i = 0; i < 40 && !/ingest finished/.test(log); i++) await sleep(250);
       assert.match(log, /ingest finished/);
+    } finally {
+      station.kill('SIGTERM');
+      const code = await new Promise<number | null>((r) => station.on('close', (c) => r(c)));
+      assert.equal(code, 0, log);
+    }
+  });
+
+  it('a card inserted before any library drive is ingested once a drive is plugged in', async () => {
+    const work = await makeTempDir('outpost-station2-');
+    const root = join(work, 'media');
+    mkdirSync(root);
+    const station = spawnOutpost(['station', '--watch', root, '--log-level', 'info'], {});
+    let log = '';
+    station.stderr!.on('data', (b: Buffer) => (log += b.toString()));
+    try {
+      const content = join(work, 'card-content', 'DCIM');
+      mkdirSync(content, { recursive: true });
+      const photos = corpusFiles().slice(6, 9);
+      photos.forEach((p, i) => copyFileSync(p, join(content, `IMG_${2000 + i}.JPG`)));
+      const { imagePath } = await makeExt4Image({
+        sizeMB: 16,
+        uuid: '0b5e7a11-1234-4cde-8f00-0000000000c2',
+        label: 'CARD2',
+        fromDir: join(work, 'card-content'),
+      });
+      await sleep(1000);
+      await loopMount(imagePath, join(root, 'CARD2'), { readOnly: true });
+      for (let i = 0; i < 20 && !/waiting|plug one in/.test(log); i++) await sleep(250);
+      assert.match(log, /no library drive is attached/);
+      // The drive: a tmpfs initialised elsewhere, then bind-mounted under the watched root.
+      const libDir = join(work, 'libfs');
+      await mountTmpfs(libDir, 128 * 1024 * 1024);
+      assert.equal((await outpost(['init-drive', libDir])).code, 0);
+      await bindMount(libDir, join(root, 'LIB'));
+      const want = new Set(photos.map(sha256File));
+      let items: Rec[] = [];
+      for (let i = 0; i < 120 && items.length < want.size; i++) {
+        await sleep(500);
+        const r = await outpost(['ls', '--library', libDir, '--json']);
+        if (r.code === 0) items = json<Rec[]>(r);
+      }
+      assert.deepEqual(new Set(items.map((x) => x.id)), want, `station log:\n${log}`);
     } finally {
       station.kill('SIGTERM');
       const code = await new Promise<number | null>((r) => station.on('close', (c) => r(c)));
