@@ -5,6 +5,7 @@
 export const ERROR_CATALOGUE = {
   CONFIG_INVALID: { status: 400, exit: 2, hint: 'Fix the listed keys in the config file and start again.' },
   USAGE: { status: 400, exit: 2, hint: 'Run the command with --help to see its options.' },
+  INVALID_INPUT: { status: 400, exit: 2, hint: 'Correct the listed fields and try again.' },
   NOT_A_LIBRARY: {
     status: 400,
     exit: 2,

@@ -2,6 +2,7 @@ import { readdir, rm, stat, statfs } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { dateFolderOf } from '../core/capture-time.js';
 import { buildItemRow, effectiveCaptureTime } from '../library/item-row.js';
+import { importCardSidecars } from '../library/attributes.js';
 import { OutpostError, asDriveFailure, driveError, isOutpostError } from '../core/errors.js';
 import { stemOf } from '../core/media-types.js';
 import { UNASSIGNED_MONITOR, companionName, renderName, validateMonitor } from '../core/naming.js';
@@ -230,7 +231,9 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
 
     // Pipeline: file i is copied (card → tmp, hashing) while file i-1 is finished (probe,
     // pending row, placement, commit), so a video's ffprobe never idles the card reader.
-    type Finished = { ok: true; outcome: Outcome; item?: ItemRow } | { ok: false; error: unknown };
+    type Finished =
+      { ok: true; outcome: Outcome; id?: string; item?: ItemRow } | { ok: false; error: unknown };
+    const touched: string[] = [];
     let finishing: { index: number; f: CardMedia; done: Promise<Finished> } | undefined;
     const settle = async (): Promise<'stop' | 'continue'> => {
       if (!finishing) return 'continue';
@@ -239,6 +242,7 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
       const r = await done;
       if (!r.ok) return onFailure(r.error, index, f);
       failingReads = 0;
+      if (f.companions.some((c) => c.ext === 'xmp') && r.id) touched.push(r.id);
       if (r.outcome === 'copied') {
         summary.copied++;
         summary.bytes += fileBytes(f);
@@ -281,6 +285,15 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
     await settle();
     emit({ phase: 'derive', current: undefined });
     await queue.idle();
+    // XMP sidecars that came with the files (camera, Lightroom): their rating, keywords and
+    // description become ops, so they show in the catalogue and travel like any edit.
+    if (touched.length) {
+      const imported = await importCardSidecars(cat, layout.root, req.node, deps.clock.now().getTime(), {
+        ids: touched,
+      });
+      for (const f of imported.failed)
+        summary.warnings.push({ path: f.path, code: 'SIDECAR_UNREADABLE', message: f.message });
+    }
 
     if (!summary.error && !req.signal?.aborted && req.settings.cleanup.policy === 'verified') {
       emit({ phase: 'cleanup' });
@@ -342,7 +355,7 @@ async function finishImport(
   dateFolder: string,
   warnings: IngestWarning[],
   onBytes: (n: number) => void,
-): Promise<{ outcome: Outcome; item?: ItemRow }> {
+): Promise<{ outcome: Outcome; id: string; item?: ItemRow }> {
   const { layout } = req.drive;
   const nowIso = deps.clock.now().toISOString();
   const ledgerRow = {
@@ -362,7 +375,7 @@ async function finishImport(
       // Companions the library lacks still travel with the item (e.g. a memo from a second card).
       if (!existing.deleted) await attachCompanions(cat, req, f, existing, warnings, onBytes);
       await recordImport(cat, { ...ledgerRow, outcome });
-      return { outcome };
+      return { outcome, id: existing.id };
     }
     const probe = await deps.analyzer.probe(copy.tmpPath, f.type, {
       timeZone: req.timeZone,
@@ -399,7 +412,7 @@ async function finishImport(
     pendingId = undefined;
     for (const w of probe.warnings) deps.log.debug({ path: f.relPath, ...w }, 'media warning');
     const item = await getItem(cat, row.id);
-    return item ? { outcome: 'copied', item } : { outcome: 'copied' };
+    return item ? { outcome: 'copied', id: row.id, item } : { outcome: 'copied', id: row.id };
   } catch (e) {
     await rm(copy.tmpPath, { force: true });
     if (pendingId) {

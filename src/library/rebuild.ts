@@ -1,4 +1,4 @@
-import { opendir, rename, rm, stat } from 'node:fs/promises';
+import { opendir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
@@ -6,7 +6,9 @@ import { COMPANION_EXTENSIONS, extensionOf, mediaTypeOf } from '../core/media-ty
 import { hashFile } from '../ingest/copy.js';
 import type { MediaAnalyzer } from '../media/types.js';
 import { addCompanion, getItem, insertPendingItem, setDerived } from './catalog/items.js';
-import { mergeOps, opsSince } from './catalog/ops.js';
+import { mergeOps, opsSince, recordLocalOps } from './catalog/ops.js';
+import { parseXmp } from './sidecar/xmp.js';
+import { patchToChanges } from '../core/attributes.js';
 import { openCatalog, type Catalog } from './catalog/open.js';
 import type { Drive } from './drive.js';
 import { buildItemRow } from './item-row.js';
@@ -18,6 +20,8 @@ export interface RebuildSummary {
   companions: number;
   /** Ops, cards and ledger rows carried over from the old catalogue when it was still readable. */
   carriedOver: { ops: number; cards: number; imports: number };
+  /** Attribute ops recreated from XMP sidecars (items the old catalogue did not cover). */
+  sidecarOps: number;
   warnings: { path: string; code: string; message: string }[];
   backup?: string;
   seconds: number;
@@ -52,6 +56,7 @@ export async function rebuildCatalog(
     items: 0,
     companions: 0,
     carriedOver: { ops: 0, cards: 0, imports: 0 },
+    sidecarOps: 0,
     warnings: [],
     seconds: 0,
   };
@@ -66,6 +71,7 @@ export async function rebuildCatalog(
         opts.onProgress?.(summary.items);
       }
       await carryOver(cat, layout.catalog, opts.node, deps.clock.now().getTime(), summary);
+      await attributesFromSidecars(cat, layout.root, opts.node, deps.clock.now().getTime(), summary);
     } finally {
       await cat.close();
     }
@@ -186,6 +192,41 @@ async function rebuildFolder(
     );
     await setDerived(cat, sha, { ...d, at: deps.clock.now().toISOString() });
     summary.items++;
+  }
+}
+
+/**
+ * Sidecars hold the attributes (rating, event, location, tags, notes): items the old catalogue
+ * could not vouch for get them back as ops, so a rebuild from the drive alone loses no tags.
+ */
+async function attributesFromSidecars(
+  cat: Catalog,
+  root: string,
+  node: string,
+  nowMs: number,
+  summary: RebuildSummary,
+): Promise<void> {
+  const rows = cat.sqlite
+    .prepare(
+      "select id, path from items where not exists (select 1 from ops where entity = 'item' and entity_id = items.id)",
+    )
+    .all() as { id: string; path: string }[];
+  for (const r of rows) {
+    const text = await readFile(join(root, `${r.path}.xmp`), 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    let patch;
+    try {
+      patch = parseXmp(text);
+    } catch (e) {
+      summary.warnings.push({
+        path: `${r.path}.xmp`,
+        code: 'SIDECAR_UNREADABLE',
+        message: (e as Error).message,
+      });
+      continue;
+    }
+    const changes = patchToChanges(patch).map((c) => ({ entity: 'item' as const, id: r.id, ...c }));
+    if (changes.length) summary.sidecarOps += recordLocalOps(cat, changes, node, nowMs).length;
   }
 }
 

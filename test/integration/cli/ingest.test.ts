@@ -17,6 +17,8 @@ import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import type { IngestSummary } from '../../../src/ingest/types.js';
 import { json, outpost } from '../../kit/cli.js';
+import { applyAttributes } from '../../../src/library/attributes.js';
+import { openCatalog } from '../../../src/library/catalog/open.js';
 import { corpusFiles, distinctHashes, makeCard, sha256File, type CardFixture } from '../../kit/fixtures.js';
 
 type Summary = IngestSummary;
@@ -170,6 +172,14 @@ describe('outpost ingest (real files, real catalogue, real ffmpeg)', () => {
       'voice memo stored beside its photo',
     );
     assert.ok(existsSync(join(drive, `${img.path}.xmp`)), 'card XMP sidecar imported');
+    // …and its rating (xmp:Rating="4" on the card) became the item's rating, as an op.
+    const db = new Database(join(drive, '.outpost/catalog.sqlite'), { readonly: true });
+    assert.equal(
+      (db.prepare('select rating from items where id = ?').get(img.id) as { rating: number }).rating,
+      4,
+    );
+    assert.ok(db.prepare("select 1 from ops where entity_id = ? and field = 'rating'").get(img.id));
+    db.close();
     assert.ok(!recs.some((r) => r.originalName === 'IMG_0100.WAV'), 'a companion WAV is not an item');
     assert.ok(
       recs.some((r) => r.originalName === 'REC_0001.WAV'),
@@ -297,8 +307,18 @@ describe('outpost ingest (real files, real catalogue, real ffmpeg)', () => {
     rmSync(join(drive, 'library', 'stray.jpg'));
   });
 
-  it('rebuild recreates the catalogue from the drive alone', async () => {
+  it('rebuild recreates the catalogue from the drive alone, tags included', async () => {
     const before = json<Rec[]>(await outpost(['ls', '--library', drive, '--json']));
+    const tagged = before.find((r) => r.originalName === 'Canon_40D.jpg')!;
+    const cat = await openCatalog(join(drive, '.outpost/catalog.sqlite'));
+    await applyAttributes(
+      cat,
+      drive,
+      [tagged.id],
+      { rating: 5, event: 'EV-RIVER-1', tags: ['lion', 'dusk'], location: { lat: -1.2921, lon: 36.8219 } },
+      { node: 'test', nowMs: Date.now() },
+    );
+    await cat.close();
     rmSync(join(drive, '.outpost/catalog.sqlite'));
     rmSync(join(drive, '.outpost/catalog.sqlite-wal'), { force: true });
     rmSync(join(drive, '.outpost/catalog.sqlite-shm'), { force: true });
@@ -314,6 +334,21 @@ describe('outpost ingest (real files, real catalogue, real ffmpeg)', () => {
     );
     const fsck = await outpost(['fsck', '--library', drive, '--json']);
     assert.equal(fsck.code, 0, fsck.stdout);
+    const db = new Database(join(drive, '.outpost/catalog.sqlite'), { readonly: true });
+    const row = db
+      .prepare('select rating, event, tags, location_lat, location_lon from items where id = ?')
+      .get(tagged.id) as {
+      rating: number;
+      event: string;
+      tags: string;
+      location_lat: number;
+      location_lon: number;
+    };
+    db.close();
+    assert.equal(row.rating, 5);
+    assert.equal(row.event, 'EV-RIVER-1');
+    assert.deepEqual(JSON.parse(row.tags), ['lion', 'dusk']);
+    assert.ok(Math.abs(row.location_lat + 1.2921) < 1e-6 && Math.abs(row.location_lon - 36.8219) < 1e-6);
   });
 });
 

@@ -1,0 +1,171 @@
+import { join } from 'node:path';
+import {
+  attributePatchSchema,
+  patchToChanges,
+  type AttributePatch,
+  type Attributes,
+} from '../core/attributes.js';
+import { OutpostError, driveError } from '../core/errors.js';
+import { recordLocalOps, type OpChange } from './catalog/ops.js';
+import type { Catalog } from './catalog/open.js';
+import type { ItemRow } from './catalog/schema.js';
+import { readCardSidecars, recordCardSidecars } from './sidecar/card-import.js';
+import { withSidecarLock, writeSidecar } from './sidecar/write.js';
+
+/** An item's current attribute values, from its catalogue columns. Pure. */
+export function attributesOf(row: ItemRow): Attributes {
+  let tags: unknown;
+  try {
+    tags = JSON.parse(row.tags);
+  } catch {
+    tags = [];
+  }
+  return {
+    event: row.event,
+    location:
+      row.location_lat !== null && row.location_lon !== null
+        ? { lat: row.location_lat, lon: row.location_lon }
+        : null,
+    rating: row.rating,
+    priority: row.priority !== 0,
+    tags: Array.isArray(tags) ? tags.map(String) : [],
+    notes: row.notes,
+  };
+}
+
+export interface AttributeContext {
+  /** This station's node name: the origin of the ops. */
+  node: string;
+  nowMs: number;
+}
+
+/** Sidecar writes in flight at once (each is two fsyncs). */
+const SIDECAR_CONCURRENCY = 4;
+
+/**
+ * Set attributes on items: one op per (item, field) in one transaction (the catalogue columns
+ * follow, last writer wins), then each item's XMP sidecar is rewritten. An item whose card
+ * sidecar was never imported takes its values in the same transaction, before the patch.
+ * Unknown, deleted or not yet stored ids fail the whole call (ITEM_NOT_FOUND) before anything
+ * changes; so does an invalid patch (INVALID_INPUT). Returns the updated rows in the order of `ids`
+ * (duplicates removed).
+ *
+ * When a sidecar cannot be written the attributes are already saved (catalogue and op log are
+ * the truth; the sidecar is rewritten at the item's next change) and the call rejects with
+ * DRIVE_FULL / DRIVE_WRITE_ERROR naming the items.
+ */
+export async function applyAttributes(
+  cat: Catalog,
+  driveRoot: string,
+  ids: string[],
+  patch: AttributePatch,
+  ctx: AttributeContext,
+): Promise<ItemRow[]> {
+  const parsed = attributePatchSchema.safeParse(patch);
+  if (!parsed.success)
+    throw new OutpostError(
+      'INVALID_INPUT',
+      `invalid attributes: ${parsed.error.issues.map(describeIssue).join('; ')}`,
+      { details: { issues: parsed.error.issues.map(describeIssue) } },
+    );
+  const unique = [...new Set(ids)];
+  const rows = await liveItems(cat, unique);
+  const unknown = unique.filter((id) => !rows.has(id));
+  if (unknown.length)
+    throw new OutpostError(
+      'ITEM_NOT_FOUND',
+      `no item ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ` and ${unknown.length - 10} more` : ''}`,
+      { details: { ids: unknown } },
+    );
+  const fields = patchToChanges(parsed.data);
+  if (fields.length === 0) return unique.map((id) => rows.get(id)!);
+  const changes: OpChange[] = unique.flatMap((id) =>
+    fields.map((f) => ({ entity: 'item' as const, id, field: f.field, value: f.value })),
+  );
+  // A card sidecar not imported yet would lose its keywords, rating… when the sidecar is
+  // rewritten: take them in first (earlier stamps, so this patch wins where both set a field).
+  const card = await readCardSidecars(cat, driveRoot, unique);
+  cat.sqlite.transaction(() => {
+    recordCardSidecars(cat, card.changes, ctx.node, ctx.nowMs);
+    recordLocalOps(cat, changes, ctx.node, ctx.nowMs);
+  })();
+  await rewriteSidecars(cat, driveRoot, unique);
+  const updated = await liveItems(cat, unique);
+  return unique.map((id) => updated.get(id)!);
+}
+
+function describeIssue(i: { path: PropertyKey[]; message: string }): string {
+  return `${i.path.map(String).join('.') || '(patch)'}: ${i.message}`;
+}
+
+/** Stored, not deleted items by id. */
+async function liveItems(cat: Catalog, ids: string[]): Promise<Map<string, ItemRow>> {
+  const out = new Map<string, ItemRow>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    const rows = await cat.db
+      .selectFrom('items')
+      .selectAll()
+      .where('id', 'in', chunk)
+      .where('state', '=', 'stored')
+      .where('deleted', '=', 0)
+      .execute();
+    for (const r of rows) out.set(r.id, r);
+  }
+  return out;
+}
+
+/**
+ * Rewrite the sidecars of `ids` from the catalogue. Each item's row is read inside its lock, so
+ * when edits of one item race, the last sidecar written carries the latest values.
+ */
+export async function rewriteSidecars(cat: Catalog, driveRoot: string, ids: string[]): Promise<void> {
+  const failed: { id: string; error: unknown }[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < ids.length) {
+      const id = ids[next++]!;
+      try {
+        await withSidecarLock(join(driveRoot, id), async () => {
+          const row = (await liveItems(cat, [id])).get(id);
+          if (row) await writeSidecar(cat, driveRoot, row, attributesOf(row));
+        });
+      } catch (error) {
+        failed.push({ id, error });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SIDECAR_CONCURRENCY, ids.length) }, worker));
+  if (!failed.length) return;
+  const first = driveError(failed[0]!.error, `the sidecar of ${failed[0]!.id.slice(0, 12)}`);
+  throw new OutpostError(
+    first.code,
+    `attributes saved, but ${failed.length} sidecar(s) could not be written (${first.message})`,
+    { cause: first, details: { ids: failed.map((f) => f.id) } },
+  );
+}
+
+export interface CardSidecarImport {
+  /** Items whose card sidecar gave them attributes. */
+  items: number;
+  ops: number;
+  /** Sidecars that could not be read or made no sense (left alone). */
+  failed: { id: string; path: string; message: string }[];
+}
+
+/**
+ * Take in the attributes of sidecars that came off a card (rating, event, GPS, keywords,
+ * description, priority), as ops from `node`, for items that have a card, an `xmp` companion
+ * and no attribute ever set. For ingest to call once the items are stored (`ids`: the items
+ * it just copied; default all). Idempotent; the sidecar files are not touched.
+ */
+export async function importCardSidecars(
+  cat: Catalog,
+  driveRoot: string,
+  node: string,
+  nowMs: number,
+  opts: { ids?: string[] } = {},
+): Promise<CardSidecarImport> {
+  const read = await readCardSidecars(cat, driveRoot, opts.ids);
+  return { ...recordCardSidecars(cat, read.changes, node, nowMs), failed: read.failed };
+}

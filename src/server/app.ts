@@ -1,0 +1,73 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { allowAll, type AppDeps } from './deps.js';
+import { installErrorHandling } from './errors.js';
+import { trackIngest } from './ingest-tracker.js';
+import { DOCS_PREFIX, registerOpenApi } from './openapi.js';
+import { registerCardRoutes } from './routes/cards.js';
+import { registerEventRoutes } from './routes/events.js';
+import { registerItemRoutes } from './routes/items.js';
+import { registerMediaRoutes } from './routes/media.js';
+import { registerStatusRoutes } from './routes/status.js';
+
+export type { AppDeps, Authenticate, DiskSpace, DiskSpaceProbe } from './deps.js';
+export { allowAll } from './deps.js';
+export type { Role } from './route.js';
+
+/** JSON bodies up to 1 MiB: a batch of 5,000 ids is about 340 KB. */
+const BODY_LIMIT = 1024 * 1024;
+
+/**
+ * The HTTP app (REST API + OpenAPI docs), ready for `inject()` or `startServer()` (server.ts); it
+ * does not listen. The caller owns the catalogue: closing the app does not close it.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(deps.log ? { loggerInstance: deps.log } : { logger: false }),
+    // A gallery page is hundreds of thumbnail requests: one debug line each, not two info lines.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+  }) as unknown as FastifyInstance;
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.debug(
+      { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+
+  // zod (in route.ts) is the one validator; the JSON schemas on routes only feed the OpenAPI
+  // document. Likewise responses are plain JSON.stringify, never filtered by a schema.
+  app.setValidatorCompiler(() => (data) => ({ value: data }));
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  installErrorHandling(app);
+  // JSON only. Fastify also parses text/plain by default; a cross-site form can post text/plain
+  // without a CORS preflight, so refusing it (415) keeps mutations out of reach of other sites.
+  app.removeContentTypeParser('text/plain');
+
+  // Access control runs before anything else of a request (no body read, no validation detail
+  // leaks). Each route says what it needs in config.role; the docs are public.
+  const authenticate = deps.authenticate ?? allowAll;
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith(DOCS_PREFIX)) route.config = { ...route.config, role: 'public' };
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    await authenticate(req, reply, req.routeOptions.config?.role ?? 'viewer');
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    void reply.header('x-content-type-options', 'nosniff');
+    if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
+  await registerOpenApi(app);
+
+  const tracker = deps.events ? trackIngest(deps.events, deps.clock) : undefined;
+  app.addHook('onClose', async () => tracker?.stop());
+
+  registerItemRoutes(app, deps);
+  registerMediaRoutes(app, deps);
+  registerStatusRoutes(app, deps, () => tracker?.current() ?? null);
+  registerCardRoutes(app, deps);
+  registerEventRoutes(app, deps);
+  // Not ready()-ed: the caller may still register more (the web app's static files, login routes).
+  return app;
+}

@@ -1,0 +1,48 @@
+import { statfs } from 'node:fs/promises';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Clock } from '../adapters/clock.js';
+import type { Logger } from '../adapters/logger.js';
+import type { Catalog } from '../library/catalog/open.js';
+import type { Drive } from '../library/drive.js';
+import type { StationEvents } from '../station/events.js';
+import type { Role } from './route.js';
+
+/**
+ * Decides whether a request may reach its route. Runs first (onRequest: before the body is read
+ * or validated). Resolve to let it through; throw an error to refuse, e.g.
+ * `new ApiError('UNAUTHENTICATED', ...)` or `new ApiError('FORBIDDEN', ...)`.
+ * `required` is the route's role (see route.ts); unknown URLs ask for 'viewer'.
+ */
+export type Authenticate = (req: FastifyRequest, reply: FastifyReply, required: Role) => Promise<void> | void;
+
+/** The default until login exists (issue 3 section 4): everyone may do everything. */
+export const allowAll: Authenticate = () => undefined;
+
+export interface DiskSpace {
+  freeBytes: number;
+  totalBytes: number;
+}
+
+/** Free space of the file system holding `path`. */
+export type DiskSpaceProbe = (path: string) => Promise<DiskSpace>;
+
+export const nodeDiskSpace: DiskSpaceProbe = async (path) => {
+  const s = await statfs(path);
+  return { freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
+};
+
+export interface AppDeps {
+  /** The open catalogue of `drive` (the app never closes it: its owner does). */
+  catalog: Catalog;
+  drive: Drive;
+  /** Origin name stamped on the ops this server records. */
+  node: string;
+  clock: Clock;
+  log?: Logger;
+  /** The station's events: ingest progress for /api/status. Absent on HQ or in tests. */
+  events?: StationEvents;
+  /** Access check for every request; defaults to {@link allowAll}. */
+  authenticate?: Authenticate;
+  /** Free-space probe for /api/status; defaults to statfs. */
+  diskSpace?: DiskSpaceProbe;
+}

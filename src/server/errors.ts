@@ -1,0 +1,171 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { ERROR_CATALOGUE, OutpostError, isOutpostError, type ErrorCode } from '../core/errors.js';
+
+/**
+ * Error codes only the HTTP API produces (INVALID_INPUT and the rest are core's). Same shape as
+ * core's ERROR_CATALOGUE (status + hint); they live here until core adopts them, so every API
+ * error still comes out of one mapping
+ * ({@link toErrorBody}) with the body `{ error: { code, message, hint, details? } }`.
+ */
+export const API_ERROR_CATALOGUE = {
+  UNAUTHENTICATED: { status: 401, hint: 'Log in and try again.' },
+  FORBIDDEN: { status: 403, hint: 'Ask an editor to make this change, or to give you the editor role.' },
+  ROUTE_NOT_FOUND: { status: 404, hint: 'See /api/docs for the routes this server offers.' },
+  RENDITION_NOT_FOUND: {
+    status: 404,
+    hint: 'This item has no such derivative (audio has none, undecodable files may have none); use /original.',
+  },
+  FILE_MISSING: {
+    status: 404,
+    hint: 'The catalogue lists a file the drive does not have: run `outpost fsck` on the library.',
+  },
+  PAYLOAD_TOO_LARGE: { status: 413, hint: 'Send a smaller body (at most 1 MiB); split big batches.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, hint: 'Send JSON with `Content-Type: application/json`.' },
+  RANGE_NOT_SATISFIABLE: {
+    status: 416,
+    hint: 'Ask for bytes inside the file; its size is in the Content-Range header.',
+  },
+  RATE_LIMITED: { status: 429, hint: 'Wait a little and try again.' },
+} as const satisfies Record<string, { status: number; hint: string }>;
+
+export type ApiErrorCode = keyof typeof API_ERROR_CATALOGUE;
+
+/** A typed API error (see {@link API_ERROR_CATALOGUE}); core failures stay OutpostError. */
+export class ApiError extends Error {
+  readonly code: ApiErrorCode;
+  readonly hint: string;
+  readonly details: unknown;
+  /** Extra response headers (e.g. Content-Range on 416, WWW-Authenticate on 401). */
+  readonly headers: Record<string, string>;
+
+  constructor(
+    code: ApiErrorCode,
+    message: string,
+    opts: { hint?: string; details?: unknown; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.hint = opts.hint ?? API_ERROR_CATALOGUE[code].hint;
+    this.details = opts.details;
+    this.headers = opts.headers ?? {};
+  }
+
+  get status(): number {
+    return API_ERROR_CATALOGUE[this.code].status;
+  }
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode | ApiErrorCode; message: string; hint: string; details?: unknown };
+}
+
+/** One problem of a request, as `details.problems[]` lists them. */
+export interface InputProblem {
+  /** Where: `body.location.lat`, `query.limit`, `params.id`, `body` for the whole body. */
+  path: string;
+  message: string;
+}
+
+/** zod issues → problems, one per bad field (unknown keys named). */
+export function zodProblems(where: string, issues: readonly z.core.$ZodIssue[]): InputProblem[] {
+  return issues.map((i) => {
+    const path = [where, ...i.path.map(String)].join('.');
+    if (i.code === 'unrecognized_keys')
+      return { path, message: `unknown field(s) ${i.keys.map((k) => `"${k}"`).join(', ')}` };
+    return { path, message: i.message };
+  });
+}
+
+/** 400 INVALID_INPUT (core's code) listing every problem in `details.problems`. */
+export function invalidInput(problems: InputProblem[], hint?: string): OutpostError {
+  const message = `invalid request: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`;
+  return new OutpostError('INVALID_INPUT', message, { details: { problems }, ...(hint ? { hint } : {}) });
+}
+
+const FASTIFY_STATUS_CODES: Record<number, ErrorCode | ApiErrorCode> = {
+  400: 'INVALID_INPUT',
+  404: 'ROUTE_NOT_FOUND',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  416: 'RANGE_NOT_SATISFIABLE',
+  429: 'RATE_LIMITED',
+};
+
+function isFastifyClientError(e: unknown): e is FastifyError & { statusCode: number } {
+  return (
+    e instanceof Error &&
+    typeof (e as FastifyError).statusCode === 'number' &&
+    (e as FastifyError).statusCode! >= 400 &&
+    (e as FastifyError).statusCode! < 500
+  );
+}
+
+/**
+ * The single mapping from anything thrown to a status and a JSON error body.
+ * Unknown errors become INTERNAL without their message (it may hold paths or SQL).
+ */
+export function toErrorBody(
+  e: unknown,
+  requestId: string,
+): { status: number; body: ErrorBody; headers: Record<string, string> } {
+  if (e instanceof ApiError) {
+    const details = e.details === undefined ? {} : { details: e.details };
+    return {
+      status: e.status,
+      body: { error: { code: e.code, message: e.message, hint: e.hint, ...details } },
+      headers: e.headers,
+    };
+  }
+  if (isOutpostError(e)) return { status: e.status, body: { error: e.toJSON() }, headers: {} };
+  if (isFastifyClientError(e)) {
+    // Fastify's own client errors: malformed JSON, wrong content type, body too large, ...
+    const code = FASTIFY_STATUS_CODES[e.statusCode] ?? 'INVALID_INPUT';
+    const { status, hint } =
+      code in API_ERROR_CATALOGUE
+        ? API_ERROR_CATALOGUE[code as ApiErrorCode]
+        : ERROR_CATALOGUE[code as ErrorCode];
+    return { status, body: { error: { code, message: e.message, hint } }, headers: {} };
+  }
+  return {
+    status: 500,
+    body: {
+      error: {
+        code: 'INTERNAL',
+        message: `internal error (request ${requestId})`,
+        hint: ERROR_CATALOGUE.INTERNAL.hint,
+      },
+    },
+    headers: {},
+  };
+}
+
+/** Install the one error handler and the JSON 404 for unknown routes. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((e: unknown, req: FastifyRequest, reply: FastifyReply) => {
+    const { status, body, headers } = toErrorBody(e, req.id);
+    if (status >= 500) req.log.error({ err: e, url: req.url }, 'request failed');
+    else req.log.debug({ code: body.error.code, url: req.url }, 'request refused');
+    // A file route may have set its caching headers before it failed: errors are never cached.
+    for (const h of ['etag', 'cache-control', 'content-disposition', 'content-range', 'content-length'])
+      reply.removeHeader(h);
+    void reply
+      .header('cache-control', 'no-store')
+      .code(status)
+      .headers(headers)
+      .type('application/json; charset=utf-8')
+      .send(body);
+  });
+  app.setNotFoundHandler((req: FastifyRequest, reply: FastifyReply) => {
+    const path = req.url.split('?')[0] ?? req.url;
+    const body: ErrorBody = {
+      error: {
+        code: 'ROUTE_NOT_FOUND',
+        message: `no route ${req.method} ${path.slice(0, 200)}`,
+        hint: API_ERROR_CATALOGUE.ROUTE_NOT_FOUND.hint,
+      },
+    };
+    void reply.code(404).type('application/json; charset=utf-8').send(body);
+  });
+}

@@ -1,0 +1,71 @@
+import type { Clock } from '../adapters/clock.js';
+import type { IngestProgress, IngestSummary } from '../ingest/types.js';
+import type { StationEvents, StationEventMap } from '../station/events.js';
+
+/** The last ingest the station ran, as /api/status reports it. */
+export interface IngestState {
+  state: 'running' | 'done' | 'failed';
+  mountPoint: string;
+  /** false once the card was removed */
+  cardPresent: boolean;
+  progress: IngestProgress | null;
+  summary: IngestSummary | null;
+  error: { code: string; message: string; hint: string } | null;
+  updatedAt: string;
+}
+
+/**
+ * Follows the station's events and remembers the latest ingest. `stop()` unsubscribes
+ * (the app calls it on close, so a long-lived station does not collect listeners).
+ */
+export function trackIngest(
+  events: StationEvents,
+  clock: Clock,
+): { current(): IngestState | null; stop(): void } {
+  let state: IngestState | null = null;
+  const now = (): string => clock.now().toISOString();
+  const set = (patch: Partial<IngestState> & { mountPoint: string }): void => {
+    const base: IngestState =
+      state && state.mountPoint === patch.mountPoint
+        ? state
+        : {
+            state: 'running',
+            mountPoint: patch.mountPoint,
+            cardPresent: true,
+            progress: null,
+            summary: null,
+            error: null,
+            updatedAt: now(),
+          };
+    state = { ...base, ...patch, updatedAt: now() };
+  };
+  const handlers: { [K in keyof StationEventMap]?: (...a: StationEventMap[K]) => void } = {
+    // A card only counts once ingest starts (an inserted card may wait for a drive, or hold no media).
+    'ingest-progress': ({ mountPoint, progress }) =>
+      set(
+        state?.mountPoint === mountPoint && state.state === 'running'
+          ? { mountPoint, progress }
+          : { mountPoint, state: 'running', cardPresent: true, progress, summary: null, error: null },
+      ),
+    'ingest-done': ({ mountPoint, summary }) =>
+      set({
+        mountPoint,
+        state: summary.error ? 'failed' : 'done',
+        summary,
+        error: summary.error ?? null,
+      }),
+    'ingest-failed': ({ mountPoint, code, message, hint }) =>
+      set({ mountPoint, state: 'failed', error: { code, message, hint } }),
+    'card-removed': ({ mountPoint }) => {
+      if (state?.mountPoint === mountPoint) state = { ...state, cardPresent: false, updatedAt: now() };
+    },
+  };
+  const entries = Object.entries(handlers) as [keyof StationEventMap, (...a: unknown[]) => void][];
+  for (const [name, h] of entries) events.on(name, h as never);
+  return {
+    current: () => state,
+    stop: () => {
+      for (const [name, h] of entries) events.off(name, h as never);
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import type { FastifyInstance } from 'fastify';
+import type { StationEventMap } from '../../station/events.js';
+import type { AppDeps } from '../deps.js';
+import { defineRoute } from '../route.js';
+import { noQuery } from '../schemas.js';
+
+/** Station events forwarded to the browser. Progress is thinned to a few per second. */
+const FORWARDED: (keyof StationEventMap)[] = [
+  'library-attached',
+  'library-detached',
+  'card-inserted',
+  'card-removed',
+  'card-ignored',
+  'ingest-progress',
+  'ingest-done',
+  'ingest-failed',
+];
+const PROGRESS_EVERY_MS = 250;
+const HEARTBEAT_MS = 20_000;
+
+/**
+ * `GET /api/events`: server-sent events for the status page. Every event is
+ * `event: <station event name>` with its payload as JSON `data`. The app ends all streams when
+ * it closes (otherwise `close()` would wait for them forever).
+ */
+export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const open = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const end of [...open]) end();
+  });
+
+  defineRoute(app, {
+    method: 'GET',
+    url: '/api/events',
+    role: 'viewer',
+    tags: ['status'],
+    summary: 'Live station events (server-sent events)',
+    description:
+      'text/event-stream. Events: ' +
+      FORWARDED.join(', ') +
+      '; each `data` is the JSON payload. Starts with `event: hello`. Comments every 20 s keep proxies open. ' +
+      'On HQ or without a station, only hello and comments.',
+    query: noQuery,
+    responses: {
+      200: {
+        description: 'An endless event stream',
+        content: { 'text/event-stream': { schema: { type: 'string' } } },
+      },
+    },
+    handler: async (_input, req, reply) => {
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-accel-buffering': 'no',
+        connection: 'keep-alive',
+      });
+      const send = (event: string, data: unknown): void => {
+        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      };
+      send('hello', { node: deps.node, time: deps.clock.now().toISOString() });
+      const lastProgress = new Map<string, number>();
+      const listeners = FORWARDED.map((name) => {
+        const fn = (payload: { mountPoint?: string; progress?: { phase: string } }): void => {
+          if (name === 'ingest-progress' && payload.progress?.phase !== 'done') {
+            const key = payload.mountPoint ?? '';
+            const t = performance.now();
+            if (t - (lastProgress.get(key) ?? -Infinity) < PROGRESS_EVERY_MS) return;
+            lastProgress.set(key, t);
+          }
+          send(name, payload);
+        };
+        deps.events?.on(name, fn as never);
+        return [name, fn] as const;
+      });
+      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+      const end = (): void => {
+        if (!open.delete(end)) return;
+        clearInterval(heartbeat);
+        for (const [name, fn] of listeners) deps.events?.off(name, fn as never);
+        res.end();
+      };
+      open.add(end);
+      req.raw.on('close', end);
+    },
+  });
+}

@@ -1,0 +1,184 @@
+import type { FastifyInstance } from 'fastify';
+import { OutpostError } from '../../core/errors.js';
+import { applyAttributes } from '../../library/attributes.js';
+import { companionsOf } from '../../library/catalog/items.js';
+import type { Catalog } from '../../library/catalog/open.js';
+import type { ItemRow } from '../../library/catalog/schema.js';
+import { similarItems } from '../../library/catalog/similar.js';
+import type { AppDeps } from '../deps.js';
+import { encodeCursor, itemListSql } from '../item-query.js';
+import { itemDetail, itemRecord } from '../item-record.js';
+import { defineRoute } from '../route.js';
+import {
+  batchBody,
+  batchResultSchema,
+  itemDetailSchema,
+  itemPageSchema,
+  itemRecordSchema,
+  itemRefParams,
+  listQuery,
+  noQuery,
+  patchBody,
+  similarQuery,
+  similarResultSchema,
+} from '../schemas.js';
+
+const VISIBLE = "state = 'stored' and deleted = 0";
+
+/**
+ * An item by full id or unique prefix (already validated as 6..64 lowercase hex). Items not yet
+ * stored (ingest in flight) or deleted (tombstoned) do not exist for the API.
+ * A range on the primary key instead of LIKE, so the lookup uses the index.
+ */
+export function findItem(cat: Catalog, ref: string): ItemRow {
+  const rows = (
+    ref.length === 64
+      ? cat.sqlite.prepare(`select * from items where id = ? and ${VISIBLE}`).all(ref)
+      : cat.sqlite
+          .prepare(`select * from items where id >= ? and id < ? and ${VISIBLE} order by id limit 2`)
+          .all(ref, `${ref}g`)
+  ) as ItemRow[];
+  if (rows.length === 0) throw new OutpostError('ITEM_NOT_FOUND', `no item ${ref}`);
+  if (rows.length > 1)
+    throw new OutpostError('AMBIGUOUS_ID', `${ref} is the start of several item ids`, {
+      details: { matches: rows.map((r) => r.id) },
+    });
+  return rows[0]!;
+}
+
+function rowsByIds(cat: Catalog, ids: string[]): ItemRow[] {
+  return cat.sqlite
+    .prepare(`select * from items where id in (select value from json_each(?)) and ${VISIBLE}`)
+    .all(JSON.stringify(ids)) as ItemRow[];
+}
+
+const DEFAULT_MAX_DISTANCE = 10;
+
+export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const cat = deps.catalog;
+  const tags = ['items'];
+  const ctx = (): { node: string; nowMs: number } => ({ node: deps.node, nowMs: deps.clock.now().getTime() });
+
+  defineRoute(app, {
+    method: 'GET',
+    url: '/api/items',
+    role: 'viewer',
+    tags,
+    summary: 'List items, filtered, by capture time, one page at a time',
+    description:
+      'Keyset pagination: pass `nextCursor` back as `cursor` (with the same filters and sort) until it is null. ' +
+      'Every item is seen exactly once even while others are added. Unknown query keys are rejected with 400.',
+    query: listQuery,
+    responses: { 200: itemPageSchema },
+    handler: async ({ query }) => {
+      const { sql, params } = itemListSql(query);
+      const rows = cat.sqlite.prepare(sql).all(...params) as ItemRow[];
+      const more = rows.length > query.limit;
+      const page = more ? rows.slice(0, query.limit) : rows;
+      const last = page.at(-1);
+      return {
+        items: page.map(itemRecord),
+        nextCursor: more && last ? encodeCursor({ sortTime: last.sort_time, id: last.id }) : null,
+        limit: query.limit,
+        sort: query.sort,
+      };
+    },
+  });
+
+  defineRoute(app, {
+    method: 'GET',
+    url: '/api/items/:id',
+    role: 'viewer',
+    tags,
+    summary: 'One item: facts, attributes, companions, near-duplicate count',
+    params: itemRefParams,
+    query: noQuery,
+    responses: { 200: itemDetailSchema },
+    handler: async ({ params }) => {
+      const row = findItem(cat, params.id);
+      const count = row.phash ? similarItems(cat, row.id, row.phash, DEFAULT_MAX_DISTANCE).length : 0;
+      return itemDetail(row, await companionsOf(cat, row.id), { count, maxDistance: DEFAULT_MAX_DISTANCE });
+    },
+  });
+
+  defineRoute(app, {
+    method: 'PATCH',
+    url: '/api/items/:id',
+    role: 'editor',
+    tags,
+    summary: 'Set attributes of one item',
+    description:
+      'Only the fields given change (null clears one; `tags` replaces the list). Each field becomes an op ' +
+      'in the op log and the XMP sidecar beside the original is rewritten.',
+    params: itemRefParams,
+    query: noQuery,
+    body: patchBody,
+    responses: { 200: itemRecordSchema },
+    handler: async ({ params, body }) => {
+      const row = findItem(cat, params.id);
+      const [updated] = await applyAttributes(cat, deps.drive.layout.root, [row.id], body, ctx());
+      return itemRecord(updated ?? findItem(cat, row.id));
+    },
+  });
+
+  defineRoute(app, {
+    method: 'POST',
+    url: '/api/items/batch',
+    role: 'editor',
+    tags,
+    summary: 'Set the same attributes on many items',
+    description:
+      'All or nothing: when any id is unknown nothing changes (404 listing them). Full ids only; ' +
+      'duplicates are ignored.',
+    query: noQuery,
+    body: batchBody,
+    responses: { 200: batchResultSchema },
+    handler: async ({ body }) => {
+      const ids = [...new Set(body.ids)];
+      const found = new Set(rowsByIds(cat, ids).map((r) => r.id));
+      const missing = ids.filter((id) => !found.has(id));
+      if (missing.length)
+        throw new OutpostError('ITEM_NOT_FOUND', `${missing.length} of ${ids.length} ids are not items`, {
+          hint: 'Nothing was changed. Reload the list: these items may have been deleted.',
+          details: { missing: missing.slice(0, 100) },
+        });
+      const rows = await applyAttributes(cat, deps.drive.layout.root, ids, body.patch, ctx());
+      return {
+        updated: rows.length,
+        items: rows.map((r) => ({ id: r.id, attributes: itemRecord(r).attributes })),
+      };
+    },
+  });
+
+  defineRoute(app, {
+    method: 'GET',
+    url: '/api/items/:id/similar',
+    role: 'viewer',
+    tags,
+    summary: 'Near-duplicates of an item (perceptual hash), closest first',
+    description: 'Items without a perceptual hash (audio, undecodable files) have none: the list is empty.',
+    params: itemRefParams,
+    query: similarQuery,
+    responses: { 200: similarResultSchema },
+    handler: async ({ params, query }) => {
+      const row = findItem(cat, params.id);
+      const hits = row.phash
+        ? similarItems(cat, row.id, row.phash, query.maxDistance).slice(0, query.limit)
+        : [];
+      const byId = new Map(
+        rowsByIds(
+          cat,
+          hits.map((h) => h.id),
+        ).map((r) => [r.id, r]),
+      );
+      return {
+        id: row.id,
+        maxDistance: query.maxDistance,
+        items: hits.flatMap((h) => {
+          const r = byId.get(h.id);
+          return r ? [{ distance: h.distance, item: itemRecord(r) }] : [];
+        }),
+      };
+    },
+  });
+}

@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import { get, type IncomingMessage } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import type { IngestSummary } from '../../../src/ingest/types.js';
+import type { CardRecord, Status } from '../../../src/server/schemas.js';
+import { startServer } from '../../../src/server/server.js';
+import { StationEvents } from '../../../src/station/events.js';
+import { appFor, buildTestLibrary, call, NODE, type ErrorJson, type TestLibrary } from './library.js';
+
+let lib: TestLibrary;
+let app: FastifyInstance;
+const events = new StationEvents();
+let free = { freeBytes: 500 * 1024 ** 3, totalBytes: 1000 * 1024 ** 3 };
+
+before(async () => {
+  lib = await buildTestLibrary();
+  app = await appFor(lib, { events, diskSpace: async () => free });
+});
+after(async () => {
+  await app.close();
+  await lib.close();
+});
+
+const status = async (): Promise<Status> => {
+  const { status: code, body } = await call<Status>(app, { url: '/api/status' });
+  assert.equal(code, 200);
+  return body;
+};
+
+describe('GET /api/status', () => {
+  it('reports the drive, item counts and the indicators', async () => {
+    const s = await status();
+    assert.equal(s.node, NODE);
+    assert.equal(s.library.id, lib.drive.marker.id);
+    assert.equal(s.library.label, 'Drive A');
+    assert.equal(s.library.freeBytes, free.freeBytes);
+    const n = lib.catalog.sqlite
+      .prepare("select type, count(*) as n from items where state = 'stored' and deleted = 0 group by type")
+      .all() as { type: 'photo' | 'video' | 'audio'; n: number }[];
+    for (const r of n) assert.equal(s.items[r.type], r.n);
+    assert.equal(s.items.total, s.items.photo + s.items.video + s.items.audio);
+    assert.equal(s.items.awaitingDerivatives, 0);
+    assert.equal(s.ingest, null);
+    assert.deepEqual(Object.keys(s.indicators), ['CARD', 'DRIVE A', 'DRIVE B', 'BACKUP', 'UPLINK']);
+    assert.equal(s.indicators.CARD.look, 'off');
+    assert.equal(s.indicators['DRIVE A'].look, 'green');
+    for (const k of ['DRIVE B', 'BACKUP', 'UPLINK'] as const) assert.equal(s.indicators[k].placeholder, true);
+  });
+
+  it('follows the station: ingest progress, finished (remove the card), removed, failed', async () => {
+    const mountPoint = '/media/card1';
+    events.emit('card-inserted', { mountPoint });
+    events.emit('ingest-progress', {
+      mountPoint,
+      progress: { phase: 'copy', filesDone: 3, filesTotal: 10, bytesDone: 300, bytesTotal: 1000 },
+    });
+    let s = await status();
+    assert.equal(s.ingest?.state, 'running');
+    assert.equal(s.ingest?.progress?.filesDone, 3);
+    assert.equal(s.indicators.CARD.look, 'green');
+    assert.match(s.indicators.CARD.detail, /copy 3\/10/);
+    const summary = { ...lib.summaries[1]!, card: { id: 'idf:x', kind: 'id-file' } } satisfies IngestSummary;
+    events.emit('ingest-done', { mountPoint, summary });
+    s = await status();
+    assert.equal(s.ingest?.state, 'done');
+    assert.equal(s.ingest?.summary?.copied, summary.copied);
+    assert.equal(s.indicators.CARD.look, 'flashing-green');
+    events.emit('card-removed', { mountPoint });
+    s = await status();
+    assert.equal(s.indicators.CARD.look, 'off');
+    assert.equal(s.ingest?.cardPresent, false);
+    assert.equal(s.ingest?.state, 'done', 'the last ingest is still reported');
+
+    const other = '/media/card2';
+    events.emit('ingest-progress', {
+      mountPoint: other,
+      progress: { phase: 'scan', filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 },
+    });
+    events.emit('ingest-failed', {
+      mountPoint: other,
+      code: 'CARD_READ_ERROR',
+      message: 'the card could not be read',
+      hint: 'try another reader',
+    });
+    s = await status();
+    assert.equal(s.ingest?.mountPoint, other);
+    assert.equal(s.ingest?.state, 'failed');
+    assert.equal(s.ingest?.error?.code, 'CARD_READ_ERROR');
+    assert.equal(s.indicators.CARD.look, 'flashing-red');
+  });
+
+  it('DRIVE A turns red when nearly full and flashes red when full', async () => {
+    free = { freeBytes: 1.5 * 1024 ** 3, totalBytes: 1000 * 1024 ** 3 };
+    assert.equal((await status()).indicators['DRIVE A'].look, 'red');
+    free = { freeBytes: 100 * 1024 ** 2, totalBytes: 1000 * 1024 ** 3 };
+    const s = await status();
+    assert.equal(s.indicators['DRIVE A'].look, 'flashing-red');
+    assert.match(s.indicators['DRIVE A'].detail, /full/);
+    free = { freeBytes: 500 * 1024 ** 3, totalBytes: 1000 * 1024 ** 3 };
+  });
+});
+
+describe('cards and monitors', () => {
+  it('GET /api/cards lists both cards with their item counts', async () => {
+    const { status: code, body } = await call<{ cards: CardRecord[] }>(app, { url: '/api/cards' });
+    assert.equal(code, 200);
+    assert.equal(body.cards.length, 2);
+    const counts = body.cards.map((c) => c.items).sort((a, b) => a - b);
+    assert.equal(counts[0], 3, "Ben's card has three items");
+    assert.ok(counts[1]! > 50);
+    for (const c of body.cards) {
+      assert.match(c.id, /^idf:/);
+      assert.equal(c.monitor, null, 'ingest --monitor does not assign the card');
+    }
+  });
+
+  it('POST /api/cards/{id}/monitor assigns the card (a card op) and /api/monitors shows it', async () => {
+    const { body } = await call<{ cards: CardRecord[] }>(app, { url: '/api/cards' });
+    const ben = body.cards.find((c) => c.items === 3)!;
+    const r = await call<CardRecord>(app, {
+      method: 'POST',
+      url: `/api/cards/${encodeURIComponent(ben.id)}/monitor`,
+      payload: { monitor: '  Ben Okafor ' },
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.monitor, 'Ben Okafor');
+    assert.equal(r.body.id, ben.id);
+    const op = lib.catalog.sqlite
+      .prepare("select value, origin from ops where entity = 'card' and entity_id = ? order by seq desc")
+      .get(ben.id) as { value: string; origin: string };
+    assert.deepEqual(JSON.parse(op.value), 'Ben Okafor');
+    assert.equal(op.origin, NODE);
+    const { body: m } = await call<{ monitors: { name: string; items: number; cards: number }[] }>(app, {
+      url: '/api/monitors',
+    });
+    const byName = new Map(m.monitors.map((x) => [x.name, x]));
+    assert.deepEqual(byName.get('Ben Okafor'), { name: 'Ben Okafor', items: 0, cards: 1 });
+    assert.deepEqual(byName.get('Ben'), { name: 'Ben', items: 3, cards: 0 });
+    assert.ok(byName.get('Ana')!.items > 50);
+  });
+
+  it('refuses bad monitors (400), unknown cards (404) and malformed card ids (400)', async () => {
+    const { body } = await call<{ cards: CardRecord[] }>(app, { url: '/api/cards' });
+    const url = `/api/cards/${body.cards[0]!.id}/monitor`;
+    for (const monitor of ['../etc', '', 'a/b', '.hidden']) {
+      const r = await call<ErrorJson>(app, { method: 'POST', url, payload: { monitor } });
+      assert.equal(r.status, 400, monitor);
+      assert.ok(['MONITOR_INVALID', 'INVALID_INPUT'].includes(r.body.error.code), r.body.error.code);
+    }
+    const extra = await call<ErrorJson>(app, {
+      method: 'POST',
+      url,
+      payload: { monitor: 'Cleo', card: 'x' },
+    });
+    assert.equal(extra.status, 400);
+    const missing = await call<ErrorJson>(app, {
+      method: 'POST',
+      url: '/api/cards/idf:00000000-0000-4000-8000-000000000000/monitor',
+      payload: { monitor: 'Cleo' },
+    });
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body.error.code, 'CARD_NOT_FOUND');
+    const malformed = await call<ErrorJson>(app, {
+      method: 'POST',
+      url: '/api/cards/..%2F..%2Fetc/monitor',
+      payload: { monitor: 'Cleo' },
+    });
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.body.error.code, 'INVALID_INPUT');
+  });
+});
+
+describe('GET /api/events (server-sent events, real socket)', () => {
+  it('streams station events as they happen and ends when the app closes', async () => {
+    const names = ['card-inserted', 'ingest-progress', 'ingest-done', 'card-removed'] as const;
+    const listeners = (): number[] => names.map((n) => events.listenerCount(n));
+    const before = listeners();
+    const own = await appFor(lib, { events });
+    const { url } = await startServer(own, { host: '127.0.0.1', port: 0 });
+    const res = await new Promise<IncomingMessage>((resolve, reject) =>
+      get(`${url}/api/events`, resolve).on('error', reject),
+    );
+    assert.equal(res.statusCode, 200);
+    assert.match(String(res.headers['content-type']), /text\/event-stream/);
+    let text = '';
+    const waitFor = (re: RegExp): Promise<void> =>
+      new Promise((resolve) => {
+        const check = (): void => {
+          if (re.test(text)) {
+            res.off('data', onData);
+            resolve();
+          }
+        };
+        const onData = (b: Buffer): void => {
+          text += b.toString();
+          check();
+        };
+        res.on('data', onData);
+        check();
+      });
+    await waitFor(/event: hello/);
+    events.emit('card-inserted', { mountPoint: '/media/sse' });
+    await waitFor(/event: card-inserted\ndata: \{"mountPoint":"\/media\/sse"\}/);
+    const ended = new Promise<void>((resolve) => res.on('end', resolve));
+    res.resume();
+    await own.close();
+    await ended;
+    assert.deepEqual(listeners(), before, 'the closed app and its stream left no listeners behind');
+  });
+});
