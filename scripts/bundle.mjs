@@ -13,7 +13,8 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: true,
-  external: ['better-sqlite3', 'sharp', 'pino', 'exifr'],
+  // @fastify/swagger-ui serves its own static files relative to its package directory.
+  external: ['better-sqlite3', 'sharp', 'pino', 'exifr', '@fastify/swagger-ui'],
   banner: {
     js: "import { createRequire as __outpostRequire } from 'node:module'; const require = __outpostRequire(import.meta.url);",
   },

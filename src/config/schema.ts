@@ -33,6 +33,15 @@ export const configSchema = z
         pollIntervalMs: z.number().int().min(100).max(60_000).default(1000),
       })
       .prefault({}),
+    server: z
+      .strictObject({
+        /** Serve the web app and API (LAN). */
+        enabled: z.boolean().default(true),
+        /** 0.0.0.0 serves the LAN; 127.0.0.1 only this machine. */
+        host: z.string().min(1).default('0.0.0.0'),
+        port: z.number().int().min(0).max(65535).default(8080),
+      })
+      .prefault({}),
     ingest: z
       .strictObject({
         nameTemplate: z

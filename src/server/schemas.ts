@@ -158,7 +158,7 @@ export const itemRecordSchema = z.object({
   gps: z.object({ lat: z.number(), lon: z.number(), alt: z.number().nullable() }).nullable(),
   derivatives: z.object({ thumb: z.boolean(), preview: z.boolean(), poster: z.boolean() }),
   attributes: attributesSchema,
-  warnings: z.array(z.object({ code: z.string(), message: z.string() }).passthrough()),
+  warnings: z.array(z.looseObject({ code: z.string(), message: z.string() })),
   links: z.object({
     self: z.string(),
     original: z.string(),

@@ -38,10 +38,18 @@ describe('outpost station (real mounts)', () => {
     await mountTmpfs(libMount, 256 * 1024 * 1024);
     assert.equal((await outpost(['init-drive', libMount, '--label', 'A'])).code, 0);
 
-    const station = spawnOutpost(['station', '--watch', root, '--log-level', 'info'], {});
+    const station = spawnOutpost(['station', '--watch', root, '--port', '0', '--log-level', 'info'], {});
     let log = '';
     station.stderr!.on('data', (b: Buffer) => (log += b.toString()));
     try {
+      // The web app and API come up once the library drive is attached.
+      for (let i = 0; i < 40 && !/web app and API listening/.test(log); i++) await sleep(250);
+      const url = /"url":"(http:[^"]+)"/.exec(log)?.[1];
+      assert.ok(url, `no server URL in the log:\n${log}`);
+      const status = (await (await fetch(`${url.replace('0.0.0.0', '127.0.0.1')}/api/status`)).json()) as {
+        library: { label: string };
+      };
+      assert.equal(status.library.label, 'A');
       // A card: an ext4 image with a known UUID, like a real SD card.
       const content = join(work, 'card-content');
       const dcim = join(content, 'DCIM', '100CAM');

@@ -112,4 +112,12 @@ export const migrations: Record<string, Migration> = {
       await sql`create index items_underived on items(state) where derived_at is null`.execute(db);
     },
   },
+  '0003_list_indexes': {
+    async up(db: Kysely<unknown>) {
+      // The gallery lists by monitor or event in capture order: ties on sort_time need the id.
+      await sql`drop index if exists items_monitor`.execute(db);
+      await sql`create index items_monitor on items(monitor, sort_time, id)`.execute(db);
+      await sql`create index items_event on items(event, sort_time, id)`.execute(db);
+    },
+  },
 };

@@ -60,7 +60,7 @@ describe('GET /api/items', () => {
     assert.ok(want.size > 60, `the corpus gives many items (${want.size})`);
     for (const sort of ['desc', 'asc'] as const) {
       const { items, pages } = await allPages(`sort=${sort}`, 7);
-      assert.equal(pages, Math.ceil(want.size / 7) + (want.size % 7 === 0 ? 1 : 0));
+      assert.equal(pages, Math.ceil(want.size / 7), 'no empty last page');
       const ids = items.map((i) => i.id);
       assert.equal(new Set(ids).size, ids.length, 'no item twice');
       assert.deepEqual(new Set(ids), want, 'every item once');

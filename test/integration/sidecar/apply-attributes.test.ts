@@ -219,7 +219,7 @@ describe('applyAttributes: catalogue, op log and XMP sidecars (real SQLite, real
     const before = ops().length;
     await assert.rejects(
       applyAttributes(lib.cat, lib.root, [lib.items[5]!.id], { rating: 7 }, { node: NODE, nowMs: T0 + 4000 }),
-      (e: unknown) => e instanceof OutpostError && e.code === 'USAGE' && e.message.includes('rating'),
+      (e: unknown) => e instanceof OutpostError && e.code === 'INVALID_INPUT' && e.message.includes('rating'),
     );
     assert.equal(ops().length, before);
   });
