@@ -13,6 +13,7 @@ check heif-convert libheif-examples
 if [ "${OUTPOST_DEV:-}" = 1 ]; then
   check vipsthumbnail libvips-tools
   check rsync rsync
+  check chromium chromium
 fi
 if [ ${#need[@]} -gt 0 ]; then
   mapfile -t uniq < <(printf '%s\n' "${need[@]}" | sort -u)
