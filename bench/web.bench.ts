@@ -1,0 +1,109 @@
+/**
+ * bench:web — the station web app and API.
+ *   apiP95Ms / apiRatio  GET /api/items p95 over a 100,000-item catalogue with combined filters,
+ *                        over HTTP on loopback ÷ the same statement run directly on SQLite
+ *   bundleKB             gzipped JavaScript of the built web app (when built)
+ * Ends with one JSON line {"bench":"web", ...}.
+ */
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { systemClock } from '../src/adapters/clock.js';
+import { silentLogger } from '../src/adapters/logger.js';
+import { openCatalog } from '../src/library/catalog/open.js';
+import { initDrive } from '../src/library/drive.js';
+import { buildApp } from '../src/server/app.js';
+import { allowAll } from '../src/server/deps.js';
+import { itemListSql } from '../src/server/item-query.js';
+import { listQuery } from '../src/server/schemas.js';
+import { startServer } from '../src/server/server.js';
+import { fillSyntheticItems } from './lib/synthetic-library.js';
+
+const N = process.argv.includes('--quick') ? 20_000 : 100_000;
+const ROUNDS = 60;
+const log = (s: string): void => void process.stderr.write(`${s}\n`);
+
+const QUERIES: Record<string, string>[] = [
+  { monitor: 'M3', type: 'photo', from: '2024-03-01', to: '2024-10-31', minRating: '2' },
+  { event: 'EV-7', sort: 'asc', limit: '200' },
+  { tag: 'lion', minRating: '1', type: 'photo' },
+  { monitor: 'M5', from: '2025-01-01', priority: 'false' },
+  {},
+];
+
+function p95(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * 0.95))]!;
+}
+
+function bundleKB(): number | null {
+  const dir = resolve(import.meta.dirname, '..', 'dist', 'web', 'assets');
+  try {
+    const js = readdirSync(dir).filter((f) => f.endsWith('.js'));
+    if (!js.length) return null;
+    return Math.round(js.reduce((n, f) => n + gzipSync(readFileSync(join(dir, f))).length, 0) / 102.4) / 10;
+  } catch {
+    return null;
+  }
+}
+
+const work = await mkdtemp(join(tmpdir(), 'outpost-bench-web-'));
+try {
+  const drive = await initDrive(join(work, 'drive'), { now: new Date() });
+  const catalog = await openCatalog(drive.layout.catalog);
+  log(`filling a catalogue with ${N} items...`);
+  fillSyntheticItems(catalog, N);
+  catalog.sqlite.exec('analyze');
+  const app = await buildApp({
+    catalog,
+    drive,
+    node: 'bench',
+    clock: systemClock,
+    log: silentLogger,
+    authenticate: allowAll,
+  });
+  const { url } = await startServer(app, { host: '127.0.0.1', port: 0 });
+  const api: number[] = [];
+  const direct: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const q of QUERIES) {
+      const qs = new URLSearchParams(q).toString();
+      let t0 = performance.now();
+      const res = await fetch(`${url}/api/items?${qs}`);
+      const body = (await res.json()) as { items: unknown[] };
+      if (!res.ok || !Array.isArray(body.items)) throw new Error(`GET /api/items?${qs}: ${res.status}`);
+      if (r > 0) api.push(performance.now() - t0);
+      t0 = performance.now();
+      const { sql, params } = itemListSql(listQuery.parse(q));
+      catalog.sqlite.prepare(sql).all(...params);
+      if (r > 0) direct.push(performance.now() - t0);
+    }
+  }
+  await app.close();
+  await catalog.close();
+  const apiP95Ms = Math.round(p95(api) * 100) / 100;
+  const sqliteP95Ms = Math.round(p95(direct) * 100) / 100;
+  const apiRatio = Math.round((apiP95Ms / sqliteP95Ms) * 100) / 100;
+  const kb = bundleKB();
+  log(
+    `GET /api/items p95 ${apiP95Ms} ms (target < 50), SQLite alone ${sqliteP95Ms} ms, ratio ${apiRatio} (target <= 3)`,
+  );
+  log(
+    kb === null ? 'bundle: web app not built (npm run build)' : `bundle: ${kb} KB gzipped JS (target < 200)`,
+  );
+  process.stdout.write(
+    JSON.stringify({
+      bench: 'web',
+      items: N,
+      apiP95Ms,
+      sqliteP95Ms,
+      apiRatio,
+      bundleKB: kb,
+      firstThumbsMs: null,
+    }) + '\n',
+  );
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
