@@ -7,6 +7,7 @@ import { registerSimilar } from './commands/similar.js';
 import { registerFsck } from './commands/fsck.js';
 import { registerRebuild } from './commands/rebuild.js';
 import { registerStation } from './commands/station.js';
+import { registerUser } from './commands/user.js';
 
 const program = new Command()
   .name('outpost')
@@ -25,6 +26,7 @@ registerSimilar(program);
 registerFsck(program);
 registerRebuild(program);
 registerStation(program);
+registerUser(program);
 
 program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 2);

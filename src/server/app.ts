@@ -1,13 +1,16 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { allowAll, type AppDeps } from './deps.js';
+import { createSessionAuthenticate } from '../auth/authenticate.js';
+import type { AppDeps } from './deps.js';
 import { installErrorHandling } from './errors.js';
 import { trackIngest } from './ingest-tracker.js';
 import { DOCS_PREFIX, registerOpenApi } from './openapi.js';
+import { registerAuthRoutes } from './routes/auth.js';
 import { registerCardRoutes } from './routes/cards.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerItemRoutes } from './routes/items.js';
 import { registerMediaRoutes } from './routes/media.js';
 import { registerStatusRoutes } from './routes/status.js';
+import { registerWebApp } from './routes/webapp.js';
 
 export type { AppDeps, Authenticate, DiskSpace, DiskSpaceProbe } from './deps.js';
 export { allowAll } from './deps.js';
@@ -45,7 +48,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Access control runs before anything else of a request (no body read, no validation detail
   // leaks). Each route says what it needs in config.role; the docs are public.
-  const authenticate = deps.authenticate ?? allowAll;
+  // Login is on unless the caller passes another check (tests of other routes pass allowAll).
+  const authenticate =
+    deps.authenticate ?? createSessionAuthenticate({ catalog: deps.catalog, clock: deps.clock });
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith(DOCS_PREFIX)) route.config = { ...route.config, role: 'public' };
   });
@@ -68,6 +73,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerStatusRoutes(app, deps, () => tracker?.current() ?? null);
   registerCardRoutes(app, deps);
   registerEventRoutes(app, deps);
+  registerAuthRoutes(app, deps);
+  await registerWebApp(app);
   // Not ready()-ed: the caller may still register more (the web app's static files, login routes).
   return app;
 }

@@ -15,7 +15,7 @@ import type { Role } from './route.js';
  */
 export type Authenticate = (req: FastifyRequest, reply: FastifyReply, required: Role) => Promise<void> | void;
 
-/** The default until login exists (issue 3 section 4): everyone may do everything. */
+/** Everyone may do everything: for tests and benchmarks only (the app defaults to the session check). */
 export const allowAll: Authenticate = () => undefined;
 
 export interface DiskSpace {
@@ -41,7 +41,7 @@ export interface AppDeps {
   log?: Logger;
   /** The station's events: ingest progress for /api/status. Absent on HQ or in tests. */
   events?: StationEvents;
-  /** Access check for every request; defaults to {@link allowAll}. */
+  /** Access check for every request; defaults to the session check (src/auth/authenticate.ts). */
   authenticate?: Authenticate;
   /** Free-space probe for /api/status; defaults to statfs. */
   diskSpace?: DiskSpaceProbe;

@@ -27,6 +27,14 @@ export const API_ERROR_CATALOGUE = {
     hint: 'Ask for bytes inside the file; its size is in the Content-Range header.',
   },
   RATE_LIMITED: { status: 429, hint: 'Wait a little and try again.' },
+  CSRF_REJECTED: {
+    status: 403,
+    hint: 'Send changes from the Outpost web app (it adds the X-Outpost-CSRF: 1 header), not from another site.',
+  },
+  SETUP_DONE: {
+    status: 409,
+    hint: 'This library already has users: log in, or ask an editor for an account.',
+  },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 export type ApiErrorCode = keyof typeof API_ERROR_CATALOGUE;

@@ -46,7 +46,17 @@ describe('outpost station (real mounts)', () => {
       for (let i = 0; i < 40 && !/web app and API listening/.test(log); i++) await sleep(250);
       const url = /"url":"(http:[^"]+)"/.exec(log)?.[1];
       assert.ok(url, `no server URL in the log:\n${log}`);
-      const status = (await (await fetch(`${url.replace('0.0.0.0', '127.0.0.1')}/api/status`)).json()) as {
+      const base = url.replace('0.0.0.0', '127.0.0.1');
+      assert.equal((await fetch(`${base}/api/status`)).status, 401, 'login is required');
+      // First start: the library has no users yet, so the first person creates the first editor.
+      const setup = await fetch(`${base}/api/auth/setup`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-outpost-csrf': '1' },
+        body: JSON.stringify({ name: 'ana', password: 'correct horse battery staple' }),
+      });
+      assert.equal(setup.status, 201, await setup.text());
+      const cookie = (setup.headers.get('set-cookie') ?? '').split(';')[0]!;
+      const status = (await (await fetch(`${base}/api/status`, { headers: { cookie } })).json()) as {
         library: { label: string };
       };
       assert.equal(status.library.label, 'A');

@@ -120,4 +120,27 @@ export const migrations: Record<string, Migration> = {
       await sql`create index items_event on items(event, sort_time, id)`.execute(db);
     },
   },
+  '0004_auth': {
+    async up(db: Kysely<unknown>) {
+      // Users and sessions travel with the drive (see src/auth/). Names compare without case:
+      // tablets capitalise the first letter of a login field.
+      await sql`create table users (
+        name text primary key collate nocase,
+        role text not null check (role in ('viewer', 'editor')),
+        password_hash text not null,
+        created_at text not null,
+        disabled integer not null default 0
+      )`.execute(db);
+      // Only a SHA-256 of the session token is stored: a copied catalogue holds no live session.
+      await sql`create table sessions (
+        id_hash text primary key,
+        user text not null references users(name) on delete cascade,
+        created_at text not null,
+        expires_at text not null,
+        last_seen text not null
+      )`.execute(db);
+      await sql`create index sessions_user on sessions(user)`.execute(db);
+      await sql`create index sessions_expires on sessions(expires_at)`.execute(db);
+    },
+  },
 };

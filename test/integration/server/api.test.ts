@@ -259,7 +259,7 @@ describe('input checks', () => {
     for (const [method, url] of [
       ['GET', '/api/nothing'],
       ['DELETE', `/api/items/${A1}`],
-      ['GET', '/'],
+      ['GET', '/nothing-here'],
     ] as const) {
       const { status, body } = await call<ErrorJson>(app, { method, url });
       assert.equal(status, 404, url);

@@ -17,7 +17,7 @@ import { openCatalog, type Catalog } from '../../../src/library/catalog/open.js'
 import { initDrive, type Drive } from '../../../src/library/drive.js';
 import { buildItemRow } from '../../../src/library/item-row.js';
 import { createMediaAnalyzer } from '../../../src/media/analyzer.js';
-import { buildApp, type AppDeps } from '../../../src/server/app.js';
+import { allowAll, buildApp, type AppDeps } from '../../../src/server/app.js';
 import { nodeReadMountInfo } from '../../../src/station/mount-watcher.js';
 import { makeCard, type CardFixture } from '../../kit/fixtures.js';
 
@@ -142,7 +142,16 @@ export async function appFor(
   lib: Pick<TestLibrary, 'catalog' | 'drive' | 'clock'>,
   extra: Partial<AppDeps> = {},
 ): Promise<FastifyInstance> {
-  return buildApp({ catalog: lib.catalog, drive: lib.drive, node: NODE, clock: lib.clock, ...extra });
+  // Login is on by default in buildApp; these tests are about the routes, so everyone may do
+  // everything unless a test passes its own check (test/integration/auth tests the real one).
+  return buildApp({
+    catalog: lib.catalog,
+    drive: lib.drive,
+    node: NODE,
+    clock: lib.clock,
+    authenticate: allowAll,
+    ...extra,
+  });
 }
 
 /** inject() + JSON body, with the response in the assertion message when it is not JSON. */

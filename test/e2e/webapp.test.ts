@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import type { Page } from 'playwright-core';
+import { buildApp } from '../../src/server/app.js';
+import { startServer } from '../../src/server/server.js';
+import {
+  NODE,
+  buildTestLibrary,
+  insertSyntheticItem,
+  type TestLibrary,
+} from '../integration/server/library.js';
+import { launchBrowser, type TestBrowser } from '../kit/browser.js';
+
+interface ApiItem {
+  id: string;
+  type: string;
+  path: string;
+  attributes: { rating: number | null; event: string | null };
+}
+
+/** The web app in real Chromium against a real server and a library filled by real ingest. */
+describe('web app (headless Chromium)', { timeout: 120_000 }, () => {
+  let lib: TestLibrary;
+  let app: FastifyInstance;
+  let url: string;
+  let b: TestBrowser & { errors: string[] };
+  let page: Page;
+  let loginForms = 0;
+  const shots = mkdtempSync(join(tmpdir(), 'outpost-webapp-shots-'));
+
+  /** GET an API URL with the browser's cookies (the session, once logged in). */
+  const get = async <T>(path: string): Promise<T> => {
+    const res = await b.context.request.get(`${url}${path}`);
+    assert.equal(res.status(), 200, `${path}: ${await res.text()}`);
+    return (await res.json()) as T;
+  };
+  const items = async (query = ''): Promise<ApiItem[]> =>
+    (await get<{ items: ApiItem[] }>(`/api/items?limit=500${query}`)).items;
+
+  /** Ids of the cells in the DOM, in order. */
+  const rendered = (): Promise<string[]> =>
+    page.$$eval('.cell', (els) => els.map((e) => e.getAttribute('data-id') ?? ''));
+
+  /** Log in through the form when the server asks for it (the first user is created in the app). */
+  const loggedIn = async (): Promise<void> => {
+    await page.waitForSelector('nav.nav, form.login');
+    if (await page.$('form.login')) {
+      loginForms++;
+      await page.fill('input[name=name]', 'tester');
+      await page.fill('input[name=password]', 'a-long-test-password');
+      await page.click('form.login button[type=submit]');
+      await page.waitForSelector('nav.nav');
+    }
+  };
+
+  before(async () => {
+    lib = await buildTestLibrary();
+    // The real access check (login on): the first user is created through the app's setup form.
+    app = await buildApp({ catalog: lib.catalog, drive: lib.drive, node: NODE, clock: lib.clock });
+    ({ url } = await startServer(app, { host: '127.0.0.1', port: 0 }));
+    b = await launchBrowser();
+    page = b.page;
+  });
+
+  after(async () => {
+    await b?.close();
+    await app?.close();
+    await lib?.close();
+    rmSync(shots, { recursive: true, force: true });
+  });
+
+  it('shows the gallery with thumbnails grouped by date', async () => {
+    // Nothing but the login form without a session; the API refuses too.
+    assert.equal((await b.context.request.get(`${url}/api/items`)).status(), 401);
+    await page.goto(url);
+    await page.waitForSelector('form.login');
+    assert.match((await page.textContent('form.login')) ?? '', /first user/);
+    await loggedIn();
+    assert.equal(loginForms, 1);
+    const all = await items();
+    await page.waitForFunction(
+      `[...document.querySelectorAll('.cell img')].some((i) => i.complete && i.naturalWidth > 0)`,
+      undefined,
+      { timeout: 15_000 },
+    );
+    const cells = await rendered();
+    assert.ok(cells.length >= 12, `a screenful of thumbnails (${cells.length})`);
+    assert.deepEqual(
+      cells,
+      all.slice(0, cells.length).map((i) => i.id),
+      'same order as the API (newest first)',
+    );
+    assert.ok((await page.$$('h2.day')).length >= 2, 'grouped by capture date');
+  });
+
+  it('filters by type through the UI, in the URL and the grid', async () => {
+    const videos = await items('&type=video');
+    assert.ok(videos.length > 0, 'the corpus card has videos');
+    await page.selectOption('select[name=type]', 'video');
+    await page.waitForFunction(`location.search.includes('type=video')`);
+    await page.waitForFunction(
+      `document.querySelectorAll('.cell').length === ${videos.length} &&
+       !document.querySelector('.grid-foot').textContent.includes('Loading')`,
+    );
+    const ids = await page.$$eval('.cell', (els) => els.map((e) => e.getAttribute('data-id')));
+    assert.deepEqual(
+      ids,
+      videos.map((v) => v.id),
+    );
+    // Reload keeps the filter (it lives in the URL).
+    await page.reload();
+    await page.waitForSelector('.cell');
+    assert.equal(await page.inputValue('select[name=type]'), 'video');
+    await page.selectOption('select[name=type]', '');
+    await page.waitForFunction(`!location.search.includes('type=')`);
+    // Settled on the unfiltered list again (the next tests pick from what is rendered).
+    const all = await items();
+    await page.waitForFunction(
+      `document.querySelector('.cell')?.getAttribute('data-id') === '${all[0]!.id}' &&
+       document.querySelectorAll('.cell').length > ${videos.length}`,
+    );
+  });
+
+  it('opens an item, rates it with the 5 key, and the sidecar on disk says so', async () => {
+    const photos = new Map((await items('&type=photo')).map((i) => [i.id, i]));
+    const target = photos.get((await rendered()).filter((id) => photos.has(id))[1]!)!;
+    await page.click(`.cell[data-id="${target.id}"] .thumb`);
+    await page.waitForSelector('.item-view');
+    assert.ok(new URL(page.url()).searchParams.get('item') === target.id);
+    await page.keyboard.press('5');
+    await page.waitForSelector('.item-view .stars button.on:nth-child(5)');
+    const rated = await get<ApiItem>(`/api/items/${target.id}`);
+    assert.equal(rated.attributes.rating, 5);
+    const xmp = readFileSync(join(lib.drive.layout.root, `${rated.path}.xmp`), 'utf8');
+    assert.match(xmp, /xmp:Rating(="5"|>5<)/, xmp);
+
+    // Arrow keys step through the list; Esc closes.
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction(`new URL(location.href).searchParams.get('item') !== '${target.id}'`);
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('.item-view', { state: 'detached' });
+  });
+
+  it('selects a range with shift-click and sets an event on all of them', async () => {
+    const chosen = (await rendered()).slice(2, 7);
+    assert.equal(chosen.length, 5);
+    await page.click(`.cell[data-id="${chosen[0]}"] .check`);
+    await page.click(`.cell[data-id="${chosen.at(-1)}"] .thumb`, { modifiers: ['Shift'] });
+    await page.waitForSelector('form.bulk');
+    assert.match((await page.textContent('form.bulk .count')) ?? '', /^5 selected/);
+    const selected = await page.$$eval('.cell.selected', (els) => els.map((e) => e.getAttribute('data-id')));
+    assert.deepEqual(selected, chosen);
+    await page.fill('input[name=bulk-event]', 'E2E-RIVER-SURVEY');
+    await page.click('form.bulk button[type=submit]');
+    await page.waitForSelector('form.bulk .bulk-msg:has-text("5 updated")');
+    const events = await items('&event=E2E-RIVER-SURVEY');
+    assert.deepEqual(new Set(events.map((i) => i.id)), new Set(chosen));
+    const png = await page.screenshot({ path: join(shots, 'gallery.png') });
+    assert.ok(png.length > 1000);
+    const onDisk = readFileSync(join(shots, 'gallery.png'));
+    assert.deepEqual([...onDisk.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  });
+
+  it('keeps only the rows in view in the DOM and pages on as it scrolls', async () => {
+    const N = 3000;
+    for (let i = 0; i < N; i++) {
+      const id = createHash('sha256').update(`synthetic-${i}`).digest('hex');
+      const day = String(1 + (i % 28)).padStart(2, '0');
+      const minute = String(i % 60).padStart(2, '0');
+      await insertSyntheticItem(
+        lib.catalog,
+        id,
+        `2022-02-${day}T08:${minute}:${String(i % 59).padStart(2, '0')}`,
+      );
+    }
+    await page.goto(`${url}/?monitor=Zed`);
+    await loggedIn();
+    await page.waitForSelector('.cell');
+    const first = await page.$$eval('.cell', (els) => els.length);
+    assert.ok(first > 0 && first < 400, `only visible rows are rendered (${first} cells)`);
+    for (let i = 0; i < 60; i++) {
+      const foot = (await page.textContent('.grid-foot')) ?? '';
+      if (foot.includes(`${N} items`)) break;
+      await page.$eval('.grid-scroll', (el) => el.scrollBy(0, el.clientHeight * 3));
+      await page.waitForTimeout(50);
+    }
+    assert.match((await page.textContent('.grid-foot')) ?? '', new RegExp(`${N} items`));
+    const cells = await page.$$eval('.cell', (els) => els.length);
+    assert.ok(cells < 400, `still only the rows in view (${cells} cells)`);
+    assert.deepEqual(
+      b.errors.filter((e) => !/404|Failed to load resource/.test(e)),
+      [],
+    );
+  });
+});

@@ -1,0 +1,58 @@
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+/** Debian's chromium package (never a downloaded browser). */
+export const CHROMIUM = '/usr/bin/chromium';
+
+const ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface TestBrowser {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  /** Closes the context and the browser (safe to call twice). */
+  close(): Promise<void>;
+}
+
+/**
+ * Headless Chromium with one fresh context and page. Console errors and failed page loads are
+ * collected in `errors` so a test can show them when it fails.
+ */
+export async function launchBrowser(
+  opts: { viewport?: { width: number; height: number } } = {},
+): Promise<TestBrowser & { errors: string[] }> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
+  let closed = false;
+  try {
+    const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1200, height: 800 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    return {
+      browser,
+      context,
+      page,
+      errors,
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        await context.close().catch(() => undefined);
+        await browser.close();
+      },
+    };
+  } catch (e) {
+    await browser.close();
+    throw e;
+  }
+}

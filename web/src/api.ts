@@ -1,0 +1,77 @@
+import type { AttributePatch, Card, Item, ItemPage, Status } from './types';
+
+/** An API error body `{ error: { code, message, hint } }`, or a network failure. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly hint = '',
+  ) {
+    super(message);
+  }
+}
+
+type AuthListener = () => void;
+const authListeners = new Set<AuthListener>();
+
+/** Called whenever any request answers 401: the app shows the login form. */
+export function onUnauthenticated(fn: AuthListener): () => void {
+  authListeners.add(fn);
+  return () => authListeners.delete(fn);
+}
+
+/**
+ * fetch() for the API: same-origin cookies, the CSRF header on every mutation, JSON in and out,
+ * errors as {@link ApiError}.
+ */
+export async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (method !== 'GET' && method !== 'HEAD') headers['x-outpost-csrf'] = '1';
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new ApiError(0, 'NETWORK', 'The station cannot be reached.', String(e));
+  }
+  const text = await res.text();
+  let json: unknown = undefined;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON */
+  }
+  if (!res.ok) {
+    if (res.status === 401 && !url.startsWith('/api/auth/')) for (const fn of authListeners) fn();
+    const err = (json as { error?: { code?: string; message?: string; hint?: string } } | undefined)?.error;
+    throw new ApiError(
+      res.status,
+      err?.code ?? `HTTP_${res.status}`,
+      err?.message ?? res.statusText,
+      err?.hint,
+    );
+  }
+  return json as T;
+}
+
+export const listItems = (query: URLSearchParams): Promise<ItemPage> => api('GET', `/api/items?${query}`);
+export const getItem = (id: string): Promise<Item> => api('GET', `/api/items/${id}`);
+export const patchItem = (id: string, patch: AttributePatch): Promise<Item> =>
+  api('PATCH', `/api/items/${id}`, patch);
+export const batchPatch = (
+  ids: string[],
+  patch: AttributePatch,
+): Promise<{ updated: number; items: { id: string; attributes: Item['attributes'] }[] }> =>
+  api('POST', '/api/items/batch', { ids, patch });
+export const getStatus = (): Promise<Status> => api('GET', '/api/status');
+export const listCards = (): Promise<{ cards: Card[] }> => api('GET', '/api/cards');
+export const assignCard = (id: string, monitor: string): Promise<Card> =>
+  api('POST', `/api/cards/${encodeURIComponent(id)}/monitor`, { monitor });
+export const listMonitors = (): Promise<{ monitors: { name: string; items: number }[] }> =>
+  api('GET', '/api/monitors');

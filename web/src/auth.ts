@@ -1,0 +1,47 @@
+import { api, ApiError } from './api';
+
+export interface Me {
+  name: string;
+  role: string;
+}
+
+/**
+ * Who is logged in. `open`: the server has no login (auth routes absent: every request is allowed);
+ * `setup`: no user exists yet, the first one is created in the app; `login`: log in first.
+ */
+export type AuthState =
+  | { kind: 'checking' }
+  | { kind: 'open' }
+  | { kind: 'setup' }
+  | { kind: 'login'; message?: string }
+  | { kind: 'user'; user: Me };
+
+interface MeAnswer {
+  user?: Me | null;
+  name?: string;
+  role?: string;
+  setupRequired?: boolean;
+  needsSetup?: boolean;
+}
+
+export async function whoAmI(): Promise<AuthState> {
+  try {
+    const me = await api<MeAnswer>('GET', '/api/auth/me');
+    if (me.setupRequired || me.needsSetup) return { kind: 'setup' };
+    const user = me.user ?? (me.name ? { name: me.name, role: me.role ?? 'viewer' } : null);
+    return user ? { kind: 'user', user } : { kind: 'login' };
+  } catch (e) {
+    if (e instanceof ApiError) {
+      if (e.status === 404 && e.code === 'ROUTE_NOT_FOUND') return { kind: 'open' };
+      if (/SETUP/.test(e.code) && e.code !== 'SETUP_DONE') return { kind: 'setup' };
+      if (e.status === 401) return { kind: 'login' };
+    }
+    throw e;
+  }
+}
+
+export const login = (name: string, password: string): Promise<unknown> =>
+  api('POST', '/api/auth/login', { name, password });
+export const setup = (name: string, password: string): Promise<unknown> =>
+  api('POST', '/api/auth/setup', { name, password });
+export const logout = (): Promise<unknown> => api('POST', '/api/auth/logout');

@@ -1,0 +1,121 @@
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { ItemList } from '../item-list';
+import { firstRowAt, layoutRows } from '../layout';
+import { Thumb } from './Thumb';
+
+interface Props {
+  list: ItemList;
+  selected: Set<string>;
+  onOpen(index: number, e: MouseEvent): void;
+  onSelect(index: number, e: MouseEvent): void;
+}
+
+const TARGET_CELL = 150;
+/** Rows kept rendered above and below the viewport (in viewport heights). */
+const OVERSCAN = 0.75;
+/** Load the next page when this close (in viewport heights) to the end of what is loaded. */
+const PREFETCH = 2;
+
+const dateLabel = (d: string): string => {
+  const t = new Date(`${d}T12:00:00`);
+  return Number.isNaN(t.getTime())
+    ? d
+    : t.toLocaleDateString(undefined, { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric' });
+};
+
+/**
+ * The virtualised gallery: only the rows in (and near) view are in the DOM; the scroll height
+ * comes from the pure layout, so scrolling stays smooth with 100,000 items.
+ */
+export function Grid({ list, selected, onOpen, onSelect }: Props) {
+  const ref = useRef<HTMLDivElement>(null);
+  const [view, setView] = useState({ top: 0, height: 800, width: 1000 });
+
+  useEffect(() => {
+    const el = ref.current!;
+    let frame = 0;
+    const measure = (): void => {
+      frame = 0;
+      setView({ top: el.scrollTop, height: el.clientHeight, width: el.clientWidth });
+    };
+    const onScroll = (): void => {
+      if (!frame) frame = requestAnimationFrame(measure);
+    };
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    el.addEventListener('scroll', onScroll, { passive: true });
+    measure();
+    return () => {
+      ro.disconnect();
+      el.removeEventListener('scroll', onScroll);
+      if (frame) cancelAnimationFrame(frame);
+    };
+  }, []);
+
+  // A new filter starts at the top.
+  useEffect(() => {
+    if (ref.current) ref.current.scrollTop = 0;
+  }, [list]);
+
+  const columns = Math.max(2, Math.floor(view.width / TARGET_CELL));
+  const cell = Math.floor(view.width / columns);
+  const items = list.items;
+  const { rows, height } = useMemo(() => layoutRows(items, columns, cell), [items, columns, cell]);
+
+  const from = firstRowAt(rows, Math.max(0, view.top - view.height * OVERSCAN));
+  const to = firstRowAt(rows, view.top + view.height * (1 + OVERSCAN));
+  const visible = rows.slice(from, to + 1);
+
+  useEffect(() => {
+    if (!list.done && !list.loading && !list.error && view.top + view.height * (1 + PREFETCH) >= height)
+      void list.more();
+  }, [list, list.loading, view.top, view.height, height]);
+
+  return (
+    <div class="grid-scroll" ref={ref}>
+      <div class="grid-canvas" style={{ height: `${height}px` }}>
+        {visible.map((r) =>
+          r.kind === 'header' ? (
+            <h2 key={`h${r.date}`} class="day" style={{ top: `${r.top}px`, height: `${r.height}px` }}>
+              {dateLabel(r.date)} <small>{r.count}</small>
+            </h2>
+          ) : (
+            <div key={`r${r.start}`} class="row" style={{ top: `${r.top}px`, height: `${r.height}px` }}>
+              {items.slice(r.start, r.end).map((it, k) => (
+                <Thumb
+                  key={it.id}
+                  item={it}
+                  index={r.start + k}
+                  size={cell}
+                  selected={selected.has(it.id)}
+                  onOpen={onOpen}
+                  onSelect={onSelect}
+                />
+              ))}
+            </div>
+          ),
+        )}
+      </div>
+      <p class="grid-foot">
+        {list.error ? (
+          <>
+            Could not load: {list.error}{' '}
+            <button type="button" class="secondary" onClick={() => void list.more()}>
+              Retry
+            </button>
+          </>
+        ) : list.loading ? (
+          'Loading…'
+        ) : list.done ? (
+          items.length ? (
+            `${items.length} items`
+          ) : (
+            'No items match these filters.'
+          )
+        ) : (
+          ''
+        )}
+      </p>
+    </div>
+  );
+}

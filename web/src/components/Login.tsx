@@ -1,0 +1,63 @@
+import { useState } from 'preact/hooks';
+import { login, setup } from '../auth';
+
+interface Props {
+  mode: 'login' | 'setup';
+  message?: string;
+  onDone(): void;
+}
+
+/** Log in, or create the first user (an editor) when the library has none. */
+export function Login({ mode, message, onDone }: Props) {
+  const [name, setName] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState(message ?? '');
+  const [busy, setBusy] = useState(false);
+  const submit = (e: Event): void => {
+    e.preventDefault();
+    setBusy(true);
+    setError('');
+    (mode === 'setup' ? setup(name.trim(), password) : login(name.trim(), password))
+      .then(onDone)
+      .catch((err: Error & { hint?: string }) => setError(`${err.message} ${err.hint ?? ''}`.trim()))
+      .finally(() => setBusy(false));
+  };
+  return (
+    <form class="login" onSubmit={submit}>
+      <h1>Outpost</h1>
+      <p>
+        {mode === 'setup' ? 'Create the first user (editor) of this station.' : 'Log in to review media.'}
+      </p>
+      <label>
+        Name
+        <input
+          name="name"
+          autocomplete="username"
+          required
+          value={name}
+          onInput={(e) => setName((e.target as HTMLInputElement).value)}
+        />
+      </label>
+      <label>
+        Password
+        <input
+          name="password"
+          type="password"
+          autocomplete={mode === 'setup' ? 'new-password' : 'current-password'}
+          required
+          minLength={mode === 'setup' ? 8 : undefined}
+          value={password}
+          onInput={(e) => setPassword((e.target as HTMLInputElement).value)}
+        />
+      </label>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <button type="submit" disabled={busy}>
+        {mode === 'setup' ? 'Create and log in' : 'Log in'}
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,106 @@
+import { useEffect, useState } from 'preact/hooks';
+import { getStatus } from '../api';
+import type { IngestProgress, Status } from '../types';
+
+const INDICATORS = ['CARD', 'DRIVE A', 'DRIVE B', 'BACKUP', 'UPLINK'];
+const gb = (n: number | null): string => (n === null ? '?' : `${(n / 1e9).toFixed(1)} GB`);
+
+interface Live {
+  text: string;
+  progress: IngestProgress | null;
+}
+
+/** Indicator states (same looks as the LEDs) and live ingest progress (server-sent events). */
+export function StatusPage() {
+  const [status, setStatus] = useState<Status | null>(null);
+  const [error, setError] = useState('');
+  const [live, setLive] = useState<Live>({ text: 'connecting…', progress: null });
+
+  useEffect(() => {
+    let alive = true;
+    const load = (): void => {
+      getStatus()
+        .then((s) => alive && (setStatus(s), setError('')))
+        .catch((e: Error) => alive && setError(e.message));
+    };
+    load();
+    const timer = setInterval(load, 10_000);
+    const es = new EventSource('/api/events', { withCredentials: true });
+    es.addEventListener('hello', () => setLive((l) => ({ ...l, text: 'live' })));
+    es.addEventListener('ingest-progress', (e) => {
+      const d = JSON.parse((e as MessageEvent<string>).data) as { progress?: IngestProgress };
+      setLive({ text: 'ingesting', progress: d.progress ?? null });
+    });
+    for (const name of [
+      'ingest-done',
+      'ingest-failed',
+      'card-inserted',
+      'card-removed',
+      'library-attached',
+    ]) {
+      es.addEventListener(name, () => {
+        setLive((l) => ({ ...l, text: name.replace('-', ' ') }));
+        load();
+      });
+    }
+    es.onerror = () => setLive((l) => ({ ...l, text: 'reconnecting…' }));
+    return () => {
+      alive = false;
+      clearInterval(timer);
+      es.close();
+    };
+  }, []);
+
+  const p = live.progress ?? status?.ingest?.progress ?? null;
+  const pct = p && p.bytesTotal > 0 ? Math.round((100 * p.bytesDone) / p.bytesTotal) : null;
+  return (
+    <section class="page status-page">
+      <h1>Status</h1>
+      {error && <p class="error">{error}</p>}
+      <ul class="indicators">
+        {INDICATORS.map((name) => {
+          const ind = status?.indicators[name];
+          return (
+            <li key={name} class={`indicator look-${ind?.look ?? 'off'}`} data-indicator={name}>
+              <span class="led" aria-hidden="true" />
+              <strong>{name}</strong>
+              <span>{ind ? ind.detail : '…'}</span>
+              {ind?.placeholder && <small>(not yet wired)</small>}
+            </li>
+          );
+        })}
+      </ul>
+      <h2>
+        Ingest <small class="live">{live.text}</small>
+      </h2>
+      {p ? (
+        <div class="ingest">
+          <progress max={100} value={pct ?? undefined} />
+          <p>
+            {p.phase}: {p.filesDone}/{p.filesTotal} files{pct !== null ? ` · ${pct}%` : ''}
+            {p.current ? ` · ${p.current}` : ''}
+          </p>
+        </div>
+      ) : (
+        <p>
+          {status?.ingest ? `Last ingest: ${status.ingest.state}` : 'No ingest since the station started.'}
+        </p>
+      )}
+      {status?.ingest?.error && (
+        <p class="error">
+          {status.ingest.error.message} {status.ingest.error.hint}
+        </p>
+      )}
+      {status && (
+        <>
+          <h2>Library</h2>
+          <p>
+            {status.library.label} · {status.items.total} items ({status.items.photo} photos,{' '}
+            {status.items.video} videos, {status.items.audio} audio) · {gb(status.library.freeBytes)} free of{' '}
+            {gb(status.library.totalBytes)}
+          </p>
+        </>
+      )}
+    </section>
+  );
+}

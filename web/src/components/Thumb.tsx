@@ -1,0 +1,52 @@
+import type { Item } from '../types';
+
+interface Props {
+  item: Item;
+  index: number;
+  size: number;
+  selected: boolean;
+  onOpen(index: number, e: MouseEvent): void;
+  onSelect(index: number, e: MouseEvent): void;
+}
+
+const TYPE_MARK: Record<string, string> = { video: '▶', audio: '♪' };
+
+/** One cell of the grid: the thumbnail (lazy, with a placeholder) and an always-visible check box. */
+export function Thumb({ item, index, size, selected, onOpen, onSelect }: Props) {
+  const a = item.attributes;
+  return (
+    <div
+      class={`cell${selected ? ' selected' : ''}`}
+      style={{ width: `${size}px`, height: `${size}px` }}
+      data-id={item.id}
+      data-index={index}
+    >
+      <button
+        type="button"
+        class="thumb"
+        title={item.originalName}
+        aria-label={`Open ${item.originalName}`}
+        onClick={(e) => onOpen(index, e)}
+      >
+        {item.links.thumb ? (
+          <img src={item.links.thumb} alt="" loading="lazy" decoding="async" draggable={false} />
+        ) : (
+          <span class="no-thumb">{item.type === 'audio' ? '♪' : item.ext.toUpperCase()}</span>
+        )}
+        {TYPE_MARK[item.type] && <span class="badge type">{TYPE_MARK[item.type]}</span>}
+        {a.rating ? <span class="badge rating">{'★'.repeat(a.rating)}</span> : null}
+        {a.priority && <span class="badge prio">!</span>}
+      </button>
+      <button
+        type="button"
+        class="check"
+        role="checkbox"
+        aria-checked={selected}
+        aria-label={`Select ${item.originalName}`}
+        onClick={(e) => onSelect(index, e)}
+      >
+        {selected ? '✓' : ''}
+      </button>
+    </div>
+  );
+}

@@ -1,0 +1,46 @@
+import type { Item } from './types';
+
+export const HEADER_HEIGHT = 40;
+
+export type Row =
+  | { kind: 'header'; top: number; height: number; date: string; count: number }
+  | { kind: 'items'; top: number; height: number; start: number; end: number };
+
+/** Camera-local capture date of an item (its sort time's date part). */
+export const dayOf = (it: Item): string => it.sortTime.slice(0, 10);
+
+/**
+ * The gallery as rows: a header per capture date, then rows of `columns` cells. Pure, so the grid
+ * can render only the rows in view (100,000 items are ~2,000 rows of plain numbers).
+ */
+export function layoutRows(items: Item[], columns: number, cell: number): { rows: Row[]; height: number } {
+  const rows: Row[] = [];
+  let top = 0;
+  let i = 0;
+  while (i < items.length) {
+    const date = dayOf(items[i]!);
+    let j = i;
+    while (j < items.length && dayOf(items[j]!) === date) j++;
+    rows.push({ kind: 'header', top, height: HEADER_HEIGHT, date, count: j - i });
+    top += HEADER_HEIGHT;
+    for (let s = i; s < j; s += columns) {
+      rows.push({ kind: 'items', top, height: cell, start: s, end: Math.min(s + columns, j) });
+      top += cell;
+    }
+    i = j;
+  }
+  return { rows, height: top };
+}
+
+/** Index of the first row whose bottom is below `y` (binary search). */
+export function firstRowAt(rows: Row[], y: number): number {
+  let lo = 0;
+  let hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const r = rows[mid]!;
+    if (r.top + r.height <= y) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

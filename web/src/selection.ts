@@ -1,0 +1,46 @@
+import { useCallback, useState } from 'preact/hooks';
+
+export interface Selection {
+  ids: Set<string>;
+  /** Toggle one (click on the check box, ctrl/cmd-click) or extend to a range (shift-click). */
+  pick(index: number, ids: string[], range: boolean): void;
+  set(ids: string[]): void;
+  clear(): void;
+}
+
+export function useSelection(): Selection {
+  const [ids, setIds] = useState<Set<string>>(new Set());
+  const [anchor, setAnchor] = useState<number | null>(null);
+  const pick = useCallback(
+    (index: number, all: string[], range: boolean) => {
+      const id = all[index];
+      if (id === undefined) return;
+      if (range && anchor !== null) {
+        const [a, b] = anchor < index ? [anchor, index] : [index, anchor];
+        setIds((prev) => {
+          const next = new Set(prev);
+          for (let i = a; i <= b; i++) next.add(all[i]!);
+          return next;
+        });
+      } else {
+        setIds((prev) => {
+          const next = new Set(prev);
+          if (next.has(id)) next.delete(id);
+          else next.add(id);
+          return next;
+        });
+      }
+      setAnchor(index);
+    },
+    [anchor],
+  );
+  return {
+    ids,
+    pick,
+    set: useCallback((list: string[]) => setIds(new Set(list)), []),
+    clear: useCallback(() => {
+      setIds(new Set());
+      setAnchor(null);
+    }, []),
+  };
+}

@@ -1,0 +1,82 @@
+/** Shapes of the API (src/server/schemas.ts), as the app uses them. */
+
+export type MediaType = 'photo' | 'video' | 'audio';
+
+export interface Attributes {
+  event: string | null;
+  location: { lat: number; lon: number } | null;
+  rating: number | null;
+  priority: boolean;
+  tags: string[];
+  notes: string | null;
+}
+
+export type AttributePatch = Partial<Attributes>;
+
+export interface Item {
+  id: string;
+  type: MediaType;
+  monitor: string;
+  path: string;
+  originalName: string;
+  ext: string;
+  size: number;
+  capturedAt: string | null;
+  sortTime: string;
+  cardId: string | null;
+  camera: string | null;
+  width: number | null;
+  height: number | null;
+  durationS: number | null;
+  gps: { lat: number; lon: number; alt: number | null } | null;
+  attributes: Attributes;
+  warnings: { code: string; message: string }[];
+  links: {
+    self: string;
+    original: string;
+    thumb: string | null;
+    preview: string | null;
+    poster: string | null;
+  };
+}
+
+export interface ItemPage {
+  items: Item[];
+  nextCursor: string | null;
+}
+
+export interface Card {
+  id: string;
+  kind: string;
+  label: string | null;
+  monitor: string | null;
+  items: number;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+export type IndicatorLook = 'off' | 'green' | 'flashing-green' | 'red' | 'flashing-red';
+
+export interface IngestProgress {
+  phase: string;
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  current?: string;
+}
+
+export interface Status {
+  node: string;
+  time: string;
+  library: { id: string; label: string; root: string; freeBytes: number | null; totalBytes: number | null };
+  items: { total: number; photo: number; video: number; audio: number; awaitingDerivatives: number };
+  ingest: {
+    state: 'running' | 'done' | 'failed';
+    mountPoint: string;
+    progress: IngestProgress | null;
+    error: { message: string; hint: string } | null;
+    updatedAt: string;
+  } | null;
+  indicators: Record<string, { look: IndicatorLook; detail: string; placeholder: boolean }>;
+}
