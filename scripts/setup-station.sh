@@ -13,7 +13,7 @@ if ! command -v node >/dev/null 2>&1 || ! node -e 'const [a,b]=process.versions.
 fi
 bash scripts/system-deps.sh
 command -v make >/dev/null 2>&1 || apt-get install -y -q build-essential python3
-npm ci --no-audit --no-fund
+bash scripts/npm-install.sh
 npm run build
 npm link >/dev/null
 echo "starting the station (Ctrl-C stops it); config: \$OUTPOST_CONFIG or /etc/outpost/config.yaml (optional)"
