@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { OutpostError } from '../../core/errors.js';
 import { validateMonitor } from '../../core/naming.js';
-import { findCard, listCards } from '../../library/catalog/cards.js';
+import { cardRecord, findCard, listCards } from '../../library/catalog/cards.js';
 import { recordLocalOps } from '../../library/catalog/ops.js';
 import { buildContext, withLibraryCatalog } from '../context.js';
 import { emit, table } from '../output.js';
@@ -20,30 +20,19 @@ export function registerCards(program: Command): void {
       run(cmd, !!o.json, async () => {
         const ctx = await buildContext(cmd.optsWithGlobals());
         const rows = await withLibraryCatalog(ctx, o.library, (c) => listCards(c));
-        emit(
-          !!o.json,
-          rows.map((r) => ({
-            id: r.id,
-            kind: r.kind,
-            label: r.label,
-            monitor: r.monitor,
-            items: r.items,
-            firstSeen: r.first_seen,
-            lastSeen: r.last_seen,
-          })),
-          () =>
-            rows.length === 0
-              ? 'no cards seen yet'
-              : table([
-                  ['CARD', 'LABEL', 'MONITOR', 'ITEMS', 'LAST SEEN'],
-                  ...rows.map((r) => [
-                    r.id,
-                    r.label ?? '',
-                    r.monitor ?? '(unassigned)',
-                    String(r.items),
-                    r.last_seen,
-                  ]),
+        emit(!!o.json, rows.map(cardRecord), () =>
+          rows.length === 0
+            ? 'no cards seen yet'
+            : table([
+                ['CARD', 'LABEL', 'MONITOR', 'ITEMS', 'LAST SEEN'],
+                ...rows.map((r) => [
+                  r.id,
+                  r.label ?? '',
+                  r.monitor ?? '(unassigned)',
+                  String(r.items),
+                  r.last_seen,
                 ]),
+              ]),
         );
       }),
     );

@@ -53,3 +53,26 @@ export async function findCard(cat: Catalog, ref: string): Promise<CardRow[]> {
     )
     .execute();
 }
+
+/** The public record of a card (`outpost cards list --json` and `GET /api/cards`). */
+export interface CardRecord {
+  id: string;
+  kind: string;
+  label: string | null;
+  monitor: string | null;
+  items: number;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+export function cardRecord(r: CardRow & { items: number }): CardRecord {
+  return {
+    id: r.id,
+    kind: r.kind,
+    label: r.label,
+    monitor: r.monitor,
+    items: r.items,
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen,
+  };
+}

@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { OutpostError } from '../../core/errors.js';
 import { validateMonitor } from '../../core/naming.js';
-import { listCards } from '../../library/catalog/cards.js';
+import { cardRecord, listCards } from '../../library/catalog/cards.js';
 import { recordLocalOps } from '../../library/catalog/ops.js';
-import type { CardRow } from '../../library/catalog/schema.js';
 import type { AppDeps } from '../deps.js';
 import { defineRoute } from '../route.js';
 import {
@@ -13,20 +12,7 @@ import {
   monitorBody,
   monitorListSchema,
   noQuery,
-  type CardRecord,
 } from '../schemas.js';
-
-function cardRecord(r: CardRow & { items: number }): CardRecord {
-  return {
-    id: r.id,
-    kind: r.kind,
-    label: r.label,
-    monitor: r.monitor,
-    items: r.items,
-    firstSeen: r.first_seen,
-    lastSeen: r.last_seen,
-  };
-}
 
 export function registerCardRoutes(app: FastifyInstance, deps: AppDeps): void {
   const cat = deps.catalog;
