@@ -7,6 +7,7 @@ import { DOCS_PREFIX, registerOpenApi } from './openapi.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerCardRoutes } from './routes/cards.js';
 import { registerEventRoutes } from './routes/events.js';
+import { registerGeotagRoutes } from './routes/geotag.js';
 import { registerItemRoutes } from './routes/items.js';
 import { registerMediaRoutes } from './routes/media.js';
 import { registerStatusRoutes } from './routes/status.js';
@@ -73,6 +74,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerStatusRoutes(app, deps, () => tracker?.current() ?? null);
   registerCardRoutes(app, deps);
   registerEventRoutes(app, deps);
+  registerGeotagRoutes(app, deps);
   registerAuthRoutes(app, deps);
   await registerWebApp(app);
   // Not ready()-ed: the caller may still register more (the web app's static files, login routes).

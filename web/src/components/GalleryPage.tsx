@@ -7,6 +7,7 @@ import { useSelection } from '../selection';
 import type { AttributePatch, Item } from '../types';
 import { BulkBar } from './BulkBar';
 import { FilterBar } from './FilterBar';
+import { GeotagPanel } from './GeotagPanel';
 import { Grid } from './Grid';
 import { ItemView } from './ItemView';
 
@@ -133,6 +134,10 @@ export function GalleryPage({ query }: { query: URLSearchParams }) {
             Select all in filter
           </button>
           {message && <span role="status">{message}</span>}
+          <GeotagPanel
+            filters={filters}
+            onApplied={(items) => items.forEach((u) => list.update(u.id, u.attributes))}
+          />
         </div>
       )}
       <Grid list={list} selected={sel.ids} onOpen={onOpen} onSelect={onSelect} />
