@@ -61,14 +61,38 @@ export async function applyAttributes(
   patch: AttributePatch,
   ctx: AttributeContext,
 ): Promise<ItemRow[]> {
-  const parsed = attributePatchSchema.safeParse(patch);
-  if (!parsed.success)
-    throw new OutpostError(
-      'INVALID_INPUT',
-      `invalid attributes: ${parsed.error.issues.map(describeIssue).join('; ')}`,
-      { details: { issues: parsed.error.issues.map(describeIssue) } },
-    );
-  const unique = [...new Set(ids)];
+  return applyPatches(
+    cat,
+    driveRoot,
+    [...new Set(ids)].map((id) => ({ id, patch })),
+    ctx,
+  );
+}
+
+/**
+ * Like {@link applyAttributes}, with a patch of its own for each item (e.g. a geotag: every
+ * item gets its own position). All or nothing: every id must exist and every patch be valid
+ * before anything is recorded. Returns the updated rows in the order given.
+ */
+export async function applyPatches(
+  cat: Catalog,
+  driveRoot: string,
+  patches: { id: string; patch: AttributePatch }[],
+  ctx: AttributeContext,
+): Promise<ItemRow[]> {
+  const changes: OpChange[] = [];
+  for (const { id, patch } of patches) {
+    const parsed = attributePatchSchema.safeParse(patch);
+    if (!parsed.success)
+      throw new OutpostError(
+        'INVALID_INPUT',
+        `invalid attributes: ${parsed.error.issues.map(describeIssue).join('; ')}`,
+        { details: { issues: parsed.error.issues.map(describeIssue) } },
+      );
+    for (const f of patchToChanges(parsed.data))
+      changes.push({ entity: 'item' as const, id, field: f.field, value: f.value });
+  }
+  const unique = [...new Set(patches.map((p) => p.id))];
   const rows = await liveItems(cat, unique);
   const unknown = unique.filter((id) => !rows.has(id));
   if (unknown.length)
@@ -77,11 +101,7 @@ export async function applyAttributes(
       `no item ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ` and ${unknown.length - 10} more` : ''}`,
       { details: { ids: unknown } },
     );
-  const fields = patchToChanges(parsed.data);
-  if (fields.length === 0) return unique.map((id) => rows.get(id)!);
-  const changes: OpChange[] = unique.flatMap((id) =>
-    fields.map((f) => ({ entity: 'item' as const, id, field: f.field, value: f.value })),
-  );
+  if (changes.length === 0) return unique.map((id) => rows.get(id)!);
   // A card sidecar not imported yet would lose its keywords, rating… when the sidecar is
   // rewritten: take them in first (earlier stamps, so this patch wins where both set a field).
   const card = await readCardSidecars(cat, driveRoot, unique);

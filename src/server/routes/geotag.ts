@@ -1,12 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { patchToChanges } from '../../core/attributes.js';
 import { OutpostError } from '../../core/errors.js';
 import { captureToUtcMs, parseGpx, positionAt, type TrackPoint } from '../../core/gpx.js';
-import { rewriteSidecars } from '../../library/attributes.js';
-import type { OpChange } from '../../library/catalog/ops.js';
-import { recordLocalOps } from '../../library/catalog/ops.js';
-import { readCardSidecars, recordCardSidecars } from '../../library/sidecar/card-import.js';
+import { applyPatches } from '../../library/attributes.js';
 import type { Catalog } from '../../library/catalog/open.js';
 import type { ItemRow } from '../../library/catalog/schema.js';
 import type { AppDeps } from '../deps.js';
@@ -156,59 +152,19 @@ function trackSummary(points: TrackPoint[]): Preview['track'] {
   };
 }
 
-function liveIds(cat: Catalog, ids: string[]): Set<string> {
-  const rows = cat.sqlite
-    .prepare(
-      `select id from items where id in (select value from json_each(?)) and state = 'stored' and deleted = 0`,
-    )
-    .all(JSON.stringify(ids)) as { id: string }[];
-  return new Set(rows.map((r) => r.id));
-}
-
-/**
- * Set a location per item in one transaction: one op each (last writer wins), then the
- * sidecars. Like applyAttributes (library/attributes.ts), which sets one value on many items;
- * here each item has its own position. Card sidecars not imported yet are taken in first.
- */
+/** Set a location per item: all or nothing, one op each, then the sidecars (applyPatches). */
 async function applyLocations(
   cat: Catalog,
   driveRoot: string,
   assignments: { id: string; lat: number; lon: number }[],
   ctx: { node: string; nowMs: number },
 ): Promise<ItemRow[]> {
-  const byId = new Map(assignments.map((a) => [a.id, a]));
-  const ids = [...byId.keys()];
-  const live = liveIds(cat, ids);
-  const missing = ids.filter((id) => !live.has(id));
-  if (missing.length)
-    throw new OutpostError('ITEM_NOT_FOUND', `${missing.length} of ${ids.length} ids are not items`, {
-      hint: 'Nothing was changed. Run the preview again: these items may have been deleted.',
-      details: { missing: missing.slice(0, 100) },
-    });
-  const changes: OpChange[] = ids.flatMap((id) => {
-    const a = byId.get(id)!;
-    return patchToChanges({ location: { lat: a.lat, lon: a.lon } }).map((f) => ({
-      entity: 'item' as const,
-      id,
-      field: f.field,
-      value: f.value,
-    }));
-  });
-  const card = await readCardSidecars(cat, driveRoot, ids);
-  cat.sqlite.transaction(() => {
-    recordCardSidecars(cat, card.changes, ctx.node, ctx.nowMs);
-    recordLocalOps(cat, changes, ctx.node, ctx.nowMs);
-  })();
-  await rewriteSidecars(cat, driveRoot, ids);
-  const rows: ItemRow[] = [];
-  for (let i = 0; i < ids.length; i += 500) {
-    rows.push(
-      ...(cat.sqlite
-        .prepare(`select * from items where id in (select value from json_each(?))`)
-        .all(JSON.stringify(ids.slice(i, i + 500))) as ItemRow[]),
-    );
-  }
-  return rows;
+  return applyPatches(
+    cat,
+    driveRoot,
+    assignments.map((a) => ({ id: a.id, patch: { location: { lat: a.lat, lon: a.lon } } })),
+    ctx,
+  );
 }
 
 export function registerGeotagRoutes(app: FastifyInstance, deps: AppDeps): void {
