@@ -1,15 +1,12 @@
 /** Shapes of the API (src/server/schemas.ts), as the app uses them. */
 
+// One definition shared with the server (type-only: nothing from src/ reaches the bundle).
+import type { Attributes } from '../../src/core/attributes.js';
+import type { CardRecord } from '../../src/library/catalog/cards.js';
+
 export type MediaType = 'photo' | 'video' | 'audio';
 
-export interface Attributes {
-  event: string | null;
-  location: { lat: number; lon: number } | null;
-  rating: number | null;
-  priority: boolean;
-  tags: string[];
-  notes: string | null;
-}
+export type { Attributes };
 
 export type AttributePatch = Partial<Attributes>;
 
@@ -45,15 +42,7 @@ export interface ItemPage {
   nextCursor: string | null;
 }
 
-export interface Card {
-  id: string;
-  kind: string;
-  label: string | null;
-  monitor: string | null;
-  items: number;
-  firstSeen: string;
-  lastSeen: string;
-}
+export type Card = CardRecord;
 
 export type IndicatorLook = 'off' | 'green' | 'flashing-green' | 'red' | 'flashing-red';
 
