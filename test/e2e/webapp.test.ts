@@ -146,6 +146,30 @@ describe('web app (headless Chromium)', { timeout: 120_000 }, () => {
     await page.waitForSelector('.item-view', { state: 'detached' });
   });
 
+  it('shows near-duplicates of the open item and opens one with a tap', async () => {
+    // The corpus has the same picture 8 times (orientation/landscape_1..8): near-duplicates.
+    const photos = await items('&type=photo');
+    let source: ApiItem | undefined;
+    let similar: { items: { item: ApiItem }[] } = { items: [] };
+    for (const p of photos) {
+      similar = await get(`/api/items/${p.id}/similar?limit=12`);
+      if (similar.items.length >= 2) {
+        source = p;
+        break;
+      }
+    }
+    assert.ok(source, 'the corpus library has near-duplicates');
+    await page.goto(`${url}/?item=${source.id}`);
+    await page.waitForSelector('.item-view .similar-item');
+    const shown = await page.$$eval('.item-view .similar-item', (els) => els.length);
+    assert.equal(shown, similar.items.length);
+    await page.click('.item-view .similar-item >> nth=0');
+    const first = similar.items[0]!.item.id;
+    await page.waitForFunction(`new URL(location.href).searchParams.get('item') === '${first}'`);
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('.item-view', { state: 'detached' });
+  });
+
   it('selects a range with shift-click and sets an event on all of them', async () => {
     const chosen = (await rendered()).slice(2, 7);
     assert.equal(chosen.length, 5);

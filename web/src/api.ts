@@ -69,6 +69,8 @@ export const batchPatch = (
   patch: AttributePatch,
 ): Promise<{ updated: number; items: { id: string; attributes: Item['attributes'] }[] }> =>
   api('POST', '/api/items/batch', { ids, patch });
+export const getSimilar = (id: string): Promise<{ items: { distance: number; item: Item }[] }> =>
+  api('GET', `/api/items/${id}/similar?limit=12`);
 export const getStatus = (): Promise<Status> => api('GET', '/api/status');
 export const listCards = (): Promise<{ cards: Card[] }> => api('GET', '/api/cards');
 export const assignCard = (id: string, monitor: string): Promise<Card> =>

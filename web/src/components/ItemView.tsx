@@ -3,6 +3,7 @@ import { patchItem } from '../api';
 import type { AttributePatch, Item } from '../types';
 import { AttributeForm } from './AttributeForm';
 import { Media } from './Media';
+import { Similar } from './Similar';
 
 interface Props {
   item: Item;
@@ -93,6 +94,7 @@ export function ItemView({ item, position, onClose, onStep, onUpdated }: Props) 
             </ul>
           )}
           <AttributeForm attributes={item.attributes} busy={busy} onSave={save} />
+          <Similar item={item} />
           {error && <p class="error">{error}</p>}
           <p class="hint">Keys: ← → previous/next, 0–5 rating, Esc close.</p>
         </aside>
