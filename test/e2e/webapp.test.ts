@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
+import { addUser } from '../../src/auth/users.js';
 import { buildApp } from '../../src/server/app.js';
 import { startServer } from '../../src/server/server.js';
 import {
@@ -188,6 +189,31 @@ describe('web app (headless Chromium)', { timeout: 120_000 }, () => {
     assert.ok(png.length > 1000);
     const onDisk = readFileSync(join(shots, 'gallery.png'));
     assert.deepEqual([...onDisk.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  });
+
+  it('a viewer browses but is offered no editing controls', async () => {
+    await addUser(lib.catalog, {
+      name: 'visitor',
+      role: 'viewer',
+      password: 'viewer-password-1',
+      now: new Date(),
+    });
+    const v = await launchBrowser();
+    try {
+      await v.page.goto(url);
+      await v.page.waitForSelector('form.login');
+      await v.page.fill('input[name=name]', 'visitor');
+      await v.page.fill('input[name=password]', 'viewer-password-1');
+      await v.page.click('form.login button[type=submit]');
+      await v.page.waitForSelector('.cell img');
+      assert.equal(await v.page.isVisible('details.geotag'), false, 'no geotag panel');
+      await v.page.click('.cell .thumb >> nth=0');
+      await v.page.waitForSelector('.item-view');
+      assert.equal(await v.page.isVisible('.item-view form.attrs'), false, 'no attribute form');
+      assert.ok(await v.page.isVisible('.item-view .facts'), 'the facts are shown');
+    } finally {
+      await v.close();
+    }
   });
 
   it('keeps only the rows in view in the DOM and pages on as it scrolls', async () => {

@@ -67,7 +67,8 @@ export function App() {
     logout().finally(() => setAuth({ kind: 'login' }));
   };
   return (
-    <div class="app">
+    // Viewers see no editing controls (the server refuses their edits in any case).
+    <div class="app" data-role={auth.kind === 'user' ? auth.user.role : 'editor'}>
       <Nav path={path} auth={auth} onLogout={doLogout} />
       {path === '/status' ? (
         <StatusPage />

@@ -63,7 +63,7 @@ export function AttributeForm({ attributes: a, busy, onSave }: Props) {
   };
 
   return (
-    <form class="attrs" onSubmit={save}>
+    <form class="attrs edit-only" onSubmit={save}>
       <div class="field">
         <span>Rating</span>
         <Stars value={a.rating} disabled={busy} onChange={(r) => onSave({ rating: r })} />

@@ -29,7 +29,7 @@ export function BulkBar({ count, busy, message, onApply, onSelectAll, onClear }:
   return (
     <form class="bulk" onSubmit={apply} aria-label="Edit selected items">
       <strong class="count">{count} selected</strong>
-      <label>
+      <label class="edit-only">
         Event
         <input
           name="bulk-event"
@@ -37,18 +37,30 @@ export function BulkBar({ count, busy, message, onApply, onSelectAll, onClear }:
           onInput={(e) => setEvent((e.target as HTMLInputElement).value)}
         />
       </label>
-      <label>
+      <label class="edit-only">
         Tags (replace)
         <input name="bulk-tags" value={tags} onInput={(e) => setTags((e.target as HTMLInputElement).value)} />
       </label>
-      <button type="submit" disabled={busy}>
+      <button type="submit" class="edit-only" disabled={busy}>
         Apply to {count}
       </button>
-      <Stars value={null} disabled={busy} onChange={(r) => onApply({ rating: r })} />
-      <button type="button" class="secondary" disabled={busy} onClick={() => onApply({ priority: true })}>
+      <span class="edit-only">
+        <Stars value={null} disabled={busy} onChange={(r) => onApply({ rating: r })} />
+      </span>
+      <button
+        type="button"
+        class="secondary edit-only"
+        disabled={busy}
+        onClick={() => onApply({ priority: true })}
+      >
         Priority
       </button>
-      <button type="button" class="secondary" disabled={busy} onClick={() => onApply({ priority: false })}>
+      <button
+        type="button"
+        class="secondary edit-only"
+        disabled={busy}
+        onClick={() => onApply({ priority: false })}
+      >
         Not priority
       </button>
       <button type="button" class="secondary" disabled={busy} onClick={onSelectAll}>

@@ -22,7 +22,7 @@ function CardRow({ card, onSaved }: { card: Card; onSaved(c: Card): void }) {
         <br />
         {card.items} items · last seen {card.lastSeen.slice(0, 10)}
       </div>
-      <form onSubmit={save}>
+      <form class="edit-only" onSubmit={save}>
         <label>
           Monitor
           <input

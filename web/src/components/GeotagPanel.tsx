@@ -110,7 +110,7 @@ export function GeotagPanel({ filters, onApplied }: Props) {
   };
 
   return (
-    <details class="geotag">
+    <details class="geotag edit-only">
       <summary>Geotag from GPX</summary>
       <form onSubmit={run} aria-label="Geotag by GPX track">
         <label>
