@@ -48,6 +48,7 @@ import {
   mountTmpfs,
   registerMountCleanup,
 } from '../kit/mounts.js';
+import type { IngestSummary } from '../../src/ingest/types.js';
 
 registerMountCleanup();
 
@@ -56,20 +57,7 @@ const SEED = Number(process.env.OUTPOST_FAULT_SEED ?? Math.floor(Math.random() *
 const MIN_KILLS = 15;
 const MIN_PLACE_KILLS = 8;
 
-interface Summary {
-  card: { id: string; kind: string; label?: string };
-  monitor: string;
-  copied: number;
-  skipped: number;
-  duplicates: number;
-  tombstoned: number;
-  notCopied: number;
-  erased: number;
-  warnings: { path: string; code: string; message: string }[];
-  bytes: number;
-  seconds: number;
-  error?: { code: string; message: string; hint: string };
-}
+type Summary = IngestSummary;
 interface ErrorOut {
   error: { code: string; message: string; hint: string };
 }
