@@ -212,6 +212,14 @@ export const cardRecordSchema = z.object({
 });
 export type CardRecord = z.output<typeof cardRecordSchema>;
 
+export const cardAssignmentSchema = cardRecordSchema.extend({
+  /** Items of the card whose files moved to the monitor's folders by this call. */
+  moved: z.number().int(),
+  /** Items that could not be moved (they stay catalogued where they were; retried later). */
+  failed: z.array(z.object({ id: z.string(), message: z.string() })),
+});
+export type CardAssignment = z.output<typeof cardAssignmentSchema>;
+
 export const cardListSchema = z.object({ cards: z.array(cardRecordSchema) });
 
 export const monitorListSchema = z.object({

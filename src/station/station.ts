@@ -10,6 +10,8 @@ import { SKIP_DIRS, mediaTypeOf } from '../core/media-types.js';
 import { fingerprintCard } from '../ingest/fingerprint.js';
 import { ingestCard } from '../ingest/ingest.js';
 import { openDrive, type Drive } from '../library/drive.js';
+import { openCatalog } from '../library/catalog/open.js';
+import { relocateItems } from '../library/relocate.js';
 import { DRIVE_MARKER } from '../library/layout.js';
 import { createMountWatcher, nodeReadMountInfo } from './mount-watcher.js';
 import type { MountEntry } from './mountinfo.js';
@@ -49,6 +51,22 @@ export async function hasMedia(dir: string, depth = 4): Promise<boolean> {
   return false;
 }
 
+/** Moves a cut-off card assignment (or merged monitor ops) left undone; see relocate.ts. */
+async function finishRelocations(drive: Drive, log: StationDeps['log']): Promise<void> {
+  try {
+    const cat = await openCatalog(drive.layout.catalog);
+    try {
+      const r = await relocateItems(cat, drive.layout.root);
+      if (r.moved || r.failed.length)
+        log.info({ moved: r.moved, failed: r.failed }, 'items moved to their monitor');
+    } finally {
+      await cat.close();
+    }
+  } catch (err) {
+    log.warn({ err }, 'could not finish moving items to their monitor folders');
+  }
+}
+
 /**
  * The station: watches mounts, ingests every inserted card into the library drive, one card at
  * a time, and reports what happens as events (LEDs and the web app subscribe in later issues).
@@ -69,6 +87,8 @@ export function startStation(
     drive = await openDrive(path);
     events.emit('library-attached', { path, label: drive.marker.label, id: drive.marker.id });
     ctx.log.info({ path, label: drive.marker.label }, 'library drive attached');
+    const attached = drive;
+    chain = chain.then(() => finishRelocations(attached, ctx.log));
     for (const m of waiting.values()) chain = chain.then(() => ingestVolume(m));
     waiting.clear();
   };

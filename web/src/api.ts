@@ -1,4 +1,4 @@
-import type { AttributePatch, Card, Item, ItemPage, Status } from './types';
+import type { AttributePatch, Card, CardAssignment, Item, ItemPage, Status } from './types';
 
 /** An API error body `{ error: { code, message, hint } }`, or a network failure. */
 export class ApiError extends Error {
@@ -73,7 +73,7 @@ export const getSimilar = (id: string): Promise<{ items: { distance: number; ite
   api('GET', `/api/items/${id}/similar?limit=12`);
 export const getStatus = (): Promise<Status> => api('GET', '/api/status');
 export const listCards = (): Promise<{ cards: Card[] }> => api('GET', '/api/cards');
-export const assignCard = (id: string, monitor: string): Promise<Card> =>
+export const assignCard = (id: string, monitor: string): Promise<CardAssignment> =>
   api('POST', `/api/cards/${encodeURIComponent(id)}/monitor`, { monitor });
 export const listMonitors = (): Promise<{ monitors: { name: string; items: number }[] }> =>
   api('GET', '/api/monitors');

@@ -43,6 +43,8 @@ export interface ItemPage {
 }
 
 export type Card = CardRecord;
+/** What assigning a card did: the card as it is now, and how many of its items moved. */
+export type CardAssignment = CardRecord & { moved: number; failed: { id: string; message: string }[] };
 
 export type IndicatorLook = 'off' | 'green' | 'flashing-green' | 'red' | 'flashing-red';
 

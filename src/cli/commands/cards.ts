@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { OutpostError } from '../../core/errors.js';
 import { validateMonitor } from '../../core/naming.js';
 import { cardRecord, findCard, listCards } from '../../library/catalog/cards.js';
-import { recordLocalOps } from '../../library/catalog/ops.js';
+import { assignCardToMonitor } from '../../library/assign-card.js';
 import { buildContext, withLibraryCatalog } from '../context.js';
 import { emit, table } from '../output.js';
 import { run } from '../run.js';
@@ -38,7 +38,9 @@ export function registerCards(program: Command): void {
     );
   cards
     .command('assign')
-    .description('assign a card to a monitor: its future ingests go to library/<monitor>/')
+    .description(
+      'assign a card to a monitor: its future ingests go to library/<monitor>/, and its items already there move too',
+    )
     .argument('<card>', 'card id, unique id prefix, or label')
     .argument('<monitor>', 'monitor name (person or camera)')
     .option('--library <drive>', 'library drive')
@@ -47,7 +49,7 @@ export function registerCards(program: Command): void {
       run(cmd, !!o.json, async () => {
         const ctx = await buildContext(cmd.optsWithGlobals());
         const monitor = validateMonitor(monitorName);
-        const card = await withLibraryCatalog(ctx, o.library, async (cat) => {
+        const done = await withLibraryCatalog(ctx, o.library, async (cat, drive) => {
           const found = await findCard(cat, cardRef);
           if (found.length === 0)
             throw new OutpostError('CARD_NOT_FOUND', `no card "${cardRef}" in this library`, {
@@ -58,16 +60,25 @@ export function registerCards(program: Command): void {
               'AMBIGUOUS_ID',
               `"${cardRef}" matches ${found.length} cards: ${found.map((f) => f.id).join(', ')}`,
             );
-          const c = found[0]!;
-          recordLocalOps(
+          return assignCardToMonitor(
             cat,
-            [{ entity: 'card', id: c.id, field: 'monitor', value: monitor }],
+            drive.layout.root,
+            found[0]!.id,
+            monitor,
             ctx.node,
             ctx.clock.now().getTime(),
           );
-          return c;
         });
-        emit(!!o.json, { card: card.id, monitor }, () => `card ${card.id} → monitor ${monitor}`);
+        emit(!!o.json, done, () =>
+          [
+            `card ${done.card} → monitor ${monitor}: ${done.moved} item(s) moved to library/${monitor}/`,
+            ...done.failed.map((f) => `  not moved: ${f.id.slice(0, 16)}: ${f.message}`),
+            ...(done.failed.length
+              ? ['  (they stay where they were; run the assignment again to retry)']
+              : []),
+          ].join('\n'),
+        );
+        if (done.failed.length) process.exitCode = 3;
       }),
     );
 }

@@ -2,13 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { OutpostError } from '../../core/errors.js';
 import { validateMonitor } from '../../core/naming.js';
 import { cardRecord, listCards } from '../../library/catalog/cards.js';
-import { recordLocalOps } from '../../library/catalog/ops.js';
+import { assignCardToMonitor } from '../../library/assign-card.js';
 import type { AppDeps } from '../deps.js';
 import { defineRoute } from '../route.js';
 import {
+  cardAssignmentSchema,
   cardListSchema,
   cardParams,
-  cardRecordSchema,
   monitorBody,
   monitorListSchema,
   noQuery,
@@ -34,14 +34,16 @@ export function registerCardRoutes(app: FastifyInstance, deps: AppDeps): void {
     url: '/api/cards/:id/monitor',
     role: 'editor',
     tags,
-    summary: 'Assign a card to a monitor',
+    summary: "Assign a card to a monitor, moving its items to the monitor's folders",
     description:
-      'Recorded as a card op (synced like every op). Future ingests of the card go to library/<monitor>/; ' +
-      'items already ingested stay where they are.',
+      'Recorded as ops (one for the card, one per item that changes monitor; synced like every op). ' +
+      'Future ingests of the card go to library/<monitor>/, and the files of its items already on the ' +
+      'drive (original, sidecar, companions) move there too, each by atomic hard-link and unlink. ' +
+      'Items whose files could not move are listed in `failed` and retried at the next assignment or station start.',
     params: cardParams,
     query: noQuery,
     body: monitorBody,
-    responses: { 200: cardRecordSchema },
+    responses: { 200: cardAssignmentSchema },
     handler: async ({ params, body }) => {
       const monitor = validateMonitor(body.monitor);
       const exists = cat.sqlite.prepare('select 1 from cards where id = ?').get(params.id);
@@ -49,14 +51,16 @@ export function registerCardRoutes(app: FastifyInstance, deps: AppDeps): void {
         throw new OutpostError('CARD_NOT_FOUND', `no card ${params.id} in this library`, {
           hint: 'GET /api/cards lists the known cards; a card is known after its first ingest.',
         });
-      recordLocalOps(
+      const done = await assignCardToMonitor(
         cat,
-        [{ entity: 'card', id: params.id, field: 'monitor', value: monitor }],
+        deps.drive.layout.root,
+        params.id,
+        monitor,
         deps.node,
         deps.clock.now().getTime(),
       );
       const card = (await listCards(cat)).find((c) => c.id === params.id)!;
-      return cardRecord(card);
+      return { ...cardRecord(card), moved: done.moved, failed: done.failed };
     },
   });
 

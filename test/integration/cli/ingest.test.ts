@@ -236,8 +236,21 @@ describe('outpost ingest (real files, real catalogue, real ffmpeg)', () => {
       await outpost(['cards', 'list', '--library', drive, '--json']),
     );
     assert.ok(list.some((c) => c.id === s1.card.id));
-    const a = await outpost(['cards', 'assign', s1.card.id.slice(0, 12), 'Bruno', '--library', drive]);
+    const a = await outpost([
+      'cards',
+      'assign',
+      s1.card.id.slice(0, 12),
+      'Bruno',
+      '--library',
+      drive,
+      '--json',
+    ]);
     assert.equal(a.code, 0, a.stderr);
+    const done = json<{ card: string; monitor: string; moved: number; failed: unknown[] }>(a);
+    assert.equal(done.card, s1.card.id);
+    assert.equal(done.moved, s1.copied, "the card's items already on the drive move to Bruno");
+    assert.deepEqual(done.failed, []);
+    if (s1.copied > 0) assert.ok(libraryFiles(drive).some((p) => p.startsWith('library/Bruno/')));
     const bad = await outpost(['cards', 'assign', s1.card.id, '../etc', '--library', drive]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /not a valid monitor/);
@@ -249,7 +262,10 @@ describe('outpost ingest (real files, real catalogue, real ffmpeg)', () => {
     const s2 = json<Summary>(await outpost(['ingest', cardDir, '--library', drive, '--json']));
     assert.equal(s2.monitor, 'Bruno');
     assert.equal(s2.copied, 1);
-    assert.ok(libraryFiles(drive).some((p) => p.startsWith('library/Bruno/')));
+    assert.equal(
+      libraryFiles(drive).filter((p) => p.startsWith('library/Bruno/') && !p.endsWith('.xmp')).length,
+      1 + s1.copied,
+    );
   });
 
   it('similar finds a resized copy by perceptual hash', async () => {

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { get, type IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { IngestSummary } from '../../../src/ingest/types.js';
-import type { CardRecord, Status } from '../../../src/server/schemas.js';
+import type { CardAssignment, CardRecord, Status } from '../../../src/server/schemas.js';
 import { startServer } from '../../../src/server/server.js';
 import { StationEvents } from '../../../src/station/events.js';
 import { appFor, buildTestLibrary, call, NODE, type ErrorJson, type TestLibrary } from './library.js';
@@ -115,10 +118,24 @@ describe('cards and monitors', () => {
     }
   });
 
-  it('POST /api/cards/{id}/monitor assigns the card (a card op) and /api/monitors shows it', async () => {
+  it('POST /api/cards/{id}/monitor assigns the card and moves its items, sidecars included, to the monitor', async () => {
     const { body } = await call<{ cards: CardRecord[] }>(app, { url: '/api/cards' });
     const ben = body.cards.find((c) => c.items === 3)!;
-    const r = await call<CardRecord>(app, {
+    const before = lib.catalog.sqlite
+      .prepare('select id, path from items where card_id = ? order by id')
+      .all(ben.id) as { id: string; path: string }[];
+    assert.equal(before.length, 3);
+    // One item gets a sidecar first, so the move has a companion to carry.
+    const rated = await call(app, {
+      method: 'PATCH',
+      url: `/api/items/${before[0]!.id}`,
+      payload: { rating: 4 },
+    });
+    assert.equal(rated.status, 200);
+    const oldSidecar = join(lib.drive.layout.root, `${before[0]!.path}.xmp`);
+    assert.ok(existsSync(oldSidecar));
+
+    const r = await call<CardAssignment>(app, {
       method: 'POST',
       url: `/api/cards/${encodeURIComponent(ben.id)}/monitor`,
       payload: { monitor: '  Ben Okafor ' },
@@ -126,18 +143,57 @@ describe('cards and monitors', () => {
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.monitor, 'Ben Okafor');
     assert.equal(r.body.id, ben.id);
+    assert.equal(r.body.moved, 3);
+    assert.deepEqual(r.body.failed, []);
+
     const op = lib.catalog.sqlite
       .prepare("select value, origin from ops where entity = 'card' and entity_id = ? order by seq desc")
       .get(ben.id) as { value: string; origin: string };
     assert.deepEqual(JSON.parse(op.value), 'Ben Okafor');
     assert.equal(op.origin, NODE);
+    const itemOps = lib.catalog.sqlite
+      .prepare("select count(*) as n from ops where entity = 'item' and field = 'monitor' and value = ?")
+      .get(JSON.stringify('Ben Okafor')) as { n: number };
+    assert.equal(itemOps.n, 3, 'one monitor op per moved item');
+
+    for (const b of before) {
+      const now = lib.catalog.sqlite.prepare('select path, monitor from items where id = ?').get(b.id) as {
+        path: string;
+        monitor: string;
+      };
+      assert.equal(now.monitor, 'Ben Okafor');
+      assert.equal(now.path, b.path.replace(`library${sep}Ben${sep}`, `library${sep}Ben Okafor${sep}`));
+      assert.equal(existsSync(join(lib.drive.layout.root, b.path)), false, 'old link removed');
+      const bytes = readFileSync(join(lib.drive.layout.root, now.path));
+      assert.equal(createHash('sha256').update(bytes).digest('hex'), b.id, 'same bytes at the new place');
+    }
+    const moved = lib.catalog.sqlite.prepare('select path from items where id = ?').get(before[0]!.id) as {
+      path: string;
+    };
+    assert.equal(existsSync(oldSidecar), false);
+    assert.match(
+      readFileSync(join(lib.drive.layout.root, `${moved.path}.xmp`), 'utf8'),
+      /xmp:Rating="4"|<xmp:Rating>4</,
+    );
+    const comp = lib.catalog.sqlite
+      .prepare("select path from companions where item_id = ? and ext = 'xmp'")
+      .get(before[0]!.id) as { path: string };
+    assert.equal(comp.path, `${moved.path}.xmp`);
+
     const { body: m } = await call<{ monitors: { name: string; items: number; cards: number }[] }>(app, {
       url: '/api/monitors',
     });
     const byName = new Map(m.monitors.map((x) => [x.name, x]));
-    assert.deepEqual(byName.get('Ben Okafor'), { name: 'Ben Okafor', items: 0, cards: 1 });
-    assert.deepEqual(byName.get('Ben'), { name: 'Ben', items: 3, cards: 0 });
+    assert.deepEqual(byName.get('Ben Okafor'), { name: 'Ben Okafor', items: 3, cards: 1 });
+    assert.equal(byName.get('Ben'), undefined);
     assert.ok(byName.get('Ana')!.items > 50);
+
+    const again = await call<CardAssignment>(app, {
+      method: 'POST',
+      url: `/api/cards/${encodeURIComponent(ben.id)}/monitor`,
+      payload: { monitor: 'Ben Okafor' },
+    });
+    assert.equal(again.body.moved, 0, 'assigning again moves nothing');
   });
 
   it('refuses bad monitors (400), unknown cards (404) and malformed card ids (400)', async () => {

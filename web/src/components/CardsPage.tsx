@@ -11,7 +11,11 @@ function CardRow({ card, onSaved }: { card: Card; onSaved(c: Card): void }) {
     assignCard(card.id, monitor.trim())
       .then((c) => {
         onSaved(c);
-        setState('saved');
+        setState(
+          c.failed.length
+            ? `saved; ${c.moved} moved, ${c.failed.length} could not move (${c.failed[0]!.message}): assign again to retry`
+            : `saved; ${c.moved} item${c.moved === 1 ? '' : 's'} moved to ${c.monitor}`,
+        );
       })
       .catch((err: Error) => setState(err.message));
   };
@@ -52,7 +56,10 @@ export function CardsPage() {
   return (
     <section class="page">
       <h1>Cards</h1>
-      <p class="hint">Future ingests of a card go to its monitor's folders.</p>
+      <p class="hint">
+        Assigning a card moves its items to the monitor's folders on the drive; its future ingests go there
+        too.
+      </p>
       {error && <p class="error">{error}</p>}
       {cards && cards.length === 0 && <p>No cards yet: insert one at the station.</p>}
       <ul class="cards">
