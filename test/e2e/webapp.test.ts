@@ -191,6 +191,133 @@ describe('web app (headless Chromium)', { timeout: 120_000 }, () => {
     assert.deepEqual([...onDisk.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   });
 
+  it("drag-selects 20+ items with the mouse and sets event and this device's location on all of them", async () => {
+    await page.goto(`${url}/?monitor=Ana`);
+    await page.waitForSelector('.cell img');
+    await page.waitForFunction(`document.querySelectorAll('.cell').length >= 24`);
+    const boxes = await page.$$eval('.cell', (els) =>
+      els.map((e) => {
+        const r = e.getBoundingClientRect();
+        return { id: e.getAttribute('data-id')!, x: r.x, y: r.y, w: r.width, h: r.height };
+      }),
+    );
+    const first = boxes[0]!;
+    // From the middle of the first thumbnail (not its check box) to about three rows further down.
+    const start = { x: first.x + first.w / 2, y: first.y + first.h / 2 };
+    const end = { x: first.x + first.w * 7.5, y: first.y + first.h * 3.4 };
+    const expected = boxes
+      .filter((c) => c.x < end.x && c.x + c.w > start.x && c.y < end.y && c.y + c.h > start.y)
+      .map((c) => c.id);
+    assert.ok(expected.length >= 20, `the drag covers at least 20 cells (${expected.length})`);
+    await page.mouse.move(start.x, start.y);
+    await page.mouse.down();
+    await page.mouse.move(end.x, end.y, { steps: 12 });
+    assert.ok(await page.isVisible('.lasso'), 'the rubber band shows while dragging');
+    await page.mouse.up();
+    await page.waitForSelector('form.bulk');
+    assert.equal(await page.isVisible('.item-view'), false, 'releasing over a thumbnail does not open it');
+    const selected = await page.$$eval('.cell.selected', (els) => els.map((e) => e.getAttribute('data-id')));
+    assert.deepEqual(new Set(selected), new Set(expected));
+    assert.match(
+      (await page.textContent('form.bulk .count')) ?? '',
+      new RegExp(`^${expected.length} selected`),
+    );
+
+    // "Use this device's location" (127.0.0.1 is a secure context; the browser is told where it is).
+    await b.context.grantPermissions(['geolocation'], { origin: url });
+    await b.context.setGeolocation({ latitude: -3.386925, longitude: 36.682995 });
+    await page.click('form.bulk button[name=bulk-here]');
+    await page.waitForFunction(`document.querySelector('input[name=bulk-lat]').value === '-3.386925'`);
+    assert.equal(await page.inputValue('input[name=bulk-lon]'), '36.682995');
+    await page.fill('input[name=bulk-event]', 'E2E-DRAG-20');
+    await page.click('form.bulk button[type=submit]');
+    await page.waitForSelector(`form.bulk .bulk-msg:has-text("${expected.length} updated")`);
+
+    const tagged = await items('&event=E2E-DRAG-20');
+    assert.deepEqual(new Set(tagged.map((i) => i.id)), new Set(expected));
+    for (const it of tagged) {
+      const full = await get<ApiItem & { attributes: { location: { lat: number; lon: number } } }>(
+        `/api/items/${it.id}`,
+      );
+      assert.deepEqual(full.attributes.location, { lat: -3.386925, lon: 36.682995 });
+      const xmp = readFileSync(join(lib.drive.layout.root, `${full.path}.xmp`), 'utf8');
+      assert.match(xmp, /E2E-DRAG-20/);
+      assert.match(
+        xmp,
+        /exif:GPSLatitude(="|>)3,23\.2155\d*S/,
+        'GPS in the sidecar, XMP degrees-minutes form',
+      );
+    }
+    await page.click('form.bulk button:has-text("Clear selection")');
+    await page.waitForSelector('form.bulk', { state: 'detached' });
+  });
+
+  it('geotags items by GPX track: preview with a clock offset, apply, sidecars carry the positions', async () => {
+    // Ben's three photos were taken 2023-07-10/11/12 06:30 camera time, without GPS.
+    // A logger fix every 5 minutes (the interpolation refuses gaps over 10), on a straight line.
+    const t0 = Date.parse('2023-07-10T00:00:00Z');
+    const t1 = Date.parse('2023-07-13T00:00:00Z');
+    const points: string[] = [];
+    for (let t = t0; t <= t1; t += 5 * 60_000) {
+      const f = (t - t0) / (t1 - t0);
+      points.push(
+        `<trkpt lat="${(1 + 3 * f).toFixed(7)}" lon="${(36 + 3 * f).toFixed(7)}"><time>${new Date(t).toISOString()}</time></trkpt>`,
+      );
+    }
+    const gpx = `<?xml version="1.0"?><gpx version="1.1" creator="e2e" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>${points.join('')}</trkseg></trk></gpx>`;
+    const ben = await items('&monitor=Ben');
+    assert.equal(ben.length, 3);
+    await page.goto(`${url}/?monitor=Ben`);
+    await page.waitForSelector('.cell');
+    await page.click('details.geotag summary');
+    await page.setInputFiles('input[name=gpx]', {
+      name: 'walk.gpx',
+      mimeType: 'application/gpx+xml',
+      buffer: Buffer.from(gpx),
+    });
+    // The camera clock was on UTC+2: 06:30 camera time is 04:30 UTC.
+    await page.fill('input[name=offset-hours]', '2');
+    await page.click('details.geotag button[type=submit]');
+    await page.waitForSelector('.geotag-preview');
+    assert.match((await page.textContent('.geotag-preview')) ?? '', /3 item\(s\) get a position/);
+    await page.click('details.geotag button:has-text("Apply to 3")');
+    await page.waitForSelector('details.geotag p:has-text("Location set on 3 item(s)")');
+
+    for (const it of ben) {
+      const full = await get<{
+        path: string;
+        sortTime: string;
+        attributes: { location: { lat: number; lon: number } | null };
+      }>(`/api/items/${it.id}`);
+      const utc = Date.parse(`${full.sortTime.slice(0, 19)}Z`) - 2 * 3600_000;
+      const f = (utc - t0) / (t1 - t0);
+      assert.ok(full.attributes.location, `${it.id} got a location`);
+      assert.ok(Math.abs(full.attributes.location.lat - (1 + 3 * f)) < 1e-5, JSON.stringify(full.attributes));
+      assert.ok(Math.abs(full.attributes.location.lon - (36 + 3 * f)) < 1e-5);
+      const xmp = readFileSync(join(lib.drive.layout.root, `${full.path}.xmp`), 'utf8');
+      assert.match(xmp, /exif:GPSLatitude(="|>)\d+,[\d.]+N/);
+      assert.match(xmp, /exif:GPSLongitude(="|>)3[6-9],[\d.]+E/);
+    }
+  });
+
+  it('assigns a card to a monitor on the cards page and its items move there on the drive', async () => {
+    const before = await items('&monitor=Ben');
+    await page.goto(`${url}/cards`);
+    await page.waitForSelector('li.card-row');
+    const row = page.locator('li.card-row', { hasText: '3 items' });
+    await row.locator('input[name=monitor]').fill('Ben Okafor');
+    await row.locator('button[type=submit]').click();
+    await row.locator('[role=status]:has-text("3 items moved to Ben Okafor")').waitFor();
+    const after = await items('&monitor=Ben%20Okafor');
+    assert.deepEqual(new Set(after.map((i) => i.id)), new Set(before.map((i) => i.id)));
+    for (const it of after) {
+      assert.match(it.path, /^library\/Ben Okafor\//);
+      const bytes = readFileSync(join(lib.drive.layout.root, it.path));
+      assert.equal(createHash('sha256').update(bytes).digest('hex'), it.id);
+    }
+    for (const it of before) assert.throws(() => readFileSync(join(lib.drive.layout.root, it.path)));
+  });
+
   it('a viewer browses but is offered no editing controls', async () => {
     await addUser(lib.catalog, {
       name: 'visitor',

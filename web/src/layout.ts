@@ -44,3 +44,30 @@ export function firstRowAt(rows: Row[], y: number): number {
   }
   return lo;
 }
+
+/** A rectangle in grid-canvas pixels (any corner order). */
+export interface Rect {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/**
+ * Indices of the items whose cells a rectangle touches (drag-selection). From the layout alone,
+ * so it also counts cells scrolled out of the DOM while dragging.
+ */
+export function indicesInRect(rows: Row[], cell: number, r: Rect): number[] {
+  const top = Math.min(r.y0, r.y1);
+  const bottom = Math.max(r.y0, r.y1);
+  const c0 = Math.floor(Math.max(0, Math.min(r.x0, r.x1)) / cell);
+  const c1 = Math.floor(Math.max(0, Math.max(r.x0, r.x1)) / cell);
+  const out: number[] = [];
+  for (let i = firstRowAt(rows, top); i < rows.length; i++) {
+    const row = rows[i]!;
+    if (row.top > bottom) break;
+    if (row.kind !== 'items') continue;
+    for (let c = c0; c <= c1 && row.start + c < row.end; c++) out.push(row.start + c);
+  }
+  return out;
+}

@@ -5,6 +5,8 @@ export interface Selection {
   /** Toggle one (click on the check box, ctrl/cmd-click) or extend to a range (shift-click). */
   pick(index: number, ids: string[], range: boolean): void;
   set(ids: string[]): void;
+  /** Add `ids` to the selection (drag with a modifier key), or make them the selection. */
+  addMany(ids: string[], replace: boolean): void;
   clear(): void;
 }
 
@@ -38,6 +40,14 @@ export function useSelection(): Selection {
     ids,
     pick,
     set: useCallback((list: string[]) => setIds(new Set(list)), []),
+    addMany: useCallback((list: string[], replace: boolean) => {
+      setIds((prev) => {
+        const next = new Set(replace ? [] : prev);
+        for (const id of list) next.add(id);
+        return next;
+      });
+      setAnchor(null);
+    }, []),
     clear: useCallback(() => {
       setIds(new Set());
       setAnchor(null);

@@ -10,6 +10,11 @@ export type { Attributes };
 
 export type AttributePatch = Partial<Attributes>;
 
+export interface LatLon {
+  lat: number;
+  lon: number;
+}
+
 export interface Item {
   id: string;
   type: MediaType;

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { AttributePatch, Attributes } from '../types';
+import { LocationFields, parseLocation } from './LocationFields';
 import { Stars } from './Stars';
 
 interface Props {
@@ -38,28 +39,11 @@ export function AttributeForm({ attributes: a, busy, onSave }: Props) {
     if (event.trim() !== (a.event ?? '')) patch.event = event.trim() || null;
     if (tagsText(parseTags(tags)) !== tagsText(a.tags)) patch.tags = parseTags(tags);
     if (notes !== (a.notes ?? '')) patch.notes = notes || null;
-    const hasLoc = lat.trim() !== '' || lon.trim() !== '';
-    if (hasLoc) {
-      const la = Number(lat);
-      const lo = Number(lon);
-      if (!Number.isFinite(la) || !Number.isFinite(lo) || Math.abs(la) > 90 || Math.abs(lo) > 180)
-        return setProblem('Latitude must be -90..90 and longitude -180..180.');
-      if (la !== a.location?.lat || lo !== a.location?.lon) patch.location = { lat: la, lon: lo };
-    } else if (a.location) patch.location = null;
+    const loc = parseLocation(lat, lon);
+    if (typeof loc === 'string') return setProblem(loc);
+    if (loc ? loc.lat !== a.location?.lat || loc.lon !== a.location?.lon : a.location) patch.location = loc;
     setProblem('');
     if (Object.keys(patch).length) onSave(patch);
-  };
-
-  const here = (): void => {
-    if (!navigator.geolocation) return setProblem('This device cannot tell its location.');
-    navigator.geolocation.getCurrentPosition(
-      (p) => {
-        setLat(p.coords.latitude.toFixed(6));
-        setLon(p.coords.longitude.toFixed(6));
-      },
-      (err) => setProblem(`No location: ${err.message}`),
-      { enableHighAccuracy: true, timeout: 15000 },
-    );
   };
 
   return (
@@ -95,29 +79,15 @@ export function AttributeForm({ attributes: a, busy, onSave }: Props) {
           onInput={(e) => setNotes((e.target as HTMLTextAreaElement).value)}
         />
       </label>
-      <div class="field loc">
-        <label>
-          Latitude
-          <input
-            name="lat"
-            inputMode="decimal"
-            value={lat}
-            onInput={(e) => setLat((e.target as HTMLInputElement).value)}
-          />
-        </label>
-        <label>
-          Longitude
-          <input
-            name="lon"
-            inputMode="decimal"
-            value={lon}
-            onInput={(e) => setLon((e.target as HTMLInputElement).value)}
-          />
-        </label>
-        <button type="button" class="secondary" onClick={here}>
-          Use this device's location
-        </button>
-      </div>
+      <LocationFields
+        lat={lat}
+        lon={lon}
+        onChange={(la, lo) => {
+          setLat(la);
+          setLon(lo);
+        }}
+        onProblem={setProblem}
+      />
       {problem && <p class="error">{problem}</p>}
       <button type="submit" disabled={busy}>
         Save

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { AttributePatch } from '../types';
+import { LocationFields, parseLocation } from './LocationFields';
 import { Stars } from './Stars';
 
 interface Props {
@@ -15,9 +16,16 @@ interface Props {
 export function BulkBar({ count, busy, message, onApply, onSelectAll, onClear }: Props) {
   const [event, setEvent] = useState('');
   const [tags, setTags] = useState('');
+  const [lat, setLat] = useState('');
+  const [lon, setLon] = useState('');
+  const [problem, setProblem] = useState('');
   const apply = (e: Event): void => {
     e.preventDefault();
     const patch: AttributePatch = {};
+    const loc = parseLocation(lat, lon);
+    if (typeof loc === 'string') return setProblem(loc);
+    setProblem('');
+    if (loc) patch.location = loc;
     if (event.trim()) patch.event = event.trim();
     if (tags.trim())
       patch.tags = tags
@@ -41,6 +49,18 @@ export function BulkBar({ count, busy, message, onApply, onSelectAll, onClear }:
         Tags (replace)
         <input name="bulk-tags" value={tags} onInput={(e) => setTags((e.target as HTMLInputElement).value)} />
       </label>
+      <span class="edit-only">
+        <LocationFields
+          prefix="bulk-"
+          lat={lat}
+          lon={lon}
+          onChange={(la, lo) => {
+            setLat(la);
+            setLon(lo);
+          }}
+          onProblem={setProblem}
+        />
+      </span>
       <button type="submit" class="edit-only" disabled={busy}>
         Apply to {count}
       </button>
@@ -69,6 +89,11 @@ export function BulkBar({ count, busy, message, onApply, onSelectAll, onClear }:
       <button type="button" class="secondary" onClick={onClear}>
         Clear selection
       </button>
+      {problem && (
+        <span class="error" role="alert">
+          {problem}
+        </span>
+      )}
       {message && (
         <span class="bulk-msg" role="status">
           {message}

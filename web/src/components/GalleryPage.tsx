@@ -140,7 +140,16 @@ export function GalleryPage({ query }: { query: URLSearchParams }) {
           />
         </div>
       )}
-      <Grid list={list} selected={sel.ids} onOpen={onOpen} onSelect={onSelect} />
+      <Grid
+        list={list}
+        selected={sel.ids}
+        onOpen={onOpen}
+        onSelect={onSelect}
+        onDragSelect={(indices, additive) => {
+          const all = ids();
+          sel.addMany(indices.map((i) => all[i]!).filter(Boolean), !additive);
+        }}
+      />
       {open && (
         <ItemView
           item={open}

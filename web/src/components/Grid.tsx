@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ItemList } from '../item-list';
-import { firstRowAt, layoutRows } from '../layout';
+import { useDragSelect } from '../drag-select';
+import { firstRowAt, indicesInRect, layoutRows } from '../layout';
 import { Thumb } from './Thumb';
 
 interface Props {
@@ -8,6 +9,8 @@ interface Props {
   selected: Set<string>;
   onOpen(index: number, e: MouseEvent): void;
   onSelect(index: number, e: MouseEvent): void;
+  /** A mouse drag over the grid: the items it covered; `additive` when shift/ctrl/cmd was held. */
+  onDragSelect(indices: number[], additive: boolean): void;
 }
 
 const TARGET_CELL = 150;
@@ -27,7 +30,7 @@ const dateLabel = (d: string): string => {
  * The virtualised gallery: only the rows in (and near) view are in the DOM; the scroll height
  * comes from the pure layout, so scrolling stays smooth with 100,000 items.
  */
-export function Grid({ list, selected, onOpen, onSelect }: Props) {
+export function Grid({ list, selected, onOpen, onSelect, onDragSelect }: Props) {
   const ref = useRef<HTMLDivElement>(null);
   const [view, setView] = useState({ top: 0, height: 800, width: 1000 });
 
@@ -62,6 +65,12 @@ export function Grid({ list, selected, onOpen, onSelect }: Props) {
   const items = list.items;
   const { rows, height } = useMemo(() => layoutRows(items, columns, cell), [items, columns, cell]);
 
+  const geometry = useRef({ rows, cell });
+  geometry.current = { rows, cell };
+  const lasso = useDragSelect(ref, (rect, additive) =>
+    onDragSelect(indicesInRect(geometry.current.rows, geometry.current.cell, rect), additive),
+  );
+
   const from = firstRowAt(rows, Math.max(0, view.top - view.height * OVERSCAN));
   const to = firstRowAt(rows, view.top + view.height * (1 + OVERSCAN));
   const visible = rows.slice(from, to + 1);
@@ -74,6 +83,17 @@ export function Grid({ list, selected, onOpen, onSelect }: Props) {
   return (
     <div class="grid-scroll" ref={ref}>
       <div class="grid-canvas" style={{ height: `${height}px` }}>
+        {lasso && (
+          <div
+            class="lasso"
+            style={{
+              left: `${Math.min(lasso.x0, lasso.x1)}px`,
+              top: `${Math.min(lasso.y0, lasso.y1)}px`,
+              width: `${Math.abs(lasso.x1 - lasso.x0)}px`,
+              height: `${Math.abs(lasso.y1 - lasso.y0)}px`,
+            }}
+          />
+        )}
         {visible.map((r) =>
           r.kind === 'header' ? (
             <h2 key={`h${r.date}`} class="day" style={{ top: `${r.top}px`, height: `${r.height}px` }}>
