@@ -1,5 +1,83 @@
 import { z } from 'zod';
+import { DEFAULT_DRIVE_HEALTH } from '../core/drive-health.js';
 import { DEFAULT_NAME_TEMPLATE, templateProblems } from '../core/naming.js';
+import { DEFAULT_GPIO_LEDS, DEFAULT_SYSFS_LEDS } from '../indicators/defaults.js';
+
+/** An LED: a directory name under /sys/class/leds (sysfs) or a GPIO number or line name (gpiod). */
+const ledName = z
+  .string()
+  .regex(/^[^/\s]+$/, 'an LED name: no slashes or spaces')
+  .refine((n) => n !== '.' && n !== '..', 'an LED name: no slashes or spaces');
+const indicatorLeds = z.strictObject({ green: ledName, red: ledName });
+
+const indicatorsSchema = z
+  .strictObject({
+    /** sysfs: /sys/class/leds (gpio-led overlay); gpiod: libgpiod tools; virtual: web app only; none: off. */
+    driver: z.enum(['sysfs', 'gpiod', 'virtual', 'none']).default('virtual'),
+    /** The LED class directory (tests use a fake tree). */
+    sysfsRoot: z.string().startsWith('/').default('/sys/class/leds'),
+    /** GPIO chip for the gpiod driver (`gpiodetect` lists them). */
+    gpiochip: z.string().min(1).default('gpiochip0'),
+    /** Flash half-period: on this long, off this long. */
+    flashMs: z.number().int().min(50).max(5000).default(500),
+    /** Green and red LED of each indicator; unset ones take the driver's defaults (README, Hardware). */
+    leds: z
+      .strictObject({
+        CARD: indicatorLeds.optional(),
+        DRIVE_A: indicatorLeds.optional(),
+        DRIVE_B: indicatorLeds.optional(),
+        BACKUP: indicatorLeds.optional(),
+        UPLINK: indicatorLeds.optional(),
+      })
+      .prefault({}),
+  })
+  .transform((ind) => {
+    const d = ind.driver === 'gpiod' ? DEFAULT_GPIO_LEDS : DEFAULT_SYSFS_LEDS;
+    return {
+      ...ind,
+      leds: {
+        CARD: ind.leds.CARD ?? { ...d.CARD },
+        DRIVE_A: ind.leds.DRIVE_A ?? { ...d.DRIVE_A },
+        DRIVE_B: ind.leds.DRIVE_B ?? { ...d.DRIVE_B },
+        BACKUP: ind.leds.BACKUP ?? { ...d.BACKUP },
+        UPLINK: ind.leds.UPLINK ?? { ...d.UPLINK },
+      },
+    };
+  })
+  .superRefine((ind, ctx) => {
+    const seen = new Map<string, string>();
+    for (const [indicator, pair] of Object.entries(ind.leds))
+      for (const [colour, led] of Object.entries(pair)) {
+        const other = seen.get(led);
+        if (other)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['leds', indicator, colour],
+            message: `LED "${led}" is already used by ${other}`,
+          });
+        else seen.set(led, `${indicator}.${colour}`);
+      }
+  });
+
+const drivesSchema = z
+  .strictObject({
+    /** Free-space thresholds (see src/core/drive-health.ts). */
+    health: z
+      .strictObject({
+        /** Used fraction from which a drive is "nearly full" (red). */
+        warnUsedFraction: z.number().gt(0).lt(1).default(DEFAULT_DRIVE_HEALTH.warnUsedFraction),
+        /** Used fraction from which a drive is "full": ingest and recording refuse to write. */
+        fullUsedFraction: z.number().gt(0).max(1).default(DEFAULT_DRIVE_HEALTH.fullUsedFraction),
+        /** A drive with less free than this is "full" whatever the fraction. */
+        minFreeBytes: z.number().int().min(0).default(DEFAULT_DRIVE_HEALTH.minFreeBytes),
+      })
+      .prefault({})
+      .refine((h) => h.warnUsedFraction < h.fullUsedFraction, {
+        message: 'warnUsedFraction must be below fullUsedFraction',
+        path: ['warnUsedFraction'],
+      }),
+  })
+  .prefault({});
 
 /** The station/HQ config file. Every key has a default: an empty file is a valid config. */
 export const configSchema = z
@@ -70,6 +148,9 @@ export const configSchema = z
           .prefault({}),
       })
       .prefault({}),
+    /** Status LEDs (CARD, DRIVE A, DRIVE B, BACKUP, UPLINK); see docs/indicators.md. */
+    indicators: indicatorsSchema.prefault({}),
+    drives: drivesSchema,
   })
   .strict();
 

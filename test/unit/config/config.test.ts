@@ -50,3 +50,81 @@ describe('config', () => {
     await assert.rejects(loadConfig(f), /not valid YAML/);
   });
 });
+
+describe('config: indicators and drive health', () => {
+  it('defaults: virtual LEDs named like the README overlay lines, 500 ms flashes, 90/98 % and 1 GB', () => {
+    const c = parseConfig({}, 'test');
+    assert.equal(c.indicators.driver, 'virtual');
+    assert.equal(c.indicators.sysfsRoot, '/sys/class/leds');
+    assert.equal(c.indicators.gpiochip, 'gpiochip0');
+    assert.equal(c.indicators.flashMs, 500);
+    assert.deepEqual(c.indicators.leds.CARD, { green: 'outpost-card-green', red: 'outpost-card-red' });
+    assert.deepEqual(c.indicators.leds.UPLINK, { green: 'outpost-uplink-green', red: 'outpost-uplink-red' });
+    assert.deepEqual(c.drives.health, {
+      warnUsedFraction: 0.9,
+      fullUsedFraction: 0.98,
+      minFreeBytes: 1_000_000_000,
+    });
+  });
+
+  it('the gpiod driver defaults to the README wiring; set indicators keep their LEDs', () => {
+    const c = parseConfig(
+      {
+        indicators: { driver: 'gpiod', gpiochip: 'gpiochip4', leds: { BACKUP: { green: '20', red: '21' } } },
+      },
+      'test',
+    );
+    assert.deepEqual(c.indicators.leds.CARD, { green: '17', red: '27' });
+    assert.deepEqual(c.indicators.leds.BACKUP, { green: '20', red: '21' });
+    assert.equal(c.indicators.gpiochip, 'gpiochip4');
+  });
+
+  it('reports every bad indicator and health key at once', () => {
+    try {
+      parseConfig(
+        {
+          indicators: {
+            driver: 'blinkenlights',
+            flashMs: 10,
+            sysfsRoot: 'leds',
+            colour: 'blue',
+            leds: { CARD: { green: 'a/b', red: 'x', amber: 'y' }, FAN: { green: 'f', red: 'g' } },
+          },
+          drives: { health: { warnUsedFraction: 1.5, minFreeBytes: -1 }, spare: true },
+        },
+        'f.yaml',
+      );
+      assert.fail('should throw');
+    } catch (e) {
+      assert.ok(e instanceof OutpostError);
+      const problems = (e.details as { problems: string[] }).problems;
+      for (const k of [
+        'indicators.driver',
+        'indicators.flashMs',
+        'indicators.sysfsRoot',
+        '"colour"',
+        'indicators.leds.CARD.green',
+        '"amber"',
+        '"FAN"',
+        'drives.health.warnUsedFraction',
+        'drives.health.minFreeBytes',
+        '"spare"',
+      ])
+        assert.ok(
+          problems.some((p) => p.includes(k)),
+          `${k} in ${problems.join(' | ')}`,
+        );
+    }
+  });
+
+  it('refuses a warning threshold above the full one, and one LED used twice', () => {
+    assert.throws(
+      () => parseConfig({ drives: { health: { warnUsedFraction: 0.99, fullUsedFraction: 0.95 } } }, 't'),
+      /drives\.health\.warnUsedFraction: warnUsedFraction must be below fullUsedFraction/,
+    );
+    assert.throws(
+      () => parseConfig({ indicators: { leds: { CARD: { green: 'led1', red: 'led1' } } } }, 't'),
+      /indicators\.leds\.CARD\.red: LED "led1" is already used by CARD\.green/,
+    );
+  });
+});
