@@ -118,6 +118,12 @@ export const configSchema = z
         /** 0.0.0.0 serves the LAN; 127.0.0.1 only this machine. */
         host: z.string().min(1).default('0.0.0.0'),
         port: z.number().int().min(0).max(65535).default(8080),
+        /**
+         * While the library has no users, the station prints a one-time code that the first
+         * user must type in the web app. false: anyone who reaches the page first may create the
+         * first editor (only on a trusted network).
+         */
+        setupCode: z.boolean().default(true),
       })
       .prefault({}),
     ingest: z

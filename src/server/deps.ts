@@ -1,9 +1,12 @@
 import { statfs } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
 import type { Catalog } from '../library/catalog/open.js';
+import type { ItemRow } from '../library/catalog/schema.js';
 import type { Drive } from '../library/drive.js';
+import type { Rendition } from '../library/layout.js';
 import type { StationEvents } from '../station/events.js';
 import type { Role } from './route.js';
 
@@ -31,6 +34,20 @@ export const nodeDiskSpace: DiskSpaceProbe = async (path) => {
   return { freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
 };
 
+/** One opened media file: its size, then its bytes (a range is inclusive), or close() unread. */
+export interface MediaFile {
+  size: number;
+  stream(range?: { start: number; end: number }): Readable;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens an item's original or derivative for the media routes. The station reads the library
+ * drive (the default, routes/media.ts); HQ reads its object store (src/hq/media.ts). Throws
+ * ApiError FILE_MISSING when the bytes are not there.
+ */
+export type MediaSource = (row: ItemRow, kind: 'original' | Rendition) => Promise<MediaFile>;
+
 export interface AppDeps {
   /** The open catalogue of `drive` (the app never closes it: its owner does). */
   catalog: Catalog;
@@ -45,4 +62,11 @@ export interface AppDeps {
   authenticate?: Authenticate;
   /** Free-space probe for /api/status; defaults to statfs. */
   diskSpace?: DiskSpaceProbe;
+  /**
+   * One-time code the first user must type at setup (src/auth/setup-code.ts); the station prints
+   * it at start. Undefined: setup needs no code (tests, or `server.setupCode: false` in config).
+   */
+  setupCode?: string;
+  /** Where media bytes come from; defaults to the files on `drive`. */
+  media?: MediaSource;
 }

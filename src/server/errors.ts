@@ -31,6 +31,10 @@ export const API_ERROR_CATALOGUE = {
     status: 403,
     hint: 'Send changes from the Outpost web app (it adds the X-Outpost-CSRF: 1 header), not from another site.',
   },
+  SETUP_CODE_WRONG: {
+    status: 403,
+    hint: 'Type the setup code the station printed when it started (`journalctl -u outpost`, or its console), or create a user with `outpost user add` on the station.',
+  },
   SETUP_DONE: {
     status: 409,
     hint: 'This library already has users: log in, or ask an editor for an account.',

@@ -48,12 +48,18 @@ describe('outpost station (real mounts)', () => {
       assert.ok(url, `no server URL in the log:\n${log}`);
       const base = url.replace('0.0.0.0', '127.0.0.1');
       assert.equal((await fetch(`${base}/api/status`)).status, 401, 'login is required');
-      // First start: the library has no users yet, so the first person creates the first editor.
-      const setup = await fetch(`${base}/api/auth/setup`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-outpost-csrf': '1' },
-        body: JSON.stringify({ name: 'ana', password: 'correct horse battery staple' }),
-      });
+      // First start: the library has no users yet. The station printed a one-time setup code;
+      // only with it may someone on the LAN create the first editor.
+      const code = /setup code ([A-Z0-9]{4}-[A-Z0-9]{4})/.exec(log)?.[1];
+      assert.ok(code, `no setup code on the console:\n${log}`);
+      const trySetup = (setupCode?: string) =>
+        fetch(`${base}/api/auth/setup`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-outpost-csrf': '1' },
+          body: JSON.stringify({ name: 'ana', password: 'correct horse battery staple', setupCode }),
+        });
+      assert.equal((await trySetup()).status, 403, 'no code, no first user');
+      const setup = await trySetup(code);
       assert.equal(setup.status, 201, await setup.text());
       const cookie = (setup.headers.get('set-cookie') ?? '').split(';')[0]!;
       const status = (await (await fetch(`${base}/api/status`, { headers: { cookie } })).json()) as {

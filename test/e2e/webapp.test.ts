@@ -17,6 +17,8 @@ import {
 } from '../integration/server/library.js';
 import { launchBrowser, type TestBrowser } from '../kit/browser.js';
 
+const SETUP_CODE = 'K7QP-M2XD';
+
 interface ApiItem {
   id: string;
   type: string;
@@ -52,6 +54,7 @@ describe('web app (headless Chromium)', { timeout: 120_000 }, () => {
     await page.waitForSelector('nav.nav, form.login');
     if (await page.$('form.login')) {
       loginForms++;
+      if (await page.$('input[name=setup-code]')) await page.fill('input[name=setup-code]', SETUP_CODE);
       await page.fill('input[name=name]', 'tester');
       await page.fill('input[name=password]', 'a-long-test-password');
       await page.click('form.login button[type=submit]');
@@ -62,7 +65,13 @@ describe('web app (headless Chromium)', { timeout: 120_000 }, () => {
   before(async () => {
     lib = await buildTestLibrary();
     // The real access check (login on): the first user is created through the app's setup form.
-    app = await buildApp({ catalog: lib.catalog, drive: lib.drive, node: NODE, clock: lib.clock });
+    app = await buildApp({
+      catalog: lib.catalog,
+      drive: lib.drive,
+      node: NODE,
+      clock: lib.clock,
+      setupCode: SETUP_CODE,
+    });
     ({ url } = await startServer(app, { host: '127.0.0.1', port: 0 }));
     b = await launchBrowser();
     page = b.page;
@@ -81,6 +90,7 @@ describe('web app (headless Chromium)', { timeout: 120_000 }, () => {
     await page.goto(url);
     await page.waitForSelector('form.login');
     assert.match((await page.textContent('form.login')) ?? '', /first user/);
+    assert.ok(await page.$('input[name=setup-code]'), 'the setup form asks for the code the station printed');
     await loggedIn();
     assert.equal(loginForms, 1);
     const all = await items();

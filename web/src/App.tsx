@@ -60,7 +60,12 @@ export function App() {
   if (auth.kind === 'checking') return <p class="page">Loading…</p>;
   if (auth.kind === 'login' || auth.kind === 'setup')
     return (
-      <Login mode={auth.kind} message={auth.kind === 'login' ? auth.message : undefined} onDone={check} />
+      <Login
+        mode={auth.kind}
+        askCode={auth.kind === 'setup' && auth.code}
+        message={auth.kind === 'login' ? auth.message : undefined}
+        onDone={check}
+      />
     );
 
   const doLogout = (): void => {

@@ -4,6 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { buildContext, type Context } from '../context.js';
 import { openCatalog, type Catalog } from '../../library/catalog/open.js';
 import { openDrive } from '../../library/drive.js';
+import { newSetupCode } from '../../auth/setup-code.js';
+import { countUsers } from '../../auth/users.js';
 import { buildApp } from '../../server/app.js';
 import { startServer } from '../../server/server.js';
 import type { StationEvents } from '../../station/events.js';
@@ -62,9 +64,30 @@ function serveWhenAttached(ctx: Context, events: StationEvents): { close(): Prom
     starting = (async () => {
       const drive = await openDrive(path);
       catalog = await openCatalog(drive.layout.catalog);
-      app = await buildApp({ catalog, drive, node: ctx.node, clock: ctx.clock, log: ctx.log, events });
+      const setupCode =
+        ctx.config.server.setupCode && (await countUsers(catalog)) === 0 ? newSetupCode() : undefined;
+      app = await buildApp({
+        catalog,
+        drive,
+        node: ctx.node,
+        clock: ctx.clock,
+        log: ctx.log,
+        events,
+        ...(setupCode ? { setupCode } : {}),
+      });
       const { url } = await startServer(app, { host: ctx.config.server.host, port: ctx.config.server.port });
       ctx.log.info({ url, library: path }, 'web app and API listening');
+      if (setupCode) {
+        // On the console and in the journal: whoever can read them may create the first editor.
+        ctx.log.warn(
+          { setupCode, url },
+          'no users yet: open the web app and create the first editor with this setup code',
+        );
+        process.stderr.write(
+          `\nOutpost has no users yet. Open ${url} and create the first editor with setup code ${setupCode}\n` +
+            `(or run \`outpost user add <name> --role editor\` on the station).\n\n`,
+        );
+      }
     })().catch((e: unknown) => {
       const err = e as Error & { code?: string };
       ctx.log.error(

@@ -12,6 +12,7 @@ import { ApiError } from '../errors.js';
 import { hashPassword, verifyPassword, type ScryptParams } from '../../auth/passwords.js';
 import { createAttemptLimiter, LOGIN_LIMIT, type AttemptLimiter } from '../../auth/rate-limit.js';
 import { createSession, lookupSession, revokeSession, type SessionOptions } from '../../auth/sessions.js';
+import { setupCodeMatches } from '../../auth/setup-code.js';
 import { addUser, countUsers, findUser } from '../../auth/users.js';
 import type { AppDeps } from '../deps.js';
 import { defineRoute } from '../route.js';
@@ -30,6 +31,16 @@ const credentials = z
   })
   .strict();
 
+const setupBody = credentials
+  .extend({
+    setupCode: z
+      .string()
+      .max(64)
+      .optional()
+      .describe('The code the station printed at start (when it asks for one)'),
+  })
+  .strict();
+
 const userSchema = z.object({ name: z.string(), role: z.enum(['viewer', 'editor']) });
 const loginResult = z
   .object({ user: userSchema, expiresAt: z.string().describe('ISO time the session ends if unused') })
@@ -38,6 +49,7 @@ const meResult = z
   .object({
     user: userSchema.nullable().describe('null when not logged in'),
     setupRequired: z.boolean().describe('true while the library has no users: POST /api/auth/setup'),
+    setupCodeRequired: z.boolean().describe('setup needs the one-time code the station printed at start'),
   })
   .describe('Who is logged in');
 
@@ -118,15 +130,39 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps, opts: Au
     role: 'public',
     tags,
     summary: 'Create the first editor (only while the library has no users)',
-    description: `Logs the new editor in. Needs the \`${CSRF_HEADER}: 1\` header. Refused (409 SETUP_DONE) once any user exists.`,
-    body: credentials,
+    description:
+      `Logs the new editor in. Needs the \`${CSRF_HEADER}: 1\` header, and the one-time \`setupCode\` the station ` +
+      'printed at start (unless the station runs without one). Refused (409 SETUP_DONE) once any user exists. ' +
+      'Wrong codes are rate-limited like failed logins.',
+    body: setupBody,
     responses: {
       201: loginResult,
-      403: { description: 'Missing CSRF header (CSRF_REJECTED)' },
+      403: { description: 'Missing CSRF header (CSRF_REJECTED) or wrong setup code (SETUP_CODE_WRONG)' },
+      429: { description: 'Too many wrong codes (RATE_LIMITED)' },
       409: { description: 'The library already has users (SETUP_DONE)' },
     },
     handler: async ({ body }, req, reply) => {
       requireCsrf(req);
+      if (deps.setupCode !== undefined) {
+        const key = `setup:${req.ip}`;
+        const nowMs = clock.now().getTime();
+        const wait = limiter.retryAfterMs(key, nowMs);
+        if (wait > 0) {
+          const seconds = Math.ceil(wait / 1000);
+          throw new ApiError('RATE_LIMITED', `too many wrong setup codes: try again in ${seconds} s`, {
+            headers: { 'retry-after': String(seconds) },
+          });
+        }
+        if ((await countUsers(cat)) > 0) throw new ApiError('SETUP_DONE', 'this library already has users');
+        if (!setupCodeMatches(deps.setupCode, body.setupCode)) {
+          limiter.fail(key, nowMs);
+          req.log.warn({ ip: req.ip }, 'first-user setup with a wrong setup code');
+          throw new ApiError(
+            'SETUP_CODE_WRONG',
+            body.setupCode ? 'that is not the setup code' : 'the setup code is missing',
+          );
+        }
+      }
       const user = await addUser(cat, {
         name: body.name,
         password: body.password,
@@ -176,6 +212,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps, opts: Au
       return {
         user: user ? { name: user.name, role: user.role } : null,
         setupRequired: (await countUsers(cat)) === 0,
+        setupCodeRequired: deps.setupCode !== undefined,
       };
     },
   });

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Clock } from '../../../src/adapters/clock.js';
 import { hashToken } from '../../../src/auth/sessions.js';
+import { newSetupCode } from '../../../src/auth/setup-code.js';
 import { addUser, removeUser, setRole } from '../../../src/auth/users.js';
 import { buildApp } from '../../../src/server/app.js';
 import { call, emptyLibrary, insertSyntheticItem, NODE, type ErrorJson } from '../server/library.js';
@@ -68,7 +69,7 @@ describe('first start', () => {
     const patch = await call(app, { method: 'PATCH', url: `/api/items/${ITEM}`, payload: { rating: 1 } });
     assert.equal(patch.status, 401);
     const me = await call(app, { url: '/api/auth/me' });
-    assert.deepEqual(me.body, { user: null, setupRequired: true });
+    assert.deepEqual(me.body, { user: null, setupRequired: true, setupCodeRequired: false });
     assert.equal((await call(app, { url: '/api/docs/json' })).status, 200, 'docs stay public');
   });
 
@@ -112,7 +113,67 @@ describe('first start', () => {
     const n = lib.catalog.sqlite.prepare('select count(*) as n from users').get() as { n: number };
     assert.equal(n.n, 1);
     const me = await call(app, { url: '/api/auth/me', headers: { cookie } });
-    assert.deepEqual(me.body, { user: { name: 'ana', role: 'editor' }, setupRequired: false });
+    assert.deepEqual(me.body, {
+      user: { name: 'ana', role: 'editor' },
+      setupRequired: false,
+      setupCodeRequired: false,
+    });
+  });
+});
+
+describe('first start with a setup code (what the station does)', () => {
+  let lib2: Awaited<ReturnType<typeof emptyLibrary>>;
+  let app2: FastifyInstance;
+  const code = newSetupCode();
+  before(async () => {
+    lib2 = await emptyLibrary();
+    app2 = await buildApp({ catalog: lib2.catalog, drive: lib2.drive, node: NODE, clock, setupCode: code });
+  });
+  after(async () => {
+    await app2.close();
+    await lib2.close();
+  });
+  const setup = (payload: Record<string, unknown>, ip = '10.0.0.7') =>
+    call<ErrorJson>(app2, {
+      method: 'POST',
+      url: '/api/auth/setup',
+      headers: CSRF,
+      payload,
+      remoteAddress: ip,
+    });
+
+  it('/me says a code is needed; without it or with a wrong one nobody is created', async () => {
+    const me = await call(app2, { url: '/api/auth/me' });
+    assert.deepEqual(me.body, { user: null, setupRequired: true, setupCodeRequired: true });
+    const none = await setup({ name: 'eve', password: 'eve-password-1' });
+    assert.equal(none.status, 403);
+    assert.equal(none.body.error.code, 'SETUP_CODE_WRONG');
+    assert.match(none.body.error.message, /missing/);
+    assert.match(none.body.error.hint, /journalctl|outpost user add/);
+    const wrong = await setup({ name: 'eve', password: 'eve-password-1', setupCode: 'AAAA-AAAA' });
+    assert.equal(wrong.status, 403);
+    assert.equal(wrong.body.error.code, 'SETUP_CODE_WRONG');
+    const n = lib2.catalog.sqlite.prepare('select count(*) as n from users').get() as { n: number };
+    assert.equal(n.n, 0);
+  });
+
+  it('guessing is rate-limited per address; the right code (any case, no dash) creates the editor', async () => {
+    let last = 0;
+    for (let i = 0; i < 12; i++)
+      last = (await setup({ name: 'eve', password: 'eve-password-1', setupCode: `ZZZZ-ZZZ${i}` }, '10.0.0.9'))
+        .status;
+    assert.equal(last, 429, 'the twelfth guess from one address is refused outright');
+    const limited = await setup({ name: 'eve', password: 'eve-password-1', setupCode: code }, '10.0.0.9');
+    assert.equal(limited.status, 429, 'even the right code waits once the address is limited');
+    const ok = await setup({
+      name: 'ana',
+      password: 'ana-password-1',
+      setupCode: code.toLowerCase().replace('-', ''),
+    });
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+    const again = await setup({ name: 'bob', password: 'bob-password-1', setupCode: code });
+    assert.equal(again.status, 409);
+    assert.equal(again.body.error.code, 'SETUP_DONE');
   });
 });
 
@@ -272,7 +333,7 @@ describe('sessions', () => {
     const after = await call<ErrorJson>(app, { url: '/api/items', headers: { cookie } });
     assert.equal(after.status, 401);
     const me = await call(app, { url: '/api/auth/me', headers: { cookie } });
-    assert.deepEqual(me.body, { user: null, setupRequired: false });
+    assert.deepEqual(me.body, { user: null, setupRequired: false, setupCodeRequired: false });
   });
 
   it('slides while used, and is 401 after 30 days unused', async () => {

@@ -3,21 +3,27 @@ import { login, setup } from '../auth';
 
 interface Props {
   mode: 'login' | 'setup';
+  /** Setup needs the one-time code the station printed at start. */
+  askCode?: boolean;
   message?: string;
   onDone(): void;
 }
 
 /** Log in, or create the first user (an editor) when the library has none. */
-export function Login({ mode, message, onDone }: Props) {
+export function Login({ mode, askCode = false, message, onDone }: Props) {
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
+  const [code, setCode] = useState('');
   const [error, setError] = useState(message ?? '');
   const [busy, setBusy] = useState(false);
   const submit = (e: Event): void => {
     e.preventDefault();
     setBusy(true);
     setError('');
-    (mode === 'setup' ? setup(name.trim(), password) : login(name.trim(), password))
+    (mode === 'setup'
+      ? setup(name.trim(), password, askCode ? code : undefined)
+      : login(name.trim(), password)
+    )
       .then(onDone)
       .catch((err: Error & { hint?: string }) => setError(`${err.message} ${err.hint ?? ''}`.trim()))
       .finally(() => setBusy(false));
@@ -28,6 +34,21 @@ export function Login({ mode, message, onDone }: Props) {
       <p>
         {mode === 'setup' ? 'Create the first user (editor) of this station.' : 'Log in to review media.'}
       </p>
+      {mode === 'setup' && askCode && (
+        <label>
+          Setup code
+          <input
+            name="setup-code"
+            autocomplete="one-time-code"
+            autocapitalize="characters"
+            required
+            placeholder="XXXX-XXXX"
+            value={code}
+            onInput={(e) => setCode((e.target as HTMLInputElement).value)}
+          />
+          <small>Printed by the station when it started (its console, or `journalctl -u outpost`).</small>
+        </label>
+      )}
       <label>
         Name
         <input
