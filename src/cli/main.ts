@@ -5,6 +5,7 @@ import { registerInitDrive } from './commands/init-drive.js';
 import { registerLs } from './commands/ls.js';
 import { registerSimilar } from './commands/similar.js';
 import { registerFsck } from './commands/fsck.js';
+import { registerHq } from './commands/hq.js';
 import { registerRebuild } from './commands/rebuild.js';
 import { registerStation } from './commands/station.js';
 import { registerUser } from './commands/user.js';
@@ -27,6 +28,7 @@ registerFsck(program);
 registerRebuild(program);
 registerStation(program);
 registerUser(program);
+registerHq(program);
 
 program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 2);

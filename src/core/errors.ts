@@ -53,6 +53,18 @@ export const ERROR_CATALOGUE = {
   },
   TOOL_MISSING: { status: 500, exit: 2, hint: 'Install it (e.g. `apt-get install ffmpeg`) and try again.' },
   FSCK_PROBLEMS: { status: 500, exit: 1, hint: 'See each problem for what to do.' },
+  CHECKSUM_MISMATCH: {
+    status: 460,
+    exit: 3,
+    hint: 'The bytes HQ received do not have the announced SHA-256: the upload was deleted; start it again.',
+  },
+  STATION_KEY_EXISTS: {
+    status: 409,
+    exit: 2,
+    hint: 'Revoke the old key first (`outpost hq keys revoke <station>`), then add a new one.',
+  },
+  STATION_NOT_FOUND: { status: 404, exit: 2, hint: 'See `outpost hq keys list`.' },
+  OBJECT_NOT_FOUND: { status: 404, exit: 2, hint: 'HQ does not hold these bytes (yet).' },
   INTERNAL: { status: 500, exit: 1, hint: 'This is a bug; please report it with the log.' },
 } as const satisfies Record<string, { status: number; exit: number; hint: string }>;
 

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errnoCode, OutpostError } from '../../core/errors.js';
 import type { ItemRow } from '../../library/catalog/schema.js';
 import { derivedRelPath, type Rendition } from '../../library/layout.js';
-import type { AppDeps } from '../deps.js';
+import type { AppDeps, MediaSource } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { etagMatches, ifRangeAllows, parseRange } from '../http-range.js';
 import { defineRoute } from '../route.js';
@@ -70,6 +70,25 @@ async function openOrMissing(path: string, what: string): Promise<FileHandle> {
   }
 }
 
+/** The station's media: files on the library drive, found through the catalogue row. */
+export function driveMedia(root: string): MediaSource {
+  return async (row, kind) => {
+    const rel = kind === 'original' ? row.path : derivedRelPath(row.id, kind);
+    const fh = await openOrMissing(driveFile(root, rel), kind);
+    try {
+      const { size } = await fh.stat();
+      return {
+        size,
+        stream: (range) => fh.createReadStream(range ? { start: range.start, end: range.end } : {}),
+        close: () => fh.close(),
+      };
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
+  };
+}
+
 /** RFC 6266 Content-Disposition with an ASCII fallback and the UTF-8 name. */
 function contentDisposition(kind: 'inline' | 'attachment', name: string): string {
   const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
@@ -93,7 +112,7 @@ const ORIGINAL_CACHE = 'private, max-age=86400';
 async function sendRendition(
   req: FastifyRequest,
   reply: FastifyReply,
-  root: string,
+  media: MediaSource,
   row: ItemRow,
   rendition: Rendition,
 ): Promise<FastifyReply> {
@@ -106,23 +125,23 @@ async function sendRendition(
   const etag = `"${row.id}"`;
   mediaHeaders(reply, etag, DERIVED_CACHE);
   if (etagMatches(req.headers['if-none-match'], etag)) return reply.code(304).send();
-  const fh = await openOrMissing(driveFile(root, derivedRelPath(row.id, rendition)), rendition);
+  const file = await media(row, rendition);
   let handedOver = false;
   try {
-    const { size } = await fh.stat();
+    const { size } = file;
     void reply.type(RENDITION_MIME[rendition]).header('content-length', size);
     if (req.method === 'HEAD') return reply.send();
     handedOver = true;
-    return reply.send(fh.createReadStream());
+    return reply.send(file.stream());
   } finally {
-    if (!handedOver) await fh.close();
+    if (!handedOver) await file.close();
   }
 }
 
 async function sendOriginal(
   req: FastifyRequest,
   reply: FastifyReply,
-  root: string,
+  media: MediaSource,
   row: ItemRow,
   download: boolean,
 ): Promise<FastifyReply> {
@@ -133,10 +152,10 @@ async function sendOriginal(
     'content-disposition': contentDisposition(download ? 'attachment' : 'inline', basename(row.path)),
   });
   if (etagMatches(req.headers['if-none-match'], etag)) return reply.code(304).send();
-  const fh = await openOrMissing(driveFile(root, row.path), 'original');
+  const file = await media(row, 'original');
   let handedOver = false;
   try {
-    const { size } = await fh.stat();
+    const { size } = file;
     const ifRange = req.headers['if-range'];
     const range = ifRangeAllows(Array.isArray(ifRange) ? ifRange[0] : ifRange, etag)
       ? parseRange(req.headers.range, size)
@@ -153,14 +172,14 @@ async function sendOriginal(
     void reply.header('content-length', size === 0 ? 0 : end - start + 1);
     if (req.method === 'HEAD' || size === 0) return reply.send();
     handedOver = true;
-    return reply.send(fh.createReadStream({ start, end }));
+    return reply.send(file.stream({ start, end }));
   } finally {
-    if (!handedOver) await fh.close();
+    if (!handedOver) await file.close();
   }
 }
 
 export function registerMediaRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const root = deps.drive.layout.root;
+  const media = deps.media ?? driveMedia(deps.drive.layout.root);
   const cat = deps.catalog;
   const tags = ['media'];
   const file = (
@@ -190,7 +209,7 @@ export function registerMediaRoutes(app: FastifyInstance, deps: AppDeps): void {
       query: noQuery,
       responses: { 200: file(RENDITION_MIME[rendition], what), 304: notModified },
       handler: async ({ params }, req, reply) =>
-        sendRendition(req, reply, root, findItem(cat, params.id), rendition),
+        sendRendition(req, reply, media, findItem(cat, params.id), rendition),
     });
   }
   defineRoute(app, {
@@ -213,6 +232,6 @@ export function registerMediaRoutes(app: FastifyInstance, deps: AppDeps): void {
       ),
     },
     handler: async ({ params, query }, req, reply) =>
-      sendOriginal(req, reply, root, findItem(cat, params.id), query.download ?? false),
+      sendOriginal(req, reply, media, findItem(cat, params.id), query.download ?? false),
   });
 }

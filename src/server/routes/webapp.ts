@@ -61,7 +61,8 @@ export async function registerWebApp(app: FastifyInstance, root = defaultWebRoot
       } catch {
         return reply.callNotFound(); // malformed %-escape
       }
-      if (path === 'api' || path.startsWith('api/')) return reply.callNotFound();
+      // A NUL byte makes statSync throw (500): no file name has one, so it is simply not found.
+      if (path === 'api' || path.startsWith('api/') || path.includes('\0')) return reply.callNotFound();
       if (path === '' || path === 'index.html') return sendIndex(reply);
       const file = resolve(abs, path);
       const inside = file.startsWith(abs + sep);

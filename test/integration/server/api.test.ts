@@ -260,6 +260,9 @@ describe('input checks', () => {
       ['GET', '/api/nothing'],
       ['DELETE', `/api/items/${A1}`],
       ['GET', '/nothing-here'],
+      ['GET', '/anything%00'],
+      ['GET', '/cards%00/x'],
+      ['GET', '/..%2f..%2fetc%2fpasswd'],
     ] as const) {
       const { status, body } = await call<ErrorJson>(app, { method, url });
       assert.equal(status, 404, url);

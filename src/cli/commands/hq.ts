@@ -1,0 +1,149 @@
+import type { Command } from 'commander';
+import { OutpostError } from '../../core/errors.js';
+import { buildHqApp } from '../../hq/app.js';
+import { openHqDataDir } from '../../hq/data-dir.js';
+import { addStationKey, listStationKeys, revokeStationKey } from '../../hq/keys.js';
+import { DEFAULT_MAX_UPLOAD, DEFAULT_UPLOAD_EXPIRY_MS } from '../../hq/uploads.js';
+import { openCatalog, type Catalog } from '../../library/catalog/open.js';
+import { startServer } from '../../server/server.js';
+import { buildContext, type Context } from '../context.js';
+import { emit, table } from '../output.js';
+import { run } from '../run.js';
+
+interface DataOpt {
+  data?: string;
+  json?: boolean;
+}
+
+function requireData(o: DataOpt): string {
+  if (!o.data) throw new OutpostError('USAGE', 'no HQ data directory given', { hint: 'Pass --data <dir>.' });
+  return o.data;
+}
+
+function positiveInt(flag: string, v: string | undefined, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new OutpostError('USAGE', `${flag} must be a whole number from ${min} to ${max}, not "${v}"`);
+  return n;
+}
+
+/** `--data` given after a subcommand is parsed by `hq` itself (commander): look there too. */
+function dataOf(o: DataOpt, cmd: Command): DataOpt {
+  return { ...o, data: o.data ?? (cmd.optsWithGlobals() as DataOpt).data };
+}
+
+/** Open the data dir's catalogue for the length of `fn` (the keys commands). */
+async function withHqCatalog<T>(ctx: Context, o: DataOpt, fn: (cat: Catalog) => T | Promise<T>): Promise<T> {
+  const data = await openHqDataDir(requireData(o), ctx.clock.now());
+  const cat = await openCatalog(data.drive.layout.catalog);
+  try {
+    return await fn(cat);
+  } finally {
+    await cat.close();
+  }
+}
+
+export function registerHq(program: Command): void {
+  const hq = program
+    .command('hq')
+    .description('run HQ: receive uploads from stations and serve the web app online')
+    .option('--data <dir>', 'HQ data directory (made on first start; laid out like a library drive)')
+    .option('--port <port>', 'port (default: config server.port, 8080; 0 picks a free one)')
+    .option('--host <host>', 'interface to listen on (default: config server.host, 0.0.0.0)')
+    .option('--max-upload <bytes>', `largest upload accepted (default ${DEFAULT_MAX_UPLOAD}, 64 GiB)`)
+    .option(
+      '--upload-expiry-hours <h>',
+      `incomplete uploads are deleted this long after creation (default ${DEFAULT_UPLOAD_EXPIRY_MS / 3600_000})`,
+    )
+    .action(
+      (
+        o: DataOpt & { port?: string; host?: string; maxUpload?: string; uploadExpiryHours?: string },
+        cmd: Command,
+      ) =>
+        run(cmd, false, async () => {
+          const ctx = await buildContext(cmd.optsWithGlobals());
+          const port = positiveInt('--port', o.port, 0, 65535) ?? ctx.config.server.port;
+          const host = o.host ?? ctx.config.server.host;
+          const maxUploadSize = positiveInt('--max-upload', o.maxUpload, 1, Number.MAX_SAFE_INTEGER);
+          const expiryH = positiveInt('--upload-expiry-hours', o.uploadExpiryHours, 1, 24 * 365);
+          const data = await openHqDataDir(requireData(o), ctx.clock.now());
+          const catalog = await openCatalog(data.drive.layout.catalog);
+          const { app } = await buildHqApp({
+            data,
+            catalog,
+            clock: ctx.clock,
+            log: ctx.log,
+            node: ctx.node,
+            ...(maxUploadSize !== undefined ? { maxUploadSize } : {}),
+            ...(expiryH !== undefined ? { uploadExpiryMs: expiryH * 3600_000 } : {}),
+          });
+          const { url } = await startServer(app, { host, port });
+          ctx.log.info({ url, data: data.drive.layout.root }, 'HQ listening');
+          process.stdout.write(`outpost hq listening on ${url}\n`);
+          await new Promise<void>((resolve) => {
+            process.once('SIGINT', resolve);
+            process.once('SIGTERM', resolve);
+          });
+          await app.close();
+          await catalog.close();
+        }),
+    );
+
+  const keys = hq.command('keys').description('upload keys of stations (only their SHA-256 is stored)');
+  keys
+    .command('add')
+    .description('make a key for a station and print it (once: it cannot be shown again)')
+    .argument('<station>', "the station's name (its `node` in the config): a-z, 0-9 and -")
+    .option('--data <dir>', 'HQ data directory')
+    .option('--json', 'JSON output')
+    .action((station: string, o: DataOpt, cmd: Command) =>
+      run(cmd, !!o.json, async () => {
+        const ctx = await buildContext(cmd.optsWithGlobals());
+        const added = await withHqCatalog(ctx, dataOf(o, cmd), (cat) =>
+          addStationKey(cat, station, ctx.clock.now()),
+        );
+        emit(
+          !!o.json,
+          added,
+          () =>
+            `${added.key}\n\nThe key of station ${added.station}: put it in that station's uplink config. ` +
+            'It is shown only now.',
+        );
+      }),
+    );
+  keys
+    .command('list')
+    .description('list stations and their keys (not the keys themselves)')
+    .option('--data <dir>', 'HQ data directory')
+    .option('--json', 'JSON output')
+    .action((o: DataOpt, cmd: Command) =>
+      run(cmd, !!o.json, async () => {
+        const ctx = await buildContext(cmd.optsWithGlobals());
+        const list = await withHqCatalog(ctx, dataOf(o, cmd), (cat) => listStationKeys(cat));
+        emit(!!o.json, list, () =>
+          list.length === 0
+            ? 'no station keys yet: add one with `outpost hq keys add <station> --data <dir>`'
+            : table([
+                ['STATION', 'CREATED', 'STATE'],
+                ...list.map((k) => [k.station, k.createdAt, k.revokedAt ? `revoked ${k.revokedAt}` : 'live']),
+              ]),
+        );
+      }),
+    );
+  keys
+    .command('revoke')
+    .description("revoke a station's key (its next request gets 401)")
+    .argument('<station>', "the station's name")
+    .option('--data <dir>', 'HQ data directory')
+    .option('--json', 'JSON output')
+    .action((station: string, o: DataOpt, cmd: Command) =>
+      run(cmd, !!o.json, async () => {
+        const ctx = await buildContext(cmd.optsWithGlobals());
+        const n = await withHqCatalog(ctx, dataOf(o, cmd), (cat) =>
+          revokeStationKey(cat, station, ctx.clock.now()),
+        );
+        emit(!!o.json, { station, revoked: n }, () => `key of station ${station} revoked`);
+      }),
+    );
+}

@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../adapters/clock.js';
+import type { Logger } from '../adapters/logger.js';
+import type { Catalog } from '../library/catalog/open.js';
+import { buildApp } from '../server/app.js';
+import { createHqAuth } from './auth.js';
+import type { HqDataDir } from './data-dir.js';
+import { LocalDiskStore } from './local-disk-store.js';
+import { objectStoreMedia } from './media.js';
+import type { ObjectStore } from './object-store.js';
+import { registerStationRoutes } from './station-routes.js';
+import { registerStorageRoutes } from './storage-routes.js';
+import { createUploads, type Uploads } from './uploads.js';
+
+export interface HqAppOptions {
+  data: HqDataDir;
+  /** The open catalogue of `data` (the caller closes it after the app). */
+  catalog: Catalog;
+  clock: Clock;
+  log: Logger;
+  /** HQ's node name: its HLC and the origin of its editors' ops. */
+  node: string;
+  /** Largest upload accepted (bytes); default 64 GiB. */
+  maxUploadSize?: number;
+  /** Incomplete uploads are deleted this long after creation; default 14 days. */
+  uploadExpiryMs?: number;
+  /** Defaults to LocalDiskStore at `<data>/objects`. */
+  store?: ObjectStore;
+  /** How often expired uploads are swept; default hourly. */
+  sweepEveryMs?: number;
+}
+
+export interface HqApp {
+  app: FastifyInstance;
+  store: ObjectStore;
+  uploads: Uploads;
+}
+
+/**
+ * The HQ server: the station web app and API (same code, HQ users and roles, media from the
+ * object store) plus the station protocol under /hq/v1/. Not listening yet (server.ts).
+ */
+export async function buildHqApp(o: HqAppOptions): Promise<HqApp> {
+  const store = o.store ?? (await new LocalDiskStore(o.data.objectsDir).init());
+  const auth = createHqAuth({ catalog: o.catalog, clock: o.clock });
+  const uploads = createUploads({
+    dir: o.data.uploadsDir,
+    catalog: o.catalog,
+    store,
+    clock: o.clock,
+    log: o.log,
+    stationOf: auth.stationOf,
+    ...(o.maxUploadSize !== undefined ? { maxSize: o.maxUploadSize } : {}),
+    ...(o.uploadExpiryMs !== undefined ? { expiryMs: o.uploadExpiryMs } : {}),
+  });
+  const app = await buildApp({
+    catalog: o.catalog,
+    drive: o.data.drive,
+    node: o.node,
+    clock: o.clock,
+    log: o.log,
+    authenticate: auth.authenticate,
+    media: objectStoreMedia(o.catalog, store),
+  });
+  await registerStationRoutes(app, { catalog: o.catalog, clock: o.clock, node: o.node, auth, uploads });
+  registerStorageRoutes(app, { catalog: o.catalog, store, clock: o.clock, node: o.node, log: o.log });
+
+  const sweep = (): void => {
+    uploads
+      .cleanUpExpired()
+      .then((n) => n && o.log.info({ removed: n }, 'expired uploads removed'))
+      .catch((e: unknown) => o.log.warn({ err: e }, 'sweeping expired uploads failed'));
+  };
+  sweep();
+  const timer = setInterval(sweep, o.sweepEveryMs ?? 3600_000);
+  timer.unref();
+  app.addHook('onClose', async () => clearInterval(timer));
+  return { app, store, uploads };
+}

@@ -1,0 +1,42 @@
+import type { Readable } from 'node:stream';
+import { OutpostError } from '../core/errors.js';
+import { SHA256_RE } from './upload-metadata.js';
+
+/**
+ * Content-addressed storage of verified bytes: the key is the SHA-256 of the bytes. HQ keeps
+ * uploads here (local disk now; S3 and Azure Blob later). Every implementation must pass the one
+ * contract suite in test/integration/hq/object-store-contract.ts.
+ */
+export interface ObjectStore {
+  /**
+   * Store the bytes of the file at `srcPath` under `sha256` (the caller has verified the hash).
+   * Durable when it resolves; idempotent (an object already held is left as it is). The source
+   * file is left in place, unchanged: the caller removes it.
+   */
+  putFile(sha256: string, srcPath: string): Promise<void>;
+  has(sha256: string): Promise<boolean>;
+  /** Size of an object, or undefined when it is not held. */
+  stat(sha256: string): Promise<{ size: number } | undefined>;
+  /**
+   * The object's bytes, or the inclusive byte range `[start, end]` of them.
+   * Rejects with OBJECT_NOT_FOUND when it is not held.
+   */
+  getStream(sha256: string, range?: { start: number; end: number }): Promise<Readable>;
+  /** Remove an object; false when it was not there. */
+  delete(sha256: string): Promise<boolean>;
+  /** Every object's hash, in no particular order. */
+  list(): AsyncIterable<string>;
+}
+
+/** Keys are 64 lowercase hex and nothing else: they become file names and URL paths. */
+export function checkObjectKey(sha256: string): void {
+  if (!SHA256_RE.test(sha256))
+    throw new OutpostError(
+      'INVALID_INPUT',
+      `not a SHA-256 object key: ${JSON.stringify(sha256.slice(0, 80))}`,
+    );
+}
+
+export function objectNotFound(sha256: string): OutpostError {
+  return new OutpostError('OBJECT_NOT_FOUND', `no object ${sha256.slice(0, 12)}… in the store`);
+}

@@ -1,0 +1,135 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import type { Clock } from '../adapters/clock.js';
+import type { Catalog } from '../library/catalog/open.js';
+import { mergeOps, opsSince } from '../library/catalog/ops.js';
+import { ApiError, invalidInput, zodProblems } from '../server/errors.js';
+import type { HqAuth } from './auth.js';
+import { haveObjects, upsertItemFacts } from './catalog.js';
+import { originBelongsTo } from './station-key.js';
+import { haveBody, opsQuery, SYNC_BODY_LIMIT, syncBody } from './sync-schema.js';
+import { UPLOADS_PATH, type Uploads } from './uploads.js';
+
+/** The station side of HQ: /hq/v1/have, /sync, /ops and the tus uploads (docs/uplink-protocol.md). */
+export interface StationRoutesDeps {
+  catalog: Catalog;
+  clock: Clock;
+  /** HQ's node name: its HLC and the origin of ops its editors record. */
+  node: string;
+  auth: HqAuth;
+  uploads: Uploads;
+}
+
+function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const r = schema.safeParse(value ?? (where === 'query' ? {} : undefined));
+  if (!r.success) throw invalidInput(zodProblems(where, r.error.issues));
+  return r.data;
+}
+
+function stationOf(deps: StationRoutesDeps, req: FastifyRequest): string {
+  const s = deps.auth.stationOf(req.raw);
+  if (!s) throw new ApiError('UNAUTHENTICATED', 'no station key');
+  return s;
+}
+
+function opHead(cat: Catalog): number {
+  return (cat.sqlite.prepare('select coalesce(max(seq), 0) as n from ops').get() as { n: number }).n;
+}
+
+export async function registerStationRoutes(app: FastifyInstance, deps: StationRoutesDeps): Promise<void> {
+  const cat = deps.catalog;
+  const hide = { hide: true };
+
+  app.route({
+    method: 'POST',
+    url: '/hq/v1/have',
+    config: { role: 'public' },
+    bodyLimit: 2 * 1024 * 1024,
+    schema: hide,
+    handler: async (req) => {
+      stationOf(deps, req);
+      const body = parse(haveBody, req.body, 'body');
+      return { have: haveObjects(cat, body.objects) };
+    },
+  });
+
+  app.route({
+    method: 'POST',
+    url: '/hq/v1/sync',
+    config: { role: 'public' },
+    bodyLimit: SYNC_BODY_LIMIT,
+    schema: hide,
+    handler: async (req) => {
+      const station = stationOf(deps, req);
+      const body = parse(syncBody, req.body, 'body');
+      const foreign = body.ops.find((op) => !originBelongsTo(op.origin, station));
+      if (foreign)
+        throw new ApiError(
+          'FORBIDDEN',
+          `op origin "${foreign.origin.slice(0, 100)}" is not station ${station}`,
+          {
+            hint: `Push only the station's own ops (origin "${station}" or "${station}:..."); ops pulled from HQ stay local.`,
+          },
+        );
+      const nowMs = deps.clock.now().getTime();
+      const items = upsertItemFacts(cat, station, body.items, deps.node, nowMs);
+      const ops = mergeOps(cat, body.ops, deps.node, nowMs);
+      return { items, ops, cursor: opHead(cat) };
+    },
+  });
+
+  app.route({
+    method: 'GET',
+    url: '/hq/v1/ops',
+    config: { role: 'public' },
+    schema: hide,
+    handler: async (req) => {
+      stationOf(deps, req);
+      const q = parse(opsQuery, req.query, 'query');
+      return opsSince(cat, q.since, q.limit);
+    },
+  });
+
+  // Every other GET under /hq/ is a JSON 404 here, never the web app's file lookup.
+  app.route({
+    method: 'GET',
+    url: '/hq/*',
+    config: { role: 'public' },
+    schema: hide,
+    handler: async (_req, reply) => reply.callNotFound(),
+  });
+
+  // tus owns the bytes of these requests: no body parser may read them, and no body limit applies
+  // (tus enforces Upload-Length and the maximum upload size itself).
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_req, _payload, done) => done(null));
+    const handler = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      stationOf(deps, req);
+      // tus would create an upload for a POST to any URL under its path; only the collection may.
+      const path = req.url.split('?')[0];
+      if (req.method === 'POST' && path !== UPLOADS_PATH && path !== `${UPLOADS_PATH}/`)
+        throw new ApiError('ROUTE_NOT_FOUND', 'create uploads with POST /hq/v1/uploads/');
+      reply.hijack();
+      try {
+        await deps.uploads.handle(req.raw, reply.raw);
+      } catch (e) {
+        req.log.error({ err: e }, 'upload request failed');
+        if (!reply.raw.headersSent)
+          reply.raw.writeHead(500, {
+            'content-type': 'application/json; charset=utf-8',
+            connection: 'close',
+          });
+        reply.raw.end(JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error', hint: '' } }));
+      }
+    };
+    for (const url of [UPLOADS_PATH, `${UPLOADS_PATH}/*`])
+      scope.route({
+        method: ['POST', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS'],
+        url,
+        config: { role: 'public' },
+        schema: hide,
+        handler,
+      });
+  });
+}

@@ -1,0 +1,90 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { Clock } from '../adapters/clock.js';
+import type { Logger } from '../adapters/logger.js';
+import { OutpostError } from '../core/errors.js';
+import { TOMBSTONE_FIELD } from '../core/ops.js';
+import type { Catalog } from '../library/catalog/open.js';
+import { recordLocalOps } from '../library/catalog/ops.js';
+import { defineRoute } from '../server/route.js';
+import { itemRefParams, noQuery } from '../server/schemas.js';
+import { dropObjectsOf, hqStats } from './catalog.js';
+import type { ObjectStore } from './object-store.js';
+
+/** HQ's storage endpoints for people (session login): totals, and deleting an item everywhere. */
+export interface StorageRoutesDeps {
+  catalog: Catalog;
+  store: ObjectStore;
+  clock: Clock;
+  node: string;
+  log?: Logger;
+}
+
+const statsSchema = z.object({
+  bytes: z.number().describe('Bytes of every stored object'),
+  objects: z.number(),
+  items: z.number().describe('Items HQ knows (facts received), not deleted'),
+  itemsWithOriginal: z.number(),
+  stations: z.array(
+    z.object({
+      station: z.string(),
+      items: z.number(),
+      objects: z.number(),
+      bytes: z.number(),
+      lastReceivedAt: z.string().nullable(),
+    }),
+  ),
+});
+
+const deletedSchema = z.object({ id: z.string(), deleted: z.literal(true), objectsRemoved: z.number() });
+
+/** An HQ item by id or unique prefix, whether or not HQ holds its bytes yet. */
+function findHqItem(cat: Catalog, ref: string): string {
+  const rows = cat.sqlite
+    .prepare(
+      "select id from items where id >= ? and id < ? and state != 'pending' and deleted = 0 order by id limit 2",
+    )
+    .all(ref, ref.length === 64 ? `${ref}\u0000` : `${ref}g`) as { id: string }[];
+  if (rows.length === 0) throw new OutpostError('ITEM_NOT_FOUND', `no item ${ref}`);
+  if (rows.length > 1) throw new OutpostError('AMBIGUOUS_ID', `${ref} matches several items`);
+  return rows[0]!.id;
+}
+
+export function registerStorageRoutes(app: FastifyInstance, deps: StorageRoutesDeps): void {
+  const cat = deps.catalog;
+  defineRoute(app, {
+    method: 'GET',
+    url: '/api/hq/stats',
+    role: 'viewer',
+    tags: ['hq'],
+    summary: 'Storage at HQ: bytes, objects and items, per station',
+    query: noQuery,
+    responses: { 200: statsSchema },
+    handler: async () => hqStats(cat),
+  });
+  defineRoute(app, {
+    method: 'DELETE',
+    url: '/api/hq/items/:id',
+    role: 'editor',
+    tags: ['hq'],
+    summary: 'Delete an item at HQ: a tombstone op (stations learn it from /hq/v1/ops) and its stored bytes',
+    params: itemRefParams,
+    query: noQuery,
+    responses: { 200: deletedSchema },
+    handler: async ({ params }) => {
+      const id = findHqItem(cat, params.id);
+      const now = deps.clock.now();
+      recordLocalOps(
+        cat,
+        [{ entity: 'item', id, field: TOMBSTONE_FIELD, value: true }],
+        deps.node,
+        now.getTime(),
+      );
+      const hashes = dropObjectsOf(cat, id);
+      let removed = 0;
+      for (const h of hashes) if (await deps.store.delete(h)) removed++;
+      deps.log?.info({ item: id, objects: removed }, 'item deleted at HQ');
+      return { id, deleted: true as const, objectsRemoved: removed };
+    },
+  });
+}
