@@ -143,4 +143,59 @@ export const migrations: Record<string, Migration> = {
       await sql`create index sessions_expires on sessions(expires_at)`.execute(db);
     },
   },
+  '0005_hq': {
+    async up(db: Kysely<unknown>) {
+      // HQ only (src/hq/): stations' upload keys and the verified objects HQ holds. A station's
+      // catalogue has them too, empty. Only a SHA-256 of a key is stored (it has 256 bits).
+      await sql`create table station_keys (
+        key_sha256 text primary key,
+        name text not null,
+        created_at text not null,
+        revoked_at text
+      )`.execute(db);
+      await sql`create index station_keys_name on station_keys(name)`.execute(db);
+      // One row per (item, rendition): the bytes with that hash are in the object store.
+      await sql`create table objects (
+        item text not null,
+        rendition text not null check (rendition in ('original', 'thumb', 'preview')),
+        sha256 text not null,
+        size integer not null,
+        station text not null,
+        received_at text not null,
+        primary key (item, rendition)
+      )`.execute(db);
+      await sql`create index objects_sha256 on objects(sha256)`.execute(db);
+      await sql`create index objects_station on objects(station)`.execute(db);
+    },
+  },
+  '0006_uplink': {
+    async up(db: Kysely<unknown>) {
+      // The station's durable transfer journal (src/uplink/journal.ts): one row per item,
+      // rendition and target. `offset` is what the target confirmed, never what was merely sent.
+      await sql`create table uplink_transfers (
+        target text not null,
+        item text not null,
+        rendition text not null check (rendition in ('original', 'thumb', 'preview')),
+        state text not null default 'pending'
+          check (state in ('pending', 'uploading', 'done', 'cancelled')),
+        size integer,
+        sha256 text,
+        upload_url text,
+        offset integer not null default 0,
+        attempts integer not null default 0,
+        last_error text,
+        created_at text not null,
+        updated_at text not null,
+        done_at text,
+        primary key (target, item, rendition)
+      )`.execute(db);
+      await sql`create index uplink_transfers_state on uplink_transfers(target, state)`.execute(db);
+      // Item facts a target has been told about (sent before any of the item's bytes).
+      await sql`create table uplink_facts (
+        target text not null,
+        item text not null,
+        primary key (target, item)
+      )`.execute(db);
+    },
+  },
 };

@@ -4,8 +4,11 @@ import type { Generated, Selectable, Insertable } from 'kysely';
 export interface ItemsTable {
   id: string;
   type: 'photo' | 'video' | 'audio';
-  /** pending: row written, original not yet renamed into place; stored: original is in `path`. */
-  state: 'pending' | 'stored';
+  /**
+   * pending: row written, original not yet renamed into place; stored: original is in `path`.
+   * On HQ (src/hq/): stored = HQ holds at least one rendition (listed); remote = facts only.
+   */
+  state: 'pending' | 'stored' | 'remote';
   path: string;
   monitor: string;
   size: number;
@@ -88,6 +91,45 @@ export interface MetaTable {
   value: string;
 }
 
+/** HQ: a station's upload key (migration 0005_hq). */
+export interface StationKeysTable {
+  key_sha256: string;
+  name: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+/** HQ: verified bytes of an item's rendition, held in the object store under `sha256`. */
+export interface ObjectsTable {
+  item: string;
+  rendition: 'original' | 'thumb' | 'preview';
+  sha256: string;
+  size: number;
+  station: string;
+  received_at: string;
+}
+
+export interface UplinkTransfersTable {
+  target: string;
+  item: string;
+  rendition: 'original' | 'thumb' | 'preview';
+  state: 'pending' | 'uploading' | 'done' | 'cancelled';
+  size: number | null;
+  sha256: string | null;
+  upload_url: string | null;
+  offset: number;
+  attempts: number;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  done_at: string | null;
+}
+
+export interface UplinkFactsTable {
+  target: string;
+  item: string;
+}
+
 export interface DB {
   items: ItemsTable;
   imports: ImportsTable;
@@ -95,6 +137,10 @@ export interface DB {
   cards: CardsTable;
   ops: OpsTable;
   meta: MetaTable;
+  station_keys: StationKeysTable;
+  objects: ObjectsTable;
+  uplink_transfers: UplinkTransfersTable;
+  uplink_facts: UplinkFactsTable;
 }
 
 export type ItemRow = Selectable<ItemsTable>;
