@@ -8,6 +8,7 @@ import { registerFsck } from './commands/fsck.js';
 import { registerHq } from './commands/hq.js';
 import { registerRebuild } from './commands/rebuild.js';
 import { registerStation } from './commands/station.js';
+import { registerUplink } from './commands/uplink.js';
 import { registerUser } from './commands/user.js';
 
 const program = new Command()
@@ -29,6 +30,7 @@ registerRebuild(program);
 registerStation(program);
 registerUser(program);
 registerHq(program);
+registerUplink(program);
 
 program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 2);

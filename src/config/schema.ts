@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_DRIVE_HEALTH } from '../core/drive-health.js';
 import { DEFAULT_NAME_TEMPLATE, templateProblems } from '../core/naming.js';
+import { parseTimetable } from '../uplink/throttle/timetable.js';
 import { DEFAULT_GPIO_LEDS, DEFAULT_SYSFS_LEDS } from '../indicators/defaults.js';
 
 /** An LED: a directory name under /sys/class/leds (sysfs) or a GPIO number or line name (gpiod). */
@@ -9,6 +10,53 @@ const ledName = z
   .regex(/^[^/\s]+$/, 'an LED name: no slashes or spaces')
   .refine((n) => n !== '.' && n !== '..', 'an LED name: no slashes or spaces');
 const indicatorLeds = z.strictObject({ green: ledName, red: ledName });
+
+const uplinkSchema = z
+  .strictObject({
+    /** Send to HQ whenever there is a link (the station runs the uplink; `outpost uplink` too). */
+    enabled: z.boolean().default(false),
+    hq: z
+      .strictObject({
+        /** HQ's base URL, e.g. https://hq.example.org */
+        url: z.url({ protocol: /^https?$/ }).optional(),
+        /** The key `outpost hq keys add <station>` printed (its station name must be this node's). */
+        key: z
+          .string()
+          .regex(
+            /^op1_[a-z0-9][a-z0-9-]{0,62}_[A-Za-z0-9_-]{43}$/,
+            'a station key as `outpost hq keys add` prints it',
+          )
+          .optional(),
+      })
+      .prefault({}),
+    /** Bandwidth timetable in rclone's --bwlimit syntax, e.g. "Mon-08:00,256k 18:00,off"; empty: no limit. */
+    bwlimit: z.string().default(''),
+    /** Back off when the link's delay rises (LEDBAT-like), so the office's own traffic goes first. */
+    adaptive: z.boolean().default(false),
+    /** Minimum share of the link for video originals, so they still move under a flood of photos. */
+    videoShare: z.number().min(0).max(1).default(0.2),
+    /** Wanted duration of one chunk on the link, seconds. */
+    chunkSeconds: z.number().min(2).max(120).default(15),
+    /** A request with no progress for this long is given up and resumed. */
+    stallTimeoutSeconds: z.number().min(5).max(3600).default(60),
+  })
+  .superRefine((u, ctx) => {
+    if (u.bwlimit.trim()) {
+      const r = parseTimetable(u.bwlimit);
+      if (!r.ok)
+        for (const i of r.issues)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['bwlimit'],
+            message: `at ${i.position} "${i.token}": ${i.message}`,
+          });
+    }
+    if (u.enabled && !u.hq.url)
+      ctx.addIssue({ code: 'custom', path: ['hq', 'url'], message: 'required when the uplink is enabled' });
+    if (u.enabled && !u.hq.key)
+      ctx.addIssue({ code: 'custom', path: ['hq', 'key'], message: 'required when the uplink is enabled' });
+  })
+  .prefault({});
 
 const indicatorsSchema = z
   .strictObject({
@@ -156,6 +204,8 @@ export const configSchema = z
       .prefault({}),
     /** Status LEDs (CARD, DRIVE A, DRIVE B, BACKUP, UPLINK); see docs/indicators.md. */
     indicators: indicatorsSchema.prefault({}),
+    /** Sending media to HQ (docs/uplink-protocol.md). */
+    uplink: uplinkSchema,
     drives: drivesSchema,
   })
   .strict();

@@ -53,6 +53,16 @@ export const ERROR_CATALOGUE = {
   },
   TOOL_MISSING: { status: 500, exit: 2, hint: 'Install it (e.g. `apt-get install ffmpeg`) and try again.' },
   FSCK_PROBLEMS: { status: 500, exit: 1, hint: 'See each problem for what to do.' },
+  UPLINK_OFFLINE: {
+    status: 503,
+    exit: 3,
+    hint: 'HQ could not be reached; nothing is lost. Check the internet link and run again (the station retries by itself).',
+  },
+  UPLINK_REFUSED: {
+    status: 401,
+    exit: 2,
+    hint: 'HQ refuses this station key: check uplink.hq.key, or ask HQ for a new one (`outpost hq keys add <station>`).',
+  },
   CHECKSUM_MISMATCH: {
     status: 460,
     exit: 3,

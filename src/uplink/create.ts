@@ -1,0 +1,68 @@
+import type { Logger } from '../adapters/logger.js';
+import { sleep } from '../adapters/sleep.js';
+import type { Config } from '../config/schema.js';
+import { OutpostError } from '../core/errors.js';
+import { parseStationKey } from '../hq/station-key.js';
+import type { Catalog } from '../library/catalog/open.js';
+import { UplinkRunner, type UplinkStatus } from './runner.js';
+import { HqTusTarget } from './targets/hq-tus.js';
+import { parseTimetableOrThrow } from './throttle/timetable.js';
+
+export interface UplinkContext {
+  config: Config;
+  node: string;
+  timeZone: string;
+  log: Logger;
+}
+
+/**
+ * The uplink as configured (`uplink:` in the config file) over one library's catalogue.
+ * Refuses a key made for another station: HQ would refuse every op this node records.
+ */
+export function createUplink(
+  ctx: UplinkContext,
+  catalog: Catalog,
+  driveRoot: string,
+  onStatus?: (s: UplinkStatus) => void,
+): { runner: UplinkRunner; close(): void } {
+  const u = ctx.config.uplink;
+  if (!u.hq.url || !u.hq.key)
+    throw new OutpostError('CONFIG_INVALID', 'the uplink needs uplink.hq.url and uplink.hq.key', {
+      hint: 'Ask HQ for a key (`outpost hq keys add <station>` there) and put both in the config file.',
+    });
+  const station = parseStationKey(u.hq.key)?.station;
+  if (station !== ctx.node)
+    throw new OutpostError(
+      'CONFIG_INVALID',
+      `the HQ key is for station "${station}", but this node is "${ctx.node}"`,
+      {
+        hint: `Set \`node: ${station}\` in the config file, or ask HQ for a key for "${ctx.node}".`,
+      },
+    );
+  const target = new HqTusTarget({
+    url: u.hq.url,
+    key: u.hq.key,
+    stallTimeoutMs: u.stallTimeoutSeconds * 1000,
+  });
+  const runner = new UplinkRunner(
+    {
+      catalog,
+      driveRoot,
+      target,
+      now: () => Date.now(),
+      sleep,
+      log: ctx.log,
+      ...(onStatus ? { onStatus } : {}),
+    },
+    {
+      node: ctx.node,
+      ...(u.bwlimit.trim() ? { timetable: parseTimetableOrThrow(u.bwlimit, {}, 'uplink.bwlimit') } : {}),
+      timeZone: ctx.timeZone,
+      adaptive: u.adaptive,
+      videoShare: u.videoShare,
+      chunk: { targetSeconds: u.chunkSeconds },
+      stallTimeoutMs: u.stallTimeoutSeconds * 1000,
+    },
+  );
+  return { runner, close: () => target.close() };
+}

@@ -1,0 +1,675 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../adapters/logger.js';
+import type { Op, OpEntity } from '../core/ops.js';
+import type { Catalog } from '../library/catalog/open.js';
+import { mergeOps } from '../library/catalog/ops.js';
+import type { ItemRow } from '../library/catalog/schema.js';
+import { derivedRelPath } from '../library/layout.js';
+import { Backoff, type RandomSource } from './backoff.js';
+import { fileBody, SLICE } from './body.js';
+import { ChunkSizer } from './chunk-size.js';
+import { CLASS_RANK, classify, TRANSFER_CLASSES, type TransferClass } from './classes.js';
+import { itemFacts } from './facts.js';
+import { Journal, transferKey, type JournalRow } from './journal.js';
+import { UplinkScheduler } from './scheduler.js';
+import { UploadFailure, type UploadRendition, type UploadTarget } from './targets/target.js';
+import { AdaptiveRate } from './throttle/adaptive.js';
+import { rateAt, type Timetable } from './throttle/timetable.js';
+import { TokenBucket } from './throttle/token-bucket.js';
+
+export interface UplinkSettings {
+  /** This station's name: the origin of the ops it pushes (HQ refuses others). */
+  node: string;
+  /** Bandwidth timetable (rclone syntax, parsed); undefined: no limit. */
+  timetable?: Timetable;
+  timeZone?: string;
+  /** Back off when the link's queueing delay rises (LEDBAT-like), under the timetable's limit. */
+  adaptive?: boolean;
+  chunk?: { targetSeconds?: number; minBytes?: number; maxBytes?: number };
+  /** Minimum share of the link for video originals (0–1). Default 0.2. */
+  videoShare?: number;
+  /** No byte moves for this long: the request is given up and resumed. Default 60 s. */
+  stallTimeoutMs?: number;
+  /** How often ratings, deletions and new items are looked for. Default 500 ms. */
+  pollMs?: number;
+  /** How often HQ's op log is pulled. Default 60 s. */
+  pullOpsEveryMs?: number;
+  /** Longest wait between two tries while HQ is unreachable. Default 30 s. */
+  maxBackoffMs?: number;
+}
+
+export interface UplinkDeps {
+  catalog: Catalog;
+  driveRoot: string;
+  target: UploadTarget;
+  now: () => number;
+  /** Resolves after `ms`, or early (without throwing) when `signal` aborts. */
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  log: Logger;
+  random?: RandomSource;
+  onStatus?: (s: UplinkStatus) => void;
+}
+
+export type UplinkState =
+  'starting' | 'idle' | 'sending' | 'paused' | 'offline' | 'hq-error' | 'auth-failed' | 'stopped';
+
+export interface UplinkStatus {
+  state: UplinkState;
+  target: string;
+  /** Measured throughput, bytes/s (smoothed over recent chunks). */
+  rateBps: number | null;
+  /** The limit in force now (timetable and adaptive), bytes/s; null: none. */
+  limitBps: number | null;
+  queue: Record<TransferClass, { transfers: number; bytes: number }>;
+  pendingBytes: number;
+  etaSeconds: number | null;
+  /** This run: body bytes sent, bytes sent again after a cut, transfers finished. */
+  sentBytes: number;
+  resentBytes: number;
+  finished: number;
+  opsPending: number;
+  current: {
+    item: string;
+    rendition: UploadRendition;
+    cls: TransferClass;
+    offset: number;
+    size: number;
+  } | null;
+  lastError: { message: string; at: string } | null;
+}
+
+interface Live {
+  key: string;
+  row: JournalRow;
+  cls: TransferClass;
+  size: number;
+  offset: number;
+  /** The journal's offset is known to be HQ's (false after any failure and at start). */
+  offsetKnown: boolean;
+  url: string | null;
+  haveChecked: boolean;
+  /** Highest byte ever handed to the socket, to count what is sent twice. */
+  highWater: number;
+  path: string;
+}
+
+const ESTIMATE: Record<UploadRendition, number> = { original: 0, thumb: 20_000, preview: 200_000 };
+const HAVE_BATCH = 200;
+const FACTS_BATCH = 500;
+const OPS_BATCH = 1000;
+/** Rating and priority changes, tombstones: what can reorder or cancel the queue. */
+const WATCHED_FIELDS = new Set(['rating', 'priority', 'deleted']);
+
+/**
+ * The station's uplink: pushes ops and item facts, then the most important pending bytes chunk
+ * by chunk (scheduler.ts), resuming every upload from the offset HQ confirmed. Never gives up:
+ * offline, stalls and HQ errors back off with jitter and resume when the link returns.
+ */
+export class UplinkRunner {
+  private readonly journal: Journal;
+  private readonly scheduler: UplinkScheduler;
+  private readonly sizer: ChunkSizer;
+  private readonly linkBackoff: Backoff;
+  private readonly transferBackoff: Backoff;
+  private readonly adaptive: AdaptiveRate | undefined;
+  private bucket: TokenBucket | undefined;
+  private readonly live = new Map<string, Live>();
+  private state: UplinkState = 'starting';
+  private lastError: UplinkStatus['lastError'] = null;
+  private current: Live | null = null;
+  private preempt = false;
+  private sentBytes = 0;
+  private resentBytes = 0;
+  private finished = 0;
+  private dataVersion = -1;
+  private lastOpSeq = 0;
+  private lastItemMark = '';
+  private lastPullMs = -Infinity;
+  private readonly s: Required<Omit<UplinkSettings, 'timetable' | 'timeZone' | 'chunk'>> & UplinkSettings;
+
+  constructor(
+    private readonly deps: UplinkDeps,
+    settings: UplinkSettings,
+  ) {
+    this.s = {
+      adaptive: false,
+      videoShare: 0.2,
+      stallTimeoutMs: 60_000,
+      pollMs: 500,
+      pullOpsEveryMs: 60_000,
+      maxBackoffMs: 30_000,
+      ...settings,
+    };
+    this.journal = new Journal(deps.catalog, deps.target.name);
+    this.scheduler = new UplinkScheduler({ minShare: { video: this.s.videoShare } });
+    this.sizer = new ChunkSizer(settings.chunk ?? {});
+    this.linkBackoff = new Backoff({ baseMs: 1000, capMs: this.s.maxBackoffMs }, deps.random);
+    this.transferBackoff = new Backoff({ baseMs: 5000, capMs: 3_600_000 }, deps.random);
+    this.adaptive = this.s.adaptive ? new AdaptiveRate({}) : undefined;
+  }
+
+  /** Send until `signal` aborts (the station), or until nothing is left (`once`). */
+  async run(signal: AbortSignal, opts: { once?: boolean } = {}): Promise<UplinkStatus> {
+    this.load();
+    const watch = setInterval(() => this.watch(), this.s.pollMs);
+    try {
+      while (!signal.aborted) {
+        let decision: ReturnType<UplinkScheduler['next']>;
+        try {
+          if (await this.pushOpsAndFacts(signal)) continue;
+          await this.pullOps(signal);
+          const limit = this.applyLimit();
+          if (limit === 0) {
+            this.setState('paused');
+            if (opts.once) break;
+            await this.deps.sleep(60_000, signal);
+            continue;
+          }
+          decision = this.scheduler.next(this.deps.now());
+          if (!decision) {
+            const pendingLater = this.scheduler.size > 0;
+            this.setState('idle');
+            if (opts.once && !pendingLater) break;
+            const wake = this.scheduler.nextWakeAt();
+            const wait = wake === undefined || wake === Infinity ? this.s.pollMs * 4 : wake - this.deps.now();
+            await this.deps.sleep(Math.max(50, Math.min(wait, 5_000)), signal);
+            if (opts.once && pendingLater && this.allParked()) break;
+            continue;
+          }
+          await this.sendChunk(this.live.get(decision.id)!, signal);
+          this.linkBackoff.reset();
+        } catch (e) {
+          if (signal.aborted) break;
+          const stop = await this.onFailure(e, signal, opts.once ?? false);
+          if (stop) break;
+        }
+      }
+    } finally {
+      clearInterval(watch);
+      this.current = null;
+      this.setState('stopped');
+    }
+    return this.status();
+  }
+
+  status(): UplinkStatus {
+    const queue = Object.fromEntries(
+      TRANSFER_CLASSES.map((c) => [c, { transfers: 0, bytes: 0 }]),
+    ) as UplinkStatus['queue'];
+    let pending = 0;
+    for (const l of this.live.values()) {
+      const q = queue[l.cls];
+      q.transfers++;
+      q.bytes += l.size - l.offset;
+      pending += l.size - l.offset;
+    }
+    const rate = this.sizer.throughputBps ?? null;
+    const cur = this.current;
+    return {
+      state: this.state,
+      target: this.deps.target.name,
+      rateBps: rate === null ? null : Math.round(rate),
+      limitBps: this.bucket ? Math.round(this.bucket.rate) : null,
+      queue,
+      pendingBytes: pending,
+      etaSeconds: rate && pending ? Math.round(pending / rate) : pending ? null : 0,
+      sentBytes: this.sentBytes,
+      resentBytes: this.resentBytes,
+      finished: this.finished,
+      opsPending: this.opsPending(),
+      current: cur
+        ? {
+            item: cur.row.item,
+            rendition: cur.row.rendition,
+            cls: cur.cls,
+            offset: cur.offset,
+            size: cur.size,
+          }
+        : null,
+      lastError: this.lastError,
+    };
+  }
+
+  // ---------------------------------------------------------------- queue
+
+  private nowIso(): string {
+    return new Date(this.deps.now()).toISOString();
+  }
+
+  private load(): void {
+    const now = this.nowIso();
+    this.journal.cancelDeleted(now);
+    this.journal.enqueueNew(now);
+    for (const row of this.journal.open()) this.track(row);
+    this.lastOpSeq = this.maxOpSeq();
+    this.lastItemMark = this.itemMark();
+    this.dataVersion = this.readDataVersion();
+  }
+
+  private track(row: JournalRow): void {
+    const key = transferKey(row.item, row.rendition);
+    const known = this.live.get(key);
+    const cls = classify({
+      rendition: row.rendition,
+      type: row.type,
+      rating: row.rating,
+      priority: row.priority,
+    });
+    if (known) {
+      known.row = row;
+      if (known.cls !== cls) {
+        known.cls = cls;
+        this.scheduler.setClass(key, cls);
+      }
+      return;
+    }
+    const size = row.size ?? (row.rendition === 'original' ? row.itemSize : ESTIMATE[row.rendition]);
+    const rel =
+      row.rendition === 'original'
+        ? row.path
+        : derivedRelPath(
+            row.item,
+            row.rendition === 'thumb' ? 'thumb' : row.hasPreview ? 'preview' : 'poster',
+          );
+    const l: Live = {
+      key,
+      row,
+      cls,
+      size,
+      offset: row.offset,
+      offsetKnown: false,
+      url: row.uploadUrl,
+      haveChecked: false,
+      highWater: row.offset,
+      path: join(this.deps.driveRoot, rel),
+    };
+    this.live.set(key, l);
+    this.scheduler.upsert({ id: key, cls, size, remaining: Math.max(0, size - l.offset) });
+  }
+
+  private untrack(l: Live): void {
+    this.live.delete(l.key);
+    this.scheduler.remove(l.key);
+  }
+
+  private allParked(): boolean {
+    return this.scheduler.nextWakeAt() === Infinity;
+  }
+
+  private readDataVersion(): number {
+    return Number(this.deps.catalog.sqlite.pragma('data_version', { simple: true }));
+  }
+
+  private maxOpSeq(): number {
+    const r = this.deps.catalog.sqlite.prepare('select max(seq) as s from ops').get() as { s: number | null };
+    return r.s ?? 0;
+  }
+
+  private itemMark(): string {
+    const r = this.deps.catalog.sqlite
+      .prepare(
+        "select count(*) as n, max(rowid) as m, sum(has_thumb + has_preview + has_poster) as d from items where state = 'stored'",
+      )
+      .get() as { n: number; m: number | null; d: number | null };
+    return `${r.n}:${r.m}:${r.d}`;
+  }
+
+  /**
+   * Another connection (the web app, ingest) changed the catalogue: re-class items whose rating
+   * or priority changed, drop deleted ones, queue new ones. A more important transfer than
+   * the one on the wire ends the current request early (it resumes later where it stopped).
+   */
+  private watch(): void {
+    try {
+      const v = this.readDataVersion();
+      if (v === this.dataVersion) return;
+      this.dataVersion = v;
+      const changed = this.deps.catalog.sqlite
+        .prepare('select seq, entity_id as id, field from ops where seq > ? and entity = ? order by seq')
+        .all(this.lastOpSeq, 'item' as OpEntity) as { seq: number; id: string; field: string }[];
+      if (changed.length) this.lastOpSeq = changed.at(-1)!.seq;
+      const items = [...new Set(changed.filter((c) => WATCHED_FIELDS.has(c.field)).map((c) => c.id))];
+      if (items.length) {
+        const now = this.nowIso();
+        this.journal.cancelDeleted(now);
+        const open = this.journal.openOf(items);
+        const stillOpen = new Set(open.map((r) => transferKey(r.item, r.rendition)));
+        for (const id of items)
+          for (const r of ['original', 'thumb', 'preview'] as const) {
+            const l = this.live.get(transferKey(id, r));
+            if (l && !stillOpen.has(l.key)) this.untrack(l);
+          }
+        for (const row of open) this.track(row);
+      }
+      const mark = this.itemMark();
+      if (mark !== this.lastItemMark) {
+        this.lastItemMark = mark;
+        if (this.journal.enqueueNew(this.nowIso()) > 0)
+          for (const row of this.journal.open())
+            if (!this.live.has(transferKey(row.item, row.rendition))) this.track(row);
+      }
+      const cur = this.current;
+      if (cur) {
+        const best = this.scheduler.next(this.deps.now());
+        if (best && best.id !== cur.key && CLASS_RANK[best.cls] < CLASS_RANK[cur.cls]) this.preempt = true;
+      }
+    } catch (e) {
+      this.deps.log.warn({ err: e }, 'uplink: could not check the catalogue for changes');
+    }
+  }
+
+  // ---------------------------------------------------------------- ops and facts
+
+  private opsPending(): number {
+    const cursor = this.journal.cursor('ops-pushed');
+    const r = this.deps.catalog.sqlite
+      .prepare('select count(*) as n from ops where seq > ? and origin = ?')
+      .get(cursor, this.s.node) as { n: number };
+    return r.n;
+  }
+
+  /** One sync request when ops or item facts are waiting; true when one was sent. */
+  private async pushOpsAndFacts(signal: AbortSignal): Promise<boolean> {
+    const cursor = this.journal.cursor('ops-pushed');
+    const rows = this.deps.catalog.sqlite
+      .prepare(
+        'select seq, hlc, origin, entity, entity_id as id, field, value from ops where seq > ? and origin = ? order by seq limit ?',
+      )
+      .all(cursor, this.s.node, OPS_BATCH) as (Omit<Op, 'value'> & { seq: number; value: string })[];
+    const factIds = this.journal.itemsNeedingFacts(FACTS_BATCH);
+    if (rows.length === 0 && factIds.length === 0) return false;
+    const facts = factIds
+      .map(
+        (id) =>
+          this.deps.catalog.sqlite.prepare('select * from items where id = ?').get(id) as ItemRow | undefined,
+      )
+      .filter((r): r is ItemRow => !!r)
+      .map(itemFacts);
+    const ops: Op[] = rows.map((r) => ({
+      entity: r.entity,
+      id: r.id,
+      field: r.field,
+      value: JSON.parse(r.value) as unknown,
+      hlc: r.hlc,
+      origin: r.origin,
+    }));
+    await this.deps.target.sync({ items: facts, ops }, signal);
+    if (rows.length) this.journal.setCursor('ops-pushed', rows.at(-1)!.seq);
+    this.journal.factsSent(factIds);
+    return true;
+  }
+
+  private async pullOps(signal: AbortSignal): Promise<void> {
+    if (this.deps.now() - this.lastPullMs < this.s.pullOpsEveryMs) return;
+    this.lastPullMs = this.deps.now();
+    for (;;) {
+      const since = this.journal.cursor('ops-pulled');
+      const r = await this.deps.target.pullOps(since, signal);
+      if (r.ops.length) mergeOps(this.deps.catalog, r.ops, this.s.node, this.deps.now());
+      if (r.cursor > since) this.journal.setCursor('ops-pulled', r.cursor);
+      if (r.ops.length < OPS_BATCH || r.cursor <= since) return;
+    }
+  }
+
+  // ---------------------------------------------------------------- bytes
+
+  /** The limit in force now: timetable, under it the adaptive rate. 0 = paused. */
+  private applyLimit(): number {
+    const now = this.deps.now();
+    const table = this.s.timetable ? rateAt(this.s.timetable, new Date(now), this.s.timeZone) : Infinity;
+    if (table === 0) return 0;
+    let limit = table;
+    if (this.adaptive) {
+      this.adaptive.setCeiling(table);
+      limit = Math.min(table, this.adaptive.rate);
+    }
+    if (limit === Infinity) this.bucket = undefined;
+    else if (!this.bucket) this.bucket = new TokenBucket({ rateBps: limit, nowMs: now });
+    else if (Math.abs(this.bucket.rate - limit) > 1) this.bucket.setRate(limit, now);
+    return limit;
+  }
+
+  /** Size and hash of a derivative (an original's are its catalogue size and id). */
+  private async describe(l: Live): Promise<void> {
+    if (l.row.size !== null && l.row.sha256) return;
+    let size = l.row.itemSize;
+    let sha = l.row.item;
+    if (l.row.rendition !== 'original') {
+      size = (await stat(l.path)).size;
+      sha = await sha256File(l.path);
+    }
+    this.journal.describe(l.row.item, l.row.rendition, size, sha, this.nowIso());
+    l.row = { ...l.row, size, sha256: sha };
+    l.size = size;
+    this.scheduler.upsert({ id: l.key, cls: l.cls, size, remaining: Math.max(0, size - l.offset) });
+  }
+
+  /** Ask HQ about this transfer and the next few not asked yet: what it has moves no bytes. */
+  private async checkHave(first: Live, signal: AbortSignal): Promise<void> {
+    const batch = [first];
+    for (const l of this.live.values()) {
+      if (batch.length >= HAVE_BATCH) break;
+      if (l !== first && !l.url && !l.haveChecked && (l.row.rendition === 'original' || l.row.sha256))
+        batch.push(l);
+    }
+    for (const l of batch) await this.describe(l);
+    const have = await this.deps.target.have(
+      batch.map((l) => ({ item: l.row.item, rendition: l.row.rendition, sha256: l.row.sha256! })),
+      signal,
+    );
+    batch.forEach((l, i) => {
+      l.haveChecked = true;
+      if (have[i]) this.complete(l);
+    });
+  }
+
+  private complete(l: Live): void {
+    this.journal.done(l.row.item, l.row.rendition, this.nowIso());
+    this.untrack(l);
+    this.finished++;
+  }
+
+  private async ensureFacts(item: string, signal: AbortSignal): Promise<void> {
+    if (this.journal.factsKnown(item)) return;
+    const row = this.deps.catalog.sqlite.prepare('select * from items where id = ?').get(item) as ItemRow;
+    await this.deps.target.sync({ items: [itemFacts(row)], ops: [] }, signal);
+    this.journal.factsSent([item]);
+  }
+
+  private async sendChunk(l: Live, signal: AbortSignal): Promise<void> {
+    await this.describe(l);
+    if (!l.url && !l.haveChecked) {
+      await this.checkHave(l, signal);
+      if (!this.live.has(l.key)) return;
+    }
+    if (l.url && !l.offsetKnown) {
+      l.offset = await this.deps.target.offset(l.url, signal);
+      l.offsetKnown = true;
+      this.journal.progress(l.row.item, l.row.rendition, l.url, l.offset, this.nowIso());
+      this.scheduler.upsert({
+        id: l.key,
+        cls: l.cls,
+        size: l.size,
+        remaining: Math.max(0, l.size - l.offset),
+      });
+      if (l.offset >= l.size) {
+        // Every byte arrived before the answer was lost: HQ has verified it, or it will say so.
+        const [has] = await this.deps.target.have(
+          [{ item: l.row.item, rendition: l.row.rendition, sha256: l.row.sha256! }],
+          signal,
+        );
+        if (has) return this.complete(l);
+        throw new UploadFailure('gone', 'HQ holds all bytes but not a verified object');
+      }
+    }
+    if (!l.url) await this.ensureFacts(l.row.item, signal);
+
+    const budget = this.sizer.next(l.size - l.offset);
+    let pos = l.offset;
+    this.current = l;
+    this.preempt = false;
+    this.setState('sending');
+    const body = fileBody({
+      path: l.path,
+      start: l.offset,
+      budget,
+      ...(this.bucket ? { bucket: this.bucket } : {}),
+      now: this.deps.now,
+      sleep: (ms) => this.deps.sleep(ms, signal),
+      shouldYield: () => this.preempt,
+      minBytes: 4 * SLICE,
+      onSlice: (n) => {
+        this.sentBytes += n;
+        if (pos < l.highWater) this.resentBytes += Math.min(n, l.highWater - pos);
+        pos += n;
+        l.highWater = Math.max(l.highWater, pos);
+      },
+    });
+    const t0 = this.deps.now();
+    try {
+      let r;
+      if (!l.url) {
+        const c = await this.deps.target.create(
+          {
+            item: l.row.item,
+            rendition: l.row.rendition,
+            sha256: l.row.sha256!,
+            size: l.size,
+            name: l.row.originalName,
+          },
+          body,
+          signal,
+        );
+        l.url = c.url;
+        r = c;
+      } else r = await this.deps.target.append(l.url, l.offset, body, signal);
+      const ms = this.deps.now() - t0;
+      this.sizer.observe(r.sent, ms);
+      this.adaptive?.observe({
+        rttMs: r.drainMs,
+        nowMs: this.deps.now(),
+        ...(ms > 0 ? { deliveredBps: (r.sent * 1000) / ms } : {}),
+      });
+      this.scheduler.sent(l.key, r.offset - l.offset);
+      l.offset = r.offset;
+      l.offsetKnown = true;
+      if (l.offset >= l.size) this.complete(l);
+      else {
+        this.journal.progress(l.row.item, l.row.rendition, l.url, l.offset, this.nowIso());
+        this.scheduler.upsert({ id: l.key, cls: l.cls, size: l.size, remaining: l.size - l.offset });
+      }
+    } catch (e) {
+      l.offsetKnown = false;
+      if (e instanceof UploadFailure && e.kind === 'stalled') this.sizer.observeStall();
+      throw e;
+    } finally {
+      this.current = null;
+    }
+  }
+
+  // ---------------------------------------------------------------- failures
+
+  /** What a failure means for the link and the transfer; true: stop (`once` and offline). */
+  private async onFailure(e: unknown, signal: AbortSignal, once: boolean): Promise<boolean> {
+    const l = this.current ?? undefined;
+    const f =
+      e instanceof UploadFailure
+        ? e
+        : new UploadFailure('rejected', e instanceof Error ? e.message : String(e));
+    this.lastError = { message: f.message, at: this.nowIso() };
+    const target = l ?? this.lastTouched;
+    switch (f.kind) {
+      case 'offline':
+      case 'stalled':
+      case 'server': {
+        this.setState(f.kind === 'server' ? 'hq-error' : 'offline');
+        this.deps.log.info({ err: f.message }, 'uplink: HQ not reachable; resuming when it is');
+        if (once) return true;
+        await this.deps.sleep(this.linkBackoff.fail(), signal);
+        return false;
+      }
+      case 'auth':
+        this.setState('auth-failed');
+        this.deps.log.error(
+          { err: f.message },
+          'uplink: HQ refuses this station key: check uplink.hq.key (or make one with `outpost hq keys add`)',
+        );
+        if (once) return true;
+        await this.deps.sleep(60_000, signal);
+        return false;
+      case 'conflict':
+        return false; // next chunk asks HQ for its offset first
+      case 'gone':
+      case 'checksum':
+        if (target) await this.restart(target, f);
+        return false;
+      case 'rejected':
+      default:
+        if (target) {
+          this.journal.failed(target.row.item, target.row.rendition, f.message, this.nowIso());
+          const attempts = target.row.attempts + 1;
+          target.row = { ...target.row, attempts };
+          this.scheduler.defer(
+            target.key,
+            this.deps.now() + Math.min(3_600_000, 5000 * 2 ** Math.min(attempts, 10)),
+          );
+        }
+        this.deps.log.warn(
+          { err: f.message, item: target?.row.item },
+          'uplink: transfer failed; it is retried later',
+        );
+        return false;
+    }
+  }
+
+  private get lastTouched(): Live | undefined {
+    return undefined;
+  }
+
+  private async restart(l: Live, f: UploadFailure): Promise<void> {
+    if (f.kind === 'checksum' && l.row.rendition === 'original') {
+      const actual = await sha256File(l.path).catch(() => 'unreadable');
+      if (actual !== l.row.item) {
+        // The drive's copy no longer matches its name: never send it, say so loudly.
+        this.journal.failed(
+          l.row.item,
+          l.row.rendition,
+          `the original on the drive is damaged (${actual.slice(0, 12)}…): run \`outpost fsck --hash\``,
+          this.nowIso(),
+        );
+        this.scheduler.defer(l.key, Infinity);
+        this.deps.log.error(
+          { item: l.row.item, path: l.path },
+          'uplink: original on the drive does not match its hash; not sent',
+        );
+        return;
+      }
+    }
+    this.journal.restart(l.row.item, l.row.rendition, f.message, this.nowIso());
+    l.url = null;
+    l.offset = 0;
+    // highWater stays: bytes sent again from 0 count as resent.
+    l.haveChecked = false;
+    l.row = {
+      ...l.row,
+      sha256: l.row.rendition === 'original' ? l.row.sha256 : null,
+      size: l.row.rendition === 'original' ? l.row.size : null,
+    };
+    this.scheduler.upsert({ id: l.key, cls: l.cls, size: l.size, remaining: l.size });
+  }
+
+  private setState(s: UplinkState): void {
+    if (s === this.state && s !== 'sending') return;
+    this.state = s;
+    this.deps.onStatus?.(this.status());
+  }
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const c of createReadStream(path)) h.update(c as Buffer);
+  return h.digest('hex');
+}

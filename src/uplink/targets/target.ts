@@ -1,0 +1,73 @@
+import type { Op } from '../../core/ops.js';
+
+/** What a station sends to one upload target (HQ over tus today; S3 or Azure later). */
+export type UploadRendition = 'original' | 'thumb' | 'preview';
+
+export interface ObjectRef {
+  item: string;
+  rendition: UploadRendition;
+  /** SHA-256 of the bytes (for `original` the item id itself). */
+  sha256: string;
+}
+
+export interface NewUpload extends ObjectRef {
+  size: number;
+  /** Display name only, never a path at the target. */
+  name: string;
+}
+
+/** Item facts (the catalogue columns that describe the file), sent before its bytes. */
+export type ItemFacts = Record<string, unknown> & { id: string };
+
+/**
+ * Why a request failed, which decides what the runner does next:
+ * - `offline`: no connection (refused, reset, DNS, timeout): wait for the link, then resume;
+ * - `stalled`: no progress within the stall timeout: resume from the target's offset;
+ * - `auth`: the key is missing, wrong or revoked: stop and tell the user;
+ * - `conflict`: our offset is not the target's: ask for it and go on;
+ * - `gone`: the upload no longer exists (expired, removed): start it again;
+ * - `checksum`: the target received bytes that do not hash to the claimed id: start again;
+ * - `rejected`: the target refuses this object (4xx): back off this transfer only;
+ * - `server`: the target failed (5xx): back off.
+ */
+export type UploadFailureKind =
+  'offline' | 'stalled' | 'auth' | 'conflict' | 'gone' | 'checksum' | 'rejected' | 'server';
+
+export class UploadFailure extends Error {
+  constructor(
+    readonly kind: UploadFailureKind,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'UploadFailure';
+  }
+}
+
+/** Bytes for one request: yields slices; the producer may stop early (preemption, throttle). */
+export type BodySource = AsyncIterable<Buffer>;
+
+export interface ChunkResult {
+  /** The offset the target confirmed after this request. */
+  offset: number;
+  /** Body bytes this request wrote to the wire. */
+  sent: number;
+  /** Milliseconds from the end of the body to the response: the drain time (queueing + RTT). */
+  drainMs: number;
+}
+
+export interface UploadTarget {
+  readonly name: string;
+  /** For each object, whether the target already holds verified bytes for it. */
+  have(objects: ObjectRef[], signal?: AbortSignal): Promise<boolean[]>;
+  /** Push item facts and ops; answers the target's op-log cursor. */
+  sync(body: { items: ItemFacts[]; ops: Op[] }, signal?: AbortSignal): Promise<{ cursor: number }>;
+  /** Ops the target merged (every station's and its editors'), after `since`. */
+  pullOps(since: number, signal?: AbortSignal): Promise<{ ops: Op[]; cursor: number }>;
+  /** Create an upload, sending `body` as its first bytes (creation-with-upload). */
+  create(upload: NewUpload, body: BodySource, signal?: AbortSignal): Promise<{ url: string } & ChunkResult>;
+  /** The offset the target holds for an upload. */
+  offset(url: string, signal?: AbortSignal): Promise<number>;
+  /** Append `body` at `offset`. */
+  append(url: string, offset: number, body: BodySource, signal?: AbortSignal): Promise<ChunkResult>;
+}
