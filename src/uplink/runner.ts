@@ -10,6 +10,7 @@ import type { ItemRow } from '../library/catalog/schema.js';
 import { derivedRelPath } from '../library/layout.js';
 import { Backoff, type RandomSource } from './backoff.js';
 import { fileBody, SLICE } from './body.js';
+import { Pacer } from './pacer.js';
 import { ChunkSizer } from './chunk-size.js';
 import { CLASS_RANK, classify, TRANSFER_CLASSES, type TransferClass } from './classes.js';
 import { itemFacts } from './facts.js';
@@ -115,6 +116,7 @@ export class UplinkRunner {
   private readonly linkBackoff: Backoff;
   private readonly transferBackoff: Backoff;
   private readonly adaptive: AdaptiveRate | undefined;
+  private readonly pacer = new Pacer();
   private bucket: TokenBucket | undefined;
   private readonly live = new Map<string, Live>();
   private state: UplinkState = 'starting';
@@ -421,14 +423,17 @@ export class UplinkRunner {
     const now = this.deps.now();
     const table = this.s.timetable ? rateAt(this.s.timetable, new Date(now), this.s.timeZone) : Infinity;
     if (table === 0) return 0;
-    let limit = table;
+    let limit = Math.min(table, this.pacer.rate(this.sizer.throughputBps));
     if (this.adaptive) {
       this.adaptive.setCeiling(table);
-      limit = Math.min(table, this.adaptive.rate);
+      limit = Math.min(limit, this.adaptive.rate);
     }
+    // A small burst: whatever the bucket lets out at once sits in socket buffers, and a cut
+    // loses it. 50 ms of the rate (at least 32 KiB) absorbs timer lateness, no more.
+    const burst = Math.max(32 * 1024, limit * 0.05);
     if (limit === Infinity) this.bucket = undefined;
-    else if (!this.bucket) this.bucket = new TokenBucket({ rateBps: limit, nowMs: now });
-    else if (Math.abs(this.bucket.rate - limit) > 1) this.bucket.setRate(limit, now);
+    else if (!this.bucket) this.bucket = new TokenBucket({ rateBps: limit, burstBytes: burst, nowMs: now });
+    else if (Math.abs(this.bucket.rate - limit) > 1) this.bucket.setRate(limit, now, burst);
     return limit;
   }
 
@@ -547,7 +552,21 @@ export class UplinkRunner {
         r = c;
       } else r = await this.deps.target.append(l.url, l.offset, body, signal);
       const ms = this.deps.now() - t0;
-      this.sizer.observe(r.sent, ms);
+      // The link was busy for the whole request but the bare round trip at its end.
+      const rtt = Math.min(this.pacer.baseMs ?? 0, r.drainMs);
+      this.pacer.observe(r.drainMs);
+      this.deps.log.debug(
+        {
+          cls: l.cls,
+          sent: r.sent,
+          ms,
+          drainMs: r.drainMs,
+          paceBps: this.bucket?.rate,
+          estBps: this.sizer.throughputBps,
+        },
+        'uplink chunk',
+      );
+      this.sizer.observe(r.sent, Math.max(ms - rtt, 1));
       this.adaptive?.observe({
         rttMs: r.drainMs,
         nowMs: this.deps.now(),
