@@ -8,6 +8,8 @@ import type { ItemRow } from '../library/catalog/schema.js';
 import type { Drive } from '../library/drive.js';
 import type { Rendition } from '../library/layout.js';
 import type { StationEvents } from '../station/events.js';
+import type { DriveHealthThresholds } from '../core/drive-health.js';
+import type { UplinkStatus } from '../uplink/runner.js';
 import type { Role } from './route.js';
 
 /**
@@ -67,6 +69,10 @@ export interface AppDeps {
    * it at start. Undefined: setup needs no code (tests, or `server.setupCode: false` in config).
    */
   setupCode?: string;
+  /** The uplink's queue and state for /api/status (the station's runner); absent: not configured. */
+  uplink?: () => UplinkStatus | null;
+  /** Free-space thresholds of the DRIVE indicators; defaults to src/core/drive-health.ts. */
+  driveHealth?: DriveHealthThresholds;
   /** Where media bytes come from; defaults to the files on `drive`. */
   media?: MediaSource;
 }

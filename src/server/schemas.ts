@@ -264,6 +264,31 @@ const ingestSummarySchema = z.object({
   error: problemSchema.optional(),
 });
 
+const transferClassSchema = z.object({ transfers: z.number().int(), bytes: z.number() });
+export const uplinkStatusSchema = z.object({
+  state: z.enum(['starting', 'idle', 'sending', 'paused', 'offline', 'hq-error', 'auth-failed', 'stopped']),
+  target: z.string(),
+  rateBps: z.number().nullable().describe('measured throughput, bytes/s'),
+  limitBps: z.number().nullable().describe('pace or limit in force, bytes/s; null: none'),
+  queue: z.record(z.string(), transferClassSchema).describe('per class: ops, thumb, rated-preview, …, video'),
+  pendingBytes: z.number(),
+  etaSeconds: z.number().nullable(),
+  sentBytes: z.number(),
+  resentBytes: z.number(),
+  finished: z.number().int(),
+  opsPending: z.number().int(),
+  current: z
+    .object({
+      item: z.string(),
+      rendition: z.string(),
+      cls: z.string(),
+      offset: z.number(),
+      size: z.number(),
+    })
+    .nullable(),
+  lastError: z.object({ message: z.string(), at: z.string() }).nullable(),
+});
+
 export const statusSchema = z.object({
   node: z.string(),
   time: z.string(),
@@ -293,6 +318,7 @@ export const statusSchema = z.object({
     })
     .nullable()
     .describe('The last ingest the station ran since it started; null when none (or not a station)'),
+  uplink: uplinkStatusSchema.nullable(),
   indicators: z.object({
     CARD: indicatorSchema,
     'DRIVE A': indicatorSchema,

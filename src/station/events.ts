@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { IngestProgress, IngestSummary } from '../ingest/types.js';
+import type { UplinkStatus } from '../uplink/runner.js';
 
 /** What the station tells the LEDs, the web app and the log. */
 export interface StationEventMap {
@@ -11,6 +12,8 @@ export interface StationEventMap {
   'ingest-progress': [{ mountPoint: string; progress: IngestProgress }];
   'ingest-done': [{ mountPoint: string; summary: IngestSummary }];
   'ingest-failed': [{ mountPoint: string; code: string; message: string; hint: string }];
+  /** The uplink's queue and state changed (thinned to about two a second while sending). */
+  'uplink-status': [UplinkStatus];
 }
 
 export class StationEvents extends EventEmitter<StationEventMap> {}

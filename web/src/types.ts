@@ -3,10 +3,11 @@
 // One definition shared with the server (type-only: nothing from src/ reaches the bundle).
 import type { Attributes } from '../../src/core/attributes.js';
 import type { CardRecord } from '../../src/library/catalog/cards.js';
+import type { UplinkStatus } from '../../src/uplink/runner.js';
 
 export type MediaType = 'photo' | 'video' | 'audio';
 
-export type { Attributes };
+export type { Attributes, UplinkStatus };
 
 export type AttributePatch = Partial<Attributes>;
 
@@ -74,5 +75,6 @@ export interface Status {
     error: { message: string; hint: string } | null;
     updatedAt: string;
   } | null;
+  uplink: UplinkStatus | null;
   indicators: Record<string, { look: IndicatorLook; detail: string; placeholder: boolean }>;
 }

@@ -1,14 +1,7 @@
 import type { Command } from 'commander';
+import { startStationServices } from '../../station/services.js';
 import { startStation } from '../../station/station.js';
-import type { FastifyInstance } from 'fastify';
-import { buildContext, type Context } from '../context.js';
-import { openCatalog, type Catalog } from '../../library/catalog/open.js';
-import { openDrive } from '../../library/drive.js';
-import { newSetupCode } from '../../auth/setup-code.js';
-import { countUsers } from '../../auth/users.js';
-import { buildApp } from '../../server/app.js';
-import { startServer } from '../../server/server.js';
-import type { StationEvents } from '../../station/events.js';
+import { buildContext } from '../context.js';
 import { run } from '../run.js';
 
 export function registerStation(program: Command): void {
@@ -41,72 +34,12 @@ export function registerStation(program: Command): void {
           'station started',
         );
         const { events, done } = startStation(ctx, { library, signal: abort.signal });
-        const web = ctx.config.server.enabled ? serveWhenAttached(ctx, events) : undefined;
+        const services = startStationServices(ctx, events);
         events.on('ingest-progress', ({ mountPoint, progress }) => {
           if (progress.phase !== 'copy') ctx.log.debug({ mountPoint, phase: progress.phase }, 'ingest');
         });
         await done;
-        await web?.close();
+        await services.close();
       }),
     );
-}
-
-/**
- * The web app and API need a library: start serving when the first library drive is attached
- * (at once when one is configured). The catalogue connection is the server's own.
- */
-function serveWhenAttached(ctx: Context, events: StationEvents): { close(): Promise<void> } {
-  let app: FastifyInstance | undefined;
-  let catalog: Catalog | undefined;
-  let starting: Promise<void> | undefined;
-  events.on('library-attached', ({ path }) => {
-    if (starting) return;
-    starting = (async () => {
-      const drive = await openDrive(path);
-      catalog = await openCatalog(drive.layout.catalog);
-      const setupCode =
-        ctx.config.server.setupCode && (await countUsers(catalog)) === 0 ? newSetupCode() : undefined;
-      app = await buildApp({
-        catalog,
-        drive,
-        node: ctx.node,
-        clock: ctx.clock,
-        log: ctx.log,
-        events,
-        ...(setupCode ? { setupCode } : {}),
-      });
-      const { url } = await startServer(app, { host: ctx.config.server.host, port: ctx.config.server.port });
-      ctx.log.info({ url, library: path }, 'web app and API listening');
-      if (setupCode) {
-        // On the console and in the journal: whoever can read them may create the first editor.
-        ctx.log.warn(
-          { setupCode, url },
-          'no users yet: open the web app and create the first editor with this setup code',
-        );
-        process.stderr.write(
-          `\nOutpost has no users yet. Open ${url} and create the first editor with setup code ${setupCode}\n` +
-            `(or run \`outpost user add <name> --role editor\` on the station).\n\n`,
-        );
-      }
-    })().catch((e: unknown) => {
-      const err = e as Error & { code?: string };
-      ctx.log.error(
-        {
-          err,
-          hint:
-            err.code === 'EADDRINUSE'
-              ? 'another program uses this port: set server.port or --port'
-              : undefined,
-        },
-        'web app and API could not start',
-      );
-    });
-  });
-  return {
-    close: async () => {
-      await starting;
-      await app?.close();
-      await catalog?.close();
-    },
-  };
 }

@@ -14,6 +14,7 @@ const FORWARDED: (keyof StationEventMap)[] = [
   'ingest-progress',
   'ingest-done',
   'ingest-failed',
+  'uplink-status',
 ];
 const PROGRESS_EVERY_MS = 250;
 const HEARTBEAT_MS = 20_000;

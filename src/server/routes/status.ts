@@ -1,5 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps, DiskSpace } from '../deps.js';
+import { DEFAULT_DRIVE_HEALTH } from '../../core/drive-health.js';
+import { indicatorViews, type Look } from '../../core/indicators.js';
+import { stationState, type StationFacts } from '../../station/state.js';
+import type { AppDeps } from '../deps.js';
 import { nodeDiskSpace } from '../deps.js';
 import type { IngestState } from '../ingest-tracker.js';
 import { defineRoute } from '../route.js';
@@ -7,36 +10,34 @@ import { noQuery, statusSchema, type IndicatorLook, type Status } from '../schem
 
 type Indicator = Status['indicators']['CARD'];
 
-const GiB = 1024 ** 3;
-
-/** The CARD indicator from the last ingest (ARCHITECTURE.md "Status indicators"). Pure. */
-export function cardIndicator(ingest: IngestState | null): Indicator {
-  const ind = (look: IndicatorLook, detail: string): Indicator => ({ look, detail, placeholder: false });
-  if (!ingest || !ingest.cardPresent) return ind('off', 'no card');
-  if (ingest.state === 'running') {
-    const p = ingest.progress;
-    return ind('green', p ? `ingesting: ${p.phase} ${p.filesDone}/${p.filesTotal} files` : 'ingesting');
-  }
-  if (ingest.state === 'done') return ind('flashing-green', 'finished: you can remove the card');
-  return ind('flashing-red', ingest.error ? `${ingest.error.message}` : 'ingest failed');
-}
+const API_LOOK: Record<Look, IndicatorLook> = {
+  off: 'off',
+  green: 'green',
+  'green-flash': 'flashing-green',
+  red: 'red',
+  'red-flash': 'flashing-red',
+};
 
 /**
- * DRIVE A from its free space. Flashing red (act now) below 1 GiB: not even a small card fits.
- * Red (warning) below 10 % or 16 GiB: a large card may not fit. Pure.
+ * The five indicators as the API (and the web app) shows them: the one scheme of
+ * src/core/indicators.ts, from what this server knows. Pure.
+ * `placeholder` marks DRIVE B and BACKUP while the station runs no mirror.
  */
-export function driveIndicator(space: DiskSpace | null): Indicator {
-  const ind = (look: IndicatorLook, detail: string): Indicator => ({ look, detail, placeholder: false });
-  if (!space) return ind('flashing-red', 'cannot read the library drive');
-  const { freeBytes: free, totalBytes: total } = space;
-  const pct = total > 0 ? (100 * free) / total : 0;
-  const gb = `${(free / GiB).toFixed(1)} GB free`;
-  if (free < GiB) return ind('flashing-red', `library drive full (${gb})`);
-  if (free < 16 * GiB || pct < 10) return ind('red', `library drive nearly full (${gb})`);
-  return ind('green', gb);
+export function apiIndicators(facts: StationFacts, mirror = false): Status['indicators'] {
+  const v = indicatorViews(stationState(facts));
+  const ind = (k: keyof typeof v, placeholder = false): Indicator => ({
+    look: API_LOOK[v[k].look],
+    detail: v[k].reason,
+    placeholder,
+  });
+  return {
+    CARD: ind('CARD'),
+    'DRIVE A': ind('DRIVE_A'),
+    'DRIVE B': ind('DRIVE_B', !mirror),
+    BACKUP: ind('BACKUP', !mirror),
+    UPLINK: ind('UPLINK'),
+  };
 }
-
-const placeholder = (detail: string): Indicator => ({ look: 'off', detail, placeholder: true });
 
 export function registerStatusRoutes(
   app: FastifyInstance,
@@ -56,7 +57,8 @@ export function registerStatusRoutes(
     summary: 'Library drive, item counts, last ingest and the status indicators',
     description:
       'Indicators use the one scheme of ARCHITECTURE.md (off, green, flashing-green, red, flashing-red); ' +
-      '`placeholder: true` marks those a later issue will drive (DRIVE B, BACKUP, UPLINK).',
+      '`placeholder: true` marks DRIVE B and BACKUP while no mirror runs. `uplink` is the queue to HQ ' +
+      '(per class transfers and bytes, rate, ETA, last error), null when the uplink is not configured.',
     query: noQuery,
     responses: { 200: statusSchema },
     handler: async (): Promise<Status> => {
@@ -69,6 +71,7 @@ export function registerStatusRoutes(
         awaitingDerivatives += r.underived;
       }
       const last = ingest();
+      const uplink = deps.uplink?.() ?? null;
       return {
         node: deps.node,
         time: deps.clock.now().toISOString(),
@@ -81,13 +84,14 @@ export function registerStatusRoutes(
         },
         items: { total: byType.photo + byType.video + byType.audio, ...byType, awaitingDerivatives },
         ingest: last,
-        indicators: {
-          CARD: cardIndicator(last),
-          'DRIVE A': driveIndicator(space),
-          'DRIVE B': placeholder('second drive: not yet supported'),
-          BACKUP: placeholder('mirror: not yet supported'),
-          UPLINK: placeholder('uplink: not yet supported'),
-        },
+        uplink,
+        indicators: apiIndicators({
+          ingest: last,
+          space,
+          driveLabel: marker.label,
+          thresholds: deps.driveHealth ?? DEFAULT_DRIVE_HEALTH,
+          uplink,
+        }),
       };
     },
   });

@@ -48,7 +48,9 @@ describe('GET /api/status', () => {
     assert.deepEqual(Object.keys(s.indicators), ['CARD', 'DRIVE A', 'DRIVE B', 'BACKUP', 'UPLINK']);
     assert.equal(s.indicators.CARD.look, 'off');
     assert.equal(s.indicators['DRIVE A'].look, 'green');
-    for (const k of ['DRIVE B', 'BACKUP', 'UPLINK'] as const) assert.equal(s.indicators[k].placeholder, true);
+    for (const k of ['DRIVE B', 'BACKUP'] as const) assert.equal(s.indicators[k].placeholder, true);
+    assert.equal(s.indicators.UPLINK.look, 'off', 'no uplink configured');
+    assert.equal(s.uplink, null);
   });
 
   it('follows the station: ingest progress, finished (remove the card), removed, failed', async () => {
@@ -62,7 +64,7 @@ describe('GET /api/status', () => {
     assert.equal(s.ingest?.state, 'running');
     assert.equal(s.ingest?.progress?.filesDone, 3);
     assert.equal(s.indicators.CARD.look, 'green');
-    assert.match(s.indicators.CARD.detail, /copy 3\/10/);
+    assert.match(s.indicators.CARD.detail, /3 of 10 files/);
     const summary = { ...lib.summaries[1]!, card: { id: 'idf:x', kind: 'id-file' } } satisfies IngestSummary;
     events.emit('ingest-done', { mountPoint, summary });
     s = await status();
@@ -94,7 +96,7 @@ describe('GET /api/status', () => {
   });
 
   it('DRIVE A turns red when nearly full and flashes red when full', async () => {
-    free = { freeBytes: 1.5 * 1024 ** 3, totalBytes: 1000 * 1024 ** 3 };
+    free = { freeBytes: 50 * 1024 ** 3, totalBytes: 1000 * 1024 ** 3 };
     assert.equal((await status()).indicators['DRIVE A'].look, 'red');
     free = { freeBytes: 100 * 1024 ** 2, totalBytes: 1000 * 1024 ** 3 };
     const s = await status();

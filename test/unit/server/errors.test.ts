@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { OutpostError } from '../../../src/core/errors.js';
 import { API_ERROR_CATALOGUE, ApiError, toErrorBody } from '../../../src/server/errors.js';
-import { cardIndicator, driveIndicator } from '../../../src/server/routes/status.js';
+import { DEFAULT_DRIVE_HEALTH } from '../../../src/core/drive-health.js';
+import { apiIndicators } from '../../../src/server/routes/status.js';
+import type { StationFacts } from '../../../src/station/state.js';
+import type { UplinkStatus } from '../../../src/uplink/runner.js';
 
 describe('toErrorBody: the one mapping', () => {
   it('OutpostError keeps its code, status and hint', () => {
@@ -43,28 +46,58 @@ describe('toErrorBody: the one mapping', () => {
   });
 });
 
-describe('indicators', () => {
-  const GiB = 1024 ** 3;
-  it('DRIVE A by free space', () => {
-    assert.equal(driveIndicator({ freeBytes: 500 * GiB, totalBytes: 1000 * GiB }).look, 'green');
-    assert.equal(driveIndicator({ freeBytes: 50 * GiB, totalBytes: 1000 * GiB }).look, 'red');
-    assert.equal(driveIndicator({ freeBytes: 10 * GiB, totalBytes: 20 * GiB }).look, 'red');
-    assert.equal(driveIndicator({ freeBytes: 0.5 * GiB, totalBytes: 1000 * GiB }).look, 'flashing-red');
-    assert.equal(driveIndicator(null).look, 'flashing-red');
+describe('indicators in /api/status', () => {
+  const GB = 1e9;
+  const facts = (f: Partial<StationFacts>): StationFacts => ({
+    ingest: null,
+    space: { freeBytes: 500 * GB, totalBytes: 1000 * GB },
+    thresholds: DEFAULT_DRIVE_HEALTH,
+    uplink: null,
+    ...f,
+  });
+  const ingest = {
+    mountPoint: '/m',
+    cardPresent: true,
+    progress: null,
+    summary: null,
+    error: null,
+    updatedAt: '',
+  };
+  it('DRIVE A by free space (90 % used: red; 98 % or < 1 GB: flashing red; unreadable: flashing red)', () => {
+    const drive = (space: StationFacts['space']) => apiIndicators(facts({ space }))['DRIVE A'].look;
+    assert.equal(drive({ freeBytes: 500 * GB, totalBytes: 1000 * GB }), 'green');
+    assert.equal(drive({ freeBytes: 50 * GB, totalBytes: 1000 * GB }), 'red');
+    assert.equal(drive({ freeBytes: 10 * GB, totalBytes: 1000 * GB }), 'flashing-red');
+    assert.equal(drive({ freeBytes: 0.5 * GB, totalBytes: 20 * GB }), 'flashing-red');
+    assert.equal(drive(null), 'flashing-red');
+    assert.equal(drive(undefined), 'flashing-red', 'no library drive: act now');
   });
   it('CARD by the last ingest', () => {
-    const base = {
-      mountPoint: '/m',
-      cardPresent: true,
-      progress: null,
-      summary: null,
-      error: null,
-      updatedAt: '',
-    };
-    assert.equal(cardIndicator(null).look, 'off');
-    assert.equal(cardIndicator({ ...base, state: 'running' }).look, 'green');
-    assert.equal(cardIndicator({ ...base, state: 'done' }).look, 'flashing-green');
-    assert.equal(cardIndicator({ ...base, state: 'failed' }).look, 'flashing-red');
-    assert.equal(cardIndicator({ ...base, state: 'done', cardPresent: false }).look, 'off');
+    const card = (i: StationFacts['ingest']) => apiIndicators(facts({ ingest: i })).CARD.look;
+    assert.equal(card(null), 'off');
+    assert.equal(card({ ...ingest, state: 'running' }), 'green');
+    assert.equal(card({ ...ingest, state: 'done' }), 'flashing-green');
+    assert.equal(
+      card({ ...ingest, state: 'failed', error: { code: 'CARD_READ_ERROR', message: 'x', hint: 'y' } }),
+      'flashing-red',
+    );
+    assert.equal(card({ ...ingest, state: 'done', cardPresent: false }), 'off');
+    assert.equal(
+      card({ ...ingest, state: 'failed', error: { code: 'DRIVE_FULL', message: 'full', hint: 'h' } }),
+      'flashing-red',
+    );
+  });
+  it('UPLINK from the uplink state; DRIVE B and BACKUP are placeholders without a mirror', () => {
+    const u = (state: UplinkStatus['state'], pendingBytes = 0): string =>
+      apiIndicators(facts({ uplink: { state, pendingBytes, lastError: null } as UplinkStatus })).UPLINK.look;
+    assert.equal(apiIndicators(facts({})).UPLINK.look, 'off', 'not configured');
+    assert.equal(u('sending', 10), 'green');
+    assert.equal(u('idle'), 'green', 'all sent: all good');
+    assert.equal(u('offline', 10), 'red');
+    assert.equal(u('auth-failed'), 'flashing-red');
+    const i = apiIndicators(facts({}));
+    assert.equal(i['DRIVE B'].placeholder, true);
+    assert.equal(i.BACKUP.placeholder, true);
+    assert.equal(i.UPLINK.placeholder, false);
   });
 });

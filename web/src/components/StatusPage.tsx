@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { getStatus } from '../api';
-import type { IngestProgress, Status } from '../types';
+import type { IngestProgress, Status, UplinkStatus } from '../types';
+import { UplinkPanel } from './UplinkPanel';
 
 const INDICATORS = ['CARD', 'DRIVE A', 'DRIVE B', 'BACKUP', 'UPLINK'];
 const gb = (n: number | null): string => (n === null ? '?' : `${(n / 1e9).toFixed(1)} GB`);
@@ -15,18 +16,22 @@ export function StatusPage() {
   const [status, setStatus] = useState<Status | null>(null);
   const [error, setError] = useState('');
   const [live, setLive] = useState<Live>({ text: 'connecting…', progress: null });
+  const [uplink, setUplink] = useState<UplinkStatus | null | undefined>(undefined);
 
   useEffect(() => {
     let alive = true;
     const load = (): void => {
       getStatus()
-        .then((s) => alive && (setStatus(s), setError('')))
+        .then((s) => alive && (setStatus(s), setUplink(s.uplink), setError('')))
         .catch((e: Error) => alive && setError(e.message));
     };
     load();
     const timer = setInterval(load, 10_000);
     const es = new EventSource('/api/events', { withCredentials: true });
     es.addEventListener('hello', () => setLive((l) => ({ ...l, text: 'live' })));
+    es.addEventListener('uplink-status', (e) =>
+      setUplink(JSON.parse((e as MessageEvent<string>).data) as UplinkStatus),
+    );
     es.addEventListener('ingest-progress', (e) => {
       const d = JSON.parse((e as MessageEvent<string>).data) as { progress?: IngestProgress };
       setLive({ text: 'ingesting', progress: d.progress ?? null });
@@ -91,6 +96,8 @@ export function StatusPage() {
           {status.ingest.error.message} {status.ingest.error.hint}
         </p>
       )}
+      <h2>Uplink to HQ</h2>
+      {uplink !== undefined && <UplinkPanel u={uplink} />}
       {status && (
         <>
           <h2>Library</h2>

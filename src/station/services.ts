@@ -1,0 +1,186 @@
+import type { FastifyInstance } from 'fastify';
+import { nodeProcessRunner } from '../adapters/process-runner.js';
+import { newSetupCode } from '../auth/setup-code.js';
+import { countUsers } from '../auth/users.js';
+import { indicatorViews, looksOf } from '../core/indicators.js';
+import { isOutpostError } from '../core/errors.js';
+import { openIndicatorPanel } from '../indicators/create.js';
+import type { IndicatorPanel } from '../indicators/panel.js';
+import { openCatalog, type Catalog } from '../library/catalog/open.js';
+import { openDrive, type Drive } from '../library/drive.js';
+import { nodeDiskSpace } from '../server/deps.js';
+import { buildApp } from '../server/app.js';
+import { trackIngest } from '../server/ingest-tracker.js';
+import { startServer } from '../server/server.js';
+import { createUplink } from '../uplink/create.js';
+import type { UplinkRunner, UplinkStatus } from '../uplink/runner.js';
+import type { StationEvents } from './events.js';
+import { stationState } from './state.js';
+import type { StationDeps } from './station.js';
+
+const LED_EVERY_MS = 1000;
+
+interface UplinkHandle {
+  runner: UplinkRunner;
+  abort: AbortController;
+  done: Promise<unknown>;
+  catalog: Catalog;
+  close(): void;
+}
+
+/**
+ * What runs beside ingest while a library drive is attached: the web app and API, the uplink to
+ * HQ (when configured) and the status LEDs. Each part that fails to start is logged with what to
+ * do; the others and ingest carry on.
+ */
+export function startStationServices(ctx: StationDeps, events: StationEvents): { close(): Promise<void> } {
+  let drive: Drive | undefined;
+  let app: FastifyInstance | undefined;
+  let serverCatalog: Catalog | undefined;
+  let serving: Promise<void> | undefined;
+  let uplink: UplinkHandle | undefined;
+  let panel: IndicatorPanel | undefined;
+  const tracker = trackIngest(events, ctx.clock);
+
+  const uplinkStatus = (): UplinkStatus | null => uplink?.runner.status() ?? null;
+
+  const startUplink = async (d: Drive): Promise<void> => {
+    if (!ctx.config.uplink.enabled || uplink) return;
+    const catalog = await openCatalog(d.layout.catalog);
+    try {
+      let last = 0;
+      const up = createUplink(ctx, catalog, d.layout.root, (s) => {
+        const t = performance.now();
+        if (t - last < 500 && s.state === 'sending') return;
+        last = t;
+        events.emit('uplink-status', s);
+      });
+      const abort = new AbortController();
+      const done = up.runner
+        .run(abort.signal)
+        .catch((err: unknown) => ctx.log.error({ err }, 'uplink stopped'));
+      uplink = { runner: up.runner, abort, done, catalog, close: up.close };
+      ctx.log.info({ hq: ctx.config.uplink.hq.url }, 'uplink to HQ started');
+    } catch (e) {
+      await catalog.close();
+      throw e;
+    }
+  };
+
+  const stopUplink = async (): Promise<void> => {
+    const u = uplink;
+    if (!u) return;
+    uplink = undefined;
+    u.abort.abort();
+    await u.done;
+    u.close();
+    await u.catalog.close();
+  };
+
+  const serve = async (d: Drive, path: string): Promise<void> => {
+    serverCatalog = await openCatalog(d.layout.catalog);
+    const setupCode =
+      ctx.config.server.setupCode && (await countUsers(serverCatalog)) === 0 ? newSetupCode() : undefined;
+    app = await buildApp({
+      catalog: serverCatalog,
+      drive: d,
+      node: ctx.node,
+      clock: ctx.clock,
+      log: ctx.log,
+      events,
+      uplink: uplinkStatus,
+      driveHealth: ctx.config.drives.health,
+      ...(setupCode ? { setupCode } : {}),
+    });
+    const { url } = await startServer(app, { host: ctx.config.server.host, port: ctx.config.server.port });
+    ctx.log.info({ url, library: path }, 'web app and API listening');
+    if (setupCode) {
+      // On the console and in the journal: whoever can read them may create the first editor.
+      ctx.log.warn(
+        { setupCode, url },
+        'no users yet: open the web app and create the first editor with this setup code',
+      );
+      process.stderr.write(
+        `\nOutpost has no users yet. Open ${url} and create the first editor with setup code ${setupCode}\n` +
+          `(or run \`outpost user add <name> --role editor\` on the station).\n\n`,
+      );
+    }
+  };
+
+  events.on('library-attached', ({ path }) => {
+    void (async () => {
+      drive = await openDrive(path);
+      const d = drive;
+      if (ctx.config.server.enabled && !serving)
+        serving = serve(d, path).catch((e: unknown) => {
+          const err = e as Error & { code?: string };
+          ctx.log.error(
+            {
+              err,
+              hint:
+                err.code === 'EADDRINUSE'
+                  ? 'another program uses this port: set server.port or --port'
+                  : undefined,
+            },
+            'web app and API could not start',
+          );
+        });
+      await startUplink(d).catch((e: unknown) =>
+        ctx.log.error(
+          { err: e, hint: isOutpostError(e) ? e.hint : undefined },
+          `uplink could not start: ${e instanceof Error ? e.message : String(e)}`,
+        ),
+      );
+    })().catch((err: unknown) => ctx.log.error({ err }, 'library drive could not be opened'));
+  });
+  events.on('library-detached', () => {
+    drive = undefined;
+    void stopUplink();
+  });
+
+  // LEDs: the same state the web app shows, once a second (a flash is the driver's own timer).
+  let ledTimer: NodeJS.Timeout | undefined;
+  void openIndicatorPanel(ctx.config.indicators, {
+    runner: nodeProcessRunner,
+    onError: (e) => ctx.log.warn({ code: e.code, hint: e.hint }, e.message),
+  })
+    .then((p) => {
+      panel = p?.panel;
+      if (!panel) return;
+      const tick = async (): Promise<void> => {
+        const space = drive ? await nodeDiskSpace(drive.layout.root).catch(() => null) : undefined;
+        const views = indicatorViews(
+          stationState({
+            ingest: tracker.current(),
+            space,
+            ...(drive ? { driveLabel: drive.marker.label } : {}),
+            thresholds: ctx.config.drives.health,
+            uplink: uplinkStatus(),
+          }),
+        );
+        await panel?.apply(looksOf(views));
+      };
+      ledTimer = setInterval(
+        () => void tick().catch((err: unknown) => ctx.log.warn({ err }, 'LEDs')),
+        LED_EVERY_MS,
+      );
+    })
+    .catch((e: unknown) =>
+      ctx.log.warn(
+        { hint: isOutpostError(e) ? e.hint : undefined },
+        `status LEDs off: ${e instanceof Error ? e.message : String(e)}`,
+      ),
+    );
+
+  return {
+    close: async () => {
+      if (ledTimer) clearInterval(ledTimer);
+      await stopUplink();
+      await serving;
+      await app?.close();
+      await serverCatalog?.close();
+      await panel?.close().catch(() => undefined);
+      tracker.stop();
+    },
+  };
+}

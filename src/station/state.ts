@@ -1,0 +1,111 @@
+import type { CardState, DriveState, StationState, UplinkState } from '../core/indicators.js';
+import { IDLE_STATION } from '../core/indicators.js';
+import { driveHealth, type DriveHealthThresholds } from '../core/drive-health.js';
+import type { IngestState } from '../server/ingest-tracker.js';
+import type { UplinkStatus } from '../uplink/runner.js';
+
+/**
+ * The station's state as the indicators see it, from what the station knows: the last ingest,
+ * the library drive's free space and the uplink. Pure; the status API and the LED loop share it.
+ */
+export interface StationFacts {
+  ingest: IngestState | null;
+  /** The library drive's statfs, or null when it cannot be read; undefined when no drive. */
+  space: { freeBytes: number; totalBytes: number } | null | undefined;
+  driveLabel?: string;
+  thresholds: DriveHealthThresholds;
+  /** null: uplink not configured. */
+  uplink: UplinkStatus | null;
+  /** A card is waiting because no library drive is attached. */
+  cardWaiting?: boolean;
+}
+
+export function cardState(ingest: IngestState | null, waiting = false): CardState {
+  if (waiting) return { kind: 'waiting-for-drive' };
+  if (!ingest) return { kind: 'none' };
+  if (!ingest.cardPresent)
+    return ingest.state === 'running' || ingest.error?.code === 'CARD_REMOVED'
+      ? { kind: 'removed-early' }
+      : { kind: 'none' };
+  if (ingest.state === 'running') {
+    const p = ingest.progress;
+    return p ? { kind: 'reading', filesDone: p.filesDone, filesTotal: p.filesTotal } : { kind: 'reading' };
+  }
+  if (ingest.state === 'done') {
+    const unreadable = ingest.summary?.warnings.filter((w) => w.code === 'UNREADABLE').length ?? 0;
+    return unreadable > 0
+      ? { kind: 'read-error', detail: `${unreadable} file(s) could not be read` }
+      : { kind: 'done', filesCopied: ingest.summary?.copied ?? 0 };
+  }
+  switch (ingest.error?.code) {
+    case 'DRIVE_FULL':
+      return { kind: 'refused-drive-full' };
+    case 'DRIVE_WRITE_ERROR':
+      return { kind: 'refused-drive-error', detail: ingest.error.message };
+    case 'CARD_REMOVED':
+      return { kind: 'removed-early' };
+    default:
+      return { kind: 'read-error', detail: ingest.error?.message ?? 'ingest failed' };
+  }
+}
+
+export function driveState(
+  space: StationFacts['space'],
+  thresholds: DriveHealthThresholds,
+  label?: string,
+  ingest?: IngestState | null,
+): DriveState {
+  if (space === undefined) return { kind: 'absent' };
+  if (space === null)
+    return {
+      kind: 'present',
+      health: 'ok',
+      writeError: 'the library drive cannot be read',
+      ...(label ? { label } : {}),
+    };
+  const h = driveHealth(space, thresholds);
+  return {
+    kind: 'present',
+    health: h.level,
+    healthDetail: h.reason,
+    activity: ingest?.state === 'running' ? 'writing' : 'idle',
+    ...(label ? { label } : {}),
+    ...(ingest?.state === 'failed' && ingest.error?.code === 'DRIVE_WRITE_ERROR'
+      ? { writeError: ingest.error.message }
+      : {}),
+  };
+}
+
+export function uplinkState(u: UplinkStatus | null): UplinkState {
+  if (!u) return { kind: 'not-configured' };
+  const bytesQueued = u.pendingBytes;
+  switch (u.state) {
+    case 'sending':
+      return { kind: 'sending', bytesQueued };
+    case 'paused':
+      return { kind: 'off-by-timetable', bytesQueued };
+    case 'offline':
+      return {
+        kind: 'offline',
+        bytesQueued,
+        ...(u.lastError ? { since: u.lastError.at.slice(11, 16) } : {}),
+      };
+    case 'hq-error':
+      return { kind: 'hq-error', ...(u.lastError ? { detail: u.lastError.message } : {}) };
+    case 'auth-failed':
+      return { kind: 'auth-failed' };
+    case 'idle':
+      return bytesQueued > 0 ? { kind: 'sending', bytesQueued } : { kind: 'idle-all-sent' };
+    default:
+      return bytesQueued > 0 ? { kind: 'sending', bytesQueued } : { kind: 'idle-all-sent' };
+  }
+}
+
+export function stationState(f: StationFacts): StationState {
+  return {
+    ...IDLE_STATION,
+    card: cardState(f.ingest, f.cardWaiting),
+    driveA: driveState(f.space, f.thresholds, f.driveLabel, f.ingest),
+    uplink: uplinkState(f.uplink),
+  };
+}
