@@ -44,6 +44,7 @@ export function itemDetail(
   r: ItemRow,
   companions: CompanionRow[],
   similar: { count: number; maxDistance: number },
+  uplink: ItemDetail['uplink'] = [],
 ): ItemDetail {
   const rec = itemRecord(r);
   return {
@@ -51,6 +52,7 @@ export function itemDetail(
     phash: r.phash,
     facts: parseJson<Record<string, unknown>>(r.facts, {}),
     companions: companions.map((c) => ({ ext: c.ext, path: c.path, size: c.size, sha256: c.sha256 })),
+    uplink,
     similar: { ...similar, href: `${rec.links.self}/similar?maxDistance=${similar.maxDistance}` },
   };
 }

@@ -175,6 +175,18 @@ export const itemDetailSchema = itemRecordSchema.extend({
   companions: z.array(
     z.object({ ext: z.string(), path: z.string(), size: z.number().int(), sha256: z.string() }),
   ),
+  uplink: z
+    .array(
+      z.object({
+        rendition: z.string(),
+        state: z.enum(['pending', 'uploading', 'done', 'cancelled']),
+        offset: z.number().describe('bytes HQ confirmed'),
+        size: z.number().nullable(),
+        attempts: z.number().int(),
+        lastError: z.string().nullable(),
+      }),
+    )
+    .describe('Upload to HQ per rendition (empty until the uplink queued the item)'),
   similar: z.object({
     count: z.number().int().describe('Near-duplicates within maxDistance'),
     maxDistance: z.number().int(),

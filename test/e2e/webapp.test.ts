@@ -16,6 +16,9 @@ import {
   type TestLibrary,
 } from '../integration/server/library.js';
 import { launchBrowser, type TestBrowser } from '../kit/browser.js';
+import { startTestHq } from '../kit/hq.js';
+import { testRunner } from '../kit/uplink.js';
+import type { UplinkStatus } from '../../src/uplink/runner.js';
 
 const SETUP_CODE = 'K7QP-M2XD';
 
@@ -34,6 +37,7 @@ describe('web app (headless Chromium)', { timeout: 120_000 }, () => {
   let b: TestBrowser & { errors: string[] };
   let page: Page;
   let loginForms = 0;
+  let uplinkStatus: () => UplinkStatus | null = () => null;
   const shots = mkdtempSync(join(tmpdir(), 'outpost-webapp-shots-'));
 
   /** GET an API URL with the browser's cookies (the session, once logged in). */
@@ -71,6 +75,7 @@ describe('web app (headless Chromium)', { timeout: 120_000 }, () => {
       node: NODE,
       clock: lib.clock,
       setupCode: SETUP_CODE,
+      uplink: () => uplinkStatus(),
     });
     ({ url } = await startServer(app, { host: '127.0.0.1', port: 0 }));
     b = await launchBrowser();
@@ -350,6 +355,38 @@ describe('web app (headless Chromium)', { timeout: 120_000 }, () => {
       assert.ok(await v.page.isVisible('.item-view .facts'), 'the facts are shown');
     } finally {
       await v.close();
+    }
+  });
+
+  it("shows the queue to HQ on the status page and each item's upload state", async () => {
+    // A real HQ on loopback and the real uplink over this library; the app reads its status.
+    const hq = await startTestHq();
+    const { runner, target } = testRunner(
+      lib.catalog,
+      lib.drive.layout.root,
+      { url: hq.url, key: hq.key(NODE) },
+      { node: NODE },
+    );
+    uplinkStatus = () => runner.status();
+    try {
+      const done = runner.run(new AbortController().signal, { once: true });
+      await page.goto(`${url}/status`);
+      await page.waitForSelector('.uplink');
+      const s = await done;
+      assert.equal(s.pendingBytes, 0, JSON.stringify(s.lastError));
+      await page.reload();
+      await page.waitForSelector('.uplink[data-state="stopped"], .uplink[data-state="idle"]');
+      assert.match((await page.textContent('.uplink')) ?? '', /0 kB left/);
+      assert.match((await page.textContent('[data-indicator="UPLINK"]')) ?? '', /UPLINK/);
+      const first = (await items('&type=photo'))[0]!;
+      await page.goto(`${url}/?item=${first.id}`);
+      await page.waitForSelector('.item-view .upload-state');
+      assert.equal(await page.getAttribute('.item-view .upload-state', 'data-upload'), 'all at HQ');
+      await page.keyboard.press('Escape');
+    } finally {
+      uplinkStatus = () => null;
+      target.close();
+      await hq.close();
     }
   });
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { Journal } from '../../uplink/journal.js';
 import { OutpostError } from '../../core/errors.js';
 import { applyAttributes } from '../../library/attributes.js';
 import { companionsOf } from '../../library/catalog/items.js';
@@ -97,7 +98,12 @@ export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
     handler: async ({ params }) => {
       const row = findItem(cat, params.id);
       const count = row.phash ? similarItems(cat, row.id, row.phash, DEFAULT_MAX_DISTANCE).length : 0;
-      return itemDetail(row, await companionsOf(cat, row.id), { count, maxDistance: DEFAULT_MAX_DISTANCE });
+      return itemDetail(
+        row,
+        await companionsOf(cat, row.id),
+        { count, maxDistance: DEFAULT_MAX_DISTANCE },
+        new Journal(cat, 'hq').ofItem(row.id),
+      );
     },
   });
 

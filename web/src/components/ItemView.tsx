@@ -3,6 +3,7 @@ import { patchItem } from '../api';
 import type { AttributePatch, Item } from '../types';
 import { AttributeForm } from './AttributeForm';
 import { Media } from './Media';
+import { UploadState } from './UploadState';
 import { Similar } from './Similar';
 
 interface Props {
@@ -75,6 +76,7 @@ export function ItemView({ item, position, onClose, onStep, onUpdated }: Props) 
                   <dd>{v}</dd>
                 </div>
               ))}
+            <UploadState id={item.id} />
           </dl>
           {item.gps && (
             <a
