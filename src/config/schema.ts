@@ -39,6 +39,13 @@ const uplinkSchema = z
     chunkSeconds: z.number().min(2).max(120).default(15),
     /** A request with no progress for this long is given up and resumed. */
     stallTimeoutSeconds: z.number().min(5).max(3600).default(60),
+    /**
+     * Remove the local original once HQ confirmed its hash: `recordings` (camera recordings,
+     * hat-cam style: card id `cam:…`), `all`, or `never`. Ingested card media stays by default.
+     */
+    deleteAfterUpload: z.enum(['never', 'recordings', 'all']).default('recordings'),
+    /** Also require the second (mirror) drive to hold the item before removing it. */
+    deleteRequiresMirror: z.boolean().default(false),
   })
   .superRefine((u, ctx) => {
     if (u.bwlimit.trim()) {
@@ -207,6 +214,19 @@ export const configSchema = z
     /** Sending media to HQ (docs/uplink-protocol.md). */
     uplink: uplinkSchema,
     drives: drivesSchema,
+    /** Two-drive mirror (`outpost mirror`, and the station when a second drive appears); docs/mirror.md. */
+    mirror: z
+      .strictObject({
+        /** A pass that would delete more than this share of a drive's items stops unless forced. */
+        maxDeleteShare: z.number().min(0).max(1).default(0.05),
+        /** Keep this much free on the receiving drive; below it the mirror stops with DRIVE_FULL. */
+        minFreeBytes: z
+          .number()
+          .int()
+          .min(0)
+          .default(64 * 1024 * 1024),
+      })
+      .prefault({}),
   })
   .strict();
 

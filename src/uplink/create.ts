@@ -62,6 +62,8 @@ export function createUplink(
       videoShare: u.videoShare,
       chunk: { targetSeconds: u.chunkSeconds },
       stallTimeoutMs: u.stallTimeoutSeconds * 1000,
+      deleteAfterUpload: u.deleteAfterUpload,
+      deleteRequiresMirror: u.deleteRequiresMirror,
     },
   );
   return { runner, close: () => target.close() };

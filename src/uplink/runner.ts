@@ -10,6 +10,7 @@ import type { ItemRow } from '../library/catalog/schema.js';
 import { derivedRelPath } from '../library/layout.js';
 import { Backoff, type RandomSource } from './backoff.js';
 import { fileBody, SLICE } from './body.js';
+import { finishOffloads, offloadOriginal, offloadWanted, type OffloadPolicy } from './offload.js';
 import { Pacer } from './pacer.js';
 import { ChunkSizer } from './chunk-size.js';
 import { CLASS_RANK, classify, TRANSFER_CLASSES, type TransferClass } from './classes.js';
@@ -40,6 +41,10 @@ export interface UplinkSettings {
   pullOpsEveryMs?: number;
   /** Longest wait between two tries while HQ is unreachable. Default 30 s. */
   maxBackoffMs?: number;
+  /** Remove local originals HQ confirmed (offload.ts). Default `never` here; config says `recordings`. */
+  deleteAfterUpload?: OffloadPolicy;
+  /** Before removing, the mirror drive must hold the item too: not known yet, so nothing is removed. */
+  deleteRequiresMirror?: boolean;
 }
 
 export interface UplinkDeps {
@@ -131,6 +136,8 @@ export class UplinkRunner {
   private lastItemMark = '';
   private lastPullMs = -Infinity;
   private readonly s: Required<Omit<UplinkSettings, 'timetable' | 'timeZone' | 'chunk'>> & UplinkSettings;
+  /** Originals HQ has: to confirm once more and remove (delete-after-upload policy). */
+  private readonly offloads: string[] = [];
 
   constructor(
     private readonly deps: UplinkDeps,
@@ -143,6 +150,8 @@ export class UplinkRunner {
       pollMs: 500,
       pullOpsEveryMs: 60_000,
       maxBackoffMs: 30_000,
+      deleteAfterUpload: 'never',
+      deleteRequiresMirror: false,
       ...settings,
     };
     this.journal = new Journal(deps.catalog, deps.target.name);
@@ -162,6 +171,7 @@ export class UplinkRunner {
         let decision: ReturnType<UplinkScheduler['next']>;
         try {
           if (await this.pushOpsAndFacts(signal)) continue;
+          if (await this.offload(signal)) continue;
           await this.pullOps(signal);
           const limit = this.applyLimit();
           if (limit === 0) {
@@ -242,6 +252,10 @@ export class UplinkRunner {
   }
 
   private load(): void {
+    if (this.s.deleteAfterUpload !== 'never')
+      void finishOffloads(this.deps.catalog, this.deps.driveRoot).catch((err: unknown) =>
+        this.deps.log.warn({ err }, 'uplink: could not finish removing offloaded originals'),
+      );
     const now = this.nowIso();
     this.journal.cancelDeleted(now);
     this.journal.enqueueNew(now);
@@ -475,6 +489,39 @@ export class UplinkRunner {
     this.journal.done(l.row.item, l.row.rendition, this.nowIso());
     this.untrack(l);
     this.finished++;
+    if (l.row.rendition === 'original' && this.s.deleteAfterUpload !== 'never')
+      this.offloads.push(l.row.item);
+  }
+
+  /**
+   * Remove originals the policy lets go, each only after HQ confirms once more that it holds
+   * verified bytes with that hash. Refused (kept) when a mirror is required: the station does
+   * not know the second drive's contents yet.
+   */
+  private async offload(signal: AbortSignal): Promise<boolean> {
+    if (this.offloads.length === 0 || this.s.deleteRequiresMirror) {
+      this.offloads.length = 0;
+      return false;
+    }
+    const ids = this.offloads.splice(0, HAVE_BATCH);
+    const rows = ids
+      .map(
+        (id) =>
+          this.deps.catalog.sqlite.prepare('select id, card_id from items where id = ?').get(id) as
+            { id: string; card_id: string | null } | undefined,
+      )
+      .filter(
+        (r): r is { id: string; card_id: string | null } => !!r && offloadWanted(this.s.deleteAfterUpload, r),
+      );
+    if (rows.length === 0) return false;
+    const have = await this.deps.target.have(
+      rows.map((r) => ({ item: r.id, rendition: 'original' as const, sha256: r.id })),
+      signal,
+    );
+    for (const [i, r] of rows.entries())
+      if (have[i] && (await offloadOriginal(this.deps.catalog, this.deps.driveRoot, r.id)))
+        this.deps.log.info({ item: r.id }, 'uplink: original at HQ (hash confirmed), removed here');
+    return true;
   }
 
   private async ensureFacts(item: string, signal: AbortSignal): Promise<void> {

@@ -8,7 +8,8 @@ export interface ItemsTable {
    * pending: row written, original not yet renamed into place; stored: original is in `path`.
    * On HQ (src/hq/): stored = HQ holds at least one rendition (listed); remote = facts only.
    */
-  state: 'pending' | 'stored' | 'remote';
+  /** stored: here; remote: HQ's catalogue only; offloaded: sent to HQ and removed here (uplink policy). */
+  state: 'pending' | 'stored' | 'remote' | 'offloaded';
   path: string;
   monitor: string;
   size: number;
@@ -130,6 +131,13 @@ export interface UplinkFactsTable {
   item: string;
 }
 
+/** The mirror's change journal (migration 0007_mirror), filled by triggers. */
+export interface ChangesTable {
+  seq: Generated<number>;
+  item: string;
+  kind: string;
+}
+
 export interface DB {
   items: ItemsTable;
   imports: ImportsTable;
@@ -141,6 +149,7 @@ export interface DB {
   objects: ObjectsTable;
   uplink_transfers: UplinkTransfersTable;
   uplink_facts: UplinkFactsTable;
+  changes: ChangesTable;
 }
 
 export type ItemRow = Selectable<ItemsTable>;
