@@ -28,6 +28,8 @@ export interface HqAppOptions {
   store?: ObjectStore;
   /** How often expired uploads are swept; default hourly. */
   sweepEveryMs?: number;
+  /** One-time code for creating the first HQ editor in the web app (printed at start). */
+  setupCode?: string;
 }
 
 export interface HqApp {
@@ -61,6 +63,7 @@ export async function buildHqApp(o: HqAppOptions): Promise<HqApp> {
     log: o.log,
     authenticate: auth.authenticate,
     media: objectStoreMedia(o.catalog, store),
+    ...(o.setupCode ? { setupCode: o.setupCode } : {}),
   });
   await registerStationRoutes(app, { catalog: o.catalog, clock: o.clock, node: o.node, auth, uploads });
   registerStorageRoutes(app, { catalog: o.catalog, store, clock: o.clock, node: o.node, log: o.log });

@@ -1,7 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { nodeProcessRunner } from '../adapters/process-runner.js';
-import { newSetupCode } from '../auth/setup-code.js';
-import { countUsers } from '../auth/users.js';
 import { indicatorViews, looksOf } from '../core/indicators.js';
 import { isOutpostError } from '../core/errors.js';
 import { openIndicatorPanel } from '../indicators/create.js';
@@ -10,6 +8,7 @@ import { openCatalog, type Catalog } from '../library/catalog/open.js';
 import { openDrive, type Drive } from '../library/drive.js';
 import { nodeDiskSpace } from '../server/deps.js';
 import { buildApp } from '../server/app.js';
+import { announceSetupCode, setupCodeIfNeeded } from '../server/first-user.js';
 import { trackIngest } from '../server/ingest-tracker.js';
 import { startServer } from '../server/server.js';
 import { createUplink } from '../uplink/create.js';
@@ -79,8 +78,7 @@ export function startStationServices(ctx: StationDeps, events: StationEvents): {
 
   const serve = async (d: Drive, path: string): Promise<void> => {
     serverCatalog = await openCatalog(d.layout.catalog);
-    const setupCode =
-      ctx.config.server.setupCode && (await countUsers(serverCatalog)) === 0 ? newSetupCode() : undefined;
+    const setupCode = await setupCodeIfNeeded(ctx.config.server.setupCode, serverCatalog);
     app = await buildApp({
       catalog: serverCatalog,
       drive: d,
@@ -94,17 +92,7 @@ export function startStationServices(ctx: StationDeps, events: StationEvents): {
     });
     const { url } = await startServer(app, { host: ctx.config.server.host, port: ctx.config.server.port });
     ctx.log.info({ url, library: path }, 'web app and API listening');
-    if (setupCode) {
-      // On the console and in the journal: whoever can read them may create the first editor.
-      ctx.log.warn(
-        { setupCode, url },
-        'no users yet: open the web app and create the first editor with this setup code',
-      );
-      process.stderr.write(
-        `\nOutpost has no users yet. Open ${url} and create the first editor with setup code ${setupCode}\n` +
-          `(or run \`outpost user add <name> --role editor\` on the station).\n\n`,
-      );
-    }
+    if (setupCode) announceSetupCode(ctx.log, url, setupCode);
   };
 
   events.on('library-attached', ({ path }) => {

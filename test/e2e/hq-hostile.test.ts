@@ -676,4 +676,16 @@ it('1,000+ hostile requests: every one a 4xx, no hang, HQ stays up, nothing writ
   });
   assert.deepEqual(await have.json(), { have: [true] });
   assert.equal(sha256(await readFile(join(dataDir, 'objects', h.slice(0, 2), h))), h);
+
+  // HQ's web app: no users yet, so HQ printed a one-time setup code; only it creates the editor.
+  const code = /setup code ([A-Z0-9]{4}-[A-Z0-9]{4})/.exec(stderr)?.[1];
+  assert.ok(code, `no setup code printed:\n${stderr.slice(-2000)}`);
+  const setup = (setupCode?: string) =>
+    fetch(`${baseUrl}/api/auth/setup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-outpost-csrf': '1' },
+      body: JSON.stringify({ name: 'hq-admin', password: 'a long hq password', setupCode }),
+    });
+  assert.equal((await setup('ZZZZ-ZZZZ')).status, 403);
+  assert.equal((await setup(code)).status, 201);
 });
