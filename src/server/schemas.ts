@@ -299,6 +299,10 @@ export const uplinkStatusSchema = z.object({
     })
     .nullable(),
   lastError: z.object({ message: z.string(), at: z.string() }).nullable(),
+  link: z
+    .enum(['good', 'fair', 'poor', 'none'])
+    .nullable()
+    .describe('Wi-Fi link quality; null: wired or unknown'),
 });
 
 export const statusSchema = z.object({

@@ -7,6 +7,8 @@ import type { Catalog } from '../library/catalog/open.js';
 import { UplinkRunner, type UplinkStatus } from './runner.js';
 import { HqTusTarget } from './targets/hq-tus.js';
 import { parseTimetableOrThrow } from './throttle/timetable.js';
+import { linkHint } from './throttle/wireless.js';
+import { readWireless } from './throttle/wireless-read.js';
 
 export interface UplinkContext {
   config: Config;
@@ -52,6 +54,10 @@ export function createUplink(
       now: () => Date.now(),
       sleep,
       log: ctx.log,
+      readLink: async () => {
+        const ifaces = await readWireless();
+        return ifaces && ifaces.length ? linkHint(ifaces).hint : undefined;
+      },
       ...(onStatus ? { onStatus } : {}),
     },
     {

@@ -21,6 +21,7 @@ import { UploadFailure, type UploadRendition, type UploadTarget } from './target
 import { AdaptiveRate } from './throttle/adaptive.js';
 import { rateAt, type Timetable } from './throttle/timetable.js';
 import { TokenBucket } from './throttle/token-bucket.js';
+import type { LinkHint } from './throttle/wireless.js';
 
 export interface UplinkSettings {
   /** This station's name: the origin of the ops it pushes (HQ refuses others). */
@@ -57,6 +58,8 @@ export interface UplinkDeps {
   log: Logger;
   random?: RandomSource;
   onStatus?: (s: UplinkStatus) => void;
+  /** Wi-Fi link quality (`/proc/net/wireless`); undefined on wired boxes. */
+  readLink?: () => Promise<LinkHint | undefined>;
 }
 
 export type UplinkState =
@@ -85,6 +88,8 @@ export interface UplinkStatus {
     size: number;
   } | null;
   lastError: { message: string; at: string } | null;
+  /** Wi-Fi link quality when the station's link is wireless (poor: shorter chunks). */
+  link: LinkHint | null;
 }
 
 interface Live {
@@ -135,6 +140,8 @@ export class UplinkRunner {
   private lastOpSeq = 0;
   private lastItemMark = '';
   private lastPullMs = -Infinity;
+  private link: LinkHint | null = null;
+  private lastLinkMs = -Infinity;
   private readonly s: Required<Omit<UplinkSettings, 'timetable' | 'timeZone' | 'chunk'>> & UplinkSettings;
   /** Originals HQ has: to confirm once more and remove (delete-after-upload policy). */
   private readonly offloads: string[] = [];
@@ -242,6 +249,7 @@ export class UplinkRunner {
           }
         : null,
       lastError: this.lastError,
+      link: this.link,
     };
   }
 
@@ -451,6 +459,12 @@ export class UplinkRunner {
     return limit;
   }
 
+  private async readLink(): Promise<void> {
+    if (!this.deps.readLink || this.deps.now() - this.lastLinkMs < 30_000) return;
+    this.lastLinkMs = this.deps.now();
+    this.link = (await this.deps.readLink().catch(() => undefined)) ?? null;
+  }
+
   /** Size and hash of a derivative (an original's are its catalogue size and id). */
   private async describe(l: Live): Promise<void> {
     if (l.row.size !== null && l.row.sha256) return;
@@ -559,7 +573,12 @@ export class UplinkRunner {
     }
     if (!l.url) await this.ensureFacts(l.row.item, signal);
 
-    const budget = this.sizer.next(l.size - l.offset);
+    await this.readLink();
+    // On a poor Wi-Fi link a cut is likely: shorter requests lose less when it comes.
+    const budget = Math.max(
+      SLICE,
+      Math.floor(this.sizer.next(l.size - l.offset) * (this.link === 'poor' ? 0.5 : 1)),
+    );
     let pos = l.offset;
     this.current = l;
     this.preempt = false;

@@ -6,7 +6,7 @@ import { sleep } from '../../src/adapters/sleep.js';
 import { insertPendingItem, markStored } from '../../src/library/catalog/items.js';
 import type { Catalog } from '../../src/library/catalog/open.js';
 import { buildItemRow } from '../../src/library/item-row.js';
-import { UplinkRunner, type UplinkSettings } from '../../src/uplink/runner.js';
+import { UplinkRunner, type UplinkDeps, type UplinkSettings } from '../../src/uplink/runner.js';
 import { HqTusTarget } from '../../src/uplink/targets/hq-tus.js';
 
 /** A stored item with `size` random bytes on the drive (a stand-in for a long video or a photo). */
@@ -53,10 +53,11 @@ export function testRunner(
   driveRoot: string,
   hq: { url: string; key: string },
   settings: Partial<UplinkSettings> & { node: string },
+  deps: Partial<UplinkDeps> = {},
 ): { runner: UplinkRunner; target: HqTusTarget } {
   const target = new HqTusTarget({ url: hq.url, key: hq.key, stallTimeoutMs: 5000, requestTimeoutMs: 5000 });
   const runner = new UplinkRunner(
-    { catalog: cat, driveRoot, target, now: () => Date.now(), sleep, log: silentLogger },
+    { catalog: cat, driveRoot, target, now: () => Date.now(), sleep, log: silentLogger, ...deps },
     { pollMs: 100, maxBackoffMs: 500, ...settings },
   );
   return { runner, target };

@@ -95,7 +95,10 @@ describe('uplink over a flaky link (userspace proxy)', { timeout: 120_000 }, () 
       assert.deepEqual(readFileSync(join(hq.data.objectsDir, x.id.slice(0, 2), x.id)), x.bytes);
     const total = video.bytes.length + photos.reduce((n, p) => n + p.bytes.length, 0);
     assert.ok(s.sentBytes >= total);
-    assert.ok(s.resentBytes / total < 0.15, `resent ${s.resentBytes} of ${total}`);
+    // What a cut loses is what was on the way: paced sending keeps that to well under a second
+    // of the link (1 MB/s here) per cut, however often the link drops.
+    const cuts = proxy.stats().connectionsCut;
+    assert.ok(s.resentBytes <= cuts * 750_000, `resent ${s.resentBytes} of ${total} over ${cuts} cuts`);
     const states = lib.catalog.sqlite.prepare('select distinct state from uplink_transfers').all() as {
       state: string;
     }[];

@@ -50,6 +50,7 @@ export function UplinkPanel({ u }: { u: UplinkStatus | null }) {
         {u.pendingBytes ? ` · ETA ${eta(u.etaSeconds)}` : ''}
         {u.limitBps ? ` · paced at ${bytes(u.limitBps)}/s` : ''}
         {u.opsPending ? ` · ${u.opsPending} edits to send` : ''}
+        {u.link ? ` · Wi-Fi ${u.link}` : ''}
       </p>
       {u.current && (
         <p class="uplink-current">
