@@ -1,4 +1,5 @@
 import { readdir, rm, stat, statfs } from 'node:fs/promises';
+import { driveHealth, type DriveHealthThresholds } from '../core/drive-health.js';
 import { basename, join } from 'node:path';
 import { dateFolderOf } from '../core/capture-time.js';
 import { buildItemRow, effectiveCaptureTime } from '../library/item-row.js';
@@ -55,6 +56,8 @@ export interface IngestRequest {
   /** Overrides the card's assigned monitor. */
   monitor?: string | undefined;
   settings: Config['ingest'];
+  /** Refuse to start when the drive is already full by these thresholds (config `drives.health`). */
+  health?: DriveHealthThresholds | undefined;
   timeZone: string;
   node: string;
   signal?: AbortSignal | undefined;
@@ -175,8 +178,18 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
       });
     }
     summary.warnings.push(...scan.problems);
-    const todo = scan.media;
     summary.skipped = scan.known;
+    // A drive already "full" by the health thresholds takes nothing more: the card stays as it
+    // is and the CARD and DRIVE lights say so (the per-file reserve below guards during a run).
+    const full = req.health && scan.media.length > 0 ? await fullDrive(layout.root, req.health) : undefined;
+    if (full) {
+      summary.notCopied = scan.media.length;
+      summary.error = new OutpostError(
+        'DRIVE_FULL',
+        `library drive is full (${full}): ${scan.media.length} files not copied`,
+      ).toJSON();
+    }
+    const todo = full ? [] : scan.media;
     const fileBytes = (m: CardMedia): number => m.size + m.companions.reduce((s, c) => s + c.size, 0);
     emit({ phase: 'copy', filesTotal: todo.length, bytesTotal: todo.reduce((s, m) => s + fileBytes(m), 0) });
 
@@ -335,6 +348,13 @@ async function cardRootDevice(root: string): Promise<number> {
     if (isOutpostError(e)) throw e;
     throw new OutpostError('CARD_NOT_FOUND', `card ${root} not found`, { cause: e });
   }
+}
+
+/** The health reason when the drive counts as full, else undefined. */
+async function fullDrive(root: string, thresholds: DriveHealthThresholds): Promise<string | undefined> {
+  const s = await statfs(root);
+  const h = driveHealth({ freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize }, thresholds);
+  return h.level === 'full' ? h.reason : undefined;
 }
 
 async function ensureSpace(root: string, need: number, reserve: number): Promise<void> {

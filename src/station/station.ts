@@ -118,6 +118,7 @@ export function startStation(
           card,
           drive,
           settings: ctx.config.ingest,
+          health: ctx.config.drives.health,
           timeZone: ctx.timeZone,
           node: ctx.node,
           signal: abort.signal,

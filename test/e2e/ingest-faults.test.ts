@@ -104,7 +104,12 @@ before(async () => {
   const cfg = join(work, 'config.yaml');
   writeFileSync(cfg, 'log:\n  level: warn\n');
   const tight = join(work, 'config-tight.yaml');
-  writeFileSync(tight, 'log:\n  level: warn\ningest:\n  minFreeBytes: 0\n');
+  // Small tmpfs drives are "full" by the default health thresholds (< 1 GB free): these tests
+  // are about what happens when writes really fail, so only ENOSPC may stop them.
+  writeFileSync(
+    tight,
+    'log:\n  level: warn\ningest:\n  minFreeBytes: 0\ndrives:\n  health:\n    minFreeBytes: 0\n    warnUsedFraction: 0.99\n    fullUsedFraction: 1\n',
+  );
   env = { OUTPOST_CONFIG: cfg };
   tightEnv = { OUTPOST_CONFIG: tight };
   const fx = makeCard(join(work, 'template-card'));
@@ -481,7 +486,8 @@ describe('ingest faults (issue 2 §6)', { concurrency: false }, () => {
     const freeWhileFull = statfsSync(mp).bavail;
 
     execFileSync('mount', ['-o', 'remount,size=200m', mp]);
-    const r2 = await ingest(card.root, drive);
+    // (A 200 MB drive is still "full" by the default thresholds: < 1 GB free.)
+    const r2 = await ingest(card.root, drive, tightEnv);
     assert.equal(r2.code, 0, show(r2));
     const s2 = summaryOf(r2, 'after freeing space');
     assert.equal(s2.error, undefined);

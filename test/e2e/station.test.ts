@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { before, describe, it } from 'node:test';
@@ -24,9 +24,18 @@ interface Rec {
   monitor: string;
 }
 
+/** Small tmpfs drives are "full" by the default health thresholds (< 1 GB free). */
+let smallDrives: Record<string, string>;
+
 describe('outpost station (real mounts)', () => {
   before(async () => {
     if (!(await canMount())) assert.fail(CANNOT_MOUNT_MESSAGE);
+    const cfg = join(await makeTempDir('outpost-station-cfg-'), 'config.yaml');
+    writeFileSync(
+      cfg,
+      'drives:\n  health:\n    minFreeBytes: 16000000\n    warnUsedFraction: 0.9\n    fullUsedFraction: 0.98\n',
+    );
+    smallDrives = { OUTPOST_CONFIG: cfg };
   });
 
   it('attaches the library drive it finds and ingests a card inserted later', async () => {
@@ -38,7 +47,10 @@ describe('outpost station (real mounts)', () => {
     await mountTmpfs(libMount, 256 * 1024 * 1024);
     assert.equal((await outpost(['init-drive', libMount, '--label', 'A'])).code, 0);
 
-    const station = spawnOutpost(['station', '--watch', root, '--port', '0', '--log-level', 'info'], {});
+    const station = spawnOutpost(
+      ['station', '--watch', root, '--port', '0', '--log-level', 'info'],
+      smallDrives,
+    );
     let log = '';
     station.stderr!.on('data', (b: Buffer) => (log += b.toString()));
     try {
@@ -107,7 +119,7 @@ describe('outpost station (real mounts)', () => {
     const work = await makeTempDir('outpost-station2-');
     const root = join(work, 'media');
     mkdirSync(root);
-    const station = spawnOutpost(['station', '--watch', root, '--log-level', 'info'], {});
+    const station = spawnOutpost(['station', '--watch', root, '--log-level', 'info'], smallDrives);
     let log = '';
     station.stderr!.on('data', (b: Buffer) => (log += b.toString()));
     try {
@@ -142,6 +154,55 @@ describe('outpost station (real mounts)', () => {
       station.kill('SIGTERM');
       const code = await new Promise<number | null>((r) => station.on('close', (c) => r(c)));
       assert.equal(code, 0, log);
+    }
+  });
+
+  it('refuses to ingest onto a full drive (default thresholds): CARD and DRIVE A flash red', async () => {
+    const work = await makeTempDir('outpost-station3-');
+    const root = join(work, 'media');
+    mkdirSync(root);
+    // A 64 MB drive has less than 1 GB free: "full" by the default drive health thresholds.
+    const libMount = join(root, 'SMALL');
+    await mountTmpfs(libMount, 64 * 1024 * 1024);
+    assert.equal((await outpost(['init-drive', libMount, '--label', 'S'])).code, 0);
+    const station = spawnOutpost(['station', '--watch', root, '--port', '0', '--log-level', 'info']);
+    let log = '';
+    station.stderr!.on('data', (b: Buffer) => (log += b.toString()));
+    try {
+      for (let i = 0; i < 40 && !/web app and API listening/.test(log); i++) await sleep(250);
+      const base = /"url":"(http:[^"]+)"/.exec(log)![1]!.replace('0.0.0.0', '127.0.0.1');
+      const code = /setup code ([A-Z0-9]{4}-[A-Z0-9]{4})/.exec(log)![1]!;
+      const setup = await fetch(`${base}/api/auth/setup`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-outpost-csrf': '1' },
+        body: JSON.stringify({ name: 'ana', password: 'correct horse battery staple', setupCode: code }),
+      });
+      const cookie = (setup.headers.get('set-cookie') ?? '').split(';')[0]!;
+      const content = join(work, 'card-content', 'DCIM');
+      mkdirSync(content, { recursive: true });
+      corpusFiles()
+        .slice(0, 2)
+        .forEach((p, i) => copyFileSync(p, join(content, `IMG_${3000 + i}.JPG`)));
+      const { imagePath } = await makeExt4Image({
+        sizeMB: 16,
+        uuid: '0b5e7a11-1234-4cde-8f00-0000000000c3',
+        label: 'CARD3',
+        fromDir: join(work, 'card-content'),
+      });
+      await loopMount(imagePath, join(root, 'CARD3'), { readOnly: true });
+      for (let i = 0; i < 60 && !/ingest finished|ingest failed|DRIVE_FULL/.test(log); i++) await sleep(250);
+      assert.match(log, /library drive is full/);
+      const items = json<Rec[]>(await outpost(['ls', '--library', libMount, '--json']));
+      assert.equal(items.length, 0, 'nothing was copied');
+      const status = (await (await fetch(`${base}/api/status`, { headers: { cookie } })).json()) as {
+        indicators: Record<string, { look: string; detail: string }>;
+      };
+      assert.equal(status.indicators.CARD!.look, 'flashing-red', JSON.stringify(status.indicators));
+      assert.equal(status.indicators['DRIVE A']!.look, 'flashing-red');
+      assert.match(status.indicators['DRIVE A']!.detail, /full/i);
+    } finally {
+      station.kill('SIGTERM');
+      await new Promise((r) => station.on('close', r));
     }
   });
 });

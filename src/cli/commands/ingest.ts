@@ -45,6 +45,7 @@ export function registerIngest(program: Command): void {
                 drive,
                 monitor: o.monitor,
                 settings: ctx.config.ingest,
+                health: ctx.config.drives.health,
                 timeZone: ctx.timeZone,
                 node: ctx.node,
                 signal: abort.signal,
