@@ -3,11 +3,13 @@ import { registerCards } from './commands/cards.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerInitDrive } from './commands/init-drive.js';
 import { registerLs } from './commands/ls.js';
+import { registerMirror } from './commands/mirror.js';
 import { registerSimilar } from './commands/similar.js';
 import { registerFsck } from './commands/fsck.js';
 import { registerHq } from './commands/hq.js';
 import { registerRebuild } from './commands/rebuild.js';
 import { registerStation } from './commands/station.js';
+import { registerStatus } from './commands/status.js';
 import { registerUplink } from './commands/uplink.js';
 import { registerUser } from './commands/user.js';
 
@@ -27,10 +29,12 @@ registerCards(program);
 registerSimilar(program);
 registerFsck(program);
 registerRebuild(program);
+registerMirror(program);
 registerStation(program);
 registerUser(program);
 registerHq(program);
 registerUplink(program);
+registerStatus(program);
 
 program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 2);

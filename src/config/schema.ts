@@ -164,6 +164,8 @@ export const configSchema = z
         /** Where removable volumes are mounted. */
         watchRoots: z.array(z.string().startsWith('/')).default(['/media', '/run/media']),
         pollIntervalMs: z.number().int().min(100).max(60_000).default(1000),
+        /** The indicators, written every second for `outpost status` (the virtual LED panel). */
+        statusFile: z.string().startsWith('/').default('/run/outpost/status.json'),
       })
       .prefault({}),
     server: z

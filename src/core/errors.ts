@@ -53,6 +53,11 @@ export const ERROR_CATALOGUE = {
   },
   TOOL_MISSING: { status: 500, exit: 2, hint: 'Install it (e.g. `apt-get install ffmpeg`) and try again.' },
   FSCK_PROBLEMS: { status: 500, exit: 1, hint: 'See each problem for what to do.' },
+  STATION_NOT_RUNNING: {
+    status: 503,
+    exit: 1,
+    hint: 'Start the station with `outpost station`.',
+  },
   UPLINK_OFFLINE: {
     status: 503,
     exit: 3,
@@ -75,6 +80,16 @@ export const ERROR_CATALOGUE = {
   },
   STATION_NOT_FOUND: { status: 404, exit: 2, hint: 'See `outpost hq keys list`.' },
   OBJECT_NOT_FOUND: { status: 404, exit: 2, hint: 'HQ does not hold these bytes (yet).' },
+  MIRROR_SAME_DRIVE: {
+    status: 400,
+    exit: 2,
+    hint: 'Give two different library drives (the second one plugged in, or its mount point).',
+  },
+  MIRROR_DELETE_GUARD: {
+    status: 409,
+    exit: 5,
+    hint: 'Check the deletions on the other drive; if they are meant, run the mirror again with --force (or raise mirror.maxDeleteShare).',
+  },
   INTERNAL: { status: 500, exit: 1, hint: 'This is a bug; please report it with the log.' },
 } as const satisfies Record<string, { status: number; exit: number; hint: string }>;
 

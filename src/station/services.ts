@@ -14,6 +14,7 @@ import { startServer } from '../server/server.js';
 import { createUplink } from '../uplink/create.js';
 import type { UplinkRunner, UplinkStatus } from '../uplink/runner.js';
 import type { StationEvents } from './events.js';
+import { writeStatusFile } from './status-file.js';
 import { stationState } from './state.js';
 import type { StationDeps } from './station.js';
 
@@ -126,32 +127,48 @@ export function startStationServices(ctx: StationDeps, events: StationEvents): {
     void stopUplink();
   });
 
-  // LEDs: the same state the web app shows, once a second (a flash is the driver's own timer).
-  let ledTimer: NodeJS.Timeout | undefined;
+  // LEDs and `outpost status`: the same state the web app shows, once a second (a flash is the
+  // driver's own timer). The status file is the terminal's view of the virtual panel.
+  const tick = async (): Promise<void> => {
+    const space = drive ? await nodeDiskSpace(drive.layout.root).catch(() => null) : undefined;
+    const views = indicatorViews(
+      stationState({
+        ingest: tracker.current(),
+        space,
+        ...(drive ? { driveLabel: drive.marker.label } : {}),
+        thresholds: ctx.config.drives.health,
+        uplink: uplinkStatus(),
+      }),
+    );
+    await panel?.apply(looksOf(views));
+    await writeStatusFile(ctx.config.station.statusFile, {
+      node: ctx.node,
+      time: ctx.clock.now().toISOString(),
+      pid: process.pid,
+      library: drive ? { label: drive.marker.label, root: drive.layout.root } : null,
+      indicators: views,
+      uplink: uplinkStatus(),
+    });
+  };
+  let statusFileWarned = false;
+  const ledTimer = setInterval(
+    () =>
+      void tick().catch((err: unknown) => {
+        if (statusFileWarned) return;
+        statusFileWarned = true;
+        ctx.log.warn(
+          { err, hint: 'set station.statusFile to a writable path' },
+          'status for LEDs / `outpost status` could not be updated',
+        );
+      }),
+    LED_EVERY_MS,
+  );
   void openIndicatorPanel(ctx.config.indicators, {
     runner: nodeProcessRunner,
     onError: (e) => ctx.log.warn({ code: e.code, hint: e.hint }, e.message),
   })
     .then((p) => {
       panel = p?.panel;
-      if (!panel) return;
-      const tick = async (): Promise<void> => {
-        const space = drive ? await nodeDiskSpace(drive.layout.root).catch(() => null) : undefined;
-        const views = indicatorViews(
-          stationState({
-            ingest: tracker.current(),
-            space,
-            ...(drive ? { driveLabel: drive.marker.label } : {}),
-            thresholds: ctx.config.drives.health,
-            uplink: uplinkStatus(),
-          }),
-        );
-        await panel?.apply(looksOf(views));
-      };
-      ledTimer = setInterval(
-        () => void tick().catch((err: unknown) => ctx.log.warn({ err }, 'LEDs')),
-        LED_EVERY_MS,
-      );
     })
     .catch((e: unknown) =>
       ctx.log.warn(
@@ -162,7 +179,7 @@ export function startStationServices(ctx: StationDeps, events: StationEvents): {
 
   return {
     close: async () => {
-      if (ledTimer) clearInterval(ledTimer);
+      clearInterval(ledTimer);
       await stopUplink();
       await serving;
       await app?.close();

@@ -26,14 +26,18 @@ interface Rec {
 
 /** Small tmpfs drives are "full" by the default health thresholds (< 1 GB free). */
 let smallDrives: Record<string, string>;
+let statusFile = '';
 
 describe('outpost station (real mounts)', () => {
   before(async () => {
     if (!(await canMount())) assert.fail(CANNOT_MOUNT_MESSAGE);
-    const cfg = join(await makeTempDir('outpost-station-cfg-'), 'config.yaml');
+    const cfgDir = await makeTempDir('outpost-station-cfg-');
+    const cfg = join(cfgDir, 'config.yaml');
+    statusFile = join(cfgDir, 'run', 'status.json');
     writeFileSync(
       cfg,
-      'drives:\n  health:\n    minFreeBytes: 16000000\n    warnUsedFraction: 0.9\n    fullUsedFraction: 0.98\n',
+      `station:\n  statusFile: ${statusFile}\n` +
+        'drives:\n  health:\n    minFreeBytes: 16000000\n    warnUsedFraction: 0.9\n    fullUsedFraction: 0.98\n',
     );
     smallDrives = { OUTPOST_CONFIG: cfg };
   });
@@ -78,6 +82,18 @@ describe('outpost station (real mounts)', () => {
         library: { label: string };
       };
       assert.equal(status.library.label, 'A');
+      // The terminal's view of the lights: `outpost status` reads what the station writes.
+      await sleep(1500);
+      const st = await outpost(['status', '--json'], { env: smallDrives });
+      assert.equal(st.code, 0, st.stderr);
+      const lights = json<{
+        indicators: Record<string, { look: string; reason: string }>;
+        library: { label: string };
+      }>(st);
+      assert.equal(lights.library.label, 'A');
+      assert.equal(lights.indicators.DRIVE_A!.look, 'green');
+      assert.equal(lights.indicators.CARD!.look, 'off');
+      assert.match((await outpost(['status'], { env: smallDrives })).stdout, /DRIVE A/);
       // A card: an ext4 image with a known UUID, like a real SD card.
       const content = join(work, 'card-content');
       const dcim = join(content, 'DCIM', '100CAM');
@@ -113,6 +129,12 @@ describe('outpost station (real mounts)', () => {
       const code = await new Promise<number | null>((r) => station.on('close', (c) => r(c)));
       assert.equal(code, 0, log);
     }
+    // No station: a clear error once its status goes stale.
+    await sleep(100);
+    writeFileSync(statusFile, JSON.stringify({ time: new Date(Date.now() - 60_000).toISOString() }));
+    const gone = await outpost(['status'], { env: smallDrives });
+    assert.equal(gone.code, 1);
+    assert.match(gone.stderr, /STATION_NOT_RUNNING|not running|old/);
   });
 
   it('a card inserted before any library drive is ingested once a drive is plugged in', async () => {
