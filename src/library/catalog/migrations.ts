@@ -198,4 +198,29 @@ export const migrations: Record<string, Migration> = {
       )`.execute(db);
     },
   },
+  '0007_mirror': {
+    async up(db: Kysely<unknown>) {
+      // The drive mirror's change journal (src/drives/): every item or companion whose files or
+      // facts changed gets a row, so a mirror pass reads what changed since its cursor instead of
+      // walking the library. Attribute edits travel through the op log, not here.
+      await sql`create table changes (
+        seq integer primary key autoincrement,
+        item text not null,
+        kind text not null
+      )`.execute(db);
+      await sql`create trigger changes_item_insert after insert on items
+        begin insert into changes (item, kind) values (new.id, 'item'); end`.execute(db);
+      await sql`create trigger changes_item_update
+        after update of state, path, monitor, deleted, has_thumb, has_preview, has_poster on items
+        begin insert into changes (item, kind) values (new.id, 'item'); end`.execute(db);
+      await sql`create trigger changes_item_delete after delete on items
+        begin insert into changes (item, kind) values (old.id, 'item'); end`.execute(db);
+      await sql`create trigger changes_companion_insert after insert on companions
+        begin insert into changes (item, kind) values (new.item_id, 'companion'); end`.execute(db);
+      await sql`create trigger changes_companion_update after update on companions
+        begin insert into changes (item, kind) values (new.item_id, 'companion'); end`.execute(db);
+      await sql`create trigger changes_companion_delete after delete on companions
+        begin insert into changes (item, kind) values (old.item_id, 'companion'); end`.execute(db);
+    },
+  },
 };

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,16 +98,40 @@ describe('sysfs LED driver', () => {
     rmSync(root, { recursive: true });
   });
 
-  it('a brightness file the station may not write says how to fix permissions', async (t) => {
-    if (process.getuid?.() === 0) return t.skip('root ignores file modes');
+  it('a brightness file the station may not write says how to fix permissions', async () => {
     const root = fakeLedTree(['ro']);
+    chmodSync(root, 0o755);
     chmodSync(join(root, 'ro', 'brightness'), 0o444);
-    await assert.rejects(new SysfsLedDriver({ root }).set('ro', 'on'), (e) => {
-      assert.ok(e instanceof OutpostError);
+    if (process.getuid?.() !== 0) {
+      await assert.rejects(new SysfsLedDriver({ root }).set('ro', 'on'), (e) => {
+        assert.ok(e instanceof OutpostError);
+        assert.match(e.message, /cannot drive LED "ro".*EACCES/);
+        assert.match(e.hint, /udev rule/);
+        return true;
+      });
+    } else {
+      // Root ignores file modes: run the driver as `nobody` (as a station service user would be).
+      const driver = new URL('../../../src/indicators/sysfs.js', import.meta.url).href;
+      const script =
+        `import(${JSON.stringify(driver)}).then((m) => new m.SysfsLedDriver({ root: ${JSON.stringify(root)} })` +
+        `.set('ro', 'on')).then(() => console.log('NO ERROR'), (e) => console.log(JSON.stringify({ message: e.message, hint: e.hint })))`;
+      const out = execFileSync(
+        'setpriv',
+        [
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          process.execPath,
+          '--input-type=module',
+          '-e',
+          script,
+        ],
+        { encoding: 'utf8' },
+      );
+      const e = JSON.parse(out) as { message: string; hint: string };
       assert.match(e.message, /cannot drive LED "ro".*EACCES/);
       assert.match(e.hint, /udev rule/);
-      return true;
-    });
+    }
     rmSync(root, { recursive: true });
   });
 });

@@ -1,0 +1,107 @@
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { mirrorDrives } from '../../drives/mirror.js';
+import type { MirrorProgress, MirrorSummary } from '../../drives/mirror-types.js';
+import { openDrive } from '../../library/drive.js';
+import { buildContext } from '../context.js';
+import { emit, formatBytes } from '../output.js';
+import { run } from '../run.js';
+
+/** A progress bar on stderr when it is a terminal (bytes of the pass). */
+function mirrorProgressBar(enabled: boolean): { update(p: MirrorProgress): void; stop(): void } {
+  if (!enabled || !process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: '{phase} |{bar}| {percentage}% {files} {bytes} {eta_formatted} {current}',
+      hideCursor: true,
+      clearOnComplete: true,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(p) {
+      const payload = {
+        phase: p.phase.padEnd(8),
+        files: `${p.filesDone}/${p.filesTotal} files`,
+        bytes: `${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)}`,
+        current: (p.current ?? '').slice(-40),
+      };
+      if (!started) {
+        bar.start(Math.max(p.bytesTotal, 1), p.bytesDone, payload);
+        started = true;
+      } else {
+        bar.setTotal(Math.max(p.bytesTotal, 1));
+        bar.update(p.bytesDone, payload);
+      }
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}
+
+export function registerMirror(program: Command): void {
+  program
+    .command('mirror')
+    .description('make two library drives identical: copy what each lacks, merge their catalogues')
+    .argument('<driveA>', 'a library drive')
+    .argument('<driveB>', 'the other library drive')
+    .option('--force', 'delete even when more than mirror.maxDeleteShare of a drive would go')
+    .option('--json', 'print the summary as JSON')
+    .option('--no-progress', 'no progress bar')
+    .action(
+      (
+        driveA: string,
+        driveB: string,
+        o: { force?: boolean; json?: boolean; progress: boolean },
+        cmd: Command,
+      ) =>
+        run(cmd, !!o.json, async () => {
+          const ctx = await buildContext(cmd.optsWithGlobals());
+          const [a, b] = [await openDrive(driveA), await openDrive(driveB)];
+          const bar = mirrorProgressBar(o.progress && !o.json);
+          const abort = new AbortController();
+          const onSignal = (): void => abort.abort();
+          process.once('SIGINT', onSignal);
+          process.once('SIGTERM', onSignal);
+          let s: MirrorSummary;
+          try {
+            s = await mirrorDrives(
+              a,
+              b,
+              {
+                node: ctx.node,
+                maxDeleteShare: ctx.config.mirror.maxDeleteShare,
+                minFreeBytes: ctx.config.mirror.minFreeBytes,
+                force: !!o.force,
+                signal: abort.signal,
+                onProgress: (p) => bar.update(p),
+              },
+              { clock: ctx.clock, log: ctx.log },
+            );
+          } finally {
+            bar.stop();
+            process.off('SIGINT', onSignal);
+            process.off('SIGTERM', onSignal);
+          }
+          emit(!!o.json, s, () => humanSummary(s, driveA, driveB));
+          return s.aborted ? 130 : 0;
+        }),
+    );
+}
+
+function humanSummary(s: MirrorSummary, a: string, b: string): string {
+  const lines = [
+    `${a} → ${b}: ${s.copiedAtoB} items, ${s.opsAtoB} ops`,
+    `${b} → ${a}: ${s.copiedBtoA} items, ${s.opsBtoA} ops`,
+    `deleted ${s.deleted}, companions ${s.companions}, derivatives ${s.derivatives}, moved ${s.relocated}, sidecars ${s.sidecars}; ${formatBytes(s.bytes)} in ${s.seconds}s` +
+      (s.full ? ' (first pass for this pair: compared everything)' : ''),
+  ];
+  if (s.aborted) lines.push('interrupted: run the mirror again to finish');
+  else if (!s.warnings.length) lines.push('the two drives are identical: safe to remove either');
+  for (const w of s.warnings) lines.push(`  ${w.item.slice(0, 12)}: [${w.code}] ${w.message}`);
+  return lines.join('\n');
+}
