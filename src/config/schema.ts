@@ -219,6 +219,10 @@ export const configSchema = z
     /** Two-drive mirror (`outpost mirror`, and the station when a second drive appears); docs/mirror.md. */
     mirror: z
       .strictObject({
+        /** Mirror a second library drive automatically when it is plugged in (station). */
+        auto: z.boolean().default(true),
+        /** Only this drive (its id in outpost-drive.json) is drive A's partner; unset: any second library drive. */
+        partner: z.string().min(1).optional(),
         /** A pass that would delete more than this share of a drive's items stops unless forced. */
         maxDeleteShare: z.number().min(0).max(1).default(0.05),
         /** Keep this much free on the receiving drive; below it the mirror stops with DRIVE_FULL. */

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { createSessionAuthenticate } from '../auth/authenticate.js';
 import type { AppDeps } from './deps.js';
 import { installErrorHandling } from './errors.js';
+import { trackMirror } from '../station/mirror-tracker.js';
 import { trackIngest } from './ingest-tracker.js';
 import { DOCS_PREFIX, registerOpenApi } from './openapi.js';
 import { registerAuthRoutes } from './routes/auth.js';
@@ -67,11 +68,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerOpenApi(app);
 
   const tracker = deps.events ? trackIngest(deps.events, deps.clock) : undefined;
-  app.addHook('onClose', async () => tracker?.stop());
+  const mirror = deps.events ? trackMirror(deps.events) : undefined;
+  app.addHook('onClose', async () => {
+    tracker?.stop();
+    mirror?.stop();
+  });
 
   registerItemRoutes(app, deps);
   registerMediaRoutes(app, deps);
-  registerStatusRoutes(app, deps, () => tracker?.current() ?? null);
+  registerStatusRoutes(
+    app,
+    deps,
+    () => tracker?.current() ?? null,
+    mirror ? () => mirror.current() : undefined,
+  );
   registerCardRoutes(app, deps);
   registerEventRoutes(app, deps);
   registerGeotagRoutes(app, deps);

@@ -335,6 +335,29 @@ export const statusSchema = z.object({
     .nullable()
     .describe('The last ingest the station ran since it started; null when none (or not a station)'),
   uplink: uplinkStatusSchema.nullable(),
+  mirror: z
+    .object({
+      partner: z.object({ path: z.string(), label: z.string(), id: z.string() }).nullable(),
+      state: z.enum(['pending', 'running', 'done', 'failed']),
+      progress: z
+        .object({
+          phase: z.string(),
+          filesDone: z.number(),
+          filesTotal: z.number(),
+          bytesDone: z.number(),
+          bytesTotal: z.number(),
+        })
+        .passthrough()
+        .nullable(),
+      summary: z
+        .object({ copiedAtoB: z.number(), copiedBtoA: z.number(), deleted: z.number() })
+        .passthrough()
+        .nullable(),
+      error: problemSchema.nullable(),
+      behind: z.number().int(),
+    })
+    .nullable()
+    .describe('The second (mirror) drive and the last mirror pass; null when no second drive was seen'),
   indicators: z.object({
     CARD: indicatorSchema,
     'DRIVE A': indicatorSchema,

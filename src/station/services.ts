@@ -15,6 +15,7 @@ import { createUplink } from '../uplink/create.js';
 import type { UplinkRunner, UplinkStatus } from '../uplink/runner.js';
 import type { StationEvents } from './events.js';
 import { writeStatusFile } from './status-file.js';
+import { trackMirror } from './mirror-tracker.js';
 import { stationState } from './state.js';
 import type { StationDeps } from './station.js';
 
@@ -41,6 +42,7 @@ export function startStationServices(ctx: StationDeps, events: StationEvents): {
   let uplink: UplinkHandle | undefined;
   let panel: IndicatorPanel | undefined;
   const tracker = trackIngest(events, ctx.clock);
+  const mirror = trackMirror(events);
 
   const uplinkStatus = (): UplinkStatus | null => uplink?.runner.status() ?? null;
 
@@ -131,8 +133,12 @@ export function startStationServices(ctx: StationDeps, events: StationEvents): {
   // driver's own timer). The status file is the terminal's view of the virtual panel.
   const tick = async (): Promise<void> => {
     const space = drive ? await nodeDiskSpace(drive.layout.root).catch(() => null) : undefined;
+    const m = mirror.current();
+    const partnerSpace = m?.partner ? await nodeDiskSpace(m.partner.path).catch(() => null) : undefined;
     const views = indicatorViews(
       stationState({
+        mirror: m,
+        partnerSpace,
         ingest: tracker.current(),
         space,
         ...(drive ? { driveLabel: drive.marker.label } : {}),
@@ -186,6 +192,7 @@ export function startStationServices(ctx: StationDeps, events: StationEvents): {
       await serverCatalog?.close();
       await panel?.close().catch(() => undefined);
       tracker.stop();
+      mirror.stop();
     },
   };
 }

@@ -1,4 +1,5 @@
-import type { CardState, DriveState, StationState, UplinkState } from '../core/indicators.js';
+import type { BackupState, CardState, DriveState, StationState, UplinkState } from '../core/indicators.js';
+import type { MirrorState } from './mirror-tracker.js';
 import { IDLE_STATION } from '../core/indicators.js';
 import { driveHealth, type DriveHealthThresholds } from '../core/drive-health.js';
 import type { IngestState } from '../server/ingest-tracker.js';
@@ -18,6 +19,10 @@ export interface StationFacts {
   uplink: UplinkStatus | null;
   /** A card is waiting because no library drive is attached. */
   cardWaiting?: boolean;
+  /** The second drive and the last mirror pass (null: never had a partner). */
+  mirror?: MirrorState | null;
+  /** The partner drive's statfs (null: unreadable; undefined: not plugged in). */
+  partnerSpace?: { freeBytes: number; totalBytes: number } | null;
 }
 
 export function cardState(ingest: IngestState | null, waiting = false): CardState {
@@ -101,11 +106,40 @@ export function uplinkState(u: UplinkStatus | null): UplinkState {
   }
 }
 
+export function backupState(m: MirrorState | null | undefined): BackupState {
+  if (!m) return { kind: 'none' };
+  switch (m.state) {
+    case 'running':
+      return m.progress
+        ? { kind: 'in-progress', bytesDone: m.progress.bytesDone, bytesTotal: m.progress.bytesTotal }
+        : { kind: 'in-progress' };
+    case 'done':
+      return m.partner ? { kind: 'safe-to-remove' } : { kind: 'none' };
+    case 'failed':
+      return { kind: 'failed', detail: m.error ? `${m.error.message} ${m.error.hint}` : 'mirror failed' };
+    default:
+      return m.partner ? { kind: 'pending' } : { kind: 'behind', itemsNotMirrored: m.behind };
+  }
+}
+
+function partnerState(f: StationFacts): DriveState {
+  const m = f.mirror;
+  if (!m?.partner) return { kind: 'absent' };
+  const d = driveState(f.partnerSpace, f.thresholds, m.partner.label);
+  if (d.kind !== 'present') return d;
+  return {
+    ...d,
+    activity: m.state === 'running' ? 'mirroring' : m.state === 'done' ? 'safe-to-remove' : 'idle',
+  };
+}
+
 export function stationState(f: StationFacts): StationState {
   return {
     ...IDLE_STATION,
     card: cardState(f.ingest, f.cardWaiting),
     driveA: driveState(f.space, f.thresholds, f.driveLabel, f.ingest),
+    driveB: partnerState(f),
+    backup: backupState(f.mirror),
     uplink: uplinkState(f.uplink),
   };
 }

@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.js';
 import type { MediaAnalyzer } from '../media/types.js';
 import { OutpostError, isOutpostError } from '../core/errors.js';
 import { SKIP_DIRS, mediaTypeOf } from '../core/media-types.js';
+import { mirrorDrives } from '../drives/mirror.js';
 import { fingerprintCard } from '../ingest/fingerprint.js';
 import { ingestCard } from '../ingest/ingest.js';
 import { openDrive, type Drive } from '../library/drive.js';
@@ -77,6 +78,8 @@ export function startStation(
 ): { events: StationEvents; done: Promise<void> } {
   const events = new StationEvents();
   let drive: Drive | undefined;
+  /** The second library drive: drive A's mirror partner. */
+  let partner: Drive | undefined;
   let chain: Promise<void> = Promise.resolve();
   const active = new Map<string, AbortController>();
 
@@ -91,6 +94,55 @@ export function startStation(
     chain = chain.then(() => finishRelocations(attached, ctx.log));
     for (const m of waiting.values()) chain = chain.then(() => ingestVolume(m));
     waiting.clear();
+  };
+
+  /** One mirror pass drive A ⇄ partner, in the same queue as ingest (both take the drive locks). */
+  const mirrorPass = async (): Promise<void> => {
+    const a = drive;
+    const b = partner;
+    if (!a || !b || !ctx.config.mirror.auto) return;
+    const path = b.layout.root;
+    const abort = new AbortController();
+    active.set(path, abort);
+    opts.signal.addEventListener('abort', () => abort.abort(), { once: true });
+    try {
+      const summary = await mirrorDrives(
+        a,
+        b,
+        {
+          node: ctx.node,
+          maxDeleteShare: ctx.config.mirror.maxDeleteShare,
+          minFreeBytes: ctx.config.mirror.minFreeBytes,
+          signal: abort.signal,
+          onProgress: (progress) => events.emit('mirror-progress', { path, progress }),
+        },
+        { clock: ctx.clock, log: ctx.log },
+      );
+      events.emit('mirror-done', { path, summary });
+      ctx.log.info({ path, ...summary, warnings: summary.warnings.length }, 'mirror finished');
+    } catch (e) {
+      const err = isOutpostError(e) ? e : new OutpostError('INTERNAL', String(e), { cause: e });
+      events.emit('mirror-failed', { path, code: err.code, message: err.message, hint: err.hint });
+      ctx.log.error({ path, code: err.code, hint: err.hint }, `mirror failed: ${err.message}`);
+    } finally {
+      active.delete(path);
+    }
+  };
+
+  const attachPartner = async (path: string): Promise<void> => {
+    const d = await openDrive(path);
+    const wanted = ctx.config.mirror.partner;
+    if (wanted && d.marker.id !== wanted) {
+      events.emit('card-ignored', {
+        mountPoint: path,
+        reason: `library drive ${d.marker.id} is not the configured mirror partner`,
+      });
+      return;
+    }
+    partner = d;
+    events.emit('partner-attached', { path, label: d.marker.label, id: d.marker.id });
+    ctx.log.info({ path, label: d.marker.label }, 'second library drive attached: mirroring');
+    chain = chain.then(mirrorPass);
   };
 
   const ingestVolume = async (m: MountEntry): Promise<void> => {
@@ -127,6 +179,8 @@ export function startStation(
         { analyzer: ctx.analyzer, clock: ctx.clock, log: ctx.log },
       );
       events.emit('ingest-done', { mountPoint, summary });
+      // New items on drive A: the partner catches up right after.
+      if (partner && summary.copied > 0) chain = chain.then(mirrorPass);
       ctx.log.info({ mountPoint, ...summary, warnings: summary.warnings.length }, 'ingest finished');
     } catch (e) {
       const err = isOutpostError(e) ? e : new OutpostError('INTERNAL', String(e), { cause: e });
@@ -144,6 +198,7 @@ export function startStation(
     );
     if (isLibrary) {
       if (!drive && !opts.library) await attachLibrary(m.mountPoint);
+      else if (drive && drive.layout.root !== m.mountPoint && !partner) await attachPartner(m.mountPoint);
       return;
     }
     if (!(await hasMedia(m.mountPoint))) {
@@ -155,6 +210,13 @@ export function startStation(
   };
 
   const onRemoved = (m: MountEntry): void => {
+    if (partner && partner.layout.root === m.mountPoint) {
+      active.get(m.mountPoint)?.abort();
+      partner = undefined;
+      events.emit('partner-detached', { path: m.mountPoint });
+      ctx.log.info({ path: m.mountPoint }, 'second library drive removed');
+      return;
+    }
     if (drive && drive.layout.root === m.mountPoint) {
       events.emit('library-detached', { path: m.mountPoint });
       ctx.log.warn({ path: m.mountPoint }, 'library drive removed');

@@ -227,4 +227,68 @@ describe('outpost station (real mounts)', () => {
       await new Promise((r) => station.on('close', r));
     }
   });
+
+  it('a second library drive is mirrored automatically; BACKUP then says it is safe to remove', async () => {
+    const work = await makeTempDir('outpost-station4-');
+    const root = join(work, 'media');
+    mkdirSync(root);
+    const a = join(root, 'DRIVEA');
+    await mountTmpfs(a, 128 * 1024 * 1024);
+    assert.equal((await outpost(['init-drive', a, '--label', 'A'])).code, 0);
+    const station = spawnOutpost(
+      ['station', '--watch', root, '--port', '0', '--log-level', 'info'],
+      smallDrives,
+    );
+    let log = '';
+    station.stderr!.on('data', (b: Buffer) => (log += b.toString()));
+    try {
+      for (let i = 0; i < 40 && !/web app and API listening/.test(log); i++) await sleep(250);
+      const base = /"url":"(http:[^"]+)"/.exec(log)![1]!.replace('0.0.0.0', '127.0.0.1');
+      const code = /setup code ([A-Z0-9]{4}-[A-Z0-9]{4})/.exec(log)![1]!;
+      const setup = await fetch(`${base}/api/auth/setup`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-outpost-csrf': '1' },
+        body: JSON.stringify({ name: 'ana', password: 'correct horse battery staple', setupCode: code }),
+      });
+      const cookie = (setup.headers.get('set-cookie') ?? '').split(';')[0]!;
+      // A card onto drive A first.
+      const content = join(work, 'card-content', 'DCIM');
+      mkdirSync(content, { recursive: true });
+      const photos = corpusFiles().slice(10, 14);
+      photos.forEach((p, i) => copyFileSync(p, join(content, `IMG_${4000 + i}.JPG`)));
+      const { imagePath } = await makeExt4Image({
+        sizeMB: 16,
+        uuid: '0b5e7a11-1234-4cde-8f00-0000000000c4',
+        label: 'CARD4',
+        fromDir: join(work, 'card-content'),
+      });
+      await loopMount(imagePath, join(root, 'CARD4'), { readOnly: true });
+      for (let i = 0; i < 80 && !/ingest finished/.test(log); i++) await sleep(250);
+      assert.match(log, /ingest finished/);
+      // Then the second drive: initialised elsewhere, plugged in under the watched root.
+      const bDir = join(work, 'bfs');
+      await mountTmpfs(bDir, 128 * 1024 * 1024);
+      assert.equal((await outpost(['init-drive', bDir, '--label', 'B'])).code, 0);
+      await bindMount(bDir, join(root, 'DRIVEB'));
+      for (let i = 0; i < 120 && !/mirror finished|mirror failed/.test(log); i++) await sleep(250);
+      assert.match(log, /mirror finished/, log.slice(-3000));
+      const onA = json<Rec[]>(await outpost(['ls', '--library', a, '--json']));
+      const onB = json<Rec[]>(await outpost(['ls', '--library', bDir, '--json']));
+      assert.equal(onA.length, photos.length);
+      assert.deepEqual(new Set(onB.map((x) => x.id)), new Set(onA.map((x) => x.id)));
+      for (const x of onB) assert.equal(sha256File(join(bDir, x.path)), x.id, 'byte-exact on drive B');
+      const status = (await (await fetch(`${base}/api/status`, { headers: { cookie } })).json()) as {
+        indicators: Record<string, { look: string; detail: string; placeholder: boolean }>;
+        mirror: { state: string; partner: { label: string } };
+      };
+      assert.equal(status.mirror.state, 'done');
+      assert.equal(status.mirror.partner.label, 'B');
+      assert.equal(status.indicators.BACKUP!.look, 'flashing-green', JSON.stringify(status.indicators));
+      assert.equal(status.indicators.BACKUP!.placeholder, false);
+      assert.notEqual(status.indicators['DRIVE B']!.look, 'off');
+    } finally {
+      station.kill('SIGTERM');
+      await new Promise((r) => station.on('close', r));
+    }
+  });
 });

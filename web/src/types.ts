@@ -76,5 +76,19 @@ export interface Status {
     updatedAt: string;
   } | null;
   uplink: UplinkStatus | null;
+  mirror: {
+    partner: { path: string; label: string; id: string } | null;
+    state: 'pending' | 'running' | 'done' | 'failed';
+    progress: {
+      phase: string;
+      filesDone: number;
+      filesTotal: number;
+      bytesDone: number;
+      bytesTotal: number;
+    } | null;
+    summary: { copiedAtoB: number; copiedBtoA: number; deleted: number } | null;
+    error: { message: string; hint: string } | null;
+    behind: number;
+  } | null;
   indicators: Record<string, { look: IndicatorLook; detail: string; placeholder: boolean }>;
 }

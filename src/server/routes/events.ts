@@ -15,6 +15,11 @@ const FORWARDED: (keyof StationEventMap)[] = [
   'ingest-done',
   'ingest-failed',
   'uplink-status',
+  'partner-attached',
+  'partner-detached',
+  'mirror-progress',
+  'mirror-done',
+  'mirror-failed',
 ];
 const PROGRESS_EVERY_MS = 250;
 const HEARTBEAT_MS = 20_000;
@@ -64,8 +69,11 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
       const lastProgress = new Map<string, number>();
       const listeners = FORWARDED.map((name) => {
         const fn = (payload: { mountPoint?: string; progress?: { phase: string } }): void => {
-          if (name === 'ingest-progress' && payload.progress?.phase !== 'done') {
-            const key = payload.mountPoint ?? '';
+          if (
+            (name === 'ingest-progress' || name === 'mirror-progress') &&
+            payload.progress?.phase !== 'done'
+          ) {
+            const key = `${name}:${payload.mountPoint ?? ''}`;
             const t = performance.now();
             if (t - (lastProgress.get(key) ?? -Infinity) < PROGRESS_EVERY_MS) return;
             lastProgress.set(key, t);

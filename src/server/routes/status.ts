@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_DRIVE_HEALTH } from '../../core/drive-health.js';
 import { indicatorViews, type Look } from '../../core/indicators.js';
+import type { MirrorState } from '../../station/mirror-tracker.js';
 import { stationState, type StationFacts } from '../../station/state.js';
 import type { AppDeps } from '../deps.js';
 import { nodeDiskSpace } from '../deps.js';
@@ -43,6 +44,8 @@ export function registerStatusRoutes(
   app: FastifyInstance,
   deps: AppDeps,
   ingest: () => IngestState | null,
+  /** The station's mirror (absent: no station, so DRIVE B and BACKUP are placeholders). */
+  mirror?: () => MirrorState | null,
 ): void {
   const diskSpace = deps.diskSpace ?? nodeDiskSpace;
   const counts = deps.catalog.sqlite.prepare(
@@ -72,6 +75,8 @@ export function registerStatusRoutes(
       }
       const last = ingest();
       const uplink = deps.uplink?.() ?? null;
+      const m = mirror?.() ?? null;
+      const partnerSpace = m?.partner ? await diskSpace(m.partner.path).catch(() => null) : undefined;
       return {
         node: deps.node,
         time: deps.clock.now().toISOString(),
@@ -85,13 +90,20 @@ export function registerStatusRoutes(
         items: { total: byType.photo + byType.video + byType.audio, ...byType, awaitingDerivatives },
         ingest: last,
         uplink,
-        indicators: apiIndicators({
-          ingest: last,
-          space,
-          driveLabel: marker.label,
-          thresholds: deps.driveHealth ?? DEFAULT_DRIVE_HEALTH,
-          uplink,
-        }),
+        // MirrorProgress and MirrorSummary are interfaces (no index signature); same shapes.
+        mirror: m as Status['mirror'],
+        indicators: apiIndicators(
+          {
+            ingest: last,
+            space,
+            driveLabel: marker.label,
+            thresholds: deps.driveHealth ?? DEFAULT_DRIVE_HEALTH,
+            uplink,
+            mirror: m,
+            partnerSpace,
+          },
+          mirror !== undefined,
+        ),
       };
     },
   });

@@ -42,6 +42,10 @@ export function StatusPage() {
       'card-inserted',
       'card-removed',
       'library-attached',
+      'partner-attached',
+      'partner-detached',
+      'mirror-done',
+      'mirror-failed',
     ]) {
       es.addEventListener(name, () => {
         setLive((l) => ({ ...l, text: name.replace('-', ' ') }));
@@ -95,6 +99,23 @@ export function StatusPage() {
         <p class="error">
           {status.ingest.error.message} {status.ingest.error.hint}
         </p>
+      )}
+      <h2>Backup (second drive)</h2>
+      {status?.mirror ? (
+        <p class="mirror" data-state={status.mirror.state}>
+          {status.mirror.partner ? `Drive ${status.mirror.partner.label}: ` : 'Second drive away: '}
+          {status.mirror.state === 'running' && status.mirror.progress
+            ? `mirroring, ${status.mirror.progress.phase} ${status.mirror.progress.filesDone}/${status.mirror.progress.filesTotal} files`
+            : status.mirror.state === 'done'
+              ? `identical (${status.mirror.summary?.copiedAtoB ?? 0} copied to it, ${status.mirror.summary?.copiedBtoA ?? 0} from it): safe to remove`
+              : status.mirror.state === 'failed'
+                ? `mirror failed: ${status.mirror.error?.message ?? ''} ${status.mirror.error?.hint ?? ''}`
+                : status.mirror.behind
+                  ? `${status.mirror.behind} new items not on it yet`
+                  : 'waiting to mirror'}
+        </p>
+      ) : (
+        <p>No second drive seen yet: plug one in to keep a copy.</p>
       )}
       <h2>Uplink to HQ</h2>
       {uplink !== undefined && <UplinkPanel u={uplink} />}

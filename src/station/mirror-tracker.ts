@@ -1,0 +1,62 @@
+import type { MirrorProgress, MirrorSummary } from '../drives/mirror.js';
+import type { StationEvents, StationEventMap } from './events.js';
+
+/** The second drive and the last mirror pass, as the indicators and /api/status see them. */
+export interface MirrorState {
+  partner: { path: string; label: string; id: string } | null;
+  state: 'pending' | 'running' | 'done' | 'failed';
+  progress: MirrorProgress | null;
+  summary: MirrorSummary | null;
+  error: { code: string; message: string; hint: string } | null;
+  /** Items ingested on drive A since the last finished pass. */
+  behind: number;
+}
+
+/** Follows the station's mirror events; `stop()` unsubscribes. */
+export function trackMirror(events: StationEvents): { current(): MirrorState | null; stop(): void } {
+  let state: MirrorState | null = null;
+  const handlers: { [K in keyof StationEventMap]?: (...a: StationEventMap[K]) => void } = {
+    'partner-attached': (p) => {
+      state = {
+        partner: p,
+        state: 'pending',
+        progress: null,
+        summary: null,
+        error: null,
+        behind: state?.behind ?? 0,
+      };
+    },
+    'partner-detached': () => {
+      if (state) state = { ...state, partner: null };
+    },
+    'mirror-progress': ({ progress }) => {
+      if (state) state = { ...state, state: 'running', progress, error: null };
+    },
+    'mirror-done': ({ summary }) => {
+      if (state)
+        state = {
+          ...state,
+          state: summary.aborted ? 'pending' : 'done',
+          summary,
+          progress: null,
+          behind: summary.aborted ? state.behind : 0,
+        };
+    },
+    'mirror-failed': ({ code, message, hint }) => {
+      if (state) state = { ...state, state: 'failed', error: { code, message, hint }, progress: null };
+    },
+    // New items on drive A: the partner is behind until the next pass.
+    'ingest-done': ({ summary }) => {
+      if (state && summary.copied > 0)
+        state = { ...state, state: 'pending', behind: state.behind + summary.copied };
+    },
+  };
+  const entries = Object.entries(handlers) as [keyof StationEventMap, (...a: unknown[]) => void][];
+  for (const [name, h] of entries) events.on(name, h as never);
+  return {
+    current: () => state,
+    stop: () => {
+      for (const [name, h] of entries) events.off(name, h as never);
+    },
+  };
+}
