@@ -53,6 +53,11 @@ export const ERROR_CATALOGUE = {
   },
   TOOL_MISSING: { status: 500, exit: 2, hint: 'Install it (e.g. `apt-get install ffmpeg`) and try again.' },
   FSCK_PROBLEMS: { status: 500, exit: 1, hint: 'See each problem for what to do.' },
+  DRIVE_NOT_EMPTY: {
+    status: 409,
+    exit: 2,
+    hint: 'Only an empty drive is made a library drive here; copy its files off first, or use `outpost init-drive`.',
+  },
   STATION_NOT_RUNNING: {
     status: 503,
     exit: 1,

@@ -7,6 +7,7 @@ import { trackIngest } from './ingest-tracker.js';
 import { DOCS_PREFIX, registerOpenApi } from './openapi.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerCardRoutes } from './routes/cards.js';
+import { registerDriveRoutes } from './routes/drives.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerGeotagRoutes } from './routes/geotag.js';
 import { registerItemRoutes } from './routes/items.js';
@@ -85,6 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerCardRoutes(app, deps);
   registerEventRoutes(app, deps);
   registerGeotagRoutes(app, deps);
+  registerDriveRoutes(app, deps);
   registerAuthRoutes(app, deps);
   await registerWebApp(app);
   // Not ready()-ed: the caller may still register more (the web app's static files, login routes).

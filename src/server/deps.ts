@@ -50,6 +50,13 @@ export interface MediaFile {
  */
 export type MediaSource = (row: ItemRow, kind: 'original' | Rendition) => Promise<MediaFile>;
 
+export interface DrivesControl {
+  current(): { a: Drive | undefined; b: Drive | undefined };
+  /** Mount points of empty volumes. */
+  blank(): string[];
+  init(mountPoint: string, label: string): Promise<Drive>;
+}
+
 export interface AppDeps {
   /** The open catalogue of `drive` (the app never closes it: its owner does). */
   catalog: Catalog;
@@ -73,6 +80,8 @@ export interface AppDeps {
   uplink?: () => UplinkStatus | null;
   /** Free-space thresholds of the DRIVE indicators; defaults to src/core/drive-health.ts. */
   driveHealth?: DriveHealthThresholds;
+  /** The station's drives (GET /api/drives, initialising an empty one); absent on HQ and in tests. */
+  drives?: DrivesControl;
   /** Where media bytes come from; defaults to the files on `drive`. */
   media?: MediaSource;
 }

@@ -13,11 +13,10 @@ import { trackIngest } from '../server/ingest-tracker.js';
 import { startServer } from '../server/server.js';
 import { createUplink } from '../uplink/create.js';
 import type { UplinkRunner, UplinkStatus } from '../uplink/runner.js';
-import type { StationEvents } from './events.js';
 import { writeStatusFile } from './status-file.js';
 import { trackMirror } from './mirror-tracker.js';
 import { stationState } from './state.js';
-import type { StationDeps } from './station.js';
+import type { Station, StationDeps } from './station.js';
 
 const LED_EVERY_MS = 1000;
 
@@ -34,7 +33,8 @@ interface UplinkHandle {
  * HQ (when configured) and the status LEDs. Each part that fails to start is logged with what to
  * do; the others and ingest carry on.
  */
-export function startStationServices(ctx: StationDeps, events: StationEvents): { close(): Promise<void> } {
+export function startStationServices(ctx: StationDeps, station: Station): { close(): Promise<void> } {
+  const events = station.events;
   let drive: Drive | undefined;
   let app: FastifyInstance | undefined;
   let serverCatalog: Catalog | undefined;
@@ -91,6 +91,11 @@ export function startStationServices(ctx: StationDeps, events: StationEvents): {
       events,
       uplink: uplinkStatus,
       driveHealth: ctx.config.drives.health,
+      drives: {
+        current: () => station.drives(),
+        blank: () => station.blankVolumes(),
+        init: (mountPoint, label) => station.initBlank(mountPoint, label),
+      },
       ...(setupCode ? { setupCode } : {}),
     });
     const { url } = await startServer(app, { host: ctx.config.server.host, port: ctx.config.server.port });

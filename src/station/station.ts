@@ -1,4 +1,4 @@
-import { access, opendir } from 'node:fs/promises';
+import { access, opendir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
@@ -10,7 +10,7 @@ import { SKIP_DIRS, mediaTypeOf } from '../core/media-types.js';
 import { mirrorDrives } from '../drives/mirror.js';
 import { fingerprintCard } from '../ingest/fingerprint.js';
 import { ingestCard } from '../ingest/ingest.js';
-import { openDrive, type Drive } from '../library/drive.js';
+import { initDrive, openDrive, type Drive } from '../library/drive.js';
 import { openCatalog } from '../library/catalog/open.js';
 import { relocateItems } from '../library/relocate.js';
 import { DRIVE_MARKER } from '../library/layout.js';
@@ -68,14 +68,21 @@ async function finishRelocations(drive: Drive, log: StationDeps['log']): Promise
   }
 }
 
+export interface Station {
+  events: StationEvents;
+  done: Promise<void>;
+  /** Empty volumes mounted under the watched roots (mount points). */
+  blankVolumes(): string[];
+  /** Initialise one of them as a library drive and attach it. */
+  initBlank(mountPoint: string, label: string): Promise<Drive>;
+  drives(): { a: Drive | undefined; b: Drive | undefined };
+}
+
 /**
  * The station: watches mounts, ingests every inserted card into the library drive, one card at
  * a time, and reports what happens as events (LEDs and the web app subscribe in later issues).
  */
-export function startStation(
-  ctx: StationDeps,
-  opts: StationOptions,
-): { events: StationEvents; done: Promise<void> } {
+export function startStation(ctx: StationDeps, opts: StationOptions): Station {
   const events = new StationEvents();
   let drive: Drive | undefined;
   /** The second library drive: drive A's mirror partner. */
@@ -85,6 +92,8 @@ export function startStation(
 
   // Cards inserted while no library drive is attached wait here and are ingested once one is.
   const waiting = new Map<string, MountEntry>();
+  // Empty volumes: offered in the web app to become a library drive.
+  const blank = new Map<string, MountEntry>();
 
   const attachLibrary = async (path: string): Promise<void> => {
     drive = await openDrive(path);
@@ -202,6 +211,7 @@ export function startStation(
       return;
     }
     if (!(await hasMedia(m.mountPoint))) {
+      if (await isBlankVolume(m.mountPoint)) blank.set(m.mountPoint, m);
       events.emit('card-ignored', { mountPoint: m.mountPoint, reason: 'no media on this volume' });
       return;
     }
@@ -210,6 +220,7 @@ export function startStation(
   };
 
   const onRemoved = (m: MountEntry): void => {
+    blank.delete(m.mountPoint);
     if (partner && partner.layout.root === m.mountPoint) {
       active.get(m.mountPoint)?.abort();
       partner = undefined;
@@ -242,5 +253,47 @@ export function startStation(
     await watcher.done;
     await chain;
   })();
-  return { events, done };
+  /**
+   * Make an empty volume the station offered a library drive (web app: Drives), then attach it:
+   * as drive A when there is none, else as drive A's mirror partner.
+   */
+  const initBlank = async (mountPoint: string, label: string): Promise<Drive> => {
+    const m = blank.get(mountPoint);
+    if (!m)
+      throw new OutpostError('INVALID_INPUT', `${mountPoint} is not an empty volume the station offers`, {
+        hint: 'GET /api/drives lists the empty volumes; plug the drive in again if it is missing.',
+      });
+    if (!(await isBlankVolume(mountPoint)))
+      throw new OutpostError('DRIVE_NOT_EMPTY', `${mountPoint} is not empty any more`, {
+        hint: 'Only an empty drive is initialised from the web app; use `outpost init-drive` on the station otherwise.',
+      });
+    const d = await initDrive(mountPoint, { label, now: ctx.clock.now() });
+    blank.delete(mountPoint);
+    ctx.log.info({ mountPoint, label, id: d.marker.id }, 'empty drive initialised as a library drive');
+    await onAdded(m);
+    return d;
+  };
+
+  return {
+    events,
+    done,
+    blankVolumes: () => [...blank.keys()],
+    initBlank,
+    drives: () => ({ a: drive, b: partner }),
+  };
+}
+
+/** Names a fresh file system carries that do not make it "not empty". */
+const FRESH_FS_ENTRIES = new Set([
+  'lost+found',
+  'System Volume Information',
+  '$RECYCLE.BIN',
+  '.Trashes',
+  '.fseventsd',
+]);
+
+/** A volume with nothing on it but what formatting leaves. */
+export async function isBlankVolume(dir: string): Promise<boolean> {
+  const entries = await readdir(dir).catch(() => undefined);
+  return !!entries && entries.every((e) => FRESH_FS_ENTRIES.has(e) || e.startsWith('.Trash-'));
 }

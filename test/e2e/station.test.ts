@@ -265,11 +265,34 @@ describe('outpost station (real mounts)', () => {
       await loopMount(imagePath, join(root, 'CARD4'), { readOnly: true });
       for (let i = 0; i < 80 && !/ingest finished/.test(log); i++) await sleep(250);
       assert.match(log, /ingest finished/);
-      // Then the second drive: initialised elsewhere, plugged in under the watched root.
-      const bDir = join(work, 'bfs');
+      // Then a second, empty drive: the station offers it; an editor makes it a library drive.
+      const bDir = join(root, 'DRIVEB');
       await mountTmpfs(bDir, 128 * 1024 * 1024);
-      assert.equal((await outpost(['init-drive', bDir, '--label', 'B'])).code, 0);
-      await bindMount(bDir, join(root, 'DRIVEB'));
+      const drives = async () =>
+        (await (await fetch(`${base}/api/drives`, { headers: { cookie } })).json()) as {
+          a: { label: string } | null;
+          b: { label: string } | null;
+          blank: { mountPoint: string }[];
+        };
+      let d = await drives();
+      for (let i = 0; i < 40 && !d.blank.some((v) => v.mountPoint === bDir); i++) {
+        await sleep(250);
+        d = await drives();
+      }
+      assert.deepEqual(
+        d.blank.map((v) => v.mountPoint),
+        [bDir],
+      );
+      assert.equal(d.a?.label, 'A');
+      const post = (body: unknown) =>
+        fetch(`${base}/api/drives/init`, {
+          method: 'POST',
+          headers: { cookie, 'content-type': 'application/json', 'x-outpost-csrf': '1' },
+          body: JSON.stringify(body),
+        });
+      assert.equal((await post({ mountPoint: '/etc', label: 'X' })).status, 400, 'only offered volumes');
+      const made = await post({ mountPoint: bDir, label: 'B' });
+      assert.equal(made.status, 201, await made.text());
       for (let i = 0; i < 120 && !/mirror finished|mirror failed/.test(log); i++) await sleep(250);
       assert.match(log, /mirror finished/, log.slice(-3000));
       const onA = json<Rec[]>(await outpost(['ls', '--library', a, '--json']));

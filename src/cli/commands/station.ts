@@ -33,8 +33,9 @@ export function registerStation(program: Command): void {
           { roots: ctx.config.station.watchRoots, library: library ?? '(first library drive mounted)' },
           'station started',
         );
-        const { events, done } = startStation(ctx, { library, signal: abort.signal });
-        const services = startStationServices(ctx, events);
+        const station = startStation(ctx, { library, signal: abort.signal });
+        const { events, done } = station;
+        const services = startStationServices(ctx, station);
         events.on('ingest-progress', ({ mountPoint, progress }) => {
           if (progress.phase !== 'copy') ctx.log.debug({ mountPoint, phase: progress.phase }, 'ingest');
         });

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { getStatus } from '../api';
 import type { IngestProgress, Status, UplinkStatus } from '../types';
+import { DrivesPanel } from './DrivesPanel';
 import { UplinkPanel } from './UplinkPanel';
 
 const INDICATORS = ['CARD', 'DRIVE A', 'DRIVE B', 'BACKUP', 'UPLINK'];
@@ -100,6 +101,8 @@ export function StatusPage() {
           {status.ingest.error.message} {status.ingest.error.hint}
         </p>
       )}
+      <h2>Drives</h2>
+      <DrivesPanel />
       <h2>Backup (second drive)</h2>
       {status?.mirror ? (
         <p class="mirror" data-state={status.mirror.state}>
