@@ -1,9 +1,18 @@
 import cliProgress from 'cli-progress';
-import type { IngestProgress } from '../ingest/types.js';
 import { formatBytes } from './output.js';
 
-/** A progress bar on stderr when it is a terminal; silent otherwise (scripts, --json, CI). */
-export function ingestProgressBar(enabled: boolean): { update(p: IngestProgress): void; stop(): void } {
+/** What a long command reports: ingest, mirror, scrub. */
+export interface Progress {
+  phase: string;
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  current?: string | undefined;
+}
+
+/** A progress bar (bytes) on stderr when it is a terminal; silent otherwise (scripts, --json, CI). */
+export function progressBar(enabled: boolean): { update(p: Progress): void; stop(): void } {
   if (!enabled || !process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
   const bar = new cliProgress.SingleBar(
     {
@@ -19,7 +28,7 @@ export function ingestProgressBar(enabled: boolean): { update(p: IngestProgress)
   return {
     update(p) {
       const payload = {
-        phase: p.phase.padEnd(7),
+        phase: p.phase.padEnd(8),
         files: `${p.filesDone}/${p.filesTotal} files`,
         bytes: `${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)}`,
         current: (p.current ?? '').slice(-40),
@@ -37,3 +46,5 @@ export function ingestProgressBar(enabled: boolean): { update(p: IngestProgress)
     },
   };
 }
+
+export const ingestProgressBar = progressBar;

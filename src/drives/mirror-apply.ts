@@ -24,7 +24,7 @@ import {
 } from './mirror-files.js';
 import { RENDITIONS, type MirrorAction } from './mirror-plan.js';
 import type { MirrorOptions, MirrorSummary, MirrorWarning, Side } from './mirror-types.js';
-import { projectItemOps } from './project-ops.js';
+import { projectItemOps } from '../library/catalog/ops.js';
 
 export interface DriveSide {
   drive: Drive;

@@ -1,6 +1,6 @@
-import type { Op } from '../core/ops.js';
 import type { Catalog } from '../library/catalog/open.js';
-import { mergeOps } from '../library/catalog/ops.js';
+import { projectItemOps } from '../library/catalog/ops.js';
+import { ITEM_FACT_COLUMNS } from '../library/item-facts.js';
 import type { ItemFacts } from './sync-schema.js';
 import type { UploadRendition } from './upload-metadata.js';
 
@@ -89,33 +89,6 @@ export function dropObjectsOf(cat: Catalog, item: string): string[] {
   })();
 }
 
-const FACT_COLUMNS = [
-  'id',
-  'type',
-  'monitor',
-  'size',
-  'ext',
-  'original_name',
-  'original_mtime_ms',
-  'captured_at',
-  'captured_source',
-  'sort_time',
-  'imported_at',
-  'card_id',
-  'width',
-  'height',
-  'orientation',
-  'duration_s',
-  'make',
-  'model',
-  'lat',
-  'lon',
-  'alt',
-  'facts',
-  'warnings',
-  'phash',
-] as const;
-
 /**
  * Insert items' facts from a station (facts never change for an id: a repeat, or the same item
  * from a second station, is a no-op). `path` becomes `<station>/<station's path>` so paths from
@@ -126,10 +99,8 @@ export function upsertItemFacts(
   cat: Catalog,
   station: string,
   items: ItemFacts[],
-  node: string,
-  nowMs: number,
 ): number {
-  const cols = [...FACT_COLUMNS, 'path', 'state'];
+  const cols = [...ITEM_FACT_COLUMNS, 'path', 'state'];
   const insert = cat.sqlite.prepare(
     `insert or ignore into items (${cols.join(', ')}) values (${cols.map((c) => `@${c}`).join(', ')})`,
   );
@@ -137,53 +108,18 @@ export function upsertItemFacts(
     const fresh: string[] = [];
     for (const it of items) {
       const row: Record<string, unknown> = {};
-      for (const c of FACT_COLUMNS) row[c] = it[c];
+      for (const c of ITEM_FACT_COLUMNS) row[c] = it[c];
       row.path = `${station}/${it.path}`;
       row.state = 'remote';
       if (insert.run(row).changes === 1) {
         fresh.push(it.id);
         refreshItem(cat, it.id);
+        // Ops merged before the facts arrived: project them onto the new row.
+        projectItemOps(cat, it.id);
       }
     }
-    reprojectOps(cat, fresh, node, nowMs);
     return fresh.length;
   })();
-}
-
-/**
- * Ops are projected onto an item's row only when merged; for ops that came before the item's row
- * existed, take them out of the log and merge them again (idempotent, LWW: same outcome).
- */
-function reprojectOps(cat: Catalog, ids: string[], node: string, nowMs: number): void {
-  if (ids.length === 0) return;
-  const select = cat.sqlite.prepare(
-    "select seq, hlc, origin, entity, entity_id, field, value from ops where entity = 'item' and entity_id = ?",
-  );
-  const ops: Op[] = [];
-  const seqs: number[] = [];
-  for (const id of ids)
-    for (const r of select.all(id) as {
-      seq: number;
-      hlc: string;
-      origin: string;
-      entity_id: string;
-      field: string;
-      value: string;
-    }[]) {
-      seqs.push(r.seq);
-      ops.push({
-        entity: 'item',
-        id: r.entity_id,
-        field: r.field,
-        value: JSON.parse(r.value),
-        hlc: r.hlc,
-        origin: r.origin,
-      });
-    }
-  if (ops.length === 0) return;
-  const del = cat.sqlite.prepare('delete from ops where seq = ?');
-  for (const s of seqs) del.run(s);
-  mergeOps(cat, ops, node, nowMs);
 }
 
 export interface HqStats {

@@ -72,7 +72,7 @@ export async function registerStationRoutes(app: FastifyInstance, deps: StationR
           },
         );
       const nowMs = deps.clock.now().getTime();
-      const items = upsertItemFacts(cat, station, body.items, deps.node, nowMs);
+      const items = upsertItemFacts(cat, station, body.items);
       const ops = mergeOps(cat, body.ops, deps.node, nowMs);
       return { items, ops, cursor: opHead(cat) };
     },

@@ -1,47 +1,11 @@
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { mirrorDrives } from '../../drives/mirror.js';
-import type { MirrorProgress, MirrorSummary } from '../../drives/mirror-types.js';
+import type { MirrorSummary } from '../../drives/mirror-types.js';
 import { openDrive } from '../../library/drive.js';
 import { buildContext } from '../context.js';
 import { emit, formatBytes } from '../output.js';
+import { progressBar } from '../progress.js';
 import { run } from '../run.js';
-
-/** A progress bar on stderr when it is a terminal (bytes of the pass). */
-function mirrorProgressBar(enabled: boolean): { update(p: MirrorProgress): void; stop(): void } {
-  if (!enabled || !process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: '{phase} |{bar}| {percentage}% {files} {bytes} {eta_formatted} {current}',
-      hideCursor: true,
-      clearOnComplete: true,
-      etaBuffer: 50,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
-  return {
-    update(p) {
-      const payload = {
-        phase: p.phase.padEnd(8),
-        files: `${p.filesDone}/${p.filesTotal} files`,
-        bytes: `${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)}`,
-        current: (p.current ?? '').slice(-40),
-      };
-      if (!started) {
-        bar.start(Math.max(p.bytesTotal, 1), p.bytesDone, payload);
-        started = true;
-      } else {
-        bar.setTotal(Math.max(p.bytesTotal, 1));
-        bar.update(p.bytesDone, payload);
-      }
-    },
-    stop() {
-      if (started) bar.stop();
-    },
-  };
-}
 
 export function registerMirror(program: Command): void {
   program
@@ -62,7 +26,7 @@ export function registerMirror(program: Command): void {
         run(cmd, !!o.json, async () => {
           const ctx = await buildContext(cmd.optsWithGlobals());
           const [a, b] = [await openDrive(driveA), await openDrive(driveB)];
-          const bar = mirrorProgressBar(o.progress && !o.json);
+          const bar = progressBar(o.progress && !o.json);
           const abort = new AbortController();
           const onSignal = (): void => abort.abort();
           process.once('SIGINT', onSignal);

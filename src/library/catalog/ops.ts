@@ -125,3 +125,27 @@ export function opsSince(cat: Catalog, cursor: number, limit = 1000): { ops: Op[
     cursor: rows.length ? rows[rows.length - 1]!.seq : cursor,
   };
 }
+
+/**
+ * Set an item's attribute columns from the winning op of each field in the op log (fields
+ * without ops keep the row's values). For a row that arrives after ops about it did (a mirror
+ * copying an item, HQ receiving a station's facts). Synchronous: call inside the row's transaction.
+ */
+export function projectItemOps(cat: Catalog, id: string): void {
+  const rows = cat.sqlite
+    .prepare(
+      `select field, value from ops o where entity = 'item' and entity_id = ?
+         and hlc = (select max(hlc) from ops where entity = 'item' and entity_id = o.entity_id and field = o.field)`,
+    )
+    .all(id) as { field: string; value: string }[];
+  const cols: Record<string, unknown> = {};
+  for (const r of rows) {
+    const project = ITEM_FIELDS[r.field];
+    if (project) Object.assign(cols, project(JSON.parse(r.value) as unknown));
+  }
+  const keys = Object.keys(cols);
+  if (keys.length === 0) return;
+  cat.sqlite
+    .prepare(`update items set ${keys.map((k) => `${k} = @${k}`).join(', ')} where id = @__id`)
+    .run({ ...cols, __id: id });
+}
