@@ -223,4 +223,26 @@ export const migrations: Record<string, Migration> = {
         begin insert into changes (item, kind) values (old.item_id, 'companion'); end`.execute(db);
     },
   },
+  '0008_scrub': {
+    async up(db: Kysely<unknown>) {
+      // What the scrub (src/drives/scrub.ts) found wrong with a file on this drive, kept until a
+      // later check finds it right again: the station's status shows the damaged rows.
+      // state: damaged (not repaired yet), repaired (from the partner drive), resolved (right again).
+      await sql`create table scrub_findings (
+        path text primary key,
+        item text not null,
+        kind text not null check (kind in ('original', 'companion')),
+        code text not null,
+        expected text not null,
+        actual text,
+        detail text not null,
+        state text not null check (state in ('damaged', 'repaired', 'resolved')),
+        reason text,
+        quarantine text,
+        found_at text not null,
+        updated_at text not null
+      )`.execute(db);
+      await sql`create index scrub_findings_state on scrub_findings(state)`.execute(db);
+    },
+  },
 };

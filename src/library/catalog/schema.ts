@@ -138,6 +138,22 @@ export interface ChangesTable {
   kind: string;
 }
 
+/** What the scrub found wrong with a file (migration 0008_scrub); see src/drives/scrub-store.ts. */
+export interface ScrubFindingsTable {
+  path: string;
+  item: string;
+  kind: 'original' | 'companion';
+  code: string;
+  expected: string;
+  actual: string | null;
+  detail: string;
+  state: 'damaged' | 'repaired' | 'resolved';
+  reason: string | null;
+  quarantine: string | null;
+  found_at: string;
+  updated_at: string;
+}
+
 export interface DB {
   items: ItemsTable;
   imports: ImportsTable;
@@ -150,6 +166,7 @@ export interface DB {
   uplink_transfers: UplinkTransfersTable;
   uplink_facts: UplinkFactsTable;
   changes: ChangesTable;
+  scrub_findings: ScrubFindingsTable;
 }
 
 export type ItemRow = Selectable<ItemsTable>;

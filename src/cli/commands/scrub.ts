@@ -1,0 +1,126 @@
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { ERROR_CATALOGUE, OutpostError } from '../../core/errors.js';
+import { bytesPerSecondOf } from '../../drives/scrub-plan.js';
+import { runScrub } from '../../drives/scrub.js';
+import type { ScrubProgress, ScrubSummary } from '../../drives/scrub-types.js';
+import { openDrive } from '../../library/drive.js';
+import { buildContext } from '../context.js';
+import { emit, formatBytes } from '../output.js';
+import { run } from '../run.js';
+
+/** Items of the cycle on stderr when it is a terminal. */
+function scrubProgressBar(enabled: boolean): { update(p: ScrubProgress): void; stop(): void } {
+  if (!enabled || !process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: 'scrub |{bar}| {percentage}% {value}/{total} items {bytes} {eta_formatted} {current}',
+      hideCursor: true,
+      clearOnComplete: true,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(p) {
+      const payload = {
+        bytes: `${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)}`,
+        current: (p.current ?? '').slice(-40),
+      };
+      if (!started) {
+        bar.start(Math.max(p.itemsTotal, 1), p.itemsDone, payload);
+        started = true;
+      } else {
+        bar.setTotal(Math.max(p.itemsTotal, 1));
+        bar.update(p.itemsDone, payload);
+      }
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}
+
+interface ScrubFlags {
+  partner?: string;
+  repair?: boolean;
+  json?: boolean;
+  rate?: string;
+  restart?: boolean;
+  progress: boolean;
+}
+
+export function registerScrub(program: Command): void {
+  program
+    .command('scrub')
+    .description(
+      're-hash a library drive (resumable, throttled); with --repair, replace damaged files from the other drive',
+    )
+    .argument('<drive>', 'the library drive to check')
+    .option('--partner <drive>', 'the other library drive (the good copies come from it)')
+    .option('--repair', 'repair damaged files from --partner (both copies are hash-checked first)')
+    .option('--rate <MB/s>', 'read at most this many MB a second (default: scrub.rateMBps; 0: no limit)')
+    .option('--restart', 'start the cycle from the first item instead of where the last run stopped')
+    .option('--json', 'print the summary as JSON')
+    .option('--no-progress', 'no progress bar')
+    .action((drivePath: string, o: ScrubFlags, cmd: Command) =>
+      run(cmd, !!o.json, async () => {
+        const ctx = await buildContext(cmd.optsWithGlobals());
+        if (o.repair && !o.partner)
+          throw new OutpostError('USAGE', '--repair needs --partner <drive> (the good copies come from it)');
+        const rate = o.rate === undefined ? ctx.config.scrub.rateMBps : Number(o.rate);
+        if (!Number.isFinite(rate) || rate < 0)
+          throw new OutpostError('USAGE', `--rate must be a number of MB/s (0: no limit), got "${o.rate}"`);
+        const drive = await openDrive(drivePath);
+        const partner = o.partner ? await openDrive(o.partner) : undefined;
+        const bar = scrubProgressBar(o.progress && !o.json);
+        const abort = new AbortController();
+        const onSignal = (): void => abort.abort();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        let s: ScrubSummary;
+        try {
+          s = await runScrub(
+            drive,
+            partner,
+            {
+              repair: !!o.repair,
+              bytesPerSecond: bytesPerSecondOf(rate),
+              restart: !!o.restart,
+              signal: abort.signal,
+              onProgress: (p) => bar.update(p),
+            },
+            { clock: ctx.clock, log: ctx.log },
+          );
+        } finally {
+          bar.stop();
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+        emit(!!o.json, s, () => humanSummary(s, drivePath));
+        if (s.unrepaired.length > 0 || s.openDamage > 0) return ERROR_CATALOGUE.SCRUB_DAMAGE.exit;
+        return s.aborted ? 130 : 0;
+      }),
+    );
+}
+
+function humanSummary(s: ScrubSummary, drive: string): string {
+  const lines = [
+    `${drive}: ${s.checked} files, ${formatBytes(s.bytes)} checked in ${s.seconds}s` +
+      (s.aborted ? ' (interrupted: run again to continue)' : s.complete ? ' (cycle complete)' : ''),
+  ];
+  for (const r of s.repaired)
+    lines.push(
+      `  repaired [${r.code}] ${r.path} from ${r.from}${r.quarantine ? ` (damaged bytes kept in ${r.quarantine})` : ''}`,
+    );
+  for (const u of s.unrepaired) lines.push(`  NOT REPAIRED [${u.code}] ${u.path}: ${u.detail}; ${u.why}`);
+  if (s.openDamage > 0)
+    lines.push(
+      `${s.openDamage} damaged file(s) remain.`,
+      `  what to do: ${ERROR_CATALOGUE.SCRUB_DAMAGE.hint}`,
+    );
+  else if (!s.bad.length) lines.push('no damage found');
+  return lines.join('\n');
+}
