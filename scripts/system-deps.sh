@@ -14,6 +14,7 @@ if [ "${OUTPOST_DEV:-}" = 1 ]; then
   check vipsthumbnail libvips-tools
   check rsync rsync
   check chromium chromium
+  check motion motion
 fi
 if [ ${#need[@]} -gt 0 ]; then
   mapfile -t uniq < <(printf '%s\n' "${need[@]}" | sort -u)

@@ -1,0 +1,134 @@
+import type { Command } from 'commander';
+import { nodeStreamSpawner } from '../../adapters/spawn-stream.js';
+import type { Config } from '../../config/schema.js';
+import { OutpostError } from '../../core/errors.js';
+import { validateMonitor } from '../../core/naming.js';
+import { openDrive } from '../../library/drive.js';
+import { Recorder, type CameraSettings, type SegmentEvent } from '../../recorder/recorder.js';
+import { cameraSettingsOf, recorderSettingsOf } from '../../recorder/config.js';
+import { buildContext, requireLibrary } from '../context.js';
+import { run } from '../run.js';
+
+/** `10s`, `2m`, `1h`, or plain seconds. */
+export function parseSeconds(v: string, what: string): number {
+  const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(v.trim());
+  const n = m ? Number(m[1]) * ({ s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h'] ?? 1) : NaN;
+  if (!Number.isFinite(n) || n <= 0)
+    throw new OutpostError('USAGE', `${what} "${v}" is not a duration`, { hint: 'Use e.g. 10s, 2m or 1h.' });
+  return n;
+}
+
+interface RecordOptions {
+  source?: string;
+  library?: string;
+  mode?: string;
+  segment?: string;
+  camera?: string;
+  duration?: string;
+  copy?: string;
+  json?: boolean;
+}
+
+export function registerRecord(program: Command): void {
+  program
+    .command('record')
+    .description('record a camera into the library (continuous segments, or motion events)')
+    .option('--source <url>', 'testsrc:, file:/clip.mp4, rtsp://…, http(s)://…, v4l2:/dev/video0 or rpicam:')
+    .option('--library <drive>', 'library drive (default: `library` in the config)')
+    .option('--mode <mode>', 'continuous or motion', 'continuous')
+    .option('--segment <duration>', 'segment length in continuous mode', '10s')
+    .option(
+      '--camera <name>',
+      'camera name: the folder under library/ (a camera in the config when no --source)',
+    )
+    .option('--duration <duration>', 'stop after this long (scripts, tests); default: until Ctrl-C')
+    .option('--copy <when>', 'stream-copy the video: auto (when H.264), always, never', 'auto')
+    .option('--json', 'print one JSON object per line: each segment, then a summary')
+    .action((o: RecordOptions, cmd: Command) =>
+      run(cmd, !!o.json, async () => {
+        const ctx = await buildContext(cmd.optsWithGlobals());
+        const drive = await openDrive(requireLibrary(o.library, ctx));
+        const cam = cameraFromOptions(o, ctx.config);
+        if (cam.mode === 'motion')
+          process.stderr.write('motion mode: detector wiring pending; recording the ring only\n');
+        const recorder = new Recorder(cam, recorderSettingsOf(ctx.config), drive, {
+          spawner: nodeStreamSpawner,
+          runner: ctx.runner,
+          analyzer: ctx.analyzer,
+          clock: ctx.clock,
+          log: ctx.log,
+          timeZone: ctx.timeZone,
+          nameTemplate: ctx.config.ingest.nameTemplate,
+          thumbnailSize: ctx.config.ingest.thumbnailSize,
+          previewSize: ctx.config.ingest.previewSize,
+        });
+        const segments: SegmentEvent[] = [];
+        const line = (obj: unknown): void => void process.stdout.write(JSON.stringify(obj) + '\n');
+        recorder.on('segment', (s) => {
+          segments.push(s);
+          if (o.json) line({ event: 'segment', ...s });
+          else process.stdout.write(`${s.start}  ${(s.durationS ?? 0).toFixed(3)} s  ${s.path}\n`);
+        });
+        recorder.on('segment-failed', (f) => {
+          if (o.json) line({ event: 'segment-failed', ...f });
+          else process.stderr.write(`segment not kept: [${f.code}] ${f.message}\n`);
+        });
+        recorder.on('budget', (b) => {
+          for (const w of b.warnings) process.stderr.write(`storage: ${w.message}\n`);
+        });
+        const stopped = new Promise<void>((resolve) => {
+          process.once('SIGINT', () => resolve());
+          process.once('SIGTERM', () => resolve());
+          if (o.duration) setTimeout(resolve, parseSeconds(o.duration, '--duration') * 1000).unref();
+        });
+        await recorder.start();
+        if (!o.json)
+          process.stderr.write(
+            `recording ${cam.name} (${cam.mode}) from ${recorder.status().source}; Ctrl-C stops\n`,
+          );
+        await stopped;
+        await recorder.stop();
+        const st = recorder.status();
+        const summary = {
+          camera: cam.name,
+          segments: segments.length,
+          seconds: Math.round(segments.reduce((s, x) => s + (x.durationS ?? 0), 0) * 1000) / 1000,
+          restarts: st.restarts,
+          failedSegments: st.failedSegments,
+          copy: st.copy,
+        };
+        if (o.json) line({ event: 'summary', ...summary });
+        else
+          process.stdout.write(
+            `${summary.segments} segments, ${summary.seconds} s recorded${summary.restarts ? `, ${summary.restarts} restarts` : ''}\n`,
+          );
+        return st.state === 'failed' ? 3 : 0;
+      }),
+    );
+}
+
+function cameraFromOptions(o: RecordOptions, config: Config): CameraSettings {
+  const configured = o.camera ? config.cameras.find((c) => c.name === o.camera) : undefined;
+  if (!o.source && !configured)
+    throw new OutpostError('USAGE', 'no camera source given', {
+      hint: 'Pass --source <url>, or --camera <name> of a camera in the config.',
+    });
+  if (o.mode !== 'continuous' && o.mode !== 'motion')
+    throw new OutpostError('USAGE', `--mode must be continuous or motion, not "${o.mode}"`);
+  if (o.copy !== 'auto' && o.copy !== 'always' && o.copy !== 'never')
+    throw new OutpostError('USAGE', `--copy must be auto, always or never, not "${o.copy}"`);
+  const base = configured
+    ? cameraSettingsOf(configured, config)
+    : cameraSettingsOf(
+        { name: o.camera ?? 'camera', source: o.source!, mode: o.mode, segmentSeconds: 10 },
+        config,
+      );
+  return {
+    ...base,
+    name: validateMonitor(o.camera ?? base.name),
+    ...(o.source ? { source: o.source } : {}),
+    mode: o.mode,
+    segmentSeconds: parseSeconds(o.segment ?? '10s', '--segment'),
+    copy: o.copy,
+  };
+}

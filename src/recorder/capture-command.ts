@@ -1,0 +1,167 @@
+/**
+ * The one ffmpeg argv of a camera (docs/recorder.md): output A (encoded segments), and the
+ * optional outputs B (grey rawvideo on fd 3, motion) and C (MJPEG on fd 4, live view). Pure.
+ */
+import type { SourceSpec } from './sources.js';
+
+/** Output A. Continuous: MP4 segments on the library drive; ring: 1 s MPEG-TS in RAM (motion pre-roll). */
+export interface SegmentOutput {
+  kind: 'continuous' | 'ring';
+  /** Directory the segment files go to (`<dir>/%06d.mp4|ts`). */
+  dir: string;
+  /** ffmpeg's segment list (csv: file,start,end), appended when a segment closes. */
+  listFile: string;
+  seconds: number;
+}
+
+/** Output B: low-res grey frames for the motion detector, rawvideo `gray` on fd 3. */
+export interface GreyOutput {
+  fps: number;
+  /** Frame height; the width follows the aspect ratio (even). */
+  height: number;
+}
+
+/** Output C: MJPEG frames for the live view on fd 4 (a stream of JPEGs, SOI…EOI). */
+export interface MjpegOutput {
+  fps: number;
+  /** Maximum width; the height follows the aspect ratio. */
+  width: number;
+  /** Burn the wall-clock time into the frame. */
+  timestamp: boolean;
+  /** ffmpeg -q:v, 2 (best) … 31 (worst). */
+  quality: number;
+}
+
+export interface EncoderSettings {
+  /** libx264 (software) or h264_v4l2m2m (Raspberry Pi hardware). */
+  codec: 'libx264' | 'h264_v4l2m2m';
+  /** libx264 preset; the Pi wants ultrafast or superfast. */
+  preset: string;
+  /** libx264 constant quality. */
+  crf: number;
+  /** Target bit rate for encoders without crf (kbit/s). */
+  bitrateK: number;
+}
+
+export const DEFAULT_ENCODER: EncoderSettings = {
+  codec: 'libx264',
+  preset: 'veryfast',
+  crf: 23,
+  bitrateK: 2000,
+};
+
+export interface CaptureCommand {
+  source: SourceSpec;
+  /** Stream-copy the video (the source is H.264); else re-encode with keyframes on segment bounds. */
+  copy: boolean;
+  encoder?: EncoderSettings;
+  segments: SegmentOutput;
+  grey?: GreyOutput;
+  mjpeg?: MjpegOutput;
+}
+
+/** The fd numbers outputs B and C are written to (`stdio[3]`, `stdio[4]` of the child). */
+export const GREY_FD = 3;
+export const MJPEG_FD = 4;
+
+/** Segment file name pattern inside `SegmentOutput.dir`. */
+export function segmentPattern(o: SegmentOutput): string {
+  return `${o.dir}/%06d.${o.kind === 'ring' ? 'ts' : 'mp4'}`;
+}
+
+/** The keyframe-forcing expression: a keyframe exactly at every segment boundary. */
+export function keyframeExpr(seconds: number): string {
+  return `expr:gte(t,n_forced*${seconds})`;
+}
+
+function encodeArgs(e: EncoderSettings, seconds: number): string[] {
+  const args = ['-c:v', e.codec];
+  if (e.codec === 'libx264') args.push('-preset', e.preset, '-tune', 'zerolatency', '-crf', String(e.crf));
+  else args.push('-b:v', `${e.bitrateK}k`);
+  // Keyframes on the segment grid, so every cut lands exactly on a boundary; yuv420p plays everywhere.
+  args.push('-pix_fmt', 'yuv420p', '-force_key_frames', keyframeExpr(seconds));
+  return args;
+}
+
+/** Output A: the segment muxer, `-reset_timestamps` so each file starts at 0, csv list for closures. */
+function segmentArgs(c: CaptureCommand): string[] {
+  const s = c.segments;
+  const video = c.copy ? ['-c:v', 'copy'] : encodeArgs(c.encoder ?? DEFAULT_ENCODER, s.seconds);
+  return [
+    '-map',
+    '0:v:0',
+    '-an',
+    ...video,
+    '-f',
+    'segment',
+    '-segment_time',
+    String(s.seconds),
+    '-segment_format',
+    s.kind === 'ring' ? 'mpegts' : 'mp4',
+    '-reset_timestamps',
+    '1',
+    '-segment_list',
+    s.listFile,
+    '-segment_list_type',
+    'csv',
+    segmentPattern(s),
+  ];
+}
+
+function greyArgs(g: GreyOutput): string[] {
+  return [
+    '-map',
+    '0:v:0',
+    '-an',
+    '-vf',
+    `fps=${g.fps},scale=-2:${g.height},format=gray`,
+    '-f',
+    'rawvideo',
+    `pipe:${GREY_FD}`,
+  ];
+}
+
+/** drawtext's `%{localtime}` with colons escaped for the filter graph. */
+const TIMESTAMP_TEXT = '%{localtime\\:%Y-%m-%d %H\\\\\\:%M\\\\\\:%S}';
+
+function mjpegArgs(m: MjpegOutput): string[] {
+  let vf = `fps=${m.fps},scale='min(${m.width},iw)':-2`;
+  if (m.timestamp)
+    vf += `,drawtext=text='${TIMESTAMP_TEXT}':x=8:y=8:fontcolor=white:fontsize=16:box=1:boxcolor=black@0.5`;
+  return [
+    '-map',
+    '0:v:0',
+    '-an',
+    '-vf',
+    vf,
+    '-c:v',
+    'mjpeg',
+    '-q:v',
+    String(m.quality),
+    '-f',
+    'mjpeg',
+    `pipe:${MJPEG_FD}`,
+  ];
+}
+
+/**
+ * The full ffmpeg argv (without the program name). Progress goes to stdout as key=value blocks
+ * (`-progress pipe:1`) for the stall watchdog; stdin is only read when a feeder pipes into it.
+ */
+export function captureArgs(c: CaptureCommand): string[] {
+  const args = ['-hide_banner', '-nostats', '-loglevel', 'warning'];
+  if (!c.source.feeder) args.push('-nostdin');
+  args.push('-progress', 'pipe:1', '-stats_period', '0.5');
+  args.push(...c.source.inputArgs);
+  args.push(...segmentArgs(c));
+  if (c.grey) args.push(...greyArgs(c.grey));
+  if (c.mjpeg) args.push(...mjpegArgs(c.mjpeg));
+  return args;
+}
+
+/** Stream copy when the source is H.264 (and copying is not turned off). */
+export function shouldCopy(codec: SourceSpec['codec'], policy: 'auto' | 'always' | 'never'): boolean {
+  if (policy === 'never') return false;
+  if (policy === 'always') return true;
+  return codec === 'h264';
+}

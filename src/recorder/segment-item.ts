@@ -1,0 +1,224 @@
+/**
+ * A closed segment becomes a library item: hash, probe (duration > 0), name from the segment's
+ * start, hard link into `library/<camera>/<YYYY-MM-DD>/`, catalogue row, derivatives (poster).
+ *
+ * Crash-safe without a `pending` row: the segment file itself (in `.outpost/rec/`, same drive)
+ * is the journal. Order: link (no-clobber) → row inserted as `stored` → segment file removed. A
+ * run killed after the link finds the file there on its next pass, links again (EEXIST with the
+ * same bytes: adopted) and inserts the row. A pending row would be unsafe here: ingest's
+ * reconcile rolls back every pending row it sees, and ingest runs beside the recorder.
+ */
+import { createHash } from 'node:crypto';
+import { link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Clock } from '../adapters/clock.js';
+import type { ProcessRunner } from '../adapters/process-runner.js';
+import { dateFolderOf, localFromInstant } from '../core/capture-time.js';
+import { OutpostError, driveError, errnoCode } from '../core/errors.js';
+import { renderName } from '../core/naming.js';
+import { fsyncDir } from '../adapters/fs-atomic.js';
+import type { Catalog } from '../library/catalog/open.js';
+import { getItem, setDerived } from '../library/catalog/items.js';
+import type { ItemRow } from '../library/catalog/schema.js';
+import { buildItemRow } from '../library/item-row.js';
+import { derivedRelPath, originalRelPath, type DriveLayout } from '../library/layout.js';
+import { probeAv } from '../media/ffprobe.js';
+import type { MediaAnalyzer } from '../media/types.js';
+import { segmentValid } from './segments.js';
+
+/** `facts.recording` of a segment item (docs/recorder.md, Items). */
+export interface RecordingFacts {
+  camera: string;
+  mode: 'continuous' | 'motion';
+  /** Wall clock, ISO 8601 UTC with milliseconds. */
+  start: string;
+  end: string;
+  /** Position in its run, and the run (restarts start a new run). */
+  segment: number;
+  run: string;
+  /** Start and end in the run's timeline (seconds, from ffmpeg's segment list). */
+  runStartS: number;
+  runEndS: number;
+}
+
+export interface ClosedSegment {
+  path: string;
+  camera: string;
+  /** Wall-clock start and end (ms since epoch). */
+  startMs: number;
+  endMs: number;
+  index: number;
+  runId: string;
+  runStartS: number;
+  runEndS: number;
+}
+
+export interface SegmentItemDeps {
+  runner: ProcessRunner;
+  analyzer: MediaAnalyzer;
+  clock: Clock;
+  timeZone: string;
+  nameTemplate: string;
+  thumbnailSize: number;
+  previewSize: number;
+}
+
+async function hashFile(path: string): Promise<{ sha256: string; size: number }> {
+  const h = createHash('sha256');
+  const fh = await open(path, 'r');
+  let size = 0;
+  try {
+    const buf = Buffer.allocUnsafe(1024 * 1024);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      size += bytesRead;
+      h.update(buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await fh.close();
+  }
+  return { sha256: h.digest('hex'), size };
+}
+
+/** Link `src` to `target` without overwriting; identical bytes already there are adopted. */
+async function linkNoClobber(src: string, target: string, sha256: string): Promise<void> {
+  try {
+    await mkdir(dirname(target), { recursive: true });
+    await link(src, target);
+  } catch (e) {
+    if (errnoCode(e) !== 'EEXIST') {
+      // Filesystems without hard links (exFAT via FUSE): copy is not worth it for 10 s clips,
+      // but a rename keeps the bytes; the next pass sees the source gone and the row decides.
+      const code = errnoCode(e);
+      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') {
+        const exists = await stat(target).then(
+          () => true,
+          () => false,
+        );
+        if (!exists) {
+          await rename(src, target).catch((e2: unknown) => {
+            throw driveError(e2, target);
+          });
+          await fsyncDir(dirname(target));
+          return;
+        }
+      } else throw driveError(e, target);
+    }
+    const existing = await hashFile(target);
+    if (existing.sha256 !== sha256)
+      throw new OutpostError(
+        'PLACE_CONFLICT',
+        `${target} exists with different content; refusing to overwrite`,
+      );
+    return;
+  }
+  await fsyncDir(dirname(target));
+}
+
+/**
+ * Place one closed segment. Resolves with the stored item (or the existing one when the same
+ * bytes were already catalogued). Throws SEGMENT_INVALID when the file has no playable video;
+ * the caller decides what to do with it.
+ */
+export async function placeSegment(
+  cat: Catalog,
+  layout: DriveLayout,
+  seg: ClosedSegment,
+  deps: SegmentItemDeps,
+): Promise<{ item: ItemRow; created: boolean }> {
+  const { sha256, size } = await hashFile(seg.path);
+  const existing = await getItem(cat, sha256);
+  if (existing) {
+    await rm(seg.path, { force: true });
+    return { item: existing, created: false };
+  }
+  const probe = await probeAv(deps.runner, seg.path, deps.timeZone);
+  if (!segmentValid({ durationS: probe.facts.durationS, hasVideo: probe.hasVideo }))
+    throw new OutpostError('SEGMENT_INVALID', `segment ${seg.path} has no playable video`, {
+      details: { warnings: probe.warnings },
+    });
+  const local = localFromInstant(seg.startMs, deps.timeZone);
+  const recording: RecordingFacts = {
+    camera: seg.camera,
+    mode: 'continuous',
+    start: new Date(seg.startMs).toISOString(),
+    end: new Date(seg.endMs).toISOString(),
+    segment: seg.index,
+    run: seg.runId,
+    runStartS: seg.runStartS,
+    runEndS: seg.runEndS,
+  };
+  const facts = {
+    ...probe.facts,
+    capturedAt: { local, offset: offsetOf(seg.startMs, deps.timeZone), source: 'video' as const },
+    extra: { ...probe.facts.extra },
+    recording,
+  };
+  const name = renderName(deps.nameTemplate, { local, sha256, ext: 'mp4', originalStem: seg.camera });
+  const rel = originalRelPath(seg.camera, dateFolderOf(seg.startMs, deps.timeZone), name);
+  const row = buildItemRow(
+    {
+      sha256,
+      type: 'video',
+      ext: 'mp4',
+      size,
+      monitor: seg.camera,
+      originalName: name,
+      mtimeMs: seg.endMs,
+      importedAt: deps.clock.now().toISOString(),
+      cardId: `cam:${seg.camera}`,
+      probe: { facts, warnings: probe.warnings },
+      timeZone: deps.timeZone,
+    },
+    rel,
+  );
+  await linkNoClobber(seg.path, join(layout.root, rel), sha256);
+  try {
+    cat.sqlite.transaction(() => {
+      const keys = Object.keys(row);
+      cat.sqlite
+        .prepare(
+          `insert or ignore into items (${keys.join(', ')}) values (${keys.map((k) => `@${k}`).join(', ')})`,
+        )
+        .run({ ...row, state: 'stored' });
+    })();
+  } catch (e) {
+    throw driveError(e, 'the catalogue');
+  }
+  await rm(seg.path, { force: true });
+  const item = await getItem(cat, sha256);
+  if (!item) throw new OutpostError('INTERNAL', `segment item ${sha256} vanished after insert`);
+  return { item, created: true };
+}
+
+/** Derivatives of a segment item, as ingest makes them (poster, thumbnail, preview). */
+export async function deriveSegment(
+  cat: Catalog,
+  layout: DriveLayout,
+  item: ItemRow,
+  deps: SegmentItemDeps,
+): Promise<void> {
+  const root = layout.root;
+  const res = await deps.analyzer.derive(
+    join(root, item.path),
+    'video',
+    {
+      thumbPath: join(root, derivedRelPath(item.id, 'thumb')),
+      previewPath: join(root, derivedRelPath(item.id, 'preview')),
+      posterPath: join(root, derivedRelPath(item.id, 'poster')),
+    },
+    { thumbSize: deps.thumbnailSize, previewSize: deps.previewSize },
+  );
+  await setDerived(cat, item.id, { ...res, at: deps.clock.now().toISOString() });
+}
+
+/** `+HH:MM` of a zone at an instant (the recorder knows its clock's offset, unlike a camera). */
+export function offsetOf(ms: number, timeZone: string): string {
+  const local = localFromInstant(ms, timeZone);
+  const asUtc = Date.parse(`${local}Z`);
+  const mins = Math.round((asUtc - Math.floor(ms / 1000) * 1000) / 60_000);
+  const sign = mins < 0 ? '-' : '+';
+  const a = Math.abs(mins);
+  return `${sign}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
+}

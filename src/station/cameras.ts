@@ -1,0 +1,83 @@
+/**
+ * The station's cameras: each configured camera records while a library drive is attached
+ * (started on `library-attached`, stopped on `library-detached` and at shutdown). Segments and
+ * state changes become station events for the web app and the log.
+ */
+import { nodeStreamSpawner } from '../adapters/spawn-stream.js';
+import { isOutpostError } from '../core/errors.js';
+import { openDrive } from '../library/drive.js';
+import { cameraSettingsOf, recorderSettingsOf } from '../recorder/config.js';
+import { Recorder, type RecorderStatus } from '../recorder/recorder.js';
+import type { StationEvents } from './events.js';
+import type { StationDeps } from './station.js';
+
+export interface StationCameras {
+  status(): RecorderStatus[];
+  /** The running recorder of a camera (live view and motion plug into its `outputs` events). */
+  recorder(name: string): Recorder | undefined;
+  close(): Promise<void>;
+}
+
+export function startStationCameras(ctx: StationDeps, events: StationEvents): StationCameras {
+  const recorders = new Map<string, Recorder>();
+  let chain: Promise<void> = Promise.resolve();
+
+  const stopAll = async (): Promise<void> => {
+    const all = [...recorders.values()];
+    recorders.clear();
+    await Promise.all(
+      all.map((r) => r.stop().catch((err: unknown) => ctx.log.warn({ err }, 'camera stop failed'))),
+    );
+  };
+
+  const startAll = async (path: string): Promise<void> => {
+    if (ctx.config.cameras.length === 0) return;
+    await stopAll();
+    const drive = await openDrive(path);
+    for (const c of ctx.config.cameras) {
+      try {
+        const r = new Recorder(cameraSettingsOf(c, ctx.config), recorderSettingsOf(ctx.config), drive, {
+          spawner: nodeStreamSpawner,
+          runner: ctx.runner,
+          analyzer: ctx.analyzer,
+          clock: ctx.clock,
+          log: ctx.log,
+          timeZone: ctx.timeZone,
+          nameTemplate: ctx.config.ingest.nameTemplate,
+          thumbnailSize: ctx.config.ingest.thumbnailSize,
+          previewSize: ctx.config.ingest.previewSize,
+        });
+        r.on('segment', (s) => events.emit('recording-segment', s));
+        r.on('state', (s) => events.emit('recorder-state', s));
+        r.on('budget', (b) => {
+          for (const w of b.warnings) ctx.log.warn({ camera: b.camera, code: w.code }, w.message);
+          events.emit('recorder-state', r.status());
+        });
+        await r.start();
+        recorders.set(c.name, r);
+        ctx.log.info({ camera: c.name, mode: c.mode }, 'camera recording');
+      } catch (e) {
+        ctx.log.error(
+          { camera: c.name, hint: isOutpostError(e) ? e.hint : undefined },
+          `camera ${c.name} could not start: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
+    }
+  };
+
+  events.on('library-attached', ({ path }) => {
+    chain = chain.then(() => startAll(path)).catch((err: unknown) => ctx.log.error({ err }, 'cameras'));
+  });
+  events.on('library-detached', () => {
+    chain = chain.then(stopAll);
+  });
+
+  return {
+    status: () => [...recorders.values()].map((r) => r.status()),
+    recorder: (name) => recorders.get(name),
+    close: async () => {
+      await chain;
+      await stopAll();
+    },
+  };
+}
