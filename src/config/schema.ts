@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_DRIVE_HEALTH } from '../core/drive-health.js';
 import { DEFAULT_NAME_TEMPLATE, templateProblems } from '../core/naming.js';
 import { parseTimetable } from '../uplink/throttle/timetable.js';
+import { parseEvery } from '../drives/scrub-plan.js';
 import { DEFAULT_GPIO_LEDS, DEFAULT_SYSFS_LEDS } from '../indicators/defaults.js';
 
 /** An LED: a directory name under /sys/class/leds (sysfs) or a GPIO number or line name (gpiod). */
@@ -134,6 +135,54 @@ const drivesSchema = z
   })
   .prefault({});
 
+/** A camera the station records (docs/recorder.md). */
+const cameraSchema = z.strictObject({
+  /** The folder under library/ and the monitor of its items. */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, dash, underscore'),
+  /** testsrc:, file:/abs/clip.mp4, rtsp://…, http(s)://…, v4l2:/dev/video0?…, rpicam:?… */
+  source: z.string().min(1),
+  mode: z.enum(['continuous', 'motion']).default('continuous'),
+  /** Continuous mode: segment length in seconds (keyframe-aligned). */
+  segmentSeconds: z.number().min(1).max(3600).default(10),
+  /** Stream-copy the video: auto = when the source is H.264. */
+  copy: z.enum(['auto', 'always', 'never']).default('auto'),
+  /** No new frame for this long: the pipeline is restarted. */
+  stallSeconds: z.number().min(2).max(600).default(15),
+  /** Re-encoding (sources that are not H.264): libx264, or h264_v4l2m2m on a Raspberry Pi. */
+  encoder: z
+    .strictObject({
+      codec: z.enum(['libx264', 'h264_v4l2m2m']).default('libx264'),
+      preset: z
+        .string()
+        .regex(/^[a-z]+$/)
+        .default('veryfast'),
+      crf: z.number().int().min(0).max(51).default(23),
+      bitrateK: z.number().int().min(100).max(100_000).default(2000),
+    })
+    .prefault({}),
+  motion: z
+    .strictObject({
+      threshold: z.number().min(1).max(255).default(25),
+      minArea: z.number().min(0).max(1).default(0.005),
+      preRollSeconds: z.number().min(0).max(60).default(5),
+      postRollSeconds: z.number().min(0).max(300).default(5),
+      mergeGapSeconds: z.number().min(0).max(600).default(10),
+      masks: z.array(z.array(z.tuple([z.number(), z.number()]))).default([]),
+    })
+    .prefault({}),
+  live: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      fps: z.number().min(0.2).max(30).default(5),
+      width: z.number().int().min(64).max(1920).default(640),
+      timestamp: z.boolean().default(true),
+      maxClients: z.number().int().min(1).max(64).default(4),
+    })
+    .prefault({}),
+  /** Keep at most this many GB of this camera's recordings (oldest uploaded ones go first). */
+  budget: z.strictObject({ maxGB: z.number().positive().optional() }).prefault({}),
+});
+
 /** The station/HQ config file. Every key has a default: an empty file is a valid config. */
 export const configSchema = z
   .object({
@@ -231,6 +280,47 @@ export const configSchema = z
           .int()
           .min(0)
           .default(64 * 1024 * 1024),
+      })
+      .prefault({}),
+    /** Cameras the station records while a library drive is attached (docs/recorder.md). */
+    cameras: z
+      .array(cameraSchema)
+      .default([])
+      .superRefine((cams, ctx) => {
+        const seen = new Set<string>();
+        cams.forEach((c, i) => {
+          if (seen.has(c.name))
+            ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `camera "${c.name}" appears twice` });
+          seen.add(c.name);
+        });
+      }),
+    /** Recorder-wide settings: storage budget and the motion ring. */
+    recorder: z
+      .strictObject({
+        /** Keep at least this many GB free on the library drive (oldest uploaded recordings go). */
+        minFreeGB: z.number().min(0).default(5),
+        /** Allow the budget to delete recordings HQ has not confirmed (they are lost). */
+        deleteUnsent: z.boolean().default(false),
+        /** Motion mode: the RAM ring of 1 s segments (a tmpfs). */
+        ringDir: z.string().startsWith('/').default('/dev/shm/outpost'),
+      })
+      .prefault({}),
+    /** Scrub: re-hash both drives on a schedule and repair one from the other; docs/scrub.md. */
+    scrub: z
+      .strictObject({
+        /** Run scheduled scrubs in the station. */
+        enabled: z.boolean().default(true),
+        /** How often a full cycle starts: days as a number, or "12h", "7d", "2w". */
+        every: z
+          .union([z.number().positive(), z.string()])
+          .default('7d')
+          .refine((v) => parseEvery(v) !== undefined, 'a number of days, or e.g. "12h", "7d", "2w"'),
+        /** Read at most this many MB (10^6 bytes) a second; 0: no limit. */
+        rateMBps: z.number().min(0).default(25),
+        /** How often the station checks whether a scrub is due (minutes). */
+        checkMinutes: z.number().int().min(1).max(1440).default(60),
+        /** Repair a damaged file from the other drive when both are plugged in. */
+        repair: z.boolean().default(true),
       })
       .prefault({}),
   })

@@ -95,6 +95,26 @@ export const ERROR_CATALOGUE = {
     exit: 5,
     hint: 'Check the deletions on the other drive; if they are meant, run the mirror again with --force (or raise mirror.maxDeleteShare).',
   },
+  RECORDER_SOURCE: {
+    status: 400,
+    exit: 2,
+    hint: 'Fix the camera source: testsrc:, file:/abs/path.mp4, rtsp://…, http(s)://…, v4l2:/dev/video0 or rpicam: (docs/recorder.md).',
+  },
+  RECORDER_FAILED: {
+    status: 500,
+    exit: 3,
+    hint: 'The camera pipeline keeps failing: check the camera (cable, network, `ffmpeg -i <source>`) and the log for the last words of ffmpeg.',
+  },
+  SEGMENT_INVALID: {
+    status: 422,
+    exit: 1,
+    hint: 'The recorded segment has no playable video (camera sent nothing); it is kept out of the library.',
+  },
+  SCRUB_DAMAGE: {
+    status: 500,
+    exit: 1,
+    hint: 'Plug in the second drive and run `outpost scrub <drive> --partner <other> --repair`; files damaged on both drives must come from HQ or a backup.',
+  },
   INTERNAL: { status: 500, exit: 1, hint: 'This is a bug; please report it with the log.' },
 } as const satisfies Record<string, { status: number; exit: number; hint: string }>;
 

@@ -95,11 +95,7 @@ export function dropObjectsOf(cat: Catalog, item: string): string[] {
  * different stations never collide. Ops merged before the facts arrived are projected now.
  * Returns how many items were new.
  */
-export function upsertItemFacts(
-  cat: Catalog,
-  station: string,
-  items: ItemFacts[],
-): number {
+export function upsertItemFacts(cat: Catalog, station: string, items: ItemFacts[]): number {
   const cols = [...ITEM_FACT_COLUMNS, 'path', 'state'];
   const insert = cat.sqlite.prepare(
     `insert or ignore into items (${cols.join(', ')}) values (${cols.map((c) => `@${c}`).join(', ')})`,

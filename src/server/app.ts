@@ -6,6 +6,7 @@ import { trackMirror } from '../station/mirror-tracker.js';
 import { trackIngest } from './ingest-tracker.js';
 import { DOCS_PREFIX, registerOpenApi } from './openapi.js';
 import { registerAuthRoutes } from './routes/auth.js';
+import { registerCameraRoutes } from './routes/cameras.js';
 import { registerCardRoutes } from './routes/cards.js';
 import { registerDriveRoutes } from './routes/drives.js';
 import { registerEventRoutes } from './routes/events.js';
@@ -15,7 +16,7 @@ import { registerMediaRoutes } from './routes/media.js';
 import { registerStatusRoutes } from './routes/status.js';
 import { registerWebApp } from './routes/webapp.js';
 
-export type { AppDeps, Authenticate, DiskSpace, DiskSpaceProbe } from './deps.js';
+export type { AppDeps, Authenticate, CameraInfo, CamerasControl, DiskSpace, DiskSpaceProbe } from './deps.js';
 export { allowAll } from './deps.js';
 export type { Role } from './route.js';
 
@@ -85,6 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
   registerCardRoutes(app, deps);
   registerEventRoutes(app, deps);
+  registerCameraRoutes(app, deps);
   registerGeotagRoutes(app, deps);
   registerDriveRoutes(app, deps);
   registerAuthRoutes(app, deps);

@@ -9,6 +9,8 @@ import type { Drive } from '../library/drive.js';
 import type { Rendition } from '../library/layout.js';
 import type { StationEvents } from '../station/events.js';
 import type { DriveHealthThresholds } from '../core/drive-health.js';
+import type { LiveHub } from '../recorder/live/hub.js';
+import type { SupervisorState } from '../recorder/supervisor.js';
 import type { UplinkStatus } from '../uplink/runner.js';
 import type { Role } from './route.js';
 
@@ -57,6 +59,28 @@ export interface DrivesControl {
   init(mountPoint: string, label: string): Promise<Drive>;
 }
 
+/** What the capture pipeline of a camera is doing: its supervisor's state (`backoff`: restarting). */
+export type CameraState = SupervisorState;
+
+export interface CameraInfo {
+  name: string;
+  mode: 'continuous' | 'motion';
+  state: CameraState;
+  /** Why it is not running (the last ffmpeg error), or null. */
+  error: string | null;
+}
+
+/**
+ * The station's cameras for /api/cameras (live view, snapshot). The recorder owns the hubs:
+ * it feeds each from its ffmpeg's MJPEG output (src/recorder/live/feed.ts) and closes them when
+ * the camera is removed.
+ */
+export interface CamerasControl {
+  list(): CameraInfo[];
+  /** The live hub of a camera by name; undefined for an unknown name. */
+  hub(name: string): LiveHub | undefined;
+}
+
 export interface AppDeps {
   /** The open catalogue of `drive` (the app never closes it: its owner does). */
   catalog: Catalog;
@@ -84,4 +108,6 @@ export interface AppDeps {
   drives?: DrivesControl;
   /** Where media bytes come from; defaults to the files on `drive`. */
   media?: MediaSource;
+  /** The recorder's cameras (live view); absent: no camera routes (HQ, or no `cameras:` config). */
+  cameras?: CamerasControl;
 }

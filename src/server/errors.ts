@@ -27,6 +27,15 @@ export const API_ERROR_CATALOGUE = {
     hint: 'Ask for bytes inside the file; its size is in the Content-Range header.',
   },
   RATE_LIMITED: { status: 429, hint: 'Wait a little and try again.' },
+  CAMERA_NOT_FOUND: { status: 404, hint: 'GET /api/cameras lists the cameras of this station.' },
+  LIVE_TOO_MANY_CLIENTS: {
+    status: 503,
+    hint: 'Close the live view on another screen, or raise live.maxClients of this camera in the station config.',
+  },
+  LIVE_NO_FRAME: {
+    status: 503,
+    hint: 'The camera has sent no picture yet (starting, or down): see its state in GET /api/cameras and try again.',
+  },
   CSRF_REJECTED: {
     status: 403,
     hint: 'Send changes from the Outpost web app (it adds the X-Outpost-CSRF: 1 header), not from another site.',

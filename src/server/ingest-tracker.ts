@@ -1,6 +1,6 @@
 import type { Clock } from '../adapters/clock.js';
 import type { IngestProgress, IngestSummary } from '../ingest/types.js';
-import type { StationEvents, StationEventMap } from '../station/events.js';
+import { subscribe, type StationEvents } from '../station/events.js';
 
 /** The last ingest the station ran, as /api/status reports it. */
 export interface IngestState {
@@ -39,7 +39,7 @@ export function trackIngest(
           };
     state = { ...base, ...patch, updatedAt: now() };
   };
-  const handlers: { [K in keyof StationEventMap]?: (...a: StationEventMap[K]) => void } = {
+  const stop = subscribe(events, {
     // A card only counts once ingest starts (an inserted card may wait for a drive, or hold no media).
     'ingest-progress': ({ mountPoint, progress }) =>
       set(
@@ -59,13 +59,9 @@ export function trackIngest(
     'card-removed': ({ mountPoint }) => {
       if (state?.mountPoint === mountPoint) state = { ...state, cardPresent: false, updatedAt: now() };
     },
-  };
-  const entries = Object.entries(handlers) as [keyof StationEventMap, (...a: unknown[]) => void][];
-  for (const [name, h] of entries) events.on(name, h as never);
+  });
   return {
     current: () => state,
-    stop: () => {
-      for (const [name, h] of entries) events.off(name, h as never);
-    },
+    stop,
   };
 }

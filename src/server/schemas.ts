@@ -358,6 +358,35 @@ export const statusSchema = z.object({
     })
     .nullable()
     .describe('The second (mirror) drive and the last mirror pass; null when no second drive was seen'),
+  scrub: z
+    .object({
+      state: z.enum(['idle', 'running', 'done', 'failed']),
+      openDamage: z.number().int().describe('Damaged files not repaired (BACKUP flashes red while > 0)'),
+      damaged: z
+        .array(z.object({ path: z.string(), code: z.string(), reason: z.string().nullable() }))
+        .describe("The library drive's damaged files (first 20)"),
+      progress: z
+        .object({ root: z.string(), itemsDone: z.number(), itemsTotal: z.number(), bytesDone: z.number() })
+        .passthrough()
+        .nullable(),
+      lastRunAt: z.string().nullable(),
+      lastCompletedAt: z.string().nullable(),
+      lastRun: z
+        .object({
+          checked: z.number(),
+          bytes: z.number(),
+          bad: z.number(),
+          repaired: z.number(),
+          unrepaired: z.number(),
+          seconds: z.number(),
+          complete: z.boolean(),
+          aborted: z.boolean(),
+        })
+        .nullable(),
+      error: problemSchema.nullable(),
+    })
+    .optional()
+    .describe('Scheduled scrub (re-hash and repair, docs/scrub.md) of the library drive and its partner'),
   indicators: z.object({
     CARD: indicatorSchema,
     'DRIVE A': indicatorSchema,

@@ -1,5 +1,5 @@
 import type { MirrorProgress, MirrorSummary } from '../drives/mirror.js';
-import type { StationEvents, StationEventMap } from './events.js';
+import { subscribe, type StationEvents } from './events.js';
 
 /** The second drive and the last mirror pass, as the indicators and /api/status see them. */
 export interface MirrorState {
@@ -15,7 +15,7 @@ export interface MirrorState {
 /** Follows the station's mirror events; `stop()` unsubscribes. */
 export function trackMirror(events: StationEvents): { current(): MirrorState | null; stop(): void } {
   let state: MirrorState | null = null;
-  const handlers: { [K in keyof StationEventMap]?: (...a: StationEventMap[K]) => void } = {
+  const stop = subscribe(events, {
     'partner-attached': (p) => {
       state = {
         partner: p,
@@ -50,13 +50,9 @@ export function trackMirror(events: StationEvents): { current(): MirrorState | n
       if (state && summary.copied > 0)
         state = { ...state, state: 'pending', behind: state.behind + summary.copied };
     },
-  };
-  const entries = Object.entries(handlers) as [keyof StationEventMap, (...a: unknown[]) => void][];
-  for (const [name, h] of entries) events.on(name, h as never);
+  });
   return {
     current: () => state,
-    stop: () => {
-      for (const [name, h] of entries) events.off(name, h as never);
-    },
+    stop,
   };
 }

@@ -15,6 +15,8 @@ import { createUplink } from '../uplink/create.js';
 import type { UplinkRunner, UplinkStatus } from '../uplink/runner.js';
 import { writeStatusFile } from './status-file.js';
 import { trackMirror } from './mirror-tracker.js';
+import { trackScrub } from './scrub-tracker.js';
+import { startStationCameras } from './cameras.js';
 import { stationState } from './state.js';
 import type { Station, StationDeps } from './station.js';
 
@@ -43,6 +45,9 @@ export function startStationServices(ctx: StationDeps, station: Station): { clos
   let panel: IndicatorPanel | undefined;
   const tracker = trackIngest(events, ctx.clock);
   const mirror = trackMirror(events);
+  const scrub = trackScrub(events);
+  // Cameras record while a library drive is attached (docs/recorder.md).
+  const cameras = startStationCameras(ctx, events);
 
   const uplinkStatus = (): UplinkStatus | null => uplink?.runner.status() ?? null;
 
@@ -144,6 +149,7 @@ export function startStationServices(ctx: StationDeps, station: Station): { clos
       stationState({
         mirror: m,
         partnerSpace,
+        scrub: scrub.current(),
         ingest: tracker.current(),
         space,
         ...(drive ? { driveLabel: drive.marker.label } : {}),
@@ -191,6 +197,7 @@ export function startStationServices(ctx: StationDeps, station: Station): { clos
   return {
     close: async () => {
       clearInterval(ledTimer);
+      await cameras.close();
       await stopUplink();
       await serving;
       await app?.close();
@@ -198,6 +205,7 @@ export function startStationServices(ctx: StationDeps, station: Station): { clos
       await panel?.close().catch(() => undefined);
       tracker.stop();
       mirror.stop();
+      scrub.stop();
     },
   };
 }

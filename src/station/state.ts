@@ -1,5 +1,6 @@
 import type { BackupState, CardState, DriveState, StationState, UplinkState } from '../core/indicators.js';
 import type { MirrorState } from './mirror-tracker.js';
+import type { ScrubState } from './scrub-tracker.js';
 import { IDLE_STATION } from '../core/indicators.js';
 import { driveHealth, type DriveHealthThresholds } from '../core/drive-health.js';
 import type { IngestState } from '../server/ingest-tracker.js';
@@ -23,6 +24,8 @@ export interface StationFacts {
   mirror?: MirrorState | null;
   /** The partner drive's statfs (null: unreadable; undefined: not plugged in). */
   partnerSpace?: { freeBytes: number; totalBytes: number } | null;
+  /** The scheduled scrub; damaged files it could not repair win the BACKUP indicator. */
+  scrub?: ScrubState | null;
 }
 
 export function cardState(ingest: IngestState | null, waiting = false): CardState {
@@ -139,7 +142,10 @@ export function stationState(f: StationFacts): StationState {
     card: cardState(f.ingest, f.cardWaiting),
     driveA: driveState(f.space, f.thresholds, f.driveLabel, f.ingest),
     driveB: partnerState(f),
-    backup: backupState(f.mirror),
+    backup:
+      f.scrub && f.scrub.openDamage > 0
+        ? { kind: 'scrub-unrepaired', files: f.scrub.openDamage }
+        : backupState(f.mirror),
     uplink: uplinkState(f.uplink),
   };
 }

@@ -8,6 +8,8 @@ import type { MediaAnalyzer } from '../media/types.js';
 import { OutpostError, isOutpostError } from '../core/errors.js';
 import { SKIP_DIRS, mediaTypeOf } from '../core/media-types.js';
 import { mirrorDrives } from '../drives/mirror.js';
+import { bytesPerSecondOf, parseEvery, scrubDue } from '../drives/scrub-plan.js';
+import { runScrub, scrubStatusOf } from '../drives/scrub.js';
 import { fingerprintCard } from '../ingest/fingerprint.js';
 import { ingestCard } from '../ingest/ingest.js';
 import { initDrive, openDrive, type Drive } from '../library/drive.js';
@@ -17,6 +19,8 @@ import { DRIVE_MARKER } from '../library/layout.js';
 import { createMountWatcher, nodeReadMountInfo } from './mount-watcher.js';
 import type { MountEntry } from './mountinfo.js';
 import { StationEvents } from './events.js';
+
+const FIRST_SCRUB_CHECK_MS = 60_000;
 
 /** What the station needs from its host (the CLI builds it from the config file). */
 export interface StationDeps {
@@ -92,6 +96,82 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
 
   // Cards inserted while no library drive is attached wait here and are ingested once one is.
   const waiting = new Map<string, MountEntry>();
+  /** The running scrub: a card, or a drive going away, stops it (its cursor keeps the place). */
+  let scrubAbort: AbortController | undefined;
+  let scrubQueued = false;
+  /** Cards queued for ingest: a scrub queued before them gives way. */
+  let cardsQueued = 0;
+
+  /**
+   * A scrub run in the serial queue, when one is due: drive A's cycle (and the partner's) per
+   * `scrub.every`, or, with `onlyRepairs`, just the damage waiting for the partner to come back.
+   */
+  const scrubPass = async (onlyRepairs: boolean): Promise<void> => {
+    const a = drive;
+    const b = partner;
+    const cfg = ctx.config.scrub;
+    if (!a || !cfg.enabled || opts.signal.aborted || cardsQueued > 0) return;
+    const now = ctx.clock.now();
+    const every = parseEvery(cfg.every)!;
+    const sa = await scrubStatusOf(a.layout.catalog);
+    const sb = b ? await scrubStatusOf(b.layout.catalog) : undefined;
+    const dueA = !onlyRepairs && scrubDue(sa, now, every);
+    const dueB = !onlyRepairs && !!sb && scrubDue(sb, now, every);
+    const repairs = !!b && cfg.repair && sa.awaitingPartner + (sb?.awaitingPartner ?? 0) > 0;
+    if (!dueA && !dueB && !repairs) return;
+    const abort = (scrubAbort = new AbortController());
+    const stop = (): void => abort.abort();
+    opts.signal.addEventListener('abort', stop, { once: true });
+    try {
+      const summary = await runScrub(
+        a,
+        b,
+        {
+          repair: cfg.repair,
+          cycle: dueA,
+          partnerCycle: sb ? dueB : undefined,
+          bytesPerSecond: bytesPerSecondOf(cfg.rateMBps),
+          signal: abort.signal,
+          onProgress: (progress) => events.emit('scrub-progress', { path: progress.root, progress }),
+        },
+        { clock: ctx.clock, log: ctx.log },
+      );
+      events.emit('scrub-done', { summary });
+      const log = summary.openDamage > 0 ? ctx.log.error.bind(ctx.log) : ctx.log.info.bind(ctx.log);
+      log(
+        {
+          checked: summary.checked,
+          bytes: summary.bytes,
+          bad: summary.bad.length,
+          repaired: summary.repaired.length,
+          unrepaired: summary.unrepaired.map((u) => `${u.path} (${u.reason})`),
+          openDamage: summary.openDamage,
+          aborted: summary.aborted,
+        },
+        summary.openDamage > 0 ? 'scrub: damaged files remain unrepaired' : 'scrub finished',
+      );
+    } catch (e) {
+      const err = isOutpostError(e) ? e : new OutpostError('INTERNAL', String(e), { cause: e });
+      events.emit('scrub-failed', { code: err.code, message: err.message, hint: err.hint });
+      ctx.log.error({ code: err.code, hint: err.hint }, `scrub failed: ${err.message}`);
+    } finally {
+      opts.signal.removeEventListener('abort', stop);
+      if (scrubAbort === abort) scrubAbort = undefined;
+    }
+  };
+  const queueScrub = (onlyRepairs = false): void => {
+    if (scrubQueued) return;
+    scrubQueued = true;
+    chain = chain.then(async () => {
+      scrubQueued = false;
+      await scrubPass(onlyRepairs).catch((err: unknown) => ctx.log.warn({ err }, 'scrub check failed'));
+    });
+  };
+  /** Damage remembered from earlier runs is shown from the start (BACKUP flashes red). */
+  const reportDamage = async (d: Drive): Promise<void> => {
+    const s = await scrubStatusOf(d.layout.catalog).catch(() => undefined);
+    if (s?.damaged) events.emit('scrub-damage', { files: s.damaged });
+  };
   // Empty volumes: offered in the web app to become a library drive.
   const blank = new Map<string, MountEntry>();
 
@@ -101,6 +181,7 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
     ctx.log.info({ path, label: drive.marker.label }, 'library drive attached');
     const attached = drive;
     chain = chain.then(() => finishRelocations(attached, ctx.log));
+    chain = chain.then(() => reportDamage(attached));
     for (const m of waiting.values()) chain = chain.then(() => ingestVolume(m));
     waiting.clear();
   };
@@ -152,6 +233,8 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
     events.emit('partner-attached', { path, label: d.marker.label, id: d.marker.id });
     ctx.log.info({ path, label: d.marker.label }, 'second library drive attached: mirroring');
     chain = chain.then(mirrorPass);
+    // Damage a scrub found while this drive was away is repaired now.
+    queueScrub(true);
   };
 
   const ingestVolume = async (m: MountEntry): Promise<void> => {
@@ -216,19 +299,27 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
       return;
     }
     events.emit('card-inserted', { mountPoint: m.mountPoint });
-    chain = chain.then(() => ingestVolume(m));
+    // Ingest first: a running scrub stops between reads and continues at its next check.
+    scrubAbort?.abort();
+    cardsQueued++;
+    chain = chain.then(async () => {
+      cardsQueued--;
+      await ingestVolume(m);
+    });
   };
 
   const onRemoved = (m: MountEntry): void => {
     blank.delete(m.mountPoint);
     if (partner && partner.layout.root === m.mountPoint) {
       active.get(m.mountPoint)?.abort();
+      scrubAbort?.abort();
       partner = undefined;
       events.emit('partner-detached', { path: m.mountPoint });
       ctx.log.info({ path: m.mountPoint }, 'second library drive removed');
       return;
     }
     if (drive && drive.layout.root === m.mountPoint) {
+      scrubAbort?.abort();
       events.emit('library-detached', { path: m.mountPoint });
       ctx.log.warn({ path: m.mountPoint }, 'library drive removed');
       drive = undefined;
@@ -250,7 +341,15 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
       onRemoved,
       onError: (err) => ctx.log.warn({ err }, 'mount watcher'),
     });
-    await watcher.done;
+    // Scheduled scrubs: checked a minute after start, then every `scrub.checkMinutes`.
+    const first = setTimeout(() => queueScrub(), FIRST_SCRUB_CHECK_MS);
+    const every = setInterval(() => queueScrub(), ctx.config.scrub.checkMinutes * 60_000);
+    try {
+      await watcher.done;
+    } finally {
+      clearTimeout(first);
+      clearInterval(every);
+    }
     await chain;
   })();
   /**

@@ -12,7 +12,7 @@
 export interface PacerOptions {
   /** Queueing delay at the end of a request that is fine. Default 150 ms. */
   targetQueueMs?: number;
-  /** Headroom bounds. Defaults -0.05 and 0.3. */
+  /** Headroom bounds. Defaults -0.05 and 0.15. */
   minHeadroom?: number;
   maxHeadroom?: number;
   /** Headroom at start. Default 0.15. */
@@ -32,7 +32,9 @@ export class Pacer {
   constructor(o: PacerOptions = {}) {
     this.target = o.targetQueueMs ?? 150;
     this.min = o.minHeadroom ?? -0.05;
-    this.max = o.maxHeadroom ?? 0.3;
+    // 0.15: enough to find a faster link within a few chunks; more leaves seconds of queue
+    // (lost at each cut) at the end of a 15 s request.
+    this.max = o.maxHeadroom ?? 0.15;
     this.h = o.initialHeadroom ?? 0.15;
     this.window = o.window ?? 30;
   }
@@ -56,6 +58,20 @@ export class Pacer {
     else if (queue > this.target) this.h = Math.max(this.min, this.h - 0.03);
     else if (queue < this.target / 2) this.h = Math.min(this.max, this.h + 0.03);
     return queue;
+  }
+
+  /**
+   * The round trip of a small request sent on an idle link (HEAD, /have, /ops): a sample of the
+   * base round trip only, headroom untouched. Needed because a request body's drain always
+   * includes the queue it built: on a slow link every drain can carry seconds of queue, and the
+   * smallest of them alone would be taken for the round trip (measured: 3 s at 256 kbit/s with a
+   * 300 ms round trip), so the queue is never seen and the throughput is overestimated.
+   * A small request can only overstate the round trip, which the minimum ignores.
+   */
+  observeRtt(ms: number): void {
+    if (!(ms >= 0) || !Number.isFinite(ms)) return;
+    this.drains.push(ms);
+    if (this.drains.length > this.window) this.drains.shift();
   }
 
   /** Pace for the next request, bytes/s: Infinity until the link was measured once. */

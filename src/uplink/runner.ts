@@ -431,7 +431,9 @@ export class UplinkRunner {
     this.lastPullMs = this.deps.now();
     for (;;) {
       const since = this.journal.cursor('ops-pulled');
+      const t0 = this.deps.now();
       const r = await this.deps.target.pullOps(since, signal);
+      if (r.ops.length === 0) this.pacer.observeRtt(this.deps.now() - t0);
       if (r.ops.length) mergeOps(this.deps.catalog, r.ops, this.s.node, this.deps.now());
       if (r.cursor > since) this.journal.setCursor('ops-pulled', r.cursor);
       if (r.ops.length < OPS_BATCH || r.cursor <= since) return;
@@ -552,7 +554,10 @@ export class UplinkRunner {
       if (!this.live.has(l.key)) return;
     }
     if (l.url && !l.offsetKnown) {
+      const t0 = this.deps.now();
       l.offset = await this.deps.target.offset(l.url, signal);
+      // A HEAD on a link no body is queued on: a bare round trip for the pacer's base.
+      this.pacer.observeRtt(this.deps.now() - t0);
       l.offsetKnown = true;
       this.journal.progress(l.row.item, l.row.rendition, l.url, l.offset, this.nowIso());
       this.scheduler.upsert({
@@ -572,6 +577,25 @@ export class UplinkRunner {
       }
     }
     if (!l.url) await this.ensureFacts(l.row.item, signal);
+    if (!l.url && l.size > this.sizer.next(l.size)) {
+      // More than one request's worth: create the upload empty and journal its URL first, so a
+      // station killed during the first chunk resumes it instead of starting a new upload.
+      const c = await this.deps.target.create(
+        {
+          item: l.row.item,
+          rendition: l.row.rendition,
+          sha256: l.row.sha256!,
+          size: l.size,
+          name: l.row.originalName,
+        },
+        emptyBody(),
+        signal,
+      );
+      l.url = c.url;
+      l.offset = c.offset;
+      l.offsetKnown = true;
+      this.journal.progress(l.row.item, l.row.rendition, l.url, l.offset, this.nowIso());
+    }
 
     await this.readLink();
     // On a poor Wi-Fi link a cut is likely: shorter requests lose less when it comes.
@@ -620,7 +644,10 @@ export class UplinkRunner {
       const ms = this.deps.now() - t0;
       // The link was busy for the whole request but the bare round trip at its end.
       const rtt = Math.min(this.pacer.baseMs ?? 0, r.drainMs);
-      this.pacer.observe(r.drainMs);
+      // The last slice was still on its way when the body ended: its own transmission time is
+      // not queueing (at 256 kbit/s a 16 KiB slice alone takes 0.5 s).
+      const lastSliceMs = this.sizer.throughputBps ? (SLICE * 1000) / this.sizer.throughputBps : 0;
+      this.pacer.observe(Math.max(0, r.drainMs - lastSliceMs));
       this.deps.log.debug(
         {
           cls: l.cls,
@@ -751,6 +778,11 @@ export class UplinkRunner {
     this.state = s;
     this.deps.onStatus?.(this.status());
   }
+}
+
+// eslint-disable-next-line require-yield -- a body with no bytes
+async function* emptyBody(): AsyncGenerator<Buffer> {
+  return;
 }
 
 export async function sha256File(path: string): Promise<string> {

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { onUnauthenticated } from './api';
 import { logout, whoAmI, type AuthState } from './auth';
+import { CamerasPage } from './components/CamerasPage';
 import { CardsPage } from './components/CardsPage';
 import { GalleryPage } from './components/GalleryPage';
 import { Login } from './components/Login';
@@ -11,6 +12,7 @@ const PAGES: [string, string][] = [
   ['/', 'Gallery'],
   ['/status', 'Status'],
   ['/cards', 'Cards'],
+  ['/cameras', 'Cameras'],
 ];
 
 function Nav({ path, auth, onLogout }: { path: string; auth: AuthState; onLogout(): void }) {
@@ -79,6 +81,8 @@ export function App() {
         <StatusPage />
       ) : path === '/cards' ? (
         <CardsPage />
+      ) : path === '/cameras' ? (
+        <CamerasPage />
       ) : (
         <GalleryPage query={query} />
       )}

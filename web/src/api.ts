@@ -1,4 +1,13 @@
-import type { AttributePatch, Card, CardAssignment, Item, ItemPage, Status } from './types';
+import type {
+  AttributePatch,
+  Camera,
+  Card,
+  CardAssignment,
+  Item,
+  ItemPage,
+  MotionEvent,
+  Status,
+} from './types';
 
 /** An API error body `{ error: { code, message, hint } }`, or a network failure. */
 export class ApiError extends Error {
@@ -77,3 +86,7 @@ export const assignCard = (id: string, monitor: string): Promise<CardAssignment>
   api('POST', `/api/cards/${encodeURIComponent(id)}/monitor`, { monitor });
 export const listMonitors = (): Promise<{ monitors: { name: string; items: number }[] }> =>
   api('GET', '/api/monitors');
+export const listCameras = (): Promise<{ cameras: Camera[] }> => api('GET', '/api/cameras');
+/** Motion events, newest first (JSON: api() asks for application/json, not the event stream). */
+export const listMotionEvents = (limit: number): Promise<{ events: MotionEvent[] }> =>
+  api('GET', `/api/events?limit=${limit}`);

@@ -90,5 +90,43 @@ export interface Status {
     error: { message: string; hint: string } | null;
     behind: number;
   } | null;
+  /** Scheduled scrub (re-hash and repair); absent on older servers. */
+  scrub?: {
+    state: 'idle' | 'running' | 'done' | 'failed';
+    openDamage: number;
+    damaged: { path: string; code: string; reason: string | null }[];
+    progress: { itemsDone: number; itemsTotal: number } | null;
+    lastCompletedAt: string | null;
+    lastRun: { checked: number; repaired: number; unrepaired: number; aborted: boolean } | null;
+    error: { message: string; hint: string } | null;
+  };
   indicators: Record<string, { look: IndicatorLook; detail: string; placeholder: boolean }>;
+}
+
+/** GET /api/cameras (src/server/routes/cameras.ts). */
+export interface Camera {
+  name: string;
+  mode: 'continuous' | 'motion';
+  /** The capture pipeline (src/recorder/supervisor.ts); backoff: waiting to restart. */
+  state: 'idle' | 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'failed';
+  error: string | null;
+  lastFrameAt: string | null;
+  /** Age of the newest live frame by the station's clock (ms); null: none yet. */
+  frameAgeMs: number | null;
+  /** Start of the current run of frames: a live stream opened before it has ended. */
+  liveSince: string | null;
+  clients: number;
+  maxClients: number;
+  links: { live: string; snapshot: string };
+}
+
+/** GET /api/events as JSON (src/server/routes/motion-events.ts). */
+export interface MotionEvent {
+  id: string;
+  camera: string;
+  start: string | null;
+  end: string | null;
+  durationS: number | null;
+  peakScore: number | null;
+  item: Item;
 }

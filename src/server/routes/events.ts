@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { StationEventMap } from '../../station/events.js';
 import type { AppDeps } from '../deps.js';
-import { defineRoute } from '../route.js';
-import { noQuery } from '../schemas.js';
+import { defineRoute, jsonSchema } from '../route.js';
+import { eventsQuery, listMotionEvents, motionEventPageSchema, wantsEventStream } from './motion-events.js';
 
 /** Station events forwarded to the browser. Progress is thinned to a few per second. */
 const FORWARDED: (keyof StationEventMap)[] = [
@@ -25,7 +25,10 @@ const PROGRESS_EVERY_MS = 250;
 const HEARTBEAT_MS = 20_000;
 
 /**
- * `GET /api/events`: server-sent events for the status page. Every event is
+ * `GET /api/events`, content-negotiated. `Accept: text/event-stream` (EventSource sends it): the
+ * live station events below. Otherwise: the motion events as JSON (routes/motion-events.ts).
+ *
+ * Server-sent events for the status page: every event is
  * `event: <station event name>` with its payload as JSON `data`. The app ends all streams when
  * it closes (otherwise `close()` would wait for them forever).
  */
@@ -40,25 +43,35 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
     url: '/api/events',
     role: 'viewer',
     tags: ['status'],
-    summary: 'Live station events (server-sent events)',
+    summary: 'Motion events (JSON), or live station events (server-sent events)',
     description:
-      'text/event-stream. Events: ' +
+      'Without `Accept: text/event-stream`: the motion events the recorder saved (video items with ' +
+      '`facts.recording.mode = motion`), newest first, filtered by camera and capture time, one page ' +
+      'at a time (pass `nextCursor` back as `cursor`).\n\n' +
+      'With `Accept: text/event-stream` (what EventSource sends): live station events; the query is ' +
+      'ignored. Events: ' +
       FORWARDED.join(', ') +
       '; each `data` is the JSON payload. Starts with `event: hello`. Comments every 20 s keep proxies open. ' +
       'On HQ or without a station, only hello and comments.',
-    query: noQuery,
+    query: eventsQuery,
     responses: {
       200: {
-        description: 'An endless event stream',
-        content: { 'text/event-stream': { schema: { type: 'string' } } },
+        description: 'A page of motion events (JSON), or an endless event stream',
+        content: {
+          'application/json': { schema: jsonSchema(motionEventPageSchema, 'output') },
+          'text/event-stream': { schema: { type: 'string' } },
+        },
       },
     },
-    handler: async (_input, req, reply) => {
+    handler: async ({ query }, req, reply) => {
+      void reply.header('vary', 'accept');
+      if (!wantsEventStream(req.headers.accept)) return listMotionEvents(deps.catalog, query);
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-store',
+        vary: 'accept',
         'x-accel-buffering': 'no',
         connection: 'keep-alive',
       });

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_DRIVE_HEALTH } from '../../core/drive-health.js';
 import { indicatorViews, type Look } from '../../core/indicators.js';
+import { openDamageCount, openFindings, readScrubState } from '../../drives/scrub-store.js';
 import type { MirrorState } from '../../station/mirror-tracker.js';
+import { trackScrub, type ScrubState } from '../../station/scrub-tracker.js';
 import { stationState, type StationFacts } from '../../station/state.js';
 import type { AppDeps } from '../deps.js';
 import { nodeDiskSpace } from '../deps.js';
@@ -52,6 +54,8 @@ export function registerStatusRoutes(
     `select type, count(*) as n, sum(derived_at is null) as underived from items
      where state = 'stored' and deleted = 0 group by type`,
   );
+  const scrubTracker = deps.events ? trackScrub(deps.events) : undefined;
+  if (scrubTracker) app.addHook('onClose', async () => scrubTracker.stop());
   defineRoute(app, {
     method: 'GET',
     url: '/api/status',
@@ -77,6 +81,7 @@ export function registerStatusRoutes(
       const uplink = deps.uplink?.() ?? null;
       const m = mirror?.() ?? null;
       const partnerSpace = m?.partner ? await diskSpace(m.partner.path).catch(() => null) : undefined;
+      const scrub = scrubStatus(deps.catalog, scrubTracker?.current() ?? null);
       return {
         node: deps.node,
         time: deps.clock.now().toISOString(),
@@ -92,6 +97,7 @@ export function registerStatusRoutes(
         uplink,
         // MirrorProgress and MirrorSummary are interfaces (no index signature); same shapes.
         mirror: m as Status['mirror'],
+        scrub,
         indicators: apiIndicators(
           {
             ingest: last,
@@ -101,10 +107,44 @@ export function registerStatusRoutes(
             uplink,
             mirror: m,
             partnerSpace,
+            scrub: { ...(scrubTracker?.current() ?? emptyScrub), openDamage: scrub.openDamage },
           },
           mirror !== undefined,
         ),
       };
     },
   });
+}
+
+const emptyScrub: ScrubState = { state: 'idle', progress: null, summary: null, error: null, openDamage: 0 };
+
+/** The library drive's scrub bookkeeping (catalogue) with the station's last run (events). */
+function scrubStatus(cat: AppDeps['catalog'], t: ScrubState | null): NonNullable<Status['scrub']> {
+  const persisted = readScrubState(cat);
+  const here = openDamageCount(cat).damaged;
+  const s = t?.summary;
+  return {
+    state: t?.state ?? 'idle',
+    // The tracker counts both drives after a run; the catalogue knows drive A's damage at any time.
+    openDamage: Math.max(here, t?.openDamage ?? 0),
+    damaged: openFindings(cat)
+      .slice(0, 20)
+      .map((f) => ({ path: f.path, code: f.code, reason: f.reason })),
+    progress: t?.progress ? { ...t.progress } : null,
+    lastRunAt: persisted.lastRunAt ?? null,
+    lastCompletedAt: persisted.lastCompletedAt ?? null,
+    lastRun: s
+      ? {
+          checked: s.checked,
+          bytes: s.bytes,
+          bad: s.bad.length,
+          repaired: s.repaired.length,
+          unrepaired: s.unrepaired.length,
+          seconds: s.seconds,
+          complete: s.complete,
+          aborted: s.aborted,
+        }
+      : null,
+    error: t?.error ?? null,
+  };
 }

@@ -48,7 +48,12 @@ describe('GET /api/status', () => {
     assert.deepEqual(Object.keys(s.indicators), ['CARD', 'DRIVE A', 'DRIVE B', 'BACKUP', 'UPLINK']);
     assert.equal(s.indicators.CARD.look, 'off');
     assert.equal(s.indicators['DRIVE A'].look, 'green');
-    for (const k of ['DRIVE B', 'BACKUP'] as const) assert.equal(s.indicators[k].placeholder, true);
+    // A station (events given): no second drive seen yet, so DRIVE B and BACKUP are off.
+    for (const k of ['DRIVE B', 'BACKUP'] as const) {
+      assert.equal(s.indicators[k].placeholder, false);
+      assert.equal(s.indicators[k].look, 'off');
+    }
+    assert.equal(s.mirror, null);
     assert.equal(s.indicators.UPLINK.look, 'off', 'no uplink configured');
     assert.equal(s.uplink, null);
   });
@@ -237,7 +242,8 @@ describe('GET /api/events (server-sent events, real socket)', () => {
     const own = await appFor(lib, { events });
     const { url } = await startServer(own, { host: '127.0.0.1', port: 0 });
     const res = await new Promise<IncomingMessage>((resolve, reject) =>
-      get(`${url}/api/events`, resolve).on('error', reject),
+      // Without this Accept, /api/events answers the JSON list of motion events (docs/recorder.md).
+      get(`${url}/api/events`, { headers: { accept: 'text/event-stream' } }, resolve).on('error', reject),
     );
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /text\/event-stream/);

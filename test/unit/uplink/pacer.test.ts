@@ -16,8 +16,21 @@ describe('Pacer', () => {
     assert.equal(p.headroom, -0.05, 'bounded below');
     assert.ok(p.rate(100_000) < 100_000, 'paced under the measured rate to drain the queue');
     for (let i = 0; i < 20; i++) p.observe(310);
-    assert.equal(p.headroom, 0.3, 'bounded above');
-    assert.ok(Math.abs(p.rate(100_000) - 130_000) < 1e-6);
+    assert.equal(p.headroom, 0.15, 'bounded above');
+    assert.ok(Math.abs(p.rate(100_000) - 115_000) < 1e-6);
+  });
+
+  it('learns the bare round trip from small idle requests, so queued drains count as queue', () => {
+    const p = new Pacer({ initialHeadroom: 0.1 });
+    // Every paced request ends with 3 s of queue: alone, 3 s would pass for the round trip.
+    for (let i = 0; i < 3; i++) p.observe(3300);
+    assert.equal(p.baseMs, 3300);
+    const before = p.headroom;
+    p.observeRtt(300); // a HEAD on an idle link
+    assert.equal(p.baseMs, 300);
+    assert.equal(p.headroom, before, 'a round-trip sample alone does not steer');
+    p.observe(3300);
+    assert.ok(p.headroom < before, 'now the 3 s are seen as queue');
   });
 
   it('settles where the queue at the end of a request is near the target on a simulated link', () => {

@@ -120,6 +120,22 @@ export function StatusPage() {
       ) : (
         <p>No second drive seen yet: plug one in to keep a copy.</p>
       )}
+      {status?.scrub && (
+        <p class={status.scrub.openDamage > 0 ? 'scrub error' : 'scrub'} data-state={status.scrub.state}>
+          {status.scrub.openDamage > 0
+            ? `Scrub: ${status.scrub.openDamage} damaged file(s) could not be repaired (${status.scrub.damaged
+                .slice(0, 3)
+                .map((d) => d.path)
+                .join(', ')}); plug in the other drive or restore them from HQ`
+            : status.scrub.state === 'running' && status.scrub.progress
+              ? `Scrub: checking ${status.scrub.progress.itemsDone}/${status.scrub.progress.itemsTotal} items`
+              : status.scrub.state === 'failed'
+                ? `Scrub failed: ${status.scrub.error?.message ?? ''} ${status.scrub.error?.hint ?? ''}`
+                : status.scrub.lastCompletedAt
+                  ? `Scrub: all files checked ${status.scrub.lastCompletedAt.slice(0, 10)}${status.scrub.lastRun?.repaired ? `, ${status.scrub.lastRun.repaired} repaired` : ''}`
+                  : 'Scrub: not run yet'}
+        </p>
+      )}
       <h2>Uplink to HQ</h2>
       {uplink !== undefined && <UplinkPanel u={uplink} />}
       {status && (

@@ -1,0 +1,174 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, listCameras, listMotionEvents } from '../api';
+import { navigate } from '../router';
+import type { Camera, MotionEvent } from '../types';
+import { usePageVisible } from '../visibility';
+
+/** A 1×1 transparent GIF: swapping it in aborts the live request (the browser drops the old one). */
+const BLANK = 'data:image/gif;base64,R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw==';
+const POLL_MS = 5000;
+const RETRY_MS = 5000;
+/** A frame older than this means the camera is down (the server ends live streams then). */
+const STALE_MS = 10_000;
+
+function age(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`;
+}
+
+function stateText(c: Camera): string {
+  if (c.state !== 'running') {
+    const what = c.state === 'backoff' ? 'restarting' : c.state;
+    return `${what}${c.error ? `: ${c.error}` : ''}`;
+  }
+  if (c.frameAgeMs === null) return 'no picture yet';
+  if (c.frameAgeMs > STALE_MS) return `no picture for ${age(c.frameAgeMs)}`;
+  return 'live';
+}
+
+const isFresh = (c: Camera): boolean => c.frameAgeMs !== null && c.frameAgeMs <= STALE_MS;
+
+/** One camera: its live MJPEG stream (only while the page is shown), tap to enlarge, snapshot. */
+function LiveView({ cam, visible }: { cam: Camera; visible: boolean }) {
+  const [gen, setGen] = useState(0);
+  const [failed, setFailed] = useState(false);
+  const [big, setBig] = useState(false);
+  const fresh = isFresh(cam);
+  const since = useRef(cam.liveSince);
+  const img = useRef<HTMLImageElement>(null);
+
+  // Chromium keeps loading a removed <img>'s multipart stream: point it elsewhere on the way out.
+  useEffect(
+    () => () => {
+      if (img.current) img.current.src = BLANK;
+    },
+    [],
+  );
+  // The camera was down long enough for the server to end our stream: reconnect to the new run.
+  useEffect(() => {
+    if (cam.liveSince !== null && cam.liveSince !== since.current) setGen((g) => g + 1);
+    since.current = cam.liveSince;
+  }, [cam.liveSince]);
+  // Back from hidden: a new connection (the old one was dropped on purpose).
+  useEffect(() => {
+    if (visible) setGen((g) => g + 1);
+  }, [visible]);
+  useEffect(() => {
+    if (!failed) return;
+    const t = setTimeout(() => {
+      setFailed(false);
+      setGen((g) => g + 1);
+    }, RETRY_MS);
+    return () => clearTimeout(t);
+  }, [failed]);
+  useEffect(() => {
+    if (!big) return;
+    const onKey = (e: KeyboardEvent): void => {
+      if (e.key === 'Escape') setBig(false);
+    };
+    addEventListener('keydown', onKey);
+    return () => removeEventListener('keydown', onKey);
+  }, [big]);
+
+  const streaming = visible && !failed;
+  const src = streaming ? `${cam.links.live}?t=${gen}` : BLANK;
+  return (
+    <figure class={`camera${big ? ' enlarged' : ''}`} data-camera={cam.name} data-state={stateText(cam)}>
+      <button
+        type="button"
+        class="live-frame"
+        aria-label={big ? 'Shrink' : `Enlarge ${cam.name}`}
+        onClick={() => setBig(!big)}
+      >
+        <img
+          ref={img}
+          class="live"
+          src={src}
+          alt={`Live view of ${cam.name}`}
+          width={640}
+          height={360}
+          onError={() => streaming && setFailed(true)}
+        />
+      </button>
+      <figcaption>
+        <strong>{cam.name}</strong> <small>{cam.mode}</small>
+        <span class={`cam-state${fresh && cam.state === 'running' ? ' ok' : ''}`}>{stateText(cam)}</span>
+        <span class="spacer" />
+        <a class="button secondary" href={`${cam.links.snapshot}?download=1`} download>
+          Snapshot
+        </a>
+      </figcaption>
+    </figure>
+  );
+}
+
+function EventList({ events }: { events: MotionEvent[] }) {
+  if (events.length === 0) return <p class="hint">No motion events yet.</p>;
+  return (
+    <ul class="motion-events">
+      {events.map((e) => (
+        <li key={e.id}>
+          <button type="button" onClick={() => navigate(`/?item=${e.id}`)} title={e.item.originalName}>
+            {e.item.links.thumb ? (
+              <img src={e.item.links.thumb} alt="" loading="lazy" decoding="async" />
+            ) : (
+              <span class="no-thumb">▶</span>
+            )}
+            <span>
+              {e.camera} · {(e.start ?? e.item.sortTime).replace('T', ' ').slice(0, 19)}
+            </span>
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** Live view of the station's cameras and their latest motion events. */
+export function CamerasPage() {
+  const visible = usePageVisible();
+  const [cameras, setCameras] = useState<Camera[] | null>(null);
+  const [events, setEvents] = useState<MotionEvent[]>([]);
+  const [error, setError] = useState('');
+
+  useEffect(() => {
+    if (!visible) return;
+    let alive = true;
+    let n = 0;
+    const load = (): void => {
+      listCameras()
+        .then((r) => alive && (setCameras(r.cameras), setError('')))
+        .catch((e: Error) => {
+          if (!alive) return;
+          if (e instanceof ApiError && e.status === 404) setCameras([]);
+          else setError(e.message);
+        });
+      // Events change less often than frame ages: every sixth poll.
+      if (n++ % 6 === 0)
+        listMotionEvents(12)
+          .then((r) => alive && setEvents(r.events))
+          .catch(() => undefined);
+    };
+    load();
+    const t = setInterval(load, POLL_MS);
+    return () => {
+      alive = false;
+      clearInterval(t);
+    };
+  }, [visible]);
+
+  return (
+    <section class="page cameras-page">
+      <h1>Cameras</h1>
+      {error && <p class="error">{error}</p>}
+      {cameras?.length === 0 && <p>This station records no cameras (see `cameras:` in its config).</p>}
+      <div class="cameras">
+        {cameras?.map((c) => (
+          <LiveView key={c.name} cam={c} visible={visible} />
+        ))}
+      </div>
+      <h2>Motion events</h2>
+      <EventList events={events} />
+    </section>
+  );
+}
