@@ -4,6 +4,7 @@ import { DEFAULT_NAME_TEMPLATE, templateProblems } from '../core/naming.js';
 import { parseTimetable } from '../uplink/throttle/timetable.js';
 import { parseEvery } from '../drives/scrub-plan.js';
 import { DEFAULT_GPIO_LEDS, DEFAULT_SYSFS_LEDS } from '../indicators/defaults.js';
+import { motionConfigSchema } from '../recorder/motion/config.js';
 
 /** An LED: a directory name under /sys/class/leds (sysfs) or a GPIO number or line name (gpiod). */
 const ledName = z
@@ -160,16 +161,8 @@ const cameraSchema = z.strictObject({
       bitrateK: z.number().int().min(100).max(100_000).default(2000),
     })
     .prefault({}),
-  motion: z
-    .strictObject({
-      threshold: z.number().min(1).max(255).default(25),
-      minArea: z.number().min(0).max(1).default(0.005),
-      preRollSeconds: z.number().min(0).max(60).default(5),
-      postRollSeconds: z.number().min(0).max(300).default(5),
-      mergeGapSeconds: z.number().min(0).max(600).default(10),
-      masks: z.array(z.array(z.tuple([z.number(), z.number()]))).default([]),
-    })
-    .prefault({}),
+  /** Motion mode: detector, event windows, pre/post-roll (every key and default in one place). */
+  motion: motionConfigSchema,
   live: z
     .strictObject({
       enabled: z.boolean().default(true),
@@ -177,6 +170,8 @@ const cameraSchema = z.strictObject({
       width: z.number().int().min(64).max(1920).default(640),
       timestamp: z.boolean().default(true),
       maxClients: z.number().int().min(1).max(64).default(4),
+      /** A viewer that got no frame for this long is closed (camera down, or the viewer stalled). */
+      idleTimeoutSeconds: z.number().min(1).max(600).default(10),
     })
     .prefault({}),
   /** Keep at most this many GB of this camera's recordings (oldest uploaded ones go first). */

@@ -110,6 +110,11 @@ export const ERROR_CATALOGUE = {
     exit: 1,
     hint: 'The recorded segment has no playable video (camera sent nothing); it is kept out of the library.',
   },
+  RECORDING_FAILED: {
+    status: 500,
+    exit: 3,
+    hint: 'A motion event could not be saved (assembling the clip from the RAM ring, or its thumbnail, failed): check that the ring directory (recorder.ringDir, a tmpfs) and the library drive have room, and the log for the last words of ffmpeg.',
+  },
   SCRUB_DAMAGE: {
     status: 500,
     exit: 1,

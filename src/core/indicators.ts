@@ -78,7 +78,12 @@ export type UplinkState =
   /** HQ answers but refuses for a reason on its side (storage full, 5xx); retrying with backoff. */
   | { kind: 'hq-error'; detail?: string }
   /** HQ rejected this station's credentials: someone must re-pair it. */
-  | { kind: 'auth-failed' };
+  | { kind: 'auth-failed' }
+  /**
+   * Camera recordings not yet at HQ approach a camera's storage budget: soon the recorder can
+   * only keep going by deleting footage that exists nowhere else (which it will not do).
+   */
+  | { kind: 'backlog-near-budget'; detail?: string; bytesQueued?: number };
 
 export interface StationState {
   card: CardState;
@@ -264,5 +269,10 @@ export function uplinkView(uplink: UplinkState): IndicatorView {
       return view('red', `HQ is refusing uploads${uplink.detail ? ` (${uplink.detail})` : ''}; retrying`);
     case 'auth-failed':
       return view('red-flash', 'HQ rejected this station; pair it again with HQ');
+    case 'backlog-near-budget':
+      return view(
+        'red',
+        `recordings not yet at HQ are near the storage budget${uplink.detail ? ` (${uplink.detail})` : ''}${queued(uplink.bytesQueued)}`,
+      );
   }
 }

@@ -2,6 +2,8 @@
  * The one ffmpeg argv of a camera (docs/recorder.md): output A (encoded segments), and the
  * optional outputs B (grey rawvideo on fd 3, motion) and C (MJPEG on fd 4, live view). Pure.
  */
+import { liveFilter } from './live/overlay.js';
+import { greyOutputArgs } from './motion/grey-frames.js';
 import type { SourceSpec } from './sources.js';
 
 /** Output A. Continuous: MP4 segments on the library drive; ring: 1 s MPEG-TS in RAM (motion pre-roll). */
@@ -17,7 +19,11 @@ export interface SegmentOutput {
 /** Output B: low-res grey frames for the motion detector, rawvideo `gray` on fd 3. */
 export interface GreyOutput {
   fps: number;
-  /** Frame height; the width follows the aspect ratio (even). */
+  /**
+   * The exact frame size (`greyFrameSize()` of the source): the reader splits the byte stream
+   * by it, so the scaler is told both numbers, never `-2`.
+   */
+  width: number;
   height: number;
 }
 
@@ -30,6 +36,8 @@ export interface MjpegOutput {
   timestamp: boolean;
   /** ffmpeg -q:v, 2 (best) … 31 (worst). */
   quality: number;
+  /** Font of the timestamp (`fontFromFcMatch`); default DejaVu Sans Mono's usual path. */
+  fontFile?: string | undefined;
 }
 
 export interface EncoderSettings {
@@ -109,25 +117,16 @@ function segmentArgs(c: CaptureCommand): string[] {
 }
 
 function greyArgs(g: GreyOutput): string[] {
-  return [
-    '-map',
-    '0:v:0',
-    '-an',
-    '-vf',
-    `fps=${g.fps},scale=-2:${g.height},format=gray`,
-    '-f',
-    'rawvideo',
-    `pipe:${GREY_FD}`,
-  ];
+  return greyOutputArgs({ fps: g.fps, width: g.width, height: g.height, output: `pipe:${GREY_FD}` });
 }
 
-/** drawtext's `%{localtime}` with colons escaped for the filter graph. */
-const TIMESTAMP_TEXT = '%{localtime\\:%Y-%m-%d %H\\\\\\:%M\\\\\\:%S}';
-
 function mjpegArgs(m: MjpegOutput): string[] {
-  let vf = `fps=${m.fps},scale='min(${m.width},iw)':-2`;
-  if (m.timestamp)
-    vf += `,drawtext=text='${TIMESTAMP_TEXT}':x=8:y=8:fontcolor=white:fontsize=16:box=1:boxcolor=black@0.5`;
+  const vf = liveFilter({
+    fps: m.fps,
+    width: m.width,
+    timestamp: m.timestamp,
+    ...(m.fontFile ? { fontFile: m.fontFile } : {}),
+  });
   return [
     '-map',
     '0:v:0',

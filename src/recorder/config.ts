@@ -20,6 +20,7 @@ export function cameraSettingsOf(
     copy: c.copy ?? 'auto',
     stallSeconds: c.stallSeconds ?? 15,
     ...(c.encoder ? { encoder: c.encoder } : {}),
+    ...(c.motion ? { motion: c.motion } : {}),
     ...(live?.enabled
       ? { mjpeg: { fps: live.fps, width: live.width, timestamp: live.timestamp, quality: 7 } }
       : {}),

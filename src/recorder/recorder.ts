@@ -1,8 +1,9 @@
 /**
  * One camera (docs/recorder.md): the supervised ffmpeg pipeline, its segment lists, and what
  * becomes of each closed segment. Continuous mode: a library item under `<camera>/<date>/`
- * (then the storage budget). Motion mode: a `ring-segment` event for the motion ring
- * (src/recorder/motion/), plus the grey frames on fd 3 (`outputs` event).
+ * (then the storage budget). Motion mode: the grey frames on fd 3 feed the detector and the
+ * closed 1 s segments the RAM ring (src/recorder/motion-mode.ts); each motion event becomes a
+ * library item (`motion-event`). Both also go out as `outputs` / `ring-segment` events.
  */
 import { EventEmitter } from 'node:events';
 import { mkdir, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
@@ -24,6 +25,10 @@ import {
   type GreyOutput,
   type MjpegOutput,
 } from './capture-command.js';
+import { FC_MATCH_ARGS, fontFromFcMatch } from './live/overlay.js';
+import { MotionMode, type MotionEventSaved } from './motion-mode.js';
+import { DEFAULT_MOTION_CONFIG, type MotionConfig } from './motion/config.js';
+import { greyFrameSize } from './motion/grey-frames.js';
 import { SegmentListReader, parseSegmentList, type ListedSegment } from './segments.js';
 import { deriveSegment, placeSegment, type SegmentItemDeps } from './segment-item.js';
 import { parseSource, redactUrl, type SourceCodec, type SourceSpec } from './sources.js';
@@ -42,8 +47,10 @@ export interface CameraSettings {
   encoder?: EncoderSettings | undefined;
   /** No new frame for this long: restart the pipeline. */
   stallSeconds: number;
-  /** Output B (fd 3): on in motion mode unless set. */
+  /** Output B (fd 3): on in motion mode (sized from `motion`) unless set. */
   grey?: GreyOutput | undefined;
+  /** Motion mode: detector and event settings (`motionConfigSchema`); default every default. */
+  motion?: MotionConfig | undefined;
   /** Output C (fd 4, live view): off unless set. */
   mjpeg?: MjpegOutput | undefined;
   /** Keep at most this many bytes of this camera's recordings. */
@@ -97,6 +104,8 @@ export interface RecorderStatus {
   run: number;
   copy: boolean | null;
   segments: number;
+  /** Motion events saved as items (motion mode). */
+  events: number;
   failedSegments: number;
   restarts: number;
   lastSegmentAt: string | null;
@@ -109,6 +118,8 @@ export interface RecorderEvents {
   segment: [SegmentEvent];
   'segment-failed': [{ camera: string; path: string; code: string; message: string }];
   'ring-segment': [RingSegment];
+  /** Motion mode: an event clip became a library item (thumbnail with the motion box). */
+  'motion-event': [MotionEventSaved];
   /** A new ffmpeg run: its fd 3 (grey) and fd 4 (MJPEG) streams, valid until the run ends. */
   outputs: [RunInfo & { camera: string }];
   budget: [{ camera: string; removed: number; freedBytes: number; warnings: BudgetWarning[] }];
@@ -151,6 +162,10 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   private lastSegmentAt: string | null = null;
   private warnings: BudgetWarning[] = [];
   private runBase = '';
+  private motion: MotionMode | undefined;
+  private motionEvents = 0;
+  private greySize: { width: number; height: number } | undefined;
+  private fontFile: string | undefined;
 
   constructor(
     private readonly cam: CameraSettings,
@@ -174,6 +189,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       run: s?.run ?? 0,
       copy: this.copy,
       segments: this.segments,
+      events: this.motionEvents,
       failedSegments: this.failedSegments,
       restarts: this.restarts,
       lastSegmentAt: this.lastSegmentAt,
@@ -191,7 +207,10 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     const root = this.modeRoot();
     await mkdir(root, { recursive: true });
     await this.recoverOldRuns(root);
-    this.copy = shouldCopy(await this.sourceCodec(), this.cam.copy);
+    const probed = await this.probeSource();
+    this.copy = shouldCopy(probed.codec, this.cam.copy);
+    if (this.cam.mjpeg?.timestamp && !this.cam.mjpeg.fontFile) this.fontFile = await this.findFont();
+    if (this.cam.mode === 'motion') await this.startMotion(probed.size);
     this.runBase = this.deps.clock.now().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
     const sup = new Supervisor({
       prepare: (run) => this.prepare(run),
@@ -204,6 +223,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     sup.on('run', (info) => {
       const ctx = this.runs.get(info.run);
       if (ctx) void this.saveRun(ctx, info.pid);
+      if (this.motion && info.grey)
+        this.motion.attach(info.grey, () => ctx?.anchorMs ?? ctx?.spawnedAtMs ?? info.startedAtMs);
       this.emit('outputs', { ...info, camera: this.camera });
     });
     sup.on('progress', (p) => {
@@ -249,9 +270,61 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     if (this.poller) clearInterval(this.poller);
     this.poller = undefined;
     await this.queue;
+    if (this.motion) {
+      // The last frames and segments are in: close the event in progress and save it.
+      await this.motion.stop();
+      this.motion = undefined;
+      for (const n of await readdir(this.modeRoot()).catch(() => [] as string[]))
+        await rmdir(join(this.modeRoot(), n)).catch(() => undefined);
+    }
     await this.cat?.close();
     this.cat = undefined;
     this.emit('state', this.status());
+  }
+
+  /** Motion mode: the detector's frame size (the source's aspect), the ring, leftover clips. */
+  private async startMotion(src: { width: number; height: number } | undefined): Promise<void> {
+    const cfg = this.cam.motion ?? DEFAULT_MOTION_CONFIG;
+    if (!src)
+      this.deps.log.warn(
+        { camera: this.camera },
+        'motion: the source size is unknown (4:3 assumed); the detector sees a stretched picture',
+      );
+    const size = this.cam.grey
+      ? { width: this.cam.grey.width, height: this.cam.grey.height }
+      : greyFrameSize(src?.width ?? 4, src?.height ?? 3, cfg.height);
+    this.greySize = size;
+    this.motion = new MotionMode({
+      camera: this.camera,
+      config: cfg,
+      frame: size,
+      layout: this.drive.layout,
+      catalog: () => this.cat,
+      deps: this.deps,
+      onSaved: (e) => {
+        this.motionEvents++;
+        this.emit('motion-event', e);
+        // Events take space like segments do: the same budget applies.
+        const cat = this.cat;
+        if (cat)
+          void this.enforceBudget(cat).catch((err: unknown) =>
+            this.deps.log.warn({ err, camera: this.camera }, 'storage budget check failed'),
+          );
+      },
+      onFailed: (f) => {
+        this.failedSegments++;
+        this.emit('segment-failed', f);
+      },
+    });
+    await this.motion.recover();
+  }
+
+  /** drawtext's font: fontconfig's DejaVu Sans Mono, else the Debian path. */
+  private async findFont(): Promise<string> {
+    const res = await this.deps.runner
+      .run('fc-match', [...FC_MATCH_ARGS], { timeoutMs: 5000 })
+      .catch(() => undefined);
+    return fontFromFcMatch(res?.code === 0 ? res.stdout.toString('utf8') : '');
   }
 
   private modeRoot(): string {
@@ -280,7 +353,13 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     };
     this.runs.set(run, ctx);
     await this.saveRun(ctx);
-    const grey = this.cam.grey ?? (this.cam.mode === 'motion' ? { fps: 5, height: 180 } : undefined);
+    const grey =
+      this.cam.mode === 'motion' && this.greySize
+        ? { fps: (this.cam.motion ?? DEFAULT_MOTION_CONFIG).fps, ...this.greySize }
+        : this.cam.grey;
+    const mjpeg = this.cam.mjpeg
+      ? { ...this.cam.mjpeg, ...(this.fontFile ? { fontFile: this.fontFile } : {}) }
+      : undefined;
     const args = captureArgs({
       source: this.source,
       copy: this.copy ?? false,
@@ -292,9 +371,9 @@ export class Recorder extends EventEmitter<RecorderEvents> {
         seconds: this.cam.mode === 'continuous' ? this.cam.segmentSeconds : 1,
       },
       ...(grey ? { grey } : {}),
-      ...(this.cam.mjpeg ? { mjpeg: this.cam.mjpeg } : {}),
+      ...(mjpeg ? { mjpeg } : {}),
     });
-    return { ffmpegArgs: args, feeder: this.source.feeder, grey: !!grey, mjpeg: !!this.cam.mjpeg };
+    return { ffmpegArgs: args, feeder: this.source.feeder, grey: !!grey, mjpeg: !!mjpeg };
   }
 
   private async saveRun(ctx: RunCtx, pid?: number): Promise<void> {
@@ -333,9 +412,9 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     if (!ctx.keep) await clearRunDir(ctx.dir, this.deps.log, this.camera, this.ringOwned());
   }
 
-  /** Motion mode with a ring listening: the ring owns the closed segment files. */
+  /** Motion mode with a ring (ours, or a listener's): the ring owns the closed segment files. */
   private ringOwned(): boolean {
-    return this.cam.mode === 'motion' && this.listenerCount('ring-segment') > 0;
+    return this.cam.mode === 'motion' && (!!this.motion || this.listenerCount('ring-segment') > 0);
   }
 
   /** One closed segment: `kept` when it could not be placed for a reason worth retrying. */
@@ -347,6 +426,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     const startMs = anchorMs + Math.round(seg.startS * 1000);
     const endMs = anchorMs + Math.round(seg.endS * 1000);
     if (this.cam.mode === 'motion') {
+      await this.motion?.addSegment({ path: seg.path, start: startMs / 1000, end: endMs / 1000 });
       this.emit('ring-segment', {
         camera: this.camera,
         path: seg.path,
@@ -357,7 +437,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
         startMs,
         endMs,
       });
-      // Nobody holds a ring (motion wiring not there): the second is not kept.
+      // Nobody holds a ring: the second is not kept.
       if (!this.ringOwned()) await rm(seg.path, { force: true });
       return 'ok';
     }
@@ -438,9 +518,17 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       });
   }
 
-  /** Codec of the source: stated by the URL, else asked of ffprobe (network cameras, files). */
-  private async sourceCodec(): Promise<SourceCodec> {
-    if (this.source.codec !== 'unknown' || this.cam.copy !== 'auto') return this.source.codec;
+  /**
+   * Codec (copy or encode) and picture size (motion detector) of the source: stated by the URL,
+   * else asked of ffprobe (network cameras, files).
+   */
+  private async probeSource(): Promise<{ codec: SourceCodec; size?: { width: number; height: number } }> {
+    const stated = { codec: this.source.codec, ...(this.source.size ? { size: this.source.size } : {}) };
+    const needCodec = this.source.codec === 'unknown' && this.cam.copy === 'auto';
+    const needSize = this.cam.mode === 'motion' && !this.source.size && !this.cam.grey;
+    if (!needCodec && !needSize) return stated;
+    if (this.source.kind === 'v4l2' || this.source.kind === 'rpicam' || this.source.kind === 'testsrc')
+      return stated;
     const input = this.source.inputArgs.at(-1)!;
     const res = await this.deps.runner
       .run(
@@ -451,7 +539,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
           '-select_streams',
           'v:0',
           '-show_entries',
-          'stream=codec_name',
+          'stream=codec_name,width,height',
           '-of',
           'csv=p=0',
           ...(this.source.kind === 'rtsp' ? ['-rtsp_transport', 'tcp'] : []),
@@ -460,11 +548,16 @@ export class Recorder extends EventEmitter<RecorderEvents> {
         { timeoutMs: 20_000 },
       )
       .catch(() => undefined);
-    const name = res?.stdout.toString('utf8').trim().split('\n')[0];
-    if (name === 'h264') return 'h264';
-    if (name === 'mjpeg') return 'mjpeg';
-    if (!name) this.deps.log.warn({ camera: this.camera }, 'could not probe the source codec: re-encoding');
-    return 'unknown';
+    const [name, w, h] = (res?.stdout.toString('utf8').trim().split('\n')[0] ?? '').split(',');
+    const width = Number(w);
+    const height = Number(h);
+    const size = width > 0 && height > 0 ? { width, height } : this.source.size;
+    let codec: SourceCodec = this.source.codec;
+    if (needCodec) {
+      codec = name === 'h264' ? 'h264' : name === 'mjpeg' ? 'mjpeg' : 'unknown';
+      if (!name) this.deps.log.warn({ camera: this.camera }, 'could not probe the source codec: re-encoding');
+    }
+    return { codec, ...(size ? { size } : {}) };
   }
 
   /**

@@ -24,12 +24,13 @@ import { buildItemRow } from '../library/item-row.js';
 import { derivedRelPath, originalRelPath, type DriveLayout } from '../library/layout.js';
 import { probeAv } from '../media/ffprobe.js';
 import type { MediaAnalyzer } from '../media/types.js';
+import type { Box } from './motion/detector.js';
 import { segmentValid } from './segments.js';
 
 /** `facts.recording` of a segment item (docs/recorder.md, Items). */
 export interface RecordingFacts {
   camera: string;
-  mode: 'continuous' | 'motion';
+  mode: 'continuous';
   /** Wall clock, ISO 8601 UTC with milliseconds. */
   start: string;
   end: string;
@@ -39,6 +40,36 @@ export interface RecordingFacts {
   /** Start and end in the run's timeline (seconds, from ffmpeg's segment list). */
   runStartS: number;
   runEndS: number;
+}
+
+/** `facts.recording` of a motion event item (docs/recorder.md, Items). */
+export interface MotionRecordingFacts {
+  camera: string;
+  mode: 'motion';
+  /** The clip's real bounds (whole ring segments), wall clock, ISO 8601 UTC with milliseconds. */
+  start: string;
+  end: string;
+  /** First and last frame the detector called motion. */
+  motionStart: string;
+  motionEnd: string;
+  /** Peak detector score (1 = the minimum area) and when it was. */
+  peakScore: number;
+  peakAt: string;
+  /** Union of every motion frame's box, fractions of the frame (0-1); `peakBox` is the thumbnail's. */
+  box: Box | null;
+  peakBox: Box | null;
+  /** Motion frames analysed in the event. */
+  frames: number;
+}
+
+/** A finished recording file (segment or event clip) on the library drive, ready to place. */
+export interface RecordedClip {
+  path: string;
+  camera: string;
+  /** Wall-clock start and end (ms since epoch): captured_at is the start. */
+  startMs: number;
+  endMs: number;
+  recording: RecordingFacts | MotionRecordingFacts;
 }
 
 export interface ClosedSegment {
@@ -127,6 +158,40 @@ export async function placeSegment(
   seg: ClosedSegment,
   deps: SegmentItemDeps,
 ): Promise<{ item: ItemRow; created: boolean }> {
+  return placeRecording(
+    cat,
+    layout,
+    {
+      path: seg.path,
+      camera: seg.camera,
+      startMs: seg.startMs,
+      endMs: seg.endMs,
+      recording: {
+        camera: seg.camera,
+        mode: 'continuous',
+        start: new Date(seg.startMs).toISOString(),
+        end: new Date(seg.endMs).toISOString(),
+        segment: seg.index,
+        run: seg.runId,
+        runStartS: seg.runStartS,
+        runEndS: seg.runEndS,
+      },
+    },
+    deps,
+  );
+}
+
+/**
+ * Place a recording file on the library drive (a continuous segment, or a motion event clip):
+ * hash, probe, hard link to `library/<camera>/<date>/<name>.mp4`, row `stored`, source removed.
+ * Throws SEGMENT_INVALID when the file has no playable video.
+ */
+export async function placeRecording(
+  cat: Catalog,
+  layout: DriveLayout,
+  seg: RecordedClip,
+  deps: SegmentItemDeps,
+): Promise<{ item: ItemRow; created: boolean }> {
   const { sha256, size } = await hashFile(seg.path);
   const existing = await getItem(cat, sha256);
   if (existing) {
@@ -135,25 +200,15 @@ export async function placeSegment(
   }
   const probe = await probeAv(deps.runner, seg.path, deps.timeZone);
   if (!segmentValid({ durationS: probe.facts.durationS, hasVideo: probe.hasVideo }))
-    throw new OutpostError('SEGMENT_INVALID', `segment ${seg.path} has no playable video`, {
+    throw new OutpostError('SEGMENT_INVALID', `recording ${seg.path} has no playable video`, {
       details: { warnings: probe.warnings },
     });
   const local = localFromInstant(seg.startMs, deps.timeZone);
-  const recording: RecordingFacts = {
-    camera: seg.camera,
-    mode: 'continuous',
-    start: new Date(seg.startMs).toISOString(),
-    end: new Date(seg.endMs).toISOString(),
-    segment: seg.index,
-    run: seg.runId,
-    runStartS: seg.runStartS,
-    runEndS: seg.runEndS,
-  };
   const facts = {
     ...probe.facts,
     capturedAt: { local, offset: offsetOf(seg.startMs, deps.timeZone), source: 'video' as const },
     extra: { ...probe.facts.extra },
-    recording,
+    recording: seg.recording,
   };
   const name = renderName(deps.nameTemplate, { local, sha256, ext: 'mp4', originalStem: seg.camera });
   const rel = originalRelPath(seg.camera, dateFolderOf(seg.startMs, deps.timeZone), name);
@@ -188,7 +243,7 @@ export async function placeSegment(
   }
   await rm(seg.path, { force: true });
   const item = await getItem(cat, sha256);
-  if (!item) throw new OutpostError('INTERNAL', `segment item ${sha256} vanished after insert`);
+  if (!item) throw new OutpostError('INTERNAL', `recording item ${sha256} vanished after insert`);
   return { item, created: true };
 }
 

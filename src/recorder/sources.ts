@@ -33,6 +33,13 @@ export interface SourceSpec {
   codec: SourceCodec;
   /** Nominal frame rate when the URL states it. */
   fps?: number;
+  /** Picture size when the URL states it (else probed, for the motion detector's aspect). */
+  size?: { width: number; height: number };
+}
+
+function sizeOf(s: string): { width: number; height: number } {
+  const [w, h] = s.split('x').map(Number);
+  return { width: w!, height: h! };
 }
 
 const DEFAULT_TEST_SIZE = '640x360';
@@ -84,6 +91,7 @@ export function parseSource(url: string): SourceSpec {
       inputArgs: ['-re', '-f', 'lavfi', '-i', graph],
       codec: 'raw',
       fps: rate,
+      size: sizeOf(s),
     };
   }
   if (/^rtsps?:\/\//i.test(u))
@@ -131,7 +139,14 @@ function v4l2(u: string): SourceSpec {
   if (fps) args.push('-framerate', String(fps));
   args.push('-i', dev);
   const codec: SourceCodec = format === 'h264' ? 'h264' : format === 'mjpeg' ? 'mjpeg' : 'raw';
-  return { kind: 'v4l2', url: u, inputArgs: args, codec, ...(fps ? { fps } : {}) };
+  return {
+    kind: 'v4l2',
+    url: u,
+    inputArgs: args,
+    codec,
+    ...(fps ? { fps } : {}),
+    ...(s ? { size: sizeOf(s) } : {}),
+  };
 }
 
 function rpicam(u: string): SourceSpec {
@@ -157,6 +172,7 @@ function rpicam(u: string): SourceSpec {
     inputArgs: ['-f', demuxer, '-framerate', String(fps), '-fflags', '+genpts', '-i', 'pipe:0'],
     codec,
     fps,
+    size: { width, height },
   };
 }
 

@@ -79,6 +79,8 @@ export interface CamerasControl {
   list(): CameraInfo[];
   /** The live hub of a camera by name; undefined for an unknown name. */
   hub(name: string): LiveHub | undefined;
+  /** Storage-budget warnings (recordings not yet uploaded near a camera's budget). */
+  warnings?(): { code: string; message: string }[];
 }
 
 export interface AppDeps {

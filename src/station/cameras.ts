@@ -8,11 +8,16 @@ import { isOutpostError } from '../core/errors.js';
 import { openDrive } from '../library/drive.js';
 import { cameraSettingsOf, recorderSettingsOf } from '../recorder/config.js';
 import { Recorder, type RecorderStatus } from '../recorder/recorder.js';
+import { feedHub } from '../recorder/live/feed.js';
+import { LiveHub } from '../recorder/live/hub.js';
+import type { CamerasControl } from '../server/deps.js';
 import type { StationEvents } from './events.js';
 import type { StationDeps } from './station.js';
 
 export interface StationCameras {
   status(): RecorderStatus[];
+  /** For the web app: each configured camera, its state, and its live hub. */
+  control: CamerasControl;
   /** The running recorder of a camera (live view and motion plug into its `outputs` events). */
   recorder(name: string): Recorder | undefined;
   close(): Promise<void>;
@@ -20,6 +25,22 @@ export interface StationCameras {
 
 export function startStationCameras(ctx: StationDeps, events: StationEvents): StationCameras {
   const recorders = new Map<string, Recorder>();
+  // One live hub per camera for the station's life: viewers stay connected while recorders are
+  // recreated (drive re-plugged) and get frames again when the camera is back.
+  const hubs = new Map(
+    ctx.config.cameras
+      .filter((c) => c.live.enabled)
+      .map((c) => [
+        c.name,
+        new LiveHub({
+          camera: c.name,
+          clock: ctx.clock,
+          maxClients: c.live.maxClients,
+          idleTimeoutMs: c.live.idleTimeoutSeconds * 1000,
+        }),
+      ]),
+  );
+  const feeds = new Map<string, { stop(): void }>();
   let chain: Promise<void> = Promise.resolve();
 
   const stopAll = async (): Promise<void> => {
@@ -48,6 +69,14 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
           previewSize: ctx.config.ingest.previewSize,
         });
         r.on('segment', (s) => events.emit('recording-segment', s));
+        r.on('motion-event', (e) => events.emit('motion-event', e));
+        const hub = hubs.get(c.name);
+        // A new feed per ffmpeg run: a half frame of the old process never joins the new one.
+        r.on('outputs', ({ mjpeg }) => {
+          feeds.get(c.name)?.stop();
+          if (hub && mjpeg) feeds.set(c.name, feedHub(mjpeg, hub));
+          else feeds.delete(c.name);
+        });
         r.on('state', (s) => events.emit('recorder-state', s));
         r.on('budget', (b) => {
           for (const w of b.warnings) ctx.log.warn({ camera: b.camera, code: w.code }, w.message);
@@ -72,12 +101,25 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
     chain = chain.then(stopAll);
   });
 
+  const control: CamerasControl = {
+    list: () =>
+      ctx.config.cameras.map((c) => {
+        const st = recorders.get(c.name)?.status();
+        return { name: c.name, mode: c.mode, state: st?.state ?? 'stopped', error: st?.lastExit ?? null };
+      }),
+    hub: (name) => hubs.get(name),
+    warnings: () => [...recorders.values()].flatMap((r) => r.status().warnings),
+  };
+
   return {
+    control,
     status: () => [...recorders.values()].map((r) => r.status()),
     recorder: (name) => recorders.get(name),
     close: async () => {
       await chain;
       await stopAll();
+      for (const f of feeds.values()) f.stop();
+      for (const h of hubs.values()) h.close();
     },
   };
 }

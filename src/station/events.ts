@@ -3,6 +3,7 @@ import type { IngestProgress, IngestSummary } from '../ingest/types.js';
 import type { MirrorProgress, MirrorSummary } from '../drives/mirror.js';
 import type { ScrubProgress, ScrubSummary } from '../drives/scrub-types.js';
 import type { UplinkStatus } from '../uplink/runner.js';
+import type { MotionEventSaved } from '../recorder/motion-mode.js';
 import type { RecorderStatus, SegmentEvent } from '../recorder/recorder.js';
 
 /** What the station tells the LEDs, the web app and the log. */
@@ -31,6 +32,8 @@ export interface StationEventMap {
   'uplink-status': [UplinkStatus];
   /** A camera segment became a library item (src/recorder/). */
   'recording-segment': [SegmentEvent];
+  /** A motion event became a library item (its thumbnail shows the motion box). */
+  'motion-event': [MotionEventSaved];
   /** A camera's pipeline state, counters and storage-budget warnings changed. */
   'recorder-state': [RecorderStatus];
 }

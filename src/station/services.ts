@@ -90,6 +90,7 @@ export function startStationServices(ctx: StationDeps, station: Station): { clos
     app = await buildApp({
       catalog: serverCatalog,
       drive: d,
+      ...(ctx.config.cameras.length ? { cameras: cameras.control } : {}),
       node: ctx.node,
       clock: ctx.clock,
       log: ctx.log,
@@ -155,6 +156,7 @@ export function startStationServices(ctx: StationDeps, station: Station): { clos
         ...(drive ? { driveLabel: drive.marker.label } : {}),
         thresholds: ctx.config.drives.health,
         uplink: uplinkStatus(),
+        recorderWarnings: cameras.status().flatMap((c) => c.warnings),
       }),
     );
     await panel?.apply(looksOf(views));

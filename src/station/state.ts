@@ -22,6 +22,8 @@ export interface StationFacts {
   cardWaiting?: boolean;
   /** The second drive and the last mirror pass (null: never had a partner). */
   mirror?: MirrorState | null;
+  /** Storage-budget warnings of the cameras (un-uploaded backlog near a budget). */
+  recorderWarnings?: { code: string; message: string }[];
   /** The partner drive's statfs (null: unreadable; undefined: not plugged in). */
   partnerSpace?: { freeBytes: number; totalBytes: number } | null;
   /** The scheduled scrub; damaged files it could not repair win the BACKUP indicator. */
@@ -146,6 +148,17 @@ export function stationState(f: StationFacts): StationState {
       f.scrub && f.scrub.openDamage > 0
         ? { kind: 'scrub-unrepaired', files: f.scrub.openDamage }
         : backupState(f.mirror),
-    uplink: uplinkState(f.uplink),
+    uplink: withBacklog(uplinkState(f.uplink), f.recorderWarnings ?? []),
+  };
+}
+
+/** A recording backlog near its budget turns UPLINK red unless something worse shows already. */
+function withBacklog(u: UplinkState, warnings: { code: string; message: string }[]): UplinkState {
+  const w = warnings[0];
+  if (!w || u.kind === 'auth-failed' || u.kind === 'hq-error' || u.kind === 'offline') return u;
+  return {
+    kind: 'backlog-near-budget',
+    detail: w.message,
+    ...('bytesQueued' in u && u.bytesQueued !== undefined ? { bytesQueued: u.bytesQueued } : {}),
   };
 }

@@ -4,6 +4,7 @@ import type { Config } from '../../config/schema.js';
 import { OutpostError } from '../../core/errors.js';
 import { validateMonitor } from '../../core/naming.js';
 import { openDrive } from '../../library/drive.js';
+import type { MotionEventSaved } from '../../recorder/motion-mode.js';
 import { Recorder, type CameraSettings, type SegmentEvent } from '../../recorder/recorder.js';
 import { cameraSettingsOf, recorderSettingsOf } from '../../recorder/config.js';
 import { buildContext, requireLibrary } from '../context.js';
@@ -49,8 +50,6 @@ export function registerRecord(program: Command): void {
         const ctx = await buildContext(cmd.optsWithGlobals());
         const drive = await openDrive(requireLibrary(o.library, ctx));
         const cam = cameraFromOptions(o, ctx.config);
-        if (cam.mode === 'motion')
-          process.stderr.write('motion mode: detector wiring pending; recording the ring only\n');
         const recorder = new Recorder(cam, recorderSettingsOf(ctx.config), drive, {
           spawner: nodeStreamSpawner,
           runner: ctx.runner,
@@ -68,6 +67,15 @@ export function registerRecord(program: Command): void {
           segments.push(s);
           if (o.json) line({ event: 'segment', ...s });
           else process.stdout.write(`${s.start}  ${(s.durationS ?? 0).toFixed(3)} s  ${s.path}\n`);
+        });
+        const events: MotionEventSaved[] = [];
+        recorder.on('motion-event', (e) => {
+          events.push(e);
+          if (o.json) line({ event: 'motion-event', ...e });
+          else
+            process.stdout.write(
+              `${e.start}  motion ${(e.durationS ?? 0).toFixed(1)} s, peak ${e.peakScore.toFixed(1)}  ${e.path}\n`,
+            );
         });
         recorder.on('segment-failed', (f) => {
           if (o.json) line({ event: 'segment-failed', ...f });
@@ -91,8 +99,11 @@ export function registerRecord(program: Command): void {
         const st = recorder.status();
         const summary = {
           camera: cam.name,
+          mode: cam.mode,
           segments: segments.length,
-          seconds: Math.round(segments.reduce((s, x) => s + (x.durationS ?? 0), 0) * 1000) / 1000,
+          events: events.length,
+          seconds:
+            Math.round([...segments, ...events].reduce((s, x) => s + (x.durationS ?? 0), 0) * 1000) / 1000,
           restarts: st.restarts,
           failedSegments: st.failedSegments,
           copy: st.copy,
@@ -100,7 +111,7 @@ export function registerRecord(program: Command): void {
         if (o.json) line({ event: 'summary', ...summary });
         else
           process.stdout.write(
-            `${summary.segments} segments, ${summary.seconds} s recorded${summary.restarts ? `, ${summary.restarts} restarts` : ''}\n`,
+            `${cam.mode === 'motion' ? `${summary.events} motion events` : `${summary.segments} segments`}, ${summary.seconds} s recorded${summary.restarts ? `, ${summary.restarts} restarts` : ''}\n`,
           );
         return st.state === 'failed' ? 3 : 0;
       }),

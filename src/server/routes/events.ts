@@ -20,6 +20,8 @@ const FORWARDED: (keyof StationEventMap)[] = [
   'mirror-progress',
   'mirror-done',
   'mirror-failed',
+  'motion-event',
+  'recording-segment',
 ];
 const PROGRESS_EVERY_MS = 250;
 const HEARTBEAT_MS = 20_000;

@@ -107,6 +107,7 @@ export function registerStatusRoutes(
             uplink,
             mirror: m,
             partnerSpace,
+            recorderWarnings: deps.cameras?.warnings?.() ?? [],
             scrub: { ...(scrubTracker?.current() ?? emptyScrub), openDamage: scrub.openDamage },
           },
           mirror !== undefined,

@@ -12,10 +12,11 @@ import { emptyLibrary, NODE } from '../server/library.js';
 
 type Lib = Awaited<ReturnType<typeof emptyLibrary>>;
 
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
+async function waitFor(cond: () => boolean, ms: number, what: string, state?: () => unknown): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end)
+      throw new Error(`timed out waiting for ${what}${state ? `: ${JSON.stringify(state())}` : ''}`);
     await sleep(50);
   }
 }
@@ -23,7 +24,7 @@ async function waitFor(cond: () => boolean, ms: number, what: string): Promise<v
 const hqHas = (hq: TestHq, item: string, rendition = 'original'): boolean =>
   !!hq.catalog.sqlite.prepare('select 1 from objects where item = ? and rendition = ?').get(item, rendition);
 
-describe('uplink over a flaky link (userspace proxy)', { timeout: 120_000 }, () => {
+describe('uplink over a flaky link (userspace proxy)', { timeout: 240_000 }, () => {
   let lib: Lib;
   let hq: TestHq;
   let proxy: FlakyProxy;
@@ -78,8 +79,9 @@ describe('uplink over a flaky link (userspace proxy)', { timeout: 120_000 }, () 
               .prepare("select count(*) as n from uplink_transfers where state <> 'done'")
               .get() as { n: number }
           ).n === 0,
-        90_000,
+        150_000,
         'all originals at HQ',
+        () => ({ uplink: runner.status(), proxy: proxy.stats() }),
       );
     } finally {
       stopCuts();

@@ -112,6 +112,7 @@ const ROWS: Row[] = [
   ],
   ['UPLINK', uplink({ kind: 'hq-error', detail: 'HTTP 507' }), 'red', /HTTP 507/],
   ['UPLINK', uplink({ kind: 'auth-failed' }), 'red-flash', /pair it again/],
+  ['UPLINK', uplink({ kind: 'backlog-near-budget', detail: 'gate: 9 GB' }), 'red', /near the storage budget/],
 ];
 
 describe('indicators: every row of the scheme', () => {
@@ -141,7 +142,7 @@ describe('indicators: every row of the scheme', () => {
     for (const d of ['DRIVE_A', 'DRIVE_B'] as const)
       assert.deepEqual([...kinds(d)].sort(), ['absent', 'not-a-library', 'present']);
     assert.equal(kinds('BACKUP').size, 7);
-    assert.equal(kinds('UPLINK').size, 7);
+    assert.equal(kinds('UPLINK').size, 8);
     // Every look is used somewhere, and by every indicator that can need it.
     assert.deepEqual(new Set(ROWS.map((r) => r[2])), new Set(LOOKS));
   });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { captureArgs, keyframeExpr, shouldCopy } from '../../../src/recorder/capture-command.js';
+import { liveFilter } from '../../../src/recorder/live/overlay.js';
 import { ProgressParser } from '../../../src/recorder/progress.js';
 import { parseSegmentList } from '../../../src/recorder/segments.js';
 import { parseSource, redactUrl } from '../../../src/recorder/sources.js';
@@ -111,18 +112,25 @@ describe('captureArgs', () => {
         listFile: '/dev/shm/o/gate/ring/r1/list.csv',
         seconds: 1,
       },
-      grey: { fps: 5, height: 180 },
-      mjpeg: { fps: 5, width: 640, timestamp: false, quality: 7 },
+      grey: { fps: 5, width: 214, height: 120 },
+      mjpeg: { fps: 5, width: 640, timestamp: true, quality: 7, fontFile: '/f/Mono.ttf' },
     });
     assert.equal(after(a, '-segment_format'), 'mpegts');
     assert.ok(a.includes('/dev/shm/o/gate/ring/r1/%06d.ts'));
     const b = a.indexOf('pipe:3');
     const c = a.indexOf('pipe:4');
     assert.ok(b > 0 && c > b);
-    assert.equal(a[b - 1], 'rawvideo');
-    assert.equal(a[a.lastIndexOf('-vf', b)], '-vf');
-    assert.equal(a[a.lastIndexOf('-vf', b) + 1], 'fps=5,scale=-2:180,format=gray');
+    assert.equal(a[a.lastIndexOf('-f', b) + 1], 'rawvideo');
+    assert.equal(a[b - 1], 'gray');
+    // The exact size the reader splits frames by (never -2).
+    assert.equal(a[a.lastIndexOf('-vf', b) + 1], 'fps=5,scale=214:120:flags=area,format=gray');
     assert.equal(a[c - 1], 'mjpeg');
+    // One source of the live filter string (src/recorder/live/overlay.ts).
+    assert.equal(
+      a[a.lastIndexOf('-vf', c) + 1],
+      liveFilter({ fps: 5, width: 640, timestamp: true, fontFile: '/f/Mono.ttf' }),
+    );
+    assert.ok(a[a.lastIndexOf('-vf', c) + 1]!.includes('Mono.ttf'));
     assert.ok(!a.includes('-nostdin'), 'the feeder writes to stdin');
   });
 });

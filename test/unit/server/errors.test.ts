@@ -95,6 +95,15 @@ describe('indicators in /api/status', () => {
     assert.equal(u('idle'), 'green', 'all sent: all good');
     assert.equal(u('offline', 10), 'red');
     assert.equal(u('auth-failed'), 'flashing-red');
+    // Recordings not yet at HQ near a camera's budget: UPLINK red while it still sends.
+    const backlog = apiIndicators(
+      facts({
+        uplink: { state: 'sending', pendingBytes: 9e9, lastError: null } as UplinkStatus,
+        recorderWarnings: [{ code: 'BACKLOG_NEAR_BUDGET', message: 'gate: 9 GB not yet at HQ' }],
+      }),
+    ).UPLINK;
+    assert.equal(backlog.look, 'red');
+    assert.match(backlog.detail, /gate: 9 GB/);
     const i = apiIndicators(facts({}));
     assert.equal(i['DRIVE B'].placeholder, true);
     assert.equal(i.BACKUP.placeholder, true);

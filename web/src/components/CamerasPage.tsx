@@ -151,9 +151,17 @@ export function CamerasPage() {
     };
     load();
     const t = setInterval(load, POLL_MS);
+    // A saved motion event shows at once (the station's live event stream).
+    const es = new EventSource('/api/events', { withCredentials: true });
+    es.addEventListener('motion-event', () => {
+      listMotionEvents(12)
+        .then((r) => alive && setEvents(r.events))
+        .catch(() => undefined);
+    });
     return () => {
       alive = false;
       clearInterval(t);
+      es.close();
     };
   }, [visible]);
 
