@@ -85,7 +85,7 @@ function assertContiguous(segs: Seg[], label: string): void {
   assert.ok(Math.abs(sum - listed) <= segs.length * FRAME + 1e-6, `${label}: sum ${sum} vs length ${listed}`);
 }
 
-describe('recorder: continuous segments (real ffmpeg)', { timeout: 180_000 }, () => {
+describe('recorder: continuous segments (real ffmpeg)', { timeout: 300_000 }, () => {
   before(async () => {
     base = await mkdtemp(join(tmpdir(), 'outpost-rec-'));
     drive = await initDrive(join(base, 'drive'), { now: new Date() });
@@ -147,13 +147,18 @@ describe('recorder: continuous segments (real ffmpeg)', { timeout: 180_000 }, ()
     process.kill(killedPid, 'SIGKILL');
     const killedAt = Date.now();
 
+    // The looped file stops after a minute: once loop and segments realign, segments repeat byte
+    // for byte, and identical bytes are one item (content ids): no camera does that.
     await sleep(Math.max(0, t0 + 62_000 - Date.now()));
-    await Promise.all([plain.stop(), copied.stop(), killed.stop()]);
+    await copied.stop();
+    // The others run a few minutes, as a hat camera would between two uploads.
+    await sleep(Math.max(0, t0 + 150_000 - Date.now()));
+    await Promise.all([plain.stop(), killed.stop()]);
     const elapsedS = (Date.now() - t0) / 1000;
 
     // --- uninterrupted: test pattern, 6 s segments
     const p = await segmentsOf('pattern');
-    assert.ok(p.length >= 10, `pattern: ${p.length} segments`);
+    assert.ok(p.length >= 22, `pattern: ${p.length} segments in 150 s`);
     assert.equal(new Set(p.map((s) => s.rec.run)).size, 1);
     assertContiguous(p, 'pattern');
     for (const s of p.slice(0, -1))
