@@ -3,7 +3,7 @@
  * (started on `library-attached`, stopped on `library-detached` and at shutdown). Segments and
  * state changes become station events for the web app and the log.
  */
-import { nodeStreamSpawner } from '../adapters/spawn-stream.js';
+import { recorderDeps } from '../recorder/deps.js';
 import { isOutpostError } from '../core/errors.js';
 import { openDrive } from '../library/drive.js';
 import { cameraSettingsOf, recorderSettingsOf } from '../recorder/config.js';
@@ -57,17 +57,12 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
     const drive = await openDrive(path);
     for (const c of ctx.config.cameras) {
       try {
-        const r = new Recorder(cameraSettingsOf(c, ctx.config), recorderSettingsOf(ctx.config), drive, {
-          spawner: nodeStreamSpawner,
-          runner: ctx.runner,
-          analyzer: ctx.analyzer,
-          clock: ctx.clock,
-          log: ctx.log,
-          timeZone: ctx.timeZone,
-          nameTemplate: ctx.config.ingest.nameTemplate,
-          thumbnailSize: ctx.config.ingest.thumbnailSize,
-          previewSize: ctx.config.ingest.previewSize,
-        });
+        const r = new Recorder(
+          cameraSettingsOf(c, ctx.config),
+          recorderSettingsOf(ctx.config),
+          drive,
+          recorderDeps(ctx),
+        );
         r.on('segment', (s) => events.emit('recording-segment', s));
         r.on('motion-event', (e) => events.emit('motion-event', e));
         const hub = hubs.get(c.name);

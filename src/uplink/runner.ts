@@ -17,7 +17,7 @@ import { CLASS_RANK, classify, TRANSFER_CLASSES, type TransferClass } from './cl
 import { itemFacts } from './facts.js';
 import { Journal, transferKey, type JournalRow } from './journal.js';
 import { UplinkScheduler } from './scheduler.js';
-import { UploadFailure, type UploadRendition, type UploadTarget } from './targets/target.js';
+import { UploadFailure, type NewUpload, type UploadRendition, type UploadTarget } from './targets/target.js';
 import { AdaptiveRate } from './throttle/adaptive.js';
 import { rateAt, type Timetable } from './throttle/timetable.js';
 import { TokenBucket } from './throttle/token-bucket.js';
@@ -580,17 +580,7 @@ export class UplinkRunner {
     if (!l.url && l.size > this.sizer.next(l.size)) {
       // More than one request's worth: create the upload empty and journal its URL first, so a
       // station killed during the first chunk resumes it instead of starting a new upload.
-      const c = await this.deps.target.create(
-        {
-          item: l.row.item,
-          rendition: l.row.rendition,
-          sha256: l.row.sha256!,
-          size: l.size,
-          name: l.row.originalName,
-        },
-        emptyBody(),
-        signal,
-      );
+      const c = await this.deps.target.create(newUpload(l), emptyBody(), signal);
       l.url = c.url;
       l.offset = c.offset;
       l.offsetKnown = true;
@@ -627,17 +617,7 @@ export class UplinkRunner {
     try {
       let r;
       if (!l.url) {
-        const c = await this.deps.target.create(
-          {
-            item: l.row.item,
-            rendition: l.row.rendition,
-            sha256: l.row.sha256!,
-            size: l.size,
-            name: l.row.originalName,
-          },
-          body,
-          signal,
-        );
+        const c = await this.deps.target.create(newUpload(l), body, signal);
         l.url = c.url;
         r = c;
       } else r = await this.deps.target.append(l.url, l.offset, body, signal);
@@ -778,6 +758,17 @@ export class UplinkRunner {
     this.state = s;
     this.deps.onStatus?.(this.status());
   }
+}
+
+/** What the target is told when an upload is created. */
+function newUpload(l: Live): NewUpload {
+  return {
+    item: l.row.item,
+    rendition: l.row.rendition,
+    sha256: l.row.sha256!,
+    size: l.size,
+    name: l.row.originalName,
+  };
 }
 
 // eslint-disable-next-line require-yield -- a body with no bytes

@@ -49,6 +49,7 @@ import {
   registerMountCleanup,
 } from '../kit/mounts.js';
 import type { IngestSummary } from '../../src/ingest/types.js';
+import { prng } from '../kit/prng.js';
 
 registerMountCleanup();
 
@@ -79,18 +80,6 @@ interface TestCard extends CardFixture {
   sharedOwners: Set<string>;
   /** ext → sha256 of every companion file on the card (any owner). */
   anyCompanion: Map<string, Set<string>>;
-}
-
-/** mulberry32: small, seeded, good enough to spread kill times. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 let work: string;

@@ -21,22 +21,12 @@ import { outpost, spawnOutpost } from '../kit/cli.js';
 import { auditLibrary } from '../kit/library-audit.js';
 import { makeTempDir, registerMountCleanup } from '../kit/mounts.js';
 import { catalogueState, makePhotoCard, treeHashes } from '../integration/drives/helpers.js';
+import { prng } from '../kit/prng.js';
 
 registerMountCleanup();
 
 const SEED = Number(process.env.OUTPOST_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const MIN_KILLS = 20;
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let work: string;
 let env: Record<string, string>;

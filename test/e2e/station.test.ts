@@ -24,6 +24,20 @@ interface Rec {
   monitor: string;
 }
 
+/** Wait for the web app, then create the first editor with the setup code the station printed. */
+async function firstEditor(log: () => string): Promise<{ base: string; cookie: string }> {
+  for (let i = 0; i < 40 && !/web app and API listening/.test(log()); i++) await sleep(250);
+  const base = /"url":"(http:[^"]+)"/.exec(log())![1]!.replace('0.0.0.0', '127.0.0.1');
+  const code = /setup code ([A-Z0-9]{4}-[A-Z0-9]{4})/.exec(log())![1]!;
+  const setup = await fetch(`${base}/api/auth/setup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-outpost-csrf': '1' },
+    body: JSON.stringify({ name: 'ana', password: 'correct horse battery staple', setupCode: code }),
+  });
+  assert.equal(setup.status, 201, await setup.text());
+  return { base, cookie: (setup.headers.get('set-cookie') ?? '').split(';')[0]! };
+}
+
 /** Small tmpfs drives are "full" by the default health thresholds (< 1 GB free). */
 let smallDrives: Record<string, string>;
 let statusFile = '';
@@ -191,15 +205,7 @@ describe('outpost station (real mounts)', () => {
     let log = '';
     station.stderr!.on('data', (b: Buffer) => (log += b.toString()));
     try {
-      for (let i = 0; i < 40 && !/web app and API listening/.test(log); i++) await sleep(250);
-      const base = /"url":"(http:[^"]+)"/.exec(log)![1]!.replace('0.0.0.0', '127.0.0.1');
-      const code = /setup code ([A-Z0-9]{4}-[A-Z0-9]{4})/.exec(log)![1]!;
-      const setup = await fetch(`${base}/api/auth/setup`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-outpost-csrf': '1' },
-        body: JSON.stringify({ name: 'ana', password: 'correct horse battery staple', setupCode: code }),
-      });
-      const cookie = (setup.headers.get('set-cookie') ?? '').split(';')[0]!;
+      const { base, cookie } = await firstEditor(() => log);
       const content = join(work, 'card-content', 'DCIM');
       mkdirSync(content, { recursive: true });
       corpusFiles()
@@ -242,15 +248,7 @@ describe('outpost station (real mounts)', () => {
     let log = '';
     station.stderr!.on('data', (b: Buffer) => (log += b.toString()));
     try {
-      for (let i = 0; i < 40 && !/web app and API listening/.test(log); i++) await sleep(250);
-      const base = /"url":"(http:[^"]+)"/.exec(log)![1]!.replace('0.0.0.0', '127.0.0.1');
-      const code = /setup code ([A-Z0-9]{4}-[A-Z0-9]{4})/.exec(log)![1]!;
-      const setup = await fetch(`${base}/api/auth/setup`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-outpost-csrf': '1' },
-        body: JSON.stringify({ name: 'ana', password: 'correct horse battery staple', setupCode: code }),
-      });
-      const cookie = (setup.headers.get('set-cookie') ?? '').split(';')[0]!;
+      const { base, cookie } = await firstEditor(() => log);
       // A card onto drive A first.
       const content = join(work, 'card-content', 'DCIM');
       mkdirSync(content, { recursive: true });

@@ -10,6 +10,8 @@ import { openHqDataDir, type HqDataDir } from '../../src/hq/data-dir.js';
 import { addStationKey } from '../../src/hq/keys.js';
 import { openCatalog, type Catalog } from '../../src/library/catalog/open.js';
 import { startServer } from '../../src/server/server.js';
+import { prng } from './prng.js';
+export { prng };
 
 /** Test helpers for HQ (src/hq/): a real HQ on loopback, and uploads with the real tus client. */
 
@@ -92,18 +94,6 @@ export const originalMeta = (bytes: Buffer, name = 'x.jpg'): Record<string, stri
   const h = sha256(bytes);
   return { item: h, rendition: 'original', sha256: h, name };
 };
-
-/** Deterministic pseudo-random bytes (mulberry32), so failures reproduce. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function randomBytesSeeded(n: number, seed: number): Buffer {
   const r = prng(seed);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { nodeStreamSpawner } from '../../adapters/spawn-stream.js';
+import { recorderDeps } from '../../recorder/deps.js';
 import type { Config } from '../../config/schema.js';
 import { OutpostError } from '../../core/errors.js';
 import { validateMonitor } from '../../core/naming.js';
@@ -50,17 +50,7 @@ export function registerRecord(program: Command): void {
         const ctx = await buildContext(cmd.optsWithGlobals());
         const drive = await openDrive(requireLibrary(o.library, ctx));
         const cam = cameraFromOptions(o, ctx.config);
-        const recorder = new Recorder(cam, recorderSettingsOf(ctx.config), drive, {
-          spawner: nodeStreamSpawner,
-          runner: ctx.runner,
-          analyzer: ctx.analyzer,
-          clock: ctx.clock,
-          log: ctx.log,
-          timeZone: ctx.timeZone,
-          nameTemplate: ctx.config.ingest.nameTemplate,
-          thumbnailSize: ctx.config.ingest.thumbnailSize,
-          previewSize: ctx.config.ingest.previewSize,
-        });
+        const recorder = new Recorder(cam, recorderSettingsOf(ctx.config), drive, recorderDeps(ctx));
         const segments: SegmentEvent[] = [];
         const line = (obj: unknown): void => void process.stdout.write(JSON.stringify(obj) + '\n');
         recorder.on('segment', (s) => {

@@ -1,4 +1,3 @@
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { ERROR_CATALOGUE, OutpostError } from '../../core/errors.js';
 import { bytesPerSecondOf } from '../../drives/scrub-plan.js';
@@ -7,39 +6,23 @@ import type { ScrubProgress, ScrubSummary } from '../../drives/scrub-types.js';
 import { openDrive } from '../../library/drive.js';
 import { buildContext } from '../context.js';
 import { emit, formatBytes } from '../output.js';
+import { progressBar } from '../progress.js';
 import { run } from '../run.js';
 
-/** Items of the cycle on stderr when it is a terminal. */
+/** The shared progress bar, fed the scrub's bytes (items as the file count). */
 function scrubProgressBar(enabled: boolean): { update(p: ScrubProgress): void; stop(): void } {
-  if (!enabled || !process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: 'scrub |{bar}| {percentage}% {value}/{total} items {bytes} {eta_formatted} {current}',
-      hideCursor: true,
-      clearOnComplete: true,
-      etaBuffer: 50,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
+  const bar = progressBar(enabled);
   return {
-    update(p) {
-      const payload = {
-        bytes: `${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)}`,
-        current: (p.current ?? '').slice(-40),
-      };
-      if (!started) {
-        bar.start(Math.max(p.itemsTotal, 1), p.itemsDone, payload);
-        started = true;
-      } else {
-        bar.setTotal(Math.max(p.itemsTotal, 1));
-        bar.update(p.itemsDone, payload);
-      }
-    },
-    stop() {
-      if (started) bar.stop();
-    },
+    update: (p) =>
+      bar.update({
+        phase: 'scrub',
+        filesDone: p.itemsDone,
+        filesTotal: p.itemsTotal,
+        bytesDone: p.bytesDone,
+        bytesTotal: p.bytesTotal,
+        current: p.current,
+      }),
+    stop: () => bar.stop(),
   };
 }
 

@@ -2,18 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { JpegSplitter, looksLikeJpeg } from '../../../../src/recorder/live/mjpeg.js';
-
-/** Deterministic PRNG (mulberry32): the same "random" chunking on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../../kit/prng.js';
 
 const seg = (marker: number, payload: number[]): number[] => {
   const len = payload.length + 2;
