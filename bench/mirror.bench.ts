@@ -12,6 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { withThrottledCard } from './lib/card-speed.js';
 import { median, timed } from './lib/proc.js';
 import { fillSyntheticItems } from './lib/synthetic-library.js';
 import { systemClock } from '../src/adapters/clock.js';
@@ -101,7 +102,10 @@ async function noChangeBench(work: string): Promise<Record<string, number>> {
   };
 }
 
-async function copyBench(work: string): Promise<Record<string, number | boolean>> {
+/** Sequential read of a USB 3 hard disk, the usual station drive. */
+const DRIVE_BPS = 120 * 1000 * 1000;
+
+async function copyBench(work: string): Promise<Record<string, number | boolean | null>> {
   const files = quick ? 2 : 8;
   const size = 128 * 1024 * 1024;
   const a = join(work, 'cp-A');
@@ -144,7 +148,29 @@ async function copyBench(work: string): Promise<Record<string, number | boolean>
     rmSync(b, { recursive: true, force: true });
     log(`  round ${round}: cp -a ${cp.seconds.toFixed(2)}s, outpost mirror ${m.seconds.toFixed(2)}s`);
   }
+  // A USB 3 hard disk reads about 120 MB/s: drive A's image on a loop device, reads throttled.
+  const atDrive = await withThrottledCard(
+    a,
+    work,
+    DRIVE_BPS,
+    async (d) => {
+      const dest = join(work, 'slow-cp');
+      const cpSlow = await d.run('cp', ['-a', join(d.root, 'library'), dest]);
+      rmSync(dest, { recursive: true, force: true });
+      const b = join(work, 'slow-B');
+      const r0 = await timed(BIN, ['init-drive', b], env);
+      if (r0.code !== 0) throw new Error(r0.stderr);
+      const m = await d.run(BIN, ['mirror', d.root, b, '--json', '--no-progress'], env);
+      if (m.code !== 0) throw new Error(m.stderr);
+      rmSync(b, { recursive: true, force: true });
+      log(`  at drive speed: cp -a ${cpSlow.seconds.toFixed(2)}s, outpost mirror ${m.seconds.toFixed(2)}s`);
+      return round2(cpSlow.seconds / m.seconds);
+    },
+    { writable: true },
+  );
+  if (atDrive === undefined) log('  (drive-speed run skipped: needs root and the blkio cgroup controller)');
   return {
+    copyRatioAtDriveSpeed: atDrive ?? null,
     copyRatio: round2(median(cps) / median(ours)),
     copyRatioVsCpSync: round2(median(cpSyncs) / median(ours)),
     copyColdCache: cold,

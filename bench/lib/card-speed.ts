@@ -17,6 +17,8 @@ export async function withThrottledCard<T>(
     root: string;
     run: (cmd: string, args: string[], env?: Record<string, string>) => Promise<Timed>;
   }) => Promise<T>,
+  /** Mount read-write (a library drive: its lock and catalogue are written), default read-only. */
+  opts: { writable?: boolean } = {},
 ): Promise<T | undefined> {
   const blkio = '/sys/fs/cgroup/blkio';
   if (process.getuid?.() !== 0 || !existsSync(join(blkio, 'cgroup.procs'))) return undefined;
@@ -31,7 +33,7 @@ export async function withThrottledCard<T>(
   }).trim();
   mkdirSync(mnt, { recursive: true });
   try {
-    execFileSync('mount', ['-o', 'ro', loop, mnt]);
+    execFileSync('mount', ['-o', opts.writable ? 'rw' : 'ro', loop, mnt]);
     try {
       const majMin = execFileSync('lsblk', ['-dno', 'MAJ:MIN', loop], { encoding: 'utf8' }).trim();
       mkdirSync(cg, { recursive: true });
