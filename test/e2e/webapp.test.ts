@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
 import { addUser } from '../../src/auth/users.js';
+import { initDrive, type Drive } from '../../src/library/drive.js';
 import { buildApp } from '../../src/server/app.js';
 import { startServer } from '../../src/server/server.js';
 import {
@@ -38,6 +39,8 @@ describe('web app (headless Chromium)', { timeout: 120_000 }, () => {
   let page: Page;
   let loginForms = 0;
   let uplinkStatus: () => UplinkStatus | null = () => null;
+  const blankVolume = mkdtempSync(join(tmpdir(), 'outpost-blank-volume-'));
+  let partner: Drive | undefined;
   const shots = mkdtempSync(join(tmpdir(), 'outpost-webapp-shots-'));
 
   /** GET an API URL with the browser's cookies (the session, once logged in). */
@@ -76,6 +79,15 @@ describe('web app (headless Chromium)', { timeout: 120_000 }, () => {
       clock: lib.clock,
       setupCode: SETUP_CODE,
       uplink: () => uplinkStatus(),
+      // An empty volume the "station" offers; initialising it makes a real library drive there.
+      drives: {
+        current: () => ({ a: lib.drive, b: partner }),
+        blank: () => (partner ? [] : [blankVolume]),
+        init: async (mountPoint, label) => {
+          partner = await initDrive(mountPoint, { label, now: new Date() });
+          return partner;
+        },
+      },
     });
     ({ url } = await startServer(app, { host: '127.0.0.1', port: 0 }));
     b = await launchBrowser();
@@ -87,6 +99,7 @@ describe('web app (headless Chromium)', { timeout: 120_000 }, () => {
     await app?.close();
     await lib?.close();
     rmSync(shots, { recursive: true, force: true });
+    rmSync(blankVolume, { recursive: true, force: true });
   });
 
   it('shows the gallery with thumbnails grouped by date', async () => {
@@ -388,6 +401,20 @@ describe('web app (headless Chromium)', { timeout: 120_000 }, () => {
       target.close();
       await hq.close();
     }
+  });
+
+  it('makes an empty drive a library drive from the status page', async () => {
+    await page.goto(`${url}/status`);
+    await page.waitForSelector(`.blank-volume[data-mount="${blankVolume}"]`);
+    assert.match((await page.textContent('.blank-volume')) ?? '', /second \(mirror\) drive/);
+    await page.fill('.blank-volume input[name=drive-label]', 'Office B');
+    await page.click('.blank-volume button[type=submit]');
+    await page.waitForSelector('.drives:has-text("Drive B: Office B")');
+    const marker = JSON.parse(readFileSync(join(blankVolume, 'outpost-drive.json'), 'utf8')) as {
+      label: string;
+    };
+    assert.equal(marker.label, 'Office B');
+    assert.equal(await page.$('.blank-volume'), null, 'no longer offered');
   });
 
   it('keeps only the rows in view in the DOM and pages on as it scrolls', async () => {
