@@ -9,7 +9,7 @@ import { mergeOps, recordLocalOps } from '../library/catalog/ops.js';
 import type { CompanionRow, ItemRow } from '../library/catalog/schema.js';
 import type { Drive } from '../library/drive.js';
 import { derivedRelPath, type Rendition } from '../library/layout.js';
-import { relocateItems } from '../library/relocate.js';
+import { moveItemsTo } from '../library/relocate.js';
 import { sidecarRelPath, withSidecarLock } from '../library/sidecar/write.js';
 import {
   SourceProblem,
@@ -303,8 +303,8 @@ async function purge(ctx: ApplyContext, id: string, side: Side): Promise<void> {
 export async function applyActions(
   ctx: ApplyContext,
   actions: MirrorAction[],
-): Promise<Record<Side, string[]>> {
-  const relocate: Record<Side, string[]> = { a: [], b: [] };
+): Promise<Record<Side, { id: string; path: string }[]>> {
+  const relocate: Record<Side, { id: string; path: string }[]> = { a: [], b: [] };
   for (const a of actions) {
     if (ctx.opts.signal?.aborted) {
       ctx.summary.aborted = true;
@@ -344,7 +344,7 @@ export async function applyActions(
         break;
       }
       case 'relocate':
-        relocate[a.side].push(a.id);
+        relocate[a.side].push({ id: a.id, path: a.path });
         break;
       case 'companion-conflict':
         warn(ctx, {
@@ -358,10 +358,14 @@ export async function applyActions(
   return relocate;
 }
 
-export async function relocate(ctx: ApplyContext, side: Side, ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
+export async function relocate(
+  ctx: ApplyContext,
+  side: Side,
+  moves: { id: string; path: string }[],
+): Promise<void> {
+  if (moves.length === 0) return;
   const { cat, drive } = ctx.sides[side];
-  const res = await relocateItems(cat, drive.layout.root, ids);
+  const res = await moveItemsTo(cat, drive.layout.root, moves);
   ctx.summary.relocated += res.moved;
   for (const f of res.failed) warn(ctx, { item: f.id, code: 'RELOCATE_FAILED', message: f.message });
 }

@@ -55,8 +55,12 @@ export type MirrorAction =
    * its own copy of a card): one monitor op, recorded on both, settles it.
    */
   | { kind: 'settle-monitor'; id: string; monitor: string }
-  /** The item's folder does not match its monitor (ops decided): move it (relocate.ts). */
-  | { kind: 'relocate'; id: string; side: Side }
+  /**
+   * The item is not at the path both drives agree on: move it there (relocate.ts). The monitor
+   * folder comes from the (settled) monitor; date folder and name from the path that sorts
+   * first, i.e. the earlier download, so two drives that filed the same bytes differently meet.
+   */
+  | { kind: 'relocate'; id: string; side: Side; path: string }
   /** Same kind of companion with other bytes on each side: never overwritten, reported. */
   | { kind: 'companion-conflict'; id: string; ext: string };
 
@@ -68,6 +72,12 @@ function hasRendition(r: PlanRow, rendition: Rendition): boolean {
 export function monitorFolderOf(path: string): string | undefined {
   const parts = path.split('/');
   return parts.length === 4 && parts[0] === 'library' ? parts[1] : undefined;
+}
+
+/** `<date>/<name>` of `library/<MONITOR>/<date>/<name>`. */
+function restOf(path: string): string | undefined {
+  const parts = path.split('/');
+  return parts.length === 4 && parts[0] === 'library' ? `${parts[2]}/${parts[3]}` : undefined;
 }
 
 function stored(s: SideItem | undefined): SideItem | undefined {
@@ -143,9 +153,15 @@ export function planItem(pair: ItemPair): MirrorAction[] {
     monitor = sa.row.path <= sb.row.path ? sa.row.monitor : sb.row.monitor;
     out.push({ kind: 'settle-monitor', id: pair.id, monitor });
   }
+  const rests = [sa.row.path, sb.row.path]
+    .map(restOf)
+    .filter((r): r is string => r !== undefined)
+    .sort();
+  if (rests[0] === undefined) return out;
+  const canonical = `library/${monitor}/${rests[0]}`;
   for (const [side, s] of sides)
-    if (s && monitorFolderOf(s.row.path) !== undefined && monitorFolderOf(s.row.path) !== monitor)
-      out.push({ kind: 'relocate', id: pair.id, side });
+    if (s && monitorFolderOf(s.row.path) !== undefined && s.row.path !== canonical)
+      out.push({ kind: 'relocate', id: pair.id, side, path: canonical });
   return out;
 }
 

@@ -44,15 +44,40 @@ export async function relocateItems(
   driveRoot: string,
   ids?: string[],
 ): Promise<RelocationResult> {
+  return moveItems(cat, driveRoot, ids, (item) => relocatedPath(item.path, item.monitor));
+}
+
+/**
+ * Move items to given paths inside `library/` (the mirror settling where an item lives when two
+ * drives filed the same bytes differently), with the same crash-safe steps as relocateItems.
+ */
+export async function moveItemsTo(
+  cat: Catalog,
+  driveRoot: string,
+  moves: { id: string; path: string }[],
+): Promise<RelocationResult> {
+  const to = new Map(moves.map((m) => [m.id, m.path]));
+  return moveItems(cat, driveRoot, [...to.keys()], (item) => {
+    const p = to.get(item.id);
+    return p && p !== item.path && splitLibraryPath(p) ? p : undefined;
+  });
+}
+
+async function moveItems(
+  cat: Catalog,
+  driveRoot: string,
+  ids: string[] | undefined,
+  target: (item: ItemRow) => string | undefined,
+): Promise<RelocationResult> {
   await finishPendingUnlinks(cat, driveRoot);
   const rows = ids
     ? ids.map((id) => cat.sqlite.prepare('select * from items where id = ?').get(id) as ItemRow | undefined)
     : (cat.sqlite.prepare("select * from items where state = 'stored'").all() as ItemRow[]);
   const result: RelocationResult = { moved: 0, failed: [] };
   for (const row of rows) {
-    if (!row || row.state !== 'stored' || !relocatedPath(row.path, row.monitor)) continue;
+    if (!row || row.state !== 'stored' || !target(row)) continue;
     try {
-      if (await withSidecarLock(row.id, () => relocateOne(cat, driveRoot, row.id))) result.moved++;
+      if (await withSidecarLock(row.id, () => relocateOne(cat, driveRoot, row.id, target))) result.moved++;
     } catch (e) {
       result.failed.push({ id: row.id, message: e instanceof Error ? e.message : String(e) });
     }
@@ -60,10 +85,15 @@ export async function relocateItems(
   return result;
 }
 
-async function relocateOne(cat: Catalog, root: string, id: string): Promise<boolean> {
+async function relocateOne(
+  cat: Catalog,
+  root: string,
+  id: string,
+  target: (item: ItemRow) => string | undefined,
+): Promise<boolean> {
   // Re-read inside the lock: a sidecar write or another move may have run meanwhile.
   const item = cat.sqlite.prepare('select * from items where id = ?').get(id) as ItemRow | undefined;
-  const newPath = item && item.state === 'stored' ? relocatedPath(item.path, item.monitor) : undefined;
+  const newPath = item && item.state === 'stored' ? target(item) : undefined;
   if (!item || !newPath) return false;
   const companions = cat.sqlite.prepare('select ext, path from companions where item_id = ?').all(id) as {
     ext: string;

@@ -217,6 +217,30 @@ describe('outpost mirror: two drives edited apart', () => {
     assert.match(String(row.path), /^library\/Cleo\//);
   });
 
+  it('the same photos ingested into each drive on different days end up at one path on both', async () => {
+    const work2 = join(work, 'days');
+    const a = await initDrive(join(work2, 'A'), { label: 'A', now: new Date('2024-06-01T00:00:00Z') });
+    const b = await initDrive(join(work2, 'B'), { label: 'B', now: new Date('2024-06-01T00:00:00Z') });
+    const card = join(work2, 'card');
+    const ids = makePhotoCard(card, 0, 3);
+    // Download dates differ (the folder is library/<monitor>/<download date>/).
+    await ingestInto(a, card, 'Ana', clockAt('2024-06-01T10:00:00Z'), 'station-a');
+    await ingestInto(b, card, 'Ana', clockAt('2024-06-03T10:00:00Z'), 'station-b');
+    const pathOn = async (d: Drive, id: string): Promise<string> =>
+      String((await catalogueState(d.layout.root)).items.find((i) => i.id === id)!.path);
+    assert.notEqual(await pathOn(a, ids[0]!), await pathOn(b, ids[0]!), 'different folders before');
+    const s = await mirrorDrives(a, b, mirrorOpts(), deps());
+    assert.ok(s.relocated >= ids.length, JSON.stringify(s));
+    for (const id of ids) {
+      const p = await pathOn(a, id);
+      assert.equal(await pathOn(b, id), p);
+      assert.match(p, /^library\/Ana\/2024-06-01\//, 'the earlier download wins, on both drives');
+    }
+    await assertIdentical(a, b);
+    const again = await mirrorDrives(a, b, mirrorOpts(), deps());
+    assert.equal(again.relocated, 0);
+  });
+
   it('refuses the same drive twice and a folder that is not a drive', async () => {
     const p = await makePair(join(work, 'same'));
     await assert.rejects(

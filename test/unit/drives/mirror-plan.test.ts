@@ -104,22 +104,33 @@ describe('mirror planner', () => {
   });
 
   it('moves an item whose folder is not its monitor, and settles differing monitors the same way from either side', () => {
+    const benPath = 'library/Ben/2024-06-01/x.jpg';
     assert.deepEqual(planItem({ id: ID, a: side({ monitor: 'Ben' }), b: side({ monitor: 'Ben' }) }), [
-      { kind: 'relocate', id: ID, side: 'a' },
-      { kind: 'relocate', id: ID, side: 'b' },
+      { kind: 'relocate', id: ID, side: 'a', path: benPath },
+      { kind: 'relocate', id: ID, side: 'b', path: benPath },
     ]);
     const ana = side();
     const ben = side({ monitor: 'Ben', path: 'library/Ben/2024-06-01/x.jpg' });
     const ab = planItem({ id: ID, a: ana, b: ben });
     const ba = planItem({ id: ID, a: ben, b: ana });
+    const anaPath = 'library/Ana/2024-06-01/x.jpg';
     assert.deepEqual(ab, [
       { kind: 'settle-monitor', id: ID, monitor: 'Ana' },
-      { kind: 'relocate', id: ID, side: 'b' },
+      { kind: 'relocate', id: ID, side: 'b', path: anaPath },
     ]);
     assert.deepEqual(ba, [
       { kind: 'settle-monitor', id: ID, monitor: 'Ana' },
-      { kind: 'relocate', id: ID, side: 'a' },
+      { kind: 'relocate', id: ID, side: 'a', path: anaPath },
     ]);
+  });
+
+  it('the same bytes filed under different download dates meet at the earlier one, from either side', () => {
+    const early = side({ path: 'library/Ana/2024-06-01/x.jpg' });
+    const late = side({ path: 'library/Ana/2024-06-03/x.jpg' });
+    const move = { kind: 'relocate', id: ID, path: 'library/Ana/2024-06-01/x.jpg' };
+    assert.deepEqual(planItem({ id: ID, a: early, b: late }), [{ ...move, side: 'b' }]);
+    assert.deepEqual(planItem({ id: ID, a: late, b: early }), [{ ...move, side: 'a' }]);
+    assert.deepEqual(planItem({ id: ID, a: early, b: early }), [], 'same path: nothing to do');
   });
 
   it('orders purges first and sums bytes per direction', () => {
