@@ -175,7 +175,8 @@ export class UplinkRunner {
     const watch = setInterval(() => this.watch(), this.s.pollMs);
     try {
       while (!signal.aborted) {
-        let decision: ReturnType<UplinkScheduler['next']>;
+        // The transfer being worked on when something fails (undefined: ops, facts, the ops pull).
+        let working: Live | undefined;
         try {
           if (await this.pushOpsAndFacts(signal)) continue;
           if (await this.offload(signal)) continue;
@@ -187,7 +188,7 @@ export class UplinkRunner {
             await this.deps.sleep(60_000, signal);
             continue;
           }
-          decision = this.scheduler.next(this.deps.now());
+          const decision = this.scheduler.next(this.deps.now());
           if (!decision) {
             const pendingLater = this.scheduler.size > 0;
             this.setState('idle');
@@ -198,11 +199,12 @@ export class UplinkRunner {
             if (opts.once && pendingLater && this.allParked()) break;
             continue;
           }
-          await this.sendChunk(this.live.get(decision.id)!, signal);
+          working = this.live.get(decision.id)!;
+          await this.sendChunk(working, signal);
           this.linkBackoff.reset();
         } catch (e) {
           if (signal.aborted) break;
-          const stop = await this.onFailure(e, signal, opts.once ?? false);
+          const stop = await this.onFailure(e, signal, opts.once ?? false, working);
           if (stop) break;
         }
       }
@@ -665,14 +667,17 @@ export class UplinkRunner {
   // ---------------------------------------------------------------- failures
 
   /** What a failure means for the link and the transfer; true: stop (`once` and offline). */
-  private async onFailure(e: unknown, signal: AbortSignal, once: boolean): Promise<boolean> {
-    const l = this.current ?? undefined;
+  private async onFailure(
+    e: unknown,
+    signal: AbortSignal,
+    once: boolean,
+    target: Live | undefined,
+  ): Promise<boolean> {
     const f =
       e instanceof UploadFailure
         ? e
         : new UploadFailure('rejected', e instanceof Error ? e.message : String(e));
     this.lastError = { message: f.message, at: this.nowIso() };
-    const target = l ?? this.lastTouched;
     switch (f.kind) {
       case 'offline':
       case 'stalled':
@@ -715,10 +720,6 @@ export class UplinkRunner {
         );
         return false;
     }
-  }
-
-  private get lastTouched(): Live | undefined {
-    return undefined;
   }
 
   private async restart(l: Live, f: UploadFailure): Promise<void> {

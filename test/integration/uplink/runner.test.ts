@@ -150,6 +150,35 @@ describe('uplink runner → HQ', { timeout: 120_000 }, () => {
     assert.ok(s.finished > 0);
   });
 
+  it('an upload HQ no longer knows (expired or finished) is started again, never retried forever', async () => {
+    const row = lib.catalog.sqlite
+      .prepare("select item from uplink_transfers where rendition = 'original' limit 1")
+      .get() as { item: string };
+    // As a station killed mid-upload long ago would find it: an upload URL HQ has forgotten.
+    lib.catalog.sqlite
+      .prepare(
+        "update uplink_transfers set state = 'uploading', upload_url = ?, offset = 10 where item = ? and rendition = 'original'",
+      )
+      .run(`${hq.url}/hq/v1/uploads/${'0'.repeat(32)}`, row.item);
+    const { runner, target } = testRunner(
+      lib.catalog,
+      lib.drive.layout.root,
+      { url: hq.url, key: hq.key(NODE) },
+      { node: NODE },
+    );
+    const s = await runner.run(new AbortController().signal, { once: true });
+    target.close();
+    assert.equal(s.pendingBytes, 0, JSON.stringify(s.lastError));
+    assert.match(s.lastError?.message ?? '', /404/, 'HQ said the upload is gone');
+    const after = lib.catalog.sqlite
+      .prepare(
+        "select state, upload_url as url from uplink_transfers where item = ? and rendition = 'original'",
+      )
+      .get(row.item) as { state: string };
+    assert.equal(after.state, 'done', 'HQ already had the bytes: asked, and done without sending them again');
+    assert.equal(s.sentBytes, 0);
+  });
+
   it('a wrong key stops with auth-failed and sends nothing', async () => {
     const other = await openCatalog(lib.drive.layout.catalog);
     try {
