@@ -104,9 +104,7 @@ export function uplinkState(u: UplinkStatus | null): UplinkState {
       return { kind: 'hq-error', ...(u.lastError ? { detail: u.lastError.message } : {}) };
     case 'auth-failed':
       return { kind: 'auth-failed' };
-    case 'idle':
-      return bytesQueued > 0 ? { kind: 'sending', bytesQueued } : { kind: 'idle-all-sent' };
-    default:
+    default: // idle, starting, stopped: sending while anything is queued
       return bytesQueued > 0 ? { kind: 'sending', bytesQueued } : { kind: 'idle-all-sent' };
   }
 }

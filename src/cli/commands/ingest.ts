@@ -7,6 +7,7 @@ import { openDrive } from '../../library/drive.js';
 import { buildContext, requireLibrary } from '../context.js';
 import { emit, formatBytes } from '../output.js';
 import { ingestProgressBar } from '../progress.js';
+import { interruptible } from '../interrupt.js';
 import { run } from '../run.js';
 
 export function registerIngest(program: Command): void {
@@ -32,13 +33,8 @@ export function registerIngest(program: Command): void {
             readMountInfo: nodeReadMountInfo,
           });
           const bar = ingestProgressBar(o.progress && !o.json);
-          const abort = new AbortController();
-          const onSignal = (): void => abort.abort();
-          process.once('SIGINT', onSignal);
-          process.once('SIGTERM', onSignal);
-          let summary: IngestSummary;
-          try {
-            summary = await ingestCard(
+          const { result: summary, interrupted } = await interruptible(bar, (signal) =>
+            ingestCard(
               {
                 cardRoot: cardDir,
                 card,
@@ -48,16 +44,12 @@ export function registerIngest(program: Command): void {
                 health: ctx.config.drives.health,
                 timeZone: ctx.timeZone,
                 node: ctx.node,
-                signal: abort.signal,
+                signal,
                 onProgress: (p) => bar.update(p),
               },
               { analyzer: ctx.analyzer, clock: ctx.clock, log: ctx.log },
-            );
-          } finally {
-            bar.stop();
-            process.off('SIGINT', onSignal);
-            process.off('SIGTERM', onSignal);
-          }
+            ),
+          );
           emit(!!o.json, summary, () => humanSummary(summary));
           if (summary.error) {
             process.stderr.write(
@@ -65,7 +57,7 @@ export function registerIngest(program: Command): void {
             );
             return 3;
           }
-          return abort.signal.aborted ? 130 : 0;
+          return interrupted ? 130 : 0;
         }),
     );
 }

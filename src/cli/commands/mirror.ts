@@ -5,6 +5,7 @@ import { openDrive } from '../../library/drive.js';
 import { buildContext } from '../context.js';
 import { emit, formatBytes } from '../output.js';
 import { progressBar } from '../progress.js';
+import { interruptible } from '../interrupt.js';
 import { run } from '../run.js';
 
 export function registerMirror(program: Command): void {
@@ -27,13 +28,8 @@ export function registerMirror(program: Command): void {
           const ctx = await buildContext(cmd.optsWithGlobals());
           const [a, b] = [await openDrive(driveA), await openDrive(driveB)];
           const bar = progressBar(o.progress && !o.json);
-          const abort = new AbortController();
-          const onSignal = (): void => abort.abort();
-          process.once('SIGINT', onSignal);
-          process.once('SIGTERM', onSignal);
-          let s: MirrorSummary;
-          try {
-            s = await mirrorDrives(
+          const { result: s } = await interruptible(bar, (signal) =>
+            mirrorDrives(
               a,
               b,
               {
@@ -41,16 +37,12 @@ export function registerMirror(program: Command): void {
                 maxDeleteShare: ctx.config.mirror.maxDeleteShare,
                 minFreeBytes: ctx.config.mirror.minFreeBytes,
                 force: !!o.force,
-                signal: abort.signal,
+                signal,
                 onProgress: (p) => bar.update(p),
               },
               { clock: ctx.clock, log: ctx.log },
-            );
-          } finally {
-            bar.stop();
-            process.off('SIGINT', onSignal);
-            process.off('SIGTERM', onSignal);
-          }
+            ),
+          );
           emit(!!o.json, s, () => humanSummary(s, driveA, driveB));
           return s.aborted ? 130 : 0;
         }),

@@ -7,6 +7,7 @@ import { openDrive } from '../../library/drive.js';
 import { buildContext } from '../context.js';
 import { emit, formatBytes } from '../output.js';
 import { progressBar } from '../progress.js';
+import { interruptible } from '../interrupt.js';
 import { run } from '../run.js';
 
 /** The shared progress bar, fed the scrub's bytes (items as the file count). */
@@ -59,29 +60,20 @@ export function registerScrub(program: Command): void {
         const drive = await openDrive(drivePath);
         const partner = o.partner ? await openDrive(o.partner) : undefined;
         const bar = scrubProgressBar(o.progress && !o.json);
-        const abort = new AbortController();
-        const onSignal = (): void => abort.abort();
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
-        let s: ScrubSummary;
-        try {
-          s = await runScrub(
+        const { result: s } = await interruptible(bar, (signal) =>
+          runScrub(
             drive,
             partner,
             {
               repair: !!o.repair,
               bytesPerSecond: bytesPerSecondOf(rate),
               restart: !!o.restart,
-              signal: abort.signal,
+              signal,
               onProgress: (p) => bar.update(p),
             },
             { clock: ctx.clock, log: ctx.log },
-          );
-        } finally {
-          bar.stop();
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-        }
+          ),
+        );
         emit(!!o.json, s, () => humanSummary(s, drivePath));
         if (s.unrepaired.length > 0 || s.openDamage > 0) return ERROR_CATALOGUE.SCRUB_DAMAGE.exit;
         return s.aborted ? 130 : 0;

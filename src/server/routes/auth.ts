@@ -79,6 +79,17 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps, opts: Au
     return { expiresAt: s.expiresAt.toISOString(), cookie: sessionCookie(req, s.token, s.expiresAt, now) };
   };
 
+  /** 429 with Retry-After while any of `keys` is over the failed-attempt limit. */
+  const refuseWhenLimited = (keys: string[], what: string): void => {
+    const nowMs = clock.now().getTime();
+    const wait = Math.max(...keys.map((k) => limiter.retryAfterMs(k, nowMs)));
+    if (wait <= 0) return;
+    const seconds = Math.ceil(wait / 1000);
+    throw new ApiError('RATE_LIMITED', `too many ${what}: try again in ${seconds} s`, {
+      headers: { 'retry-after': String(seconds) },
+    });
+  };
+
   defineRoute(app, {
     method: 'POST',
     url: '/api/auth/login',
@@ -99,14 +110,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps, opts: Au
     handler: async ({ body }, req, reply) => {
       requireCsrf(req);
       const keys = [`ip:${req.ip}`, `user:${body.name.trim().toLowerCase()}`];
-      const nowMs = clock.now().getTime();
-      const wait = Math.max(...keys.map((k) => limiter.retryAfterMs(k, nowMs)));
-      if (wait > 0) {
-        const seconds = Math.ceil(wait / 1000);
-        throw new ApiError('RATE_LIMITED', `too many failed logins: try again in ${seconds} s`, {
-          headers: { 'retry-after': String(seconds) },
-        });
-      }
+      refuseWhenLimited(keys, 'failed logins');
       const user = await findUser(cat, body.name);
       const ok = await verifyPassword(body.password, user?.passwordHash ?? (await dummyHash));
       if (!user || !ok || user.disabled) {
@@ -145,17 +149,10 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps, opts: Au
       requireCsrf(req);
       if (deps.setupCode !== undefined) {
         const key = `setup:${req.ip}`;
-        const nowMs = clock.now().getTime();
-        const wait = limiter.retryAfterMs(key, nowMs);
-        if (wait > 0) {
-          const seconds = Math.ceil(wait / 1000);
-          throw new ApiError('RATE_LIMITED', `too many wrong setup codes: try again in ${seconds} s`, {
-            headers: { 'retry-after': String(seconds) },
-          });
-        }
+        refuseWhenLimited([key], 'wrong setup codes');
         if ((await countUsers(cat)) > 0) throw new ApiError('SETUP_DONE', 'this library already has users');
         if (!setupCodeMatches(deps.setupCode, body.setupCode)) {
-          limiter.fail(key, nowMs);
+          limiter.fail(key, clock.now().getTime());
           req.log.warn({ ip: req.ip }, 'first-user setup with a wrong setup code');
           throw new ApiError(
             'SETUP_CODE_WRONG',
