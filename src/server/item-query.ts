@@ -131,3 +131,17 @@ export function itemListSql(q: ListQuery): ItemListSql {
   params.push(q.limit + 1);
   return { sql, params };
 }
+
+/**
+ * Run a keyset-paged statement (it asks for one row more than `limit`): the page and the cursor
+ * of the next one, null on the last page.
+ */
+export function keysetPage<R extends { sort_time: string; id: string }>(
+  rows: R[],
+  limit: number,
+): { page: R[]; nextCursor: string | null } {
+  const more = rows.length > limit;
+  const page = more ? rows.slice(0, limit) : rows;
+  const last = page.at(-1);
+  return { page, nextCursor: more && last ? encodeCursor({ sortTime: last.sort_time, id: last.id }) : null };
+}

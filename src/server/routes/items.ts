@@ -7,7 +7,7 @@ import type { Catalog } from '../../library/catalog/open.js';
 import type { ItemRow } from '../../library/catalog/schema.js';
 import { similarItems } from '../../library/catalog/similar.js';
 import type { AppDeps } from '../deps.js';
-import { encodeCursor, itemListSql } from '../item-query.js';
+import { itemListSql, keysetPage } from '../item-query.js';
 import { itemDetail, itemRecord } from '../item-record.js';
 import { defineRoute } from '../route.js';
 import {
@@ -73,13 +73,13 @@ export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
     responses: { 200: itemPageSchema },
     handler: async ({ query }) => {
       const { sql, params } = itemListSql(query);
-      const rows = cat.sqlite.prepare(sql).all(...params) as ItemRow[];
-      const more = rows.length > query.limit;
-      const page = more ? rows.slice(0, query.limit) : rows;
-      const last = page.at(-1);
+      const { page, nextCursor } = keysetPage(
+        cat.sqlite.prepare(sql).all(...params) as ItemRow[],
+        query.limit,
+      );
       return {
         items: page.map(itemRecord),
-        nextCursor: more && last ? encodeCursor({ sortTime: last.sort_time, id: last.id }) : null,
+        nextCursor,
         limit: query.limit,
         sort: query.sort,
       };

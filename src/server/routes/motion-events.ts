@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Catalog } from '../../library/catalog/open.js';
 import type { ItemRow } from '../../library/catalog/schema.js';
 import { OutpostError } from '../../core/errors.js';
-import { encodeCursor, itemListSql, type ItemListSql } from '../item-query.js';
+import { itemListSql, keysetPage, type ItemListSql } from '../item-query.js';
 import { itemRecord } from '../item-record.js';
 import { itemRecordSchema, listQuery } from '../schemas.js';
 
@@ -112,14 +112,8 @@ export function listMotionEvents(
   q: EventsQuery,
 ): { events: MotionEvent[]; nextCursor: string | null } {
   const { sql, params } = motionEventsSql(q);
-  const rows = cat.sqlite.prepare(sql).all(...params) as ItemRow[];
-  const more = rows.length > q.limit;
-  const page = more ? rows.slice(0, q.limit) : rows;
-  const last = page.at(-1);
-  return {
-    events: page.map(motionEvent),
-    nextCursor: more && last ? encodeCursor({ sortTime: last.sort_time, id: last.id }) : null,
-  };
+  const { page, nextCursor } = keysetPage(cat.sqlite.prepare(sql).all(...params) as ItemRow[], q.limit);
+  return { events: page.map(motionEvent), nextCursor };
 }
 
 /** True when the client asked for the live event stream (EventSource sends this). */
