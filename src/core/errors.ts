@@ -120,6 +120,26 @@ export const ERROR_CATALOGUE = {
     exit: 1,
     hint: 'Plug in the second drive and run `outpost scrub <drive> --partner <other> --repair`; files damaged on both drives must come from HQ or a backup.',
   },
+  OP_INVALID: {
+    status: 400,
+    exit: 2,
+    hint: 'The op was not merged: its field or value is not one an edit through the API could record.',
+  },
+  OP_CLOCK_AHEAD: {
+    status: 409,
+    exit: 2,
+    hint: "The sender's clock is ahead: set it right (timedatectl / NTP). The op is sent again once its time has come.",
+  },
+  OP_FORBIDDEN: {
+    status: 403,
+    exit: 2,
+    hint: "Only the station that owns an item (or HQ's editors) may move or delete it; a station writes ops about its own items only.",
+  },
+  UNSAFE_PATH: {
+    status: 400,
+    exit: 1,
+    hint: 'A path in the catalogue leads outside library/: nothing was moved. Run `outpost fsck` and report it.',
+  },
   INTERNAL: { status: 500, exit: 1, hint: 'This is a bug; please report it with the log.' },
 } as const satisfies Record<string, { status: number; exit: number; hint: string }>;
 

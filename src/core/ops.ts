@@ -32,3 +32,8 @@ export function foldOps(ops: Iterable<Op>): Map<string, Op> {
   }
   return out;
 }
+
+/** Whether an op's origin belongs to a node: its name, or `<node>:<sub>` (e.g. a station's tablet). */
+export function originBelongsTo(origin: string, node: string): boolean {
+  return origin === node || origin.startsWith(`${node}:`);
+}

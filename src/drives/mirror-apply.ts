@@ -8,7 +8,7 @@ import type { Catalog } from '../library/catalog/open.js';
 import { mergeOps, recordLocalOps } from '../library/catalog/ops.js';
 import type { CompanionRow, ItemRow } from '../library/catalog/schema.js';
 import type { Drive } from '../library/drive.js';
-import { derivedRelPath, type Rendition } from '../library/layout.js';
+import { derivedRelPath, isLibraryRelPath, type Rendition } from '../library/layout.js';
 import { moveItemsTo } from '../library/relocate.js';
 import { sidecarRelPath, withSidecarLock } from '../library/sidecar/write.js';
 import {
@@ -105,6 +105,21 @@ function isPathTaken(e: unknown): boolean {
   return e instanceof Error && /UNIQUE constraint failed: items\.path/.test(e.message);
 }
 
+/**
+ * Why a row from a catalogue (the partner drive's: it may come from anywhere) must not be
+ * copied: an id that is no content id, or a path that leaves library/. Undefined when it is safe.
+ */
+function unsafeRow(row: ItemRow, comps: Pick<CompanionRow, 'path' | 'ext'>[]): string | undefined {
+  if (!/^[0-9a-f]{64}$/.test(row.id))
+    return `item id ${JSON.stringify(row.id.slice(0, 80))} is not a content id; not copied`;
+  for (const p of [row.path, ...comps.map((c) => c.path)])
+    if (!isLibraryRelPath(p))
+      return `catalogue path ${JSON.stringify(p.slice(0, 200))} is not inside library/; not copied`;
+  if (comps.some((c) => !/^[a-z0-9]{1,16}$/.test(c.ext)))
+    return 'a companion extension is not valid; not copied';
+  return undefined;
+}
+
 /** The original, companions, derivatives and row of an item the receiving drive lacks. */
 async function copyItem(ctx: ApplyContext, id: string, from: Side, to: Side): Promise<void> {
   const src = ctx.sides[from];
@@ -112,6 +127,8 @@ async function copyItem(ctx: ApplyContext, id: string, from: Side, to: Side): Pr
   const row = rowOf(src.cat, id);
   if (!row || row.state !== 'stored' || row.deleted || rowOf(dst.cat, id)) return;
   const comps = companionRows(src.cat, id);
+  const unsafe = unsafeRow(row, comps);
+  if (unsafe) return warn(ctx, { item: id, code: 'UNSAFE_PATH', message: unsafe });
   const srcRoot = src.drive.layout.root;
   const dstLayout = dst.drive.layout;
   await ensureSpace(dstLayout.root, row.size + comps.reduce((n, c) => n + c.size, 0), ctx.opts.minFreeBytes);
@@ -203,6 +220,8 @@ async function copyTombstone(ctx: ApplyContext, id: string, from: Side, to: Side
   const dst = ctx.sides[to];
   const row = rowOf(src.cat, id);
   if (!row || !row.deleted || rowOf(dst.cat, id)) return;
+  const unsafe = unsafeRow(row, []);
+  if (unsafe) return warn(ctx, { item: id, code: 'UNSAFE_PATH', message: unsafe });
   try {
     dst.cat.sqlite.transaction(() => {
       insertRow(dst.cat, {
@@ -236,6 +255,8 @@ async function copyCompanion(
   const c = companionRows(src.cat, id).find((x) => x.ext === ext);
   const dstRow = rowOf(dst.cat, id);
   if (!c || !dstRow || companionRows(dst.cat, id).some((x) => x.ext === ext)) return;
+  const unsafe = unsafeRow(dstRow, [c]);
+  if (unsafe) return warn(ctx, { item: id, code: 'UNSAFE_PATH', message: unsafe });
   const rel = ext === 'xmp' ? sidecarRelPath(dstRow) : companionName(dstRow.path, ext);
   await ensureSpace(dst.drive.layout.root, c.size, ctx.opts.minFreeBytes);
   try {
@@ -340,7 +361,7 @@ export async function applyActions(
           ctx.opts.node,
           ctx.nowMs,
         );
-        mergeOps(ctx.sides.b.cat, op, ctx.opts.node, ctx.nowMs);
+        mergeOps(ctx.sides.b.cat, op, { node: ctx.opts.node, nowMs: ctx.nowMs, mayMove: () => true });
         break;
       }
       case 'relocate':

@@ -15,7 +15,7 @@ import { placeNoClobber } from '../ingest/place.js';
 import { attributesOf } from '../library/attributes.js';
 import type { Catalog } from '../library/catalog/open.js';
 import type { ItemRow } from '../library/catalog/schema.js';
-import { derivedRelPath, type DriveLayout } from '../library/layout.js';
+import { derivedRelPath, libraryFile, type DriveLayout } from '../library/layout.js';
 import { sidecarRelPath } from '../library/sidecar/write.js';
 import { buildXmp } from '../library/sidecar/xmp.js';
 import { RENDITIONS } from './mirror-plan.js';
@@ -109,7 +109,14 @@ export async function copyDerivative(
 
 /** Remove a deleted item's files from a drive; true when the original was there. */
 export async function purgeItemFiles(root: string, row: ItemRow, companionPaths: string[]): Promise<boolean> {
-  const abs = join(root, row.path);
+  // Paths and ids from the catalogue: a row that leads outside library/ removes nothing (UNSAFE_PATH).
+  if (!/^[0-9a-f]{64}$/.test(row.id))
+    throw new OutpostError(
+      'UNSAFE_PATH',
+      `item id ${JSON.stringify(row.id.slice(0, 80))} is not a content id`,
+    );
+  const abs = libraryFile(root, row.path);
+  companionPaths.forEach((p) => libraryFile(root, p));
   const had = await stat(abs).then(
     () => true,
     () => false,

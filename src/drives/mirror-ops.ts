@@ -1,6 +1,6 @@
 /** The op-log half of a mirror pass: each drive's new ops to the other, LWW by HLC (ops.ts). */
 import type { Op } from '../core/ops.js';
-import { mergeOps, opsSince } from '../library/catalog/ops.js';
+import { mergeOps, opsSince, type RefusedOp } from '../library/catalog/ops.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { maxOpSeq } from './mirror-journal.js';
 
@@ -40,6 +40,8 @@ export interface AppliedOps {
   cursor: number;
   /** Items whose attribute values changed here (their sidecars must be rewritten). */
   attributesChanged: string[];
+  /** The partner's ops that failed the op check (op-check.ts) and were not merged. */
+  refused: RefusedOp[];
 }
 
 /**
@@ -62,14 +64,24 @@ export function applyIncomingOps(
   return cat.sqlite.transaction((): AppliedOps => {
     const before = maxOpSeq(cat);
     const snap = attributeSnapshot(cat, touched);
-    const inserted = incoming.length ? mergeOps(cat, incoming, node, nowMs) : 0;
+    // Both drives are one library: the partner may move and delete, but every op's field, value
+    // and stamp are checked like an edit (a drive can come from anywhere).
+    const merged = incoming.length
+      ? mergeOps(cat, incoming, { node, nowMs, mayMove: () => true })
+      : { applied: 0, refused: [] };
+    const inserted = merged.applied;
     const after = maxOpSeq(cat);
     const now = attributeSnapshot(cat, touched);
     const attributesChanged = touched.filter((id) => now.has(id) && now.get(id) !== snap.get(id));
     // Noted in the same transaction: a pass killed before the sidecars are rewritten must not
     // lose the list (the ops are already merged, so the next pass would see no change).
     if (attributesChanged.length) addPendingSidecars(cat, partnerId, attributesChanged);
-    return { inserted, cursor: before === sentUpTo ? after : sentUpTo, attributesChanged };
+    return {
+      inserted,
+      cursor: before === sentUpTo ? after : sentUpTo,
+      attributesChanged,
+      refused: merged.refused,
+    };
   })();
 }
 

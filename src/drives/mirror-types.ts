@@ -41,7 +41,16 @@ export interface MirrorProgress {
 
 export interface MirrorWarning {
   item: string;
-  code: 'SOURCE_MISSING' | 'SOURCE_CORRUPT' | 'COMPANION_CONFLICT' | 'PATH_CONFLICT' | 'RELOCATE_FAILED';
+  code:
+    | 'SOURCE_MISSING'
+    | 'SOURCE_CORRUPT'
+    | 'COMPANION_CONFLICT'
+    | 'PATH_CONFLICT'
+    | 'RELOCATE_FAILED'
+    | 'UNSAFE_PATH'
+    | 'OP_INVALID'
+    | 'OP_CLOCK_AHEAD'
+    | 'OP_FORBIDDEN';
   message: string;
 }
 

@@ -149,6 +149,16 @@ export async function mirrorDrives(
     const inA = applyIncomingOps(catA, fromB.ops, fromA.end, opts.node, nowMs, b.marker.id);
     summary.opsAtoB = inB.inserted;
     summary.opsBtoA = inA.inserted;
+    for (const [r, from] of [
+      [inB.refused, a],
+      [inA.refused, b],
+    ] as const)
+      for (const x of r)
+        summary.warnings.push({
+          item: x.op.id,
+          code: x.code,
+          message: `op ${x.op.field} from ${x.op.origin} on ${from.layout.root} not merged: ${x.message}`,
+        });
     // Both merges are committed: each drive may now count its ops as delivered.
     if (inA.cursor !== opsCurA) writeCursor(catA, b.marker.id, 'ops', inA.cursor);
     if (inB.cursor !== opsCurB) writeCursor(catB, a.marker.id, 'ops', inB.cursor);

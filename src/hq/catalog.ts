@@ -100,6 +100,7 @@ export function upsertItemFacts(cat: Catalog, station: string, items: ItemFacts[
   const insert = cat.sqlite.prepare(
     `insert or ignore into items (${cols.join(', ')}) values (${cols.map((c) => `@${c}`).join(', ')})`,
   );
+  const holder = cat.sqlite.prepare('insert or ignore into item_holders (item, station) values (?, ?)');
   return cat.sqlite.transaction(() => {
     const fresh: string[] = [];
     for (const it of items) {
@@ -107,6 +108,7 @@ export function upsertItemFacts(cat: Catalog, station: string, items: ItemFacts[
       for (const c of ITEM_FACT_COLUMNS) row[c] = it[c];
       row.path = `${station}/${it.path}`;
       row.state = 'remote';
+      holder.run(it.id, station);
       if (insert.run(row).changes === 1) {
         fresh.push(it.id);
         refreshItem(cat, it.id);
@@ -116,6 +118,11 @@ export function upsertItemFacts(cat: Catalog, station: string, items: ItemFacts[
     }
     return fresh.length;
   })();
+}
+
+/** Whether `station` sent the facts of `item` (it holds the original): its ops and renditions may touch it. */
+export function stationHolds(cat: Catalog, station: string, item: string): boolean {
+  return !!cat.sqlite.prepare('select 1 from item_holders where item = ? and station = ?').get(item, station);
 }
 
 export interface HqStats {

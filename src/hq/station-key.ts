@@ -42,7 +42,4 @@ export function bearerToken(header: string | undefined): string | undefined {
   return m ? m[1] : undefined;
 }
 
-/** Whether an op's origin belongs to the station: its name, or `<station>:<sub>` (e.g. a tablet). */
-export function originBelongsTo(origin: string, station: string): boolean {
-  return origin === station || origin.startsWith(`${station}:`);
-}
+export { originBelongsTo } from '../core/ops.js';

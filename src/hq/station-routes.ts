@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Clock } from '../adapters/clock.js';
+import { ERROR_CATALOGUE } from '../core/errors.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { mergeOps, opsSince } from '../library/catalog/ops.js';
 import { ApiError, invalidInput, zodProblems } from '../server/errors.js';
 import type { HqAuth } from './auth.js';
-import { haveObjects, upsertItemFacts } from './catalog.js';
+import { haveObjects, stationHolds, upsertItemFacts } from './catalog.js';
 import { originBelongsTo } from './station-key.js';
 import { haveBody, opsQuery, SYNC_BODY_LIMIT, syncBody } from './sync-schema.js';
 import { UPLOADS_PATH, type Uploads } from './uploads.js';
@@ -73,8 +74,28 @@ export async function registerStationRoutes(app: FastifyInstance, deps: StationR
         );
       const nowMs = deps.clock.now().getTime();
       const items = upsertItemFacts(cat, station, body.items);
-      const ops = mergeOps(cat, body.ops, deps.node, nowMs);
-      return { items, ops, cursor: opHead(cat) };
+      // A station key writes ops about its own items only (those whose facts it sent), and
+      // every op is checked like an edit (op-check.ts) before it is merged.
+      const merged = mergeOps(cat, body.ops, {
+        node: deps.node,
+        nowMs,
+        mayWrite: (op) =>
+          op.entity !== 'item' ||
+          stationHolds(cat, station, op.id) ||
+          `station ${station} does not hold item ${op.id.slice(0, 16)}: a station writes ops about its own items only`,
+        mayMove: () => true,
+      });
+      if (merged.refused.length)
+        req.log.warn(
+          { station, refused: merged.refused.length, first: merged.refused[0] },
+          'sync: ops refused',
+        );
+      return {
+        items,
+        ops: merged.applied,
+        refused: merged.refused.map((r) => ({ ...r, hint: ERROR_CATALOGUE[r.code].hint })),
+        cursor: opHead(cat),
+      };
     },
   });
 
@@ -86,7 +107,8 @@ export async function registerStationRoutes(app: FastifyInstance, deps: StationR
     handler: async (req) => {
       stationOf(deps, req);
       const q = parse(opsQuery, req.query, 'query');
-      return opsSince(cat, q.since, q.limit);
+      // HQ's node name: the origin of its editors' ops, which stations accept moves and deletes from.
+      return { ...opsSince(cat, q.since, q.limit), node: deps.node };
     },
   });
 

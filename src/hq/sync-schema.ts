@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { decodeHlc } from '../core/hlc.js';
+import { validateMonitor } from '../core/naming.js';
+import { isLibraryRelPath } from '../library/layout.js';
 import { SHA256_RE, UPLOAD_RENDITIONS } from './upload-metadata.js';
 
 /**
@@ -25,10 +27,20 @@ const jsonText = (max: number, empty: string) =>
 export const itemFactsSchema = z.object({
   id: hex64,
   type: z.enum(['photo', 'video', 'audio']),
-  monitor: text(100).min(1),
-  path: text(1024)
+  monitor: text(100)
     .min(1)
-    .refine((p) => !p.includes('\u0000'), 'must not contain NUL'),
+    .refine((m) => {
+      try {
+        return validateMonitor(m) === m;
+      } catch {
+        return false;
+      }
+    }, 'is not a valid monitor name'),
+  /** Where the station keeps it: `library/<MONITOR>/<DATE>/<name>`, never anything that leaves it. */
+  path: text(1024).refine(
+    isLibraryRelPath,
+    'must be a path inside library/ (no "..", no control characters)',
+  ),
   size: z.number().int().nonnegative(),
   ext: text(16),
   original_name: text(1024),

@@ -6,7 +6,7 @@ import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
 import { ERROR_CATALOGUE } from '../core/errors.js';
 import type { Catalog } from '../library/catalog/open.js';
-import { isTombstoned, objectOf, recordObject } from './catalog.js';
+import { isTombstoned, objectOf, recordObject, stationHolds } from './catalog.js';
 import { sha256File } from './hash-file.js';
 import type { ObjectStore } from './object-store.js';
 import { expectedHash, OWNER_KEY, UPLOAD_ID_RE, validateUploadMeta } from './upload-metadata.js';
@@ -206,6 +206,15 @@ export function createUploads(o: UploadsOptions): Uploads {
       const raw = nodeReq(req);
       const station = raw ? o.stationOf(raw) : undefined;
       if (!station) throw refuse(401, 'UNAUTHENTICATED', 'no station key');
+      // An original proves itself (its hash is the item's id); a thumbnail or preview does not:
+      // only a station that holds the item (sent its facts) may give it one.
+      if (v.meta.rendition !== 'original' && !stationHolds(o.catalog, station, v.meta.item))
+        throw refuse(
+          403,
+          'FORBIDDEN',
+          `station ${station} does not hold item ${v.meta.item.slice(0, 16)}: no ${v.meta.rendition} for it`,
+          "Send the item's facts (/hq/v1/sync) before its renditions; a station uploads renditions of its own items only.",
+        );
       return { metadata: { ...upload.metadata, [OWNER_KEY]: station } };
     },
     onUploadFinish: async (req, upload) => {

@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { hashFile } from '../ingest/copy.js';
 import { allCompanions, listItems, pendingItems } from './catalog/items.js';
 import type { Catalog } from './catalog/open.js';
-import { derivedRelPath, type DriveLayout } from './layout.js';
+import { derivedRelPath, isLibraryRelPath, type DriveLayout } from './layout.js';
 
 export type FsckCode =
   | 'MISSING'
@@ -14,7 +14,8 @@ export type FsckCode =
   | 'PENDING'
   | 'MISSING_DERIVATIVE'
   | 'COMPANION_MISSING'
-  | 'COMPANION_CORRUPT';
+  | 'COMPANION_CORRUPT'
+  | 'UNSAFE_PATH';
 
 export interface FsckProblem {
   code: FsckCode;
@@ -40,7 +41,17 @@ const FIX: Record<FsckCode, string> = {
   MISSING_DERIVATIVE: 'run `outpost rebuild` to regenerate thumbnails and previews',
   COMPANION_MISSING: 'restore the companion file from the card, mirror drive or HQ',
   COMPANION_CORRUPT: 'restore the companion file from the card, mirror drive or HQ',
+  UNSAFE_PATH:
+    'nothing outside library/ was touched; find where the file really is (library/<monitor>/<date>/), then run `outpost rebuild` to catalogue the drive from its files',
 };
+
+function unsafe(path: string, what: string): FsckProblem {
+  return problem(
+    'UNSAFE_PATH',
+    path.slice(0, 300),
+    `the catalogue puts ${what} outside library/ (not touched); an op or a partner drive may have been tampered with`,
+  );
+}
 
 function problem(code: FsckCode, path: string, message: string): FsckProblem {
   return { code, path, message, fix: FIX[code] };
@@ -59,6 +70,12 @@ export async function fsckLibrary(
   let done = 0;
   for (const item of items) {
     known.add(item.path);
+    if (!isLibraryRelPath(item.path)) {
+      // Never followed: a catalogue path that leaves library/ is reported, not read.
+      problems.push(unsafe(item.path, `original of ${item.id.slice(0, 12)}`));
+      opts.onProgress?.(++done, items.length);
+      continue;
+    }
     const abs = join(layout.root, item.path);
     const st = await stat(abs).catch(() => undefined);
     if (!st) problems.push(problem('MISSING', item.path, `original of ${item.id.slice(0, 12)} is missing`));
@@ -87,8 +104,14 @@ export async function fsckLibrary(
   }
   const deletedPaths = await cat.db.selectFrom('items').select('path').where('deleted', '=', 1).execute();
   for (const d of deletedPaths) known.add(d.path);
+  for (const d of deletedPaths)
+    if (!isLibraryRelPath(d.path)) problems.push(unsafe(d.path, 'a deleted item'));
   for (const c of await allCompanions(cat)) {
     known.add(c.path);
+    if (!isLibraryRelPath(c.path)) {
+      problems.push(unsafe(c.path, `a companion of ${c.item_id.slice(0, 12)}`));
+      continue;
+    }
     const abs = join(layout.root, c.path);
     const st = await stat(abs).catch(() => undefined);
     if (!st) problems.push(problem('COMPANION_MISSING', c.path, 'companion file is missing'));

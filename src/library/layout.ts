@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { shardOf, type ContentId } from '../core/content-id.js';
+import { OutpostError } from '../core/errors.js';
 
 /** Where everything lives on a library drive (ARCHITECTURE.md "The library on a drive"). Pure. */
 export const DRIVE_MARKER = 'outpost-drive.json';
@@ -45,4 +46,27 @@ export function derivedRelPath(id: ContentId, r: Rendition): string {
 /** Path of an original relative to the drive root: `library/<MONITOR>/<YYYY-MM-DD>/<name>`. */
 export function originalRelPath(monitor: string, dateFolder: string, name: string): string {
   return join('library', monitor, dateFolder, name);
+}
+
+/**
+ * Whether a catalogue path (relative to the drive root) names a file inside `library/`: relative,
+ * `/`-separated, no empty, `.` or `..` parts, no NUL or control characters. Pure. Every path built
+ * from catalogue data (ours, a partner drive's, HQ's) passes this before a file is touched.
+ */
+export function isLibraryRelPath(p: unknown): boolean {
+  if (typeof p !== 'string' || p.length > 4096 || !p.startsWith('library/')) return false;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\\]/.test(p)) return false;
+  const parts = p.split('/');
+  return parts.length >= 2 && parts.every((s) => s !== '' && s !== '.' && s !== '..');
+}
+
+/** The absolute path of a catalogue path under `root`, or UNSAFE_PATH when it would leave `library/`. */
+export function libraryFile(root: string, rel: string): string {
+  if (!isLibraryRelPath(rel))
+    throw new OutpostError(
+      'UNSAFE_PATH',
+      `catalogue path ${JSON.stringify(rel.slice(0, 200))} is not inside library/`,
+    );
+  return join(root, rel);
 }

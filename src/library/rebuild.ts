@@ -256,7 +256,15 @@ async function carryOver(
     for (;;) {
       const page = opsSince(old, cursor, 5000);
       if (!page.ops.length) break;
-      summary.carriedOver.ops += mergeOps(cat, page.ops, node, nowMs);
+      // The drive's own history: fields and values are checked, not the clock it was made under.
+      const merged = mergeOps(cat, page.ops, { node, nowMs, maxAheadMs: Infinity, mayMove: () => true });
+      summary.carriedOver.ops += merged.applied;
+      for (const r of merged.refused)
+        summary.warnings.push({
+          path: oldPath,
+          code: r.code,
+          message: `op ${r.op.field} of ${r.op.entity} ${r.op.id.slice(0, 16)} from ${r.op.origin} not carried over: ${r.message}`,
+        });
       cursor = page.cursor;
     }
     const cards = old.sqlite.prepare('select * from cards').all() as Record<string, unknown>[];

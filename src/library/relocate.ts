@@ -4,7 +4,8 @@ import { fsyncDir } from '../adapters/fs-atomic.js';
 import { errnoCode } from '../core/errors.js';
 import type { Catalog } from './catalog/open.js';
 import type { ItemRow } from './catalog/schema.js';
-import { originalRelPath } from './layout.js';
+import { validateMonitor } from '../core/naming.js';
+import { libraryFile, originalRelPath } from './layout.js';
 import { withSidecarLock } from './sidecar/write.js';
 
 /** `library/<MONITOR>/<DATE>/<name>` → its parts; undefined for paths outside that shape. */
@@ -18,7 +19,9 @@ export function splitLibraryPath(path: string): { monitor: string; date: string;
 export function relocatedPath(path: string, monitor: string): string | undefined {
   const p = splitLibraryPath(path);
   if (!p || p.monitor === monitor) return undefined;
-  return originalRelPath(monitor, p.date, p.name);
+  // The monitor comes from the catalogue (an op from HQ, a partner drive): it must be a name that
+  // an edit could set, never a path (validateMonitor refuses "..", "/" and control characters).
+  return originalRelPath(validateMonitor(monitor), p.date, p.name);
 }
 
 export interface RelocationResult {
@@ -75,8 +78,9 @@ async function moveItems(
     : (cat.sqlite.prepare("select * from items where state = 'stored'").all() as ItemRow[]);
   const result: RelocationResult = { moved: 0, failed: [] };
   for (const row of rows) {
-    if (!row || row.state !== 'stored' || !target(row)) continue;
+    if (!row || row.state !== 'stored') continue;
     try {
+      if (!target(row)) continue;
       if (await withSidecarLock(row.id, () => relocateOne(cat, driveRoot, row.id, target))) result.moved++;
     } catch (e) {
       result.failed.push({ id: row.id, message: e instanceof Error ? e.message : String(e) });
@@ -109,8 +113,13 @@ async function relocateOne(
     })),
   ].filter((m) => m.from !== m.to);
 
+  // Every path here came from the catalogue: each must stay inside library/ (UNSAFE_PATH).
+  for (const m of moves) {
+    libraryFile(root, m.from);
+    libraryFile(root, m.to);
+  }
   await mkdir(join(root, newDir), { recursive: true });
-  for (const m of moves) await linkNoClobber(join(root, m.from), join(root, m.to));
+  for (const m of moves) await linkNoClobber(libraryFile(root, m.from), libraryFile(root, m.to));
   await fsyncDir(join(root, newDir));
 
   cat.sqlite.transaction(() => {
@@ -147,7 +156,7 @@ async function linkNoClobber(from: string, to: string): Promise<void> {
 
 async function unlinkAll(root: string, paths: string[]): Promise<void> {
   for (const p of paths)
-    await unlink(join(root, p)).catch((e: unknown) => {
+    await unlink(libraryFile(root, p)).catch((e: unknown) => {
       if (errnoCode(e) !== 'ENOENT') throw e;
     });
 }

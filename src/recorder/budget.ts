@@ -5,9 +5,9 @@
  * removes originals the way the uplink's offload does (thumbnail and preview stay).
  */
 import { statfs, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
 import { errnoCode } from '../core/errors.js';
 import type { Catalog } from '../library/catalog/open.js';
+import { libraryFile } from '../library/layout.js';
 
 export interface BudgetItem {
   id: string;
@@ -173,7 +173,7 @@ export async function applyBudget(cat: Catalog, root: string, plan: BudgetPlan):
       path: string;
     }[];
     for (const p of [row.path, ...companions.map((c) => c.path)])
-      await unlink(join(root, p)).catch((e: unknown) => {
+      await unlink(libraryFile(root, p)).catch((e: unknown) => {
         if (errnoCode(e) !== 'ENOENT') throw e;
       });
     removed++;

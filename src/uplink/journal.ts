@@ -169,6 +169,27 @@ export class Journal {
       .get(this.target, item);
   }
 
+  /** Seqs of this station's ops HQ refused as stamped ahead of its clock: sent again later. */
+  deferredOps(): number[] {
+    const r = this.db
+      .prepare('select value from meta where key = ?')
+      .get(`uplink:${this.target}:ops-deferred`) as { value: string } | undefined;
+    if (!r) return [];
+    const v = JSON.parse(r.value) as unknown;
+    return Array.isArray(v) ? v.filter((n): n is number => Number.isInteger(n)) : [];
+  }
+
+  setDeferredOps(seqs: number[]): void {
+    const key = `uplink:${this.target}:ops-deferred`;
+    if (!seqs.length) this.db.prepare('delete from meta where key = ?').run(key);
+    else
+      this.db
+        .prepare(
+          'insert into meta (key, value) values (?, ?) on conflict(key) do update set value = excluded.value',
+        )
+        .run(key, JSON.stringify(seqs));
+  }
+
   cursor(name: 'ops-pushed' | 'ops-pulled'): number {
     const r = this.db.prepare('select value from meta where key = ?').get(`uplink:${this.target}:${name}`) as
       { value: string } | undefined;

@@ -1,8 +1,8 @@
 import { unlink } from 'node:fs/promises';
-import { join } from 'node:path';
 import { errnoCode } from '../core/errors.js';
 import type { Catalog } from '../library/catalog/open.js';
 import type { ItemRow } from '../library/catalog/schema.js';
+import { libraryFile } from '../library/layout.js';
 
 /** Which originals may leave the station once HQ confirmed them (config `uplink.deleteAfterUpload`). */
 export type OffloadPolicy = 'never' | 'recordings' | 'all';
@@ -43,7 +43,7 @@ async function removeFiles(cat: Catalog, root: string, row: ItemRow): Promise<nu
   }[];
   let n = 0;
   for (const p of [row.path, ...companions.map((c) => c.path)])
-    await unlink(join(root, p)).then(
+    await unlink(libraryFile(root, p)).then(
       () => n++,
       (e: unknown) => {
         if (errnoCode(e) !== 'ENOENT') throw e;

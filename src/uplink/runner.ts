@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import type { Logger } from '../adapters/logger.js';
 import type { Op, OpEntity } from '../core/ops.js';
 import type { Catalog } from '../library/catalog/open.js';
-import { mergeOps } from '../library/catalog/ops.js';
+import type { RefusedOp } from '../library/catalog/ops.js';
+import { rewriteSidecars } from '../library/attributes.js';
+import { mergePulledOps } from './pull-ops.js';
 import type { ItemRow } from '../library/catalog/schema.js';
 import { derivedRelPath } from '../library/layout.js';
 import { Backoff, type RandomSource } from './backoff.js';
@@ -17,7 +19,13 @@ import { CLASS_RANK, classify, TRANSFER_CLASSES, type TransferClass } from './cl
 import { itemFacts } from './facts.js';
 import { Journal, transferKey, type JournalRow } from './journal.js';
 import { UplinkScheduler } from './scheduler.js';
-import { UploadFailure, type NewUpload, type UploadRendition, type UploadTarget } from './targets/target.js';
+import {
+  UploadFailure,
+  type NewUpload,
+  type SyncRefusal,
+  type UploadRendition,
+  type UploadTarget,
+} from './targets/target.js';
 import { AdaptiveRate } from './throttle/adaptive.js';
 import { rateAt, type Timetable } from './throttle/timetable.js';
 import { TokenBucket } from './throttle/token-bucket.js';
@@ -92,6 +100,8 @@ export interface UplinkStatus {
   link: LinkHint | null;
 }
 
+type OpRow = Omit<Op, 'value'> & { seq: number; value: string };
+
 interface Live {
   key: string;
   row: JournalRow;
@@ -138,6 +148,7 @@ export class UplinkRunner {
   private finished = 0;
   private dataVersion = -1;
   private lastOpSeq = 0;
+  private lastDeferredTryMs = 0;
   private lastItemMark = '';
   private lastPullMs = -Infinity;
   private link: LinkHint | null = null;
@@ -399,20 +410,31 @@ export class UplinkRunner {
 
   /** One sync request when ops or item facts are waiting; true when one was sent. */
   private async pushOpsAndFacts(signal: AbortSignal): Promise<boolean> {
+    const cat = this.deps.catalog;
     const cursor = this.journal.cursor('ops-pushed');
-    const rows = this.deps.catalog.sqlite
-      .prepare(
-        'select seq, hlc, origin, entity, entity_id as id, field, value from ops where seq > ? and origin = ? order by seq limit ?',
-      )
-      .all(cursor, this.s.node, OPS_BATCH) as (Omit<Op, 'value'> & { seq: number; value: string })[];
+    // Ops HQ refused as stamped ahead of its clock wait here and go again once a minute: their
+    // time comes (or this station's clock is set right). Every other refusal is final.
+    const deferred = this.journal.deferredOps();
+    const retryDeferred =
+      deferred.length > 0 && this.deps.now() - this.lastDeferredTryMs >= this.s.pullOpsEveryMs;
+    const rows = [
+      ...(retryDeferred ? this.opRows(deferred.slice(0, OPS_BATCH)) : []),
+      ...(cat.sqlite
+        .prepare(
+          'select seq, hlc, origin, entity, entity_id as id, field, value from ops where seq > ? and origin = ? order by seq limit ?',
+        )
+        .all(cursor, this.s.node, OPS_BATCH) as OpRow[]),
+    ];
     const factIds = this.journal.itemsNeedingFacts(FACTS_BATCH);
     if (rows.length === 0 && factIds.length === 0) return false;
-    const facts = factIds
-      .map(
-        (id) =>
-          this.deps.catalog.sqlite.prepare('select * from items where id = ?').get(id) as ItemRow | undefined,
-      )
-      .filter((r): r is ItemRow => !!r)
+    if (retryDeferred) this.lastDeferredTryMs = this.deps.now();
+    // HQ takes ops about items it holds only: an op travels with its item's facts if they are not there yet.
+    const withFacts = new Set(factIds);
+    for (const r of rows)
+      if (r.entity === 'item' && !withFacts.has(r.id) && !this.journal.factsKnown(r.id)) withFacts.add(r.id);
+    const facts = [...withFacts]
+      .map((id) => cat.sqlite.prepare('select * from items where id = ?').get(id) as ItemRow | undefined)
+      .filter((r): r is ItemRow => !!r && r.state !== 'pending')
       .map(itemFacts);
     const ops: Op[] = rows.map((r) => ({
       entity: r.entity,
@@ -422,10 +444,57 @@ export class UplinkRunner {
       hlc: r.hlc,
       origin: r.origin,
     }));
-    await this.deps.target.sync({ items: facts, ops }, signal);
-    if (rows.length) this.journal.setCursor('ops-pushed', rows.at(-1)!.seq);
-    this.journal.factsSent(factIds);
+    const res = await this.deps.target.sync({ items: facts, ops }, signal);
+    this.noteRefused(rows, res.refused ?? [], deferred);
+    const newest = rows.filter((r) => r.seq > cursor).at(-1);
+    if (newest) this.journal.setCursor('ops-pushed', newest.seq);
+    this.journal.factsSent(facts.map((f) => f.id));
     return true;
+  }
+
+  private opRows(seqs: number[]): OpRow[] {
+    if (!seqs.length) return [];
+    return this.deps.catalog.sqlite
+      .prepare(
+        `select seq, hlc, origin, entity, entity_id as id, field, value from ops where seq in (${seqs.map(() => '?').join(',')}) order by seq`,
+      )
+      .all(...seqs) as OpRow[];
+  }
+
+  /** Keep clock-refused ops for later, report the rest (they stay in this station's catalogue). */
+  private noteRefused(rows: OpRow[], refused: SyncRefusal[], deferredBefore: number[]): void {
+    const sent = new Set(rows.map((r) => r.seq));
+    const later = new Set(deferredBefore.filter((s) => !sent.has(s)));
+    const final: SyncRefusal[] = [];
+    for (const r of refused) {
+      const row = rows[r.index];
+      if (!row) continue;
+      if (r.code === 'OP_CLOCK_AHEAD') later.add(row.seq);
+      else final.push(r);
+    }
+    this.journal.setDeferredOps([...later].sort((a, b) => a - b).slice(-10_000));
+    const clock = refused.filter((r) => r.code === 'OP_CLOCK_AHEAD');
+    if (clock.length) {
+      this.lastDeferredTryMs = this.deps.now();
+      this.deps.log.warn(
+        { refused: clock.length, first: clock[0] },
+        'uplink: HQ refused ops stamped ahead of its clock',
+      );
+      this.lastError = {
+        message: `HQ refused ${clock.length} edit(s) stamped ahead of its clock (${clock[0]!.message}): this station's clock is ahead; set it right (timedatectl). They are sent again every minute.`,
+        at: this.nowIso(),
+      };
+    }
+    if (final.length) {
+      this.deps.log.warn(
+        { refused: final.length, first: final[0] },
+        'uplink: HQ refused ops (kept here, not sent again)',
+      );
+      this.lastError = {
+        message: `HQ refused ${final.length} edit(s): ${final[0]!.code} ${final[0]!.message}. They stay on this station.`,
+        at: this.nowIso(),
+      };
+    }
   }
 
   private async pullOps(signal: AbortSignal): Promise<void> {
@@ -436,10 +505,38 @@ export class UplinkRunner {
       const t0 = this.deps.now();
       const r = await this.deps.target.pullOps(since, signal);
       if (r.ops.length === 0) this.pacer.observeRtt(this.deps.now() - t0);
-      if (r.ops.length) mergeOps(this.deps.catalog, r.ops, this.s.node, this.deps.now());
+      let held = false;
+      if (r.ops.length) {
+        const pulled = mergePulledOps(this.deps.catalog, r.ops, {
+          node: this.s.node,
+          nowMs: this.deps.now(),
+          ...(r.node ? { hqNode: r.node } : {}),
+        });
+        if (pulled.refused.length) this.reportPullRefusals(pulled.refused);
+        // An op stamped ahead of this clock is not lost: the page is read again at the next pull
+        // (ops already merged are idempotent), once this clock has caught up or been set right.
+        held = pulled.refused.some((x) => x.code === 'OP_CLOCK_AHEAD');
+        if (pulled.attributesChanged.length)
+          await rewriteSidecars(this.deps.catalog, this.deps.driveRoot, pulled.attributesChanged).catch(
+            (e: unknown) =>
+              this.deps.log.warn({ err: e }, 'uplink: sidecars of edits from HQ not written yet'),
+          );
+      }
+      if (held) return;
       if (r.cursor > since) this.journal.setCursor('ops-pulled', r.cursor);
       if (r.ops.length < OPS_BATCH || r.cursor <= since) return;
     }
+  }
+
+  private reportPullRefusals(refused: RefusedOp[]): void {
+    this.deps.log.warn({ refused: refused.length, first: refused[0] }, 'uplink: ops from HQ not merged');
+    const clock = refused.find((r) => r.code === 'OP_CLOCK_AHEAD');
+    this.lastError = {
+      message: clock
+        ? `edits from HQ are stamped ahead of this station's clock (${clock.message}): set this station's clock right (timedatectl); they are merged once it is.`
+        : `${refused.length} op(s) from HQ not merged: ${refused[0]!.code} ${refused[0]!.message}`,
+      at: this.nowIso(),
+    };
   }
 
   // ---------------------------------------------------------------- bytes

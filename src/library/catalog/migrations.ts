@@ -245,4 +245,22 @@ export const migrations: Record<string, Migration> = {
       await sql`create index scrub_findings_state on scrub_findings(state)`.execute(db);
     },
   },
+  '0009_hq_holders': {
+    async up(db: Kysely<unknown>) {
+      // HQ: which stations sent an item's facts (they hold its original). A station key may
+      // write ops about, and upload renditions of, only the items it holds (issue 10).
+      await sql`create table item_holders (
+        item text not null,
+        station text not null,
+        primary key (item, station)
+      )`.execute(db);
+      await sql`create index item_holders_station on item_holders(station)`.execute(db);
+      // An HQ catalogue made before: its items' paths are `<station>/<station's path>`.
+      await sql`insert or ignore into item_holders (item, station)
+        select id, substr(path, 1, instr(path, '/') - 1) from items
+        where instr(path, '/') > 1 and path not like 'library/%'`.execute(db);
+      await sql`insert or ignore into item_holders (item, station)
+        select distinct item, station from objects`.execute(db);
+    },
+  },
 };

@@ -1,4 +1,5 @@
 import { decodeHlc, encodeHlc, hlcReceive, hlcTick, type Hlc } from '../../core/hlc.js';
+import { checkOp, type OpPolicy, type OpRefusalCode } from '../../core/op-check.js';
 import { opWins, type Op, type OpEntity } from '../../core/ops.js';
 import type { Catalog } from './open.js';
 
@@ -55,22 +56,82 @@ export function recordLocalOps(cat: Catalog, changes: OpChange[], node: string, 
   return tx();
 }
 
-/** Merge ops from elsewhere: idempotent, order-independent (LWW per field by HLC). */
-export function mergeOps(cat: Catalog, ops: Op[], node: string, nowMs: number): number {
+export interface MergeOptions extends Omit<OpPolicy, 'nowMs'> {
+  /** This node's name: its clock moves on by what it receives. */
+  node: string;
+  nowMs: number;
+}
+
+export interface RefusedOp {
+  /** Index of the op in the list given. */
+  index: number;
+  code: OpRefusalCode;
+  message: string;
+  op: { entity: string; id: string; field: string; hlc: string; origin: string };
+}
+
+export interface MergeResult {
+  /** Ops new to this catalogue. */
+  applied: number;
+  /** Ops not merged, and why (op-check.ts): nothing of them was stored. */
+  refused: RefusedOp[];
+  /** Items whose attribute columns (what their sidecars say) an accepted op changed. */
+  attributesChanged: string[];
+}
+
+/** Ops on these fields change what an item's sidecar says. */
+export const SIDECAR_FIELDS: ReadonlySet<string> = new Set([
+  'event',
+  'location',
+  'rating',
+  'priority',
+  'tags',
+  'notes',
+]);
+
+/**
+ * Merge ops from elsewhere: each is checked first (op-check.ts: fields and values as an edit
+ * through the API, a stamp not ahead of this clock, the sender's authority), then merged
+ * idempotently and order-independently (LWW per field by HLC). Refused ops change nothing; the
+ * local clock moves only by accepted stamps, so never further ahead than the check allows.
+ */
+export function mergeOps(cat: Catalog, ops: Op[], opts: MergeOptions): MergeResult {
+  const refused: RefusedOp[] = [];
+  const accepted: Op[] = [];
+  ops.forEach((op, index) => {
+    const why = checkOp(op, opts);
+    if (!why) return void accepted.push(op);
+    refused.push({ index, ...why, op: opSummary(op) });
+  });
+  const changed = new Set<string>();
   const tx = cat.sqlite.transaction(() => {
     let h = lastHlc(cat);
     let applied = 0;
-    for (const op of ops) {
-      h = hlcReceive(h, decodeHlc(op.hlc), nowMs, node);
-      if (applyOne(cat, op)) applied++;
+    for (const op of accepted) {
+      h = hlcReceive(h, decodeHlc(op.hlc), opts.nowMs, opts.node);
+      const r = applyOne(cat, op);
+      if (r) applied++;
+      if (r === 'projected' && op.entity === 'item' && SIDECAR_FIELDS.has(op.field)) changed.add(op.id);
     }
     if (h) saveHlc(cat, h);
     return applied;
   });
-  return tx();
+  return { applied: accepted.length ? tx() : 0, refused, attributesChanged: [...changed] };
 }
 
-function applyOne(cat: Catalog, op: Op): boolean {
+function opSummary(op: Op): RefusedOp['op'] {
+  const s = (v: unknown): string => (typeof v === 'string' ? v : (JSON.stringify(v) ?? '')).slice(0, 200);
+  return {
+    entity: s(op?.entity),
+    id: s(op?.id),
+    field: s(op?.field),
+    hlc: s(op?.hlc),
+    origin: s(op?.origin),
+  };
+}
+
+/** false: known already; 'stored': kept in the log, an older value; 'projected': now the field's value. */
+function applyOne(cat: Catalog, op: Op): false | 'stored' | 'projected' {
   const res = cat.sqlite
     .prepare(
       'insert into ops (hlc, origin, entity, entity_id, field, value) values (?, ?, ?, ?, ?, ?) on conflict do nothing',
@@ -82,7 +143,7 @@ function applyOne(cat: Catalog, op: Op): boolean {
       'select hlc from ops where entity = ? and entity_id = ? and field = ? and seq != ? order by hlc desc limit 1',
     )
     .get(op.entity, op.id, op.field, res.lastInsertRowid) as { hlc: string } | undefined;
-  if (!opWins(op, current)) return true;
+  if (!opWins(op, current)) return 'stored';
   if (op.entity === 'item') {
     const project = ITEM_FIELDS[op.field];
     if (project) {
@@ -95,7 +156,7 @@ function applyOne(cat: Catalog, op: Op): boolean {
   } else if (op.entity === 'card' && op.field === 'monitor') {
     cat.sqlite.prepare('update cards set monitor = ? where id = ?').run(op.value as string | null, op.id);
   }
-  return true;
+  return 'projected';
 }
 
 /** Ops stored after a cursor (local arrival order), for sync. */

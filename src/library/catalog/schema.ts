@@ -154,6 +154,11 @@ export interface ScrubFindingsTable {
   updated_at: string;
 }
 
+export interface ItemHoldersTable {
+  item: string;
+  station: string;
+}
+
 export interface DB {
   items: ItemsTable;
   imports: ImportsTable;
@@ -163,6 +168,7 @@ export interface DB {
   meta: MetaTable;
   station_keys: StationKeysTable;
   objects: ObjectsTable;
+  item_holders: ItemHoldersTable;
   uplink_transfers: UplinkTransfersTable;
   uplink_facts: UplinkFactsTable;
   changes: ChangesTable;

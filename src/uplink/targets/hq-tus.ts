@@ -8,6 +8,7 @@ import {
   type ItemFacts,
   type NewUpload,
   type ObjectRef,
+  type SyncResult,
   type UploadTarget,
 } from './target.js';
 
@@ -225,12 +226,12 @@ export class HqTusTarget implements UploadTarget {
     return r.have;
   }
 
-  async sync(body: { items: ItemFacts[]; ops: Op[] }, signal?: AbortSignal): Promise<{ cursor: number }> {
-    return this.json<{ cursor: number }>('POST', 'hq/v1/sync', body, signal);
+  async sync(body: { items: ItemFacts[]; ops: Op[] }, signal?: AbortSignal): Promise<SyncResult> {
+    return this.json<SyncResult>('POST', 'hq/v1/sync', body, signal);
   }
 
-  async pullOps(since: number, signal?: AbortSignal): Promise<{ ops: Op[]; cursor: number }> {
-    return this.json<{ ops: Op[]; cursor: number }>(
+  async pullOps(since: number, signal?: AbortSignal): Promise<{ ops: Op[]; cursor: number; node?: string }> {
+    return this.json<{ ops: Op[]; cursor: number; node?: string }>(
       'GET',
       `hq/v1/ops?since=${since}&limit=1000`,
       undefined,

@@ -19,6 +19,19 @@ export interface NewUpload extends ObjectRef {
 /** Item facts (the catalogue columns that describe the file), sent before its bytes. */
 export type ItemFacts = Record<string, unknown> & { id: string };
 
+/** An op of a sync request the target did not merge (`index` into the request's ops). */
+export interface SyncRefusal {
+  index: number;
+  code: string;
+  message: string;
+}
+
+export interface SyncResult {
+  cursor: number;
+  /** Absent from targets that never refuse. */
+  refused?: SyncRefusal[];
+}
+
 /**
  * Why a request failed, which decides what the runner does next:
  * - `offline`: no connection (refused, reset, DNS, timeout): wait for the link, then resume;
@@ -61,9 +74,12 @@ export interface UploadTarget {
   /** For each object, whether the target already holds verified bytes for it. */
   have(objects: ObjectRef[], signal?: AbortSignal): Promise<boolean[]>;
   /** Push item facts and ops; answers the target's op-log cursor. */
-  sync(body: { items: ItemFacts[]; ops: Op[] }, signal?: AbortSignal): Promise<{ cursor: number }>;
-  /** Ops the target merged (every station's and its editors'), after `since`. */
-  pullOps(since: number, signal?: AbortSignal): Promise<{ ops: Op[]; cursor: number }>;
+  sync(body: { items: ItemFacts[]; ops: Op[] }, signal?: AbortSignal): Promise<SyncResult>;
+  /**
+   * Ops the target merged (every station's and its editors'), after `since`; `node` is the
+   * target's own node name (the origin of its editors' ops), when it has one.
+   */
+  pullOps(since: number, signal?: AbortSignal): Promise<{ ops: Op[]; cursor: number; node?: string }>;
   /** Create an upload, sending `body` as its first bytes (creation-with-upload). */
   create(upload: NewUpload, body: BodySource, signal?: AbortSignal): Promise<{ url: string } & ChunkResult>;
   /** The offset the target holds for an upload. */

@@ -47,10 +47,11 @@ describe('catalogue op log (real SQLite files)', () => {
     recordLocalOps(b, [{ entity: 'item', id, field: 'tags', value: ['lion', 'dusk'] }], 'station-b', 2500);
     const fromA = opsSince(a, 0).ops;
     const fromB = opsSince(b, 0).ops;
-    mergeOps(a, [...fromB].reverse(), 'station-a', 3000);
-    mergeOps(b, fromA, 'station-b', 3000);
+    const trust = { mayMove: () => true };
+    mergeOps(a, [...fromB].reverse(), { node: 'station-a', nowMs: 3000, ...trust });
+    mergeOps(b, fromA, { node: 'station-b', nowMs: 3000, ...trust });
     // Idempotent: merging again changes nothing.
-    assert.equal(mergeOps(a, fromB, 'station-a', 3100), 0);
+    assert.equal(mergeOps(a, fromB, { node: 'station-a', nowMs: 3100, ...trust }).applied, 0);
     for (const cat of [a, b]) {
       const row = await getItem(cat, id);
       assert.equal(row?.rating, 5);
@@ -61,7 +62,7 @@ describe('catalogue op log (real SQLite files)', () => {
     recordLocalOps(a, [{ entity: 'item', id, field: 'rating', value: 1 }], 'station-a', 1200);
     assert.equal((await getItem(a, id))?.rating, 1);
     const cursor = opsSince(b, 0).cursor;
-    mergeOps(b, opsSince(a, 0).ops, 'station-b', 4000);
+    mergeOps(b, opsSince(a, 0).ops, { node: 'station-b', nowMs: 4000, ...trust });
     assert.equal((await getItem(b, id))?.rating, 1);
     assert.ok(opsSince(b, cursor).ops.length >= 1);
     await a.close();
