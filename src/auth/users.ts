@@ -42,9 +42,26 @@ export interface User {
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
 
-/** A user name, trimmed, or INVALID_INPUT. */
+/**
+ * A typed user name as it is stored and looked up: NFC, then trimmed (tablet keyboards add a
+ * space after a word). Case stays as typed: the `users.name` column compares without case
+ * (collate nocase), which for the ASCII letters a name may hold is the same as {@link userNameKey}.
+ */
+export function normaliseUserName(name: string): string {
+  return name.normalize('NFC').trim();
+}
+
+/**
+ * The one spelling of a user name for counting attempts: `ED2`, ` ed2` and `Ed2 ` are one user
+ * to the catalogue, so they must be one user to the login limiter too.
+ */
+export function userNameKey(name: string): string {
+  return normaliseUserName(name).toLowerCase();
+}
+
+/** A user name, normalised ({@link normaliseUserName}), or INVALID_INPUT. */
 export function validateUserName(name: string): string {
-  const n = name.trim();
+  const n = normaliseUserName(name);
   if (!NAME_RE.test(n))
     throw new OutpostError('INVALID_INPUT', `invalid user name "${name.slice(0, 80)}"`, {
       hint: 'Use 1-64 letters, digits, dot, dash, underscore or @, starting with a letter or digit.',
@@ -96,7 +113,7 @@ export async function findUser(
   const r = await authDb(cat)
     .selectFrom('users')
     .selectAll()
-    .where('name', '=', name.trim())
+    .where('name', '=', normaliseUserName(name))
     .executeTakeFirst();
   return r ? { ...toUser(r), passwordHash: r.password_hash } : undefined;
 }
@@ -159,7 +176,7 @@ function assertEditorRemains(cat: Catalog, without: string): void {
 /** Delete a user and their sessions. */
 export async function removeUser(cat: Catalog, name: string): Promise<void> {
   const tx = cat.sqlite.transaction(() => {
-    const u = cat.sqlite.prepare('select name from users where name = ?').get(name.trim()) as
+    const u = cat.sqlite.prepare('select name from users where name = ?').get(normaliseUserName(name)) as
       { name: string } | undefined;
     if (!u) throw notFound(name);
     assertEditorRemains(cat, u.name);
@@ -179,7 +196,7 @@ export async function setPassword(
   checkPassword(password);
   const hash = await hashPassword(password, scryptParams);
   const tx = cat.sqlite.transaction(() => {
-    const u = cat.sqlite.prepare('select name from users where name = ?').get(name.trim()) as
+    const u = cat.sqlite.prepare('select name from users where name = ?').get(normaliseUserName(name)) as
       { name: string } | undefined;
     if (!u) throw notFound(name);
     cat.sqlite.prepare('update users set password_hash = ? where name = ?').run(hash, u.name);
@@ -192,7 +209,7 @@ export async function setPassword(
 export async function setRole(cat: Catalog, name: string, role: UserRole): Promise<void> {
   const r = validateRole(role);
   const tx = cat.sqlite.transaction(() => {
-    const u = cat.sqlite.prepare('select name from users where name = ?').get(name.trim()) as
+    const u = cat.sqlite.prepare('select name from users where name = ?').get(normaliseUserName(name)) as
       { name: string } | undefined;
     if (!u) throw notFound(name);
     if (r !== 'editor') assertEditorRemains(cat, u.name);

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_DRIVE_HEALTH } from '../core/drive-health.js';
 import { DEFAULT_NAME_TEMPLATE, templateProblems } from '../core/naming.js';
@@ -136,6 +137,23 @@ const drivesSchema = z
   })
   .prefault({});
 
+/** A proxy for `server.trustProxy`: an address, a CIDR, or a proxy-addr range name. */
+const proxyAddress = z.string().refine((v) => {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(v)) return true;
+  const [ip = '', bits, ...rest] = v.split('/');
+  const family = isIP(ip);
+  if (family === 0 || rest.length) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}, 'an IP address or CIDR (e.g. 127.0.0.1, 10.0.0.0/8), or loopback, linklocal, uniquelocal');
+
+/** A DNS name as a Host header carries it (no port, no scheme). */
+const hostName = z
+  .string()
+  .regex(
+    /^(?=.{1,253}\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/,
+    'a host name such as hq.example.org (no scheme, no port)',
+  );
+
 /** A camera the station records (docs/recorder.md). */
 const cameraSchema = z.strictObject({
   /** The folder under library/ and the monitor of its items. */
@@ -225,6 +243,20 @@ export const configSchema = z
          * first editor (only on a trusted network).
          */
         setupCode: z.boolean().default(true),
+        /**
+         * Behind a reverse proxy (HQ): believe its X-Forwarded-For (the client address that login
+         * limits count), X-Forwarded-Proto (https: the session cookie gets Secure) and
+         * X-Forwarded-Host. A list of the proxies' addresses or CIDRs (or loopback, linklocal,
+         * uniquelocal); true believes any peer, so only when nothing but the proxy reaches this
+         * port and the proxy replaces X-Forwarded-For. false: the headers are ignored.
+         */
+        trustProxy: z.union([z.boolean(), z.array(proxyAddress).min(1)]).default(false),
+        /**
+         * Names the web app may be opened by for login and setup, besides IP addresses,
+         * localhost, this machine's host name and `<host name>.local` (DNS-rebinding defence),
+         * e.g. `[hq.example.org, station.lan]`.
+         */
+        allowedHosts: z.array(hostName).default([]),
       })
       .prefault({}),
     ingest: z

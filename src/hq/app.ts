@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
 import type { Catalog } from '../library/catalog/open.js';
-import { buildApp } from '../server/app.js';
+import { buildApp, type LoginOptions } from '../server/app.js';
+import type { SetupCodes } from '../server/first-user.js';
 import { createHqAuth } from './auth.js';
 import type { HqDataDir } from './data-dir.js';
 import { LocalDiskStore } from './local-disk-store.js';
@@ -28,8 +29,14 @@ export interface HqAppOptions {
   store?: ObjectStore;
   /** How often expired uploads are swept; default hourly. */
   sweepEveryMs?: number;
-  /** One-time code for creating the first HQ editor in the web app (printed at start). */
-  setupCode?: string;
+  /** One-time codes for creating the first HQ editor in the web app (see AppDeps.setupCode). */
+  setupCode?: string | SetupCodes;
+  /** Proxies whose X-Forwarded-* headers are believed (config `server.trustProxy`; AppDeps.trustProxy). */
+  trustProxy?: boolean | string[];
+  /** Extra names login and setup accept in Host (config `server.allowedHosts`). */
+  allowedHosts?: string[];
+  /** Login tuning (tests). */
+  login?: LoginOptions;
 }
 
 export interface HqApp {
@@ -64,6 +71,9 @@ export async function buildHqApp(o: HqAppOptions): Promise<HqApp> {
     authenticate: auth.authenticate,
     media: objectStoreMedia(o.catalog, store),
     ...(o.setupCode ? { setupCode: o.setupCode } : {}),
+    ...(o.trustProxy !== undefined ? { trustProxy: o.trustProxy } : {}),
+    ...(o.allowedHosts ? { allowedHosts: o.allowedHosts } : {}),
+    ...(o.login ? { login: o.login } : {}),
   });
   await registerStationRoutes(app, { catalog: o.catalog, clock: o.clock, node: o.node, auth, uploads });
   registerStorageRoutes(app, { catalog: o.catalog, store, clock: o.clock, node: o.node, log: o.log });

@@ -16,7 +16,15 @@ import { registerMediaRoutes } from './routes/media.js';
 import { registerStatusRoutes } from './routes/status.js';
 import { registerWebApp } from './routes/webapp.js';
 
-export type { AppDeps, Authenticate, CameraInfo, CamerasControl, DiskSpace, DiskSpaceProbe } from './deps.js';
+export type {
+  AppDeps,
+  Authenticate,
+  CameraInfo,
+  CamerasControl,
+  DiskSpace,
+  DiskSpaceProbe,
+  LoginOptions,
+} from './deps.js';
 export { allowAll } from './deps.js';
 export type { Role } from './route.js';
 
@@ -33,6 +41,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // A gallery page is hundreds of thumbnail requests: one debug line each, not two info lines.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
+    // Off unless configured: otherwise any client could pick its address (and so its login
+    // limits) and make a plain-http request look https.
+    trustProxy: deps.trustProxy ?? false,
   }) as unknown as FastifyInstance;
   app.addHook('onResponse', async (req, reply) => {
     req.log.debug(
@@ -89,7 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerCameraRoutes(app, deps);
   registerGeotagRoutes(app, deps);
   registerDriveRoutes(app, deps);
-  registerAuthRoutes(app, deps);
+  registerAuthRoutes(app, deps, deps.login);
   await registerWebApp(app);
   // Not ready()-ed: the caller may still register more (the web app's static files, login routes).
   return app;

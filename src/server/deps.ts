@@ -2,6 +2,9 @@ import { statfs } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../adapters/clock.js';
+import type { ScryptParams } from '../auth/passwords.js';
+import type { AttemptLimiter } from '../auth/rate-limit.js';
+import type { SessionOptions } from '../auth/sessions.js';
 import type { Logger } from '../adapters/logger.js';
 import type { Catalog } from '../library/catalog/open.js';
 import type { ItemRow } from '../library/catalog/schema.js';
@@ -12,6 +15,7 @@ import type { DriveHealthThresholds } from '../core/drive-health.js';
 import type { LiveHub } from '../recorder/live/hub.js';
 import type { SupervisorState } from '../recorder/supervisor.js';
 import type { UplinkStatus } from '../uplink/runner.js';
+import type { SetupCodes } from './first-user.js';
 import type { Role } from './route.js';
 
 /**
@@ -21,6 +25,16 @@ import type { Role } from './route.js';
  * `required` is the route's role (see route.ts); unknown URLs ask for 'viewer'.
  */
 export type Authenticate = (req: FastifyRequest, reply: FastifyReply, required: Role) => Promise<void> | void;
+
+/** Tuning of the login routes (src/server/routes/auth.ts); every field has a default. */
+export interface LoginOptions extends SessionOptions {
+  /** Login and setup attempts (see LOGIN_LIMITS); defaults to a fresh in-memory limiter. */
+  limiter?: AttemptLimiter;
+  /** scrypt cost for passwords set through the API (tests lower it). */
+  scrypt?: ScryptParams;
+  /** The password check; defaults to verifyPassword (tests count or hold the checks). */
+  verifyPassword?: (password: string, hash: string) => Promise<boolean>;
+}
 
 /** Everyone may do everything: for tests and benchmarks only (the app defaults to the session check). */
 export const allowAll: Authenticate = () => undefined;
@@ -98,10 +112,28 @@ export interface AppDeps {
   /** Free-space probe for /api/status; defaults to statfs. */
   diskSpace?: DiskSpaceProbe;
   /**
-   * One-time code the first user must type at setup (src/auth/setup-code.ts); the station prints
-   * it at start. Undefined: setup needs no code (tests, or `server.setupCode: false` in config).
+   * One-time code the first user must type at setup (src/auth/setup-code.ts). The station and HQ
+   * pass {@link SetupCodes} that make and print a fresh code whenever the library has no users;
+   * a string is a fixed code (tests). Undefined: setup needs no code (tests, or
+   * `server.setupCode: false` in config).
    */
-  setupCode?: string;
+  setupCode?: string | SetupCodes;
+  /**
+   * Believe X-Forwarded-For, -Proto and -Host from these proxies (Fastify's `trustProxy`): the
+   * client address the login limits count, the protocol the cookie's Secure flag follows.
+   * true: from any peer (only when nothing but the proxy can reach the server); a list:
+   * addresses or CIDRs of the proxies. Default false: the headers are ignored.
+   */
+  trustProxy?: boolean | string[];
+  /**
+   * Host names login and setup accept besides IP literals, `localhost`, {@link hostname} and
+   * `<hostname>.local` (DNS-rebinding defence, src/auth/host-check.ts): config `server.allowedHosts`.
+   */
+  allowedHosts?: string[];
+  /** This machine's host name; defaults to os.hostname(). */
+  hostname?: string;
+  /** Tuning of the login routes (tests): the limiter, the password check, scrypt cost. */
+  login?: LoginOptions;
   /** The uplink's queue and state for /api/status (the station's runner); absent: not configured. */
   uplink?: () => UplinkStatus | null;
   /** Free-space thresholds of the DRIVE indicators; defaults to src/core/drive-health.ts. */

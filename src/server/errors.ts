@@ -44,6 +44,10 @@ export const API_ERROR_CATALOGUE = {
     status: 403,
     hint: 'Type the setup code the station printed when it started (`journalctl -u outpost`, or its console), or create a user with `outpost user add` on the station.',
   },
+  HOST_NOT_ALLOWED: {
+    status: 403,
+    hint: "Open the web app by the machine's IP address or host name, or add the name you use to server.allowedHosts in the config.",
+  },
   SETUP_DONE: {
     status: 409,
     hint: 'This library already has users: log in, or ask an editor for an account.',

@@ -8,7 +8,7 @@ import { openCatalog, type Catalog } from '../library/catalog/open.js';
 import { openDrive, type Drive } from '../library/drive.js';
 import { nodeDiskSpace } from '../server/deps.js';
 import { buildApp } from '../server/app.js';
-import { announceSetupCode, setupCodeIfNeeded } from '../server/first-user.js';
+import { announceIfNoUsers, announcedSetupCodes } from '../server/first-user.js';
 import { trackIngest } from '../server/ingest-tracker.js';
 import { startServer } from '../server/server.js';
 import { createUplink } from '../uplink/create.js';
@@ -86,7 +86,8 @@ export function startStationServices(ctx: StationDeps, station: Station): { clos
 
   const serve = async (d: Drive, path: string): Promise<void> => {
     serverCatalog = await openCatalog(d.layout.catalog);
-    const setupCode = await setupCodeIfNeeded(ctx.config.server.setupCode, serverCatalog);
+    let url = `http://<this station>:${ctx.config.server.port}`;
+    const setupCode = announcedSetupCodes(ctx.config.server.setupCode, ctx.log, () => url);
     app = await buildApp({
       catalog: serverCatalog,
       drive: d,
@@ -103,10 +104,12 @@ export function startStationServices(ctx: StationDeps, station: Station): { clos
         init: (mountPoint, label) => station.initBlank(mountPoint, label),
       },
       ...(setupCode ? { setupCode } : {}),
+      trustProxy: ctx.config.server.trustProxy,
+      allowedHosts: ctx.config.server.allowedHosts,
     });
-    const { url } = await startServer(app, { host: ctx.config.server.host, port: ctx.config.server.port });
+    ({ url } = await startServer(app, { host: ctx.config.server.host, port: ctx.config.server.port }));
     ctx.log.info({ url, library: path }, 'web app and API listening');
-    if (setupCode) announceSetupCode(ctx.log, url, setupCode);
+    await announceIfNoUsers(setupCode, serverCatalog);
   };
 
   events.on('library-attached', ({ path }) => {

@@ -5,7 +5,7 @@ import { openHqDataDir } from '../../hq/data-dir.js';
 import { addStationKey, listStationKeys, revokeStationKey } from '../../hq/keys.js';
 import { DEFAULT_MAX_UPLOAD, DEFAULT_UPLOAD_EXPIRY_MS } from '../../hq/uploads.js';
 import { openCatalog, type Catalog } from '../../library/catalog/open.js';
-import { announceSetupCode, setupCodeIfNeeded } from '../../server/first-user.js';
+import { announceIfNoUsers, announcedSetupCodes } from '../../server/first-user.js';
 import { startServer } from '../../server/server.js';
 import { buildContext, type Context } from '../context.js';
 import { emit, table } from '../output.js';
@@ -70,21 +70,24 @@ export function registerHq(program: Command): void {
           const expiryH = positiveInt('--upload-expiry-hours', o.uploadExpiryHours, 1, 24 * 365);
           const data = await openHqDataDir(requireData(o), ctx.clock.now());
           const catalog = await openCatalog(data.drive.layout.catalog);
-          const setupCode = await setupCodeIfNeeded(ctx.config.server.setupCode, catalog);
+          let url = `http://<this server>:${port}`;
+          const setupCode = announcedSetupCodes(ctx.config.server.setupCode, ctx.log, () => url);
           const { app } = await buildHqApp({
             data,
             catalog,
             ...(setupCode ? { setupCode } : {}),
+            trustProxy: ctx.config.server.trustProxy,
+            allowedHosts: ctx.config.server.allowedHosts,
             clock: ctx.clock,
             log: ctx.log,
             node: ctx.node,
             ...(maxUploadSize !== undefined ? { maxUploadSize } : {}),
             ...(expiryH !== undefined ? { uploadExpiryMs: expiryH * 3600_000 } : {}),
           });
-          const { url } = await startServer(app, { host, port });
+          ({ url } = await startServer(app, { host, port }));
           ctx.log.info({ url, data: data.drive.layout.root }, 'HQ listening');
           process.stdout.write(`outpost hq listening on ${url}\n`);
-          if (setupCode) announceSetupCode(ctx.log, url, setupCode);
+          await announceIfNoUsers(setupCode, catalog);
           await new Promise<void>((resolve) => {
             process.once('SIGINT', resolve);
             process.once('SIGTERM', resolve);

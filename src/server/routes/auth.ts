@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hostname as osHostname } from 'node:os';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
@@ -8,21 +9,25 @@ import {
   sessionCookie,
   sessionToken,
 } from '../../auth/authenticate.js';
-import { ApiError } from '../errors.js';
-import { hashPassword, verifyPassword, type ScryptParams } from '../../auth/passwords.js';
-import { createAttemptLimiter, LOGIN_LIMIT, type AttemptLimiter } from '../../auth/rate-limit.js';
-import { createSession, lookupSession, revokeSession, type SessionOptions } from '../../auth/sessions.js';
+import { allowedHostNames, hostAllowed } from '../../auth/host-check.js';
+import { hashPassword, verifyPassword } from '../../auth/passwords.js';
+import {
+  clientAddressKey,
+  createAttemptLimiter,
+  isReservation,
+  LOGIN_LIMITS,
+  type LimitedKey,
+  type Reservation,
+} from '../../auth/rate-limit.js';
+import { createSession, lookupSession, revokeSession } from '../../auth/sessions.js';
 import { setupCodeMatches } from '../../auth/setup-code.js';
-import { addUser, countUsers, findUser } from '../../auth/users.js';
-import type { AppDeps } from '../deps.js';
+import { addUser, countUsers, findUser, userNameKey } from '../../auth/users.js';
+import { ApiError } from '../errors.js';
+import type { AppDeps, LoginOptions } from '../deps.js';
+import { fixedSetupCode } from '../first-user.js';
 import { defineRoute } from '../route.js';
 
-export interface AuthRouteOptions extends SessionOptions {
-  /** Failed-login limiter (per IP and per user name); defaults to 10 failures per 5 minutes. */
-  limiter?: AttemptLimiter;
-  /** scrypt cost for passwords set through the API (tests lower it). */
-  scrypt?: ScryptParams;
-}
+export type AuthRouteOptions = LoginOptions;
 
 const credentials = z
   .object({
@@ -33,11 +38,7 @@ const credentials = z
 
 const setupBody = credentials
   .extend({
-    setupCode: z
-      .string()
-      .max(64)
-      .optional()
-      .describe('The code the station printed at start (when it asks for one)'),
+    setupCode: z.string().max(64).optional().describe('The code the station printed (when it asks for one)'),
   })
   .strict();
 
@@ -49,7 +50,7 @@ const meResult = z
   .object({
     user: userSchema.nullable().describe('null when not logged in'),
     setupRequired: z.boolean().describe('true while the library has no users: POST /api/auth/setup'),
-    setupCodeRequired: z.boolean().describe('setup needs the one-time code the station printed at start'),
+    setupCodeRequired: z.boolean().describe('setup needs the one-time code the station printed'),
   })
   .describe('Who is logged in');
 
@@ -62,13 +63,16 @@ function requireCsrf(req: FastifyRequest): void {
 
 /**
  * Login routes: setup of the first editor, login, logout, and "who am I". All public (they decide
- * for themselves); login is rate-limited per client address and per user name.
+ * for themselves); login is rate-limited per client address and user name, and per client address.
  */
 export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps, opts: AuthRouteOptions = {}): void {
   const cat = deps.catalog;
   const clock = deps.clock;
   const tags = ['auth'];
-  const limiter = opts.limiter ?? createAttemptLimiter(LOGIN_LIMIT);
+  const limiter = opts.limiter ?? createAttemptLimiter(LOGIN_LIMITS);
+  const verify = opts.verifyPassword ?? verifyPassword;
+  const codes = typeof deps.setupCode === 'string' ? fixedSetupCode(deps.setupCode) : deps.setupCode;
+  const hostNames = allowedHostNames(deps.hostname ?? osHostname(), deps.allowedHosts);
   // A failed login costs one scrypt whether or not the user exists (no user-name probing by time).
   const dummyHash = hashPassword(randomBytes(18).toString('base64'), opts.scrypt);
   dummyHash.catch(() => undefined);
@@ -79,14 +83,27 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps, opts: Au
     return { expiresAt: s.expiresAt.toISOString(), cookie: sessionCookie(req, s.token, s.expiresAt, now) };
   };
 
-  /** 429 with Retry-After while any of `keys` is over the failed-attempt limit. */
-  const refuseWhenLimited = (keys: string[], what: string): void => {
-    const nowMs = clock.now().getTime();
-    const wait = Math.max(...keys.map((k) => limiter.retryAfterMs(k, nowMs)));
-    if (wait <= 0) return;
-    const seconds = Math.ceil(wait / 1000);
+  /**
+   * Count an attempt under `keys` before checking it (synchronously: a burst of requests cannot
+   * all pass), or 429 with Retry-After while any key is at its limit.
+   */
+  const reserveAttempt = (keys: LimitedKey[], what: string): Reservation => {
+    const r = limiter.attempt(keys, clock.now().getTime());
+    if (isReservation(r)) return r;
+    const seconds = Math.ceil(r.retryAfterMs / 1000);
     throw new ApiError('RATE_LIMITED', `too many ${what}: try again in ${seconds} s`, {
       headers: { 'retry-after': String(seconds) },
+    });
+  };
+
+  /** DNS-rebinding defence: a page served under another name must not log in or set up here. */
+  const requireOwnHost = (req: FastifyRequest): void => {
+    if (hostAllowed(req.host, hostNames)) return;
+    const shown = req.host ? `"${req.host.slice(0, 100)}"` : 'no Host header';
+    throw new ApiError('HOST_NOT_ALLOWED', `${req.url.split('?')[0]} is refused under ${shown}`, {
+      hint:
+        `Open the web app by the machine's IP address, localhost, ${[...hostNames].filter((n) => n !== 'localhost').join(', ') || 'its host name'}; ` +
+        'or, to use this name, add it to server.allowedHosts in the config and restart.',
     });
   };
 
@@ -97,30 +114,39 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps, opts: Au
     tags,
     summary: 'Log in with a user name and password',
     description:
-      `Sets the httpOnly, SameSite=Strict session cookie. Needs the \`${CSRF_HEADER}: 1\` header. ` +
-      'After 10 failed attempts in 5 minutes from one address or for one user name: 429 RATE_LIMITED ' +
-      'with Retry-After.',
+      `Sets the httpOnly, SameSite=Strict session cookie. Needs the \`${CSRF_HEADER}: 1\` header and a ` +
+      'Host naming this machine (HOST_NOT_ALLOWED). ' +
+      `After ${LOGIN_LIMITS.perAddressAndName} failed attempts in 5 minutes for one user name from one address, or ` +
+      `${LOGIN_LIMITS.perAddress} from one address: 429 RATE_LIMITED with Retry-After.`,
     body: credentials,
     responses: {
       200: loginResult,
       401: { description: 'Wrong user name or password (UNAUTHENTICATED)' },
-      403: { description: 'Missing CSRF header (CSRF_REJECTED)' },
+      403: { description: 'Missing CSRF header (CSRF_REJECTED) or foreign Host (HOST_NOT_ALLOWED)' },
       429: { description: 'Too many failed attempts (RATE_LIMITED)' },
     },
     handler: async ({ body }, req, reply) => {
       requireCsrf(req);
-      const keys = [`ip:${req.ip}`, `user:${body.name.trim().toLowerCase()}`];
-      refuseWhenLimited(keys, 'failed logins');
+      requireOwnHost(req);
+      const addr = clientAddressKey(req.ip);
+      // Counted before the password is checked, taken back when it is right.
+      const attempt = reserveAttempt(
+        [
+          // `ED2`, ` ed2` and `Ed2 ` are one user; another device's failures do not lock them out here.
+          { key: `login:${addr}|${userNameKey(body.name)}`, max: LOGIN_LIMITS.perAddressAndName },
+          { key: `login-ip:${addr}`, max: LOGIN_LIMITS.perAddress },
+        ],
+        'failed logins',
+      );
       const user = await findUser(cat, body.name);
-      const ok = await verifyPassword(body.password, user?.passwordHash ?? (await dummyHash));
+      const ok = await verify(body.password, user?.passwordHash ?? (await dummyHash));
       if (!user || !ok || user.disabled) {
-        const failedAt = clock.now().getTime();
-        for (const k of keys) limiter.fail(k, failedAt);
         req.log.info({ name: body.name.slice(0, 64), ip: req.ip }, 'login failed');
         throw new ApiError('UNAUTHENTICATED', 'wrong user name or password', {
           hint: 'Check the user name and password; an editor can reset it with `outpost user passwd`.',
         });
       }
+      attempt.succeeded();
       const s = startSession(req, user.name);
       req.log.info({ name: user.name, ip: req.ip }, 'login');
       void reply.header('set-cookie', s.cookie);
@@ -135,30 +161,42 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps, opts: Au
     tags,
     summary: 'Create the first editor (only while the library has no users)',
     description:
-      `Logs the new editor in. Needs the \`${CSRF_HEADER}: 1\` header, and the one-time \`setupCode\` the station ` +
-      'printed at start (unless the station runs without one). Refused (409 SETUP_DONE) once any user exists. ' +
-      'Wrong codes are rate-limited like failed logins.',
+      `Logs the new editor in. Needs the \`${CSRF_HEADER}: 1\` header, a Host naming this machine, and the ` +
+      'one-time `setupCode` the station printed (at start, or when the library lost its last user; unless ' +
+      'the station runs without codes). Refused (409 SETUP_DONE) once any user exists. ' +
+      'Wrong codes are rate-limited per address.',
     body: setupBody,
     responses: {
       201: loginResult,
-      403: { description: 'Missing CSRF header (CSRF_REJECTED) or wrong setup code (SETUP_CODE_WRONG)' },
+      403: {
+        description:
+          'Missing CSRF header (CSRF_REJECTED), foreign Host (HOST_NOT_ALLOWED) or wrong setup code (SETUP_CODE_WRONG)',
+      },
       429: { description: 'Too many wrong codes (RATE_LIMITED)' },
       409: { description: 'The library already has users (SETUP_DONE)' },
     },
     handler: async ({ body }, req, reply) => {
       requireCsrf(req);
-      if (deps.setupCode !== undefined) {
-        const key = `setup:${req.ip}`;
-        refuseWhenLimited([key], 'wrong setup codes');
-        if ((await countUsers(cat)) > 0) throw new ApiError('SETUP_DONE', 'this library already has users');
-        if (!setupCodeMatches(deps.setupCode, body.setupCode)) {
-          limiter.fail(key, clock.now().getTime());
+      requireOwnHost(req);
+      // Decided now, not at start: the last user may have been removed since.
+      if ((await countUsers(cat)) > 0) {
+        codes?.retire();
+        throw new ApiError('SETUP_DONE', 'this library already has users');
+      }
+      if (codes) {
+        // Count, compare and take back with no await in between: guesses sent at once are each counted.
+        const attempt = reserveAttempt(
+          [{ key: `setup:${clientAddressKey(req.ip)}`, max: LOGIN_LIMITS.setupPerAddress }],
+          'wrong setup codes',
+        );
+        if (!setupCodeMatches(codes.current(), body.setupCode)) {
           req.log.warn({ ip: req.ip }, 'first-user setup with a wrong setup code');
           throw new ApiError(
             'SETUP_CODE_WRONG',
             body.setupCode ? 'that is not the setup code' : 'the setup code is missing',
           );
         }
+        attempt.succeeded();
       }
       const user = await addUser(cat, {
         name: body.name,
@@ -169,6 +207,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps, opts: Au
         ...(opts.scrypt ? { scrypt: opts.scrypt } : {}),
       });
       if (!user) throw new ApiError('SETUP_DONE', 'this library already has users');
+      codes?.retire();
       const s = startSession(req, user.name);
       req.log.info({ name: user.name, ip: req.ip }, 'first editor created');
       void reply.code(201).header('set-cookie', s.cookie);
@@ -206,10 +245,15 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps, opts: Au
       const user = req.outpostUser ?? (token ? lookupSession(cat, token, now, opts) : undefined);
       if (token && user) void reply.header('set-cookie', sessionCookie(req, token, user.expiresAt, now));
       else if (token) void reply.header('set-cookie', clearedSessionCookie(req));
+      const setupRequired = (await countUsers(cat)) === 0;
+      // The web app asks this before it shows the setup form: a library that lost its last user
+      // since start gets its fresh code printed now, for the person at the station to read.
+      if (setupRequired) codes?.current();
+      else codes?.retire();
       return {
         user: user ? { name: user.name, role: user.role } : null,
-        setupRequired: (await countUsers(cat)) === 0,
-        setupCodeRequired: deps.setupCode !== undefined,
+        setupRequired,
+        setupCodeRequired: codes !== undefined,
       };
     },
   });

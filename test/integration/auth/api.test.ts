@@ -381,9 +381,9 @@ describe('failed-login limit', () => {
       const retry = Number(limited.res.headers['retry-after']);
       assert.ok(retry > 0 && retry <= 300, `Retry-After ${String(retry)}`);
       assert.equal((await attempt('ana', 'ana-password-1')).status, 429, 'no guessing through the limit');
-      // Per user name too: the same name from another address is limited...
-      assert.equal((await attempt('ana', 'ana-password-1', '10.0.0.6')).status, 429);
-      // ...another user from another address is not.
+      // Per address and name: the same user on another device is not locked out (issue 10 §2);
+      // more of that in trust-boundaries.test.ts.
+      assert.equal((await attempt('ana', 'ana-password-1', '10.0.0.6')).status, 200);
       assert.equal((await attempt('vic', 'vic-password-1', '10.0.0.6')).status, 200);
       nowMs += 5 * 60 * 1000 + 1000;
       assert.equal((await attempt('ana', 'ana-password-1')).status, 200, 'after the window');
