@@ -99,11 +99,13 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps, opts: Au
   /** DNS-rebinding defence: a page served under another name must not log in or set up here. */
   const requireOwnHost = (req: FastifyRequest): void => {
     if (hostAllowed(req.host, hostNames)) return;
-    const shown = req.host ? `"${req.host.slice(0, 100)}"` : 'no Host header';
-    throw new ApiError('HOST_NOT_ALLOWED', `${req.url.split('?')[0]} is refused under ${shown}`, {
+    const shown = req.host ? `as "${req.host.slice(0, 100)}"` : 'without a Host header';
+    // The hint names the key, not the allowed names: no need to tell a stranger what they are.
+    const message = `login and setup refused: this server was reached ${shown}, not by one of its names`;
+    throw new ApiError('HOST_NOT_ALLOWED', message, {
       hint:
-        `Open the web app by the machine's IP address, localhost, ${[...hostNames].filter((n) => n !== 'localhost').join(', ') || 'its host name'}; ` +
-        'or, to use this name, add it to server.allowedHosts in the config and restart.',
+        "Open the web app by the machine's IP address, localhost, its host name or <host name>.local; " +
+        'to use this name, add it to server.allowedHosts in the config and restart.',
     });
   };
 

@@ -167,6 +167,34 @@ describe('locking people out', () => {
     assert.equal((await login(app, 'ana', 'ana-password-1')).status, 200);
   });
 
+  it('user names are stored and looked up alike: trimmed, NFC, any case', async () => {
+    const app = await newApp();
+    await addUser(lib.catalog, {
+      name: ' Zoe ',
+      role: 'viewer',
+      password: 'zoe-password-1',
+      now: clock.now(),
+      scrypt: FAST,
+    });
+    await assert.rejects(
+      addUser(lib.catalog, {
+        name: 'ZOE',
+        role: 'viewer',
+        password: 'zoe-password-2',
+        now: clock.now(),
+        scrypt: FAST,
+      }),
+      /already exists/,
+    );
+    for (const name of ['zoe', 'ZOE ', '\tZoe'])
+      assert.equal(
+        (await login(app, name, 'zoe-password-1', { remoteAddress: '10.0.2.1' })).status,
+        200,
+        name,
+      );
+    await removeUser(lib.catalog, ' zoe');
+  });
+
   it('one address cannot try names without end: 30 failures over many names stop it', async () => {
     const app = await newApp();
     for (let i = 0; i < 30; i++)
