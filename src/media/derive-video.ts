@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../adapters/fs-atomic.js';
 import type { ProcessRunner } from '../adapters/process-runner.js';
 import { deriveFromSource, type RenderOptions } from './derive-image.js';
 import { isEnvironmentFault } from './faults.js';
-import { ffmpegErrorLine, probeAv } from './ffprobe.js';
+import { ffmpegErrorLine, probeAv, untrustedInputArgs } from './ffprobe.js';
 import type { DeriveResult, DeriveTargets, MediaWarning } from './types.js';
 
 /** Where to grab the poster: 1 s in, or 10 % of a shorter clip (past fade-ins, inside short clips). */
@@ -18,7 +18,8 @@ export function posterSeekS(durationS: number | undefined): number {
 
 /**
  * ffmpeg arguments for one full-size JPEG frame. `-ss` before `-i` seeks in the demuxer
- * (fast: no decoding of the skipped part). `output` is a path, or `pipe:1` for stdout.
+ * (fast: no decoding of the skipped part). `output` is a path, or `pipe:1` for stdout. The input
+ * is held to local files and media demuxers (untrustedInputArgs).
  */
 export function posterArgs(input: string, output: string, seekS: number): string[] {
   const out = output === '-' || output.startsWith('pipe:') ? output : `file:${output}`;
@@ -29,6 +30,7 @@ export function posterArgs(input: string, output: string, seekS: number): string
     'error',
     '-ss',
     seekS.toFixed(3),
+    ...untrustedInputArgs(),
     '-i',
     `file:${input}`,
     '-map',

@@ -10,11 +10,49 @@ import { isEnvironmentFault } from './faults.js';
 import type { MediaFacts, MediaWarning, ProbeResult } from './types.js';
 
 /**
+ * The demuxers ffprobe and ffmpeg may use on a file from a card: the containers of the video and
+ * audio types Outpost ingests (src/core/media-types.ts: MP4/MOV/M4V/M4A are `mov`, MTS/M2TS
+ * `mpegts`) and a few close kin a camera may write under those names (MPEG-PS, Matroska, raw AAC,
+ * FLAC, Ogg). ffmpeg picks the demuxer by content, not by name: without this list a `.MOV` that
+ * is an HLS playlist or a concat list makes it open the files or URLs that playlist names.
+ */
+export const MEDIA_DEMUXERS = [
+  'mov',
+  'avi',
+  'mpegts',
+  'mpeg',
+  'matroska',
+  'wav',
+  'mp3',
+  'aac',
+  'flac',
+  'ogg',
+];
+
+/**
+ * Input options for a file nobody vouches for (it came from a card): the local file only (no
+ * network, no other protocol a playlist could name) and only {@link MEDIA_DEMUXERS}. They go
+ * before the input.
+ */
+export function untrustedInputArgs(): string[] {
+  return ['-protocol_whitelist', 'file', '-format_whitelist', MEDIA_DEMUXERS.join(',')];
+}
+
+/**
  * `ffprobe` arguments for one file. The `file:` prefix keeps names with a colon or a leading
  * dash from being read as a protocol or an option.
  */
 export function ffprobeArgs(path: string): string[] {
-  return ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', `file:${path}`];
+  return [
+    '-v',
+    'error',
+    ...untrustedInputArgs(),
+    '-print_format',
+    'json',
+    '-show_format',
+    '-show_streams',
+    `file:${path}`,
+  ];
 }
 
 interface FfStream {
@@ -208,8 +246,14 @@ export function parseFfprobe(json: unknown, timeZone: string): MediaFacts {
   return facts;
 }
 
-/** The first useful line of ffprobe's stderr, without the `[demuxer @ 0x…]` or `file:path:` prefix. */
+/**
+ * The first useful line of ffprobe's stderr, without the `[demuxer @ 0x…]` or `file:path:` prefix.
+ * A refusal by {@link MEDIA_DEMUXERS} says what the content looked like instead of listing them.
+ */
 export function ffmpegErrorLine(stderr: string, path?: string): string | undefined {
+  const refused = /^\[([a-z0-9_,]+) @\s*0x[0-9a-f]+\]\s*Format not on whitelist/im.exec(stderr);
+  if (refused)
+    return `its content is ${refused[1]!.split(',')[0]} (not an audio or video container Outpost reads), so it was not opened`;
   for (const raw of stderr.split('\n')) {
     let l = raw.trim().replace(/^\[[^\]]*@\s*0x[0-9a-f]+\]\s*/i, '');
     if (path) {

@@ -26,6 +26,16 @@ describe('posterArgs', () => {
     assert.equal(a[a.indexOf('-c:v') + 1], 'mjpeg');
   });
 
+  it('holds the input to local files and media demuxers (options before -i)', () => {
+    const a = posterArgs('/card/CLIP.MOV', 'pipe:1', 0);
+    const i = a.indexOf('-i');
+    const p = a.indexOf('-protocol_whitelist');
+    const f = a.indexOf('-format_whitelist');
+    assert.ok(p >= 0 && p < i && f >= 0 && f < i);
+    assert.equal(a[p + 1], 'file');
+    assert.doesNotMatch(a[f + 1]!, /hls|concat/);
+  });
+
   it('takes only the first video stream, no audio/subtitles/data', () => {
     const a = posterArgs('/x.mts', 'pipe:1', 0);
     assert.equal(a[a.indexOf('-map') + 1], '0:v:0');

@@ -200,10 +200,22 @@ const WAV = {
 };
 
 describe('ffprobeArgs', () => {
+  it('reads the local file only, with the demuxers of our media types', () => {
+    const a = ffprobeArgs('/card/CLIP.MOV');
+    assert.equal(a[a.indexOf('-protocol_whitelist') + 1], 'file');
+    const formats = a[a.indexOf('-format_whitelist') + 1]!.split(',');
+    for (const f of ['mov', 'avi', 'mpegts', 'wav', 'mp3']) assert.ok(formats.includes(f), f);
+    for (const f of ['hls', 'concat', 'image2', 'tee', 'lavfi']) assert.ok(!formats.includes(f), f);
+  });
+
   it('asks for JSON format and streams, errors only, the path behind file:', () => {
     assert.deepEqual(ffprobeArgs('/lib/a:b.mp4'), [
       '-v',
       'error',
+      '-protocol_whitelist',
+      'file',
+      '-format_whitelist',
+      'mov,avi,mpegts,mpeg,matroska,wav,mp3,aac,flac,ogg',
       '-print_format',
       'json',
       '-show_format',
