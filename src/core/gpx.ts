@@ -71,6 +71,16 @@ function invalid(message: string, hint?: string): OutpostError {
 }
 
 /**
+ * The XML parser's words, shortened: they quote the document (a tag name can be the whole
+ * upload), and the error goes back to the sender.
+ */
+function parserSays(message: string): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = message.replace(/[\u0000-\u001f\u007f]+/g, ' ');
+  return flat.length > 160 ? `${flat.slice(0, 150)}… (${flat.length - 150} more characters)` : flat;
+}
+
+/**
  * The timed points of a GPX document: `trk/trkseg/trkpt` and `rte/rtept`, sorted by time.
  * Points without a `<time>` or with coordinates out of range are left out. Throws INVALID_INPUT
  * for text that is not well-formed GPX, for a DTD (refused: no entity tricks) and when no point
@@ -81,12 +91,14 @@ export function parseGpx(text: string): Track {
   if (/<!DOCTYPE/i.test(doc)) throw invalid('the GPX file has a DTD (<!DOCTYPE>), which is not allowed');
   const valid = XMLValidator.validate(doc);
   if (valid !== true)
-    throw invalid(`the GPX file is not well-formed XML: ${valid.err.msg} (line ${valid.err.line})`);
+    throw invalid(
+      `the GPX file is not well-formed XML: ${parserSays(valid.err.msg)} (line ${valid.err.line})`,
+    );
   let root: Raw;
   try {
     root = parser.parse(doc) as Raw;
   } catch (e) {
-    throw invalid(`the GPX file could not be read: ${(e as Error).message}`);
+    throw invalid(`the GPX file could not be read: ${parserSays((e as Error).message)}`);
   }
   const gpx = root.gpx;
   if (typeof gpx !== 'object' || gpx === null) throw invalid('the file is not GPX (no <gpx> root element)');

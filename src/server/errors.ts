@@ -27,6 +27,14 @@ export const API_ERROR_CATALOGUE = {
     hint: 'Ask for bytes inside the file; its size is in the Content-Range header.',
   },
   RATE_LIMITED: { status: 429, hint: 'Wait a little and try again.' },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    hint: 'Send the request body without pausing (a stalled or very slow connection is cut off); try again.',
+  },
+  TOO_MANY_STREAMS: {
+    status: 429,
+    hint: 'Close the live view or the Outpost tab on another screen, or ask for server.limits in the config to be raised.',
+  },
   CAMERA_NOT_FOUND: { status: 404, hint: 'GET /api/cameras lists the cameras of this station.' },
   LIVE_TOO_MANY_CLIENTS: {
     status: 503,
@@ -114,6 +122,7 @@ const FASTIFY_STATUS_CODES: Record<number, ErrorCode | ApiErrorCode> = {
   404: 'ROUTE_NOT_FOUND',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
+  408: 'REQUEST_TIMEOUT',
   416: 'RANGE_NOT_SATISFIABLE',
   429: 'RATE_LIMITED',
 };
@@ -127,9 +136,85 @@ function isFastifyClientError(e: unknown): e is FastifyError & { statusCode: num
   );
 }
 
+/** Most characters of an error message or hint as sent (JSON-escaped). */
+export const MAX_ERROR_TEXT = 1000;
+/** Most characters of an error's `details` as sent, all strings together. */
+export const MAX_ERROR_DETAILS = 2000;
+const MAX_DETAIL_STRING = 200;
+const MAX_DETAIL_DEPTH = 5;
+
+/** What a character costs in JSON: control characters are escaped as \uXXXX. */
+function jsonCost(c: number): number {
+  return c < 0x20 ? 6 : c === 0x22 || c === 0x5c ? 2 : 1;
+}
+
 /**
- * The single mapping from anything thrown to a status and a JSON error body.
- * Unknown errors become INTERNAL without their message (it may hold paths or SQL).
+ * `s` cut to at most `max` characters once JSON-escaped, saying how much was left out. Messages
+ * may quote the request (a tag name, a field name): a megabyte of input must not come back,
+ * let alone grown sixfold by escaping.
+ */
+export function clipText(s: string, max: number): string {
+  const NOTE = 40;
+  let cost = 0;
+  /** The first character that does not fit beside the note. */
+  let cut = -1;
+  for (let i = 0; i < s.length; i++) {
+    cost += jsonCost(s.charCodeAt(i));
+    if (cut < 0 && cost > max - NOTE) cut = i;
+    if (cost <= max) continue;
+    let end = Math.max(cut, 0);
+    // Never split a surrogate pair.
+    if (end > 0 && /[\uD800-\uDBFF]/.test(s[end - 1]!)) end--;
+    return `${s.slice(0, end)}… (${s.length - end} more characters)`;
+  }
+  return s;
+}
+
+/** `details` within a budget of characters: long strings clipped, long lists and deep objects cut. */
+function boundDetails(v: unknown, budget: { left: number }, depth = 0): unknown {
+  if (typeof v === 'string') {
+    const s = clipText(v, Math.min(MAX_DETAIL_STRING, Math.max(budget.left, 20)));
+    budget.left -= s.length;
+    return s;
+  }
+  if (v === null || typeof v !== 'object') {
+    budget.left -= 8;
+    return v;
+  }
+  if (depth >= MAX_DETAIL_DEPTH) return '…';
+  const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v);
+  const out: [string, unknown][] = [];
+  for (const [k, x] of entries) {
+    if (budget.left <= 0) {
+      const more = `… ${entries.length - out.length} more`;
+      if (Array.isArray(v)) out.push([String(out.length), more]);
+      else out.push(['…', more]);
+      break;
+    }
+    const key = Array.isArray(v) ? k : clipText(k, 100);
+    budget.left -= key.length + 4;
+    out.push([key, boundDetails(x, budget, depth + 1)]);
+  }
+  return Array.isArray(v) ? out.map(([, x]) => x) : Object.fromEntries(out);
+}
+
+/** An error body of bounded size, whatever the error quoted. */
+function bounded(error: ErrorBody['error']): ErrorBody {
+  const { details, ...rest } = error;
+  return {
+    error: {
+      ...rest,
+      message: clipText(rest.message, MAX_ERROR_TEXT),
+      hint: clipText(rest.hint, MAX_ERROR_TEXT),
+      ...(details === undefined ? {} : { details: boundDetails(details, { left: MAX_ERROR_DETAILS }) }),
+    },
+  };
+}
+
+/**
+ * The single mapping from anything thrown to a status and a JSON error body (its message, hint
+ * and details bounded in size). Unknown errors become INTERNAL without their message (it may
+ * hold paths or SQL).
  */
 export function toErrorBody(
   e: unknown,
@@ -139,11 +224,11 @@ export function toErrorBody(
     const details = e.details === undefined ? {} : { details: e.details };
     return {
       status: e.status,
-      body: { error: { code: e.code, message: e.message, hint: e.hint, ...details } },
+      body: bounded({ code: e.code, message: e.message, hint: e.hint, ...details }),
       headers: e.headers,
     };
   }
-  if (isOutpostError(e)) return { status: e.status, body: { error: e.toJSON() }, headers: {} };
+  if (isOutpostError(e)) return { status: e.status, body: bounded(e.toJSON()), headers: {} };
   if (isFastifyClientError(e)) {
     // Fastify's own client errors: malformed JSON, wrong content type, body too large, ...
     const code = FASTIFY_STATUS_CODES[e.statusCode] ?? 'INVALID_INPUT';
@@ -151,7 +236,7 @@ export function toErrorBody(
       code in API_ERROR_CATALOGUE
         ? API_ERROR_CATALOGUE[code as ApiErrorCode]
         : ERROR_CATALOGUE[code as ErrorCode];
-    return { status, body: { error: { code, message: e.message, hint } }, headers: {} };
+    return { status, body: bounded({ code, message: e.message, hint }), headers: {} };
   }
   return {
     status: 500,

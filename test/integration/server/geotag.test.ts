@@ -219,3 +219,47 @@ describe('POST /api/geotag/apply', () => {
     assert.equal(bad.status, 400);
   });
 });
+
+describe('error bodies stay small whatever the input', () => {
+  const big = (c: string): string => c.repeat(1_800_000);
+
+  it('a 1.8 MB GPX that is not XML gets a 400 under 4 KB, saying what is wrong', async () => {
+    for (const gpx of [
+      `<gpx><${big('a')}></gpx>`, // the parser quotes the tag name
+      `<gpx></${big('b')}>`,
+      // Control characters: six bytes each once JSON-escaped (5.4 MB of body, under its 7 MiB limit).
+      `<gpx><trk><${'\u0001'.repeat(900_000)}`,
+    ]) {
+      const r = await call<ErrorJson>(app, {
+        method: 'POST',
+        url: '/api/geotag/preview',
+        payload: { gpx, offsetMinutes: 0 },
+      });
+      assert.equal(r.status, 400);
+      assert.equal(r.body.error.code, 'INVALID_INPUT');
+      assert.match(r.body.error.message, /GPX/);
+      assert.ok(r.res.rawPayload.length < 4096, `${r.res.rawPayload.length} bytes`);
+    }
+  });
+
+  it('a body of 100,000 bad assignments gets a 400 under 4 KB (problems cut, the count said)', async () => {
+    const r = await call<ErrorJson>(app, {
+      method: 'POST',
+      url: '/api/geotag/apply',
+      payload: { assignments: Array.from({ length: 100_000 }, () => ({ id: 'x', lat: 91, lon: 200 })) },
+    });
+    assert.equal(r.status, 400);
+    assert.ok(r.res.rawPayload.length < 4096, `${r.res.rawPayload.length} bytes`);
+    assert.match(JSON.stringify(r.body.error.details), /more/);
+  });
+
+  it('a huge unknown field name is not echoed', async () => {
+    const r = await call<ErrorJson>(app, {
+      method: 'POST',
+      url: '/api/geotag/preview',
+      payload: { gpx: '<gpx/>', offsetMinutes: 0, [big('k')]: 1 },
+    });
+    assert.equal(r.status, 400);
+    assert.ok(r.res.rawPayload.length < 4096, `${r.res.rawPayload.length} bytes`);
+  });
+});

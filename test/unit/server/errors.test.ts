@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { OutpostError } from '../../../src/core/errors.js';
-import { API_ERROR_CATALOGUE, ApiError, toErrorBody } from '../../../src/server/errors.js';
+import { API_ERROR_CATALOGUE, ApiError, clipText, toErrorBody } from '../../../src/server/errors.js';
 import { DEFAULT_DRIVE_HEALTH } from '../../../src/core/drive-health.js';
 import { apiIndicators } from '../../../src/server/routes/status.js';
 import type { StationFacts } from '../../../src/station/state.js';
@@ -108,5 +108,51 @@ describe('indicators in /api/status', () => {
     assert.equal(i['DRIVE B'].placeholder, true);
     assert.equal(i.BACKUP.placeholder, true);
     assert.equal(i.UPLINK.placeholder, false);
+  });
+});
+
+describe('error bodies are bounded', () => {
+  it('clipText keeps short text, cuts long text to the limit once JSON-escaped, and says so', () => {
+    assert.equal(clipText('short', 100), 'short');
+    const cut = clipText('x'.repeat(10_000), 200);
+    assert.ok(JSON.stringify(cut).length <= 202, `${cut.length}`);
+    assert.match(cut, /… \(\d+ more characters\)$/);
+    const ctl = clipText('\u0001'.repeat(10_000), 200);
+    assert.ok(JSON.stringify(ctl).length <= 202, `${JSON.stringify(ctl).length}`);
+    // A surrogate pair is never split.
+    const emoji = clipText('😀'.repeat(1000), 101);
+    assert.doesNotMatch(emoji, /[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+  });
+
+  it('message, hint and details of every error kind are bounded', () => {
+    const huge = 'y'.repeat(1_000_000);
+    const bodies = [
+      toErrorBody(
+        new OutpostError('INVALID_INPUT', huge, { details: { problems: [{ path: huge, message: huge }] } }),
+        'r',
+      ),
+      toErrorBody(
+        new ApiError('FORBIDDEN', huge, { hint: huge, details: Array(100_000).fill({ a: huge }) }),
+        'r',
+      ),
+      toErrorBody(Object.assign(new Error(huge), { statusCode: 400 }), 'r'),
+    ];
+    for (const b of bodies)
+      assert.ok(JSON.stringify(b.body).length < 4096, `${JSON.stringify(b.body).length}`);
+    const list = bodies[1]!.body.error.details as unknown[];
+    assert.match(String(list.at(-1)), /^… \d+ more$/);
+  });
+
+  it('small details pass unchanged', () => {
+    const details = {
+      problems: [{ path: 'body.x', message: 'must be a number' }],
+      size: 3,
+      ok: true,
+      none: null,
+    };
+    assert.deepEqual(
+      toErrorBody(new ApiError('RANGE_NOT_SATISFIABLE', 'm', { details }), 'r').body.error.details,
+      details,
+    );
   });
 });
