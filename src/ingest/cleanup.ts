@@ -1,6 +1,7 @@
-import { rm, stat } from 'node:fs/promises';
+import { lstat, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode } from '../core/errors.js';
+import { cardFilePath } from '../core/file-names.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { importsOfCard } from '../library/catalog/imports.js';
 import { getItem } from '../library/catalog/items.js';
@@ -37,9 +38,10 @@ export async function eraseVerifiedFromCard(
   let erased = 0;
   const verified = new Map<string, boolean>();
   for (const row of await importsOfCard(cat, cardId)) {
-    const abs = join(cardRoot, row.rel_path);
-    const st = await stat(abs).catch(() => undefined);
-    if (!st || st.size !== row.size || Math.trunc(st.mtimeMs) !== row.mtime_ms) continue;
+    // Names that are not text are in the ledger in their readable form: back to the exact bytes.
+    const abs = cardFilePath(cardRoot, row.rel_path);
+    const st = await lstat(abs).catch(() => undefined);
+    if (!st?.isFile() || st.size !== row.size || Math.trunc(st.mtimeMs) !== row.mtime_ms) continue;
     const item = await getItem(cat, row.item_id);
     if (!item || item.state !== 'stored' || item.deleted) continue;
     let ok = verified.get(item.id);
@@ -61,7 +63,7 @@ export async function eraseVerifiedFromCard(
     try {
       await rm(abs);
       erased++;
-      erased += await eraseCompanions(cat, libraryRoot, item.id, abs);
+      erased += await eraseCompanions(cat, libraryRoot, item.id, cardRoot, row.rel_path);
     } catch (e) {
       warnings.push({
         path: row.rel_path,
@@ -73,17 +75,22 @@ export async function eraseVerifiedFromCard(
   return { erased, warnings };
 }
 
-/** Erase a card file's companions (THM, XMP, WAV) whose bytes match the library's copy. */
+/**
+ * Erase a card file's companions (THM, XMP, WAV) whose bytes match the library's copy.
+ * `relPath` is the card file's readable path (src/core/file-names.ts).
+ */
 async function eraseCompanions(
   cat: Catalog,
   libraryRoot: string,
   itemId: string,
-  cardFile: string,
+  cardRoot: string,
+  relPath: string,
 ): Promise<number> {
   const stored = await companionsOf(cat, itemId);
   if (!stored.length) return 0;
-  const dir = cardFile.slice(0, cardFile.lastIndexOf('/'));
-  const name = cardFile.slice(cardFile.lastIndexOf('/') + 1);
+  const slash = relPath.lastIndexOf('/');
+  const dir = relPath.slice(0, slash + 1);
+  const name = relPath.slice(slash + 1);
   let n = 0;
   for (const c of stored) {
     for (const candidate of [
@@ -91,7 +98,8 @@ async function eraseCompanions(
       `${stemOf(name)}.${c.ext.toUpperCase()}`,
       `${name}.${c.ext}`,
     ]) {
-      const p = join(dir, candidate);
+      const p = cardFilePath(cardRoot, dir + candidate);
+      // hashFile opens regular files only: a FIFO under a companion's name never blocks this.
       const h = await hashFile(p).catch(() => undefined);
       if (h !== c.sha256) continue;
       const lib = await hashFile(join(libraryRoot, c.path)).catch(() => undefined);

@@ -1,7 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import { open, rm, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { driveError, errnoCode } from '../core/errors.js';
+import { readablePath } from '../core/file-names.js';
 
 const CHUNK = 4 * 1024 * 1024;
 
@@ -16,12 +18,16 @@ const SOURCE_GONE = new Set(['ENOENT', 'ENODEV', 'ENXIO', 'EIO', 'ESTALE', 'ENOT
 
 /** Raised when reading the card fails; `gone` tells the caller to check whether the card is still there. */
 export class SourceReadError extends Error {
+  /** Readable (src/core/file-names.ts) even when the file was opened by its bytes. */
+  readonly path: string;
   constructor(
-    readonly path: string,
+    path: string | Buffer,
     readonly errno: string | undefined,
     cause: unknown,
   ) {
-    super(`cannot read ${path}: ${errno ?? String(cause)}`, { cause });
+    const shown = readablePath(path);
+    super(`cannot read ${shown}: ${errno ?? String(cause)}`, { cause });
+    this.path = shown;
   }
   get maybeGone(): boolean {
     return this.errno !== undefined && SOURCE_GONE.has(this.errno);
@@ -29,12 +35,29 @@ export class SourceReadError extends Error {
 }
 
 /**
- * Copy `src` into `tmpDir` once, hashing while reading (reads and writes overlap: the next
+ * Open a file for reading only if it is a regular file: a device node is never read (/dev/zero
+ * never ends), and with O_NONBLOCK a FIFO that took a file's place since the card was scanned
+ * opens at once instead of waiting forever for a writer (regular files ignore the flag).
+ */
+export async function openRegularFile(path: string | Buffer): Promise<FileHandle> {
+  const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if ((await fh.stat()).isFile()) return fh;
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+  await fh.close();
+  throw Object.assign(new Error(`${readablePath(path)} is not a regular file`), { code: 'EINVAL' });
+}
+
+/**
+ * Copy `src` (a path, or its bytes for names that are not UTF-8) into `tmpDir` once, hashing while reading (reads and writes overlap: the next
  * chunk is read while the previous one is written). The copy is fsynced and keeps the source
  * mtime. The caller renames it into place. On any failure the temporary file is removed.
  */
 export async function copyAndHash(
-  src: string,
+  src: string | Buffer,
   tmpDir: string,
   opts: { ext: string; signal?: AbortSignal; onBytes?: (n: number) => void },
 ): Promise<CopyResult> {
@@ -42,7 +65,7 @@ export async function copyAndHash(
   const hash = createHash('sha256');
   let input;
   try {
-    input = await open(src, 'r');
+    input = await openRegularFile(src);
   } catch (e) {
     throw new SourceReadError(src, errnoCode(e), e);
   }
@@ -100,7 +123,7 @@ export async function copyAndHash(
   return { tmpPath, sha256: hash.digest('hex'), bytes };
 }
 
-async function readChunk(fh: FileHandle, buf: Buffer, src: string): Promise<number> {
+async function readChunk(fh: FileHandle, buf: Buffer, src: string | Buffer): Promise<number> {
   try {
     const { bytesRead } = await fh.read(buf, 0, buf.length, null);
     return bytesRead;
@@ -121,10 +144,10 @@ async function writeAll(fh: FileHandle, buf: Buffer, n: number, path: string): P
   }
 }
 
-/** Hash a whole file (verification, rebuild). */
-export async function hashFile(path: string, signal?: AbortSignal): Promise<string> {
+/** Hash a whole regular file (verification, rebuild); anything else is an error, never a wait. */
+export async function hashFile(path: string | Buffer, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
-  const fh = await open(path, 'r');
+  const fh = await openRegularFile(path);
   try {
     const buf = Buffer.allocUnsafe(CHUNK);
     for (;;) {

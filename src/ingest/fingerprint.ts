@@ -8,6 +8,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { readFile, readdir, readlink, realpath, rename, stat } from 'node:fs/promises';
+import { childPath, mayHaveLostBytes, readableName, readableNameOfText } from '../core/file-names.js';
 import { join, resolve } from 'node:path';
 import type { ProcessRunner } from '../adapters/process-runner.js';
 import { writeFileAtomic } from '../adapters/fs-atomic.js';
@@ -75,7 +76,11 @@ export function parseIdFile(text: string): IdFile | undefined {
   return { id: id.toLowerCase(), createdAt };
 }
 
-/** Decode `\xHH` escapes as used by lsblk `-P` output and udev's by-label names. */
+/**
+ * Decode `\xHH` escapes as used by lsblk `-P` output and udev's by-label names. The result is a
+ * readable name (src/core/file-names.ts): a label that is not UTF-8 or holds control characters
+ * is kept losslessly, escaped, never stored as broken text.
+ */
 function decodeHexEscapes(s: string): string {
   if (!s.includes('\\x')) return s;
   const bytes: number[] = [];
@@ -91,7 +96,7 @@ function decodeHexEscapes(s: string): string {
       i += ch.length;
     }
   }
-  return Buffer.from(bytes).toString('utf8');
+  return readableName(Buffer.from(bytes));
 }
 
 /** Parse `lsblk -P` output (`KEY="value" ...`, one device per line). Returns the first line's pairs. */
@@ -113,7 +118,7 @@ export function parseBlkidExport(text: string): Record<string, string> {
     if (eq <= 0) continue;
     const k = line.slice(0, eq).trim();
     if (k in out) break; // a second device started; keep the first
-    out[k] = line.slice(eq + 1).replace(/\\(.)/g, '$1');
+    out[k] = readableNameOfText(line.slice(eq + 1).replace(/\\(.)/g, '$1'));
   }
   return out;
 }
@@ -142,16 +147,24 @@ function skipName(name: string, isDir: boolean): boolean {
   return name.startsWith('.') || (isDir && SKIP_DIRS.has(name.toLowerCase()));
 }
 
-/** Relative paths of every media file on the card, unsorted. Symlinks are not followed. */
-async function listMediaFiles(root: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (dir: string, rel: string): Promise<void> => {
-    const ents = await readdir(dir, { withFileTypes: true });
+/**
+ * Every media file on the card, unsorted: readable relative path (src/core/file-names.ts) and
+ * the path to stat it by (bytes for names that are not UTF-8). Symlinks are not followed.
+ */
+async function listMediaFiles(root: string): Promise<{ path: string; abs: string | Buffer }[]> {
+  const out: { path: string; abs: string | Buffer }[] = [];
+  const walk = async (dir: string | Buffer, rel: string): Promise<void> => {
+    const text = typeof dir === 'string' ? await readdir(dir, { withFileTypes: true }) : undefined;
+    const ents =
+      text && !text.some((d) => mayHaveLostBytes(d.name))
+        ? text
+        : await readdir(dir, { encoding: 'buffer', withFileTypes: true });
     for (const d of ents) {
-      if (skipName(d.name, d.isDirectory())) continue;
-      const r = rel ? `${rel}/${d.name}` : d.name;
-      if (d.isDirectory()) await walk(join(dir, d.name), r);
-      else if (d.isFile() && mediaTypeOf(d.name)) out.push(r);
+      const name = typeof d.name === 'string' ? readableNameOfText(d.name) : readableName(d.name);
+      if (skipName(name, d.isDirectory())) continue;
+      const r = rel ? `${rel}/${name}` : name;
+      if (d.isDirectory()) await walk(childPath(dir, d.name), r);
+      else if (d.isFile() && mediaTypeOf(name)) out.push({ path: r, abs: childPath(dir, d.name) });
     }
   };
   await walk(root, '');
@@ -160,11 +173,10 @@ async function listMediaFiles(root: string): Promise<string[]> {
 
 async function fileListFingerprint(root: string): Promise<CardFingerprint> {
   const all = await listMediaFiles(root);
-  all.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  all.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const entries: FileListEntry[] = [];
-  for (const path of all.slice(0, FILE_LIST_COUNT)) {
-    entries.push({ path, size: (await stat(join(root, ...path.split('/')))).size });
-  }
+  for (const f of all.slice(0, FILE_LIST_COUNT))
+    entries.push({ path: f.path, size: (await stat(f.abs)).size });
   return { id: fileListId(entries), kind: 'file-list' };
 }
 

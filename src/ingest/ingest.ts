@@ -6,6 +6,7 @@ import { buildItemRow, effectiveCaptureTime } from '../library/item-row.js';
 import { importCardSidecars } from '../library/attributes.js';
 import { OutpostError, asDriveFailure, driveError, isOutpostError } from '../core/errors.js';
 import { stemOf } from '../core/media-types.js';
+import { isEscapedName, nameBytes } from '../core/file-names.js';
 import { UNASSIGNED_MONITOR, companionName, renderName, validateMonitor } from '../core/naming.js';
 import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
@@ -403,6 +404,9 @@ async function finishImport(
     });
     const originalName = basename(f.relPath);
     const input = {
+      ...(isEscapedName(originalName) && {
+        originalNameBase64: nameBytes(originalName).toString('base64'),
+      }),
       sha256: copy.sha256,
       type: f.type,
       ext: f.ext,

@@ -1,5 +1,4 @@
-import { readdirSync, statSync, type Dirent } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, readdirSync, type Dirent } from 'node:fs';
 import {
   COMPANION_EXTENSIONS,
   SKIP_DIRS,
@@ -9,11 +8,16 @@ import {
   type MediaType,
 } from '../core/media-types.js';
 import { errnoCode } from '../core/errors.js';
+import { childPath, mayHaveLostBytes, readableName, readableNameOfText } from '../core/file-names.js';
 
 export interface CardFileRef {
-  /** Path relative to the card root, with forward slashes. */
+  /**
+   * Path relative to the card root, with forward slashes, each name in its readable form
+   * (src/core/file-names.ts): the plain name, or the escaped one for names that are not text.
+   */
   relPath: string;
-  absPath: string;
+  /** For fs calls: text, or the exact bytes when a name on the way is not valid UTF-8. */
+  absPath: string | Buffer;
   size: number;
   mtimeMs: number;
 }
@@ -26,7 +30,8 @@ export interface CardMedia extends CardFileRef {
 
 export interface ScanProblem {
   path: string;
-  code: 'UNREADABLE' | 'ZERO_BYTES' | 'SYMLINK';
+  /** SPECIAL_FILE: a FIFO, device node or socket, never opened. */
+  code: 'UNREADABLE' | 'ZERO_BYTES' | 'SYMLINK' | 'SPECIAL_FILE';
   message: string;
 }
 
@@ -61,16 +66,48 @@ export interface ScanOptions {
   isKnown?: (relPath: string, size: number, mtimeMs: number) => boolean;
 }
 
+/** A folder's entries; `bytes` when Node's decoding of some name lost bytes (not valid UTF-8). */
+type FolderEntries = { bytes: false; entries: Dirent[] } | { bytes: true; entries: Dirent<Buffer>[] };
+
+function readFolder(dir: string | Buffer): FolderEntries {
+  if (typeof dir === 'string') {
+    const entries = readdirSync(dir, { withFileTypes: true });
+    if (!entries.some((e) => mayHaveLostBytes(e.name))) return { bytes: false, entries };
+  }
+  return { bytes: true, entries: readdirSync(dir, { encoding: 'buffer', withFileTypes: true }) };
+}
+
+/** What a FIFO, device node or socket is called in a warning. */
+function specialKind(e: {
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+}): string {
+  if (e.isFIFO()) return 'a FIFO (named pipe)';
+  if (e.isCharacterDevice()) return 'a character device node';
+  if (e.isBlockDevice()) return 'a block device node';
+  return 'a socket';
+}
+
+const specialProblem = (path: string, kind: string): ScanProblem => ({
+  path,
+  code: 'SPECIAL_FILE',
+  message: `${kind}, not a file: never opened, nothing copied`,
+});
+
+/**
+ * One folder: `dirAbs` is text while every name above is valid UTF-8, else bytes; `rel` is the
+ * readable card-relative path (src/core/file-names.ts).
+ */
 async function walk(
-  root: string,
+  dirAbs: string | Buffer,
   rel: string,
   out: ScanResult,
   isKnown: ScanOptions['isKnown'],
 ): Promise<void> {
-  const dirAbs = rel ? join(root, rel) : root;
-  let entries: Dirent[];
+  let folder: FolderEntries;
   try {
-    entries = readdirSync(dirAbs, { withFileTypes: true });
+    folder = readFolder(dirAbs);
   } catch (e) {
     // The root itself failing is the caller's business (card removed); a subfolder is a problem to report.
     if (!rel) throw e;
@@ -84,12 +121,21 @@ async function walk(
   // Synchronous stats, one folder at a time: several times faster than a promise per file on
   // a 10,000-file card; the yield between folders keeps the station's event loop responsive.
   const files: FolderFile[] = [];
-  const subdirs: string[] = [];
+  const subdirs: { name: string; abs: string | Buffer }[] = [];
   const prefix = rel ? `${rel}/` : '';
-  for (const e of entries) {
-    const name = e.name;
+  for (const e of folder.entries) {
+    // Names that are not valid UTF-8 (or hold control characters) get their lossless readable
+    // form; the file is still opened by its exact bytes.
+    const name = folder.bytes ? readableName(e.name as Buffer) : readableNameOfText(e.name as string);
     if (e.isDirectory()) {
-      if (!name.startsWith('.') && !SKIP_DIRS.has(name.toLowerCase())) subdirs.push(name);
+      if (!name.startsWith('.') && !SKIP_DIRS.has(name.toLowerCase()))
+        subdirs.push({ name, abs: childPath(dirAbs, e.name) });
+      continue;
+    }
+    // FIFOs and device nodes are never opened (a read could block forever or never end), but
+    // the user hears about them: whatever the name promises, nothing of it was copied.
+    if (e.isFIFO() || e.isCharacterDevice() || e.isBlockDevice() || e.isSocket()) {
+      out.problems.push(specialProblem(prefix + name, specialKind(e)));
       continue;
     }
     const ext = extensionOf(name);
@@ -111,11 +157,21 @@ async function walk(
     }
     const relPath = prefix + name;
     // String concatenation, not path.join: no normalisation needed, measurably cheaper per file.
-    const absPath = `${dirAbs}/${name}`;
+    const absPath = childPath(dirAbs, e.name);
     try {
-      const st = statSync(absPath);
+      // lstat, and the type checked again: file systems that list no types (DT_UNKNOWN) land here
+      // with links, folders and FIFOs too.
+      const st = lstatSync(absPath);
       if (st.isFile())
         files.push({ relPath, absPath, size: st.size, mtimeMs: Math.trunc(st.mtimeMs), name, ext, type });
+      else if (st.isDirectory()) subdirs.push({ name, abs: absPath });
+      else if (st.isSymbolicLink())
+        out.problems.push({
+          path: relPath,
+          code: 'SYMLINK',
+          message: 'symbolic link not followed; copy the file itself onto the card',
+        });
+      else out.problems.push(specialProblem(relPath, specialKind(st)));
     } catch (err) {
       out.problems.push({
         path: relPath,
@@ -126,7 +182,8 @@ async function walk(
   }
   groupFolder(files, out, isKnown);
   await new Promise<void>((r) => setImmediate(r));
-  for (const name of subdirs.sort()) await walk(root, rel ? `${rel}/${name}` : name, out, isKnown);
+  subdirs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const d of subdirs) await walk(d.abs, prefix + d.name, out, isKnown);
 }
 
 function baseName(relPath: string): string {

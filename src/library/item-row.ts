@@ -9,7 +9,10 @@ export interface ItemRowInput {
   ext: string;
   size: number;
   monitor: string;
+  /** The readable name (src/core/file-names.ts): the name itself, or escaped when it is not text. */
   originalName: string;
+  /** The name's exact bytes, base64, for a name that is not plain text (kept in `facts`). */
+  originalNameBase64?: string | undefined;
   mtimeMs: number;
   importedAt: string;
   cardId: string | null;
@@ -50,7 +53,7 @@ export function buildItemRow(i: ItemRowInput, path: string): NewItem {
     lat: f.gps?.lat ?? null,
     lon: f.gps?.lon ?? null,
     alt: f.gps?.alt ?? null,
-    facts: JSON.stringify(f),
+    facts: JSON.stringify(i.originalNameBase64 ? { ...f, originalNameBase64: i.originalNameBase64 } : f),
     warnings: JSON.stringify(i.probe.warnings),
     phash: null,
     derived_at: null,
