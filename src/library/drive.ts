@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { OutpostError, errnoCode } from '../core/errors.js';
 import { writeFileAtomic } from '../adapters/fs-atomic.js';
@@ -20,6 +20,17 @@ export interface Drive {
   marker: DriveMarker;
 }
 
+/**
+ * `.outpost/` holds the catalogue (password and session hashes): owner-only where the file system
+ * keeps modes. A drive made before this rule is fixed when it is opened. Best effort: FAT, exFAT
+ * and NTFS have no Unix modes (chmod fails or is ignored), a read-only mount cannot change.
+ */
+export const OUTPOST_DIR_MODE = 0o700;
+
+async function restrictOutpostDir(layout: DriveLayout): Promise<void> {
+  await chmod(layout.outpostDir, OUTPOST_DIR_MODE).catch(() => undefined);
+}
+
 /** Make `dir` a library drive: marker, catalogue (migrated), derived/, tmp/, library/. */
 export async function initDrive(dir: string, opts: { label?: string; now: Date }): Promise<Drive> {
   const layout = driveLayout(dir);
@@ -32,6 +43,8 @@ export async function initDrive(dir: string, opts: { label?: string; now: Date }
   } catch (e) {
     if (errnoCode(e) !== 'ENOENT') throw e;
   }
+  await mkdir(layout.outpostDir, { recursive: true, mode: OUTPOST_DIR_MODE });
+  await restrictOutpostDir(layout);
   for (const d of [layout.libraryDir, layout.derivedDir, layout.tmpDir]) await mkdir(d, { recursive: true });
   const cat = await openCatalog(layout.catalog);
   await cat.close();
@@ -72,5 +85,6 @@ export async function openDrive(dir: string): Promise<Drive> {
   if (marker.version > DRIVE_FORMAT_VERSION)
     throw new OutpostError('LIBRARY_VERSION', `drive format ${marker.version} is newer than this Outpost`);
   for (const d of [layout.libraryDir, layout.derivedDir, layout.tmpDir]) await mkdir(d, { recursive: true });
+  await restrictOutpostDir(layout);
   return { layout, marker };
 }

@@ -1,3 +1,4 @@
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely';
 import { OutpostError } from '../../core/errors.js';
@@ -27,10 +28,39 @@ function isCurrent(sqlite: Database.Database): boolean {
 }
 
 /**
+ * The catalogue holds password hashes and session hashes: owner-only (0600), like the `.outpost`
+ * directory (0700, drive.ts), where the file system keeps modes (ext4, tmpfs). FAT, exFAT and
+ * NTFS (FUSE) have no Unix modes: there the mount options decide (README "A lost drive").
+ */
+export const CATALOG_FILE_MODE = 0o600;
+
+/**
+ * Make the catalogue file owner-only before SQLite opens it: SQLite gives the -wal and -shm files
+ * it creates the mode of the database file. A new one is created 0600 (an empty file is an empty
+ * database); an existing one (a drive from before this rule, or copied) is fixed, with its -wal,
+ * -shm and -journal. Best effort: a file system without modes refuses or ignores chmod.
+ */
+function restrictCatalogFiles(path: string): void {
+  try {
+    closeSync(openSync(path, 'wx', CATALOG_FILE_MODE));
+  } catch {
+    // It exists (or cannot be made: SQLite says why below).
+  }
+  for (const p of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`]) {
+    try {
+      chmodSync(p, CATALOG_FILE_MODE);
+    } catch {
+      // ENOENT (no such side file), EPERM on vfat, EROFS: nothing to tighten there.
+    }
+  }
+}
+
+/**
  * Open (creating if needed) and migrate a catalogue file. WAL mode; synchronous=FULL because
  * the catalogue is the ingest journal: a committed row must survive a power cut.
  */
 export async function openCatalog(path: string, opts: { readonly?: boolean } = {}): Promise<Catalog> {
+  if (!opts.readonly) restrictCatalogFiles(path);
   const sqlite = new Database(path, {
     readonly: opts.readonly ?? false,
     fileMustExist: opts.readonly ?? false,
