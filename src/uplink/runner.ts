@@ -448,7 +448,8 @@ export class UplinkRunner {
     this.noteRefused(rows, res.refused ?? [], deferred);
     const newest = rows.filter((r) => r.seq > cursor).at(-1);
     if (newest) this.journal.setCursor('ops-pushed', newest.seq);
-    this.journal.factsSent(facts.map((f) => f.id));
+    // Items with no row (gone) count as told too: their transfers end on their own.
+    this.journal.factsSent([...new Set([...factIds, ...facts.map((f) => f.id)])]);
     return true;
   }
 

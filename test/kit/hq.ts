@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tus from 'tus-js-client';
 import type { Clock } from '../../src/adapters/clock.js';
-import { silentLogger } from '../../src/adapters/logger.js';
+import { createLogger, silentLogger } from '../../src/adapters/logger.js';
 import { buildHqApp, type HqApp, type HqAppOptions } from '../../src/hq/app.js';
 import { openHqDataDir, type HqDataDir } from '../../src/hq/data-dir.js';
 import { addStationKey } from '../../src/hq/keys.js';
@@ -34,7 +34,8 @@ export async function startTestHq(
   const clock = opts.clock ?? { now: () => new Date() };
   const data = await openHqDataDir(join(work, 'hq'), clock.now());
   const catalog = await openCatalog(data.drive.layout.catalog);
-  const hq = await buildHqApp({ ...opts, data, catalog, clock, log: silentLogger, node: 'hq-test' });
+  const log = process.env.DBG ? createLogger('debug') : silentLogger;
+  const hq = await buildHqApp({ ...opts, data, catalog, clock, log, node: 'hq-test' });
   const { url } = await startServer(hq.app, { host: '127.0.0.1', port: 0 });
   const keys = new Map<string, string>();
   return {
@@ -100,4 +101,48 @@ export function randomBytesSeeded(n: number, seed: number): Buffer {
   const b = Buffer.alloc(n);
   for (let i = 0; i < n; i++) b[i] = Math.floor(r() * 256);
   return b;
+}
+
+/** A station's facts of an item, as /hq/v1/sync takes them. */
+export function itemFacts(id: string, n = 1): Record<string, unknown> {
+  return {
+    id,
+    type: 'photo',
+    monitor: 'Ana',
+    path: `library/Ana/2024-06-01/20240601-0600${String(n).padStart(2, '0')}_${id.slice(0, 16)}.jpg`,
+    size: 1234,
+    ext: 'jpg',
+    original_name: `IMG_${n}.JPG`,
+    original_mtime_ms: 1717221600000,
+    captured_at: '2024-06-01T06:00:00',
+    captured_source: 'exif',
+    sort_time: `2024-06-01T06:00:${String(n).padStart(2, '0')}`,
+    imported_at: '2024-06-01T10:00:00Z',
+    card_id: 'uuid:1234-ABCD',
+    width: 96,
+    height: 64,
+    orientation: 1,
+    duration_s: null,
+    make: 'TrailCam',
+    model: 'TC-1',
+    lat: null,
+    lon: null,
+    alt: null,
+    facts: '{}',
+    warnings: '[]',
+    phash: null,
+    // Columns HQ derives itself are ignored:
+    has_thumb: 1,
+    state: 'stored',
+  };
+}
+
+/** Tell HQ a station holds these items (facts first: HQ takes its renditions and ops only then). */
+export async function sendFacts(baseUrl: string, key: string, ids: string[]): Promise<void> {
+  const res = await fetch(`${baseUrl}/hq/v1/sync`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ items: ids.map((id, n) => itemFacts(id, n)), ops: [] }),
+  });
+  if (res.status !== 200) throw new Error(`sync: ${res.status} ${await res.text()}`);
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { silentLogger } from '../../src/adapters/logger.js';
+import { createLogger, silentLogger } from '../../src/adapters/logger.js';
 import { sleep } from '../../src/adapters/sleep.js';
 import { insertPendingItem, markStored } from '../../src/library/catalog/items.js';
 import type { Catalog } from '../../src/library/catalog/open.js';
@@ -57,7 +57,15 @@ export function testRunner(
 ): { runner: UplinkRunner; target: HqTusTarget } {
   const target = new HqTusTarget({ url: hq.url, key: hq.key, stallTimeoutMs: 5000, requestTimeoutMs: 5000 });
   const runner = new UplinkRunner(
-    { catalog: cat, driveRoot, target, now: () => Date.now(), sleep, log: silentLogger, ...deps },
+    {
+      catalog: cat,
+      driveRoot,
+      target,
+      now: () => Date.now(),
+      sleep,
+      log: process.env.DBG ? createLogger('debug') : silentLogger,
+      ...deps,
+    },
     { pollMs: 100, maxBackoffMs: 500, ...settings },
   );
   return { runner, target };

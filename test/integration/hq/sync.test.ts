@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { addUser } from '../../../src/auth/users.js';
 import { encodeHlc } from '../../../src/core/hlc.js';
 import type { Op } from '../../../src/core/ops.js';
-import { sha256, startTestHq, tusUpload, type TestHq } from '../../kit/hq.js';
+import { itemFacts as facts, sha256, startTestHq, tusUpload, type TestHq } from '../../kit/hq.js';
 
 /**
  * /hq/v1/have, /sync and /ops, and the web app's view of what stations sent: items, attributes
@@ -35,39 +35,6 @@ async function get(path: string, key: string): Promise<{ status: number; json: J
   return { status: res.status, json: (await res.json()) as Json };
 }
 
-function facts(id: string, n: number): Record<string, unknown> {
-  return {
-    id,
-    type: 'photo',
-    monitor: 'Ana',
-    path: `library/Ana/2024-06-01/20240601-0600${String(n).padStart(2, '0')}_${id.slice(0, 16)}.jpg`,
-    size: 1234,
-    ext: 'jpg',
-    original_name: `IMG_${n}.JPG`,
-    original_mtime_ms: 1717221600000,
-    captured_at: '2024-06-01T06:00:00',
-    captured_source: 'exif',
-    sort_time: `2024-06-01T06:00:${String(n).padStart(2, '0')}`,
-    imported_at: '2024-06-01T10:00:00Z',
-    card_id: 'uuid:1234-ABCD',
-    width: 96,
-    height: 64,
-    orientation: 1,
-    duration_s: null,
-    make: 'TrailCam',
-    model: 'TC-1',
-    lat: null,
-    lon: null,
-    alt: null,
-    facts: '{}',
-    warnings: '[]',
-    phash: null,
-    // Columns HQ derives itself are ignored:
-    has_thumb: 1,
-    state: 'stored',
-  };
-}
-
 let hlcWall = Date.parse('2024-06-01T12:00:00Z');
 function op(station: string, id: string, field: string, value: unknown, origin = station): Op {
   return {
@@ -75,7 +42,7 @@ function op(station: string, id: string, field: string, value: unknown, origin =
     id,
     field,
     value,
-    hlc: encodeHlc({ wall: hlcWall++, counter: 0, node: station }),
+    hlc: encodeHlc({ wall: hlcWall++, counter: 0, node: origin }),
     origin,
   };
 }
@@ -116,6 +83,16 @@ describe('station sync and the web app at HQ', () => {
       bytes: original,
       metadata: { item: one, rendition: 'original', sha256: one },
     }).done;
+    // A thumbnail proves nothing about its item: only a station that sent the item's facts may
+    // give it one (issue 10).
+    const early = tusUpload({
+      baseUrl: hq.url,
+      key,
+      bytes: thumb,
+      metadata: { item: two, rendition: 'thumb', sha256: sha256(thumb) },
+    }).done;
+    await assert.rejects(early, /response code: 403.*does not hold item/s);
+    assert.equal((await post('/hq/v1/sync', key, { items: [facts(two, 2)], ops: [] })).json.items, 1);
     await tusUpload({
       baseUrl: hq.url,
       key,
@@ -147,8 +124,9 @@ describe('station sync and the web app at HQ', () => {
       ],
     });
     assert.equal(res.status, 200, JSON.stringify(res.json));
-    assert.equal(res.json.items, 2);
+    assert.equal(res.json.items, 1, 'item two came with its thumbnail above');
     assert.equal(res.json.ops, 3);
+    assert.deepEqual(res.json.refused, []);
     assert.equal(typeof res.json.cursor, 'number');
     // A repeat is a no-op (facts immutable, ops idempotent).
     const again = await post('/hq/v1/sync', key, { items: [facts(one, 1)], ops: [] });
@@ -159,16 +137,18 @@ describe('station sync and the web app at HQ', () => {
     assert.equal(pulled.json.ops.length, 3);
     assert.equal(pulled.json.cursor, res.json.cursor);
     const rest = await get(`/hq/v1/ops?since=${pulled.json.cursor}`, hq.key('bravo'));
-    assert.deepEqual(rest.json, { ops: [], cursor: pulled.json.cursor });
+    assert.deepEqual(rest.json, { ops: [], cursor: pulled.json.cursor, node: 'hq-test' });
     const page = await get('/hq/v1/ops?since=0&limit=2', hq.key('bravo'));
     assert.equal(page.json.ops.length, 2);
   });
 
-  it('ops that arrive before their item’s facts still set its attributes', async () => {
+  it('an op about an item whose facts the station has not sent is refused; with its facts it sets the attribute', async () => {
     const three = sha256('item three');
     const key = hq.key('alpha');
-    await post('/hq/v1/sync', key, { items: [], ops: [op('alpha', three, 'rating', 5)] });
-    await post('/hq/v1/sync', key, { items: [facts(three, 3)], ops: [] });
+    const early = await post('/hq/v1/sync', key, { items: [], ops: [op('alpha', three, 'rating', 5)] });
+    assert.equal(early.json.ops, 0);
+    assert.equal(early.json.refused[0].code, 'OP_FORBIDDEN');
+    await post('/hq/v1/sync', key, { items: [facts(three, 3)], ops: [op('alpha', three, 'rating', 5)] });
     const row = hq.catalog.sqlite.prepare('select rating, state from items where id = ?').get(three) as {
       rating: number;
       state: string;

@@ -10,6 +10,7 @@ import { LocalDiskStore } from '../../../src/hq/local-disk-store.js';
 import {
   originalMeta,
   randomBytesSeeded,
+  sendFacts,
   sha256,
   startTestHq,
   tusUpload,
@@ -82,6 +83,7 @@ describe('tus uploads', () => {
   it('creation-with-upload in one request works too', async () => {
     const bytes = Buffer.from('tiny thumbnail bytes');
     const item = sha256('the item this thumb belongs to');
+    await sendFacts(hq.url, hq.key('alpha'), [item]);
     const run = tusUpload({
       baseUrl: hq.url,
       key: hq.key('alpha'),
