@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { attributePatchSchema } from '../core/attributes.js';
+import { storableText } from '../core/text.js';
 
 /**
  * Request and response shapes of the API. Inputs are validated with these zod schemas (the one
@@ -36,6 +37,9 @@ const captureBound = z
   .string()
   .regex(DATE_OR_TIME, 'must be YYYY-MM-DD or YYYY-MM-DDTHH:mm[:ss] (camera local time)');
 
+/** Free text of 1..max characters, refusing what cannot be stored (src/core/text.ts) with the field named. */
+const text = (max: number): z.ZodString => z.string().min(1).max(max).superRefine(storableText());
+
 const boolString = z.enum(['true', 'false', '1', '0']).transform((s) => s === 'true' || s === '1');
 
 export const LIST_MAX_LIMIT = 500;
@@ -46,7 +50,7 @@ export const LIST_DEFAULT_LIMIT = 100;
  * (`minrating=4`) never silently returns everything.
  */
 export const listQuery = z.strictObject({
-  monitor: z.string().min(1).max(64).optional().describe('Only items of this monitor (exact name).'),
+  monitor: text(64).optional().describe('Only items of this monitor (exact name).'),
   type: z.enum(['photo', 'video', 'audio']).optional().describe('Only this media type.'),
   from: captureBound
     .optional()
@@ -54,17 +58,14 @@ export const listQuery = z.strictObject({
   to: captureBound
     .optional()
     .describe('Captured at or before this date/time; a bare date includes that whole day.'),
-  event: z.string().min(1).max(120).optional().describe('Only items with exactly this event code.'),
+  event: text(120).optional().describe('Only items with exactly this event code.'),
   minRating: z.coerce.number().int().min(0).max(5).optional().describe('Only items rated at least this.'),
   priority: boolString.optional().describe('true: only priority items; false: only the others.'),
   tag: z
-    .union([z.string().min(1).max(64), z.array(z.string().min(1).max(64)).max(10)])
+    .union([text(64), z.array(text(64)).max(10)])
     .optional()
     .describe('Only items with this tag (exact); repeat the key to require several tags.'),
-  q: z
-    .string()
-    .min(1)
-    .max(200)
+  q: text(200)
     .optional()
     .describe(
       'Free text: every word must appear (case-insensitive) in the original name, event, notes, tags or camera.',
@@ -121,7 +122,7 @@ export const originalQuery = z.strictObject({
 });
 
 export const monitorBody = z.strictObject({
-  monitor: z.string().min(1).max(64).describe('Monitor name (person or camera), or "_unassigned".'),
+  monitor: text(64).describe('Monitor name (person or camera), or "_unassigned".'),
 });
 
 export const noQuery = z.strictObject({});
