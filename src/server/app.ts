@@ -15,6 +15,7 @@ import { registerItemRoutes } from './routes/items.js';
 import { registerMediaRoutes } from './routes/media.js';
 import { registerStatusRoutes } from './routes/status.js';
 import { registerWebApp } from './routes/webapp.js';
+import { securityHeaders } from './security-headers.js';
 
 export type {
   AppDeps,
@@ -72,8 +73,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (req, reply) => {
     await authenticate(req, reply, req.routeOptions.config?.role ?? 'viewer');
   });
-  app.addHook('onSend', async (_req, reply, payload) => {
+  app.addHook('onSend', async (req, reply, payload) => {
     void reply.header('x-content-type-options', 'nosniff');
+    void reply.headers(securityHeaders(req.url, reply.hasHeader('content-security-policy')));
     if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
     return payload;
   });

@@ -14,6 +14,22 @@ const ARGS = [
   '--disable-sync',
 ];
 
+/**
+ * The web app's Content-Security-Policy has no 'unsafe-eval', and Playwright evaluates a string
+ * predicate of `waitForFunction` with eval inside the page while it polls. Compiled here instead,
+ * the predicate reaches the page as a function over the DevTools protocol, which CSP does not
+ * govern; the app itself stays under its real policy in every browser test.
+ */
+function cspSafeWaits(page: Page): void {
+  const waitForFunction = page.waitForFunction.bind(page);
+  page.waitForFunction = ((fn: unknown, arg?: unknown, o?: object) =>
+    waitForFunction(
+      typeof fn === 'string' ? (new Function(`return (${fn});`) as () => unknown) : (fn as () => unknown),
+      arg,
+      o,
+    )) as Page['waitForFunction'];
+}
+
 export interface TestBrowser {
   browser: Browser;
   context: BrowserContext;
@@ -33,6 +49,7 @@ export async function launchBrowser(
   let closed = false;
   try {
     const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1200, height: 800 } });
+    context.on('page', cspSafeWaits);
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('console', (m) => {
