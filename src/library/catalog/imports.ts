@@ -3,6 +3,10 @@ import type { ImportsTable } from './schema.js';
 
 export type LedgerKey = string;
 
+/**
+ * `relPath` is the readable card path (src/core/file-names.ts): names that are not UTF-8 or hold
+ * control characters are escaped losslessly and one-to-one, so every file has its own key.
+ */
 export function ledgerKey(relPath: string, size: number, mtimeMs: number): LedgerKey {
   return `${relPath}\u0000${size}\u0000${mtimeMs}`;
 }
