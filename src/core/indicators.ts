@@ -22,6 +22,13 @@ export type CardState =
   | { kind: 'unrecognised'; detail?: string }
   | { kind: 'reading'; filesDone?: number; filesTotal?: number }
   | { kind: 'done'; filesCopied?: number }
+  /**
+   * Copied; the station is flushing and unmounting the card it mounted itself. Never "remove it"
+   * before the unmount has succeeded (`done` then).
+   */
+  | { kind: 'unmounting'; filesCopied?: number }
+  /** Copied, but the card could not be unmounted (something still uses it): not safe to remove. */
+  | { kind: 'unmount-failed'; detail?: string }
   /** The card (or some files on it) could not be read; also a finished run with unreadable files. */
   | { kind: 'read-error'; detail?: string }
   /** The card was pulled before copying finished; inserting it again resumes. */
@@ -50,7 +57,15 @@ export type DriveState =
       activity?: DriveActivity;
       /** Set after a failed write (EIO, EROFS...) until the drive is re-plugged or a write succeeds. */
       writeError?: string;
-    };
+    }
+  /** The station is flushing and unmounting the drive (eject, or after the mirror). */
+  | { kind: 'ejecting'; label?: string }
+  /** Flushed and unmounted by the station: it can be unplugged. */
+  | { kind: 'ejected'; label?: string }
+  /** An eject failed: something still uses the drive, it stays mounted and is not safe to remove. */
+  | { kind: 'unmount-failed'; label?: string; detail?: string }
+  /** Unplugged while mounted (no eject); `during` names the work it cut off ("the mirror"). */
+  | { kind: 'pulled'; label?: string; during?: string };
 
 /** The two-drive mirror. */
 export type BackupState =
@@ -152,6 +167,16 @@ export function cardView(card: CardState): IndicatorView {
         'green-flash',
         `card copied${card.filesCopied !== undefined ? ` (${card.filesCopied} new files)` : ''}; you can remove it`,
       );
+    case 'unmounting':
+      return view(
+        'green',
+        `card copied${card.filesCopied !== undefined ? ` (${card.filesCopied} new files)` : ''}; unmounting it, leave it in a moment`,
+      );
+    case 'unmount-failed':
+      return view(
+        'red-flash',
+        `card copied but still in use${card.detail ? ` (${card.detail})` : ''}: not safe to remove; close what uses it and eject it again`,
+      );
     case 'read-error':
       return view(
         'red-flash',
@@ -171,6 +196,8 @@ export function cardView(card: CardState): IndicatorView {
   }
 }
 
+const labelOf = (name: string, label: string | undefined): string => (label ? `${name} "${label}"` : name);
+
 /**
  * Drive A is the library everything is written to, so its absence is "act now"; drive B is the
  * optional mirror, so an empty slot is just "nothing there" (BACKUP says if that matters).
@@ -189,8 +216,22 @@ export function driveView(slot: 'A' | 'B', drive: DriveState): IndicatorView {
         ? view('red-flash', `${what}; run \`outpost init-drive\` on it or plug in a library drive`)
         : view('off', `${what} (not used)`);
     }
+    case 'ejecting':
+      return view('green', `${labelOf(name, drive.label)}: flushing and unmounting; leave it in`);
+    case 'ejected':
+      return view('green-flash', `${labelOf(name, drive.label)} is unmounted; you can remove it`);
+    case 'unmount-failed':
+      return view(
+        'red-flash',
+        `${labelOf(name, drive.label)} is still in use${drive.detail ? ` (${drive.detail})` : ''}: not safe to remove; close what uses it and eject it again`,
+      );
+    case 'pulled':
+      return view(
+        'red-flash',
+        `${labelOf(name, drive.label)} was unplugged without eject${drive.during ? ` during ${drive.during}` : ''}; plug it back in to check it and carry on`,
+      );
     case 'present': {
-      const label = drive.label ? `${name} "${drive.label}"` : name;
+      const label = labelOf(name, drive.label);
       const detail = drive.healthDetail ? ` (${drive.healthDetail})` : '';
       if (drive.writeError !== undefined)
         return view('red-flash', `${label} failed a write: ${drive.writeError}; check its cable and dmesg`);

@@ -29,6 +29,13 @@ const ROWS: Row[] = [
   ['CARD', card({ kind: 'unrecognised', detail: 'no DCIM folder' }), 'off', /not recognised: no DCIM/],
   ['CARD', card({ kind: 'reading', filesDone: 3, filesTotal: 10 }), 'green', /3 of 10 files.*leave it in/],
   ['CARD', card({ kind: 'done', filesCopied: 42 }), 'green-flash', /42 new files.*remove it/],
+  ['CARD', card({ kind: 'unmounting', filesCopied: 42 }), 'green', /42 new files.*unmounting.*leave it in/],
+  [
+    'CARD',
+    card({ kind: 'unmount-failed', detail: 'used by bash (pid 12)' }),
+    'red-flash',
+    /still in use \(used by bash \(pid 12\)\): not safe to remove/,
+  ],
   ['CARD', card({ kind: 'read-error', detail: 'EIO' }), 'red-flash', /read error: EIO/],
   ['CARD', card({ kind: 'removed-early' }), 'red-flash', /insert it again to resume/],
   ['CARD', card({ kind: 'waiting-for-drive' }), 'red-flash', /no library drive/],
@@ -41,6 +48,20 @@ const ROWS: Row[] = [
     a({ kind: 'not-a-library', label: 'KINGSTON' }),
     'red-flash',
     /"KINGSTON" is not an Outpost library.*init-drive/,
+  ],
+  ['DRIVE_A', a({ kind: 'ejecting', label: 'field-1' }), 'green', /drive A "field-1": flushing.*leave it in/],
+  ['DRIVE_A', a({ kind: 'ejected' }), 'green-flash', /drive A is unmounted; you can remove it/],
+  [
+    'DRIVE_A',
+    a({ kind: 'unmount-failed', detail: 'used by sqlite3 (pid 9)' }),
+    'red-flash',
+    /still in use \(used by sqlite3 \(pid 9\)\): not safe to remove/,
+  ],
+  [
+    'DRIVE_A',
+    a({ kind: 'pulled', during: 'an ingest' }),
+    'red-flash',
+    /unplugged without eject during an ingest; plug it back in/,
   ],
   ['DRIVE_A', a({ ...ok, writeError: 'EIO', health: 'full' }), 'red-flash', /failed a write: EIO/],
   [
@@ -63,6 +84,15 @@ const ROWS: Row[] = [
 
   ['DRIVE_B', b({ kind: 'absent' }), 'off', /no second drive/],
   ['DRIVE_B', b({ kind: 'not-a-library' }), 'off', /not an Outpost library \(not used\)/],
+  ['DRIVE_B', b({ kind: 'ejecting' }), 'green', /drive B: flushing and unmounting/],
+  [
+    'DRIVE_B',
+    b({ kind: 'ejected', label: 'B' }),
+    'green-flash',
+    /drive B "B" is unmounted; you can remove it/,
+  ],
+  ['DRIVE_B', b({ kind: 'unmount-failed' }), 'red-flash', /drive B is still in use: not safe to remove/],
+  ['DRIVE_B', b({ kind: 'pulled', during: 'the mirror' }), 'red-flash', /during the mirror/],
   ['DRIVE_B', b({ ...ok, writeError: 'EIO' }), 'red-flash', /drive B failed a write/],
   ['DRIVE_B', b({ ...ok, health: 'full', activity: 'mirroring' }), 'red-flash', /drive B is full/],
   [
@@ -136,11 +166,21 @@ describe('indicators: every row of the scheme', () => {
       'refused-drive-error',
       'refused-drive-full',
       'removed-early',
+      'unmount-failed',
+      'unmounting',
       'unrecognised',
       'waiting-for-drive',
     ]);
     for (const d of ['DRIVE_A', 'DRIVE_B'] as const)
-      assert.deepEqual([...kinds(d)].sort(), ['absent', 'not-a-library', 'present']);
+      assert.deepEqual([...kinds(d)].sort(), [
+        'absent',
+        'ejected',
+        'ejecting',
+        'not-a-library',
+        'present',
+        'pulled',
+        'unmount-failed',
+      ]);
     assert.equal(kinds('BACKUP').size, 7);
     assert.equal(kinds('UPLINK').size, 8);
     // Every look is used somewhere, and by every indicator that can need it.
