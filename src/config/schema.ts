@@ -228,6 +228,45 @@ export const configSchema = z
         pollIntervalMs: z.number().int().min(100).max(60_000).default(1000),
         /** The indicators, written every second for `outpost status` (the virtual LED panel). */
         statusFile: z.string().startsWith('/').default('/run/outpost/status.json'),
+        /**
+         * Where `outpost eject` reaches the running station (a unix socket, root only);
+         * default: `control.sock` next to `statusFile`.
+         */
+        controlSocket: z.string().startsWith('/').optional(),
+        /** The station finds, mounts and unmounts its own cards and drives (docs/devices.md). */
+        devices: z
+          .strictObject({
+            /** Mount removable block devices under `mountRoot` (needs root). false: only watch `watchRoots`. */
+            manage: z.boolean().default(true),
+            /** Treat loop devices as removable (tests: loop images stand in for USB devices). */
+            includeLoop: z.boolean().default(false),
+            /** With `includeLoop`: only loop devices whose backing file is inside this directory. */
+            loopFilesUnder: z.string().startsWith('/').optional(),
+            /** The station's own mount points, one directory per volume, made and removed by it. */
+            mountRoot: z.string().startsWith('/').default('/run/outpost/media'),
+            /** After an eject, also power the USB device down (it must be re-plugged to come back). */
+            powerOff: z.boolean().default(false),
+            /** A push button that ejects drive A: a GPIO line to ground (internal pull-up), via libgpiod's gpiomon. */
+            ejectButton: z
+              .strictObject({
+                chip: z.string().min(1).default('gpiochip0'),
+                line: z.number().int().min(0).max(511),
+              })
+              .optional(),
+          })
+          .prefault({}),
+      })
+      .superRefine((st, ctx) => {
+        const root = st.devices.mountRoot.replace(/\/+$/, '') || '/';
+        const clash = st.watchRoots.find(
+          (w) => root === w || root.startsWith(`${w.replace(/\/+$/, '')}/`) || w.startsWith(`${root}/`),
+        );
+        if (st.devices.manage && (root === '/' || clash))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['devices', 'mountRoot'],
+            message: `must be a directory of its own, not / and not inside or around a watched root (${clash ?? '/'})`,
+          });
       })
       .prefault({}),
     server: z
