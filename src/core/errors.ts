@@ -140,6 +140,26 @@ export const ERROR_CATALOGUE = {
     exit: 1,
     hint: 'A path in the catalogue leads outside library/: nothing was moved. Run `outpost fsck` and report it.',
   },
+  CLOCK_SUSPECT: {
+    status: 409,
+    exit: 3,
+    hint: "The station's clock looks wrong, so nothing is filed under a wrong date: set it from a tablet (web app, Status page), `sudo date -s`, or connect the station to the internet (NTP). Cards wait and are copied once it is right.",
+  },
+  CLOCK_REFUSED: {
+    status: 409,
+    exit: 2,
+    hint: "Check the tablet's clock (date, time and time zone) and try again.",
+  },
+  CLOCK_SET_FAILED: {
+    status: 500,
+    exit: 3,
+    hint: 'The station may not set its clock: give the service CAP_SYS_TIME (AmbientCapabilities=CAP_SYS_TIME) or run `sudo date -s @<seconds>` on it.',
+  },
+  SYSTEM_COMMAND_FAILED: {
+    status: 500,
+    exit: 3,
+    hint: 'A system command failed; its last words are in the message. Check the log (`journalctl -u outpost`).',
+  },
   INTERNAL: { status: 500, exit: 1, hint: 'This is a bug; please report it with the log.' },
 } as const satisfies Record<string, { status: number; exit: number; hint: string }>;
 
