@@ -63,6 +63,26 @@ export const ERROR_CATALOGUE = {
     exit: 1,
     hint: 'Start the station with `outpost station`.',
   },
+  DEVICE_BUSY: {
+    status: 409,
+    exit: 4,
+    hint: 'It is not safe to remove yet: close the program named (or `cd` out of the folder) and eject again.',
+  },
+  NO_SUCH_DEVICE: {
+    status: 404,
+    exit: 2,
+    hint: 'Nothing the station mounted is in that slot; `outpost status` shows what it holds.',
+  },
+  DEVICES_NOT_MANAGED: {
+    status: 409,
+    exit: 2,
+    hint: 'The station does not mount devices itself here (station.devices.manage: false, or not root): unmount it the way it was mounted.',
+  },
+  MOUNT_FAILED: {
+    status: 500,
+    exit: 3,
+    hint: 'The file system could not be mounted; check the device in another computer (it may need a repair) and plug it in again.',
+  },
   UPLINK_OFFLINE: {
     status: 503,
     exit: 3,
