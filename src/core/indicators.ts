@@ -29,6 +29,8 @@ export type CardState =
   | { kind: 'unmounting'; filesCopied?: number }
   /** Copied, but the card could not be unmounted (something still uses it): not safe to remove. */
   | { kind: 'unmount-failed'; detail?: string }
+  /** Unmounted on request (eject) before it was copied: it may go, nothing was taken from it. */
+  | { kind: 'ejected-not-copied' }
   /** The card (or some files on it) could not be read; also a finished run with unreadable files. */
   | { kind: 'read-error'; detail?: string }
   /** The card was pulled before copying finished; inserting it again resumes. */
@@ -177,6 +179,8 @@ export function cardView(card: CardState): IndicatorView {
         'red-flash',
         `card copied but still in use${card.detail ? ` (${card.detail})` : ''}: not safe to remove; close what uses it and eject it again`,
       );
+    case 'ejected-not-copied':
+      return view('off', 'card unmounted without copying; you can remove it (insert it again to copy it)');
     case 'read-error':
       return view(
         'red-flash',

@@ -36,6 +36,7 @@ const ROWS: Row[] = [
     'red-flash',
     /still in use \(used by bash \(pid 12\)\): not safe to remove/,
   ],
+  ['CARD', card({ kind: 'ejected-not-copied' }), 'off', /unmounted without copying; you can remove it/],
   ['CARD', card({ kind: 'read-error', detail: 'EIO' }), 'red-flash', /read error: EIO/],
   ['CARD', card({ kind: 'removed-early' }), 'red-flash', /insert it again to resume/],
   ['CARD', card({ kind: 'waiting-for-drive' }), 'red-flash', /no library drive/],
@@ -160,6 +161,7 @@ describe('indicators: every row of the scheme', () => {
       new Set(ROWS.filter((r) => r[0] === ind).map((r) => Object.values(r[1])[0]!.kind));
     assert.deepEqual([...kinds('CARD')].sort(), [
       'done',
+      'ejected-not-copied',
       'none',
       'read-error',
       'reading',
