@@ -18,5 +18,7 @@ await build({
   banner: {
     js: "import { createRequire as __outpostRequire } from 'node:module'; const require = __outpostRequire(import.meta.url);",
   },
+  // A clock before the build is wrong (src/core/clock-sanity.ts, src/adapters/build-time.ts).
+  define: { __OUTPOST_BUILD_TIME__: JSON.stringify(new Date().toISOString()) },
   logLevel: 'warning',
 });

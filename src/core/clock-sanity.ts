@@ -13,8 +13,8 @@
  *    its hybrid logical clock, and the "last good time" the station writes every few minutes while
  *    its clock is trusted (like fake-hwclock). The HLC can be pushed ahead by other nodes' stamps,
  *    so it counts only when it is within a day of the other evidence. Evidence at or below
- *    `overruledUpToMs` is ignored: someone set the clock and confirmed the old evidence came from
- *    a clock that was ahead.
+ *    `overruledUpToMs` (catalogue and HLC) is ignored: someone set the clock and confirmed the old
+ *    evidence came from a clock that was ahead (the last good time is rewritten then instead).
  * 4. The wall clock jumped back against the monotonic clock since it was last trusted (by more
  *    than a couple of minutes, not by the station's own setting) → suspect `jumped-back`.
  * 5. Otherwise trusted.
@@ -93,8 +93,11 @@ export function newestEvidence(
   evidence: readonly ClockEvidence[],
   overruledUpToMs?: number,
 ): ClockEvidence | undefined {
+  // The last good time is the station's own, rewritten after every setting: never overruled.
   const kept = evidence.filter(
-    (e) => Number.isFinite(e.ms) && (overruledUpToMs === undefined || e.ms > overruledUpToMs),
+    (e) =>
+      Number.isFinite(e.ms) &&
+      (e.source === 'last-good' || overruledUpToMs === undefined || e.ms > overruledUpToMs),
   );
   const others = kept.filter((e) => e.source !== 'hlc');
   const otherMax = others.length ? Math.max(...others.map((e) => e.ms)) : undefined;

@@ -143,17 +143,22 @@ describe('clock sanity: the evidence', () => {
 
   it('evidence a person overruled no longer counts; newer evidence does again', () => {
     const wrongAhead = Date.parse('2027-06-01T00:00:00Z');
-    const evidence = [ev('catalogue', wrongAhead), ev('last-good', wrongAhead - MIN)];
+    const evidence = [ev('catalogue', wrongAhead), ev('hlc', wrongAhead - MIN)];
     assert.equal(assessClock({ nowMs: TODAY, buildMs: BUILD, evidence }).state, 'suspect');
     assert.equal(
       assessClock({ nowMs: TODAY, buildMs: BUILD, evidence, overruledUpToMs: wrongAhead }).state,
       'trusted',
     );
-    const later = [...evidence, ev('last-good', wrongAhead + DAY)];
+    const later = [...evidence, ev('catalogue', wrongAhead + DAY)];
     assert.equal(
       assessClock({ nowMs: TODAY, buildMs: BUILD, evidence: later, overruledUpToMs: wrongAhead }).state,
       'suspect',
     );
+  });
+
+  it('the last good time is never overruled (the station rewrites it when the clock is set)', () => {
+    const lastGood = [ev('last-good', TODAY)];
+    assert.deepEqual(newestEvidence(lastGood, TODAY + DAY), ev('last-good', TODAY));
   });
 
   it('ignores evidence that is not a number', () => {
