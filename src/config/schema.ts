@@ -154,6 +154,31 @@ const hostName = z
     'a host name such as hq.example.org (no scheme, no port)',
   );
 
+/** What one client may hold of the web server (README "Limits"). */
+const serverLimitsSchema = z
+  .strictObject({
+    /**
+     * Open connections per client address (IPv6: per /64); more are closed at once. 0: no cap
+     * (behind a reverse proxy every client has the proxy's address: cap there instead).
+     */
+    connectionsPerAddress: z.number().int().min(0).max(100_000).default(64),
+    /** A request body that sends nothing for this long is cut off (408), uploads from stations too. */
+    bodyIdleSeconds: z.number().min(1).max(3600).default(60),
+    /**
+     * After this long a request body must average bodyMinBytesPerSecond, or it is cut off (408);
+     * uploads with a station key only have bodyIdleSeconds (the station paces them).
+     */
+    bodyGraceSeconds: z.number().min(1).max(3600).default(10),
+    bodyMinBytesPerSecond: z.number().int().min(0).default(2048),
+    /** Live event streams (Status and Cameras pages) one user may hold open. */
+    eventStreamsPerUser: z.number().int().min(1).max(100).default(4),
+    /** Live views of one camera one user may hold open (the camera's live.maxClients still applies). */
+    liveViewsPerUser: z.number().int().min(1).max(64).default(2),
+    /** A live view or event stream whose client took no bytes for this long is dropped. */
+    streamStallSeconds: z.number().min(1).max(600).default(10),
+  })
+  .prefault({});
+
 /** A camera the station records (docs/recorder.md). */
 const cameraSchema = z.strictObject({
   /** The folder under library/ and the monitor of its items. */
@@ -296,6 +321,8 @@ export const configSchema = z
          * e.g. `[hq.example.org, station.lan]`.
          */
         allowedHosts: z.array(hostName).default([]),
+        /** Connections, request bodies and live streams (src/server/http-limits.ts, streams.ts). */
+        limits: serverLimitsSchema,
       })
       .prefault({}),
     ingest: z

@@ -4,6 +4,7 @@ import type { Logger } from '../adapters/logger.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { buildApp, type LoginOptions } from '../server/app.js';
 import type { SetupCodes } from '../server/first-user.js';
+import type { StreamLimits } from '../server/streams.js';
 import { createHqAuth } from './auth.js';
 import type { HqDataDir } from './data-dir.js';
 import { LocalDiskStore } from './local-disk-store.js';
@@ -37,6 +38,8 @@ export interface HqAppOptions {
   allowedHosts?: string[];
   /** Login tuning (tests). */
   login?: LoginOptions;
+  /** Per-user caps of live event streams (config `server.limits`). */
+  streams?: Partial<StreamLimits>;
 }
 
 export interface HqApp {
@@ -74,6 +77,7 @@ export async function buildHqApp(o: HqAppOptions): Promise<HqApp> {
     ...(o.trustProxy !== undefined ? { trustProxy: o.trustProxy } : {}),
     ...(o.allowedHosts ? { allowedHosts: o.allowedHosts } : {}),
     ...(o.login ? { login: o.login } : {}),
+    ...(o.streams ? { streams: o.streams } : {}),
   });
   await registerStationRoutes(app, { catalog: o.catalog, clock: o.clock, node: o.node, auth, uploads });
   registerStorageRoutes(app, { catalog: o.catalog, store, clock: o.clock, node: o.node, log: o.log });

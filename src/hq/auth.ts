@@ -4,6 +4,7 @@ import { createSessionAuthenticate } from '../auth/authenticate.js';
 import type { Catalog } from '../library/catalog/open.js';
 import type { Authenticate } from '../server/deps.js';
 import { ApiError } from '../server/errors.js';
+import { allowSlowBody } from '../server/http-limits.js';
 import { stationOfKey } from './keys.js';
 import { bearerToken } from './station-key.js';
 
@@ -37,6 +38,8 @@ export function createHqAuth(o: { catalog: Catalog; clock: Clock }): HqAuth {
         headers: { 'www-authenticate': 'Bearer realm="outpost-hq"' },
       });
     stations.set(req.raw, station);
+    // Uploads over a slow link take minutes, paced by the station: only a stalled body is cut off.
+    allowSlowBody(req.raw);
   };
   return { authenticate, stationOf: (req) => stations.get(req) };
 }

@@ -17,6 +17,7 @@ import type { SupervisorState } from '../recorder/supervisor.js';
 import type { UplinkStatus } from '../uplink/runner.js';
 import type { SetupCodes } from './first-user.js';
 import type { Role } from './route.js';
+import type { StreamLimits } from './streams.js';
 
 /**
  * Decides whether a request may reach its route. Runs first (onRequest: before the body is read
@@ -144,4 +145,6 @@ export interface AppDeps {
   media?: MediaSource;
   /** The recorder's cameras (live view); absent: no camera routes (HQ, or no `cameras:` config). */
   cameras?: CamerasControl;
+  /** Per-user caps and the stall timeout of live event streams and live views (config `server.limits`). */
+  streams?: Partial<StreamLimits>;
 }

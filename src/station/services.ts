@@ -10,6 +10,7 @@ import { nodeDiskSpace } from '../server/deps.js';
 import { buildApp } from '../server/app.js';
 import { announceIfNoUsers, announcedSetupCodes } from '../server/first-user.js';
 import { trackIngest } from '../server/ingest-tracker.js';
+import { limitsFromConfig } from '../server/http-limits.js';
 import { startServer } from '../server/server.js';
 import { createUplink } from '../uplink/create.js';
 import type { UplinkRunner, UplinkStatus } from '../uplink/runner.js';
@@ -88,6 +89,7 @@ export function startStationServices(ctx: StationDeps, station: Station): { clos
     serverCatalog = await openCatalog(d.layout.catalog);
     let url = `http://<this station>:${ctx.config.server.port}`;
     const setupCode = announcedSetupCodes(ctx.config.server.setupCode, ctx.log, () => url);
+    const limits = limitsFromConfig(ctx.config.server.limits);
     app = await buildApp({
       catalog: serverCatalog,
       drive: d,
@@ -106,8 +108,13 @@ export function startStationServices(ctx: StationDeps, station: Station): { clos
       ...(setupCode ? { setupCode } : {}),
       trustProxy: ctx.config.server.trustProxy,
       allowedHosts: ctx.config.server.allowedHosts,
+      streams: limits.streams,
     });
-    ({ url } = await startServer(app, { host: ctx.config.server.host, port: ctx.config.server.port }));
+    ({ url } = await startServer(app, {
+      host: ctx.config.server.host,
+      port: ctx.config.server.port,
+      limits: limits.http,
+    }));
     ctx.log.info({ url, library: path }, 'web app and API listening');
     await announceIfNoUsers(setupCode, serverCatalog);
   };

@@ -6,6 +6,7 @@ import { addStationKey, listStationKeys, revokeStationKey } from '../../hq/keys.
 import { DEFAULT_MAX_UPLOAD, DEFAULT_UPLOAD_EXPIRY_MS } from '../../hq/uploads.js';
 import { openCatalog, type Catalog } from '../../library/catalog/open.js';
 import { announceIfNoUsers, announcedSetupCodes } from '../../server/first-user.js';
+import { limitsFromConfig } from '../../server/http-limits.js';
 import { startServer } from '../../server/server.js';
 import { buildContext, type Context } from '../context.js';
 import { emit, table } from '../output.js';
@@ -70,12 +71,14 @@ export function registerHq(program: Command): void {
           const expiryH = positiveInt('--upload-expiry-hours', o.uploadExpiryHours, 1, 24 * 365);
           const data = await openHqDataDir(requireData(o), ctx.clock.now());
           const catalog = await openCatalog(data.drive.layout.catalog);
+          const limits = limitsFromConfig(ctx.config.server.limits);
           let url = `http://<this server>:${port}`;
           const setupCode = announcedSetupCodes(ctx.config.server.setupCode, ctx.log, () => url);
           const { app } = await buildHqApp({
             data,
             catalog,
             ...(setupCode ? { setupCode } : {}),
+            streams: limits.streams,
             trustProxy: ctx.config.server.trustProxy,
             allowedHosts: ctx.config.server.allowedHosts,
             clock: ctx.clock,
@@ -84,7 +87,7 @@ export function registerHq(program: Command): void {
             ...(maxUploadSize !== undefined ? { maxUploadSize } : {}),
             ...(expiryH !== undefined ? { uploadExpiryMs: expiryH * 3600_000 } : {}),
           });
-          ({ url } = await startServer(app, { host, port }));
+          ({ url } = await startServer(app, { host, port, limits: limits.http }));
           ctx.log.info({ url, data: data.drive.layout.root }, 'HQ listening');
           process.stdout.write(`outpost hq listening on ${url}\n`);
           await announceIfNoUsers(setupCode, catalog);

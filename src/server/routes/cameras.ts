@@ -4,6 +4,7 @@ import type { LiveFrame, LiveHub } from '../../recorder/live/hub.js';
 import type { AppDeps, CameraState, CamerasControl } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { defineRoute } from '../route.js';
+import { createStallWatcher, DEFAULT_STREAM_LIMITS, NOT_WATCHED, StreamSlots } from '../streams.js';
 import { errorBodySchema } from '../schemas.js';
 
 /** The part boundary of the live stream (never appears in a JPEG's part headers). */
@@ -79,9 +80,13 @@ export function registerCameraRoutes(app: FastifyInstance, deps: AppDeps): void 
   if (!cameras) return;
   const tags = ['cameras'];
   const open = new Set<() => void>();
+  const limits = { ...DEFAULT_STREAM_LIMITS, ...deps.streams };
+  const perUser = new StreamSlots(limits.liveViewsPerUser);
+  const stalls = createStallWatcher({ stallTimeoutMs: limits.stallTimeoutMs });
   app.addHook('preClose', async () => {
     for (const end of [...open]) end();
   });
+  app.addHook('onClose', async () => stalls.close());
 
   defineRoute(app, {
     method: 'GET',
@@ -125,7 +130,8 @@ export function registerCameraRoutes(app: FastifyInstance, deps: AppDeps): void 
       'each part is followed by its boundary so a browser shows it at once. A slow client skips ' +
       'frames (always the newest, never a backlog). The stream ends when the camera has sent no ' +
       'frame for the idle timeout, or the server stops. 503 LIVE_TOO_MANY_CLIENTS beyond the ' +
-      "camera's live.maxClients.",
+      "camera's live.maxClients; 429 TOO_MANY_STREAMS beyond the views of one camera one user may hold " +
+      '(server.limits.liveViewsPerUser). A viewer that stops reading is dropped after server.limits.streamStallSeconds.',
     params: cameraParams,
     query: liveQuery,
     responses: {
@@ -133,14 +139,29 @@ export function registerCameraRoutes(app: FastifyInstance, deps: AppDeps): void 
         description: 'An endless multipart stream of JPEGs',
         content: { 'multipart/x-mixed-replace': { schema: { type: 'string', format: 'binary' } } },
       },
+      429: errorBodySchema.describe(
+        'This user holds the most views of this camera allowed (TOO_MANY_STREAMS; Retry-After)',
+      ),
       503: errorBodySchema.describe('Too many live viewers (LIVE_TOO_MANY_CLIENTS; Retry-After)'),
     },
     handler: async ({ params }, req, reply) => {
       const hub = hubOf(cameras, params.name);
+      // Per user and camera: one user cannot take all of a camera's places. Without a user (an
+      // open test setup) there is nobody to count against.
+      const user = req.outpostUser?.name;
+      const release = user === undefined ? () => undefined : perUser.take(`${hub.camera}\0${user}`);
+      if (!release)
+        throw new ApiError(
+          'TOO_MANY_STREAMS',
+          `${user} already has ${perUser.max} live views of camera ${hub.camera} open`,
+          { headers: { 'retry-after': '10' }, details: { limit: perUser.max } },
+        );
       const res = reply.raw;
       const end = (): void => {
         if (!open.delete(end)) return;
         if (typeof sub === 'object') sub.unsubscribe();
+        release();
+        watch.ended();
         if (!res.writableEnded) res.end();
       };
       // The hub sends the first frame after subscribe() returns: the head below goes first.
@@ -157,6 +178,7 @@ export function registerCameraRoutes(app: FastifyInstance, deps: AppDeps): void 
         },
         end,
       });
+      if (typeof sub !== 'object') release();
       if (sub === 'full')
         throw new ApiError(
           'LIVE_TOO_MANY_CLIENTS',
@@ -175,6 +197,14 @@ export function registerCameraRoutes(app: FastifyInstance, deps: AppDeps): void 
         connection: 'keep-alive',
       });
       res.write(`--${LIVE_BOUNDARY}\r\n`);
+      // A viewer that stopped reading is dropped after the stall timeout, its place freed: the
+      // hub's idle timeout alone would wait until the kernel's buffers for it were full.
+      const watch = res.socket
+        ? stalls.watch(res.socket, () => {
+            end();
+            res.destroy();
+          })
+        : NOT_WATCHED;
       req.raw.on('close', end);
       res.on('error', end);
     },

@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { StationEventMap } from '../../station/events.js';
 import type { AppDeps } from '../deps.js';
+import { ApiError } from '../errors.js';
 import { defineRoute, jsonSchema } from '../route.js';
+import { errorBodySchema } from '../schemas.js';
+import { createStallWatcher, DEFAULT_STREAM_LIMITS, NOT_WATCHED, StreamSlots } from '../streams.js';
 import { eventsQuery, listMotionEvents, motionEventPageSchema, wantsEventStream } from './motion-events.js';
 
 /** Station events forwarded to the browser. Progress is thinned to a few per second. */
@@ -36,9 +39,13 @@ const HEARTBEAT_MS = 20_000;
  */
 export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
   const open = new Set<() => void>();
+  const limits = { ...DEFAULT_STREAM_LIMITS, ...deps.streams };
+  const perUser = new StreamSlots(limits.eventStreamsPerUser);
+  const stalls = createStallWatcher({ stallTimeoutMs: limits.stallTimeoutMs });
   app.addHook('preClose', async () => {
     for (const end of [...open]) end();
   });
+  app.addHook('onClose', async () => stalls.close());
 
   defineRoute(app, {
     method: 'GET',
@@ -54,7 +61,8 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
       'ignored. Events: ' +
       FORWARDED.join(', ') +
       '; each `data` is the JSON payload. Starts with `event: hello`. Comments every 20 s keep proxies open. ' +
-      'On HQ or without a station, only hello and comments.',
+      'On HQ or without a station, only hello and comments. 429 TOO_MANY_STREAMS beyond the streams one ' +
+      'user may hold (server.limits.eventStreamsPerUser); a client that stops reading is dropped.',
     query: eventsQuery,
     responses: {
       200: {
@@ -64,10 +72,22 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
           'text/event-stream': { schema: { type: 'string' } },
         },
       },
+      429: errorBodySchema.describe(
+        'This user holds the most event streams allowed (TOO_MANY_STREAMS; Retry-After)',
+      ),
     },
     handler: async ({ query }, req, reply) => {
       void reply.header('vary', 'accept');
       if (!wantsEventStream(req.headers.accept)) return listMotionEvents(deps.catalog, query);
+      // Without a user (an open test setup) there is nobody to count against.
+      const user = req.outpostUser?.name;
+      const release = user === undefined ? () => undefined : perUser.take(user);
+      if (!release)
+        throw new ApiError(
+          'TOO_MANY_STREAMS',
+          `${user} already has ${perUser.max} live event streams open (Status or Cameras pages)`,
+          { headers: { 'retry-after': '10' }, details: { limit: perUser.max } },
+        );
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
@@ -103,8 +123,17 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
         if (!open.delete(end)) return;
         clearInterval(heartbeat);
         for (const [name, fn] of listeners) deps.events?.off(name, fn as never);
+        release();
+        watch.ended();
         res.end();
       };
+      // A client that stopped reading (or vanished without a word) gives its place back.
+      const watch = res.socket
+        ? stalls.watch(res.socket, () => {
+            end();
+            res.destroy();
+          })
+        : NOT_WATCHED;
       open.add(end);
       req.raw.on('close', end);
     },
