@@ -13,15 +13,25 @@ const MIN = 60_000;
 const TODAY = Date.parse('2026-12-04T09:00:00Z');
 const BUILD = Date.parse('2026-09-01T00:00:00Z');
 
+interface Machine {
+  wall: number;
+  mono: number;
+  ntp: NtpState | null;
+  sets: number[];
+  /** Time passes: both clocks move. */
+  pass(ms: number): void;
+  clock: { now(): Date };
+  setter: ClockSetter;
+}
+
 /** A machine: a wall clock the test moves (and the setter sets), a monotonic clock, NTP state. */
-function fakeMachine(wallMs: number) {
-  const m = {
+function fakeMachine(wallMs: number): Machine {
+  const m: Machine = {
     wall: wallMs,
     mono: 1000,
-    ntp: null as NtpState | null,
-    sets: [] as number[],
-    /** Time passes: both clocks move. */
-    pass(ms: number) {
+    ntp: null,
+    sets: [],
+    pass(ms) {
       m.wall += ms;
       m.mono += ms;
     },
@@ -32,7 +42,7 @@ function fakeMachine(wallMs: number) {
         m.wall = ms;
       },
       ntp: async () => m.ntp,
-    } satisfies ClockSetter,
+    },
   };
   return m;
 }
@@ -47,7 +57,7 @@ function stateFile(content?: object): string {
   return f;
 }
 
-function watch(m: ReturnType<typeof fakeMachine>, file?: string): ClockWatch {
+function watch(m: Machine, file?: string): ClockWatch {
   return new ClockWatch({
     clock: m.clock,
     setter: m.setter,
