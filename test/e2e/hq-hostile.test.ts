@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, it } from 'node:test';
 import { json, outpost, spawnOutpost } from '../kit/cli.js';
-import { originalMeta, prng, randomBytesSeeded, sha256, tusUpload } from '../kit/hq.js';
+import { originalMeta, prng, randomBytesSeeded, sendFacts, sha256, tusUpload } from '../kit/hq.js';
 
 /**
  * The real `outpost hq` process under fire: more than 1,000 generated bad requests (seeded, so a
@@ -175,6 +175,8 @@ async function createUpload(
   item = sha256(`item-${size}-${Math.random()}`),
   hash = item,
 ): Promise<string> {
+  // A thumbnail is taken only for an item the station described first (issue 10).
+  await sendFacts(baseUrl, keys[station]!, [item]);
   const res = await fetch(`${baseUrl}/hq/v1/uploads/`, {
     method: 'POST',
     headers: {
@@ -209,6 +211,7 @@ it('1,000+ hostile requests: every one a 4xx, no hang, HQ stays up, nothing writ
     ...extra,
   });
   const H = sha256('some item');
+  await sendFacts(baseUrl, A, [H]);
   const goodMeta = meta({ item: H, rendition: 'thumb', sha256: H });
 
   // A few real uploads of alpha's to aim at.
