@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerCards } from './commands/cards.js';
+import { registerEject } from './commands/eject.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerInitDrive } from './commands/init-drive.js';
 import { registerLs } from './commands/ls.js';
@@ -39,6 +40,7 @@ registerUser(program);
 registerHq(program);
 registerUplink(program);
 registerStatus(program);
+registerEject(program);
 
 program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 2);

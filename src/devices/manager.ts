@@ -103,6 +103,8 @@ export interface DeviceManagerOptions {
   onProblem?(p: { dev: string; fsType?: string | undefined; message: string }): void;
   /** Power a USB device down once all its volumes are released. */
   powerOff?: boolean;
+  /** Awaited after the abort, before the last unmounts (the station finishing its queue). */
+  beforeStop?: () => Promise<unknown>;
 }
 
 export interface DeviceManager {
@@ -507,6 +509,7 @@ export function startDeviceManager(opts: DeviceManagerOptions): DeviceManager {
     }
     await loop().catch((err: unknown) => log.error({ err }, 'devices: stopped'));
     await work;
+    await opts.beforeStop?.().catch(() => undefined);
     // Stopping: nothing stays mounted (a busy mount is detached lazily; the kernel finishes it).
     for (const v of [...volumes.values()].reverse()) {
       if (v.state !== 'mounted') continue;

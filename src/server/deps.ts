@@ -11,6 +11,9 @@ import type { ItemRow } from '../library/catalog/schema.js';
 import type { Drive } from '../library/drive.js';
 import type { Rendition } from '../library/layout.js';
 import type { StationEvents } from '../station/events.js';
+import type { EmptySlot } from '../devices/block.js';
+import type { MediumView } from '../devices/manager.js';
+import type { DevicesState } from '../station/device-tracker.js';
 import type { DriveHealthThresholds } from '../core/drive-health.js';
 import type { LiveHub } from '../recorder/live/hub.js';
 import type { SupervisorState } from '../recorder/supervisor.js';
@@ -72,6 +75,22 @@ export interface DrivesControl {
   /** Mount points of empty volumes. */
   blank(): string[];
   init(mountPoint: string, label: string): Promise<Drive>;
+  /** The rest only when the station mounts its own devices (docs/devices.md). */
+  /** The devices it holds: drives and cards with their volumes, and empty card readers. */
+  devices?(): { media: MediumView[]; empty: EmptySlot[] } | null;
+  /** Flush and unmount drive A, drive B or the card (DEVICE_BUSY when something uses it). */
+  eject?(target: 'A' | 'B' | 'card'): Promise<{
+    target: 'A' | 'B' | 'card';
+    device: string;
+    mountPoint: string;
+    label?: string | undefined;
+    state: 'safe-to-remove';
+    message: string;
+  }>;
+  /** Format an empty device and make it a library drive; refused when it holds any file. */
+  format?(device: string, fs: 'ext4' | 'exfat', label: string): Promise<Drive>;
+  /** Ejecting, ejected, busy and pulled devices, for the indicators. */
+  deviceState?(): DevicesState;
 }
 
 /** What the capture pipeline of a camera is doing: its supervisor's state (`backoff`: restarting). */

@@ -20,6 +20,8 @@ export interface StationCameras {
   control: CamerasControl;
   /** The running recorder of a camera (live view and motion plug into its `outputs` events). */
   recorder(name: string): Recorder | undefined;
+  /** Resolves once the starts and stops asked for so far are done (e.g. stopped after a detach). */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -110,6 +112,7 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
     control,
     status: () => [...recorders.values()].map((r) => r.status()),
     recorder: (name) => recorders.get(name),
+    settled: () => chain,
     close: async () => {
       await chain;
       await stopAll();

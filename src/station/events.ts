@@ -6,6 +6,9 @@ import type { UplinkStatus } from '../uplink/runner.js';
 import type { MotionEventSaved } from '../recorder/motion-mode.js';
 import type { RecorderStatus, SegmentEvent } from '../recorder/recorder.js';
 
+/** The three places the station ejects: the card slot, drive A (the library), drive B (its mirror). */
+export type DeviceSlot = 'card' | 'A' | 'B';
+
 /** What the station tells the LEDs, the web app and the log. */
 export interface StationEventMap {
   'library-attached': [{ path: string; label: string; id: string }];
@@ -28,6 +31,48 @@ export interface StationEventMap {
   'scrub-failed': [{ code: string; message: string; hint: string }];
   /** Damaged files the catalogues remember from earlier scrubs (sent when a drive is attached). */
   'scrub-damage': [{ files: number }];
+  /**
+   * Devices the station mounts itself (station.devices.manage, docs/devices.md). `role` is what
+   * the volume turned out to be; a library drive becomes drive A or B with `library-attached` /
+   * `partner-attached` on the same path.
+   */
+  'device-mounted': [
+    {
+      role: 'library' | 'card' | 'blank' | 'other';
+      mountPoint: string;
+      device: string;
+      fsType: string;
+      driver: string;
+      readOnly: boolean;
+      label?: string | undefined;
+    },
+  ];
+  /** sync + unmount started (eject, a card after ingest, drive B after the mirror). */
+  'device-unmounting': [{ slot: DeviceSlot; mountPoint: string; device: string; label?: string | undefined }];
+  /** Flushed and unmounted: safe to remove. `copied: false`: a card ejected before it was copied. */
+  'device-ejected': [
+    { slot: DeviceSlot; mountPoint: string; device: string; label?: string | undefined; copied?: boolean },
+  ];
+  /** The unmount failed (busy): still mounted, not safe to remove; `detail` names who uses it. */
+  'device-eject-failed': [
+    { slot: DeviceSlot; mountPoint: string; device: string; label?: string | undefined; detail: string },
+  ];
+  /** Gone while mounted (pulled, card out of the reader): lazily unmounted; `during` names the cut-off work. */
+  'device-pulled': [
+    {
+      slot: DeviceSlot | 'other';
+      mountPoint: string;
+      device: string;
+      label?: string | undefined;
+      during?: string | undefined;
+    },
+  ];
+  /** The medium left the machine (after an eject: the slot is empty again). */
+  'device-gone': [{ device: string }];
+  /** A volume could not be mounted (no driver, damaged, refused). */
+  'device-problem': [{ device: string; fsType?: string | undefined; message: string }];
+  /** A card waits for a library drive (ingest starts when one is attached). */
+  'card-waiting': [{ mountPoint: string }];
   /** The uplink's queue and state changed (thinned to about two a second while sending). */
   'uplink-status': [UplinkStatus];
   /** A camera segment became a library item (src/recorder/). */

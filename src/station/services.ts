@@ -15,6 +15,9 @@ import { startServer } from '../server/server.js';
 import { createUplink } from '../uplink/create.js';
 import type { UplinkRunner, UplinkStatus } from '../uplink/runner.js';
 import { writeStatusFile } from './status-file.js';
+import { trackDevices } from './device-tracker.js';
+import { controlSocketPath, startControlSocket } from './control-socket.js';
+import { watchEjectButton } from '../devices/eject-button.js';
 import { trackMirror } from './mirror-tracker.js';
 import { trackScrub } from './scrub-tracker.js';
 import { startStationCameras } from './cameras.js';
@@ -42,11 +45,16 @@ export function startStationServices(ctx: StationDeps, station: Station): { clos
   let app: FastifyInstance | undefined;
   let serverCatalog: Catalog | undefined;
   let serving: Promise<void> | undefined;
+  /** The previous web app closing (after a library drive went away); a new one waits for it. */
+  let closing: Promise<unknown> = Promise.resolve();
+  /** The drive's files the web app and uplink had open, being closed (awaited before an unmount). */
+  let releasing: Promise<unknown> = Promise.resolve();
   let uplink: UplinkHandle | undefined;
   let panel: IndicatorPanel | undefined;
   const tracker = trackIngest(events, ctx.clock);
   const mirror = trackMirror(events);
   const scrub = trackScrub(events);
+  const devices = trackDevices(events);
   // Cameras record while a library drive is attached (docs/recorder.md).
   const cameras = startStationCameras(ctx, events);
 
@@ -104,6 +112,14 @@ export function startStationServices(ctx: StationDeps, station: Station): { clos
         current: () => station.drives(),
         blank: () => station.blankVolumes(),
         init: (mountPoint, label) => station.initBlank(mountPoint, label),
+        ...(station.managed
+          ? {
+              devices: () => station.devices(),
+              eject: (target) => station.eject(target),
+              format: (device, fs, label) => station.format(device, fs, label),
+              deviceState: () => devices.current(),
+            }
+          : {}),
       },
       ...(setupCode ? { setupCode } : {}),
       trustProxy: ctx.config.server.trustProxy,
@@ -119,12 +135,43 @@ export function startStationServices(ctx: StationDeps, station: Station): { clos
     await announceIfNoUsers(setupCode, serverCatalog);
   };
 
+  /**
+   * The web app and API serve one library drive's catalogue: when that drive goes (ejected,
+   * pulled, unmounted) they close, and start again with the next one. The catalogue is closed at
+   * once (its files would keep the drive busy); the HTTP server after the answers in flight, among
+   * them the eject request that caused this.
+   */
+  const stopServing = (): Promise<void> => {
+    const s = serving;
+    serving = undefined;
+    let appClosed: Promise<unknown> = Promise.resolve();
+    const catalogClosed = (async () => {
+      await s;
+      const a = app;
+      const c = serverCatalog;
+      app = undefined;
+      serverCatalog = undefined;
+      if (a) appClosed = a.close().catch((err: unknown) => ctx.log.warn({ err }, 'web app close'));
+      await c?.close().catch((err: unknown) => ctx.log.warn({ err }, 'catalogue close'));
+      if (a) ctx.log.info('web app and API stopped: no library drive');
+    })();
+    closing = catalogClosed.then(() => appClosed);
+    return catalogClosed;
+  };
+  // Before the station unmounts a library drive: nothing of ours may keep it busy.
+  station.beforeUnmount(async () => {
+    await Promise.all([releasing, cameras.settled()]);
+  });
+
   events.on('library-attached', ({ path }) => {
     void (async () => {
       drive = await openDrive(path);
       const d = drive;
       if (ctx.config.server.enabled && !serving)
-        serving = serve(d, path).catch((e: unknown) => {
+        serving = (async () => {
+          await closing;
+          await serve(d, path);
+        })().catch((e: unknown) => {
           const err = e as Error & { code?: string };
           ctx.log.error(
             {
@@ -147,7 +194,7 @@ export function startStationServices(ctx: StationDeps, station: Station): { clos
   });
   events.on('library-detached', () => {
     drive = undefined;
-    void stopUplink();
+    releasing = Promise.all([stopUplink(), stopServing()]);
   });
 
   // LEDs and `outpost status`: the same state the web app shows, once a second (a flash is the
@@ -162,6 +209,7 @@ export function startStationServices(ctx: StationDeps, station: Station): { clos
         partnerSpace,
         scrub: scrub.current(),
         ingest: tracker.current(),
+        devices: station.managed ? devices.current() : null,
         space,
         ...(drive ? { driveLabel: drive.marker.label } : {}),
         thresholds: ctx.config.drives.health,
@@ -206,18 +254,52 @@ export function startStationServices(ctx: StationDeps, station: Station): { clos
       ),
     );
 
+  // `outpost eject` (unix socket) and the eject button on a GPIO pin.
+  const local = new AbortController();
+  const control = startControlSocket(
+    controlSocketPath(ctx.config.station),
+    async (req) => station.eject(req.target),
+    ctx.log,
+  ).catch((e: unknown) => {
+    ctx.log.warn(
+      { hint: isOutpostError(e) ? e.hint : undefined },
+      `\`outpost eject\` will not reach this station: ${e instanceof Error ? e.message : String(e)}`,
+    );
+    return undefined;
+  });
+  const button = ctx.config.station.devices.ejectButton;
+  const buttonDone = button
+    ? watchEjectButton({
+        runner: nodeProcessRunner,
+        chip: button.chip,
+        line: button.line,
+        signal: local.signal,
+        log: ctx.log,
+        onPress: async () => {
+          const r = await station.eject('A');
+          ctx.log.info({ device: r.device }, r.message);
+        },
+      })
+    : Promise.resolve();
+
   return {
     close: async () => {
+      local.abort();
+      await buttonDone;
+      await (await control)?.close();
       clearInterval(ledTimer);
       await cameras.close();
       await stopUplink();
       await serving;
+      await releasing;
+      await closing;
       await app?.close();
       await serverCatalog?.close();
       await panel?.close().catch(() => undefined);
       tracker.stop();
       mirror.stop();
       scrub.stop();
+      devices.stop();
     },
   };
 }

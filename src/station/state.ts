@@ -1,5 +1,7 @@
 import type { BackupState, CardState, DriveState, StationState, UplinkState } from '../core/indicators.js';
+import type { DevicesState } from './device-tracker.js';
 import type { MirrorState } from './mirror-tracker.js';
+import type { SlotDevice } from './device-tracker.js';
 import type { ScrubState } from './scrub-tracker.js';
 import { IDLE_STATION } from '../core/indicators.js';
 import { driveHealth, type DriveHealthThresholds } from '../core/drive-health.js';
@@ -28,6 +30,11 @@ export interface StationFacts {
   partnerSpace?: { freeBytes: number; totalBytes: number } | null;
   /** The scheduled scrub; damaged files it could not repair win the BACKUP indicator. */
   scrub?: ScrubState | null;
+  /**
+   * Devices the station mounts itself (docs/devices.md): green-flash only after their unmount,
+   * busy unmounts and pulled devices. Absent: the station only watches mounts made by others.
+   */
+  devices?: DevicesState | null;
 }
 
 export function cardState(ingest: IngestState | null, waiting = false): CardState {
@@ -137,17 +144,96 @@ function partnerState(f: StationFacts): DriveState {
 }
 
 export function stationState(f: StationFacts): StationState {
+  const d = f.devices ?? undefined;
+  const backup: BackupState =
+    f.scrub && f.scrub.openDamage > 0
+      ? { kind: 'scrub-unrepaired', files: f.scrub.openDamage }
+      : backupState(f.mirror);
   return {
     ...IDLE_STATION,
-    card: cardState(f.ingest, f.cardWaiting),
-    driveA: driveState(f.space, f.thresholds, f.driveLabel, f.ingest),
-    driveB: partnerState(f),
-    backup:
-      f.scrub && f.scrub.openDamage > 0
-        ? { kind: 'scrub-unrepaired', files: f.scrub.openDamage }
-        : backupState(f.mirror),
+    card: withCardDevice(cardState(f.ingest, f.cardWaiting || (d?.waiting.length ?? 0) > 0), f.ingest, d),
+    driveA: withDriveDevice(driveState(f.space, f.thresholds, f.driveLabel, f.ingest), d?.A),
+    driveB: withDriveDevice(partnerState(f), d?.B),
+    backup: withPartnerDevice(backup, f.mirror, d?.B),
     uplink: withBacklog(uplinkState(f.uplink), f.recorderWarnings ?? []),
   };
+}
+
+/**
+ * A card the station mounted: "you can remove it" only once it is unmounted. Between the end
+ * of the ingest and the unmount it is `unmounting`; a failed unmount flashes red.
+ */
+export function withCardDevice(
+  base: CardState,
+  ingest: IngestState | null,
+  d: DevicesState | undefined,
+): CardState {
+  const c = d?.card;
+  if (!c) return base;
+  const thisCard = ingest?.mountPoint === c.mountPoint;
+  switch (c.state) {
+    case 'unmounting':
+      return thisCard && ingest?.state === 'running'
+        ? base
+        : { kind: 'unmounting', filesCopied: ingest?.summary?.copied };
+    case 'busy':
+      return { kind: 'unmount-failed', ...(c.detail ? { detail: c.detail } : {}) };
+    case 'ejected':
+      return c.copied === false || !thisCard ? { kind: 'ejected-not-copied' } : base;
+    case 'mounted':
+      return thisCard && base.kind === 'done' ? { kind: 'unmounting', filesCopied: base.filesCopied } : base;
+    case 'pulled':
+      return base;
+  }
+}
+
+/** A drive the station mounted: ejecting, ejected, still in use, or pulled without eject. */
+export function withDriveDevice(base: DriveState, dev: SlotDevice | null | undefined): DriveState {
+  if (!dev) return base;
+  const label =
+    dev.label ?? (base.kind === 'present' || base.kind === 'not-a-library' ? base.label : undefined);
+  const l = label ? { label } : {};
+  switch (dev.state) {
+    case 'unmounting':
+      return { kind: 'ejecting', ...l };
+    case 'ejected':
+      return { kind: 'ejected', ...l };
+    case 'busy':
+      return { kind: 'unmount-failed', ...l, ...(dev.detail ? { detail: dev.detail } : {}) };
+    case 'pulled':
+      return base.kind === 'present'
+        ? base
+        : { kind: 'pulled', ...l, ...(dev.during ? { during: dev.during } : {}) };
+    case 'mounted':
+      // Up to date but still mounted: the unmount comes next, no "remove it" before that.
+      return base.kind === 'present' && base.activity === 'safe-to-remove'
+        ? { ...base, activity: 'idle' }
+        : base;
+  }
+}
+
+/** BACKUP says "remove the second drive" only once the station has unmounted it. */
+function withPartnerDevice(
+  base: BackupState,
+  m: MirrorState | null | undefined,
+  dev: SlotDevice | null | undefined,
+): BackupState {
+  if (!dev || base.kind === 'scrub-unrepaired' || base.kind === 'failed') return base;
+  switch (dev.state) {
+    case 'mounted':
+      return base.kind === 'safe-to-remove' ? { kind: 'in-progress' } : base;
+    case 'unmounting':
+      return { kind: 'in-progress' };
+    case 'busy':
+      return {
+        kind: 'failed',
+        detail: `the second drive is still in use (${dev.detail ?? 'busy'}) and was not unmounted`,
+      };
+    case 'ejected':
+      return m && m.state === 'done' && m.behind === 0 ? { kind: 'safe-to-remove' } : base;
+    case 'pulled':
+      return base;
+  }
 }
 
 /** A recording backlog near its budget turns UPLINK red unless something worse shows already. */

@@ -16,9 +16,18 @@ import { initDrive, openDrive, type Drive } from '../library/drive.js';
 import { openCatalog } from '../library/catalog/open.js';
 import { relocateItems } from '../library/relocate.js';
 import { DRIVE_MARKER } from '../library/layout.js';
+import type { EmptySlot } from '../devices/block.js';
+import { nodeDeviceHost, type DeviceHost } from '../devices/host.js';
+import {
+  startDeviceManager,
+  type DeviceManager,
+  type ManagedVolume,
+  type MediumView,
+} from '../devices/manager.js';
+import { needsWrite, roleOf, type FormatFs } from '../devices/volumes.js';
+import type { CardIdentity } from '../ingest/ingest.js';
 import { createMountWatcher, nodeReadMountInfo } from './mount-watcher.js';
-import type { MountEntry } from './mountinfo.js';
-import { StationEvents } from './events.js';
+import { StationEvents, type DeviceSlot } from './events.js';
 
 const FIRST_SCRUB_CHECK_MS = 60_000;
 
@@ -38,7 +47,28 @@ export interface StationOptions {
   library?: string | undefined;
   signal: AbortSignal;
   readMountInfo?: () => Promise<string>;
+  /** Side effects of mounting devices (station.devices.manage); default: the real machine. */
+  deviceHost?: DeviceHost;
 }
+
+/** A mounted volume the station works with: one the mount watcher found, or one it mounted itself. */
+interface Vol {
+  mountPoint: string;
+  managed?: ManagedVolume | undefined;
+}
+
+/** What an eject did: flushed and unmounted, safe to remove. A busy device throws DEVICE_BUSY. */
+export interface EjectResult {
+  target: DeviceSlot;
+  device: string;
+  mountPoint: string;
+  label?: string | undefined;
+  state: 'safe-to-remove';
+  message: string;
+}
+
+/** How an ingest of a card the station mounted ended: what happens to the card next. */
+type CardOutcome = 'done' | 'card-error' | 'removed' | 'drive';
 
 /** Does a volume hold camera media? Looks a few levels deep, stops at the first hit. */
 export async function hasMedia(dir: string, depth = 4): Promise<boolean> {
@@ -75,6 +105,16 @@ async function finishRelocations(drive: Drive, log: StationDeps['log']): Promise
 export interface Station {
   events: StationEvents;
   done: Promise<void>;
+  /** The station mounts its own devices (station.devices.manage and running as root). */
+  readonly managed: boolean;
+  /** The devices it holds (media, empty readers); null when it does not manage devices. */
+  devices(): { media: MediumView[]; empty: EmptySlot[] } | null;
+  /** Flush and unmount drive A, drive B or the card; DEVICE_BUSY when something still uses it. */
+  eject(target: DeviceSlot): Promise<EjectResult>;
+  /** Format an empty device (no file on it) and make it a library drive. */
+  format(device: string, fs: FormatFs, label: string): Promise<Drive>;
+  /** Awaited before the station unmounts a library drive: close everything open on it. */
+  beforeUnmount(fn: (path: string) => Promise<void>): void;
   /** Empty volumes mounted under the watched roots (mount points). */
   blankVolumes(): string[];
   /** Initialise one of them as a library drive and attach it. */
@@ -95,7 +135,7 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
   const active = new Map<string, AbortController>();
 
   // Cards inserted while no library drive is attached wait here and are ingested once one is.
-  const waiting = new Map<string, MountEntry>();
+  const waiting = new Map<string, Vol>();
   /** The running scrub: a card, or a drive going away, stops it (its cursor keeps the place). */
   let scrubAbort: AbortController | undefined;
   let scrubQueued = false;
@@ -173,7 +213,28 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
     if (s?.damaged) events.emit('scrub-damage', { files: s.damaged });
   };
   // Empty volumes: offered in the web app to become a library drive.
-  const blank = new Map<string, MountEntry>();
+  const blank = new Map<string, Vol>();
+  /** Devices the station mounts itself; undefined when it only watches mounts made by others. */
+  let manager: DeviceManager | undefined;
+  const unmountHooks: ((path: string) => Promise<void>)[] = [];
+  /** How the last ingest of each card the station mounted ended. */
+  const cardOutcome = new Map<string, CardOutcome>();
+  /** Cards ejected while queued: their ingest is skipped. */
+  const skipCards = new Set<string>();
+  /** Unmounted cards still in their reader, by device: taking them out empties the CARD slot. */
+  const releasedCards = new Map<string, string[]>();
+  let lastMirrorOk = false;
+  const managedAt = (path: string): ManagedVolume | undefined =>
+    manager?.volumes().find((v) => v.mountPoint === path && v.state === 'mounted');
+  /** Run in the serial queue (after the ingest, mirror or scrub in progress) and wait for it. */
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const p = chain.then(fn);
+    chain = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    return p;
+  };
 
   const attachLibrary = async (path: string): Promise<void> => {
     drive = await openDrive(path);
@@ -209,8 +270,10 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
         { clock: ctx.clock, log: ctx.log },
       );
       events.emit('mirror-done', { path, summary });
+      lastMirrorOk = !summary.aborted;
       ctx.log.info({ path, ...summary, warnings: summary.warnings.length }, 'mirror finished');
     } catch (e) {
+      lastMirrorOk = false;
       const err = isOutpostError(e) ? e : new OutpostError('INTERNAL', String(e), { cause: e });
       events.emit('mirror-failed', { path, code: err.code, message: err.message, hint: err.hint });
       ctx.log.error({ path, code: err.code, hint: err.hint }, `mirror failed: ${err.message}`);
@@ -230,18 +293,115 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
       return;
     }
     partner = d;
+    lastMirrorOk = false;
     events.emit('partner-attached', { path, label: d.marker.label, id: d.marker.id });
     ctx.log.info({ path, label: d.marker.label }, 'second library drive attached: mirroring');
     chain = chain.then(mirrorPass);
     // Damage a scrub found while this drive was away is repaired now.
     queueScrub(true);
+    // A drive B the station mounted is unmounted once it holds everything ("Drive B: after the mirror").
+    chain = chain.then(releasePartnerAfterMirror);
   };
 
-  const ingestVolume = async (m: MountEntry): Promise<void> => {
+  /** sync + unmount drive B; it stays the partner (and mounted) when something still uses it. */
+  const releasePartner = async (b: Drive, v: ManagedVolume): Promise<EjectResult> => {
+    const path = b.layout.root;
+    const base = { slot: 'B' as const, mountPoint: path, device: v.medium.name, label: b.marker.label };
+    events.emit('device-unmounting', base);
+    for (const fn of unmountHooks)
+      await fn(path).catch((err: unknown) => ctx.log.warn({ err }, 'before unmount'));
+    const r = await manager!.release(path);
+    if (!r.ok) {
+      events.emit('device-eject-failed', { ...base, detail: r.detail });
+      throw new OutpostError(
+        'DEVICE_BUSY',
+        `drive B "${b.marker.label}" is still in use (${r.detail}): not safe to remove`,
+        {
+          details: { detail: r.detail },
+        },
+      );
+    }
+    if (partner === b) partner = undefined;
+    events.emit('partner-detached', { path });
+    events.emit('device-ejected', base);
+    return {
+      target: 'B',
+      device: v.medium.dev,
+      mountPoint: path,
+      label: b.marker.label,
+      state: 'safe-to-remove',
+      message: `drive B "${b.marker.label}" is unmounted; you can remove it`,
+    };
+  };
+
+  const releasePartnerAfterMirror = async (): Promise<void> => {
+    const b = partner;
+    const v = b && managedAt(b.layout.root);
+    // Cards still queued bring new items: the mirror after them unmounts it.
+    if (!b || !v || !lastMirrorOk || cardsQueued > 0 || !drive || opts.signal.aborted) return;
+    await releasePartner(b, v).catch((e: unknown) =>
+      ctx.log.warn(
+        { hint: isOutpostError(e) ? e.hint : undefined },
+        e instanceof Error ? e.message : String(e),
+      ),
+    );
+  };
+
+  /** A card the station mounted: unmount it once its ingest is over (kept mounted when the drive was the problem). */
+  const afterCard = async (vol: Vol, outcome: CardOutcome): Promise<void> => {
+    const v = vol.managed;
+    if (!v || v.state !== 'mounted') return;
+    cardOutcome.set(vol.mountPoint, outcome);
+    if (outcome === 'removed') return;
+    if (outcome === 'drive') {
+      // Copied again as soon as a (working) library drive is attached.
+      waiting.set(vol.mountPoint, vol);
+      return;
+    }
+    await ejectCard(vol.mountPoint, v).catch((e: unknown) =>
+      ctx.log.warn(
+        { hint: isOutpostError(e) ? e.hint : undefined },
+        e instanceof Error ? e.message : String(e),
+      ),
+    );
+  };
+
+  const ejectCard = async (mountPoint: string, v: ManagedVolume): Promise<EjectResult> => {
+    const outcome = cardOutcome.get(mountPoint);
+    const base = { slot: 'card' as const, mountPoint, device: v.medium.name, label: v.label };
+    events.emit('device-unmounting', base);
+    const r = await manager!.release(mountPoint);
+    if (!r.ok) {
+      events.emit('device-eject-failed', { ...base, detail: r.detail });
+      throw new OutpostError('DEVICE_BUSY', `the card is still in use (${r.detail}): not safe to remove`, {
+        details: { detail: r.detail },
+      });
+    }
+    waiting.delete(mountPoint);
+    cardOutcome.delete(mountPoint);
+    releasedCards.set(v.medium.name, [...(releasedCards.get(v.medium.name) ?? []), mountPoint]);
+    const copied = outcome === 'done' || outcome === 'card-error';
+    events.emit('device-ejected', { ...base, copied });
+    return {
+      target: 'card',
+      device: v.medium.dev,
+      mountPoint,
+      label: v.label,
+      state: 'safe-to-remove',
+      message: copied
+        ? 'the card is unmounted; you can remove it'
+        : 'the card is unmounted (not copied); you can remove it',
+    };
+  };
+
+  const ingestVolume = async (m: Vol): Promise<void> => {
     const mountPoint = m.mountPoint;
+    if (skipCards.delete(mountPoint)) return;
+    if (m.managed && m.managed.state !== 'mounted') return;
     if (!drive) {
       waiting.set(mountPoint, m);
       events.emit('card-ignored', { mountPoint, reason: 'no library drive attached: waiting for one' });
+      events.emit('card-waiting', { mountPoint });
       ctx.log.warn(
         { mountPoint },
         'card inserted but no library drive is attached: plug one in and ingest starts',
@@ -251,11 +411,16 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
     const abort = new AbortController();
     active.set(mountPoint, abort);
     opts.signal.addEventListener('abort', () => abort.abort(), { once: true });
+    let outcome: CardOutcome = 'drive';
     try {
-      const card = await fingerprintCard(mountPoint, {
-        runner: ctx.runner,
-        readMountInfo: opts.readMountInfo ?? nodeReadMountInfo,
-      });
+      // A card the station mounted: its filesystem UUID is known (also through FUSE, where the
+      // mount table names no device).
+      const card: CardIdentity = m.managed?.uuid
+        ? cardIdentityOf(m.managed)
+        : await fingerprintCard(mountPoint, {
+            runner: ctx.runner,
+            readMountInfo: opts.readMountInfo ?? nodeReadMountInfo,
+          });
       const summary = await ingestCard(
         {
           cardRoot: mountPoint,
@@ -271,23 +436,57 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
         { analyzer: ctx.analyzer, clock: ctx.clock, log: ctx.log },
       );
       events.emit('ingest-done', { mountPoint, summary });
+      const code = summary.error?.code;
+      outcome =
+        code === undefined
+          ? summary.warnings.some((w) => w.code === 'UNREADABLE')
+            ? 'card-error'
+            : 'done'
+          : code === 'CARD_REMOVED'
+            ? 'removed'
+            : code === 'CARD_READ_ERROR'
+              ? 'card-error'
+              : 'drive';
+      if (opts.signal.aborted && code === undefined && summary.notCopied > 0) outcome = 'drive';
       // New items on drive A: the partner catches up right after.
-      if (partner && summary.copied > 0) chain = chain.then(mirrorPass);
+      if (partner && summary.copied > 0) {
+        chain = chain.then(mirrorPass);
+        chain = chain.then(releasePartnerAfterMirror);
+      }
       ctx.log.info({ mountPoint, ...summary, warnings: summary.warnings.length }, 'ingest finished');
     } catch (e) {
       const err = isOutpostError(e) ? e : new OutpostError('INTERNAL', String(e), { cause: e });
       events.emit('ingest-failed', { mountPoint, code: err.code, message: err.message, hint: err.hint });
       ctx.log.error({ mountPoint, code: err.code, hint: err.hint }, err.message);
+      outcome =
+        err.code === 'CARD_REMOVED' || err.code === 'CARD_NOT_FOUND'
+          ? 'removed'
+          : err.code === 'CARD_READ_ERROR'
+            ? 'card-error'
+            : 'drive';
     } finally {
       active.delete(mountPoint);
     }
+    if (!opts.signal.aborted) await afterCard(m, outcome);
   };
 
-  const onAdded = async (m: MountEntry): Promise<void> => {
+  const onAdded = async (m: Vol): Promise<void> => {
     const isLibrary = await access(join(m.mountPoint, DRIVE_MARKER)).then(
       () => true,
       () => false,
     );
+    if (isLibrary && m.managed?.readOnly) {
+      const reason = `library drive ${m.managed.dev} (${m.managed.fsType}) could only be mounted read-only: not used`;
+      ctx.log.error(
+        {
+          mountPoint: m.mountPoint,
+          hint: 'Repair it on a computer (for NTFS: shut Windows down fully, or ntfsfix).',
+        },
+        reason,
+      );
+      events.emit('card-ignored', { mountPoint: m.mountPoint, reason });
+      return;
+    }
     if (isLibrary) {
       if (!drive && !opts.library) await attachLibrary(m.mountPoint);
       else if (drive && drive.layout.root !== m.mountPoint && !partner) await attachPartner(m.mountPoint);
@@ -308,7 +507,7 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
     });
   };
 
-  const onRemoved = (m: MountEntry): void => {
+  const onRemoved = (m: Vol): void => {
     blank.delete(m.mountPoint);
     if (partner && partner.layout.root === m.mountPoint) {
       active.get(m.mountPoint)?.abort();
@@ -330,8 +529,91 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
     events.emit('card-removed', { mountPoint: m.mountPoint });
   };
 
+  /** Where the work in progress was when a device went away, for the lights. */
+  const during = (path: string): string | undefined => {
+    const keys = [...active.keys()];
+    if (partner && path === partner.layout.root) return active.has(path) ? 'the mirror' : undefined;
+    if (drive && path === drive.layout.root) {
+      if (keys.some((k) => k !== partner?.layout.root)) return 'an ingest';
+      return keys.length ? 'the mirror' : undefined;
+    }
+    return active.has(path) ? 'copying' : undefined;
+  };
+
+  const startManager = (): DeviceManager | undefined => {
+    const cfg = ctx.config.station.devices;
+    if (!cfg.manage) return undefined;
+    const host = opts.deviceHost ?? nodeDeviceHost(ctx.runner);
+    if (!host.canMount()) {
+      ctx.log.warn(
+        { hint: 'run the station as root (the service does), or set station.devices.manage: false' },
+        'not root: the station does not mount devices itself, it only watches mounts under station.watchRoots',
+      );
+      return undefined;
+    }
+    const erases = ctx.config.ingest.cleanup.policy === 'verified';
+    return startDeviceManager({
+      host,
+      filter: { includeLoop: cfg.includeLoop, loopFilesUnder: cfg.loopFilesUnder },
+      mountRoot: cfg.mountRoot,
+      intervalMs: ctx.config.station.pollIntervalMs,
+      signal: opts.signal,
+      log: ctx.log,
+      powerOff: cfg.powerOff,
+      classify: async (mp) => {
+        const marker = await access(join(mp, DRIVE_MARKER)).then(
+          () => true,
+          () => false,
+        );
+        const media = !marker && (await hasMedia(mp));
+        return roleOf({ marker, media, blank: !marker && !media && (await isBlankVolume(mp)) });
+      },
+      needsWrite: (role) => needsWrite(role, erases),
+      onMounted: async (v) => {
+        events.emit('device-mounted', {
+          role: v.role,
+          mountPoint: v.mountPoint,
+          device: v.medium.name,
+          fsType: v.fsType,
+          driver: v.driver,
+          readOnly: v.readOnly,
+          label: v.label,
+        });
+        await onAdded({ mountPoint: v.mountPoint, managed: v });
+      },
+      onPulled: (v) => {
+        const path = v.mountPoint;
+        const slot: DeviceSlot | 'other' =
+          drive?.layout.root === path
+            ? 'A'
+            : partner?.layout.root === path
+              ? 'B'
+              : v.role === 'card'
+                ? 'card'
+                : 'other';
+        const label = slot === 'A' ? drive?.marker.label : slot === 'B' ? partner?.marker.label : v.label;
+        const what = during(path);
+        onRemoved({ mountPoint: path, managed: v });
+        cardOutcome.delete(path);
+        events.emit('device-pulled', { slot, mountPoint: path, device: v.medium.name, label, during: what });
+      },
+      onReleased: (v) => {
+        blank.delete(v.mountPoint);
+      },
+      onMediumGone: (m) => {
+        for (const mountPoint of releasedCards.get(m.name) ?? []) events.emit('card-removed', { mountPoint });
+        releasedCards.delete(m.name);
+        events.emit('device-gone', { device: m.name });
+      },
+      onProblem: (p) =>
+        events.emit('device-problem', { device: p.dev, fsType: p.fsType, message: p.message }),
+      beforeStop: () => chain,
+    });
+  };
+
   const done = (async () => {
     if (opts.library) await attachLibrary(opts.library);
+    manager = startManager();
     const watcher = createMountWatcher({
       readMountInfo: opts.readMountInfo ?? nodeReadMountInfo,
       roots: ctx.config.station.watchRoots,
@@ -351,6 +633,7 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
       clearInterval(every);
     }
     await chain;
+    await manager?.done;
   })();
   /**
    * Make an empty volume the station offered a library drive (web app: Drives), then attach it:
@@ -373,13 +656,127 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
     return d;
   };
 
+  const needManager = (): DeviceManager => {
+    if (!manager)
+      throw new OutpostError(
+        'DEVICES_NOT_MANAGED',
+        'the station does not mount devices itself, so it cannot eject them',
+      );
+    return manager;
+  };
+
+  const eject = async (target: DeviceSlot): Promise<EjectResult> => {
+    needManager();
+    if (target === 'card') {
+      const cards = (manager?.volumes() ?? []).filter((v) => v.role === 'card' && v.state === 'mounted');
+      if (cards.length === 0) throw new OutpostError('NO_SUCH_DEVICE', 'no card mounted by the station');
+      const copying = cards.find((v) => active.has(v.mountPoint));
+      if (copying)
+        throw new OutpostError('DEVICE_BUSY', 'the card is being copied: wait until CARD flashes green', {
+          hint: 'Or pull it now and insert it again later: copying resumes where it stopped.',
+        });
+      let last: EjectResult | undefined;
+      for (const v of cards) {
+        skipCards.add(v.mountPoint);
+        waiting.delete(v.mountPoint);
+        try {
+          last = await ejectCard(v.mountPoint, v);
+        } catch (e) {
+          skipCards.delete(v.mountPoint);
+          throw e;
+        }
+      }
+      return last!;
+    }
+    const d = target === 'A' ? drive : partner;
+    if (!d) throw new OutpostError('NO_SUCH_DEVICE', `no drive ${target} attached`);
+    const path = d.layout.root;
+    const v = managedAt(path);
+    if (!v)
+      throw new OutpostError(
+        'DEVICES_NOT_MANAGED',
+        `drive ${target} (${path}) was not mounted by the station`,
+        {
+          hint: 'Unmount it the way it was mounted (your desktop, or `umount`).',
+        },
+      );
+    const work = [...active.keys()];
+    if (target === 'A' ? work.length > 0 || cardsQueued > 0 : active.has(path))
+      throw new OutpostError(
+        'DEVICE_BUSY',
+        target === 'A'
+          ? 'the station is copying a card or mirroring onto drive A: eject it when that is done'
+          : 'drive B is being mirrored: eject it when BACKUP flashes green',
+      );
+    scrubAbort?.abort();
+    if (target === 'B') return exclusive(() => releasePartner(d, v));
+    return exclusive(async () => {
+      if (drive !== d) throw new OutpostError('NO_SUCH_DEVICE', 'drive A went away');
+      const label = d.marker.label;
+      const base = { slot: 'A' as const, mountPoint: path, device: v.medium.name, label };
+      events.emit('device-unmounting', base);
+      drive = undefined;
+      events.emit('library-detached', { path });
+      for (const fn of unmountHooks)
+        await fn(path).catch((err: unknown) => ctx.log.warn({ err }, 'before unmount'));
+      const r = await manager!.release(path);
+      if (!r.ok) {
+        events.emit('device-eject-failed', { ...base, detail: r.detail });
+        // Still mounted: back to work until the next eject.
+        if (r.volume.state === 'mounted')
+          await attachLibrary(path).catch((err: unknown) => ctx.log.error({ err }, 'library drive'));
+        throw new OutpostError(
+          'DEVICE_BUSY',
+          `drive A "${label}" is still in use (${r.detail}): not safe to remove`,
+          {
+            details: { detail: r.detail },
+          },
+        );
+      }
+      events.emit('device-ejected', base);
+      ctx.log.info({ path, label }, 'drive A unmounted: safe to remove');
+      return {
+        target: 'A' as const,
+        device: v.medium.dev,
+        mountPoint: path,
+        label,
+        state: 'safe-to-remove' as const,
+        message: `drive A "${label}" is unmounted; you can remove it`,
+      };
+    });
+  };
+
+  const format = async (device: string, fs: FormatFs, label: string): Promise<Drive> => {
+    const m = needManager();
+    const vols = await m.format(device, fs, label, isBlankVolume);
+    const v = vols.find((x) => x.role === 'blank' && !x.readOnly);
+    if (!v)
+      throw new OutpostError('MOUNT_FAILED', `${device} was formatted but could not be mounted for writing`, {
+        hint: 'Unplug it and plug it in again; the web app then offers it as an empty drive.',
+      });
+    return initBlank(v.mountPoint, label);
+  };
+
   return {
     events,
     done,
+    get managed() {
+      return manager !== undefined;
+    },
+    devices: () => (manager ? { media: manager.media(), empty: manager.empty() } : null),
+    eject,
+    format,
+    beforeUnmount: (fn) => void unmountHooks.push(fn),
     blankVolumes: () => [...blank.keys()],
     initBlank,
     drives: () => ({ a: drive, b: partner }),
   };
+}
+
+/** The identity ingest files a card under, from what blkid read (the same id as fingerprintCard's fs-uuid). */
+function cardIdentityOf(v: ManagedVolume): CardIdentity {
+  const fsUuid = v.uuid!.toLowerCase();
+  return { id: `uuid:${fsUuid}`, kind: 'fs-uuid', fsUuid, label: v.label, mountPoint: v.mountPoint };
 }
 
 /** Names a fresh file system carries that do not make it "not empty". */

@@ -25,6 +25,13 @@ const FORWARDED: (keyof StationEventMap)[] = [
   'mirror-failed',
   'motion-event',
   'recording-segment',
+  'device-mounted',
+  'device-unmounting',
+  'device-ejected',
+  'device-eject-failed',
+  'device-pulled',
+  'device-gone',
+  'device-problem',
 ];
 const PROGRESS_EVERY_MS = 250;
 const HEARTBEAT_MS = 20_000;

@@ -109,6 +109,7 @@ export function registerStatusRoutes(
             partnerSpace,
             recorderWarnings: deps.cameras?.warnings?.() ?? [],
             scrub: { ...(scrubTracker?.current() ?? emptyScrub), openDamage: scrub.openDamage },
+            devices: deps.drives?.deviceState?.() ?? null,
           },
           mirror !== undefined,
         ),
