@@ -34,12 +34,22 @@ interface UplinkHandle {
   close(): void;
 }
 
+/** Who else wants to know how the services are doing (systemd readiness: station/service-supervisor.ts). */
+export interface StationServicesHooks {
+  /** The web app and API listen at `url`, or could not start. */
+  onServer?(r: { url: string } | { error: string }): void;
+}
+
 /**
  * What runs beside ingest while a library drive is attached: the web app and API, the uplink to
  * HQ (when configured) and the status LEDs. Each part that fails to start is logged with what to
  * do; the others and ingest carry on.
  */
-export function startStationServices(ctx: StationDeps, station: Station): { close(): Promise<void> } {
+export function startStationServices(
+  ctx: StationDeps,
+  station: Station,
+  hooks: StationServicesHooks = {},
+): { close(): Promise<void> } {
   const events = station.events;
   let drive: Drive | undefined;
   let app: FastifyInstance | undefined;
@@ -132,6 +142,7 @@ export function startStationServices(ctx: StationDeps, station: Station): { clos
       limits: limits.http,
     }));
     ctx.log.info({ url, library: path }, 'web app and API listening');
+    hooks.onServer?.({ url });
     await announceIfNoUsers(setupCode, serverCatalog);
   };
 
@@ -183,6 +194,7 @@ export function startStationServices(ctx: StationDeps, station: Station): { clos
             },
             'web app and API could not start',
           );
+          hooks.onServer?.({ error: err.message });
         });
       await startUplink(d).catch((e: unknown) =>
         ctx.log.error(

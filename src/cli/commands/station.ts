@@ -1,8 +1,15 @@
 import type { Command } from 'commander';
+import { createServiceNotifier } from '../../adapters/service-notify.js';
+import { superviseService } from '../../station/service-supervisor.js';
 import { startStationServices } from '../../station/services.js';
 import { startStation } from '../../station/station.js';
 import { buildContext } from '../context.js';
 import { run } from '../run.js';
+
+/** No library drive this long after start: READY=1, the station waits for one. */
+const READY_GRACE_MS = 5_000;
+/** READY=1 at the latest (the unit's TimeoutStartSec is 90 s). */
+const READY_MAX_WAIT_MS = 60_000;
 
 export function registerStation(program: Command): void {
   program
@@ -35,12 +42,31 @@ export function registerStation(program: Command): void {
         );
         const station = startStation(ctx, { library, signal: abort.signal });
         const { events, done } = station;
-        const services = startStationServices(ctx, station);
+        // systemd (packaging/systemd/outpost.service): READY=1, STATUS=, WATCHDOG=1, STOPPING=1.
+        const notifier = createServiceNotifier({
+          runner: ctx.runner,
+          onError: (message) =>
+            ctx.log.warn(
+              { hint: 'systemd-notify (package systemd) sends them; the unit needs NotifyAccess=all' },
+              message,
+            ),
+        });
+        const supervisor = superviseService({
+          notifier,
+          events,
+          serverEnabled: ctx.config.server.enabled,
+          graceMs: Math.max(READY_GRACE_MS, 2 * ctx.config.station.pollIntervalMs),
+          maxWaitMs: READY_MAX_WAIT_MS,
+          log: ctx.log,
+        });
+        const services = startStationServices(ctx, station, { onServer: supervisor.onServer });
+        abort.signal.addEventListener('abort', () => supervisor.stopping(), { once: true });
         events.on('ingest-progress', ({ mountPoint, progress }) => {
           if (progress.phase !== 'copy') ctx.log.debug({ mountPoint, phase: progress.phase }, 'ingest');
         });
         await done;
         await services.close();
+        await supervisor.close();
       }),
     );
 }
