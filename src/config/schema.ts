@@ -221,6 +221,39 @@ const cameraSchema = z.strictObject({
   budget: z.strictObject({ maxGB: z.number().positive().optional() }).prefault({}),
 });
 
+/** Where the station learns that its UPS battery is nearly empty (src/devices/ups.ts). */
+const upsSchema = z
+  .strictObject({
+    /** gpio: a HAT's signal line; power-supply: /sys/class/power_supply (a HAT with a kernel driver); none: no UPS. */
+    source: z.enum(['none', 'gpio', 'power-supply']).default('none'),
+    /** gpio: the chip (`gpiodetect`) and line offset of the signal. */
+    gpioChip: z.string().min(1).default('gpiochip0'),
+    line: z.number().int().min(0).max(511).optional(),
+    /** gpio: the signal is active (battery low / power lost) when the line reads 0. */
+    activeLow: z.boolean().default(false),
+    /** power-supply: the battery's directory name; unset: the first with type Battery (not a device's own). */
+    powerSupply: z
+      .string()
+      .regex(/^[^/\s]+$/, 'a directory name under /sys/class/power_supply')
+      .refine((n) => n !== '.' && n !== '..', 'a directory name under /sys/class/power_supply')
+      .optional(),
+    /** power-supply: the class directory (tests use a fake tree). */
+    powerSupplyRoot: z.string().startsWith('/').default('/sys/class/power_supply'),
+    /** power-supply: discharging at or below this capacity (%) is low. */
+    lowPercent: z.number().min(1).max(99).default(15),
+    /** How often the signal is read (seconds); two low readings in a row start the shutdown. */
+    pollSeconds: z.number().min(0.1).max(600).default(5),
+    /** How long the file being copied may take to finish before the work is stopped anyway (seconds). */
+    finishSeconds: z.number().min(0).max(600).default(60),
+    /** Power the machine off at the end (false: the station only stops, e.g. when the HAT's own script powers off). */
+    powerOff: z.boolean().default(true),
+  })
+  .superRefine((u, ctx) => {
+    if (u.source === 'gpio' && u.line === undefined)
+      ctx.addIssue({ code: 'custom', path: ['line'], message: 'required when source is gpio' });
+  })
+  .prefault({});
+
 /** The station/HQ config file. Every key has a default: an empty file is a valid config. */
 export const configSchema = z
   .object({
@@ -280,6 +313,17 @@ export const configSchema = z
               .optional(),
           })
           .prefault({}),
+        /** The clock (a Raspberry Pi has none that survives a power cut): README, "The clock". */
+        clock: z
+          .strictObject({
+            /** The last time the clock was known right, kept across restarts (like fake-hwclock). */
+            stateFile: z.string().startsWith('/').default('/var/lib/outpost/clock.json'),
+            /** Editors may set the station's clock to their tablet's time (web app, Status page). */
+            allowSetFromTablet: z.boolean().default(true),
+          })
+          .prefault({}),
+        /** A UPS HAT's low-battery signal: finish the current file, flush, unmount, power off (README, "Power"). */
+        ups: upsSchema,
       })
       .superRefine((st, ctx) => {
         const root = st.devices.mountRoot.replace(/\/+$/, '') || '/';
