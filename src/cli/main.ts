@@ -7,6 +7,7 @@ import { registerLs } from './commands/ls.js';
 import { registerMirror } from './commands/mirror.js';
 import { registerSimilar } from './commands/similar.js';
 import { registerFsck } from './commands/fsck.js';
+import { registerHotspot } from './commands/hotspot.js';
 import { registerHq } from './commands/hq.js';
 import { registerRebuild } from './commands/rebuild.js';
 import { registerRecord } from './commands/record.js';
@@ -41,6 +42,7 @@ registerHq(program);
 registerUplink(program);
 registerStatus(program);
 registerEject(program);
+registerHotspot(program);
 
 program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 2);
