@@ -14,6 +14,7 @@ import { registerGeotagRoutes } from './routes/geotag.js';
 import { registerItemRoutes } from './routes/items.js';
 import { registerMediaRoutes } from './routes/media.js';
 import { registerStatusRoutes } from './routes/status.js';
+import { registerSystemRoutes } from './routes/system.js';
 import { registerWebApp } from './routes/webapp.js';
 import { securityHeaders } from './security-headers.js';
 
@@ -102,6 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerCameraRoutes(app, deps);
   registerGeotagRoutes(app, deps);
   registerDriveRoutes(app, deps);
+  registerSystemRoutes(app, deps);
   registerAuthRoutes(app, deps, deps.login);
   await registerWebApp(app);
   // Not ready()-ed: the caller may still register more (the web app's static files, login routes).

@@ -21,6 +21,7 @@ import type { UplinkStatus } from '../uplink/runner.js';
 import type { SetupCodes } from './first-user.js';
 import type { Role } from './route.js';
 import type { StreamLimits } from './streams.js';
+import type { SystemControl } from './routes/system.js';
 
 /**
  * Decides whether a request may reach its route. Runs first (onRequest: before the body is read
@@ -166,4 +167,6 @@ export interface AppDeps {
   cameras?: CamerasControl;
   /** Per-user caps and the stall timeout of live event streams and live views (config `server.limits`). */
   streams?: Partial<StreamLimits>;
+  /** The station's clock (set from a tablet) and LAN name (routes/system.ts); absent on HQ. */
+  system?: SystemControl;
 }
