@@ -4,11 +4,12 @@
  * on the same 12-MP JPEGs in the same run. The baseline is the faster of vipsthumbnail in one
  * process and in one process per core, so the ratio is not flattered by our parallelism.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { nodeProcessRunner } from '../../src/adapters/process-runner.js';
 import { createMediaAnalyzer } from '../../src/media/analyzer.js';
+import { photosDir } from '../../test/kit/generated-media.js';
 import { timed } from './proc.js';
 
 export interface DeriveRatioOptions {
@@ -32,20 +33,12 @@ const PREVIEW = 1600;
 const WIDTH = 4000;
 const HEIGHT = 3000;
 
-/** The directory holding package.json, from here up (runs from bench/ or dist/bench/). */
-function repoRoot(): string {
-  let dir = import.meta.dirname;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('package.json not found above ' + import.meta.dirname);
-    dir = up;
-  }
-  return dir;
-}
-
-/** Corpus photos big enough to upscale into believable 12-MP frames. */
+/**
+ * Photos big enough to upscale into believable 12-MP frames: from the real-camera corpus when
+ * `../shared/corpus` is there, else the test kit's generated stand-ins (same names).
+ */
 function corpusSources(): string[] {
-  const photos = resolve(repoRoot(), '..', 'shared', 'corpus', 'photos');
+  const photos = photosDir();
   const pick = (dir: string, filter: (f: string) => boolean): string[] =>
     readdirSync(join(photos, dir))
       .filter(filter)

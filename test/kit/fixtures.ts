@@ -2,9 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { CORPUS_PHOTOS } from './paths.js';
+import { photosDir } from './generated-media.js';
 
-/** Every file of the photo corpus (recursively), absolute paths. */
+/**
+ * Every photo of the kit's set (recursively, sorted), absolute paths: the real-camera corpus
+ * when `../shared/corpus` is there, else the generated stand-in with the same names.
+ */
 export function corpusFiles(): string[] {
   const out: string[] = [];
   const walk = (d: string): void => {
@@ -14,7 +17,7 @@ export function corpusFiles(): string[] {
       else if (e.name.toLowerCase().endsWith('.jpg')) out.push(p);
     }
   };
-  walk(CORPUS_PHOTOS);
+  walk(photosDir());
   return out.sort();
 }
 
@@ -71,8 +74,8 @@ export interface CardFixture {
 }
 
 /**
- * A camera card: every corpus photo under DCIM (folder names kept in file names so they stay
- * unique), real videos and audio made with ffmpeg, companions (THM, WAV, XMP), a zero-byte
+ * A camera card: every photo of the kit's set (corpusFiles) under DCIM (folder names kept in
+ * file names so they stay unique), real videos and audio made with ffmpeg, companions (THM, WAV, XMP), a zero-byte
  * file, a trash folder that must be skipped, and a second copy of one photo in another folder.
  */
 export function makeCard(root: string, opts: { videos?: boolean } = {}): CardFixture {
@@ -80,7 +83,7 @@ export function makeCard(root: string, opts: { videos?: boolean } = {}): CardFix
   mkdirSync(dcim, { recursive: true });
   const media: string[] = [];
   for (const f of corpusFiles()) {
-    const name = relative(CORPUS_PHOTOS, f).replace(/[/\\]/g, '__');
+    const name = relative(photosDir(), f).replace(/[/\\]/g, '__');
     copyFileSync(f, join(dcim, name));
     media.push(`DCIM/100CAMERA/${name}`);
   }

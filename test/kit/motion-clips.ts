@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CORPUS_PHOTOS } from './paths.js';
+import { photosDir } from './generated-media.js';
 
 const run = promisify(execFile);
 
@@ -26,7 +26,7 @@ export interface ClipSpec {
   width?: number;
   height?: number;
   fps?: number;
-  /** Background photo (default: the Reconyx trail-camera photo from the corpus). */
+  /** Background photo (default: the kit's Reconyx trail-camera photo, real or generated). */
   photo?: string;
   /** When an object crosses the frame (it is visible for the whole interval). */
   motion: Interval[];
@@ -121,7 +121,7 @@ export function clipFilter(spec: ClipSpec): string {
  */
 export async function makeMotionClip(outPath: string, spec: ClipSpec): Promise<GroundTruth> {
   const fps = spec.fps ?? 15;
-  const photo = spec.photo ?? join(CORPUS_PHOTOS, 'Reconyx_HC500_Hyperfire.jpg');
+  const photo = spec.photo ?? join(photosDir(), 'Reconyx_HC500_Hyperfire.jpg');
   const d = String(spec.durationS);
   const args = [
     '-hide_banner',

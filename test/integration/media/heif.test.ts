@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,17 +6,18 @@ import { after, describe, it } from 'node:test';
 import { nodeProcessRunner } from '../../../src/adapters/process-runner.js';
 import { createMediaAnalyzer } from '../../../src/media/analyzer.js';
 import { hammingDistance } from '../../../src/media/phash.js';
-import { CORPUS_PHOTOS, decodedSize, isJpegFile, isWebpFile } from './helpers.js';
+import { makeHeic, photosDir } from '../../kit/generated-media.js';
+import { decodedSize, isJpegFile, isWebpFile } from './helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'outpost-heif-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 describe('HEIC photos (phones)', () => {
   it('reads EXIF and makes upright derivatives through libheif', async () => {
-    const src = join(CORPUS_PHOTOS, 'Canon_40D.jpg');
+    const src = join(photosDir(), 'Canon_40D.jpg');
     const heic = join(work, 'IMG_0001.HEIC');
     // A real HEVC-coded HEIC, made with libheif's encoder (keeps the EXIF block).
-    execFileSync('heif-enc', ['-q', '70', '-o', heic, src], { stdio: 'pipe' });
+    makeHeic(src, heic);
     const analyzer = createMediaAnalyzer({ runner: nodeProcessRunner });
     const probe = await analyzer.probe(heic, 'photo', { timeZone: 'UTC' });
     assert.equal(probe.facts.capturedAt?.local, '2008-05-30T15:56:01');
