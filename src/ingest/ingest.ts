@@ -62,6 +62,11 @@ export interface IngestRequest {
   timeZone: string;
   node: string;
   signal?: AbortSignal | undefined;
+  /**
+   * Stop before the next file, letting the one being copied finish (the UPS says the battery is
+   * low: src/station/power.ts). The run ends like an interrupted one: what is left is copied next time.
+   */
+  stopAfterFile?: AbortSignal | undefined;
   onProgress?: ((p: IngestProgress) => void) | undefined;
 }
 
@@ -269,6 +274,10 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
 
     for (let i = 0; i < todo.length; i++) {
       const f = todo[i]!;
+      if (req.stopAfterFile?.aborted) {
+        summary.notCopied = todo.length - i;
+        break;
+      }
       emit({ current: f.relPath });
       let copy: CopyResult;
       try {
@@ -309,7 +318,12 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
         summary.warnings.push({ path: f.path, code: 'SIDECAR_UNREADABLE', message: f.message });
     }
 
-    if (!summary.error && !req.signal?.aborted && req.settings.cleanup.policy === 'verified') {
+    if (
+      !summary.error &&
+      !req.signal?.aborted &&
+      !req.stopAfterFile?.aborted &&
+      req.settings.cleanup.policy === 'verified'
+    ) {
       emit({ phase: 'cleanup' });
       const res = await eraseVerifiedFromCard(
         cat,
