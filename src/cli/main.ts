@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerCards } from './commands/cards.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerEject } from './commands/eject.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerInitDrive } from './commands/init-drive.js';
@@ -12,6 +13,7 @@ import { registerHq } from './commands/hq.js';
 import { registerRebuild } from './commands/rebuild.js';
 import { registerRecord } from './commands/record.js';
 import { registerScrub } from './commands/scrub.js';
+import { registerService } from './commands/service.js';
 import { registerStation } from './commands/station.js';
 import { registerStatus } from './commands/status.js';
 import { registerUplink } from './commands/uplink.js';
@@ -41,6 +43,8 @@ registerUser(program);
 registerHq(program);
 registerUplink(program);
 registerStatus(program);
+registerService(program);
+registerDoctor(program);
 registerEject(program);
 registerHotspot(program);
 

@@ -73,10 +73,15 @@ export const ERROR_CATALOGUE = {
     exit: 2,
     hint: 'Nothing the station mounted is in that slot; `outpost status` shows what it holds.',
   },
+  SYSTEMD_NOT_RUNNING: {
+    status: 503,
+    exit: 1,
+    hint: 'This machine was not booted with systemd (a container or chroot?): there is no outpost service. Run the station by hand (`outpost station`); its log is its output.',
+  },
   DEVICES_NOT_MANAGED: {
     status: 409,
     exit: 2,
-    hint: 'The station does not mount devices itself here (station.devices.manage: false, or not root): unmount it the way it was mounted.',
+    hint: 'The station does not mount devices itself here (station.devices.manage: false, or neither root nor CAP_SYS_ADMIN): unmount it the way it was mounted.',
   },
   MOUNT_FAILED: {
     status: 500,

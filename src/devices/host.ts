@@ -7,6 +7,7 @@ import { constants } from 'node:fs';
 import { mkdir, open, readFile, readdir, readlink, realpath, rmdir, stat, writeFile } from 'node:fs/promises';
 import { release } from 'node:os';
 import { join } from 'node:path';
+import { processHasCapability } from '../adapters/capabilities.js';
 import type { ProcessRunner } from '../adapters/process-runner.js';
 import { OutpostError } from '../core/errors.js';
 import type { RawBlockDevice, RawPartition } from './block.js';
@@ -31,7 +32,10 @@ export interface Holder {
 export type UnmountResult = { ok: true } | { ok: false; busy: boolean; message: string };
 
 export interface DeviceHost {
-  /** Root can mount; anyone else gets DEVICES_NOT_MANAGED from the manager. */
+  /**
+   * Root, or the service user with CAP_SYS_ADMIN (packaging/systemd/outpost.service), can mount;
+   * anyone else gets DEVICES_NOT_MANAGED from the manager.
+   */
   canMount(): boolean;
   readBlockDevices(): Promise<RawBlockDevice[]>;
   readMounts(): Promise<MountLine[]>;
@@ -142,7 +146,7 @@ export function nodeDeviceHost(runner: ProcessRunner, sysBlock = '/sys/block'): 
   let caps: Promise<MountCaps> | undefined;
 
   return {
-    canMount: () => process.getuid?.() === 0,
+    canMount: () => process.getuid?.() === 0 || processHasCapability('CAP_SYS_ADMIN'),
 
     async readBlockDevices() {
       const names = await readdir(sysBlock).catch(() => [] as string[]);
