@@ -314,6 +314,8 @@ export function startDeviceManager(opts: DeviceManagerOptions): DeviceManager {
   };
 
   const poll = async (): Promise<void> => {
+    // Taken before the mount table is read: a volume mounted while this poll runs is not in it.
+    const wereMounted = [...volumes.values()].filter((v) => v.state === 'mounted');
     const mounts = await host.readMounts();
     const table = deviceTable(await host.readBlockDevices(), opts.filter, mountedOutside(mounts, mountRoot));
     empty = table.empty;
@@ -333,7 +335,7 @@ export function startDeviceManager(opts: DeviceManagerOptions): DeviceManager {
     }
     // Someone else unmounted one of ours (`umount` by hand): the station must stop using it.
     const mounted = new Set(mounts.map((x) => x.mountPoint));
-    for (const v of volumes.values())
+    for (const v of wereMounted)
       if (v.state === 'mounted' && !mounted.has(v.mountPoint))
         await pulled(v, 'unmounted outside the station');
     for (const m of added) {

@@ -219,8 +219,6 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
   const unmountHooks: ((path: string) => Promise<void>)[] = [];
   /** How the last ingest of each card the station mounted ended. */
   const cardOutcome = new Map<string, CardOutcome>();
-  /** Cards ejected while queued: their ingest is skipped. */
-  const skipCards = new Set<string>();
   /** Unmounted cards still in their reader, by device: taking them out empties the CARD slot. */
   const releasedCards = new Map<string, string[]>();
   let lastMirrorOk = false;
@@ -396,7 +394,7 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
 
   const ingestVolume = async (m: Vol): Promise<void> => {
     const mountPoint = m.mountPoint;
-    if (skipCards.delete(mountPoint)) return;
+    // Ejected (or pulled) while it waited for its turn.
     if (m.managed && m.managed.state !== 'mounted') return;
     if (!drive) {
       waiting.set(mountPoint, m);
@@ -676,16 +674,8 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
           hint: 'Or pull it now and insert it again later: copying resumes where it stopped.',
         });
       let last: EjectResult | undefined;
-      for (const v of cards) {
-        skipCards.add(v.mountPoint);
-        waiting.delete(v.mountPoint);
-        try {
-          last = await ejectCard(v.mountPoint, v);
-        } catch (e) {
-          skipCards.delete(v.mountPoint);
-          throw e;
-        }
-      }
+      // A card queued or waiting for a drive is skipped once unmounted (ingestVolume checks).
+      for (const v of cards) last = await ejectCard(v.mountPoint, v);
       return last!;
     }
     const d = target === 'A' ? drive : partner;
