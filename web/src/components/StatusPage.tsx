@@ -47,6 +47,9 @@ export function StatusPage() {
       'partner-detached',
       'mirror-done',
       'mirror-failed',
+      'device-ejected',
+      'device-eject-failed',
+      'device-pulled',
     ]) {
       es.addEventListener(name, () => {
         setLive((l) => ({ ...l, text: name.replace('-', ' ') }));
