@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { systemClock, type Clock } from '../adapters/clock.js';
 import { createLogger, type Logger } from '../adapters/logger.js';
 import { nodeProcessRunner, type ProcessRunner } from '../adapters/process-runner.js';
+import { offsetClock, systemClockSetter, type ClockSetter } from '../adapters/system-clock.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { OutpostError } from '../core/errors.js';
@@ -23,6 +24,28 @@ export interface Context {
   node: string;
   timeZone: string;
   analyzer: MediaAnalyzer;
+  /** Sets the machine's clock (the station, from a tablet's time). */
+  clockSetter: ClockSetter;
+}
+
+/**
+ * Test hook (tests cannot move the machine's clock): OUTPOST_TEST_CLOCK_OFFSET_MS makes every
+ * command run on a clock that far from the real one, and setting the clock moves that offset
+ * instead of calling `date`. Never set it on a station.
+ */
+export const TEST_CLOCK_ENV = 'OUTPOST_TEST_CLOCK_OFFSET_MS';
+
+function clockOf(runner: ProcessRunner, log: Logger): { clock: Clock; setter: ClockSetter } {
+  const hook = process.env[TEST_CLOCK_ENV];
+  if (hook === undefined || hook === '') return { clock: systemClock, setter: systemClockSetter(runner) };
+  const offset = Number(hook);
+  if (!Number.isFinite(offset))
+    throw new OutpostError('CONFIG_INVALID', `${TEST_CLOCK_ENV} must be a number of milliseconds`);
+  log.warn(
+    { offsetMs: offset },
+    `test hook ${TEST_CLOCK_ENV}: running on a shifted clock, never on a station`,
+  );
+  return offsetClock(systemClock, offset);
 }
 
 export async function buildContext(
@@ -37,10 +60,12 @@ export async function buildContext(
       .replace(/[^A-Za-z0-9_.-]/g, '-')
       .slice(0, 64);
   const timeZone = config.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const { clock, setter } = clockOf(nodeProcessRunner, log);
   return {
     config,
     log,
-    clock: systemClock,
+    clock,
+    clockSetter: setter,
     runner: nodeProcessRunner,
     node,
     timeZone,

@@ -37,6 +37,8 @@ export type CardState =
   | { kind: 'removed-early' }
   /** A card is in but there is no library drive to copy it to. */
   | { kind: 'waiting-for-drive' }
+  /** A card is in but the station's clock looks wrong: it waits, so nothing is filed under a wrong date. */
+  | { kind: 'waiting-for-clock' }
   /** Ingest refused (or stopped) because the library drive is full. */
   | { kind: 'refused-drive-full' }
   /** Ingest stopped because the library drive failed a write. */
@@ -190,6 +192,11 @@ export function cardView(card: CardState): IndicatorView {
       return view('red-flash', 'card removed before copying finished; insert it again to resume');
     case 'waiting-for-drive':
       return view('red-flash', 'no library drive to copy to; plug one in');
+    case 'waiting-for-clock':
+      return view(
+        'red-flash',
+        "not copied yet: the station's clock looks wrong; set it from a tablet (Status page) and copying starts",
+      );
     case 'refused-drive-full':
       return view('red-flash', 'not copied: the library drive is full; free space or plug in another drive');
     case 'refused-drive-error':

@@ -13,6 +13,7 @@ import { LiveHub } from '../recorder/live/hub.js';
 import type { CamerasControl } from '../server/deps.js';
 import type { StationEvents } from './events.js';
 import type { StationDeps } from './station.js';
+import { clockTrustedFor } from './clock.js';
 
 export interface StationCameras {
   status(): RecorderStatus[];
@@ -91,11 +92,36 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
     }
   };
 
+  // Recordings are named and filed by the wall clock: while it looks wrong the cameras wait (or
+  // pause), and start once it is right (README, "The clock").
+  let attached: string | undefined;
+  const start = (path: string): void => {
+    chain = chain
+      .then(async () => {
+        const watch = ctx.clockWatch;
+        if (watch && ctx.config.cameras.length && !(await clockTrustedFor(watch, path, ctx.log))) {
+          ctx.log.warn("cameras wait: the station's clock looks wrong (set it from a tablet, Status page)");
+          return;
+        }
+        if (attached === path) await startAll(path);
+      })
+      .catch((err: unknown) => ctx.log.error({ err }, 'cameras'));
+  };
   events.on('library-attached', ({ path }) => {
-    chain = chain.then(() => startAll(path)).catch((err: unknown) => ctx.log.error({ err }, 'cameras'));
+    attached = path;
+    start(path);
   });
   events.on('library-detached', () => {
+    attached = undefined;
     chain = chain.then(stopAll);
+  });
+  ctx.clockWatch?.on('change', (s) => {
+    if (!attached || ctx.config.cameras.length === 0) return;
+    if (s.state === 'trusted') start(attached);
+    else {
+      ctx.log.warn("cameras paused: the station's clock looks wrong (set it from a tablet, Status page)");
+      chain = chain.then(stopAll);
+    }
   });
 
   const control: CamerasControl = {

@@ -5,6 +5,7 @@ import type { ScrubProgress, ScrubSummary } from '../drives/scrub-types.js';
 import type { UplinkStatus } from '../uplink/runner.js';
 import type { MotionEventSaved } from '../recorder/motion-mode.js';
 import type { RecorderStatus, SegmentEvent } from '../recorder/recorder.js';
+import type { ClockStatus } from '../devices/clock-watch.js';
 
 /** The three places the station ejects: the card slot, drive A (the library), drive B (its mirror). */
 export type DeviceSlot = 'card' | 'A' | 'B';
@@ -73,6 +74,10 @@ export interface StationEventMap {
   'device-problem': [{ device: string; fsType?: string | undefined; message: string }];
   /** A card waits for a library drive (ingest starts when one is attached). */
   'card-waiting': [{ mountPoint: string }];
+  /** The station's clock turned trusted or suspect (src/devices/clock-watch.ts); cards and cameras wait while suspect. */
+  'clock-status': [ClockStatus];
+  /** The UPS battery is low: the station finishes the file it copies, stops and powers off (src/station/power.ts). */
+  'power-low': [{ detail: string }];
   /** The uplink's queue and state changed (thinned to about two a second while sending). */
   'uplink-status': [UplinkStatus];
   /** A camera segment became a library item (src/recorder/). */

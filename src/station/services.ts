@@ -135,6 +135,9 @@ export function startStationServices(
       trustProxy: ctx.config.server.trustProxy,
       allowedHosts: ctx.config.server.allowedHosts,
       streams: limits.streams,
+      ...(ctx.clockWatch
+        ? { system: { clock: ctx.clockWatch, allowClockSet: ctx.config.station.clock.allowSetFromTablet } }
+        : {}),
     });
     ({ url } = await startServer(app, {
       host: ctx.config.server.host,

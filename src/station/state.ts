@@ -61,6 +61,8 @@ export function cardState(ingest: IngestState | null, waiting = false): CardStat
       return { kind: 'refused-drive-error', detail: ingest.error.message };
     case 'CARD_REMOVED':
       return { kind: 'removed-early' };
+    case 'CLOCK_SUSPECT':
+      return { kind: 'waiting-for-clock' };
     default:
       return { kind: 'read-error', detail: ingest.error?.message ?? 'ingest failed' };
   }

@@ -5,7 +5,7 @@ import type { Logger } from '../adapters/logger.js';
 import type { ProcessRunner } from '../adapters/process-runner.js';
 import type { Config } from '../config/schema.js';
 import type { MediaAnalyzer } from '../media/types.js';
-import { OutpostError, isOutpostError } from '../core/errors.js';
+import { ERROR_CATALOGUE, OutpostError, isOutpostError } from '../core/errors.js';
 import { SKIP_DIRS, mediaTypeOf } from '../core/media-types.js';
 import { mirrorDrives } from '../drives/mirror.js';
 import { bytesPerSecondOf, parseEvery, scrubDue } from '../drives/scrub-plan.js';
@@ -26,8 +26,10 @@ import {
 } from '../devices/manager.js';
 import { needsWrite, roleOf, type FormatFs } from '../devices/volumes.js';
 import type { CardIdentity } from '../ingest/ingest.js';
+import type { ClockWatch } from '../devices/clock-watch.js';
 import { createMountWatcher, nodeReadMountInfo } from './mount-watcher.js';
 import { StationEvents, type DeviceSlot } from './events.js';
+import { clockTrustedFor } from './clock.js';
 
 const FIRST_SCRUB_CHECK_MS = 60_000;
 
@@ -40,6 +42,11 @@ export interface StationDeps {
   analyzer: MediaAnalyzer;
   node: string;
   timeZone: string;
+  /**
+   * The clock check (src/devices/clock-watch.ts): while the clock is suspect, cards wait (no
+   * download folder from a wrong date) and are copied once it is right. Absent: always trusted.
+   */
+  clockWatch?: ClockWatch | undefined;
 }
 
 export interface StationOptions {
@@ -115,6 +122,11 @@ export interface Station {
   format(device: string, fs: FormatFs, label: string): Promise<Drive>;
   /** Awaited before the station unmounts a library drive: close everything open on it. */
   beforeUnmount(fn: (path: string) => Promise<void>): void;
+  /**
+   * Stop taking new work (UPS battery low): the ingest in progress finishes the file it copies,
+   * the mirror and scrub stop; resolves when the work is over, or after `graceMs`.
+   */
+  drain(graceMs: number): Promise<void>;
   /** Empty volumes mounted under the watched roots (mount points). */
   blankVolumes(): string[];
   /** Initialise one of them as a library drive and attach it. */
@@ -136,6 +148,11 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
 
   // Cards inserted while no library drive is attached wait here and are ingested once one is.
   const waiting = new Map<string, Vol>();
+  /** Cards waiting for the clock to be right: copied once it is (clock-watch.ts). */
+  const clockHeld = new Map<string, Vol>();
+  /** Shutting down (UPS): no new work; the ingest in progress stops after its current file. */
+  let draining = false;
+  const stopAfterFile = new AbortController();
   /** The running scrub: a card, or a drive going away, stops it (its cursor keeps the place). */
   let scrubAbort: AbortController | undefined;
   let scrubQueued = false;
@@ -150,7 +167,7 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
     const a = drive;
     const b = partner;
     const cfg = ctx.config.scrub;
-    if (!a || !cfg.enabled || opts.signal.aborted || cardsQueued > 0) return;
+    if (!a || !cfg.enabled || opts.signal.aborted || cardsQueued > 0 || draining) return;
     const now = ctx.clock.now();
     const every = parseEvery(cfg.every)!;
     const sa = await scrubStatusOf(a.layout.catalog);
@@ -249,7 +266,7 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
   const mirrorPass = async (): Promise<void> => {
     const a = drive;
     const b = partner;
-    if (!a || !b || !ctx.config.mirror.auto) return;
+    if (!a || !b || !ctx.config.mirror.auto || draining) return;
     const path = b.layout.root;
     const abort = new AbortController();
     active.set(path, abort);
@@ -396,6 +413,9 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
     const mountPoint = m.mountPoint;
     // Ejected (or pulled) while it waited for its turn.
     if (m.managed && m.managed.state !== 'mounted') return;
+    if (draining) return;
+    if (drive && ctx.clockWatch && !(await clockTrustedFor(ctx.clockWatch, drive.layout.root, ctx.log)))
+      return holdForClock(m);
     if (!drive) {
       waiting.set(mountPoint, m);
       events.emit('card-ignored', { mountPoint, reason: 'no library drive attached: waiting for one' });
@@ -429,6 +449,7 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
           timeZone: ctx.timeZone,
           node: ctx.node,
           signal: abort.signal,
+          stopAfterFile: stopAfterFile.signal,
           onProgress: (progress) => events.emit('ingest-progress', { mountPoint, progress }),
         },
         { analyzer: ctx.analyzer, clock: ctx.clock, log: ctx.log },
@@ -466,6 +487,44 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
       active.delete(mountPoint);
     }
     if (!opts.signal.aborted) await afterCard(m, outcome);
+  };
+
+  /** The clock looks wrong: the card waits (CARD flashes red, the status page says why). */
+  const holdForClock = (m: Vol): void => {
+    const first = !clockHeld.has(m.mountPoint);
+    clockHeld.set(m.mountPoint, m);
+    const s = ctx.clockWatch!.status();
+    const message = `not copied yet: ${s.message ?? "the station's clock looks wrong"}`;
+    events.emit('ingest-failed', {
+      mountPoint: m.mountPoint,
+      code: 'CLOCK_SUSPECT',
+      message,
+      hint: s.action ?? ERROR_CATALOGUE.CLOCK_SUSPECT.hint,
+    });
+    if (first) ctx.log.warn({ mountPoint: m.mountPoint, code: 'CLOCK_SUSPECT', hint: s.action }, message);
+  };
+  ctx.clockWatch?.on('change', (s) => {
+    if (s.state !== 'trusted' || clockHeld.size === 0) return;
+    ctx.log.info({ cards: clockHeld.size }, 'the clock is right: copying the cards that waited');
+    for (const m of clockHeld.values()) {
+      cardsQueued++;
+      chain = chain.then(async () => {
+        cardsQueued--;
+        await ingestVolume(m);
+      });
+    }
+    clockHeld.clear();
+  });
+
+  const drain = async (graceMs: number): Promise<void> => {
+    draining = true;
+    stopAfterFile.abort();
+    scrubAbort?.abort();
+    // A mirror copy cut off is crash-safe (tmp, then rename) and done again next time.
+    if (partner) active.get(partner.layout.root)?.abort();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([chain, new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
   };
 
   const onAdded = async (m: Vol): Promise<void> => {
@@ -524,6 +583,7 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
     }
     // The ingest notices by itself (reads fail, device changes) and reports CARD_REMOVED.
     waiting.delete(m.mountPoint);
+    clockHeld.delete(m.mountPoint);
     events.emit('card-removed', { mountPoint: m.mountPoint });
   };
 
@@ -757,6 +817,7 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
     eject,
     format,
     beforeUnmount: (fn) => void unmountHooks.push(fn),
+    drain,
     blankVolumes: () => [...blank.keys()],
     initBlank,
     drives: () => ({ a: drive, b: partner }),

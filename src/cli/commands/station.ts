@@ -1,5 +1,9 @@
 import type { Command } from 'commander';
+import { buildTimeMs } from '../../adapters/build-time.js';
 import { createServiceNotifier } from '../../adapters/service-notify.js';
+import { ClockWatch } from '../../devices/clock-watch.js';
+import { forwardClockStatus } from '../../station/clock.js';
+import { startUpsShutdown } from '../../station/power.js';
 import { superviseService } from '../../station/service-supervisor.js';
 import { startStationServices } from '../../station/services.js';
 import { startStation } from '../../station/station.js';
@@ -31,7 +35,18 @@ export function registerStation(program: Command): void {
             ...(o.port !== undefined ? { port: Number(o.port) } : {}),
             ...(o.server ? {} : { enabled: false }),
           };
-        const ctx = await buildContext(cmd.optsWithGlobals(), overrides);
+        const base = await buildContext(cmd.optsWithGlobals(), overrides);
+        // A Pi has no battery clock: cards and cameras wait while it looks wrong, and everything
+        // else runs on the watch's best idea of the time (README, "The clock").
+        const clockWatch = new ClockWatch({
+          clock: base.clock,
+          setter: base.clockSetter,
+          buildMs: buildTimeMs(),
+          stateFile: base.config.station.clock.stateFile,
+          log: base.log,
+        });
+        await clockWatch.start();
+        const ctx = { ...base, clock: clockWatch.clock, clockWatch };
         const abort = new AbortController();
         process.once('SIGINT', () => abort.abort());
         process.once('SIGTERM', () => abort.abort());
@@ -42,6 +57,7 @@ export function registerStation(program: Command): void {
         );
         const station = startStation(ctx, { library, signal: abort.signal });
         const { events, done } = station;
+        const unforwardClock = forwardClockStatus(clockWatch, events);
         // systemd (packaging/systemd/outpost.service): READY=1, STATUS=, WATCHDOG=1, STOPPING=1.
         const notifier = createServiceNotifier({
           runner: ctx.runner,
@@ -64,9 +80,28 @@ export function registerStation(program: Command): void {
         events.on('ingest-progress', ({ mountPoint, progress }) => {
           if (progress.phase !== 'copy') ctx.log.debug({ mountPoint, phase: progress.phase }, 'ingest');
         });
+        // Everything stops once: on SIGTERM, or when the UPS says the battery is low (then the
+        // machine is synced and powered off after this).
+        let stopping: Promise<void> | undefined;
+        const stop = (): Promise<void> =>
+          (stopping ??= (async () => {
+            abort.abort();
+            await done;
+            await services.close();
+            await supervisor.close();
+          })());
+        const ups = startUpsShutdown(
+          ctx.config,
+          ctx,
+          { drain: (ms) => station.drain(ms), shutdownRequested: stop },
+          (detail) => events.emit('power-low', { detail }),
+        );
         await done;
-        await services.close();
-        await supervisor.close();
+        await stop();
+        await ups?.done();
+        ups?.stop();
+        unforwardClock();
+        await clockWatch.close();
       }),
     );
 }

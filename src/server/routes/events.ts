@@ -32,6 +32,8 @@ const FORWARDED: (keyof StationEventMap)[] = [
   'device-pulled',
   'device-gone',
   'device-problem',
+  'clock-status',
+  'power-low',
 ];
 const PROGRESS_EVERY_MS = 250;
 const HEARTBEAT_MS = 20_000;

@@ -72,7 +72,7 @@ describe('system routes: the clock and the LAN name', () => {
   });
 
   it('setting needs an editor, confirm: true and a time with a zone', async () => {
-    const post = (a: FastifyInstance, payload: unknown) =>
+    const post = (a: FastifyInstance, payload: Record<string, unknown>) =>
       call<ErrorJson>(a, { method: 'POST', url: '/api/system/clock', payload });
     const time = new Date(IMPORTED + 3600_000).toISOString();
     assert.equal((await post(viewerApp, { time, confirm: true })).status, 403);

@@ -40,6 +40,7 @@ const ROWS: Row[] = [
   ['CARD', card({ kind: 'read-error', detail: 'EIO' }), 'red-flash', /read error: EIO/],
   ['CARD', card({ kind: 'removed-early' }), 'red-flash', /insert it again to resume/],
   ['CARD', card({ kind: 'waiting-for-drive' }), 'red-flash', /no library drive/],
+  ['CARD', card({ kind: 'waiting-for-clock' }), 'red-flash', /clock looks wrong; set it from a tablet/],
   ['CARD', card({ kind: 'refused-drive-full' }), 'red-flash', /drive is full/],
   ['CARD', card({ kind: 'refused-drive-error', detail: 'EROFS' }), 'red-flash', /failed a write \(EROFS\)/],
 
@@ -171,6 +172,7 @@ describe('indicators: every row of the scheme', () => {
       'unmount-failed',
       'unmounting',
       'unrecognised',
+      'waiting-for-clock',
       'waiting-for-drive',
     ]);
     for (const d of ['DRIVE_A', 'DRIVE_B'] as const)
