@@ -10,11 +10,22 @@ check lsblk util-linux
 check blkid util-linux
 check mkfs.ext4 e2fsprogs
 check heif-convert libheif-examples
+# Devices the station mounts itself (docs/devices.md): exFAT and NTFS drives where the kernel has
+# no driver (FUSE), formatting empty drives as exFAT.
+check mount.exfat-fuse exfat-fuse
+check mkfs.exfat exfatprogs
+check ntfs-3g ntfs-3g
+check sync coreutils
+check blockdev util-linux
 if [ "${OUTPOST_DEV:-}" = 1 ]; then
   check vipsthumbnail libvips-tools
   check rsync rsync
   check chromium chromium
   check motion motion
+  # The device tests: FAT32 cards made without mounting, and mounted through FUSE on kernels without vfat.
+  check mkfs.vfat dosfstools
+  check mcopy mtools
+  check fusefat fusefat
 fi
 if [ ${#need[@]} -gt 0 ]; then
   mapfile -t uniq < <(printf '%s\n' "${need[@]}" | sort -u)

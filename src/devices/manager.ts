@@ -126,6 +126,9 @@ export interface DeviceManager {
   ): Promise<ManagedVolume[]>;
 }
 
+/** How soon a newly seen medium is looked at again (its partitions may still be appearing). */
+const SETTLE_MS = 300;
+
 interface Entry {
   medium: Medium;
   state: 'settling' | 'queued' | 'mounting' | 'ready' | 'formatting';
@@ -380,7 +383,11 @@ export function startDeviceManager(opts: DeviceManagerOptions): DeviceManager {
       await poll().catch((err: unknown) => log.warn({ err }, 'devices: poll failed'));
       // Media present at start settle on the second poll; ready once they are mounted.
       if (++polls === 2) void work.then(markReady);
-      await sleep(opts.intervalMs, undefined, { signal }).catch(() => undefined);
+      // A medium just seen is looked at again soon: it is mounted once it has settled.
+      const settling = [...entries.values()].some((e) => e.state === 'settling');
+      await sleep(settling ? Math.min(opts.intervalMs, SETTLE_MS) : opts.intervalMs, undefined, {
+        signal,
+      }).catch(() => undefined);
     }
   };
 
