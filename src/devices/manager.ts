@@ -345,10 +345,12 @@ export function startDeviceManager(opts: DeviceManagerOptions): DeviceManager {
       entries.set(m.key, { medium: m, state: 'settling', gone: false, nodes: [], problemTold: false });
       log.info({ dev: m.dev, sizeBytes: m.sizeBytes, description: m.description }, 'device detected');
     }
+    const fresh = new Set(added.map((m) => m.key));
     for (const m of table.media) {
       const e = entries.get(m.key);
       if (!e) continue;
-      const ready = settled(e.medium, m);
+      // Seen for the first time in this poll: compared with the next one.
+      const ready = !fresh.has(m.key) && settled(e.medium, m);
       e.medium = m;
       if (e.state === 'settling' && ready) {
         e.state = 'queued';

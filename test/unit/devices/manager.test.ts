@@ -24,14 +24,24 @@ class FakeHost implements DeviceHost {
   busy = new Set<string>();
   failMount = new Set<string>();
   dirs = new Set<string>();
+  mountPolls: number[] = [];
+  polls = 0;
+  /** Replaces `devices` at the start of the given poll (partitions appearing a moment late). */
+  script = new Map<number, RawBlockDevice[]>();
   canMount = () => true;
-  readBlockDevices = async () => structuredClone(this.devices);
+  readBlockDevices = async () => {
+    this.polls++;
+    const next = this.script.get(this.polls);
+    if (next) this.devices = next;
+    return structuredClone(this.devices);
+  };
   readMounts = async () => structuredClone(this.mounts);
   probe = async (dev: string) => this.probes.get(dev) ?? {};
   capabilities = async () => ({ kernel: new Set(['ext4', 'vfat', 'exfat']), fuse: new Set(['ntfs-3g']) });
   async mount(plan: MountPlan) {
     const [dev, mp] = plan.args.slice(-2) as [string, string];
     this.log.push(`mount ${plan.args.join(' ')}`);
+    this.mountPolls.push(this.polls);
     if (this.failMount.has(`${dev}:${plan.readOnly ? 'ro' : 'rw'}`)) throw new Error(`cannot mount ${dev}`);
     const mm = this.devices
       .flatMap((d) => [d, ...d.partitions])
@@ -285,6 +295,25 @@ describe('devices: the manager', () => {
       [[`${ROOT}/loop9`, 'ext4', false]],
     );
     assert.equal(told.released.length, 1, 'the station heard the old volume go');
+    await stop();
+  });
+
+  it('probes a new medium only once it looks the same twice: partitions appearing late are waited for', async () => {
+    const host = new FakeHost();
+    const whole = loopDev(11, 4096);
+    const part = loopDev(11, 4096, {
+      partitions: [{ name: 'loop11p1', majorMinor: '259:0', sizeSectors: 4000, number: 1 }],
+    });
+    host.probes.set('/dev/loop11', { ptType: 'dos' });
+    host.probes.set('/dev/loop11p1', { fsType: 'exfat', uuid: 'AAAA-BBBB' });
+    // Seen on poll 3 without its partition, the partition shows on poll 4.
+    host.script.set(3, [whole]);
+    host.script.set(4, [part]);
+    const { m, told, stop } = start(host, { [`${ROOT}/loop11p1`]: 'card' });
+    await m.ready;
+    await until('mounted', () => told.mounted.length === 1);
+    assert.equal(told.mounted[0]!.dev, '/dev/loop11p1', 'the partition, not the whole device');
+    assert.ok(host.mountPolls[0]! >= 5, `mounted after poll ${host.mountPolls[0]}, not before it settled`);
     await stop();
   });
 
