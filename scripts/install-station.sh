@@ -20,6 +20,7 @@
 #   /usr/local/bin/outpost -> /opt/outpost/current/bin/outpost
 #   /usr/local/lib/systemd/system/outpost.service  from packaging/systemd/
 #   /etc/udev/rules.d/99-outpost.rules             from packaging/udev/
+#   /etc/polkit-1/rules.d/50-outpost.rules         from packaging/polkit/
 #   /etc/outpost/config.yaml                       written once (commented defaults), never replaced
 #   /var/lib/outpost                               the outpost user's home (StateDirectory)
 set -euo pipefail
@@ -38,7 +39,7 @@ while [ $# -gt 0 ]; do
     --no-start) START=0; shift ;;
     --uninstall) UNINSTALL=1; shift ;;
     --purge) PURGE=1; shift ;;
-    -h | --help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "install-station: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -64,6 +65,7 @@ prefix=()
 [ -n "$ROOT" ] && prefix=(--prefix "$ROOT")
 UNIT=/usr/local/lib/systemd/system/outpost.service
 RULES=/etc/udev/rules.d/99-outpost.rules
+POLKIT=/etc/polkit-1/rules.d/50-outpost.rules
 APP=/opt/outpost
 BIN=/usr/local/bin/outpost
 
@@ -74,7 +76,7 @@ if [ "$UNINSTALL" = 1 ]; then
   else
     say "systemd is not running here: would run systemctl disable --now outpost"
   fi
-  rm -f "$(R "$UNIT")" "$(R "$RULES")"
+  rm -f "$(R "$UNIT")" "$(R "$RULES")" "$(R "$POLKIT")"
   if [ -L "$(R "$BIN")" ] && [ "$(readlink "$(R "$BIN")")" = "$APP/current/bin/outpost" ]; then
     rm -f "$(R "$BIN")"
   fi
@@ -189,6 +191,8 @@ own "$OUID:$OGID" "$(R /var/lib/outpost)"
 
 install -D -m 0644 "$FROM/packaging/systemd/outpost.service" "$(R "$UNIT")"
 install -D -m 0644 "$FROM/packaging/udev/99-outpost.rules" "$(R "$RULES")"
+# polkitd reads it at once (setup-station.sh installs polkitd): power-off on a low UPS battery.
+install -D -m 0644 "$FROM/packaging/polkit/50-outpost.rules" "$(R "$POLKIT")"
 
 if [ "$SYSTEM" = 1 ] && command -v udevadm >/dev/null 2>&1 && [ -d /run/udev ]; then
   udevadm control --reload

@@ -45,6 +45,8 @@ fi
 command -v npm >/dev/null 2>&1 || apt-get install -y -q npm
 
 bash scripts/system-deps.sh
+# The service (user outpost) may power the machine off on a low UPS battery through polkit.
+[ -x /usr/lib/polkit-1/polkitd ] || apt-get install -y -q --no-install-recommends polkitd
 command -v make >/dev/null 2>&1 || apt-get install -y -q build-essential python3
 bash scripts/npm-install.sh
 npm run build

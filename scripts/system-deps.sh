@@ -26,6 +26,10 @@ if [ "${OUTPOST_DEV:-}" = 1 ]; then
   check mkfs.vfat dosfstools
   check mcopy mtools
   check fusefat fusefat
+  # The service tests: systemd-analyze verify on the unit, a fake notify socket, the unit's credentials.
+  check systemd-analyze systemd
+  check python3 python3
+  check setpriv util-linux
 fi
 if [ ${#need[@]} -gt 0 ]; then
   mapfile -t uniq < <(printf '%s\n' "${need[@]}" | sort -u)
