@@ -266,9 +266,17 @@ export function fsLabel(fs: FormatFs, label: string): string {
   return out;
 }
 
-/** The mkfs command line (e2fsprogs, exfatprogs). No reserved blocks: a data drive, not a system disk. */
+/**
+ * The mkfs command line (e2fsprogs, exfatprogs). No reserved blocks: a data drive, not a system disk.
+ * ext4's top directory belongs to whoever formats it (`-E root_owner`, else root): the service
+ * user (README, "The privilege model") must be able to make it a library drive.
+ */
 export function mkfsCommand(fs: FormatFs, dev: string, label: string): { cmd: string; args: string[] } {
   const l = fsLabel(fs, label);
-  if (fs === 'ext4') return { cmd: 'mkfs.ext4', args: ['-F', '-q', '-m', '0', ...(l ? ['-L', l] : []), dev] };
+  if (fs === 'ext4')
+    return {
+      cmd: 'mkfs.ext4',
+      args: ['-F', '-q', '-m', '0', '-E', 'root_owner', ...(l ? ['-L', l] : []), dev],
+    };
   return { cmd: 'mkfs.exfat', args: [...(l ? ['-L', l] : []), dev] };
 }

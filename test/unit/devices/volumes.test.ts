@@ -199,7 +199,7 @@ describe('devices: roles, directories, formatting', () => {
   it('mkfs command lines and labels cut to what the filesystem keeps', () => {
     assert.deepEqual(mkfsCommand('ext4', '/dev/sdc1', 'Office B'), {
       cmd: 'mkfs.ext4',
-      args: ['-F', '-q', '-m', '0', '-L', 'Office B', '/dev/sdc1'],
+      args: ['-F', '-q', '-m', '0', '-E', 'root_owner', '-L', 'Office B', '/dev/sdc1'],
     });
     assert.deepEqual(mkfsCommand('exfat', '/dev/sdc1', 'Field drive number 2'), {
       cmd: 'mkfs.exfat',
