@@ -6,9 +6,10 @@
  * when a person confirms it.
  *
  * `clock` is the station's best idea of the time for everything else: the real clock while it is
- * trusted; while it is suspect, never earlier than the newest evidence plus the time elapsed since
- * (a lower bound of the true time), so ops and sessions are not stamped with a time known to be
- * wrong. Ingest and cameras do not use it to file anything while suspect: they wait.
+ * trusted; while it is suspect, never earlier than the build, this station's last good time or
+ * where the clock was before it jumped back, plus the time elapsed since (a lower bound of the true
+ * time), so ops and sessions are not stamped with a time known to be wrong. Ingest and cameras do
+ * not use it to file anything while suspect: they wait.
  */
 import { EventEmitter } from 'node:events';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -275,7 +276,10 @@ export class ClockWatch extends EventEmitter<ClockWatchEvents> {
     const was = this.verdict;
     this.verdict = v;
     if (v.state === 'suspect') {
-      // The true time is at least the newest evidence, or where the clock was before a jump.
+      // The true time is at least the build, this station's last good time, or where the clock
+      // was before a jump. Not the catalogue's times: they may come from another node whose clock
+      // was ahead (they hold cards back, they do not move the time); the catalogue's HLC already
+      // keeps its ops from stamping below its last stamp.
       const mono = this.mono();
       const fromJump =
         v.reason === 'jumped-back' && this.anchor
@@ -283,7 +287,7 @@ export class ClockWatch extends EventEmitter<ClockWatchEvents> {
           : undefined;
       const bound = Math.max(
         this.opts.buildMs,
-        v.newest?.ms ?? Number.NEGATIVE_INFINITY,
+        this.evidence.get('last-good') ?? Number.NEGATIVE_INFINITY,
         fromJump ?? Number.NEGATIVE_INFINITY,
       );
       const current = this.floor ? this.floor.wallMs + (mono - this.floor.monoMs) : Number.NEGATIVE_INFINITY;

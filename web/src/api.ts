@@ -16,6 +16,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly hint = '',
+    /** The error body's `details` (e.g. CLOCK_REFUSED: `{ reason, overrulable }`). */
+    readonly details?: unknown,
   ) {
     super(message);
   }
@@ -58,12 +60,15 @@ export async function api<T>(method: string, url: string, body?: unknown): Promi
   }
   if (!res.ok) {
     if (res.status === 401 && !url.startsWith('/api/auth/')) for (const fn of authListeners) fn();
-    const err = (json as { error?: { code?: string; message?: string; hint?: string } } | undefined)?.error;
+    const err = (
+      json as { error?: { code?: string; message?: string; hint?: string; details?: unknown } } | undefined
+    )?.error;
     throw new ApiError(
       res.status,
       err?.code ?? `HTTP_${res.status}`,
       err?.message ?? res.statusText,
       err?.hint,
+      err?.details,
     );
   }
   return json as T;

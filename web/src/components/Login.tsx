@@ -1,5 +1,7 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../api';
 import { login, setup } from '../auth';
+import { t } from '../i18n';
 
 interface Props {
   mode: 'login' | 'setup';
@@ -16,6 +18,14 @@ export function Login({ mode, askCode = false, message, onDone }: Props) {
   const [code, setCode] = useState('');
   const [error, setError] = useState(message ?? '');
   const [busy, setBusy] = useState(false);
+  // First start: the station's name on the LAN (mDNS), for the tablets that come next.
+  const [address, setAddress] = useState('');
+  useEffect(() => {
+    if (mode !== 'setup') return;
+    api<{ url: string }>('GET', '/api/system/address')
+      .then((a) => setAddress(a.url))
+      .catch(() => undefined);
+  }, [mode]);
   const submit = (e: Event): void => {
     e.preventDefault();
     setBusy(true);
@@ -34,6 +44,13 @@ export function Login({ mode, askCode = false, message, onDone }: Props) {
       <p>
         {mode === 'setup' ? 'Create the first user (editor) of this station.' : 'Log in to review media.'}
       </p>
+      {mode === 'setup' && address && (
+        <p class="setup-address">
+          {t('setup.address')} <a href={address}>{address}</a>
+          <br />
+          <small class="hint">{t('setup.addressHint')}</small>
+        </p>
+      )}
       {mode === 'setup' && askCode && (
         <label>
           Setup code

@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { getStatus } from '../api';
+import { t } from '../i18n';
 import type { IngestProgress, Status, UplinkStatus } from '../types';
+import { ClockBanner } from './ClockBanner';
 import { DrivesPanel } from './DrivesPanel';
 import { UplinkPanel } from './UplinkPanel';
 
@@ -18,6 +20,9 @@ export function StatusPage() {
   const [error, setError] = useState('');
   const [live, setLive] = useState<Live>({ text: 'connecting…', progress: null });
   const [uplink, setUplink] = useState<UplinkStatus | null | undefined>(undefined);
+  /** Bumped on `clock-status` events: the clock banner asks again. */
+  const [clockTick, setClockTick] = useState(0);
+  const [powerLow, setPowerLow] = useState<string | null>(null);
 
   useEffect(() => {
     let alive = true;
@@ -56,6 +61,13 @@ export function StatusPage() {
         load();
       });
     }
+    es.addEventListener('clock-status', () => {
+      setClockTick((n) => n + 1);
+      load();
+    });
+    es.addEventListener('power-low', (e) =>
+      setPowerLow((JSON.parse((e as MessageEvent<string>).data) as { detail: string }).detail),
+    );
     es.onerror = () => setLive((l) => ({ ...l, text: 'reconnecting…' }));
     return () => {
       alive = false;
@@ -70,6 +82,12 @@ export function StatusPage() {
     <section class="page status-page">
       <h1>Status</h1>
       {error && <p class="error">{error}</p>}
+      {powerLow && (
+        <p class="error power-low" role="alert">
+          {t('power.low', { detail: powerLow })}
+        </p>
+      )}
+      <ClockBanner refresh={clockTick} />
       <ul class="indicators">
         {INDICATORS.map((name) => {
           const ind = status?.indicators[name];
