@@ -68,6 +68,19 @@ describe('outpost station with its clock a week behind', () => {
     const weekAgo = dateOf(Date.now() - 7 * DAY);
     assert.deepEqual(readdirSync(join(lib, 'library', '_unassigned')), [today]);
 
+    // `outpost ingest` on a clock a week behind refuses too (unless told the clock is right).
+    const behind = { ...env, OUTPOST_TEST_CLOCK_OFFSET_MS: String(-7 * DAY) };
+    const other = join(work, 'other-card', 'DCIM');
+    mkdirSync(other, { recursive: true });
+    copyFileSync(corpusFiles()[5]!, join(other, 'IMG_300.JPG'));
+    const refused = await outpost(['ingest', join(work, 'other-card'), '--library', lib, '--no-progress'], {
+      env: behind,
+    });
+    assert.equal(refused.code, 3, refused.stderr);
+    assert.match(refused.stderr, /CLOCK_SUSPECT/);
+    assert.match(refused.stderr, /--trust-clock/);
+    assert.deepEqual(readdirSync(join(lib, 'library', '_unassigned')), [today]);
+
     const station = spawnOutpost(['station', '--watch', root, '--port', '0', '--log-level', 'info'], {
       ...env,
       OUTPOST_TEST_CLOCK_OFFSET_MS: String(-7 * DAY),

@@ -1,4 +1,8 @@
 import type { Command } from 'commander';
+import { buildTimeMs } from '../../adapters/build-time.js';
+import { OutpostError } from '../../core/errors.js';
+import { ClockWatch } from '../../devices/clock-watch.js';
+import { clockTrustedFor } from '../../station/clock.js';
 import { nodeReadMountInfo } from '../../station/mount-watcher.js';
 import { fingerprintCard } from '../../ingest/fingerprint.js';
 import { ingestCard } from '../../ingest/ingest.js';
@@ -19,15 +23,37 @@ export function registerIngest(program: Command): void {
     .option('--monitor <name>', 'file the items under this monitor (default: the card’s assigned monitor)')
     .option('--json', 'print the summary as JSON')
     .option('--no-progress', 'no progress bar')
+    .option('--trust-clock', "file under today's date even when the clock looks wrong (you checked it)")
     .action(
       (
         cardDir: string,
-        o: { library?: string; monitor?: string; json?: boolean; progress: boolean },
+        o: { library?: string; monitor?: string; json?: boolean; progress: boolean; trustClock?: boolean },
         cmd: Command,
       ) =>
         run(cmd, !!o.json, async () => {
           const ctx = await buildContext(cmd.optsWithGlobals());
           const drive = await openDrive(requireLibrary(o.library, ctx));
+          // The download folder is today's date: not from a clock known to be wrong (README, "The clock").
+          if (!o.trustClock) {
+            const watch = new ClockWatch({
+              clock: ctx.clock,
+              setter: ctx.clockSetter,
+              buildMs: buildTimeMs(),
+              stateFile: ctx.config.station.clock.stateFile,
+              log: ctx.log,
+            });
+            try {
+              await watch.start();
+              if (!(await clockTrustedFor(watch, drive.layout.root, ctx.log))) {
+                const s = watch.status();
+                throw new OutpostError('CLOCK_SUSPECT', s.message ?? "the machine's clock looks wrong", {
+                  hint: 'Set it (`sudo date -s "YYYY-MM-DD HH:MM"`, or from a tablet in the web app) and run again; or pass --trust-clock if it is right.',
+                });
+              }
+            } finally {
+              await watch.close();
+            }
+          }
           const card = await fingerprintCard(cardDir, {
             runner: ctx.runner,
             readMountInfo: nodeReadMountInfo,
