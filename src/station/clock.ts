@@ -28,9 +28,19 @@ export async function clockTrustedFor(watch: ClockWatch, driveRoot: string, log?
   return watch.trusted();
 }
 
-/** Forward the watch's verdict changes as station events; returns the unsubscribe. */
-export function forwardClockStatus(watch: ClockWatch, events: StationEvents): () => void {
+/**
+ * Forward the watch's verdict changes as station events, and read a library drive's evidence as
+ * soon as it is attached (the status page knows before the first card); returns the unsubscribe.
+ */
+export function forwardClockStatus(watch: ClockWatch, events: StationEvents, log?: Logger): () => void {
   const on = (s: ClockStatus): void => void events.emit('clock-status', s);
   watch.on('change', on);
-  return () => watch.off('change', on);
+  const read = ({ path }: { path: string }): void => void clockTrustedFor(watch, path, log);
+  events.on('library-attached', read);
+  events.on('partner-attached', read);
+  return () => {
+    watch.off('change', on);
+    events.off('library-attached', read);
+    events.off('partner-attached', read);
+  };
 }

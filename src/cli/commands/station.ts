@@ -57,7 +57,7 @@ export function registerStation(program: Command): void {
         );
         const station = startStation(ctx, { library, signal: abort.signal });
         const { events, done } = station;
-        const unforwardClock = forwardClockStatus(clockWatch, events);
+        const unforwardClock = forwardClockStatus(clockWatch, events, ctx.log);
         // systemd (packaging/systemd/outpost.service): READY=1, STATUS=, WATCHDOG=1, STOPPING=1.
         const notifier = createServiceNotifier({
           runner: ctx.runner,
