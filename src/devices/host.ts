@@ -27,6 +27,8 @@ export interface MountLine {
 export interface Holder {
   pid: number;
   command: string;
+  /** For the station's own process: what it has open there (a bug to report, with the log). */
+  files?: string[];
 }
 
 export type UnmountResult = { ok: true } | { ok: false; busy: boolean; message: string };
@@ -238,11 +240,13 @@ export function nodeDeviceHost(runner: ProcessRunner, sysBlock = '/sys/block'): 
         for (const fd of await readdir(join(base, 'fd')).catch(() => [] as string[]))
           links.push(join(base, 'fd', fd));
         let hit = false;
+        const files: string[] = [];
         for (const l of links) {
           const target = await readlink(l).catch(() => '');
           if (target && inside(target.replace(/ \(deleted\)$/, ''))) {
             hit = true;
-            break;
+            if (pid !== self) break;
+            files.push(target);
           }
         }
         if (!hit) {
@@ -254,7 +258,11 @@ export function nodeDeviceHost(runner: ProcessRunner, sysBlock = '/sys/block'): 
         }
         if (!hit) continue;
         const command = (await text(join(base, 'comm'))) ?? '?';
-        out.push({ pid: Number(pid), command: pid === self ? `${command} (the station itself)` : command });
+        out.push(
+          pid === self
+            ? { pid: Number(pid), command: `${command} (the station itself)`, files: files.slice(0, 12) }
+            : { pid: Number(pid), command },
+        );
       }
       return out;
     },

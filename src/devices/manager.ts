@@ -117,6 +117,8 @@ export interface DeviceManager {
   empty(): EmptySlot[];
   /** sync, unmount, remove the mount point; a busy mount stays mounted and says who holds it. */
   release(mountPoint: string): Promise<ReleaseResult>;
+  /** The work that used a pulled device is over: remove the placeholder mounted in its place. */
+  clearPlaceholder(mountPoint: string): Promise<void>;
   /** Format an empty medium (ext4 or exFAT) and mount it again; refuses one with any file on it. */
   format(
     name: string,
@@ -125,6 +127,10 @@ export interface DeviceManager {
     isBlank: (mountPoint: string) => Promise<boolean>,
   ): Promise<ManagedVolume[]>;
 }
+
+/** A busy unmount is tried again this many times, this far apart, before it is reported. */
+const BUSY_RETRIES = 4;
+const BUSY_RETRY_MS = 250;
 
 /** How soon a newly seen medium is looked at again (its partitions may still be appearing). */
 const SETTLE_MS = 300;
@@ -148,6 +154,8 @@ export function startDeviceManager(opts: DeviceManagerOptions): DeviceManager {
   const { host, log, mountRoot, signal } = opts;
   const entries = new Map<string, Entry>();
   const volumes = new Map<string, ManagedVolume>();
+  /** Mount points of pulled devices held by an empty read-only tmpfs (see placeholder). */
+  const placeholders = new Set<string>();
   let empty: EmptySlot[] = [];
   let work: Promise<void> = Promise.resolve();
 
@@ -203,6 +211,8 @@ export function startDeviceManager(opts: DeviceManagerOptions): DeviceManager {
       n.problem = `no driver for ${probe.fsType} on this machine`;
       return;
     }
+    // The same device back (or another one under its name): the place is needed again.
+    await clearPlaceholder(mountPoint);
     await host.makeDir(mountPoint);
     let got = await tryPlans(ro);
     if (!('plan' in got)) {
@@ -302,16 +312,50 @@ export function startDeviceManager(opts: DeviceManagerOptions): DeviceManager {
   };
 
   /** A device that is gone: detach its mount at once (files may still be open) and remove the directory. */
-  const dropVolume = async (v: ManagedVolume): Promise<void> => {
+  const dropVolume = async (v: ManagedVolume, keepPlace = false): Promise<void> => {
     v.state = 'gone';
     volumes.delete(v.mountPoint);
+    if (keepPlace && (await placeholder(v.mountPoint))) return;
     await host.lazyUnmount(v.mountPoint).catch(() => undefined);
     await host.removeDir(v.mountPoint);
   };
 
+  /**
+   * A device pulled while work was using it: an empty read-only tmpfs is mounted over it until the
+   * station says the work is over ({@link DeviceManager.clearPlaceholder}), and only then is the
+   * device's own mount detached (lazily) and the directory removed. Unmounting first would leave a
+   * moment where a copy or mirror still running writes into the bare directory, onto the system
+   * disk (`mkdir -p` recreates what it needs); over the placeholder writes fail (EROFS, a drive
+   * error) and reads find nothing.
+   */
+  const placeholder = async (mountPoint: string): Promise<boolean> => {
+    try {
+      await host.mount({
+        driver: 'placeholder',
+        cmd: 'mount',
+        args: ['-t', 'tmpfs', '-o', 'ro,nosuid,nodev,noexec,size=4k,mode=0555', 'outpost-gone', mountPoint],
+        readOnly: true,
+      });
+      placeholders.add(mountPoint);
+      return true;
+    } catch (err) {
+      log.warn({ err, mountPoint }, 'devices: no placeholder for a pulled device');
+      return false;
+    }
+  };
+
+  const clearPlaceholder = async (mountPoint: string): Promise<void> => {
+    if (!placeholders.delete(mountPoint)) return;
+    const u = await host.unmount(mountPoint).catch(() => ({ ok: false }) as const);
+    if (!u.ok) await host.lazyUnmount(mountPoint).catch(() => undefined);
+    // The pulled device's own mount, under the placeholder: detached now, files open or not.
+    await host.lazyUnmount(mountPoint).catch(() => undefined);
+    await host.removeDir(mountPoint);
+  };
+
   const pulled = async (v: ManagedVolume, why: string): Promise<void> => {
     if (v.state !== 'mounted' && v.state !== 'releasing') return;
-    await dropVolume(v);
+    await dropVolume(v, true);
     log.warn({ dev: v.dev, mountPoint: v.mountPoint, role: v.role, why }, 'device gone while mounted');
     await safe('reporting a pulled device', () => opts.onPulled(v, why));
   };
@@ -399,14 +443,21 @@ export function startDeviceManager(opts: DeviceManagerOptions): DeviceManager {
       throw new OutpostError('NO_SUCH_DEVICE', `nothing the station mounted is at ${mountPoint}`);
     v.state = 'releasing';
     await host.sync(mountPoint).catch(() => undefined);
-    const u = await host.unmount(mountPoint);
+    let u = await host.unmount(mountPoint);
+    // Files closed a moment ago may still count for the kernel (a close through io_uring, a FUSE
+    // release in flight): "busy" is only believed when it lasts.
+    for (let i = 0; !u.ok && u.busy && i < BUSY_RETRIES && v.state === 'releasing'; i++) {
+      await sleep(BUSY_RETRY_MS);
+      u = await host.unmount(mountPoint);
+    }
     if (!u.ok) {
       if (v.state !== 'releasing')
         return { ok: false, volume: v, busy: false, detail: 'the device went away' };
       v.state = 'mounted';
       const holders = u.busy ? await host.holders(mountPoint).catch(() => []) : [];
       const detail = describeHolders(holders) || u.message;
-      log.warn({ mountPoint, detail }, 'devices: could not unmount');
+      const own = holders.find((h) => h.files)?.files;
+      log.warn({ mountPoint, detail, ...(own ? { stationFiles: own } : {}) }, 'devices: could not unmount');
       return { ok: false, volume: v, busy: u.busy, detail };
     }
     await host.flushDevice(v.dev);
@@ -501,7 +552,9 @@ export function startDeviceManager(opts: DeviceManagerOptions): DeviceManager {
           return { node: n.node, probe: n.probe, blank: v ? v.role === 'blank' : undefined };
         });
         const t =
-          e.state === 'ready' ? formatTarget(e.medium, facts) : { ok: false as const, reason: 'busy' };
+          e.state === 'ready'
+            ? formatTarget(e.medium, facts)
+            : { ok: false as const, reason: 'the station is still looking at it' };
         return {
           name: e.medium.name,
           dev: e.medium.dev,
@@ -530,6 +583,7 @@ export function startDeviceManager(opts: DeviceManagerOptions): DeviceManager {
       await host.removeDir(v.mountPoint);
       v.state = 'released';
     }
+    for (const p of [...placeholders]) await clearPlaceholder(p);
     markReady();
   })();
 
@@ -540,6 +594,7 @@ export function startDeviceManager(opts: DeviceManagerOptions): DeviceManager {
     media,
     empty: () => [...empty],
     release,
+    clearPlaceholder,
     format,
   };
 }

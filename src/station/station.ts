@@ -371,6 +371,7 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
     if (outcome === 'drive') {
       // Copied again as soon as a (working) library drive is attached.
       waiting.set(vol.mountPoint, vol);
+      if (!drive) events.emit('card-waiting', { mountPoint: vol.mountPoint });
       return;
     }
     await ejectCard(vol.mountPoint, v).catch((e: unknown) =>
@@ -654,6 +655,8 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
         onRemoved({ mountPoint: path, managed: v });
         cardOutcome.delete(path);
         events.emit('device-pulled', { slot, mountPoint: path, device: v.medium.name, label, during: what });
+        // Its place stays read-only until the work that used it has stopped (manager.ts: placeholder).
+        chain = chain.then(() => manager?.clearPlaceholder(path));
       },
       onReleased: (v) => {
         blank.delete(v.mountPoint);

@@ -18,7 +18,15 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -58,6 +66,24 @@ function loopsOf(image: string): string[] {
     .split('\n')
     .map((l) => l.split(':')[0]!.trim())
     .filter((d) => d.startsWith('/dev/'));
+}
+
+/** What a process has open below a directory (for a failure message). */
+function openBy(pid: number, dir: string): string {
+  const out: string[] = [];
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (target.startsWith(dir)) out.push(`fd ${fd} → ${target}`);
+      } catch {
+        /* closed meanwhile */
+      }
+    }
+  } catch {
+    return '(process gone)';
+  }
+  return out.join(', ') || '(nothing)';
 }
 
 function mountPoints(): string[] {
@@ -234,9 +260,9 @@ describe('the station owns its devices (loop devices as USB stand-ins)', () => {
     const stationLog = () => log;
     await waitFor('the station', () => /station started/.test(log), 20_000, stationLog);
 
-    const aDev = attach(aImg);
+    let aDev = attach(aImg);
     await waitFor('drive A attached', () => /library drive attached/.test(log), 20_000, stationLog);
-    const aMount = join(mountRoot, aDev.replace('/dev/', ''));
+    let aMount = join(mountRoot, aDev.replace('/dev/', ''));
     assert.match(log, /"fsType":"exfat","driver":"exfat-fuse"[^\n]*"role":"library","readOnly":false/);
     const { base, cookie } = await firstEditor(stationLog);
     const api = async <T>(
@@ -426,7 +452,7 @@ describe('the station owns its devices (loop devices as USB stand-ins)', () => {
     const devOf = async (dev: string) => (await drives()).devices.find((x) => x.dev === dev);
     await waitFor(
       'both new drives listed',
-      async () => (await devOf(filesDev))?.volumes[0]?.role && (await devOf(blankDev)),
+      async () => (await devOf(filesDev))?.volumes[0]?.role && (await devOf(blankDev))?.format.ok,
       15_000,
       stationLog,
     );
@@ -536,6 +562,7 @@ describe('the station owns its devices (loop devices as USB stand-ins)', () => {
     t.diagnostic(
       `pulled after ${partial} files; the resumed run skipped ${resumed[2]}, copied ${resumed[1]}`,
     );
+    detach(loopsOf(pullImg)[0]!);
 
     // --- drive A ejected on request: busy first, then flushed and unmounted ---------------------------
     const holdA = spawn('sleep', ['300'], { cwd: join(aMount, 'library'), stdio: 'ignore' });
@@ -563,7 +590,11 @@ describe('the station owns its devices (loop devices as USB stand-ins)', () => {
     holdA.kill('SIGKILL');
     await new Promise((r) => holdA.once('close', r));
     const ejectA = await outpost(['eject', 'A', '--json'], { env });
-    assert.equal(ejectA.code, 0, ejectA.stderr + log.slice(-3000));
+    assert.equal(
+      ejectA.code,
+      0,
+      `${ejectA.stderr}\nopen on drive A: ${openBy(station.pid!, aMount)}\n${log.slice(-3000)}`,
+    );
     assert.equal(json<{ state: string }>(ejectA).state, 'safe-to-remove');
     assert.ok(!mountPoints().includes(aMount));
     await waitFor(
@@ -573,6 +604,71 @@ describe('the station owns its devices (loop devices as USB stand-ins)', () => {
       stationLog,
     );
     assert.match(log, /web app and API stopped: no library drive/);
+
+    // Plugged in again: mounted and attached again (an ejected drive stays unmounted until then).
+    detach(aDev);
+    await waitFor('drive A’s loop device gone', () => loopsOf(aImg).length === 0, 30_000, stationLog);
+    {
+      const n = (log.match(/library drive attached/g) ?? []).length;
+      aDev = attach(aImg);
+      aMount = join(mountRoot, aDev.replace('/dev/', ''));
+      await waitFor(
+        'drive A attached again',
+        () => (log.match(/library drive attached/g) ?? []).length > n,
+        20_000,
+        stationLog,
+      );
+    }
+
+    // --- drive A pulled mid-ingest: the card waits, nothing lands beside the drive, A back → resumed -----
+    const aPullDir = join(work, 'a-pull-card', 'DCIM', '100CANON');
+    mkdirSync(aPullDir, { recursive: true });
+    copyFileSync(corpusFiles()[13]!, join(aPullDir, 'IMG_6000.JPG'));
+    for (let i = 0; i < 4; i++) writeFileSync(join(aPullDir, `MVI_${6001 + i}.MOV`), randomBytes(12 * MB));
+    const aPullImg = join(img, 'card-a-pull.img');
+    ext4Image(aPullImg, 96, 'APULL', '0b5e7a11-0000-4000-8000-0000000000f1', join(work, 'a-pull-card'));
+    const before2 = libraryFiles().length;
+    const attachedBefore = (log.match(/library drive attached/g) ?? []).length;
+    attach(aPullImg);
+    await waitFor(
+      'a first file of the card on drive A',
+      () => libraryFiles().length > before2,
+      60_000,
+      stationLog,
+    );
+    const oldAMount = aMount;
+    sh('losetup', ['-d', aDev]);
+    await waitFor(
+      'DRIVE A flashing red: unplugged during an ingest',
+      light('DRIVE_A', 'red-flash', /unplugged without eject during an ingest/),
+      30_000,
+      stationLog,
+    );
+    await waitFor(
+      'CARD: waiting for a drive',
+      light('CARD', 'red-flash', /no library drive/),
+      30_000,
+      stationLog,
+    );
+    // Nothing was written into the bare mount directory (onto the system disk) meanwhile.
+    await waitFor(
+      'drive A’s place cleaned up',
+      () => !mountPoints().includes(oldAMount) && !existsSync(oldAMount),
+      30_000,
+      stationLog,
+    );
+    await waitFor('drive A’s old loop device gone', () => loopsOf(aImg).length === 0, 30_000, stationLog);
+    aDev = attach(aImg);
+    aMount = join(mountRoot, aDev.replace('/dev/', ''));
+    await waitFor(
+      'drive A back',
+      () => (log.match(/library drive attached/g) ?? []).length > attachedBefore,
+      20_000,
+      stationLog,
+    );
+    await waitFor('the card copied once drive A is back', light('CARD', 'green-flash'), 90_000, stationLog);
+    assert.equal(libraryFiles().length - before2, 5, 'every file of the card, once');
+    assert.equal(lights()!.DRIVE_A.look, 'green');
 
     station.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => station!.once('close', (c) => r(c)));
@@ -589,6 +685,7 @@ describe('the station owns its devices (loop devices as USB stand-ins)', () => {
       [bImg, 'ntfs-3g'],
     ] as const) {
       for (const dv of loopsOf(image)) detach(dv);
+      await waitFor(`${type}: loop devices gone`, () => loopsOf(image).length === 0, 30_000);
       const dev = attach(image);
       const mp = join(work, `check-${type}`);
       mkdirSync(mp, { recursive: true });

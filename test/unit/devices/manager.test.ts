@@ -4,7 +4,7 @@
  * real filesystems) is test/e2e/devices.test.ts.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { silentLogger } from '../../../src/adapters/logger.js';
 import type { RawBlockDevice } from '../../../src/devices/block.js';
@@ -63,7 +63,7 @@ class FakeHost implements DeviceHost {
   async unmount(p: string): Promise<UnmountResult> {
     this.log.push(`umount ${p}`);
     if (this.busy.has(p)) return { ok: false, busy: true, message: 'target is busy' };
-    const i = this.mounts.findIndex((m) => m.mountPoint === p);
+    const i = this.mounts.findLastIndex((m) => m.mountPoint === p);
     if (i < 0) return { ok: false, busy: false, message: 'not mounted' };
     this.mounts.splice(i, 1);
     return { ok: true };
@@ -104,8 +104,15 @@ interface Told {
   problems: string[];
 }
 
+/** Every manager a test started; stopped after each test even when it failed. */
+const running: AbortController[] = [];
+afterEach(() => {
+  for (const a of running.splice(0)) a.abort();
+});
+
 function start(host: FakeHost, roles: Record<string, VolumeRole>, extra: { powerOff?: boolean } = {}) {
   const abort = new AbortController();
+  running.push(abort);
   const told: Told = { mounted: [], pulled: [], released: [], problems: [] };
   const m = startDeviceManager({
     host,
@@ -181,12 +188,32 @@ describe('devices: the manager', () => {
     host.devices = [loopDev(3, 0)];
     await until('the pull seen', () => told.pulled.length === 1);
     assert.equal(told.pulled[0]![1], 'the device went away');
-    assert.ok(host.log.includes(`umount -l ${ROOT}/loop3`));
+    const mp = `${ROOT}/loop3`;
     assert.deepEqual(m.volumes(), []);
-    assert.ok(!host.dirs.has(`${ROOT}/loop3`), 'mount point removed');
+    // Until the work that used it is over, an empty read-only tmpfs holds the place: nothing can
+    // be written into the bare directory (onto the system disk).
+    assert.ok(
+      host.log.includes(`mount -t tmpfs -o ro,nosuid,nodev,noexec,size=4k,mode=0555 outpost-gone ${mp}`),
+    );
+    assert.equal(host.mounts.filter((x) => x.mountPoint === mp).length, 2, 'over the device’s own mount');
+    assert.ok(!host.log.includes(`umount -l ${mp}`), 'not detached while work may still write');
     await sleep(60);
     assert.equal(told.pulled.length, 1);
+    await m.clearPlaceholder(mp);
+    assert.ok(host.log.includes(`umount -l ${mp}`));
+    assert.ok(!host.mounts.some((x) => x.mountPoint === mp), 'placeholder gone');
+    assert.ok(!host.dirs.has(mp), 'mount point removed');
+    // Back again: mounted where it was.
+    host.devices = [loopDev(3, 8192)];
+    await until('mounted again', () => told.mounted.length === 2);
+    host.devices = [loopDev(3, 0)];
+    await until('pulled again', () => told.pulled.length === 2);
     await stop();
+    assert.deepEqual(
+      host.mounts.map((x) => x.mountPoint),
+      ['/'],
+      'placeholders are cleared when the station stops',
+    );
   });
 
   it('release: sync, umount, flush, directory gone; busy: stays mounted and says who', async () => {
@@ -289,7 +316,10 @@ describe('devices: the manager', () => {
     );
     host.probes.set('/dev/loop9', { fsType: 'ext4', usage: 'filesystem', label: 'B' });
     const vols = await m.format('loop9', 'ext4', 'B', async () => true);
-    assert.ok(host.log.includes('mkfs.ext4 -F -q -m 0 -L B /dev/loop9'));
+    assert.ok(
+      host.log.some((l) => /^mkfs\.ext4 -F -q -m 0 .*-L B \/dev\/loop9$/.test(l)),
+      host.log.join('\n'),
+    );
     assert.deepEqual(
       vols.map((v) => [v.mountPoint, v.fsType, v.readOnly]),
       [[`${ROOT}/loop9`, 'ext4', false]],
