@@ -10,6 +10,9 @@
 #                DIR/etc (useradd --prefix); systemctl and udevadm are not run, only named.
 #   --from DIR   the built checkout (default: the one this script is in).
 #   --no-start   install and enable, but do not start or restart the service.
+#   --camera-only  a hat-cam box (docs/camera-only.md): the first config is
+#                packaging/config-camera-only.yaml and /var/lib/outpost/library (on the SD card)
+#                is made a library; no card reader or USB drive is used.
 #   --uninstall  stop and remove the service and the app; keeps config, state, user and every
 #                library drive. With --purge also /etc/outpost, /var/lib/outpost and the user.
 #
@@ -23,6 +26,7 @@
 #   /etc/polkit-1/rules.d/50-outpost.rules         from packaging/polkit/
 #   /etc/outpost/config.yaml                       written once (commented defaults), never replaced
 #   /var/lib/outpost                               the outpost user's home (StateDirectory)
+#   /etc/avahi/services/outpost.service            mDNS: http://<hostname>.local:8080/
 set -euo pipefail
 
 ROOT=""
@@ -30,6 +34,7 @@ FROM="$(cd "$(dirname "$0")/.." && pwd)"
 START=1
 UNINSTALL=0
 PURGE=0
+CAMERA_ONLY=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --root) ROOT="${2:?--root needs a directory}"; shift 2 ;;
@@ -37,6 +42,7 @@ while [ $# -gt 0 ]; do
     --from) FROM="${2:?--from needs a directory}"; shift 2 ;;
     --from=*) FROM="${1#--from=}"; shift ;;
     --no-start) START=0; shift ;;
+    --camera-only) CAMERA_ONLY=1; shift ;;
     --uninstall) UNINSTALL=1; shift ;;
     --purge) PURGE=1; shift ;;
     -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
@@ -66,6 +72,7 @@ prefix=()
 UNIT=/usr/local/lib/systemd/system/outpost.service
 RULES=/etc/udev/rules.d/99-outpost.rules
 POLKIT=/etc/polkit-1/rules.d/50-outpost.rules
+AVAHI=/etc/avahi/services/outpost.service
 APP=/opt/outpost
 BIN=/usr/local/bin/outpost
 
@@ -76,7 +83,7 @@ if [ "$UNINSTALL" = 1 ]; then
   else
     say "systemd is not running here: would run systemctl disable --now outpost"
   fi
-  rm -f "$(R "$UNIT")" "$(R "$RULES")" "$(R "$POLKIT")"
+  rm -f "$(R "$UNIT")" "$(R "$RULES")" "$(R "$POLKIT")" "$(R "$AVAHI")"
   if [ -L "$(R "$BIN")" ] && [ "$(readlink "$(R "$BIN")")" = "$APP/current/bin/outpost" ]; then
     rm -f "$(R "$BIN")"
   fi
@@ -182,17 +189,31 @@ if [ -e "$cfg" ]; then
   chmod g+r,o-rwx "$cfg"
   say "kept $cfg (your settings)"
 else
-  install -m 0640 "$FROM/packaging/config.yaml" "$cfg"
+  if [ "$CAMERA_ONLY" = 1 ]; then
+    install -m 0640 "$FROM/packaging/config-camera-only.yaml" "$cfg"
+    say "wrote $cfg (camera-only: set node and the HQ url and key, then restart the service)"
+  else
+    install -m 0640 "$FROM/packaging/config.yaml" "$cfg"
+    say "wrote $cfg (defaults, all commented out)"
+  fi
   own "0:$OGID" "$cfg"
-  say "wrote $cfg (defaults, all commented out)"
 fi
 install -d -m 0750 "$(R /var/lib/outpost)"
 own "$OUID:$OGID" "$(R /var/lib/outpost)"
+if [ "$CAMERA_ONLY" = 1 ] && [ ! -e "$(R /var/lib/outpost/library/outpost-drive.json)" ]; then
+  node "$(R "$APP/current/dist/bundle/outpost.js")" init-drive "$(R /var/lib/outpost/library)" --label "$(hostname) SD"
+  own -R "$OUID:$OGID" "$(R /var/lib/outpost/library)"
+  say "made /var/lib/outpost/library (the SD card) the library"
+fi
 
 install -D -m 0644 "$FROM/packaging/systemd/outpost.service" "$(R "$UNIT")"
 install -D -m 0644 "$FROM/packaging/udev/99-outpost.rules" "$(R "$RULES")"
 # polkitd reads it at once (setup-station.sh installs polkitd): power-off on a low UPS battery.
 install -D -m 0644 "$FROM/packaging/polkit/50-outpost.rules" "$(R "$POLKIT")"
+# mDNS: tablets find the web app at http://<hostname>.local:8080/ (README "Finding the station").
+install -D -m 0644 "$FROM/packaging/avahi/outpost.service" "$(R "$AVAHI")"
+port="$(sed -n 's/^ *port: *\([0-9][0-9]*\).*/\1/p' "$cfg" | head -1)"
+if [ -n "$port" ] && [ "$port" != 8080 ]; then sed -i "s|<port>8080</port>|<port>$port</port>|" "$(R "$AVAHI")"; fi
 
 if [ "$SYSTEM" = 1 ] && command -v udevadm >/dev/null 2>&1 && [ -d /run/udev ]; then
   udevadm control --reload
@@ -219,4 +240,6 @@ elif [ "$SYSTEM" = 1 ]; then
 else
   say "installed into $ROOT; on that system: systemctl daemon-reload && systemctl enable --now outpost"
 fi
+if [ "$SYSTEMD" = 1 ]; then systemctl reload-or-restart avahi-daemon 2>/dev/null || true; fi
+say "tablets on the LAN: http://$(hostname).local:${port:-8080}/  (rename the box: sudo hostnamectl set-hostname outpost-<place>)"
 say "check the station with: outpost doctor"

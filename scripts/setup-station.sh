@@ -6,7 +6,7 @@
 # system packages if missing, builds Outpost, and installs it as the systemd service `outpost`
 # (scripts/install-station.sh): it starts now and at every boot. Re-run it after `git pull` to
 # upgrade in place; /etc/outpost/config.yaml and the data are kept. Options are passed on to
-# install-station.sh (--no-start, --uninstall [--purge]; see its --help).
+# install-station.sh (--no-start, --camera-only, --uninstall [--purge]; see its --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then echo "run as root: sudo $0" >&2; exit 2; fi
@@ -47,6 +47,8 @@ command -v npm >/dev/null 2>&1 || apt-get install -y -q npm
 bash scripts/system-deps.sh
 # The service (user outpost) may power the machine off on a low UPS battery through polkit.
 [ -x /usr/lib/polkit-1/polkitd ] || apt-get install -y -q --no-install-recommends polkitd
+# mDNS announcement (http://<hostname>.local): tablets find the station by name.
+command -v avahi-daemon >/dev/null 2>&1 || apt-get install -y -q --no-install-recommends avahi-daemon
 command -v make >/dev/null 2>&1 || apt-get install -y -q build-essential python3
 bash scripts/npm-install.sh
 npm run build

@@ -60,9 +60,7 @@ describe('camera-only station (hat cam)', { timeout: 180_000 }, () => {
     const config = join(work, 'config.yaml');
     // The config of docs/camera-only.md, with this test's paths, a test pattern for the camera
     // and a loopback HQ.
-    const doc = readFileSync(join(REPO_ROOT, 'docs', 'camera-only.md'), 'utf8');
-    const yaml = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
-    assert.ok(yaml, 'docs/camera-only.md holds the config');
+    const yaml = readFileSync(join(REPO_ROOT, 'packaging', 'config-camera-only.yaml'), 'utf8');
     writeFileSync(
       config,
       yaml
