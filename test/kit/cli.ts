@@ -6,7 +6,12 @@ import { OUTPOST_BIN } from './paths.js';
 
 /** An empty config file: embedded defaults, and no dependence on the machine's /etc/outpost. */
 export const EMPTY_CONFIG = join(mkdtempSync(join(tmpdir(), 'outpost-cfg-')), 'config.yaml');
-writeFileSync(EMPTY_CONFIG, '# embedded defaults\n');
+// Embedded defaults, except the clock's state file: a test run must not write the machine's own
+// /var/lib/outpost/clock.json (the station's "last good time").
+writeFileSync(
+  EMPTY_CONFIG,
+  `# embedded defaults\nstation:\n  clock:\n    stateFile: ${join(EMPTY_CONFIG, '..', 'clock.json')}\n`,
+);
 
 export interface CliResult {
   code: number | null;
