@@ -14,21 +14,20 @@ import type { Op } from './ops.js';
 /** Stamps more than this ahead of the receiver's clock are refused (and never move its clock). */
 export const MAX_CLOCK_AHEAD_MS = 5 * 60 * 1000;
 
-/** Fields an item op may set; anything else is refused. */
-export const ITEM_OP_FIELDS = [
+/** Attributes people set: ops on these change what an item's sidecar says. */
+export const ATTRIBUTE_FIELDS: ReadonlySet<string> = new Set([
   'event',
   'location',
   'rating',
   'priority',
   'tags',
   'notes',
-  'monitor',
-  'deleted',
-] as const;
+]);
+/** Fields an item op may set; anything else is refused. */
+export const ITEM_OP_FIELDS: ReadonlySet<string> = new Set([...ATTRIBUTE_FIELDS, 'monitor', 'deleted']);
 /** Fields that move or remove an item's files: only the owner (or HQ's editors) may set them. */
 export const MOVING_FIELDS: ReadonlySet<string> = new Set(['monitor', 'deleted']);
 
-const ATTRIBUTE_FIELDS = new Set(['event', 'location', 'rating', 'priority', 'tags', 'notes']);
 const ITEM_ID_RE = /^[0-9a-f]{64}$/;
 /** Card ids are `uuid:…`, `idf:…`, `names:…`, `cam:<camera>`: printable, no path separators. */
 const CARD_ID_RE = /^[\p{L}\p{N}:._@+=-]{1,200}$/u;
@@ -116,8 +115,7 @@ function checkShape(op: Op): string | undefined {
   if (op.entity === 'item') {
     if (typeof op.id !== 'string' || !ITEM_ID_RE.test(op.id))
       return `item id ${short(json(op.id))} is not 64 lowercase hex`;
-    if (!(ITEM_OP_FIELDS as readonly string[]).includes(op.field))
-      return `unknown item field ${short(json(op.field))}`;
+    if (!ITEM_OP_FIELDS.has(op.field)) return `unknown item field ${short(json(op.field))}`;
     return checkItemValue(op.field, op.value);
   }
   if (op.entity === 'card') {

@@ -1,4 +1,5 @@
 /** The op-log half of a mirror pass: each drive's new ops to the other, LWW by HLC (ops.ts). */
+import { ATTRIBUTE_FIELDS } from '../core/op-check.js';
 import type { Op } from '../core/ops.js';
 import { mergeOps, opsSince, type RefusedOp } from '../library/catalog/ops.js';
 import type { Catalog } from '../library/catalog/open.js';
@@ -18,8 +19,6 @@ export function opsAfter(cat: Catalog, cursor: number): { ops: Op[]; end: number
 }
 
 const ATTR_COLUMNS = 'event, location_lat, location_lon, rating, priority, tags, notes';
-/** Ops on these fields change what an item's sidecar says. */
-const SIDECAR_FIELDS = new Set(['event', 'location', 'rating', 'priority', 'tags', 'notes']);
 
 function attributeSnapshot(cat: Catalog, ids: string[]): Map<string, string> {
   const out = new Map<string, string>();
@@ -59,7 +58,7 @@ export function applyIncomingOps(
   partnerId: string,
 ): AppliedOps {
   const touched = [
-    ...new Set(incoming.filter((o) => o.entity === 'item' && SIDECAR_FIELDS.has(o.field)).map((o) => o.id)),
+    ...new Set(incoming.filter((o) => o.entity === 'item' && ATTRIBUTE_FIELDS.has(o.field)).map((o) => o.id)),
   ];
   return cat.sqlite.transaction((): AppliedOps => {
     const before = maxOpSeq(cat);

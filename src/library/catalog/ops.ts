@@ -1,5 +1,5 @@
 import { decodeHlc, encodeHlc, hlcReceive, hlcTick, type Hlc } from '../../core/hlc.js';
-import { checkOp, type OpPolicy, type OpRefusalCode } from '../../core/op-check.js';
+import { ATTRIBUTE_FIELDS, checkOp, type OpPolicy, type OpRefusalCode } from '../../core/op-check.js';
 import { opWins, type Op, type OpEntity } from '../../core/ops.js';
 import type { Catalog } from './open.js';
 
@@ -79,16 +79,6 @@ export interface MergeResult {
   attributesChanged: string[];
 }
 
-/** Ops on these fields change what an item's sidecar says. */
-export const SIDECAR_FIELDS: ReadonlySet<string> = new Set([
-  'event',
-  'location',
-  'rating',
-  'priority',
-  'tags',
-  'notes',
-]);
-
 /**
  * Merge ops from elsewhere: each is checked first (op-check.ts: fields and values as an edit
  * through the API, a stamp not ahead of this clock, the sender's authority), then merged
@@ -111,7 +101,7 @@ export function mergeOps(cat: Catalog, ops: Op[], opts: MergeOptions): MergeResu
       h = hlcReceive(h, decodeHlc(op.hlc), opts.nowMs, opts.node);
       const r = applyOne(cat, op);
       if (r) applied++;
-      if (r === 'projected' && op.entity === 'item' && SIDECAR_FIELDS.has(op.field)) changed.add(op.id);
+      if (r === 'projected' && op.entity === 'item' && ATTRIBUTE_FIELDS.has(op.field)) changed.add(op.id);
     }
     if (h) saveHlc(cat, h);
     return applied;
