@@ -3,8 +3,9 @@ export type ContentId = string;
 
 const SHA256_RE = /^[0-9a-f]{64}$/;
 
-export function isContentId(s: string): s is ContentId {
-  return SHA256_RE.test(s);
+/** Not a type guard: ContentId is a plain string, and a guard would narrow the false branch to never. */
+export function isContentId(s: unknown): boolean {
+  return typeof s === 'string' && SHA256_RE.test(s);
 }
 
 /** Two-hex shard folder used under `.outpost/derived/`. */

@@ -1,4 +1,5 @@
 import { attributePatchSchema, patchToChanges } from './attributes.js';
+import { isContentId } from './content-id.js';
 import { OutpostError } from './errors.js';
 import { decodeHlc } from './hlc.js';
 import { validateMonitor } from './naming.js';
@@ -28,7 +29,6 @@ export const ITEM_OP_FIELDS: ReadonlySet<string> = new Set([...ATTRIBUTE_FIELDS,
 /** Fields that move or remove an item's files: only the owner (or HQ's editors) may set them. */
 export const MOVING_FIELDS: ReadonlySet<string> = new Set(['monitor', 'deleted']);
 
-const ITEM_ID_RE = /^[0-9a-f]{64}$/;
 /** Card ids are `uuid:…`, `idf:…`, `names:…`, `cam:<camera>`: printable, no path separators. */
 const CARD_ID_RE = /^[\p{L}\p{N}:._@+=-]{1,200}$/u;
 /** Node names (the origin of ops): a station (`station-1`), HQ, or a device of one (`station-1:tab`). */
@@ -113,7 +113,7 @@ function checkShape(op: Op): string | undefined {
   }
   if (typeof op.field !== 'string') return 'no field';
   if (op.entity === 'item') {
-    if (typeof op.id !== 'string' || !ITEM_ID_RE.test(op.id))
+    if (typeof op.id !== 'string' || !isContentId(op.id))
       return `item id ${short(json(op.id))} is not 64 lowercase hex`;
     if (!ITEM_OP_FIELDS.has(op.field)) return `unknown item field ${short(json(op.field))}`;
     return checkItemValue(op.field, op.value);

@@ -1,6 +1,7 @@
 /** Carry out a mirror plan's actions on the two drives (files via mirror-files.ts, rows here). */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isContentId } from '../core/content-id.js';
 import { isOutpostError } from '../core/errors.js';
 import { companionName } from '../core/naming.js';
 import { rollbackItem } from '../ingest/reconcile.js';
@@ -110,7 +111,7 @@ function isPathTaken(e: unknown): boolean {
  * copied: an id that is no content id, or a path that leaves library/. Undefined when it is safe.
  */
 function unsafeRow(row: ItemRow, comps: Pick<CompanionRow, 'path' | 'ext'>[]): string | undefined {
-  if (!/^[0-9a-f]{64}$/.test(row.id))
+  if (!isContentId(row.id))
     return `item id ${JSON.stringify(row.id.slice(0, 80))} is not a content id; not copied`;
   for (const p of [row.path, ...comps.map((c) => c.path)])
     if (!isLibraryRelPath(p))

@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fsyncDir } from '../adapters/fs-atomic.js';
+import { isContentId } from '../core/content-id.js';
 import { OutpostError, driveError, errnoCode } from '../core/errors.js';
 import { companionName } from '../core/naming.js';
 import { SourceReadError, copyAndHash } from '../ingest/copy.js';
@@ -110,7 +111,7 @@ export async function copyDerivative(
 /** Remove a deleted item's files from a drive; true when the original was there. */
 export async function purgeItemFiles(root: string, row: ItemRow, companionPaths: string[]): Promise<boolean> {
   // Paths and ids from the catalogue: a row that leads outside library/ removes nothing (UNSAFE_PATH).
-  if (!/^[0-9a-f]{64}$/.test(row.id))
+  if (!isContentId(row.id))
     throw new OutpostError(
       'UNSAFE_PATH',
       `item id ${JSON.stringify(row.id.slice(0, 80))} is not a content id`,
