@@ -30,6 +30,8 @@ if [ "${OUTPOST_DEV:-}" = 1 ]; then
   check systemd-analyze systemd
   check python3 python3
   check setpriv util-linux
+  # The catalogue's contract suite and HQ on PostgreSQL: a throw-away cluster (test/kit/postgres.ts).
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   mapfile -t uniq < <(printf '%s\n' "${need[@]}" | sort -u)

@@ -18,6 +18,16 @@ export const ERROR_CATALOGUE = {
     hint: 'Another outpost process is working on this library; wait for it or stop it.',
   },
   LIBRARY_VERSION: { status: 500, exit: 2, hint: 'Upgrade Outpost to read this drive.' },
+  CATALOG_ENGINE: {
+    status: 500,
+    exit: 2,
+    hint: 'This works on a library drive (SQLite catalogue) only; run it on the station, not on an HQ using PostgreSQL.',
+  },
+  CATALOG_UNREACHABLE: {
+    status: 503,
+    exit: 3,
+    hint: 'Check that PostgreSQL is running and that hq.database (host, port, user, password, database) is right.',
+  },
   CARD_NOT_FOUND: { status: 404, exit: 2, hint: 'Check the card path; is the card mounted?' },
   CARD_REMOVED: {
     status: 409,

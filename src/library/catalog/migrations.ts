@@ -1,187 +1,223 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 
-/** Catalogue migrations, in order. Never edit a released one: add the next. */
-export const migrations: Record<string, Migration> = {
-  '0001_initial': {
-    async up(db: Kysely<unknown>) {
-      await db.schema
-        .createTable('items')
-        .addColumn('id', 'text', (c) => c.primaryKey())
-        .addColumn('type', 'text', (c) => c.notNull())
-        .addColumn('state', 'text', (c) => c.notNull())
-        .addColumn('path', 'text', (c) => c.notNull().unique())
-        .addColumn('monitor', 'text', (c) => c.notNull())
-        .addColumn('size', 'integer', (c) => c.notNull())
-        .addColumn('ext', 'text', (c) => c.notNull())
-        .addColumn('original_name', 'text', (c) => c.notNull())
-        .addColumn('original_mtime_ms', 'integer', (c) => c.notNull())
-        .addColumn('captured_at', 'text')
-        .addColumn('captured_source', 'text')
-        .addColumn('sort_time', 'text', (c) => c.notNull())
-        .addColumn('imported_at', 'text', (c) => c.notNull())
-        .addColumn('card_id', 'text')
-        .addColumn('width', 'integer')
-        .addColumn('height', 'integer')
-        .addColumn('orientation', 'integer')
-        .addColumn('duration_s', 'real')
-        .addColumn('make', 'text')
-        .addColumn('model', 'text')
-        .addColumn('lat', 'real')
-        .addColumn('lon', 'real')
-        .addColumn('alt', 'real')
-        .addColumn('facts', 'text', (c) => c.notNull().defaultTo('{}'))
-        .addColumn('warnings', 'text', (c) => c.notNull().defaultTo('[]'))
-        .addColumn('phash', 'text')
-        .addColumn('has_thumb', 'integer', (c) => c.notNull().defaultTo(0))
-        .addColumn('has_preview', 'integer', (c) => c.notNull().defaultTo(0))
-        .addColumn('has_poster', 'integer', (c) => c.notNull().defaultTo(0))
-        .addColumn('derived_at', 'text')
-        .addColumn('event', 'text')
-        .addColumn('location_lat', 'real')
-        .addColumn('location_lon', 'real')
-        .addColumn('rating', 'integer')
-        .addColumn('priority', 'integer', (c) => c.notNull().defaultTo(0))
-        .addColumn('tags', 'text', (c) => c.notNull().defaultTo('[]'))
-        .addColumn('notes', 'text')
-        .addColumn('deleted', 'integer', (c) => c.notNull().defaultTo(0))
-        .execute();
-      await db.schema.createIndex('items_sort').on('items').columns(['sort_time', 'id']).execute();
-      await db.schema.createIndex('items_monitor').on('items').columns(['monitor', 'sort_time']).execute();
-      await db.schema.createIndex('items_phash').on('items').column('phash').execute();
-      await db.schema.createIndex('items_state').on('items').column('state').execute();
+/**
+ * Catalogue migrations, in order, one list for both engines. Never change what a released one
+ * does on SQLite: add the next. Where PostgreSQL needs other SQL (64-bit sizes and times, float8,
+ * identity columns, reserved words, case-insensitive names, no triggers) the branch is marked.
+ */
+export function migrations(engine: 'sqlite' | 'postgres'): Record<string, Migration> {
+  const pg = engine === 'postgres';
+  /** Byte sizes and millisecond times pass 2^31: SQLite's integer is 64-bit, PostgreSQL's is not. */
+  const int64 = pg ? 'bigint' : 'integer';
+  /** SQLite's real is a double; PostgreSQL's is 4 bytes (a GPS position would lose metres). */
+  const real = pg ? 'double precision' : 'real';
+  return {
+    '0001_initial': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('items')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('path', 'text', (c) => c.notNull().unique())
+          .addColumn('monitor', 'text', (c) => c.notNull())
+          .addColumn('size', int64, (c) => c.notNull())
+          .addColumn('ext', 'text', (c) => c.notNull())
+          .addColumn('original_name', 'text', (c) => c.notNull())
+          .addColumn('original_mtime_ms', int64, (c) => c.notNull())
+          .addColumn('captured_at', 'text')
+          .addColumn('captured_source', 'text')
+          .addColumn('sort_time', 'text', (c) => c.notNull())
+          .addColumn('imported_at', 'text', (c) => c.notNull())
+          .addColumn('card_id', 'text')
+          .addColumn('width', 'integer')
+          .addColumn('height', 'integer')
+          .addColumn('orientation', 'integer')
+          .addColumn('duration_s', real)
+          .addColumn('make', 'text')
+          .addColumn('model', 'text')
+          .addColumn('lat', real)
+          .addColumn('lon', real)
+          .addColumn('alt', real)
+          .addColumn('facts', 'text', (c) => c.notNull().defaultTo('{}'))
+          .addColumn('warnings', 'text', (c) => c.notNull().defaultTo('[]'))
+          .addColumn('phash', 'text')
+          .addColumn('has_thumb', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('has_preview', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('has_poster', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('derived_at', 'text')
+          .addColumn('event', 'text')
+          .addColumn('location_lat', real)
+          .addColumn('location_lon', real)
+          .addColumn('rating', 'integer')
+          .addColumn('priority', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('tags', 'text', (c) => c.notNull().defaultTo('[]'))
+          .addColumn('notes', 'text')
+          .addColumn('deleted', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema.createIndex('items_sort').on('items').columns(['sort_time', 'id']).execute();
+        await db.schema.createIndex('items_monitor').on('items').columns(['monitor', 'sort_time']).execute();
+        await db.schema.createIndex('items_phash').on('items').column('phash').execute();
+        await db.schema.createIndex('items_state').on('items').column('state').execute();
 
-      await db.schema
-        .createTable('imports')
-        .addColumn('card_id', 'text', (c) => c.notNull())
-        .addColumn('rel_path', 'text', (c) => c.notNull())
-        .addColumn('size', 'integer', (c) => c.notNull())
-        .addColumn('mtime_ms', 'integer', (c) => c.notNull())
-        .addColumn('item_id', 'text', (c) => c.notNull())
-        .addColumn('outcome', 'text', (c) => c.notNull())
-        .addColumn('imported_at', 'text', (c) => c.notNull())
-        .addPrimaryKeyConstraint('imports_pk', ['card_id', 'rel_path', 'size', 'mtime_ms'])
-        .execute();
-      await db.schema.createIndex('imports_item').on('imports').column('item_id').execute();
+        await db.schema
+          .createTable('imports')
+          .addColumn('card_id', 'text', (c) => c.notNull())
+          .addColumn('rel_path', 'text', (c) => c.notNull())
+          .addColumn('size', int64, (c) => c.notNull())
+          .addColumn('mtime_ms', int64, (c) => c.notNull())
+          .addColumn('item_id', 'text', (c) => c.notNull())
+          .addColumn('outcome', 'text', (c) => c.notNull())
+          .addColumn('imported_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('imports_pk', ['card_id', 'rel_path', 'size', 'mtime_ms'])
+          .execute();
+        await db.schema.createIndex('imports_item').on('imports').column('item_id').execute();
 
-      await db.schema
-        .createTable('companions')
-        .addColumn('item_id', 'text', (c) => c.notNull())
-        .addColumn('ext', 'text', (c) => c.notNull())
-        .addColumn('path', 'text', (c) => c.notNull().unique())
-        .addColumn('sha256', 'text', (c) => c.notNull())
-        .addColumn('size', 'integer', (c) => c.notNull())
-        .addPrimaryKeyConstraint('companions_pk', ['item_id', 'ext'])
-        .execute();
+        await db.schema
+          .createTable('companions')
+          .addColumn('item_id', 'text', (c) => c.notNull())
+          .addColumn('ext', 'text', (c) => c.notNull())
+          .addColumn('path', 'text', (c) => c.notNull().unique())
+          .addColumn('sha256', 'text', (c) => c.notNull())
+          .addColumn('size', int64, (c) => c.notNull())
+          .addPrimaryKeyConstraint('companions_pk', ['item_id', 'ext'])
+          .execute();
 
-      await db.schema
-        .createTable('cards')
-        .addColumn('id', 'text', (c) => c.primaryKey())
-        .addColumn('kind', 'text', (c) => c.notNull())
-        .addColumn('label', 'text')
-        .addColumn('fs_uuid', 'text')
-        .addColumn('monitor', 'text')
-        .addColumn('first_seen', 'text', (c) => c.notNull())
-        .addColumn('last_seen', 'text', (c) => c.notNull())
-        .addColumn('last_mount', 'text')
-        .execute();
+        await db.schema
+          .createTable('cards')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('label', 'text')
+          .addColumn('fs_uuid', 'text')
+          .addColumn('monitor', 'text')
+          .addColumn('first_seen', 'text', (c) => c.notNull())
+          .addColumn('last_seen', 'text', (c) => c.notNull())
+          .addColumn('last_mount', 'text')
+          .execute();
 
-      await db.schema
-        .createTable('ops')
-        .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
-        .addColumn('hlc', 'text', (c) => c.notNull())
-        .addColumn('origin', 'text', (c) => c.notNull())
-        .addColumn('entity', 'text', (c) => c.notNull())
-        .addColumn('entity_id', 'text', (c) => c.notNull())
-        .addColumn('field', 'text', (c) => c.notNull())
-        .addColumn('value', 'text', (c) => c.notNull())
-        .addUniqueConstraint('ops_identity', ['hlc', 'origin', 'entity', 'entity_id', 'field'])
-        .execute();
-      await db.schema.createIndex('ops_target').on('ops').columns(['entity', 'entity_id', 'field']).execute();
+        await db.schema
+          .createTable('ops')
+          .addColumn('seq', pg ? 'bigserial' : 'integer', (c) =>
+            pg ? c.primaryKey() : c.primaryKey().autoIncrement(),
+          )
+          .addColumn('hlc', 'text', (c) => c.notNull())
+          .addColumn('origin', 'text', (c) => c.notNull())
+          .addColumn('entity', 'text', (c) => c.notNull())
+          .addColumn('entity_id', 'text', (c) => c.notNull())
+          .addColumn('field', 'text', (c) => c.notNull())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addUniqueConstraint('ops_identity', ['hlc', 'origin', 'entity', 'entity_id', 'field'])
+          .execute();
+        await db.schema
+          .createIndex('ops_target')
+          .on('ops')
+          .columns(['entity', 'entity_id', 'field'])
+          .execute();
 
-      await db.schema
-        .createTable('meta')
-        .addColumn('key', 'text', (c) => c.primaryKey())
-        .addColumn('value', 'text', (c) => c.notNull())
-        .execute();
-      await sql`select 1`.execute(db);
+        await db.schema
+          .createTable('meta')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .execute();
+        await sql`select 1`.execute(db);
+      },
     },
-  },
-  '0002_underived_index': {
-    async up(db: Kysely<unknown>) {
-      // Items still waiting for thumbnails: looked up at every ingest start, so index them.
-      await sql`create index items_underived on items(state) where derived_at is null`.execute(db);
+    '0002_underived_index': {
+      async up(db: Kysely<unknown>) {
+        // Items still waiting for thumbnails: looked up at every ingest start, so index them.
+        await sql`create index items_underived on items(state) where derived_at is null`.execute(db);
+      },
     },
-  },
-  '0003_list_indexes': {
-    async up(db: Kysely<unknown>) {
-      // The gallery lists by monitor or event in capture order: ties on sort_time need the id.
-      await sql`drop index if exists items_monitor`.execute(db);
-      await sql`create index items_monitor on items(monitor, sort_time, id)`.execute(db);
-      await sql`create index items_event on items(event, sort_time, id)`.execute(db);
+    '0003_list_indexes': {
+      async up(db: Kysely<unknown>) {
+        // The gallery lists by monitor or event in capture order: ties on sort_time need the id.
+        await sql`drop index if exists items_monitor`.execute(db);
+        await sql`create index items_monitor on items(monitor, sort_time, id)`.execute(db);
+        await sql`create index items_event on items(event, sort_time, id)`.execute(db);
+      },
     },
-  },
-  '0004_auth': {
-    async up(db: Kysely<unknown>) {
-      // Users and sessions travel with the drive (see src/auth/). Names compare without case:
-      // tablets capitalise the first letter of a login field.
-      await sql`create table users (
-        name text primary key collate nocase,
-        role text not null check (role in ('viewer', 'editor')),
-        password_hash text not null,
-        created_at text not null,
-        disabled integer not null default 0
-      )`.execute(db);
-      // Only a SHA-256 of the session token is stored: a copied catalogue holds no live session.
-      await sql`create table sessions (
-        id_hash text primary key,
-        user text not null references users(name) on delete cascade,
-        created_at text not null,
-        expires_at text not null,
-        last_seen text not null
-      )`.execute(db);
-      await sql`create index sessions_user on sessions(user)`.execute(db);
-      await sql`create index sessions_expires on sessions(expires_at)`.execute(db);
+    '0004_auth': {
+      async up(db: Kysely<unknown>) {
+        // Users and sessions travel with the drive (see src/auth/). Names compare without case:
+        // tablets capitalise the first letter of a login field.
+        if (pg) {
+          // No nocase collation: a unique index on lower(name) keeps "Ana" and "ana" one user.
+          await sql`create table users (
+          name text primary key,
+          role text not null check (role in ('viewer', 'editor')),
+          password_hash text not null,
+          created_at text not null,
+          disabled integer not null default 0
+        )`.execute(db);
+          await sql`create unique index users_name_lower on users (lower(name))`.execute(db);
+          await sql`create table sessions (
+          id_hash text primary key,
+          "user" text not null references users(name) on delete cascade,
+          created_at text not null,
+          expires_at text not null,
+          last_seen text not null
+        )`.execute(db);
+          await sql`create index sessions_user on sessions("user")`.execute(db);
+        } else {
+          await sql`create table users (
+          name text primary key collate nocase,
+          role text not null check (role in ('viewer', 'editor')),
+          password_hash text not null,
+          created_at text not null,
+          disabled integer not null default 0
+        )`.execute(db);
+          // Only a SHA-256 of the session token is stored: a copied catalogue holds no live session.
+          await sql`create table sessions (
+          id_hash text primary key,
+          user text not null references users(name) on delete cascade,
+          created_at text not null,
+          expires_at text not null,
+          last_seen text not null
+        )`.execute(db);
+          await sql`create index sessions_user on sessions(user)`.execute(db);
+        }
+        await sql`create index sessions_expires on sessions(expires_at)`.execute(db);
+      },
     },
-  },
-  '0005_hq': {
-    async up(db: Kysely<unknown>) {
-      // HQ only (src/hq/): stations' upload keys and the verified objects HQ holds. A station's
-      // catalogue has them too, empty. Only a SHA-256 of a key is stored (it has 256 bits).
-      await sql`create table station_keys (
+    '0005_hq': {
+      async up(db: Kysely<unknown>) {
+        // HQ only (src/hq/): stations' upload keys and the verified objects HQ holds. A station's
+        // catalogue has them too, empty. Only a SHA-256 of a key is stored (it has 256 bits).
+        await sql`create table station_keys (
         key_sha256 text primary key,
         name text not null,
         created_at text not null,
         revoked_at text
       )`.execute(db);
-      await sql`create index station_keys_name on station_keys(name)`.execute(db);
-      // One row per (item, rendition): the bytes with that hash are in the object store.
-      await sql`create table objects (
+        await sql`create index station_keys_name on station_keys(name)`.execute(db);
+        // One row per (item, rendition): the bytes with that hash are in the object store.
+        await sql`create table objects (
         item text not null,
         rendition text not null check (rendition in ('original', 'thumb', 'preview')),
         sha256 text not null,
-        size integer not null,
+        size ${sql.raw(int64)} not null,
         station text not null,
         received_at text not null,
         primary key (item, rendition)
       )`.execute(db);
-      await sql`create index objects_sha256 on objects(sha256)`.execute(db);
-      await sql`create index objects_station on objects(station)`.execute(db);
+        await sql`create index objects_sha256 on objects(sha256)`.execute(db);
+        await sql`create index objects_station on objects(station)`.execute(db);
+      },
     },
-  },
-  '0006_uplink': {
-    async up(db: Kysely<unknown>) {
-      // The station's durable transfer journal (src/uplink/journal.ts): one row per item,
-      // rendition and target. `offset` is what the target confirmed, never what was merely sent.
-      await sql`create table uplink_transfers (
+    '0006_uplink': {
+      async up(db: Kysely<unknown>) {
+        // The station's durable transfer journal (src/uplink/journal.ts): one row per item,
+        // rendition and target. `offset` is what the target confirmed, never what was merely sent.
+        await sql`create table uplink_transfers (
         target text not null,
         item text not null,
         rendition text not null check (rendition in ('original', 'thumb', 'preview')),
         state text not null default 'pending'
           check (state in ('pending', 'uploading', 'done', 'cancelled')),
-        size integer,
+        size ${sql.raw(int64)},
         sha256 text,
         upload_url text,
-        offset integer not null default 0,
+        "offset" ${sql.raw(int64)} not null default 0,
         attempts integer not null default 0,
         last_error text,
         created_at text not null,
@@ -189,46 +225,48 @@ export const migrations: Record<string, Migration> = {
         done_at text,
         primary key (target, item, rendition)
       )`.execute(db);
-      await sql`create index uplink_transfers_state on uplink_transfers(target, state)`.execute(db);
-      // Item facts a target has been told about (sent before any of the item's bytes).
-      await sql`create table uplink_facts (
+        await sql`create index uplink_transfers_state on uplink_transfers(target, state)`.execute(db);
+        // Item facts a target has been told about (sent before any of the item's bytes).
+        await sql`create table uplink_facts (
         target text not null,
         item text not null,
         primary key (target, item)
       )`.execute(db);
+      },
     },
-  },
-  '0007_mirror': {
-    async up(db: Kysely<unknown>) {
-      // The drive mirror's change journal (src/drives/): every item or companion whose files or
-      // facts changed gets a row, so a mirror pass reads what changed since its cursor instead of
-      // walking the library. Attribute edits travel through the op log, not here.
-      await sql`create table changes (
-        seq integer primary key autoincrement,
+    '0007_mirror': {
+      async up(db: Kysely<unknown>) {
+        // The drive mirror's change journal (src/drives/): every item or companion whose files or
+        // facts changed gets a row, so a mirror pass reads what changed since its cursor instead of
+        // walking the library. Attribute edits travel through the op log, not here.
+        await sql`create table changes (
+        seq ${sql.raw(pg ? 'bigserial primary key' : 'integer primary key autoincrement')},
         item text not null,
         kind text not null
       )`.execute(db);
-      await sql`create trigger changes_item_insert after insert on items
+        // PostgreSQL holds HQ's catalogue, which no drive mirror reads: no triggers to keep.
+        if (pg) return;
+        await sql`create trigger changes_item_insert after insert on items
         begin insert into changes (item, kind) values (new.id, 'item'); end`.execute(db);
-      await sql`create trigger changes_item_update
+        await sql`create trigger changes_item_update
         after update of state, path, monitor, deleted, has_thumb, has_preview, has_poster on items
         begin insert into changes (item, kind) values (new.id, 'item'); end`.execute(db);
-      await sql`create trigger changes_item_delete after delete on items
+        await sql`create trigger changes_item_delete after delete on items
         begin insert into changes (item, kind) values (old.id, 'item'); end`.execute(db);
-      await sql`create trigger changes_companion_insert after insert on companions
+        await sql`create trigger changes_companion_insert after insert on companions
         begin insert into changes (item, kind) values (new.item_id, 'companion'); end`.execute(db);
-      await sql`create trigger changes_companion_update after update on companions
+        await sql`create trigger changes_companion_update after update on companions
         begin insert into changes (item, kind) values (new.item_id, 'companion'); end`.execute(db);
-      await sql`create trigger changes_companion_delete after delete on companions
+        await sql`create trigger changes_companion_delete after delete on companions
         begin insert into changes (item, kind) values (old.item_id, 'companion'); end`.execute(db);
+      },
     },
-  },
-  '0008_scrub': {
-    async up(db: Kysely<unknown>) {
-      // What the scrub (src/drives/scrub.ts) found wrong with a file on this drive, kept until a
-      // later check finds it right again: the station's status shows the damaged rows.
-      // state: damaged (not repaired yet), repaired (from the partner drive), resolved (right again).
-      await sql`create table scrub_findings (
+    '0008_scrub': {
+      async up(db: Kysely<unknown>) {
+        // What the scrub (src/drives/scrub.ts) found wrong with a file on this drive, kept until a
+        // later check finds it right again: the station's status shows the damaged rows.
+        // state: damaged (not repaired yet), repaired (from the partner drive), resolved (right again).
+        await sql`create table scrub_findings (
         path text primary key,
         item text not null,
         kind text not null check (kind in ('original', 'companion')),
@@ -242,25 +280,28 @@ export const migrations: Record<string, Migration> = {
         found_at text not null,
         updated_at text not null
       )`.execute(db);
-      await sql`create index scrub_findings_state on scrub_findings(state)`.execute(db);
+        await sql`create index scrub_findings_state on scrub_findings(state)`.execute(db);
+      },
     },
-  },
-  '0009_hq_holders': {
-    async up(db: Kysely<unknown>) {
-      // HQ: which stations sent an item's facts (they hold its original). A station key may
-      // write ops about, and upload renditions of, only the items it holds (issue 10).
-      await sql`create table item_holders (
+    '0009_hq_holders': {
+      async up(db: Kysely<unknown>) {
+        // HQ: which stations sent an item's facts (they hold its original). A station key may
+        // write ops about, and upload renditions of, only the items it holds (issue 10).
+        await sql`create table item_holders (
         item text not null,
         station text not null,
         primary key (item, station)
       )`.execute(db);
-      await sql`create index item_holders_station on item_holders(station)`.execute(db);
-      // An HQ catalogue made before: its items' paths are `<station>/<station's path>`.
-      await sql`insert or ignore into item_holders (item, station)
+        await sql`create index item_holders_station on item_holders(station)`.execute(db);
+        // An HQ catalogue made before: its items' paths are `<station>/<station's path>`.
+        // (A PostgreSQL catalogue is always newer than this rule: nothing to backfill.)
+        if (pg) return;
+        await sql`insert or ignore into item_holders (item, station)
         select id, substr(path, 1, instr(path, '/') - 1) from items
         where instr(path, '/') > 1 and path not like 'library/%'`.execute(db);
-      await sql`insert or ignore into item_holders (item, station)
+        await sql`insert or ignore into item_holders (item, station)
         select distinct item, station from objects`.execute(db);
+      },
     },
-  },
-};
+  };
+}

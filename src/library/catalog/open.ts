@@ -1,27 +1,43 @@
 import { chmodSync, closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
+import pg from 'pg';
 import { OutpostError } from '../../core/errors.js';
+import { attachHandle, sqliteOf, type CatalogHandle } from './handle.js';
 import { migrations } from './migrations.js';
 import type { DB } from './schema.js';
 
+export type CatalogEngine = 'sqlite' | 'postgres';
+
+/**
+ * A catalogue, on SQLite (a library drive, an HQ data directory) or PostgreSQL (HQ at scale).
+ * No engine handle here: the query modules of this folder (items.ts, ops.ts, users.ts…) are the
+ * one door; they reach the engine through handle.ts.
+ */
 export interface Catalog {
-  db: Kysely<DB>;
-  /** The underlying connection, for synchronous hot paths (bulk ledger reads). */
-  sqlite: Database.Database;
+  readonly engine: CatalogEngine;
+  /**
+   * Run `fn` in one transaction (SQLite: BEGIN IMMEDIATE, so two processes never deadlock on the
+   * write lock) and commit, or roll back if it throws. Inside, use the catalogue `fn` receives;
+   * a transaction inside a transaction joins the outer one.
+   */
+  transaction<T>(fn: (tx: Catalog) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** @deprecated Transitional (issue 12): reach the engine only from this folder's query modules. */
+  readonly db: Kysely<DB>;
+  /** @deprecated Transitional (issue 12): use sqliteOf() inside this folder. */
+  readonly sqlite: Database.Database;
 }
 
-const provider: MigrationProvider = { getMigrations: async () => migrations };
-
-const LATEST = Object.keys(migrations).sort().at(-1)!;
+const LATEST = Object.keys(migrations('sqlite')).sort().at(-1)!;
 
 /** A plain read instead of the Migrator's lock dance (two fsynced writes) on every open. */
-function isCurrent(sqlite: Database.Database): boolean {
+async function isCurrent(db: Kysely<DB>): Promise<boolean> {
   try {
-    const row = sqlite.prepare('select name from kysely_migration order by name desc limit 1').get() as
-      { name: string } | undefined;
-    return row?.name === LATEST;
+    const { rows } = await sql<{
+      name: string;
+    }>`select name from kysely_migration order by name desc limit 1`.execute(db);
+    return rows[0]?.name === LATEST;
   } catch {
     return false;
   }
@@ -55,11 +71,21 @@ function restrictCatalogFiles(path: string): void {
   }
 }
 
+/** A `postgres://` or `postgresql://` URL names a PostgreSQL catalogue; anything else is a file. */
+export function isPostgresUrl(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location);
+}
+
 /**
- * Open (creating if needed) and migrate a catalogue file. WAL mode; synchronous=FULL because
+ * Open (creating if needed) and migrate a catalogue: a SQLite file path, or a PostgreSQL URL
+ * (`postgres://user:pass@host:port/db`). SQLite runs in WAL mode with synchronous=FULL because
  * the catalogue is the ingest journal: a committed row must survive a power cut.
  */
-export async function openCatalog(path: string, opts: { readonly?: boolean } = {}): Promise<Catalog> {
+export async function openCatalog(location: string, opts: { readonly?: boolean } = {}): Promise<Catalog> {
+  return isPostgresUrl(location) ? openPostgres(location) : openSqlite(location, opts);
+}
+
+async function openSqlite(path: string, opts: { readonly?: boolean }): Promise<Catalog> {
   if (!opts.readonly) restrictCatalogFiles(path);
   const sqlite = new Database(path, {
     readonly: opts.readonly ?? false,
@@ -72,19 +98,98 @@ export async function openCatalog(path: string, opts: { readonly?: boolean } = {
   }
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
-  if (!opts.readonly && !isCurrent(sqlite)) {
-    const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
-    const failed = results?.find((r) => r.status === 'Error');
-    if (error || failed) {
-      await db.destroy();
-      throw new OutpostError(
-        'LIBRARY_VERSION',
-        `catalogue migration failed: ${String(error ?? failed?.migrationName)}`,
-        {
-          cause: error,
-        },
-      );
-    }
+  if (!opts.readonly) await migrate(db, 'sqlite');
+  return makeCatalog('sqlite', db, sqlite);
+}
+
+/** int8 (counts, sizes, sequence numbers) as numbers: every value Outpost stores is below 2^53. */
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+
+async function openPostgres(url: string): Promise<Catalog> {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle client's error (the server restarted) must not crash the process: the next query
+  // gets a fresh connection or a clear error.
+  pool.on('error', () => undefined);
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await sql`select 1`.execute(db);
+  } catch (e) {
+    await db.destroy();
+    throw new OutpostError(
+      'CATALOG_UNREACHABLE',
+      `cannot reach the PostgreSQL catalogue: ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    );
   }
-  return { db, sqlite, close: () => db.destroy() };
+  await migrate(db, 'postgres');
+  return makeCatalog('postgres', db, undefined);
+}
+
+async function migrate(db: Kysely<DB>, engine: CatalogEngine): Promise<void> {
+  if (await isCurrent(db)) return;
+  const provider: MigrationProvider = { getMigrations: async () => migrations(engine) };
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    await db.destroy();
+    throw new OutpostError(
+      'LIBRARY_VERSION',
+      `catalogue migration failed: ${String(error ?? failed?.migrationName)}`,
+      { cause: error },
+    );
+  }
+}
+
+function makeCatalog(engine: CatalogEngine, db: Kysely<DB>, sqlite: Database.Database | undefined): Catalog {
+  const cat: Catalog = {
+    engine,
+    transaction: (fn) => runTransaction(engine, db, sqlite, fn),
+    close: () => db.destroy(),
+    db,
+    get sqlite() {
+      return sqliteOf(cat);
+    },
+  };
+  attachHandle(cat, { db, sqlite });
+  return cat;
+}
+
+/**
+ * One connection for the whole transaction (the SQLite driver's connection mutex keeps other
+ * Kysely queries out until it ends; PostgreSQL takes one client from the pool).
+ */
+async function runTransaction<T>(
+  engine: CatalogEngine,
+  db: Kysely<DB>,
+  sqlite: Database.Database | undefined,
+  fn: (tx: Catalog) => Promise<T>,
+): Promise<T> {
+  return db.connection().execute(async (conn) => {
+    await sql.raw(engine === 'sqlite' ? 'begin immediate' : 'begin').execute(conn);
+    const tx: Catalog = {
+      engine,
+      transaction: (inner) => inner(tx),
+      close: () => Promise.reject(new Error('close the catalogue, not its transaction')),
+      db: conn,
+      get sqlite() {
+        return sqliteOf(tx);
+      },
+    };
+    const handle: CatalogHandle = { db: conn, sqlite };
+    attachHandle(tx, handle);
+    try {
+      const out = await fn(tx);
+      await sql.raw('commit').execute(conn);
+      return out;
+    } catch (e) {
+      await sql
+        .raw('rollback')
+        .execute(conn)
+        .catch(() => undefined);
+      throw e;
+    }
+  });
 }
