@@ -16,7 +16,7 @@ import { derivedRelPath, originalRelPath } from '../library/layout.js';
 import { acquireLibraryLock } from '../library/lock.js';
 import { openCatalog, type Catalog } from '../library/catalog/open.js';
 import { upsertCardSeen } from '../library/catalog/cards.js';
-import { ledgerKey, loadLedger, recordImport } from '../library/catalog/imports.js';
+import { commitIngestedItem, ledgerKey, loadLedger, recordImport } from '../library/catalog/imports.js';
 import {
   addCompanion,
   companionsOf,
@@ -25,7 +25,7 @@ import {
   itemsNeedingDerivatives,
   setDerived,
 } from '../library/catalog/items.js';
-import type { ImportsTable, ItemRow } from '../library/catalog/schema.js';
+import type { ItemRow } from '../library/catalog/schema.js';
 import type { MediaAnalyzer } from '../media/types.js';
 import { SourceReadError, copyAndHash, type CopyResult } from './copy.js';
 import { WorkQueue } from './derive-queue.js';
@@ -74,29 +74,6 @@ type Outcome = 'copied' | 'duplicate' | 'tombstoned';
 
 /** This many unreadable files in a row means the card (or reader) is failing: stop and say so. */
 const MAX_FAILING_READS = 3;
-
-/**
- * The commit point of one item: stored + its ledger row, in one synchronous SQLite transaction
- * (better-sqlite3 rolls back correctly even when SQLite already did, e.g. on SQLITE_FULL).
- */
-function commitStored(cat: Catalog, id: string, ledger: ImportsTable): void {
-  cat.sqlite.transaction(() => {
-    cat.sqlite.prepare("update items set state = 'stored' where id = ?").run(id);
-    cat.sqlite
-      .prepare(
-        'insert into imports (card_id, rel_path, size, mtime_ms, item_id, outcome, imported_at) values (?, ?, ?, ?, ?, ?, ?) on conflict do nothing',
-      )
-      .run(
-        ledger.card_id,
-        ledger.rel_path,
-        ledger.size,
-        ledger.mtime_ms,
-        ledger.item_id,
-        ledger.outcome,
-        ledger.imported_at,
-      );
-  })();
-}
 
 /**
  * Ingest one card into a library drive. Crash-safe at every step: a killed run leaves either
@@ -170,7 +147,7 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
     const dateFolder = dateFolderOf(now.getTime(), req.timeZone);
 
     emit({ phase: 'scan' });
-    const ledger = loadLedger(cat, req.card.id);
+    const ledger = await loadLedger(cat, req.card.id);
     let scan;
     try {
       scan = await scanCard(req.cardRoot, {
@@ -446,7 +423,8 @@ async function finishImport(
     const target = join(layout.root, rel);
     await placeNoClobber(copy.tmpPath, target, copy.sha256);
     await attachCompanions(cat, req, f, { id: row.id, path: rel }, warnings, onBytes);
-    commitStored(cat, row.id, { ...ledgerRow, outcome: 'copied' });
+    // The commit point: stored + ledger row in one transaction (imports.ts).
+    commitIngestedItem(cat, row.id, { ...ledgerRow, outcome: 'copied' });
     pendingId = undefined;
     for (const w of probe.warnings) deps.log.debug({ path: f.relPath, ...w }, 'media warning');
     const item = await getItem(cat, row.id);

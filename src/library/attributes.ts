@@ -105,10 +105,10 @@ export async function applyPatches(
   // A card sidecar not imported yet would lose its keywords, rating… when the sidecar is
   // rewritten: take them in first (earlier stamps, so this patch wins where both set a field).
   const card = await readCardSidecars(cat, driveRoot, unique);
-  cat.sqlite.transaction(() => {
-    recordCardSidecars(cat, card.changes, ctx.node, ctx.nowMs);
-    recordLocalOps(cat, changes, ctx.node, ctx.nowMs);
-  })();
+  await cat.transaction(async (tx) => {
+    await recordCardSidecars(tx, card.changes, ctx.node, ctx.nowMs);
+    recordLocalOps(tx, changes, ctx.node, ctx.nowMs);
+  });
   await rewriteSidecars(cat, driveRoot, unique);
   const updated = await liveItems(cat, unique);
   return unique.map((id) => updated.get(id)!);
@@ -187,5 +187,5 @@ export async function importCardSidecars(
   opts: { ids?: string[] } = {},
 ): Promise<CardSidecarImport> {
   const read = await readCardSidecars(cat, driveRoot, opts.ids);
-  return { ...recordCardSidecars(cat, read.changes, node, nowMs), failed: read.failed };
+  return { ...(await recordCardSidecars(cat, read.changes, node, nowMs)), failed: read.failed };
 }

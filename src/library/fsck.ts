@@ -1,7 +1,7 @@
 import { opendir, readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { hashFile } from '../ingest/copy.js';
-import { allCompanions, listItems, pendingItems } from './catalog/items.js';
+import { allCompanions, deletedItemPaths, listItems, pendingItems } from './catalog/items.js';
 import type { Catalog } from './catalog/open.js';
 import { derivedRelPath, isLibraryRelPath, type DriveLayout } from './layout.js';
 
@@ -102,10 +102,9 @@ export async function fsckLibrary(
     }
     opts.onProgress?.(++done, items.length);
   }
-  const deletedPaths = await cat.db.selectFrom('items').select('path').where('deleted', '=', 1).execute();
-  for (const d of deletedPaths) known.add(d.path);
-  for (const d of deletedPaths)
-    if (!isLibraryRelPath(d.path)) problems.push(unsafe(d.path, 'a deleted item'));
+  const deletedPaths = await deletedItemPaths(cat);
+  for (const p of deletedPaths) known.add(p);
+  for (const p of deletedPaths) if (!isLibraryRelPath(p)) problems.push(unsafe(p, 'a deleted item'));
   for (const c of await allCompanions(cat)) {
     known.add(c.path);
     if (!isLibraryRelPath(c.path)) {

@@ -5,7 +5,8 @@ import type { Logger } from '../adapters/logger.js';
 import { COMPANION_EXTENSIONS, extensionOf, mediaTypeOf } from '../core/media-types.js';
 import { hashFile } from '../ingest/copy.js';
 import type { MediaAnalyzer } from '../media/types.js';
-import { addCompanion, getItem, insertPendingItem, setDerived } from './catalog/items.js';
+import { carryOverCards, carryOverImports, isReadable, reprojectCardMonitors } from './catalog/carry-over.js';
+import { addCompanion, getItem, insertPendingItem, itemsWithoutOps, setDerived } from './catalog/items.js';
 import { mergeOps, opsSince, recordLocalOps } from './catalog/ops.js';
 import { parseXmp } from './sidecar/xmp.js';
 import { patchToChanges } from '../core/attributes.js';
@@ -206,12 +207,7 @@ async function attributesFromSidecars(
   nowMs: number,
   summary: RebuildSummary,
 ): Promise<void> {
-  const rows = cat.sqlite
-    .prepare(
-      "select id, path from items where not exists (select 1 from ops where entity = 'item' and entity_id = items.id)",
-    )
-    .all() as { id: string; path: string }[];
-  for (const r of rows) {
+  for (const r of await itemsWithoutOps(cat)) {
     const text = await readFile(join(root, `${r.path}.xmp`), 'utf8').catch(() => undefined);
     if (text === undefined) continue;
     let patch;
@@ -239,11 +235,9 @@ async function carryOver(
   summary: RebuildSummary,
 ): Promise<void> {
   if (!(await stat(oldPath).catch(() => undefined))) return;
-  let old: Catalog;
-  try {
-    old = await openCatalog(oldPath, { readonly: true });
-    old.sqlite.prepare('select count(*) from items').get();
-  } catch {
+  const old = await openCatalog(oldPath, { readonly: true }).catch(() => undefined);
+  if (!old || !(await isReadable(old))) {
+    await old?.close().catch(() => undefined);
     summary.warnings.push({
       path: oldPath,
       code: 'OLD_CATALOG_UNREADABLE',
@@ -267,22 +261,10 @@ async function carryOver(
         });
       cursor = page.cursor;
     }
-    const cards = old.sqlite.prepare('select * from cards').all() as Record<string, unknown>[];
-    const insCard = cat.sqlite.prepare(
-      'insert or ignore into cards (id, kind, label, fs_uuid, monitor, first_seen, last_seen, last_mount) values (@id, @kind, @label, @fs_uuid, @monitor, @first_seen, @last_seen, @last_mount)',
-    );
-    for (const c of cards) summary.carriedOver.cards += insCard.run(c).changes;
-    const rows = old.sqlite.prepare('select * from imports').all() as Record<string, unknown>[];
-    const insImp = cat.sqlite.prepare(
-      'insert or ignore into imports (card_id, rel_path, size, mtime_ms, item_id, outcome, imported_at) select @card_id, @rel_path, @size, @mtime_ms, @item_id, @outcome, @imported_at where exists (select 1 from items where id = @item_id)',
-    );
-    for (const r of rows) summary.carriedOver.imports += insImp.run(r).changes;
+    summary.carriedOver.cards += await carryOverCards(old, cat);
+    summary.carriedOver.imports += await carryOverImports(old, cat);
     // Card ops were applied before the cards existed in the new catalogue: project them again.
-    cat.sqlite
-      .prepare(
-        "update cards set monitor = (select json_extract(value, '$') from ops where entity = 'card' and entity_id = cards.id and field = 'monitor' order by hlc desc limit 1) where exists (select 1 from ops where entity = 'card' and entity_id = cards.id and field = 'monitor')",
-      )
-      .run();
+    await reprojectCardMonitors(cat);
   } finally {
     await old.close();
   }

@@ -2,7 +2,16 @@ import { link, mkdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { fsyncDir } from '../adapters/fs-atomic.js';
 import { errnoCode } from '../core/errors.js';
+import { getItem } from './catalog/items.js';
 import type { Catalog } from './catalog/open.js';
+import {
+  clearRelocationNote,
+  commitRelocation,
+  companionPaths,
+  currentPathsOf,
+  itemsToRelocate,
+  unfinishedRelocations,
+} from './catalog/relocations.js';
 import type { ItemRow } from './catalog/schema.js';
 import { validateMonitor } from '../core/naming.js';
 import { libraryFile, originalRelPath } from './layout.js';
@@ -28,8 +37,6 @@ export interface RelocationResult {
   moved: number;
   failed: { id: string; message: string }[];
 }
-
-const PENDING_PREFIX = 'relocated:';
 
 /**
  * Move the files of items whose `monitor` no longer matches their folder (after a card was
@@ -73,12 +80,10 @@ async function moveItems(
   target: (item: ItemRow) => string | undefined,
 ): Promise<RelocationResult> {
   await finishPendingUnlinks(cat, driveRoot);
-  const rows = ids
-    ? ids.map((id) => cat.sqlite.prepare('select * from items where id = ?').get(id) as ItemRow | undefined)
-    : (cat.sqlite.prepare("select * from items where state = 'stored'").all() as ItemRow[]);
+  const rows = await itemsToRelocate(cat, ids);
   const result: RelocationResult = { moved: 0, failed: [] };
   for (const row of rows) {
-    if (!row || row.state !== 'stored') continue;
+    if (row.state !== 'stored') continue;
     try {
       if (!target(row)) continue;
       if (await withSidecarLock(row.id, () => relocateOne(cat, driveRoot, row.id, target))) result.moved++;
@@ -96,13 +101,10 @@ async function relocateOne(
   target: (item: ItemRow) => string | undefined,
 ): Promise<boolean> {
   // Re-read inside the lock: a sidecar write or another move may have run meanwhile.
-  const item = cat.sqlite.prepare('select * from items where id = ?').get(id) as ItemRow | undefined;
+  const item = await getItem(cat, id);
   const newPath = item && item.state === 'stored' ? target(item) : undefined;
   if (!item || !newPath) return false;
-  const companions = cat.sqlite.prepare('select ext, path from companions where item_id = ?').all(id) as {
-    ext: string;
-    path: string;
-  }[];
+  const companions = await companionPaths(cat, id);
   const oldDir = dirname(item.path);
   const newDir = dirname(newPath);
   const moves = [
@@ -122,23 +124,14 @@ async function relocateOne(
   for (const m of moves) await linkNoClobber(libraryFile(root, m.from), libraryFile(root, m.to));
   await fsyncDir(join(root, newDir));
 
-  cat.sqlite.transaction(() => {
-    cat.sqlite.prepare('update items set path = ? where id = ?').run(newPath, id);
-    for (const m of moves.slice(1))
-      cat.sqlite
-        .prepare('update companions set path = ? where item_id = ? and path = ?')
-        .run(m.to, id, m.from);
-    cat.sqlite
-      .prepare('insert or replace into meta(key, value) values (?, ?)')
-      .run(PENDING_PREFIX + id, JSON.stringify(moves.map((m) => m.from)));
-  })();
+  commitRelocation(cat, id, newPath, moves);
 
   await unlinkAll(
     root,
     moves.map((m) => m.from),
   );
   await fsyncDir(join(root, oldDir)).catch(() => undefined);
-  cat.sqlite.prepare('delete from meta where key = ?').run(PENDING_PREFIX + id);
+  await clearRelocationNote(cat, id);
   return true;
 }
 
@@ -163,23 +156,13 @@ async function unlinkAll(root: string, paths: string[]): Promise<void> {
 
 /** Old links a killed run left behind after the catalogue already moved on. */
 async function finishPendingUnlinks(cat: Catalog, root: string): Promise<void> {
-  const rows = cat.sqlite
-    .prepare('select key, value from meta where key like ?')
-    .all(PENDING_PREFIX + '%') as {
-    key: string;
-    value: string;
-  }[];
-  for (const r of rows) {
-    const id = r.key.slice(PENDING_PREFIX.length);
-    const current = cat.sqlite
-      .prepare('select path from companions where item_id = ? union select path from items where id = ?')
-      .all(id, id) as { path: string }[];
-    const keep = new Set(current.map((c) => c.path));
+  for (const r of await unfinishedRelocations(cat)) {
+    const keep = await currentPathsOf(cat, r.id);
     // Never remove a path the catalogue (still or again) points at.
     await unlinkAll(
       root,
-      (JSON.parse(r.value) as string[]).filter((p) => !keep.has(p)),
+      r.oldPaths.filter((p) => !keep.has(p)),
     );
-    cat.sqlite.prepare('delete from meta where key = ?').run(r.key);
+    await clearRelocationNote(cat, r.id);
   }
 }

@@ -7,6 +7,7 @@
 import { statfs, unlink } from 'node:fs/promises';
 import { errnoCode } from '../core/errors.js';
 import type { Catalog } from '../library/catalog/open.js';
+import { offloadRecording, recordingsOnDrive } from '../library/catalog/recordings.js';
 import { libraryFile } from '../library/layout.js';
 
 export interface BudgetItem {
@@ -133,23 +134,7 @@ function mb(n: number): string {
 
 /** Recordings on the drive (`cam:` items still stored here), with their upload state. */
 export function loadRecordings(cat: Catalog, camera?: string): BudgetItem[] {
-  const rows = cat.sqlite
-    .prepare(
-      `select i.id, i.monitor as camera, i.size, i.sort_time as sortTime,
-         exists (select 1 from uplink_transfers t
-                  where t.item = i.id and t.rendition = 'original' and t.state = 'done') as uploaded
-         from items i
-        where i.state = 'stored' and i.deleted = 0 and i.card_id like 'cam:%'
-          ${camera ? 'and i.card_id = @card' : ''}`,
-    )
-    .all(camera ? { card: `cam:${camera}` } : {}) as {
-    id: string;
-    camera: string;
-    size: number;
-    sortTime: string;
-    uploaded: number;
-  }[];
-  return rows.map((r) => ({ ...r, uploaded: r.uploaded === 1 }));
+  return recordingsOnDrive(cat, camera);
 }
 
 export async function driveSpace(root: string): Promise<{ freeBytes: number; totalBytes: number }> {
@@ -165,14 +150,9 @@ export async function driveSpace(root: string): Promise<{ freeBytes: number; tot
 export async function applyBudget(cat: Catalog, root: string, plan: BudgetPlan): Promise<number> {
   let removed = 0;
   for (const d of plan.delete) {
-    const row = cat.sqlite.prepare("select path from items where id = ? and state = 'stored'").get(d.id) as
-      { path: string } | undefined;
-    if (!row) continue;
-    cat.sqlite.prepare("update items set state = 'offloaded' where id = ? and state = 'stored'").run(d.id);
-    const companions = cat.sqlite.prepare('select path from companions where item_id = ?').all(d.id) as {
-      path: string;
-    }[];
-    for (const p of [row.path, ...companions.map((c) => c.path)])
+    const paths = await offloadRecording(cat, d.id);
+    if (!paths) continue;
+    for (const p of paths)
       await unlink(libraryFile(root, p)).catch((e: unknown) => {
         if (errnoCode(e) !== 'ENOENT') throw e;
       });

@@ -19,6 +19,7 @@ import type { Logger } from '../adapters/logger.js';
 import { writeFileAtomic } from '../adapters/fs-atomic.js';
 import { OutpostError, isOutpostError } from '../core/errors.js';
 import type { Catalog } from '../library/catalog/open.js';
+import { markThumbnailMade } from '../library/catalog/items.js';
 import type { ItemRow } from '../library/catalog/schema.js';
 import { derivedRelPath, type DriveLayout } from '../library/layout.js';
 import { detectorOptions, eventOptions, type MotionConfig } from './motion/config.js';
@@ -326,7 +327,7 @@ export class MotionMode {
         { width: deps.thumbnailSize, format: 'webp' },
       );
       await writeFileAtomic(join(layout.root, derivedRelPath(item.id, 'thumb')), thumb);
-      await cat.db.updateTable('items').set({ has_thumb: 1 }).where('id', '=', item.id).execute();
+      await markThumbnailMade(cat, item.id);
     } catch (e) {
       const err = new OutpostError('RECORDING_FAILED', `motion thumbnail of ${item.path}: ${errorText(e)}`, {
         cause: e,

@@ -19,6 +19,7 @@ import { renderName } from '../core/naming.js';
 import { fsyncDir } from '../adapters/fs-atomic.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { getItem, setDerived } from '../library/catalog/items.js';
+import { commitRecording } from '../library/catalog/recordings.js';
 import type { ItemRow } from '../library/catalog/schema.js';
 import { buildItemRow } from '../library/item-row.js';
 import { derivedRelPath, originalRelPath, type DriveLayout } from '../library/layout.js';
@@ -230,14 +231,7 @@ export async function placeRecording(
   );
   await linkNoClobber(seg.path, join(layout.root, rel), sha256);
   try {
-    cat.sqlite.transaction(() => {
-      const keys = Object.keys(row);
-      cat.sqlite
-        .prepare(
-          `insert or ignore into items (${keys.join(', ')}) values (${keys.map((k) => `@${k}`).join(', ')})`,
-        )
-        .run({ ...row, state: 'stored' });
-    })();
+    commitRecording(cat, row);
   } catch (e) {
     throw driveError(e, 'the catalogue');
   }

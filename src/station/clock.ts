@@ -16,7 +16,7 @@ export async function clockTrustedFor(watch: ClockWatch, driveRoot: string, log?
   try {
     const cat = await openCatalog(driveLayout(driveRoot).catalog);
     try {
-      watch.addEvidence(clockEvidenceOf(cat));
+      watch.addEvidence(await clockEvidenceOf(cat));
     } finally {
       await cat.close();
     }

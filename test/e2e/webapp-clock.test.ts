@@ -53,7 +53,7 @@ describe("web app: the station's clock (headless Chromium)", { timeout: 120_000 
       log: silentLogger,
     });
     await watch.start();
-    watch.addEvidence(clockEvidenceOf(lib.catalog));
+    watch.addEvidence(await clockEvidenceOf(lib.catalog));
     assert.equal(watch.status().state, 'suspect');
     app = await buildApp({
       catalog: lib.catalog,

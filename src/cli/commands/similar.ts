@@ -26,7 +26,7 @@ export function registerSimilar(program: Command): void {
             throw new OutpostError('ITEM_NOT_FOUND', `item ${item.id.slice(0, 12)} has no perceptual hash`, {
               hint: 'Only decodable photos and video posters have one.',
             });
-          const hits = similarItems(cat, item.id, item.phash, max);
+          const hits = await similarItems(cat, item.id, item.phash, max);
           emit(!!o.json, { id: item.id, similar: hits }, () =>
             hits.length === 0
               ? 'no similar items'

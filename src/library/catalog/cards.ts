@@ -1,3 +1,5 @@
+import { sql } from 'kysely';
+import { dbOf } from './handle.js';
 import type { Catalog } from './open.js';
 import type { CardRow } from './schema.js';
 
@@ -10,7 +12,7 @@ export interface CardSeen {
 }
 
 export async function upsertCardSeen(cat: Catalog, card: CardSeen, at: string): Promise<CardRow> {
-  await cat.db
+  await dbOf(cat)
     .insertInto('cards')
     .values({
       id: card.id,
@@ -28,11 +30,11 @@ export async function upsertCardSeen(cat: Catalog, card: CardSeen, at: string): 
         .doUpdateSet({ last_seen: at, last_mount: card.mount ?? null, label: card.label ?? null }),
     )
     .execute();
-  return cat.db.selectFrom('cards').selectAll().where('id', '=', card.id).executeTakeFirstOrThrow();
+  return dbOf(cat).selectFrom('cards').selectAll().where('id', '=', card.id).executeTakeFirstOrThrow();
 }
 
 export async function listCards(cat: Catalog): Promise<(CardRow & { items: number })[]> {
-  const rows = await cat.db
+  const rows = await dbOf(cat)
     .selectFrom('cards')
     .leftJoin('imports', 'imports.card_id', 'cards.id')
     .selectAll('cards')
@@ -43,13 +45,22 @@ export async function listCards(cat: Catalog): Promise<(CardRow & { items: numbe
   return rows.map((r) => ({ ...r, items: Number(r.items) }));
 }
 
-/** Find a card by full id, unique prefix, or label. */
+/**
+ * Find a card by full id, id prefix in any case (as SQLite's LIKE always matched; lower() on both
+ * sides makes PostgreSQL's case-sensitive LIKE agree), or label.
+ */
 export async function findCard(cat: Catalog, ref: string): Promise<CardRow[]> {
-  return cat.db
+  // A backslash is PostgreSQL's default LIKE escape, not SQLite's: name it on both, and double it.
+  const prefix = `${ref.toLowerCase().replace(/[%_]/g, '').replace(/\\/g, '\\\\')}%`;
+  return dbOf(cat)
     .selectFrom('cards')
     .selectAll()
     .where((eb) =>
-      eb.or([eb('id', '=', ref), eb('id', 'like', `${ref.replace(/[%_]/g, '')}%`), eb('label', '=', ref)]),
+      eb.or([
+        eb('id', '=', ref),
+        sql<boolean>`lower(${eb.ref('id')}) like ${prefix} escape '\\'`,
+        eb('label', '=', ref),
+      ]),
     )
     .execute();
 }

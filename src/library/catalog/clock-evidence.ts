@@ -1,5 +1,6 @@
 import type { ClockEvidence } from '../../core/clock-sanity.js';
 import { decodeHlc } from '../../core/hlc.js';
+import { dbOf } from './handle.js';
 import type { Catalog } from './open.js';
 
 /**
@@ -7,21 +8,22 @@ import type { Catalog } from './open.js';
  * the wall time of its hybrid logical clock. A full scan of items (no index on imported_at): the
  * station asks when a drive is attached and after an ingest or mirror, not on every check.
  */
-export function clockEvidenceOf(cat: Catalog): ClockEvidence[] {
+export async function clockEvidenceOf(cat: Catalog): Promise<ClockEvidence[]> {
   const out: ClockEvidence[] = [];
-  const row = cat.sqlite.prepare('select max(imported_at) as t from items').get() as
-    { t: string | null } | undefined;
+  const row = await dbOf(cat)
+    .selectFrom('items')
+    .select((eb) => eb.fn.max('imported_at').as('t'))
+    .executeTakeFirst();
   const imported = row?.t ? Date.parse(row.t) : Number.NaN;
   if (Number.isFinite(imported)) out.push({ source: 'catalogue', ms: imported });
-  const wall = hlcWallOf(cat);
+  const wall = await hlcWallOf(cat);
   if (wall !== undefined) out.push({ source: 'hlc', ms: wall });
   return out;
 }
 
 /** The wall time of the catalogue's hybrid logical clock (meta 'hlc'), if it has one. */
-export function hlcWallOf(cat: Catalog): number | undefined {
-  const row = cat.sqlite.prepare("select value from meta where key = 'hlc'").get() as
-    { value: string } | undefined;
+export async function hlcWallOf(cat: Catalog): Promise<number | undefined> {
+  const row = await dbOf(cat).selectFrom('meta').select('value').where('key', '=', 'hlc').executeTakeFirst();
   if (!row) return undefined;
   try {
     return decodeHlc(row.value).wall;

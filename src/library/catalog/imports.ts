@@ -1,3 +1,4 @@
+import { dbOf, sqliteOf } from './handle.js';
 import type { Catalog } from './open.js';
 import type { ImportsTable } from './schema.js';
 
@@ -14,20 +15,45 @@ export function ledgerKey(relPath: string, size: number, mtimeMs: number): Ledge
 /**
  * The import ledger of one card, loaded in one query: re-checking a 10,000-file card
  * is a walk of the card plus set look-ups, no file is read. Only the key columns are read,
- * so SQLite answers from the primary-key index alone.
+ * so the engine answers from the primary-key index alone.
  */
-export function loadLedger(cat: Catalog, cardId: string): Set<LedgerKey> {
-  const rows = cat.sqlite
-    .prepare('select rel_path, size, mtime_ms from imports where card_id = ?')
-    .raw()
-    .all(cardId) as [string, number, number][];
+export async function loadLedger(cat: Catalog, cardId: string): Promise<Set<LedgerKey>> {
+  const rows = await dbOf(cat)
+    .selectFrom('imports')
+    .select(['rel_path', 'size', 'mtime_ms'])
+    .where('card_id', '=', cardId)
+    .execute();
   const keys = new Set<LedgerKey>();
-  for (const [rel, size, mtime] of rows) keys.add(ledgerKey(rel, size, mtime));
+  for (const r of rows) keys.add(ledgerKey(r.rel_path, r.size, r.mtime_ms));
   return keys;
 }
 
+/**
+ * The commit point of one ingested item: its pending row becomes `stored` and the card file's
+ * ledger row goes in, in one synchronous SQLite transaction (a library drive's catalogue;
+ * better-sqlite3 rolls back correctly even when SQLite already did, e.g. on SQLITE_FULL, and
+ * no other statement can slip in between the two).
+ */
+export function commitIngestedItem(cat: Catalog, id: string, ledger: ImportsTable): void {
+  const db = sqliteOf(cat);
+  db.transaction(() => {
+    db.prepare("update items set state = 'stored' where id = ?").run(id);
+    db.prepare(
+      'insert into imports (card_id, rel_path, size, mtime_ms, item_id, outcome, imported_at) values (?, ?, ?, ?, ?, ?, ?) on conflict do nothing',
+    ).run(
+      ledger.card_id,
+      ledger.rel_path,
+      ledger.size,
+      ledger.mtime_ms,
+      ledger.item_id,
+      ledger.outcome,
+      ledger.imported_at,
+    );
+  })();
+}
+
 export async function recordImport(cat: Catalog, row: ImportsTable): Promise<void> {
-  await cat.db
+  await dbOf(cat)
     .insertInto('imports')
     .values(row)
     .onConflict((oc) => oc.columns(['card_id', 'rel_path', 'size', 'mtime_ms']).doNothing())
@@ -35,5 +61,5 @@ export async function recordImport(cat: Catalog, row: ImportsTable): Promise<voi
 }
 
 export async function importsOfCard(cat: Catalog, cardId: string): Promise<ImportsTable[]> {
-  return cat.db.selectFrom('imports').selectAll().where('card_id', '=', cardId).execute();
+  return dbOf(cat).selectFrom('imports').selectAll().where('card_id', '=', cardId).execute();
 }

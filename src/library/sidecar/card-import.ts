@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { attributePatchSchema, patchToChanges } from '../../core/attributes.js';
 import { recordLocalOps, type OpChange } from '../catalog/ops.js';
+import { itemsAwaitingCardSidecar } from '../catalog/card-sidecars.js';
 import type { Catalog } from '../catalog/open.js';
 import { parseXmp } from './xmp.js';
 
@@ -11,9 +12,6 @@ import { parseXmp } from './xmp.js';
  * an `xmp` companion, empty attribute columns and no attribute op. The sidecar file is left as
  * it came.
  */
-
-/** The op fields people set (core/attributes.ts). */
-const ATTRIBUTE_FIELDS = ['event', 'location', 'rating', 'priority', 'tags', 'notes'] as const;
 
 export interface CardSidecarRead {
   changes: OpChange[];
@@ -28,7 +26,7 @@ export async function readCardSidecars(
   ids?: string[],
 ): Promise<CardSidecarRead> {
   const out: CardSidecarRead = { changes: [], failed: [] };
-  for (const c of candidates(cat, ids)) {
+  for (const c of await itemsAwaitingCardSidecar(cat, ids)) {
     let text: string;
     try {
       text = await readFile(join(driveRoot, c.path), 'utf8');
@@ -50,35 +48,27 @@ export async function readCardSidecars(
 /**
  * Record what `readCardSidecars` found, as ops from `node`. Items someone edited since are
  * checked again here and left out (their edit wins). Runs in a transaction of its own, or in
- * the caller's. Returns the ops recorded and the items they touched.
+ * the caller's (pass the transaction's catalogue). Returns the ops recorded and the items they
+ * touched.
  */
-export function recordCardSidecars(
+export async function recordCardSidecars(
   cat: Catalog,
   changes: OpChange[],
   node: string,
   nowMs: number,
-): { items: number; ops: number } {
+): Promise<{ items: number; ops: number }> {
   if (!changes.length) return { items: 0, ops: 0 };
-  return cat.sqlite.transaction(() => {
-    const still = new Set(candidates(cat, [...new Set(changes.map((c) => c.id))]).map((c) => c.id));
+  return cat.transaction(async (tx) => {
+    const still = new Set(
+      (await itemsAwaitingCardSidecar(tx, [...new Set(changes.map((c) => c.id))])).map((c) => c.id),
+    );
     const keep = changes.filter((c) => still.has(c.id));
-    const ops = recordLocalOps(cat, keep, node, nowMs).length;
+    // Awaited so this stays right whether op recording is synchronous (SQLite) or not.
+    const ops = (await recordLocalOps(tx, keep, node, nowMs)).length;
     return { items: new Set(keep.map((c) => c.id)).size, ops };
-  })();
+  });
 }
 
 function isEmpty(v: unknown): boolean {
   return v === null || v === false || (Array.isArray(v) && v.length === 0);
-}
-
-function candidates(cat: Catalog, ids: string[] | undefined): { id: string; path: string }[] {
-  if (ids && ids.length === 0) return [];
-  const fields = ATTRIBUTE_FIELDS.map((f) => `'${f}'`).join(', ');
-  const sql = `select i.id, c.path from items i join companions c on c.item_id = i.id and c.ext = 'xmp'
-    where i.card_id is not null and i.state = 'stored' and i.deleted = 0
-      and i.event is null and i.location_lat is null and i.rating is null and i.priority = 0
-      and i.tags = '[]' and i.notes is null
-      and not exists (select 1 from ops o where o.entity = 'item' and o.entity_id = i.id and o.field in (${fields}))`;
-  const stmt = cat.sqlite.prepare(ids ? `${sql} and i.id in (select value from json_each(?))` : sql);
-  return (ids ? stmt.all(JSON.stringify(ids)) : stmt.all()) as { id: string; path: string }[];
 }

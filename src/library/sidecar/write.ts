@@ -5,6 +5,7 @@ import { writeFileAtomic } from '../../adapters/fs-atomic.js';
 import type { Attributes } from '../../core/attributes.js';
 import { errnoCode } from '../../core/errors.js';
 import { companionName } from '../../core/naming.js';
+import { recordSidecarCompanion } from '../catalog/items.js';
 import type { Catalog } from '../catalog/open.js';
 import type { ItemRow } from '../catalog/schema.js';
 import { buildXmp } from './xmp.js';
@@ -46,11 +47,7 @@ export async function writeSidecar(
   );
   await writeFileAtomic(abs, body);
   const written = { path: rel, sha256: createHash('sha256').update(body).digest('hex'), size: body.length };
-  await cat.db
-    .insertInto('companions')
-    .values({ item_id: item.id, ext: 'xmp', ...written })
-    .onConflict((oc) => oc.columns(['item_id', 'ext']).doUpdateSet(written))
-    .execute();
+  await recordSidecarCompanion(cat, item.id, written);
   return written;
 }
 

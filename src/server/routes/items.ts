@@ -97,7 +97,7 @@ export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
     responses: { 200: itemDetailSchema },
     handler: async ({ params }) => {
       const row = findItem(cat, params.id);
-      const count = row.phash ? similarItems(cat, row.id, row.phash, DEFAULT_MAX_DISTANCE).length : 0;
+      const count = row.phash ? (await similarItems(cat, row.id, row.phash, DEFAULT_MAX_DISTANCE)).length : 0;
       return itemDetail(
         row,
         await companionsOf(cat, row.id),
@@ -169,7 +169,7 @@ export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
     handler: async ({ params, query }) => {
       const row = findItem(cat, params.id);
       const hits = row.phash
-        ? similarItems(cat, row.id, row.phash, query.maxDistance).slice(0, query.limit)
+        ? (await similarItems(cat, row.id, row.phash, query.maxDistance)).slice(0, query.limit)
         : [];
       const byId = new Map(
         rowsByIds(

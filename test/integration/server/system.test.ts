@@ -39,7 +39,7 @@ describe('system routes: the clock and the LAN name', () => {
       log: silentLogger,
     });
     await watch.start();
-    watch.addEvidence(clockEvidenceOf(lib.catalog));
+    watch.addEvidence(await clockEvidenceOf(lib.catalog));
     const system = { clock: watch, allowClockSet: true, hostname: 'outpost-7' };
     app = await appFor(lib, { system });
     // Viewers only: editor routes refused.
