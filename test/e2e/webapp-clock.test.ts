@@ -10,6 +10,7 @@ import { buildApp } from '../../src/server/app.js';
 import { startServer } from '../../src/server/server.js';
 import { NODE, emptyLibrary, insertSyntheticItem } from '../integration/server/library.js';
 import { launchBrowser, type TestBrowser } from '../kit/browser.js';
+import { sqliteOf } from '../../src/library/catalog/handle.js';
 
 const DAY = 86_400_000;
 const SETUP_CODE = 'C7QK-M2XD';
@@ -45,7 +46,7 @@ describe("web app: the station's clock (headless Chromium)", { timeout: 120_000 
   before(async () => {
     lib = await emptyLibrary();
     await insertSyntheticItem(lib.catalog, `c10c${'a'.repeat(60)}`);
-    lib.catalog.sqlite.prepare('update items set imported_at = ?').run(new Date(IMPORTED).toISOString());
+    sqliteOf(lib.catalog).prepare('update items set imported_at = ?').run(new Date(IMPORTED).toISOString());
     watch = new ClockWatch({
       clock: { now: () => new Date(Date.now() + offset) },
       setter,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openCatalog } from '../../../src/library/catalog/open.js';
 import { initDrive, openDrive } from '../../../src/library/drive.js';
+import { sqliteOf } from '../../../src/library/catalog/handle.js';
 
 const mode = (p: string): string => (statSync(p).mode & 0o777).toString(8);
 
@@ -29,7 +30,7 @@ describe('catalogue file modes on a drive (ext4/tmpfs)', () => {
     const drive = await initDrive(join(work, 'new'), { now: new Date() });
     const cat = await openCatalog(drive.layout.catalog);
     try {
-      cat.sqlite.prepare("insert into meta (key, value) values ('mode-test', '1')").run();
+      sqliteOf(cat).prepare("insert into meta (key, value) values ('mode-test', '1')").run();
       assert.equal(mode(drive.layout.outpostDir), '700');
       for (const f of ['', '-wal', '-shm']) {
         const p = `${drive.layout.catalog}${f}`;
@@ -44,7 +45,7 @@ describe('catalogue file modes on a drive (ext4/tmpfs)', () => {
   it('a drive made before the rule (0755 dir, 0644 files) is fixed when opened', async () => {
     const drive = await initDrive(join(work, 'old'), { now: new Date() });
     const cat = await openCatalog(drive.layout.catalog);
-    cat.sqlite.prepare("insert into meta (key, value) values ('mode-test', '2')").run();
+    sqliteOf(cat).prepare("insert into meta (key, value) values ('mode-test', '2')").run();
     // Held open: its -wal and -shm exist, as on a drive pulled out while in use.
     chmodSync(drive.layout.outpostDir, 0o755);
     for (const f of ['', '-wal', '-shm']) chmodSync(`${drive.layout.catalog}${f}`, 0o644);

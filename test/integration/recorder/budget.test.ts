@@ -15,6 +15,7 @@ import {
   mountTmpfs,
   registerMountCleanup,
 } from '../../kit/mounts.js';
+import { dbOf, sqliteOf } from '../../../src/library/catalog/handle.js';
 
 registerMountCleanup();
 const MB = 1024 * 1024;
@@ -41,12 +42,12 @@ async function addRecording(cat: Catalog, drive: Drive, n: number, uploaded: boo
     },
     rel,
   );
-  await cat.db
+  await dbOf(cat)
     .insertInto('items')
     .values({ ...row, state: 'stored' })
     .execute();
   if (uploaded)
-    cat.sqlite
+    sqliteOf(cat)
       .prepare(
         "insert into uplink_transfers (target, item, rendition, state, created_at, updated_at) values ('hq', ?, 'original', 'done', ?, ?)",
       )
@@ -89,7 +90,9 @@ describe('recorder storage budget on a small drive', () => {
       assert.ok((await driveSpace(mp)).freeBytes >= floor);
       for (const i of [1, 3, 5]) {
         await assert.rejects(stat(join(mp, `library/gate/2026-05-01/${ids[i]!.slice(0, 16)}.mp4`)));
-        const r = cat.sqlite.prepare('select state from items where id = ?').get(ids[i]) as { state: string };
+        const r = sqliteOf(cat).prepare('select state from items where id = ?').get(ids[i]) as {
+          state: string;
+        };
         assert.equal(r.state, 'offloaded');
       }
       for (const i of [0, 2, 4, 6])

@@ -14,6 +14,7 @@ import { parseXml } from '../../../src/library/sidecar/xml.js';
 import { parseXmp } from '../../../src/library/sidecar/xmp.js';
 import { sha256File } from '../../kit/fixtures.js';
 import { asList, exiftool, makeLibrary, type TestLibrary } from './helpers.js';
+import { sqliteOf } from '../../../src/library/catalog/handle.js';
 
 const NODE = 'station-test';
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
@@ -31,7 +32,7 @@ describe('applyAttributes: catalogue, op log and XMP sidecars (real SQLite, real
   let dir: string;
   let lib: TestLibrary;
   const sidecar = (i: number): string => join(lib.root, sidecarRelPath(lib.items[i]!));
-  const ops = (): OpRow[] => lib.cat.sqlite.prepare('select * from ops order by seq').all() as OpRow[];
+  const ops = (): OpRow[] => sqliteOf(lib.cat).prepare('select * from ops order by seq').all() as OpRow[];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'outpost-sidecar-'));

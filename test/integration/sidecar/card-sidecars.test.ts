@@ -17,6 +17,7 @@ import { fsckLibrary } from '../../../src/library/fsck.js';
 import { createMediaAnalyzer } from '../../../src/media/analyzer.js';
 import { corpusFiles, sha256File } from '../../kit/fixtures.js';
 import { asList, exiftool } from './helpers.js';
+import { sqliteOf } from '../../../src/library/catalog/handle.js';
 
 const NODE = 'station-card';
 const T0 = Date.UTC(2024, 4, 2, 9, 0, 0);
@@ -143,7 +144,7 @@ describe('card sidecars: imported at ingest, kept through edits (real ingest, re
       tags: ['elephant', 'herd'],
       notes: 'Herd crossing at dawn',
     });
-    const ops = cat.sqlite
+    const ops = sqliteOf(cat)
       .prepare('select field, origin from ops where entity_id = ? order by seq')
       .all(item('IMG_0001.JPG').id) as { field: string; origin: string }[];
     assert.deepEqual(

@@ -7,6 +7,7 @@ import type { ItemRow } from '../../../src/library/catalog/schema.js';
 import { initDrive, type Drive } from '../../../src/library/drive.js';
 import { buildItemRow } from '../../../src/library/item-row.js';
 import { corpusFiles, sha256File } from '../../kit/fixtures.js';
+import { dbOf } from '../../../src/library/catalog/handle.js';
 
 /** Debian's exiftool, the independent reader: `-j` output of one file. */
 export function exiftool(args: string[], file: string): Record<string, unknown> {
@@ -67,6 +68,6 @@ export async function makeLibrary(
     await insertPendingItem(cat, row);
     await markStored(cat, sha);
   }
-  for (const r of await cat.db.selectFrom('items').selectAll().orderBy('path').execute()) items.push(r);
+  for (const r of await dbOf(cat).selectFrom('items').selectAll().orderBy('path').execute()) items.push(r);
   return { drive, root, cat, items };
 }

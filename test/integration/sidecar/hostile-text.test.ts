@@ -10,6 +10,7 @@ import type { ItemRow } from '../../../src/library/catalog/schema.js';
 import { sidecarRelPath } from '../../../src/library/sidecar/write.js';
 import { json, outpost } from '../../kit/cli.js';
 import { asList, exiftool, makeLibrary, type TestLibrary } from './helpers.js';
+import { sqliteOf } from '../../../src/library/catalog/handle.js';
 
 const NODE = 'station-test';
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
@@ -104,7 +105,7 @@ describe(
 
     it('outpost rebuild from the sidecars alone gives the same attributes', async () => {
       const before = new Map(
-        (lib.cat.sqlite.prepare('select * from items').all() as ItemRow[]).map((r) => [
+        (sqliteOf(lib.cat).prepare('select * from items').all() as ItemRow[]).map((r) => [
           r.id,
           attributesOf(r),
         ]),
@@ -124,7 +125,7 @@ describe(
       const cat = await openCatalog(join(root, '.outpost/catalog.sqlite'), { readonly: true });
       try {
         const after = new Map(
-          (cat.sqlite.prepare('select * from items').all() as ItemRow[]).map((r2) => [
+          (sqliteOf(cat).prepare('select * from items').all() as ItemRow[]).map((r2) => [
             r2.id,
             attributesOf(r2),
           ]),
