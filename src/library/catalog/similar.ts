@@ -10,7 +10,7 @@ export interface SimilarHit {
 
 /**
  * Near-duplicates by perceptual hash: a linear scan of 64-bit hashes, which stays fast
- * (about 1 ms per 10,000 items) at station scale.
+ * (milliseconds per 10,000 items) at station scale.
  */
 export async function similarItems(
   cat: Catalog,
