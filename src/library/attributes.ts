@@ -107,7 +107,7 @@ export async function applyPatches(
   const card = await readCardSidecars(cat, driveRoot, unique);
   await cat.transaction(async (tx) => {
     await recordCardSidecars(tx, card.changes, ctx.node, ctx.nowMs);
-    recordLocalOps(tx, changes, ctx.node, ctx.nowMs);
+    await recordLocalOps(tx, changes, ctx.node, ctx.nowMs);
   });
   await rewriteSidecars(cat, driveRoot, unique);
   const updated = await liveItems(cat, unique);

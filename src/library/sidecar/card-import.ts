@@ -48,8 +48,7 @@ export async function readCardSidecars(
 /**
  * Record what `readCardSidecars` found, as ops from `node`. Items someone edited since are
  * checked again here and left out (their edit wins). Runs in a transaction of its own, or in
- * the caller's (pass the transaction's catalogue). Returns the ops recorded and the items they
- * touched.
+ * the caller's. Returns the ops recorded and the items they touched.
  */
 export async function recordCardSidecars(
   cat: Catalog,
@@ -63,7 +62,6 @@ export async function recordCardSidecars(
       (await itemsAwaitingCardSidecar(tx, [...new Set(changes.map((c) => c.id))])).map((c) => c.id),
     );
     const keep = changes.filter((c) => still.has(c.id));
-    // Awaited so this stays right whether op recording is synchronous (SQLite) or not.
     const ops = (await recordLocalOps(tx, keep, node, nowMs)).length;
     return { items: new Set(keep.map((c) => c.id)).size, ops };
   });
