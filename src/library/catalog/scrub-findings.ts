@@ -7,7 +7,8 @@ import { setStationMetaValue, stationMetaValue } from './station-meta.js';
  * What the scrub (src/drives/scrub*.ts) keeps in a library drive's catalogue: the cycle cursor
  * (`meta` key `scrub:state`) and the findings (`scrub_findings`, migration 0008_scrub). Damaged
  * rows stay until a later check finds the file right (repaired, or restored by hand).
- * Station-only, synchronous (SQLite): the station's status reads them on every request.
+ * Station-only, synchronous (SQLite) like their callers: the scrub and the station's /api/status
+ * (a PostgreSQL catalogue has none of this and says so: CATALOG_ENGINE).
  */
 
 const STATE_KEY = 'scrub:state';
