@@ -20,6 +20,7 @@ import { silentLogger } from '../src/adapters/logger.js';
 import { mirrorDrives } from '../src/drives/mirror.js';
 import { openCatalog } from '../src/library/catalog/open.js';
 import { initDrive, openDrive } from '../src/library/drive.js';
+import { sqliteOf } from '../src/library/catalog/handle.js';
 
 const quick = process.argv.includes('--quick');
 const BIN = resolve(import.meta.dirname, '..', 'bin', 'outpost');
@@ -45,10 +46,10 @@ async function syntheticDrive(dir: string, n: number): Promise<void> {
   const d = await initDrive(dir, { label: 'bench', now: new Date() });
   const cat = await openCatalog(d.layout.catalog);
   fillSyntheticItems(cat, n);
-  const rows = cat.sqlite.prepare('select id, path from items').all() as { id: string; path: string }[];
+  const rows = sqliteOf(cat).prepare('select id, path from items').all() as { id: string; path: string }[];
   // The files must hash to their ids: write bytes, then re-key the rows to the real hashes.
-  const upd = cat.sqlite.prepare('update items set id = ?, size = ? where id = ?');
-  cat.sqlite.transaction(() => {
+  const upd = sqliteOf(cat).prepare('update items set id = ?, size = ? where id = ?');
+  sqliteOf(cat).transaction(() => {
     for (const r of rows) {
       const body = Buffer.from(`synthetic ${r.id}\n`);
       const sha = createHash('sha256').update(body).digest('hex');
@@ -57,7 +58,7 @@ async function syntheticDrive(dir: string, n: number): Promise<void> {
       writeFileSync(p, body);
       upd.run(sha, body.length, r.id);
     }
-    cat.sqlite.prepare('update items set has_thumb = 0').run();
+    sqliteOf(cat).prepare('update items set has_thumb = 0').run();
   })();
   await cat.close();
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Catalog } from '../../src/library/catalog/open.js';
+import { sqliteOf } from '../../src/library/catalog/handle.js';
 
 /**
  * Fill a catalogue with `n` synthetic stored items spread over monitors, types, two years of
@@ -7,7 +8,7 @@ import type { Catalog } from '../../src/library/catalog/open.js';
  * query benchmarks (no files behind them).
  */
 export function fillSyntheticItems(cat: Catalog, n: number): void {
-  const insert = cat.sqlite.prepare(
+  const insert = sqliteOf(cat).prepare(
     `insert into items (id, type, state, path, monitor, size, ext, original_name, original_mtime_ms, captured_at,
        captured_source, sort_time, imported_at, facts, warnings, event, rating, priority, tags, derived_at, has_thumb)
      values (@id, @type, 'stored', @path, @monitor, @size, @ext, @name, 0, @t, 'exif', @t, @t, '{}', '[]',
@@ -16,7 +17,7 @@ export function fillSyntheticItems(cat: Catalog, n: number): void {
   const start = Date.UTC(2024, 0, 1);
   const span = 730 * 86_400_000;
   const tagPool = ['lion', 'elephant', 'dusk', 'river', 'herd', 'calf', 'night', 'rain'];
-  cat.sqlite.transaction(() => {
+  sqliteOf(cat).transaction(() => {
     for (let i = 0; i < n; i++) {
       const id = createHash('sha256').update(`item-${i}`).digest('hex');
       const t = new Date(start + Math.floor((i * 7919) % span) + i).toISOString().slice(0, 19);

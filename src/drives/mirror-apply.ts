@@ -7,6 +7,17 @@ import { companionName } from '../core/naming.js';
 import { rollbackItem } from '../ingest/reconcile.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { mergeOps, recordLocalOps } from '../library/catalog/ops.js';
+import {
+  addCopiedCompanion,
+  companionsOnDrive as companionRows,
+  copyItemProvenance,
+  forgetPurgedFiles,
+  insertMirroredItem,
+  itemOnDrive as rowOf,
+  markDerivativeCopied,
+  storeCopiedItem,
+  type MirroredInsert,
+} from '../library/catalog/mirror.js';
 import type { CompanionRow, ItemRow } from '../library/catalog/schema.js';
 import type { Drive } from '../library/drive.js';
 import { derivedRelPath, isLibraryRelPath, type Rendition } from '../library/layout.js';
@@ -48,62 +59,12 @@ const HAS: Record<Rendition, 'has_thumb' | 'has_preview' | 'has_poster'> = {
   poster: 'has_poster',
 };
 
-function rowOf(cat: Catalog, id: string): ItemRow | undefined {
-  return cat.sqlite.prepare('select * from items where id = ?').get(id) as ItemRow | undefined;
-}
-
-function companionRows(cat: Catalog, id: string): CompanionRow[] {
-  return cat.sqlite.prepare('select * from companions where item_id = ?').all(id) as CompanionRow[];
-}
-
-function insertRow(cat: Catalog, row: ItemRow): void {
-  const cols = Object.keys(row);
-  cat.sqlite
-    .prepare(`insert into items (${cols.join(', ')}) values (${cols.map((c) => `@${c}`).join(', ')})`)
-    .run(row);
-}
-
-/** The import ledger rows and the card of an item travel with it (ingest then skips the file). */
-function copyProvenance(src: Catalog, dst: Catalog, row: ItemRow): void {
-  const imports = src.sqlite.prepare('select * from imports where item_id = ?').all(row.id) as Record<
-    string,
-    unknown
-  >[];
-  const ins = dst.sqlite.prepare(
-    `insert or ignore into imports (card_id, rel_path, size, mtime_ms, item_id, outcome, imported_at)
-     values (@card_id, @rel_path, @size, @mtime_ms, @item_id, @outcome, @imported_at)`,
-  );
-  for (const r of imports) ins.run(r);
-  if (!row.card_id) return;
-  const card = src.sqlite.prepare('select * from cards where id = ?').get(row.card_id) as
-    Record<string, unknown> | undefined;
-  if (!card) return;
-  const res = dst.sqlite
-    .prepare(
-      `insert or ignore into cards (id, kind, label, fs_uuid, monitor, first_seen, last_seen, last_mount)
-       values (@id, @kind, @label, @fs_uuid, @monitor, @first_seen, @last_seen, @last_mount)`,
-    )
-    .run(card);
-  if (res.changes)
-    dst.sqlite
-      .prepare(
-        `update cards set monitor = (select json_extract(value, '$') from ops where entity = 'card'
-           and entity_id = cards.id and field = 'monitor' order by hlc desc limit 1)
-         where id = ? and exists (select 1 from ops where entity = 'card' and entity_id = cards.id and field = 'monitor')`,
-      )
-      .run(row.card_id);
-}
-
 function warn(ctx: ApplyContext, w: MirrorWarning): void {
   ctx.summary.warnings.push(w);
 }
 
 function isPlaceConflict(e: unknown): boolean {
   return isOutpostError(e) && e.code === 'PLACE_CONFLICT';
-}
-
-function isPathTaken(e: unknown): boolean {
-  return e instanceof Error && /UNIQUE constraint failed: items\.path/.test(e.message);
 }
 
 /**
@@ -146,11 +107,14 @@ async function copyItem(ctx: ApplyContext, id: string, from: Side, to: Side): Pr
     derived_at: null,
     phash: null,
   };
+  let inserted: MirroredInsert | undefined;
   try {
-    insertRow(dst.cat, pending);
-  } catch (e) {
-    await rm(orig.tmpPath, { force: true });
-    if (!isPathTaken(e)) throw e;
+    inserted = insertMirroredItem(dst.cat, pending);
+  } finally {
+    // No row (a path conflict, or an error): the copy has nothing to belong to.
+    if (inserted !== 'inserted') await rm(orig.tmpPath, { force: true });
+  }
+  if (inserted === 'path-taken') {
     warn(ctx, {
       item: id,
       code: 'PATH_CONFLICT',
@@ -190,20 +154,17 @@ async function copyItem(ctx: ApplyContext, id: string, from: Side, to: Side): Pr
         ctx.summary.derivatives++;
       }
     }
-    dst.cat.sqlite.transaction(() => {
-      dst.cat.sqlite
-        .prepare(
-          `update items set state = 'stored', has_thumb = ?, has_preview = ?, has_poster = ?,
-             derived_at = ?, phash = ? where id = ?`,
-        )
-        .run(has.thumb, has.preview, has.poster, allDerived ? row.derived_at : null, row.phash, id);
-      const ins = dst.cat.sqlite.prepare(
-        'insert or ignore into companions (item_id, ext, path, sha256, size) values (@item_id, @ext, @path, @sha256, @size)',
+    await dst.cat.transaction(async (tx) => {
+      const state = { thumb: !!has.thumb, preview: !!has.preview, poster: !!has.poster };
+      storeCopiedItem(
+        tx,
+        id,
+        { ...state, derivedAt: allDerived ? row.derived_at : null, phash: row.phash },
+        placed,
       );
-      for (const c of placed) ins.run(c);
-      copyProvenance(src.cat, dst.cat, row);
-      projectItemOps(dst.cat, id);
-    })();
+      copyItemProvenance(src.cat, tx, row);
+      projectItemOps(tx, id);
+    });
     ctx.summary.bytes += bytes;
     ctx.summary.companions += placed.length;
     if (from === 'a') ctx.summary.copiedAtoB++;
@@ -223,21 +184,22 @@ async function copyTombstone(ctx: ApplyContext, id: string, from: Side, to: Side
   if (!row || !row.deleted || rowOf(dst.cat, id)) return;
   const unsafe = unsafeRow(row, []);
   if (unsafe) return warn(ctx, { item: id, code: 'UNSAFE_PATH', message: unsafe });
-  try {
-    dst.cat.sqlite.transaction(() => {
-      insertRow(dst.cat, {
-        ...row,
-        state: 'stored',
-        has_thumb: 0,
-        has_preview: 0,
-        has_poster: 0,
-        derived_at: null,
-      });
-      copyProvenance(src.cat, dst.cat, row);
-      projectItemOps(dst.cat, id);
-    })();
-  } catch (e) {
-    if (!isPathTaken(e)) throw e;
+  const copied = await dst.cat.transaction(async (tx) => {
+    const tombstone: ItemRow = {
+      ...row,
+      state: 'stored',
+      has_thumb: 0,
+      has_preview: 0,
+      has_poster: 0,
+      derived_at: null,
+    };
+    // A path conflict writes nothing: the transaction commits empty.
+    if (insertMirroredItem(tx, tombstone) === 'path-taken') return false;
+    copyItemProvenance(src.cat, tx, row);
+    projectItemOps(tx, id);
+    return true;
+  });
+  if (!copied) {
     warn(ctx, { item: id, code: 'PATH_CONFLICT', message: `another item holds ${row.path}` });
     return;
   }
@@ -266,9 +228,7 @@ async function copyCompanion(
       onBytes: (n) => ctx.onBytes(n, c.path),
     });
     await placeCopy(t.tmpPath, join(dst.drive.layout.root, rel), c.sha256);
-    dst.cat.sqlite
-      .prepare('insert or ignore into companions (item_id, ext, path, sha256, size) values (?, ?, ?, ?, ?)')
-      .run(id, ext, rel, c.sha256, c.size);
+    addCopiedCompanion(dst.cat, { item_id: id, ext, path: rel, sha256: c.sha256, size: c.size });
     ctx.summary.bytes += t.bytes;
     ctx.summary.companions++;
   } catch (e) {
@@ -291,11 +251,7 @@ async function copyDerived(ctx: ApplyContext, id: string, r: Rendition, from: Si
     ctx.opts.signal,
   );
   if (n === false) return;
-  dst.cat.sqlite
-    .prepare(
-      `update items set ${HAS[r]} = 1, derived_at = coalesce(derived_at, ?), phash = coalesce(phash, ?) where id = ?`,
-    )
-    .run(srcRow.derived_at, srcRow.phash, id);
+  markDerivativeCopied(dst.cat, id, r, srcRow);
   ctx.summary.bytes += n;
   ctx.summary.derivatives++;
 }
@@ -311,12 +267,7 @@ async function purge(ctx: ApplyContext, id: string, side: Side): Promise<void> {
       row,
       companionRows(cat, id).map((c) => c.path),
     );
-    cat.sqlite.transaction(() => {
-      cat.sqlite.prepare('delete from companions where item_id = ?').run(id);
-      cat.sqlite
-        .prepare('update items set has_thumb = 0, has_preview = 0, has_poster = 0 where id = ?')
-        .run(id);
-    })();
+    forgetPurgedFiles(cat, id);
     if (had) ctx.summary.deleted++;
   });
 }

@@ -14,6 +14,7 @@ import { companionName } from '../core/naming.js';
 import { SourceReadError, copyAndHash } from '../ingest/copy.js';
 import { placeNoClobber } from '../ingest/place.js';
 import { attributesOf } from '../library/attributes.js';
+import { recordMirroredSidecar } from '../library/catalog/mirror.js';
 import type { Catalog } from '../library/catalog/open.js';
 import type { ItemRow } from '../library/catalog/schema.js';
 import { derivedRelPath, libraryFile, type DriveLayout } from '../library/layout.js';
@@ -176,10 +177,5 @@ export async function writeSidecarBytes(
   }
   await fsyncDir(dirname(abs));
   const written = { path: rel, sha256: createHash('sha256').update(body).digest('hex'), size: body.length };
-  cat.sqlite
-    .prepare(
-      `insert into companions (item_id, ext, path, sha256, size) values (?, 'xmp', ?, ?, ?)
-       on conflict(item_id, ext) do update set path = excluded.path, sha256 = excluded.sha256, size = excluded.size`,
-    )
-    .run(row.id, written.path, written.sha256, written.size);
+  recordMirroredSidecar(cat, row.id, written);
 }

@@ -17,17 +17,17 @@ import { openDrive, type Drive } from '../library/drive.js';
 import { acquireLibraryLock, type LibraryLock } from '../library/lock.js';
 import { applyActions, refreshSidecars, relocate, type ApplyContext } from './mirror-apply.js';
 import {
-  allItemIds,
-  changedItemsSince,
-  isLive,
-  liveItemCount,
-  loadSide,
-  maxChangeSeq,
-  pruneChanges,
-  readCursor,
-  writeCursor,
-} from './mirror-journal.js';
-import { applyIncomingOps, clearPendingSidecars, opsAfter, pendingSidecars } from './mirror-ops.js';
+  clearSidecarsToRewrite,
+  itemsChangedSince,
+  lastChangeSeq,
+  mirrorCursor,
+  pruneSeenChanges,
+  setMirrorCursor,
+  sidecarsToRewrite,
+} from '../library/catalog/changes.js';
+import { allItemIds, isLiveItem, liveItemCount } from '../library/catalog/mirror.js';
+import { loadSide } from './mirror-journal.js';
+import { applyIncomingOps, opsAfter } from './mirror-ops.js';
 import { checkDeleteGuard, incomingDeletions, planMirror } from './mirror-plan.js';
 import {
   emptySummary,
@@ -119,18 +119,18 @@ export async function mirrorDrives(
 
     // 1. Op logs, both ways, behind the deletion guard.
     emit({ phase: 'ops' });
-    const opsCurA = readCursor(catA, b.marker.id, 'ops') ?? 0;
-    const opsCurB = readCursor(catB, a.marker.id, 'ops') ?? 0;
+    const opsCurA = mirrorCursor(catA, b.marker.id, 'ops') ?? 0;
+    const opsCurB = mirrorCursor(catB, a.marker.id, 'ops') ?? 0;
     const fromA = opsAfter(catA, opsCurA);
     const fromB = opsAfter(catB, opsCurB);
     const breach = checkDeleteGuard(
       {
         a: {
-          deletions: incomingDeletions(fromB.ops, (id) => isLive(catA, id)).length,
+          deletions: incomingDeletions(fromB.ops, (id) => isLiveItem(catA, id)).length,
           liveItems: fromB.ops.length ? liveItemCount(catA) : 0,
         },
         b: {
-          deletions: incomingDeletions(fromA.ops, (id) => isLive(catB, id)).length,
+          deletions: incomingDeletions(fromA.ops, (id) => isLiveItem(catB, id)).length,
           liveItems: fromA.ops.length ? liveItemCount(catB) : 0,
         },
       },
@@ -145,8 +145,8 @@ export async function mirrorDrives(
       );
     }
     const nowMs = deps.clock.now().getTime();
-    const inB = applyIncomingOps(catB, fromA.ops, fromB.end, opts.node, nowMs, a.marker.id);
-    const inA = applyIncomingOps(catA, fromB.ops, fromA.end, opts.node, nowMs, b.marker.id);
+    const inB = await applyIncomingOps(catB, fromA.ops, fromB.end, opts.node, nowMs, a.marker.id);
+    const inA = await applyIncomingOps(catA, fromB.ops, fromA.end, opts.node, nowMs, b.marker.id);
     summary.opsAtoB = inB.inserted;
     summary.opsBtoA = inA.inserted;
     for (const [r, from] of [
@@ -160,17 +160,17 @@ export async function mirrorDrives(
           message: `op ${x.op.field} from ${x.op.origin} on ${from.layout.root} not merged: ${x.message}`,
         });
     // Both merges are committed: each drive may now count its ops as delivered.
-    if (inA.cursor !== opsCurA) writeCursor(catA, b.marker.id, 'ops', inA.cursor);
-    if (inB.cursor !== opsCurB) writeCursor(catB, a.marker.id, 'ops', inB.cursor);
+    if (inA.cursor !== opsCurA) setMirrorCursor(catA, b.marker.id, 'ops', inA.cursor);
+    if (inB.cursor !== opsCurB) setMirrorCursor(catB, a.marker.id, 'ops', inB.cursor);
 
     // 2. Files and rows, from the change journals.
     emit({ phase: 'plan' });
-    const chA = readCursor(catA, b.marker.id, 'changes');
-    const chB = readCursor(catB, a.marker.id, 'changes');
+    const chA = mirrorCursor(catA, b.marker.id, 'changes');
+    const chB = mirrorCursor(catB, a.marker.id, 'changes');
     summary.full = chA === undefined || chB === undefined;
     const ids = summary.full
       ? union(allItemIds(catA), allItemIds(catB))
-      : union(changedItemsSince(catA, chA!), changedItemsSince(catB, chB!));
+      : union(itemsChangedSince(catA, chA!), itemsChangedSince(catB, chB!));
     summary.examined = ids.length;
     const ctx: ApplyContext = {
       sides: { a: { drive: a, cat: catA }, b: { drive: b, cat: catB } },
@@ -193,27 +193,27 @@ export async function mirrorDrives(
       if (!summary.aborted) for (const s of ['a', 'b'] as const) await relocate(ctx, s, moves[s]);
     }
     // Sidecars of items whose values the merge changed (this pass's, or a killed pass's).
-    const changed = union(pendingSidecars(catA, b.marker.id), pendingSidecars(catB, a.marker.id));
+    const changed = union(sidecarsToRewrite(catA, b.marker.id), sidecarsToRewrite(catB, a.marker.id));
     if (changed.length > 0 && !summary.aborted) {
       emit({ phase: 'sidecars' });
       // Both drives, from the same merged values and the same base: the sidecars come out equal.
       await refreshSidecars(ctx, changed);
       if (!summary.aborted) {
-        clearPendingSidecars(catA, b.marker.id);
-        clearPendingSidecars(catB, a.marker.id);
+        clearSidecarsToRewrite(catA, b.marker.id);
+        clearSidecarsToRewrite(catB, a.marker.id);
       }
     }
 
     // 3. Done: everything up to now is the same on both drives (our own writes included).
     const retry = summary.warnings.some((w) => w.code === 'SOURCE_MISSING' || w.code === 'RELOCATE_FAILED');
     if (!summary.aborted && !retry) {
-      const endA = maxChangeSeq(catA);
-      const endB = maxChangeSeq(catB);
-      if (endA !== chA) writeCursor(catA, b.marker.id, 'changes', endA);
-      if (endB !== chB) writeCursor(catB, a.marker.id, 'changes', endB);
+      const endA = lastChangeSeq(catA);
+      const endB = lastChangeSeq(catB);
+      if (endA !== chA) setMirrorCursor(catA, b.marker.id, 'changes', endA);
+      if (endB !== chB) setMirrorCursor(catB, a.marker.id, 'changes', endB);
       if (ids.length > 0) {
-        pruneChanges(catA);
-        pruneChanges(catB);
+        pruneSeenChanges(catA);
+        pruneSeenChanges(catB);
       }
     }
     emit({ phase: 'done', current: undefined });

@@ -14,6 +14,7 @@ import { driveError, errnoCode } from '../core/errors.js';
 import { hashFile } from '../ingest/copy.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { openCatalog } from '../library/catalog/open.js';
+import { liveCompanionWithHash, liveOriginal, recordedSize } from '../library/catalog/scrub-targets.js';
 import { openDrive, type Drive } from '../library/drive.js';
 import { acquireLibraryLock, type LibraryLock } from '../library/lock.js';
 import { SourceProblem, copyToTmp, placeCopy } from './mirror-files.js';
@@ -34,20 +35,16 @@ export interface RepairResult {
 }
 
 /** Where the partner keeps the same bytes, or why it cannot give them. */
-function partnerPath(cat: Catalog, f: ScrubFinding): string | { reason: UnrepairedReason; why: string } {
+async function partnerPath(
+  cat: Catalog,
+  f: ScrubFinding,
+): Promise<string | { reason: UnrepairedReason; why: string }> {
   if (f.kind === 'original') {
-    const r = cat.sqlite
-      .prepare(`select path from items where id = ? and state = 'stored' and deleted = 0`)
-      .get(f.item) as { path: string } | undefined;
+    const r = await liveOriginal(cat, f.item);
     return r?.path ?? { reason: 'NOT_ON_PARTNER', why: 'the other drive does not hold this item' };
   }
-  const r = cat.sqlite
-    .prepare(
-      `select c.path from companions c join items i on i.id = c.item_id
-       where c.item_id = ? and c.sha256 = ? and i.state = 'stored' and i.deleted = 0`,
-    )
-    .get(f.item, f.expected) as { path: string } | undefined;
-  return r?.path ?? { reason: 'NOT_ON_PARTNER', why: 'the other drive holds no companion with these bytes' };
+  const p = await liveCompanionWithHash(cat, f.item, f.expected);
+  return p ?? { reason: 'NOT_ON_PARTNER', why: 'the other drive holds no companion with these bytes' };
 }
 
 async function lockBoth(a: Drive, b: Drive): Promise<LibraryLock[]> {
@@ -99,16 +96,7 @@ async function repairOne(
     return { ...f, reason, why };
   };
   // Check #1: the damaged copy, again, under the lock.
-  const size = (
-    badCat.sqlite.prepare('select size from items where id = ?').get(f.item) as { size: number } | undefined
-  )?.size;
-  const expectedSize =
-    f.kind === 'original'
-      ? size
-      : (
-          badCat.sqlite.prepare('select size from companions where path = ?').get(f.path) as
-            { size: number } | undefined
-        )?.size;
+  const expectedSize = await recordedSize(badCat, f);
   if (expectedSize === undefined) {
     markResolved(badCat, f.path, nowIso);
     return 'fine';
@@ -118,7 +106,7 @@ async function repairOne(
     markResolved(badCat, f.path, nowIso);
     return 'fine';
   }
-  const src = partnerPath(goodCat, f);
+  const src = await partnerPath(goodCat, f);
   if (typeof src !== 'string') return unrepaired(src.reason, src.why);
   // Check #2: the partner's bytes, hashed while copied into the damaged drive's tmp.
   let tmp;

@@ -15,6 +15,13 @@ import { join } from 'node:path';
 import { OutpostError, asDriveFailure } from '../core/errors.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { openCatalog } from '../library/catalog/open.js';
+import {
+  companionsToCheck,
+  liveCompanionAt,
+  liveItemsAfter,
+  liveOriginal,
+  scrubCycleTotals,
+} from '../library/catalog/scrub-targets.js';
 import { openDrive, type Drive } from '../library/drive.js';
 import { acquireLibraryLock } from '../library/lock.js';
 import { bytesPerSecondOf, judgeFile } from './scrub-plan.js';
@@ -67,30 +74,17 @@ interface Walk {
   nowIso(): string;
 }
 
-function companionsOf(cat: Catalog, item: string): Target[] {
-  return (
-    cat.sqlite
-      .prepare('select path, sha256, size from companions where item_id = ? order by ext')
-      .all(item) as { path: string; sha256: string; size: number }[]
-  ).map((c) => ({ item, kind: 'companion', ...c }));
+async function companionsOf(cat: Catalog, item: string): Promise<Target[]> {
+  return (await companionsToCheck(cat, item)).map((c) => ({ kind: 'companion', ...c }));
 }
 
 /** The catalogue's current idea of `path`, or undefined when it no longer holds it live. */
-function currentTarget(cat: Catalog, f: ScrubFinding): Target | undefined {
+async function currentTarget(cat: Catalog, f: ScrubFinding): Promise<Target | undefined> {
   if (f.kind === 'original') {
-    const r = cat.sqlite
-      .prepare(`select id, path, size from items where id = ? and state = 'stored' and deleted = 0`)
-      .get(f.item) as { id: string; path: string; size: number } | undefined;
-    return r && r.path === f.path
-      ? { item: r.id, kind: 'original', path: r.path, size: r.size, sha256: r.id }
-      : undefined;
+    const r = await liveOriginal(cat, f.item);
+    return r && r.path === f.path ? { kind: 'original', ...r } : undefined;
   }
-  const c = cat.sqlite
-    .prepare(
-      `select c.item_id as item, c.path, c.sha256, c.size from companions c join items i on i.id = c.item_id
-       where c.path = ? and i.state = 'stored' and i.deleted = 0`,
-    )
-    .get(f.path) as { item: string; path: string; sha256: string; size: number } | undefined;
+  const c = await liveCompanionAt(cat, f.path);
   return c ? { kind: 'companion', ...c } : undefined;
 }
 
@@ -105,7 +99,7 @@ async function checkTarget(w: Walk, t: Target): Promise<ScrubFinding | undefined
   let verdict = judgeFile(t, seen);
   if (verdict && t.kind === 'companion') {
     // The web app rewrites a sidecar (rename) just before it records the new hash: ask again.
-    const now = currentTarget(w.cat, { ...t, code: 'CORRUPT', expected: t.sha256, detail: '' });
+    const now = await currentTarget(w.cat, { ...t, code: 'CORRUPT', expected: t.sha256, detail: '' });
     if (!now) return undefined;
     if (now.sha256 !== t.sha256 || now.size !== t.size) verdict = judgeFile(now, seen);
   }
@@ -181,7 +175,7 @@ export async function scrubDrive(drive: Drive, opts: ScrubOptions, deps: ScrubDe
       // 1. What earlier runs found damaged: right again (restored by hand), gone, or still bad.
       for (const f of openFindings(c)) {
         rechecked.add(f.path);
-        const t = currentTarget(c, f);
+        const t = await currentTarget(c, f);
         if (!t) {
           markResolved(c, f.path, nowIso());
           report.resolved.push(f.path);
@@ -230,30 +224,20 @@ async function walkCycle(
   let cursor = opts.restart ? undefined : state.cursor;
   const cycleStartedAt = cursor !== undefined && state.cycleStartedAt ? state.cycleStartedAt : w.nowIso();
   const from = cursor ?? '';
-  const totals = c.sqlite
-    .prepare(
-      `select count(*) as n, coalesce(sum(id <= ?), 0) as done,
-         coalesce(sum(case when id > ? then size + coalesce(
-           (select sum(size) from companions where item_id = items.id), 0) else 0 end), 0) as bytes
-       from items where state = 'stored' and deleted = 0`,
-    )
-    .get(from, from) as { n: number; done: number; bytes: number };
-  Object.assign(progress, { itemsTotal: totals.n, itemsDone: totals.done, bytesTotal: totals.bytes });
+  const totals = await scrubCycleTotals(c, from);
+  Object.assign(progress, { itemsTotal: totals.items, itemsDone: totals.done, bytesTotal: totals.bytes });
   w.report.resumedAt = totals.done;
   emit(true);
   const save = (): void => writeScrubState(c, { ...readScrubState(c), cursor, cycleStartedAt });
   let saved = mono();
-  const page = c.sqlite.prepare(
-    `select id, path, size from items where state = 'stored' and deleted = 0 and id > ? order by id limit ?`,
-  );
   try {
     for (;;) {
-      const rows = page.all(cursor ?? '', PAGE) as { id: string; path: string; size: number }[];
+      const rows = await liveItemsAfter(c, cursor ?? '', PAGE);
       if (rows.length === 0) break;
       for (const r of rows) {
         const targets: Target[] = [
           { item: r.id, kind: 'original', path: r.path, size: r.size, sha256: r.id },
-          ...companionsOf(c, r.id),
+          ...(await companionsOf(c, r.id)),
         ];
         for (const t of targets) if (!skip.has(t.path)) await checkTarget(w, t);
         // Only a fully checked item moves the cursor: an abort mid-item redoes that item.

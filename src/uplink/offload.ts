@@ -1,5 +1,6 @@
 import { unlink } from 'node:fs/promises';
 import { errnoCode } from '../core/errors.js';
+import { companionPaths, markOffloaded, offloadedItems } from '../library/catalog/offloads.js';
 import type { Catalog } from '../library/catalog/open.js';
 import type { ItemRow } from '../library/catalog/schema.js';
 import { libraryFile } from '../library/layout.js';
@@ -21,28 +22,23 @@ export function offloadWanted(policy: OffloadPolicy, row: Pick<ItemRow, 'card_id
  * run left behind. The thumbnail and preview stay, so the station can still show the item.
  */
 export async function offloadOriginal(cat: Catalog, driveRoot: string, id: string): Promise<boolean> {
-  const row = cat.sqlite.prepare("select * from items where id = ? and state = 'stored'").get(id) as
-    ItemRow | undefined;
+  const row = await markOffloaded(cat, id);
   if (!row) return false;
-  cat.sqlite.prepare("update items set state = 'offloaded' where id = ? and state = 'stored'").run(id);
   await removeFiles(cat, driveRoot, row);
   return true;
 }
 
 /** Files of offloaded items still on the drive (a run killed between its two steps). */
 export async function finishOffloads(cat: Catalog, driveRoot: string): Promise<number> {
-  const rows = cat.sqlite.prepare("select * from items where state = 'offloaded'").all() as ItemRow[];
+  const rows = await offloadedItems(cat);
   let n = 0;
   for (const r of rows) n += await removeFiles(cat, driveRoot, r);
   return n;
 }
 
 async function removeFiles(cat: Catalog, root: string, row: ItemRow): Promise<number> {
-  const companions = cat.sqlite.prepare('select path from companions where item_id = ?').all(row.id) as {
-    path: string;
-  }[];
   let n = 0;
-  for (const p of [row.path, ...companions.map((c) => c.path)])
+  for (const p of [row.path, ...(await companionPaths(cat, row.id))])
     await unlink(libraryFile(root, p)).then(
       () => n++,
       (e: unknown) => {

@@ -3,12 +3,26 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../adapters/logger.js';
-import type { Op, OpEntity } from '../core/ops.js';
+import type { Op } from '../core/ops.js';
 import type { Catalog } from '../library/catalog/open.js';
 import type { RefusedOp } from '../library/catalog/ops.js';
 import { rewriteSidecars } from '../library/attributes.js';
 import { mergePulledOps } from './pull-ops.js';
 import type { ItemRow } from '../library/catalog/schema.js';
+import {
+  itemOpsAfter,
+  lastOpSeq,
+  opsWithSeqs,
+  ownOpsAfter,
+  ownOpsAfterCount,
+  type LoggedOp,
+} from '../library/catalog/station-ops.js';
+import {
+  catalogueVersion,
+  itemCard,
+  itemForFacts,
+  storedItemsMark,
+} from '../library/catalog/uplink-items.js';
 import { derivedRelPath } from '../library/layout.js';
 import { Backoff, type RandomSource } from './backoff.js';
 import { fileBody, SLICE } from './body.js';
@@ -100,7 +114,7 @@ export interface UplinkStatus {
   link: LinkHint | null;
 }
 
-type OpRow = Omit<Op, 'value'> & { seq: number; value: string };
+type OpRow = LoggedOp;
 
 interface Live {
   key: string;
@@ -337,21 +351,15 @@ export class UplinkRunner {
   }
 
   private readDataVersion(): number {
-    return Number(this.deps.catalog.sqlite.pragma('data_version', { simple: true }));
+    return catalogueVersion(this.deps.catalog);
   }
 
   private maxOpSeq(): number {
-    const r = this.deps.catalog.sqlite.prepare('select max(seq) as s from ops').get() as { s: number | null };
-    return r.s ?? 0;
+    return lastOpSeq(this.deps.catalog);
   }
 
   private itemMark(): string {
-    const r = this.deps.catalog.sqlite
-      .prepare(
-        "select count(*) as n, max(rowid) as m, sum(has_thumb + has_preview + has_poster) as d from items where state = 'stored'",
-      )
-      .get() as { n: number; m: number | null; d: number | null };
-    return `${r.n}:${r.m}:${r.d}`;
+    return storedItemsMark(this.deps.catalog);
   }
 
   /**
@@ -364,9 +372,7 @@ export class UplinkRunner {
       const v = this.readDataVersion();
       if (v === this.dataVersion) return;
       this.dataVersion = v;
-      const changed = this.deps.catalog.sqlite
-        .prepare('select seq, entity_id as id, field from ops where seq > ? and entity = ? order by seq')
-        .all(this.lastOpSeq, 'item' as OpEntity) as { seq: number; id: string; field: string }[];
+      const changed = itemOpsAfter(this.deps.catalog, this.lastOpSeq);
       if (changed.length) this.lastOpSeq = changed.at(-1)!.seq;
       const items = [...new Set(changed.filter((c) => WATCHED_FIELDS.has(c.field)).map((c) => c.id))];
       if (items.length) {
@@ -402,10 +408,7 @@ export class UplinkRunner {
 
   private opsPending(): number {
     const cursor = this.journal.cursor('ops-pushed');
-    const r = this.deps.catalog.sqlite
-      .prepare('select count(*) as n from ops where seq > ? and origin = ?')
-      .get(cursor, this.s.node) as { n: number };
-    return r.n;
+    return ownOpsAfterCount(this.deps.catalog, cursor, this.s.node);
   }
 
   /** One sync request when ops or item facts are waiting; true when one was sent. */
@@ -419,11 +422,7 @@ export class UplinkRunner {
       deferred.length > 0 && this.deps.now() - this.lastDeferredTryMs >= this.s.pullOpsEveryMs;
     const rows = [
       ...(retryDeferred ? this.opRows(deferred.slice(0, OPS_BATCH)) : []),
-      ...(cat.sqlite
-        .prepare(
-          'select seq, hlc, origin, entity, entity_id as id, field, value from ops where seq > ? and origin = ? order by seq limit ?',
-        )
-        .all(cursor, this.s.node, OPS_BATCH) as OpRow[]),
+      ...ownOpsAfter(cat, cursor, this.s.node, OPS_BATCH),
     ];
     const factIds = this.journal.itemsNeedingFacts(FACTS_BATCH);
     if (rows.length === 0 && factIds.length === 0) return false;
@@ -433,7 +432,7 @@ export class UplinkRunner {
     for (const r of rows)
       if (r.entity === 'item' && !withFacts.has(r.id) && !this.journal.factsKnown(r.id)) withFacts.add(r.id);
     const facts = [...withFacts]
-      .map((id) => cat.sqlite.prepare('select * from items where id = ?').get(id) as ItemRow | undefined)
+      .map((id) => itemForFacts(cat, id))
       .filter((r): r is ItemRow => !!r && r.state !== 'pending')
       .map(itemFacts);
     const ops: Op[] = rows.map((r) => ({
@@ -454,12 +453,7 @@ export class UplinkRunner {
   }
 
   private opRows(seqs: number[]): OpRow[] {
-    if (!seqs.length) return [];
-    return this.deps.catalog.sqlite
-      .prepare(
-        `select seq, hlc, origin, entity, entity_id as id, field, value from ops where seq in (${seqs.map(() => '?').join(',')}) order by seq`,
-      )
-      .all(...seqs) as OpRow[];
+    return opsWithSeqs(this.deps.catalog, seqs);
   }
 
   /** Keep clock-refused ops for later, report the rest (they stay in this station's catalogue). */
@@ -621,11 +615,7 @@ export class UplinkRunner {
     }
     const ids = this.offloads.splice(0, HAVE_BATCH);
     const rows = ids
-      .map(
-        (id) =>
-          this.deps.catalog.sqlite.prepare('select id, card_id from items where id = ?').get(id) as
-            { id: string; card_id: string | null } | undefined,
-      )
+      .map((id) => itemCard(this.deps.catalog, id))
       .filter(
         (r): r is { id: string; card_id: string | null } => !!r && offloadWanted(this.s.deleteAfterUpload, r),
       );
@@ -642,7 +632,7 @@ export class UplinkRunner {
 
   private async ensureFacts(item: string, signal: AbortSignal): Promise<void> {
     if (this.journal.factsKnown(item)) return;
-    const row = this.deps.catalog.sqlite.prepare('select * from items where id = ?').get(item) as ItemRow;
+    const row = itemForFacts(this.deps.catalog, item) as ItemRow;
     await this.deps.target.sync({ items: [itemFacts(row)], ops: [] }, signal);
     this.journal.factsSent([item]);
   }

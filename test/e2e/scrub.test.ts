@@ -13,6 +13,7 @@ import type { ScrubSummary } from '../../src/drives/scrub-types.js';
 import { json, outpost } from '../kit/cli.js';
 import { makeTempDir } from '../kit/mounts.js';
 import { makePhotoCard, treeHashes } from '../integration/drives/helpers.js';
+import { sqliteOf } from '../../src/library/catalog/handle.js';
 
 let work: string;
 
@@ -36,7 +37,7 @@ describe('outpost scrub (CLI)', () => {
     await ok(['mirror', a, b, '--json', '--no-progress']);
 
     const cat = await openCatalog(join(b, '.outpost', 'catalog.sqlite'));
-    const { id, path } = cat.sqlite
+    const { id, path } = sqliteOf(cat)
       .prepare('select id, path from items order by path limit 1 offset 3')
       .get() as {
       id: string;

@@ -17,6 +17,7 @@ import type { MediaAnalyzer } from '../../../src/media/types.js';
 import { nodeReadMountInfo } from '../../../src/station/mount-watcher.js';
 import { corpusFiles, makeWav } from '../../kit/fixtures.js';
 import { filesBelow } from '../../kit/library-audit.js';
+import { sqliteOf } from '../../../src/library/catalog/handle.js';
 
 let analyzer: MediaAnalyzer | undefined;
 
@@ -92,17 +93,17 @@ export async function catalogueState(root: string): Promise<{
 }> {
   const cat = await openCatalog(join(root, '.outpost', 'catalog.sqlite'));
   try {
-    const items = cat.sqlite
+    const items = sqliteOf(cat)
       .prepare(
         `select id, state, path, monitor, size, deleted, event, rating, priority, tags, notes,
            location_lat, location_lon, has_thumb, has_preview, has_poster, phash
          from items order by id`,
       )
       .all() as Record<string, unknown>[];
-    const companions = cat.sqlite
+    const companions = sqliteOf(cat)
       .prepare('select item_id, ext, path, sha256, size from companions order by item_id, ext')
       .all() as Record<string, unknown>[];
-    const ops = (cat.sqlite.prepare('select count(*) as n from ops').get() as { n: number }).n;
+    const ops = (sqliteOf(cat).prepare('select count(*) as n from ops').get() as { n: number }).n;
     return { items, companions, ops };
   } finally {
     await cat.close();

@@ -11,6 +11,7 @@ import { initDrive } from '../../../src/library/drive.js';
 import { relocateItems } from '../../../src/library/relocate.js';
 import { addRawItem } from '../../kit/uplink.js';
 import { clockAt, deps, mirrorOpts } from './helpers.js';
+import { sqliteOf } from '../../../src/library/catalog/handle.js';
 
 /**
  * Issue 10 §1: a partner drive's catalogue is data from elsewhere. Its ops are checked like edits
@@ -43,8 +44,10 @@ describe('mirror: a crafted partner drive', () => {
       seed: 'evil',
     });
     // A row whose path leads out of B's library (and would be written out of A's).
-    catB.sqlite.prepare('update items set path = ? where id = ?').run('library/../../outside.jpg', evil.id);
-    const put = catB.sqlite.prepare(
+    sqliteOf(catB)
+      .prepare('update items set path = ? where id = ?')
+      .run('library/../../outside.jpg', evil.id);
+    const put = sqliteOf(catB).prepare(
       'insert into ops (hlc, origin, entity, entity_id, field, value) values (?, ?, ?, ?, ?, ?)',
     );
     let wall = NOW - 60_000;
@@ -70,14 +73,14 @@ describe('mirror: a crafted partner drive', () => {
     assert.equal(s.opsBtoA, 1, 'the one good op (an event) is merged');
 
     const catA2 = await openCatalog(a.layout.catalog);
-    const row = catA2.sqlite
+    const row = sqliteOf(catA2)
       .prepare('select path, monitor, rating, event from items where id = ?')
       .get(victim.id);
     assert.deepEqual(
       { ...(row as object) },
       { path: victim.path, monitor: 'Ana', rating: null, event: 'FIELD-1' },
     );
-    assert.equal(catA2.sqlite.prepare('select 1 from items where id = ?').get(evil.id), undefined);
+    assert.equal(sqliteOf(catA2).prepare('select 1 from items where id = ?').get(evil.id), undefined);
     const relocated = await relocateItems(catA2, a.layout.root);
     assert.equal(relocated.moved, 0);
     assert.ok(existsSync(join(a.layout.root, victim.path)));
@@ -107,7 +110,7 @@ describe('mirror: a crafted partner drive', () => {
       monitor: 'Ana',
       seed: 'c',
     });
-    cat.sqlite.prepare('update items set monitor = ? where id = ?').run('../.outpost/tmp', it1.id);
+    sqliteOf(cat).prepare('update items set monitor = ? where id = ?').run('../.outpost/tmp', it1.id);
     const r = await relocateItems(cat, d.layout.root);
     assert.equal(r.moved, 0);
     assert.equal(r.failed.length, 1);

@@ -16,6 +16,7 @@ import { openCatalog } from '../../../src/library/catalog/open.js';
 import { initDrive, type Drive } from '../../../src/library/drive.js';
 import { makeTempDir } from '../../kit/mounts.js';
 import { deps, ingestInto, makePhotoCard, mirrorOpts, treeHashes, clockAt } from './helpers.js';
+import { sqliteOf } from '../../../src/library/catalog/handle.js';
 
 interface Pair {
   a: Drive;
@@ -37,7 +38,7 @@ async function identicalPair(work: string, n: number): Promise<Pair> {
 async function rows(d: Drive, q: string): Promise<Record<string, unknown>[]> {
   const cat = await openCatalog(d.layout.catalog);
   try {
-    return cat.sqlite.prepare(q).all() as Record<string, unknown>[];
+    return sqliteOf(cat).prepare(q).all() as Record<string, unknown>[];
   } finally {
     await cat.close();
   }

@@ -6,6 +6,7 @@ import { finishOffloads } from '../../../src/uplink/offload.js';
 import { startTestHq, type TestHq } from '../../kit/hq.js';
 import { addRawItem, testRunner } from '../../kit/uplink.js';
 import { emptyLibrary, NODE } from '../server/library.js';
+import { sqliteOf } from '../../../src/library/catalog/handle.js';
 
 describe('delete after confirmed upload', { timeout: 60_000 }, () => {
   let lib: Awaited<ReturnType<typeof emptyLibrary>>;
@@ -20,7 +21,8 @@ describe('delete after confirmed upload', { timeout: 60_000 }, () => {
   });
 
   const state = (id: string): string =>
-    (lib.catalog.sqlite.prepare('select state from items where id = ?').get(id) as { state: string }).state;
+    (sqliteOf(lib.catalog).prepare('select state from items where id = ?').get(id) as { state: string })
+      .state;
 
   it('removes a recording only once HQ holds its verified bytes; card media stays', async () => {
     const rec = await addRawItem(lib.catalog, lib.drive.layout.root, {
@@ -28,7 +30,7 @@ describe('delete after confirmed upload', { timeout: 60_000 }, () => {
       type: 'video',
       ext: 'mp4',
     });
-    lib.catalog.sqlite.prepare("update items set card_id = 'cam:hatcam1' where id = ?").run(rec.id);
+    sqliteOf(lib.catalog).prepare("update items set card_id = 'cam:hatcam1' where id = ?").run(rec.id);
     const card = await addRawItem(lib.catalog, lib.drive.layout.root, {
       size: 200_000,
       type: 'photo',
@@ -76,7 +78,7 @@ describe('delete after confirmed upload', { timeout: 60_000 }, () => {
       ext: 'mp4',
       seed: 'x',
     });
-    lib.catalog.sqlite.prepare("update items set state = 'offloaded' where id = ?").run(rec.id);
+    sqliteOf(lib.catalog).prepare("update items set state = 'offloaded' where id = ?").run(rec.id);
     assert.ok(existsSync(join(lib.drive.layout.root, rec.path)));
     assert.equal(await finishOffloads(lib.catalog, lib.drive.layout.root), 1);
     assert.equal(existsSync(join(lib.drive.layout.root, rec.path)), false);

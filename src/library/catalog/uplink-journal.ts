@@ -1,0 +1,235 @@
+import type Database from 'better-sqlite3';
+import { sqliteOf } from './handle.js';
+import type { Catalog } from './open.js';
+import type { UplinkTransfersTable } from './schema.js';
+import { deleteStationMetaValue, setStationMetaValue, stationMetaValue } from './station-meta.js';
+
+type Rendition = UplinkTransfersTable['rendition'];
+
+/**
+ * The station's durable transfer journal: one row per (target, item, rendition) in the catalogue
+ * (`uplink_transfers`, `uplink_facts`, cursors in `meta`; migration 0006_uplink). The runner keeps
+ * its working set in memory (the scheduler); every confirmed offset, upload URL, attempt and error
+ * is written here first, so a killed station resumes exactly where HQ is.
+ */
+export interface JournalRow {
+  item: string;
+  rendition: Rendition;
+  state: UplinkTransfersTable['state'];
+  size: number | null;
+  sha256: string | null;
+  uploadUrl: string | null;
+  offset: number;
+  attempts: number;
+  lastError: string | null;
+  /** From the item: what the scheduler needs to class it. */
+  type: 'photo' | 'video' | 'audio';
+  rating: number | null;
+  priority: boolean;
+  itemSize: number;
+  path: string;
+  originalName: string;
+  hasPreview: boolean;
+  hasPoster: boolean;
+}
+
+export type UplinkCursor = 'ops-pushed' | 'ops-pulled';
+
+const selectOpen = (where: string): string =>
+  `select t.item, t.rendition, t.state, t.size, t.sha256, t.upload_url as uploadUrl, t.offset,
+          t.attempts, t.last_error as lastError, i.type, i.rating, i.priority, i.size as itemSize,
+          i.path, i.original_name as originalName, i.has_preview as hasPreview, i.has_poster as hasPoster
+   from uplink_transfers t join items i on i.id = t.item
+   where t.target = ? and t.state in ('pending', 'uploading') ${where}`;
+
+/**
+ * The journal of one target. Station-only and synchronous (SQLite): the runner reads and writes
+ * it between chunks and on every catalogue poll. Statements are prepared once per journal.
+ */
+export class UplinkJournal {
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(
+    private readonly cat: Catalog,
+    readonly target: string,
+  ) {}
+
+  private st(text: string): Database.Statement {
+    let s = this.statements.get(text);
+    if (!s) {
+      s = sqliteOf(this.cat).prepare(text);
+      this.statements.set(text, s);
+    }
+    return s;
+  }
+
+  /**
+   * Queue every stored item's renditions not queued yet (original always; thumbnail and
+   * preview or video poster when they exist). Cheap when nothing is new: an anti-join.
+   */
+  enqueueNew(nowIso: string): number {
+    return this.st(
+      `insert or ignore into uplink_transfers (target, item, rendition, state, created_at, updated_at)
+       select ?, i.id, r.rendition, 'pending', ?, ?
+       from items i
+       join (select 'original' as rendition union all select 'thumb' union all select 'preview') r
+       where i.state = 'stored' and i.deleted = 0
+         and (r.rendition = 'original'
+              or (r.rendition = 'thumb' and i.has_thumb = 1)
+              or (r.rendition = 'preview' and (i.has_preview = 1 or i.has_poster = 1)))
+         and not exists (select 1 from uplink_transfers t
+                         where t.target = ? and t.item = i.id and t.rendition = r.rendition)`,
+    ).run(this.target, nowIso, nowIso, this.target).changes;
+  }
+
+  /** Tombstoned items are not sent (what already arrived stays: deletion travels as an op). */
+  cancelDeleted(nowIso: string): number {
+    return this.st(
+      `update uplink_transfers set state = 'cancelled', updated_at = ?
+       where target = ? and state in ('pending', 'uploading')
+         and item in (select id from items where deleted = 1)`,
+    ).run(nowIso, this.target).changes;
+  }
+
+  /** Everything still to send. */
+  open(): JournalRow[] {
+    return (this.st(selectOpen('')).all(this.target) as Record<string, unknown>[]).map(toRow);
+  }
+
+  /** Open transfers of some items (after their rating or priority changed). */
+  openOf(items: string[]): JournalRow[] {
+    if (items.length === 0) return [];
+    const out: JournalRow[] = [];
+    for (let i = 0; i < items.length; i += 500) {
+      const part = items.slice(i, i + 500);
+      // Not cached: the statement's shape depends on the number of items.
+      const rows = sqliteOf(this.cat)
+        .prepare(selectOpen(`and t.item in (${part.map(() => '?').join(',')})`))
+        .all(this.target, ...part) as Record<string, unknown>[];
+      out.push(...rows.map(toRow));
+    }
+    return out;
+  }
+
+  /** Size and hash of the bytes to send, known once the file was read. */
+  describe(item: string, rendition: Rendition, size: number, sha256: string, nowIso: string): void {
+    this.st(
+      'update uplink_transfers set size = ?, sha256 = ?, updated_at = ? where target = ? and item = ? and rendition = ?',
+    ).run(size, sha256, nowIso, this.target, item, rendition);
+  }
+
+  /** The target confirmed `offset` (and the upload lives at `url`). */
+  progress(item: string, rendition: Rendition, url: string, offset: number, nowIso: string): void {
+    this.st(
+      `update uplink_transfers set state = 'uploading', upload_url = ?, offset = ?, last_error = null, updated_at = ?
+       where target = ? and item = ? and rendition = ?`,
+    ).run(url, offset, nowIso, this.target, item, rendition);
+  }
+
+  done(item: string, rendition: Rendition, nowIso: string): void {
+    this.st(
+      `update uplink_transfers set state = 'done', offset = coalesce(size, offset), last_error = null,
+         updated_at = ?, done_at = ? where target = ? and item = ? and rendition = ?`,
+    ).run(nowIso, nowIso, this.target, item, rendition);
+  }
+
+  /** Forget the upload (gone at the target, or bytes rejected): it starts again from byte 0. */
+  restart(item: string, rendition: Rendition, why: string, nowIso: string): void {
+    this.st(
+      `update uplink_transfers set state = 'pending', upload_url = null, offset = 0, sha256 = null,
+         attempts = attempts + 1, last_error = ?, updated_at = ? where target = ? and item = ? and rendition = ?`,
+    ).run(why, nowIso, this.target, item, rendition);
+  }
+
+  failed(item: string, rendition: Rendition, why: string, nowIso: string): void {
+    this.st(
+      `update uplink_transfers set attempts = attempts + 1, last_error = ?, updated_at = ?
+       where target = ? and item = ? and rendition = ?`,
+    ).run(why, nowIso, this.target, item, rendition);
+  }
+
+  /** Items with queued bytes whose facts the target has not been sent yet. */
+  itemsNeedingFacts(limit: number): string[] {
+    return (
+      this.st(
+        `select distinct t.item from uplink_transfers t
+         where t.target = ? and t.state in ('pending', 'uploading')
+           and not exists (select 1 from uplink_facts f where f.target = t.target and f.item = t.item)
+         limit ?`,
+      ).all(this.target, limit) as { item: string }[]
+    ).map((r) => r.item);
+  }
+
+  factsSent(items: string[]): void {
+    const ins = this.st('insert or ignore into uplink_facts (target, item) values (?, ?)');
+    sqliteOf(this.cat).transaction(() => items.forEach((i) => ins.run(this.target, i)))();
+  }
+
+  factsKnown(item: string): boolean {
+    return !!this.st('select 1 from uplink_facts where target = ? and item = ?').get(this.target, item);
+  }
+
+  /** Seqs of this station's ops HQ refused as stamped ahead of its clock: sent again later. */
+  deferredOps(): number[] {
+    const v = stationMetaValue(this.cat, `uplink:${this.target}:ops-deferred`);
+    if (v === undefined) return [];
+    const seqs = JSON.parse(v) as unknown;
+    return Array.isArray(seqs) ? seqs.filter((n): n is number => Number.isInteger(n)) : [];
+  }
+
+  setDeferredOps(seqs: number[]): void {
+    const key = `uplink:${this.target}:ops-deferred`;
+    if (!seqs.length) deleteStationMetaValue(this.cat, key);
+    else setStationMetaValue(this.cat, key, JSON.stringify(seqs));
+  }
+
+  cursor(name: UplinkCursor): number {
+    const v = stationMetaValue(this.cat, `uplink:${this.target}:${name}`);
+    return v === undefined ? 0 : Number(v);
+  }
+
+  setCursor(name: UplinkCursor, value: number): void {
+    setStationMetaValue(this.cat, `uplink:${this.target}:${name}`, String(value));
+  }
+
+  /** Per-state counts and bytes, for status and `outpost uplink --json`. */
+  totals(): { state: string; transfers: number; bytes: number }[] {
+    return this.st(
+      `select t.state, count(*) as transfers,
+              sum(coalesce(t.size, case when t.rendition = 'original' then i.size else 0 end) - t.offset) as bytes
+       from uplink_transfers t join items i on i.id = t.item where t.target = ? group by t.state`,
+    ).all(this.target) as { state: string; transfers: number; bytes: number }[];
+  }
+
+  /** An item's transfers, for its page in the web app. */
+  ofItem(
+    item: string,
+  ): Pick<JournalRow, 'rendition' | 'state' | 'offset' | 'size' | 'attempts' | 'lastError'>[] {
+    return this.st(
+      `select rendition, state, offset, size, attempts, last_error as lastError
+       from uplink_transfers where target = ? and item = ? order by rendition`,
+    ).all(this.target, item) as JournalRow[];
+  }
+}
+
+function toRow(r: Record<string, unknown>): JournalRow {
+  return {
+    item: r.item as string,
+    rendition: r.rendition as Rendition,
+    state: r.state as JournalRow['state'],
+    size: (r.size as number | null) ?? null,
+    sha256: (r.sha256 as string | null) ?? null,
+    uploadUrl: (r.uploadUrl as string | null) ?? null,
+    offset: r.offset as number,
+    attempts: r.attempts as number,
+    lastError: (r.lastError as string | null) ?? null,
+    type: r.type as JournalRow['type'],
+    rating: (r.rating as number | null) ?? null,
+    priority: r.priority === 1,
+    itemSize: r.itemSize as number,
+    path: r.path as string,
+    originalName: r.originalName as string,
+    hasPreview: r.hasPreview === 1,
+    hasPoster: r.hasPoster === 1,
+  };
+}
