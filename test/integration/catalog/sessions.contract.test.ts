@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createSession, hashToken, lookupSession, revokeSession } from '../../../src/auth/sessions.js';
+import { dbOf } from '../../../src/library/catalog/handle.js';
 import type { Catalog } from '../../../src/library/catalog/open.js';
 import {
   deleteSession,
@@ -75,12 +76,17 @@ for (const engine of catalogEngines()) {
       assert.equal((await sessionWithUser(cat, H('b')))?.name, 'ana');
     });
 
-    it('a user’s sessions go with the user', async () => {
+    it('a user’s sessions go with the user (and the foreign key cascades on its own)', async () => {
       const cat = await engine.open();
-      await withUsers(cat, 'ana');
+      await withUsers(cat, 'ana', 'bea');
       await recordSession(cat, { idHash: H('a'), user: 'ana', createdAt: T0, expiresAt: T2 });
+      await recordSession(cat, { idHash: H('b'), user: 'bea', createdAt: T0, expiresAt: T2 });
       await deleteUser(cat, 'ana');
-      assert.equal(await deleteUserSessions(cat, 'ana'), 0, 'nothing left to delete');
+      assert.equal(await sessionWithUser(cat, H('a')), undefined);
+      // The row itself, not only the join: a bare delete of the user takes its sessions along.
+      await dbOf(cat).deleteFrom('users').where('name', '=', 'bea').execute();
+      const left = await dbOf(cat).selectFrom('sessions').select('id_hash').execute();
+      assert.deepEqual(left, []);
     });
 
     it('auth sessions: create, look up, slide, expire and revoke', async () => {

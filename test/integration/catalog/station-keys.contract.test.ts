@@ -49,6 +49,8 @@ for (const engine of catalogEngines()) {
 
     it('concurrent adds for one station store one key', async () => {
       const cat = await engine.open();
+      // Open connections first (PostgreSQL's pool), so no add waits for one to be made.
+      await Promise.all(Array.from({ length: 4 }, () => listStationKeyRows(cat)));
       const outcomes = await Promise.all(
         ['4', '5', '6', '7'].map((c) =>
           addStationKeyHash(cat, { station: 'alpha', keySha256: H(c), createdAt: T0 }),

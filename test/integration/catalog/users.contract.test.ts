@@ -183,6 +183,7 @@ for (const engine of catalogEngines()) {
 
     it('only one of many concurrent first users wins, in one process', async () => {
       const cat = await engine.open();
+      await Promise.all(Array.from({ length: 8 }, () => countUsers(cat)));
       const outcomes = await Promise.all(
         Array.from({ length: 8 }, (_, i) => createUser(cat, user(`first-${i}`), { onlyIfNoUsers: true })),
       );
@@ -191,6 +192,22 @@ for (const engine of catalogEngines()) {
       // Once there is a user, a first-user request is refused; an ordinary one is not.
       assert.equal(await createUser(cat, user('late'), { onlyIfNoUsers: true }), 'not-first');
       assert.equal(await createUser(cat, user('late')), 'created');
+    });
+
+    it('two editors removed at once: one stays', async () => {
+      const cat = await engine.open();
+      const now = new Date(AT);
+      for (const [name, role] of [
+        ['ana', 'editor'],
+        ['bea', 'editor'],
+        ['vic', 'viewer'],
+      ] as const)
+        await addUser(cat, { name, role, password: `${name}-password-1`, now, scrypt: FAST });
+      // Open connections first (PostgreSQL's pool), so neither removal waits for one to be made.
+      await Promise.all(Array.from({ length: 4 }, () => countUsers(cat)));
+      const results = await Promise.allSettled([removeUser(cat, 'ana'), removeUser(cat, 'bea')]);
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, JSON.stringify(results));
+      assert.equal((await otherUsersAndEditors(cat, 'vic')).editors, 1);
     });
 
     it('auth policy: same user in any case, last editor kept, password change ends sessions', async () => {
