@@ -79,14 +79,14 @@ export interface SessionAuthOptions extends SessionOptions {
  * learn who is logged in. Mutations carrying the cookie must pass {@link csrfOk}.
  */
 export function createSessionAuthenticate(o: SessionAuthOptions): Authenticate {
-  return (req: FastifyRequest, reply: FastifyReply, required) => {
+  return async (req: FastifyRequest, reply: FastifyReply, required) => {
     const token = sessionToken(req);
     if (token && !SAFE_METHODS.has(req.method) && !csrfOk(req))
       throw new ApiError(
         'CSRF_REJECTED',
         `${req.method} without the ${CSRF_HEADER} header or a same-origin Origin`,
       );
-    const user = token ? lookupSession(o.catalog, token, o.clock.now(), o) : undefined;
+    const user = token ? await lookupSession(o.catalog, token, o.clock.now(), o) : undefined;
     if (user) req.outpostUser = user;
     if (required === 'public') return;
     if (!user) {

@@ -1,5 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Catalog } from '../library/catalog/open.js';
+import {
+  deleteSession,
+  deleteSessionsExpiredBy,
+  deleteUserSessions,
+  recordSession,
+  sessionWithUser,
+  touchSession,
+} from '../library/catalog/sessions.js';
 import type { UserRole } from './users.js';
 
 /** Sessions last 30 days after the last request (sliding). */
@@ -27,18 +35,20 @@ export interface NewSession {
 }
 
 /** Start a session for `user` (its exact stored name). Also deletes expired sessions. */
-export function createSession(cat: Catalog, user: string, now: Date, opts: SessionOptions = {}): NewSession {
+export async function createSession(
+  cat: Catalog,
+  user: string,
+  now: Date,
+  opts: SessionOptions = {},
+): Promise<NewSession> {
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + (opts.ttlMs ?? DEFAULT_SESSION_TTL_MS));
-  const iso = now.toISOString();
-  cat.sqlite.transaction(() => {
-    cat.sqlite.prepare('delete from sessions where expires_at <= ?').run(iso);
-    cat.sqlite
-      .prepare(
-        'insert into sessions (id_hash, user, created_at, expires_at, last_seen) values (?, ?, ?, ?, ?)',
-      )
-      .run(hashToken(token), user, iso, expiresAt.toISOString(), iso);
-  })();
+  await recordSession(cat, {
+    idHash: hashToken(token),
+    user,
+    createdAt: now.toISOString(),
+    expiresAt: expiresAt.toISOString(),
+  });
   return { token, expiresAt };
 }
 
@@ -58,51 +68,43 @@ const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
  * The user of a live session, or undefined (unknown token, expired, user removed or disabled).
  * Expired sessions are deleted; live ones slide forward (at most once per touch interval).
  */
-export function lookupSession(
+export async function lookupSession(
   cat: Catalog,
   token: string,
   now: Date,
   opts: SessionOptions = {},
-): SessionUser | undefined {
+): Promise<SessionUser | undefined> {
   if (!TOKEN_RE.test(token)) return undefined;
   const idHash = hashToken(token);
-  const row = cat.sqlite
-    .prepare(
-      `select s.expires_at, s.last_seen, u.name, u.role, u.disabled
-         from sessions s join users u on u.name = s.user where s.id_hash = ?`,
-    )
-    .get(idHash) as
-    { expires_at: string; last_seen: string; name: string; role: UserRole; disabled: number } | undefined;
+  const row = await sessionWithUser(cat, idHash);
   if (!row) return undefined;
   const iso = now.toISOString();
-  if (row.expires_at <= iso) {
-    cat.sqlite.prepare('delete from sessions where id_hash = ?').run(idHash);
+  if (row.expiresAt <= iso) {
+    await deleteSession(cat, idHash);
     return undefined;
   }
-  if (row.disabled !== 0) return undefined;
+  if (row.disabled) return undefined;
   const ttl = opts.ttlMs ?? DEFAULT_SESSION_TTL_MS;
   const touchEvery = opts.touchIntervalMs ?? SESSION_TOUCH_INTERVAL_MS;
-  if (now.getTime() - Date.parse(row.last_seen) >= touchEvery) {
+  if (now.getTime() - Date.parse(row.lastSeen) >= touchEvery) {
     const expiresAt = new Date(now.getTime() + ttl);
-    cat.sqlite
-      .prepare('update sessions set last_seen = ?, expires_at = ? where id_hash = ?')
-      .run(iso, expiresAt.toISOString(), idHash);
+    await touchSession(cat, idHash, iso, expiresAt.toISOString());
     return { name: row.name, role: row.role, expiresAt, extended: true };
   }
-  return { name: row.name, role: row.role, expiresAt: new Date(row.expires_at), extended: false };
+  return { name: row.name, role: row.role, expiresAt: new Date(row.expiresAt), extended: false };
 }
 
 /** End one session (logout). Unknown tokens are ignored. */
-export function revokeSession(cat: Catalog, token: string): void {
-  cat.sqlite.prepare('delete from sessions where id_hash = ?').run(hashToken(token));
+export async function revokeSession(cat: Catalog, token: string): Promise<void> {
+  await deleteSession(cat, hashToken(token));
 }
 
 /** End every session of a user. Returns how many ended. */
-export function revokeUserSessions(cat: Catalog, user: string): number {
-  return cat.sqlite.prepare('delete from sessions where user = ?').run(user).changes;
+export async function revokeUserSessions(cat: Catalog, user: string): Promise<number> {
+  return deleteUserSessions(cat, user);
 }
 
 /** Delete expired sessions; returns how many. */
-export function deleteExpiredSessions(cat: Catalog, now: Date): number {
-  return cat.sqlite.prepare('delete from sessions where expires_at <= ?').run(now.toISOString()).changes;
+export async function deleteExpiredSessions(cat: Catalog, now: Date): Promise<number> {
+  return deleteSessionsExpiredBy(cat, now.toISOString());
 }

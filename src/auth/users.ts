@@ -1,37 +1,22 @@
-import type { Kysely } from 'kysely';
 import { OutpostError } from '../core/errors.js';
 import type { Catalog } from '../library/catalog/open.js';
+import { deleteUserSessions } from '../library/catalog/sessions.js';
+import {
+  countUsers as countStoredUsers,
+  createUser,
+  deleteUser,
+  findUserByName,
+  listUsers as listStoredUsers,
+  otherUsersAndEditors,
+  setUserPasswordHash,
+  setUserRole,
+  withUsersLocked,
+} from '../library/catalog/users.js';
 import { DEFAULT_SCRYPT, hashPassword, passwordProblem, type ScryptParams } from './passwords.js';
 
 /** A login role: editors can do everything viewers can, and change attributes. */
 export type UserRole = 'viewer' | 'editor';
 export const USER_ROLES: readonly UserRole[] = ['viewer', 'editor'];
-
-/** Tables of migration 0004_auth (kept here: only src/auth reads them). */
-// A type alias, not an interface: Kysely's withTables() wants an index-signature-compatible type.
-export type AuthTables = {
-  users: {
-    name: string;
-    role: UserRole;
-    password_hash: string;
-    created_at: string;
-    disabled: number;
-  };
-  sessions: {
-    id_hash: string;
-    user: string;
-    created_at: string;
-    expires_at: string;
-    last_seen: string;
-  };
-};
-
-export type AuthDb = Kysely<AuthTables>;
-
-/** The catalogue seen with the auth tables. */
-export function authDb(cat: Catalog): AuthDb {
-  return cat.db.withTables<AuthTables>() as unknown as AuthDb;
-}
 
 export interface User {
   name: string;
@@ -44,8 +29,9 @@ const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
 
 /**
  * A typed user name as it is stored and looked up: NFC, then trimmed (tablet keyboards add a
- * space after a word). Case stays as typed: the `users.name` column compares without case
- * (collate nocase), which for the ASCII letters a name may hold is the same as {@link userNameKey}.
+ * space after a word). Case stays as typed: the catalogue compares names without case
+ * (src/library/catalog/users.ts), which for the ASCII letters a name may hold is the same as
+ * {@link userNameKey}.
  */
 export function normaliseUserName(name: string): string {
   return name.normalize('NFC').trim();
@@ -88,21 +74,12 @@ function notFound(name: string): OutpostError {
   });
 }
 
-function toUser(r: AuthTables['users']): User {
-  return { name: r.name, role: r.role, createdAt: r.created_at, disabled: r.disabled !== 0 };
-}
-
 export async function countUsers(cat: Catalog): Promise<number> {
-  const row = await authDb(cat)
-    .selectFrom('users')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+  return countStoredUsers(cat);
 }
 
 export async function listUsers(cat: Catalog): Promise<User[]> {
-  const rows = await authDb(cat).selectFrom('users').selectAll().orderBy('name').execute();
-  return rows.map(toUser);
+  return listStoredUsers(cat);
 }
 
 /** The user row with its password hash (for login), or undefined. Names compare without case. */
@@ -110,12 +87,7 @@ export async function findUser(
   cat: Catalog,
   name: string,
 ): Promise<(User & { passwordHash: string }) | undefined> {
-  const r = await authDb(cat)
-    .selectFrom('users')
-    .selectAll()
-    .where('name', '=', normaliseUserName(name))
-    .executeTakeFirst();
-  return r ? { ...toUser(r), passwordHash: r.password_hash } : undefined;
+  return findUserByName(cat, normaliseUserName(name));
 }
 
 export interface AddUserOptions {
@@ -136,54 +108,45 @@ export async function addUser(cat: Catalog, o: AddUserOptions): Promise<User | u
   const name = validateUserName(o.name);
   const role = validateRole(o.role);
   checkPassword(o.password);
-  const hash = await hashPassword(o.password, o.scrypt ?? DEFAULT_SCRYPT);
-  const row = { name, role, password_hash: hash, created_at: o.now.toISOString(), disabled: 0 };
-  // Synchronous transaction: the "no users yet" check and the insert cannot interleave with another.
-  const insert = cat.sqlite.transaction((): 'ok' | 'exists' | 'not-first' => {
-    if (o.onlyIfFirst && cat.sqlite.prepare('select 1 from users limit 1').get()) return 'not-first';
-    if (cat.sqlite.prepare('select 1 from users where name = ?').get(name)) return 'exists';
-    cat.sqlite
-      .prepare(
-        'insert into users (name, role, password_hash, created_at, disabled) values (@name, @role, @password_hash, @created_at, @disabled)',
-      )
-      .run(row);
-    return 'ok';
-  });
-  const outcome = insert.immediate();
+  const passwordHash = await hashPassword(o.password, o.scrypt ?? DEFAULT_SCRYPT);
+  const createdAt = o.now.toISOString();
+  // The catalogue checks "no users yet" and inserts with other user writers locked out.
+  const outcome = await createUser(
+    cat,
+    { name, role, passwordHash, createdAt },
+    { onlyIfNoUsers: o.onlyIfFirst ?? false },
+  );
   if (outcome === 'not-first') return undefined;
-  if (outcome === 'exists')
+  if (outcome === 'name-taken')
     throw new OutpostError('INVALID_INPUT', `user "${name}" already exists`, {
       hint: 'Choose another name, or change the password with `outpost user passwd`.',
     });
-  return toUser(row);
+  return { name, role, createdAt, disabled: false };
 }
 
 /** Refuse a change that would leave users but no enabled editor (nobody could manage tags). */
-function assertEditorRemains(cat: Catalog, without: string): void {
-  const others = cat.sqlite
-    .prepare(
-      `select
-         (select count(*) from users where name <> ?) as users,
-         (select count(*) from users where name <> ? and role = 'editor' and disabled = 0) as editors`,
-    )
-    .get(without, without) as { users: number; editors: number };
+async function assertEditorRemains(cat: Catalog, without: string): Promise<void> {
+  const others = await otherUsersAndEditors(cat, without);
   if (others.users > 0 && others.editors === 0)
     throw new OutpostError('INVALID_INPUT', `"${without}" is the last editor`, {
       hint: 'Make another user an editor first (`outpost user role <name> editor`).',
     });
 }
 
+/** The stored name of the user called `name` (any case), or INVALID_INPUT. */
+async function storedName(cat: Catalog, name: string): Promise<string> {
+  const u = await findUserByName(cat, normaliseUserName(name));
+  if (!u) throw notFound(name);
+  return u.name;
+}
+
 /** Delete a user and their sessions. */
 export async function removeUser(cat: Catalog, name: string): Promise<void> {
-  const tx = cat.sqlite.transaction(() => {
-    const u = cat.sqlite.prepare('select name from users where name = ?').get(normaliseUserName(name)) as
-      { name: string } | undefined;
-    if (!u) throw notFound(name);
-    assertEditorRemains(cat, u.name);
-    cat.sqlite.prepare('delete from sessions where user = ?').run(u.name);
-    cat.sqlite.prepare('delete from users where name = ?').run(u.name);
+  await withUsersLocked(cat, async (tx) => {
+    const u = await storedName(tx, name);
+    await assertEditorRemains(tx, u);
+    await deleteUser(tx, u);
   });
-  tx.immediate();
 }
 
 /** Set a new password; every session of the user ends (a stolen cookie stops working). */
@@ -195,25 +158,19 @@ export async function setPassword(
 ): Promise<void> {
   checkPassword(password);
   const hash = await hashPassword(password, scryptParams);
-  const tx = cat.sqlite.transaction(() => {
-    const u = cat.sqlite.prepare('select name from users where name = ?').get(normaliseUserName(name)) as
-      { name: string } | undefined;
-    if (!u) throw notFound(name);
-    cat.sqlite.prepare('update users set password_hash = ? where name = ?').run(hash, u.name);
-    cat.sqlite.prepare('delete from sessions where user = ?').run(u.name);
+  await cat.transaction(async (tx) => {
+    const u = await storedName(tx, name);
+    await setUserPasswordHash(tx, u, hash);
+    await deleteUserSessions(tx, u);
   });
-  tx.immediate();
 }
 
 /** Change a role; takes effect on the user's next request (sessions look the role up each time). */
 export async function setRole(cat: Catalog, name: string, role: UserRole): Promise<void> {
   const r = validateRole(role);
-  const tx = cat.sqlite.transaction(() => {
-    const u = cat.sqlite.prepare('select name from users where name = ?').get(normaliseUserName(name)) as
-      { name: string } | undefined;
-    if (!u) throw notFound(name);
-    if (r !== 'editor') assertEditorRemains(cat, u.name);
-    cat.sqlite.prepare('update users set role = ? where name = ?').run(r, u.name);
+  await withUsersLocked(cat, async (tx) => {
+    const u = await storedName(tx, name);
+    if (r !== 'editor') await assertEditorRemains(tx, u);
+    await setUserRole(tx, u, r);
   });
-  tx.immediate();
 }

@@ -27,11 +27,11 @@ export interface HqAuth {
 export function createHqAuth(o: { catalog: Catalog; clock: Clock }): HqAuth {
   const stations = new WeakMap<IncomingMessage, string>();
   const session = createSessionAuthenticate({ catalog: o.catalog, clock: o.clock });
-  const authenticate: Authenticate = (req, reply, required) => {
+  const authenticate: Authenticate = async (req, reply, required) => {
     if (!isStationPath(req.url)) return session(req, reply, required);
     const raw = req.headers.authorization;
     const key = bearerToken(Array.isArray(raw) ? raw[0] : raw);
-    const station = key ? stationOfKey(o.catalog, key) : undefined;
+    const station = key ? await stationOfKey(o.catalog, key) : undefined;
     if (!station)
       throw new ApiError('UNAUTHENTICATED', key ? 'unknown or revoked station key' : 'no station key', {
         hint: 'Send Authorization: Bearer <key> with the key `outpost hq keys add <station>` printed.',

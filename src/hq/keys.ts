@@ -2,6 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { OutpostError } from '../core/errors.js';
 import type { Catalog } from '../library/catalog/open.js';
 import {
+  addStationKeyHash,
+  listStationKeyRows,
+  revokeLiveStationKeys,
+  stationOfKeyHash,
+} from '../library/catalog/station-keys.js';
+import {
   formatStationKey,
   isStationName,
   KEY_SECRET_BYTES,
@@ -28,58 +34,44 @@ function checkName(station: string): void {
  * Make a key for a station and store its hash. One live key per station: revoke the old one
  * first, so a leaked key is never silently left working.
  */
-export function addStationKey(
+export async function addStationKey(
   cat: Catalog,
   station: string,
   now: Date,
   random: (n: number) => Uint8Array = randomBytes,
-): { station: string; key: string; createdAt: string } {
+): Promise<{ station: string; key: string; createdAt: string }> {
   checkName(station);
-  const tx = cat.sqlite.transaction(() => {
-    const live = cat.sqlite
-      .prepare('select 1 from station_keys where name = ? and revoked_at is null')
-      .get(station);
-    if (live)
-      throw new OutpostError('STATION_KEY_EXISTS', `station ${station} already has a key`, {
-        hint: `Revoke it first (\`outpost hq keys revoke ${station}\`), then add a new one.`,
-      });
-    const key = formatStationKey(station, random(KEY_SECRET_BYTES));
-    const createdAt = now.toISOString();
-    cat.sqlite
-      .prepare('insert into station_keys (key_sha256, name, created_at) values (?, ?, ?)')
-      .run(keySha256(key), station, createdAt);
-    return { station, key, createdAt };
-  });
-  return tx();
+  const key = formatStationKey(station, random(KEY_SECRET_BYTES));
+  const createdAt = now.toISOString();
+  // The catalogue checks for a live key and stores the new one with other key writers locked out.
+  const outcome = await addStationKeyHash(cat, { station, keySha256: keySha256(key), createdAt });
+  if (outcome === 'has-live-key')
+    throw new OutpostError('STATION_KEY_EXISTS', `station ${station} already has a key`, {
+      hint: `Revoke it first (\`outpost hq keys revoke ${station}\`), then add a new one.`,
+    });
+  return { station, key, createdAt };
 }
 
-export function listStationKeys(cat: Catalog): StationKeyInfo[] {
-  const rows = cat.sqlite
-    .prepare('select name, created_at, revoked_at from station_keys order by name, created_at')
-    .all() as { name: string; created_at: string; revoked_at: string | null }[];
-  return rows.map((r) => ({ station: r.name, createdAt: r.created_at, revokedAt: r.revoked_at }));
+export async function listStationKeys(cat: Catalog): Promise<StationKeyInfo[]> {
+  return listStationKeyRows(cat);
 }
 
 /** Revoke the station's live key(s). Returns how many were revoked; none → STATION_NOT_FOUND. */
-export function revokeStationKey(cat: Catalog, station: string, now: Date): number {
+export async function revokeStationKey(cat: Catalog, station: string, now: Date): Promise<number> {
   checkName(station);
-  const res = cat.sqlite
-    .prepare('update station_keys set revoked_at = ? where name = ? and revoked_at is null')
-    .run(now.toISOString(), station);
-  if (res.changes === 0)
+  const n = await revokeLiveStationKeys(cat, station, now.toISOString());
+  if (n === 0)
     throw new OutpostError('STATION_NOT_FOUND', `station ${station} has no live key`, {
       hint: 'See `outpost hq keys list`.',
     });
-  return res.changes;
+  return n;
 }
 
 /** The station a presented key authenticates, or undefined (malformed, unknown or revoked). */
-export function stationOfKey(cat: Catalog, key: string): string | undefined {
+export async function stationOfKey(cat: Catalog, key: string): Promise<string | undefined> {
   const parsed = parseStationKey(key);
   if (!parsed) return undefined;
-  const row = cat.sqlite
-    .prepare('select name from station_keys where key_sha256 = ? and revoked_at is null')
-    .get(keySha256(key)) as { name: string } | undefined;
+  const name = await stationOfKeyHash(cat, keySha256(key));
   // The name inside the key must be the one it was issued to (it always is, unless rows were edited).
-  return row && row.name === parsed.station ? row.name : undefined;
+  return name === parsed.station ? name : undefined;
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,8 @@ import type { Clock } from '../../src/adapters/clock.js';
 import { createLogger, silentLogger } from '../../src/adapters/logger.js';
 import { buildHqApp, type HqApp, type HqAppOptions } from '../../src/hq/app.js';
 import { openHqDataDir, type HqDataDir } from '../../src/hq/data-dir.js';
-import { addStationKey } from '../../src/hq/keys.js';
+import { formatStationKey, KEY_SECRET_BYTES, keySha256 } from '../../src/hq/station-key.js';
+import { sqliteOf } from '../../src/library/catalog/handle.js';
 import { openCatalog, type Catalog } from '../../src/library/catalog/open.js';
 import { startServer } from '../../src/server/server.js';
 import { prng } from './prng.js';
@@ -46,7 +47,7 @@ export async function startTestHq(
     url,
     key: (station) => {
       let k = keys.get(station);
-      if (!k) keys.set(station, (k = addStationKey(catalog, station, clock.now()).key));
+      if (!k) keys.set(station, (k = storeKeyNow(catalog, station, clock.now())));
       return k;
     },
     close: async () => {
@@ -55,6 +56,19 @@ export async function startTestHq(
       await rm(work, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A new station key, stored before this returns: tests call `hq.key()` inside plain expressions,
+ * so it stays synchronous and writes the row `addStationKey` would, through this kit's SQLite HQ
+ * catalogue (the policy itself is tested in station-keys.contract.test.ts).
+ */
+function storeKeyNow(catalog: Catalog, station: string, now: Date): string {
+  const key = formatStationKey(station, randomBytes(KEY_SECRET_BYTES));
+  sqliteOf(catalog)
+    .prepare('insert into station_keys (key_sha256, name, created_at) values (?, ?, ?)')
+    .run(keySha256(key), station, now.toISOString());
+  return key;
 }
 
 export interface UploadRun {

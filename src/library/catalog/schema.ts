@@ -92,6 +92,26 @@ export interface MetaTable {
   value: string;
 }
 
+/** Login users (migration 0004_auth); names compare without case (see catalog/users.ts). */
+export interface UsersTable {
+  name: string;
+  role: 'viewer' | 'editor';
+  password_hash: string;
+  created_at: string;
+  /** 0 or 1. */
+  disabled: number;
+}
+
+/** Login sessions (migration 0004_auth): only a SHA-256 of the token is stored. */
+export interface SessionsTable {
+  id_hash: string;
+  /** The user's stored name (a reserved word in PostgreSQL: Kysely quotes it). */
+  user: string;
+  created_at: string;
+  expires_at: string;
+  last_seen: string;
+}
+
 /** HQ: a station's upload key (migration 0005_hq). */
 export interface StationKeysTable {
   key_sha256: string;
@@ -166,6 +186,8 @@ export interface DB {
   cards: CardsTable;
   ops: OpsTable;
   meta: MetaTable;
+  users: UsersTable;
+  sessions: SessionsTable;
   station_keys: StationKeysTable;
   objects: ObjectsTable;
   item_holders: ItemHoldersTable;

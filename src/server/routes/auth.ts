@@ -77,9 +77,12 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps, opts: Au
   const dummyHash = hashPassword(randomBytes(18).toString('base64'), opts.scrypt);
   dummyHash.catch(() => undefined);
 
-  const startSession = (req: FastifyRequest, user: string): { expiresAt: string; cookie: string } => {
+  const startSession = async (
+    req: FastifyRequest,
+    user: string,
+  ): Promise<{ expiresAt: string; cookie: string }> => {
     const now = clock.now();
-    const s = createSession(cat, user, now, opts);
+    const s = await createSession(cat, user, now, opts);
     return { expiresAt: s.expiresAt.toISOString(), cookie: sessionCookie(req, s.token, s.expiresAt, now) };
   };
 
@@ -149,7 +152,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps, opts: Au
         });
       }
       attempt.succeeded();
-      const s = startSession(req, user.name);
+      const s = await startSession(req, user.name);
       req.log.info({ name: user.name, ip: req.ip }, 'login');
       void reply.header('set-cookie', s.cookie);
       return { user: { name: user.name, role: user.role }, expiresAt: s.expiresAt };
@@ -210,7 +213,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps, opts: Au
       });
       if (!user) throw new ApiError('SETUP_DONE', 'this library already has users');
       codes?.retire();
-      const s = startSession(req, user.name);
+      const s = await startSession(req, user.name);
       req.log.info({ name: user.name, ip: req.ip }, 'first editor created');
       void reply.code(201).header('set-cookie', s.cookie);
       return { user: { name: user.name, role: user.role }, expiresAt: s.expiresAt };
@@ -226,7 +229,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps, opts: Au
     responses: { 204: { description: 'Logged out', type: 'null' } },
     handler: async (_input, req, reply) => {
       const token = sessionToken(req);
-      if (token) revokeSession(cat, token);
+      if (token) await revokeSession(cat, token);
       void reply.code(204).header('set-cookie', clearedSessionCookie(req));
       return reply.send();
     },
@@ -244,7 +247,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps, opts: Au
     handler: async (_input, req, reply) => {
       const token = sessionToken(req);
       const now = clock.now();
-      const user = req.outpostUser ?? (token ? lookupSession(cat, token, now, opts) : undefined);
+      const user = req.outpostUser ?? (token ? await lookupSession(cat, token, now, opts) : undefined);
       if (token && user) void reply.header('set-cookie', sessionCookie(req, token, user.expiresAt, now));
       else if (token) void reply.header('set-cookie', clearedSessionCookie(req));
       const setupRequired = (await countUsers(cat)) === 0;

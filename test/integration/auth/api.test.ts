@@ -5,6 +5,7 @@ import type { Clock } from '../../../src/adapters/clock.js';
 import { hashToken } from '../../../src/auth/sessions.js';
 import { newSetupCode } from '../../../src/auth/setup-code.js';
 import { addUser, removeUser, setRole } from '../../../src/auth/users.js';
+import { sqliteOf } from '../../../src/library/catalog/handle.js';
 import { buildApp } from '../../../src/server/app.js';
 import { call, emptyLibrary, insertSyntheticItem, NODE, type ErrorJson } from '../server/library.js';
 
@@ -110,7 +111,7 @@ describe('first start', () => {
     });
     assert.equal(second.status, 409);
     assert.equal(second.body.error.code, 'SETUP_DONE');
-    const n = lib.catalog.sqlite.prepare('select count(*) as n from users').get() as { n: number };
+    const n = sqliteOf(lib.catalog).prepare('select count(*) as n from users').get() as { n: number };
     assert.equal(n.n, 1);
     const me = await call(app, { url: '/api/auth/me', headers: { cookie } });
     assert.deepEqual(me.body, {
@@ -153,7 +154,7 @@ describe('first start with a setup code (what the station does)', () => {
     const wrong = await setup({ name: 'eve', password: 'eve-password-1', setupCode: 'AAAA-AAAA' });
     assert.equal(wrong.status, 403);
     assert.equal(wrong.body.error.code, 'SETUP_CODE_WRONG');
-    const n = lib2.catalog.sqlite.prepare('select count(*) as n from users').get() as { n: number };
+    const n = sqliteOf(lib2.catalog).prepare('select count(*) as n from users').get() as { n: number };
     assert.equal(n.n, 0);
   });
 
@@ -225,7 +226,9 @@ describe('login', () => {
     assert.match(sc, new RegExp(`; Max-Age=${30 * 24 * 3600}`));
     assert.doesNotMatch(sc, /Secure/, 'plain http on the LAN: not Secure');
     const token = cookieOf(r.res).split('=')[1]!;
-    const stored = lib.catalog.sqlite.prepare('select id_hash from sessions').all() as { id_hash: string }[];
+    const stored = sqliteOf(lib.catalog).prepare('select id_hash from sessions').all() as {
+      id_hash: string;
+    }[];
     assert.ok(stored.length >= 1);
     assert.ok(stored.every((s) => s.id_hash !== token && /^[0-9a-f]{64}$/.test(s.id_hash)));
   });
@@ -348,13 +351,13 @@ describe('sessions', () => {
     const expired = await call<ErrorJson>(app, { url: '/api/items', headers: { cookie } });
     assert.equal(expired.status, 401);
     assert.equal(expired.body.error.code, 'UNAUTHENTICATED');
-    const row = lib.catalog.sqlite
+    const row = sqliteOf(lib.catalog)
       .prepare('select 1 from sessions where id_hash = ?')
       .get(hashToken(cookie.split('=')[1]!));
     assert.equal(row, undefined, 'the expired session row is gone');
     // The next login sweeps the other expired sessions.
     await login('vic', 'vic-password-1');
-    const stale = lib.catalog.sqlite
+    const stale = sqliteOf(lib.catalog)
       .prepare('select count(*) as n from sessions where expires_at <= ?')
       .get(new Date(nowMs).toISOString()) as { n: number };
     assert.equal(stale.n, 0);

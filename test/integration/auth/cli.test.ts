@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { verifyPassword } from '../../../src/auth/passwords.js';
+import { sqliteOf } from '../../../src/library/catalog/handle.js';
 import { openCatalog } from '../../../src/library/catalog/open.js';
 import { EMPTY_CONFIG, json, outpost, type CliResult } from '../../kit/cli.js';
 import { OUTPOST_BIN } from '../../kit/paths.js';
@@ -52,7 +53,7 @@ describe('outpost user (real CLI)', () => {
   const passwordOf = async (name: string): Promise<string> => {
     const cat = await openCatalog(join(lib, '.outpost', 'catalog.sqlite'), { readonly: true });
     try {
-      const row = cat.sqlite.prepare('select password_hash from users where name = ?').get(name) as
+      const row = sqliteOf(cat).prepare('select password_hash from users where name = ?').get(name) as
         { password_hash: string } | undefined;
       assert.ok(row, `user ${name} stored`);
       return row.password_hash;

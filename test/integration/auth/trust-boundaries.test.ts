@@ -10,6 +10,7 @@ import { verifyPassword } from '../../../src/auth/passwords.js';
 import { addUser, removeUser } from '../../../src/auth/users.js';
 import { buildHqApp } from '../../../src/hq/app.js';
 import { openHqDataDir } from '../../../src/hq/data-dir.js';
+import { sqliteOf } from '../../../src/library/catalog/handle.js';
 import { openCatalog } from '../../../src/library/catalog/open.js';
 import { buildApp, type AppDeps } from '../../../src/server/app.js';
 import { announceIfNoUsers, setupCodes } from '../../../src/server/first-user.js';
@@ -397,7 +398,7 @@ describe('setup without a code', () => {
       const me = await call(app, { url: '/api/auth/me' });
       assert.deepEqual(me.body, { user: null, setupRequired: true, setupCodeRequired: true });
       assert.equal(announced.length, 1, 'the same code until it is used');
-      const n = one.catalog.sqlite.prepare('select count(*) as n from users').get() as { n: number };
+      const n = sqliteOf(one.catalog).prepare('select count(*) as n from users').get() as { n: number };
       assert.equal(n.n, 0);
 
       const ok = await setup({ name: 'bea', setupCode: announced[0] });

@@ -40,7 +40,7 @@ describe('HQ: request-body limits and tus uploads (real server on loopback)', { 
     catalog = await openCatalog(data.drive.layout.catalog);
     hq = await buildHqApp({ data, catalog, clock: { now: () => new Date() }, log: silentLogger, node: 'hq' });
     ({ url, port } = await startServer(hq.app, { host: '127.0.0.1', port: 0, limits: LIMITS }));
-    key = addStationKey(catalog, 'alpha', new Date()).key;
+    key = (await addStationKey(catalog, 'alpha', new Date())).key;
   });
   after(async () => {
     await hq?.app.close();

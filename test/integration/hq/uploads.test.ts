@@ -180,7 +180,7 @@ describe('tus uploads', () => {
   it('no key, a malformed, unknown or revoked key → 401 on uploads and the JSON endpoints', async () => {
     const bytes = Buffer.from('x');
     const keyOfCharlie = hq.key('charlie');
-    revokeStationKey(hq.catalog, 'charlie', new Date());
+    await revokeStationKey(hq.catalog, 'charlie', new Date());
     const forged = `op1_alpha_${'A'.repeat(43)}`;
     for (const auth of [
       undefined,
