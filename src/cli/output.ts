@@ -1,4 +1,4 @@
-import { OutpostError, asDriveFailure, isOutpostError } from '../core/errors.js';
+import { toOutpostError } from '../core/errors.js';
 
 /** Print data: JSON for scripts, or a human rendering. */
 export function emit(json: boolean, data: unknown, human: () => string): void {
@@ -7,10 +7,7 @@ export function emit(json: boolean, data: unknown, human: () => string): void {
 
 /** Report an error the way the user asked for, and return the exit code. */
 export function reportError(e: unknown, json: boolean): number {
-  const err = isOutpostError(e)
-    ? e
-    : (asDriveFailure(e) ??
-      new OutpostError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e }));
+  const err = toOutpostError(e);
   if (json) process.stdout.write(JSON.stringify({ error: err.toJSON() }, null, 2) + '\n');
   process.stderr.write(`error [${err.code}]: ${err.message}\n  what to do: ${err.hint}\n`);
   if (err.code === 'INTERNAL' && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);

@@ -10,7 +10,6 @@ import { isEscapedName, nameBytes } from '../core/file-names.js';
 import { UNASSIGNED_MONITOR, companionName, renderName, validateMonitor } from '../core/naming.js';
 import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
-import type { Config } from '../config/schema.js';
 import type { Drive } from '../library/drive.js';
 import { derivedRelPath, originalRelPath } from '../library/layout.js';
 import { acquireLibraryLock } from '../library/lock.js';
@@ -50,13 +49,23 @@ export interface IngestDeps {
   log: Logger;
 }
 
+/** The `ingest:` config, as the station or the CLI passes it in. */
+export interface IngestSettings {
+  nameTemplate: string;
+  thumbnailSize: number;
+  previewSize: number;
+  deriveConcurrency: number;
+  minFreeBytes: number;
+  cleanup: { policy: 'never' | 'verified'; require: ('library' | 'mirror' | 'hq')[] };
+}
+
 export interface IngestRequest {
   cardRoot: string;
   card: CardIdentity;
   drive: Drive;
   /** Overrides the card's assigned monitor. */
   monitor?: string | undefined;
-  settings: Config['ingest'];
+  settings: IngestSettings;
   /** Refuse to start when the drive is already full by these thresholds (config `drives.health`). */
   health?: DriveHealthThresholds | undefined;
   timeZone: string;
