@@ -1,4 +1,5 @@
 import { toOutpostError } from '../core/errors.js';
+import { hintOf, type Code } from '../core/warnings.js';
 
 /** Print data: JSON for scripts, or a human rendering. */
 export function emit(json: boolean, data: unknown, human: () => string): void {
@@ -12,6 +13,11 @@ export function reportError(e: unknown, json: boolean): number {
   process.stderr.write(`error [${err.code}]: ${err.message}\n  what to do: ${err.hint}\n`);
   if (err.code === 'INTERNAL' && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
   return err.exitCode;
+}
+
+/** After a list of warnings: what to do about each kind of them, once per code. */
+export function warningHints(codes: Iterable<Code>): string[] {
+  return [...new Set(codes)].map((c) => `  what to do [${c}]: ${hintOf(c)}`);
 }
 
 export function formatBytes(n: number): string {

@@ -25,7 +25,7 @@ import {
   setDerived,
 } from '../library/catalog/items.js';
 import type { ImportsTable, ItemRow } from '../library/catalog/schema.js';
-import type { MediaAnalyzer } from '../media/types.js';
+import type { MediaAnalyzer, MediaWarning } from '../media/types.js';
 import { SourceReadError, copyAndHash, type CopyResult } from './copy.js';
 import { WorkQueue } from './derive-queue.js';
 import { placeNoClobber } from './place.js';
@@ -528,7 +528,7 @@ async function deriveItem(
       },
       { thumbSize: req.settings.thumbnailSize, previewSize: req.settings.previewSize, signal: req.signal },
     );
-    const probeWarnings = JSON.parse(item.warnings) as { code: string; message: string }[];
+    const probeWarnings = JSON.parse(item.warnings) as MediaWarning[];
     for (const w of [...probeWarnings, ...res.warnings]) warnings.push({ path: cardPath, ...w });
     await setDerived(cat, item.id, { ...res, at: deps.clock.now().toISOString() });
   } catch (e) {
