@@ -1,5 +1,55 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import layers from './eslint-rules/layers.js';
+
+/**
+ * The layers of ../shared/ARCHITECTURE.md, lowest first: an import under src/ may only go to the
+ * same layer or a lower one.
+ */
+const LAYERS = [
+  ['core'],
+  ['adapters', 'config'],
+  ['library', 'media'],
+  ['devices', 'ingest', 'drives', 'uplink', 'recorder', 'snapshots', 'video', 'fleet', 'indicators', 'auth'],
+  ['server'],
+  ['station', 'hq'],
+  ['cli'],
+];
+
+/**
+ * Imports the other issue-12 branches remove (the server reaches the station through an
+ * interface; fsck and rebuild hash through the library intake).
+ * issue 12: enabled when the SQL moves land — remove these entries then.
+ */
+const LAYERS_ALLOWED_FOR_NOW = [
+  { from: 'src/server', to: 'src/station' },
+  { from: 'src/library/fsck.ts', to: 'src/ingest/copy.ts' },
+  { from: 'src/library/rebuild.ts', to: 'src/ingest/copy.ts' },
+];
+
+/** Only the catalogue's folder speaks SQL or holds an engine handle (issue 12, "one door"). */
+const CATALOG_DOOR = {
+  paths: ['kysely', 'better-sqlite3', 'pg'].map((name) => ({
+    name,
+    message: 'SQL belongs in src/library/catalog/: call an intent-named query of its modules.',
+  })),
+  patterns: [
+    {
+      group: ['kysely/*', 'pg/*'],
+      message: 'SQL belongs in src/library/catalog/: call an intent-named query of its modules.',
+    },
+    {
+      regex: '(^|/)library/catalog/handle(\\.[jt]s)?$',
+      message: 'The engine handle stays inside src/library/catalog/: call an intent-named query instead.',
+    },
+  ],
+};
+
+/** core/ is pure: side effects belong in adapters passed in. */
+const CORE_PURE = {
+  group: ['node:fs*', 'node:child_process', 'node:net', 'node:http*', 'fs', 'child_process'],
+  message: 'core/ is pure: side effects belong in adapters passed in.',
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'web/dist/**'] },
@@ -15,18 +65,36 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/**/*.ts'],
+    plugins: { outpost: { rules: { layers } } },
+    rules: {
+      'outpost/layers': [
+        'error',
+        {
+          root: 'src',
+          layers: LAYERS,
+          // "config/: subsystems never import it (the composition root maps it)".
+          onlyFrom: { config: ['station', 'hq', 'cli'] },
+          allow: LAYERS_ALLOWED_FOR_NOW,
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/library/catalog/**'],
+    rules: {
+      // issue 12: enabled when the SQL moves land ('off' → 'error'; core/ below already has it).
+      'no-restricted-imports': ['off', CATALOG_DOOR],
+    },
+  },
+  {
+    // After the entry above: for core/ this one replaces it, so it carries both sets.
     files: ['src/core/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        {
-          patterns: [
-            {
-              group: ['node:fs*', 'node:child_process', 'node:net', 'node:http*', 'fs', 'child_process'],
-              message: 'core/ is pure: side effects belong in adapters passed in.',
-            },
-          ],
-        },
+        { paths: CATALOG_DOOR.paths, patterns: [CORE_PURE, ...CATALOG_DOOR.patterns] },
       ],
     },
   },

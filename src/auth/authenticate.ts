@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../adapters/clock.js';
 import type { Catalog } from '../library/catalog/open.js';
-import type { Authenticate } from '../server/deps.js';
-import { ApiError } from '../server/errors.js';
+import { OutpostError } from '../core/errors.js';
 import { lookupSession, type SessionOptions, type SessionUser } from './sessions.js';
+import type { UserRole } from './users.js';
 
 /** The cookie that holds the session token. */
 export const SESSION_COOKIE = 'outpost_session';
@@ -18,6 +18,16 @@ declare module 'fastify' {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The access check the server runs before a route (its `Authenticate`): resolve to let the
+ * request through, throw to refuse. `required` is the route's role.
+ */
+export type SessionCheck = (
+  req: FastifyRequest,
+  reply: FastifyReply,
+  required: 'public' | UserRole,
+) => Promise<void> | void;
 
 /** The session token of the request's cookie, if any. */
 export function sessionToken(req: FastifyRequest): string | undefined {
@@ -78,11 +88,11 @@ export interface SessionAuthOptions extends SessionOptions {
  * whose user has the route's role (editor ⊇ viewer). 'public' routes let anyone through but still
  * learn who is logged in. Mutations carrying the cookie must pass {@link csrfOk}.
  */
-export function createSessionAuthenticate(o: SessionAuthOptions): Authenticate {
+export function createSessionAuthenticate(o: SessionAuthOptions): SessionCheck {
   return async (req: FastifyRequest, reply: FastifyReply, required) => {
     const token = sessionToken(req);
     if (token && !SAFE_METHODS.has(req.method) && !csrfOk(req))
-      throw new ApiError(
+      throw new OutpostError(
         'CSRF_REJECTED',
         `${req.method} without the ${CSRF_HEADER} header or a same-origin Origin`,
       );
@@ -92,12 +102,12 @@ export function createSessionAuthenticate(o: SessionAuthOptions): Authenticate {
     if (!user) {
       // A stale cookie is removed so the web app shows its login page, not a loop of 401s.
       if (token) void reply.header('set-cookie', clearedSessionCookie(req));
-      throw new ApiError(
+      throw new OutpostError(
         'UNAUTHENTICATED',
         token ? 'your session has ended: log in again' : 'log in to use this library',
       );
     }
     if (required === 'editor' && user.role !== 'editor')
-      throw new ApiError('FORBIDDEN', `${user.name} is a ${user.role}: changes need the editor role`);
+      throw new OutpostError('FORBIDDEN', `${user.name} is a ${user.role}: changes need the editor role`);
   };
 }

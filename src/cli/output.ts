@@ -1,4 +1,5 @@
-import { OutpostError, asDriveFailure, isOutpostError } from '../core/errors.js';
+import { toOutpostError } from '../core/errors.js';
+import { hintOf, type Code } from '../core/warnings.js';
 
 /** Print data: JSON for scripts, or a human rendering. */
 export function emit(json: boolean, data: unknown, human: () => string): void {
@@ -7,14 +8,16 @@ export function emit(json: boolean, data: unknown, human: () => string): void {
 
 /** Report an error the way the user asked for, and return the exit code. */
 export function reportError(e: unknown, json: boolean): number {
-  const err = isOutpostError(e)
-    ? e
-    : (asDriveFailure(e) ??
-      new OutpostError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e }));
+  const err = toOutpostError(e);
   if (json) process.stdout.write(JSON.stringify({ error: err.toJSON() }, null, 2) + '\n');
   process.stderr.write(`error [${err.code}]: ${err.message}\n  what to do: ${err.hint}\n`);
   if (err.code === 'INTERNAL' && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
   return err.exitCode;
+}
+
+/** After a list of warnings: what to do about each kind of them, once per code. */
+export function warningHints(codes: Iterable<Code>): string[] {
+  return [...new Set(codes)].map((c) => `  what to do [${c}]: ${hintOf(c)}`);
 }
 
 export function formatBytes(n: number): string {

@@ -2,10 +2,11 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_DRIVE_HEALTH } from '../core/drive-health.js';
 import { DEFAULT_NAME_TEMPLATE, templateProblems } from '../core/naming.js';
-import { parseTimetable } from '../uplink/throttle/timetable.js';
-import { parseEvery } from '../drives/scrub-plan.js';
-import { DEFAULT_GPIO_LEDS, DEFAULT_SYSFS_LEDS } from '../indicators/defaults.js';
-import { motionConfigSchema } from '../recorder/motion/config.js';
+import { parseEvery } from '../core/durations.js';
+import { parseStationKey } from '../core/station-key.js';
+import { parseTimetable, type Timetable } from '../core/timetable.js';
+import { DEFAULT_GPIO_LEDS, DEFAULT_SYSFS_LEDS } from './leds.js';
+import { motionConfigSchema } from './motion.js';
 
 /** An LED: a directory name under /sys/class/leds (sysfs) or a GPIO number or line name (gpiod). */
 const ledName = z
@@ -25,15 +26,25 @@ const uplinkSchema = z
         /** The key `outpost hq keys add <station>` printed (its station name must be this node's). */
         key: z
           .string()
-          .regex(
-            /^op1_[a-z0-9][a-z0-9-]{0,62}_[A-Za-z0-9_-]{43}$/,
-            'a station key as `outpost hq keys add` prints it',
-          )
+          .refine((k) => parseStationKey(k) !== undefined, 'a station key as `outpost hq keys add` prints it')
           .optional(),
       })
       .prefault({}),
-    /** Bandwidth timetable in rclone's --bwlimit syntax, e.g. "Mon-08:00,256k 18:00,off"; empty: no limit. */
-    bwlimit: z.string().default(''),
+    /**
+     * Bandwidth timetable in rclone's --bwlimit syntax, e.g. "Mon-08:00,256k 18:00,off"; empty: no
+     * limit. Parsed here, once: the uplink gets the Timetable (undefined: no limit).
+     */
+    bwlimit: z
+      .string()
+      .default('')
+      .transform((text, ctx): Timetable | undefined => {
+        if (!text.trim()) return undefined;
+        const r = parseTimetable(text);
+        if (r.ok) return r.timetable;
+        for (const i of r.issues)
+          ctx.addIssue({ code: 'custom', message: `at ${i.position} "${i.token}": ${i.message}` });
+        return z.NEVER;
+      }),
     /** Back off when the link's delay rises (LEDBAT-like), so the office's own traffic goes first. */
     adaptive: z.boolean().default(false),
     /** Minimum share of the link for video originals, so they still move under a flood of photos. */
@@ -51,16 +62,6 @@ const uplinkSchema = z
     deleteRequiresMirror: z.boolean().default(false),
   })
   .superRefine((u, ctx) => {
-    if (u.bwlimit.trim()) {
-      const r = parseTimetable(u.bwlimit);
-      if (!r.ok)
-        for (const i of r.issues)
-          ctx.addIssue({
-            code: 'custom',
-            path: ['bwlimit'],
-            message: `at ${i.position} "${i.token}": ${i.message}`,
-          });
-    }
     if (u.enabled && !u.hq.url)
       ctx.addIssue({ code: 'custom', path: ['hq', 'url'], message: 'required when the uplink is enabled' });
     if (u.enabled && !u.hq.key)
@@ -447,7 +448,7 @@ export const configSchema = z
       .strictObject({
         /** Run scheduled scrubs in the station. */
         enabled: z.boolean().default(true),
-        /** How often a full cycle starts: days as a number, or "12h", "7d", "2w". */
+        /** How often a full cycle starts: days as a number, or "12h", "7d", "2w" (as written; see everyMs). */
         every: z
           .union([z.number().positive(), z.string()])
           .default('7d')
@@ -459,6 +460,8 @@ export const configSchema = z
         /** Repair a damaged file from the other drive when both are plugged in. */
         repair: z.boolean().default(true),
       })
+      // `every` in ms, read once here (the field's check has already passed when this runs).
+      .transform((sc) => ({ ...sc, everyMs: parseEvery(sc.every)! }))
       .prefault({}),
   })
   .strict();

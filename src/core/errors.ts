@@ -1,6 +1,9 @@
 /**
  * Typed error codes: one catalogue, each with a message for humans, what to do next,
- * a CLI exit code and an HTTP status. Every user-facing failure goes through here.
+ * a CLI exit code and an HTTP status. Every user-facing failure goes through here; the edges
+ * map them (server/errors.ts to a status and a JSON body, cli/output.ts to an exit code), and
+ * {@link toOutpostError} turns anything else thrown into one. Warnings (a run goes on) have their
+ * own codes and hints in core/warnings.ts; docs/errors.md lists both.
  */
 export const ERROR_CATALOGUE = {
   CONFIG_INVALID: { status: 400, exit: 2, hint: 'Fix the listed keys in the config file and start again.' },
@@ -195,6 +198,81 @@ export const ERROR_CATALOGUE = {
     exit: 3,
     hint: 'A system command failed; its last words are in the message. Check the log (`journalctl -u outpost`).',
   },
+  // What the HTTP API refuses (the CLI meets them when it talks to a station or HQ).
+  UNAUTHENTICATED: { status: 401, exit: 2, hint: 'Log in and try again.' },
+  FORBIDDEN: {
+    status: 403,
+    exit: 2,
+    hint: 'Ask an editor to make this change, or to give you the editor role.',
+  },
+  ROUTE_NOT_FOUND: { status: 404, exit: 2, hint: 'See /api/docs for the routes this server offers.' },
+  RENDITION_NOT_FOUND: {
+    status: 404,
+    exit: 2,
+    hint: 'This item has no such derivative (audio has none, undecodable files may have none); use /original.',
+  },
+  FILE_MISSING: {
+    status: 404,
+    exit: 1,
+    hint: 'The catalogue lists a file the drive does not have: run `outpost fsck` on the library.',
+  },
+  PAYLOAD_TOO_LARGE: {
+    status: 413,
+    exit: 2,
+    hint: 'Send a smaller body (at most 1 MiB); split big batches.',
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    exit: 2,
+    hint: 'Send JSON with `Content-Type: application/json`.',
+  },
+  RANGE_NOT_SATISFIABLE: {
+    status: 416,
+    exit: 2,
+    hint: 'Ask for bytes inside the file; its size is in the Content-Range header.',
+  },
+  RATE_LIMITED: { status: 429, exit: 3, hint: 'Wait a little and try again.' },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    exit: 3,
+    hint: 'Send the request body without pausing (a stalled or very slow connection is cut off); try again.',
+  },
+  TOO_MANY_STREAMS: {
+    status: 429,
+    exit: 3,
+    hint: 'Close the live view or the Outpost tab on another screen, or ask for server.limits in the config to be raised.',
+  },
+  CAMERA_NOT_FOUND: { status: 404, exit: 2, hint: 'GET /api/cameras lists the cameras of this station.' },
+  LIVE_TOO_MANY_CLIENTS: {
+    status: 503,
+    exit: 3,
+    hint: 'Close the live view on another screen, or raise live.maxClients of this camera in the station config.',
+  },
+  LIVE_NO_FRAME: {
+    status: 503,
+    exit: 3,
+    hint: 'The camera has sent no picture yet (starting, or down): see its state in GET /api/cameras and try again.',
+  },
+  CSRF_REJECTED: {
+    status: 403,
+    exit: 2,
+    hint: 'Send changes from the Outpost web app (it adds the X-Outpost-CSRF: 1 header), not from another site.',
+  },
+  SETUP_CODE_WRONG: {
+    status: 403,
+    exit: 2,
+    hint: 'Type the setup code the station printed when it started (`journalctl -u outpost`, or its console), or create a user with `outpost user add` on the station.',
+  },
+  HOST_NOT_ALLOWED: {
+    status: 403,
+    exit: 2,
+    hint: "Open the web app by the machine's IP address or host name, or add the name you use to server.allowedHosts in the config.",
+  },
+  SETUP_DONE: {
+    status: 409,
+    exit: 2,
+    hint: 'This library already has users: log in, or ask an editor for an account.',
+  },
   INTERNAL: { status: 500, exit: 1, hint: 'This is a bug; please report it with the log.' },
 } as const satisfies Record<string, { status: number; exit: number; hint: string }>;
 
@@ -253,6 +331,24 @@ export function driveError(e: unknown, path: string): OutpostError {
   if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL')
     return new OutpostError('DRIVE_FULL', `library drive is full (writing ${path})`, { cause: e });
   return new OutpostError('DRIVE_WRITE_ERROR', `cannot write ${path}: ${code ?? String(e)}`, { cause: e });
+}
+
+/**
+ * Anything thrown → an OutpostError with a code: an OutpostError as it is, a storage failure of
+ * the library drive (ENOSPC, EIO, EROFS, SQLite's full/read-only/I/O errors) as DRIVE_FULL or
+ * DRIVE_WRITE_ERROR, a missing program (spawn ENOENT) as TOOL_MISSING, anything else INTERNAL
+ * (a bug: the original is its `cause`, for the log).
+ */
+export function toOutpostError(e: unknown): OutpostError {
+  if (e instanceof OutpostError) return e;
+  const drive = asDriveFailure(e);
+  if (drive) return drive;
+  const code = errnoCode(e);
+  if (code === 'ENOENT' && typeof e === 'object' && e !== null && 'spawnargs' in e) {
+    const path = 'path' in e && typeof e.path === 'string' ? e.path : 'a program';
+    return new OutpostError('TOOL_MISSING', `${path} is not installed`, { cause: e });
+  }
+  return new OutpostError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
 }
 
 /** Storage failures of the library drive that stop a run cleanly (anything else is a bug). */

@@ -80,7 +80,7 @@ function unescapeOctal(s: string): string {
     : s;
 }
 
-/** The fields of `/proc/self/mountinfo` this module needs (the full parser is station/mountinfo). */
+/** The fields of `/proc/self/mountinfo` this module needs (the full parser is core/mountinfo). */
 export function parseMountLines(mountinfo: string): MountLine[] {
   const out: MountLine[] = [];
   for (const line of mountinfo.split('\n')) {

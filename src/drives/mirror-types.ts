@@ -1,5 +1,6 @@
 import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
+import type { Code } from '../core/warnings.js';
 
 /** The two drives of a mirror pass, by the order they were given. */
 export type Side = 'a' | 'b';
@@ -41,7 +42,9 @@ export interface MirrorProgress {
 
 export interface MirrorWarning {
   item: string;
-  code:
+  /** Codes of the one vocabulary (core/warnings.ts, core/errors.ts), each with a hint. */
+  code: Extract<
+    Code,
     | 'SOURCE_MISSING'
     | 'SOURCE_CORRUPT'
     | 'COMPANION_CONFLICT'
@@ -50,7 +53,8 @@ export interface MirrorWarning {
     | 'UNSAFE_PATH'
     | 'OP_INVALID'
     | 'OP_CLOCK_AHEAD'
-    | 'OP_FORBIDDEN';
+    | 'OP_FORBIDDEN'
+  >;
   message: string;
 }
 

@@ -1,20 +1,8 @@
 /**
- * The pure parts of the scrub: when one is due, how to read `scrub.every`, what a file's
- * observation means. No I/O, no clock: the callers pass `now`.
+ * The pure parts of the scrub: when one is due, what a file's observation means. No I/O, no
+ * clock: the callers pass `now` (and `scrub.every` in ms, parsed once by the config).
  */
 import type { ScrubCode } from './scrub-types.js';
-
-const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;
-const EVERY_RE = /^(\d+(?:\.\d+)?)\s*([mhdw])$/;
-
-/** `scrub.every`: a number of days, or "90m", "12h", "7d", "2w". Undefined when unreadable. */
-export function parseEvery(v: number | string): number | undefined {
-  if (typeof v === 'number') return v > 0 && Number.isFinite(v) ? v * UNIT_MS.d : undefined;
-  const m = EVERY_RE.exec(v.trim());
-  if (!m) return undefined;
-  const ms = Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
-  return ms > 0 ? ms : undefined;
-}
 
 /** What a drive's catalogue remembers of its scrubs (`meta` key `scrub:state`). */
 export interface ScrubCycleState {

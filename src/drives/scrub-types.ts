@@ -1,8 +1,9 @@
 import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
+import type { WarningCode } from '../core/warnings.js';
 
 /** What is wrong with one file, as the scrub saw it. */
-export type ScrubCode = 'MISSING' | 'SIZE_MISMATCH' | 'CORRUPT' | 'UNREADABLE';
+export type ScrubCode = Extract<WarningCode, 'MISSING' | 'SIZE_MISMATCH' | 'CORRUPT' | 'UNREADABLE'>;
 
 /** One damaged file on one drive. */
 export interface ScrubFinding {

@@ -47,7 +47,7 @@ import type {
 
 export type * from './scrub-types.js';
 export { repairFromPartner } from './scrub-repair.js';
-export { scrubDue, parseEvery, nextScrubAt } from './scrub-plan.js';
+export { scrubDue, nextScrubAt } from './scrub-plan.js';
 export { scrubStatusOf } from './scrub-store.js';
 
 const PAGE = 256;

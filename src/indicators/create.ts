@@ -1,11 +1,20 @@
 import type { ProcessRunner } from '../adapters/process-runner.js';
-import type { Config } from '../config/schema.js';
 import type { OutpostError } from '../core/errors.js';
-import type { LedDriver } from './driver.js';
+import type { LedDriver, LedMap } from './driver.js';
 import { GpiodLedDriver } from './gpiod.js';
 import { IndicatorPanel } from './panel.js';
 import { SysfsLedDriver } from './sysfs.js';
 import { VirtualLedDriver } from './virtual.js';
+
+/** The `indicators:` config, as the station passes it in. */
+export interface IndicatorSettings {
+  driver: 'sysfs' | 'gpiod' | 'virtual' | 'none';
+  sysfsRoot: string;
+  gpiochip: string;
+  flashMs: number;
+  /** Every indicator's LEDs (the config filled in the driver's defaults). */
+  leds: LedMap;
+}
 
 export interface IndicatorDeps {
   runner: ProcessRunner;
@@ -14,7 +23,7 @@ export interface IndicatorDeps {
 }
 
 /** The configured LED driver, or undefined for `driver: none`. */
-export function createLedDriver(cfg: Config['indicators'], deps: IndicatorDeps): LedDriver | undefined {
+export function createLedDriver(cfg: IndicatorSettings, deps: IndicatorDeps): LedDriver | undefined {
   switch (cfg.driver) {
     case 'none':
       return undefined;
@@ -37,7 +46,7 @@ export function createLedDriver(cfg: Config['indicators'], deps: IndicatorDeps):
  * `driver: none`.
  */
 export async function openIndicatorPanel(
-  cfg: Config['indicators'],
+  cfg: IndicatorSettings,
   deps: IndicatorDeps,
 ): Promise<{ panel: IndicatorPanel; driver: LedDriver } | undefined> {
   const driver = createLedDriver(cfg, deps);

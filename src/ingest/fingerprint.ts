@@ -14,7 +14,7 @@ import type { ProcessRunner } from '../adapters/process-runner.js';
 import { writeFileAtomic } from '../adapters/fs-atomic.js';
 import { OutpostError, errnoCode } from '../core/errors.js';
 import { SKIP_DIRS, mediaTypeOf } from '../core/media-types.js';
-import { parseMountInfo } from '../station/mountinfo.js';
+import { parseMountInfo } from '../core/mountinfo.js';
 
 export interface CardFingerprint {
   /** `uuid:<fs uuid>`, `idf:<uuid v4>` or `list:<16 hex>`. */

@@ -10,7 +10,6 @@ import { isEscapedName, nameBytes } from '../core/file-names.js';
 import { UNASSIGNED_MONITOR, companionName, renderName, validateMonitor } from '../core/naming.js';
 import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
-import type { Config } from '../config/schema.js';
 import type { Drive } from '../library/drive.js';
 import { derivedRelPath, originalRelPath } from '../library/layout.js';
 import { acquireLibraryLock } from '../library/lock.js';
@@ -26,7 +25,7 @@ import {
   setDerived,
 } from '../library/catalog/items.js';
 import type { ItemRow } from '../library/catalog/schema.js';
-import type { MediaAnalyzer } from '../media/types.js';
+import type { MediaAnalyzer, MediaWarning } from '../media/types.js';
 import { SourceReadError, copyAndHash, type CopyResult } from './copy.js';
 import { WorkQueue } from './derive-queue.js';
 import { placeNoClobber } from './place.js';
@@ -50,13 +49,23 @@ export interface IngestDeps {
   log: Logger;
 }
 
+/** The `ingest:` config, as the station or the CLI passes it in. */
+export interface IngestSettings {
+  nameTemplate: string;
+  thumbnailSize: number;
+  previewSize: number;
+  deriveConcurrency: number;
+  minFreeBytes: number;
+  cleanup: { policy: 'never' | 'verified'; require: ('library' | 'mirror' | 'hq')[] };
+}
+
 export interface IngestRequest {
   cardRoot: string;
   card: CardIdentity;
   drive: Drive;
   /** Overrides the card's assigned monitor. */
   monitor?: string | undefined;
-  settings: Config['ingest'];
+  settings: IngestSettings;
   /** Refuse to start when the drive is already full by these thresholds (config `drives.health`). */
   health?: DriveHealthThresholds | undefined;
   timeZone: string;
@@ -497,7 +506,7 @@ async function deriveItem(
       },
       { thumbSize: req.settings.thumbnailSize, previewSize: req.settings.previewSize, signal: req.signal },
     );
-    const probeWarnings = JSON.parse(item.warnings) as { code: string; message: string }[];
+    const probeWarnings = JSON.parse(item.warnings) as MediaWarning[];
     for (const w of [...probeWarnings, ...res.warnings]) warnings.push({ path: cardPath, ...w });
     await setDerived(cat, item.id, { ...res, at: deps.clock.now().toISOString() });
   } catch (e) {

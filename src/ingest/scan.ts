@@ -9,6 +9,7 @@ import {
 } from '../core/media-types.js';
 import { errnoCode } from '../core/errors.js';
 import { childPath, mayHaveLostBytes, readableName, readableNameOfText } from '../core/file-names.js';
+import type { WarningCode } from '../core/warnings.js';
 
 export interface CardFileRef {
   /**
@@ -31,7 +32,7 @@ export interface CardMedia extends CardFileRef {
 export interface ScanProblem {
   path: string;
   /** SPECIAL_FILE: a FIFO, device node or socket, never opened. */
-  code: 'UNREADABLE' | 'ZERO_BYTES' | 'SYMLINK' | 'SPECIAL_FILE';
+  code: Extract<WarningCode, 'UNREADABLE' | 'ZERO_BYTES' | 'SYMLINK' | 'SPECIAL_FILE'>;
   message: string;
 }
 

@@ -1,9 +1,11 @@
 import type { ErrorCode } from '../core/errors.js';
+import type { Code } from '../core/warnings.js';
 
 export interface IngestWarning {
   /** Card-relative path of the file concerned. */
   path: string;
-  code: string;
+  /** A code of the one vocabulary (core/warnings.ts: each has a hint). */
+  code: Code;
   message: string;
 }
 

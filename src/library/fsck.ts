@@ -4,8 +4,11 @@ import { hashFile } from '../ingest/copy.js';
 import { allCompanions, deletedItemPaths, listItems, pendingItems } from './catalog/items.js';
 import type { Catalog } from './catalog/open.js';
 import { derivedRelPath, isLibraryRelPath, type DriveLayout } from './layout.js';
+import { hintOf, type Code } from '../core/warnings.js';
 
-export type FsckCode =
+/** What fsck reports: codes of the one vocabulary (core/warnings.ts), whose hints say what to do. */
+export type FsckCode = Extract<
+  Code,
   | 'MISSING'
   | 'SIZE_MISMATCH'
   | 'CORRUPT'
@@ -15,7 +18,8 @@ export type FsckCode =
   | 'MISSING_DERIVATIVE'
   | 'COMPANION_MISSING'
   | 'COMPANION_CORRUPT'
-  | 'UNSAFE_PATH';
+  | 'UNSAFE_PATH'
+>;
 
 export interface FsckProblem {
   code: FsckCode;
@@ -31,19 +35,9 @@ export interface FsckReport {
   problems: FsckProblem[];
 }
 
-const FIX: Record<FsckCode, string> = {
-  MISSING: 'restore the file from the mirror drive or HQ; do not delete the catalogue entry',
-  SIZE_MISMATCH: 'the original was changed or truncated: restore it from the mirror drive or HQ',
-  CORRUPT: 'the original no longer matches its hash: restore it from the mirror drive or HQ',
-  ORPHAN: 'run `outpost rebuild` to catalogue it, or move it out of library/ if it does not belong',
-  TMP_LEFTOVER: 'an interrupted copy; the next ingest removes it (safe to delete)',
-  PENDING: 'an interrupted ingest; the next ingest rolls it back and copies the file again',
-  MISSING_DERIVATIVE: 'run `outpost rebuild` to regenerate thumbnails and previews',
-  COMPANION_MISSING: 'restore the companion file from the card, mirror drive or HQ',
-  COMPANION_CORRUPT: 'restore the companion file from the card, mirror drive or HQ',
-  UNSAFE_PATH:
-    'nothing outside library/ was touched; find where the file really is (library/<monitor>/<date>/), then run `outpost rebuild` to catalogue the drive from its files',
-};
+/** fsck found the unsafe path (not a move refused): where to look beats the error's generic hint. */
+const UNSAFE_PATH_FIX =
+  'Nothing outside library/ was touched; find where the file really is (library/<monitor>/<date>/), then run `outpost rebuild` to catalogue the drive from its files.';
 
 function unsafe(path: string, what: string): FsckProblem {
   return problem(
@@ -54,7 +48,7 @@ function unsafe(path: string, what: string): FsckProblem {
 }
 
 function problem(code: FsckCode, path: string, message: string): FsckProblem {
-  return { code, path, message, fix: FIX[code] };
+  return { code, path, message, fix: code === 'UNSAFE_PATH' ? UNSAFE_PATH_FIX : hintOf(code) };
 }
 
 /** Catalogue vs files. Read-only: it reports, it never deletes or moves anything. */

@@ -15,6 +15,7 @@ import type { Drive } from './drive.js';
 import { buildItemRow } from './item-row.js';
 import { derivedRelPath } from './layout.js';
 import { acquireLibraryLock } from './lock.js';
+import type { Code } from '../core/warnings.js';
 
 export interface RebuildSummary {
   items: number;
@@ -23,7 +24,8 @@ export interface RebuildSummary {
   carriedOver: { ops: number; cards: number; imports: number };
   /** Attribute ops recreated from XMP sidecars (items the old catalogue did not cover). */
   sidecarOps: number;
-  warnings: { path: string; code: string; message: string }[];
+  /** Codes of the one vocabulary (core/warnings.ts), each with a hint. */
+  warnings: { path: string; code: Code; message: string }[];
   backup?: string;
   seconds: number;
 }

@@ -1,10 +1,11 @@
+import type { WarningCode } from '../core/warnings.js';
 import type { CaptureTime } from '../core/capture-time.js';
 import type { MediaType } from '../core/media-types.js';
 
 /** A per-file problem that does not stop ingest: the original is still kept. */
 export interface MediaWarning {
-  /** e.g. DECODE_FAILED, NO_METADATA, UNSUPPORTED_FORMAT, TRUNCATED, NO_DERIVATIVES */
-  code: string;
+  /** DECODE_FAILED, NO_METADATA, TRUNCATED, NO_DERIVATIVES (hints: core/warnings.ts) */
+  code: WarningCode;
   message: string;
 }
 

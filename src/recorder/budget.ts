@@ -6,6 +6,7 @@
  */
 import { statfs, unlink } from 'node:fs/promises';
 import { errnoCode } from '../core/errors.js';
+import type { WarningCode } from '../core/warnings.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { offloadRecording, recordingsOnDrive } from '../library/catalog/recordings.js';
 import { libraryFile } from '../library/layout.js';
@@ -36,7 +37,7 @@ export interface BudgetInput {
 
 export interface BudgetWarning {
   camera: string | null;
-  code: 'BACKLOG_NEAR_BUDGET' | 'BUDGET_BLOCKED' | 'DRIVE_FLOOR_BLOCKED';
+  code: Extract<WarningCode, 'BACKLOG_NEAR_BUDGET' | 'BUDGET_BLOCKED' | 'DRIVE_FLOOR_BLOCKED'>;
   message: string;
   unsentBytes: number;
 }

@@ -2,13 +2,13 @@ import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
 import type { ProcessRunner } from '../adapters/process-runner.js';
 import { nodeStreamSpawner } from '../adapters/spawn-stream.js';
-import type { Config } from '../config/schema.js';
 import type { MediaAnalyzer } from '../media/types.js';
 import type { RecorderDeps } from './recorder.js';
 
 /** What a recorder needs, from the CLI's or the station's context (one place for both). */
 export function recorderDeps(ctx: {
-  config: Config;
+  /** The `ingest:` config's naming and derivative sizes (recordings are named and derived alike). */
+  config: { ingest: { nameTemplate: string; thumbnailSize: number; previewSize: number } };
   runner: ProcessRunner;
   analyzer: MediaAnalyzer;
   clock: Clock;

@@ -49,7 +49,7 @@ export interface CameraSettings {
   stallSeconds: number;
   /** Output B (fd 3): on in motion mode (sized from `motion`) unless set. */
   grey?: GreyOutput | undefined;
-  /** Motion mode: detector and event settings (`motionConfigSchema`); default every default. */
+  /** Motion mode: detector and event settings (config/motion.ts); default every default. */
   motion?: MotionConfig | undefined;
   /** Output C (fd 4, live view): off unless set. */
   mjpeg?: MjpegOutput | undefined;

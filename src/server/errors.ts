@@ -1,97 +1,36 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { ERROR_CATALOGUE, OutpostError, isOutpostError, type ErrorCode } from '../core/errors.js';
+import {
+  ERROR_CATALOGUE,
+  OutpostError,
+  isOutpostError,
+  toOutpostError,
+  type ErrorCode,
+} from '../core/errors.js';
 
 /**
- * Error codes only the HTTP API produces (INVALID_INPUT and the rest are core's). Same shape as
- * core's ERROR_CATALOGUE (status + hint); they live here until core adopts them, so every API
- * error still comes out of one mapping
- * ({@link toErrorBody}) with the body `{ error: { code, message, hint, details? } }`.
+ * An API error: a code of core's one catalogue (ERROR_CATALOGUE: status, exit code, hint) plus
+ * response headers (e.g. Content-Range on 416, WWW-Authenticate on 401). Errors without headers
+ * may just be OutpostErrors; every API error comes out of one mapping ({@link toErrorBody}) with
+ * the body `{ error: { code, message, hint, details? } }`.
  */
-export const API_ERROR_CATALOGUE = {
-  UNAUTHENTICATED: { status: 401, hint: 'Log in and try again.' },
-  FORBIDDEN: { status: 403, hint: 'Ask an editor to make this change, or to give you the editor role.' },
-  ROUTE_NOT_FOUND: { status: 404, hint: 'See /api/docs for the routes this server offers.' },
-  RENDITION_NOT_FOUND: {
-    status: 404,
-    hint: 'This item has no such derivative (audio has none, undecodable files may have none); use /original.',
-  },
-  FILE_MISSING: {
-    status: 404,
-    hint: 'The catalogue lists a file the drive does not have: run `outpost fsck` on the library.',
-  },
-  PAYLOAD_TOO_LARGE: { status: 413, hint: 'Send a smaller body (at most 1 MiB); split big batches.' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, hint: 'Send JSON with `Content-Type: application/json`.' },
-  RANGE_NOT_SATISFIABLE: {
-    status: 416,
-    hint: 'Ask for bytes inside the file; its size is in the Content-Range header.',
-  },
-  RATE_LIMITED: { status: 429, hint: 'Wait a little and try again.' },
-  REQUEST_TIMEOUT: {
-    status: 408,
-    hint: 'Send the request body without pausing (a stalled or very slow connection is cut off); try again.',
-  },
-  TOO_MANY_STREAMS: {
-    status: 429,
-    hint: 'Close the live view or the Outpost tab on another screen, or ask for server.limits in the config to be raised.',
-  },
-  CAMERA_NOT_FOUND: { status: 404, hint: 'GET /api/cameras lists the cameras of this station.' },
-  LIVE_TOO_MANY_CLIENTS: {
-    status: 503,
-    hint: 'Close the live view on another screen, or raise live.maxClients of this camera in the station config.',
-  },
-  LIVE_NO_FRAME: {
-    status: 503,
-    hint: 'The camera has sent no picture yet (starting, or down): see its state in GET /api/cameras and try again.',
-  },
-  CSRF_REJECTED: {
-    status: 403,
-    hint: 'Send changes from the Outpost web app (it adds the X-Outpost-CSRF: 1 header), not from another site.',
-  },
-  SETUP_CODE_WRONG: {
-    status: 403,
-    hint: 'Type the setup code the station printed when it started (`journalctl -u outpost`, or its console), or create a user with `outpost user add` on the station.',
-  },
-  HOST_NOT_ALLOWED: {
-    status: 403,
-    hint: "Open the web app by the machine's IP address or host name, or add the name you use to server.allowedHosts in the config.",
-  },
-  SETUP_DONE: {
-    status: 409,
-    hint: 'This library already has users: log in, or ask an editor for an account.',
-  },
-} as const satisfies Record<string, { status: number; hint: string }>;
-
-export type ApiErrorCode = keyof typeof API_ERROR_CATALOGUE;
-
-/** A typed API error (see {@link API_ERROR_CATALOGUE}); core failures stay OutpostError. */
-export class ApiError extends Error {
-  readonly code: ApiErrorCode;
-  readonly hint: string;
-  readonly details: unknown;
-  /** Extra response headers (e.g. Content-Range on 416, WWW-Authenticate on 401). */
+export class ApiError extends OutpostError {
+  /** Extra response headers. */
   readonly headers: Record<string, string>;
 
   constructor(
-    code: ApiErrorCode,
+    code: ErrorCode,
     message: string,
     opts: { hint?: string; details?: unknown; headers?: Record<string, string> } = {},
   ) {
-    super(message);
+    super(code, message, opts);
     this.name = 'ApiError';
-    this.code = code;
-    this.hint = opts.hint ?? API_ERROR_CATALOGUE[code].hint;
-    this.details = opts.details;
     this.headers = opts.headers ?? {};
-  }
-
-  get status(): number {
-    return API_ERROR_CATALOGUE[this.code].status;
   }
 }
 
 export interface ErrorBody {
-  error: { code: ErrorCode | ApiErrorCode; message: string; hint: string; details?: unknown };
+  error: { code: ErrorCode; message: string; hint: string; details?: unknown };
 }
 
 /** One problem of a request, as `details.problems[]` lists them. */
@@ -117,7 +56,7 @@ export function invalidInput(problems: InputProblem[], hint?: string): OutpostEr
   return new OutpostError('INVALID_INPUT', message, { details: { problems }, ...(hint ? { hint } : {}) });
 }
 
-const FASTIFY_STATUS_CODES: Record<number, ErrorCode | ApiErrorCode> = {
+const FASTIFY_STATUS_CODES: Record<number, ErrorCode> = {
   400: 'INVALID_INPUT',
   404: 'ROUTE_NOT_FOUND',
   413: 'PAYLOAD_TOO_LARGE',
@@ -214,7 +153,7 @@ function bounded(error: ErrorBody['error']): ErrorBody {
 /**
  * The single mapping from anything thrown to a status and a JSON error body (its message, hint
  * and details bounded in size). Unknown errors become INTERNAL without their message (it may
- * hold paths or SQL).
+ * hold paths or SQL); drive failures and missing tools are mapped by core's toOutpostError.
  */
 export function toErrorBody(
   e: unknown,
@@ -232,12 +171,12 @@ export function toErrorBody(
   if (isFastifyClientError(e)) {
     // Fastify's own client errors: malformed JSON, wrong content type, body too large, ...
     const code = FASTIFY_STATUS_CODES[e.statusCode] ?? 'INVALID_INPUT';
-    const { status, hint } =
-      code in API_ERROR_CATALOGUE
-        ? API_ERROR_CATALOGUE[code as ApiErrorCode]
-        : ERROR_CATALOGUE[code as ErrorCode];
+    const { status, hint } = ERROR_CATALOGUE[code];
     return { status, body: bounded({ code, message: e.message, hint }), headers: {} };
   }
+  // A full or failing drive, or a missing program, still says so; anything else hides its message.
+  const known = toOutpostError(e);
+  if (known.code !== 'INTERNAL') return { status: known.status, body: bounded(known.toJSON()), headers: {} };
   return {
     status: 500,
     body: {
@@ -273,7 +212,7 @@ export function installErrorHandling(app: FastifyInstance): void {
       error: {
         code: 'ROUTE_NOT_FOUND',
         message: `no route ${req.method} ${path.slice(0, 200)}`,
-        hint: API_ERROR_CATALOGUE.ROUTE_NOT_FOUND.hint,
+        hint: ERROR_CATALOGUE.ROUTE_NOT_FOUND.hint,
       },
     };
     void reply.code(404).type('application/json; charset=utf-8').send(body);

@@ -1,7 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { isIPv6, type Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Config } from '../config/schema.js';
 import { ApiError, toErrorBody } from './errors.js';
 import type { StreamLimits } from './streams.js';
 
@@ -39,8 +38,19 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   bodyMinBytesPerSecond: 2048,
 };
 
+/** Config `server.limits` as written (seconds). */
+export interface ServerLimitsConfig {
+  connectionsPerAddress: number;
+  bodyIdleSeconds: number;
+  bodyGraceSeconds: number;
+  bodyMinBytesPerSecond: number;
+  eventStreamsPerUser: number;
+  liveViewsPerUser: number;
+  streamStallSeconds: number;
+}
+
 /** The limits of config `server.limits` (seconds there, milliseconds here). Pure. */
-export function limitsFromConfig(l: Config['server']['limits']): { http: HttpLimits; streams: StreamLimits } {
+export function limitsFromConfig(l: ServerLimitsConfig): { http: HttpLimits; streams: StreamLimits } {
   return {
     http: {
       maxConnectionsPerAddress: l.connectionsPerAddress,

@@ -1,3 +1,4 @@
+import { hintOfStored } from '../core/warnings.js';
 import { attributesOf } from '../library/attributes.js';
 import type { CompanionRow, ItemRow } from '../library/catalog/schema.js';
 import type { ItemDetail, ItemRecord } from './schemas.js';
@@ -29,7 +30,11 @@ export function itemRecord(r: ItemRow): ItemRecord {
     gps: r.lat !== null && r.lon !== null ? { lat: r.lat, lon: r.lon, alt: r.alt } : null,
     derivatives: { thumb: !!r.has_thumb, preview: !!r.has_preview, poster: !!r.has_poster },
     attributes: attributesOf(r),
-    warnings: parseJson<ItemRecord['warnings']>(r.warnings, []),
+    // Each with what to do about it (the hint is the vocabulary's, not stored with the item).
+    warnings: parseJson<ItemRecord['warnings']>(r.warnings, []).map((w) => {
+      const hint = hintOfStored(w.code);
+      return hint ? { ...w, hint } : w;
+    }),
     links: {
       self,
       original: `${self}/original`,

@@ -159,7 +159,7 @@ export const itemRecordSchema = z.object({
   gps: z.object({ lat: z.number(), lon: z.number(), alt: z.number().nullable() }).nullable(),
   derivatives: z.object({ thumb: z.boolean(), preview: z.boolean(), poster: z.boolean() }),
   attributes: attributesSchema,
-  warnings: z.array(z.looseObject({ code: z.string(), message: z.string() })),
+  warnings: z.array(z.looseObject({ code: z.string(), message: z.string(), hint: z.string().optional() })),
   links: z.object({
     self: z.string(),
     original: z.string(),

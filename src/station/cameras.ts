@@ -6,7 +6,7 @@
 import { recorderDeps } from '../recorder/deps.js';
 import { isOutpostError } from '../core/errors.js';
 import { openDrive } from '../library/drive.js';
-import { cameraSettingsOf, recorderSettingsOf } from '../recorder/config.js';
+import { cameraSettingsOf, recorderSettingsOf } from './camera-settings.js';
 import { Recorder, type RecorderStatus } from '../recorder/recorder.js';
 import { feedHub } from '../recorder/live/feed.js';
 import { LiveHub } from '../recorder/live/hub.js';

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { diffMounts, mountsUnder, parseMountInfo, type MountEntry } from './mountinfo.js';
+import { diffMounts, mountsUnder, parseMountInfo, type MountEntry } from '../core/mountinfo.js';
 
 export interface MountWatcherOptions {
   /** Returns the text of `/proc/self/mountinfo`; use {@link nodeReadMountInfo} in production. */

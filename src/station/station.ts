@@ -8,7 +8,7 @@ import type { MediaAnalyzer } from '../media/types.js';
 import { ERROR_CATALOGUE, OutpostError, isOutpostError } from '../core/errors.js';
 import { SKIP_DIRS, mediaTypeOf } from '../core/media-types.js';
 import { mirrorDrives } from '../drives/mirror.js';
-import { bytesPerSecondOf, parseEvery, scrubDue } from '../drives/scrub-plan.js';
+import { bytesPerSecondOf, scrubDue } from '../drives/scrub-plan.js';
 import { runScrub, scrubStatusOf } from '../drives/scrub.js';
 import { fingerprintCard } from '../ingest/fingerprint.js';
 import { ingestCard } from '../ingest/ingest.js';
@@ -169,7 +169,7 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
     const cfg = ctx.config.scrub;
     if (!a || !cfg.enabled || opts.signal.aborted || cardsQueued > 0 || draining) return;
     const now = ctx.clock.now();
-    const every = parseEvery(cfg.every)!;
+    const every = cfg.everyMs;
     const sa = await scrubStatusOf(a.layout.catalog);
     const sb = b ? await scrubStatusOf(b.layout.catalog) : undefined;
     const dueA = !onlyRepairs && scrubDue(sa, now, every);

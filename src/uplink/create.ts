@@ -1,17 +1,29 @@
 import type { Logger } from '../adapters/logger.js';
 import { sleep } from '../adapters/sleep.js';
-import type { Config } from '../config/schema.js';
 import { OutpostError } from '../core/errors.js';
-import { parseStationKey } from '../hq/station-key.js';
+import { parseStationKey } from '../core/station-key.js';
+import type { Timetable } from '../core/timetable.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { UplinkRunner, type UplinkStatus } from './runner.js';
 import { HqTusTarget } from './targets/hq-tus.js';
-import { parseTimetableOrThrow } from './throttle/timetable.js';
 import { linkHint } from './throttle/wireless.js';
 import { readWireless } from './throttle/wireless-read.js';
 
+/** What the uplink reads of the `uplink:` config, as the config parsed it (the station passes it in). */
+export interface UplinkSettings {
+  hq: { url?: string | undefined; key?: string | undefined };
+  /** The bandwidth timetable (`bwlimit`, parsed once at start-up); undefined: no limit. */
+  bwlimit?: Timetable | undefined;
+  adaptive: boolean;
+  videoShare: number;
+  chunkSeconds: number;
+  stallTimeoutSeconds: number;
+  deleteAfterUpload: 'never' | 'recordings' | 'all';
+  deleteRequiresMirror: boolean;
+}
+
 export interface UplinkContext {
-  config: Config;
+  config: { uplink: UplinkSettings };
   node: string;
   timeZone: string;
   log: Logger;
@@ -62,7 +74,7 @@ export function createUplink(
     },
     {
       node: ctx.node,
-      ...(u.bwlimit.trim() ? { timetable: parseTimetableOrThrow(u.bwlimit, {}, 'uplink.bwlimit') } : {}),
+      ...(u.bwlimit ? { timetable: u.bwlimit } : {}),
       timeZone: ctx.timeZone,
       adaptive: u.adaptive,
       videoShare: u.videoShare,

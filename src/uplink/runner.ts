@@ -41,7 +41,7 @@ import {
   type UploadTarget,
 } from './targets/target.js';
 import { AdaptiveRate } from './throttle/adaptive.js';
-import { rateAt, type Timetable } from './throttle/timetable.js';
+import { rateAt, type Timetable } from '../core/timetable.js';
 import { TokenBucket } from './throttle/token-bucket.js';
 import type { LinkHint } from './throttle/wireless.js';
 

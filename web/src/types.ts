@@ -33,7 +33,7 @@ export interface Item {
   durationS: number | null;
   gps: { lat: number; lon: number; alt: number | null } | null;
   attributes: Attributes;
-  warnings: { code: string; message: string }[];
+  warnings: { code: string; message: string; hint?: string }[];
   links: {
     self: string;
     original: string;

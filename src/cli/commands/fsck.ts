@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { ERROR_CATALOGUE } from '../../core/errors.js';
 import { fsckLibrary } from '../../library/fsck.js';
 import { buildContext, withLibraryCatalog } from '../context.js';
 import { emit } from '../output.js';
@@ -24,7 +25,7 @@ export function registerFsck(program: Command): void {
               ...report.problems.map((p) => `  [${p.code}] ${p.path}: ${p.message}\n      fix: ${p.fix}`),
             ].join('\n');
           });
-          return report.problems.length ? 1 : 0;
+          return report.problems.length ? ERROR_CATALOGUE.FSCK_PROBLEMS.exit : 0;
         });
       }),
     );

@@ -9,7 +9,7 @@ import { ingestCard } from '../../ingest/ingest.js';
 import type { IngestSummary } from '../../ingest/types.js';
 import { openDrive } from '../../library/drive.js';
 import { buildContext, requireLibrary } from '../context.js';
-import { emit, formatBytes } from '../output.js';
+import { emit, formatBytes, warningHints } from '../output.js';
 import { ingestProgressBar } from '../progress.js';
 import { interruptible } from '../interrupt.js';
 import { run } from '../run.js';
@@ -100,6 +100,7 @@ function humanSummary(s: IngestSummary): string {
   if (s.warnings.length) {
     lines.push(`${s.warnings.length} warning(s) (originals are kept):`);
     for (const w of s.warnings) lines.push(`  ${w.path}: [${w.code}] ${w.message}`);
+    lines.push(...warningHints(s.warnings.map((w) => w.code)));
   }
   return lines.join('\n');
 }

@@ -3,7 +3,7 @@ import { mirrorDrives } from '../../drives/mirror.js';
 import type { MirrorSummary } from '../../drives/mirror-types.js';
 import { openDrive } from '../../library/drive.js';
 import { buildContext } from '../context.js';
-import { emit, formatBytes } from '../output.js';
+import { emit, formatBytes, warningHints } from '../output.js';
 import { progressBar } from '../progress.js';
 import { interruptible } from '../interrupt.js';
 import { run } from '../run.js';
@@ -59,5 +59,6 @@ function humanSummary(s: MirrorSummary, a: string, b: string): string {
   if (s.aborted) lines.push('interrupted: run the mirror again to finish');
   else if (!s.warnings.length) lines.push('the two drives are identical: safe to remove either');
   for (const w of s.warnings) lines.push(`  ${w.item.slice(0, 12)}: [${w.code}] ${w.message}`);
+  lines.push(...warningHints(s.warnings.map((w) => w.code)));
   return lines.join('\n');
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { openDrive } from '../../library/drive.js';
 import { rebuildCatalog } from '../../library/rebuild.js';
 import { buildContext, requireLibrary } from '../context.js';
-import { emit } from '../output.js';
+import { emit, warningHints } from '../output.js';
 import { run } from '../run.js';
 
 export function registerRebuild(program: Command): void {
@@ -35,6 +35,7 @@ export function registerRebuild(program: Command): void {
             `carried over from the old catalogue: ${s.carriedOver.ops} ops, ${s.carriedOver.cards} cards, ${s.carriedOver.imports} ledger rows`,
             ...(s.backup ? [`old catalogue kept as ${s.backup}`] : []),
             ...s.warnings.map((w) => `  ${w.path}: [${w.code}] ${w.message}`),
+            ...warningHints(s.warnings.map((w) => w.code)),
           ].join('\n'),
         );
       }),

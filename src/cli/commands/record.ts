@@ -6,7 +6,7 @@ import { validateMonitor } from '../../core/naming.js';
 import { openDrive } from '../../library/drive.js';
 import type { MotionEventSaved } from '../../recorder/motion-mode.js';
 import { Recorder, type CameraSettings, type SegmentEvent } from '../../recorder/recorder.js';
-import { cameraSettingsOf, recorderSettingsOf } from '../../recorder/config.js';
+import { cameraSettingsOf, recorderSettingsOf } from '../../station/camera-settings.js';
 import { buildContext, requireLibrary } from '../context.js';
 import { run } from '../run.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Looks } from '../../../src/core/indicators.js';
-import { DEFAULT_SYSFS_LEDS } from '../../../src/indicators/defaults.js';
+import { DEFAULT_SYSFS_LEDS } from '../../../src/config/leds.js';
 import { ledModesFor, lookFromModes, type LedDriver, type LedMode } from '../../../src/indicators/driver.js';
 import { IndicatorPanel } from '../../../src/indicators/panel.js';
 import { VirtualLedDriver } from '../../../src/indicators/virtual.js';

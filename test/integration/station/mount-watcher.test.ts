@@ -4,7 +4,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { createMountWatcher, nodeReadMountInfo } from '../../../src/station/mount-watcher.js';
-import type { MountEntry } from '../../../src/station/mountinfo.js';
+import type { MountEntry } from '../../../src/core/mountinfo.js';
 import {
   CANNOT_MOUNT_MESSAGE,
   canMount,

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../../src/config/load.js';
+import { parseEvery } from '../../../src/core/durations.js';
 import { indicatorViews, IDLE_STATION } from '../../../src/core/indicators.js';
 import {
   bytesPerSecondOf,
   judgeFile,
   nextScrubAt,
-  parseEvery,
   quarantineRelPath,
   scrubDue,
 } from '../../../src/drives/scrub-plan.js';
@@ -37,7 +37,9 @@ describe('parseEvery', () => {
     const c = parseConfig({}, 'test');
     assert.equal(c.scrub.every, '7d');
     assert.equal(c.scrub.rateMBps, 25);
+    assert.equal(c.scrub.everyMs, 7 * DAY);
     assert.equal(parseConfig({ scrub: { every: 3 } }, 'test').scrub.every, 3);
+    assert.equal(parseConfig({ scrub: { every: '12h' } }, 'test').scrub.everyMs, DAY / 2);
     assert.throws(() => parseConfig({ scrub: { every: 'weekly' } }, 'test'), /scrub\.every/);
     assert.throws(() => parseConfig({ scrub: { rateMBps: -1 } }, 'test'), /scrub\.rateMBps/);
   });

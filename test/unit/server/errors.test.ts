@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { OutpostError } from '../../../src/core/errors.js';
-import { API_ERROR_CATALOGUE, ApiError, clipText, toErrorBody } from '../../../src/server/errors.js';
+import { ERROR_CATALOGUE, OutpostError } from '../../../src/core/errors.js';
+import { ApiError, clipText, toErrorBody } from '../../../src/server/errors.js';
 import { DEFAULT_DRIVE_HEALTH } from '../../../src/core/drive-health.js';
 import { apiIndicators } from '../../../src/server/routes/status.js';
 import type { StationFacts } from '../../../src/station/state.js';
@@ -38,8 +38,8 @@ describe('toErrorBody: the one mapping', () => {
     assert.doesNotMatch(r.body.error.message, /secret/);
     assert.match(r.body.error.message, /req-9/);
   });
-  it('every API code has a status and a hint', () => {
-    for (const [code, e] of Object.entries(API_ERROR_CATALOGUE)) {
+  it("every code (API codes are core's too) has a status and a hint", () => {
+    for (const [code, e] of Object.entries(ERROR_CATALOGUE)) {
       assert.ok(e.status >= 400 && e.status < 600, code);
       assert.ok(e.hint.length > 10, code);
     }

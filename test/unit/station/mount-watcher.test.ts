@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMountWatcher } from '../../../src/station/mount-watcher.js';
-import type { MountEntry } from '../../../src/station/mountinfo.js';
+import type { MountEntry } from '../../../src/core/mountinfo.js';
 
 const ROOT_LINE = '26 1 179:2 / / rw,noatime shared:1 - ext4 /dev/root rw';
 const line = (id: number, mp: string, dev = `8:${id}`): string =>

@@ -91,7 +91,10 @@ export function ItemView({ item, position, onClose, onStep, onUpdated }: Props) 
           {item.warnings.length > 0 && (
             <ul class="warnings">
               {item.warnings.map((w) => (
-                <li key={w.code}>{w.message}</li>
+                <li key={w.code}>
+                  {w.message}
+                  {w.hint && <span class="hint"> {w.hint}</span>}
+                </li>
               ))}
             </ul>
           )}

@@ -1,4 +1,7 @@
-import type { LedMap } from './driver.js';
+import type { Indicator } from '../core/indicators.js';
+
+/** The green and red LED of each indicator (the indicators' own `LedMap`, stated here for the config). */
+type LedMap = Record<Indicator, { green: string; red: string }>;
 
 /**
  * LED names for the sysfs (and virtual) drivers: the `label=` of each `gpio-led` overlay line in

@@ -14,7 +14,7 @@
  *
  * Every problem is reported, each with its position (0-based character offset) in the text.
  */
-import { OutpostError } from '../../core/errors.js';
+import { OutpostError } from './errors.js';
 import { parseBandwidth, type BandwidthParseOptions } from './bandwidth.js';
 
 export interface TimetableSlot {

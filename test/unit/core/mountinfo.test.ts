@@ -7,7 +7,7 @@ import {
   parseMountInfo,
   parseMountInfoLine,
   type MountEntry,
-} from '../../../src/station/mountinfo.js';
+} from '../../../src/core/mountinfo.js';
 
 // Shaped after real /proc/self/mountinfo from Debian (systemd, shared propagation), a Raspberry Pi
 // (/dev/root), udisks automounts under /media with labels containing spaces, and bind mounts.

@@ -1,6 +1,6 @@
-/** Config (`cameras:`, `recorder:`) → recorder settings. Pure. */
+/** Config (`cameras:`, `recorder:`) → recorder settings (the composition root's part). Pure. */
 import type { Config } from '../config/schema.js';
-import type { CameraSettings, RecorderSettings } from './recorder.js';
+import type { CameraSettings, RecorderSettings } from '../recorder/recorder.js';
 
 export type CameraConfig = Config['cameras'][number];
 

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isOutpostError } from '../../../src/core/errors.js';
-import { parseBandwidth, parseSize } from '../../../src/uplink/throttle/bandwidth.js';
+import { parseBandwidth, parseSize } from '../../../src/core/bandwidth.js';
 import {
   type Timetable,
   parseTimetable,
   parseTimetableOrThrow,
   rateAt,
-} from '../../../src/uplink/throttle/timetable.js';
+} from '../../../src/core/timetable.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
