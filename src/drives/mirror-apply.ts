@@ -190,7 +190,7 @@ async function copyItem(ctx: ApplyContext, id: string, from: Side, to: Side): Pr
         ctx.summary.derivatives++;
       }
     }
-    dst.cat.sqlite.transaction(() => {
+    await dst.cat.transaction(async (tx) => {
       dst.cat.sqlite
         .prepare(
           `update items set state = 'stored', has_thumb = ?, has_preview = ?, has_poster = ?,
@@ -202,8 +202,8 @@ async function copyItem(ctx: ApplyContext, id: string, from: Side, to: Side): Pr
       );
       for (const c of placed) ins.run(c);
       copyProvenance(src.cat, dst.cat, row);
-      projectItemOps(dst.cat, id);
-    })();
+      await projectItemOps(tx, id);
+    });
     ctx.summary.bytes += bytes;
     ctx.summary.companions += placed.length;
     if (from === 'a') ctx.summary.copiedAtoB++;
@@ -224,7 +224,7 @@ async function copyTombstone(ctx: ApplyContext, id: string, from: Side, to: Side
   const unsafe = unsafeRow(row, []);
   if (unsafe) return warn(ctx, { item: id, code: 'UNSAFE_PATH', message: unsafe });
   try {
-    dst.cat.sqlite.transaction(() => {
+    await dst.cat.transaction(async (tx) => {
       insertRow(dst.cat, {
         ...row,
         state: 'stored',
@@ -234,8 +234,8 @@ async function copyTombstone(ctx: ApplyContext, id: string, from: Side, to: Side
         derived_at: null,
       });
       copyProvenance(src.cat, dst.cat, row);
-      projectItemOps(dst.cat, id);
-    })();
+      await projectItemOps(tx, id);
+    });
   } catch (e) {
     if (!isPathTaken(e)) throw e;
     warn(ctx, { item: id, code: 'PATH_CONFLICT', message: `another item holds ${row.path}` });
@@ -356,13 +356,13 @@ export async function applyActions(
         await copyDerived(ctx, a.id, a.rendition, a.from, a.to);
         break;
       case 'settle-monitor': {
-        const op = recordLocalOps(
+        const op = await recordLocalOps(
           ctx.sides.a.cat,
           [{ entity: 'item', id: a.id, field: 'monitor', value: a.monitor }],
           ctx.opts.node,
           ctx.nowMs,
         );
-        mergeOps(ctx.sides.b.cat, op, { node: ctx.opts.node, nowMs: ctx.nowMs, mayMove: () => true });
+        await mergeOps(ctx.sides.b.cat, op, { node: ctx.opts.node, nowMs: ctx.nowMs, mayMove: () => true });
         break;
       }
       case 'relocate':

@@ -6,11 +6,11 @@ import type { Catalog } from '../library/catalog/open.js';
 import { maxOpSeq } from './mirror-journal.js';
 
 /** A drive's ops after `cursor`, and the seq of the last one read. */
-export function opsAfter(cat: Catalog, cursor: number): { ops: Op[]; end: number } {
+export async function opsAfter(cat: Catalog, cursor: number): Promise<{ ops: Op[]; end: number }> {
   const ops: Op[] = [];
   let c = cursor;
   for (;;) {
-    const page = opsSince(cat, c, 5000);
+    const page = await opsSince(cat, c, 5000);
     if (page.ops.length === 0) break;
     ops.push(...page.ops);
     c = page.cursor;
@@ -49,24 +49,24 @@ export interface AppliedOps {
  * those after the seq read first, so when nothing else wrote meanwhile, the cursor can skip
  * them (they came from the partner: sending them back would be an echo).
  */
-export function applyIncomingOps(
+export async function applyIncomingOps(
   cat: Catalog,
   incoming: Op[],
   sentUpTo: number,
   node: string,
   nowMs: number,
   partnerId: string,
-): AppliedOps {
+): Promise<AppliedOps> {
   const touched = [
     ...new Set(incoming.filter((o) => o.entity === 'item' && ATTRIBUTE_FIELDS.has(o.field)).map((o) => o.id)),
   ];
-  return cat.sqlite.transaction((): AppliedOps => {
+  return cat.transaction(async (tx): Promise<AppliedOps> => {
     const before = maxOpSeq(cat);
     const snap = attributeSnapshot(cat, touched);
     // Both drives are one library: the partner may move and delete, but every op's field, value
     // and stamp are checked like an edit (a drive can come from anywhere).
     const merged = incoming.length
-      ? mergeOps(cat, incoming, { node, nowMs, mayMove: () => true })
+      ? await mergeOps(tx, incoming, { node, nowMs, mayMove: () => true })
       : { applied: 0, refused: [] };
     const inserted = merged.applied;
     const after = maxOpSeq(cat);
@@ -81,7 +81,7 @@ export function applyIncomingOps(
       attributesChanged,
       refused: merged.refused,
     };
-  })();
+  });
 }
 
 function sidecarKey(partnerId: string): string {

@@ -121,8 +121,8 @@ export async function mirrorDrives(
     emit({ phase: 'ops' });
     const opsCurA = readCursor(catA, b.marker.id, 'ops') ?? 0;
     const opsCurB = readCursor(catB, a.marker.id, 'ops') ?? 0;
-    const fromA = opsAfter(catA, opsCurA);
-    const fromB = opsAfter(catB, opsCurB);
+    const fromA = await opsAfter(catA, opsCurA);
+    const fromB = await opsAfter(catB, opsCurB);
     const breach = checkDeleteGuard(
       {
         a: {
@@ -145,8 +145,8 @@ export async function mirrorDrives(
       );
     }
     const nowMs = deps.clock.now().getTime();
-    const inB = applyIncomingOps(catB, fromA.ops, fromB.end, opts.node, nowMs, a.marker.id);
-    const inA = applyIncomingOps(catA, fromB.ops, fromA.end, opts.node, nowMs, b.marker.id);
+    const inB = await applyIncomingOps(catB, fromA.ops, fromB.end, opts.node, nowMs, a.marker.id);
+    const inA = await applyIncomingOps(catA, fromB.ops, fromA.end, opts.node, nowMs, b.marker.id);
     summary.opsAtoB = inB.inserted;
     summary.opsBtoA = inA.inserted;
     for (const [r, from] of [

@@ -52,19 +52,19 @@ export async function readCardSidecars(
  * checked again here and left out (their edit wins). Runs in a transaction of its own, or in
  * the caller's. Returns the ops recorded and the items they touched.
  */
-export function recordCardSidecars(
+export async function recordCardSidecars(
   cat: Catalog,
   changes: OpChange[],
   node: string,
   nowMs: number,
-): { items: number; ops: number } {
+): Promise<{ items: number; ops: number }> {
   if (!changes.length) return { items: 0, ops: 0 };
-  return cat.sqlite.transaction(() => {
-    const still = new Set(candidates(cat, [...new Set(changes.map((c) => c.id))]).map((c) => c.id));
+  return cat.transaction(async (tx) => {
+    const still = new Set(candidates(tx, [...new Set(changes.map((c) => c.id))]).map((c) => c.id));
     const keep = changes.filter((c) => still.has(c.id));
-    const ops = recordLocalOps(cat, keep, node, nowMs).length;
+    const ops = (await recordLocalOps(tx, keep, node, nowMs)).length;
     return { items: new Set(keep.map((c) => c.id)).size, ops };
-  })();
+  });
 }
 
 function isEmpty(v: unknown): boolean {

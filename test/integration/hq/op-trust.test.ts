@@ -195,7 +195,7 @@ describe('ops across the trust boundary (HQ /sync, station pull)', { timeout: 12
     put(op('station-2', victim.id, 'deleted', true));
     put(op('station-2', victim.id, 'rating', 99));
     // An HQ editor (HQ's node) reviews the photo: an attribute the station must take and write.
-    recordLocalOps(
+    await recordLocalOps(
       hq.catalog,
       [{ entity: 'item', id: victim.id, field: 'event', value: 'HQ-REVIEW <&>' }],
       'hq-test',
