@@ -14,9 +14,10 @@ import type { ItemsTable } from './schema.js';
  * equal stamps are the same op). The decision is one conditional upsert into op_heads, so
  * writers sharing a catalogue never decide from a stale read.
  *
- * Writers that share a PostgreSQL catalogue lock in one order — the node's clock, op rows (in
- * the order given), heads (sorted by field), items (sorted by id), the clock row — so two
- * transactions never wait on each other in a cycle (locks.ts).
+ * Writers that share a PostgreSQL catalogue lock in one order — the node's clock, op rows and
+ * then heads (sorted by field and stamp), items (sorted by id), the clock row — so two
+ * transactions never wait on each other in a cycle (locks.ts). The ops of one call are logged
+ * in that order too (arrival order is kept from call to call, not within one).
  */
 
 type ItemColumns = Updateable<ItemsTable>;
@@ -149,12 +150,13 @@ function opSummary(op: Op): RefusedOp['op'] {
 
 const targetOf = (op: Op): string => `${op.entity}\u0000${op.id}\u0000${op.field}`;
 
-/** Heads in one order for every writer (lock order), a field's ops oldest stamp first. */
+/** One order for every writer (lock order): by field, a field's ops oldest stamp first. */
 function byTargetThenStamp(a: Op, b: Op): number {
   const ta = targetOf(a);
   const tb = targetOf(b);
   if (ta !== tb) return ta < tb ? -1 : 1;
-  return a.hlc < b.hlc ? -1 : a.hlc > b.hlc ? 1 : 0;
+  if (a.hlc !== b.hlc) return a.hlc < b.hlc ? -1 : 1;
+  return a.origin < b.origin ? -1 : a.origin > b.origin ? 1 : 0;
 }
 
 /**
@@ -165,7 +167,9 @@ function byTargetThenStamp(a: Op, b: Op): number {
 async function applyOps(tx: Catalog, ops: readonly Op[]): Promise<{ inserted: number; won: Op[] }> {
   const db = dbOf(tx);
   const fresh: Op[] = [];
-  for (const op of ops) {
+  // In lock order: two writers storing the same ops (a station's batch sent to two HQ nodes)
+  // wait on each other's rows one way round only.
+  for (const op of [...ops].sort(byTargetThenStamp)) {
     const res = await db
       .insertInto('ops')
       .values({
@@ -182,7 +186,7 @@ async function applyOps(tx: Catalog, ops: readonly Op[]): Promise<{ inserted: nu
     if (Number(res.numInsertedOrUpdatedRows ?? 0) > 0) fresh.push(op);
   }
   const won = new Map<string, Op>();
-  for (const op of fresh.sort(byTargetThenStamp)) {
+  for (const op of fresh) {
     const head = await db
       .insertInto('op_heads')
       .values({
