@@ -14,10 +14,11 @@ import type { ItemsTable } from './schema.js';
  * equal stamps are the same op). The decision is one conditional upsert into op_heads, so
  * writers sharing a catalogue never decide from a stale read.
  *
- * Writers that share a PostgreSQL catalogue lock in one order — the node's clock, op rows and
- * then heads (sorted by field and stamp), items (sorted by id), the clock row — so two
- * transactions never wait on each other in a cycle (locks.ts). The ops of one call are logged
- * in that order too (arrival order is kept from call to call, not within one).
+ * Writers that share a PostgreSQL catalogue lock in one order — the node's clock, op rows,
+ * heads (sorted by field and stamp), items (sorted by id), the clock row — so two transactions
+ * never wait on each other in a cycle (locks.ts). Local edits are logged in the order made (their
+ * stamps are new: no other writer can hold their rows); merged ops, which another writer may be
+ * storing at the same moment, in lock order. Arrival order is kept from call to call.
  */
 
 type ItemColumns = Updateable<ItemsTable>;
@@ -129,7 +130,7 @@ export async function mergeOps(cat: Catalog, ops: Op[], opts: MergeOptions): Pro
     await lockClock(tx, opts.node);
     let h = await lastHlc(tx);
     for (const op of accepted) h = hlcReceive(h, decodeHlc(op.hlc), opts.nowMs, opts.node);
-    const r = await applyOps(tx, accepted);
+    const r = await applyOps(tx, [...accepted].sort(byTargetThenStamp));
     await saveHlc(tx, h!);
     const changed = new Set<string>();
     for (const op of r.won) if (op.entity === 'item' && ATTRIBUTE_FIELDS.has(op.field)) changed.add(op.id);
@@ -160,16 +161,14 @@ function byTargetThenStamp(a: Op, b: Op): number {
 }
 
 /**
- * Store ops (inside the caller's transaction) and move each field's head where an op's stamp is
- * greater than the head's, then project the new heads. Returns how many ops were new and, per
+ * Store ops (inside the caller's transaction; logged in the order given) and move each field's
+ * head where an op's stamp is greater than the head's, then project the new heads. Returns how many ops were new and, per
  * field whose head moved, the op now at its head.
  */
 async function applyOps(tx: Catalog, ops: readonly Op[]): Promise<{ inserted: number; won: Op[] }> {
   const db = dbOf(tx);
   const fresh: Op[] = [];
-  // In lock order: two writers storing the same ops (a station's batch sent to two HQ nodes)
-  // wait on each other's rows one way round only.
-  for (const op of [...ops].sort(byTargetThenStamp)) {
+  for (const op of ops) {
     const res = await db
       .insertInto('ops')
       .values({
@@ -186,7 +185,7 @@ async function applyOps(tx: Catalog, ops: readonly Op[]): Promise<{ inserted: nu
     if (Number(res.numInsertedOrUpdatedRows ?? 0) > 0) fresh.push(op);
   }
   const won = new Map<string, Op>();
-  for (const op of fresh) {
+  for (const op of fresh.sort(byTargetThenStamp)) {
     const head = await db
       .insertInto('op_heads')
       .values({
