@@ -22,6 +22,7 @@ import { auditLibrary } from '../kit/library-audit.js';
 import { makeTempDir, registerMountCleanup } from '../kit/mounts.js';
 import { catalogueState, makePhotoCard, treeHashes } from '../integration/drives/helpers.js';
 import { prng } from '../kit/prng.js';
+import { sqliteOf } from '../../src/library/catalog/handle.js';
 
 registerMountCleanup();
 
@@ -54,10 +55,10 @@ async function makeTemplates(): Promise<{ a: string; b: string }> {
   const catA = await openCatalog(join(a, '.outpost', 'catalog.sqlite'));
   const catB = await openCatalog(join(b, '.outpost', 'catalog.sqlite'));
   try {
-    const idsA = (catA.sqlite.prepare('select id from items order by id').all() as { id: string }[]).map(
+    const idsA = (sqliteOf(catA).prepare('select id from items order by id').all() as { id: string }[]).map(
       (r) => r.id,
     );
-    const idsB = (catB.sqlite.prepare('select id from items order by id').all() as { id: string }[]).map(
+    const idsB = (sqliteOf(catB).prepare('select id from items order by id').all() as { id: string }[]).map(
       (r) => r.id,
     );
     const ctx = { node: 'station-e2e', nowMs: Date.parse('2024-06-02T10:00:00Z') };

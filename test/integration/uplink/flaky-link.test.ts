@@ -9,6 +9,7 @@ import { startFlakyProxy, mbit, type FlakyProxy } from '../../kit/flaky-proxy.js
 import { startTestHq, type TestHq } from '../../kit/hq.js';
 import { addRawItem, testRunner } from '../../kit/uplink.js';
 import { emptyLibrary, NODE } from '../server/library.js';
+import { sqliteOf } from '../../../src/library/catalog/handle.js';
 
 type Lib = Awaited<ReturnType<typeof emptyLibrary>>;
 
@@ -22,7 +23,9 @@ async function waitFor(cond: () => boolean, ms: number, what: string, state?: ()
 }
 
 const hqHas = (hq: TestHq, item: string, rendition = 'original'): boolean =>
-  !!hq.catalog.sqlite.prepare('select 1 from objects where item = ? and rendition = ?').get(item, rendition);
+  !!sqliteOf(hq.catalog)
+    .prepare('select 1 from objects where item = ? and rendition = ?')
+    .get(item, rendition);
 
 describe('uplink over a flaky link (userspace proxy)', { timeout: 240_000 }, () => {
   let lib: Lib;
@@ -75,7 +78,7 @@ describe('uplink over a flaky link (userspace proxy)', { timeout: 240_000 }, () 
         () =>
           [video, ...photos].every((x) => hqHas(hq, x.id)) &&
           (
-            lib.catalog.sqlite
+            sqliteOf(lib.catalog)
               .prepare("select count(*) as n from uplink_transfers where state <> 'done'")
               .get() as { n: number }
           ).n === 0,
@@ -101,7 +104,7 @@ describe('uplink over a flaky link (userspace proxy)', { timeout: 240_000 }, () 
     // of the link (1 MB/s here) per cut, however often the link drops.
     const cuts = proxy.stats().connectionsCut;
     assert.ok(s.resentBytes <= cuts * 750_000, `resent ${s.resentBytes} of ${total} over ${cuts} cuts`);
-    const states = lib.catalog.sqlite.prepare('select distinct state from uplink_transfers').all() as {
+    const states = sqliteOf(lib.catalog).prepare('select distinct state from uplink_transfers').all() as {
       state: string;
     }[];
     assert.deepEqual(states, [{ state: 'done' }]);
@@ -120,7 +123,7 @@ describe('uplink over a flaky link (userspace proxy)', { timeout: 240_000 }, () 
       ext: 'jpg',
     });
     // Everything else is at HQ already; the plain photo goes before the video unless held back.
-    hq.catalog.sqlite.prepare('select 1').get();
+    sqliteOf(hq.catalog).prepare('select 1').get();
     const { runner, target } = testRunner(
       lib.catalog,
       lib.drive.layout.root,

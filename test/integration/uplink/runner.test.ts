@@ -8,6 +8,7 @@ import { recordLocalOps } from '../../../src/library/catalog/ops.js';
 import { startTestHq, type TestHq } from '../../kit/hq.js';
 import { testRunner } from '../../kit/uplink.js';
 import { buildTestLibrary, NODE, type TestLibrary } from '../server/library.js';
+import { sqliteOf } from '../../../src/library/catalog/handle.js';
 
 interface ObjRow {
   item: string;
@@ -27,7 +28,7 @@ describe('uplink runner → HQ', { timeout: 120_000 }, () => {
     lib = await buildTestLibrary();
     hq = await startTestHq();
     // A person rates a photo before anything was sent: it must travel as an op and go early.
-    const photos = lib.catalog.sqlite
+    const photos = sqliteOf(lib.catalog)
       .prepare("select id from items where type = 'photo' and state = 'stored' order by sort_time")
       .all() as { id: string }[];
     rated = photos[Math.floor(photos.length / 2)]!.id;
@@ -44,7 +45,7 @@ describe('uplink runner → HQ', { timeout: 120_000 }, () => {
   });
 
   const objects = (): ObjRow[] =>
-    hq.catalog.sqlite
+    sqliteOf(hq.catalog)
       .prepare('select item, rendition, sha256, size, station from objects order by rowid')
       .all() as ObjRow[];
 
@@ -58,7 +59,7 @@ describe('uplink runner → HQ', { timeout: 120_000 }, () => {
     const s = await runner.run(new AbortController().signal, { once: true });
     target.close();
     assert.equal(s.pendingBytes, 0, JSON.stringify(s.lastError));
-    const items = lib.catalog.sqlite
+    const items = sqliteOf(lib.catalog)
       .prepare(
         "select id, has_thumb, has_preview, has_poster, path from items where state = 'stored' and deleted = 0",
       )
@@ -92,7 +93,7 @@ describe('uplink runner → HQ', { timeout: 120_000 }, () => {
     // Items rated 4+ (ours, and any the card's own XMP rated) before the other previews.
     const important = new Set(
       (
-        lib.catalog.sqlite.prepare('select id from items where rating >= 4 or priority = 1').all() as {
+        sqliteOf(lib.catalog).prepare('select id from items where rating >= 4 or priority = 1').all() as {
           id: string;
         }[]
       ).map((r) => r.id),
@@ -108,11 +109,11 @@ describe('uplink runner → HQ', { timeout: 120_000 }, () => {
     );
 
     // The rating arrived as an op and HQ's catalogue shows it.
-    const atHq = hq.catalog.sqlite.prepare('select rating from items where id = ?').get(rated) as {
+    const atHq = sqliteOf(hq.catalog).prepare('select rating from items where id = ?').get(rated) as {
       rating: number;
     };
     assert.equal(atHq.rating, 5);
-    const journal = lib.catalog.sqlite
+    const journal = sqliteOf(lib.catalog)
       .prepare("select count(*) as n from uplink_transfers where state <> 'done'")
       .get() as { n: number };
     assert.equal(journal.n, 0);
@@ -135,14 +136,14 @@ describe('uplink runner → HQ', { timeout: 120_000 }, () => {
     const s = await runner.run(new AbortController().signal, { once: true });
     target.close();
     assert.equal(s.sentBytes, 0);
-    const here = lib.catalog.sqlite.prepare('select event from items where id = ?').get(some) as {
+    const here = sqliteOf(lib.catalog).prepare('select event from items where id = ?').get(some) as {
       event: string;
     };
     assert.equal(here.event, 'HQ-REVIEW');
   });
 
   it('does not send what HQ already has (asked first): a fresh journal sends nothing', async () => {
-    lib.catalog.sqlite.prepare('delete from uplink_transfers').run();
+    sqliteOf(lib.catalog).prepare('delete from uplink_transfers').run();
     const { runner, target } = testRunner(
       lib.catalog,
       lib.drive.layout.root,
@@ -156,11 +157,11 @@ describe('uplink runner → HQ', { timeout: 120_000 }, () => {
   });
 
   it('an upload HQ no longer knows (expired or finished) is started again, never retried forever', async () => {
-    const row = lib.catalog.sqlite
+    const row = sqliteOf(lib.catalog)
       .prepare("select item from uplink_transfers where rendition = 'original' limit 1")
       .get() as { item: string };
     // As a station killed mid-upload long ago would find it: an upload URL HQ has forgotten.
-    lib.catalog.sqlite
+    sqliteOf(lib.catalog)
       .prepare(
         "update uplink_transfers set state = 'uploading', upload_url = ?, offset = 10 where item = ? and rendition = 'original'",
       )
@@ -175,7 +176,7 @@ describe('uplink runner → HQ', { timeout: 120_000 }, () => {
     target.close();
     assert.equal(s.pendingBytes, 0, JSON.stringify(s.lastError));
     assert.match(s.lastError?.message ?? '', /404/, 'HQ said the upload is gone');
-    const after = lib.catalog.sqlite
+    const after = sqliteOf(lib.catalog)
       .prepare(
         "select state, upload_url as url from uplink_transfers where item = ? and rendition = 'original'",
       )
@@ -194,7 +195,7 @@ describe('uplink runner → HQ', { timeout: 120_000 }, () => {
         { url: hq.url, key: bad },
         { node: NODE },
       );
-      other.sqlite.prepare('delete from uplink_transfers').run();
+      sqliteOf(other).prepare('delete from uplink_transfers').run();
       const s = await runner.run(new AbortController().signal, { once: true });
       target.close();
       assert.equal(s.state, 'stopped');
