@@ -5,7 +5,7 @@ import { ERROR_CATALOGUE } from '../core/errors.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { haveObjects } from '../library/catalog/objects.js';
 import { itemsHeldBy, upsertItemFacts } from '../library/catalog/hq-items.js';
-import { lastOpSeq, mergeOps, opsSince } from '../library/catalog/ops.js';
+import { newestOpSeq, mergeOps, opsSince } from '../library/catalog/ops.js';
 import { ApiError, invalidInput, zodProblems } from '../server/errors.js';
 import type { HqAuth } from './auth.js';
 import { originBelongsTo } from './station-key.js';
@@ -96,7 +96,7 @@ export async function registerStationRoutes(app: FastifyInstance, deps: StationR
         items,
         ops: merged.applied,
         refused: merged.refused.map((r) => ({ ...r, hint: ERROR_CATALOGUE[r.code].hint })),
-        cursor: await lastOpSeq(cat),
+        cursor: await newestOpSeq(cat),
       };
     },
   });

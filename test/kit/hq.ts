@@ -24,6 +24,8 @@ export interface TestHq extends HqApp {
   url: string;
   /** A live key for a station. */
   key(station: string): string;
+  /** The same, stored through the catalogue's own door: on either engine (key() needs SQLite). */
+  stationKey(station: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -54,6 +56,11 @@ export async function startTestHq(
     key: (station) => {
       let k = keys.get(station);
       if (!k) keys.set(station, (k = addStationKey(catalog, station, clock.now()).key));
+      return k;
+    },
+    stationKey: async (station) => {
+      let k = keys.get(station);
+      if (!k) keys.set(station, (k = (await addStationKey(catalog, station, clock.now())).key));
       return k;
     },
     close: async () => {

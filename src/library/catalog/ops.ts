@@ -266,7 +266,7 @@ export async function opsSince(
 }
 
 /** The seq of the newest op stored (0 when none): a cursor that has seen everything. */
-export async function lastOpSeq(cat: Catalog): Promise<number> {
+export async function newestOpSeq(cat: Catalog): Promise<number> {
   const row = await dbOf(cat)
     .selectFrom('ops')
     .select((eb) => eb.fn.max('seq').as('seq'))

@@ -11,7 +11,7 @@ import { dbOf } from '../../../src/library/catalog/handle.js';
 import { getItem, insertPendingItem, markStored } from '../../../src/library/catalog/items.js';
 import { openCatalog, type Catalog } from '../../../src/library/catalog/open.js';
 import {
-  lastOpSeq,
+  newestOpSeq,
   mergeOps,
   opsSince,
   projectCardOps,
@@ -339,10 +339,10 @@ for (const engine of catalogEngines()) {
       assert.deepEqual(await recordLocalOps(cat, [], 'hq', T0), []);
     });
 
-    it('opsSince pages the log in arrival order from a cursor; lastOpSeq is the end', async () => {
+    it('opsSince pages the log in arrival order from a cursor; newestOpSeq is the end', async () => {
       const cat = await engine.open();
       assert.deepEqual(await opsSince(cat, 0), { ops: [], cursor: 0 });
-      assert.equal(await lastOpSeq(cat), 0);
+      assert.equal(await newestOpSeq(cat), 0);
       const id = idOf(50);
       const ops = Array.from({ length: 23 }, (_, i) => op(id, 'rating', i % 6, T0 + 100 - i, 'station-a'));
       // One call each: the log keeps arrival order from call to call.
@@ -377,7 +377,7 @@ for (const engine of catalogEngines()) {
         [...cursors].sort((x, y) => x - y),
         cursors,
       );
-      assert.equal(await lastOpSeq(cat), cursor);
+      assert.equal(await newestOpSeq(cat), cursor);
       const more = await opsSince(cat, cursors[1]!, 1000);
       assert.deepEqual(more.ops.slice(0, ops.length - 14), ops.slice(14));
     });

@@ -68,7 +68,7 @@ describe('HQ on PostgreSQL: station sync and uploads', () => {
   });
 
   it('/have is false for what HQ lacks, true once verified bytes arrived; renditions need facts first', async () => {
-    const key = await hq.key('alpha');
+    const key = await hq.stationKey('alpha');
     const ask = { objects: [{ item: one, rendition: 'original', sha256: one }] };
     assert.deepEqual((await post('/hq/v1/have', key, ask)).json, { have: [false] });
     await tusUpload({
@@ -105,7 +105,7 @@ describe('HQ on PostgreSQL: station sync and uploads', () => {
   });
 
   it('/sync upserts facts and merges ops; /ops returns the merged log from a cursor', async () => {
-    const key = await hq.key('alpha');
+    const key = await hq.stationKey('alpha');
     const res = await post('/hq/v1/sync', key, {
       items: [facts(one, 1), facts(two, 2)],
       ops: [
@@ -122,7 +122,7 @@ describe('HQ on PostgreSQL: station sync and uploads', () => {
     const again = await post('/hq/v1/sync', key, { items: [facts(one, 1)], ops: [] });
     assert.deepEqual([again.json.items, again.json.ops], [0, 0]);
 
-    const bravo = await hq.key('bravo');
+    const bravo = await hq.stationKey('bravo');
     const pulled = await get('/hq/v1/ops?since=0', bravo);
     assert.equal(pulled.status, 200);
     assert.equal(pulled.json.ops.length, 3);
@@ -138,7 +138,7 @@ describe('HQ on PostgreSQL: station sync and uploads', () => {
 
   it('an op about an item whose facts the station has not sent is refused; with its facts it sets the attribute', async () => {
     const three = sha256('item three');
-    const key = await hq.key('alpha');
+    const key = await hq.stationKey('alpha');
     const early = await post('/hq/v1/sync', key, { items: [], ops: [op('alpha', three, 'rating', 5)] });
     assert.equal(early.json.ops, 0);
     assert.equal(early.json.refused[0].code, 'OP_FORBIDDEN');
@@ -148,7 +148,7 @@ describe('HQ on PostgreSQL: station sync and uploads', () => {
   });
 
   it('an op whose origin is not the station → 403 for the whole request, nothing merged', async () => {
-    const key = await hq.key('alpha');
+    const key = await hq.stationKey('alpha');
     const before = (await get('/hq/v1/ops?since=0&limit=5000', key)).json.ops.length;
     const res = await post('/hq/v1/sync', key, {
       items: [],
@@ -187,8 +187,8 @@ describe('two HQ nodes on one PostgreSQL catalogue', () => {
 
   it('stations syncing conflicting edits to either node at once: both nodes end with the latest edit', async () => {
     // One station key, made at one node, works at both (one station_keys table).
-    const alpha = await a.key('alpha');
-    const bravo = await a.key('bravo');
+    const alpha = await a.stationKey('alpha');
+    const bravo = await a.stationKey('bravo');
     const item = sha256('a shared item');
     for (const k of [alpha, bravo])
       assert.equal(
