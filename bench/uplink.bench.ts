@@ -172,7 +172,7 @@ async function main(): Promise<void> {
       type: 'photo',
       ext: 'jpg',
     });
-    recordLocalOps(
+    await recordLocalOps(
       editor,
       [{ entity: 'item', id: photo.id, field: 'rating', value: 5 }],
       STATION,

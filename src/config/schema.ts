@@ -255,6 +255,19 @@ const upsSchema = z
   })
   .prefault({});
 
+/** `sqlite`, or a PostgreSQL URL with a host and a database name. */
+const hqDatabase = z.string().refine((v) => {
+  if (v === 'sqlite') return true;
+  if (!/^postgres(ql)?:\/\//i.test(v)) return false;
+  try {
+    const u = new URL(v);
+    // A Unix socket has no host name: `postgres:///outpost?host=/run/postgresql`.
+    return (u.hostname !== '' || u.searchParams.has('host')) && u.pathname.length > 1;
+  } catch {
+    return false;
+  }
+}, 'sqlite, or a PostgreSQL URL such as postgres://outpost:password@db.example.org:5432/outpost');
+
 /** The station/HQ config file. Every key has a default: an empty file is a valid config. */
 export const configSchema = z
   .object({
@@ -402,6 +415,17 @@ export const configSchema = z
     indicators: indicatorsSchema.prefault({}),
     /** Sending media to HQ (docs/uplink-protocol.md). */
     uplink: uplinkSchema,
+    /** `outpost hq` (the HQ server), not the station. */
+    hq: z
+      .strictObject({
+        /**
+         * HQ's catalogue: `sqlite` (a file in the data directory) or a PostgreSQL URL
+         * (`postgres://user:password@host:5432/outpost`), e.g. for several HQ nodes. The data
+         * directory keeps the object store either way.
+         */
+        database: hqDatabase.default('sqlite'),
+      })
+      .prefault({}),
     drives: drivesSchema,
     /** Two-drive mirror (`outpost mirror`, and the station when a second drive appears); docs/mirror.md. */
     mirror: z

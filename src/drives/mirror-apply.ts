@@ -163,7 +163,7 @@ async function copyItem(ctx: ApplyContext, id: string, from: Side, to: Side): Pr
         placed,
       );
       copyItemProvenance(src.cat, tx, row);
-      projectItemOps(tx, id);
+      await projectItemOps(tx, id);
     });
     ctx.summary.bytes += bytes;
     ctx.summary.companions += placed.length;
@@ -196,7 +196,7 @@ async function copyTombstone(ctx: ApplyContext, id: string, from: Side, to: Side
     // A path conflict writes nothing: the transaction commits empty.
     if (insertMirroredItem(tx, tombstone) === 'path-taken') return false;
     copyItemProvenance(src.cat, tx, row);
-    projectItemOps(tx, id);
+    await projectItemOps(tx, id);
     return true;
   });
   if (!copied) {
@@ -307,13 +307,13 @@ export async function applyActions(
         await copyDerived(ctx, a.id, a.rendition, a.from, a.to);
         break;
       case 'settle-monitor': {
-        const op = recordLocalOps(
+        const op = await recordLocalOps(
           ctx.sides.a.cat,
           [{ entity: 'item', id: a.id, field: 'monitor', value: a.monitor }],
           ctx.opts.node,
           ctx.nowMs,
         );
-        mergeOps(ctx.sides.b.cat, op, { node: ctx.opts.node, nowMs: ctx.nowMs, mayMove: () => true });
+        await mergeOps(ctx.sides.b.cat, op, { node: ctx.opts.node, nowMs: ctx.nowMs, mayMove: () => true });
         break;
       }
       case 'relocate':

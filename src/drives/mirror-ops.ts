@@ -8,11 +8,11 @@ import { attributeSnapshot } from '../library/catalog/mirror.js';
 import { lastOpSeq } from '../library/catalog/station-ops.js';
 
 /** A drive's ops after `cursor`, and the seq of the last one read. */
-export function opsAfter(cat: Catalog, cursor: number): { ops: Op[]; end: number } {
+export async function opsAfter(cat: Catalog, cursor: number): Promise<{ ops: Op[]; end: number }> {
   const ops: Op[] = [];
   let c = cursor;
   for (;;) {
-    const page = opsSince(cat, c, 5000);
+    const page = await opsSince(cat, c, 5000);
     if (page.ops.length === 0) break;
     ops.push(...page.ops);
     c = page.cursor;
@@ -57,7 +57,7 @@ export async function applyIncomingOps(
     // Both drives are one library: the partner may move and delete, but every op's field, value
     // and stamp are checked like an edit (a drive can come from anywhere).
     const merged = incoming.length
-      ? mergeOps(tx, incoming, { node, nowMs, mayMove: () => true })
+      ? await mergeOps(tx, incoming, { node, nowMs, mayMove: () => true })
       : { applied: 0, refused: [] };
     const inserted = merged.applied;
     const after = lastOpSeq(tx);

@@ -121,8 +121,8 @@ export async function mirrorDrives(
     emit({ phase: 'ops' });
     const opsCurA = mirrorCursor(catA, b.marker.id, 'ops') ?? 0;
     const opsCurB = mirrorCursor(catB, a.marker.id, 'ops') ?? 0;
-    const fromA = opsAfter(catA, opsCurA);
-    const fromB = opsAfter(catB, opsCurB);
+    const fromA = await opsAfter(catA, opsCurA);
+    const fromB = await opsAfter(catB, opsCurB);
     const breach = checkDeleteGuard(
       {
         a: {

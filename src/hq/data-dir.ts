@@ -18,6 +18,15 @@ export function hqPaths(dir: string): { uploadsDir: string; objectsDir: string }
   return { uploadsDir: join(dir, 'uploads'), objectsDir: join(dir, 'objects') };
 }
 
+/**
+ * Where HQ's catalogue is: config `hq.database` is `sqlite` (the data directory's own catalogue
+ * file, as a library drive keeps it) or a PostgreSQL URL (the data directory then holds the
+ * object store and uploads only).
+ */
+export function hqCatalogLocation(data: HqDataDir, database: string): string {
+  return database === 'sqlite' ? data.drive.layout.catalog : database;
+}
+
 /** Open the data directory, making it on first use. */
 export async function openHqDataDir(dir: string, now: Date): Promise<HqDataDir> {
   let drive: Drive;

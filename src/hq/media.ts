@@ -2,7 +2,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { Catalog } from '../library/catalog/open.js';
 import type { MediaSource } from '../server/deps.js';
 import { ApiError } from '../server/errors.js';
-import { objectOf } from './catalog.js';
+import { objectOf } from '../library/catalog/objects.js';
 import type { ObjectStore } from './object-store.js';
 import type { UploadRendition } from './upload-metadata.js';
 
@@ -13,7 +13,7 @@ import type { UploadRendition } from './upload-metadata.js';
 export function objectStoreMedia(catalog: Catalog, store: ObjectStore): MediaSource {
   return async (row, kind) => {
     const rendition: UploadRendition = kind === 'poster' ? 'preview' : kind;
-    const obj = objectOf(catalog, row.id, rendition);
+    const obj = await objectOf(catalog, row.id, rendition);
     const stat = obj ? await store.stat(obj.sha256) : undefined;
     if (!obj || !stat)
       throw new ApiError('FILE_MISSING', `HQ does not hold the ${kind} of this item (yet)`, {

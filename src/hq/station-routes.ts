@@ -3,10 +3,11 @@ import type { z } from 'zod';
 import type { Clock } from '../adapters/clock.js';
 import { ERROR_CATALOGUE } from '../core/errors.js';
 import type { Catalog } from '../library/catalog/open.js';
-import { mergeOps, opsSince } from '../library/catalog/ops.js';
+import { haveObjects } from '../library/catalog/objects.js';
+import { itemsHeldBy, upsertItemFacts } from '../library/catalog/hq-items.js';
+import { newestOpSeq, mergeOps, opsSince } from '../library/catalog/ops.js';
 import { ApiError, invalidInput, zodProblems } from '../server/errors.js';
 import type { HqAuth } from './auth.js';
-import { haveObjects, stationHolds, upsertItemFacts } from './catalog.js';
 import { originBelongsTo } from './station-key.js';
 import { haveBody, opsQuery, SYNC_BODY_LIMIT, syncBody } from './sync-schema.js';
 import { UPLOADS_PATH, type Uploads } from './uploads.js';
@@ -33,10 +34,6 @@ function stationOf(deps: StationRoutesDeps, req: FastifyRequest): string {
   return s;
 }
 
-function opHead(cat: Catalog): number {
-  return (cat.sqlite.prepare('select coalesce(max(seq), 0) as n from ops').get() as { n: number }).n;
-}
-
 export async function registerStationRoutes(app: FastifyInstance, deps: StationRoutesDeps): Promise<void> {
   const cat = deps.catalog;
   const hide = { hide: true };
@@ -50,7 +47,7 @@ export async function registerStationRoutes(app: FastifyInstance, deps: StationR
     handler: async (req) => {
       stationOf(deps, req);
       const body = parse(haveBody, req.body, 'body');
-      return { have: haveObjects(cat, body.objects) };
+      return { have: await haveObjects(cat, body.objects) };
     },
   });
 
@@ -73,15 +70,20 @@ export async function registerStationRoutes(app: FastifyInstance, deps: StationR
           },
         );
       const nowMs = deps.clock.now().getTime();
-      const items = upsertItemFacts(cat, station, body.items);
+      const items = await upsertItemFacts(cat, station, body.items);
       // A station key writes ops about its own items only (those whose facts it sent), and
       // every op is checked like an edit (op-check.ts) before it is merged.
-      const merged = mergeOps(cat, body.ops, {
+      const held = await itemsHeldBy(
+        cat,
+        station,
+        body.ops.filter((op) => op.entity === 'item').map((op) => op.id),
+      );
+      const merged = await mergeOps(cat, body.ops, {
         node: deps.node,
         nowMs,
         mayWrite: (op) =>
           op.entity !== 'item' ||
-          stationHolds(cat, station, op.id) ||
+          held.has(op.id) ||
           `station ${station} does not hold item ${op.id.slice(0, 16)}: a station writes ops about its own items only`,
         mayMove: () => true,
       });
@@ -94,7 +96,7 @@ export async function registerStationRoutes(app: FastifyInstance, deps: StationR
         items,
         ops: merged.applied,
         refused: merged.refused.map((r) => ({ ...r, hint: ERROR_CATALOGUE[r.code].hint })),
-        cursor: opHead(cat),
+        cursor: await newestOpSeq(cat),
       };
     },
   });
@@ -108,7 +110,7 @@ export async function registerStationRoutes(app: FastifyInstance, deps: StationR
       stationOf(deps, req);
       const q = parse(opsQuery, req.query, 'query');
       // HQ's node name: the origin of its editors' ops, which stations accept moves and deletes from.
-      return { ...opsSince(cat, q.since, q.limit), node: deps.node };
+      return { ...(await opsSince(cat, q.since, q.limit)), node: deps.node };
     },
   });
 

@@ -5,10 +5,11 @@ import type { Logger } from '../adapters/logger.js';
 import { OutpostError } from '../core/errors.js';
 import { TOMBSTONE_FIELD } from '../core/ops.js';
 import type { Catalog } from '../library/catalog/open.js';
+import { hqItemsByPrefix } from '../library/catalog/hq-items.js';
+import { dropObjectsOf, hqStats } from '../library/catalog/objects.js';
 import { recordLocalOps } from '../library/catalog/ops.js';
 import { defineRoute } from '../server/route.js';
 import { itemRefParams, noQuery } from '../server/schemas.js';
-import { dropObjectsOf, hqStats } from './catalog.js';
 import type { ObjectStore } from './object-store.js';
 
 /** HQ's storage endpoints for people (session login): totals, and deleting an item everywhere. */
@@ -39,15 +40,11 @@ const statsSchema = z.object({
 const deletedSchema = z.object({ id: z.string(), deleted: z.literal(true), objectsRemoved: z.number() });
 
 /** An HQ item by id or unique prefix, whether or not HQ holds its bytes yet. */
-function findHqItem(cat: Catalog, ref: string): string {
-  const rows = cat.sqlite
-    .prepare(
-      "select id from items where id >= ? and id < ? and state != 'pending' and deleted = 0 order by id limit 2",
-    )
-    .all(ref, ref.length === 64 ? `${ref}\u0000` : `${ref}g`) as { id: string }[];
+async function findHqItem(cat: Catalog, ref: string): Promise<string> {
+  const rows = await hqItemsByPrefix(cat, ref);
   if (rows.length === 0) throw new OutpostError('ITEM_NOT_FOUND', `no item ${ref}`);
   if (rows.length > 1) throw new OutpostError('AMBIGUOUS_ID', `${ref} matches several items`);
-  return rows[0]!.id;
+  return rows[0]!;
 }
 
 export function registerStorageRoutes(app: FastifyInstance, deps: StorageRoutesDeps): void {
@@ -72,15 +69,15 @@ export function registerStorageRoutes(app: FastifyInstance, deps: StorageRoutesD
     query: noQuery,
     responses: { 200: deletedSchema },
     handler: async ({ params }) => {
-      const id = findHqItem(cat, params.id);
+      const id = await findHqItem(cat, params.id);
       const now = deps.clock.now();
-      recordLocalOps(
+      await recordLocalOps(
         cat,
         [{ entity: 'item', id, field: TOMBSTONE_FIELD, value: true }],
         deps.node,
         now.getTime(),
       );
-      const hashes = dropObjectsOf(cat, id);
+      const hashes = await dropObjectsOf(cat, id);
       let removed = 0;
       for (const h of hashes) if (await deps.store.delete(h)) removed++;
       deps.log?.info({ item: id, objects: removed }, 'item deleted at HQ');

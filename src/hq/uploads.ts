@@ -6,7 +6,8 @@ import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
 import { ERROR_CATALOGUE } from '../core/errors.js';
 import type { Catalog } from '../library/catalog/open.js';
-import { isTombstoned, objectOf, recordObject, stationHolds } from './catalog.js';
+import { isTombstoned, stationHolds } from '../library/catalog/hq-items.js';
+import { objectOf, recordObject } from '../library/catalog/objects.js';
 import { sha256File } from './hash-file.js';
 import type { ObjectStore } from './object-store.js';
 import { expectedHash, OWNER_KEY, UPLOAD_ID_RE, validateUploadMeta } from './upload-metadata.js';
@@ -111,7 +112,7 @@ export function createUploads(o: UploadsOptions): Uploads {
     toRemove.add(upload.id);
     if (!v.ok) return { ok: false, body: errorJson('INVALID_INPUT', v.problems.join('; ')) };
     const meta = v.meta;
-    const held = objectOf(o.catalog, meta.item, meta.rendition);
+    const held = await objectOf(o.catalog, meta.item, meta.rendition);
     if (trustHeld && held?.sha256 === expectedHash(meta) && (await o.store.has(held.sha256)))
       return { ok: true };
     const path = join(o.dir, upload.id);
@@ -137,9 +138,9 @@ export function createUploads(o: UploadsOptions): Uploads {
       };
     }
     // A tombstoned item is not wanted any more: accept the bytes (the station is done) and drop them.
-    if (!isTombstoned(o.catalog, meta.item)) {
+    if (!(await isTombstoned(o.catalog, meta.item))) {
       await o.store.putFile(sha256, path);
-      recordObject(o.catalog, {
+      await recordObject(o.catalog, {
         item: meta.item,
         rendition: meta.rendition,
         sha256,
@@ -208,7 +209,7 @@ export function createUploads(o: UploadsOptions): Uploads {
       if (!station) throw refuse(401, 'UNAUTHENTICATED', 'no station key');
       // An original proves itself (its hash is the item's id); a thumbnail or preview does not:
       // only a station that holds the item (sent its facts) may give it one.
-      if (v.meta.rendition !== 'original' && !stationHolds(o.catalog, station, v.meta.item))
+      if (v.meta.rendition !== 'original' && !(await stationHolds(o.catalog, station, v.meta.item)))
         throw refuse(
           403,
           'FORBIDDEN',

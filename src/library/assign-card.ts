@@ -1,3 +1,4 @@
+import { cardItemsNotOf } from './catalog/item-edits.js';
 import type { Catalog } from './catalog/open.js';
 import { recordLocalOps, type OpChange } from './catalog/ops.js';
 import { relocateItems, type RelocationResult } from './relocate.js';
@@ -24,16 +25,12 @@ export async function assignCardToMonitor(
   node: string,
   nowMs: number,
 ): Promise<CardAssignment> {
-  const ids = (
-    cat.sqlite
-      .prepare('select id from items where card_id = ? and deleted = 0 and monitor <> ?')
-      .all(cardId, monitor) as { id: string }[]
-  ).map((r) => r.id);
+  const ids = await cardItemsNotOf(cat, cardId, monitor);
   const changes: OpChange[] = [
     { entity: 'card', id: cardId, field: 'monitor', value: monitor },
     ...ids.map((id) => ({ entity: 'item' as const, id, field: 'monitor', value: monitor })),
   ];
-  recordLocalOps(cat, changes, node, nowMs);
+  await recordLocalOps(cat, changes, node, nowMs);
   const moved = await relocateItems(cat, driveRoot, ids);
   return { card: cardId, monitor, items: ids.length, ...moved };
 }

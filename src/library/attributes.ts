@@ -6,6 +6,7 @@ import {
   type Attributes,
 } from '../core/attributes.js';
 import { OutpostError, driveError } from '../core/errors.js';
+import { storedItemsById } from './catalog/item-edits.js';
 import { recordLocalOps, type OpChange } from './catalog/ops.js';
 import type { Catalog } from './catalog/open.js';
 import type { ItemRow } from './catalog/schema.js';
@@ -93,7 +94,7 @@ export async function applyPatches(
       changes.push({ entity: 'item' as const, id, field: f.field, value: f.value });
   }
   const unique = [...new Set(patches.map((p) => p.id))];
-  const rows = await liveItems(cat, unique);
+  const rows = await storedItemsById(cat, unique);
   const unknown = unique.filter((id) => !rows.has(id));
   if (unknown.length)
     throw new OutpostError(
@@ -110,29 +111,12 @@ export async function applyPatches(
     await recordLocalOps(tx, changes, ctx.node, ctx.nowMs);
   });
   await rewriteSidecars(cat, driveRoot, unique);
-  const updated = await liveItems(cat, unique);
+  const updated = await storedItemsById(cat, unique);
   return unique.map((id) => updated.get(id)!);
 }
 
 function describeIssue(i: { path: PropertyKey[]; message: string }): string {
   return `${i.path.map(String).join('.') || '(patch)'}: ${i.message}`;
-}
-
-/** Stored, not deleted items by id. */
-async function liveItems(cat: Catalog, ids: string[]): Promise<Map<string, ItemRow>> {
-  const out = new Map<string, ItemRow>();
-  for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500);
-    const rows = await cat.db
-      .selectFrom('items')
-      .selectAll()
-      .where('id', 'in', chunk)
-      .where('state', '=', 'stored')
-      .where('deleted', '=', 0)
-      .execute();
-    for (const r of rows) out.set(r.id, r);
-  }
-  return out;
 }
 
 /**
@@ -147,7 +131,7 @@ export async function rewriteSidecars(cat: Catalog, driveRoot: string, ids: stri
       const id = ids[next++]!;
       try {
         await withSidecarLock(join(driveRoot, id), async () => {
-          const row = (await liveItems(cat, [id])).get(id);
+          const row = (await storedItemsById(cat, [id])).get(id);
           if (row) await writeSidecar(cat, driveRoot, row, attributesOf(row));
         });
       } catch (error) {

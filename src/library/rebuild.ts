@@ -224,7 +224,7 @@ async function attributesFromSidecars(
       continue;
     }
     const changes = patchToChanges(patch).map((c) => ({ entity: 'item' as const, id: r.id, ...c }));
-    if (changes.length) summary.sidecarOps += recordLocalOps(cat, changes, node, nowMs).length;
+    if (changes.length) summary.sidecarOps += (await recordLocalOps(cat, changes, node, nowMs)).length;
   }
 }
 
@@ -250,10 +250,15 @@ async function carryOver(
   try {
     let cursor = 0;
     for (;;) {
-      const page = opsSince(old, cursor, 5000);
+      const page = await opsSince(old, cursor, 5000);
       if (!page.ops.length) break;
       // The drive's own history: fields and values are checked, not the clock it was made under.
-      const merged = mergeOps(cat, page.ops, { node, nowMs, maxAheadMs: Infinity, mayMove: () => true });
+      const merged = await mergeOps(cat, page.ops, {
+        node,
+        nowMs,
+        maxAheadMs: Infinity,
+        mayMove: () => true,
+      });
       summary.carriedOver.ops += merged.applied;
       for (const r of merged.refused)
         summary.warnings.push({

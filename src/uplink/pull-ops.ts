@@ -16,7 +16,7 @@ export interface PullContext {
  * HQ's editors may move or delete its items or re-assign its cards. Another station's ops may
  * change attributes only (HQ lets a station write about the items it holds).
  */
-export function mergePulledOps(cat: Catalog, ops: Op[], ctx: PullContext): MergeResult {
+export async function mergePulledOps(cat: Catalog, ops: Op[], ctx: PullContext): Promise<MergeResult> {
   const mayMove = (op: Op): boolean | string =>
     originBelongsTo(op.origin, ctx.node) ||
     (ctx.hqNode !== undefined && originBelongsTo(op.origin, ctx.hqNode)) ||

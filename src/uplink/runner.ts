@@ -502,7 +502,7 @@ export class UplinkRunner {
       if (r.ops.length === 0) this.pacer.observeRtt(this.deps.now() - t0);
       let held = false;
       if (r.ops.length) {
-        const pulled = mergePulledOps(this.deps.catalog, r.ops, {
+        const pulled = await mergePulledOps(this.deps.catalog, r.ops, {
           node: this.s.node,
           nowMs: this.deps.now(),
           ...(r.node ? { hqNode: r.node } : {}),

@@ -64,7 +64,7 @@ async function makeTemplates(): Promise<{ a: string; b: string }> {
     const ctx = { node: 'station-e2e', nowMs: Date.parse('2024-06-02T10:00:00Z') };
     await applyAttributes(catA, a, idsA.slice(0, 5), { rating: 4, tags: ['river'] }, ctx);
     await applyAttributes(catB, b, idsB.slice(0, 5), { event: 'EV-B' }, { ...ctx, nowMs: ctx.nowMs + 1000 });
-    recordLocalOps(
+    await recordLocalOps(
       catB,
       [{ entity: 'item', id: idsB.at(-1)!, field: 'deleted', value: true }],
       'station-e2e',

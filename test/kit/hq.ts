@@ -6,7 +6,8 @@ import * as tus from 'tus-js-client';
 import type { Clock } from '../../src/adapters/clock.js';
 import { createLogger, silentLogger } from '../../src/adapters/logger.js';
 import { buildHqApp, type HqApp, type HqAppOptions } from '../../src/hq/app.js';
-import { openHqDataDir, type HqDataDir } from '../../src/hq/data-dir.js';
+import { hqCatalogLocation, openHqDataDir, type HqDataDir } from '../../src/hq/data-dir.js';
+import { addStationKey } from '../../src/hq/keys.js';
 import { formatStationKey, KEY_SECRET_BYTES, keySha256 } from '../../src/hq/station-key.js';
 import { sqliteOf } from '../../src/library/catalog/handle.js';
 import { openCatalog, type Catalog } from '../../src/library/catalog/open.js';
@@ -25,18 +26,27 @@ export interface TestHq extends HqApp {
   url: string;
   /** A live key for a station. */
   key(station: string): string;
+  /** The same, stored through the catalogue's own door: on either engine (key() needs SQLite). */
+  stationKey(station: string): Promise<string>;
   close(): Promise<void>;
 }
 
 export async function startTestHq(
-  opts: Partial<Pick<HqAppOptions, 'maxUploadSize' | 'uploadExpiryMs' | 'store'>> & { clock?: Clock } = {},
+  opts: Partial<Pick<HqAppOptions, 'maxUploadSize' | 'uploadExpiryMs' | 'store'>> & {
+    clock?: Clock;
+    /** Config `hq.database`: `sqlite` (default, in the data directory) or a PostgreSQL URL. */
+    database?: string;
+    /** HQ's node name (default hq-test): nodes sharing a PostgreSQL catalogue need their own. */
+    node?: string;
+  } = {},
 ): Promise<TestHq> {
   const work = await mkdtemp(join(tmpdir(), 'outpost-hq-'));
+  const { database = 'sqlite', node = 'hq-test', ...appOpts } = opts;
   const clock = opts.clock ?? { now: () => new Date() };
   const data = await openHqDataDir(join(work, 'hq'), clock.now());
-  const catalog = await openCatalog(data.drive.layout.catalog);
+  const catalog = await openCatalog(hqCatalogLocation(data, database));
   const log = process.env.DBG ? createLogger('debug') : silentLogger;
-  const hq = await buildHqApp({ ...opts, data, catalog, clock, log, node: 'hq-test' });
+  const hq = await buildHqApp({ ...appOpts, data, catalog, clock, log, node });
   const { url } = await startServer(hq.app, { host: '127.0.0.1', port: 0 });
   const keys = new Map<string, string>();
   return {
@@ -48,6 +58,11 @@ export async function startTestHq(
     key: (station) => {
       let k = keys.get(station);
       if (!k) keys.set(station, (k = storeKeyNow(catalog, station, clock.now())));
+      return k;
+    },
+    stationKey: async (station) => {
+      let k = keys.get(station);
+      if (!k) keys.set(station, (k = (await addStationKey(catalog, station, clock.now())).key));
       return k;
     },
     close: async () => {

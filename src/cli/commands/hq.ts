@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { OutpostError } from '../../core/errors.js';
 import { buildHqApp } from '../../hq/app.js';
-import { openHqDataDir } from '../../hq/data-dir.js';
+import { hqCatalogLocation, openHqDataDir } from '../../hq/data-dir.js';
 import { addStationKey, listStationKeys, revokeStationKey } from '../../hq/keys.js';
 import { DEFAULT_MAX_UPLOAD, DEFAULT_UPLOAD_EXPIRY_MS } from '../../hq/uploads.js';
 import { openCatalog, type Catalog } from '../../library/catalog/open.js';
@@ -38,7 +38,7 @@ function dataOf(o: DataOpt, cmd: Command): DataOpt {
 /** Open the data dir's catalogue for the length of `fn` (the keys commands). */
 async function withHqCatalog<T>(ctx: Context, o: DataOpt, fn: (cat: Catalog) => T | Promise<T>): Promise<T> {
   const data = await openHqDataDir(requireData(o), ctx.clock.now());
-  const cat = await openCatalog(data.drive.layout.catalog);
+  const cat = await openCatalog(hqCatalogLocation(data, ctx.config.hq.database));
   try {
     return await fn(cat);
   } finally {
@@ -70,7 +70,7 @@ export function registerHq(program: Command): void {
           const maxUploadSize = positiveInt('--max-upload', o.maxUpload, 1, Number.MAX_SAFE_INTEGER);
           const expiryH = positiveInt('--upload-expiry-hours', o.uploadExpiryHours, 1, 24 * 365);
           const data = await openHqDataDir(requireData(o), ctx.clock.now());
-          const catalog = await openCatalog(data.drive.layout.catalog);
+          const catalog = await openCatalog(hqCatalogLocation(data, ctx.config.hq.database));
           const limits = limitsFromConfig(ctx.config.server.limits);
           let url = `http://<this server>:${port}`;
           const setupCode = announcedSetupCodes(ctx.config.server.setupCode, ctx.log, () => url);
@@ -88,7 +88,7 @@ export function registerHq(program: Command): void {
             ...(expiryH !== undefined ? { uploadExpiryMs: expiryH * 3600_000 } : {}),
           });
           ({ url } = await startServer(app, { host, port, limits: limits.http }));
-          ctx.log.info({ url, data: data.drive.layout.root }, 'HQ listening');
+          ctx.log.info({ url, data: data.drive.layout.root, catalogue: catalog.engine }, 'HQ listening');
           process.stdout.write(`outpost hq listening on ${url}\n`);
           await announceIfNoUsers(setupCode, catalog);
           await new Promise<void>((resolve) => {

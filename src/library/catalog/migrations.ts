@@ -303,5 +303,35 @@ export function migrations(engine: 'sqlite' | 'postgres'): Record<string, Migrat
         select distinct item, station from objects`.execute(db);
       },
     },
+    '0010_op_heads': {
+      async up(db: Kysely<unknown>) {
+        // The winning op of each field (src/library/catalog/ops.ts): merging an op is one
+        // conditional upsert here (`where excluded.hlc > op_heads.hlc`), so writers sharing a
+        // catalogue (HQ nodes on one PostgreSQL) never decide from a stale read. HLC stamps
+        // compare as bytes (their encoding sorts in clock order): PostgreSQL's "C" collation, not
+        // the database's linguistic one.
+        await sql`create table op_heads (
+        entity text not null,
+        entity_id text not null,
+        field text not null,
+        hlc text ${sql.raw(pg ? 'collate "C" ' : '')}not null,
+        origin text not null,
+        value text not null,
+        primary key (entity, entity_id, field)
+      )`.execute(db);
+        // From the log so far: the greatest stamp wins; on a tie the op stored first (as before).
+        if (pg) {
+          await sql`insert into op_heads (entity, entity_id, field, hlc, origin, value)
+          select distinct on (entity, entity_id, field) entity, entity_id, field, hlc, origin, value
+          from ops order by entity, entity_id, field, hlc collate "C" desc, seq`.execute(db);
+          return;
+        }
+        await sql`insert or ignore into op_heads (entity, entity_id, field, hlc, origin, value)
+        select entity, entity_id, field, hlc, origin, value from ops o
+        where hlc = (select max(hlc) from ops p
+                     where p.entity = o.entity and p.entity_id = o.entity_id and p.field = o.field)
+        order by seq`.execute(db);
+      },
+    },
   };
 }

@@ -1,10 +1,30 @@
+import type { Updateable } from 'kysely';
 import { decodeHlc, encodeHlc, hlcReceive, hlcTick, type Hlc } from '../../core/hlc.js';
 import { ATTRIBUTE_FIELDS, checkOp, type OpPolicy, type OpRefusalCode } from '../../core/op-check.js';
-import { opWins, type Op, type OpEntity } from '../../core/ops.js';
+import type { Op, OpEntity } from '../../core/ops.js';
+import { dbOf } from './handle.js';
+import { lockClock, lockItems, stampAfter } from './locks.js';
 import type { Catalog } from './open.js';
+import type { ItemsTable } from './schema.js';
 
-/** Fields an op may set on an item, and the column that holds the current value. */
-const ITEM_FIELDS: Record<string, (v: unknown) => Record<string, unknown>> = {
+/**
+ * The op log (table ops, arrival order in `seq`), the winning op of each field (op_heads) and
+ * their projection onto the items' and cards' columns. Last writer wins per field by HLC stamp
+ * (core/ops.ts opWins: a greater stamp wins, an equal one does not; a stamp names its node, so
+ * equal stamps are the same op). The decision is one conditional upsert into op_heads, so
+ * writers sharing a catalogue never decide from a stale read.
+ *
+ * Writers that share a PostgreSQL catalogue lock in one order — the node's clock, op rows,
+ * heads (sorted by field and stamp), items (sorted by id), the clock row — so two transactions
+ * never wait on each other in a cycle (locks.ts). Local edits are logged in the order made (their
+ * stamps are new: no other writer can hold their rows); merged ops, which another writer may be
+ * storing at the same moment, in lock order. Arrival order is kept from call to call.
+ */
+
+type ItemColumns = Updateable<ItemsTable>;
+
+/** Fields an op may set on an item, and the columns that hold the current value. */
+const ITEM_FIELDS: Record<string, (v: unknown) => ItemColumns> = {
   event: (v) => ({ event: v === null ? null : String(v) }),
   rating: (v) => ({ rating: v === null ? null : Number(v) }),
   priority: (v) => ({ priority: v ? 1 : 0 }),
@@ -18,18 +38,26 @@ const ITEM_FIELDS: Record<string, (v: unknown) => Record<string, unknown>> = {
   deleted: (v) => ({ deleted: v ? 1 : 0 }),
 };
 
-function lastHlc(cat: Catalog): Hlc | undefined {
-  const row = cat.sqlite.prepare("select value from meta where key = 'hlc'").get() as
-    { value: string } | undefined;
+async function lastHlc(tx: Catalog): Promise<Hlc | undefined> {
+  const row = await dbOf(tx).selectFrom('meta').select('value').where('key', '=', 'hlc').executeTakeFirst();
   return row ? decodeHlc(row.value) : undefined;
 }
 
-function saveHlc(cat: Catalog, h: Hlc): void {
-  cat.sqlite
-    .prepare(
-      "insert into meta(key, value) values ('hlc', ?) on conflict(key) do update set value = excluded.value",
+/**
+ * The catalogue's clock only moves forward: nodes sharing a catalogue share its clock, and one
+ * that read it before another saved a later value must not take it back.
+ */
+async function saveHlc(tx: Catalog, h: Hlc): Promise<void> {
+  await dbOf(tx)
+    .insertInto('meta')
+    .values({ key: 'hlc', value: encodeHlc(h) })
+    .onConflict((oc) =>
+      oc
+        .column('key')
+        .doUpdateSet((eb) => ({ value: eb.ref('excluded.value') }))
+        .where(stampAfter(tx, 'excluded.value', 'meta.value')),
     )
-    .run(encodeHlc(h));
+    .execute();
 }
 
 export interface OpChange {
@@ -40,20 +68,24 @@ export interface OpChange {
 }
 
 /** Stamp local changes with the HLC and apply them. Returns the stored ops. */
-export function recordLocalOps(cat: Catalog, changes: OpChange[], node: string, nowMs: number): Op[] {
-  const tx = cat.sqlite.transaction(() => {
-    let h = lastHlc(cat);
-    const out: Op[] = [];
-    for (const c of changes) {
+export async function recordLocalOps(
+  cat: Catalog,
+  changes: OpChange[],
+  node: string,
+  nowMs: number,
+): Promise<Op[]> {
+  if (!changes.length) return [];
+  return cat.transaction(async (tx) => {
+    await lockClock(tx, node);
+    let h = await lastHlc(tx);
+    const out = changes.map((c): Op => {
       h = hlcTick(h, nowMs, node);
-      const op: Op = { ...c, hlc: encodeHlc(h), origin: node };
-      applyOne(cat, op);
-      out.push(op);
-    }
-    if (h) saveHlc(cat, h);
+      return { ...c, hlc: encodeHlc(h), origin: node };
+    });
+    await applyOps(tx, out);
+    await saveHlc(tx, h!);
     return out;
   });
-  return tx();
 }
 
 export interface MergeOptions extends Omit<OpPolicy, 'nowMs'> {
@@ -85,7 +117,7 @@ export interface MergeResult {
  * idempotently and order-independently (LWW per field by HLC). Refused ops change nothing; the
  * local clock moves only by accepted stamps, so never further ahead than the check allows.
  */
-export function mergeOps(cat: Catalog, ops: Op[], opts: MergeOptions): MergeResult {
+export async function mergeOps(cat: Catalog, ops: Op[], opts: MergeOptions): Promise<MergeResult> {
   const refused: RefusedOp[] = [];
   const accepted: Op[] = [];
   ops.forEach((op, index) => {
@@ -93,20 +125,17 @@ export function mergeOps(cat: Catalog, ops: Op[], opts: MergeOptions): MergeResu
     if (!why) return void accepted.push(op);
     refused.push({ index, ...why, op: opSummary(op) });
   });
-  const changed = new Set<string>();
-  const tx = cat.sqlite.transaction(() => {
-    let h = lastHlc(cat);
-    let applied = 0;
-    for (const op of accepted) {
-      h = hlcReceive(h, decodeHlc(op.hlc), opts.nowMs, opts.node);
-      const r = applyOne(cat, op);
-      if (r) applied++;
-      if (r === 'projected' && op.entity === 'item' && ATTRIBUTE_FIELDS.has(op.field)) changed.add(op.id);
-    }
-    if (h) saveHlc(cat, h);
-    return applied;
+  if (!accepted.length) return { applied: 0, refused, attributesChanged: [] };
+  return cat.transaction(async (tx) => {
+    await lockClock(tx, opts.node);
+    let h = await lastHlc(tx);
+    for (const op of accepted) h = hlcReceive(h, decodeHlc(op.hlc), opts.nowMs, opts.node);
+    const r = await applyOps(tx, [...accepted].sort(byTargetThenStamp));
+    await saveHlc(tx, h!);
+    const changed = new Set<string>();
+    for (const op of r.won) if (op.entity === 'item' && ATTRIBUTE_FIELDS.has(op.field)) changed.add(op.id);
+    return { applied: r.inserted, refused, attributesChanged: [...changed] };
   });
-  return { applied: accepted.length ? tx() : 0, refused, attributesChanged: [...changed] };
 }
 
 function opSummary(op: Op): RefusedOp['op'] {
@@ -120,53 +149,112 @@ function opSummary(op: Op): RefusedOp['op'] {
   };
 }
 
-/** false: known already; 'stored': kept in the log, an older value; 'projected': now the field's value. */
-function applyOne(cat: Catalog, op: Op): false | 'stored' | 'projected' {
-  const res = cat.sqlite
-    .prepare(
-      'insert into ops (hlc, origin, entity, entity_id, field, value) values (?, ?, ?, ?, ?, ?) on conflict do nothing',
-    )
-    .run(op.hlc, op.origin, op.entity, op.id, op.field, JSON.stringify(op.value));
-  if (res.changes === 0) return false;
-  const current = cat.sqlite
-    .prepare(
-      'select hlc from ops where entity = ? and entity_id = ? and field = ? and seq != ? order by hlc desc limit 1',
-    )
-    .get(op.entity, op.id, op.field, res.lastInsertRowid) as { hlc: string } | undefined;
-  if (!opWins(op, current)) return 'stored';
-  if (op.entity === 'item') {
-    const project = ITEM_FIELDS[op.field];
-    if (project) {
-      const cols = project(op.value);
-      const sets = Object.keys(cols)
-        .map((k) => `${k} = @${k}`)
-        .join(', ');
-      cat.sqlite.prepare(`update items set ${sets} where id = @__id`).run({ ...cols, __id: op.id });
-    }
-  } else if (op.entity === 'card' && op.field === 'monitor') {
-    cat.sqlite.prepare('update cards set monitor = ? where id = ?').run(op.value as string | null, op.id);
+const targetOf = (op: Op): string => `${op.entity}\u0000${op.id}\u0000${op.field}`;
+
+/** One order for every writer (lock order): by field, a field's ops oldest stamp first. */
+function byTargetThenStamp(a: Op, b: Op): number {
+  const ta = targetOf(a);
+  const tb = targetOf(b);
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  if (a.hlc !== b.hlc) return a.hlc < b.hlc ? -1 : 1;
+  return a.origin < b.origin ? -1 : a.origin > b.origin ? 1 : 0;
+}
+
+/**
+ * Store ops (inside the caller's transaction; logged in the order given) and move each field's
+ * head where an op's stamp is greater than the head's, then project the new heads. Returns how many ops were new and, per
+ * field whose head moved, the op now at its head.
+ */
+async function applyOps(tx: Catalog, ops: readonly Op[]): Promise<{ inserted: number; won: Op[] }> {
+  const db = dbOf(tx);
+  const fresh: Op[] = [];
+  for (const op of ops) {
+    const res = await db
+      .insertInto('ops')
+      .values({
+        hlc: op.hlc,
+        origin: op.origin,
+        entity: op.entity,
+        entity_id: op.id,
+        field: op.field,
+        value: JSON.stringify(op.value),
+      })
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    // A known op (same stamp, origin and field) is not news: its head was decided when it came.
+    if (Number(res.numInsertedOrUpdatedRows ?? 0) > 0) fresh.push(op);
   }
-  return 'projected';
+  const won = new Map<string, Op>();
+  for (const op of fresh.sort(byTargetThenStamp)) {
+    const head = await db
+      .insertInto('op_heads')
+      .values({
+        entity: op.entity,
+        entity_id: op.id,
+        field: op.field,
+        hlc: op.hlc,
+        origin: op.origin,
+        value: JSON.stringify(op.value),
+      })
+      .onConflict((oc) =>
+        oc
+          .columns(['entity', 'entity_id', 'field'])
+          .doUpdateSet((eb) => ({
+            hlc: eb.ref('excluded.hlc'),
+            origin: eb.ref('excluded.origin'),
+            value: eb.ref('excluded.value'),
+          }))
+          // opWins (core/ops.ts), decided by the database against the head as it is now.
+          .where(stampAfter(tx, 'excluded.hlc', 'op_heads.hlc')),
+      )
+      .returning('hlc')
+      .executeTakeFirst();
+    if (head) won.set(targetOf(op), op);
+  }
+  await project(tx, [...won.values()]);
+  return { inserted: fresh.length, won: [...won.values()] };
+}
+
+/** Write the ops now at their fields' heads onto items and cards (rows not here yet are skipped). */
+async function project(tx: Catalog, heads: Op[]): Promise<void> {
+  const items = new Map<string, ItemColumns>();
+  const cards = new Map<string, string | null>();
+  for (const op of heads) {
+    if (op.entity === 'item') {
+      const p = ITEM_FIELDS[op.field];
+      if (p) items.set(op.id, { ...items.get(op.id), ...p(op.value) });
+    } else if (op.entity === 'card' && op.field === 'monitor') {
+      cards.set(op.id, op.value as string | null);
+    }
+  }
+  const ids = [...items.keys()].sort();
+  await lockItems(tx, ids);
+  for (const id of ids)
+    await dbOf(tx).updateTable('items').set(items.get(id)!).where('id', '=', id).execute();
+  for (const id of [...cards.keys()].sort())
+    await dbOf(tx)
+      .updateTable('cards')
+      .set({ monitor: cards.get(id)! })
+      .where('id', '=', id)
+      .execute();
 }
 
 /** Ops stored after a cursor (local arrival order), for sync. */
-export function opsSince(cat: Catalog, cursor: number, limit = 1000): { ops: Op[]; cursor: number } {
-  const rows = cat.sqlite
-    .prepare(
-      'select seq, hlc, origin, entity, entity_id, field, value from ops where seq > ? order by seq limit ?',
-    )
-    .all(cursor, limit) as {
-    seq: number;
-    hlc: string;
-    origin: string;
-    entity: OpEntity;
-    entity_id: string;
-    field: string;
-    value: string;
-  }[];
+export async function opsSince(
+  cat: Catalog,
+  cursor: number,
+  limit = 1000,
+): Promise<{ ops: Op[]; cursor: number }> {
+  const rows = await dbOf(cat)
+    .selectFrom('ops')
+    .select(['seq', 'hlc', 'origin', 'entity', 'entity_id', 'field', 'value'])
+    .where('seq', '>', cursor)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
   return {
     ops: rows.map((r) => ({
-      entity: r.entity,
+      entity: r.entity as OpEntity,
       id: r.entity_id,
       field: r.field,
       value: JSON.parse(r.value) as unknown,
@@ -177,26 +265,55 @@ export function opsSince(cat: Catalog, cursor: number, limit = 1000): { ops: Op[
   };
 }
 
+/** The seq of the newest op stored (0 when none): a cursor that has seen everything. */
+export async function newestOpSeq(cat: Catalog): Promise<number> {
+  const row = await dbOf(cat)
+    .selectFrom('ops')
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .executeTakeFirst();
+  return Number(row?.seq ?? 0);
+}
+
 /**
- * Set an item's attribute columns from the winning op of each field in the op log (fields
- * without ops keep the row's values). For a row that arrives after ops about it did (a mirror
- * copying an item, HQ receiving a station's facts). Synchronous: call inside the row's transaction.
+ * Set an item's attribute columns from the winning op of each field (fields without ops keep the
+ * row's values). For a row that arrives after ops about it did (a mirror copying an item, HQ
+ * receiving a station's facts): call it in the transaction that inserts the row, after
+ * lockItems() on PostgreSQL (hq-items.ts does).
  */
-export function projectItemOps(cat: Catalog, id: string): void {
-  const rows = cat.sqlite
-    .prepare(
-      `select field, value from ops o where entity = 'item' and entity_id = ?
-         and hlc = (select max(hlc) from ops where entity = 'item' and entity_id = o.entity_id and field = o.field)`,
-    )
-    .all(id) as { field: string; value: string }[];
-  const cols: Record<string, unknown> = {};
+export async function projectItemOps(cat: Catalog, id: string): Promise<void> {
+  const rows = await dbOf(cat)
+    .selectFrom('op_heads')
+    .select(['field', 'value'])
+    .where('entity', '=', 'item')
+    .where('entity_id', '=', id)
+    .execute();
+  let cols: ItemColumns = {};
   for (const r of rows) {
-    const project = ITEM_FIELDS[r.field];
-    if (project) Object.assign(cols, project(JSON.parse(r.value) as unknown));
+    const p = ITEM_FIELDS[r.field];
+    if (p) cols = { ...cols, ...p(JSON.parse(r.value) as unknown) };
   }
-  const keys = Object.keys(cols);
-  if (keys.length === 0) return;
-  cat.sqlite
-    .prepare(`update items set ${keys.map((k) => `${k} = @${k}`).join(', ')} where id = @__id`)
-    .run({ ...cols, __id: id });
+  if (Object.keys(cols).length === 0) return;
+  await dbOf(cat).updateTable('items').set(cols).where('id', '=', id).execute();
+}
+
+/**
+ * Set cards' monitors from their winning `monitor` op (all cards, or those of `ids`), for card
+ * rows that arrive after their ops did (a rebuild, a mirror copying a card).
+ */
+export async function projectCardOps(cat: Catalog, ids?: string[]): Promise<void> {
+  let q = dbOf(cat)
+    .selectFrom('op_heads')
+    .select(['entity_id', 'value'])
+    .where('entity', '=', 'card')
+    .where('field', '=', 'monitor');
+  if (ids) {
+    if (!ids.length) return;
+    q = q.where('entity_id', 'in', ids);
+  }
+  for (const r of await q.orderBy('entity_id').execute())
+    await dbOf(cat)
+      .updateTable('cards')
+      .set({ monitor: JSON.parse(r.value) as string | null })
+      .where('id', '=', r.entity_id)
+      .execute();
 }

@@ -87,6 +87,16 @@ export interface OpsTable {
   value: string;
 }
 
+/** The winning op of each (entity, id, field) (migration 0010_op_heads); see ops.ts. */
+export interface OpHeadsTable {
+  entity: string;
+  entity_id: string;
+  field: string;
+  hlc: string;
+  origin: string;
+  value: string;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -185,6 +195,7 @@ export interface DB {
   companions: CompanionsTable;
   cards: CardsTable;
   ops: OpsTable;
+  op_heads: OpHeadsTable;
   meta: MetaTable;
   users: UsersTable;
   sessions: SessionsTable;

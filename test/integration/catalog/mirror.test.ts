@@ -77,7 +77,7 @@ describe('catalogue: what the mirror writes on the receiving drive', () => {
       .execute();
     const wav = await addCompanion(src, row, 'wav');
     // The receiving drive already knows an op setting the card's monitor.
-    recordLocalOps(
+    await recordLocalOps(
       dst,
       [{ entity: 'card', id: 'card-1', field: 'monitor', value: 'FromOps' }],
       'n1',

@@ -114,8 +114,8 @@ describe('catalogue: what the uplink reads of items and the op log', () => {
     const cat = await sqlite.open();
     const a = await addItem(cat, 'a');
     assert.equal(lastOpSeq(cat), 0);
-    recordLocalOps(cat, [{ entity: 'item', id: a.id, field: 'rating', value: 4 }], 'me', Date.now());
-    recordLocalOps(cat, [{ entity: 'card', id: 'c1', field: 'monitor', value: 'X' }], 'me', Date.now());
+    await recordLocalOps(cat, [{ entity: 'item', id: a.id, field: 'rating', value: 4 }], 'me', Date.now());
+    await recordLocalOps(cat, [{ entity: 'card', id: 'c1', field: 'monitor', value: 'X' }], 'me', Date.now());
     const seq = lastOpSeq(cat);
     assert.equal(seq, 2);
     assert.deepEqual(itemOpsAfter(cat, 0), [{ seq: 1, id: a.id, field: 'rating' }]);

@@ -139,7 +139,7 @@ describe('outpost mirror: two drives edited apart', () => {
           nowMs: Date.parse('2024-06-02T11:00:00Z'),
         },
       );
-      recordLocalOps(
+      await recordLocalOps(
         catA,
         [{ entity: 'item', id: gone, field: 'deleted', value: true }],
         'station-a',
@@ -203,7 +203,7 @@ describe('outpost mirror: two drives edited apart', () => {
     await mirrorDrives(p.a, p.b, mirrorOpts(), deps());
     const id = p.shared[0]!;
     const cat = await openCatalog(p.b.layout.catalog);
-    recordLocalOps(
+    await recordLocalOps(
       cat,
       [{ entity: 'item', id, field: 'monitor', value: 'Cleo' }],
       'station-b',

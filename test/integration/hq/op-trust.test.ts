@@ -11,6 +11,7 @@ import { relocateItems } from '../../../src/library/relocate.js';
 import { itemFacts, sha256, startTestHq, tusUpload, type TestHq } from '../../kit/hq.js';
 import { addRawItem, testRunner } from '../../kit/uplink.js';
 import { emptyLibrary } from '../server/library.js';
+import { sqliteOf } from '../../../src/library/catalog/handle.js';
 
 /**
  * Issue 10 §1: an op from anywhere is checked like an edit. Two stations and a real HQ on
@@ -29,7 +30,7 @@ describe('ops across the trust boundary (HQ /sync, station pull)', { timeout: 12
   let own2: string;
 
   const hqHlcWall = (): number => {
-    const r = hq.catalog.sqlite.prepare("select value from meta where key = 'hlc'").get() as
+    const r = sqliteOf(hq.catalog).prepare("select value from meta where key = 'hlc'").get() as
       { value: string } | undefined;
     return r ? decodeHlc(r.value).wall : 0;
   };
@@ -134,13 +135,13 @@ describe('ops across the trust boundary (HQ /sync, station pull)', { timeout: 12
       assert.ok(r.hint.length > 0);
     }
     // Nothing of them is in HQ's log, and HQ's clock did not move into the future.
-    const stored = hq.catalog.sqlite
+    const stored = sqliteOf(hq.catalog)
       .prepare("select count(*) as n from ops where origin = 'station-2' and entity_id = ?")
       .get(victim.id) as { n: number };
     assert.equal(stored.n, 0);
     assert.ok(hqHlcWall() < Date.now() + 10 * 60_000, `HQ clock ${new Date(hqHlcWall()).toISOString()}`);
     assert.ok(hqHlcWall() >= before);
-    const row = hq.catalog.sqlite
+    const row = sqliteOf(hq.catalog)
       .prepare('select monitor, deleted, rating from items where id = ?')
       .get(victim.id);
     assert.deepEqual({ ...(row as object) }, { monitor: 'Ana', deleted: 0, rating: null });
@@ -160,7 +161,7 @@ describe('ops across the trust boundary (HQ /sync, station pull)', { timeout: 12
       assert.equal(res.status, 400, JSON.stringify(bad));
       assert.equal(res.json.error.code, 'INVALID_INPUT');
     }
-    assert.equal(hq.catalog.sqlite.prepare('select 1 from items where id = ?').get(id), undefined);
+    assert.equal(sqliteOf(hq.catalog).prepare('select 1 from items where id = ?').get(id), undefined);
   });
 
   it("station-2 cannot give station-1's items (or items that do not exist) a thumbnail or preview", async () => {
@@ -178,7 +179,7 @@ describe('ops across the trust boundary (HQ /sync, station pull)', { timeout: 12
       });
       await assert.rejects(run.done, /response code: 403/);
     }
-    const objs = hq.catalog.sqlite
+    const objs = sqliteOf(hq.catalog)
       .prepare("select station from objects where item = ? and rendition in ('thumb', 'preview')")
       .all(victim.id) as { station: string }[];
     assert.ok(objs.every((o) => o.station === 'station-1'));
@@ -186,7 +187,7 @@ describe('ops across the trust boundary (HQ /sync, station pull)', { timeout: 12
 
   it('station-1 checks what it pulls: moves only from HQ, no stamps from the future, and HQ edits reach its sidecars', async () => {
     // What an older (or compromised) HQ could hand out: written to HQ's log behind its checks.
-    const raw = hq.catalog.sqlite.prepare(
+    const raw = sqliteOf(hq.catalog).prepare(
       'insert into ops (hlc, origin, entity, entity_id, field, value) values (?, ?, ?, ?, ?, ?)',
     );
     const put = (o: Op) => raw.run(o.hlc, o.origin, o.entity, o.id, o.field, JSON.stringify(o.value));
@@ -195,21 +196,21 @@ describe('ops across the trust boundary (HQ /sync, station pull)', { timeout: 12
     put(op('station-2', victim.id, 'deleted', true));
     put(op('station-2', victim.id, 'rating', 99));
     // An HQ editor (HQ's node) reviews the photo: an attribute the station must take and write.
-    recordLocalOps(
+    await recordLocalOps(
       hq.catalog,
       [{ entity: 'item', id: victim.id, field: 'event', value: 'HQ-REVIEW <&>' }],
       'hq-test',
       Date.now(),
     );
     const stationClock = (): number => {
-      const r = st1.catalog.sqlite.prepare("select value from meta where key = 'hlc'").get() as {
+      const r = sqliteOf(st1.catalog).prepare("select value from meta where key = 'hlc'").get() as {
         value: string;
       };
       return decodeHlc(r.value).wall;
     };
 
     const s = await station1Run();
-    const row = st1.catalog.sqlite
+    const row = sqliteOf(st1.catalog)
       .prepare('select path, monitor, deleted, rating, event from items where id = ?')
       .get(victim.id) as {
       path: string;
@@ -235,7 +236,7 @@ describe('ops across the trust boundary (HQ /sync, station pull)', { timeout: 12
 
     // A stamp 51 years ahead from HQ itself: not merged, and the page is read again later
     // (the cursor waits), the station's clock untouched.
-    const cursorBefore = st1.catalog.sqlite
+    const cursorBefore = sqliteOf(st1.catalog)
       .prepare("select value from meta where key like 'uplink:%:ops-pulled'")
       .get() as {
       value: string;
@@ -243,12 +244,12 @@ describe('ops across the trust boundary (HQ /sync, station pull)', { timeout: 12
     put(op('hq-test', victim.id, 'rating', 5, Date.now() + 51 * YEAR));
     const s2 = await station1Run();
     assert.match(s2.lastError?.message ?? '', /ahead of this station's clock/);
-    const rating = st1.catalog.sqlite.prepare('select rating from items where id = ?').get(victim.id) as {
+    const rating = sqliteOf(st1.catalog).prepare('select rating from items where id = ?').get(victim.id) as {
       rating: number | null;
     };
     assert.equal(rating.rating, null);
     assert.ok(stationClock() < Date.now() + 10 * 60_000);
-    const cursorAfter = st1.catalog.sqlite
+    const cursorAfter = sqliteOf(st1.catalog)
       .prepare("select value from meta where key like 'uplink:%:ops-pulled'")
       .get() as {
       value: string;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tus from 'tus-js-client';
-import { objectOf } from '../../../src/hq/catalog.js';
+import { objectOf } from '../../../src/library/catalog/objects.js';
 import { revokeStationKey } from '../../../src/hq/keys.js';
 import { LocalDiskStore } from '../../../src/hq/local-disk-store.js';
 import {
@@ -73,7 +73,7 @@ describe('tus uploads', () => {
     });
     await run.done;
     assert.deepEqual(await hq.store.stat(h), { size: bytes.length });
-    assert.deepEqual(objectOf(hq.catalog, h, 'original'), { sha256: h, size: bytes.length });
+    assert.deepEqual(await objectOf(hq.catalog, h, 'original'), { sha256: h, size: bytes.length });
     // The finished upload is gone from uploads/ (its bytes live in the store now).
     assert.deepEqual(await uploadsLeft(), []);
     const head = await tusFetch('HEAD', run.upload.url!, hq.key('alpha'));
@@ -93,7 +93,10 @@ describe('tus uploads', () => {
     // tus-js-client sends the body with POST only when asked to:
     run.upload.options.uploadDataDuringCreation = true;
     await run.done;
-    assert.deepEqual(objectOf(hq.catalog, item, 'thumb'), { sha256: sha256(bytes), size: bytes.length });
+    assert.deepEqual(await objectOf(hq.catalog, item, 'thumb'), {
+      sha256: sha256(bytes),
+      size: bytes.length,
+    });
   });
 
   it('an aborted upload resumes from the offset HQ reports', async () => {
@@ -226,7 +229,7 @@ describe('tus uploads', () => {
     assert.equal((JSON.parse(body) as { error: { code: string } }).error.code, 'CHECKSUM_MISMATCH');
     assert.equal(await hq.store.has(claimed), false);
     assert.equal(await hq.store.has(sha256(bytes)), false);
-    assert.equal(objectOf(hq.catalog, claimed, 'original'), undefined);
+    assert.equal(await objectOf(hq.catalog, claimed, 'original'), undefined);
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(await uploadsLeft(), []);
   });
@@ -320,7 +323,7 @@ describe('a finished upload whose storing failed', () => {
       assert.equal(head.status, 200);
       assert.equal(head.headers.get('upload-offset'), String(bytes.length));
       assert.equal(await real.has(sha256(bytes)), true, 'stored by the HEAD');
-      assert.ok(objectOf(local.catalog, sha256(bytes), 'original'));
+      assert.ok(await objectOf(local.catalog, sha256(bytes), 'original'));
     } finally {
       await local.close();
       await rm(dir, { recursive: true, force: true });

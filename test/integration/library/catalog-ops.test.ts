@@ -41,17 +41,22 @@ describe('catalogue op log (real SQLite files)', () => {
     const id = 'a'.repeat(64);
     const a = await catalogWithItem('a', id);
     const b = await catalogWithItem('b', id);
-    recordLocalOps(a, [{ entity: 'item', id, field: 'rating', value: 3 }], 'station-a', 1000);
-    recordLocalOps(b, [{ entity: 'item', id, field: 'rating', value: 5 }], 'station-b', 2000);
-    recordLocalOps(a, [{ entity: 'item', id, field: 'event', value: 'EV-1' }], 'station-a', 1500);
-    recordLocalOps(b, [{ entity: 'item', id, field: 'tags', value: ['lion', 'dusk'] }], 'station-b', 2500);
-    const fromA = opsSince(a, 0).ops;
-    const fromB = opsSince(b, 0).ops;
+    await recordLocalOps(a, [{ entity: 'item', id, field: 'rating', value: 3 }], 'station-a', 1000);
+    await recordLocalOps(b, [{ entity: 'item', id, field: 'rating', value: 5 }], 'station-b', 2000);
+    await recordLocalOps(a, [{ entity: 'item', id, field: 'event', value: 'EV-1' }], 'station-a', 1500);
+    await recordLocalOps(
+      b,
+      [{ entity: 'item', id, field: 'tags', value: ['lion', 'dusk'] }],
+      'station-b',
+      2500,
+    );
+    const fromA = (await opsSince(a, 0)).ops;
+    const fromB = (await opsSince(b, 0)).ops;
     const trust = { mayMove: () => true };
-    mergeOps(a, [...fromB].reverse(), { node: 'station-a', nowMs: 3000, ...trust });
-    mergeOps(b, fromA, { node: 'station-b', nowMs: 3000, ...trust });
+    await mergeOps(a, [...fromB].reverse(), { node: 'station-a', nowMs: 3000, ...trust });
+    await mergeOps(b, fromA, { node: 'station-b', nowMs: 3000, ...trust });
     // Idempotent: merging again changes nothing.
-    assert.equal(mergeOps(a, fromB, { node: 'station-a', nowMs: 3100, ...trust }).applied, 0);
+    assert.equal((await mergeOps(a, fromB, { node: 'station-a', nowMs: 3100, ...trust })).applied, 0);
     for (const cat of [a, b]) {
       const row = await getItem(cat, id);
       assert.equal(row?.rating, 5);
@@ -59,12 +64,12 @@ describe('catalogue op log (real SQLite files)', () => {
       assert.deepEqual(JSON.parse(row?.tags ?? '[]'), ['lion', 'dusk']);
     }
     // A later local edit on A, after seeing B's future-dated stamp, still wins.
-    recordLocalOps(a, [{ entity: 'item', id, field: 'rating', value: 1 }], 'station-a', 1200);
+    await recordLocalOps(a, [{ entity: 'item', id, field: 'rating', value: 1 }], 'station-a', 1200);
     assert.equal((await getItem(a, id))?.rating, 1);
-    const cursor = opsSince(b, 0).cursor;
-    mergeOps(b, opsSince(a, 0).ops, { node: 'station-b', nowMs: 4000, ...trust });
+    const cursor = (await opsSince(b, 0)).cursor;
+    await mergeOps(b, (await opsSince(a, 0)).ops, { node: 'station-b', nowMs: 4000, ...trust });
     assert.equal((await getItem(b, id))?.rating, 1);
-    assert.ok(opsSince(b, cursor).ops.length >= 1);
+    assert.ok((await opsSince(b, cursor)).ops.length >= 1);
     await a.close();
     await b.close();
   });

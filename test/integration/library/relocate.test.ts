@@ -12,6 +12,7 @@ import { recordLocalOps } from '../../../src/library/catalog/ops.js';
 import { initDrive } from '../../../src/library/drive.js';
 import { buildItemRow } from '../../../src/library/item-row.js';
 import { relocatedPath, relocateItems } from '../../../src/library/relocate.js';
+import { sqliteOf } from '../../../src/library/catalog/handle.js';
 
 const linkP = promisify(link);
 let work: string;
@@ -61,9 +62,9 @@ async function addItem(n: number): Promise<{ id: string; path: string; sidecar: 
 }
 
 const pathOf = (id: string): string =>
-  (cat.sqlite.prepare('select path from items where id = ?').get(id) as { path: string }).path;
-const setMonitor = (id: string, monitor: string): void => {
-  recordLocalOps(cat, [{ entity: 'item', id, field: 'monitor', value: monitor }], 'test', Date.now());
+  (sqliteOf(cat).prepare('select path from items where id = ?').get(id) as { path: string }).path;
+const setMonitor = async (id: string, monitor: string): Promise<void> => {
+  await recordLocalOps(cat, [{ entity: 'item', id, field: 'monitor', value: monitor }], 'test', Date.now());
 };
 
 describe('relocateItems', () => {
@@ -78,7 +79,7 @@ describe('relocateItems', () => {
 
   it('moves original and sidecar to the monitor folder, keeping the bytes, and updates the catalogue', async () => {
     const a = await addItem(1);
-    setMonitor(a.id, 'Ben');
+    await setMonitor(a.id, 'Ben');
     const r = await relocateItems(cat, root);
     assert.deepEqual(r, { moved: 1, failed: [] });
     const p = pathOf(a.id);
@@ -93,7 +94,9 @@ describe('relocateItems', () => {
     assert.ok(existsSync(join(root, `${p}.xmp`)));
     assert.equal(existsSync(join(root, a.path)), false);
     assert.equal(existsSync(join(root, a.sidecar)), false);
-    const meta = cat.sqlite.prepare("select count(*) as n from meta where key like 'relocated:%'").get() as {
+    const meta = sqliteOf(cat)
+      .prepare("select count(*) as n from meta where key like 'relocated:%'")
+      .get() as {
       n: number;
     };
     assert.equal(meta.n, 0, 'no pending note left');
@@ -106,7 +109,7 @@ describe('relocateItems', () => {
 
   it('finishes a move cut off after the new links were made (catalogue still old)', async () => {
     const a = await addItem(2);
-    setMonitor(a.id, 'Ben');
+    await setMonitor(a.id, 'Ben');
     const to = relocatedPath(a.path, 'Ben')!;
     mkdirSync(join(root, dirname(to)), { recursive: true });
     await linkP(join(root, a.path), join(root, to)); // the run died right after this link
@@ -124,10 +127,10 @@ describe('relocateItems', () => {
     await linkP(join(root, a.path), join(root, to));
     await linkP(join(root, a.sidecar), join(root, `${to}.xmp`));
     // The state a kill between the commit and the unlinks leaves: catalogue moved, note written.
-    setMonitor(a.id, 'Ben');
-    cat.sqlite.prepare('update items set path = ? where id = ?').run(to, a.id);
-    cat.sqlite.prepare('update companions set path = ? where item_id = ?').run(`${to}.xmp`, a.id);
-    cat.sqlite
+    await setMonitor(a.id, 'Ben');
+    sqliteOf(cat).prepare('update items set path = ? where id = ?').run(to, a.id);
+    sqliteOf(cat).prepare('update companions set path = ? where item_id = ?').run(`${to}.xmp`, a.id);
+    sqliteOf(cat)
       .prepare('insert into meta(key, value) values (?, ?)')
       .run(`relocated:${a.id}`, JSON.stringify([a.path, a.sidecar, to]));
     await relocateItems(cat, root);
@@ -141,7 +144,7 @@ describe('relocateItems', () => {
 
   it('never overwrites a different file at the target: the item stays where it was and is reported', async () => {
     const a = await addItem(4);
-    setMonitor(a.id, 'Ben');
+    await setMonitor(a.id, 'Ben');
     const to = relocatedPath(a.path, 'Ben')!;
     mkdirSync(join(root, dirname(to)), { recursive: true });
     writeFileSync(join(root, to), 'someone else');

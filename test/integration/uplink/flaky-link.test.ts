@@ -148,7 +148,7 @@ describe('uplink over a flaky link (userspace proxy)', { timeout: 240_000 }, () 
       await waitFor(() => runner.status().current?.cls === 'video', 30_000, 'the video on the wire');
       await sleep(1500);
       const t0 = Date.now();
-      recordLocalOps(
+      await recordLocalOps(
         editor,
         [{ entity: 'item', id: photo2.id, field: 'rating', value: 5 }],
         NODE,

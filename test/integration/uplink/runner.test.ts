@@ -32,7 +32,12 @@ describe('uplink runner → HQ', { timeout: 120_000 }, () => {
       .prepare("select id from items where type = 'photo' and state = 'stored' order by sort_time")
       .all() as { id: string }[];
     rated = photos[Math.floor(photos.length / 2)]!.id;
-    recordLocalOps(lib.catalog, [{ entity: 'item', id: rated, field: 'rating', value: 5 }], NODE, Date.now());
+    await recordLocalOps(
+      lib.catalog,
+      [{ entity: 'item', id: rated, field: 'rating', value: 5 }],
+      NODE,
+      Date.now(),
+    );
   });
   after(async () => {
     await hq?.close();
@@ -116,7 +121,7 @@ describe('uplink runner → HQ', { timeout: 120_000 }, () => {
 
   it('a second run moves no bytes, and pulls what editors at HQ changed', async () => {
     const some = objects()[0]!.item;
-    recordLocalOps(
+    await recordLocalOps(
       hq.catalog,
       [{ entity: 'item', id: some, field: 'event', value: 'HQ-REVIEW' }],
       'hq-editor',

@@ -1,0 +1,47 @@
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { dbOf } from './handle.js';
+import type { Catalog } from './open.js';
+
+/**
+ * Locks for writers that share a PostgreSQL catalogue (several HQ nodes, or one HQ's concurrent
+ * requests on its connection pool). SQLite needs none: a write transaction (BEGIN IMMEDIATE)
+ * already has the database to itself. Transaction-scoped advisory locks: released at commit or
+ * rollback, re-entrant within one transaction. Callers take them in one global order (see
+ * ops.ts) so two transactions never wait on each other in a cycle.
+ */
+async function lockKeys(tx: Catalog, keys: Iterable<string>): Promise<void> {
+  if (tx.engine !== 'postgres') return;
+  // One at a time, in sorted order: two transactions locking overlapping sets never deadlock.
+  for (const key of [...new Set(keys)].sort())
+    await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(dbOf(tx));
+}
+
+/**
+ * The HLC of `node`: its transactions take turns, so two of them never read the same clock and
+ * stamp two ops alike. Other nodes' transactions are not held up.
+ */
+export function lockClock(tx: Catalog, node: string): Promise<void> {
+  return lockKeys(tx, [`outpost:hlc:${node}`]);
+}
+
+/**
+ * Items whose attribute columns are about to be written from the op heads (a merge's projection)
+ * or whose row is about to be inserted and projected (HQ receiving facts). Without it, a merge
+ * could miss a row another transaction has inserted but not committed, while that transaction
+ * read the heads before the merge's upsert: the row would keep a stale value.
+ */
+export function lockItems(tx: Catalog, ids: Iterable<string>): Promise<void> {
+  return lockKeys(
+    tx,
+    [...ids].map((id) => `outpost:item:${id}`),
+  );
+}
+
+/**
+ * `a > b` for two HLC stamp columns, comparing bytes: the stamps' encoding sorts in clock order
+ * byte for byte, which a linguistic collation (a PostgreSQL database's default) does not keep.
+ */
+export function stampAfter(tx: Catalog, a: string, b: string): RawBuilder<SqlBool> {
+  const bytes = sql.raw(tx.engine === 'postgres' ? ' collate "C"' : '');
+  return sql<SqlBool>`${sql.ref(a)}${bytes} > ${sql.ref(b)}${bytes}`;
+}
