@@ -373,14 +373,18 @@ export class Recorder extends EventEmitter<RecorderEvents> {
 
   private async pollRun(run: number, ctx: RunCtx): Promise<void> {
     if (ctx.ended || this.runs.get(run) !== ctx) return;
+    await this.drainList(ctx);
+  }
+
+  /** The segments closed since the last look go to the sink. */
+  private async drainList(ctx: RunCtx): Promise<void> {
     for (const seg of await ctx.reader.poll())
       if ((await this.handle(ctx, seg, ctx.anchorMs ?? ctx.spawnedAtMs)) === 'kept') ctx.keep = true;
   }
 
   /** After ffmpeg exited: the last lines, then the partial segment (killed mid-file) goes. */
   private async finishRun(run: number, ctx: RunCtx): Promise<void> {
-    for (const seg of await ctx.reader.poll())
-      if ((await this.handle(ctx, seg, ctx.anchorMs ?? ctx.spawnedAtMs)) === 'kept') ctx.keep = true;
+    await this.drainList(ctx);
     ctx.ended = true;
     this.runs.delete(run);
     if (!ctx.keep) await clearRunDir(ctx.dir, this.deps.log, this.camera, this.sink.holdsListed());
