@@ -1,9 +1,9 @@
 /**
- * One camera (docs/recorder.md): the supervised ffmpeg pipeline, its segment lists, and what
- * becomes of each closed segment. Continuous mode: a library item under `<camera>/<date>/`
- * (then the storage budget). Motion mode: the grey frames on fd 3 feed the detector and the
- * closed 1 s segments the RAM ring (src/recorder/motion-mode.ts); each motion event becomes a
- * library item (`motion-event`). Both also go out as `outputs` / `ring-segment` events.
+ * One camera (docs/recorder.md): the supervised ffmpeg pipeline and its segment lists, the same
+ * for every mode. The mode is the segment sink each closed segment goes to (sinks/): the library
+ * sink (continuous: a library item under `<camera>/<date>/`, then the storage budget) or the ring
+ * sink (motion: the RAM ring and the detector on fd 3; each motion event becomes a library item,
+ * `motion-event`). Runs also go out as `outputs`, ring segments as `ring-segment` events.
  */
 import { EventEmitter } from 'node:events';
 import { mkdir, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
@@ -12,7 +12,6 @@ import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
 import type { ProcessRunner } from '../adapters/process-runner.js';
 import type { StreamSpawner } from '../adapters/spawn-stream.js';
-import { OutpostError, isOutpostError } from '../core/errors.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { openCatalog } from '../library/catalog/open.js';
 import type { Drive } from '../library/drive.js';
@@ -26,11 +25,20 @@ import {
   type MjpegOutput,
 } from './capture-command.js';
 import { FC_MATCH_ARGS, fontFromFcMatch } from './live/overlay.js';
-import { MotionMode, type MotionEventSaved } from './motion-mode.js';
+import type { MotionEventSaved } from './motion-mode.js';
 import { DEFAULT_MOTION_CONFIG, type MotionConfig } from './motion/config.js';
-import { greyFrameSize } from './motion/grey-frames.js';
 import { SegmentListReader, parseSegmentList, type ListedSegment } from './segments.js';
-import { deriveSegment, placeSegment, type SegmentItemDeps } from './segment-item.js';
+import type { SegmentItemDeps } from './segment-item.js';
+import { LibrarySink } from './sinks/library-sink.js';
+import { RingSink } from './sinks/ring-sink.js';
+import type {
+  ClosedSegment,
+  SegmentEvent,
+  SegmentFailure,
+  SegmentSink,
+  SinkOutput,
+  SinkResult,
+} from './sinks/sink.js';
 import { parseSource, redactUrl, type SourceCodec, type SourceSpec } from './sources.js';
 import { Supervisor, type BackoffSettings, type RunInfo, type SupervisorState } from './supervisor.js';
 
@@ -73,28 +81,7 @@ export interface RecorderDeps extends SegmentItemDeps {
   log: Logger;
 }
 
-export interface SegmentEvent {
-  camera: string;
-  id: string;
-  path: string;
-  durationS: number | null;
-  start: string;
-  end: string;
-  run: string;
-  index: number;
-}
-
-/** A closed 1 s ring segment (motion mode), for src/recorder/motion/ring.ts. */
-export interface RingSegment {
-  camera: string;
-  path: string;
-  run: string;
-  index: number;
-  startS: number;
-  endS: number;
-  startMs: number;
-  endMs: number;
-}
+export type { ClosedSegment, SegmentEvent };
 
 export interface RecorderStatus {
   camera: string;
@@ -116,8 +103,9 @@ export interface RecorderStatus {
 export interface RecorderEvents {
   state: [RecorderStatus];
   segment: [SegmentEvent];
-  'segment-failed': [{ camera: string; path: string; code: string; message: string }];
-  'ring-segment': [RingSegment];
+  'segment-failed': [SegmentFailure];
+  /** Motion mode: a closed 1 s ring segment. */
+  'ring-segment': [ClosedSegment];
   /** Motion mode: an event clip became a library item (thumbnail with the motion box). */
   'motion-event': [MotionEventSaved];
   /** A new ffmpeg run: its fd 3 (grey) and fd 4 (MJPEG) streams, valid until the run ends. */
@@ -162,10 +150,10 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   private lastSegmentAt: string | null = null;
   private warnings: BudgetWarning[] = [];
   private runBase = '';
-  private motion: MotionMode | undefined;
   private motionEvents = 0;
-  private greySize: { width: number; height: number } | undefined;
   private fontFile: string | undefined;
+  /** Where closed segments go: the one place the mode matters. */
+  private readonly sink: SegmentSink;
 
   constructor(
     private readonly cam: CameraSettings,
@@ -176,6 +164,50 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     super();
     this.camera = cam.name;
     this.source = parseSource(cam.source);
+    const common = {
+      camera: cam.name,
+      layout: drive.layout,
+      grey: cam.grey,
+      catalog: () => this.cat,
+      deps,
+      out: this.sinkOutput(),
+    };
+    this.sink =
+      cam.mode === 'continuous'
+        ? new LibrarySink({ ...common, seconds: cam.segmentSeconds, root: recDir(drive, cam.name) })
+        : new RingSink({
+            ...common,
+            config: cam.motion ?? DEFAULT_MOTION_CONFIG,
+            root: join(settings.ringRoot, cam.name, 'ring'),
+          });
+  }
+
+  /** What the sinks report: counted for `status()`, then emitted. */
+  private sinkOutput(): SinkOutput {
+    return {
+      segment: (e) => {
+        this.segments++;
+        this.lastSegmentAt = e.end;
+        this.emit('segment', e);
+      },
+      ringSegment: (e) => this.emit('ring-segment', e),
+      motionEvent: (e) => {
+        this.motionEvents++;
+        this.emit('motion-event', e);
+      },
+      failed: (f) => {
+        this.failedSegments++;
+        this.emit('segment-failed', f);
+      },
+      spaceUsed: async () => {
+        const cat = this.cat;
+        if (cat)
+          await this.enforceBudget(cat).catch((err: unknown) =>
+            this.deps.log.warn({ err, camera: this.camera }, 'storage budget check failed'),
+          );
+      },
+      ringListened: () => this.listenerCount('ring-segment') > 0,
+    };
   }
 
   status(): RecorderStatus {
@@ -204,13 +236,13 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   async start(): Promise<void> {
     if (this.supervisor) return;
     this.cat = await openCatalog(this.drive.layout.catalog);
-    const root = this.modeRoot();
+    const root = this.sink.root;
     await mkdir(root, { recursive: true });
     await this.recoverOldRuns(root);
     const probed = await this.probeSource();
     this.copy = shouldCopy(probed.codec, this.cam.copy);
     if (this.cam.mjpeg?.timestamp && !this.cam.mjpeg.fontFile) this.fontFile = await this.findFont();
-    if (this.cam.mode === 'motion') await this.startMotion(probed.size);
+    await this.sink.start(probed.size);
     this.runBase = this.deps.clock.now().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
     const sup = new Supervisor({
       prepare: (run) => this.prepare(run),
@@ -223,8 +255,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     sup.on('run', (info) => {
       const ctx = this.runs.get(info.run);
       if (ctx) void this.saveRun(ctx, info.pid);
-      if (this.motion && info.grey)
-        this.motion.attach(info.grey, () => ctx?.anchorMs ?? ctx?.spawnedAtMs ?? info.startedAtMs);
+      if (info.grey) this.sink.attach(info.grey, () => ctx?.anchorMs ?? ctx?.spawnedAtMs ?? info.startedAtMs);
       this.emit('outputs', { ...info, camera: this.camera });
     });
     sup.on('progress', (p) => {
@@ -270,53 +301,10 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     if (this.poller) clearInterval(this.poller);
     this.poller = undefined;
     await this.queue;
-    if (this.motion) {
-      // The last frames and segments are in: close the event in progress and save it.
-      await this.motion.stop();
-      this.motion = undefined;
-      for (const n of await readdir(this.modeRoot()).catch(() => [] as string[]))
-        await rmdir(join(this.modeRoot(), n)).catch(() => undefined);
-    }
+    await this.sink.stop();
     await this.cat?.close();
     this.cat = undefined;
     this.emit('state', this.status());
-  }
-
-  /** Motion mode: the detector's frame size (the source's aspect), the ring, leftover clips. */
-  private async startMotion(src: { width: number; height: number } | undefined): Promise<void> {
-    const cfg = this.cam.motion ?? DEFAULT_MOTION_CONFIG;
-    if (!src)
-      this.deps.log.warn(
-        { camera: this.camera },
-        'motion: the source size is unknown (4:3 assumed); the detector sees a stretched picture',
-      );
-    const size = this.cam.grey
-      ? { width: this.cam.grey.width, height: this.cam.grey.height }
-      : greyFrameSize(src?.width ?? 4, src?.height ?? 3, cfg.height);
-    this.greySize = size;
-    this.motion = new MotionMode({
-      camera: this.camera,
-      config: cfg,
-      frame: size,
-      layout: this.drive.layout,
-      catalog: () => this.cat,
-      deps: this.deps,
-      onSaved: (e) => {
-        this.motionEvents++;
-        this.emit('motion-event', e);
-        // Events take space like segments do: the same budget applies.
-        const cat = this.cat;
-        if (cat)
-          void this.enforceBudget(cat).catch((err: unknown) =>
-            this.deps.log.warn({ err, camera: this.camera }, 'storage budget check failed'),
-          );
-      },
-      onFailed: (f) => {
-        this.failedSegments++;
-        this.emit('segment-failed', f);
-      },
-    });
-    await this.motion.recover();
   }
 
   /** drawtext's font: fontconfig's DejaVu Sans Mono, else the Debian path. */
@@ -327,17 +315,11 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     return fontFromFcMatch(res?.code === 0 ? res.stdout.toString('utf8') : '');
   }
 
-  private modeRoot(): string {
-    return this.cam.mode === 'continuous'
-      ? recDir(this.drive, this.camera)
-      : join(this.settings.ringRoot, this.camera, 'ring');
-  }
-
   private async prepare(
     run: number,
   ): Promise<{ ffmpegArgs: string[]; feeder?: SourceSpec['feeder']; grey: boolean; mjpeg: boolean }> {
     const id = `${this.runBase}-${String(run).padStart(3, '0')}`;
-    const dir = join(this.modeRoot(), id);
+    const dir = join(this.sink.root, id);
     await mkdir(dir, { recursive: true });
     const listFile = join(dir, 'list.csv');
     const ctx: RunCtx = {
@@ -353,10 +335,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     };
     this.runs.set(run, ctx);
     await this.saveRun(ctx);
-    const grey =
-      this.cam.mode === 'motion' && this.greySize
-        ? { fps: (this.cam.motion ?? DEFAULT_MOTION_CONFIG).fps, ...this.greySize }
-        : this.cam.grey;
+    const grey = this.sink.grey();
     const mjpeg = this.cam.mjpeg
       ? { ...this.cam.mjpeg, ...(this.fontFile ? { fontFile: this.fontFile } : {}) }
       : undefined;
@@ -364,12 +343,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       source: this.source,
       copy: this.copy ?? false,
       ...(this.cam.encoder ? { encoder: this.cam.encoder } : {}),
-      segments: {
-        kind: this.cam.mode === 'continuous' ? 'continuous' : 'ring',
-        dir,
-        listFile,
-        seconds: this.cam.mode === 'continuous' ? this.cam.segmentSeconds : 1,
-      },
+      segments: { ...this.sink.segments, dir, listFile },
       ...(grey ? { grey } : {}),
       ...(mjpeg ? { mjpeg } : {}),
     });
@@ -399,102 +373,35 @@ export class Recorder extends EventEmitter<RecorderEvents> {
 
   private async pollRun(run: number, ctx: RunCtx): Promise<void> {
     if (ctx.ended || this.runs.get(run) !== ctx) return;
+    await this.drainList(ctx);
+  }
+
+  /** The segments closed since the last look go to the sink. */
+  private async drainList(ctx: RunCtx): Promise<void> {
     for (const seg of await ctx.reader.poll())
       if ((await this.handle(ctx, seg, ctx.anchorMs ?? ctx.spawnedAtMs)) === 'kept') ctx.keep = true;
   }
 
   /** After ffmpeg exited: the last lines, then the partial segment (killed mid-file) goes. */
   private async finishRun(run: number, ctx: RunCtx): Promise<void> {
-    for (const seg of await ctx.reader.poll())
-      if ((await this.handle(ctx, seg, ctx.anchorMs ?? ctx.spawnedAtMs)) === 'kept') ctx.keep = true;
+    await this.drainList(ctx);
     ctx.ended = true;
     this.runs.delete(run);
-    if (!ctx.keep) await clearRunDir(ctx.dir, this.deps.log, this.camera, this.ringOwned());
+    if (!ctx.keep) await clearRunDir(ctx.dir, this.deps.log, this.camera, this.sink.holdsListed());
   }
 
-  /** Motion mode with a ring (ours, or a listener's): the ring owns the closed segment files. */
-  private ringOwned(): boolean {
-    return this.cam.mode === 'motion' && (!!this.motion || this.listenerCount('ring-segment') > 0);
-  }
-
-  /** One closed segment: `kept` when it could not be placed for a reason worth retrying. */
-  private async handle(
-    ctx: { id: string },
-    seg: ListedSegment,
-    anchorMs: number,
-  ): Promise<'ok' | 'dropped' | 'kept'> {
-    const startMs = anchorMs + Math.round(seg.startS * 1000);
-    const endMs = anchorMs + Math.round(seg.endS * 1000);
-    if (this.cam.mode === 'motion') {
-      await this.motion?.addSegment({ path: seg.path, start: startMs / 1000, end: endMs / 1000 });
-      this.emit('ring-segment', {
-        camera: this.camera,
-        path: seg.path,
-        run: ctx.id,
-        index: seg.index,
-        startS: seg.startS,
-        endS: seg.endS,
-        startMs,
-        endMs,
-      });
-      // Nobody holds a ring: the second is not kept.
-      if (!this.ringOwned()) await rm(seg.path, { force: true });
-      return 'ok';
-    }
-    const cat = this.cat;
-    if (!cat) return 'kept';
-    try {
-      const { item, created } = await placeSegment(
-        cat,
-        this.drive.layout,
-        {
-          path: seg.path,
-          camera: this.camera,
-          startMs,
-          endMs,
-          index: seg.index,
-          runId: ctx.id,
-          runStartS: seg.startS,
-          runEndS: seg.endS,
-        },
-        this.deps,
-      );
-      this.segments++;
-      this.lastSegmentAt = new Date(endMs).toISOString();
-      this.emit('segment', {
-        camera: this.camera,
-        id: item.id,
-        path: item.path,
-        durationS: item.duration_s,
-        start: new Date(startMs).toISOString(),
-        end: new Date(endMs).toISOString(),
-        run: ctx.id,
-        index: seg.index,
-      });
-      if (created)
-        await deriveSegment(cat, this.drive.layout, item, this.deps).catch((err: unknown) =>
-          this.deps.log.warn({ err, item: item.id }, 'segment poster failed; retried by the next ingest'),
-        );
-      await this.enforceBudget(cat).catch((err: unknown) =>
-        this.deps.log.warn({ err, camera: this.camera }, 'storage budget check failed'),
-      );
-      return 'ok';
-    } catch (e) {
-      this.failedSegments++;
-      const err = isOutpostError(e) ? e : new OutpostError('INTERNAL', String(e), { cause: e });
-      this.emit('segment-failed', {
-        camera: this.camera,
-        path: seg.path,
-        code: err.code,
-        message: err.message,
-      });
-      this.deps.log.warn({ camera: this.camera, path: seg.path, code: err.code }, err.message);
-      if (err.code === 'SEGMENT_INVALID') {
-        await rm(seg.path, { force: true });
-        return 'dropped';
-      }
-      return 'kept';
-    }
+  /** One closed segment, on the wall clock of the run's anchor, to the sink. */
+  private handle(ctx: { id: string }, seg: ListedSegment, anchorMs: number): Promise<SinkResult> {
+    return this.sink.accept({
+      camera: this.camera,
+      path: seg.path,
+      run: ctx.id,
+      index: seg.index,
+      startS: seg.startS,
+      endS: seg.endS,
+      startMs: anchorMs + Math.round(seg.startS * 1000),
+      endMs: anchorMs + Math.round(seg.endS * 1000),
+    });
   }
 
   private async enforceBudget(cat: Catalog): Promise<void> {
@@ -525,7 +432,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   private async probeSource(): Promise<{ codec: SourceCodec; size?: { width: number; height: number } }> {
     const stated = { codec: this.source.codec, ...(this.source.size ? { size: this.source.size } : {}) };
     const needCodec = this.source.codec === 'unknown' && this.cam.copy === 'auto';
-    const needSize = this.cam.mode === 'motion' && !this.source.size && !this.cam.grey;
+    const needSize = this.sink.needsSourceSize && !this.source.size;
     if (!needCodec && !needSize) return stated;
     if (this.source.kind === 'v4l2' || this.source.kind === 'rpicam' || this.source.kind === 'testsrc')
       return stated;
@@ -571,7 +478,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       const dir = join(root, name);
       const info = await readRunFile(dir);
       if (info?.pid) await killOrphan(info.pid, dir);
-      if (this.cam.mode === 'continuous' && this.cat) {
+      if (this.sink.recoversRuns && this.cat) {
         const reader = new SegmentListReader(join(dir, 'list.csv'), dir);
         const anchor = info?.anchorMs ?? info?.spawnedAtMs;
         let keep = false;

@@ -12,6 +12,7 @@
  */
 import { rm, writeFile } from 'node:fs/promises';
 import type { ProcessRunner } from '../../adapters/process-runner.js';
+import type { ListedSegment } from '../segments.js';
 
 export interface RingSegment {
   path: string;
@@ -82,18 +83,11 @@ export class SegmentRing {
 }
 
 /**
- * ffmpeg's `-segment_list_type csv` lines (`file,start,end`, times in seconds from the start of
- * the capture) → ring segments on the recorder's clock (`origin` = that start's time).
+ * Segments of ffmpeg's list (parsed by segments.ts, times in seconds from the start of the
+ * capture) → ring segments on the recorder's clock (`origin` = that start's time).
  */
-export function parseSegmentList(csv: string, dir: string, origin = 0): RingSegment[] {
-  const out: RingSegment[] = [];
-  for (const line of csv.split('\n')) {
-    const m = /^(.*),([0-9.]+),([0-9.]+)\s*$/.exec(line);
-    if (!m) continue;
-    const file = m[1]!.replace(/^"(.*)"$/, '$1');
-    out.push({ path: `${dir}/${file}`, start: origin + Number(m[2]), end: origin + Number(m[3]) });
-  }
-  return out;
+export function toRingSegments(listed: readonly ListedSegment[], origin = 0): RingSegment[] {
+  return listed.map((s) => ({ path: s.path, start: origin + s.startS, end: origin + s.endS }));
 }
 
 /** A concat-demuxer list (`file '…'` lines, quotes escaped). */

@@ -18,7 +18,7 @@ import type { ItemRow } from '../../../src/library/catalog/schema.js';
 import { initDrive, type Drive } from '../../../src/library/drive.js';
 import { createMediaAnalyzer } from '../../../src/media/analyzer.js';
 import { probeAv } from '../../../src/media/ffprobe.js';
-import { Recorder, recDir, type CameraSettings, type RingSegment } from '../../../src/recorder/recorder.js';
+import { Recorder, recDir, type CameraSettings, type ClosedSegment } from '../../../src/recorder/recorder.js';
 import type { RecordingFacts } from '../../../src/recorder/segment-item.js';
 
 const FPS = 25;
@@ -133,7 +133,7 @@ describe('recorder: continuous segments (real ffmpeg)', { timeout: 300_000 }, ()
         firstRunAt = Date.now();
       }
     });
-    const ring: RingSegment[] = [];
+    const ring: ClosedSegment[] = [];
     killed.on('ring-segment', (r) => ring.push(r));
 
     const t0 = Date.now();

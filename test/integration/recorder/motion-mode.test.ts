@@ -25,7 +25,7 @@ import { probeAv } from '../../../src/media/ffprobe.js';
 import { motionWorkDir, type MotionEventSaved } from '../../../src/recorder/motion-mode.js';
 import { DEFAULT_MOTION_CONFIG } from '../../../src/recorder/motion/config.js';
 import type { Box } from '../../../src/recorder/motion/detector.js';
-import { Recorder, type RingSegment } from '../../../src/recorder/recorder.js';
+import { Recorder, type ClosedSegment } from '../../../src/recorder/recorder.js';
 import type { MotionRecordingFacts } from '../../../src/recorder/segment-item.js';
 import {
   makeMotionClip,
@@ -106,7 +106,7 @@ describe('recorder: motion mode (real ffmpeg, ground-truth clip)', { timeout: 18
         previewSize: 640,
       },
     );
-    let first: RingSegment | undefined;
+    let first: ClosedSegment | undefined;
     rec.on('ring-segment', (s) => {
       if (s.run.endsWith('-001')) first ??= s;
     });

@@ -17,7 +17,13 @@ import { DEFAULT_MOTION_CONFIG, detectorOptions, eventOptions } from '../../../s
 import { createMotionDetector } from '../../../src/recorder/motion/detector.js';
 import { EventTracker, type MotionEvent } from '../../../src/recorder/motion/events.js';
 import { greyFrameSize, greyOutputArgs, readGreyFrames } from '../../../src/recorder/motion/grey-frames.js';
-import { assembleEvent, parseSegmentList, SegmentRing } from '../../../src/recorder/motion/ring.js';
+import {
+  assembleEvent,
+  SegmentRing,
+  toRingSegments,
+  type RingSegment,
+} from '../../../src/recorder/motion/ring.js';
+import { parseSegmentList } from '../../../src/recorder/segments.js';
 import { motionThumbnail } from '../../../src/recorder/motion/thumbnail.js';
 import { makeMotionClip, scoreEvents, TEST_CLIP, type GroundTruth } from '../../kit/motion-clips.js';
 
@@ -90,7 +96,7 @@ describe('motion detection on a generated clip with ground truth', () => {
 
 describe('RAM ring and event assembly', () => {
   const segDir = join(work, 'ring');
-  let segments: ReturnType<typeof parseSegmentList> = [];
+  let segments: RingSegment[] = [];
 
   before(async () => {
     rmSync(segDir, { recursive: true, force: true });
@@ -123,7 +129,9 @@ describe('RAM ring and event assembly', () => {
       { stdio: 'ignore' },
     );
     assert.equal(await new Promise((r) => ff.on('close', r)), 0);
-    segments = parseSegmentList(readFileSync(join(segDir, 'list.csv'), 'utf8'), segDir);
+    segments = toRingSegments(
+      parseSegmentList(readFileSync(join(segDir, 'list.csv'), 'utf8'), segDir, 0).segments,
+    );
   });
 
   it('keeps only the last seconds, plus what an open event holds', async () => {

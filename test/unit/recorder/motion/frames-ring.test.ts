@@ -9,9 +9,10 @@ import {
 import {
   assembleArgs,
   concatList,
-  parseSegmentList,
   SegmentRing,
+  toRingSegments,
 } from '../../../../src/recorder/motion/ring.js';
+import { parseSegmentList } from '../../../../src/recorder/segments.js';
 
 describe('readGreyFrames', () => {
   it('reassembles frames from chunks of any size, with timestamps from index and fps', async () => {
@@ -61,9 +62,9 @@ describe('readGreyFrames', () => {
 
 describe('ring', () => {
   it('parses ffmpeg csv segment lists onto the recorder clock', () => {
-    const segs = parseSegmentList(
-      'seg-00000.ts,0.000000,1.000000\nseg-00001.ts,1.000000,2.066667\n\n',
-      '/shm/ring',
+    const segs = toRingSegments(
+      parseSegmentList('seg-00000.ts,0.000000,1.000000\nseg-00001.ts,1.000000,2.066667\n\n', '/shm/ring', 0)
+        .segments,
       1000,
     );
     assert.deepEqual(segs, [
