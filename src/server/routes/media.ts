@@ -209,7 +209,7 @@ export function registerMediaRoutes(app: FastifyInstance, deps: AppDeps): void {
       query: noQuery,
       responses: { 200: file(RENDITION_MIME[rendition], what), 304: notModified },
       handler: async ({ params }, req, reply) =>
-        sendRendition(req, reply, media, findItem(cat, params.id), rendition),
+        sendRendition(req, reply, media, await findItem(cat, params.id), rendition),
     });
   }
   defineRoute(app, {
@@ -232,6 +232,6 @@ export function registerMediaRoutes(app: FastifyInstance, deps: AppDeps): void {
       ),
     },
     handler: async ({ params, query }, req, reply) =>
-      sendOriginal(req, reply, media, findItem(cat, params.id), query.download ?? false),
+      sendOriginal(req, reply, media, await findItem(cat, params.id), query.download ?? false),
   });
 }
