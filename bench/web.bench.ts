@@ -119,6 +119,7 @@ try {
   const app = await buildApp({
     catalog,
     drive,
+    files: { root: drive.layout.root },
     node: 'bench',
     clock: systemClock,
     log: silentLogger,

@@ -53,10 +53,12 @@ const SIDECAR_CONCURRENCY = 4;
  * When a sidecar cannot be written the attributes are already saved (catalogue and op log are
  * the truth; the sidecar is rewritten at the item's next change) and the call rejects with
  * DRIVE_FULL / DRIVE_WRITE_ERROR naming the items.
+ *
+ * `driveRoot` null: no library files here (HQ): the ops are recorded and no file is read or written.
  */
 export async function applyAttributes(
   cat: Catalog,
-  driveRoot: string,
+  driveRoot: string | null,
   ids: string[],
   patch: AttributePatch,
   ctx: AttributeContext,
@@ -76,7 +78,7 @@ export async function applyAttributes(
  */
 export async function applyPatches(
   cat: Catalog,
-  driveRoot: string,
+  driveRoot: string | null,
   patches: { id: string; patch: AttributePatch }[],
   ctx: AttributeContext,
 ): Promise<ItemRow[]> {
@@ -138,8 +140,10 @@ async function liveItems(cat: Catalog, ids: string[]): Promise<Map<string, ItemR
 /**
  * Rewrite the sidecars of `ids` from the catalogue. Each item's row is read inside its lock, so
  * when edits of one item race, the last sidecar written carries the latest values.
+ * `driveRoot` null (no library files here): nothing to write.
  */
-export async function rewriteSidecars(cat: Catalog, driveRoot: string, ids: string[]): Promise<void> {
+export async function rewriteSidecars(cat: Catalog, driveRoot: string | null, ids: string[]): Promise<void> {
+  if (driveRoot === null) return;
   const failed: { id: string; error: unknown }[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {

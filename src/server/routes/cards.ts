@@ -53,7 +53,8 @@ export function registerCardRoutes(app: FastifyInstance, deps: AppDeps): void {
         });
       const done = await assignCardToMonitor(
         cat,
-        deps.drive.layout.root,
+        // Without a library drive's files (HQ) the assignment is ops only: nothing to move.
+        deps.files?.root ?? null,
         params.id,
         monitor,
         deps.node,

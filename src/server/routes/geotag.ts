@@ -151,7 +151,7 @@ function trackSummary(points: TrackPoint[]): Preview['track'] {
 /** Set a location per item: all or nothing, one op each, then the sidecars (applyPatches). */
 async function applyLocations(
   cat: Catalog,
-  driveRoot: string,
+  driveRoot: string | null,
   assignments: { id: string; lat: number; lon: number }[],
   ctx: { node: string; nowMs: number },
 ): Promise<ItemRow[]> {
@@ -214,7 +214,7 @@ export function registerGeotagRoutes(app: FastifyInstance, deps: AppDeps): void 
       const rows = assignments.length
         ? await applyLocations(
             cat,
-            deps.drive.layout.root,
+            deps.files?.root ?? null,
             assignments.map((a) => ({ id: a.id, lat: a.lat, lon: a.lon })),
             { node: deps.node, nowMs: deps.clock.now().getTime() },
           )

@@ -43,6 +43,8 @@ const DEFAULT_MAX_DISTANCE = 10;
 
 export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
   const cat = deps.catalog;
+  // Without a library drive's files (HQ) an edit is ops only: no sidecar is written.
+  const sidecarRoot = deps.files?.root ?? null;
   const tags = ['items'];
   const ctx = (): { node: string; nowMs: number } => ({ node: deps.node, nowMs: deps.clock.now().getTime() });
 
@@ -97,14 +99,14 @@ export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
     summary: 'Set attributes of one item',
     description:
       'Only the fields given change (null clears one; `tags` replaces the list). Each field becomes an op ' +
-      'in the op log and the XMP sidecar beside the original is rewritten.',
+      'in the op log; on a station the XMP sidecar beside the original is rewritten.',
     params: itemRefParams,
     query: noQuery,
     body: patchBody,
     responses: { 200: itemRecordSchema },
     handler: async ({ params, body }) => {
       const row = await findItem(cat, params.id);
-      const [updated] = await applyAttributes(cat, deps.drive.layout.root, [row.id], body, ctx());
+      const [updated] = await applyAttributes(cat, sidecarRoot, [row.id], body, ctx());
       return itemRecord(updated ?? (await findItem(cat, row.id)));
     },
   });
@@ -130,7 +132,7 @@ export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
           hint: 'Nothing was changed. Reload the list: these items may have been deleted.',
           details: { missing: missing.slice(0, 100) },
         });
-      const rows = await applyAttributes(cat, deps.drive.layout.root, ids, body.patch, ctx());
+      const rows = await applyAttributes(cat, sidecarRoot, ids, body.patch, ctx());
       return {
         updated: rows.length,
         items: rows.map((r) => ({ id: r.id, attributes: itemRecord(r).attributes })),

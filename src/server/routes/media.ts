@@ -178,8 +178,13 @@ async function sendOriginal(
   }
 }
 
+/** A server with neither a library drive's files nor a media source (none runs so today). */
+const noMedia: MediaSource = async (_row, kind) => {
+  throw new ApiError('FILE_MISSING', `this server keeps no ${kind} files`);
+};
+
 export function registerMediaRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const media = deps.media ?? driveMedia(deps.drive.layout.root);
+  const media = deps.media ?? (deps.files ? driveMedia(deps.files.root) : noMedia);
   const cat = deps.catalog;
   const tags = ['media'];
   const file = (

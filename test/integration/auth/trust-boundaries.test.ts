@@ -33,6 +33,7 @@ async function newApp(extra: Partial<AppDeps> = {}): Promise<FastifyInstance> {
   const app = await buildApp({
     catalog: lib.catalog,
     drive: lib.drive,
+    files: { root: lib.drive.layout.root },
     node: NODE,
     clock,
     hostname: 'outpost-test',
@@ -126,6 +127,7 @@ describe('racing the rate limit', () => {
       const app = await buildApp({
         catalog: empty.catalog,
         drive: empty.drive,
+        files: { root: empty.drive.layout.root },
         node: NODE,
         clock,
         setupCode: 'ABCD-EFGH',
@@ -373,6 +375,7 @@ describe('setup without a code', () => {
       const app = await buildApp({
         catalog: one.catalog,
         drive: one.drive,
+        files: { root: one.drive.layout.root },
         node: NODE,
         clock,
         setupCode: codes,
