@@ -19,7 +19,8 @@ export interface CardAssignment extends RelocationResult {
  */
 export async function assignCardToMonitor(
   cat: Catalog,
-  driveRoot: string,
+  /** null: no library files here (HQ): the ops only, nothing moves. */
+  driveRoot: string | null,
   cardId: string,
   monitor: string,
   node: string,

@@ -54,10 +54,12 @@ const SIDECAR_CONCURRENCY = 4;
  * When a sidecar cannot be written the attributes are already saved (catalogue and op log are
  * the truth; the sidecar is rewritten at the item's next change) and the call rejects with
  * DRIVE_FULL / DRIVE_WRITE_ERROR naming the items.
+ *
+ * `driveRoot` null: no library files here (HQ): the ops are recorded and no file is read or written.
  */
 export async function applyAttributes(
   cat: Catalog,
-  driveRoot: string,
+  driveRoot: string | null,
   ids: string[],
   patch: AttributePatch,
   ctx: AttributeContext,
@@ -77,7 +79,7 @@ export async function applyAttributes(
  */
 export async function applyPatches(
   cat: Catalog,
-  driveRoot: string,
+  driveRoot: string | null,
   patches: { id: string; patch: AttributePatch }[],
   ctx: AttributeContext,
 ): Promise<ItemRow[]> {
@@ -122,8 +124,10 @@ function describeIssue(i: { path: PropertyKey[]; message: string }): string {
 /**
  * Rewrite the sidecars of `ids` from the catalogue. Each item's row is read inside its lock, so
  * when edits of one item race, the last sidecar written carries the latest values.
+ * `driveRoot` null (no library files here): nothing to write.
  */
-export async function rewriteSidecars(cat: Catalog, driveRoot: string, ids: string[]): Promise<void> {
+export async function rewriteSidecars(cat: Catalog, driveRoot: string | null, ids: string[]): Promise<void> {
+  if (driveRoot === null) return;
   const failed: { id: string; error: unknown }[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {

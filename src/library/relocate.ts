@@ -51,9 +51,11 @@ export interface RelocationResult {
  */
 export async function relocateItems(
   cat: Catalog,
-  driveRoot: string,
+  driveRoot: string | null,
   ids?: string[],
 ): Promise<RelocationResult> {
+  // No library files here (HQ): the catalogue's paths are where the station files them.
+  if (driveRoot === null) return { moved: 0, failed: [] };
   return moveItems(cat, driveRoot, ids, (item) => relocatedPath(item.path, item.monitor));
 }
 

@@ -2,8 +2,6 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { createSessionAuthenticate } from '../auth/authenticate.js';
 import type { AppDeps } from './deps.js';
 import { installErrorHandling } from './errors.js';
-import { trackMirror } from '../station/mirror-tracker.js';
-import { trackIngest } from './ingest-tracker.js';
 import { DOCS_PREFIX, registerOpenApi } from './openapi.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerCameraRoutes } from './routes/cameras.js';
@@ -25,7 +23,10 @@ export type {
   CamerasControl,
   DiskSpace,
   DiskSpaceProbe,
+  LibraryFiles,
   LoginOptions,
+  StationPort,
+  StationSnapshot,
 } from './deps.js';
 export { allowAll } from './deps.js';
 export type { Role } from './route.js';
@@ -83,21 +84,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await registerOpenApi(app);
 
-  const tracker = deps.events ? trackIngest(deps.events, deps.clock) : undefined;
-  const mirror = deps.events ? trackMirror(deps.events) : undefined;
-  app.addHook('onClose', async () => {
-    tracker?.stop();
-    mirror?.stop();
-  });
-
   registerItemRoutes(app, deps);
   registerMediaRoutes(app, deps);
-  registerStatusRoutes(
-    app,
-    deps,
-    () => tracker?.current() ?? null,
-    mirror ? () => mirror.current() : undefined,
-  );
+  registerStatusRoutes(app, deps);
   registerCardRoutes(app, deps);
   registerEventRoutes(app, deps);
   registerCameraRoutes(app, deps);

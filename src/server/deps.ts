@@ -10,11 +10,10 @@ import type { Catalog } from '../library/catalog/open.js';
 import type { ItemRow } from '../library/catalog/schema.js';
 import type { Drive } from '../library/drive.js';
 import type { Rendition } from '../library/layout.js';
-import type { StationEvents } from '../station/events.js';
 import type { EmptySlot } from '../devices/block.js';
 import type { MediumView } from '../devices/manager.js';
-import type { DevicesState } from '../station/device-tracker.js';
-import type { DriveHealthThresholds } from '../core/drive-health.js';
+import type { StationState } from '../core/indicators.js';
+import type { IngestState, MirrorState, ScrubState } from '../indicators/station-facts.js';
 import type { LiveHub } from '../recorder/live/hub.js';
 import type { SupervisorState } from '../recorder/supervisor.js';
 import type { UplinkStatus } from '../uplink/runner.js';
@@ -90,8 +89,78 @@ export interface DrivesControl {
   }>;
   /** Format an empty device and make it a library drive; refused when it holds any file. */
   format?(device: string, fs: 'ext4' | 'exfat', label: string): Promise<Drive>;
-  /** Ejecting, ejected, busy and pulled devices, for the indicators. */
-  deviceState?(): DevicesState;
+}
+
+/**
+ * The station's live events the browser is shown (GET /api/events as server-sent events), by
+ * their names in src/station/events.ts. Progress is thinned by the route.
+ */
+export const LIVE_EVENTS = [
+  'library-attached',
+  'library-detached',
+  'card-inserted',
+  'card-removed',
+  'card-ignored',
+  'ingest-progress',
+  'ingest-done',
+  'ingest-failed',
+  'uplink-status',
+  'partner-attached',
+  'partner-detached',
+  'mirror-progress',
+  'mirror-done',
+  'mirror-failed',
+  'motion-event',
+  'recording-segment',
+  'device-mounted',
+  'device-unmounting',
+  'device-ejected',
+  'device-eject-failed',
+  'device-pulled',
+  'device-gone',
+  'device-problem',
+  'clock-status',
+  'power-low',
+] as const;
+export type LiveEventName = (typeof LIVE_EVENTS)[number];
+
+/** What the station is doing, taken once: the LEDs and /api/status show the same snapshot. */
+export interface StationSnapshot {
+  /** The library drive's free space (null: unreadable); undefined while no library drive is attached. */
+  space: DiskSpace | null | undefined;
+  /** The last ingest since the station started. */
+  ingest: IngestState | null;
+  /** The second drive and the last mirror pass (null: no second drive seen). */
+  mirror: MirrorState | null;
+  /** The scheduled scrub; `openDamage` counts the catalogue's damaged files too. */
+  scrub: ScrubState | null;
+  /** The uplink's queue and state; null when the uplink is not configured. */
+  uplink: UplinkStatus | null;
+  /** The five indicators' state, derived once from all the station knows. */
+  state: StationState;
+}
+
+/**
+ * The station a server runs in, as the server sees it (src/station/station-status.ts implements
+ * it). The server never imports the station: it is the layer above.
+ */
+export interface StationPort {
+  /** What the station is doing now (reads the drives' free space). */
+  snapshot(): Promise<StationSnapshot>;
+  /** Follow the station's live events; returns the unsubscribe. */
+  follow(listener: (name: LiveEventName, payload: unknown) => void): () => void;
+}
+
+/**
+ * The files of a library drive that follow its catalogue: the XMP sidecar beside an original
+ * is rewritten when its attributes change (card sidecars not taken in yet are read first), and
+ * the files of a card's items move to the monitor's folders when the card is assigned. The
+ * station passes its drive's. HQ passes none: there an edit or an assignment is recorded as
+ * ops and no file is read or written (the station's sidecars follow when the ops reach it).
+ */
+export interface LibraryFiles {
+  /** The library drive's root directory (originals, sidecars and companions are under it). */
+  readonly root: string;
 }
 
 /** What the capture pipeline of a camera is doing: its supervisor's state (`backoff`: restarting). */
@@ -114,23 +183,35 @@ export interface CamerasControl {
   list(): CameraInfo[];
   /** The live hub of a camera by name; undefined for an unknown name. */
   hub(name: string): LiveHub | undefined;
-  /** Storage-budget warnings (recordings not yet uploaded near a camera's budget). */
-  warnings?(): { code: string; message: string }[];
 }
 
 export interface AppDeps {
   /** The open catalogue of `drive` (the app never closes it: its owner does). */
   catalog: Catalog;
-  drive: Drive;
+  /**
+   * Where the catalogue lives, as /api/status names it (marker, and the free space of its file
+   * system when no station says): the station's library drive, or HQ's data directory (laid out
+   * like one). The server writes nothing there: files are `files`' business.
+   */
+  drive: Pick<Drive, 'marker' | 'layout'>;
+  /**
+   * The library drive's files beside the catalogue: sidecars follow edits, a card's items move
+   * on assignment, and media are read from it unless `media` is given. Absent (HQ): an edit only
+   * records ops; media come from `media`.
+   */
+  files?: LibraryFiles;
   /** Origin name stamped on the ops this server records. */
   node: string;
   clock: Clock;
   log?: Logger;
-  /** The station's events: ingest progress for /api/status. Absent on HQ or in tests. */
-  events?: StationEvents;
+  /**
+   * The station this server runs in: /api/status shows its snapshot (the same the LEDs show)
+   * and /api/events streams its events. Absent on HQ and in tests of other routes.
+   */
+  station?: StationPort;
   /** Access check for every request; defaults to the session check (src/auth/authenticate.ts). */
   authenticate?: Authenticate;
-  /** Free-space probe for /api/status; defaults to statfs. */
+  /** Free-space probe for /api/status without a station; defaults to statfs. */
   diskSpace?: DiskSpaceProbe;
   /**
    * One-time code the first user must type at setup (src/auth/setup-code.ts). The station and HQ
@@ -155,13 +236,9 @@ export interface AppDeps {
   hostname?: string;
   /** Tuning of the login routes (tests): the limiter, the password check, scrypt cost. */
   login?: LoginOptions;
-  /** The uplink's queue and state for /api/status (the station's runner); absent: not configured. */
-  uplink?: () => UplinkStatus | null;
-  /** Free-space thresholds of the DRIVE indicators; defaults to src/core/drive-health.ts. */
-  driveHealth?: DriveHealthThresholds;
   /** The station's drives (GET /api/drives, initialising an empty one); absent on HQ and in tests. */
   drives?: DrivesControl;
-  /** Where media bytes come from; defaults to the files on `drive`. */
+  /** Where media bytes come from; defaults to the files under `files`. */
   media?: MediaSource;
   /** The recorder's cameras (live view); absent: no camera routes (HQ, or no `cameras:` config). */
   cameras?: CamerasControl;

@@ -1,12 +1,10 @@
+import type { GalleryFilter, GalleryPage, GalleryPageQuery } from '../library/catalog/item-list.js';
 import { invalidInput } from './errors.js';
 import type { ListQuery } from './schemas.js';
 
 /**
- * `GET /api/items` as one SQL statement. Pure: filters in, `{ sql, params }` out, so the
- * benchmark can run the very same statement straight on SQLite.
- *
- * Keyset pagination on (sort_time, id), the `items_sort` index: every page costs the same,
- * and rows inserted or edited while someone pages never make an item appear twice or not at all.
+ * `GET /api/items`' query parameters as the catalogue's gallery query (library/catalog/item-list.ts),
+ * and its opaque keyset cursor. Pure.
  */
 
 export interface Cursor {
@@ -49,10 +47,6 @@ function nextDay(date: string): string {
   return d.toISOString().slice(0, 10);
 }
 
-function likePattern(word: string): string {
-  return `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
 /** Split free text into at most 10 words; each must match somewhere. */
 export function searchWords(q: string): string[] {
   return q
@@ -62,86 +56,39 @@ export function searchWords(q: string): string[] {
     .map((w) => w.slice(0, 100));
 }
 
-export interface ItemListSql {
-  sql: string;
-  params: (string | number)[];
-}
-
-/**
- * The statement for one page. It asks for `limit + 1` rows: the extra row only tells whether a
- * next page exists.
- */
-export function itemListSql(q: ListQuery): ItemListSql {
-  // `+state`, `+deleted`: keep the planner off the low-selectivity state index so it walks
-  // items_sort (or items_monitor) in order and stops after one page.
-  const where: string[] = ["+state = 'stored'", '+deleted = 0'];
-  const params: (string | number)[] = [];
-  if (q.monitor !== undefined) {
-    where.push('monitor = ?');
-    params.push(q.monitor);
-  }
-  if (q.type !== undefined) {
-    where.push('type = ?');
-    params.push(q.type);
-  }
-  if (q.from !== undefined) {
-    where.push('sort_time >= ?');
-    params.push(q.from);
-  }
-  if (q.to !== undefined) {
-    if (q.to.length === 10) {
-      where.push('sort_time < ?');
-      params.push(nextDay(q.to));
-    } else {
-      // 'YYYY-MM-DDTHH:mm' includes that whole minute; with seconds, that second.
-      where.push('sort_time <= ?');
-      params.push(q.to.length === 16 ? `${q.to}:59` : q.to);
-    }
-  }
-  if (q.event !== undefined) {
-    where.push('event = ?');
-    params.push(q.event);
-  }
-  if (q.minRating !== undefined) {
-    where.push('rating >= ?');
-    params.push(q.minRating);
-  }
-  if (q.priority !== undefined) where.push(q.priority ? 'priority = 1' : 'priority = 0');
+/** The filters of `GET /api/items` (and the geotag filter) as the catalogue's gallery filter. */
+export function galleryFilterOf(q: Omit<ListQuery, 'sort' | 'limit' | 'cursor'>): GalleryFilter {
   const tags = q.tag === undefined ? [] : Array.isArray(q.tag) ? q.tag : [q.tag];
-  for (const t of new Set(tags)) {
-    where.push('exists (select 1 from json_each(items.tags) where json_each.value = ?)');
-    params.push(t);
-  }
-  if (q.q !== undefined) {
-    for (const w of searchWords(q.q)) {
-      const fields = ['original_name', 'event', 'notes', 'tags', 'make', 'model'];
-      where.push(`(${fields.map((f) => `${f} like ? escape '\\'`).join(' or ')})`);
-      for (let i = 0; i < fields.length; i++) params.push(likePattern(w));
-    }
-  }
-  const desc = q.sort === 'desc';
-  if (q.cursor !== undefined) {
-    const c = decodeCursor(q.cursor);
-    where.push(`(sort_time, id) ${desc ? '<' : '>'} (?, ?)`);
-    params.push(c.sortTime, c.id);
-  }
-  const dir = desc ? 'desc' : 'asc';
-  const sql =
-    `select * from items where ${where.join(' and ')} ` + `order by sort_time ${dir}, id ${dir} limit ?`;
-  params.push(q.limit + 1);
-  return { sql, params };
+  return {
+    monitor: q.monitor,
+    type: q.type,
+    from: q.from,
+    // A bare date includes that whole day; 'YYYY-MM-DDTHH:mm' that whole minute; with seconds, that second.
+    ...(q.to === undefined
+      ? {}
+      : q.to.length === 10
+        ? { before: nextDay(q.to) }
+        : { until: q.to.length === 16 ? `${q.to}:59` : q.to }),
+    event: q.event,
+    minRating: q.minRating,
+    priority: q.priority,
+    ...(tags.length ? { tags } : {}),
+    ...(q.q !== undefined ? { words: searchWords(q.q) } : {}),
+  };
 }
 
-/**
- * Run a keyset-paged statement (it asks for one row more than `limit`): the page and the cursor
- * of the next one, null on the last page.
- */
-export function keysetPage<R extends { sort_time: string; id: string }>(
-  rows: R[],
-  limit: number,
-): { page: R[]; nextCursor: string | null } {
-  const more = rows.length > limit;
-  const page = more ? rows.slice(0, limit) : rows;
-  const last = page.at(-1);
-  return { page, nextCursor: more && last ? encodeCursor({ sortTime: last.sort_time, id: last.id }) : null };
+/** A `GET /api/items` query as the catalogue's page query; an invalid cursor is INVALID_INPUT. */
+export function galleryQueryOf(q: ListQuery): GalleryPageQuery {
+  return {
+    ...galleryFilterOf(q),
+    sort: q.sort,
+    limit: q.limit,
+    ...(q.cursor !== undefined ? { after: decodeCursor(q.cursor) } : {}),
+  };
+}
+
+/** The cursor of the page after this one; null on the last page. */
+export function nextCursorOf(page: GalleryPage): string | null {
+  const last = page.items.at(-1);
+  return page.more && last ? encodeCursor({ sortTime: last.sort_time, id: last.id }) : null;
 }

@@ -131,7 +131,6 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
         return { name: c.name, mode: c.mode, state: st?.state ?? 'stopped', error: st?.lastExit ?? null };
       }),
     hub: (name) => hubs.get(name),
-    warnings: () => [...recorders.values()].flatMap((r) => r.status().warnings),
   };
 
   return {

@@ -1,27 +1,7 @@
+import type { DevicesState, SlotDevice } from '../indicators/station-facts.js';
 import { subscribe, type DeviceSlot, type StationEvents } from './events.js';
 
-/** What the station did last with the device in one slot (only devices it mounted itself). */
-export interface SlotDevice {
-  state: 'mounted' | 'unmounting' | 'ejected' | 'busy' | 'pulled';
-  mountPoint: string;
-  device: string;
-  label?: string | undefined;
-  /** busy: who keeps it. */
-  detail?: string | undefined;
-  /** pulled: the work it cut off. */
-  during?: string | undefined;
-  /** ejected: false for a card unmounted before it was copied. */
-  copied?: boolean | undefined;
-}
-
-/** The device facts the indicators need on top of ingest, mirror and drive space. */
-export interface DevicesState {
-  card: SlotDevice | null;
-  A: SlotDevice | null;
-  B: SlotDevice | null;
-  /** Cards waiting for a library drive (mount points). */
-  waiting: string[];
-}
+export type { DevicesState, SlotDevice };
 
 export const NO_DEVICES: DevicesState = Object.freeze({ card: null, A: null, B: null, waiting: [] });
 

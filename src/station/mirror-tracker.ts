@@ -1,16 +1,7 @@
-import type { MirrorProgress, MirrorSummary } from '../drives/mirror.js';
+import type { MirrorState } from '../indicators/station-facts.js';
 import { subscribe, type StationEvents } from './events.js';
 
-/** The second drive and the last mirror pass, as the indicators and /api/status see them. */
-export interface MirrorState {
-  partner: { path: string; label: string; id: string } | null;
-  state: 'pending' | 'running' | 'done' | 'failed';
-  progress: MirrorProgress | null;
-  summary: MirrorSummary | null;
-  error: { code: string; message: string; hint: string } | null;
-  /** Items ingested on drive A since the last finished pass. */
-  behind: number;
-}
+export type { MirrorState };
 
 /** Follows the station's mirror events; `stop()` unsubscribes. */
 export function trackMirror(events: StationEvents): { current(): MirrorState | null; stop(): void } {

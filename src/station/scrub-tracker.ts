@@ -1,15 +1,7 @@
-import type { ScrubProgress, ScrubSummary } from '../drives/scrub-types.js';
+import type { ScrubState } from '../indicators/station-facts.js';
 import type { StationEvents, StationEventMap } from './events.js';
 
-/** The scheduled scrub, as the indicators and /api/status see it. */
-export interface ScrubState {
-  state: 'idle' | 'running' | 'done' | 'failed';
-  progress: ScrubProgress | null;
-  summary: ScrubSummary | null;
-  error: { code: string; message: string; hint: string } | null;
-  /** Damaged files not repaired (both drives' catalogues): > 0 turns BACKUP flashing red. */
-  openDamage: number;
-}
+export type { ScrubState };
 
 /** Follows the station's scrub events; `stop()` unsubscribes. */
 export function trackScrub(events: StationEvents): { current(): ScrubState | null; stop(): void } {

@@ -1,27 +1,23 @@
 import type { FastifyInstance } from 'fastify';
 import { nodeProcessRunner } from '../adapters/process-runner.js';
 import { indicatorViews, looksOf } from '../core/indicators.js';
+import { openDamageCount } from '../drives/scrub-store.js';
 import { isOutpostError } from '../core/errors.js';
 import { openIndicatorPanel } from '../indicators/create.js';
 import type { IndicatorPanel } from '../indicators/panel.js';
 import { openCatalog, type Catalog } from '../library/catalog/open.js';
 import { openDrive, type Drive } from '../library/drive.js';
-import { nodeDiskSpace } from '../server/deps.js';
 import { buildApp } from '../server/app.js';
 import { announceIfNoUsers, announcedSetupCodes } from '../server/first-user.js';
-import { trackIngest } from '../server/ingest-tracker.js';
 import { limitsFromConfig } from '../server/http-limits.js';
 import { startServer } from '../server/server.js';
 import { createUplink } from '../uplink/create.js';
 import type { UplinkRunner, UplinkStatus } from '../uplink/runner.js';
 import { writeStatusFile } from './status-file.js';
-import { trackDevices } from './device-tracker.js';
 import { controlSocketPath, startControlSocket } from './control-socket.js';
 import { watchEjectButton } from '../devices/eject-button.js';
-import { trackMirror } from './mirror-tracker.js';
-import { trackScrub } from './scrub-tracker.js';
 import { startStationCameras } from './cameras.js';
-import { stationState } from './state.js';
+import { createStationStatus } from './station-status.js';
 import type { Station, StationDeps } from './station.js';
 
 const LED_EVERY_MS = 1000;
@@ -61,14 +57,21 @@ export function startStationServices(
   let releasing: Promise<unknown> = Promise.resolve();
   let uplink: UplinkHandle | undefined;
   let panel: IndicatorPanel | undefined;
-  const tracker = trackIngest(events, ctx.clock);
-  const mirror = trackMirror(events);
-  const scrub = trackScrub(events);
-  const devices = trackDevices(events);
   // Cameras record while a library drive is attached (docs/recorder.md).
   const cameras = startStationCameras(ctx, events);
 
   const uplinkStatus = (): UplinkStatus | null => uplink?.runner.status() ?? null;
+  // What the station is doing, once: the LEDs below and the web app's /api/status show it.
+  const status = createStationStatus({
+    events,
+    clock: ctx.clock,
+    drive: () => drive,
+    thresholds: ctx.config.drives.health,
+    uplink: uplinkStatus,
+    recorderWarnings: () => cameras.status().flatMap((c) => c.warnings),
+    managedDevices: station.managed,
+    catalogueDamage: () => (serverCatalog ? openDamageCount(serverCatalog).damaged : 0),
+  });
 
   const startUplink = async (d: Drive): Promise<void> => {
     if (!ctx.config.uplink.enabled || uplink) return;
@@ -111,13 +114,12 @@ export function startStationServices(
     app = await buildApp({
       catalog: serverCatalog,
       drive: d,
+      files: { root: d.layout.root },
       ...(ctx.config.cameras.length ? { cameras: cameras.control } : {}),
       node: ctx.node,
       clock: ctx.clock,
       log: ctx.log,
-      events,
-      uplink: uplinkStatus,
-      driveHealth: ctx.config.drives.health,
+      station: status,
       drives: {
         current: () => station.drives(),
         blank: () => station.blankVolumes(),
@@ -127,7 +129,6 @@ export function startStationServices(
               devices: () => station.devices(),
               eject: (target) => station.eject(target),
               format: (device, fs, label) => station.format(device, fs, label),
-              deviceState: () => devices.current(),
             }
           : {}),
       },
@@ -215,23 +216,8 @@ export function startStationServices(
   // LEDs and `outpost status`: the same state the web app shows, once a second (a flash is the
   // driver's own timer). The status file is the terminal's view of the virtual panel.
   const tick = async (): Promise<void> => {
-    const space = drive ? await nodeDiskSpace(drive.layout.root).catch(() => null) : undefined;
-    const m = mirror.current();
-    const partnerSpace = m?.partner ? await nodeDiskSpace(m.partner.path).catch(() => null) : undefined;
-    const views = indicatorViews(
-      stationState({
-        mirror: m,
-        partnerSpace,
-        scrub: scrub.current(),
-        ingest: tracker.current(),
-        devices: station.managed ? devices.current() : null,
-        space,
-        ...(drive ? { driveLabel: drive.marker.label } : {}),
-        thresholds: ctx.config.drives.health,
-        uplink: uplinkStatus(),
-        recorderWarnings: cameras.status().flatMap((c) => c.warnings),
-      }),
-    );
+    const snap = await status.snapshot();
+    const views = indicatorViews(snap.state);
     await panel?.apply(looksOf(views));
     await writeStatusFile(ctx.config.station.statusFile, {
       node: ctx.node,
@@ -239,7 +225,7 @@ export function startStationServices(
       pid: process.pid,
       library: drive ? { label: drive.marker.label, root: drive.layout.root } : null,
       indicators: views,
-      uplink: uplinkStatus(),
+      uplink: snap.uplink,
     });
   };
   let statusFileWarned = false;
@@ -311,10 +297,7 @@ export function startStationServices(
       await app?.close();
       await serverCatalog?.close();
       await panel?.close().catch(() => undefined);
-      tracker.stop();
-      mirror.stop();
-      scrub.stop();
-      devices.stop();
+      status.stop();
     },
   };
 }

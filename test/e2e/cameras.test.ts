@@ -54,6 +54,7 @@ describe('Cameras page (headless Chromium, real ffmpeg)', { timeout: 120_000 }, 
     app = await buildApp({
       catalog: lib.catalog,
       drive: lib.drive,
+      files: { root: lib.drive.layout.root },
       node: 'station-test',
       clock: systemClock,
       cameras: {

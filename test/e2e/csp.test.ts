@@ -54,6 +54,7 @@ describe('Content-Security-Policy (headless Chromium)', { timeout: 120_000 }, ()
     app = await buildApp({
       catalog: lib.catalog,
       drive: lib.drive,
+      files: { root: lib.drive.layout.root },
       node: NODE,
       clock: systemClock,
       cameras: {

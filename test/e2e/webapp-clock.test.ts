@@ -59,6 +59,7 @@ describe("web app: the station's clock (headless Chromium)", { timeout: 120_000 
     app = await buildApp({
       catalog: lib.catalog,
       drive: lib.drive,
+      files: { root: lib.drive.layout.root },
       node: NODE,
       clock: watch.clock,
       setupCode: SETUP_CODE,

@@ -98,6 +98,7 @@ describe('web app: eject and format (headless Chromium)', { timeout: 120_000 }, 
     app = await buildApp({
       catalog,
       drive: a,
+      files: { root: a.layout.root },
       node: 'station-1',
       clock: systemClock,
       drives: {

@@ -95,7 +95,13 @@ describe('web app with hostile names and metadata (headless Chromium)', { timeou
       password: 'hostile-test-password',
       now: new Date(),
     });
-    app = await buildApp({ catalog, drive, node: 'test', clock: systemClock });
+    app = await buildApp({
+      catalog,
+      drive,
+      files: { root: drive.layout.root },
+      node: 'test',
+      clock: systemClock,
+    });
     ({ url } = await startServer(app, { host: '127.0.0.1', port: 0 }));
     b = await launchBrowser();
     page = b.page;

@@ -27,7 +27,13 @@ describe('web app at scale (100,000 items, headless Chromium)', () => {
     catalog = await openCatalog(drive.layout.catalog);
     fillSyntheticItems(catalog, N);
     await addUser(catalog, { name: 'ana', role: 'editor', password: 'scale-test-password', now: new Date() });
-    app = await buildApp({ catalog, drive, node: 'test', clock: systemClock });
+    app = await buildApp({
+      catalog,
+      drive,
+      files: { root: drive.layout.root },
+      node: 'test',
+      clock: systemClock,
+    });
     ({ url } = await startServer(app, { host: '127.0.0.1', port: 0 }));
     b = await launchBrowser();
   });

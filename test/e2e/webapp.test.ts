@@ -20,6 +20,8 @@ import { launchBrowser, type TestBrowser } from '../kit/browser.js';
 import { startTestHq } from '../kit/hq.js';
 import { testRunner } from '../kit/uplink.js';
 import type { UplinkStatus } from '../../src/uplink/runner.js';
+import { StationEvents } from '../../src/station/events.js';
+import { createStationStatus } from '../../src/station/station-status.js';
 
 const SETUP_CODE = 'K7QP-M2XD';
 
@@ -75,10 +77,17 @@ describe('web app (headless Chromium)', { timeout: 120_000 }, () => {
     app = await buildApp({
       catalog: lib.catalog,
       drive: lib.drive,
+      files: { root: lib.drive.layout.root },
       node: NODE,
       clock: lib.clock,
       setupCode: SETUP_CODE,
-      uplink: () => uplinkStatus(),
+      // The station's status: its uplink is what the status page shows.
+      station: createStationStatus({
+        events: new StationEvents(),
+        clock: lib.clock,
+        drive: () => lib.drive,
+        uplink: () => uplinkStatus(),
+      }),
       // An empty volume the "station" offers; initialising it makes a real library drive there.
       drives: {
         current: () => ({ a: lib.drive, b: partner }),

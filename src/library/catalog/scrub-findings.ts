@@ -23,6 +23,8 @@ export interface ScrubCycleRecord {
 
 /** An unreadable record counts as none: the next scrub starts a fresh cycle. */
 export function readScrubState(cat: Catalog): ScrubCycleRecord {
+  // A PostgreSQL catalogue (HQ) has no drive to scrub: nothing recorded, nothing damaged.
+  if (cat.engine !== 'sqlite') return {};
   const v = stationMetaValue(cat, STATE_KEY);
   if (v === undefined) return {};
   try {
@@ -100,6 +102,7 @@ type FindingRow = Pick<
 
 /** Files found damaged and not repaired yet, by path. */
 export function openFindings(cat: Catalog): (DamageRecord & { reason: string | null })[] {
+  if (cat.engine !== 'sqlite') return [];
   const rows = sqliteOf(cat)
     .prepare(
       `select path, item, kind, code, expected, actual, detail, reason from scrub_findings
@@ -120,6 +123,7 @@ export function openFindings(cat: Catalog): (DamageRecord & { reason: string | n
 
 /** Damaged files, and how many of them wait for the partner drive (no repair tried, or one can help). */
 export function openDamageCount(cat: Catalog): { damaged: number; awaitingPartner: number } {
+  if (cat.engine !== 'sqlite') return { damaged: 0, awaitingPartner: 0 };
   return sqliteOf(cat)
     .prepare(
       `select count(*) as damaged,

@@ -205,6 +205,8 @@ export class UplinkJournal {
   ofItem(
     item: string,
   ): Pick<JournalRow, 'rendition' | 'state' | 'offset' | 'size' | 'attempts' | 'lastError'>[] {
+    // The uplink journal is a station's; a PostgreSQL catalogue (HQ) sends nothing onwards.
+    if (this.cat.engine !== 'sqlite') return [];
     return this.st(
       `select rendition, state, offset, size, attempts, last_error as lastError
        from uplink_transfers where target = ? and item = ? order by rendition`,

@@ -19,12 +19,16 @@ export interface CardSidecarRead {
   failed: { id: string; path: string; message: string }[];
 }
 
-/** Read the card sidecars of items that can still take them (all such items, or those of `ids`). */
+/**
+ * Read the card sidecars of items that can still take them (all such items, or those of `ids`).
+ * `driveRoot` null (no library files here, HQ): none.
+ */
 export async function readCardSidecars(
   cat: Catalog,
-  driveRoot: string,
+  driveRoot: string | null,
   ids?: string[],
 ): Promise<CardSidecarRead> {
+  if (driveRoot === null) return { changes: [], failed: [] };
   const out: CardSidecarRead = { changes: [], failed: [] };
   for (const c of await itemsAwaitingCardSidecar(cat, ids)) {
     let text: string;

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { OutpostError } from '../../core/errors.js';
 import { validateMonitor } from '../../core/naming.js';
+import { cardExists, monitorsWithCounts } from '../../library/catalog/card-list.js';
 import { cardRecord, listCards } from '../../library/catalog/cards.js';
 import { assignCardToMonitor } from '../../library/assign-card.js';
 import type { AppDeps } from '../deps.js';
@@ -46,14 +47,14 @@ export function registerCardRoutes(app: FastifyInstance, deps: AppDeps): void {
     responses: { 200: cardAssignmentSchema },
     handler: async ({ params, body }) => {
       const monitor = validateMonitor(body.monitor);
-      const exists = cat.sqlite.prepare('select 1 from cards where id = ?').get(params.id);
-      if (!exists)
+      if (!(await cardExists(cat, params.id)))
         throw new OutpostError('CARD_NOT_FOUND', `no card ${params.id} in this library`, {
           hint: 'GET /api/cards lists the known cards; a card is known after its first ingest.',
         });
       const done = await assignCardToMonitor(
         cat,
-        deps.drive.layout.root,
+        // Without a library drive's files (HQ) the assignment is ops only: nothing to move.
+        deps.files?.root ?? null,
         params.id,
         monitor,
         deps.node,
@@ -64,15 +65,6 @@ export function registerCardRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
   });
 
-  const monitors = cat.sqlite.prepare(
-    `select name, sum(items) as items, sum(cards) as cards from (
-       select monitor as name, count(*) as items, 0 as cards from items
-         where state = 'stored' and deleted = 0 group by monitor
-       union all
-       select monitor as name, 0 as items, count(*) as cards from cards
-         where monitor is not null group by monitor
-     ) group by name order by name`,
-  );
   defineRoute(app, {
     method: 'GET',
     url: '/api/monitors',
@@ -82,6 +74,6 @@ export function registerCardRoutes(app: FastifyInstance, deps: AppDeps): void {
     description: 'Every monitor that has items or an assigned card, by name.',
     query: noQuery,
     responses: { 200: monitorListSchema },
-    handler: async () => ({ monitors: monitors.all() as { name: string; items: number; cards: number }[] }),
+    handler: async () => ({ monitors: await monitorsWithCounts(cat) }),
   });
 }

@@ -1,40 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import type { StationEventMap } from '../../station/events.js';
-import type { AppDeps } from '../deps.js';
+import { LIVE_EVENTS, type AppDeps, type LiveEventName } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { defineRoute, jsonSchema } from '../route.js';
 import { errorBodySchema } from '../schemas.js';
 import { createStallWatcher, DEFAULT_STREAM_LIMITS, NOT_WATCHED, StreamSlots } from '../streams.js';
 import { eventsQuery, listMotionEvents, motionEventPageSchema, wantsEventStream } from './motion-events.js';
 
-/** Station events forwarded to the browser. Progress is thinned to a few per second. */
-const FORWARDED: (keyof StationEventMap)[] = [
-  'library-attached',
-  'library-detached',
-  'card-inserted',
-  'card-removed',
-  'card-ignored',
-  'ingest-progress',
-  'ingest-done',
-  'ingest-failed',
-  'uplink-status',
-  'partner-attached',
-  'partner-detached',
-  'mirror-progress',
-  'mirror-done',
-  'mirror-failed',
-  'motion-event',
-  'recording-segment',
-  'device-mounted',
-  'device-unmounting',
-  'device-ejected',
-  'device-eject-failed',
-  'device-pulled',
-  'device-gone',
-  'device-problem',
-  'clock-status',
-  'power-low',
-];
 const PROGRESS_EVERY_MS = 250;
 const HEARTBEAT_MS = 20_000;
 
@@ -68,7 +39,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
       'at a time (pass `nextCursor` back as `cursor`).\n\n' +
       'With `Accept: text/event-stream` (what EventSource sends): live station events; the query is ' +
       'ignored. Events: ' +
-      FORWARDED.join(', ') +
+      LIVE_EVENTS.join(', ') +
       '; each `data` is the JSON payload. Starts with `event: hello`. Comments every 20 s keep proxies open. ' +
       'On HQ or without a station, only hello and comments. 429 TOO_MANY_STREAMS beyond the streams one ' +
       'user may hold (server.limits.eventStreamsPerUser); a client that stops reading is dropped.',
@@ -111,27 +82,25 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
       };
       send('hello', { node: deps.node, time: deps.clock.now().toISOString() });
       const lastProgress = new Map<string, number>();
-      const listeners = FORWARDED.map((name) => {
-        const fn = (payload: { mountPoint?: string; progress?: { phase: string } }): void => {
-          if (
-            (name === 'ingest-progress' || name === 'mirror-progress') &&
-            payload.progress?.phase !== 'done'
-          ) {
-            const key = `${name}:${payload.mountPoint ?? ''}`;
-            const t = performance.now();
-            if (t - (lastProgress.get(key) ?? -Infinity) < PROGRESS_EVERY_MS) return;
-            lastProgress.set(key, t);
-          }
-          send(name, payload);
-        };
-        deps.events?.on(name, fn as never);
-        return [name, fn] as const;
-      });
+      const forward = (name: LiveEventName, data: unknown): void => {
+        const payload = data as { mountPoint?: string; progress?: { phase: string } } | undefined;
+        if (
+          (name === 'ingest-progress' || name === 'mirror-progress') &&
+          payload?.progress?.phase !== 'done'
+        ) {
+          const key = `${name}:${payload?.mountPoint ?? ''}`;
+          const t = performance.now();
+          if (t - (lastProgress.get(key) ?? -Infinity) < PROGRESS_EVERY_MS) return;
+          lastProgress.set(key, t);
+        }
+        send(name, data);
+      };
+      const unfollow = deps.station?.follow(forward);
       const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
       const end = (): void => {
         if (!open.delete(end)) return;
         clearInterval(heartbeat);
-        for (const [name, fn] of listeners) deps.events?.off(name, fn as never);
+        unfollow?.();
         release();
         watch.ended();
         res.end();

@@ -3,10 +3,11 @@ import { z } from 'zod';
 import { OutpostError } from '../../core/errors.js';
 import { captureToUtcMs, parseGpx, positionAt, type TrackPoint } from '../../core/gpx.js';
 import { applyPatches } from '../../library/attributes.js';
+import { geotagCandidates, type GeotagCandidate } from '../../library/catalog/item-list.js';
 import type { Catalog } from '../../library/catalog/open.js';
 import type { ItemRow } from '../../library/catalog/schema.js';
 import type { AppDeps } from '../deps.js';
-import { itemListSql } from '../item-query.js';
+import { galleryFilterOf } from '../item-query.js';
 import { itemRecord } from '../item-record.js';
 import { defineRoute } from '../route.js';
 import { attributesSchema, listQuery } from '../schemas.js';
@@ -102,14 +103,9 @@ interface Preview {
   track: { start: string; end: string; points: number };
 }
 
-type Candidate = Pick<ItemRow, 'id' | 'sort_time' | 'lat' | 'location_lat'>;
-
 /** Photos and videos the filter selects, oldest first (audio has no place to be). */
-function candidates(cat: Catalog, filter: TrackBody['filter']): Candidate[] {
-  const { sql, params } = itemListSql({ ...filter, sort: 'asc', limit: GEOTAG_MAX_ITEMS });
-  const rows = cat.sqlite
-    .prepare(`select id, sort_time, lat, location_lat from (${sql}) where type in ('photo', 'video')`)
-    .all(...params) as Candidate[];
+async function candidates(cat: Catalog, filter: TrackBody['filter']): Promise<GeotagCandidate[]> {
+  const rows = await geotagCandidates(cat, galleryFilterOf(filter ?? {}), GEOTAG_MAX_ITEMS);
   if (rows.length > GEOTAG_MAX_ITEMS)
     throw new OutpostError('INVALID_INPUT', `the filter selects more than ${GEOTAG_MAX_ITEMS} items`, {
       hint: 'Narrow the filter (monitor, dates, event) to the outing the track covers.',
@@ -117,7 +113,7 @@ function candidates(cat: Catalog, filter: TrackBody['filter']): Candidate[] {
   return rows;
 }
 
-function preview(cat: Catalog, body: TrackBody): Preview {
+async function preview(cat: Catalog, body: TrackBody): Promise<Preview> {
   const { points } = parseGpx(body.gpx);
   const maxGapMs = body.maxGapMinutes * 60_000;
   const out: Preview = {
@@ -127,7 +123,7 @@ function preview(cat: Catalog, body: TrackBody): Preview {
     skippedHasLocation: 0,
     track: trackSummary(points),
   };
-  for (const r of candidates(cat, body.filter)) {
+  for (const r of await candidates(cat, body.filter)) {
     if (r.lat !== null) out.skippedHasGps++;
     else if (r.location_lat !== null) out.skippedHasLocation++;
     else {
@@ -155,7 +151,7 @@ function trackSummary(points: TrackPoint[]): Preview['track'] {
 /** Set a location per item: all or nothing, one op each, then the sidecars (applyPatches). */
 async function applyLocations(
   cat: Catalog,
-  driveRoot: string,
+  driveRoot: string | null,
   assignments: { id: string; lat: number; lon: number }[],
   ctx: { node: string; nowMs: number },
 ): Promise<ItemRow[]> {
@@ -207,7 +203,7 @@ export function registerGeotagRoutes(app: FastifyInstance, deps: AppDeps): void 
       let counts = { unmatched: 0, skippedHasGps: 0, skippedHasLocation: 0 };
       if ('assignments' in body) assignments = body.assignments;
       else {
-        const p = preview(cat, body);
+        const p = await preview(cat, body);
         assignments = p.matched;
         counts = {
           unmatched: p.unmatched,
@@ -218,7 +214,7 @@ export function registerGeotagRoutes(app: FastifyInstance, deps: AppDeps): void 
       const rows = assignments.length
         ? await applyLocations(
             cat,
-            deps.drive.layout.root,
+            deps.files?.root ?? null,
             assignments.map((a) => ({ id: a.id, lat: a.lat, lon: a.lon })),
             { node: deps.node, nowMs: deps.clock.now().getTime() },
           )

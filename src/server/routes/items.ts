@@ -2,12 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { Journal } from '../../uplink/journal.js';
 import { OutpostError } from '../../core/errors.js';
 import { applyAttributes } from '../../library/attributes.js';
+import { galleryPage, visibleItemsByIds, visibleItemsByRef } from '../../library/catalog/item-list.js';
 import { companionsOf } from '../../library/catalog/items.js';
 import type { Catalog } from '../../library/catalog/open.js';
 import type { ItemRow } from '../../library/catalog/schema.js';
 import { similarItems } from '../../library/catalog/similar.js';
 import type { AppDeps } from '../deps.js';
-import { itemListSql, keysetPage } from '../item-query.js';
+import { galleryQueryOf, nextCursorOf } from '../item-query.js';
 import { itemDetail, itemRecord } from '../item-record.js';
 import { defineRoute } from '../route.js';
 import {
@@ -24,21 +25,12 @@ import {
   similarResultSchema,
 } from '../schemas.js';
 
-const VISIBLE = "state = 'stored' and deleted = 0";
-
 /**
  * An item by full id or unique prefix (already validated as 6..64 lowercase hex). Items not yet
  * stored (ingest in flight) or deleted (tombstoned) do not exist for the API.
- * A range on the primary key instead of LIKE, so the lookup uses the index.
  */
-export function findItem(cat: Catalog, ref: string): ItemRow {
-  const rows = (
-    ref.length === 64
-      ? cat.sqlite.prepare(`select * from items where id = ? and ${VISIBLE}`).all(ref)
-      : cat.sqlite
-          .prepare(`select * from items where id >= ? and id < ? and ${VISIBLE} order by id limit 2`)
-          .all(ref, `${ref}g`)
-  ) as ItemRow[];
+export async function findItem(cat: Catalog, ref: string): Promise<ItemRow> {
+  const rows = await visibleItemsByRef(cat, ref);
   if (rows.length === 0) throw new OutpostError('ITEM_NOT_FOUND', `no item ${ref}`);
   if (rows.length > 1)
     throw new OutpostError('AMBIGUOUS_ID', `${ref} is the start of several item ids`, {
@@ -47,16 +39,12 @@ export function findItem(cat: Catalog, ref: string): ItemRow {
   return rows[0]!;
 }
 
-function rowsByIds(cat: Catalog, ids: string[]): ItemRow[] {
-  return cat.sqlite
-    .prepare(`select * from items where id in (select value from json_each(?)) and ${VISIBLE}`)
-    .all(JSON.stringify(ids)) as ItemRow[];
-}
-
 const DEFAULT_MAX_DISTANCE = 10;
 
 export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
   const cat = deps.catalog;
+  // Without a library drive's files (HQ) an edit is ops only: no sidecar is written.
+  const sidecarRoot = deps.files?.root ?? null;
   const tags = ['items'];
   const ctx = (): { node: string; nowMs: number } => ({ node: deps.node, nowMs: deps.clock.now().getTime() });
 
@@ -72,14 +60,10 @@ export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
     query: listQuery,
     responses: { 200: itemPageSchema },
     handler: async ({ query }) => {
-      const { sql, params } = itemListSql(query);
-      const { page, nextCursor } = keysetPage(
-        cat.sqlite.prepare(sql).all(...params) as ItemRow[],
-        query.limit,
-      );
+      const page = await galleryPage(cat, galleryQueryOf(query));
       return {
-        items: page.map(itemRecord),
-        nextCursor,
+        items: page.items.map(itemRecord),
+        nextCursor: nextCursorOf(page),
         limit: query.limit,
         sort: query.sort,
       };
@@ -96,7 +80,7 @@ export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
     query: noQuery,
     responses: { 200: itemDetailSchema },
     handler: async ({ params }) => {
-      const row = findItem(cat, params.id);
+      const row = await findItem(cat, params.id);
       const count = row.phash ? (await similarItems(cat, row.id, row.phash, DEFAULT_MAX_DISTANCE)).length : 0;
       return itemDetail(
         row,
@@ -115,15 +99,15 @@ export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
     summary: 'Set attributes of one item',
     description:
       'Only the fields given change (null clears one; `tags` replaces the list). Each field becomes an op ' +
-      'in the op log and the XMP sidecar beside the original is rewritten.',
+      'in the op log; on a station the XMP sidecar beside the original is rewritten.',
     params: itemRefParams,
     query: noQuery,
     body: patchBody,
     responses: { 200: itemRecordSchema },
     handler: async ({ params, body }) => {
-      const row = findItem(cat, params.id);
-      const [updated] = await applyAttributes(cat, deps.drive.layout.root, [row.id], body, ctx());
-      return itemRecord(updated ?? findItem(cat, row.id));
+      const row = await findItem(cat, params.id);
+      const [updated] = await applyAttributes(cat, sidecarRoot, [row.id], body, ctx());
+      return itemRecord(updated ?? (await findItem(cat, row.id)));
     },
   });
 
@@ -141,14 +125,14 @@ export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
     responses: { 200: batchResultSchema },
     handler: async ({ body }) => {
       const ids = [...new Set(body.ids)];
-      const found = new Set(rowsByIds(cat, ids).map((r) => r.id));
+      const found = new Set((await visibleItemsByIds(cat, ids)).map((r) => r.id));
       const missing = ids.filter((id) => !found.has(id));
       if (missing.length)
         throw new OutpostError('ITEM_NOT_FOUND', `${missing.length} of ${ids.length} ids are not items`, {
           hint: 'Nothing was changed. Reload the list: these items may have been deleted.',
           details: { missing: missing.slice(0, 100) },
         });
-      const rows = await applyAttributes(cat, deps.drive.layout.root, ids, body.patch, ctx());
+      const rows = await applyAttributes(cat, sidecarRoot, ids, body.patch, ctx());
       return {
         updated: rows.length,
         items: rows.map((r) => ({ id: r.id, attributes: itemRecord(r).attributes })),
@@ -167,14 +151,16 @@ export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
     query: similarQuery,
     responses: { 200: similarResultSchema },
     handler: async ({ params, query }) => {
-      const row = findItem(cat, params.id);
+      const row = await findItem(cat, params.id);
       const hits = row.phash
         ? (await similarItems(cat, row.id, row.phash, query.maxDistance)).slice(0, query.limit)
         : [];
       const byId = new Map(
-        rowsByIds(
-          cat,
-          hits.map((h) => h.id),
+        (
+          await visibleItemsByIds(
+            cat,
+            hits.map((h) => h.id),
+          )
         ).map((r) => [r.id, r]),
       );
       return {

@@ -178,8 +178,13 @@ async function sendOriginal(
   }
 }
 
+/** A server with neither a library drive's files nor a media source (none runs so today). */
+const noMedia: MediaSource = async (_row, kind) => {
+  throw new ApiError('FILE_MISSING', `this server keeps no ${kind} files`);
+};
+
 export function registerMediaRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const media = deps.media ?? driveMedia(deps.drive.layout.root);
+  const media = deps.media ?? (deps.files ? driveMedia(deps.files.root) : noMedia);
   const cat = deps.catalog;
   const tags = ['media'];
   const file = (
@@ -209,7 +214,7 @@ export function registerMediaRoutes(app: FastifyInstance, deps: AppDeps): void {
       query: noQuery,
       responses: { 200: file(RENDITION_MIME[rendition], what), 304: notModified },
       handler: async ({ params }, req, reply) =>
-        sendRendition(req, reply, media, findItem(cat, params.id), rendition),
+        sendRendition(req, reply, media, await findItem(cat, params.id), rendition),
     });
   }
   defineRoute(app, {
@@ -232,6 +237,6 @@ export function registerMediaRoutes(app: FastifyInstance, deps: AppDeps): void {
       ),
     },
     handler: async ({ params, query }, req, reply) =>
-      sendOriginal(req, reply, media, findItem(cat, params.id), query.download ?? false),
+      sendOriginal(req, reply, media, await findItem(cat, params.id), query.download ?? false),
   });
 }

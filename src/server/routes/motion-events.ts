@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { motionClipPage } from '../../library/catalog/item-list.js';
 import type { Catalog } from '../../library/catalog/open.js';
 import type { ItemRow } from '../../library/catalog/schema.js';
-import { OutpostError } from '../../core/errors.js';
-import { itemListSql, keysetPage, type ItemListSql } from '../item-query.js';
+import { galleryQueryOf, nextCursorOf } from '../item-query.js';
 import { itemRecord } from '../item-record.js';
 import { itemRecordSchema, listQuery } from '../schemas.js';
 
@@ -48,30 +48,6 @@ export const motionEventPageSchema = z.object({
   nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
 });
 
-const MOTION = "json_extract(facts, '$.recording.mode') = 'motion'";
-const PREFIX = 'select * from items where ';
-
-/** The statement for one page (limit + 1 rows): `GET /api/items`'s, narrowed to motion clips. */
-export function motionEventsSql(q: EventsQuery): ItemListSql {
-  const base = itemListSql({
-    type: 'video',
-    from: q.from,
-    to: q.to,
-    cursor: q.cursor,
-    limit: q.limit,
-    sort: 'desc',
-  });
-  if (!base.sql.startsWith(PREFIX))
-    throw new OutpostError('INTERNAL', 'item list statement changed shape: update motionEventsSql');
-  const where = [MOTION];
-  const params = [...base.params];
-  if (q.camera !== undefined) {
-    where.push("json_extract(facts, '$.recording.camera') = ?");
-    params.unshift(q.camera);
-  }
-  return { sql: `${PREFIX}${where.join(' and ')} and ${base.sql.slice(PREFIX.length)}`, params };
-}
-
 interface Recording {
   camera?: unknown;
   start?: unknown;
@@ -107,13 +83,16 @@ export function motionEvent(row: ItemRow): MotionEvent {
   };
 }
 
-export function listMotionEvents(
+/** One page of motion events: `GET /api/items`' time filters and cursor, newest first. */
+export async function listMotionEvents(
   cat: Catalog,
   q: EventsQuery,
-): { events: MotionEvent[]; nextCursor: string | null } {
-  const { sql, params } = motionEventsSql(q);
-  const { page, nextCursor } = keysetPage(cat.sqlite.prepare(sql).all(...params) as ItemRow[], q.limit);
-  return { events: page.map(motionEvent), nextCursor };
+): Promise<{ events: MotionEvent[]; nextCursor: string | null }> {
+  const page = await motionClipPage(cat, {
+    ...galleryQueryOf({ from: q.from, to: q.to, cursor: q.cursor, limit: q.limit, sort: 'desc' }),
+    camera: q.camera,
+  });
+  return { events: page.items.map(motionEvent), nextCursor: nextCursorOf(page) };
 }
 
 /** True when the client asked for the live event stream (EventSource sends this). */

@@ -1,13 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_DRIVE_HEALTH } from '../../core/drive-health.js';
-import { indicatorViews, type Look } from '../../core/indicators.js';
+import { indicatorViews, type Look, type StationState } from '../../core/indicators.js';
 import { openDamageCount, openFindings, readScrubState } from '../../drives/scrub-store.js';
-import type { MirrorState } from '../../station/mirror-tracker.js';
-import { trackScrub, type ScrubState } from '../../station/scrub-tracker.js';
-import { stationState, type StationFacts } from '../../station/state.js';
-import type { AppDeps } from '../deps.js';
+import type { ScrubState } from '../../indicators/station-facts.js';
+import { stationState } from '../../indicators/station-state.js';
+import { itemCounts } from '../../library/catalog/status-counts.js';
+import type { AppDeps, StationSnapshot } from '../deps.js';
 import { nodeDiskSpace } from '../deps.js';
-import type { IngestState } from '../ingest-tracker.js';
 import { defineRoute } from '../route.js';
 import { noQuery, statusSchema, type IndicatorLook, type Status } from '../schemas.js';
 
@@ -23,11 +22,11 @@ const API_LOOK: Record<Look, IndicatorLook> = {
 
 /**
  * The five indicators as the API (and the web app) shows them: the one scheme of
- * src/core/indicators.ts, from what this server knows. Pure.
- * `placeholder` marks DRIVE B and BACKUP while the station runs no mirror.
+ * src/core/indicators.ts. Pure. `station` false marks DRIVE B and BACKUP as placeholders:
+ * without a station (HQ) nothing mirrors.
  */
-export function apiIndicators(facts: StationFacts, mirror = false): Status['indicators'] {
-  const v = indicatorViews(stationState(facts));
+export function apiIndicators(state: StationState, station = false): Status['indicators'] {
+  const v = indicatorViews(state);
   const ind = (k: keyof typeof v, placeholder = false): Indicator => ({
     look: API_LOOK[v[k].look],
     detail: v[k].reason,
@@ -36,26 +35,39 @@ export function apiIndicators(facts: StationFacts, mirror = false): Status['indi
   return {
     CARD: ind('CARD'),
     'DRIVE A': ind('DRIVE_A'),
-    'DRIVE B': ind('DRIVE_B', !mirror),
-    BACKUP: ind('BACKUP', !mirror),
+    'DRIVE B': ind('DRIVE_B', !station),
+    BACKUP: ind('BACKUP', !station),
     UPLINK: ind('UPLINK'),
   };
 }
 
-export function registerStatusRoutes(
-  app: FastifyInstance,
-  deps: AppDeps,
-  ingest: () => IngestState | null,
-  /** The station's mirror (absent: no station, so DRIVE B and BACKUP are placeholders). */
-  mirror?: () => MirrorState | null,
-): void {
-  const diskSpace = deps.diskSpace ?? nodeDiskSpace;
-  const counts = deps.catalog.sqlite.prepare(
-    `select type, count(*) as n, sum(derived_at is null) as underived from items
-     where state = 'stored' and deleted = 0 group by type`,
-  );
-  const scrubTracker = deps.events ? trackScrub(deps.events) : undefined;
-  if (scrubTracker) app.addHook('onClose', async () => scrubTracker.stop());
+const emptyScrub: ScrubState = { state: 'idle', progress: null, summary: null, error: null, openDamage: 0 };
+
+/**
+ * What a server without a station (HQ) knows: the free space where its catalogue lives and the
+ * catalogue's damaged files. No card, no mirror, no uplink.
+ */
+async function noStation(deps: AppDeps, openDamage: number): Promise<StationSnapshot> {
+  const space = await (deps.diskSpace ?? nodeDiskSpace)(deps.drive.layout.root).catch(() => null);
+  const scrub = { ...emptyScrub, openDamage };
+  return {
+    space,
+    ingest: null,
+    mirror: null,
+    scrub: null,
+    uplink: null,
+    state: stationState({
+      ingest: null,
+      space,
+      driveLabel: deps.drive.marker.label,
+      thresholds: DEFAULT_DRIVE_HEALTH,
+      uplink: null,
+      scrub,
+    }),
+  };
+}
+
+export function registerStatusRoutes(app: FastifyInstance, deps: AppDeps): void {
   defineRoute(app, {
     method: 'GET',
     url: '/api/status',
@@ -70,18 +82,11 @@ export function registerStatusRoutes(
     responses: { 200: statusSchema },
     handler: async (): Promise<Status> => {
       const { marker, layout } = deps.drive;
-      const space = await diskSpace(layout.root).catch(() => null);
-      const byType = { photo: 0, video: 0, audio: 0 };
-      let awaitingDerivatives = 0;
-      for (const r of counts.all() as { type: keyof typeof byType; n: number; underived: number }[]) {
-        byType[r.type] = r.n;
-        awaitingDerivatives += r.underived;
-      }
-      const last = ingest();
-      const uplink = deps.uplink?.() ?? null;
-      const m = mirror?.() ?? null;
-      const partnerSpace = m?.partner ? await diskSpace(m.partner.path).catch(() => null) : undefined;
-      const scrub = scrubStatus(deps.catalog, scrubTracker?.current() ?? null);
+      const counts = await itemCounts(deps.catalog);
+      const here = openDamageCount(deps.catalog).damaged;
+      // One snapshot: the same the station's LEDs show (or what a server without one knows).
+      const snap = deps.station ? await deps.station.snapshot() : await noStation(deps, here);
+      const scrub = scrubStatus(deps.catalog, snap.scrub, here);
       return {
         node: deps.node,
         time: deps.clock.now().toISOString(),
@@ -89,45 +94,39 @@ export function registerStatusRoutes(
           id: marker.id,
           label: marker.label,
           root: layout.root,
-          freeBytes: space?.freeBytes ?? null,
-          totalBytes: space?.totalBytes ?? null,
+          freeBytes: snap.space?.freeBytes ?? null,
+          totalBytes: snap.space?.totalBytes ?? null,
         },
-        items: { total: byType.photo + byType.video + byType.audio, ...byType, awaitingDerivatives },
-        ingest: last,
-        uplink,
+        items: {
+          total: counts.photo + counts.video + counts.audio,
+          photo: counts.photo,
+          video: counts.video,
+          audio: counts.audio,
+          awaitingDerivatives: counts.awaitingDerivatives,
+        },
+        ingest: snap.ingest,
+        uplink: snap.uplink,
         // MirrorProgress and MirrorSummary are interfaces (no index signature); same shapes.
-        mirror: m as Status['mirror'],
+        mirror: snap.mirror as Status['mirror'],
         scrub,
-        indicators: apiIndicators(
-          {
-            ingest: last,
-            space,
-            driveLabel: marker.label,
-            thresholds: deps.driveHealth ?? DEFAULT_DRIVE_HEALTH,
-            uplink,
-            mirror: m,
-            partnerSpace,
-            recorderWarnings: deps.cameras?.warnings?.() ?? [],
-            scrub: { ...(scrubTracker?.current() ?? emptyScrub), openDamage: scrub.openDamage },
-            devices: deps.drives?.deviceState?.() ?? null,
-          },
-          mirror !== undefined,
-        ),
+        indicators: apiIndicators(snap.state, deps.station !== undefined),
       };
     },
   });
 }
 
-const emptyScrub: ScrubState = { state: 'idle', progress: null, summary: null, error: null, openDamage: 0 };
-
-/** The library drive's scrub bookkeeping (catalogue) with the station's last run (events). */
-function scrubStatus(cat: AppDeps['catalog'], t: ScrubState | null): NonNullable<Status['scrub']> {
+/** The library drive's scrub bookkeeping (catalogue) with the station's last run. */
+function scrubStatus(
+  cat: AppDeps['catalog'],
+  t: ScrubState | null,
+  /** Damaged files this catalogue knows now. */
+  here: number,
+): NonNullable<Status['scrub']> {
   const persisted = readScrubState(cat);
-  const here = openDamageCount(cat).damaged;
   const s = t?.summary;
   return {
     state: t?.state ?? 'idle',
-    // The tracker counts both drives after a run; the catalogue knows drive A's damage at any time.
+    // The station counts both drives after a run; the catalogue knows drive A's damage at any time.
     openDamage: Math.max(here, t?.openDamage ?? 0),
     damaged: openFindings(cat)
       .slice(0, 20)

@@ -23,7 +23,13 @@ const CSRF = { 'x-outpost-csrf': '1' };
 const FAST = { N: 1024, r: 8, p: 1 };
 
 async function newApp(): Promise<FastifyInstance> {
-  return buildApp({ catalog: lib.catalog, drive: lib.drive, node: NODE, clock });
+  return buildApp({
+    catalog: lib.catalog,
+    drive: lib.drive,
+    files: { root: lib.drive.layout.root },
+    node: NODE,
+    clock,
+  });
 }
 
 before(async () => {
@@ -128,7 +134,14 @@ describe('first start with a setup code (what the station does)', () => {
   const code = newSetupCode();
   before(async () => {
     lib2 = await emptyLibrary();
-    app2 = await buildApp({ catalog: lib2.catalog, drive: lib2.drive, node: NODE, clock, setupCode: code });
+    app2 = await buildApp({
+      catalog: lib2.catalog,
+      drive: lib2.drive,
+      files: { root: lib2.drive.layout.root },
+      node: NODE,
+      clock,
+      setupCode: code,
+    });
   });
   after(async () => {
     await app2.close();

@@ -34,6 +34,7 @@ async function newApp(extra: Partial<AppDeps> = {}): Promise<FastifyInstance> {
   const app = await buildApp({
     catalog: lib.catalog,
     drive: lib.drive,
+    files: { root: lib.drive.layout.root },
     node: NODE,
     clock,
     hostname: 'outpost-test',
@@ -127,6 +128,7 @@ describe('racing the rate limit', () => {
       const app = await buildApp({
         catalog: empty.catalog,
         drive: empty.drive,
+        files: { root: empty.drive.layout.root },
         node: NODE,
         clock,
         setupCode: 'ABCD-EFGH',
@@ -374,6 +376,7 @@ describe('setup without a code', () => {
       const app = await buildApp({
         catalog: one.catalog,
         drive: one.drive,
+        files: { root: one.drive.layout.root },
         node: NODE,
         clock,
         setupCode: codes,

@@ -139,6 +139,7 @@ describe('the API refuses text a sidecar cannot carry back (control characters, 
     const auth = await buildApp({
       catalog: fresh.catalog,
       drive: fresh.drive,
+      files: { root: fresh.drive.layout.root },
       node: NODE,
       clock: fresh.clock,
     });

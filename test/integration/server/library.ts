@@ -147,6 +147,8 @@ export async function appFor(
   return buildApp({
     catalog: lib.catalog,
     drive: lib.drive,
+    // A station's server: sidecars and moved files on the library drive.
+    files: { root: lib.drive.layout.root },
     node: NODE,
     clock: lib.clock,
     authenticate: allowAll,

@@ -9,19 +9,29 @@ import type { IngestSummary } from '../../../src/ingest/types.js';
 import type { CardAssignment, CardRecord, Status } from '../../../src/server/schemas.js';
 import { startServer } from '../../../src/server/server.js';
 import { StationEvents } from '../../../src/station/events.js';
+import { createStationStatus, type StationStatus } from '../../../src/station/station-status.js';
 import { appFor, buildTestLibrary, call, NODE, type ErrorJson, type TestLibrary } from './library.js';
 
 let lib: TestLibrary;
 let app: FastifyInstance;
 const events = new StationEvents();
+let station: StationStatus;
 let free = { freeBytes: 500 * 1024 ** 3, totalBytes: 1000 * 1024 ** 3 };
 
 before(async () => {
   lib = await buildTestLibrary();
-  app = await appFor(lib, { events, diskSpace: async () => free });
+  // The station's one status object, as src/station/services.ts makes it.
+  station = createStationStatus({
+    events,
+    clock: lib.clock,
+    drive: () => lib.drive,
+    diskSpace: async () => free,
+  });
+  app = await appFor(lib, { station });
 });
 after(async () => {
   await app.close();
+  station.stop();
   await lib.close();
 });
 
@@ -48,7 +58,7 @@ describe('GET /api/status', () => {
     assert.deepEqual(Object.keys(s.indicators), ['CARD', 'DRIVE A', 'DRIVE B', 'BACKUP', 'UPLINK']);
     assert.equal(s.indicators.CARD.look, 'off');
     assert.equal(s.indicators['DRIVE A'].look, 'green');
-    // A station (events given): no second drive seen yet, so DRIVE B and BACKUP are off.
+    // A station: no second drive seen yet, so DRIVE B and BACKUP are off.
     for (const k of ['DRIVE B', 'BACKUP'] as const) {
       assert.equal(s.indicators[k].placeholder, false);
       assert.equal(s.indicators[k].look, 'off');
@@ -239,7 +249,7 @@ describe('GET /api/events (server-sent events, real socket)', () => {
     const names = ['card-inserted', 'ingest-progress', 'ingest-done', 'card-removed'] as const;
     const listeners = (): number[] => names.map((n) => events.listenerCount(n));
     const before = listeners();
-    const own = await appFor(lib, { events });
+    const own = await appFor(lib, { station });
     const { url } = await startServer(own, { host: '127.0.0.1', port: 0 });
     const res = await new Promise<IncomingMessage>((resolve, reject) =>
       // Without this Accept, /api/events answers the JSON list of motion events (docs/recorder.md).

@@ -13,7 +13,7 @@ import {
 import { makeThrottle } from '../../../src/drives/scrub-hash.js';
 import { StationEvents } from '../../../src/station/events.js';
 import { trackScrub } from '../../../src/station/scrub-tracker.js';
-import { stationState } from '../../../src/station/state.js';
+import { stationState } from '../../../src/indicators/station-state.js';
 import { DEFAULT_DRIVE_HEALTH } from '../../../src/core/drive-health.js';
 
 const DAY = 86_400_000;

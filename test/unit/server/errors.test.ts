@@ -4,7 +4,8 @@ import { ERROR_CATALOGUE, OutpostError } from '../../../src/core/errors.js';
 import { ApiError, clipText, toErrorBody } from '../../../src/server/errors.js';
 import { DEFAULT_DRIVE_HEALTH } from '../../../src/core/drive-health.js';
 import { apiIndicators } from '../../../src/server/routes/status.js';
-import type { StationFacts } from '../../../src/station/state.js';
+import type { StationState } from '../../../src/core/indicators.js';
+import { stationState, type StationFacts } from '../../../src/indicators/station-state.js';
 import type { UplinkStatus } from '../../../src/uplink/runner.js';
 
 describe('toErrorBody: the one mapping', () => {
@@ -48,13 +49,15 @@ describe('toErrorBody: the one mapping', () => {
 
 describe('indicators in /api/status', () => {
   const GB = 1e9;
-  const facts = (f: Partial<StationFacts>): StationFacts => ({
-    ingest: null,
-    space: { freeBytes: 500 * GB, totalBytes: 1000 * GB },
-    thresholds: DEFAULT_DRIVE_HEALTH,
-    uplink: null,
-    ...f,
-  });
+  // The state the station derives once (src/indicators/station-state.ts), as the API shows it.
+  const facts = (f: Partial<StationFacts>): StationState =>
+    stationState({
+      ingest: null,
+      space: { freeBytes: 500 * GB, totalBytes: 1000 * GB },
+      thresholds: DEFAULT_DRIVE_HEALTH,
+      uplink: null,
+      ...f,
+    });
   const ingest = {
     mountPoint: '/m',
     cardPresent: true,

@@ -10,8 +10,8 @@ import type { MirrorSummary } from '../../../src/drives/mirror.js';
 import { trackDevices } from '../../../src/station/device-tracker.js';
 import { StationEvents } from '../../../src/station/events.js';
 import { trackMirror } from '../../../src/station/mirror-tracker.js';
-import { stationState, type StationFacts } from '../../../src/station/state.js';
-import { trackIngest } from '../../../src/server/ingest-tracker.js';
+import { stationState, type StationFacts } from '../../../src/indicators/station-state.js';
+import { trackIngest } from '../../../src/station/ingest-tracker.js';
 
 const ROOT = '/run/outpost/media';
 const clock = { now: () => new Date('2026-05-01T10:00:00Z') };

@@ -1,22 +1,12 @@
 import type { Clock } from '../adapters/clock.js';
-import type { IngestProgress, IngestSummary } from '../ingest/types.js';
-import { subscribe, type StationEvents } from '../station/events.js';
+import type { IngestState } from '../indicators/station-facts.js';
+import { subscribe, type StationEvents } from './events.js';
 
-/** The last ingest the station ran, as /api/status reports it. */
-export interface IngestState {
-  state: 'running' | 'done' | 'failed';
-  mountPoint: string;
-  /** false once the card was removed */
-  cardPresent: boolean;
-  progress: IngestProgress | null;
-  summary: IngestSummary | null;
-  error: { code: string; message: string; hint: string } | null;
-  updatedAt: string;
-}
+export type { IngestState };
 
 /**
  * Follows the station's events and remembers the latest ingest. `stop()` unsubscribes
- * (the app calls it on close, so a long-lived station does not collect listeners).
+ * (the station's status calls it on close, so a long-lived station does not collect listeners).
  */
 export function trackIngest(
   events: StationEvents,

@@ -1,16 +1,13 @@
 import type { BackupState, CardState, DriveState, StationState, UplinkState } from '../core/indicators.js';
-import type { DevicesState } from './device-tracker.js';
-import type { MirrorState } from './mirror-tracker.js';
-import type { SlotDevice } from './device-tracker.js';
-import type { ScrubState } from './scrub-tracker.js';
 import { IDLE_STATION } from '../core/indicators.js';
 import { driveHealth, type DriveHealthThresholds } from '../core/drive-health.js';
-import type { IngestState } from '../server/ingest-tracker.js';
 import type { UplinkStatus } from '../uplink/runner.js';
+import type { DevicesState, IngestState, MirrorState, ScrubState, SlotDevice } from './station-facts.js';
 
 /**
  * The station's state as the indicators see it, from what the station knows: the last ingest,
- * the library drive's free space and the uplink. Pure; the status API and the LED loop share it.
+ * the library drive's free space and the uplink. Pure; the station's status (src/station/station-status.ts)
+ * derives it once for the LEDs and /api/status; a server without a station (HQ) from what it has.
  */
 export interface StationFacts {
   ingest: IngestState | null;

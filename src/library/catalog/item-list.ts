@@ -1,0 +1,224 @@
+import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import { dbOf } from './handle.js';
+import type { Catalog } from './open.js';
+import type { DB, ItemRow } from './schema.js';
+
+/**
+ * The gallery's queries (`GET /api/items`, motion events, geotag candidates, id lookups): items
+ * that are stored and not deleted, filtered, in capture-time order, one keyset page at a time.
+ * Both engines; the few places where SQLite and PostgreSQL spell a thing differently (JSON in
+ * text columns, SQLite's planner hint) are branches below.
+ *
+ * Keyset pagination on (sort_time, id), the `items_sort` index: every page costs the same, and
+ * rows inserted or edited while someone pages never make an item appear twice or not at all.
+ */
+
+/** What the gallery can filter on; every condition given must hold. */
+export interface GalleryFilter {
+  monitor?: string | undefined;
+  type?: ItemRow['type'] | undefined;
+  /** sort_time at or after this (a date or date-time prefix). */
+  from?: string | undefined;
+  /** sort_time strictly before this. */
+  before?: string | undefined;
+  /** sort_time at or before this. */
+  until?: string | undefined;
+  event?: string | undefined;
+  minRating?: number | undefined;
+  priority?: boolean | undefined;
+  /** Items carrying every one of these tags (exact). */
+  tags?: string[] | undefined;
+  /**
+   * Free-text words: each must occur (any case, as a plain substring: `%` and `_` are literal)
+   * in the original name, event, notes, tags, camera make or model.
+   */
+  words?: string[] | undefined;
+}
+
+/** The position of an item in capture-time order. */
+export interface GalleryKey {
+  sortTime: string;
+  id: string;
+}
+
+export interface GalleryPageQuery extends GalleryFilter {
+  sort: 'asc' | 'desc';
+  limit: number;
+  /** The last item of the previous page: this page starts after it (in the sort direction). */
+  after?: GalleryKey | undefined;
+}
+
+export interface GalleryPage {
+  items: ItemRow[];
+  /** More items follow the last one of this page. */
+  more: boolean;
+}
+
+type Where = ExpressionBuilder<DB, 'items'>;
+
+const SEARCHED = ['original_name', 'event', 'notes', 'tags', 'make', 'model'] as const;
+
+function likePattern(word: string): string {
+  return `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** Stored and not deleted: what the API shows. */
+function visible(cat: Catalog, eb: Where): Expression<SqlBool> {
+  // SQLite: `+state`, `+deleted` keep the planner off the low-selectivity state index, so it walks
+  // items_sort (or items_monitor) in order and stops after one page (bench:web). Unary plus on
+  // text is an error on PostgreSQL, whose planner needs no such hint.
+  return cat.engine === 'sqlite'
+    ? sql<SqlBool>`+state = 'stored' and +deleted = 0`
+    : eb.and([eb('state', '=', 'stored'), eb('deleted', '=', 0)]);
+}
+
+/** `tags` (a JSON array in a text column) holds `tag`. */
+function hasTag(cat: Catalog, tag: string): Expression<SqlBool> {
+  return cat.engine === 'sqlite'
+    ? sql<SqlBool>`exists (select 1 from json_each(items.tags) where json_each.value = ${tag})`
+    : sql<SqlBool>`items.tags::jsonb @> jsonb_build_array(${tag}::text)`;
+}
+
+/** A string inside `facts` (JSON text) at `path`, e.g. ['recording', 'mode']. */
+function factText(cat: Catalog, path: string[]): Expression<string | null> {
+  return cat.engine === 'sqlite'
+    ? sql<string | null>`json_extract(facts, ${`$.${path.join('.')}`})`
+    : sql<string | null>`(facts::jsonb #>> ${`{${path.join(',')}}`})`;
+}
+
+function filterConditions(cat: Catalog, eb: Where, f: GalleryFilter): Expression<SqlBool>[] {
+  const c: Expression<SqlBool>[] = [visible(cat, eb)];
+  if (f.monitor !== undefined) c.push(eb('monitor', '=', f.monitor));
+  if (f.type !== undefined) c.push(eb('type', '=', f.type));
+  if (f.from !== undefined) c.push(eb('sort_time', '>=', f.from));
+  if (f.before !== undefined) c.push(eb('sort_time', '<', f.before));
+  if (f.until !== undefined) c.push(eb('sort_time', '<=', f.until));
+  if (f.event !== undefined) c.push(eb('event', '=', f.event));
+  if (f.minRating !== undefined) c.push(eb('rating', '>=', f.minRating));
+  if (f.priority !== undefined) c.push(eb('priority', '=', f.priority ? 1 : 0));
+  for (const t of new Set(f.tags ?? [])) c.push(hasTag(cat, t));
+  for (const w of f.words ?? []) {
+    // lower() on both sides, in SQL: LIKE ignores case on SQLite (ASCII only) but not on
+    // PostgreSQL; each engine's own lower() keeps a word matching what it matched before.
+    const pattern = likePattern(w);
+    c.push(
+      eb.or(SEARCHED.map((col) => sql<SqlBool>`lower(${sql.ref(col)}) like lower(${pattern}) escape '\\'`)),
+    );
+  }
+  return c;
+}
+
+/**
+ * The statement of one page, not run: it asks for `limit + 1` rows (the extra row only tells
+ * whether a next page exists). `narrow` adds conditions of a caller in this folder.
+ */
+export function galleryPageQuery(
+  cat: Catalog,
+  q: GalleryPageQuery,
+  narrow: (eb: Where) => Expression<SqlBool>[] = () => [],
+) {
+  const desc = q.sort === 'desc';
+  const dir = desc ? 'desc' : 'asc';
+  return dbOf(cat)
+    .selectFrom('items')
+    .selectAll()
+    .where((eb) => {
+      const c = [...filterConditions(cat, eb, q), ...narrow(eb)];
+      if (q.after)
+        c.push(eb(eb.refTuple('sort_time', 'id'), desc ? '<' : '>', eb.tuple(q.after.sortTime, q.after.id)));
+      return eb.and(c);
+    })
+    .orderBy('sort_time', dir)
+    .orderBy('id', dir)
+    .limit(q.limit + 1);
+}
+
+async function runPage(
+  cat: Catalog,
+  q: GalleryPageQuery,
+  narrow?: (eb: Where) => Expression<SqlBool>[],
+): Promise<GalleryPage> {
+  const rows = await galleryPageQuery(cat, q, narrow).execute();
+  const more = rows.length > q.limit;
+  return { items: more ? rows.slice(0, q.limit) : rows, more };
+}
+
+/** One page of the gallery. */
+export async function galleryPage(cat: Catalog, q: GalleryPageQuery): Promise<GalleryPage> {
+  return runPage(cat, q);
+}
+
+/**
+ * One page of motion events: video clips the recorder saved in motion mode
+ * (`facts.recording.mode = 'motion'`), of one camera when `camera` is given.
+ */
+export async function motionClipPage(
+  cat: Catalog,
+  q: GalleryPageQuery & { camera?: string | undefined },
+): Promise<GalleryPage> {
+  return runPage(cat, { ...q, type: 'video' }, (eb) => [
+    eb(factText(cat, ['recording', 'mode']), '=', 'motion'),
+    ...(q.camera !== undefined ? [eb(factText(cat, ['recording', 'camera']), '=', q.camera)] : []),
+  ]);
+}
+
+export type GeotagCandidate = Pick<ItemRow, 'id' | 'sort_time' | 'lat' | 'location_lat'>;
+
+/**
+ * Photos and videos among the first `max + 1` items the filter selects, oldest first (audio has
+ * no place to be). More than `max` rows back means the filter selects too many.
+ */
+export async function geotagCandidates(
+  cat: Catalog,
+  filter: GalleryFilter,
+  max: number,
+): Promise<GeotagCandidate[]> {
+  const page = galleryPageQuery(cat, { ...filter, sort: 'asc', limit: max }).as('page');
+  return dbOf(cat)
+    .selectFrom(page)
+    .select(['page.id', 'page.sort_time', 'page.lat', 'page.location_lat'])
+    .where('page.type', 'in', ['photo', 'video'])
+    .orderBy('page.sort_time')
+    .orderBy('page.id')
+    .execute();
+}
+
+/**
+ * Visible items whose id is `ref` (a full id) or starts with it (lowercase hex, at least 6):
+ * at most two, which is enough to tell "unique" from "ambiguous". A range on the primary key
+ * instead of LIKE, so the lookup uses the index.
+ */
+export async function visibleItemsByRef(cat: Catalog, ref: string): Promise<ItemRow[]> {
+  return dbOf(cat)
+    .selectFrom('items')
+    .selectAll()
+    .where((eb) =>
+      eb.and([
+        ...(ref.length === 64 ? [eb('id', '=', ref)] : [eb('id', '>=', ref), eb('id', '<', `${ref}g`)]),
+        eb('state', '=', 'stored'),
+        eb('deleted', '=', 0),
+      ]),
+    )
+    .orderBy('id')
+    .limit(2)
+    .execute();
+}
+
+/** The visible items among `ids` (full ids; unknown, pending and deleted ones are left out). */
+export async function visibleItemsByIds(cat: Catalog, ids: string[]): Promise<ItemRow[]> {
+  const out: ItemRow[] = [];
+  // Chunks: SQLite allows 32,766 bound values, PostgreSQL 65,535; a batch holds up to 5,000.
+  for (let i = 0; i < ids.length; i += 1000) {
+    const chunk = ids.slice(i, i + 1000);
+    out.push(
+      ...(await dbOf(cat)
+        .selectFrom('items')
+        .selectAll()
+        .where('id', 'in', chunk)
+        .where('state', '=', 'stored')
+        .where('deleted', '=', 0)
+        .execute()),
+    );
+  }
+  return out;
+}
