@@ -9,6 +9,7 @@ import { openCatalog } from '../../src/library/catalog/open.js';
 import { outpost, spawnOutpost } from '../kit/cli.js';
 import { startTestHq, type TestHq } from '../kit/hq.js';
 import { REPO_ROOT } from '../kit/paths.js';
+import { sqliteOf } from '../../src/library/catalog/handle.js';
 
 /**
  * Issue 11 §4: the smallest box, a hat camera (Pi Zero 2 W, 512 MB). The documented camera-only
@@ -93,10 +94,10 @@ describe('camera-only station (hat cam)', { timeout: 180_000 }, () => {
           .reduce((a, b) => a + b, 0);
         if (ff) ffmpegSamples.push(ff);
         if (firstSegmentMs === undefined) {
-          const n = hq.catalog.sqlite.prepare('select count(*) as n from item_holders').get() as {
+          const n = sqliteOf(hq.catalog).prepare('select count(*) as n from item_holders').get() as {
             n: number;
           };
-          const local = hq.catalog.sqlite
+          const local = sqliteOf(hq.catalog)
             .prepare("select count(*) as n from objects where rendition = 'original'")
             .get() as {
             n: number;
@@ -104,7 +105,7 @@ describe('camera-only station (hat cam)', { timeout: 180_000 }, () => {
           if (n.n > 0 || local.n > 0) firstSegmentMs = Date.now() - started;
         }
       }
-      const objects = hq.catalog.sqlite
+      const objects = sqliteOf(hq.catalog)
         .prepare("select count(*) as n from objects where rendition = 'original' and station = 'hatcam-1'")
         .get() as { n: number };
       assert.ok(objects.n >= 8, `HQ holds ${objects.n} segments after 45 s:\n${log.slice(-3000)}`);
@@ -130,7 +131,7 @@ describe('camera-only station (hat cam)', { timeout: 180_000 }, () => {
     try {
       const states = Object.fromEntries(
         (
-          cat.sqlite.prepare('select state, count(*) as n from items group by state').all() as {
+          sqliteOf(cat).prepare('select state, count(*) as n from items group by state').all() as {
             state: string;
             n: number;
           }[]

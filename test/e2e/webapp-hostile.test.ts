@@ -21,6 +21,7 @@ import { startServer } from '../../src/server/server.js';
 import { nodeReadMountInfo } from '../../src/station/mount-watcher.js';
 import { launchBrowser, type TestBrowser } from '../kit/browser.js';
 import { corpusFiles } from '../kit/fixtures.js';
+import { sqliteOf } from '../../src/library/catalog/handle.js';
 
 /** Each payload, if it ever became markup, would set a flag and open a dialog. */
 const xss = (n: number): string => `<img src=x onerror="window.__xss=${n};alert(${n})">`;
@@ -76,7 +77,7 @@ describe('web app with hostile names and metadata (headless Chromium)', { timeou
     );
     assert.equal(s.copied, 2, JSON.stringify(s));
     catalog = await openCatalog(drive.layout.catalog);
-    for (const r of catalog.sqlite.prepare('select id, original_name from items').all() as {
+    for (const r of sqliteOf(catalog).prepare('select id, original_name from items').all() as {
       id: string;
       original_name: string;
     }[])
@@ -88,7 +89,7 @@ describe('web app with hostile names and metadata (headless Chromium)', { timeou
       { event: EVENT, tags: TAGS, notes: NOTES },
       { node: 'test', nowMs: Date.now() },
     );
-    catalog.sqlite.prepare('update cards set label = ?').run(LABEL);
+    sqliteOf(catalog).prepare('update cards set label = ?').run(LABEL);
     await addUser(catalog, {
       name: 'ana',
       role: 'editor',

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import { OutpostError } from '../../core/errors.js';
-import { attachHandle, sqliteOf, type CatalogHandle } from './handle.js';
+import { attachHandle, type CatalogHandle } from './handle.js';
 import { migrations } from './migrations.js';
 import type { DB } from './schema.js';
 
@@ -23,10 +23,6 @@ export interface Catalog {
    */
   transaction<T>(fn: (tx: Catalog) => Promise<T>): Promise<T>;
   close(): Promise<void>;
-  /** @deprecated Transitional (issue 12): reach the engine only from this folder's query modules. */
-  readonly db: Kysely<DB>;
-  /** @deprecated Transitional (issue 12): use sqliteOf() inside this folder. */
-  readonly sqlite: Database.Database;
 }
 
 const LATEST = Object.keys(migrations('sqlite')).sort().at(-1)!;
@@ -148,10 +144,6 @@ function makeCatalog(engine: CatalogEngine, db: Kysely<DB>, sqlite: Database.Dat
     engine,
     transaction: (fn) => runTransaction(engine, db, sqlite, fn),
     close: () => db.destroy(),
-    db,
-    get sqlite() {
-      return sqliteOf(cat);
-    },
   };
   attachHandle(cat, { db, sqlite });
   return cat;
@@ -173,10 +165,6 @@ async function runTransaction<T>(
       engine,
       transaction: (inner) => inner(tx),
       close: () => Promise.reject(new Error('close the catalogue, not its transaction')),
-      db: conn,
-      get sqlite() {
-        return sqliteOf(tx);
-      },
     };
     const handle: CatalogHandle = { db: conn, sqlite };
     attachHandle(tx, handle);

@@ -4,6 +4,7 @@ import { addUser } from '../../../src/auth/users.js';
 import { encodeHlc } from '../../../src/core/hlc.js';
 import type { Op } from '../../../src/core/ops.js';
 import { itemFacts as facts, sha256, startTestHq, tusUpload, type TestHq } from '../../kit/hq.js';
+import { sqliteOf } from '../../../src/library/catalog/handle.js';
 
 /**
  * /hq/v1/have, /sync and /ops, and the web app's view of what stations sent: items, attributes
@@ -149,7 +150,7 @@ describe('station sync and the web app at HQ', () => {
     assert.equal(early.json.ops, 0);
     assert.equal(early.json.refused[0].code, 'OP_FORBIDDEN');
     await post('/hq/v1/sync', key, { items: [facts(three, 3)], ops: [op('alpha', three, 'rating', 5)] });
-    const row = hq.catalog.sqlite.prepare('select rating, state from items where id = ?').get(three) as {
+    const row = sqliteOf(hq.catalog).prepare('select rating, state from items where id = ?').get(three) as {
       rating: number;
       state: string;
     };

@@ -13,6 +13,7 @@ import { ingestCard } from '../../../src/ingest/ingest.js';
 import { openCatalog } from '../../../src/library/catalog/open.js';
 import { initDrive } from '../../../src/library/drive.js';
 import { createMediaAnalyzer } from '../../../src/media/analyzer.js';
+import { sqliteOf } from '../../../src/library/catalog/handle.js';
 
 const analyzer = createMediaAnalyzer({ runner: nodeProcessRunner });
 
@@ -118,7 +119,7 @@ describe('a .MOV that is really an HLS playlist (ffmpeg must not follow it)', { 
     assert.equal(s.copied, 1);
     const cat = await openCatalog(drive.layout.catalog);
     try {
-      const row = cat.sqlite.prepare('select path, warnings, duration_s from items').get() as {
+      const row = sqliteOf(cat).prepare('select path, warnings, duration_s from items').get() as {
         path: string;
         warnings: string;
         duration_s: number | null;

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { ItemDetail, ItemRecord } from '../../../src/server/schemas.js';
 import { appFor, buildTestLibrary, call, NODE, type ErrorJson, type TestLibrary } from './library.js';
+import { sqliteOf } from '../../../src/library/catalog/handle.js';
 
 interface Preview {
   matched: { id: string; capturedAt: string; lat: number; lon: number }[];
@@ -53,7 +54,7 @@ const GPX =
   '</trk></gpx>';
 
 const opsOf = (id: string): { field: string; value: string; origin: string }[] =>
-  lib.catalog.sqlite
+  sqliteOf(lib.catalog)
     .prepare("select field, value, origin from ops where entity = 'item' and entity_id = ? order by seq")
     .all(id) as { field: string; value: string; origin: string }[];
 

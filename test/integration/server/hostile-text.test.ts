@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { upsertCardSeen } from '../../../src/library/catalog/cards.js';
 import { buildApp } from '../../../src/server/app.js';
 import { NODE, appFor, call, emptyLibrary, insertSyntheticItem, type ErrorJson } from './library.js';
+import { sqliteOf } from '../../../src/library/catalog/handle.js';
 
 const A = `abad1dea${'1'.repeat(56)}`;
 const B = `abad1dea${'2'.repeat(56)}`;
@@ -25,7 +26,7 @@ after(async () => {
 });
 
 const opCount = (): number =>
-  (lib.catalog.sqlite.prepare('select count(*) as n from ops').get() as { n: number }).n;
+  (sqliteOf(lib.catalog).prepare('select count(*) as n from ops').get() as { n: number }).n;
 
 /** The one problem of a refused request: 400 INVALID_INPUT naming the field and the character. */
 function assertRefused(

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { ItemDetail, ItemRecord } from '../../../src/server/schemas.js';
 import { appFor, buildTestLibrary, call, NODE, type ErrorJson, type TestLibrary } from './library.js';
+import { sqliteOf } from '../../../src/library/catalog/handle.js';
 
 interface Page {
   items: ItemRecord[];
@@ -46,7 +47,7 @@ async function allPages(query: string, limit: number): Promise<{ items: ItemReco
 
 function visibleIds(): string[] {
   return (
-    lib.catalog.sqlite.prepare("select id from items where state = 'stored' and deleted = 0").all() as {
+    sqliteOf(lib.catalog).prepare("select id from items where state = 'stored' and deleted = 0").all() as {
       id: string;
     }[]
   ).map((r) => r.id);
@@ -278,7 +279,7 @@ describe('GET /api/items/{id}/similar', () => {
 
 describe('PATCH /api/items/{id}', () => {
   const opsOf = (id: string): { field: string; value: string; origin: string }[] =>
-    lib.catalog.sqlite
+    sqliteOf(lib.catalog)
       .prepare("select field, value, origin from ops where entity = 'item' and entity_id = ? order by seq")
       .all(id) as { field: string; value: string; origin: string }[];
 
@@ -350,7 +351,7 @@ describe('PATCH /api/items/{id}', () => {
       [{}, /no field/, 'empty'],
       [[1, 2], /body/, 'array'],
     ];
-    const opsBefore = lib.catalog.sqlite.prepare('select count(*) as n from ops').get() as { n: number };
+    const opsBefore = sqliteOf(lib.catalog).prepare('select count(*) as n from ops').get() as { n: number };
     for (const [payload, re, what] of cases) {
       const { status, body } = await call<ErrorJson>(app, {
         method: 'PATCH',
@@ -381,7 +382,7 @@ describe('PATCH /api/items/{id}', () => {
     });
     assert.equal(text.status, 415);
     assert.equal(text.body.error.code, 'UNSUPPORTED_MEDIA_TYPE');
-    const opsAfter = lib.catalog.sqlite.prepare('select count(*) as n from ops').get() as { n: number };
+    const opsAfter = sqliteOf(lib.catalog).prepare('select count(*) as n from ops').get() as { n: number };
     assert.equal(opsAfter.n, opsBefore.n, 'nothing recorded for refused requests');
   });
 
@@ -410,7 +411,7 @@ describe('POST /api/items/batch', () => {
     });
     const ids = page.items.map((i) => i.id);
     assert.equal(ids.length, 20);
-    const lastSeq = (lib.catalog.sqlite.prepare('select max(seq) as s from ops').get() as { s: number }).s;
+    const lastSeq = (sqliteOf(lib.catalog).prepare('select max(seq) as s from ops').get() as { s: number }).s;
     const { status, body } = await call<{
       updated: number;
       items: { id: string; attributes: ItemRecord['attributes'] }[];
@@ -431,7 +432,7 @@ describe('POST /api/items/batch', () => {
     assert.ok(body.items.every((i) => i.attributes.event === 'EV-BATCH-20' && i.attributes.rating === 3));
     // One op per item and field. (An item with a card sidecar never imported also gets that
     // sidecar's values as ops first: applyAttributes' rule, not counted here.)
-    const ops = lib.catalog.sqlite
+    const ops = sqliteOf(lib.catalog)
       .prepare(
         "select field, value, count(distinct entity_id) as items from ops where seq > ? and entity = 'item' and field in ('event', 'location', 'rating') group by field, value order by field",
       )
@@ -453,7 +454,8 @@ describe('POST /api/items/batch', () => {
   it('all or nothing: an unknown id changes nothing (404 naming it)', async () => {
     const { body: page } = await call<Page>(app, { url: '/api/items?limit=3' });
     const ghost = 'e'.repeat(64);
-    const opsBefore = (lib.catalog.sqlite.prepare('select count(*) as n from ops').get() as { n: number }).n;
+    const opsBefore = (sqliteOf(lib.catalog).prepare('select count(*) as n from ops').get() as { n: number })
+      .n;
     const { status, body } = await call<ErrorJson>(app, {
       method: 'POST',
       url: '/api/items/batch',
@@ -462,7 +464,8 @@ describe('POST /api/items/batch', () => {
     assert.equal(status, 404);
     assert.equal(body.error.code, 'ITEM_NOT_FOUND');
     assert.deepEqual(body.error.details?.missing, [ghost]);
-    const opsAfter = (lib.catalog.sqlite.prepare('select count(*) as n from ops').get() as { n: number }).n;
+    const opsAfter = (sqliteOf(lib.catalog).prepare('select count(*) as n from ops').get() as { n: number })
+      .n;
     assert.equal(opsAfter, opsBefore);
   });
 

@@ -11,6 +11,7 @@ import { startServer } from '../../../src/server/server.js';
 import { StationEvents } from '../../../src/station/events.js';
 import { createStationStatus, type StationStatus } from '../../../src/station/station-status.js';
 import { appFor, buildTestLibrary, call, NODE, type ErrorJson, type TestLibrary } from './library.js';
+import { sqliteOf } from '../../../src/library/catalog/handle.js';
 
 let lib: TestLibrary;
 let app: FastifyInstance;
@@ -48,7 +49,7 @@ describe('GET /api/status', () => {
     assert.equal(s.library.id, lib.drive.marker.id);
     assert.equal(s.library.label, 'Drive A');
     assert.equal(s.library.freeBytes, free.freeBytes);
-    const n = lib.catalog.sqlite
+    const n = sqliteOf(lib.catalog)
       .prepare("select type, count(*) as n from items where state = 'stored' and deleted = 0 group by type")
       .all() as { type: 'photo' | 'video' | 'audio'; n: number }[];
     for (const r of n) assert.equal(s.items[r.type], r.n);
@@ -138,7 +139,7 @@ describe('cards and monitors', () => {
   it('POST /api/cards/{id}/monitor assigns the card and moves its items, sidecars included, to the monitor', async () => {
     const { body } = await call<{ cards: CardRecord[] }>(app, { url: '/api/cards' });
     const ben = body.cards.find((c) => c.items === 3)!;
-    const before = lib.catalog.sqlite
+    const before = sqliteOf(lib.catalog)
       .prepare('select id, path from items where card_id = ? order by id')
       .all(ben.id) as { id: string; path: string }[];
     assert.equal(before.length, 3);
@@ -163,18 +164,18 @@ describe('cards and monitors', () => {
     assert.equal(r.body.moved, 3);
     assert.deepEqual(r.body.failed, []);
 
-    const op = lib.catalog.sqlite
+    const op = sqliteOf(lib.catalog)
       .prepare("select value, origin from ops where entity = 'card' and entity_id = ? order by seq desc")
       .get(ben.id) as { value: string; origin: string };
     assert.deepEqual(JSON.parse(op.value), 'Ben Okafor');
     assert.equal(op.origin, NODE);
-    const itemOps = lib.catalog.sqlite
+    const itemOps = sqliteOf(lib.catalog)
       .prepare("select count(*) as n from ops where entity = 'item' and field = 'monitor' and value = ?")
       .get(JSON.stringify('Ben Okafor')) as { n: number };
     assert.equal(itemOps.n, 3, 'one monitor op per moved item');
 
     for (const b of before) {
-      const now = lib.catalog.sqlite.prepare('select path, monitor from items where id = ?').get(b.id) as {
+      const now = sqliteOf(lib.catalog).prepare('select path, monitor from items where id = ?').get(b.id) as {
         path: string;
         monitor: string;
       };
@@ -184,7 +185,7 @@ describe('cards and monitors', () => {
       const bytes = readFileSync(join(lib.drive.layout.root, now.path));
       assert.equal(createHash('sha256').update(bytes).digest('hex'), b.id, 'same bytes at the new place');
     }
-    const moved = lib.catalog.sqlite.prepare('select path from items where id = ?').get(before[0]!.id) as {
+    const moved = sqliteOf(lib.catalog).prepare('select path from items where id = ?').get(before[0]!.id) as {
       path: string;
     };
     assert.equal(existsSync(oldSidecar), false);
@@ -192,7 +193,7 @@ describe('cards and monitors', () => {
       readFileSync(join(lib.drive.layout.root, `${moved.path}.xmp`), 'utf8'),
       /xmp:Rating="4"|<xmp:Rating>4</,
     );
-    const comp = lib.catalog.sqlite
+    const comp = sqliteOf(lib.catalog)
       .prepare("select path from companions where item_id = ? and ext = 'xmp'")
       .get(before[0]!.id) as { path: string };
     assert.equal(comp.path, `${moved.path}.xmp`);
