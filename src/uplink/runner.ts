@@ -24,7 +24,7 @@ import {
   storedItemsMark,
 } from '../library/catalog/uplink-items.js';
 import { derivedRelPath } from '../library/layout.js';
-import { Backoff, type RandomSource } from './backoff.js';
+import { Backoff, transferBackoff, type RandomSource } from './backoff.js';
 import { fileBody, SLICE } from './body.js';
 import { finishOffloads, offloadOriginal, offloadWanted, type OffloadPolicy } from './offload.js';
 import { Pacer } from './pacer.js';
@@ -148,7 +148,6 @@ export class UplinkRunner {
   private readonly scheduler: UplinkScheduler;
   private readonly sizer: ChunkSizer;
   private readonly linkBackoff: Backoff;
-  private readonly transferBackoff: Backoff;
   private readonly adaptive: AdaptiveRate | undefined;
   private readonly pacer = new Pacer();
   private bucket: TokenBucket | undefined;
@@ -190,7 +189,6 @@ export class UplinkRunner {
     this.scheduler = new UplinkScheduler({ minShare: { video: this.s.videoShare } });
     this.sizer = new ChunkSizer(settings.chunk ?? {});
     this.linkBackoff = new Backoff({ baseMs: 1000, capMs: this.s.maxBackoffMs }, deps.random);
-    this.transferBackoff = new Backoff({ baseMs: 5000, capMs: 3_600_000 }, deps.random);
     this.adaptive = this.s.adaptive ? new AdaptiveRate({}) : undefined;
   }
 
@@ -799,7 +797,7 @@ export class UplinkRunner {
           target.row = { ...target.row, attempts };
           this.scheduler.defer(
             target.key,
-            this.deps.now() + Math.min(3_600_000, 5000 * 2 ** Math.min(attempts, 10)),
+            this.deps.now() + transferBackoff(attempts, this.deps.random ?? Math.random),
           );
         }
         this.deps.log.warn(
