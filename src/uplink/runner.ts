@@ -1,21 +1,20 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Logger } from '../adapters/logger.js';
 import type { Catalog } from '../library/catalog/open.js';
-import { itemOpsAfter, lastOpSeq } from '../library/catalog/station-ops.js';
-import { catalogueVersion, itemCard, storedItemsMark } from '../library/catalog/uplink-items.js';
-import { derivedRelPath } from '../library/layout.js';
+import { itemCard } from '../library/catalog/uplink-items.js';
 import { Backoff, transferBackoff, type RandomSource } from './backoff.js';
 import { fileBody, SLICE } from './body.js';
 import { finishOffloads, offloadOriginal, offloadWanted, type OffloadPolicy } from './offload.js';
-import { CLASS_RANK, classify, TRANSFER_CLASSES, type TransferClass } from './classes.js';
+import { CLASS_RANK, TRANSFER_CLASSES, type TransferClass } from './classes.js';
 import { Journal, transferKey, type JournalRow } from './journal.js';
 import { OpSync } from './op-sync.js';
 import { RateGovernor } from './rate-governor.js';
 import { UplinkScheduler } from './scheduler.js';
-import { UploadFailure, type NewUpload, type UploadRendition, type UploadTarget } from './targets/target.js';
+import { Transfer } from './transfer.js';
+import { CatalogueWatcher } from './watcher.js';
+import { UploadFailure, type UploadRendition, type UploadTarget } from './targets/target.js';
 import type { Timetable } from './throttle/timetable.js';
 import type { LinkHint } from './throttle/wireless.js';
 
@@ -88,25 +87,7 @@ export interface UplinkStatus {
   link: LinkHint | null;
 }
 
-interface Live {
-  key: string;
-  row: JournalRow;
-  cls: TransferClass;
-  size: number;
-  offset: number;
-  /** The journal's offset is known to be HQ's (false after any failure and at start). */
-  offsetKnown: boolean;
-  url: string | null;
-  haveChecked: boolean;
-  /** Highest byte ever handed to the socket, to count what is sent twice. */
-  highWater: number;
-  path: string;
-}
-
-const ESTIMATE: Record<UploadRendition, number> = { original: 0, thumb: 20_000, preview: 200_000 };
 const HAVE_BATCH = 200;
-/** Rating and priority changes, tombstones: what can reorder or cancel the queue. */
-const WATCHED_FIELDS = new Set(['rating', 'priority', 'deleted']);
 
 /**
  * The station's uplink: pushes ops and item facts, then the most important pending bytes chunk
@@ -119,17 +100,15 @@ export class UplinkRunner {
   private readonly rate: RateGovernor;
   private readonly ops: OpSync;
   private readonly linkBackoff: Backoff;
-  private readonly live = new Map<string, Live>();
+  private readonly live = new Map<string, Transfer>();
+  private readonly watcher: CatalogueWatcher;
   private state: UplinkState = 'starting';
   private lastError: UplinkStatus['lastError'] = null;
-  private current: Live | null = null;
+  private current: Transfer | null = null;
   private preempt = false;
   private sentBytes = 0;
   private resentBytes = 0;
   private finished = 0;
-  private dataVersion = -1;
-  private lastOpSeq = 0;
-  private lastItemMark = '';
   private readonly s: Required<Omit<UplinkSettings, 'timetable' | 'timeZone' | 'chunk'>> & UplinkSettings;
   /** Originals HQ has: to confirm once more and remove (delete-after-upload policy). */
   private readonly offloads: string[] = [];
@@ -151,6 +130,7 @@ export class UplinkRunner {
     };
     this.journal = new Journal(deps.catalog, deps.target.name);
     this.scheduler = new UplinkScheduler({ minShare: { video: this.s.videoShare } });
+    this.watcher = new CatalogueWatcher(deps.catalog, this.journal, () => this.nowIso());
     this.rate = new RateGovernor({
       now: deps.now,
       ...(settings.timetable ? { timetable: settings.timetable } : {}),
@@ -181,7 +161,7 @@ export class UplinkRunner {
     try {
       while (!signal.aborted) {
         // The transfer being worked on when something fails (undefined: ops, facts, the ops pull).
-        let working: Live | undefined;
+        let working: Transfer | undefined;
         try {
           if (await this.ops.push(signal)) continue;
           if (await this.offload(signal)) continue;
@@ -271,75 +251,28 @@ export class UplinkRunner {
       void finishOffloads(this.deps.catalog, this.deps.driveRoot).catch((err: unknown) =>
         this.deps.log.warn({ err }, 'uplink: could not finish removing offloaded originals'),
       );
-    const now = this.nowIso();
-    this.journal.cancelDeleted(now);
-    this.journal.enqueueNew(now);
-    for (const row of this.journal.open()) this.track(row);
-    this.lastOpSeq = this.maxOpSeq();
-    this.lastItemMark = this.itemMark();
-    this.dataVersion = this.readDataVersion();
+    for (const row of this.watcher.start()) this.track(row);
   }
 
+  /** Track a journal row: a new transfer, or a known one refreshed (its class may change). */
   private track(row: JournalRow): void {
-    const key = transferKey(row.item, row.rendition);
-    const known = this.live.get(key);
-    const cls = classify({
-      rendition: row.rendition,
-      type: row.type,
-      rating: row.rating,
-      priority: row.priority,
+    const known = this.live.get(transferKey(row.item, row.rendition));
+    if (known) return known.refresh(row);
+    const t = new Transfer(row, this.deps.driveRoot, {
+      journal: this.journal,
+      scheduler: this.scheduler,
+      nowIso: () => this.nowIso(),
     });
-    if (known) {
-      known.row = row;
-      if (known.cls !== cls) {
-        known.cls = cls;
-        this.scheduler.setClass(key, cls);
-      }
-      return;
-    }
-    const size = row.size ?? (row.rendition === 'original' ? row.itemSize : ESTIMATE[row.rendition]);
-    const rel =
-      row.rendition === 'original'
-        ? row.path
-        : derivedRelPath(
-            row.item,
-            row.rendition === 'thumb' ? 'thumb' : row.hasPreview ? 'preview' : 'poster',
-          );
-    const l: Live = {
-      key,
-      row,
-      cls,
-      size,
-      offset: row.offset,
-      offsetKnown: false,
-      url: row.uploadUrl,
-      haveChecked: false,
-      highWater: row.offset,
-      path: join(this.deps.driveRoot, rel),
-    };
-    this.live.set(key, l);
-    this.scheduler.upsert({ id: key, cls, size, remaining: Math.max(0, size - l.offset) });
+    this.live.set(t.key, t);
   }
 
-  private untrack(l: Live): void {
-    this.live.delete(l.key);
-    this.scheduler.remove(l.key);
+  private untrack(t: Transfer): void {
+    this.live.delete(t.key);
+    t.drop();
   }
 
   private allParked(): boolean {
     return this.scheduler.nextWakeAt() === Infinity;
-  }
-
-  private readDataVersion(): number {
-    return catalogueVersion(this.deps.catalog);
-  }
-
-  private maxOpSeq(): number {
-    return lastOpSeq(this.deps.catalog);
-  }
-
-  private itemMark(): string {
-    return storedItemsMark(this.deps.catalog);
   }
 
   /**
@@ -349,31 +282,14 @@ export class UplinkRunner {
    */
   private watch(): void {
     try {
-      const v = this.readDataVersion();
-      if (v === this.dataVersion) return;
-      this.dataVersion = v;
-      const changed = itemOpsAfter(this.deps.catalog, this.lastOpSeq);
-      if (changed.length) this.lastOpSeq = changed.at(-1)!.seq;
-      const items = [...new Set(changed.filter((c) => WATCHED_FIELDS.has(c.field)).map((c) => c.id))];
-      if (items.length) {
-        const now = this.nowIso();
-        this.journal.cancelDeleted(now);
-        const open = this.journal.openOf(items);
-        const stillOpen = new Set(open.map((r) => transferKey(r.item, r.rendition)));
-        for (const id of items)
-          for (const r of ['original', 'thumb', 'preview'] as const) {
-            const l = this.live.get(transferKey(id, r));
-            if (l && !stillOpen.has(l.key)) this.untrack(l);
-          }
-        for (const row of open) this.track(row);
+      const c = this.watcher.poll();
+      if (!c) return;
+      for (const key of c.closed) {
+        const t = this.live.get(key);
+        if (t) this.untrack(t);
       }
-      const mark = this.itemMark();
-      if (mark !== this.lastItemMark) {
-        this.lastItemMark = mark;
-        if (this.journal.enqueueNew(this.nowIso()) > 0)
-          for (const row of this.journal.open())
-            if (!this.live.has(transferKey(row.item, row.rendition))) this.track(row);
-      }
+      for (const row of c.open) this.track(row);
+      for (const row of c.added) if (!this.live.has(transferKey(row.item, row.rendition))) this.track(row);
       const cur = this.current;
       if (cur) {
         const best = this.scheduler.next(this.deps.now());
@@ -387,22 +303,14 @@ export class UplinkRunner {
   // ---------------------------------------------------------------- bytes
 
   /** Size and hash of a derivative (an original's are its catalogue size and id). */
-  private async describe(l: Live): Promise<void> {
-    if (l.row.size !== null && l.row.sha256) return;
-    let size = l.row.itemSize;
-    let sha = l.row.item;
-    if (l.row.rendition !== 'original') {
-      size = (await stat(l.path)).size;
-      sha = await sha256File(l.path);
-    }
-    this.journal.describe(l.row.item, l.row.rendition, size, sha, this.nowIso());
-    l.row = { ...l.row, size, sha256: sha };
-    l.size = size;
-    this.scheduler.upsert({ id: l.key, cls: l.cls, size, remaining: Math.max(0, size - l.offset) });
+  private async describe(l: Transfer): Promise<void> {
+    if (l.described) return;
+    if (l.rendition === 'original') return l.describe(l.row.itemSize, l.item);
+    l.describe((await stat(l.path)).size, await sha256File(l.path));
   }
 
   /** Ask HQ about this transfer and the next few not asked yet: what it has moves no bytes. */
-  private async checkHave(first: Live, signal: AbortSignal): Promise<void> {
+  private async checkHave(first: Transfer, signal: AbortSignal): Promise<void> {
     const batch = [first];
     for (const l of this.live.values()) {
       if (batch.length >= HAVE_BATCH) break;
@@ -411,7 +319,7 @@ export class UplinkRunner {
     }
     for (const l of batch) await this.describe(l);
     const have = await this.deps.target.have(
-      batch.map((l) => ({ item: l.row.item, rendition: l.row.rendition, sha256: l.row.sha256! })),
+      batch.map((l) => l.ref),
       signal,
     );
     batch.forEach((l, i) => {
@@ -420,9 +328,9 @@ export class UplinkRunner {
     });
   }
 
-  private complete(l: Live): void {
-    this.journal.done(l.row.item, l.row.rendition, this.nowIso());
-    this.untrack(l);
+  private complete(l: Transfer): void {
+    l.done();
+    this.live.delete(l.key);
     this.finished++;
     if (l.row.rendition === 'original' && this.s.deleteAfterUpload !== 'never')
       this.offloads.push(l.row.item);
@@ -455,7 +363,7 @@ export class UplinkRunner {
     return true;
   }
 
-  private async sendChunk(l: Live, signal: AbortSignal): Promise<void> {
+  private async sendChunk(l: Transfer, signal: AbortSignal): Promise<void> {
     await this.describe(l);
     if (!l.url && !l.haveChecked) {
       await this.checkHave(l, signal);
@@ -463,23 +371,13 @@ export class UplinkRunner {
     }
     if (l.url && !l.offsetKnown) {
       const t0 = this.deps.now();
-      l.offset = await this.deps.target.offset(l.url, signal);
+      const offset = await this.deps.target.offset(l.url, signal);
       // A HEAD on a link no body is queued on: a bare round trip for the pacer's base.
       this.rate.observeRtt(this.deps.now() - t0);
-      l.offsetKnown = true;
-      this.journal.progress(l.row.item, l.row.rendition, l.url, l.offset, this.nowIso());
-      this.scheduler.upsert({
-        id: l.key,
-        cls: l.cls,
-        size: l.size,
-        remaining: Math.max(0, l.size - l.offset),
-      });
+      l.moved(l.url, offset);
       if (l.offset >= l.size) {
         // Every byte arrived before the answer was lost: HQ has verified it, or it will say so.
-        const [has] = await this.deps.target.have(
-          [{ item: l.row.item, rendition: l.row.rendition, sha256: l.row.sha256! }],
-          signal,
-        );
+        const [has] = await this.deps.target.have([l.ref], signal);
         if (has) return this.complete(l);
         throw new UploadFailure('gone', 'HQ holds all bytes but not a verified object');
       }
@@ -488,11 +386,8 @@ export class UplinkRunner {
     if (!l.url && l.size > this.rate.next(l.size)) {
       // More than one request's worth: create the upload empty and journal its URL first, so a
       // station killed during the first chunk resumes it instead of starting a new upload.
-      const c = await this.deps.target.create(newUpload(l), emptyBody(), signal);
-      l.url = c.url;
-      l.offset = c.offset;
-      l.offsetKnown = true;
-      this.journal.progress(l.row.item, l.row.rendition, l.url, l.offset, this.nowIso());
+      const c = await this.deps.target.create(l.newUpload, emptyBody(), signal);
+      l.moved(c.url, c.offset);
     }
 
     await this.rate.readLink();
@@ -519,12 +414,9 @@ export class UplinkRunner {
     });
     const t0 = this.deps.now();
     try {
-      let r;
-      if (!l.url) {
-        const c = await this.deps.target.create(newUpload(l), body, signal);
-        l.url = c.url;
-        r = c;
-      } else r = await this.deps.target.append(l.url, l.offset, body, signal);
+      const r = l.url
+        ? { url: l.url, ...(await this.deps.target.append(l.url, l.offset, body, signal)) }
+        : await this.deps.target.create(l.newUpload, body, signal);
       const ms = this.deps.now() - t0;
       this.deps.log.debug(
         {
@@ -538,14 +430,7 @@ export class UplinkRunner {
         'uplink chunk',
       );
       this.rate.observeChunk(r.sent, ms, r.drainMs);
-      this.scheduler.sent(l.key, r.offset - l.offset);
-      l.offset = r.offset;
-      l.offsetKnown = true;
-      if (l.offset >= l.size) this.complete(l);
-      else {
-        this.journal.progress(l.row.item, l.row.rendition, l.url, l.offset, this.nowIso());
-        this.scheduler.upsert({ id: l.key, cls: l.cls, size: l.size, remaining: l.size - l.offset });
-      }
+      if (l.advanced(r.url, r.offset)) this.complete(l);
     } catch (e) {
       l.offsetKnown = false;
       if (e instanceof UploadFailure && e.kind === 'stalled') this.rate.observeStall();
@@ -562,7 +447,7 @@ export class UplinkRunner {
     e: unknown,
     signal: AbortSignal,
     once: boolean,
-    target: Live | undefined,
+    target: Transfer | undefined,
   ): Promise<boolean> {
     const f =
       e instanceof UploadFailure
@@ -597,11 +482,9 @@ export class UplinkRunner {
       case 'rejected':
       default:
         if (target) {
-          this.journal.failed(target.row.item, target.row.rendition, f.message, this.nowIso());
           const attempts = target.row.attempts + 1;
-          target.row = { ...target.row, attempts };
-          this.scheduler.defer(
-            target.key,
+          target.failed(
+            f.message,
             this.deps.now() + transferBackoff(attempts, this.deps.random ?? Math.random),
           );
         }
@@ -613,18 +496,15 @@ export class UplinkRunner {
     }
   }
 
-  private async restart(l: Live, f: UploadFailure): Promise<void> {
+  private async restart(l: Transfer, f: UploadFailure): Promise<void> {
     if (f.kind === 'checksum' && l.row.rendition === 'original') {
       const actual = await sha256File(l.path).catch(() => 'unreadable');
       if (actual !== l.row.item) {
         // The drive's copy no longer matches its name: never send it, say so loudly.
-        this.journal.failed(
-          l.row.item,
-          l.row.rendition,
+        l.failed(
           `the original on the drive is damaged (${actual.slice(0, 12)}…): run \`outpost fsck --hash\``,
-          this.nowIso(),
+          Infinity,
         );
-        this.scheduler.defer(l.key, Infinity);
         this.deps.log.error(
           { item: l.row.item, path: l.path },
           'uplink: original on the drive does not match its hash; not sent',
@@ -632,17 +512,7 @@ export class UplinkRunner {
         return;
       }
     }
-    this.journal.restart(l.row.item, l.row.rendition, f.message, this.nowIso());
-    l.url = null;
-    l.offset = 0;
-    // highWater stays: bytes sent again from 0 count as resent.
-    l.haveChecked = false;
-    l.row = {
-      ...l.row,
-      sha256: l.row.rendition === 'original' ? l.row.sha256 : null,
-      size: l.row.rendition === 'original' ? l.row.size : null,
-    };
-    this.scheduler.upsert({ id: l.key, cls: l.cls, size: l.size, remaining: l.size });
+    l.restart(f.message);
   }
 
   private setState(s: UplinkState): void {
@@ -650,17 +520,6 @@ export class UplinkRunner {
     this.state = s;
     this.deps.onStatus?.(this.status());
   }
-}
-
-/** What the target is told when an upload is created. */
-function newUpload(l: Live): NewUpload {
-  return {
-    item: l.row.item,
-    rendition: l.row.rendition,
-    sha256: l.row.sha256!,
-    size: l.size,
-    name: l.row.originalName,
-  };
 }
 
 // eslint-disable-next-line require-yield -- a body with no bytes
