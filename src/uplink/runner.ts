@@ -3,10 +3,9 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Logger } from '../adapters/logger.js';
 import type { Catalog } from '../library/catalog/open.js';
-import { itemCard } from '../library/catalog/uplink-items.js';
 import { Backoff, transferBackoff, type RandomSource } from './backoff.js';
 import { fileBody, SLICE } from './body.js';
-import { finishOffloads, offloadOriginal, offloadWanted, type OffloadPolicy } from './offload.js';
+import { Offloader, type OffloadPolicy } from './offload.js';
 import { CLASS_RANK, TRANSFER_CLASSES, type TransferClass } from './classes.js';
 import { Journal, transferKey, type JournalRow } from './journal.js';
 import { OpSync } from './op-sync.js';
@@ -111,7 +110,7 @@ export class UplinkRunner {
   private finished = 0;
   private readonly s: Required<Omit<UplinkSettings, 'timetable' | 'timeZone' | 'chunk'>> & UplinkSettings;
   /** Originals HQ has: to confirm once more and remove (delete-after-upload policy). */
-  private readonly offloads: string[] = [];
+  private readonly offloads: Offloader;
 
   constructor(
     private readonly deps: UplinkDeps,
@@ -130,6 +129,14 @@ export class UplinkRunner {
     };
     this.journal = new Journal(deps.catalog, deps.target.name);
     this.scheduler = new UplinkScheduler({ minShare: { video: this.s.videoShare } });
+    this.offloads = new Offloader({
+      catalog: deps.catalog,
+      driveRoot: deps.driveRoot,
+      target: deps.target,
+      policy: this.s.deleteAfterUpload,
+      requiresMirror: this.s.deleteRequiresMirror,
+      log: deps.log,
+    });
     this.watcher = new CatalogueWatcher(deps.catalog, this.journal, () => this.nowIso());
     this.rate = new RateGovernor({
       now: deps.now,
@@ -164,7 +171,7 @@ export class UplinkRunner {
         let working: Transfer | undefined;
         try {
           if (await this.ops.push(signal)) continue;
-          if (await this.offload(signal)) continue;
+          if (await this.offloads.run(signal)) continue;
           await this.ops.pull(signal);
           const limit = this.rate.apply();
           if (limit === 0) {
@@ -247,10 +254,7 @@ export class UplinkRunner {
   }
 
   private load(): void {
-    if (this.s.deleteAfterUpload !== 'never')
-      void finishOffloads(this.deps.catalog, this.deps.driveRoot).catch((err: unknown) =>
-        this.deps.log.warn({ err }, 'uplink: could not finish removing offloaded originals'),
-      );
+    this.offloads.resume();
     for (const row of this.watcher.start()) this.track(row);
   }
 
@@ -332,35 +336,7 @@ export class UplinkRunner {
     l.done();
     this.live.delete(l.key);
     this.finished++;
-    if (l.row.rendition === 'original' && this.s.deleteAfterUpload !== 'never')
-      this.offloads.push(l.row.item);
-  }
-
-  /**
-   * Remove originals the policy lets go, each only after HQ confirms once more that it holds
-   * verified bytes with that hash. Refused (kept) when a mirror is required: the station does
-   * not know the second drive's contents yet.
-   */
-  private async offload(signal: AbortSignal): Promise<boolean> {
-    if (this.offloads.length === 0 || this.s.deleteRequiresMirror) {
-      this.offloads.length = 0;
-      return false;
-    }
-    const ids = this.offloads.splice(0, HAVE_BATCH);
-    const rows = ids
-      .map((id) => itemCard(this.deps.catalog, id))
-      .filter(
-        (r): r is { id: string; card_id: string | null } => !!r && offloadWanted(this.s.deleteAfterUpload, r),
-      );
-    if (rows.length === 0) return false;
-    const have = await this.deps.target.have(
-      rows.map((r) => ({ item: r.id, rendition: 'original' as const, sha256: r.id })),
-      signal,
-    );
-    for (const [i, r] of rows.entries())
-      if (have[i] && (await offloadOriginal(this.deps.catalog, this.deps.driveRoot, r.id)))
-        this.deps.log.info({ item: r.id }, 'uplink: original at HQ (hash confirmed), removed here');
-    return true;
+    if (l.rendition === 'original') this.offloads.confirmed(l.item);
   }
 
   private async sendChunk(l: Transfer, signal: AbortSignal): Promise<void> {
