@@ -98,3 +98,15 @@ export function checkStall(
   }
   return { stalled: false, remainingMs: timeout - idle };
 }
+
+/** Pacing of one transfer the target rejected or that failed: from 5 s up to an hour. */
+export const TRANSFER_BACKOFF: Readonly<BackoffOptions> = { baseMs: 5000, capMs: 3_600_000 };
+
+/**
+ * How long a transfer waits after its `failures`-th failure (1-based), with full jitter so
+ * transfers that failed together (HQ refused a batch) do not come back together. At least 1 s:
+ * a draw near 0 must not turn a refusing target into a busy loop.
+ */
+export function transferBackoff(failures: number, random: RandomSource): number {
+  return Math.max(1000, backoffDelay(Math.max(0, failures - 1), TRANSFER_BACKOFF, random));
+}

@@ -1,48 +1,20 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Logger } from '../adapters/logger.js';
-import type { Op } from '../core/ops.js';
 import type { Catalog } from '../library/catalog/open.js';
-import type { RefusedOp } from '../library/catalog/ops.js';
-import { rewriteSidecars } from '../library/attributes.js';
-import { mergePulledOps } from './pull-ops.js';
-import type { ItemRow } from '../library/catalog/schema.js';
-import {
-  itemOpsAfter,
-  lastOpSeq,
-  opsWithSeqs,
-  ownOpsAfter,
-  ownOpsAfterCount,
-  type LoggedOp,
-} from '../library/catalog/station-ops.js';
-import {
-  catalogueVersion,
-  itemCard,
-  itemForFacts,
-  storedItemsMark,
-} from '../library/catalog/uplink-items.js';
-import { derivedRelPath } from '../library/layout.js';
-import { Backoff, type RandomSource } from './backoff.js';
+import { Backoff, transferBackoff, type RandomSource } from './backoff.js';
 import { fileBody, SLICE } from './body.js';
-import { finishOffloads, offloadOriginal, offloadWanted, type OffloadPolicy } from './offload.js';
-import { Pacer } from './pacer.js';
-import { ChunkSizer } from './chunk-size.js';
-import { CLASS_RANK, classify, TRANSFER_CLASSES, type TransferClass } from './classes.js';
-import { itemFacts } from './facts.js';
+import { Offloader, type OffloadPolicy } from './offload.js';
+import { CLASS_RANK, TRANSFER_CLASSES, type TransferClass } from './classes.js';
 import { Journal, transferKey, type JournalRow } from './journal.js';
+import { OpSync } from './op-sync.js';
+import { RateGovernor } from './rate-governor.js';
 import { UplinkScheduler } from './scheduler.js';
-import {
-  UploadFailure,
-  type NewUpload,
-  type SyncRefusal,
-  type UploadRendition,
-  type UploadTarget,
-} from './targets/target.js';
-import { AdaptiveRate } from './throttle/adaptive.js';
-import { rateAt, type Timetable } from '../core/timetable.js';
-import { TokenBucket } from './throttle/token-bucket.js';
+import { Transfer } from './transfer.js';
+import { CatalogueWatcher } from './watcher.js';
+import { UploadFailure, type UploadRendition, type UploadTarget } from './targets/target.js';
+import type { Timetable } from '../core/timetable.js';
 import type { LinkHint } from './throttle/wireless.js';
 
 export interface UplinkSettings {
@@ -114,29 +86,7 @@ export interface UplinkStatus {
   link: LinkHint | null;
 }
 
-type OpRow = LoggedOp;
-
-interface Live {
-  key: string;
-  row: JournalRow;
-  cls: TransferClass;
-  size: number;
-  offset: number;
-  /** The journal's offset is known to be HQ's (false after any failure and at start). */
-  offsetKnown: boolean;
-  url: string | null;
-  haveChecked: boolean;
-  /** Highest byte ever handed to the socket, to count what is sent twice. */
-  highWater: number;
-  path: string;
-}
-
-const ESTIMATE: Record<UploadRendition, number> = { original: 0, thumb: 20_000, preview: 200_000 };
 const HAVE_BATCH = 200;
-const FACTS_BATCH = 500;
-const OPS_BATCH = 1000;
-/** Rating and priority changes, tombstones: what can reorder or cancel the queue. */
-const WATCHED_FIELDS = new Set(['rating', 'priority', 'deleted']);
 
 /**
  * The station's uplink: pushes ops and item facts, then the most important pending bytes chunk
@@ -146,30 +96,21 @@ const WATCHED_FIELDS = new Set(['rating', 'priority', 'deleted']);
 export class UplinkRunner {
   private readonly journal: Journal;
   private readonly scheduler: UplinkScheduler;
-  private readonly sizer: ChunkSizer;
+  private readonly rate: RateGovernor;
+  private readonly ops: OpSync;
   private readonly linkBackoff: Backoff;
-  private readonly transferBackoff: Backoff;
-  private readonly adaptive: AdaptiveRate | undefined;
-  private readonly pacer = new Pacer();
-  private bucket: TokenBucket | undefined;
-  private readonly live = new Map<string, Live>();
+  private readonly live = new Map<string, Transfer>();
+  private readonly watcher: CatalogueWatcher;
   private state: UplinkState = 'starting';
   private lastError: UplinkStatus['lastError'] = null;
-  private current: Live | null = null;
+  private current: Transfer | null = null;
   private preempt = false;
   private sentBytes = 0;
   private resentBytes = 0;
   private finished = 0;
-  private dataVersion = -1;
-  private lastOpSeq = 0;
-  private lastDeferredTryMs = 0;
-  private lastItemMark = '';
-  private lastPullMs = -Infinity;
-  private link: LinkHint | null = null;
-  private lastLinkMs = -Infinity;
   private readonly s: Required<Omit<UplinkSettings, 'timetable' | 'timeZone' | 'chunk'>> & UplinkSettings;
   /** Originals HQ has: to confirm once more and remove (delete-after-upload policy). */
-  private readonly offloads: string[] = [];
+  private readonly offloads: Offloader;
 
   constructor(
     private readonly deps: UplinkDeps,
@@ -188,10 +129,36 @@ export class UplinkRunner {
     };
     this.journal = new Journal(deps.catalog, deps.target.name);
     this.scheduler = new UplinkScheduler({ minShare: { video: this.s.videoShare } });
-    this.sizer = new ChunkSizer(settings.chunk ?? {});
+    this.offloads = new Offloader({
+      catalog: deps.catalog,
+      driveRoot: deps.driveRoot,
+      target: deps.target,
+      policy: this.s.deleteAfterUpload,
+      requiresMirror: this.s.deleteRequiresMirror,
+      log: deps.log,
+    });
+    this.watcher = new CatalogueWatcher(deps.catalog, this.journal, () => this.nowIso());
+    this.rate = new RateGovernor({
+      now: deps.now,
+      ...(settings.timetable ? { timetable: settings.timetable } : {}),
+      ...(settings.timeZone ? { timeZone: settings.timeZone } : {}),
+      ...(settings.adaptive ? { adaptive: true } : {}),
+      ...(settings.chunk ? { chunk: settings.chunk } : {}),
+      ...(deps.readLink ? { readLink: deps.readLink } : {}),
+    });
+    this.ops = new OpSync({
+      catalog: deps.catalog,
+      driveRoot: deps.driveRoot,
+      target: deps.target,
+      journal: this.journal,
+      node: this.s.node,
+      pullEveryMs: this.s.pullOpsEveryMs,
+      now: deps.now,
+      log: deps.log,
+      report: (message) => (this.lastError = { message, at: this.nowIso() }),
+      observeRtt: (ms) => this.rate.observeRtt(ms),
+    });
     this.linkBackoff = new Backoff({ baseMs: 1000, capMs: this.s.maxBackoffMs }, deps.random);
-    this.transferBackoff = new Backoff({ baseMs: 5000, capMs: 3_600_000 }, deps.random);
-    this.adaptive = this.s.adaptive ? new AdaptiveRate({}) : undefined;
   }
 
   /** Send until `signal` aborts (the station), or until nothing is left (`once`). */
@@ -201,12 +168,12 @@ export class UplinkRunner {
     try {
       while (!signal.aborted) {
         // The transfer being worked on when something fails (undefined: ops, facts, the ops pull).
-        let working: Live | undefined;
+        let working: Transfer | undefined;
         try {
-          if (await this.pushOpsAndFacts(signal)) continue;
-          if (await this.offload(signal)) continue;
-          await this.pullOps(signal);
-          const limit = this.applyLimit();
+          if (await this.ops.push(signal)) continue;
+          if (await this.offloads.run(signal)) continue;
+          await this.ops.pull(signal);
+          const limit = this.rate.apply();
           if (limit === 0) {
             this.setState('paused');
             if (opts.once) break;
@@ -252,20 +219,20 @@ export class UplinkRunner {
       q.bytes += l.size - l.offset;
       pending += l.size - l.offset;
     }
-    const rate = this.sizer.throughputBps ?? null;
+    const rate = this.rate.throughputBps ?? null;
     const cur = this.current;
     return {
       state: this.state,
       target: this.deps.target.name,
       rateBps: rate === null ? null : Math.round(rate),
-      limitBps: this.bucket ? Math.round(this.bucket.rate) : null,
+      limitBps: this.rate.bucket ? Math.round(this.rate.bucket.rate) : null,
       queue,
       pendingBytes: pending,
       etaSeconds: rate && pending ? Math.round(pending / rate) : pending ? null : 0,
       sentBytes: this.sentBytes,
       resentBytes: this.resentBytes,
       finished: this.finished,
-      opsPending: this.opsPending(),
+      opsPending: this.ops.pending(),
       current: cur
         ? {
             item: cur.row.item,
@@ -276,7 +243,7 @@ export class UplinkRunner {
           }
         : null,
       lastError: this.lastError,
-      link: this.link,
+      link: this.rate.link,
     };
   }
 
@@ -287,79 +254,29 @@ export class UplinkRunner {
   }
 
   private load(): void {
-    if (this.s.deleteAfterUpload !== 'never')
-      void finishOffloads(this.deps.catalog, this.deps.driveRoot).catch((err: unknown) =>
-        this.deps.log.warn({ err }, 'uplink: could not finish removing offloaded originals'),
-      );
-    const now = this.nowIso();
-    this.journal.cancelDeleted(now);
-    this.journal.enqueueNew(now);
-    for (const row of this.journal.open()) this.track(row);
-    this.lastOpSeq = this.maxOpSeq();
-    this.lastItemMark = this.itemMark();
-    this.dataVersion = this.readDataVersion();
+    this.offloads.resume();
+    for (const row of this.watcher.start()) this.track(row);
   }
 
+  /** Track a journal row: a new transfer, or a known one refreshed (its class may change). */
   private track(row: JournalRow): void {
-    const key = transferKey(row.item, row.rendition);
-    const known = this.live.get(key);
-    const cls = classify({
-      rendition: row.rendition,
-      type: row.type,
-      rating: row.rating,
-      priority: row.priority,
+    const known = this.live.get(transferKey(row.item, row.rendition));
+    if (known) return known.refresh(row);
+    const t = new Transfer(row, this.deps.driveRoot, {
+      journal: this.journal,
+      scheduler: this.scheduler,
+      nowIso: () => this.nowIso(),
     });
-    if (known) {
-      known.row = row;
-      if (known.cls !== cls) {
-        known.cls = cls;
-        this.scheduler.setClass(key, cls);
-      }
-      return;
-    }
-    const size = row.size ?? (row.rendition === 'original' ? row.itemSize : ESTIMATE[row.rendition]);
-    const rel =
-      row.rendition === 'original'
-        ? row.path
-        : derivedRelPath(
-            row.item,
-            row.rendition === 'thumb' ? 'thumb' : row.hasPreview ? 'preview' : 'poster',
-          );
-    const l: Live = {
-      key,
-      row,
-      cls,
-      size,
-      offset: row.offset,
-      offsetKnown: false,
-      url: row.uploadUrl,
-      haveChecked: false,
-      highWater: row.offset,
-      path: join(this.deps.driveRoot, rel),
-    };
-    this.live.set(key, l);
-    this.scheduler.upsert({ id: key, cls, size, remaining: Math.max(0, size - l.offset) });
+    this.live.set(t.key, t);
   }
 
-  private untrack(l: Live): void {
-    this.live.delete(l.key);
-    this.scheduler.remove(l.key);
+  private untrack(t: Transfer): void {
+    this.live.delete(t.key);
+    t.drop();
   }
 
   private allParked(): boolean {
     return this.scheduler.nextWakeAt() === Infinity;
-  }
-
-  private readDataVersion(): number {
-    return catalogueVersion(this.deps.catalog);
-  }
-
-  private maxOpSeq(): number {
-    return lastOpSeq(this.deps.catalog);
-  }
-
-  private itemMark(): string {
-    return storedItemsMark(this.deps.catalog);
   }
 
   /**
@@ -369,31 +286,14 @@ export class UplinkRunner {
    */
   private watch(): void {
     try {
-      const v = this.readDataVersion();
-      if (v === this.dataVersion) return;
-      this.dataVersion = v;
-      const changed = itemOpsAfter(this.deps.catalog, this.lastOpSeq);
-      if (changed.length) this.lastOpSeq = changed.at(-1)!.seq;
-      const items = [...new Set(changed.filter((c) => WATCHED_FIELDS.has(c.field)).map((c) => c.id))];
-      if (items.length) {
-        const now = this.nowIso();
-        this.journal.cancelDeleted(now);
-        const open = this.journal.openOf(items);
-        const stillOpen = new Set(open.map((r) => transferKey(r.item, r.rendition)));
-        for (const id of items)
-          for (const r of ['original', 'thumb', 'preview'] as const) {
-            const l = this.live.get(transferKey(id, r));
-            if (l && !stillOpen.has(l.key)) this.untrack(l);
-          }
-        for (const row of open) this.track(row);
+      const c = this.watcher.poll();
+      if (!c) return;
+      for (const key of c.closed) {
+        const t = this.live.get(key);
+        if (t) this.untrack(t);
       }
-      const mark = this.itemMark();
-      if (mark !== this.lastItemMark) {
-        this.lastItemMark = mark;
-        if (this.journal.enqueueNew(this.nowIso()) > 0)
-          for (const row of this.journal.open())
-            if (!this.live.has(transferKey(row.item, row.rendition))) this.track(row);
-      }
+      for (const row of c.open) this.track(row);
+      for (const row of c.added) if (!this.live.has(transferKey(row.item, row.rendition))) this.track(row);
       const cur = this.current;
       if (cur) {
         const best = this.scheduler.next(this.deps.now());
@@ -404,180 +304,17 @@ export class UplinkRunner {
     }
   }
 
-  // ---------------------------------------------------------------- ops and facts
-
-  private opsPending(): number {
-    const cursor = this.journal.cursor('ops-pushed');
-    return ownOpsAfterCount(this.deps.catalog, cursor, this.s.node);
-  }
-
-  /** One sync request when ops or item facts are waiting; true when one was sent. */
-  private async pushOpsAndFacts(signal: AbortSignal): Promise<boolean> {
-    const cat = this.deps.catalog;
-    const cursor = this.journal.cursor('ops-pushed');
-    // Ops HQ refused as stamped ahead of its clock wait here and go again once a minute: their
-    // time comes (or this station's clock is set right). Every other refusal is final.
-    const deferred = this.journal.deferredOps();
-    const retryDeferred =
-      deferred.length > 0 && this.deps.now() - this.lastDeferredTryMs >= this.s.pullOpsEveryMs;
-    const rows = [
-      ...(retryDeferred ? this.opRows(deferred.slice(0, OPS_BATCH)) : []),
-      ...ownOpsAfter(cat, cursor, this.s.node, OPS_BATCH),
-    ];
-    const factIds = this.journal.itemsNeedingFacts(FACTS_BATCH);
-    if (rows.length === 0 && factIds.length === 0) return false;
-    if (retryDeferred) this.lastDeferredTryMs = this.deps.now();
-    // HQ takes ops about items it holds only: an op travels with its item's facts if they are not there yet.
-    const withFacts = new Set(factIds);
-    for (const r of rows)
-      if (r.entity === 'item' && !withFacts.has(r.id) && !this.journal.factsKnown(r.id)) withFacts.add(r.id);
-    const facts = [...withFacts]
-      .map((id) => itemForFacts(cat, id))
-      .filter((r): r is ItemRow => !!r && r.state !== 'pending')
-      .map(itemFacts);
-    const ops: Op[] = rows.map((r) => ({
-      entity: r.entity,
-      id: r.id,
-      field: r.field,
-      value: JSON.parse(r.value) as unknown,
-      hlc: r.hlc,
-      origin: r.origin,
-    }));
-    const res = await this.deps.target.sync({ items: facts, ops }, signal);
-    this.noteRefused(rows, res.refused ?? [], deferred);
-    const newest = rows.filter((r) => r.seq > cursor).at(-1);
-    if (newest) this.journal.setCursor('ops-pushed', newest.seq);
-    // Items with no row (gone) count as told too: their transfers end on their own.
-    this.journal.factsSent([...new Set([...factIds, ...facts.map((f) => f.id)])]);
-    return true;
-  }
-
-  private opRows(seqs: number[]): OpRow[] {
-    return opsWithSeqs(this.deps.catalog, seqs);
-  }
-
-  /** Keep clock-refused ops for later, report the rest (they stay in this station's catalogue). */
-  private noteRefused(rows: OpRow[], refused: SyncRefusal[], deferredBefore: number[]): void {
-    const sent = new Set(rows.map((r) => r.seq));
-    const later = new Set(deferredBefore.filter((s) => !sent.has(s)));
-    const final: SyncRefusal[] = [];
-    for (const r of refused) {
-      const row = rows[r.index];
-      if (!row) continue;
-      if (r.code === 'OP_CLOCK_AHEAD') later.add(row.seq);
-      else final.push(r);
-    }
-    this.journal.setDeferredOps([...later].sort((a, b) => a - b).slice(-10_000));
-    const clock = refused.filter((r) => r.code === 'OP_CLOCK_AHEAD');
-    if (clock.length) {
-      this.lastDeferredTryMs = this.deps.now();
-      this.deps.log.warn(
-        { refused: clock.length, first: clock[0] },
-        'uplink: HQ refused ops stamped ahead of its clock',
-      );
-      this.lastError = {
-        message: `HQ refused ${clock.length} edit(s) stamped ahead of its clock (${clock[0]!.message}): this station's clock is ahead; set it right (timedatectl). They are sent again every minute.`,
-        at: this.nowIso(),
-      };
-    }
-    if (final.length) {
-      this.deps.log.warn(
-        { refused: final.length, first: final[0] },
-        'uplink: HQ refused ops (kept here, not sent again)',
-      );
-      this.lastError = {
-        message: `HQ refused ${final.length} edit(s): ${final[0]!.code} ${final[0]!.message}. They stay on this station.`,
-        at: this.nowIso(),
-      };
-    }
-  }
-
-  private async pullOps(signal: AbortSignal): Promise<void> {
-    if (this.deps.now() - this.lastPullMs < this.s.pullOpsEveryMs) return;
-    this.lastPullMs = this.deps.now();
-    for (;;) {
-      const since = this.journal.cursor('ops-pulled');
-      const t0 = this.deps.now();
-      const r = await this.deps.target.pullOps(since, signal);
-      if (r.ops.length === 0) this.pacer.observeRtt(this.deps.now() - t0);
-      let held = false;
-      if (r.ops.length) {
-        const pulled = await mergePulledOps(this.deps.catalog, r.ops, {
-          node: this.s.node,
-          nowMs: this.deps.now(),
-          ...(r.node ? { hqNode: r.node } : {}),
-        });
-        if (pulled.refused.length) this.reportPullRefusals(pulled.refused);
-        // An op stamped ahead of this clock is not lost: the page is read again at the next pull
-        // (ops already merged are idempotent), once this clock has caught up or been set right.
-        held = pulled.refused.some((x) => x.code === 'OP_CLOCK_AHEAD');
-        if (pulled.attributesChanged.length)
-          await rewriteSidecars(this.deps.catalog, this.deps.driveRoot, pulled.attributesChanged).catch(
-            (e: unknown) =>
-              this.deps.log.warn({ err: e }, 'uplink: sidecars of edits from HQ not written yet'),
-          );
-      }
-      if (held) return;
-      if (r.cursor > since) this.journal.setCursor('ops-pulled', r.cursor);
-      if (r.ops.length < OPS_BATCH || r.cursor <= since) return;
-    }
-  }
-
-  private reportPullRefusals(refused: RefusedOp[]): void {
-    this.deps.log.warn({ refused: refused.length, first: refused[0] }, 'uplink: ops from HQ not merged');
-    const clock = refused.find((r) => r.code === 'OP_CLOCK_AHEAD');
-    this.lastError = {
-      message: clock
-        ? `edits from HQ are stamped ahead of this station's clock (${clock.message}): set this station's clock right (timedatectl); they are merged once it is.`
-        : `${refused.length} op(s) from HQ not merged: ${refused[0]!.code} ${refused[0]!.message}`,
-      at: this.nowIso(),
-    };
-  }
-
   // ---------------------------------------------------------------- bytes
 
-  /** The limit in force now: timetable, under it the adaptive rate. 0 = paused. */
-  private applyLimit(): number {
-    const now = this.deps.now();
-    const table = this.s.timetable ? rateAt(this.s.timetable, new Date(now), this.s.timeZone) : Infinity;
-    if (table === 0) return 0;
-    let limit = Math.min(table, this.pacer.rate(this.sizer.throughputBps));
-    if (this.adaptive) {
-      this.adaptive.setCeiling(table);
-      limit = Math.min(limit, this.adaptive.rate);
-    }
-    // A small burst: whatever the bucket lets out at once sits in socket buffers, and a cut
-    // loses it. 50 ms of the rate (at least 32 KiB) absorbs timer lateness, no more.
-    const burst = Math.max(32 * 1024, limit * 0.05);
-    if (limit === Infinity) this.bucket = undefined;
-    else if (!this.bucket) this.bucket = new TokenBucket({ rateBps: limit, burstBytes: burst, nowMs: now });
-    else if (Math.abs(this.bucket.rate - limit) > 1) this.bucket.setRate(limit, now, burst);
-    return limit;
-  }
-
-  private async readLink(): Promise<void> {
-    if (!this.deps.readLink || this.deps.now() - this.lastLinkMs < 30_000) return;
-    this.lastLinkMs = this.deps.now();
-    this.link = (await this.deps.readLink().catch(() => undefined)) ?? null;
-  }
-
   /** Size and hash of a derivative (an original's are its catalogue size and id). */
-  private async describe(l: Live): Promise<void> {
-    if (l.row.size !== null && l.row.sha256) return;
-    let size = l.row.itemSize;
-    let sha = l.row.item;
-    if (l.row.rendition !== 'original') {
-      size = (await stat(l.path)).size;
-      sha = await sha256File(l.path);
-    }
-    this.journal.describe(l.row.item, l.row.rendition, size, sha, this.nowIso());
-    l.row = { ...l.row, size, sha256: sha };
-    l.size = size;
-    this.scheduler.upsert({ id: l.key, cls: l.cls, size, remaining: Math.max(0, size - l.offset) });
+  private async describe(l: Transfer): Promise<void> {
+    if (l.described) return;
+    if (l.rendition === 'original') return l.describe(l.row.itemSize, l.item);
+    l.describe((await stat(l.path)).size, await sha256File(l.path));
   }
 
   /** Ask HQ about this transfer and the next few not asked yet: what it has moves no bytes. */
-  private async checkHave(first: Live, signal: AbortSignal): Promise<void> {
+  private async checkHave(first: Transfer, signal: AbortSignal): Promise<void> {
     const batch = [first];
     for (const l of this.live.values()) {
       if (batch.length >= HAVE_BATCH) break;
@@ -586,7 +323,7 @@ export class UplinkRunner {
     }
     for (const l of batch) await this.describe(l);
     const have = await this.deps.target.have(
-      batch.map((l) => ({ item: l.row.item, rendition: l.row.rendition, sha256: l.row.sha256! })),
+      batch.map((l) => l.ref),
       signal,
     );
     batch.forEach((l, i) => {
@@ -595,49 +332,14 @@ export class UplinkRunner {
     });
   }
 
-  private complete(l: Live): void {
-    this.journal.done(l.row.item, l.row.rendition, this.nowIso());
-    this.untrack(l);
+  private complete(l: Transfer): void {
+    l.done();
+    this.live.delete(l.key);
     this.finished++;
-    if (l.row.rendition === 'original' && this.s.deleteAfterUpload !== 'never')
-      this.offloads.push(l.row.item);
+    if (l.rendition === 'original') this.offloads.confirmed(l.item);
   }
 
-  /**
-   * Remove originals the policy lets go, each only after HQ confirms once more that it holds
-   * verified bytes with that hash. Refused (kept) when a mirror is required: the station does
-   * not know the second drive's contents yet.
-   */
-  private async offload(signal: AbortSignal): Promise<boolean> {
-    if (this.offloads.length === 0 || this.s.deleteRequiresMirror) {
-      this.offloads.length = 0;
-      return false;
-    }
-    const ids = this.offloads.splice(0, HAVE_BATCH);
-    const rows = ids
-      .map((id) => itemCard(this.deps.catalog, id))
-      .filter(
-        (r): r is { id: string; card_id: string | null } => !!r && offloadWanted(this.s.deleteAfterUpload, r),
-      );
-    if (rows.length === 0) return false;
-    const have = await this.deps.target.have(
-      rows.map((r) => ({ item: r.id, rendition: 'original' as const, sha256: r.id })),
-      signal,
-    );
-    for (const [i, r] of rows.entries())
-      if (have[i] && (await offloadOriginal(this.deps.catalog, this.deps.driveRoot, r.id)))
-        this.deps.log.info({ item: r.id }, 'uplink: original at HQ (hash confirmed), removed here');
-    return true;
-  }
-
-  private async ensureFacts(item: string, signal: AbortSignal): Promise<void> {
-    if (this.journal.factsKnown(item)) return;
-    const row = itemForFacts(this.deps.catalog, item) as ItemRow;
-    await this.deps.target.sync({ items: [itemFacts(row)], ops: [] }, signal);
-    this.journal.factsSent([item]);
-  }
-
-  private async sendChunk(l: Live, signal: AbortSignal): Promise<void> {
+  private async sendChunk(l: Transfer, signal: AbortSignal): Promise<void> {
     await this.describe(l);
     if (!l.url && !l.haveChecked) {
       await this.checkHave(l, signal);
@@ -645,44 +347,27 @@ export class UplinkRunner {
     }
     if (l.url && !l.offsetKnown) {
       const t0 = this.deps.now();
-      l.offset = await this.deps.target.offset(l.url, signal);
+      const offset = await this.deps.target.offset(l.url, signal);
       // A HEAD on a link no body is queued on: a bare round trip for the pacer's base.
-      this.pacer.observeRtt(this.deps.now() - t0);
-      l.offsetKnown = true;
-      this.journal.progress(l.row.item, l.row.rendition, l.url, l.offset, this.nowIso());
-      this.scheduler.upsert({
-        id: l.key,
-        cls: l.cls,
-        size: l.size,
-        remaining: Math.max(0, l.size - l.offset),
-      });
+      this.rate.observeRtt(this.deps.now() - t0);
+      l.moved(l.url, offset);
       if (l.offset >= l.size) {
         // Every byte arrived before the answer was lost: HQ has verified it, or it will say so.
-        const [has] = await this.deps.target.have(
-          [{ item: l.row.item, rendition: l.row.rendition, sha256: l.row.sha256! }],
-          signal,
-        );
+        const [has] = await this.deps.target.have([l.ref], signal);
         if (has) return this.complete(l);
         throw new UploadFailure('gone', 'HQ holds all bytes but not a verified object');
       }
     }
-    if (!l.url) await this.ensureFacts(l.row.item, signal);
-    if (!l.url && l.size > this.sizer.next(l.size)) {
+    if (!l.url) await this.ops.ensureFacts(l.row.item, signal);
+    if (!l.url && l.size > this.rate.next(l.size)) {
       // More than one request's worth: create the upload empty and journal its URL first, so a
       // station killed during the first chunk resumes it instead of starting a new upload.
-      const c = await this.deps.target.create(newUpload(l), emptyBody(), signal);
-      l.url = c.url;
-      l.offset = c.offset;
-      l.offsetKnown = true;
-      this.journal.progress(l.row.item, l.row.rendition, l.url, l.offset, this.nowIso());
+      const c = await this.deps.target.create(l.newUpload, emptyBody(), signal);
+      l.moved(c.url, c.offset);
     }
 
-    await this.readLink();
-    // On a poor Wi-Fi link a cut is likely: shorter requests lose less when it comes.
-    const budget = Math.max(
-      SLICE,
-      Math.floor(this.sizer.next(l.size - l.offset) * (this.link === 'poor' ? 0.5 : 1)),
-    );
+    await this.rate.readLink();
+    const budget = this.rate.budget(l.size - l.offset);
     let pos = l.offset;
     this.current = l;
     this.preempt = false;
@@ -691,7 +376,7 @@ export class UplinkRunner {
       path: l.path,
       start: l.offset,
       budget,
-      ...(this.bucket ? { bucket: this.bucket } : {}),
+      ...(this.rate.bucket ? { bucket: this.rate.bucket } : {}),
       now: this.deps.now,
       sleep: (ms) => this.deps.sleep(ms, signal),
       shouldYield: () => this.preempt,
@@ -705,47 +390,26 @@ export class UplinkRunner {
     });
     const t0 = this.deps.now();
     try {
-      let r;
-      if (!l.url) {
-        const c = await this.deps.target.create(newUpload(l), body, signal);
-        l.url = c.url;
-        r = c;
-      } else r = await this.deps.target.append(l.url, l.offset, body, signal);
+      const r = l.url
+        ? { url: l.url, ...(await this.deps.target.append(l.url, l.offset, body, signal)) }
+        : await this.deps.target.create(l.newUpload, body, signal);
       const ms = this.deps.now() - t0;
-      // The link was busy for the whole request but the bare round trip at its end.
-      const rtt = Math.min(this.pacer.baseMs ?? 0, r.drainMs);
-      // The last slice was still on its way when the body ended: its own transmission time is
-      // not queueing (at 256 kbit/s a 16 KiB slice alone takes 0.5 s).
-      const lastSliceMs = this.sizer.throughputBps ? (SLICE * 1000) / this.sizer.throughputBps : 0;
-      this.pacer.observe(Math.max(0, r.drainMs - lastSliceMs));
       this.deps.log.debug(
         {
           cls: l.cls,
           sent: r.sent,
           ms,
           drainMs: r.drainMs,
-          paceBps: this.bucket?.rate,
-          estBps: this.sizer.throughputBps,
+          paceBps: this.rate.bucket?.rate,
+          estBps: this.rate.throughputBps,
         },
         'uplink chunk',
       );
-      this.sizer.observe(r.sent, Math.max(ms - rtt, 1));
-      this.adaptive?.observe({
-        rttMs: r.drainMs,
-        nowMs: this.deps.now(),
-        ...(ms > 0 ? { deliveredBps: (r.sent * 1000) / ms } : {}),
-      });
-      this.scheduler.sent(l.key, r.offset - l.offset);
-      l.offset = r.offset;
-      l.offsetKnown = true;
-      if (l.offset >= l.size) this.complete(l);
-      else {
-        this.journal.progress(l.row.item, l.row.rendition, l.url, l.offset, this.nowIso());
-        this.scheduler.upsert({ id: l.key, cls: l.cls, size: l.size, remaining: l.size - l.offset });
-      }
+      this.rate.observeChunk(r.sent, ms, r.drainMs);
+      if (l.advanced(r.url, r.offset)) this.complete(l);
     } catch (e) {
       l.offsetKnown = false;
-      if (e instanceof UploadFailure && e.kind === 'stalled') this.sizer.observeStall();
+      if (e instanceof UploadFailure && e.kind === 'stalled') this.rate.observeStall();
       throw e;
     } finally {
       this.current = null;
@@ -759,7 +423,7 @@ export class UplinkRunner {
     e: unknown,
     signal: AbortSignal,
     once: boolean,
-    target: Live | undefined,
+    target: Transfer | undefined,
   ): Promise<boolean> {
     const f =
       e instanceof UploadFailure
@@ -794,12 +458,10 @@ export class UplinkRunner {
       case 'rejected':
       default:
         if (target) {
-          this.journal.failed(target.row.item, target.row.rendition, f.message, this.nowIso());
           const attempts = target.row.attempts + 1;
-          target.row = { ...target.row, attempts };
-          this.scheduler.defer(
-            target.key,
-            this.deps.now() + Math.min(3_600_000, 5000 * 2 ** Math.min(attempts, 10)),
+          target.failed(
+            f.message,
+            this.deps.now() + transferBackoff(attempts, this.deps.random ?? Math.random),
           );
         }
         this.deps.log.warn(
@@ -810,18 +472,15 @@ export class UplinkRunner {
     }
   }
 
-  private async restart(l: Live, f: UploadFailure): Promise<void> {
+  private async restart(l: Transfer, f: UploadFailure): Promise<void> {
     if (f.kind === 'checksum' && l.row.rendition === 'original') {
       const actual = await sha256File(l.path).catch(() => 'unreadable');
       if (actual !== l.row.item) {
         // The drive's copy no longer matches its name: never send it, say so loudly.
-        this.journal.failed(
-          l.row.item,
-          l.row.rendition,
+        l.failed(
           `the original on the drive is damaged (${actual.slice(0, 12)}…): run \`outpost fsck --hash\``,
-          this.nowIso(),
+          Infinity,
         );
-        this.scheduler.defer(l.key, Infinity);
         this.deps.log.error(
           { item: l.row.item, path: l.path },
           'uplink: original on the drive does not match its hash; not sent',
@@ -829,17 +488,7 @@ export class UplinkRunner {
         return;
       }
     }
-    this.journal.restart(l.row.item, l.row.rendition, f.message, this.nowIso());
-    l.url = null;
-    l.offset = 0;
-    // highWater stays: bytes sent again from 0 count as resent.
-    l.haveChecked = false;
-    l.row = {
-      ...l.row,
-      sha256: l.row.rendition === 'original' ? l.row.sha256 : null,
-      size: l.row.rendition === 'original' ? l.row.size : null,
-    };
-    this.scheduler.upsert({ id: l.key, cls: l.cls, size: l.size, remaining: l.size });
+    l.restart(f.message);
   }
 
   private setState(s: UplinkState): void {
@@ -847,17 +496,6 @@ export class UplinkRunner {
     this.state = s;
     this.deps.onStatus?.(this.status());
   }
-}
-
-/** What the target is told when an upload is created. */
-function newUpload(l: Live): NewUpload {
-  return {
-    item: l.row.item,
-    rendition: l.row.rendition,
-    sha256: l.row.sha256!,
-    size: l.size,
-    name: l.row.originalName,
-  };
 }
 
 // eslint-disable-next-line require-yield -- a body with no bytes

@@ -69,17 +69,15 @@ export interface ChunkResult {
   drainMs: number;
 }
 
-export interface UploadTarget {
+/**
+ * Moves the bytes of objects: what S3 multipart or an Azure block blob can implement as well as
+ * tus. The upload URL is the target's own handle (a tus URL, an upload id); the runner only
+ * stores and returns it.
+ */
+export interface ByteTarget {
   readonly name: string;
   /** For each object, whether the target already holds verified bytes for it. */
   have(objects: ObjectRef[], signal?: AbortSignal): Promise<boolean[]>;
-  /** Push item facts and ops; answers the target's op-log cursor. */
-  sync(body: { items: ItemFacts[]; ops: Op[] }, signal?: AbortSignal): Promise<SyncResult>;
-  /**
-   * Ops the target merged (every station's and its editors'), after `since`; `node` is the
-   * target's own node name (the origin of its editors' ops), when it has one.
-   */
-  pullOps(since: number, signal?: AbortSignal): Promise<{ ops: Op[]; cursor: number; node?: string }>;
   /** Create an upload, sending `body` as its first bytes (creation-with-upload). */
   create(upload: NewUpload, body: BodySource, signal?: AbortSignal): Promise<{ url: string } & ChunkResult>;
   /** The offset the target holds for an upload. */
@@ -87,3 +85,17 @@ export interface UploadTarget {
   /** Append `body` at `offset`. */
   append(url: string, offset: number, body: BodySource, signal?: AbortSignal): Promise<ChunkResult>;
 }
+
+/** Exchanges item facts and ops with the target's op log (HQ has one; a bare bucket does not). */
+export interface OpSyncTarget {
+  /** Push item facts and ops; answers the target's op-log cursor. */
+  sync(body: { items: ItemFacts[]; ops: Op[] }, signal?: AbortSignal): Promise<SyncResult>;
+  /**
+   * Ops the target merged (every station's and its editors'), after `since`; `node` is the
+   * target's own node name (the origin of its editors' ops), when it has one.
+   */
+  pullOps(since: number, signal?: AbortSignal): Promise<{ ops: Op[]; cursor: number; node?: string }>;
+}
+
+/** A target the station's uplink runs against: bytes and ops (HQ over tus). */
+export interface UploadTarget extends ByteTarget, OpSyncTarget {}

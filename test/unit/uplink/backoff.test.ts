@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Backoff, backoffCeiling, backoffDelay, checkStall } from '../../../src/uplink/backoff.js';
+import {
+  Backoff,
+  backoffCeiling,
+  backoffDelay,
+  checkStall,
+  transferBackoff,
+} from '../../../src/uplink/backoff.js';
 
 describe('backoff with full jitter', () => {
   it('ceilings grow exponentially up to the cap', () => {
@@ -73,5 +79,33 @@ describe('stall detection', () => {
       false,
       'not before a full timeout',
     );
+  });
+});
+
+describe('transfer backoff', () => {
+  it('is a jittered share of a ceiling that doubles from 5 s to an hour, never under 1 s', () => {
+    assert.equal(
+      transferBackoff(1, () => 0.5),
+      2500,
+    );
+    assert.equal(
+      transferBackoff(2, () => 0.5),
+      5000,
+    );
+    assert.equal(
+      transferBackoff(3, () => 0.25),
+      5000,
+    );
+    assert.equal(
+      transferBackoff(1, () => 0),
+      1000,
+      'a draw of 0 does not spin',
+    );
+    assert.equal(
+      transferBackoff(100, () => 0.999999),
+      Math.floor(0.999999 * 3_600_000),
+    );
+    const draws = new Set([0.1, 0.3, 0.6, 0.9].map((r) => transferBackoff(4, () => r)));
+    assert.equal(draws.size, 4, 'different draws spread the retries');
   });
 });
