@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { isContentId } from '../core/content-id.js';
 import { isOutpostError } from '../core/errors.js';
 import { companionName } from '../core/naming.js';
-import { rollbackItem } from '../ingest/reconcile.js';
+import { rollbackItem } from '../library/intake/index.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { mergeOps, recordLocalOps } from '../library/catalog/ops.js';
 import type { CompanionRow, ItemRow } from '../library/catalog/schema.js';

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../adapters/logger.js';
@@ -10,6 +8,7 @@ import { rewriteSidecars } from '../library/attributes.js';
 import { mergePulledOps } from './pull-ops.js';
 import type { ItemRow } from '../library/catalog/schema.js';
 import { derivedRelPath } from '../library/layout.js';
+import { hashFile } from '../library/intake/index.js';
 import { Backoff, type RandomSource } from './backoff.js';
 import { fileBody, SLICE } from './body.js';
 import { finishOffloads, offloadOriginal, offloadWanted, type OffloadPolicy } from './offload.js';
@@ -574,7 +573,7 @@ export class UplinkRunner {
     let sha = l.row.item;
     if (l.row.rendition !== 'original') {
       size = (await stat(l.path)).size;
-      sha = await sha256File(l.path);
+      sha = await hashFile(l.path);
     }
     this.journal.describe(l.row.item, l.row.rendition, size, sha, this.nowIso());
     l.row = { ...l.row, size, sha256: sha };
@@ -822,7 +821,7 @@ export class UplinkRunner {
 
   private async restart(l: Live, f: UploadFailure): Promise<void> {
     if (f.kind === 'checksum' && l.row.rendition === 'original') {
-      const actual = await sha256File(l.path).catch(() => 'unreadable');
+      const actual = await hashFile(l.path).catch(() => 'unreadable');
       if (actual !== l.row.item) {
         // The drive's copy no longer matches its name: never send it, say so loudly.
         this.journal.failed(
@@ -873,10 +872,4 @@ function newUpload(l: Live): NewUpload {
 // eslint-disable-next-line require-yield -- a body with no bytes
 async function* emptyBody(): AsyncGenerator<Buffer> {
   return;
-}
-
-export async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const c of createReadStream(path)) h.update(c as Buffer);
-  return h.digest('hex');
 }
