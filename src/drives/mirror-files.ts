@@ -47,11 +47,11 @@ export async function copyToTmp(
   dst: DriveLayout,
   sha256: string | undefined,
   ext: string,
-  opts: { signal?: AbortSignal | undefined; onBytes?: (n: number) => void },
+  opts: { signal?: AbortSignal | undefined; onBytes?: (n: number) => void; onSaturated?: () => void },
 ): Promise<{ tmpPath: string; bytes: number; sha256: string }> {
   let res;
   try {
-    res = await copyHashed(src, dst.tmpDir, { ext, signal: opts.signal, onBytes: opts.onBytes });
+    res = await copyHashed(src, dst.tmpDir, { ext, ...opts });
   } catch (e) {
     if (e instanceof SourceReadError) {
       if (e.errno === 'ENOENT') throw new SourceProblem('SOURCE_MISSING', `${src} is missing`);

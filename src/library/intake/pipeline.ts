@@ -8,20 +8,21 @@
  * and placed): their folder fsyncs are batched (DirSyncer), never before their links.
  *
  * Crash-safety: a killed run leaves files in tmp and/or a `pending` row with files at its paths;
- * recover.ts rolls both back. An item is `stored` only once all of its bytes and their names
+ * recover.ts rolls both back. A failure in-process takes back exactly what this admit placed. An item is `stored` only once all of its bytes and their names
  * are on the disk.
  */
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Catalog } from '../catalog/open.js';
-import { getItem, insertPendingItem } from '../catalog/items.js';
+import { deleteItemRow, getItem, insertPendingItem } from '../catalog/items.js';
 import type { NewItem } from '../catalog/schema.js';
 import type { DriveLayout } from '../layout.js';
 import { stageCopy, type CopyOptions, type StagedCopy } from './copy.js';
 import { DirSyncer } from './durable.js';
 import type { HashPool } from './hash-pool.js';
 import { placeNoClobber } from './place.js';
-import { rollbackItem } from './recover.js';
 import { fsyncDir } from '../../adapters/fs-atomic.js';
+import { OutpostError } from '../../core/errors.js';
 
 /** What happened, in order (tests check the order; a debugger reads it). */
 export type IntakeEvent =
@@ -85,17 +86,26 @@ export class Intake {
     const { cat, layout } = this.opts;
     const row = plan.row;
     const touched = new Set<string>();
+    // Only what this admit put there is taken back: a file that was in the way stays untouched.
+    const placed: string[] = [];
     const record = async (dir: string): Promise<void> => void touched.add(dir);
     const place = async (s: StagedCopy, target: string, id: string): Promise<'placed' | 'adopted'> => {
       await s.durable();
       this.trace({ step: 'durable', tmpPath: s.tmpPath });
       // Folders are fsynced once for the whole item, before the commit (record only here).
       const r = await placeNoClobber(s.tmpPath, target, s.sha256, { syncDir: record });
+      placed.push(target);
       this.trace({ step: 'placed', id, path: target });
       return r;
     };
     let pending = false;
     try {
+      // An item's id is the SHA-256 of its bytes: anything else never gets a row.
+      if (staged.sha256 !== row.id)
+        throw new OutpostError(
+          'CONTENT_MISMATCH',
+          `the copy for ${row.path} hashes to ${staged.sha256.slice(0, 12)}…, not ${row.id.slice(0, 12)}…`,
+        );
       await insertPendingItem(cat, { ...row, state: 'pending' });
       pending = true;
       this.trace({ step: 'pending', id: row.id });
@@ -118,7 +128,11 @@ export class Intake {
       await staged.discard();
       if (pending) {
         const item = await getItem(cat, row.id).catch(() => undefined);
-        if (item) await rollbackItem(cat, layout, item).catch(() => undefined);
+        if (item?.state === 'pending')
+          await (async () => {
+            for (const p of placed) await rm(p, { force: true });
+            await deleteItemRow(cat, row.id);
+          })().catch(() => undefined);
         this.trace({ step: 'rolled-back', id: row.id });
       }
       throw e;

@@ -98,6 +98,9 @@ async function adoptExisting(
   if (!same && opts.sha256 !== undefined) same = (await hashFile(to)) === opts.sha256;
   if (opts.move) await rm(from, { force: true });
   if (!same)
-    throw new OutpostError('PLACE_CONFLICT', `${to} exists with different content; refusing to overwrite`);
+    throw new OutpostError(
+      'PLACE_CONFLICT',
+      `${to} already exists with different content; refusing to overwrite`,
+    );
   return 'adopted';
 }
