@@ -137,23 +137,40 @@ export class HashPool {
     return w ? pooledHasher(w, this.nextId++) : localHasher();
   }
 
+  /**
+   * Start the workers now (a copy that starts before its worker is up looks hash-bound for a
+   * moment); idle, they stop again after a while.
+   */
+  warm(): void {
+    while (!this.broken && this.workers.length < this.size) {
+      const w = this.spawn();
+      if (!w) return;
+      w.opened();
+      w.closed();
+    }
+  }
+
+  private spawn(): HashWorker | undefined {
+    try {
+      const w = new HashWorker((gone) => {
+        const i = this.workers.indexOf(gone);
+        if (i >= 0) this.workers.splice(i, 1);
+      });
+      this.workers.push(w);
+      return w;
+    } catch {
+      // No threads on this system (or out of them): hash on the main thread from now on.
+      this.broken = this.workers.length === 0;
+      return undefined;
+    }
+  }
+
   private pick(): HashWorker | undefined {
     let best = this.workers.reduce<HashWorker | undefined>(
       (a, b) => (a === undefined || b.streams < a.streams ? b : a),
       undefined,
     );
-    if ((!best || best.streams > 0) && this.workers.length < this.size) {
-      try {
-        best = new HashWorker((gone) => {
-          const i = this.workers.indexOf(gone);
-          if (i >= 0) this.workers.splice(i, 1);
-        });
-        this.workers.push(best);
-      } catch {
-        // No threads on this system (or out of them): hash on the main thread from now on.
-        this.broken = this.workers.length === 0;
-      }
-    }
+    if ((!best || best.streams > 0) && this.workers.length < this.size) best = this.spawn() ?? best;
     return best;
   }
 }

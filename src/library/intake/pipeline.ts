@@ -19,7 +19,7 @@ import type { NewItem } from '../catalog/schema.js';
 import type { DriveLayout } from '../layout.js';
 import { stageCopy, type CopyOptions, type StagedCopy } from './copy.js';
 import { DirSyncer } from './durable.js';
-import type { HashPool } from './hash-pool.js';
+import { sharedHashPool, type HashPool } from './hash-pool.js';
 import { placeNoClobber } from './place.js';
 import { fsyncDir } from '../../adapters/fs-atomic.js';
 import { OutpostError } from '../../core/errors.js';
@@ -64,6 +64,7 @@ export class Intake {
 
   constructor(private readonly opts: IntakeOptions) {
     this.trace = opts.trace ?? (() => undefined);
+    (opts.pool ?? sharedHashPool()).warm();
     this.dirs = new DirSyncer(async (dir) => {
       this.trace({ step: 'dir-fsync', dir });
       await fsyncDir(dir);

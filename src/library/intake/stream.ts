@@ -12,6 +12,8 @@ import type { Hasher } from './hash-pool.js';
 export const CHUNK = 2 * 1024 * 1024;
 /** Chunks in flight per file: one being read, the others hashing or being written. */
 const SLOTS = 4;
+/** Waits on the hasher before a copy counts as faster than one core hashes. */
+const HASH_BOUND_WAITS = 4;
 /** Rings kept for reuse (each SLOTS × CHUNK of shared memory). */
 const SPARE_RINGS = 4;
 
@@ -24,8 +26,9 @@ export interface StreamOptions {
   /** Smaller reads (a throttled scrub should not gulp 2 MiB at a time). */
   chunkBytes?: number | undefined;
   /**
-   * Called once when the reads are a full ring ahead of hashing and writing: the source is faster
-   * than this file's hasher, so another file may start (on another core).
+   * Called once when the reads keep getting a full ring ahead of the hashing (not of the writes: a
+   * slow destination is no reason to read more at once): the source is faster than this file's
+   * hasher, so another file may start (on another core).
    */
   onSaturated?: (() => void) | undefined;
 }
@@ -68,13 +71,15 @@ export async function pump(
   let outstanding = 0;
   let writing: Promise<void> = Promise.resolve();
   let bytes = 0;
-  let saturated = false;
+  /** Chunks read and not hashed yet; times the reads waited on a hash backlog. */
+  let hashing = 0;
+  let hashBound = 0;
   let offset = 0;
   try {
     for (;;) {
       while (free.length === 0 && !failure) {
-        if (!saturated) opts.onSaturated?.();
-        saturated = true;
+        // Several waits, not one: a hash worker that is just starting up is not a slow hasher.
+        if (hashing >= SLOTS - 1 && ++hashBound === HASH_BOUND_WAITS) opts.onSaturated?.();
         await waitForSlot();
       }
       if (failure) break;
@@ -96,7 +101,8 @@ export async function pump(
       }
       const view = buf.subarray(0, n);
       outstanding++;
-      const hashed = hasher.update(view);
+      hashing++;
+      const hashed = hasher.update(view).finally(() => hashing--);
       // Writes chain in file order; after a failed write the rest of the chain never runs.
       const parts = write ? [hashed, (writing = writing.then(() => write(view)))] : [hashed];
       // allSettled: the buffer is free only when both the hash and the write are done with it.
