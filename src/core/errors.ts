@@ -52,6 +52,11 @@ export const ERROR_CATALOGUE = {
     exit: 3,
     hint: 'The library drive failed a write; check its cable and health (dmesg), then run ingest again.',
   },
+  CONTENT_MISMATCH: {
+    status: 500,
+    exit: 3,
+    hint: 'The bytes read do not have the SHA-256 the item is known by (the source changed or is damaged); nothing was stored. Check the source, then run again.',
+  },
   PLACE_CONFLICT: {
     status: 409,
     exit: 1,

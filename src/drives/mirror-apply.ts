@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { isContentId } from '../core/content-id.js';
 import { isOutpostError } from '../core/errors.js';
 import { companionName } from '../core/naming.js';
-import { rollbackItem } from '../ingest/reconcile.js';
+import { rollbackItem } from '../library/intake/index.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { mergeOps, recordLocalOps } from '../library/catalog/ops.js';
 import {
@@ -35,6 +35,7 @@ import {
   writeSidecarBytes,
 } from './mirror-files.js';
 import { RENDITIONS, type MirrorAction } from './mirror-plan.js';
+import { Prefetch } from './mirror-prefetch.js';
 import type { MirrorOptions, MirrorSummary, MirrorWarning, Side } from './mirror-types.js';
 import { projectItemOps } from '../library/catalog/ops.js';
 
@@ -82,22 +83,49 @@ function unsafeRow(row: ItemRow, comps: Pick<CompanionRow, 'path' | 'ext'>[]): s
   return undefined;
 }
 
-/** The original, companions, derivatives and row of an item the receiving drive lacks. */
-async function copyItem(ctx: ApplyContext, id: string, from: Side, to: Side): Promise<void> {
+/** An item's original in the receiving drive's tmp (hashed, fsynced), with its rows. */
+type StagedItem = { row: ItemRow; comps: CompanionRow[]; orig: { tmpPath: string; bytes: number } };
+
+/** The checks, then the original into tmp; undefined when there is nothing to copy. */
+async function stageItem(
+  ctx: ApplyContext,
+  id: string,
+  from: Side,
+  to: Side,
+  onSaturated?: () => void,
+): Promise<StagedItem | undefined> {
   const src = ctx.sides[from];
   const dst = ctx.sides[to];
   const row = rowOf(src.cat, id);
-  if (!row || row.state !== 'stored' || row.deleted || rowOf(dst.cat, id)) return;
+  if (!row || row.state !== 'stored' || row.deleted || rowOf(dst.cat, id)) return undefined;
   const comps = companionRows(src.cat, id);
   const unsafe = unsafeRow(row, comps);
-  if (unsafe) return warn(ctx, { item: id, code: 'UNSAFE_PATH', message: unsafe });
-  const srcRoot = src.drive.layout.root;
+  if (unsafe) return void warn(ctx, { item: id, code: 'UNSAFE_PATH', message: unsafe });
   const dstLayout = dst.drive.layout;
   await ensureSpace(dstLayout.root, row.size + comps.reduce((n, c) => n + c.size, 0), ctx.opts.minFreeBytes);
-  const orig = await copyToTmp(join(srcRoot, row.path), dstLayout, row.id, row.ext, {
+  const orig = await copyToTmp(join(src.drive.layout.root, row.path), dstLayout, row.id, row.ext, {
     signal: ctx.opts.signal,
     onBytes: (n) => ctx.onBytes(n, row.path),
+    onSaturated,
   });
+  return { row, comps, orig };
+}
+
+/** The original, companions, derivatives and row of an item the receiving drive lacks. */
+async function copyItem(
+  ctx: ApplyContext,
+  id: string,
+  from: Side,
+  to: Side,
+  staging: Promise<StagedItem | undefined> = stageItem(ctx, id, from, to),
+): Promise<void> {
+  const staged = await staging;
+  if (!staged) return;
+  const { row, comps, orig } = staged;
+  const src = ctx.sides[from];
+  const dst = ctx.sides[to];
+  const srcRoot = src.drive.layout.root;
+  const dstLayout = dst.drive.layout;
   const pending: ItemRow = {
     ...row,
     state: 'pending',
@@ -278,7 +306,29 @@ export async function applyActions(
   actions: MirrorAction[],
 ): Promise<Record<Side, { id: string; path: string }[]>> {
   const relocate: Record<Side, { id: string; path: string }[]> = { a: [], b: [] };
-  for (const a of actions) {
+  const copies = actions.flatMap((a, i) => (a.kind === 'copy-item' ? [i] : []));
+  const ahead = new Prefetch<StagedItem | undefined>(
+    (i) => copies[copies.indexOf(i) + 1],
+    (i, onSaturated) => {
+      const a = actions[i] as Extract<MirrorAction, { kind: 'copy-item' }>;
+      return stageItem(ctx, a.id, a.from, a.to, onSaturated);
+    },
+  );
+  try {
+    await runActions(ctx, actions, relocate, ahead);
+  } finally {
+    await ahead.drain(async (t) => void (t && (await rm(t.orig.tmpPath, { force: true }))));
+  }
+  return relocate;
+}
+
+async function runActions(
+  ctx: ApplyContext,
+  actions: MirrorAction[],
+  relocate: Record<Side, { id: string; path: string }[]>,
+  ahead: Prefetch<StagedItem | undefined>,
+): Promise<void> {
+  for (const [i, a] of actions.entries()) {
     if (ctx.opts.signal?.aborted) {
       ctx.summary.aborted = true;
       break;
@@ -292,7 +342,7 @@ export async function applyActions(
         break;
       case 'copy-item':
         try {
-          await copyItem(ctx, a.id, a.from, a.to);
+          await copyItem(ctx, a.id, a.from, a.to, ahead.take(i));
         } catch (e) {
           if (!(e instanceof SourceProblem)) throw e;
           warn(ctx, { item: a.id, code: e.code, message: e.message });
@@ -328,7 +378,6 @@ export async function applyActions(
         break;
     }
   }
-  return relocate;
 }
 
 export async function relocate(

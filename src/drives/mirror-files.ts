@@ -2,7 +2,7 @@
  * The file side of the mirror: every write goes to the receiving drive's `.outpost/tmp` first
  * (same filesystem), is fsynced and checked, and only then linked or renamed into place, so
  * `library/` never holds half a file. Originals are placed without clobbering (ingest's
- * placeNoClobber); derivatives and sidecars replace atomically.
+ * library/intake's placeNoClobber); derivatives and sidecars replace atomically.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
@@ -11,8 +11,7 @@ import { fsyncDir } from '../adapters/fs-atomic.js';
 import { isContentId } from '../core/content-id.js';
 import { OutpostError, driveError, errnoCode } from '../core/errors.js';
 import { companionName } from '../core/naming.js';
-import { SourceReadError, copyAndHash } from '../ingest/copy.js';
-import { placeNoClobber } from '../ingest/place.js';
+import { SourceReadError, copyHashed, placeNoClobber } from '../library/intake/index.js';
 import { attributesOf } from '../library/attributes.js';
 import { recordMirroredSidecar } from '../library/catalog/mirror.js';
 import type { Catalog } from '../library/catalog/open.js';
@@ -49,11 +48,11 @@ export async function copyToTmp(
   dst: DriveLayout,
   sha256: string | undefined,
   ext: string,
-  opts: { signal?: AbortSignal | undefined; onBytes?: (n: number) => void },
+  opts: { signal?: AbortSignal | undefined; onBytes?: (n: number) => void; onSaturated?: () => void },
 ): Promise<{ tmpPath: string; bytes: number; sha256: string }> {
   let res;
   try {
-    res = await copyAndHash(src, dst.tmpDir, { ext, signal: opts.signal, onBytes: opts.onBytes });
+    res = await copyHashed(src, dst.tmpDir, { ext, ...opts });
   } catch (e) {
     if (e instanceof SourceReadError) {
       if (e.errno === 'ENOENT') throw new SourceProblem('SOURCE_MISSING', `${src} is missing`);

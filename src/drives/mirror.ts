@@ -11,7 +11,7 @@
  */
 import { realpath, stat } from 'node:fs/promises';
 import { OutpostError, asDriveFailure } from '../core/errors.js';
-import { reconcileLibrary } from '../ingest/reconcile.js';
+import { reconcileLibrary } from '../library/intake/index.js';
 import { openCatalog, type Catalog } from '../library/catalog/open.js';
 import { openDrive, type Drive } from '../library/drive.js';
 import { acquireLibraryLock, type LibraryLock } from '../library/lock.js';

@@ -3,10 +3,10 @@
  * when the signal aborts. The scrub reads whole drives: the throttle keeps the drive free enough
  * for the web app and the uplink, the signal lets the station stop it when a card arrives.
  */
-import { createHash } from 'node:crypto';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errnoCode } from '../core/errors.js';
+import { hashFileWithSize } from '../library/intake/index.js';
 import { TokenBucket } from '../uplink/throttle/token-bucket.js';
 import type { FileObservation } from './scrub-plan.js';
 
@@ -54,32 +54,17 @@ export async function observeFile(
       : { kind: 'unreadable', error: code ?? String(e) };
   }
   if (size !== expectedSize) return { kind: 'read', size };
-  const hash = createHash('sha256');
-  let fh;
   try {
-    fh = await open(abs, 'r');
+    const r = await hashFileWithSize(abs, {
+      signal: opts.signal,
+      onBytes: opts.onBytes,
+      chunkBytes: CHUNK,
+      // Charge what this read will return (small files must not pay for a whole chunk).
+      beforeRead: (max, offset) => opts.throttle.take(Math.min(max, Math.max(0, size - offset)), opts.signal),
+    });
+    return { kind: 'read', size, sha256: r.sha256 };
   } catch (e) {
+    if (opts.signal?.aborted) throw e;
     return { kind: 'unreadable', error: errnoCode(e) ?? String(e) };
   }
-  try {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    let done = 0;
-    for (;;) {
-      // Charge what this read will return (small files must not pay for a whole chunk).
-      await opts.throttle.take(Math.min(CHUNK, Math.max(0, size - done)), opts.signal);
-      let n: number;
-      try {
-        n = (await fh.read(buf, 0, buf.length, null)).bytesRead;
-      } catch (e) {
-        return { kind: 'unreadable', error: errnoCode(e) ?? String(e) };
-      }
-      if (n === 0) break;
-      done += n;
-      hash.update(buf.subarray(0, n));
-      opts.onBytes?.(n);
-    }
-  } finally {
-    await fh.close().catch(() => undefined);
-  }
-  return { kind: 'read', size, sha256: hash.digest('hex') };
 }

@@ -11,7 +11,7 @@ import { copyFile, link, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import { fsyncDir } from '../adapters/fs-atomic.js';
 import { driveError, errnoCode } from '../core/errors.js';
-import { hashFile } from '../ingest/copy.js';
+import { hashFile } from '../library/intake/index.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { openCatalog } from '../library/catalog/open.js';
 import { liveCompanionWithHash, liveOriginal, recordedSize } from '../library/catalog/scrub-targets.js';

@@ -8,7 +8,7 @@ import { ERROR_CATALOGUE } from '../core/errors.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { isTombstoned, stationHolds } from '../library/catalog/hq-items.js';
 import { objectOf, recordObject } from '../library/catalog/objects.js';
-import { sha256File } from './hash-file.js';
+import { hashFileWithSize } from '../library/intake/index.js';
 import type { ObjectStore } from './object-store.js';
 import { expectedHash, OWNER_KEY, UPLOAD_ID_RE, validateUploadMeta } from './upload-metadata.js';
 
@@ -116,7 +116,7 @@ export function createUploads(o: UploadsOptions): Uploads {
     if (trustHeld && held?.sha256 === expectedHash(meta) && (await o.store.has(held.sha256)))
       return { ok: true };
     const path = join(o.dir, upload.id);
-    const { sha256, size } = await sha256File(path);
+    const { sha256, size } = await hashFileWithSize(path);
     const want = expectedHash(meta);
     if (sha256 !== want || size !== upload.size) {
       o.log.warn(

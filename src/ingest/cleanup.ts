@@ -5,7 +5,7 @@ import { cardFilePath } from '../core/file-names.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { importsOfCard } from '../library/catalog/imports.js';
 import { getItem } from '../library/catalog/items.js';
-import { hashFile } from './copy.js';
+import { hashFile } from '../library/intake/index.js';
 import type { IngestWarning } from './types.js';
 import { stemOf } from '../core/media-types.js';
 import { companionsOf } from '../library/catalog/items.js';

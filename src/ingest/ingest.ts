@@ -1,4 +1,4 @@
-import { readdir, rm, stat, statfs } from 'node:fs/promises';
+import { readdir, stat, statfs } from 'node:fs/promises';
 import { driveHealth, type DriveHealthThresholds } from '../core/drive-health.js';
 import { basename, join } from 'node:path';
 import { dateFolderOf } from '../core/capture-time.js';
@@ -11,25 +11,24 @@ import { UNASSIGNED_MONITOR, companionName, renderName, validateMonitor } from '
 import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
 import type { Drive } from '../library/drive.js';
-import { derivedRelPath, originalRelPath } from '../library/layout.js';
+import { originalRelPath } from '../library/layout.js';
 import { acquireLibraryLock } from '../library/lock.js';
 import { openCatalog, type Catalog } from '../library/catalog/open.js';
 import { upsertCardSeen } from '../library/catalog/cards.js';
 import { commitIngestedItem, ledgerKey, loadLedger, recordImport } from '../library/catalog/imports.js';
-import {
-  addCompanion,
-  companionsOf,
-  getItem,
-  insertPendingItem,
-  itemsNeedingDerivatives,
-  setDerived,
-} from '../library/catalog/items.js';
+import { addCompanion, companionsOf, getItem, itemsNeedingDerivatives } from '../library/catalog/items.js';
 import type { ItemRow } from '../library/catalog/schema.js';
 import type { MediaAnalyzer, MediaWarning } from '../media/types.js';
-import { SourceReadError, copyAndHash, type CopyResult } from './copy.js';
+import {
+  Intake,
+  SourceReadError,
+  defaultHashThreads,
+  deriveItem as makeDerivatives,
+  placeNoClobber,
+  reconcileLibrary,
+  type StagedCopy,
+} from '../library/intake/index.js';
 import { WorkQueue } from './derive-queue.js';
-import { placeNoClobber } from './place.js';
-import { reconcileLibrary, rollbackItem } from './reconcile.js';
 import { scanCard, type CardMedia } from './scan.js';
 import { eraseVerifiedFromCard } from './cleanup.js';
 import type { IngestProgress, IngestSummary, IngestWarning } from './types.js';
@@ -80,6 +79,14 @@ export interface IngestRequest {
 }
 
 type Outcome = 'copied' | 'duplicate' | 'tombstoned';
+type StopCode = 'CARD_REMOVED' | 'CARD_READ_ERROR' | 'DRIVE_FULL' | 'DRIVE_WRITE_ERROR';
+
+/** Files read at once at most (each hashes on its own core); more only thrash a source. */
+const MAX_COPIES = 3;
+/** Files copied and being probed/placed/committed while the next ones are read. */
+const MAX_FINISHING = 2;
+/** The producer's last entry in the in-flight list: nothing follows. */
+const END = Symbol('end of card');
 
 /** This many unreadable files in a row means the card (or reader) is failing: stop and say so. */
 const MAX_FAILING_READS = 3;
@@ -192,16 +199,13 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
 
     for (const item of await itemsNeedingDerivatives(cat)) await derive(item, item.original_name);
 
-    // A failure while copying or finishing file `index`: a per-file warning ('continue') or the
-    // end of the run ('stop'), with the count of files not copied.
+    // A failure while copying or finishing a file: a per-file warning ('continue') or the end of
+    // the run ('stop'; how many files were not copied is known once the files in flight settle).
     let failingReads = 0;
-    const onFailure = async (e: unknown, index: number, f: CardMedia): Promise<'stop' | 'continue'> => {
-      const stop = (
-        code: 'CARD_REMOVED' | 'CARD_READ_ERROR' | 'DRIVE_FULL' | 'DRIVE_WRITE_ERROR',
-        msg: string,
-      ): 'stop' => {
-        summary.notCopied = todo.length - index;
-        summary.error = new OutpostError(code, `${msg}: ${summary.notCopied} files not copied`).toJSON();
+    let stopError: { code: StopCode; msg: string } | undefined;
+    const onFailure = async (e: unknown, f: CardMedia): Promise<'stop' | 'continue'> => {
+      const stop = (code: StopCode, msg: string): 'stop' => {
+        stopError = { code, msg };
         return 'stop';
       };
       if (e instanceof SourceReadError) {
@@ -227,26 +231,133 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
           failure.code as 'DRIVE_FULL' | 'DRIVE_WRITE_ERROR',
           failure.code === 'DRIVE_FULL' ? 'drive full' : failure.message,
         );
-      if (req.signal?.aborted) {
-        summary.notCopied = todo.length - index;
-        return 'stop';
-      }
+      if (req.signal?.aborted) return 'stop';
       throw e;
     };
 
-    // Pipeline: file i is copied (card → tmp, hashing) while file i-1 is finished (probe,
-    // pending row, placement, commit), so a video's ffprobe never idles the card reader.
+    // Pipeline: files are read one at a time, or several at once when one file reads faster than
+    // it hashes (memory-speed sources: each hash stream has its own core); files already copied
+    // are probed, placed and committed meanwhile, so ffprobe never idles the card reader.
+    // Outcomes are counted in card order, so a failure ends the run as if one file at a time had
+    // been copied: later files still in flight are abandoned (rolled back) unless already stored.
     type Finished =
       { ok: true; outcome: Outcome; id?: string; item?: ItemRow } | { ok: false; error: unknown };
+    interface InFlight {
+      f: CardMedia;
+      /** Bytes still to write for it (reserved when checking free space for the next file). */
+      owed: number;
+      done: Promise<Finished>;
+    }
+    const copiesAtOnce = Math.min(MAX_COPIES, defaultHashThreads());
+    const windowSize = copiesAtOnce + MAX_FINISHING;
+    const run = new AbortController();
+    const signal = req.signal ? AbortSignal.any([req.signal, run.signal]) : run.signal;
+    const intake = new Intake({ cat, layout });
+    const inFlight: InFlight[] = [];
+    const waiters: (() => void)[] = [];
+    const poke = (): void => {
+      for (const w of waiters.splice(0)) w();
+    };
+    const changed = (): Promise<void> => new Promise<void>((r) => waiters.push(r));
+    let copying = 0;
+    let saturated = 0;
+    let stopping = false;
+    let settled = 0;
     const touched: string[] = [];
-    let finishing: { index: number; f: CardMedia; done: Promise<Finished> } | undefined;
-    const settle = async (): Promise<'stop' | 'continue'> => {
-      if (!finishing) return 'continue';
-      const { index, f, done } = finishing;
-      finishing = undefined;
-      const r = await done;
-      if (!r.ok) return onFailure(r.error, index, f);
+    // Two files with the same bytes finish one after the other (the second is then a duplicate).
+    const sameBytes = new Map<string, Promise<unknown>>();
+
+    const start = (f: CardMedia): InFlight => {
+      const slot: InFlight = {
+        f,
+        owed: fileBytes(f),
+        done: Promise.resolve({ ok: false, error: undefined }),
+      };
+      const onBytes = (n: number): void => {
+        slot.owed -= n;
+        emit({ bytesDone: progress.bytesDone + n });
+      };
+      copying++;
+      slot.done = (async (): Promise<Finished> => {
+        let copy: StagedCopy;
+        let fast = false;
+        try {
+          copy = await intake.stage(f.absPath, {
+            ext: f.ext,
+            signal,
+            onBytes,
+            onSaturated: () => {
+              fast = true;
+              saturated++;
+              poke();
+            },
+          });
+        } catch (error) {
+          return { ok: false, error };
+        } finally {
+          copying--;
+          if (fast) saturated--;
+          poke();
+        }
+        const before = sameBytes.get(copy.sha256);
+        const mine = (async () => {
+          await before?.catch(() => undefined);
+          return finishImport(
+            catalog,
+            req,
+            deps,
+            intake,
+            f,
+            copy,
+            monitor,
+            dateFolder,
+            summary.warnings,
+            onBytes,
+            signal,
+          );
+        })();
+        sameBytes.set(copy.sha256, mine);
+        try {
+          return { ok: true, ...(await mine) };
+        } catch (error) {
+          return { ok: false, error };
+        } finally {
+          if (sameBytes.get(copy.sha256) === mine) sameBytes.delete(copy.sha256);
+        }
+      })();
+      return slot;
+    };
+
+    const halted = (): boolean => stopping || run.signal.aborted || !!req.stopAfterFile?.aborted;
+    // A second copy starts only while every running one reads faster than it hashes.
+    const canCopy = (): boolean => copying === 0 || (copying < copiesAtOnce && saturated === copying);
+    const producer = (async (): Promise<void> => {
+      try {
+        for (const f of todo) {
+          while (!halted() && (inFlight.length >= windowSize || !canCopy())) await changed();
+          if (halted()) break;
+          emit({ current: f.relPath });
+          let slot: InFlight;
+          try {
+            req.signal?.throwIfAborted();
+            const owed = inFlight.reduce((n, x) => n + Math.max(0, x.owed), 0);
+            await ensureSpace(layout.root, fileBytes(f) + owed, req.settings.minFreeBytes);
+            slot = start(f);
+          } catch (error) {
+            slot = { f, owed: 0, done: Promise.resolve({ ok: false, error }) };
+          }
+          inFlight.push(slot);
+          poke();
+        }
+      } finally {
+        inFlight.push({ f: undefined!, owed: 0, done: Promise.resolve({ ok: false, error: END }) });
+        poke();
+      }
+    })();
+
+    const count = async (f: CardMedia, r: Extract<Finished, { ok: true }>): Promise<void> => {
       failingReads = 0;
+      settled++;
       if (f.companions.some((c) => c.ext === 'xmp') && r.id) touched.push(r.id);
       if (r.outcome === 'copied') {
         summary.copied++;
@@ -254,44 +365,41 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
         if (r.item) await derive(r.item, f.relPath);
       } else if (r.outcome === 'duplicate') summary.duplicates++;
       else summary.tombstoned++;
-      emit({ filesDone: index + 1 });
-      return 'continue';
+      emit({ filesDone: settled });
     };
-
-    for (let i = 0; i < todo.length; i++) {
-      const f = todo[i]!;
-      if (req.stopAfterFile?.aborted) {
-        summary.notCopied = todo.length - i;
-        break;
+    const consumer = async (): Promise<void> => {
+      for (;;) {
+        while (inFlight.length === 0) await changed();
+        const head = inFlight[0]!;
+        const r = await head.done;
+        if (!r.ok && r.error === END) return;
+        inFlight.shift();
+        poke();
+        if (r.ok) await count(head.f, r);
+        else if (!stopping) {
+          if ((await onFailure(r.error, head.f)) === 'stop') {
+            stopping = true;
+            run.abort();
+            poke();
+          } else settled++;
+        }
       }
-      emit({ current: f.relPath });
-      let copy: CopyResult;
-      try {
-        req.signal?.throwIfAborted();
-        await ensureSpace(layout.root, fileBytes(f), req.settings.minFreeBytes);
-        copy = await copyAndHash(f.absPath, layout.tmpDir, {
-          ext: f.ext,
-          signal: req.signal,
-          onBytes: (n) => emit({ bytesDone: progress.bytesDone + n }),
-        });
-      } catch (e) {
-        // The previous file's outcome counts first (its failure may be the real cause).
-        if ((await settle()) === 'stop' || (await onFailure(e, i, f)) === 'stop') break;
-        continue;
-      }
-      if ((await settle()) === 'stop') {
-        await rm(copy.tmpPath, { force: true });
-        break;
-      }
-      const done = finishImport(cat, req, deps, f, copy, monitor, dateFolder, summary.warnings, (n) =>
-        emit({ bytesDone: progress.bytesDone + n }),
-      ).then(
-        (r): Finished => ({ ok: true, ...r }),
-        (error: unknown): Finished => ({ ok: false, error }),
-      );
-      finishing = { index: i, f, done };
+    };
+    try {
+      await Promise.all([producer, consumer()]);
+    } catch (e) {
+      run.abort();
+      poke();
+      await producer.catch(() => undefined);
+      await Promise.allSettled(inFlight.map((x) => x.done));
+      throw e;
     }
-    await settle();
+    if (!full) summary.notCopied = todo.length - settled;
+    if (stopError)
+      summary.error = new OutpostError(
+        stopError.code,
+        `${stopError.msg}: ${summary.notCopied} files not copied`,
+      ).toJSON();
     emit({ phase: 'derive', current: undefined });
     await queue.idle();
     // XMP sidecars that came with the files (camera, Lightroom): their rating, keywords and
@@ -365,19 +473,23 @@ async function ensureSpace(root: string, need: number, reserve: number): Promise
     throw new OutpostError('DRIVE_FULL', `library drive is full (${Math.round(free / 1e6)} MB free)`);
 }
 
-/** Everything after the copy: probe, name, pending row, no-clobber placement, companions, commit. */
+/**
+ * Everything after the copy: probe, name, then the library intake (pending row, durable copy,
+ * no-clobber placement, companions, commit; rolled back on any failure).
+ */
 async function finishImport(
   cat: Catalog,
   req: IngestRequest,
   deps: IngestDeps,
+  intake: Intake,
   f: CardMedia,
-  copy: CopyResult,
+  copy: StagedCopy,
   monitor: string,
   dateFolder: string,
   warnings: IngestWarning[],
   onBytes: (n: number) => void,
+  signal: AbortSignal,
 ): Promise<{ outcome: Outcome; id: string; item?: ItemRow }> {
-  const { layout } = req.drive;
   const nowIso = deps.clock.now().toISOString();
   const ledgerRow = {
     card_id: req.card.id,
@@ -387,20 +499,33 @@ async function finishImport(
     item_id: copy.sha256,
     imported_at: nowIso,
   };
-  let pendingId: string | undefined;
   try {
     const existing = await getItem(cat, copy.sha256);
     if (existing) {
-      await rm(copy.tmpPath, { force: true });
+      await copy.discard();
       const outcome: Outcome = existing.deleted ? 'tombstoned' : 'duplicate';
       // Companions the library lacks still travel with the item (e.g. a memo from a second card).
-      if (!existing.deleted) await attachCompanions(cat, req, f, existing, warnings, onBytes);
+      if (!existing.deleted)
+        await attachCompanions(
+          cat,
+          intake,
+          req,
+          f,
+          existing,
+          warnings,
+          onBytes,
+          signal,
+          async (s, target) => {
+            await s.durable();
+            return placeNoClobber(s.tmpPath, target, s.sha256);
+          },
+        );
       await recordImport(cat, { ...ledgerRow, outcome });
       return { outcome, id: existing.id };
     }
     const probe = await deps.analyzer.probe(copy.tmpPath, f.type, {
       timeZone: req.timeZone,
-      signal: req.signal,
+      signal,
     });
     const originalName = basename(f.relPath);
     const input = {
@@ -427,23 +552,19 @@ async function finishImport(
     });
     const rel = originalRelPath(monitor, dateFolder, name);
     const row = buildItemRow(input, rel);
-    await insertPendingItem(cat, row);
-    pendingId = row.id;
-    const target = join(layout.root, rel);
-    await placeNoClobber(copy.tmpPath, target, copy.sha256);
-    await attachCompanions(cat, req, f, { id: row.id, path: rel }, warnings, onBytes);
-    // The commit point: stored + ledger row in one transaction (imports.ts).
-    commitIngestedItem(cat, row.id, { ...ledgerRow, outcome: 'copied' });
-    pendingId = undefined;
+    await intake.admit(copy, {
+      row,
+      whilePending: (pending) =>
+        attachCompanions(cat, intake, req, f, { id: row.id, path: rel }, warnings, onBytes, signal, (s, t) =>
+          pending.place(s, t),
+        ),
+      commit: () => commitIngestedItem(cat, row.id, { ...ledgerRow, outcome: 'copied' }),
+    });
     for (const w of probe.warnings) deps.log.debug({ path: f.relPath, ...w }, 'media warning');
     const item = await getItem(cat, row.id);
     return item ? { outcome: 'copied', id: row.id, item } : { outcome: 'copied', id: row.id };
   } catch (e) {
-    await rm(copy.tmpPath, { force: true });
-    if (pendingId) {
-      const item = await getItem(cat, pendingId);
-      if (item) await rollbackItem(cat, layout, item).catch(() => undefined);
-    }
+    await copy.discard();
     throw e;
   }
 }
@@ -454,26 +575,24 @@ async function finishImport(
  */
 async function attachCompanions(
   cat: Catalog,
+  intake: Intake,
   req: IngestRequest,
   f: CardMedia,
   item: { id: string; path: string },
   warnings: IngestWarning[],
   onBytes: (n: number) => void,
+  signal: AbortSignal,
+  place: (s: StagedCopy, target: string) => Promise<unknown>,
 ): Promise<void> {
   if (f.companions.length === 0) return;
   const have = new Set((await companionsOf(cat, item.id)).map((c) => c.ext));
   for (const c of f.companions) {
     if (have.has(c.ext)) continue;
-    const cc = await copyAndHash(c.absPath, req.drive.layout.tmpDir, {
-      ext: c.ext,
-      signal: req.signal,
-      onBytes,
-    });
+    const cc = await intake.stage(c.absPath, { ext: c.ext, signal, onBytes });
     const cpath = companionName(item.path, c.ext);
     try {
-      await placeNoClobber(cc.tmpPath, join(req.drive.layout.root, cpath), cc.sha256);
+      await place(cc, join(req.drive.layout.root, cpath));
     } catch (e) {
-      await rm(cc.tmpPath, { force: true });
       if (!isOutpostError(e) || e.code !== 'PLACE_CONFLICT') throw e;
       warnings.push({
         path: c.relPath,
@@ -481,6 +600,8 @@ async function attachCompanions(
         message: `a different ${c.ext.toUpperCase()} is already beside the item in the library; this one was not copied`,
       });
       continue;
+    } finally {
+      await cc.discard();
     }
     await addCompanion(cat, { item_id: item.id, ext: c.ext, path: cpath, sha256: cc.sha256, size: cc.bytes });
   }
@@ -494,21 +615,17 @@ async function deriveItem(
   cardPath: string,
   warnings: IngestWarning[],
 ): Promise<void> {
-  const root = req.drive.layout.root;
   try {
-    const res = await deps.analyzer.derive(
-      join(root, item.path),
-      item.type,
-      {
-        thumbPath: join(root, derivedRelPath(item.id, 'thumb')),
-        previewPath: join(root, derivedRelPath(item.id, 'preview')),
-        posterPath: join(root, derivedRelPath(item.id, 'poster')),
+    await makeDerivatives(cat, req.drive.layout.root, item, deps.analyzer, {
+      thumbSize: req.settings.thumbnailSize,
+      previewSize: req.settings.previewSize,
+      signal: req.signal,
+      now: () => deps.clock.now().toISOString(),
+      onWarnings: (w) => {
+        const probeWarnings = JSON.parse(item.warnings) as MediaWarning[];
+        for (const x of [...probeWarnings, ...w]) warnings.push({ path: cardPath, ...x });
       },
-      { thumbSize: req.settings.thumbnailSize, previewSize: req.settings.previewSize, signal: req.signal },
-    );
-    const probeWarnings = JSON.parse(item.warnings) as MediaWarning[];
-    for (const w of [...probeWarnings, ...res.warnings]) warnings.push({ path: cardPath, ...w });
-    await setDerived(cat, item.id, { ...res, at: deps.clock.now().toISOString() });
+    });
   } catch (e) {
     const err = isOutpostError(e) ? e : driveError(e, item.path);
     warnings.push({

@@ -1,6 +1,6 @@
 import { opendir, readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { hashFile } from '../ingest/copy.js';
+import { hashFile } from './intake/index.js';
 import { allCompanions, deletedItemPaths, listItems, pendingItems } from './catalog/items.js';
 import type { Catalog } from './catalog/open.js';
 import { derivedRelPath, isLibraryRelPath, type DriveLayout } from './layout.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
 import { COMPANION_EXTENSIONS, extensionOf, mediaTypeOf } from '../core/media-types.js';
-import { hashFile } from '../ingest/copy.js';
+import { hashFile } from './intake/index.js';
 import type { MediaAnalyzer } from '../media/types.js';
 import { carryOverCards, carryOverImports, isReadable, reprojectCardMonitors } from './catalog/carry-over.js';
 import { addCompanion, getItem, insertPendingItem, itemsWithoutOps, setDerived } from './catalog/items.js';

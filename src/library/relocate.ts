@@ -1,4 +1,4 @@
-import { link, mkdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { fsyncDir } from '../adapters/fs-atomic.js';
 import { errnoCode } from '../core/errors.js';
@@ -16,6 +16,7 @@ import type { ItemRow } from './catalog/schema.js';
 import { validateMonitor } from '../core/naming.js';
 import { libraryFile, originalRelPath } from './layout.js';
 import { withSidecarLock } from './sidecar/write.js';
+import { linkNoClobber } from './intake/index.js';
 
 /** `library/<MONITOR>/<DATE>/<name>` → its parts; undefined for paths outside that shape. */
 export function splitLibraryPath(path: string): { monitor: string; date: string; name: string } | undefined {
@@ -123,7 +124,13 @@ async function relocateOne(
     libraryFile(root, m.to);
   }
   await mkdir(join(root, newDir), { recursive: true });
-  for (const m of moves) await linkNoClobber(libraryFile(root, m.from), libraryFile(root, m.to));
+  // An existing `to` is fine only when it is the very same file (a link left by a cut-off run).
+  for (const m of moves)
+    await linkNoClobber(libraryFile(root, m.from), libraryFile(root, m.to), {
+      sameInode: true,
+      rename: false,
+      syncDir: false,
+    });
   await fsyncDir(join(root, newDir));
 
   commitRelocation(cat, id, newPath, moves);
@@ -135,18 +142,6 @@ async function relocateOne(
   await fsyncDir(join(root, oldDir)).catch(() => undefined);
   await clearRelocationNote(cat, id);
   return true;
-}
-
-/** Hard-link `from` at `to`. An existing `to` is fine only when it is the very same file. */
-async function linkNoClobber(from: string, to: string): Promise<void> {
-  try {
-    await link(from, to);
-  } catch (e) {
-    if (errnoCode(e) !== 'EEXIST') throw e;
-    const [a, b] = await Promise.all([stat(from), stat(to)]);
-    if (a.ino !== b.ino || a.dev !== b.dev)
-      throw new Error(`${to} already exists and is another file; not overwriting it`);
-  }
 }
 
 async function unlinkAll(root: string, paths: string[]): Promise<void> {

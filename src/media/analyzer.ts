@@ -2,13 +2,14 @@
  * The MediaAnalyzer: facts and derivatives for photos (exifr + sharp, ExifTool for RAW
  * previews), videos (ffprobe + ffmpeg poster) and audio (ffprobe only).
  */
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import sharp from 'sharp';
 import type { ProcessRunner } from '../adapters/process-runner.js';
 import { deriveImage } from './derive-image.js';
 import { deriveVideo } from './derive-video.js';
 import { probeImage } from './exif.js';
-import { probeAv } from './ffprobe.js';
+import { probeAv, type AvProbe } from './ffprobe.js';
 import type { MediaAnalyzer } from './types.js';
 
 export interface MediaAnalyzerDeps {
@@ -17,6 +18,22 @@ export interface MediaAnalyzerDeps {
 }
 
 let sharpConfigured = false;
+
+/**
+ * The same file, byte for byte: device, inode, size, mtime and birth time (nanoseconds). Linking
+ * a copy into the library keeps all five; a new file that reuses the inode has another birth time.
+ */
+async function identity(path: string): Promise<string | undefined> {
+  try {
+    const s = await stat(path, { bigint: true });
+    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.birthtimeNs}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Audio/video probes kept for the derive that follows (ffprobe costs ~0.2 s of CPU per start). */
+const MEMO_SIZE = 32;
 
 /**
  * libvips' operation cache keeps decoded tiles of files it will never see again (each
@@ -31,6 +48,24 @@ function configureSharp(): void {
 export function createMediaAnalyzer(deps: MediaAnalyzerDeps): MediaAnalyzer {
   configureSharp();
   const { runner } = deps;
+  // Ingest probes a video's copy, places it (a hard link: the same file) and derives it: the
+  // derive's ffprobe would repeat the probe, so the probe is kept until then (bounded).
+  const probes = new Map<string, AvProbe>();
+  const remember = async (abs: string, p: AvProbe): Promise<void> => {
+    const id = await identity(abs);
+    if (!id) return;
+    probes.set(id, p);
+    for (const k of probes.keys()) {
+      if (probes.size <= MEMO_SIZE) break;
+      probes.delete(k);
+    }
+  };
+  const recall = async (abs: string): Promise<AvProbe | undefined> => {
+    const id = probes.size > 0 ? await identity(abs) : undefined;
+    const p = id === undefined ? undefined : probes.get(id);
+    if (id !== undefined) probes.delete(id);
+    return p;
+  };
   return {
     async probe(filePath, type, opts) {
       opts.signal?.throwIfAborted();
@@ -38,8 +73,9 @@ export function createMediaAnalyzer(deps: MediaAnalyzerDeps): MediaAnalyzer {
       const abs = resolve(filePath);
       if (type === 'photo')
         return probeImage(abs, { runner, ...(opts.signal ? { signal: opts.signal } : {}) });
-      const { facts, warnings } = await probeAv(runner, abs, opts.timeZone, opts.signal);
-      return { facts, warnings };
+      const av = await probeAv(runner, abs, opts.timeZone, opts.signal);
+      if (type === 'video') await remember(abs, av);
+      return { facts: av.facts, warnings: av.warnings };
     },
 
     async derive(filePath, type, targets, opts) {
@@ -51,7 +87,8 @@ export function createMediaAnalyzer(deps: MediaAnalyzerDeps): MediaAnalyzer {
         ...(opts.signal ? { signal: opts.signal } : {}),
       };
       if (type === 'photo') return deriveImage(runner, abs, targets, render);
-      if (type === 'video') return deriveVideo(runner, abs, targets, render);
+      // Only what does not depend on the time zone is used from a remembered probe.
+      if (type === 'video') return deriveVideo(runner, abs, targets, { ...render, probe: await recall(abs) });
       // Audio: nothing to look at.
       return { thumb: false, preview: false, poster: false, warnings: [] };
     },

@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../adapters/fs-atomic.js';
 import type { ProcessRunner } from '../adapters/process-runner.js';
 import { deriveFromSource, type RenderOptions } from './derive-image.js';
 import { isEnvironmentFault } from './faults.js';
-import { ffmpegErrorLine, probeAv, untrustedInputArgs } from './ffprobe.js';
+import { ffmpegErrorLine, probeAv, untrustedInputArgs, type AvProbe } from './ffprobe.js';
 import type { DeriveResult, DeriveTargets, MediaWarning } from './types.js';
 
 /** Where to grab the poster: 1 s in, or 10 % of a shorter clip (past fade-ins, inside short clips). */
@@ -79,7 +79,11 @@ export async function deriveVideo(
   runner: ProcessRunner,
   filePath: string,
   targets: DeriveTargets,
-  opts: RenderOptions & { signal?: AbortSignal },
+  opts: RenderOptions & {
+    signal?: AbortSignal;
+    /** This file's ffprobe result when the caller already has it (ingest probed it moments ago). */
+    probe?: AvProbe | undefined;
+  },
 ): Promise<DeriveResult> {
   const none = (warnings: MediaWarning[]): DeriveResult => ({
     thumb: false,
@@ -87,7 +91,7 @@ export async function deriveVideo(
     poster: false,
     warnings,
   });
-  const probe = await probeAv(runner, filePath, 'UTC', opts.signal);
+  const probe = opts.probe ?? (await probeAv(runner, filePath, 'UTC', opts.signal));
   if (probe.warnings.length > 0) {
     const why = probe.warnings.map((w) => w.message).join('; ');
     return none([{ code: 'NO_DERIVATIVES', message: `No poster or thumbnail: ${why}` }]);

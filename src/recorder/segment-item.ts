@@ -6,23 +6,25 @@
  * is the journal. Order: link (no-clobber) → row inserted as `stored` → segment file removed. A
  * run killed after the link finds the file there on its next pass, links again (EEXIST with the
  * same bytes: adopted) and inserts the row. A pending row would be unsafe here: ingest's
- * reconcile rolls back every pending row it sees, and ingest runs beside the recorder.
+ * reconcile rolls back every pending row it sees, and ingest runs beside the recorder. So this
+ * uses the library intake's primitives (hash, no-clobber link, derive) but not Intake.admit,
+ * whose pending row is exactly that; moving the recorder onto admit needs a pending row that
+ * names its owner (left for when the recorder's sink is reworked).
  */
-import { createHash } from 'node:crypto';
-import { link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Clock } from '../adapters/clock.js';
 import type { ProcessRunner } from '../adapters/process-runner.js';
 import { dateFolderOf, localFromInstant } from '../core/capture-time.js';
-import { OutpostError, driveError, errnoCode } from '../core/errors.js';
+import { OutpostError, driveError } from '../core/errors.js';
 import { renderName } from '../core/naming.js';
-import { fsyncDir } from '../adapters/fs-atomic.js';
 import type { Catalog } from '../library/catalog/open.js';
-import { getItem, setDerived } from '../library/catalog/items.js';
+import { getItem } from '../library/catalog/items.js';
 import { commitRecording } from '../library/catalog/recordings.js';
 import type { ItemRow } from '../library/catalog/schema.js';
 import { buildItemRow } from '../library/item-row.js';
-import { derivedRelPath, originalRelPath, type DriveLayout } from '../library/layout.js';
+import { originalRelPath, type DriveLayout } from '../library/layout.js';
+import { deriveItem, hashFileWithSize, linkNoClobber } from '../library/intake/index.js';
 import { probeAv } from '../media/ffprobe.js';
 import type { MediaAnalyzer } from '../media/types.js';
 import type { Box } from './motion/detector.js';
@@ -95,59 +97,6 @@ export interface SegmentItemDeps {
   previewSize: number;
 }
 
-async function hashFile(path: string): Promise<{ sha256: string; size: number }> {
-  const h = createHash('sha256');
-  const fh = await open(path, 'r');
-  let size = 0;
-  try {
-    const buf = Buffer.allocUnsafe(1024 * 1024);
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      size += bytesRead;
-      h.update(buf.subarray(0, bytesRead));
-    }
-  } finally {
-    await fh.close();
-  }
-  return { sha256: h.digest('hex'), size };
-}
-
-/** Link `src` to `target` without overwriting; identical bytes already there are adopted. */
-async function linkNoClobber(src: string, target: string, sha256: string): Promise<void> {
-  try {
-    await mkdir(dirname(target), { recursive: true });
-    await link(src, target);
-  } catch (e) {
-    if (errnoCode(e) !== 'EEXIST') {
-      // Filesystems without hard links (exFAT via FUSE): copy is not worth it for 10 s clips,
-      // but a rename keeps the bytes; the next pass sees the source gone and the row decides.
-      const code = errnoCode(e);
-      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') {
-        const exists = await stat(target).then(
-          () => true,
-          () => false,
-        );
-        if (!exists) {
-          await rename(src, target).catch((e2: unknown) => {
-            throw driveError(e2, target);
-          });
-          await fsyncDir(dirname(target));
-          return;
-        }
-      } else throw driveError(e, target);
-    }
-    const existing = await hashFile(target);
-    if (existing.sha256 !== sha256)
-      throw new OutpostError(
-        'PLACE_CONFLICT',
-        `${target} exists with different content; refusing to overwrite`,
-      );
-    return;
-  }
-  await fsyncDir(dirname(target));
-}
-
 /**
  * Place one closed segment. Resolves with the stored item (or the existing one when the same
  * bytes were already catalogued). Throws SEGMENT_INVALID when the file has no playable video;
@@ -193,7 +142,7 @@ export async function placeRecording(
   seg: RecordedClip,
   deps: SegmentItemDeps,
 ): Promise<{ item: ItemRow; created: boolean }> {
-  const { sha256, size } = await hashFile(seg.path);
+  const { sha256, size } = await hashFileWithSize(seg.path);
   const existing = await getItem(cat, sha256);
   if (existing) {
     await rm(seg.path, { force: true });
@@ -229,7 +178,8 @@ export async function placeRecording(
     },
     rel,
   );
-  await linkNoClobber(seg.path, join(layout.root, rel), sha256);
+  // The segment file stays (it is the journal) until the row is in; without hard links it is renamed.
+  await linkNoClobber(seg.path, join(layout.root, rel), { sha256 });
   try {
     commitRecording(cat, row);
   } catch (e) {
@@ -248,18 +198,11 @@ export async function deriveSegment(
   item: ItemRow,
   deps: SegmentItemDeps,
 ): Promise<void> {
-  const root = layout.root;
-  const res = await deps.analyzer.derive(
-    join(root, item.path),
-    'video',
-    {
-      thumbPath: join(root, derivedRelPath(item.id, 'thumb')),
-      previewPath: join(root, derivedRelPath(item.id, 'preview')),
-      posterPath: join(root, derivedRelPath(item.id, 'poster')),
-    },
-    { thumbSize: deps.thumbnailSize, previewSize: deps.previewSize },
-  );
-  await setDerived(cat, item.id, { ...res, at: deps.clock.now().toISOString() });
+  await deriveItem(cat, layout.root, item, deps.analyzer, {
+    thumbSize: deps.thumbnailSize,
+    previewSize: deps.previewSize,
+    now: () => deps.clock.now().toISOString(),
+  });
 }
 
 /** `+HH:MM` of a zone at an instant (the recorder knows its clock's offset, unlike a camera). */

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Logger } from '../adapters/logger.js';
 import type { Catalog } from '../library/catalog/open.js';
+import { hashFile } from '../library/intake/index.js';
 import { Backoff, transferBackoff, type RandomSource } from './backoff.js';
 import { fileBody, SLICE } from './body.js';
 import { Offloader, type OffloadPolicy } from './offload.js';
@@ -310,7 +309,7 @@ export class UplinkRunner {
   private async describe(l: Transfer): Promise<void> {
     if (l.described) return;
     if (l.rendition === 'original') return l.describe(l.row.itemSize, l.item);
-    l.describe((await stat(l.path)).size, await sha256File(l.path));
+    l.describe((await stat(l.path)).size, await hashFile(l.path));
   }
 
   /** Ask HQ about this transfer and the next few not asked yet: what it has moves no bytes. */
@@ -474,7 +473,7 @@ export class UplinkRunner {
 
   private async restart(l: Transfer, f: UploadFailure): Promise<void> {
     if (f.kind === 'checksum' && l.row.rendition === 'original') {
-      const actual = await sha256File(l.path).catch(() => 'unreadable');
+      const actual = await hashFile(l.path).catch(() => 'unreadable');
       if (actual !== l.row.item) {
         // The drive's copy no longer matches its name: never send it, say so loudly.
         l.failed(
@@ -501,10 +500,4 @@ export class UplinkRunner {
 // eslint-disable-next-line require-yield -- a body with no bytes
 async function* emptyBody(): AsyncGenerator<Buffer> {
   return;
-}
-
-export async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const c of createReadStream(path)) h.update(c as Buffer);
-  return h.digest('hex');
 }

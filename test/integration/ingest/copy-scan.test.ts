@@ -15,8 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { SourceReadError, copyAndHash } from '../../../src/ingest/copy.js';
-import { placeNoClobber } from '../../../src/ingest/place.js';
+import { SourceReadError, copyHashed, placeNoClobber } from '../../../src/library/intake/index.js';
 import { scanCard } from '../../../src/ingest/scan.js';
 import { acquireLibraryLock } from '../../../src/library/lock.js';
 
@@ -31,7 +30,7 @@ describe('copy + hash', () => {
     utimesSync(src, new Date('2020-01-01T00:00:00Z'), new Date('2021-02-03T04:05:06Z'));
     const tmp = join(dir, 'tmp');
     mkdirSync(tmp);
-    const r = await copyAndHash(src, tmp, { ext: 'mov' });
+    const r = await copyHashed(src, tmp, { ext: 'mov' });
     assert.equal(r.sha256, createHash('sha256').update(data).digest('hex'));
     assert.equal(r.bytes, data.length);
     assert.ok(readFileSync(r.tmpPath).equals(data));
@@ -41,7 +40,7 @@ describe('copy + hash', () => {
   it('a missing source is a SourceReadError and leaves nothing behind', async () => {
     const tmp = join(dir, 'tmp2');
     mkdirSync(tmp);
-    await assert.rejects(copyAndHash(join(dir, 'nope'), tmp, { ext: 'jpg' }), SourceReadError);
+    await assert.rejects(copyHashed(join(dir, 'nope'), tmp, { ext: 'jpg' }), SourceReadError);
     assert.deepEqual(readdirSync(tmp), []);
   });
 
@@ -50,13 +49,13 @@ describe('copy + hash', () => {
     mkdirSync(tmp);
     const a = join(dir, 'a.bin');
     writeFileSync(a, 'hello');
-    const c1 = await copyAndHash(a, tmp, { ext: 'bin' });
+    const c1 = await copyHashed(a, tmp, { ext: 'bin' });
     const target = join(dir, 'lib', 'x', 'a.bin');
     assert.equal(await placeNoClobber(c1.tmpPath, target, c1.sha256), 'placed');
-    const c2 = await copyAndHash(a, tmp, { ext: 'bin' });
+    const c2 = await copyHashed(a, tmp, { ext: 'bin' });
     assert.equal(await placeNoClobber(c2.tmpPath, target, c2.sha256), 'adopted');
     writeFileSync(join(dir, 'b.bin'), 'other');
-    const c3 = await copyAndHash(join(dir, 'b.bin'), tmp, { ext: 'bin' });
+    const c3 = await copyHashed(join(dir, 'b.bin'), tmp, { ext: 'bin' });
     await assert.rejects(placeNoClobber(c3.tmpPath, target, c3.sha256), /refusing to overwrite/);
     assert.equal(readFileSync(target, 'utf8'), 'hello');
     assert.deepEqual(readdirSync(tmp), []);

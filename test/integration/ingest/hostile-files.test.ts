@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { nodeProcessRunner } from '../../../src/adapters/process-runner.js';
-import { SourceReadError, copyAndHash, hashFile } from '../../../src/ingest/copy.js';
+import { SourceReadError, copyHashed, hashFile } from '../../../src/library/intake/index.js';
 import { fingerprintCard } from '../../../src/ingest/fingerprint.js';
 import type { IngestSummary } from '../../../src/ingest/types.js';
 import { applyAttributes } from '../../../src/library/attributes.js';
@@ -227,7 +227,7 @@ describe('names that are not UTF-8 and special files, below the CLI', () => {
       execFileSync('mknod', [zero, 'c', '1', '5']);
       mkdirSync(join(dir, 'tmp'));
       for (const p of [fifo, zero]) {
-        await assert.rejects(copyAndHash(p, join(dir, 'tmp'), { ext: 'jpg' }), SourceReadError);
+        await assert.rejects(copyHashed(p, join(dir, 'tmp'), { ext: 'jpg' }), SourceReadError);
         await assert.rejects(hashFile(p), /not a regular file/);
       }
       assert.deepEqual(readdirSync(join(dir, 'tmp')), []);

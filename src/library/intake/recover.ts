@@ -1,11 +1,12 @@
+/** Rolling back what never committed: one item, or everything a killed run left. */
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { COMPANION_EXTENSIONS } from '../core/media-types.js';
-import { companionName } from '../core/naming.js';
-import type { Catalog } from '../library/catalog/open.js';
-import { deleteItemRow, pendingItems } from '../library/catalog/items.js';
-import type { ItemRow } from '../library/catalog/schema.js';
-import type { DriveLayout } from '../library/layout.js';
+import { COMPANION_EXTENSIONS } from '../../core/media-types.js';
+import { companionName } from '../../core/naming.js';
+import type { Catalog } from '../catalog/open.js';
+import { deleteItemRow, pendingItems } from '../catalog/items.js';
+import type { ItemRow } from '../catalog/schema.js';
+import type { DriveLayout } from '../layout.js';
 
 /**
  * Undo a placement whose transaction never committed: the row is `pending`, so the card still
