@@ -77,9 +77,7 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
-    // lock.ts holds an OS-level lock through SQLite's exclusive transaction on its own lock file,
-    // not the catalogue: it is the one other file allowed to open better-sqlite3.
-    ignores: ['src/library/catalog/**', 'src/library/lock.ts'],
+    ignores: ['src/library/catalog/**'],
     rules: {
       'no-restricted-imports': ['error', CATALOG_DOOR],
     },

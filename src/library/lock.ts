@@ -1,7 +1,7 @@
-import Database from 'better-sqlite3';
 import { hostname } from 'node:os';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { OutpostError, errnoCode } from '../core/errors.js';
+import { holdExclusiveFile, type ExclusiveFile } from './catalog/exclusive-file.js';
 
 export interface LibraryLock {
   /** True when the previous holder did not release (it was killed): a deeper clean-up is due. */
@@ -18,12 +18,9 @@ export interface LibraryLock {
  */
 export async function acquireLibraryLock(lockFile: string, purpose: string): Promise<LibraryLock> {
   const infoFile = `${lockFile}.json`;
-  let db: Database.Database;
+  let held: ExclusiveFile;
   try {
-    db = new Database(`${lockFile}.db`);
-    db.pragma('busy_timeout = 0');
-    db.pragma('locking_mode = EXCLUSIVE');
-    db.exec('BEGIN EXCLUSIVE');
+    held = holdExclusiveFile(`${lockFile}.db`);
   } catch (e) {
     const code = errnoCode(e);
     if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
@@ -70,11 +67,7 @@ export async function acquireLibraryLock(lockFile: string, purpose: string): Pro
     previousRunDied,
     release: async () => {
       await rm(infoFile, { force: true });
-      try {
-        db.exec('COMMIT');
-      } finally {
-        db.close();
-      }
+      held.release();
     },
   };
 }
