@@ -2,10 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
-import { OutpostError } from '../core/errors.js';
 import { TOMBSTONE_FIELD } from '../core/ops.js';
 import type { Catalog } from '../library/catalog/open.js';
-import { hqItemsByPrefix } from '../library/catalog/hq-items.js';
+import { resolveItemId } from '../library/catalog/items.js';
 import { dropObjectsOf, hqStats } from '../library/catalog/objects.js';
 import { recordLocalOps } from '../library/catalog/ops.js';
 import { defineRoute } from '../server/route.js';
@@ -41,10 +40,7 @@ const deletedSchema = z.object({ id: z.string(), deleted: z.literal(true), objec
 
 /** An HQ item by id or unique prefix, whether or not HQ holds its bytes yet. */
 async function findHqItem(cat: Catalog, ref: string): Promise<string> {
-  const rows = await hqItemsByPrefix(cat, ref);
-  if (rows.length === 0) throw new OutpostError('ITEM_NOT_FOUND', `no item ${ref}`);
-  if (rows.length > 1) throw new OutpostError('AMBIGUOUS_ID', `${ref} matches several items`);
-  return rows[0]!;
+  return (await resolveItemId(cat, ref, 'known')).id;
 }
 
 export function registerStorageRoutes(app: FastifyInstance, deps: StorageRoutesDeps): void {

@@ -89,23 +89,3 @@ export async function isTombstoned(cat: Catalog, item: string): Promise<boolean>
     .executeTakeFirst();
   return row !== undefined;
 }
-
-/**
- * Live (not deleted) HQ items whose id starts with `ref` (lowercase hex), at most two: enough to
- * tell none, one and ambiguous apart, whether or not HQ holds their bytes yet.
- */
-export async function hqItemsByPrefix(cat: Catalog, ref: string): Promise<string[]> {
-  // A range instead of LIKE: it uses the primary key on both engines. Hex digits sort the same
-  // in every collation, and "g" follows them all.
-  const rows = await dbOf(cat)
-    .selectFrom('items')
-    .select('id')
-    .where('id', '>=', ref)
-    .where('id', '<', `${ref}g`)
-    .where('state', '!=', 'pending')
-    .where('deleted', '=', 0)
-    .orderBy('id')
-    .limit(2)
-    .execute();
-  return rows.map((r) => r.id);
-}

@@ -183,27 +183,6 @@ export async function geotagCandidates(
     .execute();
 }
 
-/**
- * Visible items whose id is `ref` (a full id) or starts with it (lowercase hex, at least 6):
- * at most two, which is enough to tell "unique" from "ambiguous". A range on the primary key
- * instead of LIKE, so the lookup uses the index.
- */
-export async function visibleItemsByRef(cat: Catalog, ref: string): Promise<ItemRow[]> {
-  return dbOf(cat)
-    .selectFrom('items')
-    .selectAll()
-    .where((eb) =>
-      eb.and([
-        ...(ref.length === 64 ? [eb('id', '=', ref)] : [eb('id', '>=', ref), eb('id', '<', `${ref}g`)]),
-        eb('state', '=', 'stored'),
-        eb('deleted', '=', 0),
-      ]),
-    )
-    .orderBy('id')
-    .limit(2)
-    .execute();
-}
-
 /** The visible items among `ids` (full ids; unknown, pending and deleted ones are left out). */
 export async function visibleItemsByIds(cat: Catalog, ids: string[]): Promise<ItemRow[]> {
   const out: ItemRow[] = [];

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { Journal } from '../../uplink/journal.js';
 import { OutpostError } from '../../core/errors.js';
 import { applyAttributes } from '../../library/attributes.js';
-import { galleryPage, visibleItemsByIds, visibleItemsByRef } from '../../library/catalog/item-list.js';
+import { galleryPage, visibleItemsByIds } from '../../library/catalog/item-list.js';
+import { resolveItemId } from '../../library/catalog/items.js';
 import { companionsOf } from '../../library/catalog/items.js';
 import type { Catalog } from '../../library/catalog/open.js';
 import type { ItemRow } from '../../library/catalog/schema.js';
@@ -29,14 +30,8 @@ import {
  * An item by full id or unique prefix (already validated as 6..64 lowercase hex). Items not yet
  * stored (ingest in flight) or deleted (tombstoned) do not exist for the API.
  */
-export async function findItem(cat: Catalog, ref: string): Promise<ItemRow> {
-  const rows = await visibleItemsByRef(cat, ref);
-  if (rows.length === 0) throw new OutpostError('ITEM_NOT_FOUND', `no item ${ref}`);
-  if (rows.length > 1)
-    throw new OutpostError('AMBIGUOUS_ID', `${ref} is the start of several item ids`, {
-      details: { matches: rows.map((r) => r.id) },
-    });
-  return rows[0]!;
+export function findItem(cat: Catalog, ref: string): Promise<ItemRow> {
+  return resolveItemId(cat, ref, 'visible');
 }
 
 const DEFAULT_MAX_DISTANCE = 10;

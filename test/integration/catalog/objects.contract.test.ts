@@ -3,7 +3,6 @@ import { describe, it } from 'node:test';
 import { encodeHlc } from '../../../src/core/hlc.js';
 import type { Op } from '../../../src/core/ops.js';
 import {
-  hqItemsByPrefix,
   isTombstoned,
   itemsHeldBy,
   stationHolds,
@@ -22,6 +21,7 @@ import {
 import type { Catalog } from '../../../src/library/catalog/open.js';
 import { mergeOps } from '../../../src/library/catalog/ops.js';
 import { ITEM_FACT_COLUMNS } from '../../../src/library/item-facts.js';
+import { idsForRef } from '../../kit/item-refs.js';
 import { catalogEngines } from '../../kit/catalogs.js';
 
 /**
@@ -137,9 +137,9 @@ for (const engine of catalogEngines()) {
     it('tombstones: a deleted item counts as held and is found by neither prefix nor as live', async () => {
       const cat = await engine.open();
       await upsertItemFacts(cat, 'alpha', [facts(A), facts(B, 'photo', 2)]);
-      assert.deepEqual(await hqItemsByPrefix(cat, 'aaaaaa'), [A]);
-      assert.deepEqual(await hqItemsByPrefix(cat, A), [A]);
-      assert.deepEqual(await hqItemsByPrefix(cat, 'abcdef'), []);
+      assert.deepEqual(await idsForRef(cat, 'aaaaaa', 'known'), [A]);
+      assert.deepEqual(await idsForRef(cat, A, 'known'), [A]);
+      assert.deepEqual(await idsForRef(cat, 'abcdef', 'known'), []);
       await mergeOps(
         cat,
         [
@@ -156,7 +156,7 @@ for (const engine of catalogEngines()) {
       );
       assert.equal(await isTombstoned(cat, A), true);
       assert.equal(await isTombstoned(cat, B), false);
-      assert.deepEqual(await hqItemsByPrefix(cat, 'aaaaaa'), []);
+      assert.deepEqual(await idsForRef(cat, 'aaaaaa', 'known'), []);
       assert.deepEqual(await haveObjects(cat, [{ item: A, rendition: 'original', sha256: A }]), [true]);
     });
 
@@ -165,8 +165,8 @@ for (const engine of catalogEngines()) {
       const a1 = `aaaaaa1${'0'.repeat(57)}`;
       const a2 = `aaaaaa2${'0'.repeat(57)}`;
       await upsertItemFacts(cat, 'alpha', [facts(a1), facts(a2, 'photo', 2)]);
-      assert.deepEqual(await hqItemsByPrefix(cat, 'aaaaaa'), [a1, a2]);
-      assert.deepEqual(await hqItemsByPrefix(cat, 'aaaaaa2'), [a2]);
+      assert.deepEqual(await idsForRef(cat, 'aaaaaa', 'known'), [a1, a2]);
+      assert.deepEqual(await idsForRef(cat, 'aaaaaa2', 'known'), [a2]);
     });
 
     it("dropping an item's objects returns only hashes nothing else refers to, and makes it remote again", async () => {
