@@ -19,3 +19,4 @@ export { DirSyncer } from './durable.js';
 export { reconcileLibrary, rollbackItem } from './recover.js';
 export { deriveItem, type DeriveSettings } from './derive.js';
 export { CHUNK } from './stream.js';
+export { convey, type ConveyorOptions, type ItemProgress, type Settled } from './conveyor.js';
