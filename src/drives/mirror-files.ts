@@ -1,11 +1,10 @@
 /**
  * The file side of the mirror: every write goes to the receiving drive's `.outpost/tmp` first
  * (same filesystem), is fsynced and checked, and only then linked or renamed into place, so
- * `library/` never holds half a file. Originals are placed without clobbering (ingest's
- * library/intake's placeNoClobber); derivatives and sidecars replace atomically.
+ * `library/` never holds half a file. Originals are placed without clobbering (the library
+ * intake's placeNoClobber); derivatives and sidecars replace atomically.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fsyncDir } from '../adapters/fs-atomic.js';
 import { isContentId } from '../core/content-id.js';
@@ -13,11 +12,10 @@ import { OutpostError, driveError, errnoCode } from '../core/errors.js';
 import { companionName } from '../core/naming.js';
 import { SourceReadError, copyHashed, placeNoClobber } from '../library/intake/index.js';
 import { attributesOf } from '../library/attributes.js';
-import { recordMirroredSidecar } from '../library/catalog/mirror.js';
 import type { Catalog } from '../library/catalog/open.js';
 import type { ItemRow } from '../library/catalog/schema.js';
 import { derivedRelPath, libraryFile, type DriveLayout } from '../library/layout.js';
-import { sidecarRelPath } from '../library/sidecar/write.js';
+import { sidecarRelPath, storeSidecar } from '../library/sidecar/write.js';
 import { buildXmp } from '../library/sidecar/xmp.js';
 import { RENDITIONS } from './mirror-plan.js';
 
@@ -158,23 +156,9 @@ export async function writeSidecarBytes(
   row: ItemRow,
   body: Buffer,
 ): Promise<void> {
-  const rel = sidecarRelPath(row);
-  const abs = join(layout.root, rel);
-  const tmp = join(layout.tmpDir, `${randomBytes(8).toString('hex')}.part.xmp`);
   try {
-    const fh = await open(tmp, 'wx');
-    try {
-      await fh.writeFile(body);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, abs);
+    await storeSidecar(cat, layout.root, row, body, { tmpDir: layout.tmpDir });
   } catch (e) {
-    await rm(tmp, { force: true });
-    throw driveError(e, abs);
+    throw driveError(e, join(layout.root, sidecarRelPath(row)));
   }
-  await fsyncDir(dirname(abs));
-  const written = { path: rel, sha256: createHash('sha256').update(body).digest('hex'), size: body.length };
-  recordMirroredSidecar(cat, row.id, written);
 }

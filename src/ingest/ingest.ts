@@ -25,7 +25,9 @@ import {
   defaultHashThreads,
   deriveItem as makeDerivatives,
   placeNoClobber,
+  convey,
   reconcileLibrary,
+  type ItemProgress,
   type StagedCopy,
 } from '../library/intake/index.js';
 import { WorkQueue } from './derive-queue.js';
@@ -79,14 +81,13 @@ export interface IngestRequest {
 }
 
 type Outcome = 'copied' | 'duplicate' | 'tombstoned';
+type Finished = { outcome: Outcome; id: string; item?: ItemRow };
 type StopCode = 'CARD_REMOVED' | 'CARD_READ_ERROR' | 'DRIVE_FULL' | 'DRIVE_WRITE_ERROR';
 
 /** Files read at once at most (each hashes on its own core); more only thrash a source. */
-const MAX_COPIES = 3;
+const MAX_READING = 3;
 /** Files copied and being probed/placed/committed while the next ones are read. */
 const MAX_FINISHING = 2;
-/** The producer's last entry in the in-flight list: nothing follows. */
-const END = Symbol('end of card');
 
 /** This many unreadable files in a row means the card (or reader) is failing: stop and say so. */
 const MAX_FAILING_READS = 3;
@@ -235,130 +236,66 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
       throw e;
     };
 
-    // Pipeline: files are read one at a time, or several at once when one file reads faster than
-    // it hashes (memory-speed sources: each hash stream has its own core); files already copied
-    // are probed, placed and committed meanwhile, so ffprobe never idles the card reader.
-    // Outcomes are counted in card order, so a failure ends the run as if one file at a time had
-    // been copied: later files still in flight are abandoned (rolled back) unless already stored.
-    type Finished =
-      { ok: true; outcome: Outcome; id?: string; item?: ItemRow } | { ok: false; error: unknown };
-    interface InFlight {
-      f: CardMedia;
-      /** Bytes still to write for it (reserved when checking free space for the next file). */
-      owed: number;
-      done: Promise<Finished>;
-    }
-    const copiesAtOnce = Math.min(MAX_COPIES, defaultHashThreads());
-    const windowSize = copiesAtOnce + MAX_FINISHING;
+    // Pipeline (library/intake/conveyor.ts): the next file is read while the last ones are probed,
+    // placed and committed, so ffprobe never idles the card reader; several files are read at
+    // once when one reads faster than it hashes (each hash stream has its own core). Outcomes
+    // are counted in card order, so a failure ends the run as if one file at a time had been
+    // copied: the files after it still in flight are abandoned (rolled back) unless already stored.
     const run = new AbortController();
     const signal = req.signal ? AbortSignal.any([req.signal, run.signal]) : run.signal;
     const intake = new Intake({ cat, layout });
-    const inFlight: InFlight[] = [];
-    const waiters: (() => void)[] = [];
-    const poke = (): void => {
-      for (const w of waiters.splice(0)) w();
-    };
-    const changed = (): Promise<void> => new Promise<void>((r) => waiters.push(r));
-    let copying = 0;
-    let saturated = 0;
-    let stopping = false;
-    let settled = 0;
-    const touched: string[] = [];
+    /** Bytes each file in flight still has to write (reserved when checking room for the next). */
+    const owed = new Map<CardMedia, number>();
     // Two files with the same bytes finish one after the other (the second is then a duplicate).
     const sameBytes = new Map<string, Promise<unknown>>();
+    const touched: string[] = [];
+    let settled = 0;
 
-    const start = (f: CardMedia): InFlight => {
-      const slot: InFlight = {
-        f,
-        owed: fileBytes(f),
-        done: Promise.resolve({ ok: false, error: undefined }),
-      };
+    const copyAndFinish = async (f: CardMedia, lane: ItemProgress): Promise<Finished> => {
       const onBytes = (n: number): void => {
-        slot.owed -= n;
+        owed.set(f, (owed.get(f) ?? 0) - n);
         emit({ bytesDone: progress.bytesDone + n });
       };
-      copying++;
-      slot.done = (async (): Promise<Finished> => {
-        let copy: StagedCopy;
-        let fast = false;
-        try {
-          copy = await intake.stage(f.absPath, {
-            ext: f.ext,
-            signal,
-            onBytes,
-            onSaturated: () => {
-              fast = true;
-              saturated++;
-              poke();
-            },
-          });
-        } catch (error) {
-          return { ok: false, error };
-        } finally {
-          copying--;
-          if (fast) saturated--;
-          poke();
-        }
-        const before = sameBytes.get(copy.sha256);
-        const mine = (async () => {
-          await before?.catch(() => undefined);
-          return finishImport(
-            catalog,
-            req,
-            deps,
-            intake,
-            f,
-            copy,
-            monitor,
-            dateFolder,
-            summary.warnings,
-            onBytes,
-            signal,
-          );
-        })();
-        sameBytes.set(copy.sha256, mine);
-        try {
-          return { ok: true, ...(await mine) };
-        } catch (error) {
-          return { ok: false, error };
-        } finally {
-          if (sameBytes.get(copy.sha256) === mine) sameBytes.delete(copy.sha256);
-        }
+      let copy: StagedCopy;
+      try {
+        copy = await intake.stage(f.absPath, {
+          ext: f.ext,
+          signal,
+          onBytes,
+          onSaturated: () => lane.fast(),
+        });
+      } finally {
+        lane.read();
+      }
+      const before = sameBytes.get(copy.sha256);
+      const mine = (async () => {
+        await before?.catch(() => undefined);
+        return finishImport(
+          catalog,
+          req,
+          deps,
+          intake,
+          f,
+          copy,
+          monitor,
+          dateFolder,
+          summary.warnings,
+          onBytes,
+          signal,
+        );
       })();
-      return slot;
+      sameBytes.set(copy.sha256, mine);
+      try {
+        return await mine;
+      } finally {
+        if (sameBytes.get(copy.sha256) === mine) sameBytes.delete(copy.sha256);
+      }
     };
 
-    const halted = (): boolean => stopping || run.signal.aborted || !!req.stopAfterFile?.aborted;
-    // A second copy starts only while every running one reads faster than it hashes.
-    const canCopy = (): boolean => copying === 0 || (copying < copiesAtOnce && saturated === copying);
-    const producer = (async (): Promise<void> => {
-      try {
-        for (const f of todo) {
-          while (!halted() && (inFlight.length >= windowSize || !canCopy())) await changed();
-          if (halted()) break;
-          emit({ current: f.relPath });
-          let slot: InFlight;
-          try {
-            req.signal?.throwIfAborted();
-            const owed = inFlight.reduce((n, x) => n + Math.max(0, x.owed), 0);
-            await ensureSpace(layout.root, fileBytes(f) + owed, req.settings.minFreeBytes);
-            slot = start(f);
-          } catch (error) {
-            slot = { f, owed: 0, done: Promise.resolve({ ok: false, error }) };
-          }
-          inFlight.push(slot);
-          poke();
-        }
-      } finally {
-        inFlight.push({ f: undefined!, owed: 0, done: Promise.resolve({ ok: false, error: END }) });
-        poke();
-      }
-    })();
-
-    const count = async (f: CardMedia, r: Extract<Finished, { ok: true }>): Promise<void> => {
+    const count = async (f: CardMedia, r: Finished): Promise<void> => {
       failingReads = 0;
       settled++;
-      if (f.companions.some((c) => c.ext === 'xmp') && r.id) touched.push(r.id);
+      if (f.companions.some((c) => c.ext === 'xmp')) touched.push(r.id);
       if (r.outcome === 'copied') {
         summary.copied++;
         summary.bytes += fileBytes(f);
@@ -367,33 +304,35 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
       else summary.tombstoned++;
       emit({ filesDone: settled });
     };
-    const consumer = async (): Promise<void> => {
-      for (;;) {
-        while (inFlight.length === 0) await changed();
-        const head = inFlight[0]!;
-        const r = await head.done;
-        if (!r.ok && r.error === END) return;
-        inFlight.shift();
-        poke();
-        if (r.ok) await count(head.f, r);
+
+    await convey(todo, {
+      reading: Math.min(MAX_READING, defaultHashThreads()),
+      window: Math.min(MAX_READING, defaultHashThreads()) + MAX_FINISHING,
+      halted: () => run.signal.aborted || !!req.stopAfterFile?.aborted,
+      admit: async (f) => {
+        emit({ current: f.relPath });
+        req.signal?.throwIfAborted();
+        const reserved = [...owed.values()].reduce((n, x) => n + Math.max(0, x), 0);
+        await ensureSpace(layout.root, fileBytes(f) + reserved, req.settings.minFreeBytes);
+        owed.set(f, fileBytes(f));
+      },
+      run: copyAndFinish,
+      settle: async (f, r, stopping) => {
+        owed.delete(f);
+        if (r.ok) await count(f, r.value);
         else if (!stopping) {
-          if ((await onFailure(r.error, head.f)) === 'stop') {
-            stopping = true;
+          if ((await onFailure(r.error, f)) === 'stop') {
             run.abort();
-            poke();
-          } else settled++;
+            return 'stop';
+          }
+          settled++;
         }
-      }
-    };
-    try {
-      await Promise.all([producer, consumer()]);
-    } catch (e) {
+        return 'continue';
+      },
+    }).catch((e: unknown) => {
       run.abort();
-      poke();
-      await producer.catch(() => undefined);
-      await Promise.allSettled(inFlight.map((x) => x.done));
       throw e;
-    }
+    });
     if (!full) summary.notCopied = todo.length - settled;
     if (stopError)
       summary.error = new OutpostError(
@@ -489,7 +428,7 @@ async function finishImport(
   warnings: IngestWarning[],
   onBytes: (n: number) => void,
   signal: AbortSignal,
-): Promise<{ outcome: Outcome; id: string; item?: ItemRow }> {
+): Promise<Finished> {
   const nowIso = deps.clock.now().toISOString();
   const ledgerRow = {
     card_id: req.card.id,

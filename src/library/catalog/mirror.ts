@@ -198,16 +198,3 @@ export function forgetPurgedFiles(cat: Catalog, id: string): void {
   })();
 }
 
-/** The sidecar the mirror wrote (the same bytes on both drives) is the item's xmp companion. */
-export function recordMirroredSidecar(
-  cat: Catalog,
-  itemId: string,
-  written: { path: string; sha256: string; size: number },
-): void {
-  sqliteOf(cat)
-    .prepare(
-      `insert into companions (item_id, ext, path, sha256, size) values (?, 'xmp', ?, ?, ?)
-       on conflict(item_id, ext) do update set path = excluded.path, sha256 = excluded.sha256, size = excluded.size`,
-    )
-    .run(itemId, written.path, written.sha256, written.size);
-}

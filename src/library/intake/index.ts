@@ -14,8 +14,9 @@ export { copyHashed, stageCopy, type CopyOptions, type CopyResult, type StagedCo
 export { hashFile, hashFileWithSize, type HashOptions } from './hash.js';
 export { HashPool, defaultHashThreads, sharedHashPool, type Hasher } from './hash-pool.js';
 export { SourceReadError, openRegularFile } from './source.js';
-export { linkNoClobber, placeNoClobber, type PlaceOptions } from './place.js';
+export { linkNoClobber, placeNoClobber, replaceWith, type PlaceOptions } from './place.js';
 export { DirSyncer } from './durable.js';
 export { reconcileLibrary, rollbackItem } from './recover.js';
 export { deriveItem, type DeriveSettings } from './derive.js';
 export { CHUNK } from './stream.js';
+export { convey, type ConveyorOptions, type ItemProgress, type Settled } from './conveyor.js';

@@ -3,8 +3,9 @@
  * the target exists (atomic no-clobber). Filesystems without hard links (exFAT via FUSE) fall
  * back to check-then-rename, safe under the library lock.
  */
-import { link, mkdir, rename, rm, stat, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, extname, join } from 'node:path';
 import { fsyncDir } from '../../adapters/fs-atomic.js';
 import { OutpostError, driveError, errnoCode } from '../../core/errors.js';
 import { hashFile } from './hash.js';
@@ -103,4 +104,30 @@ async function adoptExisting(
       `${to} already exists with different content; refusing to overwrite`,
     );
   return 'adopted';
+}
+
+/**
+ * Put `body` at `target`, replacing what is there, atomically: a temporary file in `tmpDir` (the
+ * drive's `.outpost/tmp`, which recovery empties), fsync, rename, folder fsync. For files that are
+ * rewritten (sidecars); originals are never replaced (placeNoClobber). Only for callers holding
+ * the library lock: recovery empties tmp when a run starts.
+ */
+export async function replaceWith(tmpDir: string, target: string, body: Buffer): Promise<void> {
+  const tmp = join(tmpDir, `${randomBytes(8).toString('hex')}.part${extname(target)}`);
+  try {
+    await mkdir(tmpDir, { recursive: true });
+    const fh = await open(tmp, 'wx');
+    try {
+      await fh.writeFile(body);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await mkdir(dirname(target), { recursive: true });
+    await rename(tmp, target);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw driveError(e, target);
+  }
+  await fsyncDir(dirname(target));
 }

@@ -8,6 +8,7 @@ import { companionName } from '../../core/naming.js';
 import { recordSidecarCompanion } from '../catalog/items.js';
 import type { Catalog } from '../catalog/open.js';
 import type { ItemRow } from '../catalog/schema.js';
+import { replaceWith } from '../intake/index.js';
 import { buildXmp } from './xmp.js';
 
 /** Where an item's sidecar lives, relative to the drive root: `<original path>.xmp`. */
@@ -45,7 +46,25 @@ export async function writeSidecar(
     buildXmp({ ...attrs, capturedAt: item.captured_at, originalName: item.original_name }, existing),
     'utf8',
   );
-  await writeFileAtomic(abs, body);
+  return storeSidecar(cat, driveRoot, item, body);
+}
+
+/**
+ * Put `body` in place as an item's sidecar (temporary file, fsync, rename, folder fsync) and
+ * record it as the item's `xmp` companion. The one way a sidecar is written (edits, the mirror).
+ * The temporary file goes beside the sidecar, or into `tmpDir` (the drive's `.outpost/tmp`, where
+ * a killed run leaves nothing in library/) for callers that hold the library lock.
+ */
+export async function storeSidecar(
+  cat: Catalog,
+  driveRoot: string,
+  item: Pick<ItemRow, 'id' | 'path'>,
+  body: Buffer,
+  opts: { tmpDir?: string } = {},
+): Promise<SidecarWritten> {
+  const rel = sidecarRelPath(item);
+  const abs = join(driveRoot, rel);
+  await (opts.tmpDir ? replaceWith(opts.tmpDir, abs, body) : writeFileAtomic(abs, body));
   const written = { path: rel, sha256: createHash('sha256').update(body).digest('hex'), size: body.length };
   await recordSidecarCompanion(cat, item.id, written);
   return written;
