@@ -1,0 +1,10 @@
+/**
+ * The message catalogue: one file per area of the app, each with an English (`en`, the source of
+ * the keys) and a Spanish (`es`, typed to have every key) half. To add a language, add its half to
+ * every area file and to `CATALOGUES` in i18n.ts. Area files keep parallel work out of each other's
+ * way; keys are prefixed with their area so they never clash.
+ */
+import * as station from './station';
+
+export const en = { ...station.en };
+export const es: Record<keyof typeof en, string> = { ...station.es };
