@@ -42,13 +42,33 @@ export interface TestBrowser {
  * Headless Chromium with one fresh context and page. Console errors and failed page loads are
  * collected in `errors` so a test can show them when it fails.
  */
+/** An iPad-sized touch tablet (Playwright's "iPad (gen 7)" descriptor, portrait). */
+export const TABLET = {
+  viewport: { width: 810, height: 1080 },
+  deviceScaleFactor: 2,
+  isMobile: true,
+  hasTouch: true,
+};
+
 export async function launchBrowser(
-  opts: { viewport?: { width: number; height: number } } = {},
+  opts: {
+    viewport?: { width: number; height: number };
+    /** Emulate a touch tablet (TABLET); `viewport` still wins when given. */
+    tablet?: boolean;
+    /** The browser's language (navigator.languages), e.g. 'es-PE'. */
+    locale?: string;
+    timezoneId?: string;
+  } = {},
 ): Promise<TestBrowser & { errors: string[] }> {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
   let closed = false;
   try {
-    const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1200, height: 800 } });
+    const context = await browser.newContext({
+      ...(opts.tablet ? TABLET : {}),
+      viewport: opts.viewport ?? (opts.tablet ? TABLET.viewport : { width: 1200, height: 800 }),
+      ...(opts.locale ? { locale: opts.locale } : {}),
+      ...(opts.timezoneId ? { timezoneId: opts.timezoneId } : {}),
+    });
     context.on('page', cspSafeWaits);
     const page = await context.newPage();
     const errors: string[] = [];
