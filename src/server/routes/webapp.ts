@@ -1,7 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import { readFile } from 'node:fs/promises';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** Vite names built assets `<name>-<hash>.<ext>` under assets/: safe to cache for ever. */
 const HASHED = /^assets\/.+-[A-Za-z0-9_-]{8,}\.[a-z0-9]+$/;
@@ -33,10 +34,56 @@ export function defaultWebRoot(): string {
  * its client-side pages so they survive a reload; every other URL is the API's JSON 404. Public (the login form
  * lives in the app); the API checks access on every call.
  */
+/** Items in the gallery's first page (web/src/item-list.ts FIRST_PAGE). */
+const FIRST_PAGE = '100';
+
+/**
+ * What the gallery asks first (who is logged in, the first page of items), asked of the API
+ * itself (same access checks, with the visitor's own cookie) and put into the page as a data
+ * block, which the Content-Security-Policy leaves alone (it is never run). On a slow, far link
+ * that saves the round trips between the page, its script and the API. Nothing when the
+ * visitor is not logged in: the app asks as usual and shows the login form.
+ */
+async function bootBlock(app: FastifyInstance, req: FastifyRequest, reply: FastifyReply): Promise<string> {
+  const headers = { cookie: req.headers.cookie ?? '', host: req.headers.host ?? 'localhost' };
+  if (!headers.cookie) return '';
+  const me = await app.inject({ method: 'GET', url: '/api/auth/me', headers });
+  const user = me.statusCode === 200 ? (me.json() as { user?: unknown }).user : undefined;
+  if (!user) return '';
+  // The session's renewed cookie, as /api/auth/me would have set it.
+  const cookie = me.headers['set-cookie'];
+  if (cookie) void reply.header('set-cookie', cookie);
+  const query = new URLSearchParams(req.url.split('?')[1] ?? '');
+  query.set('limit', FIRST_PAGE);
+  const items = await app.inject({ method: 'GET', url: `/api/items?${query}`, headers });
+  const boot = {
+    me: me.json(),
+    ...(items.statusCode === 200 ? { items: { query: query.toString(), page: items.json() } } : {}),
+  };
+  // `<` escaped: the data can never close its own script element.
+  return `<script type="application/json" id="outpost-boot">${JSON.stringify(boot).replace(/</g, '\\u003c')}</script>`;
+}
+
 export async function registerWebApp(app: FastifyInstance, root = defaultWebRoot()): Promise<void> {
   const { default: fastifyStatic } = await import('@fastify/static');
   const abs = resolve(root);
   await app.register(fastifyStatic, { root: abs, serve: false });
+
+  const sendGallery = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    let html: string;
+    try {
+      html = await readFile(join(abs, 'index.html'), 'utf8');
+    } catch {
+      return sendIndex(reply);
+    }
+    const boot = await bootBlock(app, req, reply).catch(() => '');
+    // Someone's own items: never kept by a cache, and another visitor's page is another page.
+    return reply
+      .header('cache-control', 'no-store')
+      .header('vary', 'cookie')
+      .type('text/html; charset=utf-8')
+      .send(boot ? html.replace('</head>', `  ${boot}\n  </head>`) : html);
+  };
 
   const sendIndex = (reply: FastifyReply): FastifyReply => {
     if (!existsSync(join(abs, 'index.html')))
@@ -63,7 +110,8 @@ export async function registerWebApp(app: FastifyInstance, root = defaultWebRoot
       }
       // A NUL byte makes statSync throw (500): no file name has one, so it is simply not found.
       if (path === 'api' || path.startsWith('api/') || path.includes('\0')) return reply.callNotFound();
-      if (path === '' || path === 'index.html') return sendIndex(reply);
+      if (path === '') return sendGallery(req, reply);
+      if (path === 'index.html') return sendIndex(reply);
       const file = resolve(abs, path);
       const inside = file.startsWith(abs + sep);
       if (inside && statSync(file, { throwIfNoEntry: false })?.isFile()) {
