@@ -17,7 +17,7 @@ import type { Catalog } from '../catalog/open.js';
 import { deleteItemRow, getItem, insertPendingItem } from '../catalog/items.js';
 import type { NewItem } from '../catalog/schema.js';
 import type { DriveLayout } from '../layout.js';
-import { stageCopy, type CopyOptions, type StagedCopy } from './copy.js';
+import { stageCopy, stageOnDrive, type CopyOptions, type StagedCopy } from './copy.js';
 import { DirSyncer } from './durable.js';
 import { sharedHashPool, type HashPool } from './hash-pool.js';
 import { placeNoClobber } from './place.js';
@@ -79,6 +79,16 @@ export class Intake {
   }
 
   /**
+   * A finished file already on this drive (a recorder segment or motion clip), taken in without
+   * copying: admit hard-links it into place and removes it only after the commit (copy.ts).
+   */
+  async stageOnDrive(path: string): Promise<StagedCopy> {
+    const s = await stageOnDrive(path, { pool: this.opts.pool });
+    this.trace({ step: 'staged', tmpPath: s.tmpPath, sha256: s.sha256 });
+    return s;
+  }
+
+  /**
    * Take a staged copy in as the item `plan.row`. Resolves with what `whilePending` returned once
    * the item is committed; on any failure the copy, the placed files and the pending row are
    * removed and the error is rethrown.
@@ -88,14 +98,16 @@ export class Intake {
     const row = plan.row;
     const touched = new Set<string>();
     // Only what this admit put there is taken back: a file that was in the way stays untouched.
-    const placed: string[] = [];
+    const placed: { target: string; s: StagedCopy }[] = [];
     const record = async (dir: string): Promise<void> => void touched.add(dir);
     const place = async (s: StagedCopy, target: string, id: string): Promise<'placed' | 'adopted'> => {
       await s.durable();
       this.trace({ step: 'durable', tmpPath: s.tmpPath });
       // Folders are fsynced once for the whole item, before the commit (record only here).
-      const r = await placeNoClobber(s.tmpPath, target, s.sha256, { syncDir: record });
-      placed.push(target);
+      const r = s.place
+        ? await s.place(target, record)
+        : await placeNoClobber(s.tmpPath, target, s.sha256, { syncDir: record });
+      placed.push({ target, s });
       this.trace({ step: 'placed', id, path: target });
       return r;
     };
@@ -124,6 +136,9 @@ export class Intake {
       await Promise.all([...touched].map((d) => this.dirs.sync(d)));
       await plan.commit();
       this.trace({ step: 'committed', id: row.id });
+      // The item is stored: a file taken in where it was drops its old name (a failure leaves a
+      // name its owner finds again; the bytes are catalogued, so it is only removed then).
+      await staged.consumed?.().catch(() => undefined);
       return result;
     } catch (e) {
       await staged.discard();
@@ -131,7 +146,8 @@ export class Intake {
         const item = await getItem(cat, row.id).catch(() => undefined);
         if (item?.state === 'pending')
           await (async () => {
-            for (const p of placed) await rm(p, { force: true });
+            for (const { target, s } of placed.reverse())
+              await (s.takeBack ? s.takeBack(target) : rm(target, { force: true }));
             await deleteItemRow(cat, row.id);
           })().catch(() => undefined);
         this.trace({ step: 'rolled-back', id: row.id });
