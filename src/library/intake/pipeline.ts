@@ -1,8 +1,10 @@
 /**
  * The one way bytes become a library item: hash while streaming → tmp → pending row → durable
  * (fsync) → no-clobber place → the item's other files → folders fsynced → commit, or roll back.
- * Every source (card ingest, and later the recorder, snapshots, exports) calls it; what differs
- * between them (the row, companions, the ledger) comes in as a plan.
+ * Every source calls it: card ingest (src/ingest/ingest.ts, a copy staged in tmp) and the recorder
+ * (src/recorder/segment-item.ts: continuous segments and motion clips, a file already on the drive
+ * taken in by a link, `stageOnDrive`); later snapshots, exports. What differs between them (the
+ * row, companions, the ledger, the commit) comes in as a plan.
  *
  * Several items may be admitted at once (a card copies one file while the last few are probed
  * and placed): their folder fsyncs are batched (DirSyncer), never before their links.
