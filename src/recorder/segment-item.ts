@@ -8,8 +8,8 @@
  * The file is taken in where it is (`Intake.stageOnDrive`): it is already on the library drive
  * (`.outpost/rec/`), so it is linked, never copied, and stays there until the commit; it is the
  * recorder's journal. A run killed before the commit leaves a pending row that the intake's
- * recovery (`reconcileLibrary`, run by the next ingest or mirror) takes back, and the file, which
- * the next pass (or the recorder's start) places again. A row that recovery takes back while the
+ * recovery takes back (`rollbackItem`: the recorder's start, takeBackUnfinished, or the next
+ * ingest's or mirror's `reconcileLibrary`), and the file, which the recorder places again. A row that recovery takes back while the
  * recorder is placing it fails the commit: the intake rolls back and the file is kept.
  */
 import { rm } from 'node:fs/promises';
@@ -20,11 +20,11 @@ import { OutpostError, driveError, isOutpostError } from '../core/errors.js';
 import { renderName } from '../core/naming.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { getItem } from '../library/catalog/items.js';
-import { commitRecording } from '../library/catalog/recordings.js';
+import { commitRecording, pendingRecordings } from '../library/catalog/recordings.js';
 import type { ItemRow } from '../library/catalog/schema.js';
 import { buildItemRow } from '../library/item-row.js';
 import { originalRelPath, type DriveLayout } from '../library/layout.js';
-import { Intake, deriveItem } from '../library/intake/index.js';
+import { Intake, deriveItem, rollbackItem } from '../library/intake/index.js';
 import { probeAv } from '../media/ffprobe.js';
 import type { MediaAnalyzer } from '../media/types.js';
 import type { Box } from './motion/detector.js';
@@ -196,6 +196,17 @@ export async function placeRecording(
   const item = await getItem(cat, sha256);
   if (!item) throw new OutpostError('INTERNAL', `recording item ${sha256} vanished after insert`);
   return { item, created: true };
+}
+
+/**
+ * At the recorder's start, before anything of `camera` is placed: take back the pending rows a
+ * killed recorder left for it (their files are still in `.outpost/rec/`, placed again by the run
+ * recovery), as reconcileLibrary would, so a station that only records needs no ingest for it.
+ */
+export async function takeBackUnfinished(cat: Catalog, layout: DriveLayout, camera: string): Promise<number> {
+  const rows = await pendingRecordings(cat, camera);
+  for (const r of rows) await rollbackItem(cat, layout, r);
+  return rows.length;
 }
 
 /** Derivatives of a segment item, as ingest makes them (poster, thumbnail, preview). */

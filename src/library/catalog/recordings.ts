@@ -1,6 +1,7 @@
 import { dbOf, sqliteOf } from './handle.js';
 import type { Catalog } from './open.js';
 import { OutpostError } from '../../core/errors.js';
+import type { ItemRow } from './schema.js';
 
 /**
  * The recorder's items on a library drive (src/recorder/): segments and motion clips, catalogued
@@ -24,6 +25,16 @@ export async function commitRecording(cat: Catalog, id: string): Promise<void> {
       'LIBRARY_LOCKED',
       `recording ${id} was rolled back by another run before its commit; placed again later`,
     );
+}
+
+/** A camera's recordings left `pending` (their admit never committed: a killed recorder). */
+export async function pendingRecordings(cat: Catalog, camera: string): Promise<ItemRow[]> {
+  return dbOf(cat)
+    .selectFrom('items')
+    .selectAll()
+    .where('state', '=', 'pending')
+    .where('card_id', '=', `cam:${camera}`)
+    .execute();
 }
 
 export interface RecordingOnDrive {

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -25,6 +25,7 @@ import {
 } from '../../../src/library/intake/index.js';
 import { buildItemRow } from '../../../src/library/item-row.js';
 import { originalRelPath } from '../../../src/library/layout.js';
+import { takeBackUnfinished } from '../../../src/recorder/segment-item.js';
 import { makeTempDir } from '../../kit/mounts.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -168,6 +169,34 @@ describe('the intake path of the recorder (a file already on the drive)', () => 
       assert.equal(await getItem(cat, s.id), undefined);
       assert.equal(existsSync(target), false);
       assert.ok(readFileSync(s.path).equals(s.bytes), 'the segment is kept for the next pass');
+    } finally {
+      await cat.close();
+    }
+  });
+
+  it("the recorder's start takes back its camera's pending rows (and only those), as reconcile would", async () => {
+    const { drive, cat } = await library();
+    try {
+      const mine = segment(drive);
+      const mineRow = rowFor(mine.id, mine.bytes.length);
+      const other = { ...rowFor(randomBytes(32).toString('hex'), 10), card_id: 'cam:yard' };
+      // What a killed recorder leaves: a pending row and its link; and another camera's row.
+      await insertPendingItem(cat, mineRow);
+      await insertPendingItem(cat, other);
+      const target = join(drive.layout.root, mineRow.path);
+      mkdirSync(join(target, '..'), { recursive: true });
+      linkSync(mine.path, target);
+      assert.equal(await takeBackUnfinished(cat, drive.layout, 'gate'), 1);
+      assert.equal(await getItem(cat, mine.id), undefined);
+      assert.equal(existsSync(target), false);
+      assert.ok(readFileSync(mine.path).equals(mine.bytes), 'the segment stays to be placed again');
+      assert.equal((await getItem(cat, other.id))?.state, 'pending', "another camera's row is not ours");
+      const intake = new Intake({ cat, layout: drive.layout });
+      await intake.admit(await intake.stageOnDrive(mine.path), {
+        row: mineRow,
+        commit: () => commitRecording(cat, mine.id),
+      });
+      assert.equal((await getItem(cat, mine.id))?.state, 'stored');
     } finally {
       await cat.close();
     }
