@@ -66,7 +66,6 @@ export class Intake {
 
   constructor(private readonly opts: IntakeOptions) {
     this.trace = opts.trace ?? (() => undefined);
-    (opts.pool ?? sharedHashPool()).warm();
     this.dirs = new DirSyncer(async (dir) => {
       this.trace({ step: 'dir-fsync', dir });
       await fsyncDir(dir);
@@ -75,6 +74,9 @@ export class Intake {
 
   /** Copy `src` into the drive's tmp, hashing; not durable yet (admit or discard it). */
   async stage(src: string | Buffer, opts: Omit<CopyOptions, 'pool'>): Promise<StagedCopy> {
+    // Every hash worker up before the copy starts (it would look hash-bound for a moment); a file
+    // taken in where it is (stageOnDrive, the recorder) needs one at a time and never warms them.
+    (this.opts.pool ?? sharedHashPool()).warm();
     const s = await stageCopy(src, this.opts.layout.tmpDir, { ...opts, pool: this.opts.pool });
     this.trace({ step: 'staged', tmpPath: s.tmpPath, sha256: s.sha256 });
     return s;
