@@ -8,9 +8,10 @@
  * The file is taken in where it is (`Intake.stageOnDrive`): it is already on the library drive
  * (`.outpost/rec/`), so it is linked, never copied, and stays there until the commit; it is the
  * recorder's journal. A run killed before the commit leaves a pending row that the intake's
- * recovery takes back (`rollbackItem`: the recorder's start, takeBackUnfinished, or the next
- * ingest's or mirror's `reconcileLibrary`), and the file, which the recorder places again. A row that recovery takes back while the
- * recorder is placing it fails the commit: the intake rolls back and the file is kept.
+ * recovery takes back (`rollbackItem`: at the recorder's start, takeBackUnfinished, or by the
+ * next ingest's or mirror's `reconcileLibrary`), and the file, which the recorder places again.
+ * A row that recovery takes back while the recorder is placing it fails the commit: the intake
+ * rolls back and the file is kept.
  */
 import { rm } from 'node:fs/promises';
 import type { Clock } from '../adapters/clock.js';
