@@ -7,13 +7,14 @@
  *
  * The file is taken in where it is (`Intake.stageOnDrive`): it is already on the library drive
  * (`.outpost/rec/`), so it is linked, never copied, and stays there until the commit; it is the
- * recorder's journal. A run killed before the commit leaves a pending row that the intake's
- * recovery takes back (`rollbackItem`: at the recorder's start, takeBackUnfinished, or by the
- * next ingest's or mirror's `reconcileLibrary`), and the file, which the recorder places again.
- * A row that recovery takes back while the recorder is placing it fails the commit: the intake
- * rolls back and the file is kept.
+ * recorder's journal. A run killed before the commit leaves a pending row (card id
+ * `cam:<camera>`) that only the recorder finishes, at its start (finishUnfinished): an ingest or
+ * a mirror beside it leaves the recorder's pending rows alone (reconcileLibrary), since on a drive
+ * without hard links (exFAT) the placed file is the only copy. Should a row still be taken back
+ * while the recorder places it, the commit fails, the intake rolls back and the file is kept.
  */
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Clock } from '../adapters/clock.js';
 import type { ProcessRunner } from '../adapters/process-runner.js';
 import { dateFolderOf, localFromInstant } from '../core/capture-time.js';
@@ -25,7 +26,7 @@ import { commitRecording, pendingRecordings } from '../library/catalog/recording
 import type { ItemRow } from '../library/catalog/schema.js';
 import { buildItemRow } from '../library/item-row.js';
 import { originalRelPath, type DriveLayout } from '../library/layout.js';
-import { Intake, deriveItem, rollbackItem } from '../library/intake/index.js';
+import { Intake, deriveItem, hashFile, rollbackItem } from '../library/intake/index.js';
 import { probeAv } from '../media/ffprobe.js';
 import type { MediaAnalyzer } from '../media/types.js';
 import type { Box } from './motion/detector.js';
@@ -200,14 +201,31 @@ export async function placeRecording(
 }
 
 /**
- * At the recorder's start, before anything of `camera` is placed: take back the pending rows a
- * killed recorder left for it (their files are still in `.outpost/rec/`, placed again by the run
- * recovery), as reconcileLibrary would, so a station that only records needs no ingest for it.
+ * At the recorder's start, before anything of `camera` is placed: finish the pending rows a
+ * killed recorder left for it. A recording whose file is in place with its bytes is committed;
+ * any other is taken back (its file is still in `.outpost/rec/`, placed again by the run
+ * recovery). Only the recorder does this: reconcileLibrary leaves `cam:` rows alone.
  */
-export async function takeBackUnfinished(cat: Catalog, layout: DriveLayout, camera: string): Promise<number> {
-  const rows = await pendingRecordings(cat, camera);
-  for (const r of rows) await rollbackItem(cat, layout, r);
-  return rows.length;
+export async function finishUnfinished(
+  cat: Catalog,
+  layout: DriveLayout,
+  camera: string,
+): Promise<{ committed: number; takenBack: number }> {
+  let committed = 0;
+  let takenBack = 0;
+  for (const r of await pendingRecordings(cat, camera)) {
+    // In place with its bytes: committed (where the drive has no hard links its old name is gone,
+    // so taking it back would lose it; where it has, the old name is a duplicate the next pass drops).
+    const placed = await hashFile(join(layout.root, r.path)).catch(() => undefined);
+    if (placed === r.id) {
+      await commitRecording(cat, r.id);
+      committed++;
+    } else {
+      await rollbackItem(cat, layout, r);
+      takenBack++;
+    }
+  }
+  return { committed, takenBack };
 }
 
 /** Derivatives of a segment item, as ingest makes them (poster, thumbnail, preview). */

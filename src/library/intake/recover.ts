@@ -35,7 +35,9 @@ export async function reconcileLibrary(
   layout: DriveLayout,
   opts: { deep?: boolean } = {},
 ): Promise<{ rolledBack: number; tmpRemoved: number }> {
-  const pending = await pendingItems(cat);
+  // A camera's recordings are the recorder's to finish (src/recorder/segment-item.ts): it may be
+  // admitting one right now, and where the drive has no hard links its placed file is the only copy.
+  const pending = (await pendingItems(cat)).filter((i) => !i.card_id?.startsWith('cam:'));
   for (const item of pending) await rollbackItem(cat, layout, item);
   let tmpRemoved = 0;
   for (const name of await readdir(layout.tmpDir).catch(() => [] as string[])) {

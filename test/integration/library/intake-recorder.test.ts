@@ -8,7 +8,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -25,7 +33,7 @@ import {
 } from '../../../src/library/intake/index.js';
 import { buildItemRow } from '../../../src/library/item-row.js';
 import { originalRelPath } from '../../../src/library/layout.js';
-import { takeBackUnfinished } from '../../../src/recorder/segment-item.js';
+import { finishUnfinished } from '../../../src/recorder/segment-item.js';
 import { makeTempDir } from '../../kit/mounts.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -138,7 +146,7 @@ describe('the intake path of the recorder (a file already on the drive)', () => 
     }
   });
 
-  it('a run killed before the commit leaves a pending row that reconcileLibrary takes back; the segment stays', async () => {
+  it("a run killed before the commit: an ingest's reconcile leaves its row alone, the recorder's start commits it", async () => {
     const { drive, cat } = await library();
     try {
       const s = segment(drive);
@@ -165,28 +173,29 @@ describe('the intake path of the recorder (a file already on the drive)', () => 
       const target = join(drive.layout.root, row.path);
       assert.equal((await getItem(cat, s.id))?.state, 'pending', 'the killed run left its pending row');
       assert.equal(statSync(target).ino, s.ino, 'and its link');
-      assert.deepEqual(await reconcileLibrary(cat, drive.layout), { rolledBack: 1, tmpRemoved: 0 });
-      assert.equal(await getItem(cat, s.id), undefined);
-      assert.equal(existsSync(target), false);
-      assert.ok(readFileSync(s.path).equals(s.bytes), 'the segment is kept for the next pass');
+      // An ingest or mirror starting now must not take it: the recorder may be placing it.
+      assert.deepEqual(await reconcileLibrary(cat, drive.layout), { rolledBack: 0, tmpRemoved: 0 });
+      assert.equal((await getItem(cat, s.id))?.state, 'pending');
+      // The recorder's start: its bytes are in place, so it is committed.
+      assert.deepEqual(await finishUnfinished(cat, drive.layout, 'gate'), { committed: 1, takenBack: 0 });
+      assert.equal((await getItem(cat, s.id))?.state, 'stored');
+      assert.ok(readFileSync(target).equals(s.bytes));
     } finally {
       await cat.close();
     }
   });
 
-  it("the recorder's start takes back its camera's pending rows (and only those), as reconcile would", async () => {
+  it("the recorder's start takes back its camera's rows whose file is not in place (and only its camera's)", async () => {
     const { drive, cat } = await library();
     try {
       const mine = segment(drive);
       const mineRow = rowFor(mine.id, mine.bytes.length);
       const other = { ...rowFor(randomBytes(32).toString('hex'), 10), card_id: 'cam:yard' };
-      // What a killed recorder leaves: a pending row and its link; and another camera's row.
+      // What a recorder killed between the row and the link leaves; and another camera's row.
       await insertPendingItem(cat, mineRow);
       await insertPendingItem(cat, other);
       const target = join(drive.layout.root, mineRow.path);
-      mkdirSync(join(target, '..'), { recursive: true });
-      linkSync(mine.path, target);
-      assert.equal(await takeBackUnfinished(cat, drive.layout, 'gate'), 1);
+      assert.deepEqual(await finishUnfinished(cat, drive.layout, 'gate'), { committed: 0, takenBack: 1 });
       assert.equal(await getItem(cat, mine.id), undefined);
       assert.equal(existsSync(target), false);
       assert.ok(readFileSync(mine.path).equals(mine.bytes), 'the segment stays to be placed again');
@@ -202,24 +211,41 @@ describe('the intake path of the recorder (a file already on the drive)', () => 
     }
   });
 
-  it('a row recovery takes back while the recorder places it fails the commit; the segment is kept', async () => {
+  it('an ingest recovering the library while the recorder places a segment leaves it alone; it commits', async () => {
     const { drive, cat } = await library();
     try {
       const s = segment(drive);
       const row = rowFor(s.id, s.bytes.length);
       const intake = new Intake({ cat, layout: drive.layout });
-      await assert.rejects(
-        intake.admit(await intake.stageOnDrive(s.path), {
-          row,
-          // An ingest starting beside the recorder recovers the library between place and commit.
-          whilePending: async () => void (await reconcileLibrary(cat, drive.layout)),
-          commit: () => commitRecording(cat, s.id),
-        }),
-        { code: 'LIBRARY_LOCKED' },
-      );
-      assert.equal(await getItem(cat, s.id), undefined);
-      assert.equal(existsSync(join(drive.layout.root, row.path)), false);
-      assert.ok(readFileSync(s.path).equals(s.bytes));
+      await intake.admit(await intake.stageOnDrive(s.path), {
+        row,
+        // An ingest starting beside the recorder recovers the library between place and commit.
+        whilePending: async () => void (await reconcileLibrary(cat, drive.layout)),
+        commit: () => commitRecording(cat, s.id),
+      });
+      assert.equal((await getItem(cat, s.id))?.state, 'stored');
+      assert.ok(readFileSync(join(drive.layout.root, row.path)).equals(s.bytes));
+      assert.equal(existsSync(s.path), false, 'the old name goes once committed');
+    } finally {
+      await cat.close();
+    }
+  });
+
+  it('a drive without hard links: a recording killed after its rename is committed, never lost', async () => {
+    const { drive, cat } = await library();
+    try {
+      const s = segment(drive);
+      const row = rowFor(s.id, s.bytes.length);
+      // What a killed run leaves on exFAT: the row pending, the file renamed to its place, no old name.
+      await insertPendingItem(cat, row);
+      const target = join(drive.layout.root, row.path);
+      mkdirSync(join(target, '..'), { recursive: true });
+      renameSync(s.path, target);
+      assert.deepEqual(await reconcileLibrary(cat, drive.layout), { rolledBack: 0, tmpRemoved: 0 });
+      assert.ok(existsSync(target), 'an ingest beside it did not remove the only copy');
+      assert.deepEqual(await finishUnfinished(cat, drive.layout, 'gate'), { committed: 1, takenBack: 0 });
+      assert.equal((await getItem(cat, s.id))?.state, 'stored');
+      assert.ok(readFileSync(target).equals(s.bytes));
     } finally {
       await cat.close();
     }
