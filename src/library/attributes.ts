@@ -25,7 +25,13 @@ export function attributesOf(row: ItemRow): Attributes {
     event: row.event,
     location:
       row.location_lat !== null && row.location_lon !== null
-        ? { lat: row.location_lat, lon: row.location_lon }
+        ? {
+            lat: row.location_lat,
+            lon: row.location_lon,
+            ...(row.location_source === 'gpx' || row.location_source === 'hand'
+              ? { source: row.location_source }
+              : {}),
+          }
         : null,
     rating: row.rating,
     priority: row.priority !== 0,

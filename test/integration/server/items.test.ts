@@ -437,7 +437,9 @@ describe('POST /api/items/batch', () => {
         "select field, value, count(distinct entity_id) as items from ops where seq > ? and entity = 'item' and field in ('event', 'location', 'rating') group by field, value order by field",
       )
       .all(lastSeq ?? 0) as { field: string; value: string; items: number }[];
-    const patched = ops.filter((o) => ['"EV-BATCH-20"', '{"lat":0.5,"lon":37.1}', '3'].includes(o.value));
+    const patched = ops.filter((o) =>
+      ['"EV-BATCH-20"', '{"lat":0.5,"lon":37.1,"source":"hand"}', '3'].includes(o.value),
+    );
     assert.deepEqual(
       patched.map((o) => [o.field, o.items]),
       [
@@ -448,7 +450,8 @@ describe('POST /api/items/batch', () => {
     );
     const listed = await allPages('event=EV-BATCH-20', 500);
     assert.deepEqual(new Set(listed.items.map((i) => i.id)), new Set(ids));
-    for (const it of listed.items) assert.deepEqual(it.attributes.location, { lat: 0.5, lon: 37.1 });
+    for (const it of listed.items)
+      assert.deepEqual(it.attributes.location, { lat: 0.5, lon: 37.1, source: 'hand' });
   });
 
   it('all or nothing: an unknown id changes nothing (404 naming it)', async () => {
