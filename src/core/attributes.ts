@@ -51,12 +51,7 @@ export function patchToChanges(patch: AttributePatch): { field: keyof AttributeP
   const out: { field: keyof AttributePatch; value: unknown }[] = [];
   for (const field of ['event', 'location', 'rating', 'priority', 'tags', 'notes'] as const) {
     if (patch[field] === undefined) continue;
-    const value =
-      field === 'tags'
-        ? uniqueTags(patch.tags!)
-        : field === 'location' && patch.location
-          ? { ...patch.location, source: patch.location.source ?? 'hand' }
-          : patch[field];
+    const value = field === 'tags' ? [...new Set(patch.tags)] : patch[field];
     out.push({ field, value });
   }
   return out;

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import {
   attributePatchSchema,
   patchToChanges,
+  uniqueTags,
   type AttributePatch,
   type Attributes,
 } from '../core/attributes.js';
@@ -98,6 +99,8 @@ export async function applyPatches(
         `invalid attributes: ${parsed.error.issues.map(describeIssue).join('; ')}`,
         { details: { issues: parsed.error.issues.map(describeIssue) } },
       );
+    // Tags are kept once each, compared case-insensitively (NFC), the first spelling kept.
+    if (parsed.data.tags) parsed.data.tags = uniqueTags(parsed.data.tags);
     for (const f of patchToChanges(parsed.data))
       changes.push({ entity: 'item' as const, id, field: f.field, value: f.value });
   }

@@ -106,7 +106,7 @@ export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
     responses: { 200: itemRecordSchema },
     handler: async ({ params, body }) => {
       const row = await findItem(cat, params.id);
-      const [updated] = await applyAttributes(cat, sidecarRoot, [row.id], body, ctx());
+      const [updated] = await applyAttributes(cat, sidecarRoot, [row.id], byHand(body), ctx());
       return itemRecord(updated ?? (await findItem(cat, row.id)));
     },
   });
@@ -137,7 +137,7 @@ export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
       let skippedOwnGps = 0;
       const patches = ids.map((id) => {
         const row = found.get(id)!;
-        const patch: AttributePatch = { ...body.patch };
+        const patch: AttributePatch = byHand(body.patch);
         if (patch.location !== undefined && !body.overwriteGps && row.lat !== null && row.lon !== null) {
           delete patch.location;
           skippedOwnGps++;
@@ -269,4 +269,9 @@ function sameValue(field: string, now: unknown, set: unknown): boolean {
     return a === null || b === null ? a === b : a.lat === b.lat && a.lon === b.lon;
   }
   return (now ?? null) === (set ?? null);
+}
+
+/** A location given through the API without a source was set by a person. */
+function byHand(patch: AttributePatch): AttributePatch {
+  return patch.location ? { ...patch, location: { ...patch.location, source: patch.location.source ?? 'hand' } } : { ...patch };
 }
