@@ -273,5 +273,7 @@ function sameValue(field: string, now: unknown, set: unknown): boolean {
 
 /** A location given through the API without a source was set by a person. */
 function byHand(patch: AttributePatch): AttributePatch {
-  return patch.location ? { ...patch, location: { ...patch.location, source: patch.location.source ?? 'hand' } } : { ...patch };
+  return patch.location
+    ? { ...patch, location: { ...patch.location, source: patch.location.source ?? 'hand' } }
+    : { ...patch };
 }
