@@ -31,8 +31,7 @@ function useTagSuggestions(): [string[], (prefix: string) => void] {
 /** Edit the selected items at once (POST /api/items/batch). */
 export function BulkBar({ count, ownGps, busy, message, onApply, onSelectAll, onClear }: Props) {
   const [event, setEvent] = useState('');
-  const [addTag, setAddTag] = useState('');
-  const [removeTag, setRemoveTag] = useState('');
+  const [tag, setTag] = useState('');
   const [lat, setLat] = useState('');
   const [lon, setLon] = useState('');
   const [overwrite, setOverwrite] = useState(false);
@@ -50,27 +49,12 @@ export function BulkBar({ count, ownGps, busy, message, onApply, onSelectAll, on
       opts.overwriteGps = overwrite;
     }
     if (event.trim()) patch.event = event.trim();
-    if (addTag.trim()) opts.addTags = [addTag.trim()];
-    if (removeTag.trim()) opts.removeTags = [removeTag.trim()];
-    if (Object.keys(patch).length || opts.addTags || opts.removeTags) onApply(patch, opts);
+    if (Object.keys(patch).length) onApply(patch, opts);
   };
-  const tagInput = (name: string, label: string, value: string, set: (v: string) => void) => (
-    <label class="edit-only">
-      {label}
-      <input
-        name={name}
-        list="bulk-tag-suggestions"
-        autocomplete="off"
-        value={value}
-        onFocus={() => suggest(value)}
-        onInput={(e) => {
-          const v = (e.target as HTMLInputElement).value;
-          set(v);
-          suggest(v);
-        }}
-      />
-    </label>
-  );
+  /** One tag added to (or taken off) every selected item; their other tags stay. */
+  const tagAction = (which: 'addTags' | 'removeTags'): void => {
+    if (tag.trim()) onApply({}, { [which]: [tag.trim()] });
+  };
   return (
     <form class="bulk" onSubmit={apply} aria-label="Edit selected items">
       <strong class="count">{count} selected</strong>
@@ -82,8 +66,41 @@ export function BulkBar({ count, ownGps, busy, message, onApply, onSelectAll, on
           onInput={(e) => setEvent((e.target as HTMLInputElement).value)}
         />
       </label>
-      {tagInput('bulk-add-tag', t('edit.addTag'), addTag, setAddTag)}
-      {tagInput('bulk-remove-tag', t('edit.removeTag'), removeTag, setRemoveTag)}
+      <span class="edit-only bulk-tag">
+        <label>
+          {t('edit.tag')}
+          <input
+            name="bulk-tag"
+            list="bulk-tag-suggestions"
+            autocomplete="off"
+            value={tag}
+            onFocus={() => suggest(tag)}
+            onInput={(e) => {
+              const v = (e.target as HTMLInputElement).value;
+              setTag(v);
+              suggest(v);
+            }}
+          />
+        </label>
+        <button
+          type="button"
+          class="secondary"
+          name="bulk-add-tag"
+          disabled={busy}
+          onClick={() => tagAction('addTags')}
+        >
+          {t('edit.addTag')}
+        </button>
+        <button
+          type="button"
+          class="secondary"
+          name="bulk-remove-tag"
+          disabled={busy}
+          onClick={() => tagAction('removeTags')}
+        >
+          {t('edit.removeTag')}
+        </button>
+      </span>
       <datalist id="bulk-tag-suggestions">
         {suggestions.map((s) => (
           <option key={s} value={s} />
