@@ -82,24 +82,28 @@ export function BulkBar({ count, ownGps, busy, message, onApply, onSelectAll, on
             }}
           />
         </label>
-        <button
-          type="button"
-          class="secondary"
-          name="bulk-add-tag"
-          disabled={busy}
-          onClick={() => tagAction('addTags')}
-        >
-          {t('edit.addTag')}
-        </button>
-        <button
-          type="button"
-          class="secondary"
-          name="bulk-remove-tag"
-          disabled={busy}
-          onClick={() => tagAction('removeTags')}
-        >
-          {t('edit.removeTag')}
-        </button>
+        {tag.trim() && (
+          <>
+            <button
+              type="button"
+              class="secondary"
+              name="bulk-add-tag"
+              disabled={busy}
+              onClick={() => tagAction('addTags')}
+            >
+              {t('edit.addTag')}
+            </button>
+            <button
+              type="button"
+              class="secondary"
+              name="bulk-remove-tag"
+              disabled={busy}
+              onClick={() => tagAction('removeTags')}
+            >
+              {t('edit.removeTag')}
+            </button>
+          </>
+        )}
       </span>
       <datalist id="bulk-tag-suggestions">
         {suggestions.map((s) => (
