@@ -267,6 +267,9 @@ describe('web app (headless Chromium)', { timeout: 120_000 }, () => {
     await page.waitForFunction(`document.querySelector('input[name=bulk-lat]').value === '-3.386925'`);
     assert.equal(await page.inputValue('input[name=bulk-lon]'), '36.682995');
     await page.fill('input[name=bulk-event]', 'E2E-DRAG-20');
+    // Some carry their own GPS: overwrite those too, explicitly (the default leaves them alone).
+    if (await page.isVisible('input[name=bulk-overwrite-gps]'))
+      await page.check('input[name=bulk-overwrite-gps]');
     await page.click('form.bulk button[type=submit]');
     await page.waitForSelector(`form.bulk .bulk-msg:has-text("${expected.length} updated")`);
 
@@ -276,7 +279,7 @@ describe('web app (headless Chromium)', { timeout: 120_000 }, () => {
       const full = await get<ApiItem & { attributes: { location: { lat: number; lon: number } } }>(
         `/api/items/${it.id}`,
       );
-      assert.deepEqual(full.attributes.location, { lat: -3.386925, lon: 36.682995 });
+      assert.deepEqual(full.attributes.location, { lat: -3.386925, lon: 36.682995, source: 'hand' });
       const xmp = readFileSync(join(lib.drive.layout.root, `${full.path}.xmp`), 'utf8');
       assert.match(xmp, /E2E-DRAG-20/);
       assert.match(

@@ -201,3 +201,43 @@ export async function visibleItemsByIds(cat: Catalog, ids: string[]): Promise<It
   }
   return out;
 }
+
+/**
+ * The library's tags (visible items) with how many items carry each, most used first; those
+ * starting with `prefix` (compared case-insensitively, NFC) when given. Tags spelt differently
+ * in case count as one, under the spelling met first. Both engines: tags are read as JSON text
+ * and counted here.
+ */
+export async function tagCounts(
+  cat: Catalog,
+  prefix: string,
+  limit: number,
+): Promise<{ tag: string; items: number }[]> {
+  const key = (t: string): string => t.normalize('NFC').toLowerCase();
+  const p = key(prefix);
+  const rows = await dbOf(cat)
+    .selectFrom('items')
+    .select('tags')
+    .where('state', '=', 'stored')
+    .where('deleted', '=', 0)
+    .where('tags', '!=', '[]')
+    .execute();
+  const counts = new Map<string, { tag: string; items: number }>();
+  for (const r of rows) {
+    let tags: unknown;
+    try {
+      tags = JSON.parse(r.tags);
+    } catch {
+      continue;
+    }
+    if (!Array.isArray(tags)) continue;
+    for (const t of new Set(tags.map((x) => String(x)))) {
+      const k = key(t);
+      if (!k.startsWith(p)) continue;
+      const c = counts.get(k) ?? { tag: t.normalize('NFC'), items: 0 };
+      c.items++;
+      counts.set(k, c);
+    }
+  }
+  return [...counts.values()].sort((a, b) => b.items - a.items || a.tag.localeCompare(b.tag)).slice(0, limit);
+}

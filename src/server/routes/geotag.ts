@@ -158,7 +158,10 @@ async function applyLocations(
   return applyPatches(
     cat,
     driveRoot,
-    assignments.map((a) => ({ id: a.id, patch: { location: { lat: a.lat, lon: a.lon } } })),
+    assignments.map((a) => ({
+      id: a.id,
+      patch: { location: { lat: a.lat, lon: a.lon, source: 'gpx' as const } },
+    })),
     ctx,
   );
 }

@@ -172,7 +172,7 @@ describe('POST /api/geotag/apply', () => {
     assert.equal(body.updated, 2);
     for (const a of assignments) {
       const { body: item } = await call<ItemDetail>(app, { url: `/api/items/${a.id}` });
-      assert.deepEqual(item.attributes.location, { lat: a.lat, lon: a.lon });
+      assert.deepEqual(item.attributes.location, { lat: a.lat, lon: a.lon, source: 'gpx' });
       const ops = opsOf(a.id).filter((o) => o.field === 'location');
       assert.equal(ops.length, 1);
       assert.equal(ops[0]!.origin, NODE);
