@@ -58,9 +58,7 @@ export const listQuery = z.strictObject({
   to: captureBound
     .optional()
     .describe('Captured at or before this date/time; a bare date includes that whole day.'),
-  event: text(120)
-    .optional()
-    .describe('Only items whose event code contains this text (case-insensitive).'),
+  event: text(120).optional().describe('Only items whose event code contains this text (case-insensitive).'),
   minRating: z.coerce.number().int().min(0).max(5).optional().describe('Only items rated at least this.'),
   priority: boolString.optional().describe('true: only priority items; false: only the others.'),
   unrated: boolString.optional().describe('true: only items without a rating (none or 0 stars).'),

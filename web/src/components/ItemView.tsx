@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { patchItem } from '../api';
+import { formatDateTime } from '../i18n';
 import type { AttributePatch, Item } from '../types';
 import { AttributeForm } from './AttributeForm';
 import { Media } from './Media';
@@ -34,7 +35,13 @@ export function ItemView({ item, position, onClose, onStep, onUpdated }: Props) 
       .finally(() => setBusy(false));
   };
   const facts: [string, string | null][] = [
-    ['Captured', item.capturedAt ?? `${item.sortTime} (file time)`],
+    // Camera-local time (no zone): parsed as local, shown in the tablet's language.
+    [
+      'Captured',
+      item.capturedAt
+        ? formatDateTime(Date.parse(item.capturedAt))
+        : `${formatDateTime(Date.parse(item.sortTime))} (file time)`,
+    ],
     ['Camera', item.camera],
     ['Monitor', item.monitor],
     ['Card', item.cardId],
