@@ -33,7 +33,11 @@ describe('web app gallery on a tablet (headless Chromium)', { timeout: 120_000 }
   const cells = (): Promise<string[]> =>
     page.$$eval('.cell', (els) => els.map((e) => e.getAttribute('data-id') ?? ''));
   const gridShare = (): Promise<number> =>
-    page.$eval('.grid-scroll', (el) => el.getBoundingClientRect().height / window.innerHeight);
+    page.$eval(
+      '.grid-scroll',
+      (el) =>
+        el.getBoundingClientRect().height / (globalThis as unknown as { innerHeight: number }).innerHeight,
+    );
 
   before(async () => {
     lib = await emptyLibrary();
@@ -110,7 +114,11 @@ describe('web app gallery on a tablet (headless Chromium)', { timeout: 120_000 }
     // The selection's bar floats at the bottom of the screen, over the grid.
     const bar = await page.$eval('form.bulk', (el) => {
       const r = el.getBoundingClientRect();
-      return { top: r.top, bottom: r.bottom, h: window.innerHeight };
+      return {
+        top: r.top,
+        bottom: r.bottom,
+        h: (globalThis as unknown as { innerHeight: number }).innerHeight,
+      };
     });
     assert.ok(bar.bottom <= bar.h && bar.bottom > bar.h - 40, `bar at the bottom: ${JSON.stringify(bar)}`);
     assert.ok(bar.top > bar.h / 2, `bar in the lower half: ${JSON.stringify(bar)}`);
