@@ -72,6 +72,9 @@ export function galleryFilterOf(q: Omit<ListQuery, 'sort' | 'limit' | 'cursor'>)
     event: q.event,
     minRating: q.minRating,
     priority: q.priority,
+    ...(q.unrated ? { unrated: true } : {}),
+    ...(q.noEvent ? { noEvent: true } : {}),
+    ...(q.noLocation ? { noLocation: true } : {}),
     ...(tags.length ? { tags } : {}),
     ...(q.q !== undefined ? { words: searchWords(q.q) } : {}),
   };

@@ -58,9 +58,12 @@ export const listQuery = z.strictObject({
   to: captureBound
     .optional()
     .describe('Captured at or before this date/time; a bare date includes that whole day.'),
-  event: text(120).optional().describe('Only items with exactly this event code.'),
+  event: text(120).optional().describe('Only items whose event code contains this text (case-insensitive).'),
   minRating: z.coerce.number().int().min(0).max(5).optional().describe('Only items rated at least this.'),
   priority: boolString.optional().describe('true: only priority items; false: only the others.'),
+  unrated: boolString.optional().describe('true: only items without a rating (none or 0 stars).'),
+  noEvent: boolString.optional().describe('true: only items without an event code.'),
+  noLocation: boolString.optional().describe('true: only items without any position.'),
   tag: z
     .union([text(64), z.array(text(64)).max(10)])
     .optional()

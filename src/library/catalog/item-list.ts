@@ -23,9 +23,16 @@ export interface GalleryFilter {
   before?: string | undefined;
   /** sort_time at or before this. */
   until?: string | undefined;
+  /** The event code contains this (any case, a plain substring). */
   event?: string | undefined;
   minRating?: number | undefined;
   priority?: boolean | undefined;
+  /** No rating (none or 0 stars). */
+  unrated?: boolean | undefined;
+  /** No event code. */
+  noEvent?: boolean | undefined;
+  /** No position (neither the camera's nor one set by hand or from a GPX track). */
+  noLocation?: boolean | undefined;
   /** Items carrying every one of these tags (exact). */
   tags?: string[] | undefined;
   /**
@@ -93,9 +100,14 @@ function filterConditions(cat: Catalog, eb: Where, f: GalleryFilter): Expression
   if (f.from !== undefined) c.push(eb('sort_time', '>=', f.from));
   if (f.before !== undefined) c.push(eb('sort_time', '<', f.before));
   if (f.until !== undefined) c.push(eb('sort_time', '<=', f.until));
-  if (f.event !== undefined) c.push(eb('event', '=', f.event));
+  if (f.event !== undefined)
+    // lower() on both sides, as for words: LIKE's case rules differ between the engines.
+    c.push(sql<SqlBool>`lower(event) like lower(${likePattern(f.event)}) escape '\\'`);
   if (f.minRating !== undefined) c.push(eb('rating', '>=', f.minRating));
   if (f.priority !== undefined) c.push(eb('priority', '=', f.priority ? 1 : 0));
+  if (f.unrated) c.push(eb.or([eb('rating', 'is', null), eb('rating', '=', 0)]));
+  if (f.noEvent) c.push(eb('event', 'is', null));
+  if (f.noLocation) c.push(eb.and([eb('lat', 'is', null), eb('location_lat', 'is', null)]));
   for (const t of new Set(f.tags ?? [])) c.push(hasTag(cat, t));
   for (const w of f.words ?? []) {
     // lower() on both sides, in SQL: LIKE ignores case on SQLite (ASCII only) but not on

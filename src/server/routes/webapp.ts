@@ -7,8 +7,16 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 /** Vite names built assets `<name>-<hash>.<ext>` under assets/: safe to cache for ever. */
 const HASHED = /^assets\/.+-[A-Za-z0-9_-]{8,}\.[a-z0-9]+$/;
 
-/** First path segments of the app's client-side pages (web/src/App.tsx), served index.html. */
-const APP_PAGES = new Set(['status', 'cards', 'login']);
+/**
+ * A client-side page of the app (web/src/App.tsx: /status, /cards, /cameras, and any page added
+ * later): a path whose last segment has no file extension, outside assets/. Served index.html so it
+ * survives a reload or a bookmark. Files (`x.js`, `assets/…`) that do not exist stay a 404.
+ */
+export function isAppPage(path: string): boolean {
+  if (path === 'assets' || path.startsWith('assets/')) return false;
+  const last = path.split('/').pop() ?? '';
+  return !last.includes('.');
+}
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Outpost</title>
 <h1>Outpost</h1>
@@ -119,9 +127,9 @@ export async function registerWebApp(app: FastifyInstance, root = defaultWebRoot
         void reply.header('cache-control', 'no-cache');
         return reply.sendFile(path, abs, { cacheControl: false });
       }
-      // Only the app's own pages get index.html; anything else stays a JSON 404 (a stale
-      // index.html asking for an old bundle fails loudly instead of loading HTML as JavaScript).
-      if (APP_PAGES.has(path.split('/')[0]!)) return sendIndex(reply);
+      // Only the app's pages get index.html; missing files stay a JSON 404 (a stale index.html
+      // asking for an old bundle fails loudly instead of loading HTML as JavaScript).
+      if (isAppPage(path)) return sendIndex(reply);
       return reply.callNotFound();
     },
   });

@@ -162,6 +162,31 @@ for (const engine of catalogEngines()) {
       assert.deepEqual(await page({ monitor: 'Ana', type: 'photo', minRating: 1 }), ['lion', 'zebra']);
     });
 
+    it('filters by event in any case, as a substring (% and _ literal)', async () => {
+      assert.deepEqual(await page({ event: 'ev-1' }), ['lion', 'zebra'], 'any case');
+      assert.deepEqual(await page({ event: 'v-' }), ['lion', 'zebra'], 'a substring');
+      assert.deepEqual(await page({ event: 'EV%' }), [], '% is literal');
+      assert.deepEqual(await page({ event: 'EV-2' }), []);
+    });
+
+    it('filters unrated, without event, without any position', async () => {
+      const rated = new Set(['lion', 'zebra']);
+      assert.deepEqual(
+        await page({ unrated: true }),
+        ASC.filter((n) => !rated.has(n)),
+      );
+      assert.deepEqual(
+        await page({ noEvent: true }),
+        ASC.filter((n) => !rated.has(n)),
+      );
+      // lion has the camera's GPS, percent a position set by hand: both have a position.
+      assert.deepEqual(
+        await page({ noLocation: true }),
+        ASC.filter((n) => n !== 'lion' && n !== 'percent'),
+      );
+      assert.deepEqual(await page({ unrated: true, priority: true }), ['night']);
+    });
+
     it('filters by time: from (inclusive), before (exclusive), until (inclusive)', async () => {
       assert.deepEqual(await page({ from: '2024-05-02', before: '2024-05-03' }), ['night']);
       assert.deepEqual(await page({ until: '2024-05-01T07:30:00' }), ['lion', 'zebra']);

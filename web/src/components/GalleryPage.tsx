@@ -59,7 +59,11 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
   useEffect(() => {
     if (openId && index < 0 && fetched?.id !== openId)
       getItem(openId)
-        .then(setFetched)
+        .then((it) => {
+          setFetched(it);
+          // A short id (a unique prefix, as `outpost ls` prints): the URL gets the full one.
+          if (it.id !== openId) navigate(withQuery({ item: it.id }), true);
+        })
         .catch(() => navigate(withQuery({ item: null }), true));
   }, [openId, index]);
 
@@ -220,15 +224,18 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
     <div class="gallery-page">
       <FilterBar filters={filters} />
       {sel.ids.size > 0 ? (
-        <BulkBar
-          count={sel.ids.size}
-          ownGps={list.items.filter((i) => i.gps && sel.ids.has(i.id)).length}
-          busy={busy}
-          message={message}
-          onApply={applyBatch}
-          onSelectAll={selectAll}
-          onClear={sel.clear}
-        />
+        // Floats over the bottom of the grid (as photo apps do) only while something is selected.
+        <div class="bulk-float">
+          <BulkBar
+            count={sel.ids.size}
+            ownGps={list.items.filter((i) => i.gps && sel.ids.has(i.id)).length}
+            busy={busy}
+            message={message}
+            onApply={applyBatch}
+            onSelectAll={selectAll}
+            onClear={sel.clear}
+          />
+        </div>
       ) : (
         <div class="toolbar">
           <button type="button" class="secondary" disabled={busy} onClick={selectAll}>

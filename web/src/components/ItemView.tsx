@@ -1,5 +1,5 @@
 import type { Ref } from 'preact';
-import { t } from '../i18n';
+import { formatDateTime, t } from '../i18n';
 import type { AttributePatch, Item } from '../types';
 import { AttributeForm, type Pending } from './AttributeForm';
 import { Media } from './Media';
@@ -47,7 +47,13 @@ export function positionOf(item: Item): { lat: number; lon: number; from: string
 export function ItemView({ item, position, canEdit, onClose, onStep, onSave, pending }: Props) {
   const pos = positionOf(item);
   const facts: [string, string | null][] = [
-    ['Captured', item.capturedAt ?? `${item.sortTime} (file time)`],
+    // Camera-local time (no zone): parsed as local, shown in the tablet's language.
+    [
+      'Captured',
+      item.capturedAt
+        ? formatDateTime(Date.parse(item.capturedAt))
+        : `${formatDateTime(Date.parse(item.sortTime))} (file time)`,
+    ],
     ['Camera', item.camera],
     ['Monitor', item.monitor],
     ['Card', item.cardId],

@@ -1,3 +1,4 @@
+import { t } from '../i18n';
 import type { Item } from '../types';
 
 interface Props {
@@ -46,7 +47,11 @@ export function Thumb({ item, index, size, onScreen = true, selected, onOpen, on
         )}
         {TYPE_MARK[item.type] && <span class="badge type">{TYPE_MARK[item.type]}</span>}
         {a.rating ? <span class="badge rating">{'★'.repeat(a.rating)}</span> : null}
-        {a.priority && <span class="badge prio">!</span>}
+        {a.priority && (
+          <span class="badge prio" title={t('gallery.priorityBadge')} aria-label={t('gallery.priorityBadge')}>
+            ⚑
+          </span>
+        )}
       </button>
       <button
         type="button"

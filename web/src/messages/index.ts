@@ -5,7 +5,8 @@
  * way; keys are prefixed with their area so they never clash.
  */
 import * as edit from './edit';
+import * as gallery from './gallery';
 import * as station from './station';
 
-export const en = { ...station.en, ...edit.en };
-export const es: Record<keyof typeof en, string> = { ...station.es, ...edit.es };
+export const en = { ...station.en, ...edit.en, ...gallery.en };
+export const es: Record<keyof typeof en, string> = { ...station.es, ...edit.es, ...gallery.es };
