@@ -61,6 +61,10 @@ export const listQuery = z.strictObject({
   event: text(120).optional().describe('Only items with exactly this event code.'),
   minRating: z.coerce.number().int().min(0).max(5).optional().describe('Only items rated at least this.'),
   priority: boolString.optional().describe('true: only priority items; false: only the others.'),
+  recordings: z
+    .enum(['include', 'only'])
+    .optional()
+    .describe("Camera recordings are left out unless asked: 'include' lists them too, 'only' just them."),
   tag: z
     .union([text(64), z.array(text(64)).max(10)])
     .optional()
