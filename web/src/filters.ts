@@ -1,5 +1,15 @@
 /** Gallery filters, kept in the URL query string (same names as GET /api/items). */
-export const FILTER_KEYS = ['monitor', 'type', 'from', 'to', 'event', 'minRating', 'tag', 'q'] as const;
+export const FILTER_KEYS = [
+  'monitor',
+  'type',
+  'from',
+  'to',
+  'event',
+  'minRating',
+  'tag',
+  'q',
+  'recordings',
+] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
 export type Filters = Partial<Record<FilterKey, string>>;
 

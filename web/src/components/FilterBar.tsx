@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { listMonitors } from '../api';
+import { t } from '../i18n';
 import { FILTER_KEYS, type FilterKey, type Filters } from '../filters';
 import { navigate, withQuery } from '../router';
 
@@ -105,6 +106,15 @@ export function FilterBar({ filters }: Props) {
         </select>
       </label>
       {textInput('tag', 'Tag')}
+      <label>
+        <input
+          type="checkbox"
+          name="recordings"
+          checked={filters.recordings === 'include'}
+          onChange={(e) => set({ recordings: (e.target as HTMLInputElement).checked ? 'include' : null })}
+        />
+        {t('events.filter.recordings')}
+      </label>
       <button type="submit" class="secondary">
         Apply
       </button>

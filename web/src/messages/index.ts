@@ -4,7 +4,8 @@
  * every area file and to `CATALOGUES` in i18n.ts. Area files keep parallel work out of each other's
  * way; keys are prefixed with their area so they never clash.
  */
+import * as events from './events';
 import * as station from './station';
 
-export const en = { ...station.en };
-export const es: Record<keyof typeof en, string> = { ...station.es };
+export const en = { ...station.en, ...events.en };
+export const es: Record<keyof typeof en, string> = { ...station.es, ...events.es };
