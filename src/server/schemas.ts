@@ -64,6 +64,10 @@ export const listQuery = z.strictObject({
   unrated: boolString.optional().describe('true: only items without a rating (none or 0 stars).'),
   noEvent: boolString.optional().describe('true: only items without an event code.'),
   noLocation: boolString.optional().describe('true: only items without any position.'),
+  recordings: z
+    .enum(['include', 'only'])
+    .optional()
+    .describe("Camera recordings are left out unless asked: 'include' lists them too, 'only' just them."),
   tag: z
     .union([text(64), z.array(text(64)).max(10)])
     .optional()

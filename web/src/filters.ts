@@ -13,6 +13,7 @@ export const FILTER_KEYS = [
   'noEvent',
   'noLocation',
   'sort',
+  'recordings',
 ] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
 export type Filters = Partial<Record<FilterKey, string>>;

@@ -40,6 +40,11 @@ export interface GalleryFilter {
    * in the original name, event, notes, tags, camera make or model.
    */
   words?: string[] | undefined;
+  /**
+   * Camera recordings (the recorder's segments and motion clips: card `cam:<camera>`, or facts
+   * naming a recording camera): `exclude` leaves them out, `only` keeps just them; unset, both.
+   */
+  recordings?: 'exclude' | 'only' | undefined;
 }
 
 /** The position of an item in capture-time order. */
@@ -93,6 +98,15 @@ function factText(cat: Catalog, path: string[]): Expression<string | null> {
     : sql<string | null>`(facts::jsonb #>> ${`{${path.join(',')}}`})`;
 }
 
+/** The item is a camera recording (see GalleryFilter.recordings). */
+function isRecording(cat: Catalog, eb: Where): Expression<SqlBool> {
+  // coalesce: a null card_id must make this false, not null (`not null` would hide the item).
+  return eb.or([
+    sql<SqlBool>`coalesce(card_id, '') like 'cam:%'`,
+    sql<SqlBool>`${factText(cat, ['recording', 'camera'])} is not null`,
+  ]);
+}
+
 function filterConditions(cat: Catalog, eb: Where, f: GalleryFilter): Expression<SqlBool>[] {
   const c: Expression<SqlBool>[] = [visible(cat, eb)];
   if (f.monitor !== undefined) c.push(eb('monitor', '=', f.monitor));
@@ -108,6 +122,8 @@ function filterConditions(cat: Catalog, eb: Where, f: GalleryFilter): Expression
   if (f.unrated) c.push(eb.or([eb('rating', 'is', null), eb('rating', '=', 0)]));
   if (f.noEvent) c.push(eb('event', 'is', null));
   if (f.noLocation) c.push(eb.and([eb('lat', 'is', null), eb('location_lat', 'is', null)]));
+  if (f.recordings === 'only') c.push(isRecording(cat, eb));
+  if (f.recordings === 'exclude') c.push(eb.not(isRecording(cat, eb)));
   for (const t of new Set(f.tags ?? [])) c.push(hasTag(cat, t));
   for (const w of f.words ?? []) {
     // lower() on both sides, in SQL: LIKE ignores case on SQLite (ASCII only) but not on

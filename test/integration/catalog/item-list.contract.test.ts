@@ -129,6 +129,16 @@ for (const engine of catalogEngines()) {
       assert.deepEqual(await page({ sort: 'desc' }), [...ASC].reverse());
     });
 
+    it('keeps camera recordings apart: exclude leaves them out, only keeps just them', async () => {
+      const recordings = ['clipGate', 'clipYard', 'segment', 'stillGate'];
+      assert.deepEqual(
+        await page({ recordings: 'exclude' }),
+        ASC.filter((n) => !recordings.includes(n)),
+      );
+      assert.deepEqual(await page({ recordings: 'only' }), recordings);
+      assert.deepEqual(await page({ recordings: 'only', type: 'photo' }), ['stillGate']);
+    });
+
     it('pages with the keyset: every item exactly once, and says when more follow', async () => {
       for (const sort of ['asc', 'desc'] as const) {
         const seen: string[] = [];

@@ -125,6 +125,7 @@ describe('OpenAPI', () => {
       'monitor',
       'priority',
       'q',
+      'recordings',
       'sort',
       'tag',
       'to',

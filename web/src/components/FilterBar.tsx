@@ -161,6 +161,15 @@ export function FilterBar({ filters }: Props) {
               {t(label)}
             </label>
           ))}
+          <label class="check">
+            <input
+              type="checkbox"
+              name="recordings"
+              checked={filters.recordings === 'include'}
+              onChange={(e) => set({ recordings: (e.target as HTMLInputElement).checked ? 'include' : null })}
+            />
+            {t('events.filter.recordings')}
+          </label>
           <button type="submit" class="secondary">
             {t('gallery.apply')}
           </button>
