@@ -8,14 +8,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 const HASHED = /^assets\/.+-[A-Za-z0-9_-]{8,}\.[a-z0-9]+$/;
 
 /**
- * A client-side page of the app (web/src/App.tsx: /status, /cards, /cameras, and any page added
- * later): a path whose last segment has no file extension, outside assets/. Served index.html so it
- * survives a reload or a bookmark. Files (`x.js`, `assets/…`) that do not exist stay a 404.
+ * First path segments of the app's client-side pages (web/src/App.tsx's PAGES, and the login
+ * form): served index.html so a page survives a reload or a bookmark. A page added to the app is
+ * added here (test/e2e/webapp-gallery.test.ts reloads every page of the nav); any other path stays
+ * the API's JSON 404, so a mistyped address or a stale bundle fails loudly.
  */
+const APP_PAGES = new Set(['status', 'cards', 'cameras', 'login']);
+
 export function isAppPage(path: string): boolean {
-  if (path === 'assets' || path.startsWith('assets/')) return false;
-  const last = path.split('/').pop() ?? '';
-  return !last.includes('.');
+  return APP_PAGES.has(path.split('/')[0]!);
 }
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Outpost</title>

@@ -123,6 +123,8 @@ describe('OpenAPI', () => {
       'limit',
       'minRating',
       'monitor',
+      'noEvent',
+      'noLocation',
       'priority',
       'q',
       'recordings',
@@ -130,6 +132,7 @@ describe('OpenAPI', () => {
       'tag',
       'to',
       'type',
+      'unrated',
     ]);
     const patch = paths['/api/items/{id}']!.patch!;
     const body = ((patch.requestBody as Json).content as Record<string, { schema: Json }>)[
