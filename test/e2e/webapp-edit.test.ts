@@ -61,13 +61,20 @@ describe('web app: editing (headless Chromium, tablet)', { timeout: 180_000 }, (
   /** A thumbnail's cell: the grid renders only what is near the view, so scroll until it is there. */
   const cell = async (id: string) => {
     const loc = page.locator(`.cell[data-id="${id}"]`);
-    await page.locator('.grid-scroll').evaluate((el) => el.scrollTo(0, 0));
-    for (let i = 0; i < 60 && (await loc.count()) === 0; i++) {
-      await page.locator('.grid-scroll').evaluate((el) => el.scrollBy(0, 300));
-      await page.waitForTimeout(50);
+    // The grid re-lays itself out when the selection bar appears: look again if the cell went.
+    for (let attempt = 0; ; attempt++) {
+      await page.locator('.grid-scroll').evaluate((el) => el.scrollTo(0, 0));
+      for (let i = 0; i < 60 && (await loc.count()) === 0; i++) {
+        await page.locator('.grid-scroll').evaluate((el) => el.scrollBy(0, 300));
+        await page.waitForTimeout(50);
+      }
+      try {
+        await loc.scrollIntoViewIfNeeded({ timeout: attempt < 2 ? 3_000 : 30_000 });
+        return loc;
+      } catch (e) {
+        if (attempt >= 2) throw e;
+      }
     }
-    await loc.scrollIntoViewIfNeeded();
-    return loc;
   };
   /** Tap a thumbnail's check box. */
   const tapCheck = async (id: string): Promise<void> => {
