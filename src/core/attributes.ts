@@ -64,12 +64,15 @@ export function tagKey(tag: string): string {
   return tag.normalize('NFC').toLowerCase();
 }
 
-/** Tags in NFC, each once by {@link tagKey}, the first spelling kept, in order. Pure. */
+/**
+ * Tags each once by {@link tagKey} (case and Unicode normalisation ignored), the first spelling
+ * kept exactly as given (trimmed), in order. Pure.
+ */
 export function uniqueTags(tags: readonly string[]): string[] {
   const seen = new Set<string>();
   const out: string[] = [];
   for (const raw of tags) {
-    const t = raw.normalize('NFC').trim();
+    const t = raw.trim();
     const k = tagKey(t);
     if (!t || seen.has(k)) continue;
     seen.add(k);
@@ -88,5 +91,8 @@ export function editTags(
   remove: readonly string[],
 ): string[] {
   const gone = new Set(remove.map(tagKey));
-  return uniqueTags([...current, ...add]).filter((t) => !gone.has(tagKey(t)));
+  // A tag added in bulk is new text: stored composed (NFC), as a keyboard types it; the item's own
+  // tags stay exactly as they are.
+  const added = add.map((t) => t.normalize('NFC'));
+  return uniqueTags([...current, ...added]).filter((t) => !gone.has(tagKey(t)));
 }

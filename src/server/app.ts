@@ -87,6 +87,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Text answers (the app's scripts, JSON lists) go compressed: a page of 200 items is ~100 KB of
   // JSON, over a tablet's 1 Mbit/s Wi-Fi almost a second. Media are already compressed; the live
   // event stream writes to the socket itself and is never buffered.
+  // Not the station ↔ HQ protocol (uploads, op sync): machine traffic, mostly already-compressed
+  // media, where a stream wrapped on the way helps nothing and may hold bytes back.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/hq/')) {
+      route.compress = false;
+      route.decompress = false;
+    }
+  });
   await app.register(fastifyCompress, {
     global: true,
     encodings: ['br', 'gzip'],

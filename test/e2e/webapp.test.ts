@@ -232,12 +232,23 @@ describe('web app (headless Chromium)', { timeout: 120_000 }, () => {
     await page.goto(`${url}/?monitor=Ana`);
     await page.waitForSelector('.cell img');
     await page.waitForFunction(`document.querySelectorAll('.cell').length >= 24`);
-    const boxes = await page.$$eval('.cell', (els) =>
-      els.map((e) => {
-        const r = e.getBoundingClientRect();
-        return { id: e.getAttribute('data-id')!, x: r.x, y: r.y, w: r.width, h: r.height };
-      }),
-    );
+    const measure = () =>
+      page.$$eval('.cell', (els) =>
+        els.map((e) => {
+          const r = e.getBoundingClientRect();
+          return { id: e.getAttribute('data-id')!, x: r.x, y: r.y, w: r.width, h: r.height };
+        }),
+      );
+    // The grid settles first (the next page of the list arrives after the grid's first-screen
+    // grace, bars come and go): cells are measured once two looks 300 ms apart agree.
+    await page.waitForTimeout(1_700);
+    let boxes = await measure();
+    for (let i = 0; i < 20; i++) {
+      await page.waitForTimeout(300);
+      const again = await measure();
+      if (JSON.stringify(again) === JSON.stringify(boxes)) break;
+      boxes = again;
+    }
     const first = boxes[0]!;
     // From the middle of the first thumbnail (not its check box) to about three rows further down.
     const start = { x: first.x + first.w / 2, y: first.y + first.h / 2 };
@@ -389,7 +400,8 @@ describe('web app (headless Chromium)', { timeout: 120_000 }, () => {
     const { runner, target } = testRunner(
       lib.catalog,
       lib.drive.layout.root,
-      { url: hq.url, key: hq.key(NODE) },
+      // Chromium and a parallel test file share two cores here: no stall verdict after only 5 s.
+      { url: hq.url, key: hq.key(NODE), stallTimeoutMs: 30_000 },
       { node: NODE },
     );
     uplinkStatus = () => runner.status();

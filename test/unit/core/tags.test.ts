@@ -11,9 +11,15 @@ describe('tags compare case-insensitively and Unicode-aware', () => {
     assert.notEqual(tagKey('nandu'), tagKey('ñandú'));
   });
 
-  it('keeps the first spelling, in NFC, once', () => {
+  it('keeps the first spelling exactly as given, once', () => {
     assert.deepEqual(uniqueTags(['Ñandú', 'ñandú', ' río ', 'RÍO', 'n\u0303andu\u0301']), ['Ñandú', 'río']);
-    assert.deepEqual(uniqueTags(['n\u0303andu\u0301']), ['ñandú']);
+    // Not rewritten: what the user (or a camera) wrote round-trips (test/integration/sidecar/hostile-text).
+    assert.deepEqual(uniqueTags(['n\u0303andu\u0301']), ['n\u0303andu\u0301']);
+    assert.deepEqual(
+      editTags([], ['n\u0303andu\u0301'], []),
+      ['ñandú'],
+      'a tag added in bulk is stored composed',
+    );
   });
 
   it('adds and removes one tag without touching the others', () => {
