@@ -253,6 +253,7 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
         selected={sel.ids}
         onOpen={onOpen}
         onSelect={onSelect}
+        onLongPress={(i) => sel.pick(i, ids(), false)}
         onDragSelect={(indices, additive) => {
           const all = ids();
           sel.addMany(indices.map((i) => all[i]!).filter(Boolean), !additive);

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ItemList } from '../item-list';
 import { useDragSelect } from '../drag-select';
+import { useLongPress } from '../gestures';
 import { firstRowAt, indicesInRect, layoutRows } from '../layout';
 import { Thumb } from './Thumb';
 
@@ -11,6 +12,8 @@ interface Props {
   onSelect(index: number, e: MouseEvent): void;
   /** A mouse drag over the grid: the items it covered; `additive` when shift/ctrl/cmd was held. */
   onDragSelect(indices: number[], additive: boolean): void;
+  /** A finger held on a cell (touch): select it, as photo apps do. */
+  onLongPress(index: number): void;
 }
 
 const TARGET_CELL = 150;
@@ -32,7 +35,7 @@ const dateLabel = (d: string): string => {
  * The virtualised gallery: only the rows in (and near) view are in the DOM; the scroll height
  * comes from the pure layout, so scrolling stays smooth with 100,000 items.
  */
-export function Grid({ list, selected, onOpen, onSelect, onDragSelect }: Props) {
+export function Grid({ list, selected, onOpen, onSelect, onDragSelect, onLongPress }: Props) {
   const ref = useRef<HTMLDivElement>(null);
   const [view, setView] = useState({ top: 0, height: 800, width: 1000 });
 
@@ -69,6 +72,7 @@ export function Grid({ list, selected, onOpen, onSelect, onDragSelect }: Props) 
 
   const geometry = useRef({ rows, cell });
   geometry.current = { rows, cell };
+  useLongPress(ref, '.cell', (cell) => onLongPress(Number((cell as HTMLElement).dataset['index'])));
   const lasso = useDragSelect(ref, (rect, additive) =>
     onDragSelect(indicesInRect(geometry.current.rows, geometry.current.cell, rect), additive),
   );

@@ -1,4 +1,6 @@
 import type { Ref } from 'preact';
+import { useRef } from 'preact/hooks';
+import { useMediaGestures } from '../gestures';
 import { formatDateTime, t } from '../i18n';
 import type { AttributePatch, Item } from '../types';
 import { AttributeForm, type Pending } from './AttributeForm';
@@ -46,6 +48,9 @@ export function positionOf(item: Item): { lat: number; lon: number; from: string
 /** One item, large: media, facts read from the file, and the attributes to edit. */
 export function ItemView({ item, position, canEdit, onClose, onStep, onSave, pending }: Props) {
   const pos = positionOf(item);
+  const mediaBox = useRef<HTMLDivElement>(null);
+  // A swipe to the left brings the next item, as in photo apps.
+  useMediaGestures(mediaBox, item.id, (dir) => onStep(dir === -1 ? 1 : -1));
   const facts: [string, string | null][] = [
     // Camera-local time (no zone): parsed as local, shown in the tablet's language.
     [
@@ -81,7 +86,7 @@ export function ItemView({ item, position, canEdit, onClose, onStep, onSave, pen
         </button>
       </header>
       <div class="item-body">
-        <div class="item-media">
+        <div class="item-media" ref={mediaBox}>
           <Media item={item} />
         </div>
         <aside class="item-side">

@@ -22,5 +22,5 @@ export function Media({ item }: { item: Item }) {
       </div>
     );
   const src = item.links.preview ?? item.links.original;
-  return <img key={item.id} class="media" src={src} alt={item.originalName} />;
+  return <img key={item.id} class="media zoomable" src={src} alt={item.originalName} draggable={false} />;
 }
