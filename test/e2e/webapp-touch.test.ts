@@ -144,9 +144,9 @@ describe('web app touch gestures (headless Chromium, tablet)', { timeout: 120_00
     assert.ok(box);
     const mid: P = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
     await stroke({ x: mid.x + 200, y: mid.y }, { x: mid.x - 200, y: mid.y });
-    await page.waitForFunction((id) => new URL(location.href).searchParams.get('item') === id, order[1]);
+    await page.waitForFunction(`new URL(location.href).searchParams.get('item') === '${order[1]}'`);
     await stroke({ x: mid.x - 200, y: mid.y }, { x: mid.x + 200, y: mid.y });
-    await page.waitForFunction((id) => new URL(location.href).searchParams.get('item') === id, order[0]);
+    await page.waitForFunction(`new URL(location.href).searchParams.get('item') === '${order[0]}'`);
     // A vertical stroke is no swipe.
     await stroke({ x: mid.x, y: mid.y - 150 }, { x: mid.x + 30, y: mid.y + 150 });
     await page.waitForTimeout(300);
@@ -171,7 +171,10 @@ describe('web app touch gestures (headless Chromium, tablet)', { timeout: 120_00
     const z = await zoom();
     assert.ok(z > 2.5 && z < 3.5, `zoomed ${z}×`);
     assert.match(
-      (await page.$eval('img.media', (el) => (el as HTMLElement).style.transform)) ?? '',
+      (await page.$eval(
+        'img.media',
+        (el) => (el as unknown as { style: { transform: string } }).style.transform,
+      )) ?? '',
       /scale\(/,
     );
 
@@ -192,7 +195,7 @@ describe('web app touch gestures (headless Chromium, tablet)', { timeout: 120_00
       () => document.querySelector('.item-media')?.getAttribute('data-zoom') === '1.00',
     );
     await stroke({ x: mid.x + 200, y: mid.y }, { x: mid.x - 200, y: mid.y });
-    await page.waitForFunction((id) => new URL(location.href).searchParams.get('item') === id, order[1]);
+    await page.waitForFunction(`new URL(location.href).searchParams.get('item') === '${order[1]}'`);
     assert.equal(await zoom(), 1);
     // Synthetic items have no thumbnails (404s); anything else is the app's own error.
     assert.deepEqual(
