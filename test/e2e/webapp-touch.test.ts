@@ -152,9 +152,7 @@ describe('web app touch gestures (headless Chromium, tablet)', { timeout: 120_00
     await page.waitForTimeout(300);
     assert.equal(openId(), order[0]);
 
-    await page.waitForFunction(
-      () => (document.querySelector('img.media') as HTMLImageElement | null)?.complete,
-    );
+    await page.waitForFunction(`document.querySelector('img.media')?.complete === true`);
     assert.equal(await zoom(), 1);
     // Two fingers 100 px apart spread to 300 px: about 3×.
     const a0 = { x: mid.x - 50, y: mid.y };
@@ -191,9 +189,7 @@ describe('web app touch gestures (headless Chromium, tablet)', { timeout: 120_00
     await page.waitForTimeout(80);
     await touch('touchStart', [mid]);
     await touch('touchEnd', []);
-    await page.waitForFunction(
-      () => document.querySelector('.item-media')?.getAttribute('data-zoom') === '1.00',
-    );
+    await page.waitForFunction(`document.querySelector('.item-media')?.getAttribute('data-zoom') === '1.00'`);
     await stroke({ x: mid.x + 200, y: mid.y }, { x: mid.x - 200, y: mid.y });
     await page.waitForFunction(`new URL(location.href).searchParams.get('item') === '${order[1]}'`);
     assert.equal(await zoom(), 1);
