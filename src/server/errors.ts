@@ -46,9 +46,39 @@ export function zodProblems(where: string, issues: readonly z.core.$ZodIssue[]):
     const path = [where, ...i.path.map(String)].join('.');
     if (i.code === 'unrecognized_keys')
       return { path, message: `unknown field(s) ${i.keys.map((k) => `"${k}"`).join(', ')}` };
-    return { path, message: i.message };
+    return { path, message: plainIssue(i) };
   });
 }
+
+/**
+ * A zod issue in plain words ("too long: at most 64 characters", not "Too big"). Messages a schema
+ * wrote itself (refinements, custom messages) are kept as written.
+ */
+function plainIssue(i: z.core.$ZodIssue): string {
+  const n = (v: number | bigint): string => String(v);
+  switch (i.code) {
+    case 'too_big':
+      if (i.origin === 'string') return `too long: at most ${n(i.maximum)} characters`;
+      if (i.origin === 'array' || i.origin === 'set') return `too many: at most ${n(i.maximum)}`;
+      return `too large: at most ${n(i.maximum)}`;
+    case 'too_small':
+      if (i.origin === 'string')
+        return Number(i.minimum) <= 1
+          ? 'must not be empty'
+          : `too short: at least ${n(i.minimum)} characters`;
+      if (i.origin === 'array' || i.origin === 'set') return `too few: at least ${n(i.minimum)}`;
+      return `too small: at least ${n(i.minimum)}`;
+    case 'invalid_type':
+      // zod does not keep the input (reportInput is off): its own message says what was received.
+      return /received undefined$/.test(i.message) ? 'missing' : `must be ${article(i.expected)}`;
+    case 'invalid_value':
+      return `must be one of ${i.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return i.message;
+  }
+}
+
+const article = (t: string): string => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`);
 
 /** 400 INVALID_INPUT (core's code) listing every problem in `details.problems`. */
 export function invalidInput(problems: InputProblem[], hint?: string): OutpostError {

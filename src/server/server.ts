@@ -1,4 +1,6 @@
+import { hostname, networkInterfaces } from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import { lanUrls } from '../core/lan-urls.js';
 import { DEFAULT_HTTP_LIMITS, guardHttpServer, type HttpLimits } from './http-limits.js';
 
 export interface ListenOptions {
@@ -11,17 +13,20 @@ export interface ListenOptions {
 }
 
 /**
- * Start listening, with the connection and body limits applied to the server. Resolves with the bound address (e.g. `http://127.0.0.1:8080`) once the
- * server accepts connections; stop it with `app.close()`.
+ * Start listening, with the connection and body limits applied to the server. Resolves once the
+ * server accepts connections with the bound address (`url`, e.g. `http://0.0.0.0:8080`) and the
+ * addresses to open it at (`urls`: each LAN address and `<host>.local`); stop it with `app.close()`.
  */
 export async function startServer(
   app: FastifyInstance,
   opts: ListenOptions,
-): Promise<{ url: string; port: number }> {
+): Promise<{ url: string; port: number; urls: string[] }> {
   guardHttpServer(app.server, { ...DEFAULT_HTTP_LIMITS, ...opts.limits }, { log: app.log });
   await app.listen({ host: opts.host, port: opts.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-  return { url: `http://${host}:${port}`, port };
+  // What a person types on a tablet: the LAN addresses and mDNS name, not 0.0.0.0.
+  const urls = lanUrls(opts.host, port, networkInterfaces(), hostname());
+  return { url: `http://${host}:${port}`, port, urls };
 }

@@ -140,13 +140,15 @@ export function startStationServices(
         ? { system: { clock: ctx.clockWatch, allowClockSet: ctx.config.station.clock.allowSetFromTablet } }
         : {}),
     });
-    ({ url } = await startServer(app, {
+    const bound = await startServer(app, {
       host: ctx.config.server.host,
       port: ctx.config.server.port,
       limits: limits.http,
-    }));
-    ctx.log.info({ url, library: path }, 'web app and API listening');
-    hooks.onServer?.({ url });
+    });
+    // People are told where to open it on a tablet (each LAN address, <host>.local), not 0.0.0.0.
+    url = bound.urls.join(' or ');
+    ctx.log.info({ url: bound.url, open: bound.urls, library: path }, `web app at ${url}`);
+    hooks.onServer?.({ url: bound.url });
     await announceIfNoUsers(setupCode, serverCatalog);
   };
 

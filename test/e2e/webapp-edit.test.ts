@@ -174,6 +174,14 @@ describe('web app: editing (headless Chromium, tablet)', { timeout: 180_000 }, (
     assert.equal(await page.getAttribute('.toast', 'role'), 'alert');
     await b.context.setOffline(false);
     await closeToast();
+    // A refused field is named in plain words (not "body.tags.1: Too big"), and nothing is saved.
+    await page.fill('.item-view input[name=tags]', `ok, ${'x'.repeat(70)}`);
+    await page.locator('.item-view form.attrs button[type=submit]').tap();
+    await toastSays(/Tags \(no\. 2\): too long: at most 64 characters/);
+    assert.doesNotMatch((await page.textContent('.toast')) ?? '', /body\.|Too big/);
+    assert.deepEqual((await item(first.id)).attributes.tags, first.attributes.tags);
+    await page.fill('.item-view input[name=tags]', (first.attributes.tags ?? []).join(', '));
+    await closeToast();
     // Typed, not saved, then Next: saved, not dropped.
     await page.fill('.item-view input[name=event]', 'TAMBOPATA-W49');
     await page.locator('.item-view button[aria-label=Next]').tap();

@@ -8,6 +8,7 @@ import type {
   MotionEvent,
   Status,
 } from './types';
+import { problemsText } from './problems';
 
 /** An API error body `{ error: { code, message, hint } }`, or a network failure. */
 export class ApiError extends Error {
@@ -66,7 +67,10 @@ export async function api<T>(method: string, url: string, body?: unknown): Promi
     throw new ApiError(
       res.status,
       err?.code ?? `HTTP_${res.status}`,
-      err?.message ?? res.statusText,
+      // A refused request names each bad field in plain words (issue 13 §1.16).
+      (err?.code === 'INVALID_INPUT' ? problemsText(err.details) : undefined) ??
+        err?.message ??
+        res.statusText,
       err?.hint,
       err?.details,
     );

@@ -87,9 +87,13 @@ export function registerHq(program: Command): void {
             ...(maxUploadSize !== undefined ? { maxUploadSize } : {}),
             ...(expiryH !== undefined ? { uploadExpiryMs: expiryH * 3600_000 } : {}),
           });
-          ({ url } = await startServer(app, { host, port, limits: limits.http }));
-          ctx.log.info({ url, data: data.drive.layout.root, catalogue: catalog.engine }, 'HQ listening');
-          process.stdout.write(`outpost hq listening on ${url}\n`);
+          const bound = await startServer(app, { host, port, limits: limits.http });
+          url = bound.urls.join(' or ');
+          ctx.log.info(
+            { url: bound.url, open: bound.urls, data: data.drive.layout.root, catalogue: catalog.engine },
+            'HQ listening',
+          );
+          process.stdout.write(`outpost hq listening on ${bound.url} (open ${url})\n`);
           await announceIfNoUsers(setupCode, catalog);
           await new Promise<void>((resolve) => {
             process.once('SIGINT', resolve);

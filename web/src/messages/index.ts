@@ -7,7 +7,14 @@
 import * as edit from './edit';
 import * as events from './events';
 import * as gallery from './gallery';
+import * as problems from './problems';
 import * as station from './station';
 
-export const en = { ...station.en, ...edit.en, ...gallery.en, ...events.en };
-export const es: Record<keyof typeof en, string> = { ...station.es, ...edit.es, ...gallery.es, ...events.es };
+export const en = { ...station.en, ...edit.en, ...gallery.en, ...events.en, ...problems.en };
+export const es: Record<keyof typeof en, string> = {
+  ...station.es,
+  ...edit.es,
+  ...gallery.es,
+  ...events.es,
+  ...problems.es,
+};

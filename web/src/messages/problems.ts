@@ -1,0 +1,38 @@
+/** Messages of request problems (INVALID_INPUT's details.problems), field by field. */
+export const en = {
+  'problems.field.event': 'Event',
+  'problems.field.tags': 'Tags',
+  'problems.field.notes': 'Notes',
+  'problems.field.rating': 'Rating',
+  'problems.field.location': 'Location',
+  'problems.field.name': 'Name',
+  'problems.field.password': 'Password',
+  'problems.nth': '{field} (no. {n})',
+  'problems.tooLong': 'too long: at most {n} characters',
+  'problems.tooShort': 'too short: at least {n} characters',
+  'problems.empty': 'must not be empty',
+  'problems.tooMany': 'too many: at most {n}',
+  'problems.tooFew': 'too few: at least {n}',
+  'problems.tooLarge': 'too large: at most {n}',
+  'problems.tooSmall': 'too small: at least {n}',
+  'problems.missing': 'missing',
+};
+
+export const es: Record<keyof typeof en, string> = {
+  'problems.field.event': 'Evento',
+  'problems.field.tags': 'Etiquetas',
+  'problems.field.notes': 'Notas',
+  'problems.field.rating': 'Valoración',
+  'problems.field.location': 'Ubicación',
+  'problems.field.name': 'Nombre',
+  'problems.field.password': 'Contraseña',
+  'problems.nth': '{field} (n.º {n})',
+  'problems.tooLong': 'demasiado largo: como máximo {n} caracteres',
+  'problems.tooShort': 'demasiado corto: al menos {n} caracteres',
+  'problems.empty': 'no puede estar vacío',
+  'problems.tooMany': 'demasiados: como máximo {n}',
+  'problems.tooFew': 'muy pocos: al menos {n}',
+  'problems.tooLarge': 'demasiado grande: como máximo {n}',
+  'problems.tooSmall': 'demasiado pequeño: al menos {n}',
+  'problems.missing': 'falta',
+};
