@@ -56,6 +56,57 @@ async function readExifr(filePath: string): Promise<{ tags?: RawTags; error?: st
   }
 }
 
+/** exifr on the XMP packet only (old editors and some cameras keep the capture date only there). */
+const XMP_OPTIONS = {
+  xmp: true,
+  tiff: false,
+  exif: false,
+  gps: false,
+  ifd1: false,
+  mergeOutput: false,
+  reviveValues: false,
+  firstChunkSize: 256 * 1024,
+} as const;
+
+/** An XMP date ('2010-04-13T09:37:22+02:00', 'Z' or no zone) as EXIF-style tags. */
+export function xmpDateTags(value: unknown): RawTags | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/.exec(
+    String(value ?? '').trim(),
+  );
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, sec = '00', zone] = m;
+  const offset =
+    zone === undefined ? undefined : zone === 'Z' ? '+00:00' : zone.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
+  return {
+    DateTimeOriginal: `${y}:${mo}:${d} ${h}:${mi}:${sec}`,
+    ...(offset ? { OffsetTimeOriginal: offset } : {}),
+  };
+}
+
+/**
+ * The capture date an XMP packet holds, when the EXIF block has none (ExifTool reads these too):
+ * exif:DateTimeOriginal, photoshop:DateCreated, then xmp:CreateDate — never ModifyDate or
+ * MetadataDate, which are when someone edited the file.
+ */
+async function readXmpDate(filePath: string): Promise<RawTags | undefined> {
+  try {
+    const out = (await exifr.parse(filePath, XMP_OPTIONS)) as
+      Record<string, Record<string, unknown>> | undefined;
+    if (!out) return undefined;
+    for (const v of [
+      out['exif']?.['DateTimeOriginal'],
+      out['photoshop']?.['DateCreated'],
+      out['xmp']?.['CreateDate'],
+    ]) {
+      const tags = xmpDateTags(v);
+      if (tags) return tags;
+    }
+  } catch (e) {
+    if (isEnvironmentFault(e)) throw e;
+  }
+  return undefined;
+}
+
 async function readExiftool(
   runner: ProcessRunner,
   filePath: string,
@@ -115,6 +166,16 @@ export async function probeImage(filePath: string, opts: ImageProbeOptions = {})
     }
   }
 
+  // No capture date in EXIF: an XMP packet may hold one (issue 13 §1.7).
+  const exifTags = tags;
+  let xmpDate = false;
+  if (!tags || (tags.DateTimeOriginal === undefined && tags.CreateDate === undefined)) {
+    const fromXmp = await readXmpDate(filePath);
+    if (fromXmp) {
+      tags = { ...(tags ?? {}), ...fromXmp };
+      xmpDate = true;
+    }
+  }
   const facts: MediaFacts = tags ? factsFromTags(tags) : {};
 
   // Pixel dimensions: the image header is authoritative for formats libvips reads; EXIF
@@ -125,7 +186,7 @@ export async function probeImage(filePath: string, opts: ImageProbeOptions = {})
     if (header.width && header.height) {
       facts.width = header.width;
       facts.height = header.height;
-    } else if (!heif && !tags) {
+    } else if (!heif && !exifTags) {
       warnings.push({
         code: 'DECODE_FAILED',
         message: `Not a readable image: ${header.error ?? 'no dimensions in the header'}`,
@@ -133,13 +194,16 @@ export async function probeImage(filePath: string, opts: ImageProbeOptions = {})
     }
   }
 
-  if (!tags) {
+  if (!exifTags) {
+    const unknown = xmpDate
+      ? 'camera and position are unknown (capture time read from XMP)'
+      : 'capture time, camera and position are unknown';
     warnings.push({
       code: 'NO_METADATA',
       message:
         exif.error !== undefined
-          ? `Could not read the EXIF metadata (${exif.error}); capture time, camera and position are unknown`
-          : 'No EXIF metadata in the file; capture time, camera and position are unknown',
+          ? `Could not read the EXIF metadata (${exif.error}); ${unknown}`
+          : `No EXIF metadata in the file; ${unknown}`,
     });
   }
   return { facts, warnings };

@@ -200,6 +200,34 @@ function describePhotoSet(title: string, dirOf: () => string, skip: string | fal
       assert.ok(without >= 7, 'invalid/* have no EXIF');
     });
 
+    it('reads the XMP capture date ExifTool finds in files without EXIF (invalid/*)', async () => {
+      const noExif = files.filter((f) => oracle.get(f)?.['File:ExifByteOrder'] === undefined);
+      const res = await nodeProcessRunner.run('exiftool', [
+        '-json',
+        '-G1',
+        '-XMP-exif:DateTimeOriginal',
+        '-XMP-photoshop:DateCreated',
+        '-XMP-xmp:CreateDate',
+        ...noExif,
+      ]);
+      let dated = 0;
+      for (const r of JSON.parse(res.stdout.toString('utf8')) as Record<string, string>[]) {
+        const d = r['XMP-exif:DateTimeOriginal'] ?? r['XMP-photoshop:DateCreated'] ?? r['XMP-xmp:CreateDate'];
+        const got = get(rel(String(r['SourceFile']))).probe?.facts.capturedAt?.local;
+        if (d === undefined) {
+          assert.equal(got, undefined, String(r['SourceFile']));
+          continue;
+        }
+        dated++;
+        assert.equal(
+          got,
+          d.slice(0, 19).replace(/^(\d{4}):(\d{2}):(\d{2}) /, '$1-$2-$3T'),
+          String(r['SourceFile']),
+        );
+      }
+      if (root === CORPUS_PHOTOS) assert.ok(dated >= 2, `dated files without EXIF: ${dated}`);
+    });
+
     it('still makes derivatives for invalid/* (their pixels are fine) and warns about their metadata', () => {
       const invalid = files.filter((f) => rel(f).startsWith('invalid/'));
       assert.equal(invalid.length, 7);
@@ -318,6 +346,29 @@ describe('media analyzer on damaged and unusual files', () => {
   });
   after(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads the capture date of a photo whose only metadata is XMP (old editors, some cameras)', async () => {
+    const file = join(dir, 'xmp-only.jpg');
+    await writeFile(
+      file,
+      await sharp({ create: { width: 64, height: 48, channels: 3, background: '#357' } })
+        .jpeg()
+        .toBuffer(),
+    );
+    // As old Photoshop/Fireworks exports carry it: a CreateDate with a zone, a later ModifyDate.
+    await nodeProcessRunner.run('exiftool', [
+      '-overwrite_original',
+      '-XMP-xmp:CreateDate=2010:04:13 09:37:22+02:00',
+      '-XMP-xmp:ModifyDate=2012:08:27 15:36:36Z',
+      file,
+    ]);
+    const probe = await analyzer.probe(file, 'photo', { timeZone: 'UTC' });
+    assert.deepEqual(probe.facts.capturedAt?.local, '2010-04-13T09:37:22');
+    const warning = probe.warnings.find((w) => w.code === 'NO_METADATA');
+    assert.ok(warning, 'still no EXIF');
+    assert.match(warning.message, /capture time read from XMP/);
+    assert.doesNotMatch(warning.message, /capture time, camera/);
   });
 
   it('warns TRUNCATED for a JPEG cut short, and still makes derivatives', async () => {
