@@ -10,11 +10,14 @@ import type { ListQuery } from './schemas.js';
 export interface Cursor {
   sortTime: string;
   id: string;
+  /** The last row had no capture date: the next page continues in the undated group. */
+  undated?: boolean | undefined;
 }
 
 /** Opaque to clients: base64url of the last row's key. */
 export function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify([c.sortTime, c.id]), 'utf8').toString('base64url');
+  const key = c.undated ? [c.sortTime, c.id, 1] : [c.sortTime, c.id];
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
 }
 
 export function decodeCursor(s: string): Cursor {
@@ -30,14 +33,14 @@ export function decodeCursor(s: string): Cursor {
   }
   if (
     !Array.isArray(v) ||
-    v.length !== 2 ||
+    (v.length !== 2 && !(v.length === 3 && v[2] === 1)) ||
     typeof v[0] !== 'string' ||
     typeof v[1] !== 'string' ||
     v[0].length > 40 ||
     !/^[0-9a-f]{64}$/.test(v[1])
   )
     return bad();
-  return { sortTime: v[0], id: v[1] };
+  return { sortTime: v[0], id: v[1], ...(v.length === 3 ? { undated: true } : {}) };
 }
 
 /** `YYYY-MM-DD` + 1 day (UTC arithmetic on a calendar date: no zone involved). */
@@ -75,6 +78,7 @@ export function galleryFilterOf(q: Omit<ListQuery, 'sort' | 'limit' | 'cursor'>)
     ...(q.unrated ? { unrated: true } : {}),
     ...(q.noEvent ? { noEvent: true } : {}),
     ...(q.noLocation ? { noLocation: true } : {}),
+    ...(q.undated === 'only' || q.undated === 'exclude' ? { undated: q.undated } : {}),
     // Recordings stay out of the gallery unless asked (they have their own view per camera).
     ...(q.recordings === 'include' ? {} : { recordings: q.recordings === 'only' ? 'only' : 'exclude' }),
     ...(tags.length ? { tags } : {}),
@@ -95,5 +99,7 @@ export function galleryQueryOf(q: ListQuery): GalleryPageQuery {
 /** The cursor of the page after this one; null on the last page. */
 export function nextCursorOf(page: GalleryPage): string | null {
   const last = page.items.at(-1);
-  return page.more && last ? encodeCursor({ sortTime: last.sort_time, id: last.id }) : null;
+  return page.more && last
+    ? encodeCursor({ sortTime: last.sort_time, id: last.id, undated: last.captured_at === null })
+    : null;
 }

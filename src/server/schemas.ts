@@ -64,6 +64,12 @@ export const listQuery = z.strictObject({
   unrated: boolString.optional().describe('true: only items without a rating (none or 0 stars).'),
   noEvent: boolString.optional().describe('true: only items without an event code.'),
   noLocation: boolString.optional().describe('true: only items without any position.'),
+  undated: z
+    .enum(['only', 'exclude'])
+    .optional()
+    .describe(
+      "Items without a capture date come after the dated ones as their own group: 'only' lists just them, 'exclude' leaves them out. A date filter (from/to) leaves them out.",
+    ),
   recordings: z
     .enum(['include', 'only'])
     .optional()

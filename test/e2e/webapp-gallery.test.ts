@@ -12,6 +12,8 @@ import { launchBrowser, type TestBrowser } from '../kit/browser.js';
 const SETUP_CODE = 'G4LK-M2XD';
 const idOf = (n: number): string => createHash('sha256').update(`gallery-${n}`).digest('hex');
 const N = 60;
+/** Two scans without a capture date; their file times fall among the dated photos' days. */
+const UNDATED = [idOf(100), idOf(101)];
 
 /**
  * The gallery on an iPad-sized touch tablet in real Chromium (issue 13, points 1.8, 1.9, 1.10,
@@ -47,6 +49,8 @@ describe('web app gallery on a tablet (headless Chromium)', { timeout: 120_000 }
         idOf(i),
         `2024-05-${String(1 + (i % 28)).padStart(2, '0')}T08:00:${String(i).padStart(2, '0')}`,
       );
+    await insertSyntheticItem(lib.catalog, UNDATED[0]!, '2024-05-10T09:00:00', true);
+    await insertSyntheticItem(lib.catalog, UNDATED[1]!, '2024-05-20T09:00:00', true);
     const db = sqliteOf(lib.catalog);
     // Three items of an event spelt in mixed case, one priority, some rated.
     db.prepare(`update items set event = 'Rio-Survey-2024' where id in (?, ?, ?)`).run(
@@ -155,7 +159,7 @@ describe('web app gallery on a tablet (headless Chromium)', { timeout: 120_000 }
     await page.waitForFunction(`document.querySelectorAll('.cell').length > 0`);
     await page.waitForFunction(`!document.querySelector('.grid-foot')?.textContent?.includes('Loading')`);
     const unrated = await apiIds('&unrated=true');
-    assert.equal(unrated.length, N - 2);
+    assert.equal(unrated.length, N + UNDATED.length - 2);
     assert.ok(!unrated.includes(idOf(5)) && !unrated.includes(idOf(6)));
 
     await page.goto(`${url}/?priority=true`);
@@ -174,6 +178,35 @@ describe('web app gallery on a tablet (headless Chromium)', { timeout: 120_000 }
     const asc = await apiIds('&sort=asc');
     await page.waitForFunction(`document.querySelector('.cell')?.getAttribute('data-id') === '${asc[0]}'`);
     assert.equal(await page.inputValue('select[name=sort]'), 'asc');
+  });
+
+  it('photos without a capture date are their own group at the end, outside date filters, filterable', async () => {
+    await page.goto(url);
+    await page.waitForSelector('.cell');
+    // Scroll to the end of the grid: the last group is the undated one, with exactly those two.
+    await page.$eval('.grid-scroll', (el) => el.scrollTo(0, el.scrollHeight));
+    await page.waitForFunction(
+      `[...document.querySelectorAll('h2.day')].some((h) => h.textContent.includes('No capture date'))`,
+    );
+    const last = await page.$$eval('h2.day', (hs) => hs.at(-1)?.textContent ?? '');
+    assert.match(last, /No capture date\s*2 · sorted by file time/);
+    const tail = (await cells()).slice(-2);
+    assert.deepEqual(new Set(tail), new Set(UNDATED));
+    // A day filter that their file time would match leaves them out.
+    await page.goto(`${url}/?from=2024-05-10&to=2024-05-10`);
+    await page.waitForFunction(`!document.querySelector('.grid-foot')?.textContent?.includes('Loading')`);
+    assert.ok(!(await cells()).some((c) => UNDATED.includes(c)), 'not in a date filter');
+    // The Capture date filter lists them alone.
+    await page.goto(url);
+    await page.tap('.filters-toggle');
+    await page.selectOption('select[name=undated]', 'only');
+    await page.waitForFunction(`location.search.includes('undated=only')`);
+    await page.waitForFunction(`document.querySelectorAll('.cell').length === 2`);
+    assert.deepEqual(new Set(await cells()), new Set(UNDATED));
+    // Opened, the time shown is labelled as the file's.
+    await page.tap('.cell:nth-child(1) .thumb');
+    await page.waitForSelector('.item-view');
+    assert.match((await page.textContent('.item-view .facts')) ?? '', /file time/);
   });
 
   it('a short-id link (as `outpost ls` prints) opens that item', async () => {

@@ -12,6 +12,7 @@ export const FILTER_KEYS = [
   'unrated',
   'noEvent',
   'noLocation',
+  'undated',
   'sort',
   'recordings',
 ] as const;

@@ -6,8 +6,11 @@ export type Row =
   | { kind: 'header'; top: number; height: number; date: string; count: number }
   | { kind: 'items'; top: number; height: number; start: number; end: number };
 
-/** Camera-local capture date of an item (its sort time's date part). */
-export const dayOf = (it: Item): string => it.sortTime.slice(0, 10);
+/** The undated group's key: items without a capture date (listed after the dated ones). */
+export const NO_DATE = '';
+
+/** Camera-local capture date of an item (its sort time's date part); NO_DATE without one. */
+export const dayOf = (it: Item): string => (it.capturedAt ? it.sortTime.slice(0, 10) : NO_DATE);
 
 /**
  * The gallery as rows: a header per capture date, then rows of `columns` cells. Pure, so the grid

@@ -45,12 +45,20 @@ export interface GalleryFilter {
    * naming a recording camera): `exclude` leaves them out, `only` keeps just them; unset, both.
    */
   recordings?: 'exclude' | 'only' | undefined;
+  /**
+   * Items without a capture date (their sort time is only the file's time): `only` keeps just
+   * them, `exclude` leaves them out; unset, they come as their own group after the dated ones.
+   * A date filter (from/before/until) leaves them out: they have no date to match.
+   */
+  undated?: 'exclude' | 'only' | undefined;
 }
 
 /** The position of an item in capture-time order. */
 export interface GalleryKey {
   sortTime: string;
   id: string;
+  /** The item has no capture date (it is in the group after the dated ones). */
+  undated?: boolean | undefined;
 }
 
 export interface GalleryPageQuery extends GalleryFilter {
@@ -107,6 +115,12 @@ function isRecording(cat: Catalog, eb: Where): Expression<SqlBool> {
   ]);
 }
 
+/** Which items without a capture date a filter keeps: all, none or only them. */
+function undatedPart(f: GalleryFilter): 'exclude' | 'only' | undefined {
+  if (f.from !== undefined || f.before !== undefined || f.until !== undefined) return 'exclude';
+  return f.undated;
+}
+
 function filterConditions(cat: Catalog, eb: Where, f: GalleryFilter): Expression<SqlBool>[] {
   const c: Expression<SqlBool>[] = [visible(cat, eb)];
   if (f.monitor !== undefined) c.push(eb('monitor', '=', f.monitor));
@@ -114,6 +128,8 @@ function filterConditions(cat: Catalog, eb: Where, f: GalleryFilter): Expression
   if (f.from !== undefined) c.push(eb('sort_time', '>=', f.from));
   if (f.before !== undefined) c.push(eb('sort_time', '<', f.before));
   if (f.until !== undefined) c.push(eb('sort_time', '<=', f.until));
+  if (undatedPart(f) === 'exclude') c.push(eb('captured_at', 'is not', null));
+  if (undatedPart(f) === 'only') c.push(eb('captured_at', 'is', null));
   if (f.event !== undefined)
     // lower() on both sides, as for words: LIKE's case rules differ between the engines.
     c.push(sql<SqlBool>`lower(event) like lower(${likePattern(f.event)}) escape '\\'`);
@@ -171,9 +187,43 @@ async function runPage(
   return { items: more ? rows.slice(0, q.limit) : rows, more };
 }
 
-/** One page of the gallery. */
+/**
+ * One page of the gallery. Unless the filter says otherwise, the dated items come first and the
+ * undated ones after them as their own group (each part in sort order, each on its own index), so
+ * a photo without a capture date is never shown among another day's photos.
+ */
 export async function galleryPage(cat: Catalog, q: GalleryPageQuery): Promise<GalleryPage> {
-  return runPage(cat, q);
+  if (undatedPart(q) !== undefined) return runPage(cat, q);
+  // A key from before undated items had their own group (or made by a caller) does not say which
+  // group it is in: its item does.
+  const afterUndated =
+    q.after === undefined
+      ? false
+      : (q.after.undated ??
+        (
+          await dbOf(cat)
+            .selectFrom('items')
+            .select('captured_at')
+            .where('id', '=', q.after.id)
+            .executeTakeFirst()
+        )?.captured_at === null);
+  if (!afterUndated) {
+    const dated = await runPage(cat, { ...q, undated: 'exclude' });
+    if (dated.more || dated.items.length === q.limit) {
+      // A full page of dated items: the next page says whether anything (dated or not) follows.
+      if (dated.more) return dated;
+      const undated = await runPage(cat, { ...q, undated: 'only', after: undefined, limit: 1 });
+      return { items: dated.items, more: undated.items.length > 0 };
+    }
+    const undated = await runPage(cat, {
+      ...q,
+      undated: 'only',
+      after: undefined,
+      limit: q.limit - dated.items.length,
+    });
+    return { items: [...dated.items, ...undated.items], more: undated.more };
+  }
+  return runPage(cat, { ...q, undated: 'only' });
 }
 
 /**
@@ -201,7 +251,8 @@ export async function geotagCandidates(
   filter: GalleryFilter,
   max: number,
 ): Promise<GeotagCandidate[]> {
-  const page = galleryPageQuery(cat, { ...filter, sort: 'asc', limit: max }).as('page');
+  // Items without a capture date are left out: a file's time is no capture time to match a track.
+  const page = galleryPageQuery(cat, { ...filter, undated: 'exclude', sort: 'asc', limit: max }).as('page');
   return dbOf(cat)
     .selectFrom(page)
     .select(['page.id', 'page.sort_time', 'page.lat', 'page.location_lat'])

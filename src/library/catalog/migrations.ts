@@ -340,5 +340,12 @@ export function migrations(engine: 'sqlite' | 'postgres'): Record<string, Migrat
         await sql`alter table items add column location_source text`.execute(db);
       },
     },
+    '0019_undated_index': {
+      async up(db: Kysely<unknown>) {
+        // The gallery lists items without a capture date as their own group, after the dated
+        // ones (issue 13 §1.7): a partial index keeps that group's pages as cheap as the others.
+        await sql`create index items_undated on items(sort_time, id) where captured_at is null`.execute(db);
+      },
+    },
   };
 }

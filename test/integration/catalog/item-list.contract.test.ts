@@ -23,6 +23,7 @@ import { idsForRef } from '../../kit/item-refs.js';
 const id = (name: string): string => createHash('sha256').update(name).digest('hex');
 
 function row(name: string, over: Partial<NewItem>): NewItem {
+  const sortTime = over.sort_time ?? '2024-05-01T08:00:00';
   return {
     id: id(name),
     type: 'photo',
@@ -33,9 +34,10 @@ function row(name: string, over: Partial<NewItem>): NewItem {
     ext: 'jpg',
     original_name: `${name}.JPG`,
     original_mtime_ms: 0,
-    captured_at: null,
-    captured_source: 'mtime',
-    sort_time: '2024-05-01T08:00:00',
+    // Dated unless a row says otherwise (`captured_at: null`: only the file's time is known).
+    captured_at: sortTime,
+    captured_source: 'exif',
+    sort_time: sortTime,
     imported_at: '2024-06-01T10:00:00.000Z',
     card_id: null,
     width: null,
@@ -95,18 +97,27 @@ const ROWS: Record<string, Partial<NewItem>> = {
   clipYard: { sort_time: '2024-05-06T11:00:00', type: 'video', facts: motion('yard') },
   segment: { sort_time: '2024-05-06T12:00:00', type: 'video', facts: motion('gate', 'continuous') },
   stillGate: { sort_time: '2024-05-06T13:00:00', type: 'photo', facts: motion('gate') },
+  // No capture date: only the file's time (one among the dated days, one after them).
+  scan: { sort_time: '2024-05-02T10:00:00', captured_at: null, captured_source: 'mtime' },
+  copied: { sort_time: '2024-06-01T09:00:00', captured_at: null, captured_source: 'mtime' },
   // Never shown: deleted, or not stored yet.
   gone: { sort_time: '2024-05-07T10:00:00', deleted: 1, tags: JSON.stringify(['lion']) },
   pending: { sort_time: '2024-05-07T11:00:00', state: 'pending' },
 };
 
 const VISIBLE = Object.keys(ROWS).filter((n) => n !== 'gone' && n !== 'pending');
+const UNDATED = new Set(['scan', 'copied']);
 /** Capture-time order, ties by id: what every engine must return. */
-const ASC = [...VISIBLE].sort((a, b) => {
+const byTime = (a: string, b: string): number => {
   const ta = ROWS[a]!.sort_time!;
   const tb = ROWS[b]!.sort_time!;
   return ta < tb ? -1 : ta > tb ? 1 : id(a) < id(b) ? -1 : 1;
-});
+};
+const DATED_ASC = VISIBLE.filter((n) => !UNDATED.has(n)).sort(byTime);
+const UNDATED_ASC = VISIBLE.filter((n) => UNDATED.has(n)).sort(byTime);
+/** The gallery's order: the dated items, then those without a capture date as their own group. */
+const ASC = [...DATED_ASC, ...UNDATED_ASC];
+const DESC = [...[...DATED_ASC].reverse(), ...[...UNDATED_ASC].reverse()];
 const names = new Map(Object.keys(ROWS).map((n) => [id(n), n]));
 const nameOf = (rowId: string): string => names.get(rowId) ?? rowId;
 
@@ -126,7 +137,28 @@ for (const engine of catalogEngines()) {
 
     it('lists visible items in capture-time order, ties by id, both directions', async () => {
       assert.deepEqual(await page({}), ASC);
-      assert.deepEqual(await page({ sort: 'desc' }), [...ASC].reverse());
+      assert.deepEqual(await page({ sort: 'desc' }), DESC);
+    });
+
+    it('lists items without a capture date as their own group after the dated ones, and filters them', async () => {
+      assert.deepEqual(await page({ undated: 'only' }), UNDATED_ASC);
+      assert.deepEqual(await page({ undated: 'exclude' }), DATED_ASC);
+      // A date filter leaves them out even where their file time would match.
+      assert.deepEqual(await page({ from: '2024-05-02', before: '2024-05-03' }), ['night']);
+      // Paging crosses from the dated group into the undated one, each item exactly once.
+      for (const sort of ['asc', 'desc'] as const)
+        for (const limit of [1, 2, 3, DATED_ASC.length]) {
+          const seen: string[] = [];
+          let after: GalleryPageQuery['after'];
+          for (let guard = 0; guard < 50; guard++) {
+            const p = await galleryPage(cat, { sort, limit, ...(after ? { after } : {}) });
+            seen.push(...p.items.map((r) => nameOf(r.id)));
+            const last = p.items.at(-1);
+            if (!p.more || !last) break;
+            after = { sortTime: last.sort_time, id: last.id };
+          }
+          assert.deepEqual(seen, sort === 'asc' ? ASC : DESC, `${sort}, pages of ${limit}`);
+        }
     });
 
     it('keeps camera recordings apart: exclude leaves them out, only keeps just them', async () => {
@@ -152,7 +184,7 @@ for (const engine of catalogEngines()) {
           if (!p.more || !last) break;
           after = { sortTime: last.sort_time, id: last.id };
         }
-        assert.deepEqual(seen, sort === 'asc' ? ASC : [...ASC].reverse(), sort);
+        assert.deepEqual(seen, sort === 'asc' ? ASC : DESC, sort);
         assert.equal(pages, Math.ceil(ASC.length / 3), sort);
       }
       const exact = await galleryPage(cat, { sort: 'asc', limit: ASC.length });
@@ -260,7 +292,8 @@ for (const engine of catalogEngines()) {
       const c = await geotagCandidates(cat, { monitor: 'Ana' }, 1000);
       assert.deepEqual(
         c.map((r) => nameOf(r.id)),
-        ASC.filter((n) => (ROWS[n]!.monitor ?? 'Ana') === 'Ana' && ROWS[n]!.type !== 'audio'),
+        // Not the undated ones: a file's time is no capture time to match a track with.
+        DATED_ASC.filter((n) => (ROWS[n]!.monitor ?? 'Ana') === 'Ana' && ROWS[n]!.type !== 'audio'),
       );
       const lion = c.find((r) => nameOf(r.id) === 'lion')!;
       assert.equal(lion.lat, 1);

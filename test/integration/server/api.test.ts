@@ -132,6 +132,7 @@ describe('OpenAPI', () => {
       'tag',
       'to',
       'type',
+      'undated',
       'unrated',
     ]);
     const patch = paths['/api/items/{id}']!.patch!;

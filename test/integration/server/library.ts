@@ -117,6 +117,7 @@ export async function insertSyntheticItem(
   cat: Catalog,
   id: string,
   sortTime = '2024-05-01T08:00:00',
+  undated = false,
 ): Promise<void> {
   const row = buildItemRow(
     {
@@ -129,7 +130,8 @@ export async function insertSyntheticItem(
       mtimeMs: Date.parse(`${sortTime}Z`),
       importedAt: '2024-06-01T10:00:00.000Z',
       cardId: null,
-      probe: { facts: {}, warnings: [] },
+      // A photo with its capture time (undated: only the file's time, as a scan or a copy has).
+      probe: { facts: undated ? {} : { capturedAt: { local: sortTime, source: 'exif' } }, warnings: [] },
       timeZone: 'UTC',
     },
     `library/Zed/2024-06-01/${id.slice(0, 16)}.jpg`,

@@ -144,6 +144,11 @@ export function FilterBar({ filters }: Props) {
               onChange={(e) => set({ to: (e.target as HTMLInputElement).value || null })}
             />
           </label>
+          {select('undated', t('gallery.dated'), [
+            ['', t('gallery.dated.any')],
+            ['exclude', t('gallery.dated.with')],
+            ['only', t('gallery.dated.without')],
+          ])}
           {textInput('event', t('gallery.event'))}
           {select('minRating', t('gallery.rating'), [
             ['', t('gallery.rating.any')],

@@ -2,7 +2,8 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ItemList } from '../item-list';
 import { useDragSelect } from '../drag-select';
 import { useLongPress } from '../gestures';
-import { firstRowAt, indicesInRect, layoutRows } from '../layout';
+import { firstRowAt, indicesInRect, layoutRows, NO_DATE } from '../layout';
+import { t } from '../i18n';
 import { Thumb } from './Thumb';
 
 interface Props {
@@ -108,7 +109,18 @@ export function Grid({ list, selected, onOpen, onSelect, onDragSelect, onLongPre
         {visible.map((r) =>
           r.kind === 'header' ? (
             <h2 key={`h${r.date}`} class="day" style={{ top: `${r.top}px`, height: `${r.height}px` }}>
-              {dateLabel(r.date)} <small>{r.count}</small>
+              {r.date === NO_DATE ? (
+                <>
+                  {t('gallery.noDate')}{' '}
+                  <small>
+                    {r.count} · {t('gallery.noDateHint')}
+                  </small>
+                </>
+              ) : (
+                <>
+                  {dateLabel(r.date)} <small>{r.count}</small>
+                </>
+              )}
             </h2>
           ) : (
             <div key={`r${r.start}`} class="row" style={{ top: `${r.top}px`, height: `${r.height}px` }}>
