@@ -86,6 +86,9 @@ export interface IngestRequest {
 }
 
 type Outcome = 'copied' | 'duplicate' | 'tombstoned';
+/** `library/Ana/2024-05-01/x.jpg` → `Ana/2024-05-01`. */
+const folderOf = (path: string): string => path.replace(/^library\//, '').replace(/\/[^/]*$/, '');
+
 type Finished = { outcome: Outcome; id: string; item?: ItemRow };
 type StopCode = 'CARD_REMOVED' | 'CARD_READ_ERROR' | 'DRIVE_FULL' | 'DRIVE_WRITE_ERROR';
 
@@ -117,9 +120,11 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
     notCopied: 0,
     erased: 0,
     warnings: [],
+    folders: [],
     bytes: 0,
     seconds: 0,
   };
+  const filed = new Map<string, number>();
   const rootDev = await cardRootDevice(req.cardRoot);
   // Gone = the mount point now shows another filesystem (unmounted), or the card's root can no
   // longer be listed (reader pulled while still mounted: reads fail with EIO).
@@ -304,6 +309,13 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
       if (r.outcome === 'copied') {
         summary.copied++;
         summary.bytes += fileBytes(f);
+        if (r.item) {
+          const folder = folderOf(r.item.path);
+          filed.set(folder, (filed.get(folder) ?? 0) + 1);
+          summary.folders = [...filed]
+            .sort(([a], [b]) => (a < b ? -1 : 1))
+            .map(([folder, items]) => ({ folder, items }));
+        }
         if (r.item) await derive(r.item, f.relPath);
       } else if (r.outcome === 'duplicate') summary.duplicates++;
       else summary.tombstoned++;

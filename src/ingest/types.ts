@@ -26,6 +26,11 @@ export interface IngestSummary {
   /** Card files erased by the clean-up policy. */
   erased: number;
   warnings: IngestWarning[];
+  /**
+   * Where the new items were filed: each library folder (`MONITOR/DATE`, relative to
+   * `library/`) and how many of this run's items went there, in folder order.
+   */
+  folders: { folder: string; items: number }[];
   bytes: number;
   seconds: number;
   error?: { code: ErrorCode; message: string; hint: string };

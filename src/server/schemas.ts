@@ -313,6 +313,9 @@ const ingestSummarySchema = z.object({
   notCopied: z.number().int(),
   erased: z.number().int(),
   warnings: z.array(z.object({ path: z.string(), code: z.string(), message: z.string() })),
+  folders: z
+    .array(z.object({ folder: z.string(), items: z.number().int() }))
+    .describe("Where this run's new items were filed: library folders MONITOR/DATE and how many each"),
   bytes: z.number(),
   seconds: z.number(),
   error: problemSchema.optional(),

@@ -111,6 +111,8 @@ function humanSummary(s: IngestSummary): string {
       (s.erased ? `, erased from card ${s.erased}` : '') +
       ` in ${s.seconds}s`,
   ];
+  if (s.folders.length)
+    lines.push(`filed in library/: ${s.folders.map((f) => `${f.folder} (${f.items})`).join(', ')}`);
   if (s.notCopied) lines.push(`NOT copied: ${s.notCopied} files`);
   if (s.warnings.length) {
     lines.push(`${s.warnings.length} warning(s) (originals are kept):`);

@@ -74,7 +74,9 @@ async function run(root: string, drive: Drive, a: MediaAnalyzer) {
   );
 }
 
-async function state(drive: Drive): Promise<{ stored: string[]; pending: number; tmp: string[] }> {
+async function state(
+  drive: Drive,
+): Promise<{ stored: string[]; pending: number; tmp: string[]; folders: Record<string, number> }> {
   const cat = await openCatalog(drive.layout.catalog);
   try {
     const rows = await listItems(cat);
@@ -83,6 +85,14 @@ async function state(drive: Drive): Promise<{ stored: string[]; pending: number;
       stored: rows.filter((r) => r.state === 'stored').map((r) => r.id),
       pending: rows.filter((r) => r.state !== 'stored').length,
       tmp: readdirSync(drive.layout.tmpDir),
+      // Where the catalogue says each stored item is: library/MONITOR/DATE/…
+      folders: rows
+        .filter((r) => r.state === 'stored')
+        .reduce<Record<string, number>>((acc, r) => {
+          const f = r.path.split('/').slice(1, -1).join('/');
+          acc[f] = (acc[f] ?? 0) + 1;
+          return acc;
+        }, {}),
     };
   } finally {
     await cat.close();
@@ -104,6 +114,9 @@ describe('ingest: several files in flight', () => {
     assert.equal(s.notCopied, 0);
     const st = await state(drive);
     assert.equal(st.stored.length, 4);
+    // The summary says where the new items were filed, as the catalogue has them.
+    assert.deepEqual(Object.fromEntries(s.folders.map((f) => [f.folder, f.items])), st.folders);
+    assert.ok(s.folders.length > 0 && s.folders.every((f) => f.folder.startsWith('_unassigned/')));
     assert.equal(st.pending, 0);
     assert.deepEqual(st.tmp, []);
     const again = await run(root, drive, analyzer());

@@ -28,6 +28,7 @@ const summary = (copied: number): IngestSummary =>
     notCopied: 0,
     erased: 0,
     warnings: [],
+    folders: [],
     bytes: 0,
     seconds: 1,
   }) as IngestSummary;
