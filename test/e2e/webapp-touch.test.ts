@@ -132,6 +132,61 @@ describe('web app touch gestures (headless Chromium, tablet)', { timeout: 120_00
     assert.ok(openId(), 'a tap opens the item');
   });
 
+  it('Compare shows 2 to 4 selected photos side by side; a pinch on one zooms them all; Esc closes', async () => {
+    await page.goto(url);
+    await page.waitForSelector('.cell');
+    await page.tap('.cell:nth-child(1) .check');
+    await page.waitForSelector('form.bulk');
+    assert.equal(await page.isDisabled('.compare-button'), true, 'one photo: nothing to compare');
+    for (const n of [2, 3]) await page.tap(`.cell:nth-child(${n}) .check`);
+    const chosen = await page.$$eval('.cell.selected', (els) =>
+      els.map((e) => e.getAttribute('data-id') ?? ''),
+    );
+    assert.equal(chosen.length, 3);
+    await page.locator('.compare-button').tap();
+    await page.waitForFunction(`document.querySelectorAll('.compare-pane img').length === 3`);
+    await page.waitForFunction(
+      `[...document.querySelectorAll('.compare-pane img')].every((i) => i.complete && i.naturalWidth > 0)`,
+    );
+    assert.deepEqual(
+      new Set(await page.$$eval('.compare-pane', (els) => els.map((e) => e.getAttribute('data-id') ?? ''))),
+      new Set(chosen),
+    );
+    assert.deepEqual(new Set(new URL(page.url()).searchParams.get('compare')?.split(',')), new Set(chosen));
+
+    // Two fingers on the first photo: every photo shows the same zoom.
+    const first = await page.locator('.compare-pane').first().boundingBox();
+    assert.ok(first);
+    const m = { x: first.x + first.width / 2, y: first.y + first.height / 2 };
+    await touch('touchStart', [
+      { x: m.x - 30, y: m.y },
+      { x: m.x + 30, y: m.y },
+    ]);
+    for (let i = 1; i <= 8; i++) {
+      await touch('touchMove', [
+        { x: m.x - 30 - 6 * i, y: m.y },
+        { x: m.x + 30 + 6 * i, y: m.y },
+      ]);
+      await page.waitForTimeout(16);
+    }
+    await touch('touchEnd', []);
+    const transforms = await page.$$eval('.compare-pane img', (els) =>
+      els.map((e) => (e as unknown as { style: { transform: string } }).style.transform),
+    );
+    assert.match(transforms[0] ?? '', /scale\(/);
+    assert.ok(
+      transforms.every((x) => x === transforms[0]),
+      `all panes alike: ${JSON.stringify(transforms)}`,
+    );
+    const z = Number(await page.getAttribute('.compare-grid', 'data-zoom'));
+    assert.ok(z > 1.5, `zoomed ${z}×`);
+
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('.compare', { state: 'detached' });
+    assert.equal(new URL(page.url()).searchParams.get('compare'), null);
+    await page.waitForSelector('form.bulk');
+  });
+
   it('a swipe steps to the next and previous item; a pinch zooms, a finger pans, a double tap zooms back', async () => {
     await page.goto(url);
     await page.waitForSelector('.cell');

@@ -82,27 +82,49 @@ export function useLongPress(
 /**
  * The item view's media box: a swipe calls `onSwipe(-1)` (to the left: next) or `onSwipe(1)`;
  * on a picture (`img.zoomable` inside the box) two fingers zoom, one finger pans it once zoomed
- * and a double tap zooms in or back. The view resets when `key` (the item) changes.
+ * and a double tap zooms in or back. The view resets when `key` (the item) changes. With several
+ * pictures in the box (Compare), they all show the same view: zoom one, see the same spot in all.
  */
 export function useMediaGestures(
   ref: MutableRef<HTMLElement | null>,
   key: string,
-  onSwipe: (dir: -1 | 1) => void,
+  onSwipe?: (dir: -1 | 1) => void,
 ): void {
   const cb = useRef(onSwipe);
   cb.current = onSwipe;
   useEffect(() => {
     const box = ref.current;
     if (!box) return;
-    const img = (): HTMLImageElement | null => box.querySelector('img.zoomable');
+    /** The picture the gesture started on (its centre anchors the zoom), else the first one. */
+    let target: HTMLImageElement | null = null;
+    const img = (): HTMLImageElement | null =>
+      target && box.contains(target) ? target : box.querySelector('img.zoomable');
     let view: View = REST;
     const show = (v: View): void => {
       const pic = img();
       if (!pic) return;
       view = clampView(v, pic.clientWidth, pic.clientHeight);
-      pic.style.transform =
-        view.scale === 1 ? '' : `translate(${view.x}px, ${view.y}px) scale(${view.scale})`;
+      const transform = view.scale === 1 ? '' : `translate(${view.x}px, ${view.y}px) scale(${view.scale})`;
+      for (const p of box.querySelectorAll<HTMLImageElement>('img.zoomable')) p.style.transform = transform;
       box.dataset['zoom'] = view.scale.toFixed(2);
+    };
+    const onWheel = (e: WheelEvent): void => {
+      // A mouse or trackpad: the wheel (or a trackpad pinch, sent as ctrl+wheel) zooms at the pointer.
+      if (!img()) return;
+      e.preventDefault();
+      const k = Math.exp(-e.deltaY / (e.ctrlKey ? 100 : 300));
+      const p = pointOf(e as unknown as PointerEvent);
+      const c = centre();
+      show(
+        pinch(
+          view,
+          c,
+          { x: p.x - 1, y: p.y },
+          { x: p.x + 1, y: p.y },
+          { x: p.x - k, y: p.y },
+          { x: p.x + k, y: p.y },
+        ),
+      );
     };
     show(REST);
     const down = new Map<number, Point>();
@@ -119,6 +141,7 @@ export function useMediaGestures(
     };
     const onDown = (e: PointerEvent): void => {
       if (e.pointerType !== 'touch') return;
+      if (down.size === 0) target = (e.target as Element).closest?.('img.zoomable') ?? target;
       down.set(e.pointerId, pointOf(e));
       if (down.size === 1) pinched = false;
       begin();
@@ -153,8 +176,8 @@ export function useMediaGestures(
       if (e.type === 'pointerup' && single && from && gesture) {
         const to = pointOf(e);
         const now = performance.now();
-        const dir = view.scale === 1 ? swipeOf(from, to, now - gesture.at) : 0;
-        if (dir) cb.current(dir);
+        const dir = view.scale === 1 && cb.current ? swipeOf(from, to, now - gesture.at) : 0;
+        if (dir) cb.current?.(dir);
         else if (Math.hypot(to.x - from.x, to.y - from.y) < SLOP_PX && img()) {
           if (lastTap && now - lastTap.at < DOUBLE_TAP_MS) {
             show(toggleZoom(view, centre(), to));
@@ -170,7 +193,9 @@ export function useMediaGestures(
     box.addEventListener('pointermove', onMove);
     box.addEventListener('pointerup', onUp);
     box.addEventListener('pointercancel', onUp);
+    box.addEventListener('wheel', onWheel, { passive: false });
     return () => {
+      box.removeEventListener('wheel', onWheel);
       box.removeEventListener('pointerdown', onDown);
       box.removeEventListener('pointermove', onMove);
       box.removeEventListener('pointerup', onUp);

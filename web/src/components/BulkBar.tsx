@@ -15,6 +15,8 @@ interface Props {
   onApply(patch: AttributePatch, opts?: BatchOptions): void;
   onSelectAll(): void;
   onClear(): void;
+  /** Show the selected photos side by side (2 to 4 of them). */
+  onCompare?(): void;
 }
 
 /** The library's tags that start with what is typed: a datalist for the tag fields. */
@@ -29,7 +31,7 @@ function useTagSuggestions(): [string[], (prefix: string) => void] {
 }
 
 /** Edit the selected items at once (POST /api/items/batch). */
-export function BulkBar({ count, ownGps, busy, message, onApply, onSelectAll, onClear }: Props) {
+export function BulkBar({ count, ownGps, busy, message, onApply, onSelectAll, onClear, onCompare }: Props) {
   const [event, setEvent] = useState('');
   const [tag, setTag] = useState('');
   const [lat, setLat] = useState('');
@@ -58,6 +60,17 @@ export function BulkBar({ count, ownGps, busy, message, onApply, onSelectAll, on
   return (
     <form class="bulk" onSubmit={apply} aria-label="Edit selected items">
       <strong class="count">{count} selected</strong>
+      {onCompare && (
+        <button
+          type="button"
+          class="secondary compare-button"
+          disabled={count < 2 || count > 4}
+          title={t('compare.buttonHint')}
+          onClick={onCompare}
+        >
+          {t('compare.button')}
+        </button>
+      )}
       <label class="edit-only">
         Event
         <input

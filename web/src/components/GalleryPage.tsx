@@ -13,6 +13,7 @@ import { GeotagPanel } from './GeotagPanel';
 import { Grid } from './Grid';
 import type { Pending } from './AttributeForm';
 import { ItemView } from './ItemView';
+import { useLazy } from '../lazy';
 import { ToastView } from './ToastView';
 
 /** The batch endpoint's limit (BATCH_MAX_IDS). */
@@ -50,6 +51,8 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState('');
   const openId = query.get('item');
+  const compareIds = (query.get('compare') ?? '').split(',').filter(Boolean);
+  const CompareView = useLazy(async () => (await import('./Compare')).Compare, compareIds.length > 1);
   const [fetched, setFetched] = useState<Item | null>(null);
 
   const index = openId ? list.indexOf(openId) : -1;
@@ -234,6 +237,7 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
             onApply={applyBatch}
             onSelectAll={selectAll}
             onClear={sel.clear}
+            onCompare={() => navigate(withQuery({ compare: [...sel.ids].slice(0, 4).join(',') }))}
           />
         </div>
       ) : (
@@ -269,6 +273,9 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
           onSave={saveOne}
           pending={pending}
         />
+      )}
+      {CompareView && compareIds.length > 1 && (
+        <CompareView ids={compareIds} onClose={() => navigate(withQuery({ compare: null }))} />
       )}
       <ToastView />
     </div>
