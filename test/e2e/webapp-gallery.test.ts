@@ -209,6 +209,24 @@ describe('web app gallery on a tablet (headless Chromium)', { timeout: 120_000 }
     assert.match((await page.textContent('.item-view .facts')) ?? '', /file time/);
   });
 
+  it('the language picker switches the app to Spanish and the tablet remembers it', async () => {
+    await page.goto(url);
+    await page.waitForSelector('nav.nav');
+    assert.equal(await page.textContent('nav.nav a[href="/"]'), 'Gallery');
+    await Promise.all([page.waitForEvent('load'), page.selectOption('select[name=language]', 'es')]);
+    await page.waitForSelector('nav.nav');
+    assert.equal(await page.textContent('nav.nav a[href="/"]'), 'Galería');
+    assert.equal(await page.getAttribute('html', 'lang'), 'es');
+    assert.match((await page.textContent('.filters-toggle')) ?? '', /Filtros/);
+    // Remembered: a new visit (the browser itself still says English) comes back in Spanish.
+    await page.goto(`${url}/status`);
+    await page.waitForSelector('nav.nav');
+    assert.equal(await page.textContent('nav.nav a[href="/status"]'), 'Estado');
+    await Promise.all([page.waitForEvent('load'), page.selectOption('select[name=language]', 'en')]);
+    await page.waitForSelector('nav.nav');
+    assert.equal(await page.textContent('nav.nav a[href="/status"]'), 'Status');
+  });
+
   it('a short-id link (as `outpost ls` prints) opens that item', async () => {
     const id = idOf(7);
     await page.goto(`${url}/?item=${id.slice(0, 12)}`);

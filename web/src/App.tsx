@@ -7,13 +7,35 @@ import { GalleryPage } from './components/GalleryPage';
 import { Login } from './components/Login';
 import { StatusPage } from './components/StatusPage';
 import { navigate, useLocation } from './router';
+import { chooseLanguage, language, LANGUAGES, t, type Lang, type MessageKey } from './i18n';
 
-const PAGES: [string, string][] = [
-  ['/', 'Gallery'],
-  ['/status', 'Status'],
-  ['/cards', 'Cards'],
-  ['/cameras', 'Cameras'],
+const PAGES: [string, MessageKey][] = [
+  ['/', 'app.nav.gallery'],
+  ['/status', 'app.nav.status'],
+  ['/cards', 'app.nav.cards'],
+  ['/cameras', 'app.nav.cameras'],
 ];
+
+/** The app's language, chosen here and remembered on this tablet (the page reloads in it). */
+function LanguagePicker() {
+  return (
+    <label class="lang">
+      <span class="visually-hidden">{t('app.language')}</span>
+      <select
+        name="language"
+        aria-label={t('app.language')}
+        value={language()}
+        onChange={(e) => chooseLanguage((e.target as HTMLSelectElement).value as Lang)}
+      >
+        {LANGUAGES.map((l) => (
+          <option key={l.lang} value={l.lang} lang={l.lang}>
+            {l.name}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
 
 function Nav({ path, auth, onLogout }: { path: string; auth: AuthState; onLogout(): void }) {
   return (
@@ -28,13 +50,14 @@ function Nav({ path, auth, onLogout }: { path: string; auth: AuthState; onLogout
             navigate(href);
           }}
         >
-          {label}
+          {t(label)}
         </a>
       ))}
       <span class="spacer" />
+      <LanguagePicker />
       {auth.kind === 'user' && (
         <button type="button" class="secondary" onClick={onLogout}>
-          {auth.user.name} · Log out
+          {t('app.logout', { name: auth.user.name })}
         </button>
       )}
     </nav>
@@ -51,15 +74,15 @@ export function App() {
       .catch((e: Error) => setFatal(e.message));
   };
   useEffect(check, []);
-  useEffect(() => onUnauthenticated(() => setAuth({ kind: 'login', message: 'Please log in again.' })), []);
+  useEffect(() => onUnauthenticated(() => setAuth({ kind: 'login', message: t('app.loginAgain') })), []);
 
   if (fatal)
     return (
       <p class="error page">
-        {fatal} <button onClick={() => location.reload()}>Retry</button>
+        {fatal} <button onClick={() => location.reload()}>{t('app.retry')}</button>
       </p>
     );
-  if (auth.kind === 'checking') return <p class="page">Loading…</p>;
+  if (auth.kind === 'checking') return <p class="page">{t('app.loading')}</p>;
   if (auth.kind === 'login' || auth.kind === 'setup')
     return (
       <Login

@@ -4,6 +4,7 @@
  * every area file and to `CATALOGUES` in i18n.ts. Area files keep parallel work out of each other's
  * way; keys are prefixed with their area so they never clash.
  */
+import * as app from './app';
 import * as compare from './compare';
 import * as edit from './edit';
 import * as events from './events';
@@ -11,8 +12,17 @@ import * as gallery from './gallery';
 import * as problems from './problems';
 import * as station from './station';
 
-export const en = { ...station.en, ...edit.en, ...gallery.en, ...events.en, ...problems.en, ...compare.en };
+export const en = {
+  ...app.en,
+  ...station.en,
+  ...edit.en,
+  ...gallery.en,
+  ...events.en,
+  ...problems.en,
+  ...compare.en,
+};
 export const es: Record<keyof typeof en, string> = {
+  ...app.es,
   ...station.es,
   ...edit.es,
   ...gallery.es,
