@@ -14,6 +14,8 @@ const idOf = (n: number): string => createHash('sha256').update(`gallery-${n}`).
 const N = 60;
 /** Two scans without a capture date; their file times fall among the dated photos' days. */
 const UNDATED = [idOf(100), idOf(101)];
+/** A camera trap's burst: four frames a second apart (newest first in the grid). */
+const BURST = [idOf(203), idOf(202), idOf(201), idOf(200)];
 
 /**
  * The gallery on an iPad-sized touch tablet in real Chromium (issue 13, points 1.8, 1.9, 1.10,
@@ -49,6 +51,8 @@ describe('web app gallery on a tablet (headless Chromium)', { timeout: 120_000 }
         idOf(i),
         `2024-05-${String(1 + (i % 28)).padStart(2, '0')}T08:00:${String(i).padStart(2, '0')}`,
       );
+    for (let k = 0; k < 4; k++)
+      await insertSyntheticItem(lib.catalog, idOf(200 + k), `2024-06-15T10:00:0${k}`);
     await insertSyntheticItem(lib.catalog, UNDATED[0]!, '2024-05-10T09:00:00', true);
     await insertSyntheticItem(lib.catalog, UNDATED[1]!, '2024-05-20T09:00:00', true);
     const db = sqliteOf(lib.catalog);
@@ -159,7 +163,7 @@ describe('web app gallery on a tablet (headless Chromium)', { timeout: 120_000 }
     await page.waitForFunction(`document.querySelectorAll('.cell').length > 0`);
     await page.waitForFunction(`!document.querySelector('.grid-foot')?.textContent?.includes('Loading')`);
     const unrated = await apiIds('&unrated=true');
-    assert.equal(unrated.length, N + UNDATED.length - 2);
+    assert.equal(unrated.length, N + UNDATED.length + BURST.length - 2);
     assert.ok(!unrated.includes(idOf(5)) && !unrated.includes(idOf(6)));
 
     await page.goto(`${url}/?priority=true`);
@@ -207,6 +211,44 @@ describe('web app gallery on a tablet (headless Chromium)', { timeout: 120_000 }
     await page.tap('.cell:nth-child(1) .thumb');
     await page.waitForSelector('.item-view');
     assert.match((await page.textContent('.item-view .facts')) ?? '', /file time/);
+  });
+
+  it('a burst is one stack: selecting it selects every frame, its count unfolds it, the viewer steps through all', async () => {
+    await page.goto(url);
+    await page.waitForSelector('.cell');
+    // Newest first: the burst's day is the first group; its cover is the newest frame.
+    await page.waitForSelector(`.cell[data-id="${BURST[0]}"] .stack-toggle`);
+    assert.match((await page.textContent(`.cell[data-id="${BURST[0]}"] .stack-toggle`)) ?? '', /4/);
+    for (const id of BURST.slice(1)) assert.equal(await page.$(`.cell[data-id="${id}"]`), null, 'folded');
+
+    await page.tap(`.cell[data-id="${BURST[0]}"] .check`);
+    await page.waitForSelector('form.bulk');
+    assert.match((await page.textContent('form.bulk .count')) ?? '', /^4 selected/);
+    await page.tap(`.cell[data-id="${BURST[0]}"] .check`);
+    await page.waitForSelector('form.bulk', { state: 'detached' });
+
+    await page.tap(`.cell[data-id="${BURST[0]}"] .stack-toggle`);
+    for (const id of BURST) await page.waitForSelector(`.cell[data-id="${id}"]`);
+    assert.deepEqual((await cells()).slice(0, 4), BURST, 'unfolded in place, in order');
+    await page.tap(`.cell[data-id="${BURST[0]}"] .stack-toggle`);
+    await page.waitForSelector(`.cell[data-id="${BURST[1]}"]`, { state: 'detached' });
+
+    // Opened, the cover steps to the next frame of the burst.
+    await page.tap(`.cell[data-id="${BURST[0]}"] .thumb`);
+    await page.waitForSelector('.item-view');
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction(`new URL(location.href).searchParams.get('item') === '${BURST[1]}'`);
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('.item-view', { state: 'detached' });
+
+    // Stacking off (remembered): every frame is its own cell.
+    await page.locator('input[name=stack-bursts]').tap();
+    for (const id of BURST) await page.waitForSelector(`.cell[data-id="${id}"]`);
+    assert.equal(await page.$('.stack-toggle'), null);
+    await page.reload();
+    await page.waitForSelector(`.cell[data-id="${BURST[3]}"]`);
+    await page.locator('input[name=stack-bursts]').tap();
+    await page.waitForSelector(`.cell[data-id="${BURST[1]}"]`, { state: 'detached' });
   });
 
   it('the language picker switches the app to Spanish and the tablet remembers it', async () => {

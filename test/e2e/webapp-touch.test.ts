@@ -58,7 +58,8 @@ describe('web app touch gestures (headless Chromium, tablet)', { timeout: 120_00
     lib = await emptyLibrary();
     for (let i = 0; i < N; i++) {
       const id = idOf(i);
-      await insertSyntheticItem(lib.catalog, id, `2024-05-01T08:00:${String(59 - i).padStart(2, '0')}`);
+      // A minute apart: no two of them are a burst (stacked in one cell).
+      await insertSyntheticItem(lib.catalog, id, `2024-05-01T08:${String(59 - i).padStart(2, '0')}:00`);
       // A real picture behind each item, so the viewer shows (and zooms) an image.
       const file = join(lib.drive.layout.root, `library/Zed/2024-06-01/${id.slice(0, 16)}.jpg`);
       await mkdir(dirname(file), { recursive: true });

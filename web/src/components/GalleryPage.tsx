@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { batchPatch, getItem, patchItem, undoChanges, type BatchOptions, type UndoChange } from '../api';
 import { t } from '../i18n';
 import { showToast } from '../toast';
@@ -14,6 +14,7 @@ import { Grid } from './Grid';
 import type { Pending } from './AttributeForm';
 import { ItemView } from './ItemView';
 import { useLazy } from '../lazy';
+import { stackBursts, withBursts } from '../stacks';
 import { ToastView } from './ToastView';
 
 /** The batch endpoint's limit (BATCH_MAX_IDS). */
@@ -36,6 +37,23 @@ function changesOf(id: string, before: Attrs, after: Attrs): UndoChange[] {
     set: after[field],
     previous: before[field],
   }));
+}
+
+const STACKING_KEY = 'outpost.stackBursts';
+/** Bursts are stacked unless this tablet was told otherwise. */
+function readStacking(): boolean {
+  try {
+    return localStorage.getItem(STACKING_KEY) !== 'off';
+  } catch {
+    return true;
+  }
+}
+function saveStacking(on: boolean): void {
+  try {
+    localStorage.setItem(STACKING_KEY, on ? 'on' : 'off');
+  } catch {
+    /* storage blocked: this visit only */
+  }
 }
 
 const errorText = (e: Error): string => t('edit.notSaved', { message: e.message });
@@ -74,7 +92,27 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
   const filterKey = JSON.stringify(filters);
   useEffect(() => sel.clear(), [filterKey]);
 
-  const ids = (): string[] => list.items.map((i) => i.id);
+  // Bursts folded into stacks (a choice remembered on this tablet); unfolded ones show every frame.
+  const [stacking, setStacking] = useState(() => readStacking());
+  const [unfolded, setUnfolded] = useState<Set<string>>(new Set());
+  const view = useMemo(() => stackBursts(list.items, unfolded, stacking), [list.items, unfolded, stacking]);
+  const stackInfo = useMemo(
+    () =>
+      new Map(
+        [...view.bursts].map(([cover, ids]) => [cover, { count: ids.length, open: unfolded.has(cover) }]),
+      ),
+    [view, unfolded],
+  );
+  const toggleStack = (cover: string): void =>
+    setUnfolded((u) => {
+      const next = new Set(u);
+      if (next.has(cover)) next.delete(cover);
+      else next.add(cover);
+      return next;
+    });
+  /** What acting on shown item(s) means: a folded stack stands for all its frames. */
+  const framesOf = (shownIds: string[]): string[] => withBursts(shownIds, view.bursts, unfolded);
+  const ids = (): string[] => view.shown.map((i) => i.id);
   const openAt = (i: number, replace = false): void => {
     const it = list.items[i];
     if (it) navigate(withQuery({ item: it.id }), replace);
@@ -217,11 +255,23 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
     return () => removeEventListener('keydown', onKey);
   }, []);
 
-  const onOpen = (i: number, e: MouseEvent): void => {
-    if (e.shiftKey || e.ctrlKey || e.metaKey || sel.ids.size > 0) sel.pick(i, ids(), e.shiftKey);
-    else openAt(i);
+  /** Select or unselect the shown item at `i` (a folded stack: all its frames at once). */
+  const pickShown = (i: number, range: boolean): void => {
+    const it = view.shown[i];
+    if (!it) return;
+    const frames = framesOf([it.id]);
+    if (frames.length === 1) return sel.pick(i, ids(), range);
+    if (sel.ids.has(it.id)) sel.set([...sel.ids].filter((id) => !frames.includes(id)));
+    else sel.addMany(frames, false);
   };
-  const onSelect = (i: number, e: MouseEvent): void => sel.pick(i, ids(), e.shiftKey);
+  const onOpen = (i: number, e: MouseEvent): void => {
+    if (e.shiftKey || e.ctrlKey || e.metaKey || sel.ids.size > 0) pickShown(i, e.shiftKey);
+    else {
+      const it = view.shown[i];
+      if (it) navigate(withQuery({ item: it.id }));
+    }
+  };
+  const onSelect = (i: number, e: MouseEvent): void => pickShown(i, e.shiftKey);
 
   return (
     <div class="gallery-page">
@@ -245,6 +295,19 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
           <button type="button" class="secondary" disabled={busy} onClick={selectAll}>
             Select all in filter
           </button>
+          <label class="check">
+            <input
+              type="checkbox"
+              name="stack-bursts"
+              checked={stacking}
+              onChange={(e) => {
+                const on = (e.target as HTMLInputElement).checked;
+                saveStacking(on);
+                setStacking(on);
+              }}
+            />
+            {t('gallery.stackBursts')}
+          </label>
           {message && <span role="status">{message}</span>}
           <GeotagPanel
             filters={filters}
@@ -257,10 +320,13 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
         selected={sel.ids}
         onOpen={onOpen}
         onSelect={onSelect}
-        onLongPress={(i) => sel.pick(i, ids(), false)}
+        items={view.shown}
+        stacks={stackInfo}
+        onToggleStack={toggleStack}
+        onLongPress={(i) => pickShown(i, false)}
         onDragSelect={(indices, additive) => {
           const all = ids();
-          sel.addMany(indices.map((i) => all[i]!).filter(Boolean), !additive);
+          sel.addMany(framesOf(indices.map((i) => all[i]!).filter(Boolean)), !additive);
         }}
       />
       {open && (

@@ -5,9 +5,15 @@ import { useLongPress } from '../gestures';
 import { firstRowAt, indicesInRect, layoutRows, NO_DATE } from '../layout';
 import { t } from '../i18n';
 import { Thumb } from './Thumb';
+import type { Item } from '../types';
 
 interface Props {
   list: ItemList;
+  /** What to show of the list (bursts folded into stacks); default: every loaded item. */
+  items?: Item[];
+  /** Cover id → frame count and whether it is unfolded, for the stacks among `items`. */
+  stacks?: Map<string, { count: number; open: boolean }>;
+  onToggleStack?(coverId: string): void;
   selected: Set<string>;
   onOpen(index: number, e: MouseEvent): void;
   onSelect(index: number, e: MouseEvent): void;
@@ -36,7 +42,17 @@ const dateLabel = (d: string): string => {
  * The virtualised gallery: only the rows in (and near) view are in the DOM; the scroll height
  * comes from the pure layout, so scrolling stays smooth with 100,000 items.
  */
-export function Grid({ list, selected, onOpen, onSelect, onDragSelect, onLongPress }: Props) {
+export function Grid({
+  list,
+  items: shown,
+  stacks,
+  onToggleStack,
+  selected,
+  onOpen,
+  onSelect,
+  onDragSelect,
+  onLongPress,
+}: Props) {
   const ref = useRef<HTMLDivElement>(null);
   const [view, setView] = useState({ top: 0, height: 800, width: 1000 });
 
@@ -68,7 +84,7 @@ export function Grid({ list, selected, onOpen, onSelect, onDragSelect, onLongPre
 
   const columns = Math.max(2, Math.floor(view.width / TARGET_CELL));
   const cell = Math.floor(view.width / columns);
-  const items = list.items;
+  const items = shown ?? list.items;
   const { rows, height } = useMemo(() => layoutRows(items, columns, cell), [items, columns, cell]);
 
   const geometry = useRef({ rows, cell });
@@ -132,6 +148,8 @@ export function Grid({ list, selected, onOpen, onSelect, onDragSelect, onLongPre
                   size={cell}
                   onScreen={r.top < view.top + view.height && r.top + r.height > view.top}
                   selected={selected.has(it.id)}
+                  stack={stacks?.get(it.id)}
+                  onToggleStack={onToggleStack}
                   onOpen={onOpen}
                   onSelect={onSelect}
                 />
@@ -152,7 +170,7 @@ export function Grid({ list, selected, onOpen, onSelect, onDragSelect, onLongPre
           'Loading…'
         ) : list.done ? (
           items.length ? (
-            `${items.length} items`
+            `${list.items.length} items`
           ) : (
             'No items match these filters.'
           )

@@ -8,6 +8,9 @@ interface Props {
   /** In the visible part of the grid (not the rows drawn ahead): its thumbnail comes first. */
   onScreen?: boolean;
   selected: boolean;
+  /** The cover of a burst: how many frames, and whether they are unfolded in the grid. */
+  stack?: { count: number; open: boolean } | undefined;
+  onToggleStack?: ((coverId: string) => void) | undefined;
   onOpen(index: number, e: MouseEvent): void;
   onSelect(index: number, e: MouseEvent): void;
 }
@@ -15,11 +18,21 @@ interface Props {
 const TYPE_MARK: Record<string, string> = { video: '▶', audio: '♪' };
 
 /** One cell of the grid: the thumbnail (lazy, with a placeholder) and an always-visible check box. */
-export function Thumb({ item, index, size, onScreen = true, selected, onOpen, onSelect }: Props) {
+export function Thumb({
+  item,
+  index,
+  size,
+  onScreen = true,
+  selected,
+  stack,
+  onToggleStack,
+  onOpen,
+  onSelect,
+}: Props) {
   const a = item.attributes;
   return (
     <div
-      class={`cell${selected ? ' selected' : ''}`}
+      class={`cell${selected ? ' selected' : ''}${stack && !stack.open ? ' stacked' : ''}`}
       style={{ width: `${size}px`, height: `${size}px` }}
       data-id={item.id}
       data-index={index}
@@ -53,6 +66,18 @@ export function Thumb({ item, index, size, onScreen = true, selected, onOpen, on
           </span>
         )}
       </button>
+      {stack && (
+        <button
+          type="button"
+          class={`stack-toggle${stack.open ? ' open' : ''}`}
+          aria-expanded={stack.open}
+          aria-label={t(stack.open ? 'gallery.burstFold' : 'gallery.burstUnfold', { n: String(stack.count) })}
+          title={t(stack.open ? 'gallery.burstFold' : 'gallery.burstUnfold', { n: String(stack.count) })}
+          onClick={() => onToggleStack?.(item.id)}
+        >
+          ⧉ {stack.count}
+        </button>
+      )}
       <button
         type="button"
         class="check"
