@@ -81,6 +81,7 @@ export function galleryFilterOf(q: Omit<ListQuery, 'sort' | 'limit' | 'cursor'>)
     ...(q.undated === 'only' || q.undated === 'exclude' ? { undated: q.undated } : {}),
     // Recordings stay out of the gallery unless asked (they have their own view per camera).
     ...(q.recordings === 'include' ? {} : { recordings: q.recordings === 'only' ? 'only' : 'exclude' }),
+    ...(q.camera !== undefined ? { camera: q.camera } : {}),
     ...(tags.length ? { tags } : {}),
     ...(q.q !== undefined ? { words: searchWords(q.q) } : {}),
   };

@@ -74,6 +74,9 @@ export const listQuery = z.strictObject({
     .enum(['include', 'only'])
     .optional()
     .describe("Camera recordings are left out unless asked: 'include' lists them too, 'only' just them."),
+  camera: text(64)
+    .optional()
+    .describe("One camera's recordings (segments and motion clips), by its name in the station's config."),
   tag: z
     .union([text(64), z.array(text(64)).max(10)])
     .optional()

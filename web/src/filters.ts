@@ -15,6 +15,7 @@ export const FILTER_KEYS = [
   'undated',
   'sort',
   'recordings',
+  'camera',
 ] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
 export type Filters = Partial<Record<FilterKey, string>>;

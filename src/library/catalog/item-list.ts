@@ -51,6 +51,8 @@ export interface GalleryFilter {
    * A date filter (from/before/until) leaves them out: they have no date to match.
    */
   undated?: 'exclude' | 'only' | undefined;
+  /** Recordings of this camera (its segments and motion clips), by the recorder's camera name. */
+  camera?: string | undefined;
 }
 
 /** The position of an item in capture-time order. */
@@ -139,7 +141,14 @@ function filterConditions(cat: Catalog, eb: Where, f: GalleryFilter): Expression
   if (f.noEvent) c.push(eb('event', 'is', null));
   if (f.noLocation) c.push(eb.and([eb('lat', 'is', null), eb('location_lat', 'is', null)]));
   if (f.recordings === 'only') c.push(isRecording(cat, eb));
-  if (f.recordings === 'exclude') c.push(eb.not(isRecording(cat, eb)));
+  if (f.recordings === 'exclude' && f.camera === undefined) c.push(eb.not(isRecording(cat, eb)));
+  if (f.camera !== undefined)
+    c.push(
+      eb.or([
+        eb('card_id', '=', `cam:${f.camera}`),
+        eb(factText(cat, ['recording', 'camera']), '=', f.camera),
+      ]),
+    );
   for (const t of new Set(f.tags ?? [])) c.push(hasTag(cat, t));
   for (const w of f.words ?? []) {
     // lower() on both sides, in SQL: LIKE ignores case on SQLite (ASCII only) but not on

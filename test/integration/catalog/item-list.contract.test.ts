@@ -169,6 +169,15 @@ for (const engine of catalogEngines()) {
       );
       assert.deepEqual(await page({ recordings: 'only' }), recordings);
       assert.deepEqual(await page({ recordings: 'only', type: 'photo' }), ['stillGate']);
+      // One camera's recordings (its own view), even where the gallery leaves recordings out.
+      assert.deepEqual(await page({ camera: 'gate' }), ['clipGate', 'segment', 'stillGate']);
+      assert.deepEqual(await page({ camera: 'gate', recordings: 'exclude' }), [
+        'clipGate',
+        'segment',
+        'stillGate',
+      ]);
+      assert.deepEqual(await page({ camera: 'yard', sort: 'desc' }), ['clipYard']);
+      assert.deepEqual(await page({ camera: 'none' }), []);
     });
 
     it('pages with the keyset: every item exactly once, and says when more follow', async () => {
