@@ -5,6 +5,7 @@ import { registerEject } from './commands/eject.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerInitDrive } from './commands/init-drive.js';
 import { registerLs } from './commands/ls.js';
+import { registerMap } from './commands/map.js';
 import { registerMirror } from './commands/mirror.js';
 import { registerSimilar } from './commands/similar.js';
 import { registerFsck } from './commands/fsck.js';
@@ -47,6 +48,7 @@ registerService(program);
 registerDoctor(program);
 registerEject(program);
 registerHotspot(program);
+registerMap(program);
 
 program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 2);
