@@ -2,7 +2,11 @@
 // Bundles the CLI into dist/bundle/ so `outpost` starts fast: one file instead of hundreds of small
 // ESM modules (kysely alone is ~400). Native and worker-based packages stay external. Lazy
 // imports (media analysis, station) become separate chunks, loaded only when needed.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
+
+// Chunk names change with their content: start empty so stale chunks do not pile up.
+rmSync('dist/bundle', { recursive: true, force: true });
 
 await build({
   entryPoints: { outpost: 'src/cli/main.ts' },

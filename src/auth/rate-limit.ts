@@ -39,7 +39,8 @@ export interface LimiterOptions {
 /**
  * Login and setup limits. A wrong password counts under the client address + user name (so one
  * device typing a name wrong does not lock that user out on the others) and under the address
- * alone, with a larger cap (so one address cannot try names without end).
+ * alone, with a larger cap (so one address cannot try names without end), and under the whole
+ * server with a far larger one (so many addresses together cannot spray passwords without end).
  */
 export const LOGIN_LIMITS = {
   windowMs: 5 * 60 * 1000,
@@ -48,6 +49,12 @@ export const LOGIN_LIMITS = {
   perAddressAndName: 10,
   /** Failed logins per client address, whatever the names. */
   perAddress: 30,
+  /**
+   * Failed logins on this server from all addresses together: a guard against password spraying
+   * from many addresses (each under its own caps). High enough that a LAN of honest devices never
+   * meets it (one failure a second, sustained for five minutes).
+   */
+  perServer: 300,
   /** Wrong setup codes per client address. */
   setupPerAddress: 10,
 } as const;

@@ -1,24 +1,35 @@
 import { Command } from 'commander';
-import { registerCards } from './commands/cards.js';
-import { registerDoctor } from './commands/doctor.js';
-import { registerEject } from './commands/eject.js';
-import { registerIngest } from './commands/ingest.js';
-import { registerInitDrive } from './commands/init-drive.js';
-import { registerLs } from './commands/ls.js';
-import { registerMap } from './commands/map.js';
-import { registerMirror } from './commands/mirror.js';
-import { registerSimilar } from './commands/similar.js';
-import { registerFsck } from './commands/fsck.js';
-import { registerHotspot } from './commands/hotspot.js';
-import { registerHq } from './commands/hq.js';
-import { registerRebuild } from './commands/rebuild.js';
-import { registerRecord } from './commands/record.js';
-import { registerScrub } from './commands/scrub.js';
-import { registerService } from './commands/service.js';
-import { registerStation } from './commands/station.js';
-import { registerStatus } from './commands/status.js';
-import { registerUplink } from './commands/uplink.js';
-import { registerUser } from './commands/user.js';
+import { commandToLoad } from './command-name.js';
+
+type Register = (program: Command) => void;
+
+/**
+ * Every command, in help order, and how to load it. Only the command being run is loaded: the
+ * CLI then parses a fraction of its code (`outpost ingest` skips the web server, HQ and the
+ * recorder), which is most of its start-up time on a Pi. Help and unknown names load them all.
+ */
+const COMMANDS: ReadonlyArray<readonly [string[], () => Promise<Register>]> = [
+  [['init-drive'], async () => (await import('./commands/init-drive.js')).registerInitDrive],
+  [['ingest'], async () => (await import('./commands/ingest.js')).registerIngest],
+  [['ls'], async () => (await import('./commands/ls.js')).registerLs],
+  [['cards'], async () => (await import('./commands/cards.js')).registerCards],
+  [['similar'], async () => (await import('./commands/similar.js')).registerSimilar],
+  [['fsck'], async () => (await import('./commands/fsck.js')).registerFsck],
+  [['rebuild'], async () => (await import('./commands/rebuild.js')).registerRebuild],
+  [['record'], async () => (await import('./commands/record.js')).registerRecord],
+  [['mirror'], async () => (await import('./commands/mirror.js')).registerMirror],
+  [['scrub'], async () => (await import('./commands/scrub.js')).registerScrub],
+  [['station'], async () => (await import('./commands/station.js')).registerStation],
+  [['user'], async () => (await import('./commands/user.js')).registerUser],
+  [['hq'], async () => (await import('./commands/hq.js')).registerHq],
+  [['uplink', 'uplink-status'], async () => (await import('./commands/uplink.js')).registerUplink],
+  [['status'], async () => (await import('./commands/status.js')).registerStatus],
+  [['service'], async () => (await import('./commands/service.js')).registerService],
+  [['doctor'], async () => (await import('./commands/doctor.js')).registerDoctor],
+  [['eject'], async () => (await import('./commands/eject.js')).registerEject],
+  [['hotspot'], async () => (await import('./commands/hotspot.js')).registerHotspot],
+  [['map'], async () => (await import('./commands/map.js')).registerMap],
+];
 
 const program = new Command()
   .name('outpost')
@@ -29,26 +40,13 @@ const program = new Command()
   .showHelpAfterError()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-registerInitDrive(program);
-registerIngest(program);
-registerLs(program);
-registerCards(program);
-registerSimilar(program);
-registerFsck(program);
-registerRebuild(program);
-registerRecord(program);
-registerMirror(program);
-registerScrub(program);
-registerStation(program);
-registerUser(program);
-registerHq(program);
-registerUplink(program);
-registerStatus(program);
-registerService(program);
-registerDoctor(program);
-registerEject(program);
-registerHotspot(program);
-registerMap(program);
+const wanted = commandToLoad(process.argv.slice(2), ['--config', '-c', '--log-level']);
+const one = COMMANDS.find(([names]) => wanted !== undefined && names.includes(wanted));
+const versionOnly =
+  wanted === undefined && process.argv.slice(2).some((a) => a === '--version' || a === '-V');
+const toLoad = one ? [one] : versionOnly ? [] : COMMANDS;
+const registers = await Promise.all(toLoad.map(([, load]) => load()));
+for (const register of registers) register(program);
 
 program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 2);

@@ -13,7 +13,12 @@ export const attributePatchSchema = z.strictObject({
   event: z.string().trim().min(1).max(120).superRefine(storableText()).nullable().optional(),
   /** Where the item was taken (set by hand or from a GPX track); null clears it. */
   location: z
-    .strictObject({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) })
+    .strictObject({
+      lat: z.number().min(-90).max(90),
+      lon: z.number().min(-180).max(180),
+      /** Where it came from: a GPX track or a person (the item view says which). */
+      source: z.enum(['gpx', 'hand']).optional(),
+    })
     .nullable()
     .optional(),
   /** 0..5 stars; null clears it. */
@@ -34,7 +39,7 @@ export type AttributePatch = z.infer<typeof attributePatchSchema>;
 /** Current attribute values of an item, as the API and sidecars show them. */
 export interface Attributes {
   event: string | null;
-  location: { lat: number; lon: number } | null;
+  location: { lat: number; lon: number; source?: 'gpx' | 'hand' } | null;
   rating: number | null;
   priority: boolean;
   tags: string[];
@@ -50,4 +55,44 @@ export function patchToChanges(patch: AttributePatch): { field: keyof AttributeP
     out.push({ field, value });
   }
   return out;
+}
+
+/**
+ * The key tags compare by: Unicode NFC, case folded ("Ñandú" = "ñandú" = "N\u0303andu\u0301"). Pure.
+ */
+export function tagKey(tag: string): string {
+  return tag.normalize('NFC').toLowerCase();
+}
+
+/**
+ * Tags each once by {@link tagKey} (case and Unicode normalisation ignored), the first spelling
+ * kept exactly as given (trimmed), in order. Pure.
+ */
+export function uniqueTags(tags: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const raw of tags) {
+    const t = raw.trim();
+    const k = tagKey(t);
+    if (!t || seen.has(k)) continue;
+    seen.add(k);
+    out.push(t);
+  }
+  return out;
+}
+
+/**
+ * An item's tags with `add` added (unless one of the same key is there: its spelling stays) and
+ * `remove` taken away (by key). Pure.
+ */
+export function editTags(
+  current: readonly string[],
+  add: readonly string[],
+  remove: readonly string[],
+): string[] {
+  const gone = new Set(remove.map(tagKey));
+  // A tag added in bulk is new text: stored composed (NFC), as a keyboard types it; the item's own
+  // tags stay exactly as they are.
+  const added = add.map((t) => t.normalize('NFC'));
+  return uniqueTags([...current, ...added]).filter((t) => !gone.has(tagKey(t)));
 }

@@ -64,6 +64,11 @@ export const ERROR_CATALOGUE = {
   },
   ITEM_NOT_FOUND: { status: 404, exit: 2, hint: 'Check the id with `outpost ls`.' },
   AMBIGUOUS_ID: { status: 400, exit: 2, hint: 'Give more characters of the id.' },
+  CARD_ASSIGNED_ELSEWHERE: {
+    status: 409,
+    exit: 2,
+    hint: 'Reassign the card with `outpost cards assign <card> <monitor>` (or `outpost ingest --reassign`), or ingest without --monitor.',
+  },
   MONITOR_INVALID: {
     status: 400,
     exit: 2,

@@ -189,3 +189,31 @@ export function captureToUtcMs(local: string, offsetMinutes: number, driftSecond
   if (!Number.isFinite(wall)) return undefined;
   return wall - offsetMinutes * 60_000 - driftSeconds * 1000;
 }
+
+/**
+ * The camera-clock offset (minutes, zone minus UTC) that places the most capture times on the
+ * track: every `stepMinutes` step over −14..+14 h. Ties go to the offset nearest `prefer` (the
+ * one the user has), so a search never moves away from an offset that already matches as many.
+ */
+export function bestOffset(
+  points: readonly TrackPoint[],
+  localTimes: readonly string[],
+  opts: { stepMinutes?: number; driftSeconds?: number; maxGapMs?: number; prefer?: number } = {},
+): { offsetMinutes: number; matched: number } {
+  const step = opts.stepMinutes ?? 15;
+  const prefer = opts.prefer ?? 0;
+  let best = { offsetMinutes: prefer, matched: -1 };
+  for (let off = -14 * 60; off <= 14 * 60; off += step) {
+    let n = 0;
+    for (const local of localTimes) {
+      const t = captureToUtcMs(local, off, opts.driftSeconds ?? 0);
+      if (t !== undefined && positionAt(points, t, opts.maxGapMs ?? DEFAULT_MAX_GAP_MS)) n++;
+    }
+    if (
+      n > best.matched ||
+      (n === best.matched && Math.abs(off - prefer) < Math.abs(best.offsetMinutes - prefer))
+    )
+      best = { offsetMinutes: off, matched: n };
+  }
+  return best;
+}

@@ -15,6 +15,7 @@ import { originalRelPath } from '../library/layout.js';
 import { acquireLibraryLock } from '../library/lock.js';
 import { openCatalog, type Catalog } from '../library/catalog/open.js';
 import { upsertCardSeen } from '../library/catalog/cards.js';
+import { assignCardToMonitor } from '../library/assign-card.js';
 import { commitIngestedItem, ledgerKey, loadLedger, recordImport } from '../library/catalog/imports.js';
 import { addCompanion, companionsOf, getItem, itemsNeedingDerivatives } from '../library/catalog/items.js';
 import type { ItemRow } from '../library/catalog/schema.js';
@@ -64,8 +65,12 @@ export interface IngestRequest {
   cardRoot: string;
   card: CardIdentity;
   drive: Drive;
-  /** Overrides the card's assigned monitor. */
+  /**
+   * File under this monitor. An unassigned card is assigned to it; a card assigned to another
+   * monitor is refused (CARD_ASSIGNED_ELSEWHERE) unless `reassign`, which reassigns it.
+   */
   monitor?: string | undefined;
+  reassign?: boolean | undefined;
   settings: IngestSettings;
   /** Refuse to start when the drive is already full by these thresholds (config `drives.health`). */
   health?: DriveHealthThresholds | undefined;
@@ -159,7 +164,7 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
       },
       now.toISOString(),
     );
-    const monitor = validateMonitor(req.monitor ?? cardRow.monitor ?? UNASSIGNED_MONITOR);
+    const monitor = await monitorForIngest(cat, req, cardRow.monitor, now.getTime());
     summary.monitor = monitor;
     const dateFolder = dateFolderOf(now.getTime(), req.timeZone);
 
@@ -385,6 +390,33 @@ export async function ingestCard(req: IngestRequest, deps: IngestDeps): Promise<
   }
   summary.seconds = Math.round((performance.now() - started) / 10) / 100;
   return summary;
+}
+
+/**
+ * The monitor this ingest files under. `--monitor` on an unassigned card assigns the card (a card
+ * op, as `outpost cards assign` records: the Cards page shows it and the next insert files under
+ * it; items of an earlier unassigned ingest move too). On a card assigned to another monitor it
+ * is refused unless `reassign` says so, since the card's next inserts would change monitor.
+ */
+async function monitorForIngest(
+  cat: Catalog,
+  req: IngestRequest,
+  assigned: string | null,
+  nowMs: number,
+): Promise<string> {
+  if (req.monitor === undefined) return validateMonitor(assigned ?? UNASSIGNED_MONITOR);
+  const monitor = validateMonitor(req.monitor);
+  if (assigned === monitor) return monitor;
+  if (assigned !== null && !req.reassign)
+    throw new OutpostError(
+      'CARD_ASSIGNED_ELSEWHERE',
+      `card ${req.card.label ? `"${req.card.label}" ` : ''}${req.card.id} belongs to monitor "${assigned}", not "${monitor}"`,
+      {
+        hint: `Run \`outpost cards assign ${req.card.id.slice(0, 12)} "${monitor}"\` (its items move too), or ingest again with --reassign; without --monitor it files under "${assigned}".`,
+      },
+    );
+  await assignCardToMonitor(cat, req.drive.layout.root, req.card.id, monitor, req.node, nowMs);
+  return monitor;
 }
 
 async function cardRootDevice(root: string): Promise<number> {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import {
   attributePatchSchema,
   patchToChanges,
+  uniqueTags,
   type AttributePatch,
   type Attributes,
 } from '../core/attributes.js';
@@ -25,7 +26,13 @@ export function attributesOf(row: ItemRow): Attributes {
     event: row.event,
     location:
       row.location_lat !== null && row.location_lon !== null
-        ? { lat: row.location_lat, lon: row.location_lon }
+        ? {
+            lat: row.location_lat,
+            lon: row.location_lon,
+            ...(row.location_source === 'gpx' || row.location_source === 'hand'
+              ? { source: row.location_source }
+              : {}),
+          }
         : null,
     rating: row.rating,
     priority: row.priority !== 0,
@@ -92,6 +99,8 @@ export async function applyPatches(
         `invalid attributes: ${parsed.error.issues.map(describeIssue).join('; ')}`,
         { details: { issues: parsed.error.issues.map(describeIssue) } },
       );
+    // Tags are kept once each, compared case-insensitively (NFC), the first spelling kept.
+    if (parsed.data.tags) parsed.data.tags = uniqueTags(parsed.data.tags);
     for (const f of patchToChanges(parsed.data))
       changes.push({ entity: 'item' as const, id, field: f.field, value: f.value });
   }

@@ -60,6 +60,7 @@ export function buildItemRow(i: ItemRowInput, path: string): NewItem {
     event: null,
     location_lat: null,
     location_lon: null,
+    location_source: null,
     rating: null,
     notes: null,
   };

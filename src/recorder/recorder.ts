@@ -28,7 +28,7 @@ import { FC_MATCH_ARGS, fontFromFcMatch } from './live/overlay.js';
 import type { MotionEventSaved } from './motion-mode.js';
 import { DEFAULT_MOTION_CONFIG, type MotionConfig } from './motion/config.js';
 import { SegmentListReader, parseSegmentList, type ListedSegment } from './segments.js';
-import type { SegmentItemDeps } from './segment-item.js';
+import { finishUnfinished, type SegmentItemDeps } from './segment-item.js';
 import { LibrarySink } from './sinks/library-sink.js';
 import { RingSink } from './sinks/ring-sink.js';
 import type {
@@ -238,6 +238,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     this.cat = await openCatalog(this.drive.layout.catalog);
     const root = this.sink.root;
     await mkdir(root, { recursive: true });
+    await finishUnfinished(this.cat, this.drive.layout, this.camera);
     await this.recoverOldRuns(root);
     const probed = await this.probeSource();
     this.copy = shouldCopy(probed.codec, this.cam.copy);

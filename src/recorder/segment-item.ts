@@ -1,30 +1,32 @@
 /**
- * A closed segment becomes a library item: hash, probe (duration > 0), name from the segment's
- * start, hard link into `library/<camera>/<YYYY-MM-DD>/`, catalogue row, derivatives (poster).
+ * A closed segment (continuous mode, sinks/library-sink.ts) or a motion event clip
+ * (motion-mode.ts) becomes a library item: hash, probe (duration > 0), name from its start,
+ * then the library intake's one way in, `Intake.admit` (src/library/intake/pipeline.ts):
+ * pending row → fsync → no-clobber hard link into `library/<camera>/<YYYY-MM-DD>/` → folder
+ * fsync → commit (`stored`) or roll back; then derivatives (poster).
  *
- * Crash-safe without a `pending` row: the segment file itself (in `.outpost/rec/`, same drive)
- * is the journal. Order: link (no-clobber) → row inserted as `stored` → segment file removed. A
- * run killed after the link finds the file there on its next pass, links again (EEXIST with the
- * same bytes: adopted) and inserts the row. A pending row would be unsafe here: ingest's
- * reconcile rolls back every pending row it sees, and ingest runs beside the recorder. So this
- * uses the library intake's primitives (hash, no-clobber link, derive) but not Intake.admit,
- * whose pending row is exactly that; moving the recorder onto admit needs a pending row that
- * names its owner (left for when the recorder's sink is reworked).
+ * The file is taken in where it is (`Intake.stageOnDrive`): it is already on the library drive
+ * (`.outpost/rec/`), so it is linked, never copied, and stays there until the commit; it is the
+ * recorder's journal. A run killed before the commit leaves a pending row (card id
+ * `cam:<camera>`) that only the recorder finishes, at its start (finishUnfinished): an ingest or
+ * a mirror beside it leaves the recorder's pending rows alone (reconcileLibrary), since on a drive
+ * without hard links (exFAT) the placed file is the only copy. Should a row still be taken back
+ * while the recorder places it, the commit fails, the intake rolls back and the file is kept.
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../adapters/clock.js';
 import type { ProcessRunner } from '../adapters/process-runner.js';
 import { dateFolderOf, localFromInstant } from '../core/capture-time.js';
-import { OutpostError, driveError } from '../core/errors.js';
+import { OutpostError, driveError, isOutpostError } from '../core/errors.js';
 import { renderName } from '../core/naming.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { getItem } from '../library/catalog/items.js';
-import { commitRecording } from '../library/catalog/recordings.js';
+import { commitRecording, pendingRecordings } from '../library/catalog/recordings.js';
 import type { ItemRow } from '../library/catalog/schema.js';
 import { buildItemRow } from '../library/item-row.js';
 import { originalRelPath, type DriveLayout } from '../library/layout.js';
-import { deriveItem, hashFileWithSize, linkNoClobber } from '../library/intake/index.js';
+import { Intake, deriveItem, hashFile, rollbackItem } from '../library/intake/index.js';
 import { probeAv } from '../media/ffprobe.js';
 import type { MediaAnalyzer } from '../media/types.js';
 import type { Box } from './motion/detector.js';
@@ -132,9 +134,10 @@ export async function placeSegment(
 }
 
 /**
- * Place a recording file on the library drive (a continuous segment, or a motion event clip):
- * hash, probe, hard link to `library/<camera>/<date>/<name>.mp4`, row `stored`, source removed.
- * Throws SEGMENT_INVALID when the file has no playable video.
+ * Place a recording file on the library drive (a continuous segment, or a motion event clip)
+ * through the library intake: hashed and linked in place, row `pending` then `stored`, the
+ * recording's old name removed once committed. Throws SEGMENT_INVALID when the file has no
+ * playable video; on any other failure the file stays where it was.
  */
 export async function placeRecording(
   cat: Catalog,
@@ -142,9 +145,13 @@ export async function placeRecording(
   seg: RecordedClip,
   deps: SegmentItemDeps,
 ): Promise<{ item: ItemRow; created: boolean }> {
-  const { sha256, size } = await hashFileWithSize(seg.path);
+  const intake = new Intake({ cat, layout });
+  const staged = await intake.stageOnDrive(seg.path);
+  const sha256 = staged.sha256;
   const existing = await getItem(cat, sha256);
-  if (existing) {
+  // The same bytes are catalogued already; a pending row (placed by a run that did not commit)
+  // makes admit fail and the file is kept until recovery has taken that row back.
+  if (existing && existing.state !== 'pending') {
     await rm(seg.path, { force: true });
     return { item: existing, created: false };
   }
@@ -167,7 +174,7 @@ export async function placeRecording(
       sha256,
       type: 'video',
       ext: 'mp4',
-      size,
+      size: staged.bytes,
       monitor: seg.camera,
       originalName: name,
       mtimeMs: seg.endMs,
@@ -178,17 +185,47 @@ export async function placeRecording(
     },
     rel,
   );
-  // The segment file stays (it is the journal) until the row is in; without hard links it is renamed.
-  await linkNoClobber(seg.path, join(layout.root, rel), { sha256 });
-  try {
-    commitRecording(cat, row);
-  } catch (e) {
-    throw driveError(e, 'the catalogue');
-  }
-  await rm(seg.path, { force: true });
+  await intake.admit(staged, {
+    row,
+    commit: async () => {
+      try {
+        await commitRecording(cat, sha256);
+      } catch (e) {
+        throw isOutpostError(e) ? e : driveError(e, 'the catalogue');
+      }
+    },
+  });
   const item = await getItem(cat, sha256);
   if (!item) throw new OutpostError('INTERNAL', `recording item ${sha256} vanished after insert`);
   return { item, created: true };
+}
+
+/**
+ * At the recorder's start, before anything of `camera` is placed: finish the pending rows a
+ * killed recorder left for it. A recording whose file is in place with its bytes is committed;
+ * any other is taken back (its file is still in `.outpost/rec/`, placed again by the run
+ * recovery). Only the recorder does this: reconcileLibrary leaves `cam:` rows alone.
+ */
+export async function finishUnfinished(
+  cat: Catalog,
+  layout: DriveLayout,
+  camera: string,
+): Promise<{ committed: number; takenBack: number }> {
+  let committed = 0;
+  let takenBack = 0;
+  for (const r of await pendingRecordings(cat, camera)) {
+    // In place with its bytes: committed (where the drive has no hard links its old name is gone,
+    // so taking it back would lose it; where it has, the old name is a duplicate the next pass drops).
+    const placed = await hashFile(join(layout.root, r.path)).catch(() => undefined);
+    if (placed === r.id) {
+      await commitRecording(cat, r.id);
+      committed++;
+    } else {
+      await rollbackItem(cat, layout, r);
+      takenBack++;
+    }
+  }
+  return { committed, takenBack };
 }
 
 /** Derivatives of a segment item, as ingest makes them (poster, thumbnail, preview). */

@@ -72,6 +72,11 @@ export function galleryFilterOf(q: Omit<ListQuery, 'sort' | 'limit' | 'cursor'>)
     event: q.event,
     minRating: q.minRating,
     priority: q.priority,
+    ...(q.unrated ? { unrated: true } : {}),
+    ...(q.noEvent ? { noEvent: true } : {}),
+    ...(q.noLocation ? { noLocation: true } : {}),
+    // Recordings stay out of the gallery unless asked (they have their own view per camera).
+    ...(q.recordings === 'include' ? {} : { recordings: q.recordings === 'only' ? 'only' : 'exclude' }),
     ...(tags.length ? { tags } : {}),
     ...(q.q !== undefined ? { words: searchWords(q.q) } : {}),
   };

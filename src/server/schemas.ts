@@ -58,9 +58,16 @@ export const listQuery = z.strictObject({
   to: captureBound
     .optional()
     .describe('Captured at or before this date/time; a bare date includes that whole day.'),
-  event: text(120).optional().describe('Only items with exactly this event code.'),
+  event: text(120).optional().describe('Only items whose event code contains this text (case-insensitive).'),
   minRating: z.coerce.number().int().min(0).max(5).optional().describe('Only items rated at least this.'),
   priority: boolString.optional().describe('true: only priority items; false: only the others.'),
+  unrated: boolString.optional().describe('true: only items without a rating (none or 0 stars).'),
+  noEvent: boolString.optional().describe('true: only items without an event code.'),
+  noLocation: boolString.optional().describe('true: only items without any position.'),
+  recordings: z
+    .enum(['include', 'only'])
+    .optional()
+    .describe("Camera recordings are left out unless asked: 'include' lists them too, 'only' just them."),
   tag: z
     .union([text(64), z.array(text(64)).max(10)])
     .optional()
@@ -97,14 +104,30 @@ export const patchBody = attributePatchSchema.refine((p) => Object.values(p).som
 
 export const BATCH_MAX_IDS = 5000;
 
-export const batchBody = z.strictObject({
-  ids: z
-    .array(fullItemId)
-    .min(1)
-    .max(BATCH_MAX_IDS)
-    .describe(`Full item ids (64 hex), at most ${BATCH_MAX_IDS}.`),
-  patch: patchBody,
-});
+const tagList = z.array(z.string().trim().min(1).max(64).superRefine(storableText())).max(100);
+
+export const batchBody = z
+  .strictObject({
+    ids: z
+      .array(fullItemId)
+      .min(1)
+      .max(BATCH_MAX_IDS)
+      .describe(`Full item ids (64 hex), at most ${BATCH_MAX_IDS}.`),
+    patch: attributePatchSchema.default({}),
+    addTags: tagList.optional().describe('Tags added to each item (kept once, compared case-insensitively).'),
+    removeTags: tagList.optional().describe("Tags taken off each item; the item's other tags stay."),
+    overwriteGps: z
+      .boolean()
+      .default(false)
+      .describe(
+        'With a location: also set it on items whose file has its own GPS position (by default they are left alone and counted in `skippedOwnGps`).',
+      ),
+  })
+  .refine(
+    (b) =>
+      Object.values(b.patch).some((v) => v !== undefined) || !!b.addTags?.length || !!b.removeTags?.length,
+    { message: 'the batch changes nothing: give a patch field, addTags or removeTags' },
+  );
 
 export const similarQuery = z.strictObject({
   maxDistance: z.coerce
@@ -131,7 +154,9 @@ export const noQuery = z.strictObject({});
 
 export const attributesSchema = z.object({
   event: z.string().nullable(),
-  location: z.object({ lat: z.number(), lon: z.number() }).nullable(),
+  location: z
+    .object({ lat: z.number(), lon: z.number(), source: z.enum(['gpx', 'hand']).optional() })
+    .nullable(),
   rating: z.number().int().nullable(),
   priority: z.boolean(),
   tags: z.array(z.string()),
@@ -205,7 +230,17 @@ export const itemPageSchema = z.object({
 
 export const batchResultSchema = z.object({
   updated: z.number().int(),
-  items: z.array(z.object({ id: z.string(), attributes: attributesSchema })),
+  skippedOwnGps: z
+    .number()
+    .int()
+    .describe('Items whose own GPS position was left alone (see `overwriteGps`).'),
+  items: z.array(
+    z.object({
+      id: z.string(),
+      attributes: attributesSchema,
+      before: attributesSchema.describe('The values before this change (what an undo restores).'),
+    }),
+  ),
 });
 
 export const similarResultSchema = z.object({
@@ -405,4 +440,37 @@ export const errorBodySchema = z.object({
     hint: z.string().describe('What to do about it'),
     details: z.unknown().optional().describe('For INVALID_INPUT: { problems: [{ path, message }] }'),
   }),
+});
+
+const undoField = z.enum(['event', 'location', 'rating', 'priority', 'tags', 'notes']);
+
+export const undoBody = z.strictObject({
+  changes: z
+    .array(
+      z.strictObject({
+        id: fullItemId,
+        field: undoField,
+        set: z
+          .unknown()
+          .describe('The value the edit set (the field is undone only while it still holds it).'),
+        previous: z.unknown().describe('The value to put back (checked as a patch field).'),
+      }),
+    )
+    .min(1)
+    .max(BATCH_MAX_IDS * 6),
+});
+
+export const undoResultSchema = z.object({
+  restored: z.number().int(),
+  skipped: z.array(z.object({ id: z.string(), field: z.string(), reason: z.string() })),
+  items: z.array(z.object({ id: z.string(), attributes: attributesSchema })),
+});
+
+export const tagsQuery = z.strictObject({
+  prefix: z.string().max(64).default('').describe('Only tags starting with this (case-insensitive).'),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+export const tagsResultSchema = z.object({
+  tags: z.array(z.object({ tag: z.string(), items: z.number().int() })),
 });

@@ -1,3 +1,4 @@
+import { JobQueue, type JobInfo } from './job-queue.js';
 import { access, opendir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../adapters/clock.js';
@@ -143,8 +144,16 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
   let drive: Drive | undefined;
   /** The second library drive: drive A's mirror partner. */
   let partner: Drive | undefined;
-  let chain: Promise<void> = Promise.resolve();
-  const active = new Map<string, AbortController>();
+  /** Ingests, mirror passes, scrubs and the jobs around them: one at a time (job-queue.ts). */
+  const jobs = new JobQueue({
+    signal: opts.signal,
+    onError: (job, err) => ctx.log.warn({ err, job: job.kind, key: job.key }, 'station job failed'),
+  });
+  /** The ingest or mirror running now (what holds a card or drive B). */
+  const copying = (): JobInfo | undefined => {
+    const r = jobs.running();
+    return r && (r.kind === 'ingest' || r.kind === 'mirror') ? r : undefined;
+  };
 
   // Cards inserted while no library drive is attached wait here and are ingested once one is.
   const waiting = new Map<string, Vol>();
@@ -153,21 +162,19 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
   /** Shutting down (UPS): no new work; the ingest in progress stops after its current file. */
   let draining = false;
   const stopAfterFile = new AbortController();
-  /** The running scrub: a card, or a drive going away, stops it (its cursor keeps the place). */
-  let scrubAbort: AbortController | undefined;
-  let scrubQueued = false;
-  /** Cards queued for ingest: a scrub queued before them gives way. */
-  let cardsQueued = 0;
+  /** A card, or a drive going away, stops the running scrub (its cursor keeps the place). */
+  const stopScrub = (): void => jobs.abortRunning({ kind: 'scrub' });
 
   /**
    * A scrub run in the serial queue, when one is due: drive A's cycle (and the partner's) per
    * `scrub.every`, or, with `onlyRepairs`, just the damage waiting for the partner to come back.
    */
-  const scrubPass = async (onlyRepairs: boolean): Promise<void> => {
+  const scrubPass = async (onlyRepairs: boolean, signal: AbortSignal): Promise<void> => {
     const a = drive;
     const b = partner;
     const cfg = ctx.config.scrub;
-    if (!a || !cfg.enabled || opts.signal.aborted || cardsQueued > 0 || draining) return;
+    // Cards queued for ingest: a scrub queued before them gives way.
+    if (!a || !cfg.enabled || signal.aborted || jobs.queued('ingest') > 0 || draining) return;
     const now = ctx.clock.now();
     const every = cfg.everyMs;
     const sa = await scrubStatusOf(a.layout.catalog);
@@ -176,9 +183,6 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
     const dueB = !onlyRepairs && !!sb && scrubDue(sb, now, every);
     const repairs = !!b && cfg.repair && sa.awaitingPartner + (sb?.awaitingPartner ?? 0) > 0;
     if (!dueA && !dueB && !repairs) return;
-    const abort = (scrubAbort = new AbortController());
-    const stop = (): void => abort.abort();
-    opts.signal.addEventListener('abort', stop, { once: true });
     try {
       const summary = await runScrub(
         a,
@@ -188,7 +192,7 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
           cycle: dueA,
           partnerCycle: sb ? dueB : undefined,
           bytesPerSecond: bytesPerSecondOf(cfg.rateMBps),
-          signal: abort.signal,
+          signal,
           onProgress: (progress) => events.emit('scrub-progress', { path: progress.root, progress }),
         },
         { clock: ctx.clock, log: ctx.log },
@@ -211,18 +215,16 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
       const err = isOutpostError(e) ? e : new OutpostError('INTERNAL', String(e), { cause: e });
       events.emit('scrub-failed', { code: err.code, message: err.message, hint: err.hint });
       ctx.log.error({ code: err.code, hint: err.hint }, `scrub failed: ${err.message}`);
-    } finally {
-      opts.signal.removeEventListener('abort', stop);
-      if (scrubAbort === abort) scrubAbort = undefined;
     }
   };
+  /** A scrub check at the end of the queue (one queued stands for the next). */
   const queueScrub = (onlyRepairs = false): void => {
-    if (scrubQueued) return;
-    scrubQueued = true;
-    chain = chain.then(async () => {
-      scrubQueued = false;
-      await scrubPass(onlyRepairs).catch((err: unknown) => ctx.log.warn({ err }, 'scrub check failed'));
-    });
+    void jobs.enqueue(
+      { kind: 'scrub' },
+      (signal) =>
+        scrubPass(onlyRepairs, signal).catch((err: unknown) => ctx.log.warn({ err }, 'scrub check failed')),
+      { once: true },
+    );
   };
   /** Damage remembered from earlier runs is shown from the start (BACKUP flashes red). */
   const reportDamage = async (d: Drive): Promise<void> => {
@@ -242,13 +244,15 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
   const managedAt = (path: string): ManagedVolume | undefined =>
     manager?.volumes().find((v) => v.mountPoint === path && v.state === 'mounted');
   /** Run in the serial queue (after the ingest, mirror or scrub in progress) and wait for it. */
-  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
-    const p = chain.then(fn);
-    chain = p.then(
-      () => undefined,
-      () => undefined,
-    );
-    return p;
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => jobs.run({ kind: 'housekeeping' }, fn);
+  /** A card's ingest at the end of the queue. */
+  const queueIngest = (m: Vol): void => {
+    void jobs.enqueue({ kind: 'ingest', key: m.mountPoint }, (signal) => ingestVolume(m, signal));
+  };
+  /** A mirror pass, then drive B unmounted if the station mounted it (one queued stands for more). */
+  const queueMirror = (): void => {
+    void jobs.enqueue({ kind: 'mirror', key: partner?.layout.root }, mirrorPass, { once: true });
+    void jobs.enqueue({ kind: 'release' }, releasePartnerAfterMirror, { once: true });
   };
 
   const attachLibrary = async (path: string): Promise<void> => {
@@ -256,21 +260,18 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
     events.emit('library-attached', { path, label: drive.marker.label, id: drive.marker.id });
     ctx.log.info({ path, label: drive.marker.label }, 'library drive attached');
     const attached = drive;
-    chain = chain.then(() => finishRelocations(attached, ctx.log));
-    chain = chain.then(() => reportDamage(attached));
-    for (const m of waiting.values()) chain = chain.then(() => ingestVolume(m));
+    void jobs.enqueue({ kind: 'relocate', key: path }, () => finishRelocations(attached, ctx.log));
+    void jobs.enqueue({ kind: 'housekeeping' }, () => reportDamage(attached));
+    for (const m of waiting.values()) queueIngest(m);
     waiting.clear();
   };
 
   /** One mirror pass drive A ⇄ partner, in the same queue as ingest (both take the drive locks). */
-  const mirrorPass = async (): Promise<void> => {
+  const mirrorPass = async (signal: AbortSignal): Promise<void> => {
     const a = drive;
     const b = partner;
     if (!a || !b || !ctx.config.mirror.auto || draining) return;
     const path = b.layout.root;
-    const abort = new AbortController();
-    active.set(path, abort);
-    opts.signal.addEventListener('abort', () => abort.abort(), { once: true });
     try {
       const summary = await mirrorDrives(
         a,
@@ -279,7 +280,7 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
           node: ctx.node,
           maxDeleteShare: ctx.config.mirror.maxDeleteShare,
           minFreeBytes: ctx.config.mirror.minFreeBytes,
-          signal: abort.signal,
+          signal,
           onProgress: (progress) => events.emit('mirror-progress', { path, progress }),
         },
         { clock: ctx.clock, log: ctx.log },
@@ -292,8 +293,6 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
       const err = isOutpostError(e) ? e : new OutpostError('INTERNAL', String(e), { cause: e });
       events.emit('mirror-failed', { path, code: err.code, message: err.message, hint: err.hint });
       ctx.log.error({ path, code: err.code, hint: err.hint }, `mirror failed: ${err.message}`);
-    } finally {
-      active.delete(path);
     }
   };
 
@@ -311,11 +310,11 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
     lastMirrorOk = false;
     events.emit('partner-attached', { path, label: d.marker.label, id: d.marker.id });
     ctx.log.info({ path, label: d.marker.label }, 'second library drive attached: mirroring');
-    chain = chain.then(mirrorPass);
+    void jobs.enqueue({ kind: 'mirror', key: path }, mirrorPass, { once: true });
     // Damage a scrub found while this drive was away is repaired now.
     queueScrub(true);
     // A drive B the station mounted is unmounted once it holds everything ("Drive B: after the mirror").
-    chain = chain.then(releasePartnerAfterMirror);
+    void jobs.enqueue({ kind: 'release' }, releasePartnerAfterMirror, { once: true });
   };
 
   /** sync + unmount drive B; it stays the partner (and mounted) when something still uses it. */
@@ -353,7 +352,7 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
     const b = partner;
     const v = b && managedAt(b.layout.root);
     // Cards still queued bring new items: the mirror after them unmounts it.
-    if (!b || !v || !lastMirrorOk || cardsQueued > 0 || !drive || opts.signal.aborted) return;
+    if (!b || !v || !lastMirrorOk || jobs.queued('ingest') > 0 || !drive || opts.signal.aborted) return;
     await releasePartner(b, v).catch((e: unknown) =>
       ctx.log.warn(
         { hint: isOutpostError(e) ? e.hint : undefined },
@@ -410,7 +409,7 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
     };
   };
 
-  const ingestVolume = async (m: Vol): Promise<void> => {
+  const ingestVolume = async (m: Vol, signal: AbortSignal): Promise<void> => {
     const mountPoint = m.mountPoint;
     // Ejected (or pulled) while it waited for its turn.
     if (m.managed && m.managed.state !== 'mounted') return;
@@ -427,9 +426,6 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
       );
       return;
     }
-    const abort = new AbortController();
-    active.set(mountPoint, abort);
-    opts.signal.addEventListener('abort', () => abort.abort(), { once: true });
     let outcome: CardOutcome = 'drive';
     try {
       // A card the station mounted: its filesystem UUID is known (also through FUSE, where the
@@ -449,7 +445,7 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
           health: ctx.config.drives.health,
           timeZone: ctx.timeZone,
           node: ctx.node,
-          signal: abort.signal,
+          signal,
           stopAfterFile: stopAfterFile.signal,
           onProgress: (progress) => events.emit('ingest-progress', { mountPoint, progress }),
         },
@@ -469,10 +465,7 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
               : 'drive';
       if (opts.signal.aborted && code === undefined && summary.notCopied > 0) outcome = 'drive';
       // New items on drive A: the partner catches up right after.
-      if (partner && summary.copied > 0) {
-        chain = chain.then(mirrorPass);
-        chain = chain.then(releasePartnerAfterMirror);
-      }
+      if (partner && summary.copied > 0) queueMirror();
       ctx.log.info({ mountPoint, ...summary, warnings: summary.warnings.length }, 'ingest finished');
     } catch (e) {
       const err = isOutpostError(e) ? e : new OutpostError('INTERNAL', String(e), { cause: e });
@@ -484,8 +477,6 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
           : err.code === 'CARD_READ_ERROR'
             ? 'card-error'
             : 'drive';
-    } finally {
-      active.delete(mountPoint);
     }
     if (!opts.signal.aborted) await afterCard(m, outcome);
   };
@@ -507,24 +498,18 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
   ctx.clockWatch?.on('change', (s) => {
     if (s.state !== 'trusted' || clockHeld.size === 0) return;
     ctx.log.info({ cards: clockHeld.size }, 'the clock is right: copying the cards that waited');
-    for (const m of clockHeld.values()) {
-      cardsQueued++;
-      chain = chain.then(async () => {
-        cardsQueued--;
-        await ingestVolume(m);
-      });
-    }
+    for (const m of clockHeld.values()) queueIngest(m);
     clockHeld.clear();
   });
 
   const drain = async (graceMs: number): Promise<void> => {
     draining = true;
     stopAfterFile.abort();
-    scrubAbort?.abort();
+    stopScrub();
     // A mirror copy cut off is crash-safe (tmp, then rename) and done again next time.
-    if (partner) active.get(partner.layout.root)?.abort();
+    jobs.abortRunning({ kind: 'mirror' });
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([chain, new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+    await Promise.race([jobs.idle(), new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
     clearTimeout(timer);
   };
 
@@ -557,26 +542,22 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
     }
     events.emit('card-inserted', { mountPoint: m.mountPoint });
     // Ingest first: a running scrub stops between reads and continues at its next check.
-    scrubAbort?.abort();
-    cardsQueued++;
-    chain = chain.then(async () => {
-      cardsQueued--;
-      await ingestVolume(m);
-    });
+    stopScrub();
+    queueIngest(m);
   };
 
   const onRemoved = (m: Vol): void => {
     blank.delete(m.mountPoint);
     if (partner && partner.layout.root === m.mountPoint) {
-      active.get(m.mountPoint)?.abort();
-      scrubAbort?.abort();
+      jobs.abortRunning({ kind: 'mirror', key: m.mountPoint });
+      stopScrub();
       partner = undefined;
       events.emit('partner-detached', { path: m.mountPoint });
       ctx.log.info({ path: m.mountPoint }, 'second library drive removed');
       return;
     }
     if (drive && drive.layout.root === m.mountPoint) {
-      scrubAbort?.abort();
+      stopScrub();
       events.emit('library-detached', { path: m.mountPoint });
       ctx.log.warn({ path: m.mountPoint }, 'library drive removed');
       drive = undefined;
@@ -590,13 +571,13 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
 
   /** Where the work in progress was when a device went away, for the lights. */
   const during = (path: string): string | undefined => {
-    const keys = [...active.keys()];
-    if (partner && path === partner.layout.root) return active.has(path) ? 'the mirror' : undefined;
+    const busy = copying();
+    if (partner && path === partner.layout.root) return busy?.key === path ? 'the mirror' : undefined;
     if (drive && path === drive.layout.root) {
-      if (keys.some((k) => k !== partner?.layout.root)) return 'an ingest';
-      return keys.length ? 'the mirror' : undefined;
+      if (!busy) return undefined;
+      return busy.kind === 'ingest' ? 'an ingest' : 'the mirror';
     }
-    return active.has(path) ? 'copying' : undefined;
+    return busy?.key === path ? 'copying' : undefined;
   };
 
   const startManager = (): DeviceManager | undefined => {
@@ -656,7 +637,7 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
         cardOutcome.delete(path);
         events.emit('device-pulled', { slot, mountPoint: path, device: v.medium.name, label, during: what });
         // Its place stays read-only until the work that used it has stopped (manager.ts: placeholder).
-        chain = chain.then(() => manager?.clearPlaceholder(path));
+        void jobs.enqueue({ kind: 'housekeeping', key: path }, async () => manager?.clearPlaceholder(path));
       },
       onReleased: (v) => {
         blank.delete(v.mountPoint);
@@ -668,7 +649,7 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
       },
       onProblem: (p) =>
         events.emit('device-problem', { device: p.dev, fsType: p.fsType, message: p.message }),
-      beforeStop: () => chain,
+      beforeStop: () => jobs.idle(),
     });
   };
 
@@ -693,7 +674,7 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
       clearTimeout(first);
       clearInterval(every);
     }
-    await chain;
+    await jobs.idle();
     await manager?.done;
   })();
   /**
@@ -731,8 +712,8 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
     if (target === 'card') {
       const cards = (manager?.volumes() ?? []).filter((v) => v.role === 'card' && v.state === 'mounted');
       if (cards.length === 0) throw new OutpostError('NO_SUCH_DEVICE', 'no card mounted by the station');
-      const copying = cards.find((v) => active.has(v.mountPoint));
-      if (copying)
+      const busy = copying();
+      if (busy?.kind === 'ingest' && cards.some((v) => v.mountPoint === busy.key))
         throw new OutpostError('DEVICE_BUSY', 'the card is being copied: wait until CARD flashes green', {
           hint: 'Or pull it now and insert it again later: copying resumes where it stopped.',
         });
@@ -753,15 +734,15 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
           hint: 'Unmount it the way it was mounted (your desktop, or `umount`).',
         },
       );
-    const work = [...active.keys()];
-    if (target === 'A' ? work.length > 0 || cardsQueued > 0 : active.has(path))
+    const busy = copying();
+    if (target === 'A' ? busy !== undefined || jobs.queued('ingest') > 0 : busy?.key === path)
       throw new OutpostError(
         'DEVICE_BUSY',
         target === 'A'
           ? 'the station is copying a card or mirroring onto drive A: eject it when that is done'
           : 'drive B is being mirrored: eject it when BACKUP flashes green',
       );
-    scrubAbort?.abort();
+    stopScrub();
     if (target === 'B') return exclusive(() => releasePartner(d, v));
     return exclusive(async () => {
       if (drive !== d) throw new OutpostError('NO_SUCH_DEVICE', 'drive A went away');

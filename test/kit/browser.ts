@@ -58,6 +58,8 @@ export async function launchBrowser(
     /** The browser's language (navigator.languages), e.g. 'es-PE'. */
     locale?: string;
     timezoneId?: string;
+    /** Let a test inject its own scripts (axe-core) past the app's CSP; never for tests of the app itself. */
+    bypassCSP?: boolean;
   } = {},
 ): Promise<TestBrowser & { errors: string[] }> {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
@@ -68,6 +70,7 @@ export async function launchBrowser(
       viewport: opts.viewport ?? (opts.tablet ? TABLET.viewport : { width: 1200, height: 800 }),
       ...(opts.locale ? { locale: opts.locale } : {}),
       ...(opts.timezoneId ? { timezoneId: opts.timezoneId } : {}),
+      ...(opts.bypassCSP ? { bypassCSP: true } : {}),
     });
     context.on('page', cspSafeWaits);
     const page = await context.newPage();

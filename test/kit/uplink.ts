@@ -51,11 +51,18 @@ export async function addRawItem(
 export function testRunner(
   cat: Catalog,
   driveRoot: string,
-  hq: { url: string; key: string },
+  /** `stallTimeoutMs` (default 5 s): longer where the test shares the machine with a browser. */
+  hq: { url: string; key: string; stallTimeoutMs?: number },
   settings: Partial<UplinkSettings> & { node: string },
   deps: Partial<UplinkDeps> = {},
 ): { runner: UplinkRunner; target: HqTusTarget } {
-  const target = new HqTusTarget({ url: hq.url, key: hq.key, stallTimeoutMs: 5000, requestTimeoutMs: 5000 });
+  const timeout = hq.stallTimeoutMs ?? 5000;
+  const target = new HqTusTarget({
+    url: hq.url,
+    key: hq.key,
+    stallTimeoutMs: timeout,
+    requestTimeoutMs: timeout,
+  });
   const runner = new UplinkRunner(
     {
       catalog: cat,

@@ -84,7 +84,7 @@ export function App() {
       ) : path === '/cameras' ? (
         <CamerasPage />
       ) : (
-        <GalleryPage query={query} />
+        <GalleryPage query={query} canEdit={!(auth.kind === 'user' && auth.user.role === 'viewer')} />
       )}
     </div>
   );

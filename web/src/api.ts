@@ -78,11 +78,38 @@ export const listItems = (query: URLSearchParams): Promise<ItemPage> => api('GET
 export const getItem = (id: string): Promise<Item> => api('GET', `/api/items/${id}`);
 export const patchItem = (id: string, patch: AttributePatch): Promise<Item> =>
   api('PATCH', `/api/items/${id}`, patch);
+/** Extra choices of a batch: add/remove one tag, overwrite the files' own GPS positions. */
+export interface BatchOptions {
+  addTags?: string[];
+  removeTags?: string[];
+  overwriteGps?: boolean;
+}
+export interface BatchResult {
+  updated: number;
+  skippedOwnGps: number;
+  items: { id: string; attributes: Item['attributes']; before: Item['attributes'] }[];
+}
 export const batchPatch = (
   ids: string[],
   patch: AttributePatch,
-): Promise<{ updated: number; items: { id: string; attributes: Item['attributes'] }[] }> =>
-  api('POST', '/api/items/batch', { ids, patch });
+  opts: BatchOptions = {},
+): Promise<BatchResult> => api('POST', '/api/items/batch', { ids, patch, ...opts });
+/** One field of one item an edit changed: `set` by the edit, `previous` before it. */
+export interface UndoChange {
+  id: string;
+  field: keyof Item['attributes'];
+  set: unknown;
+  previous: unknown;
+}
+export const undoChanges = (
+  changes: UndoChange[],
+): Promise<{
+  restored: number;
+  skipped: { id: string; field: string; reason: string }[];
+  items: { id: string; attributes: Item['attributes'] }[];
+}> => api('POST', '/api/items/undo', { changes });
+export const listTags = (prefix: string): Promise<{ tags: { tag: string; items: number }[] }> =>
+  api('GET', `/api/tags?prefix=${encodeURIComponent(prefix)}&limit=50`);
 export const getSimilar = (id: string): Promise<{ items: { distance: number; item: Item }[] }> =>
   api('GET', `/api/items/${id}/similar?limit=12`);
 export const getStatus = (): Promise<Status> => api('GET', '/api/status');

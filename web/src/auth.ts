@@ -1,4 +1,5 @@
 import { api, ApiError } from './api';
+import { takeBootMe } from './boot';
 
 export interface Me {
   name: string;
@@ -27,7 +28,7 @@ interface MeAnswer {
 
 export async function whoAmI(): Promise<AuthState> {
   try {
-    const me = await api<MeAnswer>('GET', '/api/auth/me');
+    const me = (takeBootMe() as MeAnswer | undefined) ?? (await api<MeAnswer>('GET', '/api/auth/me'));
     if (me.setupRequired || me.needsSetup) return { kind: 'setup', code: !!me.setupCodeRequired };
     const user = me.user ?? (me.name ? { name: me.name, role: me.role ?? 'viewer' } : null);
     return user ? { kind: 'user', user } : { kind: 'login' };

@@ -1,5 +1,20 @@
 /** Gallery filters, kept in the URL query string (same names as GET /api/items). */
-export const FILTER_KEYS = ['monitor', 'type', 'from', 'to', 'event', 'minRating', 'tag', 'q'] as const;
+export const FILTER_KEYS = [
+  'monitor',
+  'type',
+  'from',
+  'to',
+  'event',
+  'minRating',
+  'tag',
+  'q',
+  'priority',
+  'unrated',
+  'noEvent',
+  'noLocation',
+  'sort',
+  'recordings',
+] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
 export type Filters = Partial<Record<FilterKey, string>>;
 

@@ -1,16 +1,49 @@
 import { en, es } from './messages/index';
 
 /**
- * Message catalogues (web/src/messages/): Spanish and English. The language follows the tablet (navigator.languages):
- * Spanish for any `es-*`, English otherwise. `t(key, vars)` fills `{name}` placeholders.
+ * Message catalogues (web/src/messages/): Spanish and English. The language is the one the user
+ * chose in the app (remembered on this tablet), else the tablet's (navigator.languages): Spanish
+ * for any `es-*`, English otherwise. `t(key, vars)` fills `{name}` placeholders.
  */
 export type MessageKey = keyof typeof en;
 
 export type Lang = 'en' | 'es';
 
-/** The tablet's language, among the catalogues there are. */
-export function language(langs: readonly string[] = navigator.languages ?? [navigator.language]): Lang {
-  for (const l of langs) {
+export const LANGUAGES: { lang: Lang; name: string }[] = [
+  { lang: 'en', name: 'English' },
+  { lang: 'es', name: 'Español' },
+];
+
+const CHOICE_KEY = 'outpost.lang';
+
+/** The language chosen in the app on this tablet, if any. */
+function chosen(): Lang | undefined {
+  try {
+    const v = localStorage.getItem(CHOICE_KEY);
+    return LANGUAGES.some((l) => l.lang === v) ? (v as Lang) : undefined;
+  } catch {
+    return undefined; // storage blocked (private mode)
+  }
+}
+
+/** Remember `lang` on this tablet and show the app in it (the page reloads: every string follows). */
+export function chooseLanguage(lang: Lang): void {
+  try {
+    localStorage.setItem(CHOICE_KEY, lang);
+  } catch {
+    /* not remembered: still applied below for this visit */
+  }
+  document.documentElement.lang = lang;
+  location.reload();
+}
+
+/** The user's choice, else the tablet's language, among the catalogues there are. */
+export function language(langs?: readonly string[]): Lang {
+  if (!langs) {
+    const c = chosen();
+    if (c) return c;
+  }
+  for (const l of langs ?? navigator.languages ?? [navigator.language]) {
     const base = l.toLowerCase().split('-')[0];
     if (base === 'es') return 'es';
     if (base === 'en') return 'en';
@@ -22,6 +55,11 @@ const CATALOGUES: Record<Lang, Record<MessageKey, string>> = { en, es };
 
 export function t(key: MessageKey, vars: Record<string, string> = {}, lang: Lang = language()): string {
   return CATALOGUES[lang][key].replace(/\{(\w+)\}/g, (m, name: string) => vars[name] ?? m);
+}
+
+/** A number in the user's language (1,234.5 / 1.234,5). */
+export function formatNumber(n: number, lang: Lang = language()): string {
+  return n.toLocaleString(lang === 'es' ? 'es' : 'en-GB');
 }
 
 /** A date and time in the tablet's language and time zone. */

@@ -1,9 +1,43 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { listItems } from './api';
+import { hasBootItems, takeBootItems } from './boot';
 import { apiQuery, type Filters } from './filters';
-import type { Attributes, Item } from './types';
+import type { Attributes, Item, ItemPage } from './types';
 
+/** The first page fills a tablet's screen or two (it is what a slow link waits for); later ones are larger. */
+const FIRST_PAGE = 100;
 const PAGE = 200;
+
+let early: { key: string; page: Promise<ItemPage | null> } | undefined;
+
+/**
+ * Ask for the gallery's first page while the app still checks who is logged in: on a slow,
+ * far link (1 Mbit/s, 300 ms) that is one round trip less before the first thumbnails. The first
+ * list with the same query takes it; a refusal (not logged in) or a failure is dropped and the
+ * list asks again through the API, which reports it.
+ */
+export function prefetchFirstPage(filters: Filters): void {
+  const q = apiQuery(filters, { limit: String(FIRST_PAGE) });
+  if (hasBootItems()) return; // the page came with it
+  early = {
+    key: q.toString(),
+    page: fetch(`/api/items?${q}`, {
+      credentials: 'same-origin',
+      headers: { accept: 'application/json' },
+    }).then(
+      (r) => (r.ok ? (r.json() as Promise<ItemPage>) : null),
+      () => null,
+    ),
+  };
+}
+
+function takeEarly(q: URLSearchParams): Promise<ItemPage | null> | undefined {
+  const booted = takeBootItems(q);
+  if (booted) return Promise.resolve(booted);
+  const e = early;
+  early = undefined;
+  return e?.key === q.toString() ? e.page : undefined;
+}
 
 /**
  * The items of one filter, loaded a page at a time (cursor paging) as the gallery scrolls.
@@ -46,9 +80,10 @@ export class ItemList {
     this.error = null;
     this.emit();
     try {
-      const extra: Record<string, string> = { limit: String(PAGE) };
+      const extra: Record<string, string> = { limit: String(this.cursor ? PAGE : FIRST_PAGE) };
       if (this.cursor) extra.cursor = this.cursor;
-      const page = await listItems(apiQuery(this.filters, extra));
+      const q = apiQuery(this.filters, extra);
+      const page = (await takeEarly(q)) ?? (await listItems(q));
       if (this.closed) return;
       for (const it of page.items) {
         if (this.index.has(it.id)) continue;

@@ -20,14 +20,28 @@ export function registerIngest(program: Command): void {
     .description('copy every new photo, video and audio file from a card into the library')
     .argument('<card-dir>', 'mounted card (or any folder of camera files)')
     .option('--library <drive>', 'library drive (default: `library` in the config)')
-    .option('--monitor <name>', 'file the items under this monitor (default: the card’s assigned monitor)')
+    .option(
+      '--monitor <name>',
+      'file the items under this monitor (default: the card’s assigned monitor); an unassigned card is assigned to it, a card assigned to another monitor is refused (see --reassign)',
+    )
+    .option(
+      '--reassign',
+      'with --monitor: reassign a card that belongs to another monitor (its items move too)',
+    )
     .option('--json', 'print the summary as JSON')
     .option('--no-progress', 'no progress bar')
     .option('--trust-clock', "file under today's date even when the clock looks wrong (you checked it)")
     .action(
       (
         cardDir: string,
-        o: { library?: string; monitor?: string; json?: boolean; progress: boolean; trustClock?: boolean },
+        o: {
+          library?: string;
+          monitor?: string;
+          reassign?: boolean;
+          json?: boolean;
+          progress: boolean;
+          trustClock?: boolean;
+        },
         cmd: Command,
       ) =>
         run(cmd, !!o.json, async () => {
@@ -66,6 +80,7 @@ export function registerIngest(program: Command): void {
                 card,
                 drive,
                 monitor: o.monitor,
+                reassign: !!o.reassign,
                 settings: ctx.config.ingest,
                 health: ctx.config.drives.health,
                 timeZone: ctx.timeZone,

@@ -23,9 +23,16 @@ export interface GalleryFilter {
   before?: string | undefined;
   /** sort_time at or before this. */
   until?: string | undefined;
+  /** The event code contains this (any case, a plain substring). */
   event?: string | undefined;
   minRating?: number | undefined;
   priority?: boolean | undefined;
+  /** No rating (none or 0 stars). */
+  unrated?: boolean | undefined;
+  /** No event code. */
+  noEvent?: boolean | undefined;
+  /** No position (neither the camera's nor one set by hand or from a GPX track). */
+  noLocation?: boolean | undefined;
   /** Items carrying every one of these tags (exact). */
   tags?: string[] | undefined;
   /**
@@ -33,6 +40,11 @@ export interface GalleryFilter {
    * in the original name, event, notes, tags, camera make or model.
    */
   words?: string[] | undefined;
+  /**
+   * Camera recordings (the recorder's segments and motion clips: card `cam:<camera>`, or facts
+   * naming a recording camera): `exclude` leaves them out, `only` keeps just them; unset, both.
+   */
+  recordings?: 'exclude' | 'only' | undefined;
 }
 
 /** The position of an item in capture-time order. */
@@ -86,6 +98,15 @@ function factText(cat: Catalog, path: string[]): Expression<string | null> {
     : sql<string | null>`(facts::jsonb #>> ${`{${path.join(',')}}`})`;
 }
 
+/** The item is a camera recording (see GalleryFilter.recordings). */
+function isRecording(cat: Catalog, eb: Where): Expression<SqlBool> {
+  // coalesce: a null card_id must make this false, not null (`not null` would hide the item).
+  return eb.or([
+    sql<SqlBool>`coalesce(card_id, '') like 'cam:%'`,
+    sql<SqlBool>`${factText(cat, ['recording', 'camera'])} is not null`,
+  ]);
+}
+
 function filterConditions(cat: Catalog, eb: Where, f: GalleryFilter): Expression<SqlBool>[] {
   const c: Expression<SqlBool>[] = [visible(cat, eb)];
   if (f.monitor !== undefined) c.push(eb('monitor', '=', f.monitor));
@@ -93,9 +114,16 @@ function filterConditions(cat: Catalog, eb: Where, f: GalleryFilter): Expression
   if (f.from !== undefined) c.push(eb('sort_time', '>=', f.from));
   if (f.before !== undefined) c.push(eb('sort_time', '<', f.before));
   if (f.until !== undefined) c.push(eb('sort_time', '<=', f.until));
-  if (f.event !== undefined) c.push(eb('event', '=', f.event));
+  if (f.event !== undefined)
+    // lower() on both sides, as for words: LIKE's case rules differ between the engines.
+    c.push(sql<SqlBool>`lower(event) like lower(${likePattern(f.event)}) escape '\\'`);
   if (f.minRating !== undefined) c.push(eb('rating', '>=', f.minRating));
   if (f.priority !== undefined) c.push(eb('priority', '=', f.priority ? 1 : 0));
+  if (f.unrated) c.push(eb.or([eb('rating', 'is', null), eb('rating', '=', 0)]));
+  if (f.noEvent) c.push(eb('event', 'is', null));
+  if (f.noLocation) c.push(eb.and([eb('lat', 'is', null), eb('location_lat', 'is', null)]));
+  if (f.recordings === 'only') c.push(isRecording(cat, eb));
+  if (f.recordings === 'exclude') c.push(eb.not(isRecording(cat, eb)));
   for (const t of new Set(f.tags ?? [])) c.push(hasTag(cat, t));
   for (const w of f.words ?? []) {
     // lower() on both sides, in SQL: LIKE ignores case on SQLite (ASCII only) but not on
@@ -200,4 +228,44 @@ export async function visibleItemsByIds(cat: Catalog, ids: string[]): Promise<It
     );
   }
   return out;
+}
+
+/**
+ * The library's tags (visible items) with how many items carry each, most used first; those
+ * starting with `prefix` (compared case-insensitively, NFC) when given. Tags spelt differently
+ * in case count as one, under the spelling met first. Both engines: tags are read as JSON text
+ * and counted here.
+ */
+export async function tagCounts(
+  cat: Catalog,
+  prefix: string,
+  limit: number,
+): Promise<{ tag: string; items: number }[]> {
+  const key = (t: string): string => t.normalize('NFC').toLowerCase();
+  const p = key(prefix);
+  const rows = await dbOf(cat)
+    .selectFrom('items')
+    .select('tags')
+    .where('state', '=', 'stored')
+    .where('deleted', '=', 0)
+    .where('tags', '!=', '[]')
+    .execute();
+  const counts = new Map<string, { tag: string; items: number }>();
+  for (const r of rows) {
+    let tags: unknown;
+    try {
+      tags = JSON.parse(r.tags);
+    } catch {
+      continue;
+    }
+    if (!Array.isArray(tags)) continue;
+    for (const t of new Set(tags.map((x) => String(x)))) {
+      const k = key(t);
+      if (!k.startsWith(p)) continue;
+      const c = counts.get(k) ?? { tag: t.normalize('NFC'), items: 0 };
+      c.items++;
+      counts.set(k, c);
+    }
+  }
+  return [...counts.values()].sort((a, b) => b.items - a.items || a.tag.localeCompare(b.tag)).slice(0, limit);
 }

@@ -53,6 +53,22 @@ export async function deleteItemRow(cat: Catalog, id: string): Promise<void> {
   await dbOf(cat).deleteFrom('items').where('id', '=', id).execute();
 }
 
+/**
+ * Delete a `pending` item's rows (its companions', imports', its own) in one transaction, only if
+ * it is still pending; false when it is not (committed meanwhile by whoever admitted it, or gone).
+ */
+export async function deletePendingItemRow(cat: Catalog, id: string): Promise<boolean> {
+  return cat.transaction(async (tx) => {
+    const db = dbOf(tx);
+    const r = await db.selectFrom('items').select('state').where('id', '=', id).executeTakeFirst();
+    if (r?.state !== 'pending') return false;
+    await db.deleteFrom('companions').where('item_id', '=', id).execute();
+    await db.deleteFrom('imports').where('item_id', '=', id).execute();
+    await db.deleteFrom('items').where('id', '=', id).execute();
+    return true;
+  });
+}
+
 export async function pendingItems(cat: Catalog): Promise<ItemRow[]> {
   return dbOf(cat).selectFrom('items').selectAll().where('state', '=', 'pending').execute();
 }

@@ -333,5 +333,12 @@ export function migrations(engine: 'sqlite' | 'postgres'): Record<string, Migrat
         order by seq`.execute(db);
       },
     },
+    '0014_location_source': {
+      async up(db: Kysely<unknown>) {
+        // Where an item's set location came from ('gpx' from a GPX track, 'hand' set by a person;
+        // null: not known, e.g. set before this column or read from a card's sidecar).
+        await sql`alter table items add column location_source text`.execute(db);
+      },
+    },
   };
 }

@@ -197,4 +197,3 @@ export function forgetPurgedFiles(cat: Catalog, id: string): void {
     db.prepare('update items set has_thumb = 0, has_preview = 0, has_poster = 0 where id = ?').run(id);
   })();
 }
-

@@ -25,15 +25,18 @@ export interface Catalog {
   close(): Promise<void>;
 }
 
-const LATEST = Object.keys(migrations('sqlite')).sort().at(-1)!;
+const ALL = Object.keys(migrations('sqlite'));
 
-/** A plain read instead of the Migrator's lock dance (two fsynced writes) on every open. */
+/**
+ * A plain read instead of the Migrator's lock dance (two fsynced writes) on every open: current
+ * when every migration has run (not only the latest: one merged from a parallel branch may have a
+ * lower number than one already run).
+ */
 async function isCurrent(db: Kysely<DB>): Promise<boolean> {
   try {
-    const { rows } = await sql<{
-      name: string;
-    }>`select name from kysely_migration order by name desc limit 1`.execute(db);
-    return rows[0]?.name === LATEST;
+    const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
+    const done = new Set(rows.map((r) => r.name));
+    return ALL.every((m) => done.has(m));
   } catch {
     return false;
   }
@@ -127,7 +130,13 @@ async function openPostgres(url: string): Promise<Catalog> {
 async function migrate(db: Kysely<DB>, engine: CatalogEngine): Promise<void> {
   if (await isCurrent(db)) return;
   const provider: MigrationProvider = { getMigrations: async () => migrations(engine) };
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  // Unordered: a migration merged from a parallel branch (a lower number than one already run)
+  // still runs; each migration stands on its own.
+  const { error, results } = await new Migrator({
+    db,
+    provider,
+    allowUnorderedMigrations: true,
+  }).migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
     await db.destroy();

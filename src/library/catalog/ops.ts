@@ -31,8 +31,12 @@ const ITEM_FIELDS: Record<string, (v: unknown) => ItemColumns> = {
   tags: (v) => ({ tags: JSON.stringify(Array.isArray(v) ? v : []) }),
   notes: (v) => ({ notes: v === null ? null : String(v) }),
   location: (v) => {
-    const loc = v as { lat?: number; lon?: number } | null;
-    return { location_lat: loc?.lat ?? null, location_lon: loc?.lon ?? null };
+    const loc = v as { lat?: number; lon?: number; source?: string } | null;
+    return {
+      location_lat: loc?.lat ?? null,
+      location_lon: loc?.lon ?? null,
+      location_source: loc ? (loc.source ?? null) : null,
+    };
   },
   monitor: (v) => ({ monitor: String(v) }),
   deleted: (v) => ({ deleted: v ? 1 : 0 }),

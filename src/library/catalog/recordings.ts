@@ -1,6 +1,7 @@
 import { dbOf, sqliteOf } from './handle.js';
 import type { Catalog } from './open.js';
-import type { NewItem } from './schema.js';
+import { OutpostError } from '../../core/errors.js';
+import type { ItemRow } from './schema.js';
 
 /**
  * The recorder's items on a library drive (src/recorder/): segments and motion clips, catalogued
@@ -8,18 +9,32 @@ import type { NewItem } from './schema.js';
  */
 
 /**
- * A recording's row goes in as `stored` (its file is already linked into place; the segment file
- * is the journal, see segment-item.ts): one synchronous transaction, so a failure (SQLITE_FULL)
- * rolls back cleanly. An item already there (same bytes) is left as it is.
+ * The commit point of a recording admitted by the library intake (src/recorder/segment-item.ts):
+ * its `pending` row becomes `stored`. Throws when the row is no longer pending (an ingest's
+ * reconcile rolled it back meanwhile): the intake then rolls back and the recorder keeps its file.
  */
-export function commitRecording(cat: Catalog, row: NewItem): void {
-  const db = sqliteOf(cat);
-  db.transaction(() => {
-    const keys = Object.keys(row);
-    db.prepare(
-      `insert or ignore into items (${keys.join(', ')}) values (${keys.map((k) => `@${k}`).join(', ')})`,
-    ).run({ ...row, state: 'stored' });
-  })();
+export async function commitRecording(cat: Catalog, id: string): Promise<void> {
+  const r = await dbOf(cat)
+    .updateTable('items')
+    .set({ state: 'stored' })
+    .where('id', '=', id)
+    .where('state', '=', 'pending')
+    .executeTakeFirst();
+  if (Number(r.numUpdatedRows) !== 1)
+    throw new OutpostError(
+      'LIBRARY_LOCKED',
+      `recording ${id} was rolled back by another run before its commit; placed again later`,
+    );
+}
+
+/** A camera's recordings left `pending` (their admit never committed: a killed recorder). */
+export async function pendingRecordings(cat: Catalog, camera: string): Promise<ItemRow[]> {
+  return dbOf(cat)
+    .selectFrom('items')
+    .selectAll()
+    .where('state', '=', 'pending')
+    .where('card_id', '=', `cam:${camera}`)
+    .execute();
 }
 
 export interface RecordingOnDrive {

@@ -40,6 +40,8 @@ export interface ItemsTable {
   event: string | null;
   location_lat: number | null;
   location_lon: number | null;
+  /** Where the set location came from: 'gpx', 'hand', or null (not known). */
+  location_source: string | null;
   rating: number | null;
   priority: Generated<number>;
   tags: Generated<string>;

@@ -5,10 +5,12 @@
  * (stageCopy → durable()): no file is ever placed before its bytes are on the disk.
  */
 import { randomBytes } from 'node:crypto';
-import { open, rm, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { driveError, errnoCode } from '../../core/errors.js';
 import { sharedHashPool, type HashPool } from './hash-pool.js';
+import { hashFileWithSize } from './hash.js';
+import { linkNoClobber } from './place.js';
 import { SourceReadError, openRegularFile } from './source.js';
 import { pump, type StreamOptions } from './stream.js';
 
@@ -24,6 +26,15 @@ export interface StagedCopy extends CopyResult {
   durable(): Promise<void>;
   /** Close and remove the copy (it failed, or is not wanted). Idempotent; never throws. */
   discard(): Promise<void>;
+  /**
+   * How it is put at `target` (absolute, never clobbering; the folder is handed to `syncDir`).
+   * Absent: a copy in tmp, moved there by placeNoClobber.
+   */
+  place?(target: string, syncDir: (dir: string) => Promise<void>): Promise<'placed' | 'adopted'>;
+  /** Undo place() when the item rolls back. Absent: the placed file is removed. */
+  takeBack?(target: string): Promise<void>;
+  /** Once the item is committed (a file on the drive removes its old name). */
+  consumed?(): Promise<void>;
 }
 
 export interface CopyOptions extends StreamOptions {
@@ -84,6 +95,60 @@ export async function stageCopy(
   }
   await input.close().catch(() => undefined);
   return staged(tmpPath, sha256, bytes, output, writeback);
+}
+
+/**
+ * A finished file that is already on the library drive (the recorder's segments and motion clips
+ * in `.outpost/rec/`), taken in where it is: hashed in place, fsynced (its writer, ffmpeg, never
+ * does), hard-linked at its target (not one byte copied; a filesystem without hard links renames
+ * it), and only removed once the item is committed. Until then the file is its owner's journal:
+ * discard() and a rollback leave it where it was, so the next pass places it again.
+ */
+export async function stageOnDrive(
+  path: string,
+  opts: { pool?: HashPool | undefined } = {},
+): Promise<StagedCopy> {
+  const { sha256, size } = await hashFileWithSize(path, { pool: opts.pool });
+  // Set when the filesystem has no hard links and the file was renamed to its target.
+  let movedTo: string | undefined;
+  return {
+    tmpPath: path,
+    sha256,
+    bytes: size,
+    async durable() {
+      if (movedTo) return;
+      let fh: FileHandle | undefined;
+      try {
+        fh = await open(path, 'r');
+        await fh.sync();
+      } catch (e) {
+        throw driveError(e, path);
+      } finally {
+        await fh?.close().catch(() => undefined);
+      }
+    },
+    async discard() {},
+    async place(target, syncDir) {
+      const r = await linkNoClobber(path, target, { sha256, sameInode: true, syncDir });
+      if (
+        !(await stat(path).then(
+          () => true,
+          () => false,
+        ))
+      )
+        movedTo = target;
+      return r === 'linked' ? 'placed' : 'adopted';
+    },
+    async takeBack(target) {
+      if (movedTo === target) {
+        await rename(target, path);
+        movedTo = undefined;
+      } else await rm(target, { force: true });
+    },
+    async consumed() {
+      await rm(path, { force: true });
+    },
+  };
 }
 
 /** Copy, hash and fsync in one step (the copy is durable when this resolves). */

@@ -1,8 +1,10 @@
 /**
  * The one way bytes become a library item: hash while streaming → tmp → pending row → durable
  * (fsync) → no-clobber place → the item's other files → folders fsynced → commit, or roll back.
- * Every source (card ingest, and later the recorder, snapshots, exports) calls it; what differs
- * between them (the row, companions, the ledger) comes in as a plan.
+ * Every source calls it: card ingest (src/ingest/ingest.ts, a copy staged in tmp) and the recorder
+ * (src/recorder/segment-item.ts: continuous segments and motion clips, a file already on the drive
+ * taken in by a link, `stageOnDrive`); later snapshots, exports. What differs between them (the
+ * row, companions, the ledger, the commit) comes in as a plan.
  *
  * Several items may be admitted at once (a card copies one file while the last few are probed
  * and placed): their folder fsyncs are batched (DirSyncer), never before their links.
@@ -17,7 +19,7 @@ import type { Catalog } from '../catalog/open.js';
 import { deleteItemRow, getItem, insertPendingItem } from '../catalog/items.js';
 import type { NewItem } from '../catalog/schema.js';
 import type { DriveLayout } from '../layout.js';
-import { stageCopy, type CopyOptions, type StagedCopy } from './copy.js';
+import { stageCopy, stageOnDrive, type CopyOptions, type StagedCopy } from './copy.js';
 import { DirSyncer } from './durable.js';
 import { sharedHashPool, type HashPool } from './hash-pool.js';
 import { placeNoClobber } from './place.js';
@@ -64,7 +66,6 @@ export class Intake {
 
   constructor(private readonly opts: IntakeOptions) {
     this.trace = opts.trace ?? (() => undefined);
-    (opts.pool ?? sharedHashPool()).warm();
     this.dirs = new DirSyncer(async (dir) => {
       this.trace({ step: 'dir-fsync', dir });
       await fsyncDir(dir);
@@ -73,7 +74,20 @@ export class Intake {
 
   /** Copy `src` into the drive's tmp, hashing; not durable yet (admit or discard it). */
   async stage(src: string | Buffer, opts: Omit<CopyOptions, 'pool'>): Promise<StagedCopy> {
+    // Every hash worker up before the copy starts (it would look hash-bound for a moment); a file
+    // taken in where it is (stageOnDrive, the recorder) needs one at a time and never warms them.
+    (this.opts.pool ?? sharedHashPool()).warm();
     const s = await stageCopy(src, this.opts.layout.tmpDir, { ...opts, pool: this.opts.pool });
+    this.trace({ step: 'staged', tmpPath: s.tmpPath, sha256: s.sha256 });
+    return s;
+  }
+
+  /**
+   * A finished file already on this drive (a recorder segment or motion clip), taken in without
+   * copying: admit hard-links it into place and removes it only after the commit (copy.ts).
+   */
+  async stageOnDrive(path: string): Promise<StagedCopy> {
+    const s = await stageOnDrive(path, { pool: this.opts.pool });
     this.trace({ step: 'staged', tmpPath: s.tmpPath, sha256: s.sha256 });
     return s;
   }
@@ -88,14 +102,16 @@ export class Intake {
     const row = plan.row;
     const touched = new Set<string>();
     // Only what this admit put there is taken back: a file that was in the way stays untouched.
-    const placed: string[] = [];
+    const placed: { target: string; s: StagedCopy }[] = [];
     const record = async (dir: string): Promise<void> => void touched.add(dir);
     const place = async (s: StagedCopy, target: string, id: string): Promise<'placed' | 'adopted'> => {
       await s.durable();
       this.trace({ step: 'durable', tmpPath: s.tmpPath });
       // Folders are fsynced once for the whole item, before the commit (record only here).
-      const r = await placeNoClobber(s.tmpPath, target, s.sha256, { syncDir: record });
-      placed.push(target);
+      const r = s.place
+        ? await s.place(target, record)
+        : await placeNoClobber(s.tmpPath, target, s.sha256, { syncDir: record });
+      placed.push({ target, s });
       this.trace({ step: 'placed', id, path: target });
       return r;
     };
@@ -124,6 +140,9 @@ export class Intake {
       await Promise.all([...touched].map((d) => this.dirs.sync(d)));
       await plan.commit();
       this.trace({ step: 'committed', id: row.id });
+      // The item is stored: a file taken in where it was drops its old name (a failure leaves a
+      // name its owner finds again; the bytes are catalogued, so it is only removed then).
+      await staged.consumed?.().catch(() => undefined);
       return result;
     } catch (e) {
       await staged.discard();
@@ -131,7 +150,8 @@ export class Intake {
         const item = await getItem(cat, row.id).catch(() => undefined);
         if (item?.state === 'pending')
           await (async () => {
-            for (const p of placed) await rm(p, { force: true });
+            for (const { target, s } of placed.reverse())
+              await (s.takeBack ? s.takeBack(target) : rm(target, { force: true }));
             await deleteItemRow(cat, row.id);
           })().catch(() => undefined);
         this.trace({ step: 'rolled-back', id: row.id });

@@ -4,20 +4,26 @@ import { join } from 'node:path';
 import { COMPANION_EXTENSIONS } from '../../core/media-types.js';
 import { companionName } from '../../core/naming.js';
 import type { Catalog } from '../catalog/open.js';
-import { deleteItemRow, pendingItems } from '../catalog/items.js';
+import { deletePendingItemRow, pendingItems } from '../catalog/items.js';
 import type { ItemRow } from '../catalog/schema.js';
 import type { DriveLayout } from '../layout.js';
 
 /**
- * Undo a placement whose transaction never committed: the row is `pending`, so the card still
- * holds the file and it is not in the ledger; the next scan copies it again.
+ * Undo a placement whose transaction never committed: the row is `pending`, so its source still
+ * holds the file (a card: it is not in the ledger, the next scan copies it again; the recorder:
+ * the segment file in `.outpost/rec/` is placed again on its next pass).
+ *
+ * The row goes first, and only while it is still pending: the recorder admits beside an ingest
+ * (whose reconcile runs without stopping it), so a row read as pending may be committed by the
+ * time it is rolled back; its files are then left alone. A crash between the row and the files
+ * leaves files without a row, which the next placement of the same bytes adopts (no clobber).
  */
 export async function rollbackItem(cat: Catalog, layout: DriveLayout, item: ItemRow): Promise<void> {
   if (item.state !== 'pending') return;
+  if (!(await deletePendingItemRow(cat, item.id))) return;
   const abs = join(layout.root, item.path);
   for (const ext of COMPANION_EXTENSIONS) await rm(companionName(abs, ext), { force: true });
   await rm(abs, { force: true });
-  await deleteItemRow(cat, item.id);
 }
 
 /**
@@ -29,7 +35,9 @@ export async function reconcileLibrary(
   layout: DriveLayout,
   opts: { deep?: boolean } = {},
 ): Promise<{ rolledBack: number; tmpRemoved: number }> {
-  const pending = await pendingItems(cat);
+  // A camera's recordings are the recorder's to finish (src/recorder/segment-item.ts): it may be
+  // admitting one right now, and where the drive has no hard links its placed file is the only copy.
+  const pending = (await pendingItems(cat)).filter((i) => !i.card_id?.startsWith('cam:'));
   for (const item of pending) await rollbackItem(cat, layout, item);
   let tmpRemoved = 0;
   for (const name of await readdir(layout.tmpDir).catch(() => [] as string[])) {

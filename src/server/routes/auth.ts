@@ -122,7 +122,8 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps, opts: Au
       `Sets the httpOnly, SameSite=Strict session cookie. Needs the \`${CSRF_HEADER}: 1\` header and a ` +
       'Host naming this machine (HOST_NOT_ALLOWED). ' +
       `After ${LOGIN_LIMITS.perAddressAndName} failed attempts in 5 minutes for one user name from one address, or ` +
-      `${LOGIN_LIMITS.perAddress} from one address: 429 RATE_LIMITED with Retry-After.`,
+      `${LOGIN_LIMITS.perAddress} from one address, or ${LOGIN_LIMITS.perServer} from all addresses together: ` +
+      '429 RATE_LIMITED with Retry-After.',
     body: credentials,
     responses: {
       200: loginResult,
@@ -140,6 +141,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AppDeps, opts: Au
           // `ED2`, ` ed2` and `Ed2 ` are one user; another device's failures do not lock them out here.
           { key: `login:${addr}|${userNameKey(body.name)}`, max: LOGIN_LIMITS.perAddressAndName },
           { key: `login-ip:${addr}`, max: LOGIN_LIMITS.perAddress },
+          { key: 'login-all', max: LOGIN_LIMITS.perServer },
         ],
         'failed logins',
       );

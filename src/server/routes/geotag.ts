@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { OutpostError } from '../../core/errors.js';
-import { captureToUtcMs, parseGpx, positionAt, type TrackPoint } from '../../core/gpx.js';
+import { bestOffset, captureToUtcMs, parseGpx, positionAt, type TrackPoint } from '../../core/gpx.js';
 import { applyPatches } from '../../library/attributes.js';
 import { geotagCandidates, type GeotagCandidate } from '../../library/catalog/item-list.js';
 import type { Catalog } from '../../library/catalog/open.js';
@@ -101,6 +101,8 @@ interface Preview {
   skippedHasGps: number;
   skippedHasLocation: number;
   track: { start: string; end: string; points: number };
+  /** The offset (15-min steps over −14..+14 h) that matches the most photos ("find the offset"). */
+  bestOffset: { offsetMinutes: number; matched: number };
 }
 
 /** Photos and videos the filter selects, oldest first (audio has no place to be). */
@@ -122,8 +124,15 @@ async function preview(cat: Catalog, body: TrackBody): Promise<Preview> {
     skippedHasGps: 0,
     skippedHasLocation: 0,
     track: trackSummary(points),
+    bestOffset: { offsetMinutes: body.offsetMinutes, matched: 0 },
   };
-  for (const r of await candidates(cat, body.filter)) {
+  const rows = await candidates(cat, body.filter);
+  out.bestOffset = bestOffset(
+    points,
+    rows.filter((r) => r.lat === null && r.location_lat === null).map((r) => r.sort_time),
+    { driftSeconds: body.driftSeconds, maxGapMs, prefer: body.offsetMinutes },
+  );
+  for (const r of rows) {
     if (r.lat !== null) out.skippedHasGps++;
     else if (r.location_lat !== null) out.skippedHasLocation++;
     else {
@@ -158,7 +167,10 @@ async function applyLocations(
   return applyPatches(
     cat,
     driveRoot,
-    assignments.map((a) => ({ id: a.id, patch: { location: { lat: a.lat, lon: a.lon } } })),
+    assignments.map((a) => ({
+      id: a.id,
+      patch: { location: { lat: a.lat, lon: a.lon, source: 'gpx' as const } },
+    })),
     ctx,
   );
 }

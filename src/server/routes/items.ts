@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Journal } from '../../uplink/journal.js';
 import { OutpostError } from '../../core/errors.js';
-import { applyAttributes } from '../../library/attributes.js';
-import { galleryPage, visibleItemsByIds } from '../../library/catalog/item-list.js';
+import { editTags, tagKey, uniqueTags, type AttributePatch } from '../../core/attributes.js';
+import { applyAttributes, applyPatches, attributesOf } from '../../library/attributes.js';
+import { galleryPage, tagCounts, visibleItemsByIds } from '../../library/catalog/item-list.js';
 import { resolveItemId } from '../../library/catalog/items.js';
 import { companionsOf } from '../../library/catalog/items.js';
 import type { Catalog } from '../../library/catalog/open.js';
@@ -24,6 +25,10 @@ import {
   patchBody,
   similarQuery,
   similarResultSchema,
+  tagsQuery,
+  tagsResultSchema,
+  undoBody,
+  undoResultSchema,
 } from '../schemas.js';
 
 /**
@@ -101,7 +106,7 @@ export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
     responses: { 200: itemRecordSchema },
     handler: async ({ params, body }) => {
       const row = await findItem(cat, params.id);
-      const [updated] = await applyAttributes(cat, sidecarRoot, [row.id], body, ctx());
+      const [updated] = await applyAttributes(cat, sidecarRoot, [row.id], byHand(body), ctx());
       return itemRecord(updated ?? (await findItem(cat, row.id)));
     },
   });
@@ -120,17 +125,98 @@ export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
     responses: { 200: batchResultSchema },
     handler: async ({ body }) => {
       const ids = [...new Set(body.ids)];
-      const found = new Set((await visibleItemsByIds(cat, ids)).map((r) => r.id));
+      const found = new Map((await visibleItemsByIds(cat, ids)).map((r) => [r.id, r]));
       const missing = ids.filter((id) => !found.has(id));
       if (missing.length)
         throw new OutpostError('ITEM_NOT_FOUND', `${missing.length} of ${ids.length} ids are not items`, {
           hint: 'Nothing was changed. Reload the list: these items may have been deleted.',
           details: { missing: missing.slice(0, 100) },
         });
-      const rows = await applyAttributes(cat, sidecarRoot, ids, body.patch, ctx());
+      // A location does not replace a position the file itself carries unless asked (GPX
+      // geotagging leaves those alone too); tags are added or removed one by one per item.
+      let skippedOwnGps = 0;
+      const patches = ids.map((id) => {
+        const row = found.get(id)!;
+        const patch: AttributePatch = byHand(body.patch);
+        if (patch.location !== undefined && !body.overwriteGps && row.lat !== null && row.lon !== null) {
+          delete patch.location;
+          skippedOwnGps++;
+        }
+        if (body.addTags?.length || body.removeTags?.length)
+          patch.tags = editTags(
+            patch.tags ?? attributesOf(row).tags,
+            body.addTags ?? [],
+            body.removeTags ?? [],
+          );
+        return { id, patch };
+      });
+      const rows = await applyPatches(cat, sidecarRoot, patches, ctx());
       return {
-        updated: rows.length,
-        items: rows.map((r) => ({ id: r.id, attributes: itemRecord(r).attributes })),
+        updated: patches.filter((p) => Object.values(p.patch).some((v) => v !== undefined)).length,
+        skippedOwnGps,
+        items: rows.map((r) => ({
+          id: r.id,
+          attributes: itemRecord(r).attributes,
+          before: attributesOf(found.get(r.id)!),
+        })),
+      };
+    },
+  });
+
+  defineRoute(app, {
+    method: 'GET',
+    url: '/api/tags',
+    role: 'viewer',
+    tags,
+    summary: "The library's tags, most used first (for autocomplete)",
+    query: tagsQuery,
+    responses: { 200: tagsResultSchema },
+    handler: async ({ query }) => ({ tags: await tagCounts(cat, query.prefix, query.limit) }),
+  });
+
+  defineRoute(app, {
+    method: 'POST',
+    url: '/api/items/undo',
+    role: 'editor',
+    tags,
+    summary: 'Undo an edit: put back the previous values, field by field, where nobody changed them since',
+    description:
+      'Each change names the value the edit set (`set`) and the one before it (`previous`). A field whose ' +
+      'current value is still `set` gets `previous` back as a new op (the op log stays append-only; ' +
+      'sidecars follow); a field someone changed since is left alone and listed in `skipped`.',
+    query: noQuery,
+    body: undoBody,
+    responses: { 200: undoResultSchema },
+    handler: async ({ body }) => {
+      const ids = [...new Set(body.changes.map((c) => c.id))];
+      const rows = new Map((await visibleItemsByIds(cat, ids)).map((r) => [r.id, r]));
+      const patches = new Map<string, AttributePatch>();
+      const skipped: { id: string; field: string; reason: string }[] = [];
+      for (const c of body.changes) {
+        const row = rows.get(c.id);
+        if (!row) {
+          skipped.push({ id: c.id, field: c.field, reason: 'deleted' });
+          continue;
+        }
+        const now = attributesOf(row)[c.field];
+        if (!sameValue(c.field, now, c.set)) {
+          skipped.push({ id: c.id, field: c.field, reason: 'changed since' });
+          continue;
+        }
+        const patch = patches.get(c.id) ?? {};
+        (patch as Record<string, unknown>)[c.field] = c.previous;
+        patches.set(c.id, patch);
+      }
+      const updated = await applyPatches(
+        cat,
+        sidecarRoot,
+        [...patches].map(([id, patch]) => ({ id, patch })),
+        ctx(),
+      );
+      return {
+        restored: updated.length,
+        skipped,
+        items: updated.map((r) => ({ id: r.id, attributes: itemRecord(r).attributes })),
       };
     },
   });
@@ -168,4 +254,26 @@ export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
       };
     },
   });
+}
+
+/** Whether an attribute's current value is the one an edit set (tags by key, positions by place). */
+function sameValue(field: string, now: unknown, set: unknown): boolean {
+  if (field === 'tags') {
+    const a = Array.isArray(now) ? uniqueTags(now.map(String)) : [];
+    const b = Array.isArray(set) ? uniqueTags(set.map(String)) : [];
+    return a.length === b.length && a.every((t, i) => tagKey(t) === tagKey(b[i]!));
+  }
+  if (field === 'location') {
+    const a = now as { lat: number; lon: number } | null;
+    const b = set as { lat: number; lon: number } | null;
+    return a === null || b === null ? a === b : a.lat === b.lat && a.lon === b.lon;
+  }
+  return (now ?? null) === (set ?? null);
+}
+
+/** A location given through the API without a source was set by a person. */
+function byHand(patch: AttributePatch): AttributePatch {
+  return patch.location
+    ? { ...patch, location: { ...patch.location, source: patch.location.source ?? 'hand' } }
+    : { ...patch };
 }

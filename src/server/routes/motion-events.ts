@@ -89,7 +89,14 @@ export async function listMotionEvents(
   q: EventsQuery,
 ): Promise<{ events: MotionEvent[]; nextCursor: string | null }> {
   const page = await motionClipPage(cat, {
-    ...galleryQueryOf({ from: q.from, to: q.to, cursor: q.cursor, limit: q.limit, sort: 'desc' }),
+    ...galleryQueryOf({
+      from: q.from,
+      to: q.to,
+      cursor: q.cursor,
+      limit: q.limit,
+      sort: 'desc',
+      recordings: 'only',
+    }),
     camera: q.camera,
   });
   return { events: page.items.map(motionEvent), nextCursor: nextCursorOf(page) };

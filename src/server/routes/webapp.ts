@@ -1,13 +1,23 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import { readFile } from 'node:fs/promises';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** Vite names built assets `<name>-<hash>.<ext>` under assets/: safe to cache for ever. */
 const HASHED = /^assets\/.+-[A-Za-z0-9_-]{8,}\.[a-z0-9]+$/;
 
-/** First path segments of the app's client-side pages (web/src/App.tsx), served index.html. */
-const APP_PAGES = new Set(['status', 'cards', 'login']);
+/**
+ * First path segments of the app's client-side pages (web/src/App.tsx's PAGES, and the login
+ * form): served index.html so a page survives a reload or a bookmark. A page added to the app is
+ * added here (test/e2e/webapp-gallery.test.ts reloads every page of the nav); any other path stays
+ * the API's JSON 404, so a mistyped address or a stale bundle fails loudly.
+ */
+const APP_PAGES = new Set(['status', 'cards', 'cameras', 'login']);
+
+export function isAppPage(path: string): boolean {
+  return APP_PAGES.has(path.split('/')[0]!);
+}
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Outpost</title>
 <h1>Outpost</h1>
@@ -33,10 +43,56 @@ export function defaultWebRoot(): string {
  * its client-side pages so they survive a reload; every other URL is the API's JSON 404. Public (the login form
  * lives in the app); the API checks access on every call.
  */
+/** Items in the gallery's first page (web/src/item-list.ts FIRST_PAGE). */
+const FIRST_PAGE = '100';
+
+/**
+ * What the gallery asks first (who is logged in, the first page of items), asked of the API
+ * itself (same access checks, with the visitor's own cookie) and put into the page as a data
+ * block, which the Content-Security-Policy leaves alone (it is never run). On a slow, far link
+ * that saves the round trips between the page, its script and the API. Nothing when the
+ * visitor is not logged in: the app asks as usual and shows the login form.
+ */
+async function bootBlock(app: FastifyInstance, req: FastifyRequest, reply: FastifyReply): Promise<string> {
+  const headers = { cookie: req.headers.cookie ?? '', host: req.headers.host ?? 'localhost' };
+  if (!headers.cookie) return '';
+  const me = await app.inject({ method: 'GET', url: '/api/auth/me', headers });
+  const user = me.statusCode === 200 ? (me.json() as { user?: unknown }).user : undefined;
+  if (!user) return '';
+  // The session's renewed cookie, as /api/auth/me would have set it.
+  const cookie = me.headers['set-cookie'];
+  if (cookie) void reply.header('set-cookie', cookie);
+  const query = new URLSearchParams(req.url.split('?')[1] ?? '');
+  query.set('limit', FIRST_PAGE);
+  const items = await app.inject({ method: 'GET', url: `/api/items?${query}`, headers });
+  const boot = {
+    me: me.json(),
+    ...(items.statusCode === 200 ? { items: { query: query.toString(), page: items.json() } } : {}),
+  };
+  // `<` escaped: the data can never close its own script element.
+  return `<script type="application/json" id="outpost-boot">${JSON.stringify(boot).replace(/</g, '\\u003c')}</script>`;
+}
+
 export async function registerWebApp(app: FastifyInstance, root = defaultWebRoot()): Promise<void> {
   const { default: fastifyStatic } = await import('@fastify/static');
   const abs = resolve(root);
   await app.register(fastifyStatic, { root: abs, serve: false });
+
+  const sendGallery = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    let html: string;
+    try {
+      html = await readFile(join(abs, 'index.html'), 'utf8');
+    } catch {
+      return sendIndex(reply);
+    }
+    const boot = await bootBlock(app, req, reply).catch(() => '');
+    // Someone's own items: never kept by a cache, and another visitor's page is another page.
+    return reply
+      .header('cache-control', 'no-store')
+      .header('vary', 'cookie')
+      .type('text/html; charset=utf-8')
+      .send(boot ? html.replace('</head>', `  ${boot}\n  </head>`) : html);
+  };
 
   const sendIndex = (reply: FastifyReply): FastifyReply => {
     if (!existsSync(join(abs, 'index.html')))
@@ -63,7 +119,8 @@ export async function registerWebApp(app: FastifyInstance, root = defaultWebRoot
       }
       // A NUL byte makes statSync throw (500): no file name has one, so it is simply not found.
       if (path === 'api' || path.startsWith('api/') || path.includes('\0')) return reply.callNotFound();
-      if (path === '' || path === 'index.html') return sendIndex(reply);
+      if (path === '') return sendGallery(req, reply);
+      if (path === 'index.html') return sendIndex(reply);
       const file = resolve(abs, path);
       const inside = file.startsWith(abs + sep);
       if (inside && statSync(file, { throwIfNoEntry: false })?.isFile()) {
@@ -71,9 +128,9 @@ export async function registerWebApp(app: FastifyInstance, root = defaultWebRoot
         void reply.header('cache-control', 'no-cache');
         return reply.sendFile(path, abs, { cacheControl: false });
       }
-      // Only the app's own pages get index.html; anything else stays a JSON 404 (a stale
-      // index.html asking for an old bundle fails loudly instead of loading HTML as JavaScript).
-      if (APP_PAGES.has(path.split('/')[0]!)) return sendIndex(reply);
+      // Only the app's pages get index.html; missing files stay a JSON 404 (a stale index.html
+      // asking for an old bundle fails loudly instead of loading HTML as JavaScript).
+      if (isAppPage(path)) return sendIndex(reply);
       return reply.callNotFound();
     },
   });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Clock } from '../../../src/adapters/clock.js';
+import { LOGIN_LIMITS } from '../../../src/auth/rate-limit.js';
 import { hashToken } from '../../../src/auth/sessions.js';
 import { newSetupCode } from '../../../src/auth/setup-code.js';
 import { addUser, removeUser, setRole } from '../../../src/auth/users.js';
@@ -403,6 +404,55 @@ describe('failed-login limit', () => {
       assert.equal((await attempt('vic', 'vic-password-1', '10.0.0.6')).status, 200);
       nowMs += 5 * 60 * 1000 + 1000;
       assert.equal((await attempt('ana', 'ana-password-1')).status, 200, 'after the window');
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('two clients: one locking out a name does not lock it on the other; spraying from many addresses meets a global cap', async () => {
+    // A quick fake check (the limits, not scrypt, are under test): right only for ana's password.
+    const fresh = await buildApp({
+      catalog: lib.catalog,
+      drive: lib.drive,
+      files: { root: lib.drive.layout.root },
+      node: NODE,
+      clock,
+      login: { verifyPassword: (password) => Promise.resolve(password === 'ana-password-1') },
+    });
+    try {
+      const attempt = (name: string, password: string, remoteAddress: string) =>
+        fresh.inject({
+          method: 'POST',
+          url: '/api/auth/login',
+          headers: CSRF,
+          remoteAddress,
+          payload: { name, password },
+        });
+      // The attacker on 10.0.0.20 fails on the coordinator's name until refused…
+      let refusedAt = 0;
+      for (let i = 1; i <= 12 && !refusedAt; i++)
+        if ((await attempt('ANA ', `guess-${i}`, '10.0.0.20')).statusCode === 429) refusedAt = i;
+      assert.equal(refusedAt, LOGIN_LIMITS.perAddressAndName + 1);
+      // …while the coordinator on her tablet (10.0.0.21) still logs in.
+      assert.equal((await attempt('ana', 'ana-password-1', '10.0.0.21')).statusCode, 200);
+      // Spraying names from one address stops at the per-address cap.
+      let sprayed = LOGIN_LIMITS.perAddressAndName;
+      for (let i = 0; (await attempt(`user${i}`, 'Summer2026', '10.0.0.20')).statusCode === 401; i++)
+        sprayed++;
+      assert.equal(sprayed, LOGIN_LIMITS.perAddress);
+      // Many addresses, each under its own caps, together meet the server-wide cap.
+      // The tablet's successful login was taken back and refusals never count: 30 failures so far.
+      let total = sprayed;
+      let n = 0;
+      for (; n < 2 * LOGIN_LIMITS.perServer; n++) {
+        const r = await attempt(`user${n % 7}`, 'Summer2026', `10.2.${Math.floor(n / 5)}.${n % 5}`);
+        if (r.statusCode === 429) break;
+        assert.equal(r.statusCode, 401);
+        total++;
+      }
+      assert.equal(total, LOGIN_LIMITS.perServer, 'refused once the server-wide failures reach the cap');
+      nowMs += LOGIN_LIMITS.windowMs + 1000;
+      assert.equal((await attempt('ana', 'ana-password-1', '10.0.0.21')).statusCode, 200, 'after the window');
     } finally {
       await fresh.close();
     }

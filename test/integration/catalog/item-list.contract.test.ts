@@ -129,6 +129,16 @@ for (const engine of catalogEngines()) {
       assert.deepEqual(await page({ sort: 'desc' }), [...ASC].reverse());
     });
 
+    it('keeps camera recordings apart: exclude leaves them out, only keeps just them', async () => {
+      const recordings = ['clipGate', 'clipYard', 'segment', 'stillGate'];
+      assert.deepEqual(
+        await page({ recordings: 'exclude' }),
+        ASC.filter((n) => !recordings.includes(n)),
+      );
+      assert.deepEqual(await page({ recordings: 'only' }), recordings);
+      assert.deepEqual(await page({ recordings: 'only', type: 'photo' }), ['stillGate']);
+    });
+
     it('pages with the keyset: every item exactly once, and says when more follow', async () => {
       for (const sort of ['asc', 'desc'] as const) {
         const seen: string[] = [];
@@ -160,6 +170,31 @@ for (const engine of catalogEngines()) {
       assert.deepEqual(await page({ priority: true }), ['night']);
       assert.equal((await page({ priority: false })).length, ASC.length - 1);
       assert.deepEqual(await page({ monitor: 'Ana', type: 'photo', minRating: 1 }), ['lion', 'zebra']);
+    });
+
+    it('filters by event in any case, as a substring (% and _ literal)', async () => {
+      assert.deepEqual(await page({ event: 'ev-1' }), ['lion', 'zebra'], 'any case');
+      assert.deepEqual(await page({ event: 'v-' }), ['lion', 'zebra'], 'a substring');
+      assert.deepEqual(await page({ event: 'EV%' }), [], '% is literal');
+      assert.deepEqual(await page({ event: 'EV-2' }), []);
+    });
+
+    it('filters unrated, without event, without any position', async () => {
+      const rated = new Set(['lion', 'zebra']);
+      assert.deepEqual(
+        await page({ unrated: true }),
+        ASC.filter((n) => !rated.has(n)),
+      );
+      assert.deepEqual(
+        await page({ noEvent: true }),
+        ASC.filter((n) => !rated.has(n)),
+      );
+      // lion has the camera's GPS, percent a position set by hand: both have a position.
+      assert.deepEqual(
+        await page({ noLocation: true }),
+        ASC.filter((n) => n !== 'lion' && n !== 'percent'),
+      );
+      assert.deepEqual(await page({ unrated: true, priority: true }), ['night']);
     });
 
     it('filters by time: from (inclusive), before (exclusive), until (inclusive)', async () => {

@@ -12,6 +12,7 @@ import {
   deleteItemRow,
   deletedItemPaths,
   getItem,
+  deletePendingItemRow,
   insertPendingItem,
   itemsNeedingDerivatives,
   itemsWithoutOps,
@@ -73,6 +74,19 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 
 for (const engine of catalogEngines()) {
   describe(`catalogue items (${engine.name})`, () => {
+    it('deletePendingItemRow removes a row only while it is pending', async () => {
+      const cat = await engine.open();
+      const [a, b] = [idOf('p1'), idOf('p2')];
+      await insertPendingItem(cat, row(a));
+      await insertPendingItem(cat, row(b));
+      await markStored(cat, b);
+      assert.equal(await deletePendingItemRow(cat, a), true);
+      assert.equal(await deletePendingItemRow(cat, b), false, 'a stored row is not rolled back');
+      assert.equal(await deletePendingItemRow(cat, idOf('p3')), false);
+      assert.equal(await getItem(cat, a), undefined);
+      assert.equal((await getItem(cat, b))?.state, 'stored');
+    });
+
     it('a pending row is the journal entry: listed as pending until stored, then listed', async () => {
       const cat = await engine.open();
       const id = idOf('a1');

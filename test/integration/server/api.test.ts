@@ -123,12 +123,16 @@ describe('OpenAPI', () => {
       'limit',
       'minRating',
       'monitor',
+      'noEvent',
+      'noLocation',
       'priority',
       'q',
+      'recordings',
       'sort',
       'tag',
       'to',
       'type',
+      'unrated',
     ]);
     const patch = paths['/api/items/{id}']!.patch!;
     const body = ((patch.requestBody as Json).content as Record<string, { schema: Json }>)[

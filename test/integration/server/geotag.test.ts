@@ -13,6 +13,7 @@ interface Preview {
   skippedHasGps: number;
   skippedHasLocation: number;
   track: { start: string; end: string; points: number };
+  bestOffset: { offsetMinutes: number; matched: number };
 }
 
 interface ApplyResult {
@@ -104,6 +105,15 @@ describe('POST /api/geotag/preview', () => {
     const utc = await post({ offsetMinutes: 0 });
     assert.deepEqual(utc.body.matched, []);
     assert.equal(utc.body.unmatched, 3);
+    // "Find the offset": from the wrong (UTC) offset, the search finds one that matches as many
+    // as the right one, and a preview at that offset matches what it said.
+    const found = utc.body.bestOffset;
+    assert.ok(found.matched >= 2, JSON.stringify(found));
+    assert.equal(found.offsetMinutes % 15, 0);
+    const at = await post({ offsetMinutes: found.offsetMinutes });
+    assert.equal(at.body.matched.length, found.matched);
+    // From the right offset, a tie keeps it.
+    assert.deepEqual(exact.body.bestOffset, { offsetMinutes: 180, matched: 2 });
     // Camera clock 2 minutes fast: the second photo (segment of 2 minutes) falls out; the
     // first moves to 03:28Z, 3/10 of its segment.
     const drift = await post({ offsetMinutes: 180, driftSeconds: 120 });
@@ -172,7 +182,7 @@ describe('POST /api/geotag/apply', () => {
     assert.equal(body.updated, 2);
     for (const a of assignments) {
       const { body: item } = await call<ItemDetail>(app, { url: `/api/items/${a.id}` });
-      assert.deepEqual(item.attributes.location, { lat: a.lat, lon: a.lon });
+      assert.deepEqual(item.attributes.location, { lat: a.lat, lon: a.lon, source: 'gpx' });
       const ops = opsOf(a.id).filter((o) => o.field === 'location');
       assert.equal(ops.length, 1);
       assert.equal(ops[0]!.origin, NODE);

@@ -301,7 +301,8 @@ describe('PATCH /api/items/{id}', () => {
       payload: patch,
     });
     assert.equal(status, 200, JSON.stringify(body));
-    const want = { ...patch, tags: ['elephant', 'herd'] };
+    // A location set through the API is recorded as set by hand.
+    const want = { ...patch, tags: ['elephant', 'herd'], location: { ...patch.location, source: 'hand' } };
     assert.deepEqual(body.attributes, want);
     const { body: again } = await call<ItemDetail>(app, { url: `/api/items/${item.id}` });
     assert.deepEqual(again.attributes, want);
@@ -315,7 +316,7 @@ describe('PATCH /api/items/{id}', () => {
       'tags',
     ]);
     assert.ok(ops.every((o) => o.origin === NODE));
-    assert.deepEqual(JSON.parse(ops.find((o) => o.field === 'location')!.value), patch.location);
+    assert.deepEqual(JSON.parse(ops.find((o) => o.field === 'location')!.value), want.location);
     const xmp = readFileSync(join(lib.drive.layout.root, `${item.path}.xmp`), 'utf8');
     assert.match(xmp, /Rating[^0-9]*5/);
     assert.match(xmp, /EV-GPS-1/);
@@ -421,6 +422,8 @@ describe('POST /api/items/batch', () => {
       payload: {
         ids: [...ids, ids[0]],
         patch: { event: 'EV-BATCH-20', location: { lat: 0.5, lon: 37.1 }, rating: 3 },
+        // Some of them carry their own GPS: overwrite those too (the default leaves them alone).
+        overwriteGps: true,
       },
     });
     assert.equal(status, 200, JSON.stringify(body));
@@ -437,7 +440,9 @@ describe('POST /api/items/batch', () => {
         "select field, value, count(distinct entity_id) as items from ops where seq > ? and entity = 'item' and field in ('event', 'location', 'rating') group by field, value order by field",
       )
       .all(lastSeq ?? 0) as { field: string; value: string; items: number }[];
-    const patched = ops.filter((o) => ['"EV-BATCH-20"', '{"lat":0.5,"lon":37.1}', '3'].includes(o.value));
+    const patched = ops.filter((o) =>
+      ['"EV-BATCH-20"', '{"lat":0.5,"lon":37.1,"source":"hand"}', '3'].includes(o.value),
+    );
     assert.deepEqual(
       patched.map((o) => [o.field, o.items]),
       [
@@ -448,7 +453,8 @@ describe('POST /api/items/batch', () => {
     );
     const listed = await allPages('event=EV-BATCH-20', 500);
     assert.deepEqual(new Set(listed.items.map((i) => i.id)), new Set(ids));
-    for (const it of listed.items) assert.deepEqual(it.attributes.location, { lat: 0.5, lon: 37.1 });
+    for (const it of listed.items)
+      assert.deepEqual(it.attributes.location, { lat: 0.5, lon: 37.1, source: 'hand' });
   });
 
   it('all or nothing: an unknown id changes nothing (404 naming it)', async () => {
@@ -476,7 +482,7 @@ describe('POST /api/items/batch', () => {
       [{ ids: ['abcdef'], patch: { rating: 1 } }, /body\.ids\.0/],
       [{ ids: Array.from({ length: 5001 }, () => id), patch: { rating: 1 } }, /body\.ids/],
       [{ ids: [id], patch: { rating: 9 } }, /body\.patch\.rating/],
-      [{ ids: [id] }, /body\.patch/],
+      [{ ids: [id] }, /changes nothing/],
       [{ ids: [id], patch: { rating: 1 }, dryRun: true }, /dryRun/],
     ];
     for (const [payload, re] of cases) {

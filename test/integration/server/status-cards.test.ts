@@ -132,7 +132,9 @@ describe('cards and monitors', () => {
     assert.ok(counts[1]! > 50);
     for (const c of body.cards) {
       assert.match(c.id, /^idf:/);
-      assert.equal(c.monitor, null, 'ingest --monitor does not assign the card');
+      // Issue 13 §1.3: `ingest --monitor` on an unassigned card assigns it (the library's cards
+      // were ingested with --monitor Ana and --monitor Ben).
+      assert.equal(c.monitor, c.items === 3 ? 'Ben' : 'Ana', 'ingest --monitor assigns an unassigned card');
     }
   });
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isOutpostError } from '../../../src/core/errors.js';
 import {
+  bestOffset,
   captureToUtcMs,
   parseGpx,
   parseGpxTime,
@@ -149,5 +150,31 @@ describe('captureToUtcMs', () => {
     assert.equal(captureToUtcMs('2023-07-10T06:30:00.500', 180), T0 + 500);
     assert.equal(captureToUtcMs('2023-07-10 06:30:00', 180), undefined);
     assert.equal(captureToUtcMs('2023-07-10T06:30:00Z', 180), undefined);
+  });
+});
+
+describe('bestOffset', () => {
+  // A track from 03:30 to 04:30 UTC, one point a minute.
+  const track: TrackPoint[] = Array.from({ length: 61 }, (_, i) => ({
+    t: T0 + i * MIN,
+    lat: -12 + i * 1e-4,
+    lon: -77,
+  }));
+
+  it('finds the camera zone that puts the photos on the track (UTC−5 here)', () => {
+    // Photos taken 03:40–04:20 UTC by a camera set to UTC−5: local 22:40–23:20 the day before.
+    const times = ['2023-07-09T22:40:00', '2023-07-09T23:00:00', '2023-07-09T23:20:00'];
+    assert.deepEqual(bestOffset(track, times, { prefer: 180 }), { offsetMinutes: -300, matched: 3 });
+    // 1-h steps find it too; at UTC+3 (the old default) none matched.
+    assert.equal(bestOffset(track, times, { stepMinutes: 60 }).offsetMinutes, -300);
+    assert.equal(times.filter((l) => positionAt(track, captureToUtcMs(l, 180)!)).length, 0);
+  });
+
+  it('keeps the preferred offset on a tie, and reports 0 when nothing matches', () => {
+    // A single photo 10 min into the track matches over a range of offsets (the track is 1 h).
+    const one = ['2023-07-10T03:40:00'];
+    assert.deepEqual(bestOffset(track, one, { prefer: -30 }), { offsetMinutes: -30, matched: 1 });
+    assert.deepEqual(bestOffset(track, one, { prefer: 120 }), { offsetMinutes: 0, matched: 1 });
+    assert.equal(bestOffset(track, ['2020-01-01T00:00:00']).matched, 0);
   });
 });

@@ -42,10 +42,11 @@ describe('cursor', () => {
 // The statement itself (planner hint, keyset condition, bound values, literal wildcards) is
 // tested on both engines in test/integration/catalog/item-list.contract.test.ts.
 describe('galleryQueryOf', () => {
-  it('defaults: newest first, a page of 100', () => {
+  it('defaults: newest first, a page of 100, camera recordings left out (issue 13: they have their own view)', () => {
     assert.deepEqual(Object.fromEntries(Object.entries(q({})).filter(([, v]) => v !== undefined)), {
       sort: 'desc',
       limit: 100,
+      recordings: 'exclude',
     });
   });
   it('a bare "to" date runs to the start of the next day, across month and year ends', () => {

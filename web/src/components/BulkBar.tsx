@@ -1,38 +1,59 @@
 import { useState } from 'preact/hooks';
+import type { BatchOptions } from '../api';
+import { listTags } from '../api';
+import { t } from '../i18n';
 import type { AttributePatch } from '../types';
 import { LocationFields, parseLocation } from './LocationFields';
 import { Stars } from './Stars';
 
 interface Props {
   count: number;
+  /** Selected items (among those loaded) whose file carries its own GPS position. */
+  ownGps: number;
   busy: boolean;
   message: string;
-  onApply(patch: AttributePatch): void;
+  onApply(patch: AttributePatch, opts?: BatchOptions): void;
   onSelectAll(): void;
   onClear(): void;
 }
 
+/** The library's tags that start with what is typed: a datalist for the tag fields. */
+function useTagSuggestions(): [string[], (prefix: string) => void] {
+  const [tags, setTags] = useState<string[]>([]);
+  const ask = (prefix: string): void => {
+    listTags(prefix.trim())
+      .then((r) => setTags(r.tags.map((x) => x.tag)))
+      .catch(() => undefined);
+  };
+  return [tags, ask];
+}
+
 /** Edit the selected items at once (POST /api/items/batch). */
-export function BulkBar({ count, busy, message, onApply, onSelectAll, onClear }: Props) {
+export function BulkBar({ count, ownGps, busy, message, onApply, onSelectAll, onClear }: Props) {
   const [event, setEvent] = useState('');
-  const [tags, setTags] = useState('');
+  const [tag, setTag] = useState('');
   const [lat, setLat] = useState('');
   const [lon, setLon] = useState('');
+  const [overwrite, setOverwrite] = useState(false);
   const [problem, setProblem] = useState('');
+  const [suggestions, suggest] = useTagSuggestions();
   const apply = (e: Event): void => {
     e.preventDefault();
     const patch: AttributePatch = {};
+    const opts: BatchOptions = {};
     const loc = parseLocation(lat, lon);
     if (typeof loc === 'string') return setProblem(loc);
     setProblem('');
-    if (loc) patch.location = loc;
+    if (loc) {
+      patch.location = { ...loc, source: 'hand' };
+      opts.overwriteGps = overwrite;
+    }
     if (event.trim()) patch.event = event.trim();
-    if (tags.trim())
-      patch.tags = tags
-        .split(',')
-        .map((t) => t.trim())
-        .filter(Boolean);
-    if (Object.keys(patch).length) onApply(patch);
+    if (Object.keys(patch).length) onApply(patch, opts);
+  };
+  /** One tag added to (or taken off) every selected item; their other tags stay. */
+  const tagAction = (which: 'addTags' | 'removeTags'): void => {
+    if (tag.trim()) onApply({}, { [which]: [tag.trim()] });
   };
   return (
     <form class="bulk" onSubmit={apply} aria-label="Edit selected items">
@@ -45,10 +66,50 @@ export function BulkBar({ count, busy, message, onApply, onSelectAll, onClear }:
           onInput={(e) => setEvent((e.target as HTMLInputElement).value)}
         />
       </label>
-      <label class="edit-only">
-        Tags (replace)
-        <input name="bulk-tags" value={tags} onInput={(e) => setTags((e.target as HTMLInputElement).value)} />
-      </label>
+      <span class="edit-only bulk-tag">
+        <label>
+          {t('edit.tag')}
+          <input
+            name="bulk-tag"
+            list="bulk-tag-suggestions"
+            autocomplete="off"
+            value={tag}
+            onFocus={() => suggest(tag)}
+            onInput={(e) => {
+              const v = (e.target as HTMLInputElement).value;
+              setTag(v);
+              suggest(v);
+            }}
+          />
+        </label>
+        {tag.trim() && (
+          <>
+            <button
+              type="button"
+              class="secondary"
+              name="bulk-add-tag"
+              disabled={busy}
+              onClick={() => tagAction('addTags')}
+            >
+              {t('edit.addTag')}
+            </button>
+            <button
+              type="button"
+              class="secondary"
+              name="bulk-remove-tag"
+              disabled={busy}
+              onClick={() => tagAction('removeTags')}
+            >
+              {t('edit.removeTag')}
+            </button>
+          </>
+        )}
+      </span>
+      <datalist id="bulk-tag-suggestions">
+        {suggestions.map((s) => (
+          <option key={s} value={s} />
+        ))}
+      </datalist>
       <span class="edit-only">
         <LocationFields
           prefix="bulk-"
@@ -61,6 +122,17 @@ export function BulkBar({ count, busy, message, onApply, onSelectAll, onClear }:
           onProblem={setProblem}
         />
       </span>
+      {ownGps > 0 && (lat.trim() || lon.trim()) && (
+        <label class="check-field edit-only">
+          <input
+            type="checkbox"
+            name="bulk-overwrite-gps"
+            checked={overwrite}
+            onChange={(e) => setOverwrite((e.target as HTMLInputElement).checked)}
+          />
+          {t('edit.overwriteGps', { n: String(ownGps) })}
+        </label>
+      )}
       <button type="submit" class="edit-only" disabled={busy}>
         Apply to {count}
       </button>

@@ -1,5 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { batchPatch, getItem, patchItem } from '../api';
+import { batchPatch, getItem, patchItem, undoChanges, type BatchOptions, type UndoChange } from '../api';
+import { t } from '../i18n';
+import { showToast } from '../toast';
 import { filtersFrom } from '../filters';
 import { useItemList } from '../item-list';
 import { navigate, withQuery } from '../router';
@@ -9,7 +11,9 @@ import { BulkBar } from './BulkBar';
 import { FilterBar } from './FilterBar';
 import { GeotagPanel } from './GeotagPanel';
 import { Grid } from './Grid';
+import type { Pending } from './AttributeForm';
 import { ItemView } from './ItemView';
+import { ToastView } from './ToastView';
 
 /** The batch endpoint's limit (BATCH_MAX_IDS). */
 const MAX_BATCH = 5000;
@@ -17,8 +21,29 @@ const MAX_BATCH = 5000;
 const typing = (t: EventTarget | null): boolean =>
   t instanceof HTMLElement && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
 
-/** Gallery + filters + selection + the item view (its id in the URL: `?item=<id>`). */
-export function GalleryPage({ query }: { query: URLSearchParams }) {
+/** How long an edit can be undone from its toast or with Ctrl/Cmd+Z. */
+const UNDO_MS = 10 * 60_000;
+
+type Attrs = Item['attributes'];
+const FIELDS = ['event', 'location', 'rating', 'priority', 'tags', 'notes'] as const;
+
+/** The fields of one item an edit changed, with the value before and after (what undo needs). */
+function changesOf(id: string, before: Attrs, after: Attrs): UndoChange[] {
+  return FIELDS.filter((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f])).map((field) => ({
+    id,
+    field,
+    set: after[field],
+    previous: before[field],
+  }));
+}
+
+const errorText = (e: Error): string => t('edit.notSaved', { message: e.message });
+
+/**
+ * Gallery + filters + selection + the item view (its id in the URL: `?item=<id>`).
+ * `canEdit` false (viewers): everything is shown read-only and the edit keys do nothing.
+ */
+export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams; canEdit?: boolean }) {
   const filters = filtersFrom(query);
   const list = useItemList(filters);
   const sel = useSelection();
@@ -34,7 +59,11 @@ export function GalleryPage({ query }: { query: URLSearchParams }) {
   useEffect(() => {
     if (openId && index < 0 && fetched?.id !== openId)
       getItem(openId)
-        .then(setFetched)
+        .then((it) => {
+          setFetched(it);
+          // A short id (a unique prefix, as `outpost ls` prints): the URL gets the full one.
+          if (it.id !== openId) navigate(withQuery({ item: it.id }), true);
+        })
         .catch(() => navigate(withQuery({ item: null }), true));
   }, [openId, index]);
 
@@ -47,29 +76,99 @@ export function GalleryPage({ query }: { query: URLSearchParams }) {
     const it = list.items[i];
     if (it) navigate(withQuery({ item: it.id }), replace);
   };
-  const close = (): void => navigate(withQuery({ item: null }));
+  const pending = useRef<Pending | null>(null);
+  const undoable = useRef<{ changes: UndoChange[]; at: number } | null>(null);
+
+  const undo = (): void => {
+    const u = undoable.current;
+    undoable.current = null;
+    if (!u || Date.now() - u.at > UNDO_MS) return;
+    undoChanges(u.changes)
+      .then((r) => {
+        for (const it of r.items) updatedAttrs(it.id, it.attributes);
+        showToast({
+          text: r.skipped.length ? t('edit.undoSkipped', { n: String(r.skipped.length) }) : t('edit.undone'),
+          kind: 'info',
+        });
+      })
+      .catch((e: Error) => showToast({ text: t('edit.undoFailed', { message: e.message }), kind: 'error' }));
+  };
+  const offerUndo = (changes: UndoChange[], text: string): void => {
+    if (changes.length) undoable.current = { changes, at: Date.now() };
+    showToast({
+      text,
+      kind: 'info',
+      action: changes.length ? { label: t('edit.undo'), run: undo } : undefined,
+    });
+  };
+
+  /** Save a patch of one item: the result (or the error) in a toast, with Undo. */
+  const saveOne = (it: Item, patch: AttributePatch): Promise<boolean> =>
+    patchItem(it.id, patch).then(
+      (u) => {
+        updated(u);
+        offerUndo(changesOf(it.id, it.attributes, u.attributes), t('edit.saved'));
+        return true;
+      },
+      (e: Error) => {
+        showToast({ text: errorText(e), kind: 'error' });
+        return false;
+      },
+    );
+
+  /** Before leaving the open item: save what was typed and not saved (or stay, to fix it). */
+  const leave = async (): Promise<boolean> => {
+    const p = pending.current?.();
+    if (!p || !open) return true;
+    if ('problem' in p) {
+      showToast({ text: p.problem as string, kind: 'error' });
+      return false;
+    }
+    const ok = await saveOne(open, p);
+    if (ok) {
+      const changes = undoable.current?.changes ?? [];
+      offerUndo(changes, t('edit.savedOnLeave', { name: open.originalName }));
+    }
+    return ok;
+  };
+
+  const close = (): void => {
+    void leave().then((ok) => ok && navigate(withQuery({ item: null })));
+  };
   const step = async (delta: number): Promise<void> => {
+    if (!(await leave())) return;
     const next = index + delta;
     if (next >= list.items.length && !list.done) await list.more();
     if (next >= 0 && next < list.items.length) openAt(next, true);
   };
 
-  const updated = (it: Item): void => {
-    list.update(it.id, it.attributes);
-    if (fetched?.id === it.id) setFetched(it);
+  const updatedAttrs = (id: string, attributes: Attrs): void => {
+    list.update(id, attributes);
+    setFetched((f) => (f?.id === id ? { ...f, attributes } : f));
   };
+  const updated = (it: Item): void => updatedAttrs(it.id, it.attributes);
 
-  const applyBatch = (patch: AttributePatch): void => {
+  const applyBatch = (patch: AttributePatch, opts: BatchOptions = {}): void => {
     const chosen = [...sel.ids];
     if (!chosen.length) return;
     setBusy(true);
     setMessage('');
-    batchPatch(chosen, patch)
+    batchPatch(chosen, patch, opts)
       .then((r) => {
         for (const u of r.items) list.update(u.id, u.attributes);
-        setMessage(`${r.updated} updated`);
+        const text = [
+          t('edit.updated', { n: String(r.updated) }),
+          r.skippedOwnGps ? t('edit.ownGpsSkipped', { n: String(r.skippedOwnGps) }) : '',
+        ]
+          .filter(Boolean)
+          .join(' ');
+        setMessage(text);
+        offerUndo(
+          r.items.flatMap((u) => changesOf(u.id, u.before, u.attributes)),
+          text,
+        );
       })
-      .catch((e: Error) => setMessage(`Not saved: ${e.message}`))
+      .catch((e: Error) => showToast({ text: errorText(e), kind: 'error' }))
       .finally(() => setBusy(false));
   };
 
@@ -85,20 +184,25 @@ export function GalleryPage({ query }: { query: URLSearchParams }) {
   };
 
   // Keys: rating 0-5 on the open item or the selection, arrows and Esc in the item view.
-  const keyState = useRef({ open, step, close, applyBatch, updated, count: sel.ids.size });
-  keyState.current = { open, step, close, applyBatch, updated, count: sel.ids.size };
+  // Viewers: no edit keys at all (the server would refuse the edit).
+  const keyState = useRef({ open, step, close, applyBatch, saveOne, undo, canEdit, count: sel.ids.size });
+  keyState.current = { open, step, close, applyBatch, saveOne, undo, canEdit, count: sel.ids.size };
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
-      if (typing(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
       const k = keyState.current;
+      if (typing(e.target)) return;
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'z') {
+        if (!k.canEdit) return;
+        e.preventDefault();
+        k.undo();
+        return;
+      }
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
       if (/^[0-5]$/.test(e.key)) {
+        if (!k.canEdit) return;
         const rating = Number(e.key);
-        if (k.open) {
-          const id = k.open.id;
-          patchItem(id, { rating })
-            .then(k.updated)
-            .catch((err: Error) => setMessage(`Not saved: ${err.message}`));
-        } else if (k.count) k.applyBatch({ rating });
+        if (k.open) void k.saveOne(k.open, { rating });
+        else if (k.count) k.applyBatch({ rating });
         else return;
       } else if (k.open && e.key === 'ArrowRight') void k.step(1);
       else if (k.open && e.key === 'ArrowLeft') void k.step(-1);
@@ -120,14 +224,18 @@ export function GalleryPage({ query }: { query: URLSearchParams }) {
     <div class="gallery-page">
       <FilterBar filters={filters} />
       {sel.ids.size > 0 ? (
-        <BulkBar
-          count={sel.ids.size}
-          busy={busy}
-          message={message}
-          onApply={applyBatch}
-          onSelectAll={selectAll}
-          onClear={sel.clear}
-        />
+        // Floats over the bottom of the grid (as photo apps do) only while something is selected.
+        <div class="bulk-float">
+          <BulkBar
+            count={sel.ids.size}
+            ownGps={list.items.filter((i) => i.gps && sel.ids.has(i.id)).length}
+            busy={busy}
+            message={message}
+            onApply={applyBatch}
+            onSelectAll={selectAll}
+            onClear={sel.clear}
+          />
+        </div>
       ) : (
         <div class="toolbar">
           <button type="button" class="secondary" disabled={busy} onClick={selectAll}>
@@ -154,11 +262,14 @@ export function GalleryPage({ query }: { query: URLSearchParams }) {
         <ItemView
           item={open}
           position={index >= 0 ? `${index + 1} of ${list.items.length}${list.done ? '' : '+'}` : ''}
+          canEdit={canEdit}
           onClose={close}
           onStep={(d) => void step(d)}
-          onUpdated={updated}
+          onSave={saveOne}
+          pending={pending}
         />
       )}
+      <ToastView />
     </div>
   );
 }

@@ -18,6 +18,8 @@ const TARGET_CELL = 150;
 const OVERSCAN = 0.75;
 /** Load the next page when this close (in viewport heights) to the end of what is loaded. */
 const PREFETCH = 2;
+/** How long an unscrolled grid leaves the link to the first screen's thumbnails. */
+const FIRST_SCREEN_GRACE_MS = 1500;
 
 const dateLabel = (d: string): string => {
   const t = new Date(`${d}T12:00:00`);
@@ -76,8 +78,13 @@ export function Grid({ list, selected, onOpen, onSelect, onDragSelect }: Props) 
   const visible = rows.slice(from, to + 1);
 
   useEffect(() => {
-    if (!list.done && !list.loading && !list.error && view.top + view.height * (1 + PREFETCH) >= height)
-      void list.more();
+    if (list.done || list.loading || list.error || view.top + view.height * (1 + PREFETCH) < height) return;
+    // Reading ahead while the first screen's thumbnails still arrive would share a slow link with
+    // them: unscrolled, the next page waits a moment (the end of what is loaded is still far).
+    const early = view.top === 0 && view.height * 1.5 < height;
+    if (!early) return void list.more();
+    const t = setTimeout(() => void list.more(), FIRST_SCREEN_GRACE_MS);
+    return () => clearTimeout(t);
   }, [list, list.loading, view.top, view.height, height]);
 
   return (
@@ -107,6 +114,7 @@ export function Grid({ list, selected, onOpen, onSelect, onDragSelect }: Props) 
                   item={it}
                   index={r.start + k}
                   size={cell}
+                  onScreen={r.top < view.top + view.height && r.top + r.height > view.top}
                   selected={selected.has(it.id)}
                   onOpen={onOpen}
                   onSelect={onSelect}

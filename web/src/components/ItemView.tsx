@@ -1,7 +1,7 @@
-import { useState } from 'preact/hooks';
-import { patchItem } from '../api';
+import type { Ref } from 'preact';
+import { formatDateTime, t } from '../i18n';
 import type { AttributePatch, Item } from '../types';
-import { AttributeForm } from './AttributeForm';
+import { AttributeForm, type Pending } from './AttributeForm';
 import { Media } from './Media';
 import { UploadState } from './UploadState';
 import { Similar } from './Similar';
@@ -9,9 +9,13 @@ import { Similar } from './Similar';
 interface Props {
   item: Item;
   position: string;
+  canEdit: boolean;
   onClose(): void;
   onStep(delta: number): void;
-  onUpdated(item: Item): void;
+  /** Save a patch of this item; errors are shown (as a toast) by the caller. */
+  onSave(item: Item, patch: AttributePatch): Promise<boolean>;
+  /** The form's unsaved Event/Tags/Notes/location, read when leaving the item. */
+  pending: Ref<Pending | null>;
 }
 
 const fmtSize = (n: number): string =>
@@ -21,24 +25,38 @@ const fmtSize = (n: number): string =>
       ? `${(n / 1e6).toFixed(1)} MB`
       : `${Math.ceil(n / 1e3)} kB`;
 
+/**
+ * The one position of an item and where it came from: a position set on the item (by hand or
+ * from a GPX track) is what its sidecar carries, so it wins over the camera's own.
+ */
+export function positionOf(item: Item): { lat: number; lon: number; from: string } | null {
+  const loc = item.attributes.location;
+  if (loc)
+    return {
+      lat: loc.lat,
+      lon: loc.lon,
+      from: t(
+        loc.source === 'gpx' ? 'edit.pos.gpx' : loc.source === 'hand' ? 'edit.pos.hand' : 'edit.pos.set',
+      ),
+    };
+  if (item.gps) return { lat: item.gps.lat, lon: item.gps.lon, from: t('edit.pos.camera') };
+  return null;
+}
+
 /** One item, large: media, facts read from the file, and the attributes to edit. */
-export function ItemView({ item, position, onClose, onStep, onUpdated }: Props) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
-  const save = (patch: AttributePatch): void => {
-    setBusy(true);
-    setError('');
-    patchItem(item.id, patch)
-      .then(onUpdated)
-      .catch((e: Error) => setError(e.message))
-      .finally(() => setBusy(false));
-  };
+export function ItemView({ item, position, canEdit, onClose, onStep, onSave, pending }: Props) {
+  const pos = positionOf(item);
   const facts: [string, string | null][] = [
-    ['Captured', item.capturedAt ?? `${item.sortTime} (file time)`],
+    // Camera-local time (no zone): parsed as local, shown in the tablet's language.
+    [
+      'Captured',
+      item.capturedAt
+        ? formatDateTime(Date.parse(item.capturedAt))
+        : `${formatDateTime(Date.parse(item.sortTime))} (file time)`,
+    ],
     ['Camera', item.camera],
     ['Monitor', item.monitor],
     ['Card', item.cardId],
-    ['GPS', item.gps ? `${item.gps.lat.toFixed(6)}, ${item.gps.lon.toFixed(6)}` : null],
     ['Size', `${fmtSize(item.size)}${item.width ? ` · ${item.width}×${item.height}` : ''}`],
     ['Duration', item.durationS !== null ? `${item.durationS.toFixed(1)} s` : null],
     ['File', item.path],
@@ -76,18 +94,25 @@ export function ItemView({ item, position, onClose, onStep, onUpdated }: Props) 
                   <dd>{v}</dd>
                 </div>
               ))}
+            {pos && (
+              <div class="position">
+                <dt>{pos.from}</dt>
+                <dd>
+                  {pos.lat.toFixed(6)}, {pos.lon.toFixed(6)}{' '}
+                  <a
+                    class="map-link"
+                    href={`https://www.openstreetmap.org/?mlat=${pos.lat}&mlon=${pos.lon}#map=15/${pos.lat}/${pos.lon}`}
+                    target="_blank"
+                    rel="noreferrer"
+                  >
+                    {t('edit.map')}
+                  </a>
+                  {!navigator.onLine && <span class="hint"> {t('edit.map.offline')}</span>}
+                </dd>
+              </div>
+            )}
             <UploadState id={item.id} />
           </dl>
-          {item.gps && (
-            <a
-              class="map-link"
-              href={`https://www.openstreetmap.org/?mlat=${item.gps.lat}&mlon=${item.gps.lon}#map=15/${item.gps.lat}/${item.gps.lon}`}
-              target="_blank"
-              rel="noreferrer"
-            >
-              Show on a map (online)
-            </a>
-          )}
           {item.warnings.length > 0 && (
             <ul class="warnings">
               {item.warnings.map((w) => (
@@ -98,10 +123,15 @@ export function ItemView({ item, position, onClose, onStep, onUpdated }: Props) 
               ))}
             </ul>
           )}
-          <AttributeForm attributes={item.attributes} busy={busy} onSave={save} />
+          <AttributeForm
+            key={item.id}
+            attributes={item.attributes}
+            canEdit={canEdit}
+            onSave={(patch) => onSave(item, patch)}
+            pending={pending}
+          />
           <Similar item={item} />
-          {error && <p class="error">{error}</p>}
-          <p class="hint">Keys: ← → previous/next, 0–5 rating, Esc close.</p>
+          <p class="hint">Keys: ← → previous/next, 0–5 rating, Ctrl+Z undo, Esc close.</p>
         </aside>
       </div>
     </div>

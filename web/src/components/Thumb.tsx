@@ -1,9 +1,12 @@
+import { t } from '../i18n';
 import type { Item } from '../types';
 
 interface Props {
   item: Item;
   index: number;
   size: number;
+  /** In the visible part of the grid (not the rows drawn ahead): its thumbnail comes first. */
+  onScreen?: boolean;
   selected: boolean;
   onOpen(index: number, e: MouseEvent): void;
   onSelect(index: number, e: MouseEvent): void;
@@ -12,7 +15,7 @@ interface Props {
 const TYPE_MARK: Record<string, string> = { video: '▶', audio: '♪' };
 
 /** One cell of the grid: the thumbnail (lazy, with a placeholder) and an always-visible check box. */
-export function Thumb({ item, index, size, selected, onOpen, onSelect }: Props) {
+export function Thumb({ item, index, size, onScreen = true, selected, onOpen, onSelect }: Props) {
   const a = item.attributes;
   return (
     <div
@@ -29,13 +32,26 @@ export function Thumb({ item, index, size, selected, onOpen, onSelect }: Props) 
         onClick={(e) => onOpen(index, e)}
       >
         {item.links.thumb ? (
-          <img src={item.links.thumb} alt="" loading="lazy" decoding="async" draggable={false} />
+          <img
+            src={item.links.thumb}
+            alt=""
+            loading="lazy"
+            decoding="async"
+            // On a slow link the rows drawn ahead wait for what is on screen (not 'high' for those on
+            // screen: that would queue the next page of the list behind them).
+            fetchpriority={onScreen ? undefined : 'low'}
+            draggable={false}
+          />
         ) : (
           <span class="no-thumb">{item.type === 'audio' ? '♪' : item.ext.toUpperCase()}</span>
         )}
         {TYPE_MARK[item.type] && <span class="badge type">{TYPE_MARK[item.type]}</span>}
         {a.rating ? <span class="badge rating">{'★'.repeat(a.rating)}</span> : null}
-        {a.priority && <span class="badge prio">!</span>}
+        {a.priority && (
+          <span class="badge prio" title={t('gallery.priorityBadge')} aria-label={t('gallery.priorityBadge')}>
+            ⚑
+          </span>
+        )}
       </button>
       <button
         type="button"

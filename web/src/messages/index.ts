@@ -4,7 +4,10 @@
  * every area file and to `CATALOGUES` in i18n.ts. Area files keep parallel work out of each other's
  * way; keys are prefixed with their area so they never clash.
  */
+import * as edit from './edit';
+import * as events from './events';
+import * as gallery from './gallery';
 import * as station from './station';
 
-export const en = { ...station.en };
-export const es: Record<keyof typeof en, string> = { ...station.es };
+export const en = { ...station.en, ...edit.en, ...gallery.en, ...events.en };
+export const es: Record<keyof typeof en, string> = { ...station.es, ...edit.es, ...gallery.es, ...events.es };
