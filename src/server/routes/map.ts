@@ -96,7 +96,11 @@ export function registerMapRoutes(app: FastifyInstance, deps: AppDeps): void {
     responses: {
       200: {
         description: 'The tile image',
-        content: { 'image/png': {}, 'image/jpeg': {}, 'image/webp': {} },
+        content: {
+          'image/png': { schema: { type: 'string', format: 'binary' } },
+          'image/jpeg': { schema: { type: 'string', format: 'binary' } },
+          'image/webp': { schema: { type: 'string', format: 'binary' } },
+        },
       },
       304: { description: 'Not modified (If-None-Match)', type: 'null' },
     },
