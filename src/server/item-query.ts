@@ -75,6 +75,7 @@ export function galleryFilterOf(q: Omit<ListQuery, 'sort' | 'limit' | 'cursor'>)
     ...(q.unrated ? { unrated: true } : {}),
     ...(q.noEvent ? { noEvent: true } : {}),
     ...(q.noLocation ? { noLocation: true } : {}),
+    ...(q.bbox ? { bbox: q.bbox.split(',').map(Number) as [number, number, number, number] } : {}),
     // Recordings stay out of the gallery unless asked (they have their own view per camera).
     ...(q.recordings === 'include' ? {} : { recordings: q.recordings === 'only' ? 'only' : 'exclude' }),
     ...(tags.length ? { tags } : {}),

@@ -12,6 +12,7 @@ export const FILTER_KEYS = [
   'unrated',
   'noEvent',
   'noLocation',
+  'bbox',
   'sort',
   'recordings',
 ] as const;

@@ -223,5 +223,26 @@ describe('map routes', () => {
       [target.id],
     );
     assert.equal(onlyBen.body.more, false);
+    // The map's "select these": the gallery list filtered to a box around the hand-set position.
+    const inBox = await call<{ items: ItemRecord[] }>(app, {
+      url: '/api/items?bbox=-69.3,-12.6,-69.1,-12.4',
+    });
+    assert.equal(inBox.status, 200, JSON.stringify(inBox.body));
+    assert.deepEqual(
+      inBox.body.items.map((i) => i.id),
+      [target.id],
+    );
+    const camBox = cam[0]!;
+    const around = `${camBox.lon - 0.001},${camBox.lat - 0.001},${camBox.lon + 0.001},${camBox.lat + 0.001}`;
+    const cams = await call<{ items: ItemRecord[] }>(app, { url: `/api/items?bbox=${around}` });
+    assert.ok(
+      cams.body.items.some((i) => i.id === camBox.id),
+      'camera GPS inside the box',
+    );
+    assert.ok(!cams.body.items.some((i) => i.id === target.id));
+    for (const bad of ['1,2,3', '0,50,10,40', '0,0,200,10', 'a,b,c,d', '1e3,0,0,0']) {
+      const r = await call<ErrorJson>(app, { url: `/api/items?bbox=${bad}` });
+      assert.equal(r.status, 400, bad);
+    }
   });
 });
