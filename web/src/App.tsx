@@ -5,7 +5,9 @@ import { CamerasPage } from './components/CamerasPage';
 import { CardsPage } from './components/CardsPage';
 import { GalleryPage } from './components/GalleryPage';
 import { Login } from './components/Login';
+import { MapPage } from './components/MapPage';
 import { StatusPage } from './components/StatusPage';
+import { t } from './i18n';
 import { navigate, useLocation } from './router';
 
 const PAGES: [string, string][] = [
@@ -13,6 +15,7 @@ const PAGES: [string, string][] = [
   ['/status', 'Status'],
   ['/cards', 'Cards'],
   ['/cameras', 'Cameras'],
+  ['/map', t('map.nav')],
 ];
 
 function Nav({ path, auth, onLogout }: { path: string; auth: AuthState; onLogout(): void }) {
@@ -83,6 +86,8 @@ export function App() {
         <CardsPage />
       ) : path === '/cameras' ? (
         <CamerasPage />
+      ) : path === '/map' ? (
+        <MapPage query={query} />
       ) : (
         <GalleryPage query={query} canEdit={!(auth.kind === 'user' && auth.user.role === 'viewer')} />
       )}

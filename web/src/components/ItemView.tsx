@@ -1,6 +1,7 @@
 import type { Ref } from 'preact';
 import { formatDateTime, t } from '../i18n';
 import type { AttributePatch, Item } from '../types';
+import { navigate } from '../router';
 import { AttributeForm, type Pending } from './AttributeForm';
 import { Media } from './Media';
 import { UploadState } from './UploadState';
@@ -46,6 +47,9 @@ export function positionOf(item: Item): { lat: number; lon: number; from: string
 /** One item, large: media, facts read from the file, and the attributes to edit. */
 export function ItemView({ item, position, canEdit, onClose, onStep, onSave, pending }: Props) {
   const pos = positionOf(item);
+  const mapHref = pos
+    ? `/map?${new URLSearchParams({ lat: String(pos.lat), lon: String(pos.lon), zoom: '16', focus: item.id })}`
+    : '';
   const facts: [string, string | null][] = [
     // Camera-local time (no zone): parsed as local, shown in the tablet's language.
     [
@@ -99,15 +103,17 @@ export function ItemView({ item, position, canEdit, onClose, onStep, onSave, pen
                 <dt>{pos.from}</dt>
                 <dd>
                   {pos.lat.toFixed(6)}, {pos.lon.toFixed(6)}{' '}
+                  {/* The station's own map (offline tiles), centred on this item: any position. */}
                   <a
                     class="map-link"
-                    href={`https://www.openstreetmap.org/?mlat=${pos.lat}&mlon=${pos.lon}#map=15/${pos.lat}/${pos.lon}`}
-                    target="_blank"
-                    rel="noreferrer"
+                    href={mapHref}
+                    onClick={(e) => {
+                      e.preventDefault();
+                      navigate(mapHref);
+                    }}
                   >
                     {t('edit.map')}
                   </a>
-                  {!navigator.onLine && <span class="hint"> {t('edit.map.offline')}</span>}
                 </dd>
               </div>
             )}
