@@ -112,9 +112,9 @@ export function createMapView(o: MapViewOptions): MapView {
           keyboard: true,
         })
           .on('click', () => o.onOpen(id))
-          .addTo(layer)
-          .getElement()
-          ?.setAttribute('data-id', id);
+          // Its element exists once on the map (later, if the map is not ready yet).
+          .on('add', (e) => (e.target as L.Marker).getElement()?.setAttribute('data-id', id))
+          .addTo(layer);
       }
     }
     o.onView(visible);

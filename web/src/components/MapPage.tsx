@@ -129,7 +129,10 @@ export function MapPage({ query }: { query: URLSearchParams }) {
           </button>
         </div>
       )}
-      <div ref={el} class={info?.tiles ? 'map' : 'map blank'} role="region" aria-label={t('map.region')} />
+      {/* Leaflet owns the inner element's classes: Preact must never rewrite them. */}
+      <div class={info?.tiles ? 'map-frame' : 'map-frame blank'}>
+        <div ref={el} class="map" role="region" aria-label={t('map.region')} />
+      </div>
     </section>
   );
 }
