@@ -163,6 +163,10 @@ describe('web app: map (headless Chromium, tablet)', { timeout: 240_000 }, () =>
     await page.waitForTimeout(300);
     const ids = await page.$$eval('.cell[data-id]', (cells) => cells.map((c) => c.getAttribute('data-id')));
     assert.deepEqual([...ids].sort(), ben.map((i) => i.id).sort());
+    // The area is a filter the gallery shows, and drops with a tap.
+    await page.locator('.filters button.map-area').tap();
+    await page.waitForURL((u) => !u.searchParams.has('bbox'));
+    await page.locator('.cell[data-id]').nth(3).waitFor();
   });
 
   it('the item view’s link of a hand-set position opens the map on it; a reload keeps it', async () => {

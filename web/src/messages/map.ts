@@ -16,6 +16,7 @@ export const en = {
   'map.cluster': '{n} items here: zoom in',
   'map.point': 'Open this item',
   'map.region': 'Map of the items’ positions',
+  'map.inArea': 'In an area of the map ✕',
 };
 
 export const es: Record<keyof typeof en, string> = {
@@ -35,4 +36,5 @@ export const es: Record<keyof typeof en, string> = {
   'map.cluster': '{n} elementos aquí: acercar',
   'map.point': 'Abrir este elemento',
   'map.region': 'Mapa de las posiciones de los elementos',
+  'map.inArea': 'En una zona del mapa ✕',
 };
