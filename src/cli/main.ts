@@ -28,6 +28,7 @@ const COMMANDS: ReadonlyArray<readonly [string[], () => Promise<Register>]> = [
   [['doctor'], async () => (await import('./commands/doctor.js')).registerDoctor],
   [['eject'], async () => (await import('./commands/eject.js')).registerEject],
   [['hotspot'], async () => (await import('./commands/hotspot.js')).registerHotspot],
+  [['map'], async () => (await import('./commands/map.js')).registerMap],
 ];
 
 const program = new Command()

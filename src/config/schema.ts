@@ -327,6 +327,13 @@ export const configSchema = z
               .optional(),
           })
           .prefault({}),
+        /** Offline map tiles of the programme's area (docs/map.md): `outpost map import` puts them here. */
+        map: z
+          .strictObject({
+            /** The raster MBTiles file the web app's map shows (replaced whole by each import). */
+            file: z.string().startsWith('/').default('/var/lib/outpost/map/area.mbtiles'),
+          })
+          .prefault({}),
         /** The clock (a Raspberry Pi has none that survives a power cut): README, "The clock". */
         clock: z
           .strictObject({

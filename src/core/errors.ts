@@ -253,6 +253,16 @@ export const ERROR_CATALOGUE = {
     hint: 'Close the live view or the Outpost tab on another screen, or ask for server.limits in the config to be raised.',
   },
   CAMERA_NOT_FOUND: { status: 404, exit: 2, hint: 'GET /api/cameras lists the cameras of this station.' },
+  MAP_TILES_INVALID: {
+    status: 400,
+    exit: 2,
+    hint: 'Give a raster MBTiles file (PNG, JPEG or WebP tiles), e.g. from QGIS "Generate XYZ tiles (MBTiles)"; export it again if it is damaged.',
+  },
+  MAP_TILE_NOT_FOUND: {
+    status: 404,
+    exit: 2,
+    hint: 'The station holds no tile there: outside the imported area or zoom range (GET /api/map/info), or no tiles imported (`outpost map import`).',
+  },
   LIVE_TOO_MANY_CLIENTS: {
     status: 503,
     exit: 3,

@@ -12,6 +12,7 @@ import { registerDriveRoutes } from './routes/drives.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerGeotagRoutes } from './routes/geotag.js';
 import { registerItemRoutes } from './routes/items.js';
+import { registerMapRoutes } from './routes/map.js';
 import { registerMediaRoutes } from './routes/media.js';
 import { registerStatusRoutes } from './routes/status.js';
 import { registerSystemRoutes } from './routes/system.js';
@@ -115,6 +116,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerEventRoutes(app, deps);
   registerCameraRoutes(app, deps);
   registerGeotagRoutes(app, deps);
+  registerMapRoutes(app, deps);
   registerDriveRoutes(app, deps);
   registerSystemRoutes(app, deps);
   registerAuthRoutes(app, deps, deps.login);

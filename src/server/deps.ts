@@ -2,6 +2,7 @@ import { statfs } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../adapters/clock.js';
+import type { MapTileSource } from '../adapters/mbtiles.js';
 import type { ScryptParams } from '../auth/passwords.js';
 import type { AttemptLimiter } from '../auth/rate-limit.js';
 import type { SessionOptions } from '../auth/sessions.js';
@@ -244,6 +245,8 @@ export interface AppDeps {
   cameras?: CamerasControl;
   /** Per-user caps and the stall timeout of live event streams and live views (config `server.limits`). */
   streams?: Partial<StreamLimits>;
+  /** The station's offline map tiles (routes/map.ts, `outpost map import`); absent: none. */
+  map?: MapTileSource;
   /** The station's clock (set from a tablet) and LAN name (routes/system.ts); absent on HQ. */
   system?: SystemControl;
 }

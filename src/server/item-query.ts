@@ -79,6 +79,7 @@ export function galleryFilterOf(q: Omit<ListQuery, 'sort' | 'limit' | 'cursor'>)
     ...(q.noEvent ? { noEvent: true } : {}),
     ...(q.noLocation ? { noLocation: true } : {}),
     ...(q.undated === 'only' || q.undated === 'exclude' ? { undated: q.undated } : {}),
+    ...(q.bbox ? { bbox: q.bbox.split(',').map(Number) as [number, number, number, number] } : {}),
     // Recordings stay out of the gallery unless asked (they have their own view per camera).
     ...(q.recordings === 'include' ? {} : { recordings: q.recordings === 'only' ? 'only' : 'exclude' }),
     ...(q.camera !== undefined ? { camera: q.camera } : {}),

@@ -31,6 +31,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'media', description: 'Files: thumbnails, previews, posters, originals' },
         { name: 'cards', description: 'Cards and monitors' },
         { name: 'status', description: 'Station status and live events' },
+        { name: 'map', description: 'Offline map tiles (MBTiles) and item positions' },
       ],
     },
   });

@@ -70,6 +70,16 @@ export const listQuery = z.strictObject({
     .describe(
       "Items without a capture date come after the dated ones as their own group: 'only' lists just them, 'exclude' leaves them out. A date filter (from/to) leaves them out.",
     ),
+  bbox: z
+    .string()
+    .max(120)
+    .regex(/^-?\d+(\.\d+)?(,-?\d+(\.\d+)?){3}$/, 'west,south,east,north in degrees')
+    .refine((s) => {
+      const [w, so, e, n] = s.split(',').map(Number) as [number, number, number, number];
+      return Math.abs(w) <= 180 && Math.abs(e) <= 180 && Math.abs(so) <= 90 && Math.abs(n) <= 90 && so <= n;
+    }, 'west,south,east,north: longitudes within ±180, latitudes within ±90, south ≤ north')
+    .optional()
+    .describe('Only items positioned inside west,south,east,north (degrees), e.g. the map’s visible area.'),
   recordings: z
     .enum(['include', 'only'])
     .optional()

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { mbtilesAt } from '../adapters/mbtiles.js';
 import { nodeProcessRunner } from '../adapters/process-runner.js';
 import { indicatorViews, looksOf } from '../core/indicators.js';
 import { openDamageCount } from '../drives/scrub-store.js';
@@ -59,6 +60,8 @@ export function startStationServices(
   let panel: IndicatorPanel | undefined;
   // Cameras record while a library drive is attached (docs/recorder.md).
   const cameras = startStationCameras(ctx, events);
+  // The offline map's tiles (docs/map.md): read when asked, reopened after an import.
+  const mapTiles = mbtilesAt(ctx.config.station.map.file);
 
   const uplinkStatus = (): UplinkStatus | null => uplink?.runner.status() ?? null;
   // What the station is doing, once: the LEDs below and the web app's /api/status show it.
@@ -120,6 +123,7 @@ export function startStationServices(
       clock: ctx.clock,
       log: ctx.log,
       station: status,
+      map: mapTiles,
       drives: {
         current: () => station.drives(),
         blank: () => station.blankVolumes(),
@@ -298,6 +302,7 @@ export function startStationServices(
       await closing;
       await app?.close();
       await serverCatalog?.close();
+      mapTiles.close();
       await panel?.close().catch(() => undefined);
       status.stop();
     },

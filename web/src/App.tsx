@@ -5,6 +5,7 @@ import { CamerasPage } from './components/CamerasPage';
 import { CardsPage } from './components/CardsPage';
 import { GalleryPage } from './components/GalleryPage';
 import { Login } from './components/Login';
+import { MapPage } from './components/MapPage';
 import { StatusPage } from './components/StatusPage';
 import { navigate, useLocation } from './router';
 import { chooseLanguage, language, LANGUAGES, t, type Lang, type MessageKey } from './i18n';
@@ -14,6 +15,7 @@ const PAGES: [string, MessageKey][] = [
   ['/status', 'app.nav.status'],
   ['/cards', 'app.nav.cards'],
   ['/cameras', 'app.nav.cameras'],
+  ['/map', 'map.nav'],
 ];
 
 /** The app's language, chosen here and remembered on this tablet (the page reloads in it). */
@@ -106,6 +108,8 @@ export function App() {
         <CardsPage />
       ) : path === '/cameras' ? (
         <CamerasPage />
+      ) : path === '/map' ? (
+        <MapPage query={query} />
       ) : (
         <GalleryPage query={query} canEdit={!(auth.kind === 'user' && auth.user.role === 'viewer')} />
       )}

@@ -13,6 +13,7 @@ export const FILTER_KEYS = [
   'noEvent',
   'noLocation',
   'undated',
+  'bbox',
   'sort',
   'recordings',
   'camera',

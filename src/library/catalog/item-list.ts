@@ -33,6 +33,11 @@ export interface GalleryFilter {
   noEvent?: boolean | undefined;
   /** No position (neither the camera's nor one set by hand or from a GPX track). */
   noLocation?: boolean | undefined;
+  /**
+   * Only items whose shown position (the location attribute when set, else the file's GPS) is
+   * inside [west, south, east, north], degrees (west > east: the box crosses the antimeridian).
+   */
+  bbox?: [number, number, number, number] | undefined;
   /** Items carrying every one of these tags (exact). */
   tags?: string[] | undefined;
   /**
@@ -140,6 +145,17 @@ function filterConditions(cat: Catalog, eb: Where, f: GalleryFilter): Expression
   if (f.unrated) c.push(eb.or([eb('rating', 'is', null), eb('rating', '=', 0)]));
   if (f.noEvent) c.push(eb('event', 'is', null));
   if (f.noLocation) c.push(eb.and([eb('lat', 'is', null), eb('location_lat', 'is', null)]));
+  if (f.bbox) {
+    const [w, s, e, n] = f.bbox;
+    const lat = sql<number>`coalesce(location_lat, lat)`;
+    const lon = sql<number>`coalesce(location_lon, lon)`;
+    c.push(sql<SqlBool>`${lat} >= ${s} and ${lat} <= ${n}`);
+    c.push(
+      w <= e
+        ? sql<SqlBool>`${lon} >= ${w} and ${lon} <= ${e}`
+        : sql<SqlBool>`(${lon} >= ${w} or ${lon} <= ${e})`,
+    );
+  }
   if (f.recordings === 'only') c.push(isRecording(cat, eb));
   if (f.recordings === 'exclude' && f.camera === undefined) c.push(eb.not(isRecording(cat, eb)));
   if (f.camera !== undefined)

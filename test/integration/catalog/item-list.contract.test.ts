@@ -238,6 +238,16 @@ for (const engine of catalogEngines()) {
       assert.deepEqual(await page({ unrated: true, priority: true }), ['night']);
     });
 
+    it('filters by a box around the shown position (location, else GPS), antimeridian too', async () => {
+      // lion: GPS (lat 1, lon 2); percent: hand-set (lat 5, lon 6).
+      assert.deepEqual(await page({ bbox: [1.5, 0.5, 2.5, 1.5] }), ['lion']);
+      assert.deepEqual(await page({ bbox: [5, 5, 6, 5] }), ['percent'], 'edges included');
+      assert.deepEqual(await page({ bbox: [0, 0, 10, 10] }), ['lion', 'percent']);
+      assert.deepEqual(await page({ bbox: [3, 0, 4, 10] }), []);
+      // West > east crosses the antimeridian: [170 … 180] and [-180 … 5].
+      assert.deepEqual(await page({ bbox: [170, 0, 5, 10] }), ['lion']);
+    });
+
     it('filters by time: from (inclusive), before (exclusive), until (inclusive)', async () => {
       assert.deepEqual(await page({ from: '2024-05-02', before: '2024-05-03' }), ['night']);
       assert.deepEqual(await page({ until: '2024-05-01T07:30:00' }), ['lion', 'zebra']);

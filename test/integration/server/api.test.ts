@@ -117,6 +117,7 @@ describe('OpenAPI', () => {
     const list = paths['/api/items']!.get!;
     const names = (list.parameters as { name: string }[]).map((p) => p.name).sort();
     assert.deepEqual(names, [
+      'bbox',
       'camera',
       'cursor',
       'event',

@@ -109,6 +109,12 @@ describe('lint: SQL only behind the catalogue door', () => {
     );
   });
 
+  it('lets the MBTiles adapter (a tile file, not the catalogue) use better-sqlite3 and nothing else', async () => {
+    const found = ids(await lint('src/adapters/mbtiles.ts', code, on), 'no-restricted-imports');
+    assert.equal(found.length, 3, 'kysely, pg and the handle stay refused');
+    assert.equal(ids(await lint('src/adapters/other.ts', code, on), 'no-restricted-imports').length, 4);
+  });
+
   it('core/ is pure, whatever the switch', async () => {
     const fs = "import { readFile } from 'node:fs/promises';\nexport const r = readFile;\n";
     assert.equal(ids(await lint('src/core/fixture.ts', fs), 'no-restricted-imports').length, 1);

@@ -104,6 +104,11 @@ export function FilterBar({ filters }: Props) {
           ['', t('gallery.sort.desc')],
           ['asc', t('gallery.sort.asc')],
         ])}
+        {filters.bbox && (
+          <button type="button" class="secondary map-area" onClick={() => set({ bbox: null })}>
+            {t('map.inArea')}
+          </button>
+        )}
         {any && (
           <button
             type="button"

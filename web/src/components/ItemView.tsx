@@ -3,6 +3,7 @@ import { useRef } from 'preact/hooks';
 import { useMediaGestures } from '../gestures';
 import { formatDateTime, t } from '../i18n';
 import type { AttributePatch, Item } from '../types';
+import { navigate } from '../router';
 import { AttributeForm, type Pending } from './AttributeForm';
 import { Media } from './Media';
 import { UploadState } from './UploadState';
@@ -51,6 +52,9 @@ export function ItemView({ item, position, canEdit, onClose, onStep, onSave, pen
   const mediaBox = useRef<HTMLDivElement>(null);
   // A swipe to the left brings the next item, as in photo apps.
   useMediaGestures(mediaBox, item.id, (dir) => onStep(dir === -1 ? 1 : -1));
+  const mapHref = pos
+    ? `/map?${new URLSearchParams({ lat: String(pos.lat), lon: String(pos.lon), zoom: '16', focus: item.id })}`
+    : '';
   const facts: [string, string | null][] = [
     // Camera-local time (no zone): parsed as local, shown in the tablet's language.
     [
@@ -104,15 +108,17 @@ export function ItemView({ item, position, canEdit, onClose, onStep, onSave, pen
                 <dt>{pos.from}</dt>
                 <dd>
                   {pos.lat.toFixed(6)}, {pos.lon.toFixed(6)}{' '}
+                  {/* The station's own map (offline tiles), centred on this item: any position. */}
                   <a
                     class="map-link"
-                    href={`https://www.openstreetmap.org/?mlat=${pos.lat}&mlon=${pos.lon}#map=15/${pos.lat}/${pos.lon}`}
-                    target="_blank"
-                    rel="noreferrer"
+                    href={mapHref}
+                    onClick={(e) => {
+                      e.preventDefault();
+                      navigate(mapHref);
+                    }}
                   >
                     {t('edit.map')}
                   </a>
-                  {!navigator.onLine && <span class="hint"> {t('edit.map.offline')}</span>}
                 </dd>
               </div>
             )}

@@ -9,6 +9,7 @@ import * as compare from './compare';
 import * as edit from './edit';
 import * as events from './events';
 import * as gallery from './gallery';
+import * as map from './map';
 import * as problems from './problems';
 import * as station from './station';
 
@@ -20,6 +21,7 @@ export const en = {
   ...events.en,
   ...problems.en,
   ...compare.en,
+  ...map.en,
 };
 export const es: Record<keyof typeof en, string> = {
   ...app.es,
@@ -29,4 +31,5 @@ export const es: Record<keyof typeof en, string> = {
   ...events.es,
   ...problems.es,
   ...compare.es,
+  ...map.es,
 };
