@@ -7,14 +7,29 @@
 import * as edit from './edit';
 import * as events from './events';
 import * as gallery from './gallery';
+import * as geotag from './geotag';
+import * as login from './login';
 import * as problems from './problems';
 import * as station from './station';
+import * as status from './status';
 
-export const en = { ...station.en, ...edit.en, ...gallery.en, ...events.en, ...problems.en };
+export const en = {
+  ...station.en,
+  ...edit.en,
+  ...gallery.en,
+  ...events.en,
+  ...problems.en,
+  ...status.en,
+  ...login.en,
+  ...geotag.en,
+};
 export const es: Record<keyof typeof en, string> = {
   ...station.es,
   ...edit.es,
   ...gallery.es,
   ...events.es,
   ...problems.es,
+  ...status.es,
+  ...login.es,
+  ...geotag.es,
 };
