@@ -120,8 +120,10 @@ export function GeotagPanel({ filters, onApplied }: Props) {
     }
     const n = ++seq.current;
     if (quiet) setCounting(true);
-    else setBusy(true);
-    setMessage('');
+    else {
+      setBusy(true);
+      setMessage('');
+    }
     ask(offset)
       .then((p) => n === seq.current && setPreview(p))
       .catch(
@@ -201,6 +203,7 @@ export function GeotagPanel({ filters, onApplied }: Props) {
   const field = (set: (v: string) => void) => (e: Event) => {
     touched.current = true;
     set((e.target as HTMLInputElement).value);
+    setMessage('');
   };
 
   const offset = offsetMinutes();

@@ -102,7 +102,7 @@ export function StatusPage() {
             <li key={name} class={`indicator look-${ind?.look ?? 'off'}`} data-indicator={name}>
               <span class="led" aria-hidden="true" />
               <strong>{t(`status.ind.${name}`)}</strong>
-              <span>{ind ? ind.detail : '…'}</span>
+              <span class="detail">{ind ? ind.detail : '…'}</span>
               {ind?.placeholder && <small>{t('status.notWired')}</small>}
             </li>
           );
