@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, listCameras, listMotionEvents } from '../api';
 import { errorText } from '../error-text';
-import { formatDateTime, formatNumber, t } from '../i18n';
+import { formatNumber, t } from '../i18n';
 import { navigate } from '../router';
 import type { Camera, MotionEvent } from '../types';
 import { usePageVisible } from '../visibility';
@@ -129,8 +129,7 @@ function EventList({ events }: { events: MotionEvent[] }) {
               <span class="no-thumb">▶</span>
             )}
             <span>
-              {e.camera} ·{' '}
-              {e.start ? formatDateTime(Date.parse(e.start)) : e.item.sortTime.replace('T', ' ').slice(0, 16)}
+              {e.camera} · {(e.start ?? e.item.sortTime).replace('T', ' ').slice(0, 19)}
             </span>
           </button>
         </li>
