@@ -1,6 +1,6 @@
 import { chooseLanguage, language, LANGUAGES, t, type Lang } from '../i18n';
 
-/** The user's language, remembered on this tablet (the page reloads in it). */
+/** The user's language on the login form (before the navigation is shown), remembered on this tablet (the page reloads in it). */
 export function LanguagePicker() {
   return (
     <label class="language-picker">

@@ -5,7 +5,6 @@ import { formatBytes, formatDate, formatNumber, hasMessage, t, tn, type MessageK
 import type { IngestProgress, Status, UplinkStatus } from '../types';
 import { ClockBanner } from './ClockBanner';
 import { DrivesPanel } from './DrivesPanel';
-import { LanguagePicker } from './LanguagePicker';
 import { UplinkPanel } from './UplinkPanel';
 
 const INDICATORS = ['CARD', 'DRIVE A', 'DRIVE B', 'BACKUP', 'UPLINK'] as const;
@@ -203,8 +202,6 @@ export function StatusPage() {
           </p>
         </>
       )}
-      <h2>{t('status.language')}</h2>
-      <LanguagePicker />
     </section>
   );
 }
