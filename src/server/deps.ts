@@ -249,4 +249,6 @@ export interface AppDeps {
   map?: MapTileSource;
   /** The station's clock (set from a tablet) and LAN name (routes/system.ts); absent on HQ. */
   system?: SystemControl;
+  /** IANA zone the station files dates in (config `timeZone`); defaults to this machine's zone. */
+  timeZone?: string;
 }

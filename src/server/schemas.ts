@@ -366,6 +366,9 @@ export const uplinkStatusSchema = z.object({
 export const statusSchema = z.object({
   node: z.string(),
   time: z.string(),
+  timeZone: z
+    .string()
+    .describe("The station's IANA time zone (config `timeZone`): camera clocks are usually set to it"),
   library: z.object({
     id: z.string(),
     label: z.string(),

@@ -120,6 +120,7 @@ export function startStationServices(
       files: { root: d.layout.root },
       ...(ctx.config.cameras.length ? { cameras: cameras.control } : {}),
       node: ctx.node,
+      timeZone: ctx.timeZone,
       clock: ctx.clock,
       log: ctx.log,
       station: status,

@@ -186,7 +186,7 @@ describe('web app: eject and format (headless Chromium)', { timeout: 120_000 }, 
     await page.waitForSelector('.drives:has-text("Drive B: Office B")');
     assert.match(
       dialogs[1] ?? '',
-      /Format \/dev\/sdd \(WD Elements\), 2000\.0 GB as ext4\? Everything on it is erased/,
+      /Format \/dev\/sdd \(WD Elements\), 2,000\.0 GB as ext4\? Everything on it is erased/,
     );
     assert.deepEqual(calls, ['eject card', 'eject A', 'format sdd ext4 Office B']);
     await page.waitForSelector('.eject[data-target=B] button');

@@ -343,7 +343,7 @@ describe('web app (headless Chromium)', { timeout: 300_000 }, () => {
     await page.waitForSelector('.geotag-preview');
     assert.match((await page.textContent('.geotag-preview')) ?? '', /3 item\(s\) get a position/);
     await page.click('details.geotag button:has-text("Apply to 3")');
-    await page.waitForSelector('details.geotag p:has-text("Location set on 3 item(s)")');
+    await page.waitForSelector('details.geotag p:has-text("Location set on 3 items")');
 
     for (const it of ben) {
       const full = await get<{

@@ -69,3 +69,45 @@ export function formatDateTime(ms: number, lang: Lang = language()): string {
     timeStyle: 'short',
   });
 }
+
+/** Keys with `.one` and `.other` forms (plural-aware messages, see {@link tn}). */
+type PluralKey = { [K in MessageKey]: K extends `${infer B}.one` ? B : never }[MessageKey];
+
+/** A message that depends on a count: the `.one` or `.other` form of `key`, `{n}` filled in. */
+export function tn(
+  key: PluralKey,
+  n: number,
+  vars: Record<string, string> = {},
+  lang: Lang = language(),
+): string {
+  const form = new Intl.PluralRules(lang).select(n) === 'one' ? 'one' : 'other';
+  return t(`${key}.${form}` as MessageKey, { n: formatNumber(n, lang), ...vars }, lang);
+}
+
+/** Whether the catalogue has words for `key` (server values such as phases may be new). */
+export function hasMessage(key: string): key is MessageKey {
+  return Object.prototype.hasOwnProperty.call(en, key);
+}
+
+/** A calendar date in the user's language (5 Dec 2026 / 5 dic 2026). */
+export function formatDate(ms: number, lang: Lang = language()): string {
+  return new Date(ms).toLocaleDateString(lang === 'es' ? 'es' : 'en-GB', { dateStyle: 'medium' });
+}
+
+/** A size in bytes as people read it (1.2 GB / 1,2 GB). */
+export function formatBytes(n: number | null, lang: Lang = language()): string {
+  if (n === null) return '?';
+  const loc = lang === 'es' ? 'es' : 'en-GB';
+  const [v, unit, digits] =
+    n >= 1e9 ? [n / 1e9, 'GB', 1] : n >= 1e6 ? [n / 1e6, 'MB', 1] : [n / 1e3, 'kB', 0];
+  return `${v.toLocaleString(loc, { minimumFractionDigits: digits, maximumFractionDigits: digits })} ${unit}`;
+}
+
+/** A UTC offset in minutes as a zone name: UTC−5, UTC+5:30, UTC (a real minus sign). */
+export function formatUtcOffset(minutes: number): string {
+  if (minutes === 0) return 'UTC';
+  const sign = minutes < 0 ? '−' : '+';
+  const a = Math.abs(minutes);
+  const m = a % 60;
+  return `UTC${sign}${Math.floor(a / 60)}${m ? `:${String(m).padStart(2, '0')}` : ''}`;
+}

@@ -90,6 +90,7 @@ export function registerStatusRoutes(app: FastifyInstance, deps: AppDeps): void 
       return {
         node: deps.node,
         time: deps.clock.now().toISOString(),
+        timeZone: deps.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
         library: {
           id: marker.id,
           label: marker.label,

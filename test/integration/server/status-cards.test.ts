@@ -28,7 +28,7 @@ before(async () => {
     drive: () => lib.drive,
     diskSpace: async () => free,
   });
-  app = await appFor(lib, { station });
+  app = await appFor(lib, { station, timeZone: 'America/Lima' });
 });
 after(async () => {
   await app.close();
@@ -46,6 +46,8 @@ describe('GET /api/status', () => {
   it('reports the drive, item counts and the indicators', async () => {
     const s = await status();
     assert.equal(s.node, NODE);
+    // The station's zone: the web app's default camera clock for GPX geotagging (issue 13 §1.6).
+    assert.equal(s.timeZone, 'America/Lima');
     assert.equal(s.library.id, lib.drive.marker.id);
     assert.equal(s.library.label, 'Drive A');
     assert.equal(s.library.freeBytes, free.freeBytes);

@@ -105,7 +105,7 @@ export function AttributeForm({ attributes: a, canEdit, onSave, pending }: Props
   return (
     <form class="attrs" onSubmit={save}>
       <div class="field">
-        <span>Rating</span>
+        <span>{t('form.rating')}</span>
         <Stars value={a.rating} disabled={busy} onChange={(r) => send({ rating: r })} />
       </div>
       <label class="check-field">
@@ -116,18 +116,18 @@ export function AttributeForm({ attributes: a, canEdit, onSave, pending }: Props
           disabled={busy}
           onChange={(e) => send({ priority: (e.target as HTMLInputElement).checked })}
         />
-        Priority (upload first)
+        {t('form.priority')}
       </label>
       <label>
-        Event
+        {t('edit.event')}
         <input name="event" value={event} onInput={(e) => setEvent((e.target as HTMLInputElement).value)} />
       </label>
       <label>
-        Tags (comma-separated)
+        {t('form.tags')}
         <input name="tags" value={tags} onInput={(e) => setTags((e.target as HTMLInputElement).value)} />
       </label>
       <label>
-        Notes
+        {t('edit.notes')}
         <textarea
           name="notes"
           rows={3}
@@ -146,7 +146,7 @@ export function AttributeForm({ attributes: a, canEdit, onSave, pending }: Props
       />
       {problem && <p class="error">{problem}</p>}
       <button type="submit" disabled={busy}>
-        Save
+        {t('form.save')}
       </button>
     </form>
   );

@@ -1,5 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, listCameras, listMotionEvents } from '../api';
+import { errorText } from '../error-text';
+import { formatNumber, t } from '../i18n';
 import { navigate } from '../router';
 import type { Camera, MotionEvent } from '../types';
 import { usePageVisible } from '../visibility';
@@ -13,17 +15,29 @@ const STALE_MS = 10_000;
 
 function age(ms: number): string {
   const s = Math.round(ms / 1000);
-  return s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`;
+  return s < 120
+    ? `${formatNumber(s)} s`
+    : s < 7200
+      ? `${formatNumber(Math.round(s / 60))} min`
+      : `${formatNumber(Math.round(s / 3600))} h`;
+}
+
+/** The camera's state as the station names it (tests and styles read it from data-state). */
+function stateKey(c: Camera): string {
+  if (c.state !== 'running') return c.state === 'backoff' ? 'restarting' : c.state;
+  if (c.frameAgeMs === null) return 'no picture yet';
+  if (c.frameAgeMs > STALE_MS) return 'no picture';
+  return 'live';
 }
 
 function stateText(c: Camera): string {
   if (c.state !== 'running') {
-    const what = c.state === 'backoff' ? 'restarting' : c.state;
+    const what = t(c.state === 'backoff' ? 'cameras.state.restarting' : `cameras.state.${c.state}`);
     return `${what}${c.error ? `: ${c.error}` : ''}`;
   }
-  if (c.frameAgeMs === null) return 'no picture yet';
-  if (c.frameAgeMs > STALE_MS) return `no picture for ${age(c.frameAgeMs)}`;
-  return 'live';
+  if (c.frameAgeMs === null) return t('cameras.noPicture');
+  if (c.frameAgeMs > STALE_MS) return t('cameras.stale', { age: age(c.frameAgeMs) });
+  return t('cameras.live');
 }
 
 const isFresh = (c: Camera): boolean => c.frameAgeMs !== null && c.frameAgeMs <= STALE_MS;
@@ -55,11 +69,11 @@ function LiveView({ cam, visible }: { cam: Camera; visible: boolean }) {
   }, [visible]);
   useEffect(() => {
     if (!failed) return;
-    const t = setTimeout(() => {
+    const timer = setTimeout(() => {
       setFailed(false);
       setGen((g) => g + 1);
     }, RETRY_MS);
-    return () => clearTimeout(t);
+    return () => clearTimeout(timer);
   }, [failed]);
   useEffect(() => {
     if (!big) return;
@@ -73,18 +87,18 @@ function LiveView({ cam, visible }: { cam: Camera; visible: boolean }) {
   const streaming = visible && !failed;
   const src = streaming ? `${cam.links.live}?t=${gen}` : BLANK;
   return (
-    <figure class={`camera${big ? ' enlarged' : ''}`} data-camera={cam.name} data-state={stateText(cam)}>
+    <figure class={`camera${big ? ' enlarged' : ''}`} data-camera={cam.name} data-state={stateKey(cam)}>
       <button
         type="button"
         class="live-frame"
-        aria-label={big ? 'Shrink' : `Enlarge ${cam.name}`}
+        aria-label={big ? t('cameras.shrink') : t('cameras.enlarge', { name: cam.name })}
         onClick={() => setBig(!big)}
       >
         <img
           ref={img}
           class="live"
           src={src}
-          alt={`Live view of ${cam.name}`}
+          alt={t('cameras.liveView', { name: cam.name })}
           width={640}
           height={360}
           onError={() => streaming && setFailed(true)}
@@ -95,7 +109,7 @@ function LiveView({ cam, visible }: { cam: Camera; visible: boolean }) {
         <span class={`cam-state${fresh && cam.state === 'running' ? ' ok' : ''}`}>{stateText(cam)}</span>
         <span class="spacer" />
         <a class="button secondary" href={`${cam.links.snapshot}?download=1`} download>
-          Snapshot
+          {t('cameras.snapshot')}
         </a>
       </figcaption>
     </figure>
@@ -103,7 +117,7 @@ function LiveView({ cam, visible }: { cam: Camera; visible: boolean }) {
 }
 
 function EventList({ events }: { events: MotionEvent[] }) {
-  if (events.length === 0) return <p class="hint">No motion events yet.</p>;
+  if (events.length === 0) return <p class="hint">{t('cameras.noMotion')}</p>;
   return (
     <ul class="motion-events">
       {events.map((e) => (
@@ -141,7 +155,7 @@ export function CamerasPage() {
         .catch((e: Error) => {
           if (!alive) return;
           if (e instanceof ApiError && e.status === 404) setCameras([]);
-          else setError(e.message);
+          else setError(errorText(e));
         });
       // Events change less often than frame ages: every sixth poll.
       if (n++ % 6 === 0)
@@ -150,7 +164,7 @@ export function CamerasPage() {
           .catch(() => undefined);
     };
     load();
-    const t = setInterval(load, POLL_MS);
+    const timer = setInterval(load, POLL_MS);
     // A saved motion event shows at once (the station's live event stream).
     const es = new EventSource('/api/events', { withCredentials: true });
     es.addEventListener('motion-event', () => {
@@ -160,22 +174,22 @@ export function CamerasPage() {
     });
     return () => {
       alive = false;
-      clearInterval(t);
+      clearInterval(timer);
       es.close();
     };
   }, [visible]);
 
   return (
     <section class="page cameras-page">
-      <h1>Cameras</h1>
+      <h1>{t('cameras.title')}</h1>
       {error && <p class="error">{error}</p>}
-      {cameras?.length === 0 && <p>This station records no cameras (see `cameras:` in its config).</p>}
+      {cameras?.length === 0 && <p>{t('cameras.none')}</p>}
       <div class="cameras">
         {cameras?.map((c) => (
           <LiveView key={c.name} cam={c} visible={visible} />
         ))}
       </div>
-      <h2>Motion events</h2>
+      <h2>{t('cameras.motion')}</h2>
       <EventList events={events} />
     </section>
   );

@@ -1,5 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { assignCard, listCards } from '../api';
+import { errorText } from '../error-text';
+import { formatDate, t, tn } from '../i18n';
 import type { Card } from '../types';
 
 function CardRow({ card, onSaved }: { card: Card; onSaved(c: Card): void }) {
@@ -7,28 +9,33 @@ function CardRow({ card, onSaved }: { card: Card; onSaved(c: Card): void }) {
   const [state, setState] = useState('');
   const save = (e: Event): void => {
     e.preventDefault();
-    setState('saving…');
+    setState(t('cards.saving'));
     assignCard(card.id, monitor.trim())
       .then((c) => {
         onSaved(c);
         setState(
           c.failed.length
-            ? `saved; ${c.moved} moved, ${c.failed.length} could not move (${c.failed[0]!.message}): assign again to retry`
-            : `saved; ${c.moved} item${c.moved === 1 ? '' : 's'} moved to ${c.monitor}`,
+            ? t('cards.savedFailed', {
+                moved: String(c.moved),
+                failed: String(c.failed.length),
+                message: c.failed[0]!.message,
+              })
+            : tn('cards.saved', c.moved, { monitor: c.monitor ?? '' }),
         );
       })
-      .catch((err: Error) => setState(err.message));
+      .catch((err: unknown) => setState(errorText(err)));
   };
   return (
     <li class="card-row">
       <div>
         <strong>{card.label ?? card.id}</strong> <small>{card.id}</small>
         <br />
-        {card.items} items · last seen {card.lastSeen.slice(0, 10)}
+        {tn('cards.items', card.items)} ·{' '}
+        {t('cards.lastSeen', { date: formatDate(Date.parse(card.lastSeen)) })}
       </div>
       <form class="edit-only" onSubmit={save}>
         <label>
-          Monitor
+          {t('cards.monitor')}
           <input
             name="monitor"
             value={monitor}
@@ -37,7 +44,7 @@ function CardRow({ card, onSaved }: { card: Card; onSaved(c: Card): void }) {
             onInput={(e) => setMonitor((e.target as HTMLInputElement).value)}
           />
         </label>
-        <button type="submit">Assign</button>
+        <button type="submit">{t('cards.assign')}</button>
         {state && <span role="status">{state}</span>}
       </form>
     </li>
@@ -51,17 +58,14 @@ export function CardsPage() {
   useEffect(() => {
     listCards()
       .then((r) => setCards(r.cards))
-      .catch((e: Error) => setError(e.message));
+      .catch((e: unknown) => setError(errorText(e)));
   }, []);
   return (
     <section class="page">
-      <h1>Cards</h1>
-      <p class="hint">
-        Assigning a card moves its items to the monitor's folders on the drive; its future ingests go there
-        too.
-      </p>
+      <h1>{t('cards.title')}</h1>
+      <p class="hint">{t('cards.hint')}</p>
       {error && <p class="error">{error}</p>}
-      {cards && cards.length === 0 && <p>No cards yet: insert one at the station.</p>}
+      {cards && cards.length === 0 && <p>{t('cards.none')}</p>}
       <ul class="cards">
         {cards?.map((c) => (
           <CardRow key={c.id} card={c} onSaved={(n) => setCards(cards.map((x) => (x.id === n.id ? n : x)))} />

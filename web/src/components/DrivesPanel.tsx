@@ -1,5 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
+import { errorText } from '../error-text';
+import { formatBytes, t } from '../i18n';
 
 interface DriveRef {
   id: string;
@@ -35,36 +37,36 @@ interface Drives {
 }
 type Target = 'A' | 'B' | 'card';
 
-const gb = (n: number | null): string => (n === null ? '?' : `${(n / 1e9).toFixed(1)} GB`);
-const errText = (err: Error & { hint?: string }): string => `${err.message} ${err.hint ?? ''}`.trim();
+const gb = (n: number | null): string => formatBytes(n);
+const errText = (err: unknown): string => errorText(err);
 
 function InitForm({ mountPoint, onDone }: { mountPoint: string; onDone(): void }) {
   const [label, setLabel] = useState('');
   const [state, setState] = useState('');
   const submit = (e: Event): void => {
     e.preventDefault();
-    setState('initialising…');
+    setState(t('drives.initialising'));
     api<DriveRef>('POST', '/api/drives/init', { mountPoint, label: label.trim() })
       .then((d) => {
-        setState(`drive ${d.label} ready`);
+        setState(t('drives.ready', { label: d.label }));
         onDone();
       })
-      .catch((err: Error & { hint?: string }) => setState(errText(err)));
+      .catch((err: unknown) => setState(errText(err)));
   };
   return (
     <form class="edit-only drive-init" onSubmit={submit}>
       <label>
-        Label
+        {t('drives.label')}
         <input
           name="drive-label"
           required
           maxLength={40}
-          placeholder="e.g. Office B"
+          placeholder={t('drives.labelPlaceholder')}
           value={label}
           onInput={(e) => setLabel((e.target as HTMLInputElement).value)}
         />
       </label>
-      <button type="submit">Make it a library drive</button>
+      <button type="submit">{t('drives.init')}</button>
       {state && <span role="status">{state}</span>}
     </form>
   );
@@ -78,11 +80,8 @@ function FormatForm({ device, onDone }: { device: Device; onDone(): void }) {
   const submit = (e: Event): void => {
     e.preventDefault();
     const what = `${device.dev}${device.description ? ` (${device.description})` : ''}, ${gb(device.sizeBytes)}`;
-    if (
-      !window.confirm(`Format ${what} as ${fs === 'exfat' ? 'exFAT' : 'ext4'}? Everything on it is erased.`)
-    )
-      return;
-    setState('formatting…');
+    if (!window.confirm(t('drives.confirmFormat', { what, fs: fs === 'exfat' ? 'exFAT' : 'ext4' }))) return;
+    setState(t('drives.formatting'));
     api<DriveRef>('POST', '/api/drives/format', {
       device: device.name,
       fs,
@@ -90,39 +89,37 @@ function FormatForm({ device, onDone }: { device: Device; onDone(): void }) {
       confirm: true,
     })
       .then((d) => {
-        setState(`formatted: drive ${d.label} ready`);
+        setState(t('drives.formatted', { label: d.label }));
         onDone();
       })
-      .catch((err: Error & { hint?: string }) => setState(errText(err)));
+      .catch((err: unknown) => setState(errText(err)));
   };
   return (
     <form class="edit-only drive-format" onSubmit={submit}>
-      <p class="warning">
-        Formatting <strong>erases</strong> {device.dev}. The station only formats a drive with no files on it.
-      </p>
+      <p class="warning">{t('drives.formatWarning', { dev: device.dev })}</p>
       <label>
-        Label
+        {t('drives.label')}
         <input
           name="format-label"
           required
           maxLength={40}
-          placeholder="e.g. Office B"
+          placeholder={t('drives.labelPlaceholder')}
           value={label}
           onInput={(e) => setLabel((e.target as HTMLInputElement).value)}
         />
       </label>
       <label>
-        File system
+        {t('drives.fs')}
         <select
           name="format-fs"
           value={fs}
           onChange={(e) => setFs((e.target as HTMLSelectElement).value as 'exfat' | 'ext4')}
         >
-          <option value="exfat">exFAT (Windows and Mac can read it)</option>
-          <option value="ext4">ext4 (Linux only, most robust)</option>
+          <option value="exfat">{t('drives.fs.exfat')}</option>
+          <option value="ext4">{t('drives.fs.ext4')}</option>
         </select>
       </label>
-      <button type="submit">Format and make it a library drive</button>
+      <button type="submit">{t('drives.format')}</button>
       {state && <span role="status">{state}</span>}
     </form>
   );
@@ -131,18 +128,14 @@ function FormatForm({ device, onDone }: { device: Device; onDone(): void }) {
 function EjectButton({ target, label, onDone }: { target: Target; label: string; onDone(): void }) {
   const [state, setState] = useState('');
   const eject = (): void => {
-    if (
-      target === 'A' &&
-      !window.confirm('Eject drive A? The web app stops until a library drive is plugged in again.')
-    )
-      return;
-    setState('flushing and unmounting…');
+    if (target === 'A' && !window.confirm(t('drives.confirmEjectA'))) return;
+    setState(t('drives.ejecting'));
     api<{ message: string }>('POST', '/api/drives/eject', { target })
       .then((r) => {
         setState(r.message);
         onDone();
       })
-      .catch((err: Error & { hint?: string }) => setState(errText(err)));
+      .catch((err: unknown) => setState(errText(err)));
   };
   return (
     <span class="eject" data-target={target}>
@@ -169,14 +162,14 @@ export function DrivesPanel() {
         .catch(() => alive && setDrives(null));
     };
     load();
-    const t = setInterval(load, 5000);
+    const timer = setInterval(load, 5000);
     return () => {
       alive = false;
-      clearInterval(t);
+      clearInterval(timer);
     };
   }, [tick]);
   if (!drives) return null;
-  const refresh = (): void => setTick((t) => t + 1);
+  const refresh = (): void => setTick((n) => n + 1);
   const devices = drives.devices ?? [];
   const mountedCard = devices.some((d) => d.volumes.some((v) => v.role === 'card' && v.state === 'mounted'));
   const managedPath = (p: string | undefined): boolean =>
@@ -190,18 +183,20 @@ export function DrivesPanel() {
   return (
     <div class="drives">
       <p>
-        Drive A: {drives.a ? drives.a.label : 'none'}{' '}
+        {t('drives.a', { label: drives.a ? drives.a.label : t('drives.none') })}{' '}
         {drives.managed && drives.a && managedPath(drives.a.path) && (
-          <EjectButton target="A" label="Eject drive A" onDone={refresh} />
+          <EjectButton target="A" label={t('drives.ejectA')} onDone={refresh} />
         )}
-        {' · '}Drive B: {drives.b ? drives.b.label : 'none'}{' '}
+        {' · '}
+        {t('drives.b', { label: drives.b ? drives.b.label : t('drives.none') })}{' '}
         {drives.managed && drives.b && managedPath(drives.b.path) && (
-          <EjectButton target="B" label="Eject drive B" onDone={refresh} />
+          <EjectButton target="B" label={t('drives.ejectB')} onDone={refresh} />
         )}
       </p>
       {drives.managed && mountedCard && (
         <p>
-          Card in the reader: <EjectButton target="card" label="Eject the card" onDone={refresh} />
+          {t('drives.cardInReader')}{' '}
+          <EjectButton target="card" label={t('drives.ejectCard')} onDone={refresh} />
         </p>
       )}
       {drives.blank.map((v) => {
@@ -209,13 +204,15 @@ export function DrivesPanel() {
         return (
           <div class="blank-volume" key={v.mountPoint} data-mount={v.mountPoint}>
             <p>
-              Empty drive at {v.mountPoint} ({gb(v.totalBytes)}): it becomes{' '}
-              {drives.a ? 'the second (mirror) drive' : 'the library drive'}.
+              {t(drives.a ? 'drives.emptyMirror' : 'drives.empty', {
+                path: v.mountPoint,
+                size: gb(v.totalBytes),
+              })}
             </p>
             <InitForm mountPoint={v.mountPoint} onDone={refresh} />
             {dev?.format.ok && (
               <details>
-                <summary>Or format it first</summary>
+                <summary>{t('drives.formatFirst')}</summary>
                 <FormatForm device={dev} onDone={refresh} />
               </details>
             )}
@@ -225,9 +222,9 @@ export function DrivesPanel() {
       {unformatted.map((d) => (
         <div class="unformatted-device" key={d.dev} data-device={d.name}>
           <p>
-            {d.dev}
-            {d.description ? ` (${d.description})` : ''}, {gb(d.sizeBytes)}: no file system the station can
-            use.
+            {t('drives.unformatted', {
+              what: `${d.dev}${d.description ? ` (${d.description})` : ''}, ${gb(d.sizeBytes)}`,
+            })}
           </p>
           <FormatForm device={d} onDone={refresh} />
         </div>

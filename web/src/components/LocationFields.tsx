@@ -1,3 +1,4 @@
+import { t } from '../i18n';
 import type { LatLon } from '../types';
 
 interface Props {
@@ -15,20 +16,17 @@ export function parseLocation(lat: string, lon: string): LatLon | null | string 
   const la = Number(lat);
   const lo = Number(lon);
   if (lat.trim() === '' || lon.trim() === '' || !Number.isFinite(la) || !Number.isFinite(lo))
-    return 'Enter both latitude and longitude as decimal degrees (e.g. -1.2921, 36.8219).';
-  if (Math.abs(la) > 90 || Math.abs(lo) > 180) return 'Latitude must be -90..90 and longitude -180..180.';
+    return t('location.bothNeeded');
+  if (Math.abs(la) > 90 || Math.abs(lo) > 180) return t('location.range');
   return { lat: la, lon: lo };
 }
 
 /** Ask the browser where this device is; explains the usual reasons it cannot say. */
 function useDeviceLocation(onChange: Props['onChange'], onProblem: Props['onProblem']): () => void {
   return () => {
-    if (!window.isSecureContext)
-      return onProblem(
-        "Browsers only share this device's location with https:// pages or localhost; enter the coordinates instead.",
-      );
-    if (!navigator.geolocation) return onProblem('This device cannot tell its location.');
-    onProblem('Asking this device for its location…');
+    if (!window.isSecureContext) return onProblem(t('location.insecure'));
+    if (!navigator.geolocation) return onProblem(t('location.unsupported'));
+    onProblem(t('location.asking'));
     navigator.geolocation.getCurrentPosition(
       (p) => {
         onChange(p.coords.latitude.toFixed(6), p.coords.longitude.toFixed(6));
@@ -37,8 +35,8 @@ function useDeviceLocation(onChange: Props['onChange'], onProblem: Props['onProb
       (err) =>
         onProblem(
           err.code === err.PERMISSION_DENIED
-            ? 'Location permission was refused: allow it in the browser settings, or type the coordinates.'
-            : `No location: ${err.message}`,
+            ? t('location.denied')
+            : t('location.failed', { message: err.message }),
         ),
       { enableHighAccuracy: true, timeout: 15000 },
     );
@@ -51,7 +49,7 @@ export function LocationFields({ lat, lon, onChange, onProblem, prefix = '' }: P
   return (
     <div class="field loc">
       <label>
-        Latitude
+        {t('location.lat')}
         <input
           name={`${prefix}lat`}
           inputMode="decimal"
@@ -60,7 +58,7 @@ export function LocationFields({ lat, lon, onChange, onProblem, prefix = '' }: P
         />
       </label>
       <label>
-        Longitude
+        {t('location.lon')}
         <input
           name={`${prefix}lon`}
           inputMode="decimal"
@@ -69,7 +67,7 @@ export function LocationFields({ lat, lon, onChange, onProblem, prefix = '' }: P
         />
       </label>
       <button type="button" class="secondary" name={`${prefix}here`} onClick={here}>
-        Use this device's location
+        {t('location.here')}
       </button>
     </div>
   );

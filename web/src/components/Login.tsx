@@ -1,7 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api } from '../api';
+import { api, ApiError } from '../api';
 import { login, setup } from '../auth';
+import { errorText } from '../error-text';
 import { t } from '../i18n';
+import { LanguagePicker } from './LanguagePicker';
 
 interface Props {
   mode: 'login' | 'setup';
@@ -35,15 +37,19 @@ export function Login({ mode, askCode = false, message, onDone }: Props) {
       : login(name.trim(), password)
     )
       .then(onDone)
-      .catch((err: Error & { hint?: string }) => setError(`${err.message} ${err.hint ?? ''}`.trim()))
+      .catch((err: unknown) =>
+        setError(
+          err instanceof ApiError && err.code === 'UNAUTHENTICATED' && mode === 'login'
+            ? t('login.wrong')
+            : errorText(err),
+        ),
+      )
       .finally(() => setBusy(false));
   };
   return (
     <form class="login" onSubmit={submit}>
       <h1>Outpost</h1>
-      <p>
-        {mode === 'setup' ? 'Create the first user (editor) of this station.' : 'Log in to review media.'}
-      </p>
+      <p>{mode === 'setup' ? t('login.setupIntro') : t('login.intro')}</p>
       {mode === 'setup' && address && (
         <p class="setup-address">
           {t('setup.address')} <a href={address}>{address}</a>
@@ -53,7 +59,7 @@ export function Login({ mode, askCode = false, message, onDone }: Props) {
       )}
       {mode === 'setup' && askCode && (
         <label>
-          Setup code
+          {t('login.setupCode')}
           <input
             name="setup-code"
             autocomplete="one-time-code"
@@ -63,11 +69,11 @@ export function Login({ mode, askCode = false, message, onDone }: Props) {
             value={code}
             onInput={(e) => setCode((e.target as HTMLInputElement).value)}
           />
-          <small>Printed by the station when it started (its console, or `journalctl -u outpost`).</small>
+          <small>{t('login.setupCodeHint')}</small>
         </label>
       )}
       <label>
-        Name
+        {t('login.name')}
         <input
           name="name"
           autocomplete="username"
@@ -77,7 +83,7 @@ export function Login({ mode, askCode = false, message, onDone }: Props) {
         />
       </label>
       <label>
-        Password
+        {t('login.password')}
         <input
           name="password"
           type="password"
@@ -94,8 +100,9 @@ export function Login({ mode, askCode = false, message, onDone }: Props) {
         </p>
       )}
       <button type="submit" disabled={busy}>
-        {mode === 'setup' ? 'Create and log in' : 'Log in'}
+        {mode === 'setup' ? t('login.create') : t('login.submit')}
       </button>
+      <LanguagePicker />
     </form>
   );
 }

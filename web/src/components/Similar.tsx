@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { getSimilar } from '../api';
+import { formatNumber, t } from '../i18n';
 import { navigate, withQuery } from '../router';
 import type { Item } from '../types';
 
@@ -18,15 +19,15 @@ export function Similar({ item }: { item: Item }) {
   }, [item.id]);
   if (!hits || hits.length === 0) return null;
   return (
-    <section class="similar" aria-label="Similar items">
-      <h3>Similar ({hits.length})</h3>
+    <section class="similar" aria-label={t('similar.label')}>
+      <h3>{t('similar.title', { n: formatNumber(hits.length) })}</h3>
       <div class="similar-strip">
         {hits.map((h) => (
           <button
             type="button"
             key={h.item.id}
             class="similar-item"
-            title={`${h.item.originalName} · distance ${h.distance}`}
+            title={t('similar.distance', { name: h.item.originalName, d: String(h.distance) })}
             onClick={() => navigate(withQuery({ item: h.item.id }))}
           >
             {h.item.links.thumb ? (

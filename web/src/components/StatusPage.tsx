@@ -1,16 +1,22 @@
 import { useEffect, useState } from 'preact/hooks';
 import { getStatus } from '../api';
-import { t } from '../i18n';
+import { errorText } from '../error-text';
+import { formatBytes, formatDate, formatNumber, hasMessage, t, tn, type MessageKey } from '../i18n';
 import type { IngestProgress, Status, UplinkStatus } from '../types';
 import { ClockBanner } from './ClockBanner';
 import { DrivesPanel } from './DrivesPanel';
 import { UplinkPanel } from './UplinkPanel';
 
-const INDICATORS = ['CARD', 'DRIVE A', 'DRIVE B', 'BACKUP', 'UPLINK'];
-const gb = (n: number | null): string => (n === null ? '?' : `${(n / 1e9).toFixed(1)} GB`);
+const INDICATORS = ['CARD', 'DRIVE A', 'DRIVE B', 'BACKUP', 'UPLINK'] as const;
+
+/** A word the station sends (an ingest or mirror phase) in the user's language, if the app has it. */
+const phaseText = (phase: string): string => {
+  const key = `status.phase.${phase}`;
+  return hasMessage(key) ? t(key) : phase;
+};
 
 interface Live {
-  text: string;
+  text: MessageKey;
   progress: IngestProgress | null;
 }
 
@@ -18,7 +24,7 @@ interface Live {
 export function StatusPage() {
   const [status, setStatus] = useState<Status | null>(null);
   const [error, setError] = useState('');
-  const [live, setLive] = useState<Live>({ text: 'connecting…', progress: null });
+  const [live, setLive] = useState<Live>({ text: 'status.live.connecting', progress: null });
   const [uplink, setUplink] = useState<UplinkStatus | null | undefined>(undefined);
   /** Bumped on `clock-status` events: the clock banner asks again. */
   const [clockTick, setClockTick] = useState(0);
@@ -29,18 +35,18 @@ export function StatusPage() {
     const load = (): void => {
       getStatus()
         .then((s) => alive && (setStatus(s), setUplink(s.uplink), setError('')))
-        .catch((e: Error) => alive && setError(e.message));
+        .catch((e: unknown) => alive && setError(errorText(e)));
     };
     load();
     const timer = setInterval(load, 10_000);
     const es = new EventSource('/api/events', { withCredentials: true });
-    es.addEventListener('hello', () => setLive((l) => ({ ...l, text: 'live' })));
+    es.addEventListener('hello', () => setLive((l) => ({ ...l, text: 'status.live.live' })));
     es.addEventListener('uplink-status', (e) =>
       setUplink(JSON.parse((e as MessageEvent<string>).data) as UplinkStatus),
     );
     es.addEventListener('ingest-progress', (e) => {
       const d = JSON.parse((e as MessageEvent<string>).data) as { progress?: IngestProgress };
-      setLive({ text: 'ingesting', progress: d.progress ?? null });
+      setLive({ text: 'status.live.ingesting', progress: d.progress ?? null });
     });
     for (const name of [
       'ingest-done',
@@ -57,7 +63,7 @@ export function StatusPage() {
       'device-pulled',
     ]) {
       es.addEventListener(name, () => {
-        setLive((l) => ({ ...l, text: name.replace('-', ' ') }));
+        setLive((l) => ({ ...l, text: `status.live.${name}` as MessageKey }));
         load();
       });
     }
@@ -68,7 +74,7 @@ export function StatusPage() {
     es.addEventListener('power-low', (e) =>
       setPowerLow((JSON.parse((e as MessageEvent<string>).data) as { detail: string }).detail),
     );
-    es.onerror = () => setLive((l) => ({ ...l, text: 'reconnecting…' }));
+    es.onerror = () => setLive((l) => ({ ...l, text: 'status.live.reconnecting' }));
     return () => {
       alive = false;
       clearInterval(timer);
@@ -80,7 +86,7 @@ export function StatusPage() {
   const pct = p && p.bytesTotal > 0 ? Math.round((100 * p.bytesDone) / p.bytesTotal) : null;
   return (
     <section class="page status-page">
-      <h1>Status</h1>
+      <h1>{t('status.title')}</h1>
       {error && <p class="error">{error}</p>}
       {powerLow && (
         <p class="error power-low" role="alert">
@@ -94,78 +100,105 @@ export function StatusPage() {
           return (
             <li key={name} class={`indicator look-${ind?.look ?? 'off'}`} data-indicator={name}>
               <span class="led" aria-hidden="true" />
-              <strong>{name}</strong>
-              <span>{ind ? ind.detail : '…'}</span>
-              {ind?.placeholder && <small>(not yet wired)</small>}
+              <strong>{t(`status.ind.${name}`)}</strong>
+              <span class="detail">{ind ? ind.detail : '…'}</span>
+              {ind?.placeholder && <small>{t('status.notWired')}</small>}
             </li>
           );
         })}
       </ul>
       <h2>
-        Ingest <small class="live">{live.text}</small>
+        {t('status.ingest')} <small class="live">{t(live.text)}</small>
       </h2>
       {p ? (
         <div class="ingest">
           <progress max={100} value={pct ?? undefined} />
           <p>
-            {p.phase}: {p.filesDone}/{p.filesTotal} files{pct !== null ? ` · ${pct}%` : ''}
+            {phaseText(p.phase)}: {tn('status.files', p.filesTotal, { done: formatNumber(p.filesDone) })}
+            {pct !== null ? ` · ${pct} %` : ''}
             {p.current ? ` · ${p.current}` : ''}
           </p>
         </div>
       ) : (
-        <p>
-          {status?.ingest ? `Last ingest: ${status.ingest.state}` : 'No ingest since the station started.'}
-        </p>
+        <p>{status?.ingest ? t(`status.lastIngest.${status.ingest.state}`) : t('status.noIngest')}</p>
       )}
       {status?.ingest?.error && (
         <p class="error">
           {status.ingest.error.message} {status.ingest.error.hint}
         </p>
       )}
-      <h2>Drives</h2>
+      <h2>{t('status.drives')}</h2>
       <DrivesPanel />
-      <h2>Backup (second drive)</h2>
+      <h2>{t('status.backup')}</h2>
       {status?.mirror ? (
         <p class="mirror" data-state={status.mirror.state}>
-          {status.mirror.partner ? `Drive ${status.mirror.partner.label}: ` : 'Second drive away: '}
+          {status.mirror.partner
+            ? t('status.mirror.drive', { label: status.mirror.partner.label })
+            : t('status.mirror.away')}
           {status.mirror.state === 'running' && status.mirror.progress
-            ? `mirroring, ${status.mirror.progress.phase} ${status.mirror.progress.filesDone}/${status.mirror.progress.filesTotal} files`
+            ? t('status.mirror.running', {
+                phase: phaseText(status.mirror.progress.phase),
+                done: formatNumber(status.mirror.progress.filesDone),
+                total: formatNumber(status.mirror.progress.filesTotal),
+              })
             : status.mirror.state === 'done'
-              ? `identical (${status.mirror.summary?.copiedAtoB ?? 0} copied to it, ${status.mirror.summary?.copiedBtoA ?? 0} from it): safe to remove`
+              ? t('status.mirror.done', {
+                  to: formatNumber(status.mirror.summary?.copiedAtoB ?? 0),
+                  from: formatNumber(status.mirror.summary?.copiedBtoA ?? 0),
+                })
               : status.mirror.state === 'failed'
-                ? `mirror failed: ${status.mirror.error?.message ?? ''} ${status.mirror.error?.hint ?? ''}`
+                ? t('status.mirror.failed', {
+                    message:
+                      `${status.mirror.error?.message ?? ''} ${status.mirror.error?.hint ?? ''}`.trim(),
+                  })
                 : status.mirror.behind
-                  ? `${status.mirror.behind} new items not on it yet`
-                  : 'waiting to mirror'}
+                  ? tn('status.mirror.behind', status.mirror.behind)
+                  : t('status.mirror.waiting')}
         </p>
       ) : (
-        <p>No second drive seen yet: plug one in to keep a copy.</p>
+        <p>{t('status.mirror.none')}</p>
       )}
       {status?.scrub && (
         <p class={status.scrub.openDamage > 0 ? 'scrub error' : 'scrub'} data-state={status.scrub.state}>
           {status.scrub.openDamage > 0
-            ? `Scrub: ${status.scrub.openDamage} damaged file(s) could not be repaired (${status.scrub.damaged
-                .slice(0, 3)
-                .map((d) => d.path)
-                .join(', ')}); plug in the other drive or restore them from HQ`
+            ? tn('status.scrub.damaged', status.scrub.openDamage, {
+                paths: status.scrub.damaged
+                  .slice(0, 3)
+                  .map((d) => d.path)
+                  .join(', '),
+              })
             : status.scrub.state === 'running' && status.scrub.progress
-              ? `Scrub: checking ${status.scrub.progress.itemsDone}/${status.scrub.progress.itemsTotal} items`
+              ? t('status.scrub.running', {
+                  done: formatNumber(status.scrub.progress.itemsDone),
+                  total: formatNumber(status.scrub.progress.itemsTotal),
+                })
               : status.scrub.state === 'failed'
-                ? `Scrub failed: ${status.scrub.error?.message ?? ''} ${status.scrub.error?.hint ?? ''}`
+                ? t('status.scrub.failed', {
+                    message: `${status.scrub.error?.message ?? ''} ${status.scrub.error?.hint ?? ''}`.trim(),
+                  })
                 : status.scrub.lastCompletedAt
-                  ? `Scrub: all files checked ${status.scrub.lastCompletedAt.slice(0, 10)}${status.scrub.lastRun?.repaired ? `, ${status.scrub.lastRun.repaired} repaired` : ''}`
-                  : 'Scrub: not run yet'}
+                  ? t('status.scrub.checked', {
+                      date: formatDate(Date.parse(status.scrub.lastCompletedAt)),
+                    }) +
+                    (status.scrub.lastRun?.repaired
+                      ? t('status.scrub.repaired', { n: formatNumber(status.scrub.lastRun.repaired) })
+                      : '')
+                  : t('status.scrub.notRun')}
         </p>
       )}
-      <h2>Uplink to HQ</h2>
+      <h2>{t('status.uplink')}</h2>
       {uplink !== undefined && <UplinkPanel u={uplink} />}
       {status && (
         <>
-          <h2>Library</h2>
+          <h2>{t('status.library')}</h2>
           <p>
-            {status.library.label} · {status.items.total} items ({status.items.photo} photos,{' '}
-            {status.items.video} videos, {status.items.audio} audio) · {gb(status.library.freeBytes)} free of{' '}
-            {gb(status.library.totalBytes)}
+            {status.library.label} · {tn('status.items', status.items.total)} (
+            {tn('status.photos', status.items.photo)}, {tn('status.videos', status.items.video)},{' '}
+            {t('status.audio', { n: formatNumber(status.items.audio) })}) ·{' '}
+            {t('status.free', {
+              free: formatBytes(status.library.freeBytes),
+              total: formatBytes(status.library.totalBytes),
+            })}
           </p>
         </>
       )}

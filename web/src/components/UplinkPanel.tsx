@@ -1,61 +1,44 @@
+import { formatBytes, formatNumber, hasMessage, t, tn } from '../i18n';
 import type { UplinkStatus } from '../types';
 
-const CLASS_LABEL: Record<string, string> = {
-  ops: 'Tags and edits',
-  thumb: 'Thumbnails',
-  'rated-preview': 'Rated / priority: previews',
-  'rated-original': 'Rated / priority: originals',
-  preview: 'Previews',
-  photo: 'Photos',
-  audio: 'Audio',
-  video: 'Video',
+/** A queue class (uplink priority order) in the user's language; an unknown one as it is. */
+const classLabel = (cls: string): string => {
+  const key = `uplink.class.${cls}`;
+  return hasMessage(key) ? t(key) : cls;
 };
 
-const STATE_TEXT: Record<UplinkStatus['state'], string> = {
-  starting: 'starting',
-  idle: 'all sent',
-  sending: 'sending',
-  paused: 'paused by the timetable',
-  offline: 'offline: resumes by itself when the link returns',
-  'hq-error': 'HQ has a problem: retrying',
-  'auth-failed': 'HQ refuses this station key: ask HQ for a new one',
-  stopped: 'stopped',
-};
-
-export const bytes = (n: number): string =>
-  n >= 1e9
-    ? `${(n / 1e9).toFixed(2)} GB`
-    : n >= 1e6
-      ? `${(n / 1e6).toFixed(1)} MB`
-      : `${Math.round(n / 1e3)} kB`;
+export const bytes = (n: number): string => formatBytes(n);
 
 const eta = (s: number | null): string =>
   s === null
     ? '?'
     : s < 90
-      ? `${s} s`
+      ? `${formatNumber(s)} s`
       : s < 5400
-        ? `${Math.round(s / 60)} min`
-        : `${(s / 3600).toFixed(1)} h`;
+        ? `${formatNumber(Math.round(s / 60))} min`
+        : `${(s / 3600).toLocaleString(undefined, { maximumFractionDigits: 1 })} h`;
 
 /** The queue to HQ: per class what is left, the rate, ETA, what is on the wire, the last error. */
 export function UplinkPanel({ u }: { u: UplinkStatus | null }) {
-  if (!u) return <p>The uplink to HQ is not configured (`uplink:` in the station's config file).</p>;
+  if (!u) return <p>{t('uplink.notConfigured')}</p>;
   const classes = Object.entries(u.queue).filter(([, q]) => q.transfers > 0);
   return (
     <div class="uplink" data-state={u.state}>
       <p>
-        <strong>{STATE_TEXT[u.state]}</strong> · {bytes(u.pendingBytes)} left
-        {u.rateBps ? ` · ${bytes(u.rateBps)}/s` : ''}
-        {u.pendingBytes ? ` · ETA ${eta(u.etaSeconds)}` : ''}
-        {u.limitBps ? ` · paced at ${bytes(u.limitBps)}/s` : ''}
-        {u.opsPending ? ` · ${u.opsPending} edits to send` : ''}
-        {u.link ? ` · Wi-Fi ${u.link}` : ''}
+        <strong>{t(`uplink.state.${u.state}`)}</strong> · {t('uplink.left', { size: bytes(u.pendingBytes) })}
+        {u.rateBps ? ` · ${t('uplink.rate', { size: bytes(u.rateBps) })}` : ''}
+        {u.pendingBytes ? ` · ${t('uplink.eta', { eta: eta(u.etaSeconds) })}` : ''}
+        {u.limitBps ? ` · ${t('uplink.paced', { size: bytes(u.limitBps) })}` : ''}
+        {u.opsPending ? ` · ${tn('uplink.edits', u.opsPending)}` : ''}
+        {u.link ? ` · ${t('uplink.wifi', { link: u.link })}` : ''}
       </p>
       {u.current && (
         <p class="uplink-current">
-          Now: {u.current.rendition} of {u.current.item.slice(0, 12)}… (
-          {CLASS_LABEL[u.current.cls] ?? u.current.cls}){' '}
+          {t('uplink.now', {
+            rendition: u.current.rendition,
+            item: u.current.item.slice(0, 12),
+            cls: classLabel(u.current.cls),
+          })}{' '}
           <progress max={u.current.size} value={u.current.offset} />
         </p>
       )}
@@ -63,16 +46,16 @@ export function UplinkPanel({ u }: { u: UplinkStatus | null }) {
         <table class="uplink-queue">
           <thead>
             <tr>
-              <th>Queue (in sending order)</th>
-              <th>Files</th>
-              <th>Left</th>
+              <th>{t('uplink.queue')}</th>
+              <th>{t('uplink.files')}</th>
+              <th>{t('uplink.leftCol')}</th>
             </tr>
           </thead>
           <tbody>
             {classes.map(([cls, q]) => (
               <tr key={cls} data-class={cls}>
-                <td>{CLASS_LABEL[cls] ?? cls}</td>
-                <td>{q.transfers}</td>
+                <td>{classLabel(cls)}</td>
+                <td>{formatNumber(q.transfers)}</td>
                 <td>{bytes(q.bytes)}</td>
               </tr>
             ))}
@@ -81,7 +64,7 @@ export function UplinkPanel({ u }: { u: UplinkStatus | null }) {
       )}
       {u.lastError && (
         <p class="error">
-          Last error ({u.lastError.at.slice(11, 19)}): {u.lastError.message}
+          {t('uplink.lastError', { time: u.lastError.at.slice(11, 19), message: u.lastError.message })}
         </p>
       )}
     </div>

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
+import { t as tr } from '../i18n';
 
 interface Transfer {
   rendition: string;
@@ -11,14 +12,14 @@ interface Transfer {
 }
 
 function summary(t: Transfer[]): string {
-  if (t.length === 0) return 'not queued';
+  if (t.length === 0) return tr('upload.notQueued');
   const original = t.find((x) => x.rendition === 'original');
-  if (t.every((x) => x.state === 'done')) return 'all at HQ';
-  if (original?.state === 'done') return 'original at HQ';
+  if (t.every((x) => x.state === 'done')) return tr('upload.allAtHq');
+  if (original?.state === 'done') return tr('upload.originalAtHq');
   if (original?.state === 'uploading' && original.size)
-    return `original ${Math.floor((100 * original.offset) / original.size)} % at HQ`;
+    return tr('upload.originalPct', { pct: String(Math.floor((100 * original.offset) / original.size)) });
   const sent = t.filter((x) => x.state === 'done').map((x) => x.rendition);
-  return sent.length ? `${sent.join(', ')} at HQ; original queued` : 'queued';
+  return sent.length ? tr('upload.someAtHq', { what: sent.join(', ') }) : tr('upload.queued');
 }
 
 /** Where this item's upload to HQ stands (GET /api/items/{id} → uplink). */
@@ -38,10 +39,10 @@ export function UploadState({ id }: { id: string }) {
   const err = t.find((x) => x.lastError && x.state !== 'done');
   return (
     <div class="upload-state" data-upload={summary(t)}>
-      <dt>HQ</dt>
+      <dt>{tr('upload.hq')}</dt>
       <dd>
         {summary(t)}
-        {err && <small class="error"> (last try: {err.lastError})</small>}
+        {err && <small class="error"> {tr('upload.lastTry', { message: err.lastError ?? '' })}</small>}
       </dd>
     </div>
   );

@@ -9,9 +9,12 @@ import * as compare from './compare';
 import * as edit from './edit';
 import * as events from './events';
 import * as gallery from './gallery';
+import * as geotag from './geotag';
+import * as login from './login';
 import * as map from './map';
 import * as problems from './problems';
 import * as station from './station';
+import * as status from './status';
 
 export const en = {
   ...app.en,
@@ -22,6 +25,9 @@ export const en = {
   ...problems.en,
   ...compare.en,
   ...map.en,
+  ...status.en,
+  ...login.en,
+  ...geotag.en,
 };
 export const es: Record<keyof typeof en, string> = {
   ...app.es,
@@ -32,4 +38,7 @@ export const es: Record<keyof typeof en, string> = {
   ...problems.es,
   ...compare.es,
   ...map.es,
+  ...status.es,
+  ...login.es,
+  ...geotag.es,
 };
