@@ -83,6 +83,7 @@ export function galleryFilterOf(q: Omit<ListQuery, 'sort' | 'limit' | 'cursor'>)
     // Recordings stay out of the gallery unless asked (they have their own view per camera).
     ...(q.recordings === 'include' ? {} : { recordings: q.recordings === 'only' ? 'only' : 'exclude' }),
     ...(q.camera !== undefined ? { camera: q.camera } : {}),
+    ...(q.folder !== undefined ? { folder: q.folder } : {}),
     ...(tags.length ? { tags } : {}),
     ...(q.q !== undefined ? { words: searchWords(q.q) } : {}),
   };

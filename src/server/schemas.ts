@@ -84,6 +84,9 @@ export const listQuery = z.strictObject({
     .enum(['include', 'only'])
     .optional()
     .describe("Camera recordings are left out unless asked: 'include' lists them too, 'only' just them."),
+  folder: text(200)
+    .optional()
+    .describe('Only items filed in this library folder, MONITOR/DATE (as the ingest summary lists them).'),
   camera: text(64)
     .optional()
     .describe("One camera's recordings (segments and motion clips), by its name in the station's config."),

@@ -43,6 +43,7 @@ describe('web app (headless Chromium)', { timeout: 300_000 }, () => {
   let uplinkStatus: () => UplinkStatus | null = () => null;
   const blankVolume = mkdtempSync(join(tmpdir(), 'outpost-blank-volume-'));
   let partner: Drive | undefined;
+  const events = new StationEvents();
   const shots = mkdtempSync(join(tmpdir(), 'outpost-webapp-shots-'));
 
   /** GET an API URL with the browser's cookies (the session, once logged in). */
@@ -83,7 +84,7 @@ describe('web app (headless Chromium)', { timeout: 300_000 }, () => {
       setupCode: SETUP_CODE,
       // The station's status: its uplink is what the status page shows.
       station: createStationStatus({
-        events: new StationEvents(),
+        events,
         clock: lib.clock,
         drive: () => lib.drive,
         uplink: () => uplinkStatus(),
@@ -436,6 +437,49 @@ describe('web app (headless Chromium)', { timeout: 300_000 }, () => {
       target.close();
       await hq.close();
     }
+  });
+
+  it('the status page shows where the last card was filed and every file that gave a warning', async () => {
+    // The real summary of ingesting Ana's card (it holds damaged and metadata-less files).
+    const summary = lib.summaries[0]!;
+    assert.ok(
+      summary.warnings.length > 0 && summary.folders.length > 0,
+      'the card gave warnings and folders',
+    );
+    events.emit('ingest-done', { mountPoint: '/media/outpost/card', summary });
+    await page.goto(`${url}/status`);
+    await page.waitForSelector('.ingest-report');
+    const text = (await page.textContent('.ingest-report')) ?? '';
+    assert.match(text, new RegExp(`monitor ${summary.monitor}`));
+    assert.match(text, new RegExp(`${summary.copied} copied`));
+    const filed = await page.$$eval('.ingest-report .filed a', (as) =>
+      as.map((a) => [a.textContent, a.getAttribute('href')]),
+    );
+    assert.deepEqual(
+      filed.map(([label]) => label),
+      summary.folders.map((f) => `library/${f.folder}`),
+    );
+    const shown = await page.$$eval('.file-warnings li', (lis) => lis.map((li) => li.textContent ?? ''));
+    assert.equal(shown.length, summary.warnings.length);
+    for (const w of summary.warnings)
+      assert.ok(
+        shown.some((x) => x.includes(w.path)),
+        w.path,
+      );
+    // A folder opens the gallery on what was filed there.
+    const [label, href] = filed[0]!;
+    await page.goto(`${url}${href}`);
+    await page.waitForSelector('.cell');
+    const folder = (label ?? '').replace('library/', '');
+    const inFolder = (await items(`&folder=${encodeURIComponent(folder)}`)).map((i) => i.id);
+    assert.equal(inFolder.length, summary.folders[0]!.items);
+    // The whole folder is the list (the grid draws the rows in view of it).
+    await page.waitForFunction(
+      `document.querySelector('.grid-foot')?.textContent === '${inFolder.length} items'`,
+    );
+    const drawn = await rendered();
+    assert.ok(drawn.length > 0 && drawn.every((id) => inFolder.includes(id)), 'only items of that folder');
+    assert.ok(inFolder.length < (await items()).length, 'the folder is a part of the library');
   });
 
   it('makes an empty drive a library drive from the status page', async () => {

@@ -17,6 +17,7 @@ export const FILTER_KEYS = [
   'sort',
   'recordings',
   'camera',
+  'folder',
 ] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
 export type Filters = Partial<Record<FilterKey, string>>;

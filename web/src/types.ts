@@ -72,6 +72,7 @@ export interface Status {
     state: 'running' | 'done' | 'failed';
     mountPoint: string;
     progress: IngestProgress | null;
+    summary: IngestReport | null;
     error: { message: string; hint: string } | null;
     updatedAt: string;
   } | null;
@@ -129,4 +130,19 @@ export interface MotionEvent {
   durationS: number | null;
   peakScore: number | null;
   item: Item;
+}
+
+/** What the last ingest did (the station's IngestSummary). */
+export interface IngestReport {
+  card: { id: string; kind: string; label?: string };
+  monitor: string;
+  copied: number;
+  skipped: number;
+  duplicates: number;
+  tombstoned: number;
+  notCopied: number;
+  warnings: { path: string; code: string; message: string }[];
+  /** Library folders MONITOR/DATE the new items went to, and how many each. */
+  folders?: { folder: string; items: number }[];
+  seconds: number;
 }

@@ -121,6 +121,7 @@ describe('OpenAPI', () => {
       'camera',
       'cursor',
       'event',
+      'folder',
       'from',
       'limit',
       'minRating',

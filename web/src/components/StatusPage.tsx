@@ -5,6 +5,7 @@ import { formatBytes, formatDate, formatNumber, hasMessage, t, tn, type MessageK
 import type { IngestProgress, Status, UplinkStatus } from '../types';
 import { ClockBanner } from './ClockBanner';
 import { DrivesPanel } from './DrivesPanel';
+import { IngestReport } from './IngestReport';
 import { UplinkPanel } from './UplinkPanel';
 
 const INDICATORS = ['CARD', 'DRIVE A', 'DRIVE B', 'BACKUP', 'UPLINK'] as const;
@@ -122,6 +123,7 @@ export function StatusPage() {
       ) : (
         <p>{status?.ingest ? t(`status.lastIngest.${status.ingest.state}`) : t('status.noIngest')}</p>
       )}
+      {!p && status?.ingest?.summary && <IngestReport report={status.ingest.summary} />}
       {status?.ingest?.error && (
         <p class="error">
           {status.ingest.error.message} {status.ingest.error.hint}

@@ -151,6 +151,11 @@ export const en = {
   'cards.saved.one': 'saved; {n} item moved to {monitor}',
   'cards.saved.other': 'saved; {n} items moved to {monitor}',
   'cards.savedFailed': 'saved; {moved} moved, {failed} could not move ({message}): assign again to retry',
+  'status.report.card': 'Card {card} → monitor {monitor}:',
+  'status.report.counts': '{copied} copied, {skipped} already imported, {duplicates} duplicates.',
+  'status.report.notCopied': '{n} files NOT copied.',
+  'status.report.filed': 'Filed in:',
+  'status.report.warnings': '{n} files with a warning (their originals are kept)',
 } as const;
 
 export const es: Record<keyof typeof en, string> = {
@@ -308,4 +313,9 @@ export const es: Record<keyof typeof en, string> = {
   'cards.saved.other': 'guardado; {n} elementos pasaron a {monitor}',
   'cards.savedFailed':
     'guardado; {moved} movidos, {failed} no se pudieron mover ({message}): asigne otra vez para reintentar',
+  'status.report.card': 'Tarjeta {card} → monitor {monitor}:',
+  'status.report.counts': '{copied} copiados, {skipped} ya importados, {duplicates} duplicados.',
+  'status.report.notCopied': '{n} archivos NO copiados.',
+  'status.report.filed': 'Guardados en:',
+  'status.report.warnings': '{n} archivos con advertencia (sus originales se conservan)',
 };
