@@ -63,3 +63,16 @@ export async function eventSummaries(cat: Catalog): Promise<EventSummary[]> {
   }
   return out;
 }
+
+/** The ids of the visible items carrying exactly this event code (for rename/merge). */
+export async function itemIdsOfEvent(cat: Catalog, event: string): Promise<string[]> {
+  const rows = await dbOf(cat)
+    .selectFrom('items')
+    .where('state', '=', 'stored')
+    .where('deleted', '=', 0)
+    .where('event', '=', event)
+    .select('id')
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => r.id);
+}
