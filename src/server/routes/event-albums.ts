@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { csvDocument } from '../../core/csv.js';
 import { OutpostError } from '../../core/errors.js';
 import { applyPatches } from '../../library/attributes.js';
 import { eventSummaries, itemIdsOfEvent } from '../../library/catalog/events.js';
+import { visibleItemsByIds } from '../../library/catalog/item-list.js';
 import type { AppDeps } from '../deps.js';
 import { defineRoute } from '../route.js';
 import { noQuery } from '../schemas.js';
@@ -67,6 +69,73 @@ export function registerEventAlbumRoutes(app: FastifyInstance, deps: AppDeps): v
         merged,
         changes: ids.map((id) => ({ id, field: 'event', set: body.to, previous: body.from })),
       };
+    },
+  });
+}
+
+const exportBody = z.strictObject({
+  ids: z
+    .array(z.string().regex(/^[0-9a-f]{64}$/))
+    .min(1)
+    .max(100_000),
+});
+
+/** `POST /api/export/csv {ids}`: the selection's metadata and attributes as CSV (issue 13 §2). */
+export function registerExportRoutes(app: FastifyInstance, deps: AppDeps): void {
+  defineRoute(app, {
+    method: 'POST',
+    url: '/api/export/csv',
+    role: 'viewer',
+    tags: ['items'],
+    summary: "The selection's metadata and attributes as CSV (UTF-8 with BOM, RFC 4180 quoting)",
+    query: noQuery,
+    body: exportBody,
+    responses: { 200: z.unknown() },
+    handler: async ({ body }, _req, reply) => {
+      const rows = await visibleItemsByIds(deps.catalog, body.ids);
+      const header = [
+        'id',
+        'sha256',
+        'file_name',
+        'monitor',
+        'card',
+        'capture_time',
+        'camera_make',
+        'camera_model',
+        'lat',
+        'lon',
+        'location_source',
+        'event',
+        'tags',
+        'rating',
+        'notes',
+        'priority',
+      ];
+      const out = rows.map((r) => {
+        const hand = r.location_lat !== null && r.location_lon !== null;
+        const tags = JSON.parse(r.tags || '[]') as string[];
+        return [
+          r.id.slice(0, 12),
+          r.id,
+          r.original_name,
+          r.monitor,
+          r.card_id,
+          r.captured_at,
+          r.make,
+          r.model,
+          hand ? r.location_lat : r.lat,
+          hand ? r.location_lon : r.lon,
+          hand ? 'set' : r.lat !== null ? 'camera' : '',
+          r.event,
+          tags.join(';'),
+          r.rating,
+          r.notes,
+          r.priority ? 1 : 0,
+        ];
+      });
+      void reply.header('content-type', 'text/csv; charset=utf-8');
+      void reply.header('content-disposition', 'attachment; filename="outpost-export.csv"');
+      return csvDocument(header, out);
     },
   });
 }

@@ -86,3 +86,57 @@ describe('events as albums: list, rename/merge, undo', () => {
     assert.equal(back.find((e) => e.event === 'RIO-2')?.count, 1);
   });
 });
+
+/** A small RFC 4180 reader (quoted fields, doubled quotes, line breaks inside quotes). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let f = '';
+  let q = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (q) {
+      if (ch === '"' && text[i + 1] === '"') {
+        f += '"';
+        i++;
+      } else if (ch === '"') q = false;
+      else f += ch;
+    } else if (ch === '"') q = true;
+    else if (ch === ',') {
+      row.push(f);
+      f = '';
+    } else if (ch === '\r' && text[i + 1] === '\n') {
+      row.push(f);
+      rows.push(row);
+      row = [];
+      f = '';
+      i++;
+    } else f += ch;
+  }
+  return rows;
+}
+
+describe('export: CSV of the selection', () => {
+  it('quotes a comma, a quote and a line break in notes, starts with a BOM, joins tags with ;', async () => {
+    const page = await call<{ items: ItemRecord[] }>(app, { url: '/api/items?type=photo&sort=asc&limit=2' });
+    const [a, b] = page.body.items;
+    assert.ok(a && b);
+    const notes = 'Jaguar, "grande"\nsegunda línea';
+    await call(app, {
+      method: 'PATCH',
+      url: `/api/items/${a.id}`,
+      payload: { notes, tags: ['ñandú', 'río'] },
+    });
+    const res = await app.inject({ method: 'POST', url: '/api/export/csv', payload: { ids: [a.id, b.id] } });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.match(res.headers['content-type'] as string, /text\/csv/);
+    assert.ok(res.body.startsWith('\uFEFF'), 'UTF-8 BOM');
+    const rows = parseCsv(res.body.slice(1));
+    const header = rows[0]!;
+    assert.equal(rows.length, 3);
+    const ra = rows.find((r) => r[header.indexOf('sha256')] === a.id)!;
+    assert.equal(ra[header.indexOf('notes')], notes);
+    assert.equal(ra[header.indexOf('tags')], 'ñandú;río');
+    assert.equal(ra.length, header.length);
+  });
+});
