@@ -9,6 +9,7 @@ import { registerAuthRoutes } from './routes/auth.js';
 import { registerCameraRoutes } from './routes/cameras.js';
 import { registerCardRoutes } from './routes/cards.js';
 import { registerDriveRoutes } from './routes/drives.js';
+import { registerEventAlbumRoutes, registerExportRoutes } from './routes/event-albums.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerGeotagRoutes } from './routes/geotag.js';
 import { registerItemRoutes } from './routes/items.js';
@@ -114,6 +115,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerStatusRoutes(app, deps);
   registerCardRoutes(app, deps);
   registerEventRoutes(app, deps);
+  registerEventAlbumRoutes(app, deps);
+  registerExportRoutes(app, deps);
   registerCameraRoutes(app, deps);
   registerGeotagRoutes(app, deps);
   registerMapRoutes(app, deps);
