@@ -7,7 +7,14 @@
 import * as edit from './edit';
 import * as events from './events';
 import * as gallery from './gallery';
+import * as reject from './reject';
 import * as station from './station';
 
-export const en = { ...station.en, ...edit.en, ...gallery.en, ...events.en };
-export const es: Record<keyof typeof en, string> = { ...station.es, ...edit.es, ...gallery.es, ...events.es };
+export const en = { ...station.en, ...edit.en, ...gallery.en, ...events.en, ...reject.en };
+export const es: Record<keyof typeof en, string> = {
+  ...station.es,
+  ...edit.es,
+  ...gallery.es,
+  ...events.es,
+  ...reject.es,
+};
