@@ -13,6 +13,7 @@ import * as geotag from './geotag';
 import * as login from './login';
 import * as map from './map';
 import * as problems from './problems';
+import * as reject from './reject';
 import * as station from './station';
 import * as status from './status';
 
@@ -28,6 +29,7 @@ export const en = {
   ...status.en,
   ...login.en,
   ...geotag.en,
+  ...reject.en,
 };
 export const es: Record<keyof typeof en, string> = {
   ...app.es,
@@ -41,4 +43,5 @@ export const es: Record<keyof typeof en, string> = {
   ...status.es,
   ...login.es,
   ...geotag.es,
+  ...reject.es,
 };
