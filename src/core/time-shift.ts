@@ -28,7 +28,7 @@ export function parseOffset(text: string): number | undefined {
   let total = 0;
   let lastRank = -1;
   const order = 'dhms';
-  for (const part of m[2].matchAll(PART_RE)) {
+  for (const part of (m[2] ?? '').matchAll(PART_RE)) {
     const unit = part[2] as keyof typeof UNIT_MS;
     const rank = order.indexOf(unit);
     if (rank <= lastRank) return undefined;
