@@ -1,0 +1,106 @@
+/**
+ * Fixing a wrong camera clock (issue 13 §2): parse an offset such as "+1h30m" or "-2d 3s",
+ * derive the offset from "this photo was really taken at …", and shift capture times.
+ * Pure: no clock, no I/O. The op that records a correction keeps the camera's original value
+ * (`original`) so it can be undone and audited; the corrected time is `corrected`.
+ */
+
+const UNIT_MS = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000 } as const;
+const OFFSET_RE = /^([+-])?\s*((?:\d+\s*[dhms]\s*)+)$/;
+const PART_RE = /(\d+)\s*([dhms])/g;
+
+/** Op field that holds a capture-time correction. */
+export const TIME_SHIFT_FIELD = 'timeShift';
+
+/** Value of a `timeShift` op: the offset applied to the camera's original capture time. */
+export interface TimeShiftValue {
+  offsetMs: number;
+}
+
+/**
+ * "+1h30m", "-2d", "90s", "1d 2h 3m 4s" → milliseconds (sign defaults to +).
+ * Undefined when unreadable; each unit may appear once, in the order d, h, m, s.
+ */
+export function parseOffset(text: string): number | undefined {
+  const m = OFFSET_RE.exec(text.trim());
+  if (!m) return undefined;
+  const sign = m[1] === '-' ? -1 : 1;
+  let total = 0;
+  let lastRank = -1;
+  const order = 'dhms';
+  for (const part of (m[2] ?? '').matchAll(PART_RE)) {
+    const unit = part[2] as keyof typeof UNIT_MS;
+    const rank = order.indexOf(unit);
+    if (rank <= lastRank) return undefined;
+    lastRank = rank;
+    total += Number(part[1]) * UNIT_MS[unit];
+  }
+  return sign * total;
+}
+
+/** Milliseconds → "+1d2h3m4s" / "-30m" / "0s" (inverse of parseOffset, whole seconds). */
+export function formatOffset(ms: number): string {
+  const sign = ms < 0 ? '-' : '+';
+  let rest = Math.round(Math.abs(ms) / 1000);
+  if (rest === 0) return '0s';
+  let out = '';
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3_600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n > 0) out += `${n}${unit}`;
+  }
+  return sign + out;
+}
+
+/** "This photo (camera time `cameraMs`) was really taken at `trueMs`" → the offset for all items. */
+export function offsetFromAnchor(cameraMs: number, trueMs: number): number {
+  return trueMs - cameraMs;
+}
+
+/** The corrected capture time: original camera time plus the winning offset (none = unchanged). */
+export function correctedTime(originalMs: number, shift: TimeShiftValue | null | undefined): number {
+  return shift ? originalMs + shift.offsetMs : originalMs;
+}
+
+/**
+ * A further shift on top of an existing correction: offsets add up, so shifting by +1h then by
+ * -1h returns to the camera's original time (offset 0 = the op value `null`, correction removed).
+ */
+export function combineShift(
+  current: TimeShiftValue | null | undefined,
+  byMs: number,
+): TimeShiftValue | null {
+  const total = (current?.offsetMs ?? 0) + byMs;
+  return total === 0 ? null : { offsetMs: total };
+}
+
+/** UTC date folder name (YYYY-MM-DD) of a time, as the library's `MONITOR/DATE/` layout uses. */
+export function dateFolder(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+export interface ShiftPlanEntry {
+  id: string;
+  oldMs: number;
+  newMs: number;
+  /** The date folder changes, so the original, its derivatives and sidecar must be relocated. */
+  moves: boolean;
+}
+
+/** What a shift would change (for dry-runs and the dialog's preview). */
+export function planShift(
+  items: readonly { id: string; capturedMs: number }[],
+  byMs: number,
+  folderOf: (ms: number) => string = dateFolder,
+): { entries: ShiftPlanEntry[]; moving: number } {
+  const entries = items.map((it) => {
+    const newMs = it.capturedMs + byMs;
+    return { id: it.id, oldMs: it.capturedMs, newMs, moves: folderOf(it.capturedMs) !== folderOf(newMs) };
+  });
+  return { entries, moving: entries.filter((e) => e.moves).length };
+}
