@@ -84,6 +84,7 @@ export function galleryFilterOf(q: Omit<ListQuery, 'sort' | 'limit' | 'cursor'>)
     ...(q.recordings === 'include' ? {} : { recordings: q.recordings === 'only' ? 'only' : 'exclude' }),
     ...(q.camera !== undefined ? { camera: q.camera } : {}),
     ...(q.folder !== undefined ? { folder: q.folder } : {}),
+    ...(q.eventIs !== undefined ? { eventIs: q.eventIs } : {}),
     ...(tags.length ? { tags } : {}),
     ...(q.q !== undefined ? { words: searchWords(q.q) } : {}),
   };

@@ -84,6 +84,7 @@ export const listQuery = z.strictObject({
     .enum(['include', 'only'])
     .optional()
     .describe("Camera recordings are left out unless asked: 'include' lists them too, 'only' just them."),
+  eventIs: text(120).optional().describe('Only items whose event code is exactly this (an event album).'),
   folder: text(200)
     .optional()
     .describe('Only items filed in this library folder, MONITOR/DATE (as the ingest summary lists them).'),

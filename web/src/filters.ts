@@ -18,6 +18,7 @@ export const FILTER_KEYS = [
   'recordings',
   'camera',
   'folder',
+  'eventIs',
 ] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
 export type Filters = Partial<Record<FilterKey, string>>;

@@ -58,6 +58,8 @@ export interface GalleryFilter {
   undated?: 'exclude' | 'only' | undefined;
   /** Recordings of this camera (its segments and motion clips), by the recorder's camera name. */
   camera?: string | undefined;
+  /** The event code is exactly this (an event album), where `event` matches a part of it. */
+  eventIs?: string | undefined;
   /** Items filed in this library folder (`MONITOR/DATE`, as an ingest summary names it). */
   folder?: string | undefined;
 }
@@ -160,6 +162,7 @@ function filterConditions(cat: Catalog, eb: Where, f: GalleryFilter): Expression
   }
   if (f.recordings === 'only') c.push(isRecording(cat, eb));
   if (f.recordings === 'exclude' && f.camera === undefined) c.push(eb.not(isRecording(cat, eb)));
+  if (f.eventIs !== undefined) c.push(eb('event', '=', f.eventIs));
   if (f.folder !== undefined) {
     const prefix = `library/${f.folder.replace(/\/+$/, '')}/`.replace(/[\\%_]/g, (ch) => `\\${ch}`);
     // Directly in the folder: `%` would also take its subfolders, which a date folder has none of.

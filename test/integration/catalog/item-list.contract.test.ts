@@ -213,6 +213,15 @@ for (const engine of catalogEngines()) {
       assert.deepEqual(await page({ monitor: 'Ana', type: 'photo', minRating: 1 }), ['lion', 'zebra']);
     });
 
+    it('filters by an exact event code (an album), case and all', async () => {
+      assert.deepEqual(
+        await page({ eventIs: 'EV-1' }),
+        ASC.filter((n) => ROWS[n]!.event === 'EV-1'),
+      );
+      assert.deepEqual(await page({ eventIs: 'ev-1' }), []);
+      assert.deepEqual(await page({ eventIs: 'EV' }), []);
+    });
+
     it('filters by event in any case, as a substring (% and _ literal)', async () => {
       assert.deepEqual(await page({ event: 'ev-1' }), ['lion', 'zebra'], 'any case');
       assert.deepEqual(await page({ event: 'v-' }), ['lion', 'zebra'], 'a substring');

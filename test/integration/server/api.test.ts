@@ -121,6 +121,7 @@ describe('OpenAPI', () => {
       'camera',
       'cursor',
       'event',
+      'eventIs',
       'folder',
       'from',
       'limit',
