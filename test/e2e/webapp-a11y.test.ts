@@ -105,7 +105,7 @@ describe('web app accessibility (axe-core, headless Chromium)', { timeout: 180_0
     await audit('item view');
   });
 
-  for (const path of ['/status', '/cards', '/cameras', '/map']) {
+  for (const path of ['/status', '/cards', '/cameras', '/map', '/events']) {
     it(`the ${path.slice(1)} page`, async () => {
       await page.goto(url);
       await page.waitForSelector('nav.nav');

@@ -3,6 +3,7 @@ import { onUnauthenticated } from './api';
 import { logout, whoAmI, type AuthState } from './auth';
 import { CamerasPage } from './components/CamerasPage';
 import { CardsPage } from './components/CardsPage';
+import { EventsPage } from './components/EventsPage';
 import { GalleryPage } from './components/GalleryPage';
 import { Login } from './components/Login';
 import { MapPage } from './components/MapPage';
@@ -15,6 +16,7 @@ const PAGES: [string, MessageKey][] = [
   ['/status', 'app.nav.status'],
   ['/cards', 'app.nav.cards'],
   ['/cameras', 'app.nav.cameras'],
+  ['/events', 'albums.nav'],
   ['/map', 'map.nav'],
 ];
 
@@ -110,6 +112,8 @@ export function App() {
         <CamerasPage />
       ) : path === '/map' ? (
         <MapPage query={query} />
+      ) : path === '/events' ? (
+        <EventsPage canEdit={!(auth.kind === 'user' && auth.user.role === 'viewer')} />
       ) : (
         <GalleryPage query={query} canEdit={!(auth.kind === 'user' && auth.user.role === 'viewer')} />
       )}

@@ -4,6 +4,7 @@
  * every area file and to `CATALOGUES` in i18n.ts. Area files keep parallel work out of each other's
  * way; keys are prefixed with their area so they never clash.
  */
+import * as albums from './albums';
 import * as app from './app';
 import * as compare from './compare';
 import * as edit from './edit';
@@ -30,6 +31,7 @@ export const en = {
   ...login.en,
   ...geotag.en,
   ...reject.en,
+  ...albums.en,
 };
 export const es: Record<keyof typeof en, string> = {
   ...app.es,
@@ -44,4 +46,5 @@ export const es: Record<keyof typeof en, string> = {
   ...login.es,
   ...geotag.es,
   ...reject.es,
+  ...albums.es,
 };
