@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
@@ -93,6 +94,26 @@ describe('web app events page (headless Chromium, tablet)', { timeout: 120_000 }
     await page.waitForFunction(`document.querySelectorAll('.cell').length === 3`);
     const cells = await page.$$eval('.cell', (els) => els.map((e) => e.getAttribute('data-id') ?? ''));
     assert.deepEqual(new Set(cells), new Set(RIO1));
+  });
+
+  it("exports the selection's metadata as CSV (UTF-8 with BOM, one row per item)", async () => {
+    await page.goto(`${url}/?eventIs=RIO-10`);
+    await page.waitForFunction(`document.querySelectorAll('.cell').length === 2`);
+    for (const id of RIO10) await page.tap(`.cell[data-id="${id}"] .check`);
+    await page.waitForSelector('form.bulk');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('.export-csv').tap()]);
+    assert.match(download.suggestedFilename(), /\.csv$/);
+    const bytes = await readFile((await download.path())!);
+    assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'a UTF-8 BOM (Excel)');
+    const lines = bytes.subarray(3).toString('utf8').trim().split('\r\n');
+    const header = lines[0]!.split(',');
+    assert.ok(header.includes('sha256') && header.includes('event'), lines[0]);
+    const rows = lines.slice(1).map((l) => l.split(','));
+    assert.equal(rows.length, 2);
+    const sha = header.indexOf('sha256');
+    const ev = header.indexOf('event');
+    assert.deepEqual(new Set(rows.map((r) => r[sha])), new Set(RIO10));
+    for (const r of rows) assert.equal(r[ev], 'RIO-10');
   });
 
   it('renaming onto an existing code merges the events (ops on every item), and Undo splits them again', async () => {

@@ -17,6 +17,8 @@ interface Props {
   onClear(): void;
   /** Show the selected photos side by side (2 to 4 of them). */
   onCompare?(): void;
+  /** Download the selection's metadata and attributes as CSV. */
+  onExportCsv?(): void;
 }
 
 /** The library's tags that start with what is typed: a datalist for the tag fields. */
@@ -31,7 +33,17 @@ function useTagSuggestions(): [string[], (prefix: string) => void] {
 }
 
 /** Edit the selected items at once (POST /api/items/batch). */
-export function BulkBar({ count, ownGps, busy, message, onApply, onSelectAll, onClear, onCompare }: Props) {
+export function BulkBar({
+  count,
+  ownGps,
+  busy,
+  message,
+  onApply,
+  onSelectAll,
+  onClear,
+  onCompare,
+  onExportCsv,
+}: Props) {
   const [event, setEvent] = useState('');
   const [tag, setTag] = useState('');
   const [lat, setLat] = useState('');
@@ -60,6 +72,11 @@ export function BulkBar({ count, ownGps, busy, message, onApply, onSelectAll, on
   return (
     <form class="bulk" onSubmit={apply} aria-label="Edit selected items">
       <strong class="count">{count} selected</strong>
+      {onExportCsv && (
+        <button type="button" class="secondary export-csv" disabled={busy} onClick={onExportCsv}>
+          {t('gallery.exportCsv')}
+        </button>
+      )}
       {onCompare && (
         <button
           type="button"

@@ -15,6 +15,7 @@ import type { Pending } from './AttributeForm';
 import { ItemView } from './ItemView';
 import { useLazy } from '../lazy';
 import { stackBursts, withBursts } from '../stacks';
+import { downloadPost } from '../export';
 import { ToastView } from './ToastView';
 
 /** The batch endpoint's limit (BATCH_MAX_IDS). */
@@ -288,6 +289,15 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
             onSelectAll={selectAll}
             onClear={sel.clear}
             onCompare={() => navigate(withQuery({ compare: [...sel.ids].slice(0, 4).join(',') }))}
+            onExportCsv={() =>
+              void downloadPost(
+                '/api/export/csv',
+                { ids: [...sel.ids] },
+                `outpost-${sel.ids.size}-items.csv`,
+              ).catch((e: Error) =>
+                showToast({ text: t('gallery.exportFailed', { message: e.message }), kind: 'error' }),
+              )
+            }
           />
         </div>
       ) : (
