@@ -162,4 +162,23 @@ describe('Cameras page (headless Chromium, real ffmpeg)', { timeout: 120_000 }, 
     const pageErrors = b.errors.filter((e) => !/Failed to load resource/.test(e));
     assert.deepEqual(pageErrors, [], 'no script errors');
   });
+
+  it("a camera's Recordings opens the gallery on that camera's recordings only", async () => {
+    const page = b.page;
+    await page.goto(page.url().replace(/\/[^/]*$/, '/cameras'));
+    await page.click('.camera[data-camera="gate"] .recordings-link');
+    await page.waitForFunction(`location.pathname === '/' && location.search.includes('camera=gate')`);
+    await page.waitForSelector('.cell');
+    const cells = await page.$$eval('.cell', (els) => els.map((e) => e.getAttribute('data-id') ?? ''));
+    assert.ok(cells.includes(eventId), 'the motion clip is there');
+    const api = await page.evaluate(
+      `fetch('/api/items?camera=gate&limit=500').then((r) => r.json()).then((j) => j.items.map((i) => i.id))`,
+    );
+    assert.deepEqual(new Set(cells), new Set(api as string[]));
+    // The main gallery leaves recordings out; the camera's own view is where they are.
+    const gallery = await page.evaluate(
+      `fetch('/api/items?limit=500').then((r) => r.json()).then((j) => j.items.map((i) => i.id))`,
+    );
+    assert.ok(!(gallery as string[]).includes(eventId));
+  });
 });

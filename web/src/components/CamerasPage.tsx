@@ -108,6 +108,9 @@ function LiveView({ cam, visible }: { cam: Camera; visible: boolean }) {
         <strong>{cam.name}</strong> <small>{cam.mode}</small>
         <span class={`cam-state${fresh && cam.state === 'running' ? ' ok' : ''}`}>{stateText(cam)}</span>
         <span class="spacer" />
+        <a class="button secondary recordings-link" href={`/?${new URLSearchParams({ camera: cam.name })}`}>
+          {t('cameras.recordings')}
+        </a>
         <a class="button secondary" href={`${cam.links.snapshot}?download=1`} download>
           {t('cameras.snapshot')}
         </a>

@@ -156,6 +156,7 @@ export const en = {
   'status.report.notCopied': '{n} files NOT copied.',
   'status.report.filed': 'Filed in:',
   'status.report.warnings': '{n} files with a warning (their originals are kept)',
+  'cameras.recordings': 'Recordings',
 } as const;
 
 export const es: Record<keyof typeof en, string> = {
@@ -318,4 +319,5 @@ export const es: Record<keyof typeof en, string> = {
   'status.report.notCopied': '{n} archivos NO copiados.',
   'status.report.filed': 'Guardados en:',
   'status.report.warnings': '{n} archivos con advertencia (sus originales se conservan)',
+  'cameras.recordings': 'Grabaciones',
 };
