@@ -152,7 +152,7 @@ export function startStationServices(
     });
     // People are told where to open it on a tablet (each LAN address, <host>.local), not 0.0.0.0.
     url = bound.urls.join(' or ');
-    ctx.log.info({ url: bound.url, open: bound.urls, library: path }, `web app at ${url}`);
+    ctx.log.info({ url: bound.url, open: bound.urls, library: path }, 'web app and API listening');
     hooks.onServer?.({ url: bound.url });
     await announceIfNoUsers(setupCode, serverCatalog);
   };
