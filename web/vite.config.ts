@@ -4,7 +4,11 @@ import { defineConfig } from 'vite';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
-/** The web app: built into dist/web (served by src/server/routes/webapp.ts). */
+/**
+ * The web app: built into dist/web (served by src/server/routes/webapp.ts). `npm run build` runs
+ * this before tsc: emptying dist/web would otherwise delete the compiled web modules that tests
+ * import (dist/web/src).
+ */
 export default defineConfig({
   root: here,
   base: '/',
