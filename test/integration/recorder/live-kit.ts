@@ -182,6 +182,8 @@ export async function insertRecording(
   const id = createHash('sha256').update(`rec-${n}`).digest('hex');
   const facts: MediaFacts & { recording: Record<string, unknown> } = {
     durationS: 12,
+    // As the recorder catalogues a segment: its start is the capture time (segment-item.ts).
+    capturedAt: { local: recording.start, source: 'video' },
     recording: {
       ...recording,
       end: recording.start,
