@@ -4,11 +4,9 @@
  */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import sharp from 'sharp';
 import type { ProcessRunner } from '../adapters/process-runner.js';
-import { deriveImage } from './derive-image.js';
 import { deriveVideo } from './derive-video.js';
-import { probeImage } from './exif.js';
+import type * as PhotoSide from './images.js';
 import { probeAv, type AvProbe } from './ffprobe.js';
 import type { MediaAnalyzer } from './types.js';
 
@@ -17,7 +15,22 @@ export interface MediaAnalyzerDeps {
   runner: ProcessRunner;
 }
 
-let sharpConfigured = false;
+type PhotoModules = typeof PhotoSide;
+let images: Promise<PhotoModules> | undefined;
+
+/**
+ * The photo modules, loaded on the first photo: sharp (libvips) takes ~0.3 s to load, on the
+ * cores a card of videos needs for its copy. libvips' operation cache keeps decoded tiles of files
+ * it will never see again (each original is read once): on a Raspberry Pi that memory is better
+ * left free.
+ */
+function photoModules(): Promise<PhotoModules> {
+  images ??= import('./images.js').then((m) => {
+    m.sharp.cache(false);
+    return m;
+  });
+  return images;
+}
 
 /**
  * The same file, byte for byte: device, inode, size, mtime and birth time (nanoseconds). Linking
@@ -35,18 +48,7 @@ async function identity(path: string): Promise<string | undefined> {
 /** Audio/video probes kept for the derive that follows (ffprobe costs ~0.2 s of CPU per start). */
 const MEMO_SIZE = 32;
 
-/**
- * libvips' operation cache keeps decoded tiles of files it will never see again (each
- * original is read once): on a Raspberry Pi that memory is better left free.
- */
-function configureSharp(): void {
-  if (sharpConfigured) return;
-  sharpConfigured = true;
-  sharp.cache(false);
-}
-
 export function createMediaAnalyzer(deps: MediaAnalyzerDeps): MediaAnalyzer {
-  configureSharp();
   const { runner } = deps;
   // Ingest probes a video's copy, places it (a hard link: the same file) and derives it: the
   // derive's ffprobe would repeat the probe, so the probe is kept until then (bounded).
@@ -72,7 +74,10 @@ export function createMediaAnalyzer(deps: MediaAnalyzerDeps): MediaAnalyzer {
       // Absolute paths: tools must never read a name starting with '-' as an option.
       const abs = resolve(filePath);
       if (type === 'photo')
-        return probeImage(abs, { runner, ...(opts.signal ? { signal: opts.signal } : {}) });
+        return (await photoModules()).probeImage(abs, {
+          runner,
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        });
       const av = await probeAv(runner, abs, opts.timeZone, opts.signal);
       if (type === 'video') await remember(abs, av);
       return { facts: av.facts, warnings: av.warnings };
@@ -86,7 +91,7 @@ export function createMediaAnalyzer(deps: MediaAnalyzerDeps): MediaAnalyzer {
         previewSize: opts.previewSize,
         ...(opts.signal ? { signal: opts.signal } : {}),
       };
-      if (type === 'photo') return deriveImage(runner, abs, targets, render);
+      if (type === 'photo') return (await photoModules()).deriveImage(runner, abs, targets, render);
       // Only what does not depend on the time zone is used from a remembered probe.
       if (type === 'video') return deriveVideo(runner, abs, targets, { ...render, probe: await recall(abs) });
       // Audio: nothing to look at.

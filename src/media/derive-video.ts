@@ -5,7 +5,7 @@
  */
 import { writeFileAtomic } from '../adapters/fs-atomic.js';
 import type { ProcessRunner } from '../adapters/process-runner.js';
-import { deriveFromSource, type RenderOptions } from './derive-image.js';
+import type { RenderOptions } from './derive-image.js';
 import { isEnvironmentFault } from './faults.js';
 import { ffmpegErrorLine, probeAv, untrustedInputArgs, type AvProbe } from './ffprobe.js';
 import type { DeriveResult, DeriveTargets, MediaWarning } from './types.js';
@@ -122,6 +122,8 @@ export async function deriveVideo(
   }
 
   await writeFileAtomic(targets.posterPath, grab.frame);
+  // sharp (libvips) loads only when a frame is to be rendered: probing videos never needs it.
+  const { deriveFromSource } = await import('./derive-image.js');
   const images = await deriveFromSource({ input: grab.frame }, targets, opts);
   if (!images.rendered) {
     return {

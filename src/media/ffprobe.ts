@@ -7,6 +7,8 @@ import { isValidLocal, localFromInstant, type CaptureTime } from '../core/captur
 import type { ProcessRunner } from '../adapters/process-runner.js';
 import { exifDateToLocal } from './exif-values.js';
 import { isEnvironmentFault } from './faults.js';
+import type { FfOutput, FfStream } from './ffprobe-json.js';
+import { quickProbe } from './quick-probe.js';
 import type { MediaFacts, MediaWarning, ProbeResult } from './types.js';
 
 /**
@@ -53,34 +55,6 @@ export function ffprobeArgs(path: string): string[] {
     '-show_streams',
     `file:${path}`,
   ];
-}
-
-interface FfStream {
-  codec_type?: string;
-  codec_name?: string;
-  width?: number;
-  height?: number;
-  duration?: string;
-  r_frame_rate?: string;
-  avg_frame_rate?: string;
-  sample_rate?: string;
-  channels?: number;
-  bit_rate?: string;
-  disposition?: { attached_pic?: number };
-  tags?: Record<string, string>;
-  side_data_list?: { rotation?: number }[];
-}
-
-interface FfFormat {
-  format_name?: string;
-  duration?: string;
-  bit_rate?: string;
-  tags?: Record<string, string>;
-}
-
-interface FfOutput {
-  streams?: FfStream[];
-  format?: FfFormat;
 }
 
 function num(v: unknown): number | undefined {
@@ -269,8 +243,42 @@ export interface AvProbe extends ProbeResult {
   hasVideo: boolean;
 }
 
-/** Run ffprobe on a video or audio file. Never throws for a bad file. */
+/**
+ * Facts of a video or audio file: MP4/MOV read in-process, a video's name on bytes of no
+ * container refused at once, the rest through ffprobe. Never throws for a bad file.
+ */
 export async function probeAv(
+  runner: ProcessRunner,
+  path: string,
+  timeZone: string,
+  signal?: AbortSignal,
+): Promise<AvProbe> {
+  const quick = await quickProbe(path);
+  signal?.throwIfAborted();
+  // No audio or video track read (timecode or data only): ffprobe says what there is.
+  if (quick.kind === 'read' && quick.out.streams?.length) return fromOutput(quick.out, timeZone, []);
+  if (quick.kind === 'not-media')
+    return {
+      facts: {},
+      hasVideo: false,
+      warnings: [
+        {
+          code: 'DECODE_FAILED',
+          message: `Not a readable video or audio file: its content starts like no audio or video container Outpost reads (bytes ${quick.head})`,
+        },
+      ],
+    };
+  return ffprobeAv(runner, path, timeZone, signal);
+}
+
+function fromOutput(out: FfOutput, timeZone: string, warnings: MediaWarning[]): AvProbe {
+  const streams = out.streams ?? [];
+  const hasVideo = streams.some((s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1);
+  return { facts: parseFfprobe(out, timeZone), hasVideo, warnings };
+}
+
+/** Run ffprobe on a video or audio file. Never throws for a bad file. */
+export async function ffprobeAv(
   runner: ProcessRunner,
   path: string,
   timeZone: string,
@@ -315,6 +323,5 @@ export async function probeAv(
     });
     return { facts: parsed ? parseFfprobe(parsed, timeZone) : {}, hasVideo: false, warnings };
   }
-  const hasVideo = streams.some((s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1);
-  return { facts: parseFfprobe(parsed, timeZone), hasVideo, warnings };
+  return fromOutput(parsed, timeZone, warnings);
 }
