@@ -16,6 +16,7 @@ const COMMANDS: ReadonlyArray<readonly [string[], () => Promise<Register>]> = [
   [['similar'], async () => (await import('./commands/similar.js')).registerSimilar],
   [['fsck'], async () => (await import('./commands/fsck.js')).registerFsck],
   [['rebuild'], async () => (await import('./commands/rebuild.js')).registerRebuild],
+  [['videos'], async () => (await import('./commands/videos.js')).registerVideos],
   [['record'], async () => (await import('./commands/record.js')).registerRecord],
   [['mirror'], async () => (await import('./commands/mirror.js')).registerMirror],
   [['scrub'], async () => (await import('./commands/scrub.js')).registerScrub],

@@ -54,10 +54,11 @@ export interface ApplyContext {
   nowMs: number;
 }
 
-const HAS: Record<Rendition, 'has_thumb' | 'has_preview' | 'has_poster'> = {
+const HAS: Record<Rendition, 'has_thumb' | 'has_preview' | 'has_poster' | 'has_video'> = {
   thumb: 'has_thumb',
   preview: 'has_preview',
   poster: 'has_poster',
+  video: 'has_video',
 };
 
 function warn(ctx: ApplyContext, w: MirrorWarning): void {
@@ -132,6 +133,7 @@ async function copyItem(
     has_thumb: 0,
     has_preview: 0,
     has_poster: 0,
+    has_video: 0,
     derived_at: null,
     phash: null,
   };
@@ -170,7 +172,7 @@ async function copyItem(
         else throw e;
       }
     }
-    const has: Record<Rendition, number> = { thumb: 0, preview: 0, poster: 0 };
+    const has: Record<Rendition, number> = { thumb: 0, preview: 0, poster: 0, video: 0 };
     let allDerived = true;
     for (const r of RENDITIONS) {
       if (!row[HAS[r]]) continue;
@@ -183,7 +185,7 @@ async function copyItem(
       }
     }
     await dst.cat.transaction(async (tx) => {
-      const state = { thumb: !!has.thumb, preview: !!has.preview, poster: !!has.poster };
+      const state = { thumb: !!has.thumb, preview: !!has.preview, poster: !!has.poster, video: !!has.video };
       storeCopiedItem(
         tx,
         id,
@@ -219,6 +221,7 @@ async function copyTombstone(ctx: ApplyContext, id: string, from: Side, to: Side
       has_thumb: 0,
       has_preview: 0,
       has_poster: 0,
+      has_video: 0,
       derived_at: null,
     };
     // A path conflict writes nothing: the transaction commits empty.

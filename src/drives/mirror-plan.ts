@@ -3,7 +3,7 @@
  * op logs were merged), what must be copied, purged or moved. The fs side (mirror-apply.ts)
  * carries the actions out. See docs/mirror.md.
  */
-import type { Rendition } from '../library/layout.js';
+import { RENDITIONS, type Rendition } from '../library/layout.js';
 import type { Op } from '../core/ops.js';
 import { otherSide, type Side } from './mirror-types.js';
 
@@ -18,6 +18,7 @@ export interface PlanRow {
   has_thumb: number;
   has_preview: number;
   has_poster: number;
+  has_video: number;
 }
 
 export interface PlanCompanion {
@@ -39,7 +40,7 @@ export interface ItemPair {
   b?: SideItem | undefined;
 }
 
-export const RENDITIONS: readonly Rendition[] = ['thumb', 'preview', 'poster'];
+export { RENDITIONS };
 
 export type MirrorAction =
   /** The original (with its companions and derivatives) and its row. */
@@ -65,7 +66,8 @@ export type MirrorAction =
   | { kind: 'companion-conflict'; id: string; ext: string };
 
 function hasRendition(r: PlanRow, rendition: Rendition): boolean {
-  return (rendition === 'thumb' ? r.has_thumb : rendition === 'preview' ? r.has_preview : r.has_poster) !== 0;
+  const has = { thumb: r.has_thumb, preview: r.has_preview, poster: r.has_poster, video: r.has_video };
+  return has[rendition] !== 0;
 }
 
 /** `library/<MONITOR>/...`: the monitor folder of a path, undefined when it is not in that shape. */
@@ -91,7 +93,8 @@ function needsPurge(s: SideItem): boolean {
     s.companions.length > 0 ||
     s.row.has_thumb !== 0 ||
     s.row.has_preview !== 0 ||
-    s.row.has_poster !== 0
+    s.row.has_poster !== 0 ||
+    s.row.has_video !== 0
   );
 }
 

@@ -12,6 +12,8 @@ import type { UploadRendition } from './upload-metadata.js';
  */
 export function objectStoreMedia(catalog: Catalog, store: ObjectStore): MediaSource {
   return async (row, kind) => {
+    if (kind === 'video')
+      throw new ApiError('FILE_MISSING', 'HQ keeps no streaming copies of videos: play the original');
     const rendition: UploadRendition = kind === 'poster' ? 'preview' : kind;
     const obj = await objectOf(catalog, row.id, rendition);
     const stat = obj ? await store.stat(obj.sha256) : undefined;

@@ -87,6 +87,7 @@ export async function fsckLibrary(
       ['thumb', item.has_thumb],
       ['preview', item.has_preview],
       ['poster', item.has_poster],
+      ['video', item.has_video],
     ] as const;
     for (const [r, has] of wanted) {
       if (!has) continue;

@@ -31,12 +31,15 @@ export function driveLayout(root: string): DriveLayout {
   };
 }
 
-export type Rendition = 'thumb' | 'preview' | 'poster';
+export type Rendition = 'thumb' | 'preview' | 'poster' | 'video';
 const RENDITION_FILE: Record<Rendition, string> = {
   thumb: 'thumb.webp',
   preview: 'preview.jpg',
   poster: 'poster.jpg',
+  video: 'video.mp4',
 };
+/** Every derivative kind, in the order the mirror and fsck walk them. */
+export const RENDITIONS: readonly Rendition[] = ['thumb', 'preview', 'poster', 'video'];
 
 /** Path of a derivative relative to the drive root. */
 export function derivedRelPath(id: ContentId, r: Rendition): string {

@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ProcessRunner } from '../adapters/process-runner.js';
-import { deriveVideo } from './derive-video.js';
+import { deriveVideo, deriveVideoCopy } from './derive-video.js';
 import type * as PhotoSide from './images.js';
 import { probeAv, type AvProbe } from './ffprobe.js';
 import type { MediaAnalyzer } from './types.js';
@@ -96,6 +96,11 @@ export function createMediaAnalyzer(deps: MediaAnalyzerDeps): MediaAnalyzer {
       if (type === 'video') return deriveVideo(runner, abs, targets, { ...render, probe: await recall(abs) });
       // Audio: nothing to look at.
       return { thumb: false, preview: false, poster: false, warnings: [] };
+    },
+
+    async videoCopy(filePath, target, opts) {
+      opts.signal?.throwIfAborted();
+      return deriveVideoCopy(runner, resolve(filePath), target, opts.signal);
     },
   };
 }

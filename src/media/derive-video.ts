@@ -1,14 +1,17 @@
 /**
- * Video poster frame (ffmpeg) and, from it, the same thumbnail/preview/pHash as photos.
+ * Video poster frame (ffmpeg) and, from it, the same thumbnail/preview/pHash as photos; and the
+ * small H.264 streaming copy when the original needs one (video-preview.ts).
  * ffmpeg writes the JPEG to its stdout; the poster reaches the drive through writeFileAtomic
  * (tmp + fsync + rename), so a killed ffmpeg never leaves a half-written poster behind.
  */
+import { stat } from 'node:fs/promises';
 import { writeFileAtomic } from '../adapters/fs-atomic.js';
 import type { ProcessRunner } from '../adapters/process-runner.js';
 import type { RenderOptions } from './derive-image.js';
 import { isEnvironmentFault } from './faults.js';
 import { ffmpegErrorLine, probeAv, untrustedInputArgs, type AvProbe } from './ffprobe.js';
 import type { DeriveResult, DeriveTargets, MediaWarning } from './types.js';
+import { makeVideoPreview, needsVideoPreview } from './video-preview.js';
 
 /** Where to grab the poster: 1 s in, or 10 % of a shorter clip (past fade-ins, inside short clips). */
 export function posterSeekS(durationS: number | undefined): number {
@@ -139,4 +142,36 @@ export async function deriveVideo(
     };
   }
   return { thumb: true, preview: true, poster: true, phash: images.phash, warnings: [] };
+}
+
+/**
+ * The small streaming copy of a video when the original needs one (video-preview.ts). Made in
+ * the background after ingest, not while a card waits. Never throws for a bad file; rejects for
+ * a full or failing drive and when aborted.
+ */
+export async function deriveVideoCopy(
+  runner: ProcessRunner,
+  filePath: string,
+  target: string,
+  signal?: AbortSignal,
+): Promise<{ video: boolean; warnings: MediaWarning[] }> {
+  const probe = await probeAv(runner, filePath, 'UTC', signal);
+  if (!probe.hasVideo || probe.warnings.length > 0) return { video: false, warnings: [] };
+  const { size } = await stat(filePath);
+  if (!needsVideoPreview(probe.facts, size)) return { video: false, warnings: [] };
+  const out = await makeVideoPreview(runner, filePath, target, {
+    hasAudio: probe.facts.codecs?.audio !== undefined,
+    durationS: probe.facts.durationS,
+    signal,
+  });
+  if (out.made) return { video: true, warnings: [] };
+  return {
+    video: false,
+    warnings: [
+      {
+        code: 'NO_DERIVATIVES',
+        message: `No small streaming copy: ffmpeg could not encode one (${out.error}); the original plays instead`,
+      },
+    ],
+  };
 }

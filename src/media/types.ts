@@ -73,4 +73,13 @@ export interface MediaAnalyzer {
     targets: DeriveTargets,
     opts: DeriveOptions,
   ): Promise<DeriveResult>;
+  /**
+   * A video's small H.264 streaming copy at `target`, when the original needs one (too big for a
+   * slow link, or not playable in browsers). `video: false` with no warning: not needed.
+   */
+  videoCopy?(
+    filePath: string,
+    target: string,
+    opts: { signal?: AbortSignal | undefined },
+  ): Promise<{ video: boolean; warnings: MediaWarning[] }>;
 }

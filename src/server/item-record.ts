@@ -28,7 +28,12 @@ export function itemRecord(r: ItemRow): ItemRecord {
     orientation: r.orientation,
     durationS: r.duration_s,
     gps: r.lat !== null && r.lon !== null ? { lat: r.lat, lon: r.lon, alt: r.alt } : null,
-    derivatives: { thumb: !!r.has_thumb, preview: !!r.has_preview, poster: !!r.has_poster },
+    derivatives: {
+      thumb: !!r.has_thumb,
+      preview: !!r.has_preview,
+      poster: !!r.has_poster,
+      video: !!r.has_video,
+    },
     attributes: attributesOf(r),
     // Each with what to do about it (the hint is the vocabulary's, not stored with the item).
     warnings: parseJson<ItemRecord['warnings']>(r.warnings, []).map((w) => {
@@ -41,6 +46,7 @@ export function itemRecord(r: ItemRow): ItemRecord {
       thumb: r.has_thumb ? `${self}/thumb` : null,
       preview: r.has_preview ? `${self}/preview` : null,
       poster: r.has_poster ? `${self}/poster` : null,
+      video: r.has_video ? `${self}/video` : null,
     },
   };
 }

@@ -205,7 +205,12 @@ export const itemRecordSchema = z.object({
   orientation: z.number().int().nullable(),
   durationS: z.number().nullable(),
   gps: z.object({ lat: z.number(), lon: z.number(), alt: z.number().nullable() }).nullable(),
-  derivatives: z.object({ thumb: z.boolean(), preview: z.boolean(), poster: z.boolean() }),
+  derivatives: z.object({
+    thumb: z.boolean(),
+    preview: z.boolean(),
+    poster: z.boolean(),
+    video: z.boolean().describe('a small H.264 streaming copy of a video exists'),
+  }),
   attributes: attributesSchema,
   warnings: z.array(z.looseObject({ code: z.string(), message: z.string(), hint: z.string().optional() })),
   links: z.object({
@@ -214,6 +219,7 @@ export const itemRecordSchema = z.object({
     thumb: z.string().nullable(),
     preview: z.string().nullable(),
     poster: z.string().nullable(),
+    video: z.string().nullable().describe('the streaming copy; null: play the original'),
   }),
 });
 export type ItemRecord = z.output<typeof itemRecordSchema>;

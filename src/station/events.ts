@@ -19,6 +19,8 @@ export interface StationEventMap {
   'card-ignored': [{ mountPoint: string; reason: string }];
   'ingest-progress': [{ mountPoint: string; progress: IngestProgress }];
   'ingest-done': [{ mountPoint: string; summary: IngestSummary }];
+  /** The background pass making videos' streaming copies (done of total). */
+  'videos-progress': [{ done: number; total: number }];
   'ingest-failed': [{ mountPoint: string; code: string; message: string; hint: string }];
   /** A second library drive (the mirror partner) was plugged in, or a drive was refused as one. */
   'partner-attached': [{ path: string; label: string; id: string }];

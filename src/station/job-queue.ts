@@ -8,7 +8,7 @@
  * The stop signal is long-lived: a job listens to it only while it runs and stops listening when
  * it ends, so a station that runs for months does not collect one listener per card.
  */
-export type JobKind = 'ingest' | 'mirror' | 'scrub' | 'relocate' | 'release' | 'housekeeping';
+export type JobKind = 'ingest' | 'mirror' | 'scrub' | 'videos' | 'relocate' | 'release' | 'housekeeping';
 
 export interface JobInfo {
   kind: JobKind;

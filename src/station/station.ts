@@ -16,6 +16,7 @@ import { ingestCard } from '../ingest/ingest.js';
 import { initDrive, openDrive, type Drive } from '../library/drive.js';
 import { openCatalog } from '../library/catalog/open.js';
 import { relocateItems } from '../library/relocate.js';
+import { makeVideoCopies } from '../library/intake/index.js';
 import { DRIVE_MARKER } from '../library/layout.js';
 import type { EmptySlot } from '../devices/block.js';
 import { nodeDeviceHost, type DeviceHost } from '../devices/host.js';
@@ -162,8 +163,40 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
   /** Shutting down (UPS): no new work; the ingest in progress stops after its current file. */
   let draining = false;
   const stopAfterFile = new AbortController();
-  /** A card, or a drive going away, stops the running scrub (its cursor keeps the place). */
-  const stopScrub = (): void => jobs.abortRunning({ kind: 'scrub' });
+  /**
+   * A card, or a drive going away, stops the running scrub (its cursor keeps the place) and the
+   * video copies in progress (the ones made stay made; the rest wait for the next pass).
+   */
+  const stopScrub = (): void => {
+    jobs.abortRunning({ kind: 'scrub' });
+    jobs.abortRunning({ kind: 'videos' });
+  };
+
+  /** Small streaming copies of the videos that need one, in the queue's spare time (video-copies.ts). */
+  const videoPass = async (signal: AbortSignal): Promise<void> => {
+    const d = drive;
+    if (!d || signal.aborted || jobs.queued('ingest') > 0 || draining) return;
+    const cat = await openCatalog(d.layout.catalog);
+    try {
+      const summary = await makeVideoCopies(cat, d.layout.root, ctx.analyzer, {
+        signal,
+        now: () => ctx.clock.now().toISOString(),
+        onProgress: (done, total) => events.emit('videos-progress', { done, total }),
+      });
+      if (summary.made + summary.failed > 0) ctx.log.info(summary, 'video streaming copies made');
+      // Drive B gets the new copies too.
+      if (partner && summary.made > 0) queueMirror();
+    } catch (e) {
+      if (signal.aborted) return;
+      const err = isOutpostError(e) ? e : new OutpostError('INTERNAL', String(e), { cause: e });
+      ctx.log.warn({ err }, `video streaming copies stopped: ${err.message}`);
+    } finally {
+      await cat.close();
+    }
+  };
+  const queueVideoCopies = (): void => {
+    void jobs.enqueue({ kind: 'videos' }, videoPass, { once: true });
+  };
 
   /**
    * A scrub run in the serial queue, when one is due: drive A's cycle (and the partner's) per
@@ -466,6 +499,7 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
       if (opts.signal.aborted && code === undefined && summary.notCopied > 0) outcome = 'drive';
       // New items on drive A: the partner catches up right after.
       if (partner && summary.copied > 0) queueMirror();
+      if (summary.copied > 0) queueVideoCopies();
       ctx.log.info({ mountPoint, ...summary, warnings: summary.warnings.length }, 'ingest finished');
     } catch (e) {
       const err = isOutpostError(e) ? e : new OutpostError('INTERNAL', String(e), { cause: e });
@@ -666,8 +700,15 @@ export function startStation(ctx: StationDeps, opts: StationOptions): Station {
       onError: (err) => ctx.log.warn({ err }, 'mount watcher'),
     });
     // Scheduled scrubs: checked a minute after start, then every `scrub.checkMinutes`.
-    const first = setTimeout(() => queueScrub(), FIRST_SCRUB_CHECK_MS);
-    const every = setInterval(() => queueScrub(), ctx.config.scrub.checkMinutes * 60_000);
+    // Videos left without a streaming copy (a pass cut short) are picked up on the same beat.
+    const first = setTimeout(() => {
+      queueVideoCopies();
+      queueScrub();
+    }, FIRST_SCRUB_CHECK_MS);
+    const every = setInterval(() => {
+      queueVideoCopies();
+      queueScrub();
+    }, ctx.config.scrub.checkMinutes * 60_000);
     try {
       await watcher.done;
     } finally {

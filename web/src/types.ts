@@ -40,6 +40,8 @@ export interface Item {
     thumb: string | null;
     preview: string | null;
     poster: string | null;
+    /** Small H.264 streaming copy of a video (null: play the original). */
+    video?: string | null;
   };
 }
 

@@ -22,7 +22,12 @@ export function itemRecord(r: ItemRow): Record<string, unknown> {
     durationS: r.duration_s,
     gps: r.lat !== null && r.lon !== null ? { lat: r.lat, lon: r.lon, alt: r.alt } : null,
     phash: r.phash,
-    derivatives: { thumb: !!r.has_thumb, preview: !!r.has_preview, poster: !!r.has_poster },
+    derivatives: {
+      thumb: !!r.has_thumb,
+      preview: !!r.has_preview,
+      poster: !!r.has_poster,
+      video: !!r.has_video,
+    },
     importedAt: r.imported_at,
     warnings: JSON.parse(r.warnings) as unknown[],
   };

@@ -118,7 +118,7 @@ function factText(cat: Catalog, path: string[]): Expression<string | null> {
 }
 
 /** The item is a camera recording (see GalleryFilter.recordings). */
-function isRecording(cat: Catalog, eb: Where): Expression<SqlBool> {
+export function isRecording(cat: Catalog, eb: Where): Expression<SqlBool> {
   // coalesce: a null card_id must make this false, not null (`not null` would hide the item).
   return eb.or([
     sql<SqlBool>`coalesce(card_id, '') like 'cam:%'`,

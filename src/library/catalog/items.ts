@@ -90,6 +90,7 @@ export async function setDerived(
     thumb: boolean;
     preview: boolean;
     poster: boolean;
+    video?: boolean | undefined;
     phash?: string | undefined;
     warnings: unknown[];
     at: string;
@@ -104,6 +105,7 @@ export async function setDerived(
       has_thumb: d.thumb ? 1 : 0,
       has_preview: d.preview ? 1 : 0,
       has_poster: d.poster ? 1 : 0,
+      has_video: d.video ? 1 : 0,
       phash: d.phash ?? null,
       derived_at: d.at,
       warnings: JSON.stringify(warnings),

@@ -340,6 +340,14 @@ export function migrations(engine: 'sqlite' | 'postgres'): Record<string, Migrat
         await sql`alter table items add column location_source text`.execute(db);
       },
     },
+    '0018_video_rendition': {
+      async up(db: Kysely<unknown>) {
+        // A video's small H.264 streaming copy (issue 13 §1.12), beside thumb/preview/poster.
+        await sql`alter table items add column has_video integer not null default 0`.execute(db);
+        // When the background pass last decided about it (made, not needed, or failed): null = to do.
+        await sql`alter table items add column video_checked_at text`.execute(db);
+      },
+    },
     '0019_undated_index': {
       async up(db: Kysely<unknown>) {
         // The gallery lists items without a capture date as their own group, after the dated

@@ -104,6 +104,7 @@ export interface CopiedItemState {
   thumb: boolean;
   preview: boolean;
   poster: boolean;
+  video: boolean;
   /** Kept only when every derivative came across (else the item is derived again here). */
   derivedAt: string | null;
   phash: string | null;
@@ -123,8 +124,8 @@ export function storeCopiedItem(
   const db = sqliteOf(cat);
   db.prepare(
     `update items set state = 'stored', has_thumb = ?, has_preview = ?, has_poster = ?,
-       derived_at = ?, phash = ? where id = ?`,
-  ).run(s.thumb ? 1 : 0, s.preview ? 1 : 0, s.poster ? 1 : 0, s.derivedAt, s.phash, id);
+       has_video = ?, derived_at = ?, phash = ? where id = ?`,
+  ).run(s.thumb ? 1 : 0, s.preview ? 1 : 0, s.poster ? 1 : 0, s.video ? 1 : 0, s.derivedAt, s.phash, id);
   const ins = db.prepare(
     'insert or ignore into companions (item_id, ext, path, sha256, size) values (@item_id, @ext, @path, @sha256, @size)',
   );
@@ -172,7 +173,12 @@ export function addCopiedCompanion(cat: Catalog, c: CompanionRow): void {
     .run(c.item_id, c.ext, c.path, c.sha256, c.size);
 }
 
-const HAS_COLUMN = { thumb: 'has_thumb', preview: 'has_preview', poster: 'has_poster' } as const;
+const HAS_COLUMN = {
+  thumb: 'has_thumb',
+  preview: 'has_preview',
+  poster: 'has_poster',
+  video: 'has_video',
+} as const;
 
 /** A derivative copied from the partner: flagged, with the partner's derivation facts if none here. */
 export function markDerivativeCopied(
@@ -194,6 +200,8 @@ export function forgetPurgedFiles(cat: Catalog, id: string): void {
   const db = sqliteOf(cat);
   db.transaction(() => {
     db.prepare('delete from companions where item_id = ?').run(id);
-    db.prepare('update items set has_thumb = 0, has_preview = 0, has_poster = 0 where id = ?').run(id);
+    db.prepare(
+      'update items set has_thumb = 0, has_preview = 0, has_poster = 0, has_video = 0 where id = ?',
+    ).run(id);
   })();
 }

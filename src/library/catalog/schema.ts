@@ -36,6 +36,8 @@ export interface ItemsTable {
   has_thumb: Generated<number>;
   has_preview: Generated<number>;
   has_poster: Generated<number>;
+  has_video: Generated<number>;
+  video_checked_at: string | null;
   derived_at: string | null;
   event: string | null;
   location_lat: number | null;

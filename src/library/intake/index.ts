@@ -18,5 +18,6 @@ export { linkNoClobber, placeNoClobber, replaceWith, type PlaceOptions } from '.
 export { DirSyncer } from './durable.js';
 export { reconcileLibrary, rollbackItem } from './recover.js';
 export { deriveItem, type DeriveSettings } from './derive.js';
+export { makeVideoCopies, type VideoCopiesOptions, type VideoCopiesSummary } from './video-copies.js';
 export { CHUNK } from './stream.js';
 export { convey, type ConveyorOptions, type ItemProgress, type Settled } from './conveyor.js';

@@ -46,6 +46,7 @@ const RENDITION_MIME: Record<Rendition, string> = {
   thumb: 'image/webp',
   preview: 'image/jpeg',
   poster: 'image/jpeg',
+  video: 'video/mp4',
 };
 
 /**
@@ -116,7 +117,12 @@ async function sendRendition(
   row: ItemRow,
   rendition: Rendition,
 ): Promise<FastifyReply> {
-  const has = { thumb: row.has_thumb, preview: row.has_preview, poster: row.has_poster }[rendition];
+  const has = {
+    thumb: row.has_thumb,
+    preview: row.has_preview,
+    poster: row.has_poster,
+    video: row.has_video,
+  }[rendition];
   if (!has)
     throw new ApiError(
       'RENDITION_NOT_FOUND',
@@ -152,7 +158,21 @@ async function sendOriginal(
     'content-disposition': contentDisposition(download ? 'attachment' : 'inline', basename(row.path)),
   });
   if (etagMatches(req.headers['if-none-match'], etag)) return reply.code(304).send();
-  const file = await media(row, 'original');
+  return sendRanged(req, reply, await media(row, 'original'), etag, mimeOfExt(row.ext));
+}
+
+/**
+ * A file with HTTP Range support (players seek with ranges; Safari plays no video without them).
+ * Takes ownership of `file`: closed here unless its stream was handed to Fastify.
+ */
+async function sendRanged(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  file: Awaited<ReturnType<MediaSource>>,
+  etag: string,
+  mime: string,
+): Promise<FastifyReply> {
+  void reply.header('accept-ranges', 'bytes');
   let handedOver = false;
   try {
     const { size } = file;
@@ -165,7 +185,7 @@ async function sendOriginal(
         details: { size },
         headers: { 'content-range': `bytes */${size}` },
       });
-    void reply.type(mimeOfExt(row.ext));
+    void reply.type(mime);
     const [start, end] = range.kind === 'partial' ? [range.start, range.end] : [0, size - 1];
     if (range.kind === 'partial')
       void reply.code(206).header('content-range', `bytes ${start}-${end}/${size}`);
@@ -195,7 +215,7 @@ export function registerMediaRoutes(app: FastifyInstance, deps: AppDeps): void {
     content: { [mime]: { schema: { type: 'string', format: 'binary' } } },
   });
   const notModified = { description: 'Not modified (If-None-Match matched the ETag)', type: 'null' as const };
-  const renditions: [Rendition, string][] = [
+  const renditions: [Exclude<Rendition, 'video'>, string][] = [
     ['thumb', 'Thumbnail (WebP, about 320 px)'],
     ['preview', 'Preview (JPEG, about 1600 px)'],
     ['poster', 'Poster frame of a video (JPEG, full size)'],
@@ -217,6 +237,37 @@ export function registerMediaRoutes(app: FastifyInstance, deps: AppDeps): void {
         sendRendition(req, reply, media, await findItem(cat, params.id), rendition),
     });
   }
+  defineRoute(app, {
+    method: ['GET', 'HEAD'],
+    url: '/api/items/:id/video',
+    role: 'viewer',
+    tags,
+    summary: 'Small H.264 streaming copy of a video (MP4, at most 640 px, about 0.75 Mbit/s)',
+    description:
+      'Made at ingest for videos that browsers cannot play or that are too big for a slow link ' +
+      '(`derivatives.video` in the item). HTTP Range supported, cacheable forever. ' +
+      '404 RENDITION_NOT_FOUND when the item has none: play the original.',
+    params: itemRefParams,
+    query: noQuery,
+    responses: {
+      200: file('video/mp4', 'The whole streaming copy'),
+      206: file('video/mp4', 'The requested byte range'),
+      304: notModified,
+      416: errorBodySchema.describe('Range not satisfiable (RANGE_NOT_SATISFIABLE)'),
+    },
+    handler: async ({ params }, req, reply) => {
+      const row = await findItem(cat, params.id);
+      if (!row.has_video)
+        throw new ApiError(
+          'RENDITION_NOT_FOUND',
+          `item ${row.id.slice(0, 12)} (${row.type}) has no streaming copy: play its original`,
+        );
+      const etag = `"${row.id}-video"`;
+      mediaHeaders(reply, etag, DERIVED_CACHE);
+      if (etagMatches(req.headers['if-none-match'], etag)) return reply.code(304).send();
+      return sendRanged(req, reply, await media(row, 'video'), etag, RENDITION_MIME.video);
+    },
+  });
   defineRoute(app, {
     method: ['GET', 'HEAD'],
     url: '/api/items/:id/original',

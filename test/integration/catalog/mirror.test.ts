@@ -88,7 +88,7 @@ describe('catalogue: what the mirror writes on the receiving drive', () => {
       storeCopiedItem(
         tx,
         row.id,
-        { thumb: true, preview: false, poster: false, derivedAt: null, phash: 'ff' },
+        { thumb: true, preview: false, poster: false, video: false, derivedAt: null, phash: 'ff' },
         companionsOnDrive(src, row.id),
       );
       copyItemProvenance(src, tx, row);

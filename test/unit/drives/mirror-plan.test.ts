@@ -24,6 +24,7 @@ function side(over: Partial<PlanRow> = {}, extra: Partial<SideItem> = {}): SideI
       has_thumb: 1,
       has_preview: 1,
       has_poster: 0,
+      has_video: 0,
       ...over,
     },
     companions: [],

@@ -82,10 +82,14 @@ export function ItemView({ item, position, canEdit, onClose, onStep, onSave, pen
         <span class="item-title">
           {item.originalName} <small>{position}</small>
         </span>
-        <a class="button secondary" href={`${item.links.original}?download=true`}>
-          Download
+        <a
+          class="button secondary"
+          href={`${item.links.original}?download=true`}
+          title={t('media.downloadHint')}
+        >
+          {t('media.download')}
         </a>
-        <button type="button" class="secondary" onClick={onClose} aria-label="Close">
+        <button type="button" class="secondary" onClick={onClose} aria-label={t('media.close')}>
           ✕
         </button>
       </header>

@@ -13,6 +13,7 @@ import * as gallery from './gallery';
 import * as geotag from './geotag';
 import * as login from './login';
 import * as map from './map';
+import * as media from './media';
 import * as problems from './problems';
 import * as reject from './reject';
 import * as station from './station';
@@ -27,6 +28,7 @@ export const en = {
   ...problems.en,
   ...compare.en,
   ...map.en,
+  ...media.en,
   ...status.en,
   ...login.en,
   ...geotag.en,
@@ -42,6 +44,7 @@ export const es: Record<keyof typeof en, string> = {
   ...problems.es,
   ...compare.es,
   ...map.es,
+  ...media.es,
   ...status.es,
   ...login.es,
   ...geotag.es,
