@@ -236,6 +236,11 @@ export const ERROR_CATALOGUE = {
     exit: 2,
     hint: 'Send JSON with `Content-Type: application/json`.',
   },
+  EXPORT_EXPIRED: {
+    status: 410,
+    exit: 2,
+    hint: 'Download links of a zip export last 15 minutes and end when the station restarts: export the selection again.',
+  },
   RANGE_NOT_SATISFIABLE: {
     status: 416,
     exit: 2,

@@ -10,6 +10,7 @@ import { registerCameraRoutes } from './routes/cameras.js';
 import { registerCardRoutes } from './routes/cards.js';
 import { registerDriveRoutes } from './routes/drives.js';
 import { registerEventAlbumRoutes, registerExportRoutes } from './routes/event-albums.js';
+import { registerZipExportRoutes } from './routes/export-zip.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerGeotagRoutes } from './routes/geotag.js';
 import { registerItemRoutes } from './routes/items.js';
@@ -117,6 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerEventRoutes(app, deps);
   registerEventAlbumRoutes(app, deps);
   registerExportRoutes(app, deps);
+  registerZipExportRoutes(app, deps);
   registerCameraRoutes(app, deps);
   registerGeotagRoutes(app, deps);
   registerMapRoutes(app, deps);

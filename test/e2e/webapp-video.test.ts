@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,5 +164,28 @@ describe('web app: video over a slow link (headless Chromium, tablet)', { timeou
     await page.waitForFunction(
       `/\\/video$/.test(document.querySelector('.item-view video').getAttribute('src'))`,
     );
+  });
+
+  it('downloads a zip of the selection: the originals, byte for byte, and their metadata', async () => {
+    const page = b!.page;
+    await page.goto(`${url}/`);
+    await page.waitForSelector(`.cell[data-id="${videoId}"]`);
+    await page.tap(`.cell[data-id="${videoId}"] .check`);
+    await page.waitForSelector('form.bulk');
+    await page.locator('.export-zip > summary').tap();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('.export-zip-menu button').first().tap(),
+    ]);
+    assert.match(download.suggestedFilename(), /^outpost-1-originals\.zip$/);
+    const file = (await download.path())!;
+    execFileSync('unzip', ['-tq', file]);
+    const names = execFileSync('unzip', ['-Z1', file], { encoding: 'utf8' }).trim().split('\n');
+    const original = names.find((n) => n.startsWith('Ana/') && /\.mp4$/i.test(n));
+    assert.ok(original, names.join(', '));
+    const bytes = execFileSync('unzip', ['-p', file, original], { maxBuffer: 64 * 1024 * 1024 });
+    assert.equal(createHash('sha256').update(bytes).digest('hex'), videoId);
+    assert.ok(names.includes('outpost-export.csv'));
+    await page.locator('.toast', { hasText: /zip of 1 items/ }).waitFor();
   });
 });

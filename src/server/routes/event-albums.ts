@@ -5,6 +5,7 @@ import { OutpostError } from '../../core/errors.js';
 import { applyPatches } from '../../library/attributes.js';
 import { eventSummaries, itemIdsOfEvent } from '../../library/catalog/events.js';
 import { visibleItemsByIds } from '../../library/catalog/item-list.js';
+import type { ItemRow } from '../../library/catalog/schema.js';
 import type { AppDeps } from '../deps.js';
 import { defineRoute } from '../route.js';
 import { noQuery } from '../schemas.js';
@@ -73,7 +74,52 @@ export function registerEventAlbumRoutes(app: FastifyInstance, deps: AppDeps): v
   });
 }
 
-const exportBody = z.strictObject({
+/** The selection's metadata and attributes as CSV: one row per item (also inside zip exports). */
+export function selectionCsv(rows: ItemRow[]): string {
+  const header = [
+    'id',
+    'sha256',
+    'file_name',
+    'monitor',
+    'card',
+    'capture_time',
+    'camera_make',
+    'camera_model',
+    'lat',
+    'lon',
+    'location_source',
+    'event',
+    'tags',
+    'rating',
+    'notes',
+    'priority',
+  ];
+  const out = rows.map((r) => {
+    const hand = r.location_lat !== null && r.location_lon !== null;
+    const tags = JSON.parse(r.tags || '[]') as string[];
+    return [
+      r.id.slice(0, 12),
+      r.id,
+      r.original_name,
+      r.monitor,
+      r.card_id,
+      r.captured_at,
+      r.make,
+      r.model,
+      hand ? r.location_lat : r.lat,
+      hand ? r.location_lon : r.lon,
+      hand ? 'set' : r.lat !== null ? 'camera' : '',
+      r.event,
+      tags.join(';'),
+      r.rating,
+      r.notes,
+      r.priority ? 1 : 0,
+    ];
+  });
+  return csvDocument(header, out);
+}
+
+export const exportBody = z.strictObject({
   ids: z
     .array(z.string().regex(/^[0-9a-f]{64}$/))
     .min(1)
@@ -92,50 +138,10 @@ export function registerExportRoutes(app: FastifyInstance, deps: AppDeps): void 
     body: exportBody,
     responses: { 200: z.unknown() },
     handler: async ({ body }, _req, reply) => {
-      const rows = await visibleItemsByIds(deps.catalog, body.ids);
-      const header = [
-        'id',
-        'sha256',
-        'file_name',
-        'monitor',
-        'card',
-        'capture_time',
-        'camera_make',
-        'camera_model',
-        'lat',
-        'lon',
-        'location_source',
-        'event',
-        'tags',
-        'rating',
-        'notes',
-        'priority',
-      ];
-      const out = rows.map((r) => {
-        const hand = r.location_lat !== null && r.location_lon !== null;
-        const tags = JSON.parse(r.tags || '[]') as string[];
-        return [
-          r.id.slice(0, 12),
-          r.id,
-          r.original_name,
-          r.monitor,
-          r.card_id,
-          r.captured_at,
-          r.make,
-          r.model,
-          hand ? r.location_lat : r.lat,
-          hand ? r.location_lon : r.lon,
-          hand ? 'set' : r.lat !== null ? 'camera' : '',
-          r.event,
-          tags.join(';'),
-          r.rating,
-          r.notes,
-          r.priority ? 1 : 0,
-        ];
-      });
+      const csv = selectionCsv(await visibleItemsByIds(deps.catalog, body.ids));
       void reply.header('content-type', 'text/csv; charset=utf-8');
       void reply.header('content-disposition', 'attachment; filename="outpost-export.csv"');
-      return csvDocument(header, out);
+      return csv;
     },
   });
 }

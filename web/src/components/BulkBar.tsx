@@ -19,6 +19,8 @@ interface Props {
   onCompare?(): void;
   /** Download the selection's metadata and attributes as CSV. */
   onExportCsv?(): void;
+  /** Download a zip of the selection's originals or previews. */
+  onExportZip?(content: 'originals' | 'previews'): void;
 }
 
 /** The library's tags that start with what is typed: a datalist for the tag fields. */
@@ -43,6 +45,7 @@ export function BulkBar({
   onClear,
   onCompare,
   onExportCsv,
+  onExportZip,
 }: Props) {
   const [event, setEvent] = useState('');
   const [tag, setTag] = useState('');
@@ -76,6 +79,19 @@ export function BulkBar({
         <button type="button" class="secondary export-csv" disabled={busy} onClick={onExportCsv}>
           {t('gallery.exportCsv')}
         </button>
+      )}
+      {onExportZip && (
+        <details class="export-zip">
+          <summary class="button secondary">{t('export.zip')}</summary>
+          <div class="export-zip-menu">
+            <button type="button" class="secondary" disabled={busy} onClick={() => onExportZip('originals')}>
+              {t('export.zipOriginals')}
+            </button>
+            <button type="button" class="secondary" disabled={busy} onClick={() => onExportZip('previews')}>
+              {t('export.zipPreviews')}
+            </button>
+          </div>
+        </details>
       )}
       {onCompare && (
         <button

@@ -15,7 +15,7 @@ import type { Pending } from './AttributeForm';
 import { ItemView } from './ItemView';
 import { useLazy } from '../lazy';
 import { stackBursts, withBursts } from '../stacks';
-import { downloadPost } from '../export';
+import { downloadPost, downloadZip } from '../export';
 import { ToastView } from './ToastView';
 
 /** The batch endpoint's limit (BATCH_MAX_IDS). */
@@ -298,12 +298,19 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
                 showToast({ text: t('gallery.exportFailed', { message: e.message }), kind: 'error' }),
               )
             }
+            onExportZip={(content) =>
+              void downloadZip([...sel.ids], content).then(
+                (n) => showToast({ text: t('export.zipStarted', { n: String(n) }), kind: 'info' }),
+                (e: Error) =>
+                  showToast({ text: t('export.zipFailed', { message: e.message }), kind: 'error' }),
+              )
+            }
           />
         </div>
       ) : (
         <div class="toolbar">
           <button type="button" class="secondary" disabled={busy} onClick={selectAll}>
-            Select all in filter
+            {t('export.selectAll')}
           </button>
           <label class="check">
             <input

@@ -9,6 +9,7 @@ import * as app from './app';
 import * as compare from './compare';
 import * as edit from './edit';
 import * as events from './events';
+import * as exportMessages from './export';
 import * as gallery from './gallery';
 import * as geotag from './geotag';
 import * as login from './login';
@@ -28,6 +29,7 @@ export const en = {
   ...problems.en,
   ...compare.en,
   ...map.en,
+  ...exportMessages.en,
   ...media.en,
   ...status.en,
   ...login.en,
@@ -44,6 +46,7 @@ export const es: Record<keyof typeof en, string> = {
   ...problems.es,
   ...compare.es,
   ...map.es,
+  ...exportMessages.es,
   ...media.es,
   ...status.es,
   ...login.es,
