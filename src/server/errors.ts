@@ -1,3 +1,4 @@
+import { hintLangOf, localizedHint } from '../core/hints-es.js';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import {
@@ -224,6 +225,12 @@ export function toErrorBody(
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((e: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const { status, body, headers } = toErrorBody(e, req.id);
+    // The hint in the reader's language (the web app sends its own as Accept-Language).
+    body.error.hint = localizedHint(
+      body.error.code,
+      body.error.hint,
+      hintLangOf(req.headers['accept-language']),
+    );
     if (status >= 500) req.log.error({ err: e, url: req.url }, 'request failed');
     else req.log.debug({ code: body.error.code, url: req.url }, 'request refused');
     // A file route may have set its caching headers before it failed: errors are never cached.
@@ -242,7 +249,11 @@ export function installErrorHandling(app: FastifyInstance): void {
       error: {
         code: 'ROUTE_NOT_FOUND',
         message: `no route ${req.method} ${path.slice(0, 200)}`,
-        hint: ERROR_CATALOGUE.ROUTE_NOT_FOUND.hint,
+        hint: localizedHint(
+          'ROUTE_NOT_FOUND',
+          ERROR_CATALOGUE.ROUTE_NOT_FOUND.hint,
+          hintLangOf(req.headers['accept-language']),
+        ),
       },
     };
     void reply.code(404).type('application/json; charset=utf-8').send(body);

@@ -1,3 +1,4 @@
+import { localizedHint, type HintLang } from '../core/hints-es.js';
 import { hintOfStored } from '../core/warnings.js';
 import { attributesOf } from '../library/attributes.js';
 import type { CompanionRow, ItemRow } from '../library/catalog/schema.js';
@@ -7,7 +8,7 @@ import type { ItemDetail, ItemRecord } from './schemas.js';
  * The public record of an item in the API: the facts `outpost ls --json` shows (same field
  * names, see cli/commands/ls.ts `itemRecord`), plus attributes and links to the renditions.
  */
-export function itemRecord(r: ItemRow): ItemRecord {
+export function itemRecord(r: ItemRow, lang: HintLang = 'en'): ItemRecord {
   const self = `/api/items/${r.id}`;
   return {
     id: r.id,
@@ -38,7 +39,7 @@ export function itemRecord(r: ItemRow): ItemRecord {
     // Each with what to do about it (the hint is the vocabulary's, not stored with the item).
     warnings: parseJson<ItemRecord['warnings']>(r.warnings, []).map((w) => {
       const hint = hintOfStored(w.code);
-      return hint ? { ...w, hint } : w;
+      return hint ? { ...w, hint: localizedHint(w.code, hint, lang) } : w;
     }),
     links: {
       self,
@@ -56,8 +57,9 @@ export function itemDetail(
   companions: CompanionRow[],
   similar: { count: number; maxDistance: number },
   uplink: ItemDetail['uplink'] = [],
+  lang: HintLang = 'en',
 ): ItemDetail {
-  const rec = itemRecord(r);
+  const rec = itemRecord(r, lang);
   return {
     ...rec,
     phash: r.phash,

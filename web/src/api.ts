@@ -8,6 +8,7 @@ import type {
   MotionEvent,
   Status,
 } from './types';
+import { language } from './i18n';
 import { problemsText } from './problems';
 
 /** An API error body `{ error: { code, message, hint } }`, or a network failure. */
@@ -38,7 +39,8 @@ export function onUnauthenticated(fn: AuthListener): () => void {
  * errors as {@link ApiError}.
  */
 export async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+  // The station answers with hints in the app's language (core/hints-es.ts).
+  const headers: Record<string, string> = { accept: 'application/json', 'accept-language': language() };
   if (method !== 'GET' && method !== 'HEAD') headers['x-outpost-csrf'] = '1';
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;

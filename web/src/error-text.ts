@@ -1,5 +1,5 @@
 import { ApiError } from './api';
-import { t } from './i18n';
+import { language, t } from './i18n';
 
 /**
  * What to show a person for a failed request, in the app's language: the app's own words for the
@@ -29,6 +29,8 @@ export function errorText(e: unknown): string {
     case 'INVALID_INPUT':
       return e.message; // already in the app's words (problemsText) when the station named the fields
     default:
-      return `${e.message} ${e.hint}`.trim();
+      // In Spanish the station's hint is Spanish (it reads Accept-Language): what to do comes
+      // first, the English specifics after it.
+      return language() === 'es' ? `${e.hint} (${e.message})`.trim() : `${e.message} ${e.hint}`.trim();
   }
 }

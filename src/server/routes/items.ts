@@ -1,3 +1,4 @@
+import { hintLangOf } from '../../core/hints-es.js';
 import type { FastifyInstance } from 'fastify';
 import { Journal } from '../../uplink/journal.js';
 import { OutpostError } from '../../core/errors.js';
@@ -59,10 +60,11 @@ export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
       'Every item is seen exactly once even while others are added. Unknown query keys are rejected with 400.',
     query: listQuery,
     responses: { 200: itemPageSchema },
-    handler: async ({ query }) => {
+    handler: async ({ query }, req) => {
       const page = await galleryPage(cat, galleryQueryOf(query));
+      const lang = hintLangOf(req.headers['accept-language']);
       return {
-        items: page.items.map(itemRecord),
+        items: page.items.map((r) => itemRecord(r, lang)),
         nextCursor: nextCursorOf(page),
         limit: query.limit,
         sort: query.sort,
@@ -79,7 +81,7 @@ export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
     params: itemRefParams,
     query: noQuery,
     responses: { 200: itemDetailSchema },
-    handler: async ({ params }) => {
+    handler: async ({ params }, req) => {
       const row = await findItem(cat, params.id);
       const count = row.phash ? (await similarItems(cat, row.id, row.phash, DEFAULT_MAX_DISTANCE)).length : 0;
       return itemDetail(
@@ -87,6 +89,7 @@ export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
         await companionsOf(cat, row.id),
         { count, maxDistance: DEFAULT_MAX_DISTANCE },
         new Journal(cat, 'hq').ofItem(row.id),
+        hintLangOf(req.headers['accept-language']),
       );
     },
   });
