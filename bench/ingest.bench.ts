@@ -184,6 +184,7 @@ async function recheckBench(work: string): Promise<{
   const noMedia = {
     probe: () => Promise.reject(new Error('re-check must not read media')),
     derive: () => Promise.reject(new Error('re-check must not read media')),
+    videoCopy: () => Promise.reject(new Error('re-check must not read media')),
   };
   for (let i = 0; i < 6; i++) {
     const t0 = performance.now();

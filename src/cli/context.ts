@@ -81,6 +81,7 @@ function lazyAnalyzer(runner: ProcessRunner): MediaAnalyzer {
   return {
     probe: async (...a) => (await get()).probe(...a),
     derive: async (...a) => (await get()).derive(...a),
+    videoCopy: async (...a) => (await get()).videoCopy(...a),
   };
 }
 

@@ -77,7 +77,7 @@ export interface MediaAnalyzer {
    * A video's small H.264 streaming copy at `target`, when the original needs one (too big for a
    * slow link, or not playable in browsers). `video: false` with no warning: not needed.
    */
-  videoCopy?(
+  videoCopy(
     filePath: string,
     target: string,
     opts: { signal?: AbortSignal | undefined },

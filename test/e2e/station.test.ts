@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,6 +23,8 @@ interface Rec {
   id: string;
   path: string;
   monitor: string;
+  originalName: string;
+  derivatives: { video: boolean };
 }
 
 /** Wait for the web app, then create the first editor with the setup code the station printed. */
@@ -114,13 +117,27 @@ describe('outpost station (real mounts)', () => {
       mkdirSync(dcim, { recursive: true });
       const photos = corpusFiles().slice(0, 6);
       photos.forEach((p, i) => copyFileSync(p, join(dcim, `IMG_${1000 + i}.JPG`)));
+      // A trail camera's clip (MJPEG AVI, which browsers do not play): it gets a streaming copy.
+      execFileSync('ffmpeg', [
+        '-v',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc=size=320x240:rate=10',
+        '-t',
+        '2',
+        '-c:v',
+        'mjpeg',
+        join(dcim, 'CLIP0001.AVI'),
+      ]);
       const uuid = '0b5e7a11-1234-4cde-8f00-00000000c0de';
       const { imagePath } = await makeExt4Image({ sizeMB: 32, uuid, label: 'CARD1', fromDir: content });
       await sleep(1500); // let the station attach the library first
       assert.match(log, /library drive attached/);
       await loopMount(imagePath, join(root, 'CARD1'), { readOnly: true });
 
-      const want = new Set(photos.map(sha256File));
+      const want = new Set([...photos, join(dcim, 'CLIP0001.AVI')].map(sha256File));
       let items: Rec[] = [];
       for (let i = 0; i < 120 && items.length < want.size; i++) {
         await sleep(500);
@@ -138,6 +155,12 @@ describe('outpost station (real mounts)', () => {
       );
       for (let i = 0; i < 40 && !/ingest finished/.test(log); i++) await sleep(250);
       assert.match(log, /ingest finished/);
+      // After the card, in the station's spare time: the clip's small streaming copy.
+      for (let i = 0; i < 80 && !/video streaming copies made/.test(log); i++) await sleep(250);
+      const clip = json<Rec[]>(await outpost(['ls', '--library', libMount, '--json'])).find(
+        (x) => x.originalName === 'CLIP0001.AVI',
+      );
+      assert.equal(clip?.derivatives.video, true, `station log:\n${log}`);
     } finally {
       station.kill('SIGTERM');
       const code = await new Promise<number | null>((r) => station.on('close', (c) => r(c)));

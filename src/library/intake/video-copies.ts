@@ -37,8 +37,7 @@ export async function makeVideoCopies(
   opts: VideoCopiesOptions,
 ): Promise<VideoCopiesSummary> {
   const summary: VideoCopiesSummary = { made: 0, notNeeded: 0, failed: 0 };
-  const videoCopy = analyzer.videoCopy?.bind(analyzer);
-  if (!videoCopy) return summary;
+  const videoCopy = analyzer.videoCopy.bind(analyzer);
   const total = await countVideosAwaitingCopy(cat);
   let done = 0;
   for (;;) {

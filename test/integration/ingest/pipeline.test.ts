@@ -57,6 +57,9 @@ function analyzer(opts: { failOn?: number; failWith?: () => Error } = {}): Media
     async derive() {
       return { thumb: false, preview: false, poster: false, warnings: [] };
     },
+    async videoCopy() {
+      return { video: false, warnings: [] };
+    },
   };
 }
 

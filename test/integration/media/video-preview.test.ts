@@ -64,7 +64,7 @@ describe('video streaming copy (real ffmpeg)', () => {
   ): Promise<{ d: { video: boolean; warnings: unknown[] }; video: string }> {
     const file = join(dir, name);
     const video = `${file}.video.mp4`;
-    const d = await analyzer.videoCopy!(file, video, {});
+    const d = await analyzer.videoCopy(file, video, {});
     const r = { d, video };
     results.set(name, r);
     return r;
