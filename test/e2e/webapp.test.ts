@@ -515,11 +515,11 @@ describe('web app (headless Chromium)', { timeout: 300_000 }, () => {
     assert.ok(first > 0 && first < 400, `only visible rows are rendered (${first} cells)`);
     for (let i = 0; i < 60; i++) {
       const foot = (await page.textContent('.grid-foot')) ?? '';
-      if (foot.includes(`${N} items`)) break;
+      if (foot.includes(`${N.toLocaleString('en')} items`)) break;
       await page.$eval('.grid-scroll', (el) => el.scrollBy(0, el.clientHeight * 3));
       await page.waitForTimeout(50);
     }
-    assert.match((await page.textContent('.grid-foot')) ?? '', new RegExp(`${N} items`));
+    assert.match((await page.textContent('.grid-foot')) ?? '', new RegExp(`${N.toLocaleString('en')} items`));
     const cells = await page.$$eval('.cell', (els) => els.length);
     assert.ok(cells < 400, `still only the rows in view (${cells} cells)`);
     assert.deepEqual(

@@ -3,7 +3,7 @@ import type { ItemList } from '../item-list';
 import { useDragSelect } from '../drag-select';
 import { useLongPress } from '../gestures';
 import { firstRowAt, indicesInRect, layoutRows, NO_DATE } from '../layout';
-import { t } from '../i18n';
+import { language, t } from '../i18n';
 import { Thumb } from './Thumb';
 import type { Item } from '../types';
 
@@ -161,18 +161,18 @@ export function Grid({
       <p class="grid-foot">
         {list.error ? (
           <>
-            Could not load: {list.error}{' '}
+            {t('grid.loadFailed', { message: list.error })}{' '}
             <button type="button" class="secondary" onClick={() => void list.more()}>
-              Retry
+              {t('grid.retry')}
             </button>
           </>
         ) : list.loading ? (
-          'Loading…'
+          t('grid.loading')
         ) : list.done ? (
           items.length ? (
-            `${list.items.length} items`
+            t('grid.count', { n: list.items.length.toLocaleString(language()) })
           ) : (
-            'No items match these filters.'
+            t('grid.none')
           )
         ) : (
           ''

@@ -1,3 +1,4 @@
+import { t } from '../i18n';
 interface Props {
   value: number | null;
   onChange(rating: number | null): void;
@@ -7,7 +8,7 @@ interface Props {
 /** Rating 0..5 as big buttons (touch); choosing the current value again clears it. */
 export function Stars({ value, onChange, disabled }: Props) {
   return (
-    <span class="stars" role="radiogroup" aria-label="Rating">
+    <span class="stars" role="radiogroup" aria-label={t('stars.label')}>
       {[1, 2, 3, 4, 5].map((n) => (
         <button
           key={n}

@@ -7,6 +7,12 @@ export const en = {
   'media.playSmall': 'Play the small copy',
   'media.smallCopy': 'Small copy for slow links',
   'media.originalPlaying': 'Original',
+  'grid.loadFailed': 'Could not load: {message}',
+  'grid.retry': 'Retry',
+  'grid.loading': 'Loading…',
+  'grid.count': '{n} items',
+  'grid.none': 'No items match these filters.',
+  'stars.label': 'Rating',
 };
 
 export const es: Record<keyof typeof en, string> = {
@@ -17,4 +23,10 @@ export const es: Record<keyof typeof en, string> = {
   'media.playSmall': 'Reproducir la copia ligera',
   'media.smallCopy': 'Copia ligera para conexiones lentas',
   'media.originalPlaying': 'Original',
+  'grid.loadFailed': 'No se pudo cargar: {message}',
+  'grid.retry': 'Reintentar',
+  'grid.loading': 'Cargando…',
+  'grid.count': '{n} elementos',
+  'grid.none': 'Ningún elemento coincide con estos filtros.',
+  'stars.label': 'Valoración',
 };
