@@ -24,6 +24,11 @@ export const attributePatchSchema = z.strictObject({
   /** 0..5 stars; null clears it. */
   rating: z.number().int().min(0).max(5).nullable().optional(),
   priority: z.boolean().optional(),
+  /**
+   * An empty or useless frame (a camera trap's wind and grass): hidden from the gallery by default,
+   * and the only items that may be deleted (docs/reject-delete.md). The stars stay.
+   */
+  rejected: z.boolean().optional(),
   /** Replaces the whole tag list (deduplicated, trimmed). */
   tags: z.array(z.string().trim().min(1).max(64).superRefine(storableText())).max(100).optional(),
   notes: z
@@ -44,12 +49,14 @@ export interface Attributes {
   priority: boolean;
   tags: string[];
   notes: string | null;
+  /** Present (true) only for a rejected item. */
+  rejected?: true;
 }
 
 /** The op changes a patch makes: one per field present. Pure. */
 export function patchToChanges(patch: AttributePatch): { field: keyof AttributePatch; value: unknown }[] {
   const out: { field: keyof AttributePatch; value: unknown }[] = [];
-  for (const field of ['event', 'location', 'rating', 'priority', 'tags', 'notes'] as const) {
+  for (const field of ['event', 'location', 'rating', 'priority', 'rejected', 'tags', 'notes'] as const) {
     if (patch[field] === undefined) continue;
     const value = field === 'tags' ? [...new Set(patch.tags)] : patch[field];
     out.push({ field, value });

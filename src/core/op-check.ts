@@ -21,6 +21,7 @@ export const ATTRIBUTE_FIELDS: ReadonlySet<string> = new Set([
   'location',
   'rating',
   'priority',
+  'rejected',
   'tags',
   'notes',
 ]);

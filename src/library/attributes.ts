@@ -38,6 +38,7 @@ export function attributesOf(row: ItemRow): Attributes {
     priority: row.priority !== 0,
     tags: Array.isArray(tags) ? tags.map(String) : [],
     notes: row.notes,
+    ...(row.rejected ? { rejected: true as const } : {}),
   };
 }
 

@@ -11,6 +11,7 @@ import { registerCardRoutes } from './routes/cards.js';
 import { registerDriveRoutes } from './routes/drives.js';
 import { registerEventAlbumRoutes, registerExportRoutes } from './routes/event-albums.js';
 import { registerZipExportRoutes } from './routes/export-zip.js';
+import { registerDeleteRoutes } from './routes/delete.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerGeotagRoutes } from './routes/geotag.js';
 import { registerItemRoutes } from './routes/items.js';
@@ -119,6 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerEventAlbumRoutes(app, deps);
   registerExportRoutes(app, deps);
   registerZipExportRoutes(app, deps);
+  registerDeleteRoutes(app, deps);
   registerCameraRoutes(app, deps);
   registerGeotagRoutes(app, deps);
   registerMapRoutes(app, deps);

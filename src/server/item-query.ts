@@ -82,6 +82,8 @@ export function galleryFilterOf(q: Omit<ListQuery, 'sort' | 'limit' | 'cursor'>)
     ...(q.bbox ? { bbox: q.bbox.split(',').map(Number) as [number, number, number, number] } : {}),
     // Recordings stay out of the gallery unless asked (they have their own view per camera).
     ...(q.recordings === 'include' ? {} : { recordings: q.recordings === 'only' ? 'only' : 'exclude' }),
+    // Rejected frames stay out of sight unless asked (docs/reject-delete.md).
+    ...(q.rejected === 'include' ? {} : { rejected: q.rejected === 'only' ? 'only' : 'exclude' }),
     ...(q.camera !== undefined ? { camera: q.camera } : {}),
     ...(q.folder !== undefined ? { folder: q.folder } : {}),
     ...(q.eventIs !== undefined ? { eventIs: q.eventIs } : {}),

@@ -84,6 +84,10 @@ export const listQuery = z.strictObject({
     .enum(['include', 'only'])
     .optional()
     .describe("Camera recordings are left out unless asked: 'include' lists them too, 'only' just them."),
+  rejected: z
+    .enum(['include', 'only'])
+    .optional()
+    .describe("Rejected items are left out unless asked: 'include' lists them too, 'only' just them."),
   eventIs: text(120).optional().describe('Only items whose event code is exactly this (an event album).'),
   folder: text(200)
     .optional()
@@ -184,6 +188,7 @@ export const attributesSchema = z.object({
   priority: z.boolean(),
   tags: z.array(z.string()),
   notes: z.string().nullable(),
+  rejected: z.literal(true).optional().describe('present only when the item is rejected'),
 });
 
 export const itemRecordSchema = z.object({

@@ -50,6 +50,8 @@ export interface GalleryFilter {
    * naming a recording camera): `exclude` leaves them out, `only` keeps just them; unset, both.
    */
   recordings?: 'exclude' | 'only' | undefined;
+  /** Rejected items (docs/reject-delete.md): `exclude` leaves them out, `only` keeps just them; unset, both. */
+  rejected?: 'exclude' | 'only' | undefined;
   /**
    * Items without a capture date (their sort time is only the file's time): `only` keeps just
    * them, `exclude` leaves them out; unset, they come as their own group after the dated ones.
@@ -160,6 +162,8 @@ function filterConditions(cat: Catalog, eb: Where, f: GalleryFilter): Expression
         : sql<SqlBool>`(${lon} >= ${w} or ${lon} <= ${e})`,
     );
   }
+  if (f.rejected === 'only') c.push(eb('rejected', '=', 1));
+  if (f.rejected === 'exclude') c.push(eb('rejected', '=', 0));
   if (f.recordings === 'only') c.push(isRecording(cat, eb));
   if (f.recordings === 'exclude' && f.camera === undefined) c.push(eb.not(isRecording(cat, eb)));
   if (f.eventIs !== undefined) c.push(eb('event', '=', f.eventIs));

@@ -340,6 +340,12 @@ export function migrations(engine: 'sqlite' | 'postgres'): Record<string, Migrat
         await sql`alter table items add column location_source text`.execute(db);
       },
     },
+    '0015_rejected': {
+      async up(db: Kysely<unknown>) {
+        // Rejected items (issue 13 §2, docs/reject-delete.md): hidden from the gallery by default.
+        await sql`alter table items add column rejected integer not null default 0`.execute(db);
+      },
+    },
     '0018_video_rendition': {
       async up(db: Kysely<unknown>) {
         // A video's small H.264 streaming copy (issue 13 §1.12), beside thumb/preview/poster.

@@ -28,6 +28,7 @@ const ITEM_FIELDS: Record<string, (v: unknown) => ItemColumns> = {
   event: (v) => ({ event: v === null ? null : String(v) }),
   rating: (v) => ({ rating: v === null ? null : Number(v) }),
   priority: (v) => ({ priority: v ? 1 : 0 }),
+  rejected: (v) => ({ rejected: v ? 1 : 0 }),
   tags: (v) => ({ tags: JSON.stringify(Array.isArray(v) ? v : []) }),
   notes: (v) => ({ notes: v === null ? null : String(v) }),
   location: (v) => {

@@ -37,6 +37,8 @@ export interface ItemsTable {
   has_preview: Generated<number>;
   has_poster: Generated<number>;
   has_video: Generated<number>;
+  /** 1: rejected (an attribute op, docs/reject-delete.md). */
+  rejected: Generated<number>;
   video_checked_at: string | null;
   derived_at: string | null;
   event: string | null;

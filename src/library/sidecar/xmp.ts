@@ -1,3 +1,4 @@
+import { isRejectRating, sidecarRating } from '../../core/reject.js';
 import type { AttributePatch, Attributes } from '../../core/attributes.js';
 import { formatXmpCoordinate, parseXmpCoordinate } from './gps.js';
 import {
@@ -22,7 +23,7 @@ import { element, parseXml, serializeXml, type XmlElement } from './xml.js';
  * XMP sidecars (`<original>.xmp`), the way Outpost's attributes travel with the files.
  *
  * Field choices (each readable by exiftool, Lightroom, darktable, digiKam):
- * - rating   → `xmp:Rating` (0–5; omitted when null). Readers' "rejected" (-1) is not imported.
+ * - rating   → `xmp:Rating` (0–5; omitted when null); a rejected item is -1 (Lightroom, darktable, digiKam), read back as rejected.
  * - event    → `Iptc4xmpExt:Event` (IPTC Photo Metadata Extension "Event Name", a language
  *              alternative; written as `x-default`). Exiftool: XMP-iptcExt:Event.
  * - location → `exif:GPSLatitude` / `exif:GPSLongitude` in the XMP GPSCoordinate form
@@ -88,7 +89,9 @@ export function buildXmp(attrs: SidecarAttributes, existing?: string): string {
   };
   const missing = (p: PropDef): boolean => findProperty(packet, p.uri, p.local).length === 0;
 
-  if (attrs.rating !== null) add(OWNED.rating, (n) => simpleProperty(n, String(attrs.rating)));
+  // Rejected is Rating -1 (Lightroom, darktable, digiKam); the stars stay in the catalogue.
+  const rating = sidecarRating(attrs.rating, attrs.rejected === true);
+  if (rating !== null) add(OWNED.rating, (n) => simpleProperty(n, String(rating)));
   if (attrs.capturedAt && XMP_DATE_RE.test(attrs.capturedAt) && missing(FILL_IN.createDate))
     add(FILL_IN.createDate, (n) => simpleProperty(n, attrs.capturedAt!));
   if (attrs.originalName && missing(FILL_IN.preservedFileName))
@@ -172,6 +175,8 @@ export function parseXmp(textIn: string): Partial<AttributePatch> {
   const rating = ratingFound && Number(simpleValue(ratingFound)?.trim() || NaN);
   if (rating !== undefined && Number.isFinite(rating) && rating >= 0)
     out.rating = Math.min(5, Math.round(rating));
+  // -1 is a reject in every reader's convention (the stars, if any, are not in the file then).
+  if (rating !== undefined && Number.isFinite(rating) && isRejectRating(rating)) out.rejected = true;
 
   const eventFound = first(OWNED.event);
   const event = eventFound && cut(langAltValue(eventFound)?.trim() ?? '', EVENT_MAX).trim();

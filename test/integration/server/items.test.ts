@@ -398,7 +398,7 @@ describe('PATCH /api/items/{id}', () => {
       assert.ok(Array.isArray(problems) && problems.length > 0, what);
     }
     const unknown = await call<ErrorJson>(app, { method: 'PATCH', url, payload: { colour: 'red' } });
-    assert.match(unknown.body.error.hint, /event, location, rating, priority, tags, notes/);
+    assert.match(unknown.body.error.hint, /event, location, rating, priority, rejected, tags, notes/);
     const notJson = await call<ErrorJson>(app, {
       method: 'PATCH',
       url,

@@ -74,7 +74,7 @@ describe('applyAttributes: catalogue, op log and XMP sidecars (real SQLite, real
   });
 
   it('exiftool reads back every field, northern/eastern and southern/western hemispheres', async () => {
-    const cases: { i: number; patch: Required<AttributePatch> }[] = [
+    const cases: { i: number; patch: Required<Omit<AttributePatch, 'rejected'>> }[] = [
       {
         i: 2,
         patch: {

@@ -220,7 +220,8 @@ describe('buildXmp / parseXmp', () => {
     const v = `<rdf:RDF xmlns:rdf="${NS.rdf}"><rdf:Description rdf:about=""
         xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:exif="http://ns.adobe.com/exif/1.0/"
         xmp:Rating="-1" exif:GPSLatitude="91,0.0N" exif:GPSLongitude="2,15.5W"/></rdf:RDF>`;
-    assert.deepEqual(parseXmp(v), {});
+    // Rating -1 is a reject (Lightroom, darktable): that is all this packet holds that is usable.
+    assert.deepEqual(parseXmp(v), { rejected: true });
     assert.deepEqual(parseXmp('not xml'), {});
     assert.deepEqual(parseXmp('<html><body>no rdf</body></html>'), {});
   });
