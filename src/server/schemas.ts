@@ -482,7 +482,7 @@ export const errorBodySchema = z.object({
   }),
 });
 
-const undoField = z.enum(['event', 'location', 'rating', 'priority', 'tags', 'notes']);
+const undoField = z.enum(['event', 'location', 'rating', 'priority', 'rejected', 'tags', 'notes']);
 
 export const undoBody = z.strictObject({
   changes: z

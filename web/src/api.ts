@@ -100,6 +100,19 @@ export const batchPatch = (
   patch: AttributePatch,
   opts: BatchOptions = {},
 ): Promise<BatchResult> => api('POST', '/api/items/batch', { ids, patch, ...opts });
+export interface DeleteResult {
+  items: number;
+  onlyCopyCount: number;
+  filesRemoved: number;
+  keptOnlyCopy: number;
+  notRejected: string[];
+  dryRun: boolean;
+}
+/** Delete rejected items (docs/reject-delete.md); `dryRun` only says what would happen. */
+export const deleteRejected = (
+  ids: string[],
+  opts: { dryRun?: boolean; confirmOnlyCopy?: boolean } = {},
+): Promise<DeleteResult> => api('POST', '/api/items/delete', { ids, ...opts });
 /** One field of one item an edit changed: `set` by the edit, `previous` before it. */
 export interface UndoChange {
   id: string;

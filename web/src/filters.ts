@@ -16,6 +16,7 @@ export const FILTER_KEYS = [
   'bbox',
   'sort',
   'recordings',
+  'rejected',
   'camera',
   'folder',
   'eventIs',

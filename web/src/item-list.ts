@@ -107,6 +107,14 @@ export class ItemList {
     return this.items.slice(0, max).map((i) => i.id);
   }
 
+  /** Items deleted: out of the list at once. */
+  remove(ids: Iterable<string>): void {
+    const gone = new Set(ids);
+    this.items = this.items.filter((it) => !gone.has(it.id));
+    this.index = new Map(this.items.map((it, i) => [it.id, i]));
+    this.emit();
+  }
+
   /** New attributes from a PATCH or batch answer. */
   update(id: string, attributes: Attributes): void {
     const i = this.index.get(id);

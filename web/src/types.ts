@@ -9,7 +9,7 @@ export type MediaType = 'photo' | 'video' | 'audio';
 
 export type { Attributes, UplinkStatus };
 
-export type AttributePatch = Partial<Attributes>;
+export type AttributePatch = Partial<Omit<Attributes, 'rejected'>> & { rejected?: boolean };
 
 export interface LatLon {
   lat: number;

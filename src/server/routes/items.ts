@@ -261,6 +261,8 @@ export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
 
 /** Whether an attribute's current value is the one an edit set (tags by key, positions by place). */
 function sameValue(field: string, now: unknown, set: unknown): boolean {
+  // `rejected` is absent when false.
+  if (field === 'rejected') return !!now === !!set;
   if (field === 'tags') {
     const a = Array.isArray(now) ? uniqueTags(now.map(String)) : [];
     const b = Array.isArray(set) ? uniqueTags(set.map(String)) : [];

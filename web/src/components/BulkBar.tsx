@@ -21,6 +21,8 @@ interface Props {
   onExportCsv?(): void;
   /** Download a zip of the selection's originals or previews. */
   onExportZip?(content: 'originals' | 'previews'): void;
+  /** Delete the selection's rejected items (asks first). */
+  onDeleteRejected?(): void;
 }
 
 /** The library's tags that start with what is typed: a datalist for the tag fields. */
@@ -46,6 +48,7 @@ export function BulkBar({
   onCompare,
   onExportCsv,
   onExportZip,
+  onDeleteRejected,
 }: Props) {
   const [event, setEvent] = useState('');
   const [tag, setTag] = useState('');
@@ -73,8 +76,8 @@ export function BulkBar({
     if (tag.trim()) onApply({}, { [which]: [tag.trim()] });
   };
   return (
-    <form class="bulk" onSubmit={apply} aria-label="Edit selected items">
-      <strong class="count">{count} selected</strong>
+    <form class="bulk" onSubmit={apply} aria-label={t('bulk.label')}>
+      <strong class="count">{t('bulk.selected', { n: String(count) })}</strong>
       {onExportCsv && (
         <button type="button" class="secondary export-csv" disabled={busy} onClick={onExportCsv}>
           {t('gallery.exportCsv')}
@@ -105,7 +108,7 @@ export function BulkBar({
         </button>
       )}
       <label class="edit-only">
-        Event
+        {t('bulk.event')}
         <input
           name="bulk-event"
           value={event}
@@ -191,7 +194,7 @@ export function BulkBar({
         disabled={busy}
         onClick={() => onApply({ priority: true })}
       >
-        Priority
+        {t('bulk.priority')}
       </button>
       <button
         type="button"
@@ -199,13 +202,34 @@ export function BulkBar({
         disabled={busy}
         onClick={() => onApply({ priority: false })}
       >
-        Not priority
+        {t('bulk.notPriority')}
       </button>
+      <button
+        type="button"
+        class="secondary edit-only bulk-reject"
+        disabled={busy}
+        onClick={() => onApply({ rejected: true })}
+      >
+        {t('reject.reject')}
+      </button>
+      <button
+        type="button"
+        class="secondary edit-only bulk-unreject"
+        disabled={busy}
+        onClick={() => onApply({ rejected: false })}
+      >
+        {t('reject.unreject')}
+      </button>
+      {onDeleteRejected && (
+        <button type="button" class="danger edit-only bulk-delete" disabled={busy} onClick={onDeleteRejected}>
+          {t('reject.delete')}
+        </button>
+      )}
       <button type="button" class="secondary" disabled={busy} onClick={onSelectAll}>
-        Select all in filter
+        {t('export.selectAll')}
       </button>
       <button type="button" class="secondary" onClick={onClear}>
-        Clear selection
+        {t('bulk.clear')}
       </button>
       {problem && (
         <span class="error" role="alert">

@@ -171,6 +171,18 @@ export function FilterBar({ filters }: Props) {
               {t(label)}
             </label>
           ))}
+          <label>
+            {t('reject.filter')}
+            <select
+              name="rejected"
+              value={filters.rejected ?? ''}
+              onChange={(e) => set({ rejected: (e.target as HTMLSelectElement).value || null })}
+            >
+              <option value="">{t('reject.filter.exclude')}</option>
+              <option value="include">{t('reject.filter.include')}</option>
+              <option value="only">{t('reject.filter.only')}</option>
+            </select>
+          </label>
           <label class="check">
             <input
               type="checkbox"

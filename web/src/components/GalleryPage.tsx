@@ -1,5 +1,13 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { batchPatch, getItem, patchItem, undoChanges, type BatchOptions, type UndoChange } from '../api';
+import {
+  batchPatch,
+  deleteRejected,
+  getItem,
+  patchItem,
+  undoChanges,
+  type BatchOptions,
+  type UndoChange,
+} from '../api';
 import { t } from '../i18n';
 import { showToast } from '../toast';
 import { filtersFrom } from '../filters';
@@ -28,16 +36,21 @@ const typing = (t: EventTarget | null): boolean =>
 const UNDO_MS = 10 * 60_000;
 
 type Attrs = Item['attributes'];
-const FIELDS = ['event', 'location', 'rating', 'priority', 'tags', 'notes'] as const;
+const FIELDS = ['event', 'location', 'rating', 'priority', 'rejected', 'tags', 'notes'] as const;
+/** A field's value as an edit sets it (`rejected` is absent from attributes when false). */
+const valueOf = (a: Attrs, f: (typeof FIELDS)[number]): unknown =>
+  f === 'rejected' ? a.rejected === true : a[f];
 
 /** The fields of one item an edit changed, with the value before and after (what undo needs). */
 function changesOf(id: string, before: Attrs, after: Attrs): UndoChange[] {
-  return FIELDS.filter((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f])).map((field) => ({
-    id,
-    field,
-    set: after[field],
-    previous: before[field],
-  }));
+  return FIELDS.filter((f) => JSON.stringify(valueOf(before, f)) !== JSON.stringify(valueOf(after, f))).map(
+    (field) => ({
+      id,
+      field,
+      set: valueOf(after, field),
+      previous: valueOf(before, field),
+    }),
+  );
 }
 
 const STACKING_KEY = 'outpost.stackBursts';
@@ -214,6 +227,46 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
       .finally(() => setBusy(false));
   };
 
+  /** Delete the selection's rejected items: what would go is asked first, the only-copy risk apart. */
+  const deleteSelected = async (): Promise<void> => {
+    const chosen = [...sel.ids];
+    setBusy(true);
+    try {
+      const plan = await deleteRejected(chosen, { dryRun: true });
+      if (plan.items === 0) {
+        showToast({ text: t('reject.noneRejected'), kind: 'error' });
+        return;
+      }
+      const question = [
+        t('reject.confirm', { count: String(plan.items) }),
+        plan.onlyCopyCount ? t('reject.onlyCopy', { count: String(plan.onlyCopyCount) }) : '',
+      ]
+        .filter(Boolean)
+        .join('\n');
+      if (!confirm(question)) return;
+      const confirmOnlyCopy =
+        plan.onlyCopyCount > 0 &&
+        confirm(`${t('reject.onlyCopy.confirm', { count: String(plan.onlyCopyCount) })}?`);
+      const r = await deleteRejected(chosen, { confirmOnlyCopy });
+      const kept = new Set(r.notRejected);
+      list.remove(chosen.filter((id) => !kept.has(id)));
+      sel.clear();
+      showToast({
+        text: [
+          t('reject.deleted', { count: String(r.items) }),
+          r.keptOnlyCopy ? t('reject.kept', { count: String(r.keptOnlyCopy) }) : '',
+        ]
+          .filter(Boolean)
+          .join(' '),
+        kind: 'info',
+      });
+    } catch (e) {
+      showToast({ text: t('reject.failed', { message: (e as Error).message }), kind: 'error' });
+    } finally {
+      setBusy(false);
+    }
+  };
+
   const selectAll = (): void => {
     setBusy(true);
     list
@@ -245,6 +298,13 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
         const rating = Number(e.key);
         if (k.open) void k.saveOne(k.open, { rating });
         else if (k.count) k.applyBatch({ rating });
+        else return;
+      } else if (e.key === 'x' || e.key === 'u') {
+        // x rejects (again on a rejected open item: un-rejects), u un-rejects.
+        if (!k.canEdit) return;
+        const rejected = e.key === 'x' && !(k.open?.attributes.rejected === true);
+        if (k.open) void k.saveOne(k.open, { rejected });
+        else if (k.count) k.applyBatch({ rejected });
         else return;
       } else if (k.open && e.key === 'ArrowRight') void k.step(1);
       else if (k.open && e.key === 'ArrowLeft') void k.step(-1);
@@ -298,6 +358,7 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
                 showToast({ text: t('gallery.exportFailed', { message: e.message }), kind: 'error' }),
               )
             }
+            onDeleteRejected={canEdit ? () => void deleteSelected() : undefined}
             onExportZip={(content) =>
               void downloadZip([...sel.ids], content).then(
                 (n) => showToast({ text: t('export.zipStarted', { n: String(n) }), kind: 'info' }),

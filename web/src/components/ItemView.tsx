@@ -58,25 +58,25 @@ export function ItemView({ item, position, canEdit, onClose, onStep, onSave, pen
   const facts: [string, string | null][] = [
     // Camera-local time (no zone): parsed as local, shown in the tablet's language.
     [
-      'Captured',
+      t('item.captured'),
       item.capturedAt
         ? formatDateTime(Date.parse(item.capturedAt))
-        : `${formatDateTime(Date.parse(item.sortTime))} (file time)`,
+        : t('item.fileTime', { time: formatDateTime(Date.parse(item.sortTime)) }),
     ],
-    ['Camera', item.camera],
-    ['Monitor', item.monitor],
-    ['Card', item.cardId],
-    ['Size', `${fmtSize(item.size)}${item.width ? ` · ${item.width}×${item.height}` : ''}`],
-    ['Duration', item.durationS !== null ? `${item.durationS.toFixed(1)} s` : null],
-    ['File', item.path],
+    [t('item.camera'), item.camera],
+    [t('item.monitor'), item.monitor],
+    [t('item.card'), item.cardId],
+    [t('item.size'), `${fmtSize(item.size)}${item.width ? ` · ${item.width}×${item.height}` : ''}`],
+    [t('item.duration'), item.durationS !== null ? `${item.durationS.toFixed(1)} s` : null],
+    [t('item.file'), item.path],
   ];
   return (
     <div class="item-view" role="dialog" aria-modal="true" aria-label={item.originalName}>
       <header class="item-bar">
-        <button type="button" class="secondary" onClick={() => onStep(-1)} aria-label="Previous">
+        <button type="button" class="secondary" onClick={() => onStep(-1)} aria-label={t('item.previous')}>
           ←
         </button>
-        <button type="button" class="secondary" onClick={() => onStep(1)} aria-label="Next">
+        <button type="button" class="secondary" onClick={() => onStep(1)} aria-label={t('item.next')}>
           →
         </button>
         <span class="item-title">
@@ -138,6 +138,18 @@ export function ItemView({ item, position, canEdit, onClose, onStep, onSave, pen
               ))}
             </ul>
           )}
+          <p class="reject-row">
+            {item.attributes.rejected && <span class="badge rejected-label">{t('reject.rejected')}</span>}
+            {canEdit && (
+              <button
+                type="button"
+                class="secondary reject-toggle"
+                onClick={() => void onSave(item, { rejected: !item.attributes.rejected })}
+              >
+                {item.attributes.rejected ? t('reject.unreject') : t('reject.reject')}
+              </button>
+            )}
+          </p>
           <AttributeForm
             key={item.id}
             attributes={item.attributes}
@@ -146,7 +158,7 @@ export function ItemView({ item, position, canEdit, onClose, onStep, onSave, pen
             pending={pending}
           />
           <Similar item={item} />
-          <p class="hint">Keys: ← → previous/next, 0–5 rating, Ctrl+Z undo, Esc close.</p>
+          <p class="hint">{t('item.keys')}</p>
         </aside>
       </div>
     </div>

@@ -32,7 +32,7 @@ export function Thumb({
   const a = item.attributes;
   return (
     <div
-      class={`cell${selected ? ' selected' : ''}${stack && !stack.open ? ' stacked' : ''}`}
+      class={`cell${selected ? ' selected' : ''}${stack && !stack.open ? ' stacked' : ''}${a.rejected ? ' rejected' : ''}`}
       style={{ width: `${size}px`, height: `${size}px` }}
       data-id={item.id}
       data-index={index}
@@ -60,6 +60,11 @@ export function Thumb({
         )}
         {TYPE_MARK[item.type] && <span class="badge type">{TYPE_MARK[item.type]}</span>}
         {a.rating ? <span class="badge rating">{'★'.repeat(a.rating)}</span> : null}
+        {a.rejected && (
+          <span class="badge rejected" title={t('reject.rejected')} aria-label={t('reject.rejected')}>
+            ✕
+          </span>
+        )}
         {a.priority && (
           <span class="badge prio" title={t('gallery.priorityBadge')} aria-label={t('gallery.priorityBadge')}>
             ⚑

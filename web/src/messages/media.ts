@@ -13,6 +13,17 @@ export const en = {
   'grid.count': '{n} items',
   'grid.none': 'No items match these filters.',
   'stars.label': 'Rating',
+  'item.keys': 'Keys: ← → previous/next, 0–5 rating, x reject, u un-reject, Ctrl+Z undo, Esc close.',
+  'item.previous': 'Previous',
+  'item.next': 'Next',
+  'item.captured': 'Captured',
+  'item.fileTime': '{time} (file time)',
+  'item.camera': 'Camera',
+  'item.monitor': 'Monitor',
+  'item.card': 'Card',
+  'item.size': 'Size',
+  'item.duration': 'Duration',
+  'item.file': 'File',
 };
 
 export const es: Record<keyof typeof en, string> = {
@@ -29,4 +40,16 @@ export const es: Record<keyof typeof en, string> = {
   'grid.count': '{n} elementos',
   'grid.none': 'Ningún elemento coincide con estos filtros.',
   'stars.label': 'Valoración',
+  'item.keys':
+    'Teclas: ← → anterior/siguiente, 0–5 valoración, x descartar, u recuperar, Ctrl+Z deshacer, Esc cerrar.',
+  'item.previous': 'Anterior',
+  'item.next': 'Siguiente',
+  'item.captured': 'Tomada',
+  'item.fileTime': '{time} (hora del archivo)',
+  'item.camera': 'Cámara',
+  'item.monitor': 'Monitor',
+  'item.card': 'Tarjeta',
+  'item.size': 'Tamaño',
+  'item.duration': 'Duración',
+  'item.file': 'Archivo',
 };

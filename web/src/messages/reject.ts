@@ -14,6 +14,16 @@ export const en = {
   'reject.confirm.yes': 'Delete',
   'reject.confirm.cancel': 'Cancel',
   'reject.kept': '{count} kept because they have no other copy.',
+  'reject.deleted': '{count} rejected items deleted.',
+  'reject.noneRejected': 'None of the selected items is rejected: reject them first (key x).',
+  'reject.failed': 'Not deleted: {message}',
+  'reject.key': 'x reject, u un-reject',
+  'bulk.label': 'Edit selected items',
+  'bulk.selected': '{n} selected',
+  'bulk.event': 'Event',
+  'bulk.priority': 'Priority',
+  'bulk.notPriority': 'Not priority',
+  'bulk.clear': 'Clear selection',
 };
 
 export const es: Record<keyof typeof en, string> = {
@@ -33,4 +43,15 @@ export const es: Record<keyof typeof en, string> = {
   'reject.confirm.yes': 'Borrar',
   'reject.confirm.cancel': 'Cancelar',
   'reject.kept': 'Se conservaron {count} porque no tienen otra copia.',
+  'reject.deleted': 'Se borraron {count} elementos descartados.',
+  'reject.noneRejected':
+    'Ninguno de los elementos seleccionados está descartado: descártelos antes (tecla x).',
+  'reject.failed': 'No se borró: {message}',
+  'reject.key': 'x descartar, u recuperar',
+  'bulk.label': 'Editar los elementos seleccionados',
+  'bulk.selected': '{n} seleccionados',
+  'bulk.event': 'Evento',
+  'bulk.priority': 'Prioridad',
+  'bulk.notPriority': 'Sin prioridad',
+  'bulk.clear': 'Quitar la selección',
 };
