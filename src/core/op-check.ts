@@ -26,7 +26,7 @@ export const ATTRIBUTE_FIELDS: ReadonlySet<string> = new Set([
   'notes',
 ]);
 /** Fields an item op may set; anything else is refused. */
-export const ITEM_OP_FIELDS: ReadonlySet<string> = new Set([...ATTRIBUTE_FIELDS, 'monitor', 'deleted']);
+export const ITEM_OP_FIELDS: ReadonlySet<string> = new Set([...ATTRIBUTE_FIELDS, 'monitor', 'deleted', 'timeShift']);
 /** Fields that move or remove an item's files: only the owner (or HQ's editors) may set them. */
 export const MOVING_FIELDS: ReadonlySet<string> = new Set(['monitor', 'deleted']);
 
@@ -128,7 +128,21 @@ function checkShape(op: Op): string | undefined {
   return `unknown entity ${short(json(op.entity))}`;
 }
 
+/** A camera clock correction: whole milliseconds, at most a century either way, or null (none). */
+const MAX_SHIFT_MS = 100 * 366 * 86_400_000;
+
 function checkItemValue(field: string, value: unknown): string | undefined {
+  if (field === 'timeShift') {
+    if (value === null) return undefined;
+    const v = value as { offsetMs?: unknown } | undefined;
+    const ok =
+      typeof v === 'object' &&
+      Object.keys(v).length === 1 &&
+      Number.isSafeInteger(v.offsetMs) &&
+      v.offsetMs !== 0 &&
+      Math.abs(v.offsetMs as number) <= MAX_SHIFT_MS;
+    return ok ? undefined : `timeShift must be { offsetMs: whole milliseconds, not 0, within a century } or null`;
+  }
   if (field === 'deleted')
     return typeof value === 'boolean'
       ? undefined

@@ -104,3 +104,40 @@ export function planShift(
   });
   return { entries, moving: entries.filter((e) => e.moves).length };
 }
+
+const LOCAL_ISO_RE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/**
+ * A camera-local time (`YYYY-MM-DDTHH:mm:ss`, maybe with fractions and an offset, as the catalogue
+ * keeps capture times) moved by `ms`: the wall-clock part is shifted, the offset kept. Undefined
+ * when the text is not such a time. Pure.
+ */
+export function shiftLocalIso(iso: string, ms: number): string | undefined {
+  const m = LOCAL_ISO_RE.exec(iso);
+  if (!m) return undefined;
+  const t = Date.parse(`${m[1]}Z`);
+  if (!Number.isFinite(t)) return undefined;
+  const shifted = new Date(t + ms).toISOString().slice(0, 19);
+  return `${shifted}${m[2] ?? ''}${m[3] ?? ''}`;
+}
+
+/** `YYYYMMDD-HHmmss` of a local time, as the default file-name template writes it. */
+function stampOf(local: string): string {
+  return local.slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
+}
+
+/**
+ * Where an original goes when its capture time moves from `oldLocal` to `newLocal`. Its folder
+ * stays (`MONITOR/DATE/` is the day it was downloaded, not taken); a name stamped with the old
+ * time (the default template's `YYYYMMDD-HHmmss`) takes the new one. Undefined when the name
+ * does not change. Pure.
+ */
+export function shiftedLibraryPath(path: string, oldLocal: string, newLocal: string): string | undefined {
+  const parts = path.split('/');
+  if (parts.length !== 4 || parts[0] !== 'library') return undefined;
+  const [, monitor, day, name] = parts as [string, string, string, string];
+  const oldStamp = stampOf(oldLocal);
+  if (!name.includes(oldStamp)) return undefined;
+  const next = `library/${monitor}/${day}/${name.replace(oldStamp, stampOf(newLocal))}`;
+  return next === path ? undefined : next;
+}

@@ -137,7 +137,15 @@ export async function purgeItemFiles(root: string, row: ItemRow, companionPaths:
 /** Sidecar text for an item from its catalogue row, keeping the other properties of `base`. */
 export function sidecarBody(row: ItemRow, base: string | undefined): Buffer {
   return Buffer.from(
-    buildXmp({ ...attributesOf(row), capturedAt: row.captured_at, originalName: row.original_name }, base),
+    buildXmp(
+      {
+        ...attributesOf(row),
+        capturedAt: row.captured_at,
+        originalName: row.original_name,
+        correctedTime: row.camera_captured_at !== null,
+      },
+      base,
+    ),
     'utf8',
   );
 }

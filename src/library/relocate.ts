@@ -1,5 +1,5 @@
 import { mkdir, unlink } from 'node:fs/promises';
-import { dirname, join, sep } from 'node:path';
+import { basename, dirname, join, sep } from 'node:path';
 import { fsyncDir } from '../adapters/fs-atomic.js';
 import { errnoCode } from '../core/errors.js';
 import { getItem } from './catalog/items.js';
@@ -110,11 +110,12 @@ async function relocateOne(
   const companions = await companionPaths(cat, id);
   const oldDir = dirname(item.path);
   const newDir = dirname(newPath);
+  const rename = companionRename(basename(item.path), basename(newPath));
   const moves = [
     { from: item.path, to: newPath },
     ...companions.map((c) => ({
       from: c.path,
-      to: c.path.startsWith(oldDir + sep) ? join(newDir, c.path.slice(oldDir.length + 1)) : c.path,
+      to: c.path.startsWith(oldDir + sep) ? join(newDir, rename(c.path.slice(oldDir.length + 1))) : c.path,
     })),
   ].filter((m) => m.from !== m.to);
 
@@ -142,6 +143,22 @@ async function relocateOne(
   await fsyncDir(join(root, oldDir)).catch(() => undefined);
   await clearRelocationNote(cat, id);
   return true;
+}
+
+/**
+ * Companions follow a renamed original (a clock fix renames `20240501-…_hash.jpg`): a companion
+ * named after the original (`<name>.xmp`, `<stem>.WAV`) takes the new name; others keep theirs.
+ */
+function companionRename(oldName: string, newName: string): (name: string) => string {
+  if (oldName === newName) return (n) => n;
+  const oldStem = oldName.replace(/\.[^.]*$/, '');
+  const newStem = newName.replace(/\.[^.]*$/, '');
+  return (n) =>
+    n.startsWith(`${oldName}.`)
+      ? newName + n.slice(oldName.length)
+      : n.startsWith(`${oldStem}.`)
+        ? newStem + n.slice(oldStem.length)
+        : n;
 }
 
 async function unlinkAll(root: string, paths: string[]): Promise<void> {

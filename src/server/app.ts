@@ -12,6 +12,7 @@ import { registerDriveRoutes } from './routes/drives.js';
 import { registerEventAlbumRoutes, registerExportRoutes } from './routes/event-albums.js';
 import { registerZipExportRoutes } from './routes/export-zip.js';
 import { registerDeleteRoutes } from './routes/delete.js';
+import { registerShiftTimeRoutes } from './routes/shift-time.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerGeotagRoutes } from './routes/geotag.js';
 import { registerItemRoutes } from './routes/items.js';
@@ -121,6 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerExportRoutes(app, deps);
   registerZipExportRoutes(app, deps);
   registerDeleteRoutes(app, deps);
+  registerShiftTimeRoutes(app, deps);
   registerCameraRoutes(app, deps);
   registerGeotagRoutes(app, deps);
   registerMapRoutes(app, deps);

@@ -31,3 +31,15 @@ export async function cardItemsNotOf(cat: Catalog, cardId: string, monitor: stri
     .execute();
   return rows.map((r) => r.id);
 }
+
+/** Ids of a card's stored, visible items (a clock fix for everything one camera's card brought). */
+export async function cardItemIds(cat: Catalog, cardId: string): Promise<string[]> {
+  const rows = await dbOf(cat)
+    .selectFrom('items')
+    .select('id')
+    .where('card_id', '=', cardId)
+    .where('state', '=', 'stored')
+    .where('deleted', '=', 0)
+    .execute();
+  return rows.map((r) => r.id);
+}

@@ -346,6 +346,15 @@ export function migrations(engine: 'sqlite' | 'postgres'): Record<string, Migrat
         await sql`alter table items add column rejected integer not null default 0`.execute(db);
       },
     },
+    '0016_time_shift': {
+      async up(db: Kysely<unknown>) {
+        // A wrong camera clock fixed (issue 13 §2): the camera's own times are kept, the corrected
+        // ones are captured_at/sort_time (what lists, filters and folders use).
+        await sql`alter table items add column camera_captured_at text`.execute(db);
+        await sql`alter table items add column camera_sort_time text`.execute(db);
+        await sql`alter table items add column time_shift_ms bigint not null default 0`.execute(db);
+      },
+    },
     '0018_video_rendition': {
       async up(db: Kysely<unknown>) {
         // A video's small H.264 streaming copy (issue 13 §1.12), beside thumb/preview/poster.

@@ -2,6 +2,7 @@ import type { Updateable } from 'kysely';
 import { decodeHlc, encodeHlc, hlcReceive, hlcTick, type Hlc } from '../../core/hlc.js';
 import { ATTRIBUTE_FIELDS, checkOp, type OpPolicy, type OpRefusalCode } from '../../core/op-check.js';
 import type { Op, OpEntity } from '../../core/ops.js';
+import { shiftLocalIso } from '../../core/time-shift.js';
 import { dbOf } from './handle.js';
 import { lockClock, lockItems, stampAfter } from './locks.js';
 import type { Catalog } from './open.js';
@@ -41,7 +42,38 @@ const ITEM_FIELDS: Record<string, (v: unknown) => ItemColumns> = {
   },
   monitor: (v) => ({ monitor: String(v) }),
   deleted: (v) => ({ deleted: v ? 1 : 0 }),
+  // The corrected times follow in project() (they depend on the camera's own, in the row).
+  timeShift: (v) => ({ time_shift_ms: (v as { offsetMs?: number } | null)?.offsetMs ?? 0 }),
 };
+
+/**
+ * An item's capture and sort times after its clock correction changed: the camera's own times
+ * (kept the first time one moves) plus the offset. Items with no capture date keep their file
+ * time: there is no camera time to correct.
+ */
+async function applyTimeShift(tx: Catalog, id: string): Promise<void> {
+  const db = dbOf(tx);
+  const row = await db
+    .selectFrom('items')
+    .select(['captured_at', 'sort_time', 'camera_captured_at', 'camera_sort_time', 'time_shift_ms'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!row) return;
+  const baseCaptured = row.camera_captured_at ?? row.captured_at;
+  if (baseCaptured === null) return;
+  const baseSort = row.camera_sort_time ?? row.sort_time;
+  const ms = Number(row.time_shift_ms);
+  await db
+    .updateTable('items')
+    .set({
+      camera_captured_at: baseCaptured,
+      camera_sort_time: baseSort,
+      captured_at: shiftLocalIso(baseCaptured, ms) ?? baseCaptured,
+      sort_time: shiftLocalIso(baseSort, ms) ?? baseSort,
+    })
+    .where('id', '=', id)
+    .execute();
+}
 
 async function lastHlc(tx: Catalog): Promise<Hlc | undefined> {
   const row = await dbOf(tx).selectFrom('meta').select('value').where('key', '=', 'hlc').executeTakeFirst();
@@ -234,8 +266,11 @@ async function project(tx: Catalog, heads: Op[]): Promise<void> {
   }
   const ids = [...items.keys()].sort();
   await lockItems(tx, ids);
-  for (const id of ids)
-    await dbOf(tx).updateTable('items').set(items.get(id)!).where('id', '=', id).execute();
+  for (const id of ids) {
+    const cols = items.get(id)!;
+    await dbOf(tx).updateTable('items').set(cols).where('id', '=', id).execute();
+    if (cols.time_shift_ms !== undefined) await applyTimeShift(tx, id);
+  }
   for (const id of [...cards.keys()].sort())
     await dbOf(tx)
       .updateTable('cards')
@@ -299,6 +334,7 @@ export async function projectItemOps(cat: Catalog, id: string): Promise<void> {
   }
   if (Object.keys(cols).length === 0) return;
   await dbOf(cat).updateTable('items').set(cols).where('id', '=', id).execute();
+  if (cols.time_shift_ms !== undefined) await applyTimeShift(cat, id);
 }
 
 /**

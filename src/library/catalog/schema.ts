@@ -37,6 +37,11 @@ export interface ItemsTable {
   has_preview: Generated<number>;
   has_poster: Generated<number>;
   has_video: Generated<number>;
+  /** The camera's own capture and sort times, kept once a clock correction moved them. */
+  camera_captured_at: string | null;
+  camera_sort_time: string | null;
+  /** The winning `timeShift` op's offset (0: none). */
+  time_shift_ms: Generated<number>;
   /** 1: rejected (an attribute op, docs/reject-delete.md). */
   rejected: Generated<number>;
   video_checked_at: string | null;

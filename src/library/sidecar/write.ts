@@ -43,7 +43,15 @@ export async function writeSidecar(
     throw e;
   });
   const body = Buffer.from(
-    buildXmp({ ...attrs, capturedAt: item.captured_at, originalName: item.original_name }, existing),
+    buildXmp(
+      {
+        ...attrs,
+        capturedAt: item.captured_at,
+        originalName: item.original_name,
+        correctedTime: item.camera_captured_at !== null,
+      },
+      existing,
+    ),
     'utf8',
   );
   return storeSidecar(cat, driveRoot, item, body);

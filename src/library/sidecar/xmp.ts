@@ -66,9 +66,22 @@ const FILL_IN = {
   preservedFileName: { uri: NS_XMPMM, prefix: 'xmpMM', local: 'PreservedFileName' },
 } as const;
 
+/** Written only for a corrected capture time (readers such as darktable take the date from it). */
+const CORRECTED = {
+  dateTimeOriginal: { uri: NS_EXIF, prefix: 'exif', local: 'DateTimeOriginal' },
+} as const;
+
 type PropDef = { uri: string; prefix: string; local: string };
 
-export type SidecarAttributes = Attributes & { capturedAt?: string | null; originalName?: string };
+export type SidecarAttributes = Attributes & {
+  capturedAt?: string | null;
+  originalName?: string;
+  /**
+   * The capture time was corrected (a wrong camera clock fixed): `xmp:CreateDate` and
+   * `exif:DateTimeOriginal` are Outpost's then, rewritten with `capturedAt`, not only filled in.
+   */
+  correctedTime?: boolean;
+};
 
 /** `YYYY-MM-DDThh:mm:ss`, optional fraction and zone: the XMP date forms Outpost passes on. */
 const XMP_DATE_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?$/;
@@ -92,6 +105,12 @@ export function buildXmp(attrs: SidecarAttributes, existing?: string): string {
   // Rejected is Rating -1 (Lightroom, darktable, digiKam); the stars stay in the catalogue.
   const rating = sidecarRating(attrs.rating, attrs.rejected === true);
   if (rating !== null) add(OWNED.rating, (n) => simpleProperty(n, String(rating)));
+  if (attrs.correctedTime) {
+    removeProperty(packet, FILL_IN.createDate.uri, FILL_IN.createDate.local);
+    removeProperty(packet, CORRECTED.dateTimeOriginal.uri, CORRECTED.dateTimeOriginal.local);
+    if (attrs.capturedAt && XMP_DATE_RE.test(attrs.capturedAt))
+      add(CORRECTED.dateTimeOriginal, (n) => simpleProperty(n, attrs.capturedAt!));
+  }
   if (attrs.capturedAt && XMP_DATE_RE.test(attrs.capturedAt) && missing(FILL_IN.createDate))
     add(FILL_IN.createDate, (n) => simpleProperty(n, attrs.capturedAt!));
   if (attrs.originalName && missing(FILL_IN.preservedFileName))

@@ -8,6 +8,8 @@ import {
   offsetFromAnchor,
   parseOffset,
   planShift,
+  shiftedLibraryPath,
+  shiftLocalIso,
 } from '../../../src/core/time-shift.js';
 
 const H = 3_600_000;
@@ -59,6 +61,29 @@ describe('shifting capture times', () => {
         ['a', true, '2026-03-02'],
         ['b', false, '2026-03-01'],
       ],
+    );
+  });
+});
+
+describe('shiftLocalIso / shiftedLibraryPath', () => {
+  it('moves the wall clock and keeps the offset and fractions', () => {
+    assert.equal(shiftLocalIso('2024-05-01T23:30:00', 3_600_000), '2024-05-02T00:30:00');
+    assert.equal(shiftLocalIso('2024-05-01T10:20:30+02:00', -86_400_000), '2024-04-30T10:20:30+02:00');
+    assert.equal(shiftLocalIso('2024-03-01T00:00:00.250Z', -1000), '2024-02-29T23:59:59.250Z');
+    assert.equal(shiftLocalIso('not a time', 1000), undefined);
+  });
+  it('renames a file stamped with its capture time; the download-day folder stays', () => {
+    assert.equal(
+      shiftedLibraryPath(
+        'library/Ana/2024-06-01/20240501-233000_abcd.jpg',
+        '2024-05-01T23:30:00',
+        '2024-05-02T00:30:00',
+      ),
+      'library/Ana/2024-06-01/20240502-003000_abcd.jpg',
+    );
+    assert.equal(
+      shiftedLibraryPath('library/Ana/2024-06-01/IMG_1.JPG', '2024-05-01T10:00:00', '2024-05-03T11:00:00'),
+      undefined,
     );
   });
 });
