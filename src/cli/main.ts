@@ -17,6 +17,7 @@ const COMMANDS: ReadonlyArray<readonly [string[], () => Promise<Register>]> = [
   [['fsck'], async () => (await import('./commands/fsck.js')).registerFsck],
   [['rebuild'], async () => (await import('./commands/rebuild.js')).registerRebuild],
   [['videos'], async () => (await import('./commands/videos.js')).registerVideos],
+  [['shift-time'], async () => (await import('./commands/shift-time.js')).registerShiftTime],
   [['record'], async () => (await import('./commands/record.js')).registerRecord],
   [['mirror'], async () => (await import('./commands/mirror.js')).registerMirror],
   [['scrub'], async () => (await import('./commands/scrub.js')).registerScrub],

@@ -113,6 +113,23 @@ export const deleteRejected = (
   ids: string[],
   opts: { dryRun?: boolean; confirmOnlyCopy?: boolean } = {},
 ): Promise<DeleteResult> => api('POST', '/api/items/delete', { ids, ...opts });
+export interface ShiftResult {
+  byMs: number;
+  items: number;
+  moving: number;
+  undated: number;
+  example: { id: string; before: string; after: string } | null;
+  failed: { id: string; message: string }[];
+  dryRun: boolean;
+}
+/** Fix a wrong camera clock: move the capture times of `ids` (by text, ms or an anchor). */
+export const shiftTimes = (body: {
+  ids: string[];
+  by?: string;
+  byMs?: number;
+  anchor?: { id: string; trueTime: string };
+  dryRun?: boolean;
+}): Promise<ShiftResult> => api('POST', '/api/items/shift-time', body);
 /** One field of one item an edit changed: `set` by the edit, `previous` before it. */
 export interface UndoChange {
   id: string;

@@ -107,6 +107,17 @@ export class ItemList {
     return this.items.slice(0, max).map((i) => i.id);
   }
 
+  /** Start again from the first page (capture times changed: the order did too). */
+  reset(): void {
+    this.items = [];
+    this.index = new Map();
+    this.cursor = null;
+    this.done = false;
+    this.error = null;
+    this.emit();
+    void this.more();
+  }
+
   /** Items deleted: out of the list at once. */
   remove(ids: Iterable<string>): void {
     const gone = new Set(ids);

@@ -23,6 +23,8 @@ interface Props {
   onExportZip?(content: 'originals' | 'previews'): void;
   /** Delete the selection's rejected items (asks first). */
   onDeleteRejected?(): void;
+  /** Open "Fix camera clock…" for the selection. */
+  onFixClock?(): void;
 }
 
 /** The library's tags that start with what is typed: a datalist for the tag fields. */
@@ -49,6 +51,7 @@ export function BulkBar({
   onExportCsv,
   onExportZip,
   onDeleteRejected,
+  onFixClock,
 }: Props) {
   const [event, setEvent] = useState('');
   const [tag, setTag] = useState('');
@@ -220,6 +223,11 @@ export function BulkBar({
       >
         {t('reject.unreject')}
       </button>
+      {onFixClock && (
+        <button type="button" class="secondary edit-only bulk-clock" disabled={busy} onClick={onFixClock}>
+          {t('clockfix.button')}
+        </button>
+      )}
       {onDeleteRejected && (
         <button type="button" class="danger edit-only bulk-delete" disabled={busy} onClick={onDeleteRejected}>
           {t('reject.delete')}

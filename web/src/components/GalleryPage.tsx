@@ -4,7 +4,9 @@ import {
   deleteRejected,
   getItem,
   patchItem,
+  shiftTimes,
   undoChanges,
+  type ShiftResult,
   type BatchOptions,
   type UndoChange,
 } from '../api';
@@ -16,6 +18,7 @@ import { navigate, withQuery } from '../router';
 import { useSelection } from '../selection';
 import type { AttributePatch, Item } from '../types';
 import { BulkBar } from './BulkBar';
+import { ClockFixDialog } from './ClockFixDialog';
 import { FilterBar } from './FilterBar';
 import { GeotagPanel } from './GeotagPanel';
 import { Grid } from './Grid';
@@ -51,6 +54,23 @@ function changesOf(id: string, before: Attrs, after: Attrs): UndoChange[] {
       previous: valueOf(before, field),
     }),
   );
+}
+
+/** Milliseconds as "+1d2h3m4s" / "-30m" (the offsets people type in the clock dialog). */
+function formatOffset(ms: number): string {
+  let rest = Math.round(Math.abs(ms) / 1000);
+  let out = '';
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3_600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n > 0) out += `${n}${unit}`;
+  }
+  return (ms < 0 ? '-' : '+') + (out || '0s');
 }
 
 const STACKING_KEY = 'outpost.stackBursts';
@@ -227,6 +247,26 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
       .finally(() => setBusy(false));
   };
 
+  /** The selection whose camera clock is being fixed (the dialog is open). */
+  const [clockFix, setClockFix] = useState<string[] | null>(null);
+  const clockFixed = (ids: string[], r: ShiftResult): void => {
+    setClockFix(null);
+    list.reset();
+    const offset = formatOffset(r.byMs);
+    showToast({
+      text: t('clockfix.done', { n: String(r.items), offset }),
+      kind: 'info',
+      action: {
+        label: t('edit.undo'),
+        run: () =>
+          void shiftTimes({ ids, byMs: -r.byMs }).then(
+            () => list.reset(),
+            (e: Error) => showToast({ text: t('clockfix.failed', { message: e.message }), kind: 'error' }),
+          ),
+      },
+    });
+  };
+
   /** Delete the selection's rejected items: what would go is asked first, the only-copy risk apart. */
   const deleteSelected = async (): Promise<void> => {
     const chosen = [...sel.ids];
@@ -336,6 +376,13 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
 
   return (
     <div class="gallery-page">
+      {clockFix && (
+        <ClockFixDialog
+          ids={clockFix}
+          onClose={() => setClockFix(null)}
+          onDone={(r) => clockFixed(clockFix, r)}
+        />
+      )}
       <FilterBar filters={filters} />
       {sel.ids.size > 0 ? (
         // Floats over the bottom of the grid (as photo apps do) only while something is selected.
@@ -359,6 +406,7 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
               )
             }
             onDeleteRejected={canEdit ? () => void deleteSelected() : undefined}
+            onFixClock={canEdit ? () => setClockFix([...sel.ids]) : undefined}
             onExportZip={(content) =>
               void downloadZip([...sel.ids], content).then(
                 (n) => showToast({ text: t('export.zipStarted', { n: String(n) }), kind: 'info' }),

@@ -6,6 +6,7 @@
  */
 import * as albums from './albums';
 import * as app from './app';
+import * as clockFix from './clock-fix';
 import * as compare from './compare';
 import * as edit from './edit';
 import * as events from './events';
@@ -29,6 +30,7 @@ export const en = {
   ...problems.en,
   ...compare.en,
   ...map.en,
+  ...clockFix.en,
   ...exportMessages.en,
   ...media.en,
   ...status.en,
@@ -46,6 +48,7 @@ export const es: Record<keyof typeof en, string> = {
   ...problems.es,
   ...compare.es,
   ...map.es,
+  ...clockFix.es,
   ...exportMessages.es,
   ...media.es,
   ...status.es,
