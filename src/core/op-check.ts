@@ -26,7 +26,12 @@ export const ATTRIBUTE_FIELDS: ReadonlySet<string> = new Set([
   'notes',
 ]);
 /** Fields an item op may set; anything else is refused. */
-export const ITEM_OP_FIELDS: ReadonlySet<string> = new Set([...ATTRIBUTE_FIELDS, 'monitor', 'deleted', 'timeShift']);
+export const ITEM_OP_FIELDS: ReadonlySet<string> = new Set([
+  ...ATTRIBUTE_FIELDS,
+  'monitor',
+  'deleted',
+  'timeShift',
+]);
 /** Fields that move or remove an item's files: only the owner (or HQ's editors) may set them. */
 export const MOVING_FIELDS: ReadonlySet<string> = new Set(['monitor', 'deleted']);
 
@@ -141,7 +146,9 @@ function checkItemValue(field: string, value: unknown): string | undefined {
       Number.isSafeInteger(v.offsetMs) &&
       v.offsetMs !== 0 &&
       Math.abs(v.offsetMs as number) <= MAX_SHIFT_MS;
-    return ok ? undefined : `timeShift must be { offsetMs: whole milliseconds, not 0, within a century } or null`;
+    return ok
+      ? undefined
+      : `timeShift must be { offsetMs: whole milliseconds, not 0, within a century } or null`;
   }
   if (field === 'deleted')
     return typeof value === 'boolean'
