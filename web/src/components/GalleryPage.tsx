@@ -313,7 +313,7 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
       .allIds(MAX_BATCH)
       .then((all) => {
         sel.set(all);
-        setMessage(list.done ? '' : `Selected the first ${all.length}`);
+        setMessage(list.done ? '' : t('gallery.selectedFirst', { n: String(all.length) }));
       })
       .finally(() => setBusy(false));
   };
@@ -458,7 +458,14 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
       {open && (
         <ItemView
           item={open}
-          position={index >= 0 ? `${index + 1} of ${list.items.length}${list.done ? '' : '+'}` : ''}
+          position={
+            index >= 0
+              ? t('item.position', {
+                  n: String(index + 1),
+                  total: `${list.items.length}${list.done ? '' : '+'}`,
+                })
+              : ''
+          }
           canEdit={canEdit}
           onClose={close}
           onStep={(d) => void step(d)}

@@ -41,7 +41,7 @@ export function Thumb({
         type="button"
         class="thumb"
         title={item.originalName}
-        aria-label={`Open ${item.originalName}`}
+        aria-label={t('thumb.open', { name: item.originalName })}
         onClick={(e) => onOpen(index, e)}
       >
         {item.links.thumb ? (
@@ -88,7 +88,7 @@ export function Thumb({
         class="check"
         role="checkbox"
         aria-checked={selected}
-        aria-label={`Select ${item.originalName}`}
+        aria-label={t('thumb.select', { name: item.originalName })}
         onClick={(e) => onSelect(index, e)}
       >
         {selected ? '✓' : ''}

@@ -1,4 +1,5 @@
 import { hideToast, useToast } from '../toast';
+import { t as msg } from '../i18n';
 
 /** The toast, if any: errors as alerts, the rest as status, with its action (e.g. Undo). */
 export function ToastView() {
@@ -20,7 +21,7 @@ export function ToastView() {
           {t.action.label}
         </button>
       )}
-      <button type="button" class="secondary toast-close" aria-label="✕" onClick={hideToast}>
+      <button type="button" class="secondary toast-close" aria-label={msg('toast.close')} onClick={hideToast}>
         ✕
       </button>
     </div>

@@ -24,6 +24,11 @@ export const en = {
   'item.size': 'Size',
   'item.duration': 'Duration',
   'item.file': 'File',
+  'item.position': '{n} of {total}',
+  'thumb.open': 'Open {name}',
+  'thumb.select': 'Select {name}',
+  'toast.close': 'Close',
+  'gallery.selectedFirst': 'Selected the first {n}',
 };
 
 export const es: Record<keyof typeof en, string> = {
@@ -52,4 +57,9 @@ export const es: Record<keyof typeof en, string> = {
   'item.size': 'Tamaño',
   'item.duration': 'Duración',
   'item.file': 'Archivo',
+  'item.position': '{n} de {total}',
+  'thumb.open': 'Abrir {name}',
+  'thumb.select': 'Seleccionar {name}',
+  'toast.close': 'Cerrar',
+  'gallery.selectedFirst': 'Se seleccionaron los primeros {n}',
 };
