@@ -65,10 +65,13 @@ export class ChunkSizer {
   /**
    * Feed one measurement: `bytes` went out in `elapsedMs` (a whole chunk, or the part of a
    * chunk that made it before a cut). Samples under 50 ms are ignored: they measure buffers,
-   * not the link.
+   * not the link. So are small sends (under `minBytes`) that took less than a second: a 10 KB
+   * thumbnail's time is the round trip and the server's work, not the link's rate, and taking
+   * it as the rate would pace the next original at a few KB/s (seen on a busy machine).
    */
   observe(bytes: number, elapsedMs: number): void {
     if (!(elapsedMs >= 50) || !(bytes >= 0)) return;
+    if (bytes < this.min && elapsedMs < 1000) return;
     const sample = (bytes * 1000) / elapsedMs;
     // Under half the estimate is a new state of the link, not noise: a chunk just took twice
     // its target, so size the next one for the rate measured.

@@ -132,6 +132,7 @@ describe('OpenAPI', () => {
       'priority',
       'q',
       'recordings',
+      'rejected',
       'sort',
       'tag',
       'to',
@@ -149,6 +150,7 @@ describe('OpenAPI', () => {
       'notes',
       'priority',
       'rating',
+      'rejected',
       'tags',
     ]);
     assert.equal(body.additionalProperties, false);

@@ -42,11 +42,12 @@ describe('cursor', () => {
 // The statement itself (planner hint, keyset condition, bound values, literal wildcards) is
 // tested on both engines in test/integration/catalog/item-list.contract.test.ts.
 describe('galleryQueryOf', () => {
-  it('defaults: newest first, a page of 100, camera recordings left out (issue 13: they have their own view)', () => {
+  it('defaults: newest first, a page of 100, camera recordings and rejected frames left out (issue 13)', () => {
     assert.deepEqual(Object.fromEntries(Object.entries(q({})).filter(([, v]) => v !== undefined)), {
       sort: 'desc',
       limit: 100,
       recordings: 'exclude',
+      rejected: 'exclude',
     });
   });
   it('a bare "to" date runs to the start of the next day, across month and year ends', () => {

@@ -60,4 +60,15 @@ describe('adaptive chunk size', () => {
     assert.throws(() => new ChunkSizer({ minBytes: 10, maxBytes: 5 }));
     assert.throws(() => new ChunkSizer({ fallWeight: 0 }));
   });
+
+  it('a small send that was quick says nothing about the rate; a small send that crawled does', () => {
+    const c = new ChunkSizer();
+    c.observe(4 * MiB, 1000); // 4 MiB/s
+    // A 12 KB thumbnail answered in 600 ms (a busy server): not a 20 KB/s link.
+    c.observe(12_000, 600);
+    assert.equal(c.throughputBps, 4 * MiB);
+    // 12 KB in 3 s is a slow link whatever the server did.
+    c.observe(12_000, 3000);
+    assert.equal(c.throughputBps, 4000);
+  });
 });
