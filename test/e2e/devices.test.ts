@@ -504,9 +504,11 @@ describe('the station owns its devices (loop devices as USB stand-ins)', () => {
     mkdirSync(pullDir, { recursive: true });
     const pullPhotos = corpusFiles().slice(11, 13);
     pullPhotos.forEach((p, i) => copyFileSync(p, join(pullDir, `IMG_${4000 + i}.JPG`)));
-    const big = [0, 1, 2, 3].map((i) => {
+    // Many files rather than a few big ones: ingest must still be busy when the card is pulled,
+    // and per-file work (place, fsync, catalogue) takes longer than bytes at memory speed.
+    const big = Array.from({ length: 40 }, (_, i) => {
       const p = join(pullDir, `MVI_${5000 + i}.MOV`);
-      writeFileSync(p, randomBytes(12 * MB));
+      writeFileSync(p, randomBytes(Math.round(1.2 * MB)));
       return p;
     });
     const pullImg = join(img, 'card-pull.img');
