@@ -1,8 +1,22 @@
 /** Videos waiting for their small streaming copy (media/video-preview.ts), and the outcome of each. */
+import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
 import { dbOf } from './handle.js';
 import { isRecording } from './item-list.js';
 import type { Catalog } from './open.js';
-import type { ItemRow } from './schema.js';
+import type { DB, ItemRow } from './schema.js';
+
+/** Stored, visible, derived videos not looked at yet, camera recordings left out. */
+function awaitingCopy(cat: Catalog, eb: ExpressionBuilder<DB, 'items'>): Expression<SqlBool> {
+  return eb.and([
+    eb('type', '=', 'video'),
+    eb('state', '=', 'stored'),
+    eb('deleted', '=', 0),
+    eb('video_checked_at', 'is', null),
+    eb('has_video', '=', 0),
+    eb('derived_at', 'is not', null),
+    eb.not(isRecording(cat, eb)),
+  ]);
+}
 
 /**
  * Stored, visible videos not yet looked at by the background pass, oldest first. Camera
@@ -12,17 +26,7 @@ export async function videosAwaitingCopy(cat: Catalog, limit: number): Promise<I
   return dbOf(cat)
     .selectFrom('items')
     .selectAll()
-    .where((eb) =>
-      eb.and([
-        eb('type', '=', 'video'),
-        eb('state', '=', 'stored'),
-        eb('deleted', '=', 0),
-        eb('video_checked_at', 'is', null),
-        eb('has_video', '=', 0),
-        eb('derived_at', 'is not', null),
-        eb.not(isRecording(cat, eb)),
-      ]),
-    )
+    .where((eb) => awaitingCopy(cat, eb))
     .orderBy('imported_at')
     .orderBy('id')
     .limit(limit)
@@ -34,17 +38,7 @@ export async function countVideosAwaitingCopy(cat: Catalog): Promise<number> {
   const r = await dbOf(cat)
     .selectFrom('items')
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
-    .where((eb) =>
-      eb.and([
-        eb('type', '=', 'video'),
-        eb('state', '=', 'stored'),
-        eb('deleted', '=', 0),
-        eb('video_checked_at', 'is', null),
-        eb('has_video', '=', 0),
-        eb('derived_at', 'is not', null),
-        eb.not(isRecording(cat, eb)),
-      ]),
-    )
+    .where((eb) => awaitingCopy(cat, eb))
     .executeTakeFirst();
   return Number(r?.n ?? 0);
 }
