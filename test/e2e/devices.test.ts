@@ -322,13 +322,22 @@ describe('the station owns its devices (loop devices as USB stand-ins)', () => {
     corpusFiles()
       .slice(5, 9)
       .forEach((p, i) => copyFileSync(p, join(busyDir, `IMG_${2000 + i}.JPG`)));
+    // More files, so the ingest lasts long enough for the holder to step in before the auto-eject.
+    for (let i = 0; i < 30; i++) writeFileSync(join(busyDir, `MVI_${2100 + i}.MOV`), randomBytes(300_000));
     const busyImg = join(img, 'card-busy.img');
     ext4Image(busyImg, 32, 'BUSY', '0b5e7a11-0000-4000-8000-00000000b057', join(work, 'busy-card'));
-    const busyDev = attach(busyImg);
-    const busyMount = join(mountRoot, busyDev.replace('/dev/', ''));
-    await waitFor('the busy card mounted', () => mountPoints().includes(busyMount), 10_000, stationLog);
-    const holder = spawn('sleep', ['300'], { cwd: busyMount, stdio: 'ignore' });
+    // The holder waits for the mount itself (a test polling every 100 ms could be late: the ingest
+    // and the automatic eject after it take well under a second), then stays in it.
+    const busyMount = join(mountRoot, sh('losetup', ['-f']).replace('/dev/', ''));
+    const holder = spawn(
+      'bash',
+      ['-c', 'until mountpoint -q "$1"; do sleep 0.005; done; cd "$1" && exec sleep 300', '_', busyMount],
+      { stdio: 'ignore' },
+    );
     holders.push(holder);
+    const busyDev = attach(busyImg);
+    assert.equal(join(mountRoot, busyDev.replace('/dev/', '')), busyMount, 'the loop device foreseen');
+    await waitFor('the busy card mounted', () => mountPoints().includes(busyMount), 10_000, stationLog);
     const red = await waitFor(
       'CARD flashing red (busy)',
       light('CARD', 'red-flash', /still in use/),
@@ -626,7 +635,10 @@ describe('the station owns its devices (loop devices as USB stand-ins)', () => {
     const aPullDir = join(work, 'a-pull-card', 'DCIM', '100CANON');
     mkdirSync(aPullDir, { recursive: true });
     copyFileSync(corpusFiles()[13]!, join(aPullDir, 'IMG_6000.JPG'));
-    for (let i = 0; i < 4; i++) writeFileSync(join(aPullDir, `MVI_${6001 + i}.MOV`), randomBytes(12 * MB));
+    // Many small files, so the ingest is still busy when the drive is pulled (4 big ones took 0.5 s).
+    const aPullFiles = 80;
+    for (let i = 0; i < aPullFiles; i++)
+      writeFileSync(join(aPullDir, `MVI_${6001 + i}.MOV`), randomBytes(Math.round(0.6 * MB)));
     const aPullImg = join(img, 'card-a-pull.img');
     ext4Image(aPullImg, 96, 'APULL', '0b5e7a11-0000-4000-8000-0000000000f1', join(work, 'a-pull-card'));
     const before2 = libraryFiles().length;
@@ -669,7 +681,7 @@ describe('the station owns its devices (loop devices as USB stand-ins)', () => {
       stationLog,
     );
     await waitFor('the card copied once drive A is back', light('CARD', 'green-flash'), 90_000, stationLog);
-    assert.equal(libraryFiles().length - before2, 5, 'every file of the card, once');
+    assert.equal(libraryFiles().length - before2, aPullFiles + 1, 'every file of the card, once');
     assert.equal(lights()!.DRIVE_A.look, 'green');
 
     station.kill('SIGTERM');

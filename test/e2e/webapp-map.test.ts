@@ -11,7 +11,7 @@ import { addUser } from '../../src/auth/users.js';
 import { buildApp } from '../../src/server/app.js';
 import { startServer } from '../../src/server/server.js';
 import { NODE, buildTestLibrary, type TestLibrary } from '../integration/server/library.js';
-import { launchBrowser, type TestBrowser } from '../kit/browser.js';
+import { launchBrowser, tapUntil, type TestBrowser } from '../kit/browser.js';
 import { outpost } from '../kit/cli.js';
 import { tileColour, writeMbtiles } from '../kit/mbtiles.js';
 
@@ -146,7 +146,7 @@ describe('web app: map (headless Chromium, tablet)', { timeout: 240_000 }, () =>
     const first = page.locator(`.map-point[data-id="${ben[0]!.id}"]`);
     await first.waitFor();
     await page.waitForTimeout(300); // settled (no redraw under the finger)
-    await first.tap();
+    await tapUntil(first, async () => (await page.locator('.item-view').count()) > 0);
     await page.waitForSelector('.item-view');
     assert.equal(new URL(page.url()).searchParams.get('item'), ben[0]!.id);
     assert.match((await page.textContent('.item-view .item-title')) ?? '', new RegExp(ben[0]!.originalName));

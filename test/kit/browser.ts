@@ -96,3 +96,24 @@ export async function launchBrowser(
     throw e;
   }
 }
+
+/**
+ * Taps, and taps again when Chromium never acknowledges the touch (seen on a loaded CI machine:
+ * `performing tap action` hangs for the whole timeout). `landed` tells whether the tap took
+ * effect, so a tap that did land but was acknowledged late is not repeated.
+ */
+export async function tapUntil(
+  target: { tap(o?: { timeout?: number }): Promise<void> },
+  landed: () => Promise<boolean>,
+  tries = 3,
+): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      await target.tap({ timeout: 8_000 });
+      return;
+    } catch (err) {
+      if (await landed()) return;
+      if (i >= tries) throw err;
+    }
+  }
+}
