@@ -1,10 +1,9 @@
 /** Carry out a mirror plan's actions on the two drives (files via mirror-files.ts, rows here). */
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isContentId } from '../core/content-id.js';
 import { isOutpostError } from '../core/errors.js';
 import { companionName } from '../core/naming.js';
-import { rollbackItem } from '../library/intake/index.js';
+import { rollbackItem, type StagedCopy } from '../library/intake/index.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { mergeOps, recordLocalOps } from '../library/catalog/ops.js';
 import {
@@ -32,6 +31,7 @@ import {
   purgeItemFiles,
   readSidecar,
   sidecarBody,
+  stageToTmp,
   writeSidecarBytes,
 } from './mirror-files.js';
 import { RENDITIONS, type MirrorAction } from './mirror-plan.js';
@@ -84,8 +84,11 @@ function unsafeRow(row: ItemRow, comps: Pick<CompanionRow, 'path' | 'ext'>[]): s
   return undefined;
 }
 
-/** An item's original in the receiving drive's tmp (hashed, fsynced), with its rows. */
-type StagedItem = { row: ItemRow; comps: CompanionRow[]; orig: { tmpPath: string; bytes: number } };
+/**
+ * An item's original in the receiving drive's tmp (hashed; written back while the next item is
+ * read: `orig.durable()` comes before it is placed), with its rows.
+ */
+type StagedItem = { row: ItemRow; comps: CompanionRow[]; orig: StagedCopy };
 
 /** The checks, then the original into tmp; undefined when there is nothing to copy. */
 async function stageItem(
@@ -104,7 +107,7 @@ async function stageItem(
   if (unsafe) return void warn(ctx, { item: id, code: 'UNSAFE_PATH', message: unsafe });
   const dstLayout = dst.drive.layout;
   await ensureSpace(dstLayout.root, row.size + comps.reduce((n, c) => n + c.size, 0), ctx.opts.minFreeBytes);
-  const orig = await copyToTmp(join(src.drive.layout.root, row.path), dstLayout, row.id, row.ext, {
+  const orig = await stageToTmp(join(src.drive.layout.root, row.path), dstLayout, row.id, row.ext, {
     signal: ctx.opts.signal,
     onBytes: (n) => ctx.onBytes(n, row.path),
     onSaturated,
@@ -139,10 +142,11 @@ async function copyItem(
   };
   let inserted: MirroredInsert | undefined;
   try {
+    await orig.durable();
     inserted = insertMirroredItem(dst.cat, pending);
   } finally {
     // No row (a path conflict, or an error): the copy has nothing to belong to.
-    if (inserted !== 'inserted') await rm(orig.tmpPath, { force: true });
+    if (inserted !== 'inserted') await orig.discard();
   }
   if (inserted === 'path-taken') {
     warn(ctx, {
@@ -320,7 +324,7 @@ export async function applyActions(
   try {
     await runActions(ctx, actions, relocate, ahead);
   } finally {
-    await ahead.drain(async (t) => void (t && (await rm(t.orig.tmpPath, { force: true }))));
+    await ahead.drain(async (t) => void (t && (await t.orig.discard())));
   }
   return relocate;
 }

@@ -10,7 +10,14 @@ import { fsyncDir } from '../adapters/fs-atomic.js';
 import { isContentId } from '../core/content-id.js';
 import { OutpostError, driveError, errnoCode } from '../core/errors.js';
 import { companionName } from '../core/naming.js';
-import { SourceReadError, copyHashed, placeNoClobber } from '../library/intake/index.js';
+import {
+  SourceReadError,
+  copyHashed,
+  placeNoClobber,
+  stageCopy,
+  type CopyResult,
+  type StagedCopy,
+} from '../library/intake/index.js';
 import { attributesOf } from '../library/attributes.js';
 import type { Catalog } from '../library/catalog/open.js';
 import type { ItemRow } from '../library/catalog/schema.js';
@@ -40,17 +47,57 @@ export async function ensureSpace(root: string, need: number, reserve: number): 
     );
 }
 
-/** Copy `src` into the receiving drive's tmp, hashing; the bytes must have `sha256`. */
+type TmpCopyOptions = {
+  signal?: AbortSignal | undefined;
+  onBytes?: (n: number) => void;
+  onSaturated?: () => void;
+};
+
+/** Copy `src` into the receiving drive's tmp, hashing and fsyncing; the bytes must have `sha256`. */
 export async function copyToTmp(
   src: string,
   dst: DriveLayout,
   sha256: string | undefined,
   ext: string,
-  opts: { signal?: AbortSignal | undefined; onBytes?: (n: number) => void; onSaturated?: () => void },
+  opts: TmpCopyOptions,
 ): Promise<{ tmpPath: string; bytes: number; sha256: string }> {
+  return checked(
+    src,
+    sha256,
+    () => copyHashed(src, dst.tmpDir, { ext, ...opts }),
+    (r) => rm(r.tmpPath, { force: true }),
+  );
+}
+
+/**
+ * {@link copyToTmp} without the fsync: the copy's `durable()` must be awaited before it is
+ * placed (and `discard()` called when it is not), so the disk writes it back while the next file
+ * is read.
+ */
+export async function stageToTmp(
+  src: string,
+  dst: DriveLayout,
+  sha256: string,
+  ext: string,
+  opts: TmpCopyOptions,
+): Promise<StagedCopy> {
+  return checked(
+    src,
+    sha256,
+    () => stageCopy(src, dst.tmpDir, { ext, ...opts }),
+    (r) => r.discard(),
+  );
+}
+
+async function checked<T extends CopyResult>(
+  src: string,
+  sha256: string | undefined,
+  copy: () => Promise<T>,
+  drop: (r: T) => Promise<void>,
+): Promise<T> {
   let res;
   try {
-    res = await copyHashed(src, dst.tmpDir, { ext, ...opts });
+    res = await copy();
   } catch (e) {
     if (e instanceof SourceReadError) {
       if (e.errno === 'ENOENT') throw new SourceProblem('SOURCE_MISSING', `${src} is missing`);
@@ -62,7 +109,7 @@ export async function copyToTmp(
     throw e;
   }
   if (sha256 !== undefined && res.sha256 !== sha256) {
-    await rm(res.tmpPath, { force: true });
+    await drop(res);
     throw new SourceProblem(
       'SOURCE_CORRUPT',
       `${src} does not match its catalogue hash (${res.sha256.slice(0, 12)}… ≠ ${sha256.slice(0, 12)}…)`,
