@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
-import pg from 'pg';
+import type { Pool } from 'pg';
 import { OutpostError } from '../../core/errors.js';
 import { attachHandle, type CatalogHandle } from './handle.js';
 import { migrations } from './migrations.js';
@@ -101,12 +101,17 @@ async function openSqlite(path: string, opts: { readonly?: boolean }): Promise<C
   return makeCatalog('sqlite', db, sqlite);
 }
 
-/** int8 (counts, sizes, sequence numbers) as numbers: every value Outpost stores is below 2^53. */
-pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
-pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+/** The PostgreSQL driver is loaded only by a process that opens such a catalogue (stations never do). */
+async function pgPool(url: string): Promise<Pool> {
+  const pg = (await import('pg')).default;
+  // int8 (counts, sizes, sequence numbers) as numbers: every value Outpost stores is below 2^53.
+  pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+  pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+  return new pg.Pool({ connectionString: url, max: 10 });
+}
 
 async function openPostgres(url: string): Promise<Catalog> {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const pool = await pgPool(url);
   // An idle client's error (the server restarted) must not crash the process: the next query
   // gets a fresh connection or a clear error.
   pool.on('error', () => undefined);
