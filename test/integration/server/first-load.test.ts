@@ -5,8 +5,10 @@ import type { FastifyInstance } from 'fastify';
 import { addUser } from '../../../src/auth/users.js';
 import { buildApp } from '../../../src/server/app.js';
 import { defaultWebRoot } from '../../../src/server/routes/webapp.js';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { derivedRelPath } from '../../../src/library/layout.js';
+import { markThumbnailMade } from '../../../src/library/catalog/items.js';
 import { call, emptyLibrary, insertSyntheticItem, NODE } from './library.js';
 
 /**
@@ -24,6 +26,13 @@ before(async () => {
   lib = await emptyLibrary();
   for (const [i, id] of IDS.entries())
     await insertSyntheticItem(lib.catalog, id, `2024-05-0${i + 1}T08:00:00`);
+  // The oldest has no thumbnail (yet): nothing to preload for it.
+  for (const id of IDS.slice(1)) {
+    const file = join(lib.drive.layout.root, derivedRelPath(id, 'thumb'));
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, 'RIFF-not-really-webp');
+    await markThumbnailMade(lib.catalog, id);
+  }
   await addUser(lib.catalog, {
     name: 'eva',
     role: 'editor',
@@ -88,7 +97,12 @@ describe(
     ):
       | {
           me: { user: { name: string } };
-          items?: { query: string; page: { items: { id: string; attributes: { notes: string | null } }[] } };
+          items?: {
+            query: string;
+            page: {
+              items: { id: string; attributes: { notes: string | null }; links: { thumb: string | null } }[];
+            };
+          };
         }
       | undefined => {
       const m = /<script type="application\/json" id="outpost-boot">([^]*?)<\/script>/.exec(html);
@@ -105,6 +119,28 @@ describe(
       assert.equal(b.me.user.name, 'eva');
       assert.deepEqual(b.items!.page.items.map((i) => i.id).sort(), [...IDS].sort());
       assert.equal(new URLSearchParams(b.items!.query).get('limit'), '100');
+    });
+
+    it('the first screen’s thumbnails are asked for by the page itself, newest first', async () => {
+      const res = await app.inject({ url: '/', headers: { cookie } });
+      const preloads = [...res.body.matchAll(/<link rel="preload" as="image" href="([^"]+)"[^>]*>/g)];
+      assert.deepEqual(
+        preloads.map((m) => m[1]),
+        [IDS[2], IDS[1]].map((id) => `/api/items/${id}/thumb`),
+      );
+      assert.ok(preloads.every((m) => m[0]!.includes('fetchpriority="high"')));
+      // Those are the thumbnails the gallery shows: the same addresses as in its first page.
+      const thumbs = boot(res.body)!
+        .items!.page.items.map((i) => i.links.thumb)
+        .filter((u) => u !== null);
+      assert.deepEqual(
+        preloads.map((m) => m[1]),
+        thumbs,
+      );
+      const served = await app.inject({ url: preloads[0]![1]!, headers: { cookie } });
+      assert.equal(served.statusCode, 200, 'the thumbnail the API serves');
+      const anon = await app.inject({ url: '/' });
+      assert.ok(!anon.body.includes('rel="preload"'), 'nothing preloaded for a visitor not logged in');
     });
 
     it('the first page follows the filters in the address', async () => {
