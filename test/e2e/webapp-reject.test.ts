@@ -13,7 +13,10 @@ import { launchBrowser, type TestBrowser } from '../kit/browser.js';
 
 const SETUP_CODE = 'REJ3-CT4D';
 const idOf = (n: number): string => createHash('sha256').update(`reject-${n}`).digest('hex');
-const N = 8;
+const N = 11;
+/** Items 8–10 come from one card (the item view fixes a whole card's clock). */
+const CARD = 'uuid:0c10c4a2-0000-4000-8000-000000000001';
+const fromCard = (i: number): boolean => i >= 8;
 
 /** Rejecting empty frames and deleting them on a tablet (issue 13 §2), in real Chromium. */
 describe(
@@ -34,7 +37,13 @@ describe(
       lib = await emptyLibrary();
       for (let i = 0; i < N; i++) {
         const id = idOf(i);
-        await insertSyntheticItem(lib.catalog, id, `2024-05-01T08:${String(59 - i).padStart(2, '0')}:00`);
+        await insertSyntheticItem(
+          lib.catalog,
+          id,
+          `2024-05-01T08:${String(59 - i).padStart(2, '0')}:00`,
+          false,
+          fromCard(i) ? CARD : null,
+        );
         await mkdir(dirname(fileOf(id)), { recursive: true });
         await writeFile(fileOf(id), `frame ${i}`);
       }
@@ -152,6 +161,40 @@ describe(
         await new Promise((r) => setTimeout(r, 100));
       assert.equal(await capturedOf(5), before[0]);
       assert.equal(await capturedOf(6), before[1]);
+    });
+
+    it('from one photo of a card: its true time fixes the whole card (preview, apply, undo)', async () => {
+      const capturedOf = async (i: number): Promise<string> =>
+        (
+          (await (await b.context.request.get(`${url}/api/items/${idOf(i)}`)).json()) as {
+            capturedAt: string;
+          }
+        ).capturedAt.slice(0, 19);
+      const before = new Map<number, string>();
+      for (const i of [4, 8, 9, 10]) before.set(i, await capturedOf(i));
+      assert.equal(before.get(9), '2024-05-01T08:50:00');
+      await page.goto(`${url}/?item=${idOf(9)}`);
+      await page.waitForSelector('.item-view');
+      await page.locator('.item-view .item-clock').tap();
+      const dialog = page.locator('.clock-fix');
+      await dialog.waitFor();
+      assert.match((await dialog.textContent()) ?? '', /every item from card uuid:0c10c4a2/);
+      // The photo is named, with the time its camera wrote.
+      assert.match((await dialog.textContent()) ?? '', /\(camera time [^)]*08:50\) was really taken at/);
+      await page.fill('input[name=clockfix-truth]', '2024-05-01T10:00:00');
+      await dialog.locator('button', { hasText: 'Preview' }).tap();
+      await page.locator('.clock-fix-plan', { hasText: /^3 items:/ }).waitFor();
+      await dialog.locator('button', { hasText: 'Apply' }).tap();
+      await page.locator('.toast', { hasText: 'Capture times of 3 items moved by +1h10m.' }).waitFor();
+      const moved = (iso: string): string =>
+        new Date(Date.parse(`${iso}Z`) + 70 * 60_000).toISOString().slice(0, 19);
+      assert.equal(await capturedOf(9), '2024-05-01T10:00:00', 'the photo now has its true time');
+      for (const i of [8, 10]) assert.equal(await capturedOf(i), moved(before.get(i)!), `card item ${i}`);
+      assert.equal(await capturedOf(4), before.get(4), 'an item from elsewhere is untouched');
+      await page.locator('.toast button', { hasText: 'Undo' }).tap();
+      for (let k = 0; k < 40 && (await capturedOf(9)) !== before.get(9); k++)
+        await new Promise((r) => setTimeout(r, 100));
+      for (const i of [8, 9, 10]) assert.equal(await capturedOf(i), before.get(i), `undone: ${i}`);
     });
   },
 );

@@ -124,7 +124,8 @@ export interface ShiftResult {
 }
 /** Fix a wrong camera clock: move the capture times of `ids` (by text, ms or an anchor). */
 export const shiftTimes = (body: {
-  ids: string[];
+  ids?: string[];
+  card?: string;
   by?: string;
   byMs?: number;
   anchor?: { id: string; trueTime: string };

@@ -118,6 +118,7 @@ export async function insertSyntheticItem(
   id: string,
   sortTime = '2024-05-01T08:00:00',
   undated = false,
+  cardId: string | null = null,
 ): Promise<void> {
   const row = buildItemRow(
     {
@@ -129,7 +130,7 @@ export async function insertSyntheticItem(
       originalName: `${id.slice(0, 8)}.jpg`,
       mtimeMs: Date.parse(`${sortTime}Z`),
       importedAt: '2024-06-01T10:00:00.000Z',
-      cardId: null,
+      cardId,
       // A photo with its capture time (undated: only the file's time, as a scan or a copy has).
       probe: { facts: undated ? {} : { capturedAt: { local: sortTime, source: 'exif' } }, warnings: [] },
       timeZone: 'UTC',

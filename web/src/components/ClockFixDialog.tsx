@@ -1,9 +1,15 @@
 import { useState } from 'preact/hooks';
 import { shiftTimes, type ShiftResult } from '../api';
 import { formatDateTime, t } from '../i18n';
+import type { Item } from '../types';
+
+/** What the dialog fixes: a selection, or every item from one card. */
+export type ClockTarget = { ids: string[] } | { card: string; cardLabel: string };
 
 interface Props {
-  ids: string[];
+  target: ClockTarget;
+  /** The photo whose true time may be given instead of an offset (its card's or the selection's). */
+  anchor: Pick<Item, 'id' | 'originalName' | 'capturedAt'> | undefined;
   onClose(): void;
   /** Applied: how much the times moved (undo is the opposite). */
   onDone(result: ShiftResult): void;
@@ -12,21 +18,27 @@ interface Props {
 const show = (iso: string): string => formatDateTime(Date.parse(iso.slice(0, 19)));
 
 /**
- * "Fix camera clock…" (digiKam's Adjust Time): an offset, or the true time of the first selected
- * photo; a preview from a dry run; then apply. Undo is offered by the caller's toast.
+ * "Fix camera clock…" (digiKam's Adjust Time) for a selection or a whole card: an offset, or the
+ * true time of one photo (named, with its camera time); a preview from a dry run; then apply.
+ * Undo is offered by the caller's toast.
  */
-export function ClockFixDialog({ ids, onClose, onDone }: Props) {
+export function ClockFixDialog({ target, anchor, onClose, onDone }: Props) {
   const [by, setBy] = useState('');
   const [truth, setTruth] = useState('');
   const [plan, setPlan] = useState<ShiftResult | null>(null);
   const [problem, setProblem] = useState('');
   const [busy, setBusy] = useState(false);
 
+  const scope = 'card' in target ? { card: target.card } : { ids: target.ids };
   const request = (dryRun: boolean) => {
-    if (by.trim()) return { ids, by: by.trim(), dryRun };
-    if (truth) return { ids, anchor: { id: ids[0]!, trueTime: truth }, dryRun };
+    if (by.trim()) return { ...scope, by: by.trim(), dryRun };
+    if (truth && anchor) return { ...scope, anchor: { id: anchor.id, trueTime: truth }, dryRun };
     return undefined;
   };
+  const title =
+    'card' in target
+      ? t('clockfix.titleCard', { card: target.cardLabel })
+      : t('clockfix.title', { n: String(target.ids.length) });
   const run = async (dryRun: boolean): Promise<void> => {
     const body = request(dryRun);
     if (!body) {
@@ -47,13 +59,8 @@ export function ClockFixDialog({ ids, onClose, onDone }: Props) {
   };
 
   return (
-    <div
-      class="clock-fix"
-      role="dialog"
-      aria-modal="true"
-      aria-label={t('clockfix.title', { n: String(ids.length) })}
-    >
-      <h2>{t('clockfix.title', { n: String(ids.length) })}</h2>
+    <div class="clock-fix" role="dialog" aria-modal="true" aria-label={title}>
+      <h2>{title}</h2>
       <label>
         {t('clockfix.by')}
         <input
@@ -66,19 +73,21 @@ export function ClockFixDialog({ ids, onClose, onDone }: Props) {
           }}
         />
       </label>
-      <label>
-        {t('clockfix.or')}
-        <input
-          type="datetime-local"
-          step={1}
-          name="clockfix-truth"
-          value={truth}
-          onInput={(e) => {
-            setTruth((e.target as HTMLInputElement).value);
-            setPlan(null);
-          }}
-        />
-      </label>
+      {anchor?.capturedAt && (
+        <label>
+          {t('clockfix.orItem', { name: anchor.originalName, time: show(anchor.capturedAt) })}
+          <input
+            type="datetime-local"
+            step={1}
+            name="clockfix-truth"
+            value={truth}
+            onInput={(e) => {
+              setTruth((e.target as HTMLInputElement).value);
+              setPlan(null);
+            }}
+          />
+        </label>
+      )}
       {plan && (
         <p class="clock-fix-plan" role="status">
           {plan.example

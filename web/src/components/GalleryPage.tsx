@@ -18,7 +18,7 @@ import { navigate, withQuery } from '../router';
 import { useSelection } from '../selection';
 import type { AttributePatch, Item } from '../types';
 import { BulkBar } from './BulkBar';
-import { ClockFixDialog } from './ClockFixDialog';
+import { ClockFixDialog, type ClockTarget } from './ClockFixDialog';
 import { FilterBar } from './FilterBar';
 import { GeotagPanel } from './GeotagPanel';
 import { Grid } from './Grid';
@@ -247,9 +247,9 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
       .finally(() => setBusy(false));
   };
 
-  /** The selection whose camera clock is being fixed (the dialog is open). */
-  const [clockFix, setClockFix] = useState<string[] | null>(null);
-  const clockFixed = (ids: string[], r: ShiftResult): void => {
+  /** The selection or card whose camera clock is being fixed (the dialog is open). */
+  const [clockFix, setClockFix] = useState<{ target: ClockTarget; anchor: Item | undefined } | null>(null);
+  const clockFixed = (target: ClockTarget, r: ShiftResult): void => {
     setClockFix(null);
     list.reset();
     const offset = formatOffset(r.byMs);
@@ -259,7 +259,10 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
       action: {
         label: t('edit.undo'),
         run: () =>
-          void shiftTimes({ ids, byMs: -r.byMs }).then(
+          void shiftTimes({
+            ...('card' in target ? { card: target.card } : { ids: target.ids }),
+            byMs: -r.byMs,
+          }).then(
             () => list.reset(),
             (e: Error) => showToast({ text: t('clockfix.failed', { message: e.message }), kind: 'error' }),
           ),
@@ -378,9 +381,10 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
     <div class="gallery-page">
       {clockFix && (
         <ClockFixDialog
-          ids={clockFix}
+          target={clockFix.target}
+          anchor={clockFix.anchor}
           onClose={() => setClockFix(null)}
-          onDone={(r) => clockFixed(clockFix, r)}
+          onDone={(r) => clockFixed(clockFix.target, r)}
         />
       )}
       <FilterBar filters={filters} />
@@ -406,7 +410,16 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
               )
             }
             onDeleteRejected={canEdit ? () => void deleteSelected() : undefined}
-            onFixClock={canEdit ? () => setClockFix([...sel.ids]) : undefined}
+            onFixClock={
+              canEdit
+                ? () => {
+                    const ids = [...sel.ids];
+                    // The true time may be given for the first photo picked.
+                    const first = list.items.find((i) => i.id === ids[0]);
+                    setClockFix({ target: { ids }, anchor: first });
+                  }
+                : undefined
+            }
             onExportZip={(content) =>
               void downloadZip([...sel.ids], content).then(
                 (n) => showToast({ text: t('export.zipStarted', { n: String(n) }), kind: 'info' }),
@@ -467,6 +480,11 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
               : ''
           }
           canEdit={canEdit}
+          onFixClock={
+            canEdit && open.cardId
+              ? () => setClockFix({ target: { card: open.cardId!, cardLabel: open.cardId! }, anchor: open })
+              : undefined
+          }
           onClose={close}
           onStep={(d) => void step(d)}
           onSave={saveOne}

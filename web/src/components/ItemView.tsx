@@ -13,6 +13,8 @@ interface Props {
   item: Item;
   position: string;
   canEdit: boolean;
+  /** Open "Fix camera clock…" for every item of this item's card (absent: not offered). */
+  onFixClock?: (() => void) | undefined;
   onClose(): void;
   onStep(delta: number): void;
   /** Save a patch of this item; errors are shown (as a toast) by the caller. */
@@ -47,7 +49,7 @@ export function positionOf(item: Item): { lat: number; lon: number; from: string
 }
 
 /** One item, large: media, facts read from the file, and the attributes to edit. */
-export function ItemView({ item, position, canEdit, onClose, onStep, onSave, pending }: Props) {
+export function ItemView({ item, position, canEdit, onFixClock, onClose, onStep, onSave, pending }: Props) {
   const pos = positionOf(item);
   const mediaBox = useRef<HTMLDivElement>(null);
   // A swipe to the left brings the next item, as in photo apps.
@@ -147,6 +149,11 @@ export function ItemView({ item, position, canEdit, onClose, onStep, onSave, pen
                 onClick={() => void onSave(item, { rejected: !item.attributes.rejected })}
               >
                 {item.attributes.rejected ? t('reject.unreject') : t('reject.reject')}
+              </button>
+            )}
+            {onFixClock && (
+              <button type="button" class="secondary item-clock" onClick={onFixClock}>
+                {t('clockfix.cardButton')}
               </button>
             )}
           </p>
