@@ -452,6 +452,20 @@ describe('web app (headless Chromium)', { timeout: 300_000 }, () => {
     const text = (await page.textContent('.ingest-report')) ?? '';
     assert.match(text, new RegExp(`monitor ${summary.monitor}`));
     assert.match(text, new RegExp(`${summary.copied} copied`));
+    assert.equal(summary.tombstoned, 0);
+    assert.doesNotMatch(text, /deleted earlier/);
+    // The same card again after some of its frames were deleted: the report says why they stay out.
+    events.emit('ingest-done', {
+      mountPoint: '/media/outpost/card',
+      summary: { ...summary, copied: 0, skipped: summary.copied - 2, tombstoned: 2 },
+    });
+    await page
+      .locator('.ingest-report .deleted-earlier', {
+        hasText: '2 deleted earlier in Outpost, not copied again.',
+      })
+      .waitFor();
+    events.emit('ingest-done', { mountPoint: '/media/outpost/card', summary });
+    await page.locator('.ingest-report .deleted-earlier').waitFor({ state: 'detached' });
     const filed = await page.$$eval('.ingest-report .filed a', (as) =>
       as.map((a) => [a.textContent, a.getAttribute('href')]),
     );

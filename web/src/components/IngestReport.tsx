@@ -19,6 +19,12 @@ export function IngestReport({ report }: { report: Report }) {
           skipped: formatNumber(report.skipped),
           duplicates: formatNumber(report.duplicates),
         })}
+        {report.tombstoned > 0 && (
+          <span class="deleted-earlier">
+            {' '}
+            {t('status.report.tombstoned', { n: formatNumber(report.tombstoned) })}
+          </span>
+        )}
         {report.notCopied > 0 && (
           <strong class="error">
             {' '}
