@@ -32,6 +32,11 @@ if [ "${OUTPOST_DEV:-}" = 1 ]; then
   check setpriv util-linux
   # The catalogue's contract suite and HQ on PostgreSQL: a throw-away cluster (test/kit/postgres.ts).
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+  # S3 in the tests: OpenStack Swift with its s3api middleware, one node on loopback (test/kit/swift.ts).
+  check swift-proxy-server swift-proxy
+  check swift-object-server swift-object
+  check swift-container-server swift-container
+  check swift-account-server swift-account
 fi
 if [ ${#need[@]} -gt 0 ]; then
   mapfile -t uniq < <(printf '%s\n' "${need[@]}" | sort -u)

@@ -133,6 +133,36 @@ export const ERROR_CATALOGUE = {
   },
   STATION_NOT_FOUND: { status: 404, exit: 2, hint: 'See `outpost hq keys list`.' },
   OBJECT_NOT_FOUND: { status: 404, exit: 2, hint: 'HQ does not hold these bytes (yet).' },
+  STORE_UNREACHABLE: {
+    status: 503,
+    exit: 3,
+    hint: 'The object store (S3 or Azure) cannot be reached: check its endpoint in the config and the network. Nothing is lost; it is tried again.',
+  },
+  STORE_CREDENTIALS: {
+    status: 503,
+    exit: 2,
+    hint: 'The object store refuses the credentials: check the access key and secret (S3), or the connection string or SAS token (Azure).',
+  },
+  STORE_BUCKET_MISSING: {
+    status: 503,
+    exit: 2,
+    hint: 'Create the bucket (S3) or container (Azure), or correct its name in the config.',
+  },
+  STORE_CLOCK_SKEW: {
+    status: 503,
+    exit: 2,
+    hint: "The object store refuses this machine's time (signed requests allow about 15 minutes): set the clock right, then try again.",
+  },
+  STORE_FULL: {
+    status: 507,
+    exit: 3,
+    hint: 'The object store is over its quota: free space there or raise the quota. Nothing is lost; it is tried again.',
+  },
+  STORE_FAILED: {
+    status: 502,
+    exit: 3,
+    hint: 'The object store answered with an error (see the message); it is tried again. If it persists, check the store.',
+  },
   MIRROR_SAME_DRIVE: {
     status: 400,
     exit: 2,

@@ -61,6 +61,18 @@ export const ERROR_HINTS_ES: Record<ErrorCode, string> = {
     'Revoque primero la clave anterior (`outpost hq keys revoke <estación>`) y luego añada una nueva.',
   STATION_NOT_FOUND: 'Vea `outpost hq keys list`.',
   OBJECT_NOT_FOUND: 'La sede no tiene (todavía) estos bytes.',
+  STORE_UNREACHABLE:
+    'No se puede llegar al almacén de objetos (S3 o Azure): revise su dirección (endpoint) en la configuración y la red. No se pierde nada; se vuelve a intentar.',
+  STORE_CREDENTIALS:
+    'El almacén de objetos rechaza las credenciales: revise la clave de acceso y el secreto (S3), o la cadena de conexión o el token SAS (Azure).',
+  STORE_BUCKET_MISSING:
+    'Cree el bucket (S3) o el contenedor (Azure), o corrija su nombre en la configuración.',
+  STORE_CLOCK_SKEW:
+    'El almacén de objetos rechaza la hora de este equipo (las firmas admiten unos 15 minutos): ponga el reloj en hora y vuelva a intentarlo.',
+  STORE_FULL:
+    'El almacén de objetos superó su cuota: libere espacio allí o amplíe la cuota. No se pierde nada; se vuelve a intentar.',
+  STORE_FAILED:
+    'El almacén de objetos respondió con un error (vea el mensaje); se vuelve a intentar. Si persiste, revise el almacén.',
   MIRROR_SAME_DRIVE:
     'Indique dos discos de biblioteca distintos (el segundo conectado, o su punto de montaje).',
   MIRROR_DELETE_GUARD:

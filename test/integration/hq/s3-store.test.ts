@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+} from '@aws-sdk/client-s3';
+import { s3Client } from '../../../src/adapters/s3.js';
+import { isOutpostError, type ErrorCode } from '../../../src/core/errors.js';
+import { S3ObjectStore, type S3StoreSettings } from '../../../src/hq/s3-store.js';
+import { randomBytesSeeded, sha256 } from '../../kit/hq.js';
+import { startTestSwift, type TestSwift } from '../../kit/swift.js';
+import { objectStoreContract } from './object-store-contract.js';
+
+/**
+ * HQ's objects in S3, against a real S3 server (OpenStack Swift with s3api, started here): the
+ * ObjectStore contract, then what is S3's own: content-addressed keys under a prefix, multipart
+ * for large objects with nothing left half-made, and every way a store says no turned into an
+ * error that says what to do.
+ */
+let swift: TestSwift;
+let buckets = 0;
+
+const settings = (bucket: string, extra: Partial<S3StoreSettings> = {}): S3StoreSettings => ({
+  endpoint: swift.endpoint,
+  region: swift.region,
+  accessKeyId: swift.accessKeyId,
+  secretAccessKey: swift.secretAccessKey,
+  bucket,
+  ...extra,
+});
+
+async function newBucket(): Promise<string> {
+  const bucket = `outpost-test-${++buckets}`;
+  await s3Client(settings(bucket)).send(new CreateBucketCommand({ Bucket: bucket }));
+  return bucket;
+}
+
+const rejectsWith = async (p: Promise<unknown>, code: ErrorCode, hint?: RegExp): Promise<void> => {
+  await assert.rejects(p, (e) => {
+    assert.ok(isOutpostError(e), String(e));
+    assert.equal(e.code, code, e.message);
+    if (hint) assert.match(e.hint, hint);
+    return true;
+  });
+};
+
+before(async () => {
+  swift = await startTestSwift();
+});
+after(async () => {
+  await swift?.stop();
+});
+
+objectStoreContract('S3ObjectStore (OpenStack Swift s3api)', async () => ({
+  store: new S3ObjectStore(settings(await newBucket(), { prefix: 'hq' })),
+  cleanup: async () => undefined,
+}));
+
+describe('S3ObjectStore on a real S3 server', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'outpost-s3-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('keys are <prefix>/objects/<h[0:2]>/<h>: the bucket alone is a content-addressed archive', async () => {
+    const bucket = await newBucket();
+    const store = new S3ObjectStore(settings(bucket, { prefix: 'programme-a/' }));
+    const bytes = Buffer.from('a frame from a trail camera');
+    const h = sha256(bytes);
+    await writeFile(join(dir, 'one'), bytes);
+    await store.putFile(h, join(dir, 'one'));
+    const client = s3Client(settings(bucket));
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+    assert.deepEqual(
+      listed.Contents?.map((o) => o.Key),
+      [`programme-a/objects/${h.slice(0, 2)}/${h}`],
+    );
+    // Any S3 tool reads it back by that key.
+    const got = await client.send(
+      new GetObjectCommand({ Bucket: bucket, Key: `programme-a/objects/${h.slice(0, 2)}/${h}` }),
+    );
+    assert.equal(sha256(Buffer.from(await got.Body!.transformToByteArray())), h);
+    // Another prefix in the same bucket is another store.
+    assert.equal(await new S3ObjectStore(settings(bucket, { prefix: 'programme-b' })).has(h), false);
+  });
+
+  it('a large object goes up in parts, byte-exact, and leaves no multipart upload behind', async () => {
+    const bucket = await newBucket();
+    const store = new S3ObjectStore(settings(bucket, { partBytes: 5 * 1024 * 1024 }));
+    const bytes = randomBytesSeeded(12 * 1024 * 1024 + 12_345, 7);
+    const h = sha256(bytes);
+    await writeFile(join(dir, 'big'), bytes);
+    await store.putFile(h, join(dir, 'big'));
+    assert.deepEqual(await store.stat(h), { size: bytes.length });
+    const chunks: Buffer[] = [];
+    for await (const c of await store.getStream(h)) chunks.push(c as Buffer);
+    assert.equal(sha256(Buffer.concat(chunks)), h);
+    const uploads = await s3Client(settings(bucket)).send(
+      new ListMultipartUploadsCommand({ Bucket: bucket }),
+    );
+    assert.equal(uploads.Uploads?.length ?? 0, 0);
+  });
+
+  it('wrong credentials, a missing bucket and a store that is down each say what to do', async () => {
+    const bucket = await newBucket();
+    const h = sha256(Buffer.from('x'));
+    await writeFile(join(dir, 'x'), 'x');
+    await rejectsWith(
+      new S3ObjectStore(settings(bucket, { secretAccessKey: 'not-the-key' })).putFile(h, join(dir, 'x')),
+      'STORE_CREDENTIALS',
+      /access key and secret/,
+    );
+    await rejectsWith(
+      new S3ObjectStore(settings('no-such-bucket-here')).putFile(h, join(dir, 'x')),
+      'STORE_BUCKET_MISSING',
+      /Create the bucket/,
+    );
+    await swift.stopProxy();
+    try {
+      await rejectsWith(new S3ObjectStore(settings(bucket)).has(h), 'STORE_UNREACHABLE', /endpoint/);
+    } finally {
+      await swift.startProxy();
+    }
+    // Back up: the same store works again, nothing to reset.
+    assert.equal(await new S3ObjectStore(settings(bucket)).has(h), false);
+  });
+});
