@@ -268,6 +268,24 @@ const hqDatabase = z.string().refine((v) => {
   }
 }, 'sqlite, or a PostgreSQL URL such as postgres://outpost:password@db.example.org:5432/outpost');
 
+/** S3 bucket names: 3–63 lower-case letters, digits, dots and hyphens. */
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+const hqObjects = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('local') }),
+  z.strictObject({
+    kind: z.literal('s3'),
+    /** An S3-compatible store's URL; absent: AWS S3 in `region`. */
+    endpoint: z.url({ protocol: /^https?$/ }).optional(),
+    region: z.string().min(1).default('us-east-1'),
+    bucket: z.string().regex(BUCKET, 'an S3 bucket name: 3–63 lower-case letters, digits, dots and hyphens'),
+    /** Keys start with this (`outpost/`): one bucket can hold other things too. */
+    prefix: z.string().max(200).default(''),
+    accessKeyId: z.string().min(1),
+    secretAccessKey: z.string().min(1),
+  }),
+]);
+
 /** The station/HQ config file. Every key has a default: an empty file is a valid config. */
 export const configSchema = z
   .object({
@@ -431,6 +449,11 @@ export const configSchema = z
          * directory keeps the object store either way.
          */
         database: hqDatabase.default('sqlite'),
+        /**
+         * Where HQ keeps the verified bytes: `local` (the data directory's objects/) or an S3
+         * bucket (AWS or any S3-compatible store), e.g. for several HQ nodes.
+         */
+        objects: hqObjects.default({ kind: 'local' }),
       })
       .prefault({}),
     drives: drivesSchema,

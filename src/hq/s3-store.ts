@@ -8,13 +8,14 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { isS3NotFound, s3Client, s3Error, type S3Settings } from '../adapters/s3.js';
+import { isS3NotFound, s3Client, s3Error, s3Status, type S3Settings } from '../adapters/s3.js';
 import { OutpostError } from '../core/errors.js';
 import { checkObjectKey, objectNotFound, type ObjectStore } from './object-store.js';
 import { SHA256_RE } from './upload-metadata.js';
@@ -84,6 +85,18 @@ export class S3ObjectStore implements ObjectStore {
 
   private fail(e: unknown, what: string): never {
     throw s3Error(e, what, this.bucket);
+  }
+
+  /** The bucket exists and takes these credentials (else STORE_BUCKET_MISSING, STORE_CREDENTIALS…). */
+  async check(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (e) {
+      // HeadBucket has no body: a missing bucket is a bare 404.
+      if (s3Status(e) === 404)
+        throw new OutpostError('STORE_BUCKET_MISSING', `bucket ${this.bucket} does not exist`, { cause: e });
+      this.fail(e, `checking bucket ${this.bucket}`);
+    }
   }
 
   async putFile(sha256: string, srcPath: string): Promise<void> {

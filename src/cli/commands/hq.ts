@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { OutpostError } from '../../core/errors.js';
 import { buildHqApp } from '../../hq/app.js';
 import { hqCatalogLocation, openHqDataDir } from '../../hq/data-dir.js';
+import { hqObjectStore } from '../../hq/object-stores.js';
 import { addStationKey, listStationKeys, revokeStationKey } from '../../hq/keys.js';
 import { DEFAULT_MAX_UPLOAD, DEFAULT_UPLOAD_EXPIRY_MS } from '../../hq/uploads.js';
 import { openCatalog, type Catalog } from '../../library/catalog/open.js';
@@ -77,6 +78,7 @@ export function registerHq(program: Command): void {
           const { app } = await buildHqApp({
             data,
             catalog,
+            store: await hqObjectStore(ctx.config.hq.objects, data.objectsDir),
             ...(setupCode ? { setupCode } : {}),
             streams: limits.streams,
             trustProxy: ctx.config.server.trustProxy,

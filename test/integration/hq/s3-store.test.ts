@@ -12,7 +12,8 @@ import {
 import { s3Client } from '../../../src/adapters/s3.js';
 import { isOutpostError, type ErrorCode } from '../../../src/core/errors.js';
 import { S3ObjectStore, type S3StoreSettings } from '../../../src/hq/s3-store.js';
-import { randomBytesSeeded, sha256 } from '../../kit/hq.js';
+import { outpost, spawnOutpost } from '../../kit/cli.js';
+import { originalMeta, randomBytesSeeded, sendFacts, sha256, startTestHq, tusUpload } from '../../kit/hq.js';
 import { startTestSwift, type TestSwift } from '../../kit/swift.js';
 import { objectStoreContract } from './object-store-contract.js';
 
@@ -131,5 +132,79 @@ describe('S3ObjectStore on a real S3 server', () => {
     }
     // Back up: the same store works again, nothing to reset.
     assert.equal(await new S3ObjectStore(settings(bucket)).has(h), false);
+  });
+});
+
+describe('HQ with its objects in S3', () => {
+  it('an upload from a station lands in the bucket under its content address, verified', async () => {
+    const bucket = await newBucket();
+    const store = new S3ObjectStore(settings(bucket, { prefix: 'hq/' }));
+    const hq = await startTestHq({ store });
+    try {
+      const key = hq.key('camp-1');
+      const bytes = randomBytesSeeded(700_000, 3);
+      const h = sha256(bytes);
+      await sendFacts(hq.url, key, [h]);
+      await tusUpload({ baseUrl: hq.url, key, bytes, metadata: originalMeta(bytes), chunkSize: 256 * 1024 })
+        .done;
+      const got = await s3Client(settings(bucket)).send(
+        new GetObjectCommand({ Bucket: bucket, Key: `hq/objects/${h.slice(0, 2)}/${h}` }),
+      );
+      assert.equal(sha256(Buffer.from(await got.Body!.transformToByteArray())), h);
+      assert.equal(await store.has(h), true);
+    } finally {
+      await hq.close();
+    }
+  });
+
+  it('`outpost hq` checks the bucket at start: a wrong one stops it with what to do; a right one serves', async () => {
+    const bucket = await newBucket();
+    const work = await mkdtemp(join(tmpdir(), 'outpost-hq-s3-'));
+    const config = (b: string, secret = swift.secretAccessKey): string =>
+      [
+        'hq:',
+        '  objects:',
+        '    kind: s3',
+        `    endpoint: ${swift.endpoint}`,
+        `    bucket: ${b}`,
+        `    accessKeyId: "${swift.accessKeyId}"`,
+        `    secretAccessKey: "${secret}"`,
+        '',
+      ].join('\n');
+    try {
+      const cfg = join(work, 'config.yaml');
+      const env = { OUTPOST_CONFIG: cfg };
+      for (const [text, code, hint] of [
+        [config('no-such-bucket-here'), 'STORE_BUCKET_MISSING', /Create the bucket/],
+        [config(bucket, 'wrong-secret'), 'STORE_CREDENTIALS', /access key and secret/],
+      ] as const) {
+        await writeFile(cfg, text);
+        const r = await outpost(['hq', '--data', join(work, 'hq'), '--port', '0'], {
+          env,
+          timeoutMs: 60_000,
+        });
+        assert.notEqual(r.code, 0);
+        assert.match(r.stderr, new RegExp(`\\[${code}\\]`));
+        assert.match(r.stderr, hint);
+      }
+      await writeFile(cfg, config(bucket));
+      const child = spawnOutpost(['hq', '--data', join(work, 'hq'), '--port', '0'], env);
+      try {
+        let out = '';
+        child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+        const t0 = Date.now();
+        while (!/outpost hq listening on/.test(out)) {
+          assert.ok(Date.now() - t0 < 30_000, `HQ did not start:\n${out}`);
+          assert.equal(child.exitCode, null, `HQ exited:\n${out}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
   });
 });

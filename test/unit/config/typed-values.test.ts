@@ -106,4 +106,29 @@ describe('config: typed values, read once at start-up', () => {
       problems.join(' | '),
     );
   });
+
+  it('hq.objects: local by default, or an S3 bucket with every missing or bad key reported', () => {
+    assert.deepEqual(parseConfig({}, 'test').hq.objects, { kind: 'local' });
+    const s3 = parseConfig(
+      { hq: { objects: { kind: 's3', bucket: 'field-media', accessKeyId: 'AK', secretAccessKey: 'SK' } } },
+      'test',
+    ).hq.objects;
+    assert.deepEqual(s3, {
+      kind: 's3',
+      region: 'us-east-1',
+      bucket: 'field-media',
+      prefix: '',
+      accessKeyId: 'AK',
+      secretAccessKey: 'SK',
+    });
+    const problems = problemsOf({
+      hq: { objects: { kind: 's3', endpoint: 'ftp://x', bucket: 'Field_Media', accessKeyId: 'AK' } },
+    });
+    for (const key of ['endpoint', 'bucket', 'secretAccessKey'])
+      assert.ok(
+        problems.some((p) => p.startsWith(`hq.objects.${key}:`)),
+        `${key}: ${problems.join(' | ')}`,
+      );
+    assert.ok(problemsOf({ hq: { objects: { kind: 'ftp' } } }).some((p) => p.startsWith('hq.objects.kind')));
+  });
 });
