@@ -15,6 +15,7 @@ import { showToast } from '../toast';
 import { filtersFrom } from '../filters';
 import { useItemList } from '../item-list';
 import { navigate, withQuery } from '../router';
+import { formatOffset } from '../../../src/core/time-shift';
 import { useSelection } from '../selection';
 import type { AttributePatch, Item } from '../types';
 import { BulkBar } from './BulkBar';
@@ -54,23 +55,6 @@ function changesOf(id: string, before: Attrs, after: Attrs): UndoChange[] {
       previous: valueOf(before, field),
     }),
   );
-}
-
-/** Milliseconds as "+1d2h3m4s" / "-30m" (the offsets people type in the clock dialog). */
-function formatOffset(ms: number): string {
-  let rest = Math.round(Math.abs(ms) / 1000);
-  let out = '';
-  for (const [unit, size] of [
-    ['d', 86_400],
-    ['h', 3_600],
-    ['m', 60],
-    ['s', 1],
-  ] as const) {
-    const n = Math.floor(rest / size);
-    rest -= n * size;
-    if (n > 0) out += `${n}${unit}`;
-  }
-  return (ms < 0 ? '-' : '+') + (out || '0s');
 }
 
 const STACKING_KEY = 'outpost.stackBursts';
