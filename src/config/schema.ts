@@ -270,6 +270,8 @@ const hqDatabase = z.string().refine((v) => {
 
 /** S3 bucket names: 3–63 lower-case letters, digits, dots and hyphens. */
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** Azure container names: 3–63 lower-case letters, digits and single hyphens. */
+const CONTAINER = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
 
 const hqObjects = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('local') }),
@@ -284,6 +286,29 @@ const hqObjects = z.discriminatedUnion('kind', [
     accessKeyId: z.string().min(1),
     secretAccessKey: z.string().min(1),
   }),
+  z
+    .strictObject({
+      kind: z.literal('azure'),
+      /** `DefaultEndpointsProtocol=https;AccountName=…;AccountKey=…` (the portal's "Access keys"). */
+      connectionString: z.string().min(1).optional(),
+      /** Or the account's blob URL and a SAS token for the container. */
+      accountUrl: z.url({ protocol: /^https?$/ }).optional(),
+      sasToken: z.string().min(1).optional(),
+      container: z
+        .string()
+        .regex(CONTAINER, 'an Azure container name: 3–63 lower-case letters, digits and single hyphens'),
+      /** Blob names start with this (`outpost/`): one container can hold other things too. */
+      prefix: z.string().max(200).default(''),
+    })
+    .superRefine((a, ctx) => {
+      const withUrl = a.accountUrl !== undefined || a.sasToken !== undefined;
+      if (a.connectionString !== undefined ? withUrl : !(a.accountUrl && a.sasToken))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['connectionString'],
+          message: 'give either connectionString, or accountUrl and sasToken',
+        });
+    }),
 ]);
 
 /** The station/HQ config file. Every key has a default: an empty file is a valid config. */
@@ -450,8 +475,9 @@ export const configSchema = z
          */
         database: hqDatabase.default('sqlite'),
         /**
-         * Where HQ keeps the verified bytes: `local` (the data directory's objects/) or an S3
-         * bucket (AWS or any S3-compatible store), e.g. for several HQ nodes.
+         * Where HQ keeps the verified bytes: `local` (the data directory's objects/), an S3
+         * bucket (AWS or any S3-compatible store) or an Azure Blob container, e.g. for several
+         * HQ nodes.
          */
         objects: hqObjects.default({ kind: 'local' }),
       })

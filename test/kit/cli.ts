@@ -55,3 +55,31 @@ export function json<T = Record<string, unknown>>(r: CliResult): T {
     throw new Error(`not JSON (exit ${r.code}):\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   }
 }
+
+/**
+ * Run `outpost <args>` (a server: `hq`, `station`) until its output matches `ready`, then stop it
+ * with SIGTERM; fails with its output when it exits or takes longer than `ms` first.
+ */
+export async function startsAndServes(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+  ms = 30_000,
+): Promise<void> {
+  const child = spawnOutpost(args, env);
+  const exited = new Promise((r) => child.once('exit', r));
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    const t0 = Date.now();
+    while (!ready.test(out)) {
+      if (child.exitCode !== null) throw new Error(`outpost ${args.join(' ')} exited:\n${out}`);
+      if (Date.now() - t0 > ms) throw new Error(`outpost ${args.join(' ')} did not get ready:\n${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+}

@@ -12,7 +12,7 @@ import {
 import { s3Client } from '../../../src/adapters/s3.js';
 import { isOutpostError, type ErrorCode } from '../../../src/core/errors.js';
 import { S3ObjectStore, type S3StoreSettings } from '../../../src/hq/s3-store.js';
-import { outpost, spawnOutpost } from '../../kit/cli.js';
+import { outpost, startsAndServes } from '../../kit/cli.js';
 import { originalMeta, randomBytesSeeded, sendFacts, sha256, startTestHq, tusUpload } from '../../kit/hq.js';
 import { startTestSwift, type TestSwift } from '../../kit/swift.js';
 import { objectStoreContract } from './object-store-contract.js';
@@ -188,21 +188,11 @@ describe('HQ with its objects in S3', () => {
         assert.match(r.stderr, hint);
       }
       await writeFile(cfg, config(bucket));
-      const child = spawnOutpost(['hq', '--data', join(work, 'hq'), '--port', '0'], env);
-      try {
-        let out = '';
-        child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-        child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-        const t0 = Date.now();
-        while (!/outpost hq listening on/.test(out)) {
-          assert.ok(Date.now() - t0 < 30_000, `HQ did not start:\n${out}`);
-          assert.equal(child.exitCode, null, `HQ exited:\n${out}`);
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      } finally {
-        child.kill('SIGTERM');
-        await new Promise((r) => child.once('exit', r));
-      }
+      await startsAndServes(
+        ['hq', '--data', join(work, 'hq'), '--port', '0'],
+        env,
+        /outpost hq listening on/,
+      );
     } finally {
       await rm(work, { recursive: true, force: true });
     }

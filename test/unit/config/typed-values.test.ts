@@ -130,5 +130,48 @@ describe('config: typed values, read once at start-up', () => {
         `${key}: ${problems.join(' | ')}`,
       );
     assert.ok(problemsOf({ hq: { objects: { kind: 'ftp' } } }).some((p) => p.startsWith('hq.objects.kind')));
+    // Azure: a connection string, or an account URL with a SAS token; a container name Azure takes.
+    const az = parseConfig(
+      {
+        hq: {
+          objects: {
+            kind: 'azure',
+            connectionString: 'AccountName=a;AccountKey=k',
+            container: 'field-media',
+          },
+        },
+      },
+      'test',
+    ).hq.objects;
+    assert.deepEqual(az, {
+      kind: 'azure',
+      connectionString: 'AccountName=a;AccountKey=k',
+      container: 'field-media',
+      prefix: '',
+    });
+    const half = problemsOf({
+      hq: {
+        objects: { kind: 'azure', accountUrl: 'https://a.blob.core.windows.net', container: 'Field--Media' },
+      },
+    });
+    assert.ok(
+      half.some((p) => p.startsWith('hq.objects.container:')),
+      half.join(' | '),
+    );
+    const both = problemsOf({
+      hq: {
+        objects: {
+          kind: 'azure',
+          connectionString: 'x',
+          accountUrl: 'https://a.example',
+          sasToken: 's',
+          container: 'abc',
+        },
+      },
+    });
+    assert.ok(
+      both.some((p) => p.startsWith('hq.objects.connectionString: give either connectionString')),
+      both.join(' | '),
+    );
   });
 });
