@@ -4,7 +4,7 @@
  * (OpenStack Swift's s3api and other stores reject the SDK's default `aws-chunked` streamed
  * uploads), and every failure mapped onto the one vocabulary of errors (STORE_*).
  */
-import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { OutpostError, errnoCode } from '../core/errors.js';
 
 // The SDK is pinned to a release that supports Node 20 (Debian's); it warns every process that
@@ -20,7 +20,8 @@ export interface S3Settings {
   secretAccessKey: string;
 }
 
-export function s3Client(s: S3Settings): S3Client {
+/** `extra`: more client settings (tests: a skewed clock). */
+export function s3Client(s: S3Settings, extra: S3ClientConfig = {}): S3Client {
   return new S3Client({
     region: s.region,
     ...(s.endpoint ? { endpoint: s.endpoint, forcePathStyle: true } : {}),
@@ -29,6 +30,7 @@ export function s3Client(s: S3Settings): S3Client {
     responseChecksumValidation: 'WHEN_REQUIRED',
     // The caller decides about retries (the uplink has its own backoff); one quick retry for blips.
     maxAttempts: 2,
+    ...extra,
   });
 }
 

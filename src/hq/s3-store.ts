@@ -87,10 +87,31 @@ export class S3ObjectStore implements ObjectStore {
     throw s3Error(e, what, this.bucket);
   }
 
+  /**
+   * A HEAD that failed with 403 has no body, so no reason: a wrong key and a wrong clock look the
+   * same. Ask once with a GET (a one-key listing), whose error names the reason, and fail with it.
+   * When the GET works, the SDK has meanwhile learnt the store's time from its answer (it signs
+   * with that offset from then on): the HEAD is tried once more.
+   */
+  private async headOr403<T>(head: () => Promise<T>, what: string): Promise<T> {
+    try {
+      return await head();
+    } catch (e) {
+      if (s3Status(e) !== 403) throw e;
+      await this.client
+        .send(new ListObjectsV2Command({ Bucket: this.bucket, MaxKeys: 1 }))
+        .catch((why: unknown) => this.fail(why, what));
+      return head();
+    }
+  }
+
   /** The bucket exists and takes these credentials (else STORE_BUCKET_MISSING, STORE_CREDENTIALS…). */
   async check(): Promise<void> {
     try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      await this.headOr403(
+        () => this.client.send(new HeadBucketCommand({ Bucket: this.bucket })),
+        `checking bucket ${this.bucket}`,
+      );
     } catch (e) {
       // HeadBucket has no body: a missing bucket is a bare 404.
       if (s3Status(e) === 404)
@@ -170,7 +191,11 @@ export class S3ObjectStore implements ObjectStore {
   async stat(sha256: string): Promise<{ size: number } | undefined> {
     const Key = this.keyOf(sha256);
     try {
-      const h = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }));
+      const what = `looking up ${sha256.slice(0, 12)}…`;
+      const h = await this.headOr403(
+        () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key })),
+        what,
+      );
       return { size: h.ContentLength ?? 0 };
     } catch (e) {
       if (isS3NotFound(e)) return undefined;

@@ -44,7 +44,7 @@ async function newBucket(): Promise<string> {
 const rejectsWith = async (p: Promise<unknown>, code: ErrorCode, hint?: RegExp): Promise<void> => {
   await assert.rejects(p, (e) => {
     assert.ok(isOutpostError(e), String(e));
-    assert.equal(e.code, code, e.message);
+    assert.equal(e.code, code, `${e.message} ${String((e.cause as Error | undefined)?.name)}`);
     if (hint) assert.match(e.hint, hint);
     return true;
   });
@@ -124,6 +124,20 @@ describe('S3ObjectStore on a real S3 server', () => {
       'STORE_BUCKET_MISSING',
       /Create the bucket/,
     );
+    // A machine whose clock is two hours off signs requests the store refuses as too old: said
+    // plainly; and the client then signs with the store's time, so the next put goes through.
+    const skewed = s3Client(settings(bucket), { systemClockOffset: -2 * 3_600_000, maxAttempts: 1 });
+    const offClock = new S3ObjectStore(settings(bucket), skewed);
+    await rejectsWith(
+      (async () => {
+        for await (const _ of offClock.list()) break;
+      })(),
+      'STORE_CLOCK_SKEW',
+      /set the clock/,
+    );
+    await offClock.putFile(h, join(dir, 'x'));
+    assert.equal(await new S3ObjectStore(settings(bucket)).has(h), true);
+    assert.equal(await new S3ObjectStore(settings(bucket)).delete(h), true);
     await swift.stopProxy();
     try {
       await rejectsWith(new S3ObjectStore(settings(bucket)).has(h), 'STORE_UNREACHABLE', /endpoint/);
