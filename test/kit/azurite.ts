@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { freePort } from './ports.js';
 
 /**
@@ -26,7 +27,18 @@ export interface TestAzurite {
 const ACCOUNT = 'devstoreaccount1';
 const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
-const BIN = resolve(import.meta.dirname, '..', '..', 'node_modules', '.bin', 'azurite-blob');
+/** Azurite's blob server script, found as Node finds the package (this file also runs from dist/). */
+function azuriteBin(): string | undefined {
+  try {
+    const pkgPath = createRequire(import.meta.url).resolve('azurite/package.json');
+    const bin = (JSON.parse(readFileSync(pkgPath, 'utf8')) as { bin: Record<string, string> }).bin[
+      'azurite-blob'
+    ];
+    return bin ? join(dirname(pkgPath), bin) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function listening(port: number): Promise<boolean> {
   return new Promise((r) => {
@@ -40,7 +52,9 @@ function listening(port: number): Promise<boolean> {
 }
 
 export async function startTestAzurite(): Promise<TestAzurite> {
-  if (!existsSync(BIN)) throw new Error('azurite is not installed (npm ci installs it: a devDependency)');
+  const bin = azuriteBin();
+  if (!bin || !existsSync(bin))
+    throw new Error('azurite is not installed (npm ci installs it: a devDependency)');
   const dir = await mkdtemp(join(tmpdir(), 'outpost-azurite-'));
   const port = await freePort();
   let child: ChildProcess | undefined;
@@ -59,10 +73,10 @@ export async function startTestAzurite(): Promise<TestAzurite> {
     ];
     // The server dies with this process where setpriv can see to it (a crashed test leaves none).
     const c = existsSync('/usr/bin/setpriv')
-      ? spawn('setpriv', ['--pdeathsig', 'SIGKILL', '--', BIN, ...args], {
+      ? spawn('setpriv', ['--pdeathsig', 'SIGKILL', '--', process.execPath, bin, ...args], {
           stdio: ['ignore', 'pipe', 'pipe'],
         })
-      : spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      : spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     c.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     c.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     child = c;
