@@ -21,6 +21,8 @@ export interface TestSwift {
   /** tempauth's S3 credentials: access key `account:user`, secret the user's key. */
   accessKeyId: string;
   secretAccessKey: string;
+  /** Give a bucket a quota in bytes (Swift's container quota, set through Swift's own API). */
+  setQuota(bucket: string, bytes: number): Promise<void>;
   /** Stop the proxy (a server that went away); `startProxy()` brings it back on the same port. */
   stopProxy(): Promise<void>;
   startProxy(): Promise<void>;
@@ -85,7 +87,7 @@ use = egg:swift#${kind}
 const proxyConf = (dir: string, port: number, account: string, user: string, key: string): string =>
   `${common(dir, port)}
 [pipeline:main]
-pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats s3api tempauth copy slo dlo proxy-logging proxy-server
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats s3api tempauth copy container-quotas slo dlo proxy-logging proxy-server
 
 [app:proxy-server]
 use = egg:swift#proxy
@@ -113,6 +115,8 @@ use = egg:swift#memcache
 use = egg:swift#listing_formats
 [filter:copy]
 use = egg:swift#copy
+[filter:container-quotas]
+use = egg:swift#container_quotas
 [filter:slo]
 use = egg:swift#slo
 [filter:dlo]
@@ -187,6 +191,27 @@ export async function startTestSwift(): Promise<TestSwift> {
     region: 'us-east-1',
     accessKeyId: `${account}:${user}`,
     secretAccessKey: key,
+    async setQuota(bucket, bytes) {
+      // Through Swift's internal client (a proxy pipeline without auth, in-process): tempauth
+      // hands out Swift tokens only with a memcached, which the tests do not run.
+      const conf = join(dir, 'internal-client.conf');
+      await writeFile(
+        conf,
+        `[DEFAULT]\nswift_dir = ${dir}\nuser = ${userInfo().username}\n\n[pipeline:main]\n` +
+          `pipeline = catch_errors proxy-server\n\n[app:proxy-server]\nuse = egg:swift#proxy\n` +
+          `account_autocreate = true\n\n[filter:catch_errors]\nuse = egg:swift#catch_errors\n`,
+      );
+      await run('/usr/bin/python3', [
+        '-c',
+        'import sys\nfrom swift.common.internal_client import InternalClient\n' +
+          "c = InternalClient(sys.argv[1], 'outpost-test', 1)\n" +
+          "c.set_container_metadata('AUTH_' + sys.argv[2], sys.argv[3], {'X-Container-Meta-Quota-Bytes': sys.argv[4]})\n",
+        conf,
+        account,
+        bucket,
+        String(bytes),
+      ]);
+    },
     stopProxy: () => stopOne('proxy'),
     startProxy: () => start('proxy', ports.proxy),
     async stop() {

@@ -124,6 +124,14 @@ describe('S3ObjectStore on a real S3 server', () => {
       'STORE_BUCKET_MISSING',
       /Create the bucket/,
     );
+    // A bucket over its quota: said as such, and nothing half-stored.
+    const full = await newBucket();
+    await swift.setQuota(full, 10_000);
+    const big = randomBytesSeeded(20_000, 9);
+    await writeFile(join(dir, 'big-for-quota'), big);
+    const fullStore = new S3ObjectStore(settings(full));
+    await rejectsWith(fullStore.putFile(sha256(big), join(dir, 'big-for-quota')), 'STORE_FULL', /quota/);
+    assert.equal(await fullStore.has(sha256(big)), false);
     // A machine whose clock is two hours off signs requests the store refuses as too old: said
     // plainly; and the client then signs with the store's time, so the next put goes through.
     const skewed = s3Client(settings(bucket), { systemClockOffset: -2 * 3_600_000, maxAttempts: 1 });
