@@ -3,18 +3,28 @@
  * 20), from a connection string or an account URL with a SAS token, and every failure mapped onto
  * the one vocabulary of errors (STORE_*).
  */
-import { BlobServiceClient, RestError, type ContainerClient } from '@azure/storage-blob';
+import {
+  BlobServiceClient,
+  RestError,
+  type ContainerClient,
+  type StoragePipelineOptions,
+} from '@azure/storage-blob';
 import { OutpostError, errnoCode } from '../core/errors.js';
 
 export type AzureSettings = { container: string } & (
   { connectionString: string } | { accountUrl: string; sasToken: string }
 );
 
-export function azureContainer(s: AzureSettings): ContainerClient {
+/** `options`: pipeline settings (the uplink: no retries, its own backoff; a stream is read once). */
+export function azureContainer(s: AzureSettings, options?: StoragePipelineOptions): ContainerClient {
   const service =
     'connectionString' in s
-      ? BlobServiceClient.fromConnectionString(s.connectionString)
-      : new BlobServiceClient(`${s.accountUrl.replace(/\/$/, '')}?${s.sasToken.replace(/^\?/, '')}`);
+      ? BlobServiceClient.fromConnectionString(s.connectionString, options)
+      : new BlobServiceClient(
+          `${s.accountUrl.replace(/\/$/, '')}?${s.sasToken.replace(/^\?/, '')}`,
+          undefined,
+          options,
+        );
   return service.getContainerClient(s.container);
 }
 

@@ -158,6 +158,11 @@ export const ERROR_CATALOGUE = {
     exit: 3,
     hint: 'The object store is over its quota: free space there or raise the quota. Nothing is lost; it is tried again.',
   },
+  STORE_UPLOAD_GONE: {
+    status: 410,
+    exit: 3,
+    hint: 'The object store no longer knows this unfinished upload (aborted, or expired by a lifecycle rule): it is started again from the first byte.',
+  },
   STORE_FAILED: {
     status: 502,
     exit: 3,

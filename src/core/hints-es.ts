@@ -71,6 +71,8 @@ export const ERROR_HINTS_ES: Record<ErrorCode, string> = {
     'El almacén de objetos rechaza la hora de este equipo (las firmas admiten unos 15 minutos): ponga el reloj en hora y vuelva a intentarlo.',
   STORE_FULL:
     'El almacén de objetos superó su cuota: libere espacio allí o amplíe la cuota. No se pierde nada; se vuelve a intentar.',
+  STORE_UPLOAD_GONE:
+    'El almacén de objetos ya no conoce esta subida sin terminar (cancelada, o caducada por una regla de ciclo de vida): se empieza de nuevo desde el primer byte.',
   STORE_FAILED:
     'El almacén de objetos respondió con un error (vea el mensaje); se vuelve a intentar. Si persiste, revise el almacén.',
   MIRROR_SAME_DRIVE:

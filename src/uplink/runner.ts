@@ -12,7 +12,7 @@ import { RateGovernor } from './rate-governor.js';
 import { UplinkScheduler } from './scheduler.js';
 import { Transfer } from './transfer.js';
 import { CatalogueWatcher } from './watcher.js';
-import { UploadFailure, type UploadRendition, type UploadTarget } from './targets/target.js';
+import { UploadFailure, type PartRules, type UploadRendition, type UploadTarget } from './targets/target.js';
 import type { Timetable } from '../core/timetable.js';
 import type { LinkHint } from './throttle/wireless.js';
 
@@ -272,6 +272,14 @@ export class UplinkRunner {
   private untrack(t: Transfer): void {
     this.live.delete(t.key);
     t.drop();
+    // Its item was deleted: an unfinished upload is dropped at the target (best effort).
+    const url = t.url;
+    if (url && this.deps.target.discard)
+      void this.deps.target
+        .discard(url)
+        .catch((e: unknown) =>
+          this.deps.log.debug({ err: e, item: t.item }, 'uplink: an unfinished upload was not dropped'),
+        );
   }
 
   private allParked(): boolean {
@@ -344,12 +352,19 @@ export class UplinkRunner {
       await this.checkHave(l, signal);
       if (!this.live.has(l.key)) return;
     }
+    const target = this.deps.target;
     if (l.url && !l.offsetKnown) {
       const t0 = this.deps.now();
-      const offset = await this.deps.target.offset(l.url, signal);
-      // A HEAD on a link no body is queued on: a bare round trip for the pacer's base.
-      this.rate.observeRtt(this.deps.now() - t0);
-      l.moved(l.url, offset);
+      if (target.resume) {
+        // Part-based: the store lists its parts, checked against the journalled state.
+        const r = await target.resume(l.url, l.state, signal);
+        l.moved(l.url, r.offset, r.state);
+      } else {
+        const offset = await target.offset(l.url, signal);
+        // A HEAD on a link no body is queued on: a bare round trip for the pacer's base.
+        this.rate.observeRtt(this.deps.now() - t0);
+        l.moved(l.url, offset);
+      }
       if (l.offset >= l.size) {
         // Every byte arrived before the answer was lost: HQ has verified it, or it will say so.
         const [has] = await this.deps.target.have([l.ref], signal);
@@ -358,15 +373,19 @@ export class UplinkRunner {
       }
     }
     if (!l.url) await this.ops.ensureFacts(l.row.item, signal);
-    if (!l.url && l.size > this.rate.next(l.size)) {
+    const parts = target.parts;
+    if (!l.url && l.size > (parts ? this.partBudget(l.size, parts) : this.rate.next(l.size))) {
       // More than one request's worth: create the upload empty and journal its URL first, so a
       // station killed during the first chunk resumes it instead of starting a new upload.
-      const c = await this.deps.target.create(l.newUpload, emptyBody(), signal);
-      l.moved(c.url, c.offset);
+      const c = await target.create(l.newUpload, emptyBody(), signal, parts ? { length: 0 } : undefined);
+      l.moved(c.url, c.offset, c.state);
     }
 
     await this.rate.readLink();
-    const budget = this.rate.budget(l.size - l.offset);
+    const budget = parts ? this.partBudget(l.size - l.offset, parts) : this.rate.budget(l.size - l.offset);
+    // A part is sent whole (a part cut short keeps nothing): a more important transfer waits for
+    // the end of this part, not of the upload.
+    const shape = parts ? { length: Math.min(budget, l.size - l.offset), state: l.state } : undefined;
     let pos = l.offset;
     this.current = l;
     this.preempt = false;
@@ -378,7 +397,7 @@ export class UplinkRunner {
       ...(this.rate.bucket ? { bucket: this.rate.bucket } : {}),
       now: this.deps.now,
       sleep: (ms) => this.deps.sleep(ms, signal),
-      shouldYield: () => this.preempt,
+      shouldYield: () => this.preempt && !parts,
       minBytes: 4 * SLICE,
       onSlice: (n) => {
         this.sentBytes += n;
@@ -390,8 +409,8 @@ export class UplinkRunner {
     const t0 = this.deps.now();
     try {
       const r = l.url
-        ? { url: l.url, ...(await this.deps.target.append(l.url, l.offset, body, signal)) }
-        : await this.deps.target.create(l.newUpload, body, signal);
+        ? { url: l.url, ...(await target.append(l.url, l.offset, body, signal, shape)) }
+        : await target.create(l.newUpload, body, signal, shape);
       const ms = this.deps.now() - t0;
       this.deps.log.debug(
         {
@@ -405,7 +424,7 @@ export class UplinkRunner {
         'uplink chunk',
       );
       this.rate.observeChunk(r.sent, ms, r.drainMs);
-      if (l.advanced(r.url, r.offset)) this.complete(l);
+      if (l.advanced(r.url, r.offset, r.state)) this.complete(l);
     } catch (e) {
       l.offsetKnown = false;
       if (e instanceof UploadFailure && e.kind === 'stalled') this.rate.observeStall();
@@ -413,6 +432,12 @@ export class UplinkRunner {
     } finally {
       this.current = null;
     }
+  }
+
+  /** One part's bytes: the link's chunk size, within the target's part rules (the last part may be less). */
+  private partBudget(remaining: number, parts: PartRules): number {
+    const want = Math.max(parts.minBytes, Math.min(parts.maxBytes, this.rate.next(remaining)));
+    return Math.min(remaining, want);
   }
 
   // ---------------------------------------------------------------- failures
@@ -487,6 +512,14 @@ export class UplinkRunner {
         return;
       }
     }
+    // The old upload is dropped at the target (a bucket's parts would otherwise linger, billed).
+    const old = l.url;
+    if (old && this.deps.target.discard)
+      await this.deps.target
+        .discard(old)
+        .catch((e: unknown) =>
+          this.deps.log.warn({ err: e, item: l.row.item }, 'uplink: an unfinished upload was not dropped'),
+        );
     l.restart(f.message);
   }
 

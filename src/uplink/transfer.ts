@@ -28,6 +28,8 @@ export class Transfer {
   size: number;
   offset: number;
   url: string | null;
+  /** A part-based target's resume state, journalled with the URL. */
+  state: string | null;
   /** The offset is known to be the target's (false after any failure and at start). */
   offsetKnown = false;
   haveChecked = false;
@@ -45,6 +47,7 @@ export class Transfer {
     this.size = row.size ?? (row.rendition === 'original' ? row.itemSize : ESTIMATE[row.rendition]);
     this.offset = row.offset;
     this.url = row.uploadUrl;
+    this.state = row.uploadState;
     this.highWater = row.offset;
     const rel =
       row.rendition === 'original'
@@ -97,23 +100,31 @@ export class Transfer {
     this.schedule();
   }
 
-  /** The target confirmed `offset` of the upload at `url`: journal and queue follow. */
-  moved(url: string, offset: number): void {
+  /** The target confirmed `offset` of the upload at `url` (and its resume state): journal and queue follow. */
+  moved(url: string, offset: number, state?: string | null): void {
     this.url = url;
     this.offset = offset;
+    if (state !== undefined) this.state = state;
     this.offsetKnown = true;
-    this.books.journal.progress(this.row.item, this.row.rendition, url, offset, this.books.nowIso());
+    this.books.journal.progress(
+      this.row.item,
+      this.row.rendition,
+      url,
+      offset,
+      this.books.nowIso(),
+      this.state,
+    );
     this.schedule();
   }
 
   /** A request moved the upload to `offset`: the class is credited; true when it is complete. */
-  advanced(url: string, offset: number): boolean {
+  advanced(url: string, offset: number, state?: string | null): boolean {
     this.books.scheduler.sent(this.key, offset - this.offset);
     this.url = url;
     this.offset = offset;
     this.offsetKnown = true;
     if (offset >= this.size) return true;
-    this.moved(url, offset);
+    this.moved(url, offset, state);
     return false;
   }
 
@@ -134,6 +145,7 @@ export class Transfer {
   restart(why: string): void {
     this.books.journal.restart(this.row.item, this.row.rendition, why, this.books.nowIso());
     this.url = null;
+    this.state = null;
     this.offset = 0;
     // highWater stays: bytes sent again from 0 count as resent.
     this.haveChecked = false;

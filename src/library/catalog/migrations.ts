@@ -370,5 +370,12 @@ export function migrations(engine: 'sqlite' | 'postgres'): Record<string, Migrat
         await sql`create index items_undated on items(sort_time, id) where captured_at is null`.execute(db);
       },
     },
+    '0020_upload_state': {
+      async up(db: Kysely<unknown>) {
+        // A part-based upload's resume state (a bucket's confirmed parts and running SHA-256:
+        // uplink/targets/bucket-target.ts), journalled beside its upload URL.
+        await sql`alter table uplink_transfers add column upload_state text`.execute(db);
+      },
+    },
   };
 }

@@ -159,6 +159,7 @@ export interface UplinkTransfersTable {
   size: number | null;
   sha256: string | null;
   upload_url: string | null;
+  upload_state: string | null;
   offset: number;
   attempts: number;
   last_error: string | null;

@@ -19,6 +19,8 @@ export interface JournalRow {
   size: number | null;
   sha256: string | null;
   uploadUrl: string | null;
+  /** A part-based target's resume state (ChunkResult.state), journalled with the URL. */
+  uploadState: string | null;
   offset: number;
   attempts: number;
   lastError: string | null;
@@ -36,7 +38,7 @@ export interface JournalRow {
 export type UplinkCursor = 'ops-pushed' | 'ops-pulled';
 
 const selectOpen = (where: string): string =>
-  `select t.item, t.rendition, t.state, t.size, t.sha256, t.upload_url as uploadUrl, t.offset,
+  `select t.item, t.rendition, t.state, t.size, t.sha256, t.upload_url as uploadUrl, t.upload_state as uploadState, t.offset,
           t.attempts, t.last_error as lastError, i.type, i.rating, i.priority, i.size as itemSize,
           i.path, i.original_name as originalName, i.has_preview as hasPreview, i.has_poster as hasPoster
    from uplink_transfers t join items i on i.id = t.item
@@ -118,12 +120,19 @@ export class UplinkJournal {
     ).run(size, sha256, nowIso, this.target, item, rendition);
   }
 
-  /** The target confirmed `offset` (and the upload lives at `url`). */
-  progress(item: string, rendition: Rendition, url: string, offset: number, nowIso: string): void {
+  /** The target confirmed `offset` (and the upload lives at `url`, with its resume `state`). */
+  progress(
+    item: string,
+    rendition: Rendition,
+    url: string,
+    offset: number,
+    nowIso: string,
+    state: string | null = null,
+  ): void {
     this.st(
-      `update uplink_transfers set state = 'uploading', upload_url = ?, offset = ?, last_error = null, updated_at = ?
-       where target = ? and item = ? and rendition = ?`,
-    ).run(url, offset, nowIso, this.target, item, rendition);
+      `update uplink_transfers set state = 'uploading', upload_url = ?, upload_state = ?, offset = ?,
+         last_error = null, updated_at = ? where target = ? and item = ? and rendition = ?`,
+    ).run(url, state, offset, nowIso, this.target, item, rendition);
   }
 
   done(item: string, rendition: Rendition, nowIso: string): void {
@@ -136,7 +145,7 @@ export class UplinkJournal {
   /** Forget the upload (gone at the target, or bytes rejected): it starts again from byte 0. */
   restart(item: string, rendition: Rendition, why: string, nowIso: string): void {
     this.st(
-      `update uplink_transfers set state = 'pending', upload_url = null, offset = 0, sha256 = null,
+      `update uplink_transfers set state = 'pending', upload_url = null, upload_state = null, offset = 0, sha256 = null,
          attempts = attempts + 1, last_error = ?, updated_at = ? where target = ? and item = ? and rendition = ?`,
     ).run(why, nowIso, this.target, item, rendition);
   }
@@ -222,6 +231,7 @@ function toRow(r: Record<string, unknown>): JournalRow {
     size: (r.size as number | null) ?? null,
     sha256: (r.sha256 as string | null) ?? null,
     uploadUrl: (r.uploadUrl as string | null) ?? null,
+    uploadState: (r.uploadState as string | null) ?? null,
     offset: r.offset as number,
     attempts: r.attempts as number,
     lastError: (r.lastError as string | null) ?? null,

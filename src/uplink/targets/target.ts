@@ -67,6 +67,29 @@ export interface ChunkResult {
   sent: number;
   /** Milliseconds from the end of the body to the response: the drain time (queueing + RTT). */
   drainMs: number;
+  /**
+   * The target's own resume state after this request (a bucket's part list and hash state), to
+   * be journalled with the upload URL and handed back on the next request; absent: none.
+   */
+  state?: string | null;
+}
+
+/** What the runner tells a part-based target about one request. */
+export interface RequestShape {
+  /** Exactly the bytes the body yields unless it is cut short (a cut-short part keeps nothing). */
+  length?: number;
+  /** The journalled resume state of the upload (ChunkResult.state of the last request). */
+  state?: string | null;
+}
+
+/**
+ * How a part-based target (S3 multipart, Azure blocks) wants its requests: every request but an
+ * upload's last carries at least `minBytes` and at most `maxBytes`, announced in advance
+ * (`RequestShape.length`), sent whole; a request cut short keeps nothing.
+ */
+export interface PartRules {
+  minBytes: number;
+  maxBytes: number;
 }
 
 /**
@@ -79,11 +102,36 @@ export interface ByteTarget {
   /** For each object, whether the target already holds verified bytes for it. */
   have(objects: ObjectRef[], signal?: AbortSignal): Promise<boolean[]>;
   /** Create an upload, sending `body` as its first bytes (creation-with-upload). */
-  create(upload: NewUpload, body: BodySource, signal?: AbortSignal): Promise<{ url: string } & ChunkResult>;
+  create(
+    upload: NewUpload,
+    body: BodySource,
+    signal?: AbortSignal,
+    shape?: RequestShape,
+  ): Promise<{ url: string } & ChunkResult>;
   /** The offset the target holds for an upload. */
   offset(url: string, signal?: AbortSignal): Promise<number>;
   /** Append `body` at `offset`. */
-  append(url: string, offset: number, body: BodySource, signal?: AbortSignal): Promise<ChunkResult>;
+  append(
+    url: string,
+    offset: number,
+    body: BodySource,
+    signal?: AbortSignal,
+    shape?: RequestShape,
+  ): Promise<ChunkResult>;
+  /** Part-based targets: how requests must be cut (absent: any size, and a request may end early). */
+  readonly parts?: PartRules;
+  /**
+   * Where an upload stands, from the target's own list of what it holds (never from local state
+   * alone), checked against the journalled state: the offset to go on from and the state to keep.
+   * Targets with resume state implement this instead of being asked `offset` by the runner.
+   */
+  resume?(
+    url: string,
+    state: string | null,
+    signal?: AbortSignal,
+  ): Promise<{ offset: number; state: string | null }>;
+  /** Forget an unfinished upload (it is started again, or its item was deleted): nothing is left behind. */
+  discard?(url: string, signal?: AbortSignal): Promise<void>;
 }
 
 /** Exchanges item facts and ops with the target's op log (HQ has one; a bare bucket does not). */
