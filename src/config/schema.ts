@@ -7,6 +7,7 @@ import { parseStationKey } from '../core/station-key.js';
 import { parseTimetable, type Timetable } from '../core/timetable.js';
 import { DEFAULT_GPIO_LEDS, DEFAULT_SYSFS_LEDS } from './leds.js';
 import { motionConfigSchema } from './motion.js';
+import { azureStoreSchema, s3StoreSchema } from './stores.js';
 
 /** An LED: a directory name under /sys/class/leds (sysfs) or a GPIO number or line name (gpiod). */
 const ledName = z
@@ -19,6 +20,18 @@ const uplinkSchema = z
   .strictObject({
     /** Send to HQ whenever there is a link (the station runs the uplink; `outpost uplink` too). */
     enabled: z.boolean().default(false),
+    /**
+     * Where the media goes: `hq` (HQ over tus, `uplink.hq`), or straight to an S3 bucket
+     * (`{ kind: s3, endpoint, region, bucket, prefix, accessKeyId, secretAccessKey }`) or an Azure
+     * container (`{ kind: azure, connectionString | accountUrl + sasToken, container, prefix }`).
+     */
+    target: z
+      .discriminatedUnion('kind', [
+        z.strictObject({ kind: z.literal('hq') }),
+        s3StoreSchema,
+        azureStoreSchema,
+      ])
+      .default({ kind: 'hq' }),
     hq: z
       .strictObject({
         /** HQ's base URL, e.g. https://hq.example.org */
@@ -62,6 +75,7 @@ const uplinkSchema = z
     deleteRequiresMirror: z.boolean().default(false),
   })
   .superRefine((u, ctx) => {
+    if (u.target.kind !== 'hq') return;
     if (u.enabled && !u.hq.url)
       ctx.addIssue({ code: 'custom', path: ['hq', 'url'], message: 'required when the uplink is enabled' });
     if (u.enabled && !u.hq.key)
@@ -268,49 +282,6 @@ const hqDatabase = z.string().refine((v) => {
   }
 }, 'sqlite, or a PostgreSQL URL such as postgres://outpost:password@db.example.org:5432/outpost');
 
-/** S3 bucket names: 3–63 lower-case letters, digits, dots and hyphens. */
-const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-/** Azure container names: 3–63 lower-case letters, digits and single hyphens. */
-const CONTAINER = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
-
-const hqObjects = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('local') }),
-  z.strictObject({
-    kind: z.literal('s3'),
-    /** An S3-compatible store's URL; absent: AWS S3 in `region`. */
-    endpoint: z.url({ protocol: /^https?$/ }).optional(),
-    region: z.string().min(1).default('us-east-1'),
-    bucket: z.string().regex(BUCKET, 'an S3 bucket name: 3–63 lower-case letters, digits, dots and hyphens'),
-    /** Keys start with this (`outpost/`): one bucket can hold other things too. */
-    prefix: z.string().max(200).default(''),
-    accessKeyId: z.string().min(1),
-    secretAccessKey: z.string().min(1),
-  }),
-  z
-    .strictObject({
-      kind: z.literal('azure'),
-      /** `DefaultEndpointsProtocol=https;AccountName=…;AccountKey=…` (the portal's "Access keys"). */
-      connectionString: z.string().min(1).optional(),
-      /** Or the account's blob URL and a SAS token for the container. */
-      accountUrl: z.url({ protocol: /^https?$/ }).optional(),
-      sasToken: z.string().min(1).optional(),
-      container: z
-        .string()
-        .regex(CONTAINER, 'an Azure container name: 3–63 lower-case letters, digits and single hyphens'),
-      /** Blob names start with this (`outpost/`): one container can hold other things too. */
-      prefix: z.string().max(200).default(''),
-    })
-    .superRefine((a, ctx) => {
-      const withUrl = a.accountUrl !== undefined || a.sasToken !== undefined;
-      if (a.connectionString !== undefined ? withUrl : !(a.accountUrl && a.sasToken))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['connectionString'],
-          message: 'give either connectionString, or accountUrl and sasToken',
-        });
-    }),
-]);
-
 /** The station/HQ config file. Every key has a default: an empty file is a valid config. */
 export const configSchema = z
   .object({
@@ -479,7 +450,13 @@ export const configSchema = z
          * bucket (AWS or any S3-compatible store) or an Azure Blob container, e.g. for several
          * HQ nodes.
          */
-        objects: hqObjects.default({ kind: 'local' }),
+        objects: z
+          .discriminatedUnion('kind', [
+            z.strictObject({ kind: z.literal('local') }),
+            s3StoreSchema,
+            azureStoreSchema,
+          ])
+          .default({ kind: 'local' }),
       })
       .prefault({}),
     drives: drivesSchema,

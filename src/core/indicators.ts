@@ -97,7 +97,7 @@ export type UplinkState =
   /** HQ answers but refuses for a reason on its side (storage full, 5xx); retrying with backoff. */
   | { kind: 'hq-error'; detail?: string }
   /** HQ rejected this station's credentials: someone must re-pair it. */
-  | { kind: 'auth-failed' }
+  | { kind: 'auth-failed'; detail?: string }
   /**
    * Camera recordings not yet at HQ approach a camera's storage budget: soon the recorder can
    * only keep going by deleting footage that exists nowhere else (which it will not do).
@@ -320,7 +320,12 @@ export function uplinkView(uplink: UplinkState): IndicatorView {
     case 'hq-error':
       return view('red', `HQ is refusing uploads${uplink.detail ? ` (${uplink.detail})` : ''}; retrying`);
     case 'auth-failed':
-      return view('red-flash', 'HQ rejected this station; pair it again with HQ');
+      return view(
+        'red-flash',
+        uplink.detail
+          ? `the upload target refused this station (${uplink.detail})`
+          : 'HQ rejected this station; pair it again with HQ',
+      );
     case 'backlog-near-budget':
       return view(
         'red',

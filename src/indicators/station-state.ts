@@ -109,7 +109,7 @@ export function uplinkState(u: UplinkStatus | null): UplinkState {
     case 'hq-error':
       return { kind: 'hq-error', ...(u.lastError ? { detail: u.lastError.message } : {}) };
     case 'auth-failed':
-      return { kind: 'auth-failed' };
+      return { kind: 'auth-failed', ...(u.lastError ? { detail: u.lastError.message } : {}) };
     default: // idle, starting, stopped: sending while anything is queued
       return bytesQueued > 0 ? { kind: 'sending', bytesQueued } : { kind: 'idle-all-sent' };
   }

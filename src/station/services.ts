@@ -81,7 +81,7 @@ export function startStationServices(
     const catalog = await openCatalog(d.layout.catalog);
     try {
       let last = 0;
-      const up = createUplink(ctx, catalog, d.layout.root, (s) => {
+      const up = await createUplink(ctx, catalog, d.layout.root, (s) => {
         const t = performance.now();
         if (t - last < 500 && s.state === 'sending') return;
         last = t;
@@ -92,7 +92,7 @@ export function startStationServices(
         .run(abort.signal)
         .catch((err: unknown) => ctx.log.error({ err }, 'uplink stopped'));
       uplink = { runner: up.runner, abort, done, catalog, close: up.close };
-      ctx.log.info({ hq: ctx.config.uplink.hq.url }, 'uplink to HQ started');
+      ctx.log.info({ target: up.runner.status().target }, 'uplink started');
     } catch (e) {
       await catalog.close();
       throw e;

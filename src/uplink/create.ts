@@ -5,12 +5,17 @@ import { parseStationKey } from '../core/station-key.js';
 import type { Timetable } from '../core/timetable.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { UplinkRunner, type UplinkStatus } from './runner.js';
+import type { UplinkTargetConfig } from './targets/target-name.js';
 import { HqTusTarget } from './targets/hq-tus.js';
+import type { UploadTarget } from './targets/target.js';
+
 import { linkHint } from './throttle/wireless.js';
 import { readWireless } from './throttle/wireless-read.js';
 
 /** What the uplink reads of the `uplink:` config, as the config parsed it (the station passes it in). */
 export interface UplinkSettings {
+  /** Where the media goes (config `uplink.target`): HQ, an S3 bucket or an Azure container. */
+  target: UplinkTargetConfig;
   hq: { url?: string | undefined; key?: string | undefined };
   /** The bandwidth timetable (`bwlimit`, parsed once at start-up); undefined: no limit. */
   bwlimit?: Timetable | undefined;
@@ -33,36 +38,19 @@ export interface UplinkContext {
  * The uplink as configured (`uplink:` in the config file) over one library's catalogue.
  * Refuses a key made for another station: HQ would refuse every op this node records.
  */
-export function createUplink(
+export async function createUplink(
   ctx: UplinkContext,
   catalog: Catalog,
   driveRoot: string,
   onStatus?: (s: UplinkStatus) => void,
-): { runner: UplinkRunner; close(): void } {
+): Promise<{ runner: UplinkRunner; close(): void }> {
   const u = ctx.config.uplink;
-  if (!u.hq.url || !u.hq.key)
-    throw new OutpostError('CONFIG_INVALID', 'the uplink needs uplink.hq.url and uplink.hq.key', {
-      hint: 'Ask HQ for a key (`outpost hq keys add <station>` there) and put both in the config file.',
-    });
-  const station = parseStationKey(u.hq.key)?.station;
-  if (station !== ctx.node)
-    throw new OutpostError(
-      'CONFIG_INVALID',
-      `the HQ key is for station "${station}", but this node is "${ctx.node}"`,
-      {
-        hint: `Set \`node: ${station}\` in the config file, or ask HQ for a key for "${ctx.node}".`,
-      },
-    );
-  const target = new HqTusTarget({
-    url: u.hq.url,
-    key: u.hq.key,
-    stallTimeoutMs: u.stallTimeoutSeconds * 1000,
-  });
+  const made = await makeTarget(ctx, u);
   const runner = new UplinkRunner(
     {
       catalog,
       driveRoot,
-      target,
+      target: made.target,
       now: () => Date.now(),
       sleep,
       log: ctx.log,
@@ -84,5 +72,37 @@ export function createUplink(
       deleteRequiresMirror: u.deleteRequiresMirror,
     },
   );
-  return { runner, close: () => target.close() };
+  return { runner, close: made.close };
+}
+
+/** The configured target: a bucket, or HQ (refusing a key made for another station). */
+async function makeTarget(
+  ctx: UplinkContext,
+  u: UplinkSettings,
+): Promise<{ target: UploadTarget; close(): void }> {
+  if (u.target.kind !== 'hq') {
+    // The store's SDK is loaded only by stations that send to a bucket (memory, start-up time).
+    const { bucketTarget } = await import('./targets/bucket-targets.js');
+    const target = bucketTarget(u.target, u.stallTimeoutSeconds * 1000);
+    return { target, close: () => target.close() };
+  }
+  if (!u.hq.url || !u.hq.key)
+    throw new OutpostError('CONFIG_INVALID', 'the uplink needs uplink.hq.url and uplink.hq.key', {
+      hint: 'Ask HQ for a key (`outpost hq keys add <station>` there) and put both in the config file.',
+    });
+  const station = parseStationKey(u.hq.key)?.station;
+  if (station !== ctx.node)
+    throw new OutpostError(
+      'CONFIG_INVALID',
+      `the HQ key is for station "${station}", but this node is "${ctx.node}"`,
+      {
+        hint: `Set \`node: ${station}\` in the config file, or ask HQ for a key for "${ctx.node}".`,
+      },
+    );
+  const target = new HqTusTarget({
+    url: u.hq.url,
+    key: u.hq.key,
+    stallTimeoutMs: u.stallTimeoutSeconds * 1000,
+  });
+  return { target, close: () => target.close() };
 }

@@ -107,6 +107,8 @@ export class UplinkRunner {
   private sentBytes = 0;
   private resentBytes = 0;
   private finished = 0;
+  /** The journal holds a last error (cleared by the next request that works). */
+  private errorKept = false;
   private readonly s: Required<Omit<UplinkSettings, 'timetable' | 'timeZone' | 'chunk'>> & UplinkSettings;
   /** Originals HQ has: to confirm once more and remove (delete-after-upload policy). */
   private readonly offloads: Offloader;
@@ -154,7 +156,7 @@ export class UplinkRunner {
       pullEveryMs: this.s.pullOpsEveryMs,
       now: deps.now,
       log: deps.log,
-      report: (message) => (this.lastError = { message, at: this.nowIso() }),
+      report: (message) => this.noteError(message),
       observeRtt: (ms) => this.rate.observeRtt(ms),
     });
     this.linkBackoff = new Backoff({ baseMs: 1000, capMs: this.s.maxBackoffMs }, deps.random);
@@ -193,6 +195,10 @@ export class UplinkRunner {
           working = this.live.get(decision.id)!;
           await this.sendChunk(working, signal);
           this.linkBackoff.reset();
+          if (this.errorKept) {
+            this.journal.setLastError(null);
+            this.errorKept = false;
+          }
         } catch (e) {
           if (signal.aborted) break;
           const stop = await this.onFailure(e, signal, opts.once ?? false, working);
@@ -453,7 +459,7 @@ export class UplinkRunner {
       e instanceof UploadFailure
         ? e
         : new UploadFailure('rejected', e instanceof Error ? e.message : String(e));
-    this.lastError = { message: f.message, at: this.nowIso() };
+    this.noteError(f.message);
     switch (f.kind) {
       case 'offline':
       case 'stalled':
@@ -468,7 +474,7 @@ export class UplinkRunner {
         this.setState('auth-failed');
         this.deps.log.error(
           { err: f.message },
-          'uplink: HQ refuses this station key: check uplink.hq.key (or make one with `outpost hq keys add`)',
+          'uplink: the target refuses this station (HQ: check uplink.hq.key; a bucket: credentials, bucket name, clock)',
         );
         if (once) return true;
         await this.deps.sleep(60_000, signal);
@@ -521,6 +527,13 @@ export class UplinkRunner {
           this.deps.log.warn({ err: e, item: l.row.item }, 'uplink: an unfinished upload was not dropped'),
         );
     l.restart(f.message);
+  }
+
+  /** A failure the user should see: in the status, and kept for `outpost uplink-status`. */
+  private noteError(message: string): void {
+    this.lastError = { message, at: this.nowIso() };
+    this.journal.setLastError(this.lastError);
+    this.errorKept = true;
   }
 
   private setState(s: UplinkState): void {

@@ -4,6 +4,7 @@ import { openCatalog } from '../../library/catalog/open.js';
 import { openDrive } from '../../library/drive.js';
 import { TRANSFER_CLASSES } from '../../uplink/classes.js';
 import { createUplink } from '../../uplink/create.js';
+import { uplinkTargetName } from '../../uplink/targets/target-name.js';
 import { Journal } from '../../uplink/journal.js';
 import type { UplinkStatus } from '../../uplink/runner.js';
 import { buildContext, requireLibrary } from '../context.js';
@@ -46,7 +47,7 @@ export function registerUplink(program: Command): void {
         process.once('SIGTERM', stop);
         const tty = !o.json && process.stderr.isTTY;
         let lastLine = 0;
-        const up = createUplink(ctx, catalog, drive.layout.root, (s) => {
+        const up = await createUplink(ctx, catalog, drive.layout.root, (s) => {
           if (tty && Date.now() - lastLine > 500) {
             lastLine = Date.now();
             process.stderr.write(`\r\x1b[K${statusLine(s)}`);
@@ -93,14 +94,20 @@ export function registerUplink(program: Command): void {
         const drive = await openDrive(requireLibrary(o.library, ctx));
         const catalog = await openCatalog(drive.layout.catalog);
         try {
-          const j = new Journal(catalog, 'hq');
+          const target = uplinkTargetName(ctx.config.uplink.target);
+          const j = new Journal(catalog, target);
           j.enqueueNew(new Date().toISOString());
           const totals = j.totals();
-          emit(!!o.json, { target: 'hq', states: totals }, () =>
-            table([
-              ['STATE', 'TRANSFERS', 'BYTES LEFT'],
-              ...totals.map((t) => [t.state, String(t.transfers), formatBytes(Math.max(0, t.bytes))]),
-            ]),
+          const lastError = j.lastError();
+          emit(!!o.json, { target, states: totals, lastError }, () =>
+            [
+              `target: ${target}`,
+              table([
+                ['STATE', 'TRANSFERS', 'BYTES LEFT'],
+                ...totals.map((t) => [t.state, String(t.transfers), formatBytes(Math.max(0, t.bytes))]),
+              ]),
+              ...(lastError ? [`last error (${lastError.at}): ${lastError.message}`] : []),
+            ].join('\n'),
           );
         } finally {
           await catalog.close();

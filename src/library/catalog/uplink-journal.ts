@@ -210,7 +210,10 @@ export class UplinkJournal {
     ).all(this.target) as { state: string; transfers: number; bytes: number }[];
   }
 
-  /** An item's transfers, for its page in the web app. */
+  /**
+   * An item's transfers, for its page in the web app and the "a copy exists off-site" check: to
+   * any target this station has sent to (HQ, a bucket; the target named first in `target`).
+   */
   ofItem(
     item: string,
   ): Pick<JournalRow, 'rendition' | 'state' | 'offset' | 'size' | 'attempts' | 'lastError'>[] {
@@ -218,8 +221,25 @@ export class UplinkJournal {
     if (this.cat.engine !== 'sqlite') return [];
     return this.st(
       `select rendition, state, offset, size, attempts, last_error as lastError
-       from uplink_transfers where target = ? and item = ? order by rendition`,
-    ).all(this.target, item) as JournalRow[];
+       from uplink_transfers where item = ? order by target = ? desc, rendition`,
+    ).all(item, this.target) as JournalRow[];
+  }
+
+  /** The runner's last failure, kept for `outpost uplink-status` (null: the last request worked). */
+  setLastError(e: { message: string; at: string } | null): void {
+    const key = `uplink:${this.target}:last-error`;
+    if (!e) deleteStationMetaValue(this.cat, key);
+    else setStationMetaValue(this.cat, key, JSON.stringify(e));
+  }
+
+  lastError(): { message: string; at: string } | null {
+    const v = stationMetaValue(this.cat, `uplink:${this.target}:last-error`);
+    if (v === undefined) return null;
+    try {
+      return JSON.parse(v) as { message: string; at: string };
+    } catch {
+      return null;
+    }
   }
 }
 

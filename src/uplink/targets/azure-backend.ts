@@ -79,6 +79,25 @@ export class AzureBackend implements BucketBackend {
     }
   }
 
+  async *list(prefix: string, signal?: AbortSignal): AsyncIterable<{ key: string; size: number }> {
+    try {
+      for await (const b of this.container.listBlobsFlat({ prefix, abortSignal: signal }))
+        yield { key: b.name, size: b.properties.contentLength ?? 0 };
+    } catch (e) {
+      this.fail(e, `listing ${prefix}`);
+    }
+  }
+
+  async getStream(key: string, signal?: AbortSignal): Promise<Readable | undefined> {
+    try {
+      const r = await this.container.getBlockBlobClient(key).download(0, undefined, { abortSignal: signal });
+      return r.readableStreamBody as Readable;
+    } catch (e) {
+      if (notFound(e)) return undefined;
+      this.fail(e, `reading ${key}`);
+    }
+  }
+
   async putText(key: string, text: string, contentType: string, signal?: AbortSignal): Promise<void> {
     const body = Buffer.from(text, 'utf8');
     await this.container

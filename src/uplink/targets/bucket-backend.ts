@@ -57,6 +57,10 @@ export interface BucketBackend {
     signal?: AbortSignal,
   ): Promise<void>;
   abort(key: string, uploadId: string, signal?: AbortSignal): Promise<void>;
+  /** Keys under `prefix` (a full key prefix, the bucket prefix included), with their sizes. */
+  list(prefix: string, signal?: AbortSignal): AsyncIterable<{ key: string; size: number }>;
+  /** An object's bytes; undefined when it does not exist. */
+  getStream(key: string, signal?: AbortSignal): Promise<Readable | undefined>;
   /** Unfinished uploads under the prefix (for clean-up and the tests' "nothing left behind"). */
   unfinished(
     signal?: AbortSignal,

@@ -101,6 +101,36 @@ export class S3Backend implements BucketBackend {
     }
   }
 
+  async *list(prefix: string, signal?: AbortSignal): AsyncIterable<{ key: string; size: number }> {
+    let ContinuationToken: string | undefined;
+    do {
+      const page = await this.client
+        .send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            ...(ContinuationToken ? { ContinuationToken } : {}),
+          }),
+          { abortSignal: signal },
+        )
+        .catch((e: unknown) => this.fail(e, `listing ${prefix}`));
+      for (const o of page.Contents ?? []) if (o.Key) yield { key: o.Key, size: o.Size ?? 0 };
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken);
+  }
+
+  async getStream(key: string, signal?: AbortSignal): Promise<Readable | undefined> {
+    try {
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
+        abortSignal: signal,
+      });
+      return r.Body as Readable;
+    } catch (e) {
+      if (isS3NotFound(e)) return undefined;
+      this.fail(e, `reading ${key}`);
+    }
+  }
+
   async putText(key: string, text: string, contentType: string, signal?: AbortSignal): Promise<void> {
     await this.client
       .send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: text, ContentType: contentType }), {

@@ -98,8 +98,9 @@ export const en = {
   'uplink.state.sending': 'sending',
   'uplink.state.paused': 'paused by the timetable',
   'uplink.state.offline': 'offline: resumes by itself when the link returns',
-  'uplink.state.hq-error': 'HQ has a problem: retrying',
-  'uplink.state.auth-failed': 'HQ refuses this station key: ask HQ for a new one',
+  'uplink.state.hq-error': 'the target (HQ or the bucket) has a problem: retrying',
+  'uplink.state.auth-failed':
+    'the target refuses this station (HQ key, bucket credentials, bucket or clock): see the error below',
   'uplink.state.stopped': 'stopped',
   'uplink.class.ops': 'Tags and edits',
   'uplink.class.thumb': 'Thumbnails',
@@ -261,8 +262,9 @@ export const es: Record<keyof typeof en, string> = {
   'uplink.state.sending': 'enviando',
   'uplink.state.paused': 'en pausa por el horario',
   'uplink.state.offline': 'sin conexión: sigue solo cuando vuelva el enlace',
-  'uplink.state.hq-error': 'la sede tiene un problema: reintentando',
-  'uplink.state.auth-failed': 'la sede rechaza la clave de esta estación: pida una nueva a la sede',
+  'uplink.state.hq-error': 'el destino (la sede o el bucket) tiene un problema: reintentando',
+  'uplink.state.auth-failed':
+    'el destino rechaza esta estación (clave de la sede, credenciales, bucket o reloj): vea el error abajo',
   'uplink.state.stopped': 'detenido',
   'uplink.class.ops': 'Etiquetas y cambios',
   'uplink.class.thumb': 'Miniaturas',
