@@ -25,6 +25,7 @@ const COMMANDS: ReadonlyArray<readonly [string[], () => Promise<Register>]> = [
   [['user'], async () => (await import('./commands/user.js')).registerUser],
   [['hq'], async () => (await import('./commands/hq.js')).registerHq],
   [['uplink', 'uplink-status'], async () => (await import('./commands/uplink.js')).registerUplink],
+  [['pull'], async () => (await import('./commands/pull.js')).registerPull],
   [['status'], async () => (await import('./commands/status.js')).registerStatus],
   [['service'], async () => (await import('./commands/service.js')).registerService],
   [['doctor'], async () => (await import('./commands/doctor.js')).registerDoctor],

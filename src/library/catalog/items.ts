@@ -83,6 +83,19 @@ export async function itemsNeedingDerivatives(cat: Catalog): Promise<ItemRow[]> 
     .execute();
 }
 
+/** Which derivatives an item has, with the derive pass still to run (derived_at stays empty). */
+export async function setDerivedFlags(
+  cat: Catalog,
+  id: string,
+  d: { thumb: boolean; preview: boolean; poster: boolean },
+): Promise<void> {
+  await dbOf(cat)
+    .updateTable('items')
+    .set({ has_thumb: d.thumb ? 1 : 0, has_preview: d.preview ? 1 : 0, has_poster: d.poster ? 1 : 0 })
+    .where('id', '=', id)
+    .execute();
+}
+
 export async function setDerived(
   cat: Catalog,
   id: string,

@@ -141,7 +141,7 @@ export class BucketTarget implements UploadTarget {
   private readonly states = new Map<string, UploadState>();
 
   constructor(
-    private readonly store: BucketBackend,
+    readonly store: BucketBackend,
     private readonly prefix: string,
   ) {
     this.name = store.where;
