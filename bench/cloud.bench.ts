@@ -1,0 +1,194 @@
+/**
+ * bench:cloud — a station's uplink straight to an object store (issue 14, §5): the real
+ * UplinkRunner and BucketTarget in this process, sending to OpenStack Swift's s3api and to Azurite
+ * (started here, as the tests do) through the flaky-link proxy at 2 Mbit/s with 150 ms each way.
+ *   s3GoodputRatio     payload bytes confirmed per second over a steady window of a big video's
+ *                      multipart upload (5 MiB parts at this rate) ÷ link rate (target ≥ 0.9)
+ *   azureGoodputRatio  the same to an Azure container (block blob)
+ *   s3ResumeResentBytes, azureResumeResentBytes: a runner stopped mid-upload and a fresh one
+ *                      started (a station restart): bytes sent again (≤ one part)
+ * The baseline is the link rate the proxy enforces in the same run. Production defaults
+ * (15 s chunks, 60 s stall timeout). Not built yet (printed as null): hqNodesThroughputRatio,
+ * opsMergePerSec, apiP95MsAt1M (several HQ nodes, issue 14 §2).
+ * `--quick`: smaller video and windows. Ends with one JSON line {"bench":"cloud", ...}.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../src/adapters/logger.js';
+import { sleep } from '../src/adapters/sleep.js';
+import { openCatalog, type Catalog } from '../src/library/catalog/open.js';
+import { initDrive } from '../src/library/drive.js';
+import { UplinkRunner } from '../src/uplink/runner.js';
+import { AzureBackend } from '../src/uplink/targets/azure-backend.js';
+import type { BucketBackend } from '../src/uplink/targets/bucket-backend.js';
+import { BucketTarget } from '../src/uplink/targets/bucket-target.js';
+import { S3Backend } from '../src/uplink/targets/s3-backend.js';
+import { startTestAzurite, type TestAzurite } from '../test/kit/azurite.js';
+import { newAzureContainer, newS3Bucket } from '../test/kit/buckets.js';
+import { mbit, startFlakyProxy, type FlakyProxy } from '../test/kit/flaky-proxy.js';
+import { startTestSwift, type TestSwift } from '../test/kit/swift.js';
+import { addRawItem } from '../test/kit/uplink.js';
+import { measureGoodput } from './lib/uplink-rig.js';
+
+const quick = process.argv.includes('--quick');
+const LATENCY_MS = 150;
+const RATE = mbit(2);
+const MB = 1_000_000;
+const P = quick ? { videoBytes: 24 * MB, windowMs: 45_000 } : { videoBytes: 60 * MB, windowMs: 90_000 };
+const STATION = 'bench-station';
+
+const t00 = performance.now();
+const log = (s: string): void =>
+  void process.stderr.write(`[${((performance.now() - t00) / 1000).toFixed(0).padStart(4)} s] ${s}\n`);
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+interface Leg {
+  name: 's3' | 'azure';
+  port: number;
+  backend(viaPort: number): Promise<BucketBackend>;
+}
+
+async function runLeg(
+  leg: Leg,
+  work: string,
+): Promise<{ ratio: number; seconds: number; resent: number; linkUse: number }> {
+  const proxy: FlakyProxy = await startFlakyProxy({
+    target: { host: '127.0.0.1', port: leg.port },
+    rateBitsPerSec: RATE,
+    latencyMs: LATENCY_MS,
+  });
+  const drive = await initDrive(join(work, `drive-${leg.name}`), { label: leg.name, now: new Date() });
+  const catalog: Catalog = await openCatalog(drive.layout.catalog);
+  const backend = await leg.backend(proxy.port);
+  const runners: { abort: AbortController; done: Promise<unknown>; target: BucketTarget }[] = [];
+  const start = (): UplinkRunner => {
+    const target = new BucketTarget(backend, 'outpost/');
+    const runner = new UplinkRunner(
+      { catalog, driveRoot: drive.layout.root, target, now: () => Date.now(), sleep, log: silentLogger },
+      { node: STATION },
+    );
+    const abort = new AbortController();
+    runners.push({ abort, done: runner.run(abort.signal), target });
+    return runner;
+  };
+  const stop = async (): Promise<void> => {
+    const r = runners.pop()!;
+    r.abort.abort();
+    await r.done;
+  };
+  try {
+    log(`${leg.name}: making a ${P.videoBytes / MB} MB video`);
+    const video = await addRawItem(catalog, drive.layout.root, {
+      size: P.videoBytes,
+      type: 'video',
+      ext: 'mp4',
+    });
+    const a = start();
+    const up = (): number => proxy.stats().bytesUp;
+    const t0 = Date.now();
+    while (a.status().current?.item !== video.id) {
+      if (Date.now() - t0 > 120_000) throw new Error(`${leg.name}: the video never went on the wire`);
+      await sleep(100);
+    }
+    log(`${leg.name}: goodput over ≥ ${P.windowMs / 1000} s`);
+    const g = await measureGoodput(a, up, P.windowMs, 180_000, log);
+    const ratio = round3(g.bps / (RATE / 8));
+    log(
+      `${leg.name}: ${(g.bps / 1000).toFixed(1)} kB/s over ${g.seconds.toFixed(1)} s (${g.chunks} parts) → ${ratio}`,
+    );
+    // A station restart mid-part: what the fresh runner sends again.
+    await sleep(5000);
+    await stop();
+    const b = start();
+    const before = b.status().sentBytes;
+    await sleep(1000);
+    const t1 = Date.now();
+    while (b.status().finished === 0 && b.status().pendingBytes > 0 && Date.now() - t1 < 60_000)
+      await sleep(200);
+    const resent = b.status().resentBytes;
+    log(`${leg.name}: after the restart, resent ${resent} bytes (sent ${b.status().sentBytes - before})`);
+    await stop();
+    return { ratio, seconds: round3(g.seconds), resent, linkUse: round3(g.linkBps / (RATE / 8)) };
+  } finally {
+    for (const r of runners) {
+      r.abort.abort();
+      await r.done.catch(() => undefined);
+    }
+    backend.close();
+    await catalog.close();
+    await proxy.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'outpost-bench-cloud-'));
+  let swift: TestSwift | undefined;
+  let azurite: TestAzurite | undefined;
+  try {
+    log(`bench:cloud${quick ? ' --quick' : ''}: link 2 Mbit/s, ${LATENCY_MS} ms each way`);
+    swift = await startTestSwift();
+    azurite = await startTestAzurite();
+    const sw = swift;
+    const az = azurite;
+    const s3 = await runLeg(
+      {
+        name: 's3',
+        port: Number(new URL(sw.endpoint).port),
+        backend: async (viaPort) => {
+          const s = await newS3Bucket(sw);
+          return new S3Backend({ ...s, endpoint: `http://127.0.0.1:${viaPort}` });
+        },
+      },
+      work,
+    );
+    const azure = await runLeg(
+      {
+        name: 'azure',
+        port: Number(new URL(az.blobEndpoint).port),
+        backend: async (viaPort) => {
+          const s = await newAzureContainer(az);
+          return new AzureBackend({
+            ...s,
+            connectionString: s.connectionString.replace(
+              /BlobEndpoint=http:\/\/127\.0\.0\.1:\d+/,
+              `BlobEndpoint=http://127.0.0.1:${viaPort}`,
+            ),
+          });
+        },
+      },
+      work,
+    );
+    const result = {
+      bench: 'cloud',
+      quick,
+      latencyMs: LATENCY_MS * 2,
+      linkBitsPerSec: RATE,
+      s3GoodputRatio: s3.ratio,
+      azureGoodputRatio: azure.ratio,
+      s3LinkUse: s3.linkUse,
+      azureLinkUse: azure.linkUse,
+      s3GoodputSeconds: s3.seconds,
+      azureGoodputSeconds: azure.seconds,
+      s3ResumeResentBytes: s3.resent,
+      azureResumeResentBytes: azure.resent,
+      hqNodesThroughputRatio: null,
+      opsMergePerSec: null,
+      apiP95MsAt1M: null,
+      notBuilt: ['hqNodesThroughputRatio', 'opsMergePerSec', 'apiP95MsAt1M'],
+      targets: { s3GoodputRatio: 0.9, azureGoodputRatio: 0.9 },
+      met: { s3GoodputRatio: s3.ratio >= 0.9, azureGoodputRatio: azure.ratio >= 0.9 },
+      seconds: Math.round((performance.now() - t00) / 1000),
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    await swift?.stop();
+    await azurite?.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench:cloud failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
