@@ -5,8 +5,9 @@
  *   s3GoodputRatio     payload bytes confirmed per second over a steady window of a big video's
  *                      multipart upload (5 MiB parts at this rate) ÷ link rate (target ≥ 0.9)
  *   azureGoodputRatio  the same to an Azure container (block blob)
- *   s3ResumeResentBytes, azureResumeResentBytes: a runner stopped mid-upload and a fresh one
- *                      started (a station restart): bytes sent again (≤ one part)
+ *   s3RestartLostBytes, azureRestartLostBytes: a runner stopped mid-part and a fresh one started
+ *                      (a station restart): bytes sent past the confirmed parts, sent again
+ *                      (≤ one part); the fresh runner must resume exactly at the store's parts
  * The baseline is the link rate the proxy enforces in the same run. Production defaults
  * (15 s chunks, 60 s stall timeout). Not built yet (printed as null): hqNodesThroughputRatio,
  * opsMergePerSec, apiP95MsAt1M (several HQ nodes, issue 14 §2).
@@ -97,19 +98,24 @@ async function runLeg(
     log(
       `${leg.name}: ${(g.bps / 1000).toFixed(1)} kB/s over ${g.seconds.toFixed(1)} s (${g.chunks} parts) → ${ratio}`,
     );
-    // A station restart mid-part: what the fresh runner sends again.
+    // A station restart mid-part: what the runner had sent past the store's confirmed parts is
+    // lost (sent again by the next runner, which resumes from the store's part list).
     await sleep(5000);
+    const sa = a.status();
     await stop();
+    const confirmed = video.bytes.length - sa.pendingBytes;
+    const lost = sa.sentBytes - confirmed;
+    log(
+      `${leg.name}: stopped with ${confirmed} bytes confirmed of ${sa.sentBytes} sent: ${lost} to send again`,
+    );
     const b = start();
-    const before = b.status().sentBytes;
-    await sleep(1000);
     const t1 = Date.now();
-    while (b.status().finished === 0 && b.status().pendingBytes > 0 && Date.now() - t1 < 60_000)
-      await sleep(200);
-    const resent = b.status().resentBytes;
-    log(`${leg.name}: after the restart, resent ${resent} bytes (sent ${b.status().sentBytes - before})`);
+    while (b.status().sentBytes === 0 && Date.now() - t1 < 60_000) await sleep(200);
+    const resumedAt = video.bytes.length - b.status().pendingBytes;
+    log(`${leg.name}: the next runner resumed at ${resumedAt} (the store's parts)`);
     await stop();
-    return { ratio, seconds: round3(g.seconds), resent, linkUse: round3(g.linkBps / (RATE / 8)) };
+    if (resumedAt !== confirmed) throw new Error(`${leg.name}: resumed at ${resumedAt}, not at ${confirmed}`);
+    return { ratio, seconds: round3(g.seconds), resent: lost, linkUse: round3(g.linkBps / (RATE / 8)) };
   } finally {
     for (const r of runners) {
       r.abort.abort();
@@ -170,8 +176,8 @@ async function main(): Promise<void> {
       azureLinkUse: azure.linkUse,
       s3GoodputSeconds: s3.seconds,
       azureGoodputSeconds: azure.seconds,
-      s3ResumeResentBytes: s3.resent,
-      azureResumeResentBytes: azure.resent,
+      s3RestartLostBytes: s3.resent,
+      azureRestartLostBytes: azure.resent,
       hqNodesThroughputRatio: null,
       opsMergePerSec: null,
       apiP95MsAt1M: null,
