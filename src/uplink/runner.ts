@@ -129,6 +129,8 @@ export class UplinkRunner {
       ...settings,
     };
     this.journal = new Journal(deps.catalog, deps.target.name);
+    // An error an earlier run kept is cleared by this run's first request that works.
+    this.errorKept = this.journal.lastError() !== null;
     this.scheduler = new UplinkScheduler({ minShare: { video: this.s.videoShare } });
     this.offloads = new Offloader({
       catalog: deps.catalog,
