@@ -20,9 +20,9 @@ export interface S3Settings {
   secretAccessKey: string;
 }
 
-/** `extra`: more client settings (tests: a skewed clock). */
-export function s3Client(s: S3Settings, extra: S3ClientConfig = {}): S3Client {
-  return new S3Client({
+/** The client settings (also for @tus/s3-store, which makes its own client from them). */
+export function s3ClientConfig(s: S3Settings, extra: S3ClientConfig = {}): S3ClientConfig {
+  return {
     region: s.region,
     ...(s.endpoint ? { endpoint: s.endpoint, forcePathStyle: true } : {}),
     credentials: { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey },
@@ -31,7 +31,12 @@ export function s3Client(s: S3Settings, extra: S3ClientConfig = {}): S3Client {
     // The caller decides about retries (the uplink has its own backoff); one quick retry for blips.
     maxAttempts: 2,
     ...extra,
-  });
+  };
+}
+
+/** `extra`: more client settings (tests: a skewed clock). */
+export function s3Client(s: S3Settings, extra: S3ClientConfig = {}): S3Client {
+  return new S3Client(s3ClientConfig(s, extra));
 }
 
 /** The HTTP status of an S3 error, when the store answered. */

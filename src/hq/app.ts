@@ -6,6 +6,7 @@ import { buildApp, type LoginOptions } from '../server/app.js';
 import type { SetupCodes } from '../server/first-user.js';
 import type { StreamLimits } from '../server/streams.js';
 import { createHqAuth } from './auth.js';
+import { ClusterLocker } from './cluster-locker.js';
 import type { HqDataDir } from './data-dir.js';
 import { LocalDiskStore } from './local-disk-store.js';
 import { objectStoreMedia } from './media.js';
@@ -62,6 +63,10 @@ export async function buildHqApp(o: HqAppOptions): Promise<HqApp> {
     clock: o.clock,
     log: o.log,
     stationOf: auth.stationOf,
+    // An S3 store keeps uploads in progress too, and a PostgreSQL catalogue locks them: any node
+    // behind a load balancer can take any request (docs/hq-deploy.md).
+    staging: (store as ObjectStore).uploadStaging?.(),
+    ...(o.catalog.engine === 'postgres' ? { locker: new ClusterLocker(o.catalog) } : {}),
     ...(o.maxUploadSize !== undefined ? { maxSize: o.maxUploadSize } : {}),
     ...(o.uploadExpiryMs !== undefined ? { expiryMs: o.uploadExpiryMs } : {}),
   });

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { DataStore } from '@tus/utils';
 import { OutpostError } from '../core/errors.js';
 import { SHA256_RE } from './upload-metadata.js';
 
@@ -26,6 +27,25 @@ export interface ObjectStore {
   delete(sha256: string): Promise<boolean>;
   /** Every object's hash, in no particular order. */
   list(): AsyncIterable<string>;
+  /**
+   * Where tus uploads in progress live when they must be shared by several HQ nodes (S3: in the
+   * bucket itself); absent: on the node's local disk (`<data>/uploads/`), one node only.
+   */
+  uploadStaging?(): UploadStaging;
+}
+
+/** tus uploads kept in the object store, and how a finished one becomes an object. */
+export interface UploadStaging {
+  /** The tus data store (@tus/s3-store): every node reads and writes the same uploads. */
+  datastore: DataStore;
+  /** SHA-256 and size of a finished upload's bytes, read back from the store. */
+  hash(uploadId: string): Promise<{ sha256: string; size: number }>;
+  /** Make a verified upload the object `sha256` (a copy inside the store) and remove the upload. */
+  adopt(uploadId: string, sha256: string): Promise<void>;
+  /** Remove an upload (finished or not) and everything it left. Idempotent. */
+  discard(uploadId: string): Promise<void>;
+  /** Remove uploads started before `beforeMs` and not finished; returns how many. */
+  sweep(beforeMs: number): Promise<number>;
 }
 
 /** Keys are 64 lowercase hex and nothing else: they become file names and URL paths. */

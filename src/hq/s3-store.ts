@@ -17,7 +17,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { isS3NotFound, s3Client, s3Error, s3Status, type S3Settings } from '../adapters/s3.js';
 import { OutpostError } from '../core/errors.js';
-import { checkObjectKey, objectNotFound, type ObjectStore } from './object-store.js';
+import { checkObjectKey, objectNotFound, type ObjectStore, type UploadStaging } from './object-store.js';
+import { s3UploadStaging } from './s3-upload-staging.js';
 import { SHA256_RE } from './upload-metadata.js';
 
 export interface S3StoreSettings extends S3Settings {
@@ -69,13 +70,23 @@ export class S3ObjectStore implements ObjectStore {
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly partBytes: number;
+  private staging: UploadStaging | undefined;
 
-  constructor(settings: S3StoreSettings, client: S3Client = s3Client(settings)) {
+  constructor(
+    private readonly settings: S3StoreSettings,
+    client: S3Client = s3Client(settings),
+  ) {
     this.client = client;
     this.bucket = settings.bucket;
     const p = settings.prefix ?? '';
     this.prefix = p === '' || p.endsWith('/') ? p : `${p}/`;
     this.partBytes = Math.max(MIN_PART, settings.partBytes ?? DEFAULT_PART);
+  }
+
+  /** tus uploads in the bucket (s3-upload-staging.ts): several HQ nodes share them. */
+  uploadStaging(): UploadStaging {
+    this.staging ??= s3UploadStaging(this.settings, this.client, (sha) => this.keyOf(sha));
+    return this.staging;
   }
 
   private keyOf(sha256: string): string {

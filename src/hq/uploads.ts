@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { FileStore } from '@tus/file-store';
 import { EVENTS, MemoryLocker, Server, type Upload } from '@tus/server';
+import type { Locker } from '@tus/utils';
 import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
 import { ERROR_CATALOGUE } from '../core/errors.js';
@@ -9,7 +10,7 @@ import type { Catalog } from '../library/catalog/open.js';
 import { isTombstoned, stationHolds } from '../library/catalog/hq-items.js';
 import { objectOf, recordObject } from '../library/catalog/objects.js';
 import { hashFileWithSize } from '../library/intake/index.js';
-import type { ObjectStore } from './object-store.js';
+import type { ObjectStore, UploadStaging } from './object-store.js';
 import { expectedHash, OWNER_KEY, UPLOAD_ID_RE, validateUploadMeta } from './upload-metadata.js';
 
 /** Where tus lives (docs/uplink-protocol.md "Uploads"). */
@@ -28,6 +29,10 @@ export interface UploadsOptions {
   stationOf: (req: IncomingMessage) => string | undefined;
   maxSize?: number;
   expiryMs?: number;
+  /** Uploads kept in the object store (several HQ nodes); absent: `dir` on this node's disk. */
+  staging?: UploadStaging | undefined;
+  /** Upload locks (ClusterLocker for several nodes); default: this process's own. */
+  locker?: Locker | undefined;
 }
 
 /** What a tus hook throws to refuse a request: @tus/server sends status and body as they are. */
@@ -72,10 +77,10 @@ export interface Uploads {
 }
 
 export function createUploads(o: UploadsOptions): Uploads {
-  const datastore = new FileStore({
-    directory: o.dir,
-    expirationPeriodInMilliseconds: o.expiryMs ?? DEFAULT_UPLOAD_EXPIRY_MS,
-  });
+  const staging = o.staging;
+  const expiryMs = o.expiryMs ?? DEFAULT_UPLOAD_EXPIRY_MS;
+  const datastore =
+    staging?.datastore ?? new FileStore({ directory: o.dir, expirationPeriodInMilliseconds: expiryMs });
   /** Finished uploads being verified: a second request finishing the same upload waits for the first. */
   const finishing = new Map<string, Promise<{ ok: boolean; body?: string }>>();
   /** Finished uploads to delete once tus has answered (it still reads the upload after the hook). */
@@ -83,9 +88,9 @@ export function createUploads(o: UploadsOptions): Uploads {
 
   const removeUpload = async (id: string): Promise<void> => {
     if (!toRemove.delete(id)) return;
-    await datastore
-      .remove(id)
-      .catch((e: unknown) => o.log.debug({ err: e, upload: id }, 'upload already removed'));
+    await (staging ? staging.discard(id) : datastore.remove(id)).catch((e: unknown) =>
+      o.log.debug({ err: e, upload: id }, 'upload already removed'),
+    );
   };
 
   /** Verify and store a finished upload once, however many requests finish it at the same time. */
@@ -116,7 +121,7 @@ export function createUploads(o: UploadsOptions): Uploads {
     if (trustHeld && held?.sha256 === expectedHash(meta) && (await o.store.has(held.sha256)))
       return { ok: true };
     const path = join(o.dir, upload.id);
-    const { sha256, size } = await hashFileWithSize(path);
+    const { sha256, size } = staging ? await staging.hash(upload.id) : await hashFileWithSize(path);
     const want = expectedHash(meta);
     if (sha256 !== want || size !== upload.size) {
       o.log.warn(
@@ -139,7 +144,9 @@ export function createUploads(o: UploadsOptions): Uploads {
     }
     // A tombstoned item is not wanted any more: accept the bytes (the station is done) and drop them.
     if (!(await isTombstoned(o.catalog, meta.item))) {
-      await o.store.putFile(sha256, path);
+      // In the store already (staging): a copy inside it; else from this node's disk.
+      if (staging) await staging.adopt(upload.id, sha256);
+      else await o.store.putFile(sha256, path);
       await recordObject(o.catalog, {
         item: meta.item,
         rendition: meta.rendition,
@@ -159,7 +166,7 @@ export function createUploads(o: UploadsOptions): Uploads {
     maxSize: o.maxSize ?? DEFAULT_MAX_UPLOAD,
     relativeLocation: true,
     // A new PATCH on an upload asks the old one (often a dead connection) to stop; 1 s to let go.
-    locker: new MemoryLocker({ acquireLockTimeout: 15_000 }),
+    locker: o.locker ?? new MemoryLocker({ acquireLockTimeout: 15_000 }),
     lockDrainTimeout: 1000,
     // Ids are tus's own (16 random bytes, hex); anything else is no upload of ours (no traversal).
     getFileIdFromRequest: (_req, lastPath) =>
@@ -258,6 +265,7 @@ export function createUploads(o: UploadsOptions): Uploads {
     handle: async (req, res) => {
       await tus.handle(req, res);
     },
-    cleanUpExpired: () => tus.cleanUpExpiredUploads(),
+    cleanUpExpired: () =>
+      staging ? staging.sweep(o.clock.now().getTime() - expiryMs) : tus.cleanUpExpiredUploads(),
   };
 }

@@ -45,3 +45,44 @@ export function stampAfter(tx: Catalog, a: string, b: string): RawBuilder<SqlBoo
   const bytes = sql.raw(tx.engine === 'postgres' ? ' collate "C"' : '');
   return sql<SqlBool>`${sql.ref(a)}${bytes} > ${sql.ref(b)}${bytes}`;
 }
+
+/** A session-scoped lock held on its own connection until `release()` (or until the connection dies). */
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
+/**
+ * Try once to take a session-level advisory lock on `name` (PostgreSQL): held on one pooled
+ * connection until released. A node that dies drops its connection, and PostgreSQL frees the lock
+ * at once: no lease to expire. SQLite (one node): always granted.
+ */
+export async function tryHoldLock(cat: Catalog, name: string): Promise<HeldLock | undefined> {
+  if (cat.engine !== 'postgres') return { release: () => Promise.resolve() };
+  let answer!: (held: boolean) => void;
+  const got = new Promise<boolean>((r) => (answer = r));
+  let letGo!: () => void;
+  const released = new Promise<void>((r) => (letGo = r));
+  const done = dbOf(cat)
+    .connection()
+    .execute(async (conn) => {
+      const r = await sql<{ ok: boolean }>`select pg_try_advisory_lock(hashtextextended(${name}, 0)) as ok`.execute(conn);
+      if (!r.rows[0]?.ok) return answer(false);
+      answer(true);
+      await released;
+      await sql`select pg_advisory_unlock(hashtextextended(${name}, 0))`.execute(conn);
+    })
+    .catch((e: unknown) => {
+      answer(false);
+      throw e;
+    });
+  if (!(await got)) {
+    await done;
+    return undefined;
+  }
+  return {
+    release: async () => {
+      letGo();
+      await done.catch(() => undefined);
+    },
+  };
+}
