@@ -16,7 +16,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '../src/adapters/logger.js';
+import { pino } from 'pino';
+import type { Logger } from '../src/adapters/logger.js';
 import { sleep } from '../src/adapters/sleep.js';
 import { openCatalog, type Catalog } from '../src/library/catalog/open.js';
 import { initDrive } from '../src/library/drive.js';
@@ -44,6 +45,27 @@ const log = (s: string): void =>
   void process.stderr.write(`[${((performance.now() - t00) / 1000).toFixed(0).padStart(4)} s] ${s}\n`);
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
+/** The runner's per-request debug line on stderr: each part's size, time and drain. */
+function partLogger(name: string): Logger {
+  return pino<never>(
+    { level: 'debug', base: undefined },
+    {
+      write(line: string) {
+        try {
+          const r = JSON.parse(line) as Record<string, unknown>;
+          if (r.msg === 'uplink chunk')
+            log(
+              `  ${name} part: ${(Number(r.sent) / 1e6).toFixed(2)} MB in ${(Number(r.ms) / 1000).toFixed(1)} s, drain ${String(r.drainMs)} ms, pace ${r.paceBps ? (Number(r.paceBps) / 1000).toFixed(1) : '∞'} kB/s`,
+            );
+          else if (Number(r.level) >= 40) log(`  ${name} ${String(r.msg)} ${r.err ? String(r.err) : ''}`);
+        } catch {
+          // not JSON
+        }
+      },
+    },
+  );
+}
+
 interface Leg {
   name: 's3' | 'azure';
   port: number;
@@ -66,7 +88,14 @@ async function runLeg(
   const start = (): UplinkRunner => {
     const target = new BucketTarget(backend, 'outpost/');
     const runner = new UplinkRunner(
-      { catalog, driveRoot: drive.layout.root, target, now: () => Date.now(), sleep, log: silentLogger },
+      {
+        catalog,
+        driveRoot: drive.layout.root,
+        target,
+        now: () => Date.now(),
+        sleep,
+        log: partLogger(leg.name),
+      },
       { node: STATION },
     );
     const abort = new AbortController();

@@ -100,7 +100,10 @@ export class RateGovernor {
     // The last slice was still on its way when the body ended: its own transmission time is
     // not queueing (at 256 kbit/s a 16 KiB slice alone takes 0.5 s).
     const lastSliceMs = this.sizer.throughputBps ? (SLICE * 1000) / this.sizer.throughputBps : 0;
-    this.pacer.observe(Math.max(0, drainMs - lastSliceMs));
+    // A large request sent before the link was measured (unpaced: a bucket's first 5 MiB part)
+    // left the queue of an unpaced burst, which says nothing about the headroom: not counted.
+    const unpacedBurst = this.tokenBucket === undefined && sent > 1024 * 1024;
+    if (!unpacedBurst) this.pacer.observe(Math.max(0, drainMs - lastSliceMs));
     this.sizer.observe(sent, Math.max(ms - rtt, 1));
     this.adaptive?.observe({
       rttMs: drainMs,

@@ -53,6 +53,9 @@ export class S3Backend implements BucketBackend {
       s3Client(settings, {
         // No byte either way for this long: the request is given up (the uplink resumes it).
         requestHandler: { requestTimeout: opts.stallTimeoutMs ?? 60_000, connectionTimeout: 15_000 },
+        // No "Expect: 100-continue" before each part: a round trip per part on a slow, far link
+        // (and 6 s when a store or proxy never answers it) for a body that is almost never refused.
+        expectContinueHeader: false,
       });
   }
 
