@@ -9,8 +9,8 @@
  *                      (a station restart): bytes sent past the confirmed parts, sent again
  *                      (≤ one part); the fresh runner must resume exactly at the store's parts
  * The baseline is the link rate the proxy enforces in the same run. Production defaults
- * (15 s chunks, 60 s stall timeout). hqNodesThroughputRatio: see hqNodes() below. Not built yet
- * (printed as null): opsMergePerSec, apiP95MsAt1M.
+ * (15 s chunks, 60 s stall timeout). hqNodesThroughputRatio and opsMergePerSec: see hqNodes()
+ * below and lib/ops-merge.ts. Not built yet (printed as null): apiP95MsAt1M.
  * `--quick`: smaller video and windows. Ends with one JSON line {"bench":"cloud", ...}.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,6 +32,7 @@ import { mbit, startFlakyProxy, type FlakyProxy } from '../test/kit/flaky-proxy.
 import { startTestSwift, type TestSwift } from '../test/kit/swift.js';
 import { addRawItem } from '../test/kit/uplink.js';
 import { measureGoodput } from './lib/uplink-rig.js';
+import { opsMerge, type OpsMergeResult } from './lib/ops-merge.js';
 import { writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { S3ObjectStore } from '../src/hq/s3-store.js';
@@ -41,6 +42,9 @@ import { itemFacts, randomBytesSeeded } from '../test/kit/hq.js';
 import { startTestPostgres } from '../test/kit/postgres.js';
 
 const quick = process.argv.includes('--quick');
+/** Only the HQ-nodes part (development). */
+const nodesOnly = process.argv.includes('--nodes-only');
+const SKIPPED = { ratio: NaN, seconds: NaN, resent: NaN, linkUse: NaN };
 const LATENCY_MS = 150;
 const RATE = mbit(2);
 const MB = 1_000_000;
@@ -171,15 +175,16 @@ async function runLeg(
 async function hqNodes(
   swift: TestSwift,
   work: string,
-): Promise<{ ratio: number; clusterMBps: number; rawMBps: number }> {
+): Promise<{ ratio: number; clusterMBps: number; rawMBps: number; ops: OpsMergeResult }> {
   const N = 4;
   const SIZE = (quick ? 32 : 64) * 1024 * 1024;
   const REQ = 8 * 1024 * 1024;
   const pg = await startTestPostgres();
+  const databaseUrl = await pg.database();
   const s = await newS3Bucket(swift, 'hq/');
   const cluster = await startHqCluster({
     count: 2,
-    databaseUrl: await pg.database(),
+    databaseUrl,
     hqYaml: [
       '  objects:',
       '    kind: s3',
@@ -239,10 +244,21 @@ async function hqNodes(
     log(
       `hq nodes: ${total} MB in ${clusterS.toFixed(1)} s through two nodes; raw Swift ${rawS.toFixed(1)} s`,
     );
+    const ops = await opsMerge({
+      url: cluster.url,
+      databaseUrl,
+      key: (station) => cluster.key(station),
+      stations: 10,
+      opsPerStation: quick ? 10_000 : 100_000,
+      itemsPerStation: quick ? 1_000 : 5_000,
+      seed: 1414,
+      log,
+    });
     return {
       ratio: round3(rawS / clusterS),
       clusterMBps: round3(total / clusterS),
       rawMBps: round3(total / rawS),
+      ops,
     };
   } finally {
     await cluster.stop();
@@ -260,34 +276,38 @@ async function main(): Promise<void> {
     azurite = await startTestAzurite();
     const sw = swift;
     const az = azurite;
-    const s3 = await runLeg(
-      {
-        name: 's3',
-        port: Number(new URL(sw.endpoint).port),
-        backend: async (viaPort) => {
-          const s = await newS3Bucket(sw);
-          return new S3Backend({ ...s, endpoint: `http://127.0.0.1:${viaPort}` });
-        },
-      },
-      work,
-    );
-    const azure = await runLeg(
-      {
-        name: 'azure',
-        port: Number(new URL(az.blobEndpoint).port),
-        backend: async (viaPort) => {
-          const s = await newAzureContainer(az);
-          return new AzureBackend({
-            ...s,
-            connectionString: s.connectionString.replace(
-              /BlobEndpoint=http:\/\/127\.0\.0\.1:\d+/,
-              `BlobEndpoint=http://127.0.0.1:${viaPort}`,
-            ),
-          });
-        },
-      },
-      work,
-    );
+    const s3 = nodesOnly
+      ? SKIPPED
+      : await runLeg(
+          {
+            name: 's3',
+            port: Number(new URL(sw.endpoint).port),
+            backend: async (viaPort) => {
+              const s = await newS3Bucket(sw);
+              return new S3Backend({ ...s, endpoint: `http://127.0.0.1:${viaPort}` });
+            },
+          },
+          work,
+        );
+    const azure = nodesOnly
+      ? SKIPPED
+      : await runLeg(
+          {
+            name: 'azure',
+            port: Number(new URL(az.blobEndpoint).port),
+            backend: async (viaPort) => {
+              const s = await newAzureContainer(az);
+              return new AzureBackend({
+                ...s,
+                connectionString: s.connectionString.replace(
+                  /BlobEndpoint=http:\/\/127\.0\.0\.1:\d+/,
+                  `BlobEndpoint=http://127.0.0.1:${viaPort}`,
+                ),
+              });
+            },
+          },
+          work,
+        );
     const nodes = await hqNodes(sw, work);
     const result = {
       bench: 'cloud',
@@ -305,14 +325,22 @@ async function main(): Promise<void> {
       hqNodesThroughputRatio: nodes.ratio,
       hqNodesMBps: nodes.clusterMBps,
       rawSwiftMBps: nodes.rawMBps,
-      opsMergePerSec: null,
+      opsMergePerSec: nodes.ops.opsPerSec,
+      opsMerged: nodes.ops.opsSent,
+      opsFinalStateIdentical: nodes.ops.identical,
       apiP95MsAt1M: null,
-      notBuilt: ['opsMergePerSec', 'apiP95MsAt1M'],
-      targets: { s3GoodputRatio: 0.9, azureGoodputRatio: 0.9, hqNodesThroughputRatio: 0.33 },
+      notBuilt: ['apiP95MsAt1M'],
+      targets: {
+        s3GoodputRatio: 0.9,
+        azureGoodputRatio: 0.9,
+        hqNodesThroughputRatio: 0.33,
+        opsMergePerSec: 10_000,
+      },
       met: {
         s3GoodputRatio: s3.ratio >= 0.9,
         azureGoodputRatio: azure.ratio >= 0.9,
         hqNodesThroughputRatio: nodes.ratio >= 0.33,
+        opsMergePerSec: nodes.ops.opsPerSec >= 10_000 && nodes.ops.identical,
       },
       seconds: Math.round((performance.now() - t00) / 1000),
     };

@@ -131,6 +131,7 @@ export class OpSync {
 
   /** Pull the target's op log (every `pullEveryMs`), page by page, into the catalogue. */
   async pull(signal: AbortSignal): Promise<void> {
+    if (this.d.target.hasOpLog === false) return;
     if (this.d.now() - this.lastPullMs < this.d.pullEveryMs) return;
     this.lastPullMs = this.d.now();
     for (;;) {

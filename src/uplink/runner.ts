@@ -366,6 +366,8 @@ export class UplinkRunner {
       if (target.resume) {
         // Part-based: the store lists its parts, checked against the journalled state.
         const r = await target.resume(l.url, l.state, signal);
+        // One small listing request on an idle link: a round trip for the pacer's base.
+        this.rate.observeRtt(this.deps.now() - t0);
         l.moved(l.url, r.offset, r.state);
       } else {
         const offset = await target.offset(l.url, signal);

@@ -65,7 +65,9 @@ export async function tryHoldLock(cat: Catalog, name: string): Promise<HeldLock 
   const done = dbOf(cat)
     .connection()
     .execute(async (conn) => {
-      const r = await sql<{ ok: boolean }>`select pg_try_advisory_lock(hashtextextended(${name}, 0)) as ok`.execute(conn);
+      const r = await sql<{
+        ok: boolean;
+      }>`select pg_try_advisory_lock(hashtextextended(${name}, 0)) as ok`.execute(conn);
       if (!r.rows[0]?.ok) return answer(false);
       answer(true);
       await released;

@@ -358,3 +358,20 @@ export async function projectCardOps(cat: Catalog, ids?: string[]): Promise<void
       .where('id', '=', r.entity_id)
       .execute();
 }
+
+/**
+ * Every field's winning op (`op_heads`), in a stable order: what two catalogues that merged the
+ * same ops must agree on (tests and bench:cloud compare a cluster with a single-node replay).
+ */
+export async function allOpHeads(
+  cat: Catalog,
+): Promise<{ entity: string; id: string; field: string; hlc: string; value: string }[]> {
+  const rows = await dbOf(cat)
+    .selectFrom('op_heads')
+    .select(['entity', 'entity_id', 'field', 'hlc', 'value'])
+    .orderBy('entity')
+    .orderBy('entity_id')
+    .orderBy('field')
+    .execute();
+  return rows.map((r) => ({ entity: r.entity, id: r.entity_id, field: r.field, hlc: r.hlc, value: r.value }));
+}

@@ -137,6 +137,7 @@ async function inParallel<T, R>(xs: readonly T[], fn: (x: T) => Promise<R>): Pro
 export class BucketTarget implements UploadTarget {
   readonly name: string;
   readonly parts: PartRules;
+  readonly hasOpLog = false;
   /** States of uploads this process made, for callers that do not hand them back (tools, tests). */
   private readonly states = new Map<string, UploadState>();
 

@@ -136,6 +136,11 @@ export interface ByteTarget {
 
 /** Exchanges item facts and ops with the target's op log (HQ has one; a bare bucket does not). */
 export interface OpSyncTarget {
+  /**
+   * false: the target keeps no op log of others' edits (a bare bucket): nothing is pulled (and
+   * an instant empty pull is never taken for a network round trip by the pacer).
+   */
+  readonly hasOpLog?: boolean;
   /** Push item facts and ops; answers the target's op-log cursor. */
   sync(body: { items: ItemFacts[]; ops: Op[] }, signal?: AbortSignal): Promise<SyncResult>;
   /**
