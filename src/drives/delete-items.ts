@@ -47,7 +47,7 @@ async function copyStates(cat: Catalog, partner: Catalog | undefined, ids: strin
   return ids.map((id) => ({
     id,
     onMirror: partner !== undefined && isLiveItem(partner, id),
-    atHq: journal?.ofItem(id).some((t) => t.rendition === 'original' && t.state === 'done') ?? false,
+    atHq: journal?.originalOffsite(id) ?? false,
   }));
 }
 

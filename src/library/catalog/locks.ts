@@ -11,9 +11,18 @@ import type { Catalog } from './open.js';
  */
 async function lockKeys(tx: Catalog, keys: Iterable<string>): Promise<void> {
   if (tx.engine !== 'postgres') return;
-  // One at a time, in sorted order: two transactions locking overlapping sets never deadlock.
-  for (const key of [...new Set(keys)].sort())
-    await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(dbOf(tx));
+  // In sorted order (two transactions locking overlapping sets never deadlock), one statement for
+  // all of them: the rows of the ordered subquery are locked one after the other.
+  const sorted = [...new Set(keys)].sort();
+  if (sorted.length === 0) return;
+  if (sorted.length === 1) {
+    await sql`select pg_advisory_xact_lock(hashtextextended(${sorted[0]}, 0))`.execute(dbOf(tx));
+    return;
+  }
+  await sql`select count(pg_advisory_xact_lock(hashtextextended(k, 0)))
+            from (select k from unnest(${sorted}::text[]) as u(k) order by k collate "C") s`.execute(
+    dbOf(tx),
+  );
 }
 
 /**

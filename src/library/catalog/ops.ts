@@ -188,6 +188,9 @@ function opSummary(op: Op): RefusedOp['op'] {
 
 const targetOf = (op: Op): string => `${op.entity}\u0000${op.id}\u0000${op.field}`;
 
+/** Rows per many-row statement: 6 values each, well under SQLite's 32,766 parameters. */
+const ROWS = 500;
+
 /** One order for every writer (lock order): by field, a field's ops oldest stamp first. */
 function byTargetThenStamp(a: Op, b: Op): number {
   const ta = targetOf(a);
@@ -204,35 +207,51 @@ function byTargetThenStamp(a: Op, b: Op): number {
  */
 async function applyOps(tx: Catalog, ops: readonly Op[]): Promise<{ inserted: number; won: Op[] }> {
   const db = dbOf(tx);
+  const identity = (o: { hlc: string; origin: string; entity: string; id: string; field: string }): string =>
+    `${o.hlc}\u0000${o.origin}\u0000${o.entity}\u0000${o.id}\u0000${o.field}`;
+  // Many rows per statement (a sync brings thousands): one round trip per ROWS ops, not per op.
   const fresh: Op[] = [];
-  for (const op of ops) {
-    const res = await db
+  for (let i = 0; i < ops.length; i += ROWS) {
+    const part = ops.slice(i, i + ROWS);
+    const rows = await db
       .insertInto('ops')
-      .values({
-        hlc: op.hlc,
-        origin: op.origin,
-        entity: op.entity,
-        entity_id: op.id,
-        field: op.field,
-        value: JSON.stringify(op.value),
-      })
+      .values(
+        part.map((op) => ({
+          hlc: op.hlc,
+          origin: op.origin,
+          entity: op.entity,
+          entity_id: op.id,
+          field: op.field,
+          value: JSON.stringify(op.value),
+        })),
+      )
       .onConflict((oc) => oc.doNothing())
-      .executeTakeFirst();
+      .returning(['hlc', 'origin', 'entity', 'entity_id', 'field'])
+      .execute();
     // A known op (same stamp, origin and field) is not news: its head was decided when it came.
-    if (Number(res.numInsertedOrUpdatedRows ?? 0) > 0) fresh.push(op);
+    const inserted = new Set(rows.map((r) => identity({ ...r, id: r.entity_id })));
+    for (const op of part) if (inserted.delete(identity(op))) fresh.push(op);
   }
+  // Per field, only the newest fresh op can move its head (an older one loses to it either way);
+  // one op per field also keeps a many-row upsert from touching a row twice.
+  const newest = new Map<string, Op>();
+  for (const op of fresh.sort(byTargetThenStamp)) newest.set(targetOf(op), op);
+  const candidates = [...newest.values()];
   const won = new Map<string, Op>();
-  for (const op of fresh.sort(byTargetThenStamp)) {
-    const head = await db
+  for (let i = 0; i < candidates.length; i += ROWS) {
+    const part = candidates.slice(i, i + ROWS);
+    const rows = await db
       .insertInto('op_heads')
-      .values({
-        entity: op.entity,
-        entity_id: op.id,
-        field: op.field,
-        hlc: op.hlc,
-        origin: op.origin,
-        value: JSON.stringify(op.value),
-      })
+      .values(
+        part.map((op) => ({
+          entity: op.entity,
+          entity_id: op.id,
+          field: op.field,
+          hlc: op.hlc,
+          origin: op.origin,
+          value: JSON.stringify(op.value),
+        })),
+      )
       .onConflict((oc) =>
         oc
           .columns(['entity', 'entity_id', 'field'])
@@ -244,9 +263,10 @@ async function applyOps(tx: Catalog, ops: readonly Op[]): Promise<{ inserted: nu
           // opWins (core/ops.ts), decided by the database against the head as it is now.
           .where(stampAfter(tx, 'excluded.hlc', 'op_heads.hlc')),
       )
-      .returning('hlc')
-      .executeTakeFirst();
-    if (head) won.set(targetOf(op), op);
+      .returning(['entity', 'entity_id', 'field'])
+      .execute();
+    const moved = new Set(rows.map((r) => `${r.entity}\u0000${r.entity_id}\u0000${r.field}`));
+    for (const op of part) if (moved.has(targetOf(op))) won.set(targetOf(op), op);
   }
   await project(tx, [...won.values()]);
   return { inserted: fresh.length, won: [...won.values()] };

@@ -210,10 +210,7 @@ export class UplinkJournal {
     ).all(this.target) as { state: string; transfers: number; bytes: number }[];
   }
 
-  /**
-   * An item's transfers, for its page in the web app and the "a copy exists off-site" check: to
-   * any target this station has sent to (HQ, a bucket; the target named first in `target`).
-   */
+  /** An item's transfers to this target, for its page in the web app. */
   ofItem(
     item: string,
   ): Pick<JournalRow, 'rendition' | 'state' | 'offset' | 'size' | 'attempts' | 'lastError'>[] {
@@ -221,8 +218,16 @@ export class UplinkJournal {
     if (this.cat.engine !== 'sqlite') return [];
     return this.st(
       `select rendition, state, offset, size, attempts, last_error as lastError
-       from uplink_transfers where item = ? order by target = ? desc, rendition`,
-    ).all(item, this.target) as JournalRow[];
+       from uplink_transfers where target = ? and item = ? order by rendition`,
+    ).all(this.target, item) as JournalRow[];
+  }
+
+  /** Whether any target (HQ, a bucket) confirmed the item's original: a copy exists off-site. */
+  originalOffsite(item: string): boolean {
+    if (this.cat.engine !== 'sqlite') return false;
+    return !!this.st(
+      `select 1 from uplink_transfers where item = ? and rendition = 'original' and state = 'done' limit 1`,
+    ).get(item);
   }
 
   /** The runner's last failure, kept for `outpost uplink-status` (null: the last request worked). */
