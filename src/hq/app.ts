@@ -7,6 +7,7 @@ import type { SetupCodes } from '../server/first-user.js';
 import type { StreamLimits } from '../server/streams.js';
 import { createHqAuth } from './auth.js';
 import { ClusterLocker } from './cluster-locker.js';
+import { dropUploadHash, saveUploadHash, uploadHashAt } from '../library/catalog/upload-hashes.js';
 import type { HqDataDir } from './data-dir.js';
 import { LocalDiskStore } from './local-disk-store.js';
 import { objectStoreMedia } from './media.js';
@@ -65,7 +66,11 @@ export async function buildHqApp(o: HqAppOptions): Promise<HqApp> {
     stationOf: auth.stationOf,
     // An S3 store keeps uploads in progress too, and a PostgreSQL catalogue locks them: any node
     // behind a load balancer can take any request (docs/hq-deploy.md).
-    staging: (store as ObjectStore).uploadStaging?.(),
+    staging: (store as ObjectStore).uploadStaging?.({
+      at: (id, offset) => uploadHashAt(o.catalog, id, offset),
+      save: (id, offset, state) => saveUploadHash(o.catalog, id, offset, state),
+      drop: (id) => dropUploadHash(o.catalog, id),
+    }),
     ...(o.catalog.engine === 'postgres' ? { locker: new ClusterLocker(o.catalog) } : {}),
     ...(o.maxUploadSize !== undefined ? { maxSize: o.maxUploadSize } : {}),
     ...(o.uploadExpiryMs !== undefined ? { expiryMs: o.uploadExpiryMs } : {}),

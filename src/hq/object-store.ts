@@ -31,15 +31,26 @@ export interface ObjectStore {
    * Where tus uploads in progress live when they must be shared by several HQ nodes (S3: in the
    * bucket itself); absent: on the node's local disk (`<data>/uploads/`), one node only.
    */
-  uploadStaging?(): UploadStaging;
+  uploadStaging?(hashes?: UploadHashBook): UploadStaging;
+}
+
+/** Where the running SHA-256 of uploads is kept between requests (HQ: its catalogue). */
+export interface UploadHashBook {
+  /** The hash state after exactly `offset` bytes, when that is the state kept. */
+  at(uploadId: string, offset: number): Promise<string | undefined>;
+  save(uploadId: string, offset: number, state: string): Promise<void>;
+  drop(uploadId: string): Promise<void>;
 }
 
 /** tus uploads kept in the object store, and how a finished one becomes an object. */
 export interface UploadStaging {
   /** The tus data store (@tus/s3-store): every node reads and writes the same uploads. */
   datastore: DataStore;
-  /** SHA-256 and size of a finished upload's bytes, read back from the store. */
-  hash(uploadId: string): Promise<{ sha256: string; size: number }>;
+  /**
+   * SHA-256 and size of a finished upload of `size` bytes: from the hash kept while it arrived,
+   * else read back from the store.
+   */
+  hash(uploadId: string, size: number): Promise<{ sha256: string; size: number }>;
   /** Make a verified upload the object `sha256` (a copy inside the store) and remove the upload. */
   adopt(uploadId: string, sha256: string): Promise<void>;
   /** Remove an upload (finished or not) and everything it left. Idempotent. */

@@ -17,7 +17,13 @@ import {
 } from '@aws-sdk/client-s3';
 import { isS3NotFound, s3Client, s3Error, s3Status, type S3Settings } from '../adapters/s3.js';
 import { OutpostError } from '../core/errors.js';
-import { checkObjectKey, objectNotFound, type ObjectStore, type UploadStaging } from './object-store.js';
+import {
+  checkObjectKey,
+  objectNotFound,
+  type ObjectStore,
+  type UploadHashBook,
+  type UploadStaging,
+} from './object-store.js';
 import { s3UploadStaging } from './s3-upload-staging.js';
 import { SHA256_RE } from './upload-metadata.js';
 
@@ -84,8 +90,8 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   /** tus uploads in the bucket (s3-upload-staging.ts): several HQ nodes share them. */
-  uploadStaging(): UploadStaging {
-    this.staging ??= s3UploadStaging(this.settings, this.client, (sha) => this.keyOf(sha));
+  uploadStaging(hashes?: UploadHashBook): UploadStaging {
+    this.staging ??= s3UploadStaging(this.settings, this.client, (sha) => this.keyOf(sha), hashes);
     return this.staging;
   }
 

@@ -14,13 +14,58 @@ import {
 } from '@aws-sdk/client-s3';
 import { S3Store } from '@tus/s3-store';
 import { isS3NotFound, s3ClientConfig, s3Error, type S3Settings } from '../adapters/s3.js';
-import type { UploadStaging } from './object-store.js';
+import { Transform } from 'node:stream';
+import { createSHA256 } from 'hash-wasm';
+import type { UploadHashBook, UploadStaging } from './object-store.js';
 
 /** S3's largest single CopyObject; larger objects are copied in parts. */
 const MAX_COPY = 5 * 1024 ** 3;
 const COPY_PART = 1024 ** 3;
 /** tus upload ids (hex): what may be deleted as an upload's leftovers. */
 const UPLOAD_KEY = /^[0-9a-f]{32}(\.info|\.part)?$/;
+
+/**
+ * @tus/s3-store, hashing each request's bytes on their way in: the SHA-256 state after the last
+ * stored byte is kept in the book (the catalogue), so the node that finishes an upload knows its
+ * hash without reading it back. A request that resumes from an offset the book has no state for
+ * (a node died and the offset went back) hashes nothing: the finish reads the object back then.
+ */
+class HashingS3Store extends S3Store {
+  constructor(
+    private readonly book: UploadHashBook | undefined,
+    options: ConstructorParameters<typeof S3Store>[0],
+  ) {
+    super(options);
+  }
+
+  override async write(src: Readable, id: string, offset: number): Promise<number> {
+    const book = this.book;
+    const kept = book && (offset === 0 ? '' : await book.at(id, offset));
+    if (!book || kept === undefined) {
+      await book?.drop(id);
+      return super.write(src, id, offset);
+    }
+    const h = await createSHA256();
+    h.init();
+    if (kept) h.load(Buffer.from(kept, 'base64'));
+    let seen = 0;
+    const hashed = src.pipe(
+      new Transform({
+        transform(chunk: Buffer, _e, done) {
+          h.update(chunk);
+          seen += chunk.length;
+          done(null, chunk);
+        },
+      }),
+    );
+    src.on('error', (e) => hashed.destroy(e));
+    const next = await super.write(hashed, id, offset);
+    // Every byte that went through the hash is stored: keep the state for the next request.
+    if (next === offset + seen) await book.save(id, next, Buffer.from(h.save()).toString('base64'));
+    else await book.drop(id);
+    return next;
+  }
+}
 
 /**
  * tus uploads in progress in the S3 bucket itself (@tus/s3-store: a multipart upload per tus
@@ -34,12 +79,13 @@ export function s3UploadStaging(
   settings: S3Settings,
   client: S3Client,
   objectKey: (sha256: string) => string,
+  hashes?: UploadHashBook,
 ): UploadStaging {
   const bucket = settings.bucket;
   const fail = (e: unknown, what: string): never => {
     throw s3Error(e, what, bucket);
   };
-  const datastore = new S3Store({
+  const datastore = new HashingS3Store(hashes, {
     partSize: 8 * 1024 * 1024,
     // Object tags drive @tus/s3-store's expiry; Swift's s3api has none: swept here instead.
     useTags: false,
@@ -88,7 +134,14 @@ export function s3UploadStaging(
 
   return {
     datastore,
-    async hash(id) {
+    async hash(id, expectedSize) {
+      const kept = await hashes?.at(id, expectedSize);
+      if (kept) {
+        const h = await createSHA256();
+        h.init();
+        h.load(Buffer.from(kept, 'base64'));
+        return { sha256: h.digest('hex'), size: expectedSize };
+      }
       const h = createHash('sha256');
       let size = 0;
       try {
@@ -131,7 +184,10 @@ export function s3UploadStaging(
       }
       await discard(id);
     },
-    discard,
+    discard: async (id) => {
+      await discard(id);
+      await hashes?.drop(id);
+    },
     async sweep(beforeMs) {
       let n = 0;
       let KeyMarker: string | undefined;

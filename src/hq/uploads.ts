@@ -121,7 +121,9 @@ export function createUploads(o: UploadsOptions): Uploads {
     if (trustHeld && held?.sha256 === expectedHash(meta) && (await o.store.has(held.sha256)))
       return { ok: true };
     const path = join(o.dir, upload.id);
-    const { sha256, size } = staging ? await staging.hash(upload.id) : await hashFileWithSize(path);
+    const { sha256, size } = staging
+      ? await staging.hash(upload.id, upload.size ?? 0)
+      : await hashFileWithSize(path);
     const want = expectedHash(meta);
     if (sha256 !== want || size !== upload.size) {
       o.log.warn(

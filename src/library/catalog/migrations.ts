@@ -377,5 +377,16 @@ export function migrations(engine: 'sqlite' | 'postgres'): Record<string, Migrat
         await sql`alter table uplink_transfers add column upload_state text`.execute(db);
       },
     },
+    '0021_upload_hashes': {
+      async up(db: Kysely<unknown>) {
+        // HQ's running SHA-256 of each tus upload kept in the object store (several nodes): the
+        // hash state after the bytes up to `offset`, saved after every request that stored them.
+        await sql`create table upload_hashes (
+          upload_id text primary key,
+          "offset" bigint not null,
+          state text not null
+        )`.execute(db);
+      },
+    },
   };
 }

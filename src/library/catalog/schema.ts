@@ -201,7 +201,15 @@ export interface ItemHoldersTable {
   station: string;
 }
 
+/** HQ: the running SHA-256 of a tus upload in the object store (migration 0021). */
+export interface UploadHashesTable {
+  upload_id: string;
+  offset: number;
+  state: string;
+}
+
 export interface DB {
+  upload_hashes: UploadHashesTable;
   items: ItemsTable;
   imports: ImportsTable;
   companions: CompanionsTable;
