@@ -197,7 +197,10 @@ export class UplinkRunner {
           working = this.live.get(decision.id)!;
           await this.sendChunk(working, signal);
           this.linkBackoff.reset();
-          if (this.errorKept) {
+          const warning = this.deps.target.warning?.();
+          if (warning) {
+            if (warning !== this.lastError?.message) this.noteError(warning);
+          } else if (this.errorKept) {
             this.journal.setLastError(null);
             this.errorKept = false;
           }

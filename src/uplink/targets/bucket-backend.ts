@@ -65,5 +65,7 @@ export interface BucketBackend {
   unfinished(
     signal?: AbortSignal,
   ): Promise<{ key: string; uploadId: string; startedAt?: Date | undefined }[]>;
+  /** A warning the store's client has (S3: the store found this clock wrong), if any. */
+  warning?(): string | undefined;
   close(): void;
 }

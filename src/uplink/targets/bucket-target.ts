@@ -80,8 +80,11 @@ export function storeFailure(e: unknown, what: string): UploadFailure {
         return new UploadFailure('offline', msg);
       case 'STORE_CREDENTIALS':
       case 'STORE_BUCKET_MISSING':
-      case 'STORE_CLOCK_SKEW':
         return new UploadFailure('auth', msg);
+      case 'STORE_CLOCK_SKEW':
+        // The S3 client signs with the store's time from the next request on: try again soon
+        // (warning() keeps telling the user the clock is wrong).
+        return new UploadFailure('server', msg);
       case 'STORE_UPLOAD_GONE':
         return new UploadFailure('gone', msg);
       case 'CHECKSUM_MISMATCH':
@@ -151,6 +154,10 @@ export class BucketTarget implements UploadTarget {
 
   close(): void {
     this.store.close();
+  }
+
+  warning(): string | undefined {
+    return this.store.warning?.();
   }
 
   private keyOf(o: ObjectRef): string {

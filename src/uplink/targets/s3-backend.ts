@@ -40,6 +40,8 @@ export class S3Backend implements BucketBackend {
   private readonly prefix: string;
   /** The store honours `If-None-Match: *` on PUT (AWS does; Swift's s3api does not): asked once. */
   private conditionalPuts: boolean | undefined;
+  /** The client's signing offset at start (tests give a skewed one): drift from it is reported. */
+  private readonly startOffsetMs: number;
 
   constructor(
     settings: S3Settings & { prefix: string },
@@ -48,7 +50,7 @@ export class S3Backend implements BucketBackend {
     this.bucket = settings.bucket;
     this.prefix = settings.prefix;
     this.where = `s3://${settings.bucket}/${settings.prefix}`;
-    this.client =
+    const client =
       opts.client ??
       s3Client(settings, {
         // No byte either way for this long: the request is given up (the uplink resumes it).
@@ -57,10 +59,24 @@ export class S3Backend implements BucketBackend {
         // (and 6 s when a store or proxy never answers it) for a body that is almost never refused.
         expectContinueHeader: false,
       });
+    this.client = client;
+    this.startOffsetMs = client.config.systemClockOffset ?? 0;
   }
 
   close(): void {
     this.client.destroy();
+  }
+
+  /**
+   * The AWS SDK learns the store's time from a refused request (RequestTimeTooSkewed) and signs
+   * with that offset from then on, so uploads work with a wrong clock; the user is still told.
+   */
+  warning(): string | undefined {
+    const offset = this.client.config.systemClockOffset ?? 0;
+    const drift = offset - this.startOffsetMs;
+    if (Math.abs(drift) < 5 * 60_000) return undefined;
+    const min = Math.round(Math.abs(drift) / 60_000);
+    return `STORE_CLOCK_SKEW: the store says this station's clock is ${drift > 0 ? 'behind' : 'ahead'} by about ${min >= 120 ? `${Math.round(min / 60)} h` : `${min} min`}; uploads go on (requests are signed with the store's time), but set the clock right (timedatectl, or a GPS or NTP source): file dates and edits use it.`;
   }
 
   private fail(e: unknown, what: string): never {

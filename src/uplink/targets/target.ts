@@ -130,6 +130,11 @@ export interface ByteTarget {
     state: string | null,
     signal?: AbortSignal,
   ): Promise<{ offset: number; state: string | null }>;
+  /**
+   * Something the user should know although requests work (a bucket's store found this clock
+   * wrong and the client now signs with its offset): shown with the uplink's status.
+   */
+  warning?(): string | undefined;
   /** Forget an unfinished upload (it is started again, or its item was deleted): nothing is left behind. */
   discard?(url: string, signal?: AbortSignal): Promise<void>;
 }

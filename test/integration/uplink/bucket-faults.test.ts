@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { silentLogger } from '../../../src/adapters/logger.js';
+import { s3Client } from '../../../src/adapters/s3.js';
 import { sleep } from '../../../src/adapters/sleep.js';
 import { originalKey } from '../../../src/core/bucket-layout.js';
 import { sqliteOf } from '../../../src/library/catalog/handle.js';
@@ -167,6 +168,48 @@ describe(
         );
         assert.match(r3.final.lastError?.message ?? '', /STORE_CREDENTIALS/);
         assert.equal(doneCount(lib), 0);
+      } finally {
+        await lib.close();
+      }
+    });
+
+    it('a station clock 2 h wrong: uploads go on (signed with the store’s time) and the status says the clock is wrong', async () => {
+      const lib = await emptyLibrary();
+      try {
+        const photo = await addRawItem(lib.catalog, lib.drive.layout.root, {
+          size: 60_000,
+          type: 'photo',
+          ext: 'jpg',
+        });
+        const s = await newS3Bucket(swift);
+        const skewed = new S3Backend(s, { client: s3Client(s, { systemClockOffset: -2 * 3600_000 }) });
+        const runner = new UplinkRunner(
+          {
+            catalog: lib.catalog,
+            driveRoot: lib.drive.layout.root,
+            target: new BucketTarget(skewed, 'outpost/'),
+            now: () => Date.now(),
+            sleep,
+            log: silentLogger,
+          },
+          { node: NODE, pollMs: 100, maxBackoffMs: 200 },
+        );
+        const abort = new AbortController();
+        const running = runner.run(abort.signal);
+        const end = Date.now() + 30_000;
+        while (doneCount(lib) === 0 && Date.now() < end) await sleep(100);
+        await sleep(300);
+        abort.abort();
+        const final = await running;
+        assert.equal(doneCount(lib), 1, JSON.stringify(final.lastError));
+        assert.match(final.lastError?.message ?? '', /STORE_CLOCK_SKEW/);
+        assert.match(final.lastError?.message ?? '', /behind by about 2 h/);
+        const direct = new S3Backend(s);
+        assert.deepEqual(
+          await bytesOf(await direct.getStream(originalKey('outpost/', photo.id))),
+          photo.bytes,
+        );
+        direct.close();
       } finally {
         await lib.close();
       }
