@@ -6,7 +6,11 @@ import type { Catalog } from './open.js';
  * hash state after `offset` bytes, written after each request that stored them, so the node that
  * finishes an upload knows its hash without reading the object back. One row per upload.
  */
-export async function uploadHashAt(cat: Catalog, uploadId: string, offset: number): Promise<string | undefined> {
+export async function uploadHashAt(
+  cat: Catalog,
+  uploadId: string,
+  offset: number,
+): Promise<string | undefined> {
   const r = await dbOf(cat)
     .selectFrom('upload_hashes')
     .select(['offset', 'state'])
@@ -15,7 +19,12 @@ export async function uploadHashAt(cat: Catalog, uploadId: string, offset: numbe
   return r && Number(r.offset) === offset ? r.state : undefined;
 }
 
-export async function saveUploadHash(cat: Catalog, uploadId: string, offset: number, state: string): Promise<void> {
+export async function saveUploadHash(
+  cat: Catalog,
+  uploadId: string,
+  offset: number,
+  state: string,
+): Promise<void> {
   await dbOf(cat)
     .insertInto('upload_hashes')
     .values({ upload_id: uploadId, offset, state })
