@@ -173,7 +173,7 @@ for (const store of stores)
       probe.close();
       proxy = await startFlakyProxy({
         target: { host: '127.0.0.1', port: store.port() },
-        rateBitsPerSec: mbit(16),
+        rateBitsPerSec: mbit(8),
         latencyMs: 5,
       });
       const { backend, direct } = await store.backend(proxy.port);
@@ -197,12 +197,13 @@ for (const store of stores)
       abort1.abort();
       const s1 = await run1;
 
-      // 2. Go on with three cuts (a 5 MiB part needs 2.6 s of this link: cuts closer than that
-      //    would starve S3, whose parts are whole or nothing) and the store going away once.
+      // 2. Go on with three cuts and the store going away once, all while bytes are still to go
+      //    (~15 s of this link); after the last, nothing more (a 5 MiB part needs 5.2 s of it:
+      //    cuts that close forever would starve S3, whose parts are whole or nothing).
       const second = runner(lib, backend);
       const abort2 = new AbortController();
       const run2 = second.runner.run(abort2.signal);
-      const stopCuts = proxy.scheduleCuts([1200, 7000, 12000]);
+      const stopCuts = proxy.scheduleCuts([1200, 5000, 9000]);
       await sleep(3500);
       await store.restart();
       try {
