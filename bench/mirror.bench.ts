@@ -45,7 +45,7 @@ function dropCaches(): boolean {
 async function syntheticDrive(dir: string, n: number): Promise<void> {
   const d = await initDrive(dir, { label: 'bench', now: new Date() });
   const cat = await openCatalog(d.layout.catalog);
-  fillSyntheticItems(cat, n);
+  await fillSyntheticItems(cat, n);
   const rows = sqliteOf(cat).prepare('select id, path from items').all() as { id: string; path: string }[];
   // The files must hash to their ids: write bytes, then re-key the rows to the real hashes.
   const upd = sqliteOf(cat).prepare('update items set id = ?, size = ? where id = ?');

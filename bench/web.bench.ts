@@ -173,7 +173,7 @@ try {
   const drive = await initDrive(join(work, 'drive'), { now: new Date() });
   const catalog = await openCatalog(drive.layout.catalog);
   log(`filling a catalogue with ${N} items...`);
-  fillSyntheticItems(catalog, N);
+  await fillSyntheticItems(catalog, N);
   sqliteOf(catalog).exec('analyze');
   const app = await buildApp({
     catalog,

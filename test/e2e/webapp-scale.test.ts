@@ -25,7 +25,7 @@ describe('web app at scale (100,000 items, headless Chromium)', () => {
   before(async () => {
     const drive = await initDrive(join(work, 'drive'), { now: new Date() });
     catalog = await openCatalog(drive.layout.catalog);
-    fillSyntheticItems(catalog, N);
+    await fillSyntheticItems(catalog, N);
     await addUser(catalog, { name: 'ana', role: 'editor', password: 'scale-test-password', now: new Date() });
     app = await buildApp({
       catalog,
