@@ -39,7 +39,7 @@ import { writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { S3ObjectStore } from '../src/hq/s3-store.js';
 import { HqTusTarget } from '../src/uplink/targets/hq-tus.js';
-import { startHqCluster } from '../test/kit/hq-cluster.js';
+import { s3ObjectsYaml, startHqCluster } from '../test/kit/hq-cluster.js';
 import { itemFacts, randomBytesSeeded } from '../test/kit/hq.js';
 import { startTestPostgres } from '../test/kit/postgres.js';
 
@@ -194,16 +194,7 @@ async function hqNodes(
   const cluster = await startHqCluster({
     count: 2,
     databaseUrl,
-    hqYaml: [
-      '  objects:',
-      '    kind: s3',
-      `    endpoint: ${s.endpoint}`,
-      `    region: ${s.region}`,
-      `    bucket: ${s.bucket}`,
-      '    prefix: hq/',
-      `    accessKeyId: "${s.accessKeyId}"`,
-      `    secretAccessKey: "${s.secretAccessKey}"`,
-    ],
+    hqYaml: s3ObjectsYaml(s),
   });
   try {
     const key = await cluster.key('bench-nodes');

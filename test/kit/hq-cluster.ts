@@ -167,3 +167,24 @@ export async function startHqCluster(o: {
     },
   };
 }
+
+/** The `hq.objects` lines (under `hq:`) for an S3 bucket: `hqYaml` of startHqCluster. */
+export function s3ObjectsYaml(s: {
+  endpoint: string;
+  region: string;
+  bucket: string;
+  prefix: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}): string[] {
+  return [
+    '  objects:',
+    '    kind: s3',
+    `    endpoint: ${s.endpoint}`,
+    `    region: ${s.region}`,
+    `    bucket: ${s.bucket}`,
+    `    prefix: ${s.prefix}`,
+    `    accessKeyId: "${s.accessKeyId}"`,
+    `    secretAccessKey: "${s.secretAccessKey}"`,
+  ];
+}

@@ -7,7 +7,7 @@ import { HqTusTarget } from '../../../src/uplink/targets/hq-tus.js';
 import { UploadFailure, type NewUpload } from '../../../src/uplink/targets/target.js';
 import { newS3Bucket } from '../../kit/buckets.js';
 import { itemFacts, randomBytesSeeded, prng } from '../../kit/hq.js';
-import { startHqCluster, type HqCluster } from '../../kit/hq-cluster.js';
+import { s3ObjectsYaml, startHqCluster, type HqCluster } from '../../kit/hq-cluster.js';
 import { startTestPostgres, type TestPostgres } from '../../kit/postgres.js';
 import { startTestSwift, type TestSwift } from '../../kit/swift.js';
 
@@ -41,16 +41,7 @@ describe('several HQ nodes: PostgreSQL, one bucket, a round-robin balancer', { t
     cluster = await startHqCluster({
       count: 2,
       databaseUrl: await pg.database(),
-      hqYaml: [
-        '  objects:',
-        '    kind: s3',
-        `    endpoint: ${s.endpoint}`,
-        `    region: ${s.region}`,
-        `    bucket: ${s.bucket}`,
-        '    prefix: hq/',
-        `    accessKeyId: "${s.accessKeyId}"`,
-        `    secretAccessKey: "${s.secretAccessKey}"`,
-      ],
+      hqYaml: s3ObjectsYaml(s),
     });
     key = await cluster.key(STATION);
   });

@@ -5,18 +5,16 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { silentLogger } from '../../../src/adapters/logger.js';
 import { s3Client } from '../../../src/adapters/s3.js';
 import { sleep } from '../../../src/adapters/sleep.js';
 import { originalKey } from '../../../src/core/bucket-layout.js';
 import { sqliteOf } from '../../../src/library/catalog/handle.js';
-import { UplinkRunner, type UplinkStatus } from '../../../src/uplink/runner.js';
+import type { UplinkStatus } from '../../../src/uplink/runner.js';
 import { AzureBackend } from '../../../src/uplink/targets/azure-backend.js';
 import type { BucketBackend } from '../../../src/uplink/targets/bucket-backend.js';
-import { BucketTarget } from '../../../src/uplink/targets/bucket-target.js';
 import { S3Backend } from '../../../src/uplink/targets/s3-backend.js';
 import { startTestAzurite, type TestAzurite } from '../../kit/azurite.js';
-import { newAzureContainer, newS3Bucket } from '../../kit/buckets.js';
+import { bucketRunner, newAzureContainer, newS3Bucket } from '../../kit/buckets.js';
 import { json, outpost, spawnOutpost } from '../../kit/cli.js';
 import { mbit, startFlakyProxy } from '../../kit/flaky-proxy.js';
 import { startTestSwift, type TestSwift } from '../../kit/swift.js';
@@ -31,19 +29,11 @@ async function runOnce(
   backend: BucketBackend,
 ): Promise<{ final: UplinkStatus; seen: UplinkStatus[] }> {
   const seen: UplinkStatus[] = [];
-  const target = new BucketTarget(backend, 'outpost/');
-  const runner = new UplinkRunner(
-    {
-      catalog: lib.catalog,
-      driveRoot: lib.drive.layout.root,
-      target,
-      now: () => Date.now(),
-      sleep,
-      log: silentLogger,
-      onStatus: (s) => seen.push(s),
-    },
-    { node: NODE, pollMs: 100, maxBackoffMs: 200 },
-  );
+  const { runner } = bucketRunner(lib, backend, {
+    node: NODE,
+    onStatus: (s) => seen.push(s),
+    settings: { maxBackoffMs: 200 },
+  });
   const final = await runner.run(new AbortController().signal, { once: true });
   return { final, seen };
 }
@@ -183,17 +173,7 @@ describe(
         });
         const s = await newS3Bucket(swift);
         const skewed = new S3Backend(s, { client: s3Client(s, { systemClockOffset: -2 * 3600_000 }) });
-        const runner = new UplinkRunner(
-          {
-            catalog: lib.catalog,
-            driveRoot: lib.drive.layout.root,
-            target: new BucketTarget(skewed, 'outpost/'),
-            now: () => Date.now(),
-            sleep,
-            log: silentLogger,
-          },
-          { node: NODE, pollMs: 100, maxBackoffMs: 200 },
-        );
+        const { runner } = bucketRunner(lib, skewed, { node: NODE, settings: { maxBackoffMs: 200 } });
         const abort = new AbortController();
         const running = runner.run(abort.signal);
         const end = Date.now() + 30_000;

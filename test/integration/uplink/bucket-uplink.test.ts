@@ -4,18 +4,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { silentLogger } from '../../../src/adapters/logger.js';
 import { sleep } from '../../../src/adapters/sleep.js';
 import { itemDocKey, originalKey, parseItemDoc } from '../../../src/core/bucket-layout.js';
 import { sqliteOf } from '../../../src/library/catalog/handle.js';
 import { recordLocalOps } from '../../../src/library/catalog/ops.js';
-import { UplinkRunner, type UplinkStatus } from '../../../src/uplink/runner.js';
 import { AzureBackend } from '../../../src/uplink/targets/azure-backend.js';
 import type { BucketBackend } from '../../../src/uplink/targets/bucket-backend.js';
-import { BucketTarget } from '../../../src/uplink/targets/bucket-target.js';
 import { S3Backend } from '../../../src/uplink/targets/s3-backend.js';
 import { startTestAzurite, type TestAzurite } from '../../kit/azurite.js';
-import { newAzureContainer, newS3Bucket } from '../../kit/buckets.js';
+import { bucketRunner, newAzureContainer, newS3Bucket } from '../../kit/buckets.js';
 import { mbit, startFlakyProxy, type FlakyProxy } from '../../kit/flaky-proxy.js';
 import { addRawItem } from '../../kit/uplink.js';
 import { startTestSwift, type TestSwift } from '../../kit/swift.js';
@@ -49,22 +46,8 @@ const openTransfers = (lib: Lib): number =>
     }
   ).n;
 
-function runner(lib: Lib, backend: BucketBackend, onStatus?: (s: UplinkStatus) => void) {
-  const target = new BucketTarget(backend, 'outpost/');
-  const r = new UplinkRunner(
-    {
-      catalog: lib.catalog,
-      driveRoot: lib.drive.layout.root,
-      target,
-      now: () => Date.now(),
-      sleep,
-      log: silentLogger,
-      ...(onStatus ? { onStatus } : {}),
-    },
-    { node: NODE, pollMs: 100, maxBackoffMs: 300, chunk: { targetSeconds: 1 } },
-  );
-  return { runner: r, target };
-}
+const runner = (lib: Lib, backend: BucketBackend) =>
+  bucketRunner(lib, backend, { node: NODE, settings: { chunk: { targetSeconds: 1 } } });
 
 interface Store {
   name: string;
