@@ -284,13 +284,17 @@ export class UplinkRunner {
     this.live.delete(t.key);
     t.drop();
     // Its item was deleted: an unfinished upload is dropped at the target (best effort).
-    const url = t.url;
-    if (url && this.deps.target.discard)
-      void this.deps.target
-        .discard(url)
-        .catch((e: unknown) =>
-          this.deps.log.debug({ err: e, item: t.item }, 'uplink: an unfinished upload was not dropped'),
-        );
+    void this.dropUpload(t);
+  }
+
+  /** Drop a transfer's unfinished upload at the target (a bucket's parts would otherwise linger, billed). */
+  private async dropUpload(t: Transfer): Promise<void> {
+    if (!t.url || !this.deps.target.discard) return;
+    await this.deps.target
+      .discard(t.url)
+      .catch((e: unknown) =>
+        this.deps.log.warn({ err: e, item: t.item }, 'uplink: an unfinished upload was not dropped'),
+      );
   }
 
   private allParked(): boolean {
@@ -525,14 +529,7 @@ export class UplinkRunner {
         return;
       }
     }
-    // The old upload is dropped at the target (a bucket's parts would otherwise linger, billed).
-    const old = l.url;
-    if (old && this.deps.target.discard)
-      await this.deps.target
-        .discard(old)
-        .catch((e: unknown) =>
-          this.deps.log.warn({ err: e, item: l.row.item }, 'uplink: an unfinished upload was not dropped'),
-        );
+    await this.dropUpload(l);
     l.restart(f.message);
   }
 

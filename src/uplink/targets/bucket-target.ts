@@ -98,7 +98,16 @@ export function storeFailure(e: unknown, what: string): UploadFailure {
   return new UploadFailure('server', `${what}: ${err?.message ?? String(e)}`);
 }
 
-async function collect(body: BodySource, max: number): Promise<Buffer> {
+/**
+ * A body and its length: as announced (the runner), or, for callers that announce none (tools,
+ * the contract tests), read whole into memory first (at most `max` bytes).
+ */
+async function withLength(
+  body: BodySource,
+  shape: RequestShape | undefined,
+  max: number,
+): Promise<{ body: BodySource; length: number }> {
+  if (shape?.length !== undefined) return { body, length: shape.length };
   const parts: Buffer[] = [];
   let n = 0;
   for await (const b of body) {
@@ -107,11 +116,11 @@ async function collect(body: BodySource, max: number): Promise<Buffer> {
       throw new UploadFailure('rejected', `a request body over ${max} bytes needs its length announced`);
     parts.push(b);
   }
-  return Buffer.concat(parts);
-}
-
-async function* one(b: Buffer): AsyncGenerator<Buffer> {
-  if (b.length) yield b;
+  const bytes = Buffer.concat(parts);
+  async function* one(): AsyncGenerator<Buffer> {
+    if (bytes.length) yield bytes;
+  }
+  return { body: one(), length: bytes.length };
 }
 
 async function inParallel<T, R>(xs: readonly T[], fn: (x: T) => Promise<R>): Promise<R[]> {
@@ -184,12 +193,8 @@ export class BucketTarget implements UploadTarget {
     shape?: RequestShape,
   ): Promise<{ url: string } & ChunkResult> {
     const key = this.keyOf(u);
-    let length = shape?.length;
-    if (length === undefined) {
-      const bytes = await collect(body, Math.max(u.size, this.parts.maxBytes));
-      body = one(bytes);
-      length = bytes.length;
-    }
+    let length: number;
+    ({ body, length } = await withLength(body, shape, Math.max(u.size, this.parts.maxBytes)));
     if (length === u.size && u.size <= this.parts.maxBytes) return this.putWhole(u, key, body, signal);
     let uploadId: string;
     try {
@@ -283,12 +288,8 @@ export class BucketTarget implements UploadTarget {
     const have = st.parts.reduce((n, p) => n + p.size, 0);
     if (offset !== have)
       throw new UploadFailure('conflict', `append ${h.key}: offset ${offset}, the store has ${have}`);
-    let length = shape?.length;
-    if (length === undefined) {
-      const bytes = await collect(body, this.parts.maxBytes);
-      body = one(bytes);
-      length = bytes.length;
-    }
+    let length: number;
+    ({ body, length } = await withLength(body, shape, this.parts.maxBytes));
     if (offset + length > h.size)
       throw new UploadFailure('rejected', `append ${h.key}: more bytes than the upload size`);
     const sha = await resumeSha256(st.sha);
