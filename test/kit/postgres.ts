@@ -31,7 +31,11 @@ export function postgresBin(): string | undefined {
   return versions[0] ? join(root, versions[0], 'bin') : undefined;
 }
 
-export async function startTestPostgres(): Promise<TestPostgres> {
+/**
+ * `settings`: more server settings (`-c name=value`), e.g. the memory a benchmark gives it the way
+ * docs/hq-deploy.md tells a deployment to.
+ */
+export async function startTestPostgres(settings: Record<string, string> = {}): Promise<TestPostgres> {
   const bin = postgresBin();
   if (!bin)
     throw new Error(
@@ -59,7 +63,9 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   ]);
   await run(c1, [...a1, '--locale=C.UTF-8']).catch(async () => run(c1, a1));
   const port = await freePort();
-  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200`;
+  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200${Object.entries(settings)
+    .map(([k, v]) => ` -c ${k}=${v}`)
+    .join('')}`;
   const [c2, a2] = as(join(bin, 'pg_ctl'), ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', 'start']);
   await run(c2, a2);
   const admin = new pg.Client({ host: '127.0.0.1', port, user: 'outpost', database: 'postgres' });

@@ -1,5 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import { dbOf } from './handle.js';
+import { PG_SEARCH_TEXT } from './migrations.js';
 import type { Catalog } from './open.js';
 import type { DB, ItemRow } from './schema.js';
 
@@ -124,8 +125,34 @@ export function isRecording(cat: Catalog, eb: Where): Expression<SqlBool> {
   // coalesce: a null card_id must make this false, not null (`not null` would hide the item).
   return eb.or([
     sql<SqlBool>`coalesce(card_id, '') like 'cam:%'`,
-    sql<SqlBool>`${factText(cat, ['recording', 'camera'])} is not null`,
+    sql<SqlBool>`${recordingCamera(cat)} is not null`,
   ]);
+}
+
+/**
+ * The recording camera named in the facts. PostgreSQL keeps it as a generated column (migration
+ * 0022), which has statistics and costs no JSON parse per row.
+ */
+function recordingCamera(cat: Catalog): Expression<string | null> {
+  return cat.engine === 'postgres'
+    ? sql<string | null>`recording_camera`
+    : factText(cat, ['recording', 'camera']);
+}
+
+/**
+ * One free-text word occurs (any case, as a plain substring) in one of the searched columns.
+ * PostgreSQL: in their joined text, which the trigram index items_search_trgm covers; a word
+ * with the joining character in it could span two columns there, so it takes the long way.
+ */
+function wordMatches(cat: Catalog, eb: Where, word: string): Expression<SqlBool> {
+  // lower() on both sides, in SQL: LIKE ignores case on SQLite (ASCII only) but not on
+  // PostgreSQL; each engine's own lower() keeps a word matching what it matched before.
+  const pattern = likePattern(word);
+  if (cat.engine === 'postgres' && !word.includes('\u001f'))
+    return sql<SqlBool>`${sql.raw(PG_SEARCH_TEXT)} like lower(${pattern}) escape '\\'`;
+  return eb.or(
+    SEARCHED.map((col) => sql<SqlBool>`lower(${sql.ref(col)}) like lower(${pattern}) escape '\\'`),
+  );
 }
 
 /** Which items without a capture date a filter keeps: all, none or only them. */
@@ -173,21 +200,9 @@ function filterConditions(cat: Catalog, eb: Where, f: GalleryFilter): Expression
     c.push(sql<SqlBool>`path like ${`${prefix}%`} escape '\\'`);
   }
   if (f.camera !== undefined)
-    c.push(
-      eb.or([
-        eb('card_id', '=', `cam:${f.camera}`),
-        eb(factText(cat, ['recording', 'camera']), '=', f.camera),
-      ]),
-    );
+    c.push(eb.or([eb('card_id', '=', `cam:${f.camera}`), eb(recordingCamera(cat), '=', f.camera)]));
   for (const t of new Set(f.tags ?? [])) c.push(hasTag(cat, t));
-  for (const w of f.words ?? []) {
-    // lower() on both sides, in SQL: LIKE ignores case on SQLite (ASCII only) but not on
-    // PostgreSQL; each engine's own lower() keeps a word matching what it matched before.
-    const pattern = likePattern(w);
-    c.push(
-      eb.or(SEARCHED.map((col) => sql<SqlBool>`lower(${sql.ref(col)}) like lower(${pattern}) escape '\\'`)),
-    );
-  }
+  for (const w of f.words ?? []) c.push(wordMatches(cat, eb, w));
   return c;
 }
 
@@ -275,7 +290,7 @@ export async function motionClipPage(
 ): Promise<GalleryPage> {
   return runPage(cat, { ...q, type: 'video' }, (eb) => [
     eb(factText(cat, ['recording', 'mode']), '=', 'motion'),
-    ...(q.camera !== undefined ? [eb(factText(cat, ['recording', 'camera']), '=', q.camera)] : []),
+    ...(q.camera !== undefined ? [eb(recordingCamera(cat), '=', q.camera)] : []),
   ]);
 }
 

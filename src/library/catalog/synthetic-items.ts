@@ -15,21 +15,43 @@ export async function fillSyntheticItems(cat: Catalog, n: number): Promise<void>
 }
 
 async function fillPostgres(cat: Catalog, n: number): Promise<void> {
+  // One item in 23 is a camera recording's segment (card `cam:<camera>`, facts naming it), the
+  // others camera photos, videos and audio with the facts an ingest writes (a few hundred bytes).
+  // Each attribute from its own hash of i (hashint4), so that monitor, rating, tags and event are
+  // independent of each other as in real libraries (i mod k for each would tie them together:
+  // monitor M7 would only ever hold one rating).
   await sql`insert into items (id, type, state, path, monitor, size, ext, original_name, original_mtime_ms,
-      captured_at, captured_source, sort_time, imported_at, facts, warnings, event, rating, priority,
-      tags, derived_at, has_thumb)
+      captured_at, captured_source, sort_time, imported_at, card_id, width, height, make, model, facts,
+      warnings, event, rating, priority, notes, tags, derived_at, has_thumb)
     select encode(sha256(('item-' || i)::bytea), 'hex'),
-           case when i % 10 = 0 then 'video' when i % 17 = 0 then 'audio' else 'photo' end,
-           'stored', 'library/M' || (i % 12) || '/' || left(t, 10) || '/' || i || '.jpg', 'M' || (i % 12),
-           1000 + (i % 5000), 'jpg', 'IMG_' || i || '.JPG', 0, t, 'exif', t, t, '{}', '[]',
-           case when i % 10 = 3 then 'EV-' || (i % 40) end,
-           case when i % 7 = 0 then null else i % 6 end,
-           case when i % 50 = 0 then 1 else 0 end,
-           case when i % 3 = 0 then '["lion","dusk"]' when i % 3 = 1 then '["river"]' else '[]' end,
+           case when rec then 'video' when h1 % 10 = 0 then 'video' when h1 % 17 = 0 then 'audio' else 'photo' end,
+           'stored', 'library/' || m || '/' || left(t, 10) || '/' || i || '.jpg', m,
+           1000 + (i % 5000), 'jpg', 'IMG_' || i || '.JPG', 0, t, 'exif', t, t,
+           case when rec then 'cam:cam' || (h2 % 4) else 'card-' || (h2 % 97) end,
+           4000, 3000, 'Browning', 'BTC-' || (h3 % 9),
+           case when rec
+             then json_build_object('capturedAt', json_build_object('local', t, 'source', 'recorder'),
+                    'durationS', 10, 'width', 1920, 'height', 1080,
+                    'recording', json_build_object('camera', 'cam' || (h2 % 4), 'mode', 'continuous', 'start', t))::text
+             else json_build_object('capturedAt', json_build_object('local', t, 'source', 'exif'),
+                    'width', 4000, 'height', 3000, 'make', 'Browning', 'model', 'BTC-' || (h3 % 9),
+                    'exposureS', 0.008, 'fNumber', 2.8, 'iso', 100 * (1 + h3 % 8), 'focalLengthMm', 4.5,
+                    'software', 'BTC firmware 1.' || (h4 % 5), 'temperatureC', h4 % 35)::text
+           end,
+           '[]',
+           case when h4 % 10 = 3 then 'EV-' || (h5 % 37) end,
+           case when h5 % 7 = 0 then null else h6 % 6 end,
+           case when h6 % 50 = 7 then 1 else 0 end,
+           case when h7 % 11 = 0 then 'seen at dusk near the river' when h7 % 11 = 5 then 'battery low' end,
+           case when h8 % 3 = 0 then '["lion","dusk"]' when h8 % 3 = 1 then '["river"]' else '[]' end,
            t, 1
-    from (select i, to_char(timestamp '2024-01-01' + ((i::bigint * 7919) % (730 * 86400)) * interval '1 second',
-                            'YYYY-MM-DD"T"HH24:MI:SS') as t
-          from generate_series(1, ${n}::int) as g(i)) s`.execute(dbOf(cat));
+    from (select i, t, 'M' || (abs(hashint4(i * 8 + 1)::bigint) % 12) as m, abs(hashint4(i * 8 + 2)::bigint) % 23 = 0 as rec,
+                 abs(hashint4(i * 8 + 3)::bigint) as h1, abs(hashint4(i * 8 + 4)::bigint) as h2, abs(hashint4(i * 8 + 5)::bigint) as h3,
+                 abs(hashint4(i * 8 + 6)::bigint) as h4, abs(hashint4(i * 8 + 7)::bigint) as h5, abs(hashint4(i * 8)::bigint) as h6,
+                 abs(hashint4(-i)::bigint) as h7, abs(hashint4(-i - 1000000000)::bigint) as h8
+          from (select i, to_char(timestamp '2024-01-01' + ((i::bigint * 7919) % (730 * 86400)) * interval '1 second',
+                                  'YYYY-MM-DD"T"HH24:MI:SS') as t
+                from generate_series(1, ${n}::int) as g(i)) s) h`.execute(dbOf(cat));
   await sql`analyze items`.execute(dbOf(cat));
 }
 
@@ -59,7 +81,7 @@ function fillSqlite(cat: Catalog, n: number): void {
         ext,
         name: `IMG_${i}.${ext.toUpperCase()}`,
         t,
-        event: i % 10 === 3 ? `EV-${i % 40}` : null,
+        event: i % 10 === 3 ? `EV-${i % 37}` : null,
         rating: i % 7 === 0 ? null : i % 6,
         priority: i % 50 === 0 ? 1 : 0,
         tags: JSON.stringify(i % 3 === 0 ? [tagPool[i % 8], tagPool[(i >> 3) % 8]] : []),

@@ -280,6 +280,9 @@ for (const engine of catalogEngines()) {
       assert.deepEqual(await page({ words: ['tc-2'] }), ['twinB'], 'camera model');
       assert.deepEqual(await page({ words: ['trailcam'] }), ['twinA', 'twinB'], 'camera make');
       assert.deepEqual(await page({ words: ['river', 'zebra'] }), []);
+      // A word never spans two columns (PostgreSQL searches them joined by U+001F).
+      assert.deepEqual(await page({ words: ['jpg\u001fev'] }), []);
+      assert.deepEqual(await page({ words: ['\u001f'] }), []);
     });
 
     it('takes % and _ in a search word literally', async () => {
