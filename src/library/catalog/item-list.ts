@@ -144,15 +144,14 @@ function recordingCamera(cat: Catalog): Expression<string | null> {
  * PostgreSQL: in their joined text, which the trigram index items_search_trgm covers; a word
  * with the joining character in it could span two columns there, so it takes the long way.
  */
-function wordMatches(cat: Catalog, eb: Where, word: string): Expression<SqlBool> {
+function wordMatches(cat: Catalog, word: string): Expression<SqlBool> {
   // lower() on both sides, in SQL: LIKE ignores case on SQLite (ASCII only) but not on
   // PostgreSQL; each engine's own lower() keeps a word matching what it matched before.
   const pattern = likePattern(word);
   if (cat.engine === 'postgres' && !word.includes('\u001f'))
     return sql<SqlBool>`${sql.raw(PG_SEARCH_TEXT)} like lower(${pattern}) escape '\\'`;
-  return eb.or(
-    SEARCHED.map((col) => sql<SqlBool>`lower(${sql.ref(col)}) like lower(${pattern}) escape '\\'`),
-  );
+  const each = SEARCHED.map((col) => sql<SqlBool>`lower(${sql.ref(col)}) like lower(${pattern}) escape '\\'`);
+  return sql<SqlBool>`(${sql.join(each, sql` or `)})`;
 }
 
 /** Which items without a capture date a filter keeps: all, none or only them. */
@@ -202,7 +201,7 @@ function filterConditions(cat: Catalog, eb: Where, f: GalleryFilter): Expression
   if (f.camera !== undefined)
     c.push(eb.or([eb('card_id', '=', `cam:${f.camera}`), eb(recordingCamera(cat), '=', f.camera)]));
   for (const t of new Set(f.tags ?? [])) c.push(hasTag(cat, t));
-  for (const w of f.words ?? []) c.push(wordMatches(cat, eb, w));
+  for (const w of f.words ?? []) c.push(wordMatches(cat, w));
   return c;
 }
 
@@ -236,9 +235,113 @@ async function runPage(
   q: GalleryPageQuery,
   narrow?: (eb: Where) => Expression<SqlBool>[],
 ): Promise<GalleryPage> {
-  const rows = await galleryPageQuery(cat, q, narrow).execute();
+  const rows =
+    cat.engine !== 'postgres'
+      ? await galleryPageQuery(cat, q, narrow).execute()
+      : q.words?.length
+        ? await searchRowsPostgres(cat, q, q.words, narrow)
+        : q.event !== undefined && q.eventIs === undefined
+          ? await eventRowsPostgres(cat, q, q.event, narrow)
+          : await galleryPageQuery(cat, q, narrow).execute();
   const more = rows.length > q.limit;
   return { items: more ? rows.slice(0, q.limit) : rows, more };
+}
+
+/** PostgreSQL: at most this many event codes matching a filter are read code by code. */
+const EVENT_CODES_MERGED = 64;
+
+/**
+ * An event filter (a substring of the code) on PostgreSQL: the codes it matches, from the small
+ * event_codes table (migration 0022), each read in list order from items_event as far as one page
+ * and merged (a Merge Append: about a page of rows read in all), instead of every item of every
+ * matching event found through the trigram index and sorted. Many matching codes: the plain query.
+ */
+async function eventRowsPostgres(
+  cat: Catalog,
+  q: GalleryPageQuery,
+  event: string,
+  narrow?: (eb: Where) => Expression<SqlBool>[],
+): Promise<ItemRow[]> {
+  const codes = (
+    await dbOf(cat)
+      .selectFrom('event_codes')
+      .select('code')
+      .where(sql<SqlBool>`lower(code) like lower(${likePattern(event)}) escape '\\'`)
+      .limit(EVENT_CODES_MERGED + 1)
+      .execute()
+  ).map((r) => r.code);
+  if (codes.length === 0) return [];
+  if (codes.length > EVENT_CODES_MERGED) return galleryPageQuery(cat, q, narrow).execute();
+  const dir = q.sort === 'desc' ? 'desc' : 'asc';
+  // Each code's page as a subquery: its ORDER BY and LIMIT stay its own inside the UNION ALL.
+  const parts = codes.map((code, i) =>
+    dbOf(cat)
+      .selectFrom(galleryPageQuery(cat, { ...q, event: undefined, eventIs: code }, narrow).as(`code${i}`))
+      .selectAll(),
+  );
+  const union = parts.slice(1).reduce((acc, p) => acc.unionAll(p), parts[0]!);
+  return dbOf(cat)
+    .selectFrom(union.as('merged'))
+    .selectAll()
+    .orderBy('sort_time', dir)
+    .orderBy('id', dir)
+    .limit(q.limit + 1)
+    .execute();
+}
+
+/** PostgreSQL: rows of the filtered list a free-text search tests in order before asking the index. */
+export const SEARCH_WALK = 3000;
+/** PostgreSQL: the longest second walk, when the first found matches but not a page of them. */
+const SEARCH_WALK_MAX = 40_000;
+
+/**
+ * Free text on PostgreSQL, whose planner cannot tell how often a word occurs: testing the rows of
+ * the list in order is cheapest when matches are common, asking the trigram index for every match
+ * and sorting them is cheapest when they are rare, and a wrong guess costs seconds at a million
+ * items. So: test the first SEARCH_WALK rows of the otherwise filtered list; if they hold a full
+ * page of matches, that is the page (the first matches in order, wherever the rest are). If they
+ * hold some, a longer walk sized by the density seen (up to SEARCH_WALK_MAX rows). If that is not
+ * enough either, matches are rare here: the statement runs with plain index scans off, so the
+ * trigram index finds them (a bitmap) and they are sorted.
+ */
+async function searchRowsPostgres(
+  cat: Catalog,
+  q: GalleryPageQuery,
+  words: string[],
+  narrow?: (eb: Where) => Expression<SqlBool>[],
+): Promise<ItemRow[]> {
+  const dir = q.sort === 'desc' ? 'desc' : 'asc';
+  const walk = (rows: number): Promise<ItemRow[]> =>
+    dbOf(cat)
+      .selectFrom(galleryPageQuery(cat, { ...q, words: undefined, limit: rows - 1 }, narrow).as('walk'))
+      .selectAll()
+      .where(
+        () =>
+          sql<SqlBool>`${sql.join(
+            words.map((w) => wordMatches(cat, w)),
+            sql` and `,
+          )}`,
+      )
+      .orderBy('sort_time', dir)
+      .orderBy('id', dir)
+      .limit(q.limit + 1)
+      .execute();
+  const first = await walk(SEARCH_WALK);
+  if (first.length > q.limit) return first;
+  // Some matches: a longer walk that, at the density seen, holds a page (with a margin), when
+  // that is still cheaper than the index (each match found there costs several rows walked).
+  if (first.length > 0) {
+    const rows = Math.ceil(((SEARCH_WALK * (q.limit + 1)) / first.length) * 1.5);
+    if (rows <= SEARCH_WALK_MAX) {
+      const second = await walk(rows);
+      if (second.length > q.limit) return second;
+    }
+  }
+  return cat.transaction(async (tx) => {
+    await sql`set local enable_indexscan = off`.execute(dbOf(tx));
+    await sql`set local enable_indexonlyscan = off`.execute(dbOf(tx));
+    return galleryPageQuery(tx, q, narrow).execute();
+  });
 }
 
 /**

@@ -407,6 +407,20 @@ export function migrations(engine: 'sqlite' | 'postgres'): Record<string, Migrat
         // and no row's facts are parsed to answer it.
         await sql`alter table items add column recording_camera text
           generated always as ((facts::jsonb #>> '{recording,camera}')) stored`.execute(db);
+        // The event codes in use, kept by a trigger: an event filter (a substring) becomes the
+        // few codes it matches, each read in order from items_event and merged (item-list.ts).
+        // Codes no item carries any more stay: they match no rows.
+        await sql`create table event_codes (code text primary key)`.execute(db);
+        await sql`insert into event_codes select distinct event from items where event is not null`.execute(
+          db,
+        );
+        await sql`create function items_event_code() returns trigger language plpgsql as $$
+          begin
+            insert into event_codes (code) values (new.event) on conflict do nothing;
+            return new;
+          end $$`.execute(db);
+        await sql`create trigger items_event_code after insert or update of event on items
+          for each row when (new.event is not null) execute function items_event_code()`.execute(db);
         // Tag filters (`tags::jsonb @> '["lion"]'`) through an index, with statistics.
         await sql`create index items_tags on items using gin ((tags::jsonb) jsonb_path_ops)`.execute(db);
         // Substring search (event, and free text over the searched columns) through trigram

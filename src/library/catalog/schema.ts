@@ -209,6 +209,8 @@ export interface UploadHashesTable {
 }
 
 export interface DB {
+  /** PostgreSQL only (migration 0022): the event codes items carry, kept by a trigger. */
+  event_codes: { code: string };
   upload_hashes: UploadHashesTable;
   items: ItemsTable;
   imports: ImportsTable;
