@@ -155,7 +155,7 @@ export async function apiAtScale(o: {
     };
     // Warm: the database's caches and each node's code paths.
     const warm = prng(1);
-    for (let i = 0; i < 40; i++) await timed(i, i % 2 ? listQuery(warm) : searchQuery(warm));
+    for (let i = 0; i < 200; i++) await timed(i, i % 4 === 3 ? searchQuery(warm) : listQuery(warm));
     // One user alone: the latency of the queries themselves, without waiting for the cores.
     const alone = prng(7);
     const aloneLists: number[] = [];

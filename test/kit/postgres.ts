@@ -63,7 +63,9 @@ export async function startTestPostgres(settings: Record<string, string> = {}): 
   ]);
   await run(c1, [...a1, '--locale=C.UTF-8']).catch(async () => run(c1, a1));
   const port = await freePort();
-  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200${Object.entries(settings)
+  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200${Object.entries(
+    settings,
+  )
     .map(([k, v]) => ` -c ${k}=${v}`)
     .join('')}`;
   const [c2, a2] = as(join(bin, 'pg_ctl'), ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', 'start']);

@@ -6,6 +6,7 @@ import { hqObjectStore } from '../../hq/object-stores.js';
 import { addStationKey, listStationKeys, revokeStationKey } from '../../hq/keys.js';
 import { DEFAULT_MAX_UPLOAD, DEFAULT_UPLOAD_EXPIRY_MS } from '../../hq/uploads.js';
 import { openCatalog, type Catalog } from '../../library/catalog/open.js';
+import { ensureSearchIndexes } from '../../library/catalog/search-indexes.js';
 import { announceIfNoUsers, announcedSetupCodes } from '../../server/first-user.js';
 import { limitsFromConfig } from '../../server/http-limits.js';
 import { startServer } from '../../server/server.js';
@@ -72,6 +73,12 @@ export function registerHq(program: Command): void {
           const expiryH = positiveInt('--upload-expiry-hours', o.uploadExpiryHours, 1, 24 * 365);
           const data = await openHqDataDir(requireData(o), ctx.clock.now());
           const catalog = await openCatalog(hqCatalogLocation(data, ctx.config.hq.database));
+          if (!(await ensureSearchIndexes(catalog)))
+            ctx.log.warn(
+              'the catalogue has no trigram indexes (the pg_trgm extension could not be created): event ' +
+                'filters and search read the whole item table, slow with many items. As a PostgreSQL ' +
+                'superuser run `CREATE EXTENSION pg_trgm;` in the database and restart HQ (docs/hq-deploy.md)',
+            );
           const limits = limitsFromConfig(ctx.config.server.limits);
           let url = `http://<this server>:${port}`;
           const setupCode = announcedSetupCodes(ctx.config.server.setupCode, ctx.log, () => url);

@@ -1,6 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import { dbOf } from './handle.js';
-import { PG_SEARCH_TEXT } from './migrations.js';
+import { PG_SEARCH_TEXT } from './search-indexes.js';
 import type { Catalog } from './open.js';
 import type { DB, ItemRow } from './schema.js';
 

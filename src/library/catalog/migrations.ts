@@ -1,19 +1,11 @@
 import { sql, type Kysely, type Migration } from 'kysely';
+import { createSearchIndexes } from './search-indexes.js';
 
 /**
  * Catalogue migrations, in order, one list for both engines. Never change what a released one
  * does on SQLite: add the next. Where PostgreSQL needs other SQL (64-bit sizes and times, float8,
  * identity columns, reserved words, case-insensitive names, no triggers) the branch is marked.
  */
-/**
- * What free-text search looks in on PostgreSQL, as one lower-cased text (the columns joined by
- * U+001F, which no search word contains): the trigram index items_search_trgm is on exactly this
- * expression, and item-list.ts searches it. Changing it needs a migration that rebuilds the index.
- */
-export const PG_SEARCH_TEXT =
-  "lower(coalesce(original_name, '') || chr(31) || coalesce(event, '') || chr(31) || coalesce(notes, '') || " +
-  "chr(31) || tags || chr(31) || coalesce(make, '') || chr(31) || coalesce(model, ''))";
-
 export function migrations(engine: 'sqlite' | 'postgres'): Record<string, Migration> {
   const pg = engine === 'postgres';
   /** Byte sizes and millisecond times pass 2^31: SQLite's integer is 64-bit, PostgreSQL's is not. */
@@ -424,18 +416,8 @@ export function migrations(engine: 'sqlite' | 'postgres'): Record<string, Migrat
         // Tag filters (`tags::jsonb @> '["lion"]'`) through an index, with statistics.
         await sql`create index items_tags on items using gin ((tags::jsonb) jsonb_path_ops)`.execute(db);
         // Substring search (event, and free text over the searched columns) through trigram
-        // indexes. pg_trgm ships with PostgreSQL and is a trusted extension (a database owner
-        // may create it); where it cannot be created the lists stay right, only slower, and
-        // `outpost hq` says so at start (docs/hq-deploy.md).
-        await sql`savepoint trgm`.execute(db);
-        try {
-          await sql`create extension if not exists pg_trgm`.execute(db);
-          await sql`create index items_event_trgm on items using gin (lower(event) gin_trgm_ops)`.execute(db);
-          await sql`create index items_search_trgm on items
-            using gin ((${sql.raw(PG_SEARCH_TEXT)}) gin_trgm_ops)`.execute(db);
-        } catch {
-          await sql`rollback to savepoint trgm`.execute(db);
-        }
+        // indexes, where pg_trgm may be created (else HQ warns at start and makes them later).
+        await createSearchIndexes(db);
         // Statistics for the new column and the indexed expressions now, not at autovacuum's leisure.
         await sql`analyze items`.execute(db);
       },

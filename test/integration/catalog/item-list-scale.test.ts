@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { sql } from 'kysely';
 import { after, before, describe, it } from 'node:test';
 import { dbOf } from '../../../src/library/catalog/handle.js';
 import {
@@ -7,6 +8,7 @@ import {
   type GalleryPageQuery,
 } from '../../../src/library/catalog/item-list.js';
 import { openCatalog, type Catalog } from '../../../src/library/catalog/open.js';
+import { ensureSearchIndexes, hasSearchIndexes } from '../../../src/library/catalog/search-indexes.js';
 import { fillSyntheticItems } from '../../../src/library/catalog/synthetic-items.js';
 import { startTestPostgres, type TestPostgres } from '../../kit/postgres.js';
 
@@ -120,4 +122,18 @@ describe('gallery at scale (postgres, 100,000 items)', { timeout: 300_000 }, () 
       assert.deepEqual(indexed, scanned);
     });
   }
+
+  it('search indexes lost (no pg_trgm at migration): seen, and made again at the next start', async () => {
+    assert.equal(await hasSearchIndexes(cat), true);
+    await sql`drop index items_search_trgm`.execute(dbOf(cat));
+    assert.equal(await hasSearchIndexes(cat), false);
+    assert.equal(await ensureSearchIndexes(cat), true);
+    assert.equal(await hasSearchIndexes(cat), true);
+    const c = query({ words: ['IMG_4242'] });
+    const plan = await dbOf(cat).executeQuery<{ 'QUERY PLAN': unknown }>({
+      ...c,
+      sql: `explain (format json) ${c.sql}`,
+    });
+    assert.match(JSON.stringify(plan.rows[0]!['QUERY PLAN']), /items_search_trgm/);
+  });
 });
