@@ -7,6 +7,7 @@ import type { SetupCodes } from '../server/first-user.js';
 import type { StreamLimits } from '../server/streams.js';
 import { createHqAuth } from './auth.js';
 import { ClusterLocker } from './cluster-locker.js';
+import { openLockSession } from '../library/catalog/locks.js';
 import { dropUploadHash, saveUploadHash, uploadHashAt } from '../library/catalog/upload-hashes.js';
 import type { HqDataDir } from './data-dir.js';
 import { LocalDiskStore } from './local-disk-store.js';
@@ -57,6 +58,8 @@ export interface HqApp {
 export async function buildHqApp(o: HqAppOptions): Promise<HqApp> {
   const store = o.store ?? (await new LocalDiskStore(o.data.objectsDir).init());
   const auth = createHqAuth({ catalog: o.catalog, clock: o.clock });
+  // Several nodes on one PostgreSQL catalogue: upload locks in a session of this node's own.
+  const lockSession = o.catalog.engine === 'postgres' ? await openLockSession(o.catalog) : undefined;
   const uploads = createUploads({
     dir: o.data.uploadsDir,
     catalog: o.catalog,
@@ -71,7 +74,7 @@ export async function buildHqApp(o: HqAppOptions): Promise<HqApp> {
       save: (id, offset, state) => saveUploadHash(o.catalog, id, offset, state),
       drop: (id) => dropUploadHash(o.catalog, id),
     }),
-    ...(o.catalog.engine === 'postgres' ? { locker: new ClusterLocker(o.catalog) } : {}),
+    ...(lockSession ? { locker: new ClusterLocker(lockSession) } : {}),
     ...(o.maxUploadSize !== undefined ? { maxSize: o.maxUploadSize } : {}),
     ...(o.uploadExpiryMs !== undefined ? { expiryMs: o.uploadExpiryMs } : {}),
   });
@@ -101,6 +104,9 @@ export async function buildHqApp(o: HqAppOptions): Promise<HqApp> {
   sweep();
   const timer = setInterval(sweep, o.sweepEveryMs ?? 3600_000);
   timer.unref();
-  app.addHook('onClose', async () => clearInterval(timer));
+  app.addHook('onClose', async () => {
+    clearInterval(timer);
+    await lockSession?.close();
+  });
   return { app, store, uploads };
 }

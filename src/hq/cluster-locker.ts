@@ -1,39 +1,54 @@
 import { MemoryLocker } from '@tus/server';
 import { ERRORS, type Lock, type Locker, type RequestRelease } from '@tus/utils';
-import { tryHoldLock, type HeldLock } from '../library/catalog/locks.js';
-import type { Catalog } from '../library/catalog/open.js';
+import type { LockSession } from '../library/catalog/locks.js';
+
+const PREFIX = 'outpost:tus:';
 
 /**
  * Upload locks shared by every HQ node on one PostgreSQL catalogue: a request first takes the
  * node's own lock (tus's MemoryLocker: a newer request asks an older one on this node to stop),
- * then a session advisory lock in PostgreSQL, tried every 100 ms until `timeoutMs`. A node that
- * dies drops its connection and PostgreSQL frees its locks at once; a live node's request that
- * holds one ends within the stall timeout. Not granted in time: tus answers 423, and the station
- * asks for the offset and tries again.
+ * then the upload's advisory lock in the node's lock session (catalog/locks.ts). Held elsewhere:
+ * the other node is asked to let go (its request on the upload stops, as tus does between two
+ * requests on one node), and the lock is tried every 100 ms until `timeoutMs`. A node that dies
+ * drops its session and PostgreSQL frees its locks at once. Not granted in time: tus answers
+ * 423, and the station asks for the offset and tries again.
  */
 export class ClusterLocker implements Locker {
   private readonly local: MemoryLocker;
+  /** The request holding each upload's lock on this node: how to make it stop. */
+  private readonly holders = new Map<string, RequestRelease>();
 
   constructor(
-    private readonly cat: Catalog,
+    private readonly session: LockSession,
     private readonly timeoutMs = 5_000,
   ) {
     this.local = new MemoryLocker({ acquireLockTimeout: timeoutMs });
+    session.onReleaseAsked((name) => {
+      if (!name.startsWith(PREFIX)) return;
+      void this.holders.get(name.slice(PREFIX.length))?.();
+    });
   }
 
   newLock(id: string): Lock {
     const local = this.local.newLock(id);
-    const cat = this.cat;
-    const timeoutMs = this.timeoutMs;
-    let held: HeldLock | undefined;
+    const { session, holders, timeoutMs } = this;
+    const name = `${PREFIX}${id}`;
+    let held = false;
     return {
       async lock(signal: AbortSignal, requestRelease: RequestRelease): Promise<void> {
         await local.lock(signal, requestRelease);
         const end = Date.now() + timeoutMs;
         try {
-          for (;;) {
-            held = await tryHoldLock(cat, `outpost:tus:${id}`);
-            if (held) return;
+          for (let asked = false; ; ) {
+            if (await session.tryLock(name)) {
+              held = true;
+              holders.set(id, requestRelease);
+              return;
+            }
+            if (!asked) {
+              await session.askRelease(name);
+              asked = true;
+            }
             if (signal.aborted || Date.now() > end) throw ERRORS.ERR_LOCK_TIMEOUT;
             await new Promise((r) => setTimeout(r, 100));
           }
@@ -43,9 +58,11 @@ export class ClusterLocker implements Locker {
         }
       },
       async unlock(): Promise<void> {
-        const h = held;
-        held = undefined;
-        await h?.release();
+        if (held) {
+          held = false;
+          holders.delete(id);
+          await session.unlock(name).catch(() => undefined);
+        }
         await local.unlock();
       },
     };

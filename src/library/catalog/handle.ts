@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Kysely } from 'kysely';
+import type { Pool } from 'pg';
 import { OutpostError } from '../../core/errors.js';
 import type { Catalog } from './open.js';
 import type { DB } from './schema.js';
@@ -13,6 +14,8 @@ export interface CatalogHandle {
   db: Kysely<DB>;
   /** The SQLite connection (station drives); undefined on PostgreSQL. */
   sqlite: Database.Database | undefined;
+  /** PostgreSQL's connection pool (a connection of its own for locks.ts); undefined on SQLite. */
+  pool?: Pool | undefined;
 }
 
 const handles = new WeakMap<Catalog, CatalogHandle>();
@@ -46,4 +49,9 @@ export function sqliteOf(cat: Catalog): Database.Database {
     );
   }
   return s;
+}
+
+/** PostgreSQL's pool, for a connection held apart from queries (locks.ts); undefined on SQLite. */
+export function poolOf(cat: Catalog): Pool | undefined {
+  return handleOf(cat).pool;
 }

@@ -1,5 +1,5 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
-import { dbOf } from './handle.js';
+import { dbOf, poolOf } from './handle.js';
 import type { Catalog } from './open.js';
 
 /**
@@ -55,45 +55,70 @@ export function stampAfter(tx: Catalog, a: string, b: string): RawBuilder<SqlBoo
   return sql<SqlBool>`${sql.ref(a)}${bytes} > ${sql.ref(b)}${bytes}`;
 }
 
-/** A session-scoped lock held on its own connection until `release()` (or until the connection dies). */
-export interface HeldLock {
-  release(): Promise<void>;
+/**
+ * Session-level advisory locks of one HQ node, all on one connection of its own (PostgreSQL), held
+ * until unlocked or until that connection dies: a node that dies drops it, and PostgreSQL frees
+ * every lock it held at once (no lease to expire). One connection for any number of locks: uploads
+ * in progress never use up the query pool. Nodes ask each other to let go of a lock through
+ * LISTEN/NOTIFY on the same connection (tus's "please release", between nodes).
+ * SQLite (one node, one process): every lock is granted; nobody else asks.
+ */
+export interface LockSession {
+  /** Try once to take `name`; true when this node holds it now. */
+  tryLock(name: string): Promise<boolean>;
+  unlock(name: string): Promise<void>;
+  /** Ask the node holding `name`, whichever it is, to let go soon. */
+  askRelease(name: string): Promise<void>;
+  /** `fn(name)` when some node asks for `name` (this node may or may not hold it). */
+  onReleaseAsked(fn: (name: string) => void): void;
+  close(): Promise<void>;
 }
 
-/**
- * Try once to take a session-level advisory lock on `name` (PostgreSQL): held on one pooled
- * connection until released. A node that dies drops its connection, and PostgreSQL frees the lock
- * at once: no lease to expire. SQLite (one node): always granted.
- */
-export async function tryHoldLock(cat: Catalog, name: string): Promise<HeldLock | undefined> {
-  if (cat.engine !== 'postgres') return { release: () => Promise.resolve() };
-  let answer!: (held: boolean) => void;
-  const got = new Promise<boolean>((r) => (answer = r));
-  let letGo!: () => void;
-  const released = new Promise<void>((r) => (letGo = r));
-  const done = dbOf(cat)
-    .connection()
-    .execute(async (conn) => {
-      const r = await sql<{
-        ok: boolean;
-      }>`select pg_try_advisory_lock(hashtextextended(${name}, 0)) as ok`.execute(conn);
-      if (!r.rows[0]?.ok) return answer(false);
-      answer(true);
-      await released;
-      await sql`select pg_advisory_unlock(hashtextextended(${name}, 0))`.execute(conn);
-    })
-    .catch((e: unknown) => {
-      answer(false);
-      throw e;
-    });
-  if (!(await got)) {
-    await done;
-    return undefined;
-  }
+const RELEASE_CHANNEL = 'outpost_lock_release';
+
+export async function openLockSession(cat: Catalog): Promise<LockSession> {
+  const pool = poolOf(cat);
+  if (cat.engine !== 'postgres' || !pool)
+    return {
+      tryLock: () => Promise.resolve(true),
+      unlock: () => Promise.resolve(),
+      askRelease: () => Promise.resolve(),
+      onReleaseAsked: () => undefined,
+      close: () => Promise.resolve(),
+    };
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  // The connection lost (PostgreSQL restarted): its locks are gone with it; say so on every use.
+  client.on('error', (e) => (broken = e));
+  const listeners: ((name: string) => void)[] = [];
+  client.on('notification', (m) => {
+    if (m.channel === RELEASE_CHANNEL && m.payload) for (const fn of listeners) fn(m.payload);
+  });
+  await client.query(`listen ${RELEASE_CHANNEL}`);
+  const key = 'hashtextextended($1, 0)';
+  const live = (): void => {
+    if (broken) throw broken;
+  };
   return {
-    release: async () => {
-      letGo();
-      await done.catch(() => undefined);
+    async tryLock(name) {
+      live();
+      const r = await client.query<{ ok: boolean }>(`select pg_try_advisory_lock(${key}) as ok`, [name]);
+      return r.rows[0]?.ok === true;
+    },
+    async unlock(name) {
+      if (broken) return;
+      await client.query(`select pg_advisory_unlock(${key})`, [name]);
+    },
+    async askRelease(name) {
+      live();
+      await client.query('select pg_notify($1, $2)', [RELEASE_CHANNEL, name]);
+    },
+    onReleaseAsked(fn) {
+      listeners.push(fn);
+    },
+    async close() {
+      // Destroyed, not returned to the pool: its locks and its LISTEN go with it.
+      client.release(true);
     },
   };
 }

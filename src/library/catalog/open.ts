@@ -107,7 +107,8 @@ async function pgPool(url: string): Promise<Pool> {
   // int8 (counts, sizes, sequence numbers) as numbers: every value Outpost stores is below 2^53.
   pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
   pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
-  return new pg.Pool({ connectionString: url, max: 10 });
+  // 10 for queries, and one an HQ node keeps for its upload locks (locks.ts).
+  return new pg.Pool({ connectionString: url, max: 11 });
 }
 
 async function openPostgres(url: string): Promise<Catalog> {
@@ -129,7 +130,7 @@ async function openPostgres(url: string): Promise<Catalog> {
     );
   }
   await migrate(db, 'postgres');
-  return makeCatalog('postgres', db, undefined);
+  return makeCatalog('postgres', db, undefined, pool);
 }
 
 async function migrate(db: Kysely<DB>, engine: CatalogEngine): Promise<void> {
@@ -153,13 +154,18 @@ async function migrate(db: Kysely<DB>, engine: CatalogEngine): Promise<void> {
   }
 }
 
-function makeCatalog(engine: CatalogEngine, db: Kysely<DB>, sqlite: Database.Database | undefined): Catalog {
+function makeCatalog(
+  engine: CatalogEngine,
+  db: Kysely<DB>,
+  sqlite: Database.Database | undefined,
+  pool?: Pool,
+): Catalog {
   const cat: Catalog = {
     engine,
     transaction: (fn) => runTransaction(engine, db, sqlite, fn),
     close: () => db.destroy(),
   };
-  attachHandle(cat, { db, sqlite });
+  attachHandle(cat, { db, sqlite, pool });
   return cat;
 }
 

@@ -64,9 +64,10 @@ describe('several HQ nodes: PostgreSQL, one bucket, a round-robin balancer', { t
 
   it('uploads resume on the other node when one is killed mid-upload: all arrive, byte-exact, little re-sent', async () => {
     const rnd = prng(4242);
-    const CHUNK = 2 * MiB;
-    const UPLOADS = 6;
-    const SIZE = 24 * MiB;
+    // Issue 14 §4: 20 uploads of 64 MiB, a random node killed at a random byte of each.
+    const CHUNK = 4 * MiB;
+    const UPLOADS = 20;
+    const SIZE = 64 * MiB;
     let kills = 0;
     let resent = 0;
     for (let u = 0; u < UPLOADS; u++) {
@@ -76,7 +77,7 @@ describe('several HQ nodes: PostgreSQL, one bucket, a round-robin balancer', { t
       const url = created.url;
       let offset = 0;
       let sent = 0;
-      const killAt = (2 + Math.floor(rnd() * 8)) * CHUNK + Math.floor(rnd() * CHUNK);
+      const killAt = CHUNK + Math.floor(rnd() * (SIZE - 2 * CHUNK));
       let killed = false;
       while (offset < SIZE) {
         const end = Math.min(SIZE, offset + CHUNK);
@@ -170,6 +171,78 @@ describe('several HQ nodes: PostgreSQL, one bucket, a round-robin balancer', { t
     assert.equal(got.digest('hex'), up.sha256);
     ta.close();
     tb.close();
+  });
+
+  it('a live node holding an upload lets go when another node asks: no 5 s wait, no 423', async () => {
+    const [a, b] = cluster.nodes;
+    const ta = target(a!.url);
+    const tb = target(b!.url);
+    const { bytes, up } = await newItem(ta, 3 * MiB);
+    const { url: urlA } = await ta.create(up, slices(Buffer.alloc(0)));
+    const urlB = urlA.replace(a!.url, b!.url);
+    // A request that holds the lock on node A and stalls (a station whose link went quiet).
+    let stall!: () => void;
+    const stalled = new Promise<void>((r) => (stall = r));
+    async function* hold(): AsyncGenerator<Buffer> {
+      yield bytes.subarray(0, 64 * 1024);
+      await stalled;
+    }
+    // Told to stop, tus ends the request with what it stored (or the station's side fails): either
+    // way it ends while the station's body is still open.
+    const held = ta.append(urlA, 0, hold()).then(
+      (r) => `ended at ${r.offset}`,
+      () => 'ended in an error',
+    );
+    await sleep(500);
+    const t0 = Date.now();
+    const offset = await tb.offset(urlB);
+    const first = await tb.append(urlB, offset, slices(bytes.subarray(offset, offset + 64 * 1024)));
+    const ms = Date.now() - t0;
+    assert.ok(ms < 2000, `node B took the upload from live node A after ${ms} ms`);
+    const ended = await Promise.race([held, sleep(3000).then(() => 'still running')]);
+    assert.notEqual(ended, 'still running', "node A's stalled request was told to stop");
+    assert.notEqual(ended, `ended at ${bytes.length}`);
+    const r = await tb.append(urlB, first.offset, slices(bytes.subarray(first.offset)));
+    assert.equal(r.offset, bytes.length);
+    stall();
+    ta.close();
+    tb.close();
+  });
+
+  it('uploads in progress do not use up the database pool: with 12 held open, others still go', async () => {
+    const [a] = cluster.nodes;
+    const ta = target(a!.url);
+    // 12 > the pool's 10 query connections: each of these requests holds its upload's lock and
+    // stalls (stations whose links went quiet); the node must still answer everyone else.
+    const stalledItems = await Promise.all(Array.from({ length: 12 }, () => newItem(ta, 256 * 1024)));
+    let stall!: () => void;
+    const stalled = new Promise<void>((r) => (stall = r));
+    const held = await Promise.all(
+      stalledItems.map(async ({ bytes, up }) => {
+        const { url } = await ta.create(up, slices(Buffer.alloc(0)));
+        async function* hold(): AsyncGenerator<Buffer> {
+          yield bytes.subarray(0, 32 * 1024);
+          await stalled;
+          yield bytes.subarray(32 * 1024);
+        }
+        return { url, bytes, up, done: ta.append(url, 0, hold()).catch((e: unknown) => e) };
+      }),
+    );
+    await sleep(1000);
+    const { bytes, up } = await newItem(ta, 256 * 1024);
+    const t0 = Date.now();
+    const { url } = await ta.create(up, slices(Buffer.alloc(0)));
+    const r = await ta.append(url, 0, slices(bytes));
+    assert.equal(r.offset, bytes.length);
+    const [have] = await ta.have([{ item: up.item, rendition: 'original', sha256: up.sha256 }]);
+    assert.ok(have, 'stored');
+    assert.ok(Date.now() - t0 < 5000, `another upload took ${Date.now() - t0} ms`);
+    stall();
+    for (const h of held) {
+      const offset = await ta.offset(h.url).catch(() => h.bytes.length);
+      if (offset < h.bytes.length) await ta.append(h.url, offset, slices(h.bytes.subarray(offset)));
+    }
+    ta.close();
   });
 
   it("a killed node's upload lock is free at once: the other node takes the upload within 2 s", async () => {
