@@ -39,7 +39,7 @@ export class ClusterLocker implements Locker {
         await local.lock(signal, requestRelease);
         const end = Date.now() + timeoutMs;
         try {
-          for (let asked = false; ; ) {
+          for (let asked = false; ;) {
             if (await session.tryLock(name)) {
               held = true;
               holders.set(id, requestRelease);

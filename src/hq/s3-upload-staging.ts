@@ -71,8 +71,9 @@ class HashingS3Store extends S3Store {
  * tus uploads in progress in the S3 bucket itself (@tus/s3-store: a multipart upload per tus
  * upload, `<id>.info` with its metadata, `<id>.part` for bytes short of a part), so any HQ node
  * behind a load balancer can take the next PATCH of an upload another node began. A finished
- * upload is read back once for its SHA-256 (HQ and its store share a data-centre link: that read
- * costs seconds, where a station's link would cost hours) and copied inside the store to its
+ * upload's SHA-256 comes from the hash state kept request by request (HashingS3Store); read back
+ * once only where that state was lost (HQ and its store share a data-centre link: that read costs
+ * seconds, where a station's link would cost hours). Then it is copied inside the store to its
  * content address; nothing is uploaded twice.
  */
 export function s3UploadStaging(
