@@ -266,6 +266,7 @@ async function eventRowsPostgres(
     await dbOf(cat)
       .selectFrom('event_codes')
       .select('code')
+      .distinct()
       .where(sql<SqlBool>`lower(code) like lower(${likePattern(event)}) escape '\\'`)
       .limit(EVENT_CODES_MERGED + 1)
       .execute()

@@ -401,14 +401,19 @@ export function migrations(engine: 'sqlite' | 'postgres'): Record<string, Migrat
           generated always as ((facts::jsonb #>> '{recording,camera}')) stored`.execute(db);
         // The event codes in use, kept by a trigger: an event filter (a substring) becomes the
         // few codes it matches, each read in order from items_event and merged (item-list.ts).
-        // Codes no item carries any more stay: they match no rows.
-        await sql`create table event_codes (code text primary key)`.execute(db);
+        // Codes no item carries any more stay: they match no rows. No unique key: two merges
+        // bringing the same new codes in another order would wait on each other's key (a
+        // deadlock); a race may store a code twice, which the lookup's DISTINCT absorbs.
+        await sql`create table event_codes (code text not null)`.execute(db);
+        await sql`create index event_codes_code on event_codes(code)`.execute(db);
         await sql`insert into event_codes select distinct event from items where event is not null`.execute(
           db,
         );
         await sql`create function items_event_code() returns trigger language plpgsql as $$
           begin
-            insert into event_codes (code) values (new.event) on conflict do nothing;
+            if not exists (select 1 from event_codes where code = new.event) then
+              insert into event_codes (code) values (new.event);
+            end if;
             return new;
           end $$`.execute(db);
         await sql`create trigger items_event_code after insert or update of event on items

@@ -136,4 +136,36 @@ describe('gallery at scale (postgres, 100,000 items)', { timeout: 300_000 }, () 
     });
     assert.match(JSON.stringify(plan.rows[0]!['QUERY PLAN']), /items_search_trgm/);
   });
+
+  it('event codes kept while writers bring new codes in opposite orders: no deadlock, all found', async () => {
+    const ids = (
+      await dbOf(cat)
+        .selectFrom('items')
+        .select('id')
+        .where('event', 'is', null)
+        .orderBy('id')
+        .limit(4)
+        .execute()
+    ).map((r) => r.id);
+    // Each transaction sets its first event, waits for the other's first, then sets its second:
+    // a unique key on the codes would make each wait for the other's (PostgreSQL: deadlock).
+    let arrive!: () => void;
+    const bothFirst = new Promise<void>((r) => {
+      let n = 0;
+      arrive = () => ++n === 2 && r();
+    });
+    const writer = (a: string, b: string, first: string, second: string): Promise<void> =>
+      cat.transaction(async (tx) => {
+        await dbOf(tx).updateTable('items').set({ event: first }).where('id', '=', a).execute();
+        arrive();
+        await bothFirst;
+        await dbOf(tx).updateTable('items').set({ event: second }).where('id', '=', b).execute();
+      });
+    await Promise.all([
+      writer(ids[0]!, ids[1]!, 'NEW-X', 'NEW-Y'),
+      writer(ids[2]!, ids[3]!, 'NEW-Y', 'NEW-X'),
+    ]);
+    const page = await galleryPage(cat, { sort: 'asc', limit: 10, event: 'new-' });
+    assert.deepEqual(page.items.map((r) => r.id).sort(), [...ids].sort());
+  });
 });
