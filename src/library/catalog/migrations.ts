@@ -396,9 +396,18 @@ export function migrations(engine: 'sqlite' | 'postgres'): Record<string, Migrat
         if (!pg) return;
         // Whether an item is a camera recording, as a column: the planner gets statistics for it
         // (an expression over JSON is guessed at 0.5 % and wrecks every plan that has a LIMIT),
-        // and no row's facts are parsed to answer it.
-        await sql`alter table items add column recording_camera text
-          generated always as ((facts::jsonb #>> '{recording,camera}')) stored`.execute(db);
+        // and no row's facts are parsed to answer it. Set from the facts when a row is written
+        // with them (a generated column would parse them again at every attribute update).
+        await sql`alter table items add column recording_camera text`.execute(db);
+        await sql`update items set recording_camera = facts::jsonb #>> '{recording,camera}'
+          where facts like '%"recording"%'`.execute(db);
+        await sql`create function items_recording_camera() returns trigger language plpgsql as $$
+          begin
+            new.recording_camera := new.facts::jsonb #>> '{recording,camera}';
+            return new;
+          end $$`.execute(db);
+        await sql`create trigger items_recording_camera before insert or update of facts on items
+          for each row execute function items_recording_camera()`.execute(db);
         // The event codes in use, kept by a trigger: an event filter (a substring) becomes the
         // few codes it matches, each read in order from items_event and merged (item-list.ts).
         // Codes no item carries any more stay: they match no rows. No unique key: two merges
@@ -416,8 +425,11 @@ export function migrations(engine: 'sqlite' | 'postgres'): Record<string, Migrat
             end if;
             return new;
           end $$`.execute(db);
-        await sql`create trigger items_event_code after insert or update of event on items
+        await sql`create trigger items_event_code_insert after insert on items
           for each row when (new.event is not null) execute function items_event_code()`.execute(db);
+        await sql`create trigger items_event_code_update after update of event on items
+          for each row when (new.event is not null and new.event is distinct from old.event)
+          execute function items_event_code()`.execute(db);
         // Tag filters (`tags::jsonb @> '["lion"]'`) through an index, with statistics.
         await sql`create index items_tags on items using gin ((tags::jsonb) jsonb_path_ops)`.execute(db);
         // Substring search (event, and free text over the searched columns) through trigram
