@@ -238,15 +238,16 @@ export const itemDetailSchema = itemRecordSchema.extend({
   uplink: z
     .array(
       z.object({
+        target: z.string().describe('`hq`, or the bucket: `s3://bucket/prefix`, `azure://container/prefix`'),
         rendition: z.string(),
         state: z.enum(['pending', 'uploading', 'done', 'cancelled']),
-        offset: z.number().describe('bytes HQ confirmed'),
+        offset: z.number().describe('bytes the target confirmed'),
         size: z.number().nullable(),
         attempts: z.number().int(),
         lastError: z.string().nullable(),
       }),
     )
-    .describe('Upload to HQ per rendition (empty until the uplink queued the item)'),
+    .describe('Upload per target (HQ, a bucket) and rendition (empty until the uplink queued the item)'),
   similar: z.object({
     count: z.number().int().describe('Near-duplicates within maxDistance'),
     maxDistance: z.number().int(),

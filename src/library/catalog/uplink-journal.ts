@@ -222,6 +222,23 @@ export class UplinkJournal {
     ).all(this.target, item) as JournalRow[];
   }
 
+  /**
+   * Where the item's uploads stand at every target the station has sent to (HQ, a bucket: a
+   * station that moved from one to the other has rows for both), by target then rendition.
+   */
+  ofItemEverywhere(item: string): (Pick<
+    JournalRow,
+    'rendition' | 'state' | 'offset' | 'size' | 'attempts' | 'lastError'
+  > & {
+    target: string;
+  })[] {
+    if (this.cat.engine !== 'sqlite') return [];
+    return this.st(
+      `select target, rendition, state, offset, size, attempts, last_error as lastError
+       from uplink_transfers where item = ? order by target, rendition`,
+    ).all(item) as (JournalRow & { target: string })[];
+  }
+
   /** Whether any target (HQ, a bucket) confirmed the item's original: a copy exists off-site. */
   originalOffsite(item: string): boolean {
     if (this.cat.engine !== 'sqlite') return false;

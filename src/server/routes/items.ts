@@ -88,7 +88,7 @@ export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
         row,
         await companionsOf(cat, row.id),
         { count, maxDistance: DEFAULT_MAX_DISTANCE },
-        new Journal(cat, 'hq').ofItem(row.id),
+        new Journal(cat, 'hq').ofItemEverywhere(row.id),
         hintLangOf(req.headers['accept-language']),
       );
     },

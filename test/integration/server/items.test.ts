@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ItemDetail, ItemRecord } from '../../../src/server/schemas.js';
 import { appFor, buildTestLibrary, call, NODE, type ErrorJson, type TestLibrary } from './library.js';
 import { sqliteOf } from '../../../src/library/catalog/handle.js';
+import { UplinkJournal } from '../../../src/library/catalog/uplink-journal.js';
 
 interface Page {
   items: ItemRecord[];
@@ -261,6 +262,26 @@ describe('GET /api/items/{id}', () => {
       assert.equal(body.similar.href, `/api/items/${avi.id}/similar?maxDistance=10`);
       assert.equal(typeof body.similar.count, 'number');
     }
+  });
+
+  it("says where the item's uploads stand at every target: HQ and a bucket", async () => {
+    const { body: page } = await call<Page>(app, { url: '/api/items?q=MVI_0002' });
+    const avi = page.items[0]!;
+    const now = '2024-06-01T10:00:00.000Z';
+    const hq = new UplinkJournal(lib.catalog, 'hq');
+    const bucket = new UplinkJournal(lib.catalog, 's3://field-archive/outpost');
+    hq.enqueueNew(now);
+    bucket.enqueueNew(now);
+    hq.done(avi.id, 'original', now);
+    const { body } = await call<ItemDetail>(app, { url: `/api/items/${avi.id}` });
+    const at = (target: string): string[] =>
+      body.uplink.filter((u) => u.target === target).map((u) => `${u.rendition}:${u.state}`);
+    assert.ok(at('hq').includes('original:done'), JSON.stringify(body.uplink));
+    assert.ok(at('s3://field-archive/outpost').includes('original:pending'), JSON.stringify(body.uplink));
+    assert.deepEqual([...new Set(body.uplink.map((u) => u.target))].sort(), [
+      'hq',
+      's3://field-archive/outpost',
+    ]);
   });
 
   it('404 ITEM_NOT_FOUND for an id that is not in the library', async () => {

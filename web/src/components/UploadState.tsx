@@ -3,6 +3,8 @@ import { api } from '../api';
 import { t as tr } from '../i18n';
 
 interface Transfer {
+  /** `hq`, or the bucket (`s3://bucket/prefix`, `azure://container/prefix`). */
+  target: string;
   rendition: string;
   state: 'pending' | 'uploading' | 'done' | 'cancelled';
   offset: number;
@@ -11,18 +13,24 @@ interface Transfer {
   lastError: string | null;
 }
 
-function summary(t: Transfer[]): string {
+function summary(t: Transfer[], where: string): string {
   if (t.length === 0) return tr('upload.notQueued');
   const original = t.find((x) => x.rendition === 'original');
-  if (t.every((x) => x.state === 'done')) return tr('upload.allAtHq');
-  if (original?.state === 'done') return tr('upload.originalAtHq');
+  if (t.every((x) => x.state === 'done')) return tr('upload.allAt', { where });
+  if (original?.state === 'done') return tr('upload.originalAt', { where });
   if (original?.state === 'uploading' && original.size)
-    return tr('upload.originalPct', { pct: String(Math.floor((100 * original.offset) / original.size)) });
+    return tr('upload.originalPct', {
+      pct: String(Math.floor((100 * original.offset) / original.size)),
+      where,
+    });
   const sent = t.filter((x) => x.state === 'done').map((x) => x.rendition);
-  return sent.length ? tr('upload.someAtHq', { what: sent.join(', ') }) : tr('upload.queued');
+  return sent.length ? tr('upload.someAt', { what: sent.join(', '), where }) : tr('upload.queued');
 }
 
-/** Where this item's upload to HQ stands (GET /api/items/{id} → uplink). */
+/**
+ * Where this item's uploads stand (GET /api/items/{id} → uplink): one line per target the
+ * station sends to (HQ, or a bucket named by its address).
+ */
 export function UploadState({ id }: { id: string }) {
   const [t, setT] = useState<Transfer[] | null>(null);
   useEffect(() => {
@@ -36,14 +44,24 @@ export function UploadState({ id }: { id: string }) {
     };
   }, [id]);
   if (!t) return null;
-  const err = t.find((x) => x.lastError && x.state !== 'done');
+  const targets = [...new Set(t.map((x) => x.target))];
+  if (targets.length === 0) targets.push('hq');
   return (
-    <div class="upload-state" data-upload={summary(t)}>
-      <dt>{tr('upload.hq')}</dt>
-      <dd>
-        {summary(t)}
-        {err && <small class="error"> {tr('upload.lastTry', { message: err.lastError ?? '' })}</small>}
-      </dd>
-    </div>
+    <>
+      {targets.map((target) => {
+        const mine = t.filter((x) => x.target === target);
+        const where = target === 'hq' ? tr('upload.hqWhere') : target;
+        const err = mine.find((x) => x.lastError && x.state !== 'done');
+        return (
+          <div class="upload-state" data-target={target} data-upload={summary(mine, where)} key={target}>
+            <dt>{target === 'hq' ? tr('upload.hq') : tr('upload.store')}</dt>
+            <dd>
+              {summary(mine, where)}
+              {err && <small class="error"> {tr('upload.lastTry', { message: err.lastError ?? '' })}</small>}
+            </dd>
+          </div>
+        );
+      })}
+    </>
   );
 }
