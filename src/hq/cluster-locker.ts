@@ -27,21 +27,27 @@ export class ClusterLocker implements Locker {
       if (!name.startsWith(PREFIX)) return;
       void this.holders.get(name.slice(PREFIX.length))?.();
     });
+    // The session's connection died and its locks with it: every request relying on one stops
+    // (the station resumes; its next request takes the lock again on a new connection).
+    session.onLost(() => {
+      for (const release of this.holders.values()) void release();
+    });
   }
 
   newLock(id: string): Lock {
     const local = this.local.newLock(id);
     const { session, holders, timeoutMs } = this;
     const name = `${PREFIX}${id}`;
-    let held = false;
+    let held: number | undefined;
     return {
       async lock(signal: AbortSignal, requestRelease: RequestRelease): Promise<void> {
         await local.lock(signal, requestRelease);
         const end = Date.now() + timeoutMs;
         try {
           for (let asked = false; ;) {
-            if (await session.tryLock(name)) {
-              held = true;
+            const generation = await session.tryLock(name);
+            if (generation !== undefined) {
+              held = generation;
               holders.set(id, requestRelease);
               return;
             }
@@ -58,10 +64,11 @@ export class ClusterLocker implements Locker {
         }
       },
       async unlock(): Promise<void> {
-        if (held) {
-          held = false;
+        if (held !== undefined) {
+          const generation = held;
+          held = undefined;
           holders.delete(id);
-          await session.unlock(name).catch(() => undefined);
+          await session.unlock(name, generation).catch(() => undefined);
         }
         await local.unlock();
       },

@@ -1,4 +1,5 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import type { PoolClient } from 'pg';
 import { dbOf, poolOf } from './handle.js';
 import type { Catalog } from './open.js';
 
@@ -64,13 +65,22 @@ export function stampAfter(tx: Catalog, a: string, b: string): RawBuilder<SqlBoo
  * SQLite (one node, one process): every lock is granted; nobody else asks.
  */
 export interface LockSession {
-  /** Try once to take `name`; true when this node holds it now. */
-  tryLock(name: string): Promise<boolean>;
-  unlock(name: string): Promise<void>;
+  /**
+   * Try once to take `name`: the session's generation when this node holds it now (pass it to
+   * `unlock`), undefined when another holds it.
+   */
+  tryLock(name: string): Promise<number | undefined>;
+  /** Let go of a lock taken in `generation` (nothing to do if that connection is gone). */
+  unlock(name: string, generation: number): Promise<void>;
   /** Ask the node holding `name`, whichever it is, to let go soon. */
   askRelease(name: string): Promise<void>;
   /** `fn(name)` when some node asks for `name` (this node may or may not hold it). */
   onReleaseAsked(fn: (name: string) => void): void;
+  /**
+   * `fn()` when the session's connection is lost (PostgreSQL restarted, the connection was cut):
+   * every lock it held is gone, so whoever relied on one must stop. The next call reconnects.
+   */
+  onLost(fn: () => void): void;
   close(): Promise<void>;
 }
 
@@ -80,45 +90,83 @@ export async function openLockSession(cat: Catalog): Promise<LockSession> {
   const pool = poolOf(cat);
   if (cat.engine !== 'postgres' || !pool)
     return {
-      tryLock: () => Promise.resolve(true),
+      tryLock: () => Promise.resolve(0),
       unlock: () => Promise.resolve(),
       askRelease: () => Promise.resolve(),
       onReleaseAsked: () => undefined,
+      onLost: () => undefined,
       close: () => Promise.resolve(),
     };
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  // The connection lost (PostgreSQL restarted): its locks are gone with it; say so on every use.
-  client.on('error', (e) => (broken = e));
-  const listeners: ((name: string) => void)[] = [];
-  client.on('notification', (m) => {
-    if (m.channel === RELEASE_CHANNEL && m.payload) for (const fn of listeners) fn(m.payload);
-  });
-  await client.query(`listen ${RELEASE_CHANNEL}`);
-  const key = 'hashtextextended($1, 0)';
-  const live = (): void => {
-    if (broken) throw broken;
+  const released: ((name: string) => void)[] = [];
+  const lost: (() => void)[] = [];
+  let generation = 0;
+  let closed = false;
+  type Conn = { client: PoolClient; generation: number; broken: boolean };
+  let current: Promise<Conn> | undefined;
+  const connect = async (): Promise<Conn> => {
+    const client = await pool.connect();
+    const conn: Conn = { client, generation: ++generation, broken: false };
+    client.on('error', () => {
+      if (conn.broken) return;
+      conn.broken = true;
+      current = undefined;
+      client.release(true);
+      for (const fn of lost) fn();
+    });
+    client.on('notification', (m) => {
+      if (m.channel === RELEASE_CHANNEL && m.payload) for (const fn of released) fn(m.payload);
+    });
+    try {
+      await client.query(`set application_name = 'outpost upload locks'`);
+      await client.query(`listen ${RELEASE_CHANNEL}`);
+    } catch (e) {
+      conn.broken = true;
+      client.release(true);
+      throw e;
+    }
+    return conn;
   };
+  const conn = (): Promise<Conn> => {
+    if (closed) return Promise.reject(new Error('the lock session is closed'));
+    current ??= connect().catch((e: unknown) => {
+      current = undefined;
+      throw e;
+    });
+    return current;
+  };
+  await conn();
+  const key = 'hashtextextended($1, 0)';
   return {
     async tryLock(name) {
-      live();
-      const r = await client.query<{ ok: boolean }>(`select pg_try_advisory_lock(${key}) as ok`, [name]);
-      return r.rows[0]?.ok === true;
+      const c = await conn();
+      const r = await c.client.query<{ ok: boolean }>(`select pg_try_advisory_lock(${key}) as ok`, [name]);
+      return r.rows[0]?.ok === true ? c.generation : undefined;
     },
-    async unlock(name) {
-      if (broken) return;
-      await client.query(`select pg_advisory_unlock(${key})`, [name]);
+    async unlock(name, gen) {
+      const c = current && (await current.catch(() => undefined));
+      // Taken on a connection since lost: PostgreSQL let go of it then.
+      if (!c || c.broken || c.generation !== gen) return;
+      await c.client.query(`select pg_advisory_unlock(${key})`, [name]);
     },
     async askRelease(name) {
-      live();
-      await client.query('select pg_notify($1, $2)', [RELEASE_CHANNEL, name]);
+      const c = await conn();
+      await c.client.query('select pg_notify($1, $2)', [RELEASE_CHANNEL, name]);
     },
     onReleaseAsked(fn) {
-      listeners.push(fn);
+      released.push(fn);
+    },
+    onLost(fn) {
+      lost.push(fn);
     },
     async close() {
+      closed = true;
+      const c = current && (await current.catch(() => undefined));
+      current = undefined;
       // Destroyed, not returned to the pool: its locks and its LISTEN go with it.
-      client.release(true);
+      if (c && !c.broken) {
+        c.broken = true;
+        c.client.release(true);
+      }
     },
   };
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import pgDriver from 'pg';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sleep } from '../../../src/adapters/sleep.js';
@@ -31,6 +32,7 @@ describe('several HQ nodes: PostgreSQL, one bucket, a round-robin balancer', { t
   let cluster: HqCluster;
   let store: S3ObjectStore;
   let key: string;
+  let databaseUrl: string;
   let seed = 1;
 
   before(async () => {
@@ -38,9 +40,10 @@ describe('several HQ nodes: PostgreSQL, one bucket, a round-robin balancer', { t
     swift = await startTestSwift();
     const s = await newS3Bucket(swift, 'hq/');
     store = new S3ObjectStore(s);
+    databaseUrl = await pg.database();
     cluster = await startHqCluster({
       count: 2,
-      databaseUrl: await pg.database(),
+      databaseUrl,
       hqYaml: s3ObjectsYaml(s),
     });
     key = await cluster.key(STATION);
@@ -243,6 +246,45 @@ describe('several HQ nodes: PostgreSQL, one bucket, a round-robin balancer', { t
       if (offset < h.bytes.length) await ta.append(h.url, offset, slices(h.bytes.subarray(offset)));
     }
     ta.close();
+  });
+
+  it("a node's lock connection cut: its requests on uploads stop, and uploads go on with new locks", async () => {
+    const [a, b] = cluster.nodes;
+    const ta = target(a!.url);
+    const tb = target(b!.url);
+    const { bytes, up } = await newItem(ta, 3 * MiB);
+    const { url: urlA } = await ta.create(up, slices(Buffer.alloc(0)));
+    const urlB = urlA.replace(a!.url, b!.url);
+    let stall!: () => void;
+    const stalled = new Promise<void>((r) => (stall = r));
+    async function* hold(): AsyncGenerator<Buffer> {
+      yield bytes.subarray(0, 64 * 1024);
+      await stalled;
+    }
+    const held = ta.append(urlA, 0, hold()).then(
+      (r) => `ended at ${r.offset}`,
+      () => 'ended in an error',
+    );
+    await sleep(500);
+    // What a PostgreSQL restart or a cut connection does to the nodes' lock sessions.
+    const admin = new pgDriver.Client({ connectionString: databaseUrl });
+    await admin.connect();
+    const cut = await admin.query<{ n: string }>(
+      `select count(pg_terminate_backend(pid)) as n from pg_stat_activity
+       where application_name = 'outpost upload locks'`,
+    );
+    await admin.end();
+    assert.equal(Number(cut.rows[0]!.n), 2, 'both nodes had a lock session');
+    const ended = await Promise.race([held, sleep(3000).then(() => 'still running')]);
+    assert.notEqual(ended, 'still running', 'the request whose lock went with the connection stopped');
+    const offset = await tb.offset(urlB);
+    const r = await tb.append(urlB, offset, slices(bytes.subarray(offset)));
+    assert.equal(r.offset, bytes.length);
+    const [has] = await tb.have([{ item: up.item, rendition: 'original', sha256: up.sha256 }]);
+    assert.equal(has, true);
+    stall();
+    ta.close();
+    tb.close();
   });
 
   it("a killed node's upload lock is free at once: the other node takes the upload within 2 s", async () => {
