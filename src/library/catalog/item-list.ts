@@ -341,7 +341,14 @@ async function searchRowsPostgres(
   return cat.transaction(async (tx) => {
     await sql`set local enable_indexscan = off`.execute(dbOf(tx));
     await sql`set local enable_indexonlyscan = off`.execute(dbOf(tx));
-    return galleryPageQuery(tx, q, narrow).execute();
+    try {
+      return await galleryPageQuery(tx, q, narrow).execute();
+    } finally {
+      // Within a caller's transaction (joined, not ended here) its later statements plan as usual.
+      // (After a failed statement the transaction takes no more: the failure is what counts.)
+      await sql`set local enable_indexscan = on`.execute(dbOf(tx)).catch(() => undefined);
+      await sql`set local enable_indexonlyscan = on`.execute(dbOf(tx)).catch(() => undefined);
+    }
   });
 }
 
