@@ -15,7 +15,7 @@ import { readCardSidecars, recordCardSidecars } from './sidecar/card-import.js';
 import { withSidecarLock, writeSidecar } from './sidecar/write.js';
 
 /** An item's current attribute values, from its catalogue columns. Pure. */
-export function attributesOf(row: ItemRow): Attributes {
+export function attributesOf(row: Omit<ItemRow, 'facts'>): Attributes {
   let tags: unknown;
   try {
     tags = JSON.parse(row.tags);

@@ -1,4 +1,5 @@
 import type { GalleryFilter, GalleryPage, GalleryPageQuery } from '../library/catalog/item-list.js';
+import type { ItemRow } from '../library/catalog/schema.js';
 import { invalidInput } from './errors.js';
 import type { ListQuery } from './schemas.js';
 
@@ -103,7 +104,9 @@ export function galleryQueryOf(q: ListQuery): GalleryPageQuery {
 }
 
 /** The cursor of the page after this one; null on the last page. */
-export function nextCursorOf(page: GalleryPage): string | null {
+export function nextCursorOf(
+  page: GalleryPage<Pick<ItemRow, 'sort_time' | 'id' | 'captured_at'>>,
+): string | null {
   const last = page.items.at(-1);
   return page.more && last
     ? encodeCursor({ sortTime: last.sort_time, id: last.id, undated: last.captured_at === null })

@@ -8,7 +8,7 @@ import type { ItemDetail, ItemRecord } from './schemas.js';
  * The public record of an item in the API: the facts `outpost ls --json` shows (same field
  * names, see cli/commands/ls.ts `itemRecord`), plus attributes and links to the renditions.
  */
-export function itemRecord(r: ItemRow, lang: HintLang = 'en'): ItemRecord {
+export function itemRecord(r: Omit<ItemRow, 'facts'>, lang: HintLang = 'en'): ItemRecord {
   const self = `/api/items/${r.id}`;
   return {
     id: r.id,

@@ -82,8 +82,65 @@ export interface GalleryPageQuery extends GalleryFilter {
   after?: GalleryKey | undefined;
 }
 
-export interface GalleryPage {
-  items: ItemRow[];
+/**
+ * A row of a list page: every column but `facts` (the few hundred bytes read from the file, which
+ * only an item's own page shows): less for the database to send and the server to parse.
+ */
+export type ListedItem = Omit<ItemRow, 'facts'>;
+
+/** The columns of ListedItem; the check below fails to compile when a new column is missing here. */
+const LISTED = [
+  'id',
+  'type',
+  'state',
+  'path',
+  'monitor',
+  'size',
+  'ext',
+  'original_name',
+  'original_mtime_ms',
+  'captured_at',
+  'captured_source',
+  'sort_time',
+  'imported_at',
+  'card_id',
+  'width',
+  'height',
+  'orientation',
+  'duration_s',
+  'make',
+  'model',
+  'lat',
+  'lon',
+  'alt',
+  'warnings',
+  'phash',
+  'has_thumb',
+  'has_preview',
+  'has_poster',
+  'has_video',
+  'camera_captured_at',
+  'camera_sort_time',
+  'time_shift_ms',
+  'rejected',
+  'video_checked_at',
+  'derived_at',
+  'event',
+  'location_lat',
+  'location_lon',
+  'location_source',
+  'rating',
+  'priority',
+  'tags',
+  'notes',
+  'deleted',
+] as const satisfies readonly (keyof ListedItem)[];
+const everyListedColumn: Exclude<keyof ListedItem, (typeof LISTED)[number]> extends never ? true : never =
+  true;
+void everyListedColumn;
+
+export interface GalleryPage<Row = ListedItem> {
+  items: Row[];
   /** More items follow the last one of this page. */
   more: boolean;
 }
@@ -218,7 +275,7 @@ export function galleryPageQuery(
   const dir = desc ? 'desc' : 'asc';
   return dbOf(cat)
     .selectFrom('items')
-    .selectAll()
+    .select(LISTED)
     .where((eb) => {
       const c = [...filterConditions(cat, eb, q), ...narrow(eb)];
       if (q.after)
@@ -261,7 +318,7 @@ async function eventRowsPostgres(
   q: GalleryPageQuery,
   event: string,
   narrow?: (eb: Where) => Expression<SqlBool>[],
-): Promise<ItemRow[]> {
+): Promise<ListedItem[]> {
   const codes = (
     await dbOf(cat)
       .selectFrom('event_codes')
@@ -310,9 +367,9 @@ async function searchRowsPostgres(
   q: GalleryPageQuery,
   words: string[],
   narrow?: (eb: Where) => Expression<SqlBool>[],
-): Promise<ItemRow[]> {
+): Promise<ListedItem[]> {
   const dir = q.sort === 'desc' ? 'desc' : 'asc';
-  const walk = (rows: number): Promise<ItemRow[]> =>
+  const walk = (rows: number): Promise<ListedItem[]> =>
     dbOf(cat)
       .selectFrom(galleryPageQuery(cat, { ...q, words: undefined, limit: rows - 1 }, narrow).as('walk'))
       .selectAll()
@@ -398,11 +455,16 @@ export async function galleryPage(cat: Catalog, q: GalleryPageQuery): Promise<Ga
 export async function motionClipPage(
   cat: Catalog,
   q: GalleryPageQuery & { camera?: string | undefined },
-): Promise<GalleryPage> {
-  return runPage(cat, { ...q, type: 'video' }, (eb) => [
+): Promise<GalleryPage<ItemRow>> {
+  // With the facts: an event's times, score and box are the recorder's, kept there.
+  const rows = await galleryPageQuery(cat, { ...q, type: 'video' }, (eb) => [
     eb(factText(cat, ['recording', 'mode']), '=', 'motion'),
     ...(q.camera !== undefined ? [eb(recordingCamera(cat), '=', q.camera)] : []),
-  ]);
+  ])
+    .select('facts')
+    .execute();
+  const more = rows.length > q.limit;
+  return { items: more ? rows.slice(0, q.limit) : rows, more };
 }
 
 export type GeotagCandidate = Pick<ItemRow, 'id' | 'sort_time' | 'lat' | 'location_lat'>;
