@@ -1,4 +1,5 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import { ITEM_FACT_COLUMNS } from '../item-facts.js';
 import { dbOf } from './handle.js';
 import { PG_SEARCH_TEXT } from './search-indexes.js';
 import type { Catalog } from './open.js';
@@ -90,31 +91,13 @@ export type ListedItem = Omit<ItemRow, 'facts'>;
 
 /** The columns of ListedItem; the check below fails to compile when a new column is missing here. */
 const LISTED = [
-  'id',
-  'type',
+  // The file's facts but the `facts` JSON itself, then the row's state and the attributes.
+  ...(ITEM_FACT_COLUMNS.filter((c) => c !== 'facts') as Exclude<
+    (typeof ITEM_FACT_COLUMNS)[number],
+    'facts'
+  >[]),
   'state',
   'path',
-  'monitor',
-  'size',
-  'ext',
-  'original_name',
-  'original_mtime_ms',
-  'captured_at',
-  'captured_source',
-  'sort_time',
-  'imported_at',
-  'card_id',
-  'width',
-  'height',
-  'orientation',
-  'duration_s',
-  'make',
-  'model',
-  'lat',
-  'lon',
-  'alt',
-  'warnings',
-  'phash',
   'has_thumb',
   'has_preview',
   'has_poster',
