@@ -26,7 +26,7 @@ import { openCatalog } from '../src/library/catalog/open.js';
 import { initDrive } from '../src/library/drive.js';
 import { buildApp } from '../src/server/app.js';
 import { allowAll } from '../src/server/deps.js';
-import { galleryPageQuery } from '../src/library/catalog/item-list.js';
+import { galleryPage, galleryPageQuery } from '../src/library/catalog/item-list.js';
 import { sqliteOf } from '../src/library/catalog/handle.js';
 import { galleryQueryOf } from '../src/server/item-query.js';
 import { listQuery } from '../src/server/schemas.js';
@@ -112,11 +112,8 @@ async function measureFirstThumbs(
     .webp({ quality: 70 })
     .toBuffer();
   log(`thumbnail size: ${(webp.length / 1024).toFixed(1)} KB`);
-  const newest = sqliteOf(catalog)
-    .prepare('select id from items order by sort_time desc, id desc limit 400')
-    .all() as {
-    id: string;
-  }[];
+  // The 400 newest items, as the gallery lists them (through the catalogue's door).
+  const newest = (await galleryPage(catalog, { sort: 'desc', limit: 400 })).items;
   for (const { id } of newest) {
     const p = join(root, derivedRelPath(id, 'thumb'));
     mkdirSync(dirname(p), { recursive: true });
