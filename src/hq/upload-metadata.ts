@@ -54,5 +54,20 @@ export function expectedHash(meta: UploadMeta): string {
   return meta.rendition === 'original' ? meta.item : meta.sha256;
 }
 
-/** tus upload ids as @tus/server makes them (16 random bytes, hex): nothing else reaches the store. */
-export const UPLOAD_ID_RE = /^[0-9a-f]{32}$/;
+/**
+ * tus upload ids: `<sha256>-<16 random bytes, hex>`, the hash the bytes must have first, so an
+ * upload kept in an object store is written at its content address from its first part (no copy
+ * when it is adopted). Ids of older HQs (16 random bytes, hex, alone) are still accepted. Nothing
+ * else reaches the store.
+ */
+export const UPLOAD_ID_RE = /^(?:[0-9a-f]{64}-)?[0-9a-f]{32}$/;
+
+/** A new upload's id: the hash its bytes must have, then `random` (32 hex). */
+export function uploadIdFor(sha256: string | undefined, random: string): string {
+  return sha256 && SHA256_RE.test(sha256) ? `${sha256}-${random}` : random;
+}
+
+/** The hash an upload's bytes must have, read from its id; undefined for an old-style id. */
+export function shaOfUploadId(id: string): string | undefined {
+  return /^[0-9a-f]{64}-[0-9a-f]{32}$/.test(id) ? id.slice(0, 64) : undefined;
+}

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { FileStore } from '@tus/file-store';
@@ -5,13 +6,13 @@ import { EVENTS, MemoryLocker, Server, type Upload } from '@tus/server';
 import type { Locker } from '@tus/utils';
 import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
-import { ERROR_CATALOGUE } from '../core/errors.js';
+import { ERROR_CATALOGUE, OutpostError } from '../core/errors.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { isTombstoned, stationHolds } from '../library/catalog/hq-items.js';
 import { objectOf, recordObject } from '../library/catalog/objects.js';
 import { hashFileWithSize } from '../library/intake/index.js';
 import type { ObjectStore, UploadStaging } from './object-store.js';
-import { expectedHash, OWNER_KEY, UPLOAD_ID_RE, validateUploadMeta } from './upload-metadata.js';
+import { expectedHash, OWNER_KEY, UPLOAD_ID_RE, uploadIdFor, validateUploadMeta } from './upload-metadata.js';
 
 /** Where tus lives (docs/uplink-protocol.md "Uploads"). */
 export const UPLOADS_PATH = '/hq/v1/uploads';
@@ -170,7 +171,12 @@ export function createUploads(o: UploadsOptions): Uploads {
     // A new PATCH on an upload asks the old one (often a dead connection) to stop; 1 s to let go.
     locker: o.locker ?? new MemoryLocker({ acquireLockTimeout: 15_000 }),
     lockDrainTimeout: 1000,
-    // Ids are tus's own (16 random bytes, hex); anything else is no upload of ours (no traversal).
+    // Ids: the hash the bytes must have, then 16 random bytes (hex): an upload kept in an object
+    // store is written at its content address. Anything else is no upload of ours (no traversal).
+    namingFunction: (_req, metadata) => {
+      const v = validateUploadMeta(metadata);
+      return uploadIdFor(v.ok ? expectedHash(v.meta) : undefined, randomBytes(16).toString('hex'));
+    },
     getFileIdFromRequest: (_req, lastPath) =>
       lastPath && UPLOAD_ID_RE.test(lastPath) ? lastPath : undefined,
     onIncomingRequest: async (req, id) => {
@@ -237,6 +243,12 @@ export function createUploads(o: UploadsOptions): Uploads {
       return { status_code, headers: { 'Content-Type': 'application/json; charset=utf-8' }, body };
     },
     onResponseError: (_req, err) => {
+      // The store refused to complete bytes that do not hash to the upload's address.
+      if (err instanceof OutpostError && err.code === 'CHECKSUM_MISMATCH')
+        return {
+          status_code: 460,
+          body: errorJson(err.code, err.message, err.hint, err.details),
+        };
       const e = err as Partial<TusRefusal> & Error;
       const status = typeof e.status_code === 'number' ? e.status_code : 500;
       if (typeof e.body === 'string' && e.body.startsWith('{')) return { status_code: status, body: e.body };

@@ -23,6 +23,11 @@ export interface TestSwift {
   secretAccessKey: string;
   /** Give a bucket a quota in bytes (Swift's container quota, set through Swift's own API). */
   setQuota(bucket: string, bytes: number): Promise<void>;
+  /**
+   * An object's headers as Swift itself has them (lower-case names), e.g. `x-static-large-object`
+   * of an object completed from a multipart upload: what S3 does not show.
+   */
+  swiftHeaders(bucket: string, key: string): Promise<Record<string, string>>;
   /** Stop the proxy (a server that went away); `startProxy()` brings it back on the same port. */
   stopProxy(): Promise<void>;
   startProxy(): Promise<void>;
@@ -186,31 +191,46 @@ export async function startTestSwift(): Promise<TestSwift> {
     await rm(dir, { recursive: true, force: true });
     throw e;
   }
+  /**
+   * Run `line` with `c`, Swift's internal client (a proxy pipeline without auth, in-process):
+   * tempauth hands out Swift tokens only with a memcached, which the tests do not run.
+   */
+  async function internal(line: string, args: string[]): Promise<string> {
+    const conf = join(dir, 'internal-client.conf');
+    await writeFile(
+      conf,
+      `[DEFAULT]\nswift_dir = ${dir}\nuser = ${userInfo().username}\n\n[pipeline:main]\n` +
+        `pipeline = catch_errors proxy-server\n\n[app:proxy-server]\nuse = egg:swift#proxy\n` +
+        `account_autocreate = true\n\n[filter:catch_errors]\nuse = egg:swift#catch_errors\n`,
+    );
+    const { stdout } = await run('/usr/bin/python3', [
+      '-c',
+      "import sys, json\nfrom swift.common.internal_client import InternalClient\nc = InternalClient(sys.argv[1], 'outpost-test', 1)\n" +
+        line +
+        '\n',
+      conf,
+      account,
+      ...args,
+    ]);
+    return stdout;
+  }
   return {
     endpoint: `http://127.0.0.1:${ports.proxy}`,
     region: 'us-east-1',
     accessKeyId: `${account}:${user}`,
     secretAccessKey: key,
     async setQuota(bucket, bytes) {
-      // Through Swift's internal client (a proxy pipeline without auth, in-process): tempauth
-      // hands out Swift tokens only with a memcached, which the tests do not run.
-      const conf = join(dir, 'internal-client.conf');
-      await writeFile(
-        conf,
-        `[DEFAULT]\nswift_dir = ${dir}\nuser = ${userInfo().username}\n\n[pipeline:main]\n` +
-          `pipeline = catch_errors proxy-server\n\n[app:proxy-server]\nuse = egg:swift#proxy\n` +
-          `account_autocreate = true\n\n[filter:catch_errors]\nuse = egg:swift#catch_errors\n`,
+      await internal(
+        "c.set_container_metadata('AUTH_' + sys.argv[2], sys.argv[3], {'X-Container-Meta-Quota-Bytes': sys.argv[4]})",
+        [bucket, String(bytes)],
       );
-      await run('/usr/bin/python3', [
-        '-c',
-        'import sys\nfrom swift.common.internal_client import InternalClient\n' +
-          "c = InternalClient(sys.argv[1], 'outpost-test', 1)\n" +
-          "c.set_container_metadata('AUTH_' + sys.argv[2], sys.argv[3], {'X-Container-Meta-Quota-Bytes': sys.argv[4]})\n",
-        conf,
-        account,
-        bucket,
-        String(bytes),
-      ]);
+    },
+    async swiftHeaders(bucket, key) {
+      const out = await internal(
+        "print(json.dumps({k.lower(): v for k, v in c.get_object_metadata('AUTH_' + sys.argv[2], sys.argv[3], sys.argv[4], metadata_prefix='').items()}))",
+        [bucket, key],
+      );
+      return JSON.parse(out) as Record<string, string>;
     },
     stopProxy: () => stopOne('proxy'),
     startProxy: () => start('proxy', ports.proxy),

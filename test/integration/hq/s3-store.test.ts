@@ -6,12 +6,14 @@ import { after, before, describe, it } from 'node:test';
 import {
   CreateBucketCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
 import { s3Client } from '../../../src/adapters/s3.js';
 import { isOutpostError, type ErrorCode } from '../../../src/core/errors.js';
 import { S3ObjectStore, type S3StoreSettings } from '../../../src/hq/s3-store.js';
+import { dropUploadHash, uploadHashAt } from '../../../src/library/catalog/upload-hashes.js';
 import { outpost, startsAndServes } from '../../kit/cli.js';
 import { originalMeta, randomBytesSeeded, sendFacts, sha256, startTestHq, tusUpload } from '../../kit/hq.js';
 import { startTestSwift, type TestSwift } from '../../kit/swift.js';
@@ -174,6 +176,127 @@ describe('HQ with its objects in S3', () => {
       );
       assert.equal(sha256(Buffer.from(await got.Body!.transformToByteArray())), h);
       assert.equal(await store.has(h), true);
+    } finally {
+      await hq.close();
+    }
+  });
+
+  it('an upload is written at its content address from its first part: completed there, nothing copied, nothing left', async () => {
+    const bucket = await newBucket();
+    const store = new S3ObjectStore(settings(bucket, { prefix: 'hq/' }));
+    const hq = await startTestHq({ store });
+    try {
+      const key = hq.key('camp-1');
+      // 9 MiB in 4 MiB requests: the first stays short of a part (kept as `.part`), then two parts.
+      const bytes = randomBytesSeeded(9 * 1024 * 1024, 5);
+      const h = sha256(bytes);
+      await sendFacts(hq.url, key, [h]);
+      await tusUpload({
+        baseUrl: hq.url,
+        key,
+        bytes,
+        metadata: originalMeta(bytes),
+        chunkSize: 4 * 1024 * 1024,
+      }).done;
+      const client = s3Client(settings(bucket));
+      const Key = `hq/objects/${h.slice(0, 2)}/${h}`;
+      // The object is the multipart upload itself, completed from its two parts (Swift keeps it
+      // as a large object of segments; a copy inside the store would be one plain object).
+      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key }));
+      assert.equal(head.ContentLength, bytes.length);
+      assert.equal((await swift.swiftHeaders(bucket, Key))['x-static-large-object'], 'True');
+      assert.equal(await store.has(h), true);
+      // Nothing else in the bucket: no `.info`, no `.part`, no unfinished upload, no hash state.
+      const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+      assert.deepEqual(
+        listed.Contents?.map((o) => o.Key),
+        [Key],
+      );
+      const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+      assert.equal(uploads.Uploads?.length ?? 0, 0);
+    } finally {
+      await hq.close();
+    }
+  });
+
+  it('bytes that do not hash to their address are refused (460) and never take or leave an object there', async () => {
+    const bucket = await newBucket();
+    const store = new S3ObjectStore(settings(bucket, { prefix: 'hq/' }));
+    const hq = await startTestHq({ store });
+    const client = s3Client(settings(bucket));
+    const keyOf = (h: string): string => `hq/objects/${h.slice(0, 2)}/${h}`;
+    const damaged = (b: Buffer): Buffer => {
+      const d = Buffer.from(b);
+      d[d.length >> 1]! ^= 1;
+      return d;
+    };
+    const leftovers = async (): Promise<string[]> => {
+      const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+      const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+      return [
+        ...(listed.Contents ?? []).map((o) => o.Key!).filter((k) => !k.startsWith('hq/objects/')),
+        ...(uploads.Uploads ?? []).map((u) => `multipart ${u.Key!}`),
+      ];
+    };
+    try {
+      const key = hq.key('camp-1');
+      // 1. Nothing at the address yet: refused, and nothing is there after.
+      const good = randomBytesSeeded(600_000, 21);
+      const h = sha256(good);
+      await sendFacts(hq.url, key, [h]);
+      await assert.rejects(
+        tusUpload({ baseUrl: hq.url, key, bytes: damaged(good), metadata: originalMeta(good) }).done,
+        /460/,
+      );
+      assert.equal(await store.has(h), false);
+      assert.deepEqual(await leftovers(), []);
+      // 2. The object is there: damaged bytes for it are refused and the object is unchanged.
+      await writeFile(join(hq.work, 'good'), good);
+      await store.putFile(h, join(hq.work, 'good'));
+      await assert.rejects(
+        tusUpload({ baseUrl: hq.url, key, bytes: damaged(good), metadata: originalMeta(good) }).done,
+        /460/,
+      );
+      const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: keyOf(h) }));
+      assert.equal(sha256(Buffer.from(await got.Body!.transformToByteArray())), h);
+      assert.deepEqual(await leftovers(), []);
+      // 3. The hash state lost mid-upload (a node died): completed unhashed, read back, found
+      //    wrong, deleted from the address, refused.
+      const good3 = randomBytesSeeded(600_000, 22);
+      const h3 = sha256(good3);
+      await sendFacts(hq.url, key, [h3]);
+      const bad3 = damaged(good3);
+      const headers = { authorization: `Bearer ${key}`, 'tus-resumable': '1.0.0' };
+      const meta = Object.entries(originalMeta(good3))
+        .map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`)
+        .join(',');
+      const created = await fetch(`${hq.url}/hq/v1/uploads/`, {
+        method: 'POST',
+        headers: { ...headers, 'upload-length': String(bad3.length), 'upload-metadata': meta },
+      });
+      assert.equal(created.status, 201, await created.text());
+      const url = new URL(created.headers.get('location')!, hq.url).href;
+      const id = url.split('/').pop()!;
+      assert.ok(id.startsWith(`${h3}-`), id);
+      const patch = (from: number, to: number): Promise<Response> =>
+        fetch(url, {
+          method: 'PATCH',
+          headers: {
+            ...headers,
+            'upload-offset': String(from),
+            'content-type': 'application/offset+octet-stream',
+          },
+          body: bad3.subarray(from, to),
+        });
+      assert.equal((await patch(0, 300_000)).status, 204);
+      assert.ok(await uploadHashAt(hq.catalog, id, 300_000), 'hash state kept after the first request');
+      await dropUploadHash(hq.catalog, id);
+      const last = await patch(300_000, bad3.length);
+      const body = await last.text();
+      assert.equal(last.status, 460, body);
+      assert.match(body, /CHECKSUM_MISMATCH/);
+      assert.equal(await store.has(h3), false, 'wrong bytes deleted from the address');
+      assert.deepEqual(await leftovers(), []);
     } finally {
       await hq.close();
     }

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { haveBody, opsQuery, syncBody } from '../../../src/hq/sync-schema.js';
-import { expectedHash, UPLOAD_ID_RE, validateUploadMeta } from '../../../src/hq/upload-metadata.js';
+import {
+  expectedHash,
+  shaOfUploadId,
+  UPLOAD_ID_RE,
+  uploadIdFor,
+  validateUploadMeta,
+} from '../../../src/hq/upload-metadata.js';
 
 const H = 'a'.repeat(64);
 const G = 'b'.repeat(64);
@@ -35,9 +41,22 @@ describe('upload metadata', () => {
     assert.ok(!validateUploadMeta({ item: H, rendition: 'thumb', sha256: G, name: 'n'.repeat(256) }).ok);
   });
 
-  it('upload ids are 32 hex, nothing else', () => {
-    assert.ok(UPLOAD_ID_RE.test('0123456789abcdef0123456789abcdef'));
+  it('upload ids are <sha256>-<32 hex> or 32 hex, nothing else', () => {
+    const R = '0123456789abcdef0123456789abcdef';
+    assert.ok(UPLOAD_ID_RE.test(R));
+    const id = uploadIdFor(H, R);
+    assert.equal(id, `${H}-${R}`);
+    assert.ok(UPLOAD_ID_RE.test(id));
+    assert.equal(shaOfUploadId(id), H);
+    assert.equal(shaOfUploadId(R), undefined);
+    // No hash (metadata that will be refused): the random part alone.
+    assert.equal(uploadIdFor(undefined, R), R);
+    assert.equal(uploadIdFor('not-a-hash', R), R);
     for (const bad of [
+      `${H}-`,
+      `${H}${R}`,
+      `${H.toUpperCase()}-${R}`,
+      `${H}-${R}/..`,
       '..',
       '%2e%2e',
       '0123456789abcdef0123456789abcde',
