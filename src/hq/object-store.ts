@@ -46,6 +46,8 @@ export interface UploadHashBook {
 export interface UploadStaging {
   /** The tus data store (@tus/s3-store): every node reads and writes the same uploads. */
   datastore: DataStore;
+  /** An upload's Upload-Metadata, without its offset (cheaper than `getUpload`); tus's 404 when absent. */
+  metadataOf(uploadId: string): Promise<Record<string, string | null> | undefined>;
   /**
    * SHA-256 and size of a finished upload of `size` bytes: from the hash kept while it arrived,
    * else read back from the store.

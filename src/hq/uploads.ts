@@ -185,14 +185,22 @@ export function createUploads(o: UploadsOptions): Uploads {
       if (!station)
         throw refuse(401, 'UNAUTHENTICATED', 'no station key', 'Send Authorization: Bearer <station key>.');
       if (req.method === 'POST') return;
-      // Another station's upload does not exist for this one: 404, the same as an unknown id.
-      const upload = await datastore.getUpload(id); // throws tus's 404/410 when absent
+      // Only a HEAD needs the offset here; in an object store that costs a listing of its parts.
+      const upload =
+        req.method !== 'HEAD' && staging
+          ? { metadata: await staging.metadataOf(id) }
+          : await datastore.getUpload(id); // throws tus's 404/410 when absent
       // Another station's upload does not exist for this one: 404, the same as an unknown id.
       if (upload.metadata?.[OWNER_KEY] !== station)
         throw refuse(404, 'UPLOAD_NOT_FOUND', 'no such upload', TUS_CODES[404]![1]);
       // A complete upload whose verification failed to run (HQ crashed, disk full) must not
       // answer HEAD with offset = length unverified: tus clients take that as "done". Verify now.
-      if (req.method === 'HEAD' && upload.size !== undefined && upload.offset === upload.size) {
+      if (
+        req.method === 'HEAD' &&
+        'offset' in upload &&
+        upload.size !== undefined &&
+        upload.offset === upload.size
+      ) {
         const r = await finish(upload, true);
         if (!r.ok) {
           await removeUpload(id);

@@ -55,7 +55,9 @@ async function createUpload(key: string, bytes: Buffer): Promise<string> {
   });
   assert.equal(res.status, 201, await res.text());
   const loc = res.headers.get('location');
-  assert.ok(loc && /^\/hq\/v1\/uploads\/[0-9a-f]{32}$/.test(loc), `relative Location: ${loc}`);
+  // Relative, and the id is the hash the bytes must have, then 16 random bytes.
+  assert.ok(loc && /^\/hq\/v1\/uploads\/[0-9a-f]{64}-[0-9a-f]{32}$/.test(loc), `relative Location: ${loc}`);
+  assert.ok(loc.startsWith(`/hq/v1/uploads/${meta.sha256}-`), loc);
   return loc;
 }
 
