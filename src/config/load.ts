@@ -1,20 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { OutpostError, errnoCode } from '../core/errors.js';
 import { configSchema, type Config } from './schema.js';
+import { describeIssues } from '../core/zod-issues.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/outpost/config.yaml';
 
-/** Format zod issues as `path: message` lines, one per bad key. */
-export function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((i) => {
-    const path = i.path.map(String).join('.') || '(root)';
-    if (i.code === 'unrecognized_keys')
-      return `${path}: unknown key(s) ${i.keys.map((k) => `"${k}"`).join(', ')}`;
-    return `${path}: ${i.message}`;
-  });
-}
+export { describeIssues };
 
 /** Validate a parsed config object; throws CONFIG_INVALID listing every bad key at once. */
 export function parseConfig(raw: unknown, source: string): Config {

@@ -664,7 +664,8 @@ it('1,000+ hostile requests: every one a 4xx, no hang, HQ stays up, nothing writ
   assert.deepEqual(await snapshot(work, dataDir), parentBefore);
   const top = (await readdir(dataDir)).sort();
   assert.deepEqual(top, ['.outpost', 'library', 'objects', 'outpost-drive.json', 'uploads']);
-  for (const f of await readdir(join(dataDir, 'uploads'))) assert.match(f, /^[0-9a-f]{32}(\.json)?$/);
+  for (const f of await readdir(join(dataDir, 'uploads')))
+    assert.match(f, /^([0-9a-f]{64}-)?[0-9a-f]{32}(\.json)?$/);
   for (const f of await readdir(join(dataDir, 'objects'))) assert.match(f, /^([0-9a-f]{2}|\.tmp)$/);
   assert.deepEqual(await readdir(join(dataDir, 'library')), []);
 

@@ -1,0 +1,454 @@
+/**
+ * The fleet agent of one station (docs/fleet.md): presence and health on the broker, the desired
+ * session taken from its retained topic, acknowledged, started at the scheduled instant, stopped
+ * at max duration by the station itself whatever happens to the conductor, the broker or the
+ * network. Recording goes through a RecordingPort (the station's recorder; a fake device in
+ * tests), so this file is the protocol's behaviour and nothing else.
+ */
+import { randomBytes } from 'node:crypto';
+import type { MqttClient } from 'mqtt';
+import type { Clock } from '../adapters/clock.js';
+import type { Logger } from '../adapters/logger.js';
+import {
+  PROTOCOL_VERSION,
+  commandSchema,
+  conductorStatusSchema,
+  desiredSchema,
+  parsePayload,
+  sessionEndMs,
+  statusSchema,
+  topics,
+  type CameraPlan,
+  type Desired,
+  type EventBody,
+  type Refusal,
+  type SessionPlan,
+  type StationStatus,
+} from './protocol.js';
+
+/** What a recording reports while it runs. */
+export interface RecordingOutput {
+  segment(s: { path: string; sha256: string; start: string; durationS: number; bytes: number }): void;
+  gap(g: { from: string; to: string; reason: string }): void;
+  /** The recording ended by itself and will not come back. */
+  failed(reason: string): void;
+}
+
+export interface RecordingHandle {
+  /** The first frame's time (station clock). */
+  firstFrameAt: Date;
+  stop(): Promise<void>;
+}
+
+/** The station's cameras, as the agent needs them. */
+export interface RecordingPort {
+  cameras(): string[];
+  /** Free bytes where recordings go; null when unknown (no drive). */
+  freeBytes(): Promise<number | null>;
+  /**
+   * Get `plan`'s pipeline ready now and begin recording at `at` (station clock); resolves once
+   * the first frame is in.
+   */
+  start(plan: CameraPlan, session: SessionPlan, at: Date, out: RecordingOutput): Promise<RecordingHandle>;
+  status?(camera: string): { restarts: number; droppedFrames: number };
+}
+
+export interface AgentOptions {
+  station: string;
+  root: string;
+  client: () => MqttClient;
+  port: RecordingPort;
+  clock: Clock;
+  log: Logger;
+  /** Status heartbeat, ms (default 5000). */
+  heartbeatMs?: number;
+  /** Refuse a start below this many free bytes (default 1 GB). */
+  minFreeBytes?: number;
+  health?: () => Promise<Partial<StationStatus['health']>>;
+}
+
+interface Running {
+  plan: CameraPlan;
+  handle?: RecordingHandle;
+  state: 'starting' | 'recording' | 'failed';
+  stopTimer?: NodeJS.Timeout;
+}
+
+interface Current {
+  session: SessionPlan;
+  cmd: string;
+  cameras: Map<string, Running>;
+  stopAtMs?: number;
+  silenceTimer?: NodeJS.Timeout;
+}
+
+export class FleetAgent {
+  readonly instance = randomBytes(8).toString('hex');
+  private readonly startedAt: string;
+  private readonly t: ReturnType<typeof topics>;
+  private mq: MqttClient | undefined;
+  private current: Current | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private duplicateOf: string | undefined;
+  private closed = false;
+  private conductorOnline = false;
+  /** Sessions already ended here: a retained copy arriving again starts nothing. */
+  private readonly done = new Set<string>();
+
+  constructor(private readonly o: AgentOptions) {
+    this.startedAt = o.clock.now().toISOString();
+    this.t = topics(o.root);
+  }
+
+  get duplicate(): string | undefined {
+    return this.duplicateOf;
+  }
+
+  /** Connect (the client is made by `o.client`, with this agent's last will) and serve. */
+  start(): void {
+    const mq = (this.mq = this.o.client());
+    mq.on('connect', () => {
+      void mq
+        .subscribeAsync({
+          [this.t.desired(this.o.station)]: { qos: 1 },
+          [this.t.cmd(this.o.station)]: { qos: 1 },
+          [this.t.status(this.o.station)]: { qos: 1 },
+          [this.t.conductor]: { qos: 1 },
+        })
+        .then(() => this.publishStatus())
+        .catch((err: unknown) => this.o.log.warn({ err }, 'fleet: subscribe failed'));
+    });
+    mq.on('close', () => this.conductorSilent());
+    mq.on('message', (topic, payload, packet) => {
+      try {
+        this.onMessage(topic, payload, packet.retain);
+      } catch (err) {
+        this.o.log.warn({ err, topic }, 'fleet: message not handled');
+      }
+    });
+    this.heartbeat = setInterval(() => void this.publishStatus(), this.o.heartbeatMs ?? 5000);
+    this.heartbeat.unref();
+  }
+
+  /** The last will this agent's client must be made with. */
+  will(): { topic: string; payload: Buffer; qos: 1; retain: true } {
+    return {
+      topic: this.t.status(this.o.station),
+      payload: Buffer.from(JSON.stringify(this.offline())),
+      qos: 1,
+      retain: true,
+    };
+  }
+
+  private offline(): Record<string, unknown> {
+    return {
+      v: PROTOCOL_VERSION,
+      station: this.o.station,
+      instance: this.instance,
+      at: this.o.clock.now().toISOString(),
+      state: 'offline',
+    };
+  }
+
+  private onMessage(topic: string, payload: Buffer, retained: boolean): void {
+    if (topic === this.t.status(this.o.station)) return this.onOwnStatus(payload, retained);
+    if (topic === this.t.conductor) {
+      const p = parsePayload(conductorStatusSchema, payload);
+      if (!p.ok) return this.o.log.warn({ topic, problem: p.problem }, 'fleet: bad conductor status ignored');
+      if (p.value.state === 'online') this.conductorBack();
+      else this.conductorSilent();
+      return;
+    }
+    if (this.duplicateOf) return;
+    if (topic === this.t.desired(this.o.station)) {
+      if (payload.length === 0) return; // a cleared retained message
+      const p = parsePayload(desiredSchema, payload);
+      if (!p.ok) return this.o.log.warn({ topic, problem: p.problem }, 'fleet: bad desired state ignored');
+      return void this.onDesired(p.value).catch((err: unknown) =>
+        this.o.log.error({ err }, 'fleet: desired state failed'),
+      );
+    }
+    if (topic === this.t.cmd(this.o.station)) {
+      const p = parsePayload(commandSchema, payload);
+      if (!p.ok) return this.o.log.warn({ topic, problem: p.problem }, 'fleet: bad command ignored');
+      const c = p.value;
+      // Answered whatever its expiry says: this clock may be the wrong one (that is what a ping
+      // measures); the conductor drops answers that come too late by their id.
+      this.emit({ kind: 'pong', cmd: c.id, receivedAt: this.o.clock.now().toISOString() });
+    }
+  }
+
+  /**
+   * Another live instance with this station's name (a message on our own status topic that is
+   * not the retained copy): the one started later steps back and says so, so the two never take
+   * turns overwriting each other's presence.
+   */
+  private onOwnStatus(payload: Buffer, retained: boolean): void {
+    const p = parsePayload(
+      statusSchema.or(statusSchema.pick({ v: true, station: true, instance: true, at: true, state: true })),
+      payload,
+    );
+    if (!p.ok || p.value.instance === this.instance) return;
+    if (p.value.state === 'offline') {
+      // Someone else's last will on our topic (a duplicate that died): we are still here.
+      if (!this.duplicateOf) void this.publishStatus();
+      return;
+    }
+    if (retained) return; // a copy from before; live messages decide
+    const theirs = 'startedAt' in p.value ? String(p.value.startedAt) : p.value.at;
+    const weAreLater =
+      this.startedAt > theirs || (this.startedAt === theirs && this.instance > p.value.instance);
+    if (weAreLater) {
+      if (!this.duplicateOf) {
+        this.duplicateOf = p.value.instance;
+        this.o.log.error(
+          { station: this.o.station, other: p.value.instance },
+          `fleet: another station is running as "${this.o.station}": this one records nothing for the fleet until it is renamed`,
+        );
+        this.emit({ kind: 'duplicate', other: p.value.instance });
+        void this.stopAll('shutdown');
+      }
+    } else {
+      this.emit({ kind: 'duplicate', other: p.value.instance });
+      void this.publishStatus();
+    }
+  }
+
+  private async onDesired(d: Desired): Promise<void> {
+    const now = this.o.clock.now().getTime();
+    const receivedAt = new Date(now).toISOString();
+    if (!d.session) {
+      if (this.current) await this.stopAll('asked');
+      return;
+    }
+    const s = d.session;
+    const cur = this.current;
+    if (cur && cur.session.id === s.id) {
+      if (d.stopAt) await this.scheduleStop(Date.parse(d.stopAt));
+      return;
+    }
+    if (this.done.has(s.id)) return;
+    const refuse = (code: Refusal, reason: string): void => {
+      this.o.log.warn({ session: s.id, code }, `fleet: start refused: ${reason}`);
+      this.emit({ kind: 'refused', cmd: d.cmd, session: s.id, code, reason, receivedAt });
+    };
+    const end = sessionEndMs(s);
+    if (d.stopAt || now >= end) {
+      this.done.add(s.id);
+      return refuse(
+        'SESSION_ENDED',
+        `session ${s.name} ended at ${new Date(d.stopAt ? Date.parse(d.stopAt) : end).toISOString()}`,
+      );
+    }
+    if (cur) await this.stopAll('asked');
+    const have = new Set(this.o.port.cameras());
+    const missing = s.cameras.filter((c) => !have.has(c.camera)).map((c) => c.camera);
+    if (missing.length)
+      return refuse(
+        'CAMERA_MISSING',
+        `no camera ${missing.join(', ')} on station ${this.o.station} (it has ${[...have].join(', ') || 'none'})`,
+      );
+    const free = await this.o.port.freeBytes();
+    const min = this.o.minFreeBytes ?? 1e9;
+    if (free !== null && free < min)
+      return refuse(
+        'DISK_NEARLY_FULL',
+        `${(free / 1e9).toFixed(1)} GB free, below ${(min / 1e9).toFixed(1)} GB`,
+      );
+    const c: Current = { session: s, cmd: d.cmd, cameras: new Map() };
+    this.current = c;
+    this.emit({ kind: 'accepted', cmd: d.cmd, session: s.id, receivedAt });
+    const at = Math.max(Date.parse(s.startAt), now);
+    for (const plan of s.cameras) void this.startCamera(c, plan, at);
+    if (!this.conductorOnline) this.conductorSilent();
+    void this.publishStatus();
+  }
+
+  private async startCamera(c: Current, plan: CameraPlan, atMs: number): Promise<void> {
+    const s = c.session;
+    const run: Running = { plan, state: 'starting' };
+    c.cameras.set(plan.camera, run);
+    const ev = { session: s.id, camera: plan.camera };
+    try {
+      const handle = await this.o.port.start(plan, s, new Date(atMs), {
+        segment: (seg) => this.emit({ kind: 'segment', ...ev, ...seg }),
+        gap: (g) => this.emit({ kind: 'gap', ...ev, ...g }),
+        failed: (reason) => {
+          run.state = 'failed';
+          this.emit({
+            kind: 'stopped',
+            ...ev,
+            reason: 'failed',
+            stoppedAt: this.o.clock.now().toISOString(),
+          });
+          this.o.log.error({ ...ev, reason }, 'fleet: recording failed');
+          void this.publishStatus();
+        },
+      });
+      if (this.current !== c || !c.cameras.has(plan.camera)) return void (await handle.stop());
+      run.handle = handle;
+      run.state = 'recording';
+      const actual = handle.firstFrameAt.getTime();
+      const requested = Date.parse(s.startAt);
+      const late = atMs > requested;
+      this.emit({
+        kind: 'started',
+        ...ev,
+        requestedAt: s.startAt,
+        actualAt: handle.firstFrameAt.toISOString(),
+        late,
+      });
+      // Max duration, counted from the actual start; a late joiner ends with the session.
+      const stopMs = Math.min(
+        late ? sessionEndMs(s) : actual + s.maxDurationS * 1000,
+        c.stopAtMs ?? Infinity,
+      );
+      run.stopTimer = setTimeout(
+        () =>
+          void this.stopCamera(
+            c,
+            plan.camera,
+            c.stopAtMs !== undefined && c.stopAtMs <= stopMs ? 'asked' : 'max-duration',
+          ),
+        Math.max(0, stopMs - this.o.clock.now().getTime()),
+      );
+      void this.publishStatus();
+    } catch (err) {
+      run.state = 'failed';
+      this.o.log.error({ err, ...ev }, 'fleet: camera did not start');
+      this.emit({ kind: 'stopped', ...ev, reason: 'failed', stoppedAt: this.o.clock.now().toISOString() });
+    }
+  }
+
+  private async stopCamera(
+    c: Current,
+    camera: string,
+    reason: 'asked' | 'max-duration' | 'conductor-lost' | 'shutdown',
+  ): Promise<void> {
+    const run = c.cameras.get(camera);
+    if (!run) return;
+    c.cameras.delete(camera);
+    clearTimeout(run.stopTimer);
+    if (run.handle) {
+      await run.handle.stop().catch((err: unknown) => this.o.log.warn({ err, camera }, 'fleet: stop failed'));
+      this.emit({
+        kind: 'stopped',
+        session: c.session.id,
+        camera,
+        reason,
+        stoppedAt: this.o.clock.now().toISOString(),
+      });
+    }
+    if (c.cameras.size === 0 && this.current === c) {
+      this.done.add(c.session.id);
+      clearTimeout(c.silenceTimer);
+      this.current = undefined;
+    }
+    void this.publishStatus();
+  }
+
+  private async scheduleStop(atMs: number): Promise<void> {
+    const c = this.current;
+    if (!c) return;
+    c.stopAtMs = atMs;
+    const wait = atMs - this.o.clock.now().getTime();
+    for (const [camera, run] of c.cameras) {
+      if (run.handle) {
+        clearTimeout(run.stopTimer);
+        run.stopTimer = setTimeout(() => void this.stopCamera(c, camera, 'asked'), Math.max(0, wait));
+      } else if (wait <= 0) await this.stopCamera(c, camera, 'asked');
+    }
+  }
+
+  private async stopAll(reason: 'asked' | 'conductor-lost' | 'shutdown'): Promise<void> {
+    const c = this.current;
+    if (!c) return;
+    await Promise.all([...c.cameras.keys()].map((cam) => this.stopCamera(c, cam, reason)));
+    this.done.add(c.session.id);
+    if (this.current === c) this.current = undefined;
+  }
+
+  private conductorSilent(): void {
+    this.conductorOnline = false;
+    const c = this.current;
+    if (!c || c.session.onConductorLost !== 'stop' || c.silenceTimer) return;
+    c.silenceTimer = setTimeout(() => void this.stopAll('conductor-lost'), c.session.silenceS * 1000);
+  }
+
+  private conductorBack(): void {
+    this.conductorOnline = true;
+    const c = this.current;
+    if (c?.silenceTimer) {
+      clearTimeout(c.silenceTimer);
+      delete c.silenceTimer;
+    }
+  }
+
+  status(): StationStatus {
+    const c = this.current;
+    return {
+      v: PROTOCOL_VERSION,
+      station: this.o.station,
+      instance: this.instance,
+      at: this.o.clock.now().toISOString(),
+      state: 'online',
+      startedAt: this.startedAt,
+      cameras: this.o.port.cameras().map((camera) => {
+        const run = c?.cameras.get(camera);
+        const st = this.o.port.status?.(camera);
+        return {
+          camera,
+          state: run?.state ?? 'idle',
+          session: run ? c!.session.id : null,
+          restarts: st?.restarts ?? 0,
+          droppedFrames: st?.droppedFrames ?? 0,
+        };
+      }),
+      health: {
+        freeBytes: null,
+        secondsUntilFull: null,
+        temperatureC: null,
+        throttled: null,
+        uplinkBacklogBytes: null,
+      },
+    };
+  }
+
+  private async publishStatus(): Promise<void> {
+    const mq = this.mq;
+    if (!mq?.connected || this.duplicateOf || this.closed) return;
+    const s = this.status();
+    const free = await this.o.port.freeBytes().catch(() => null);
+    s.health = { ...s.health, freeBytes: free, ...(await this.o.health?.().catch(() => ({}))) };
+    await mq
+      .publishAsync(this.t.status(this.o.station), JSON.stringify(s), { qos: 1, retain: true })
+      .catch((err: unknown) => this.o.log.debug({ err }, 'fleet: status not published'));
+  }
+
+  private emit(e: EventBody): void {
+    const full = {
+      v: PROTOCOL_VERSION,
+      station: this.o.station,
+      instance: this.instance,
+      at: this.o.clock.now().toISOString(),
+      ...e,
+    };
+    // QoS 1: kept in the client's queue while the broker is away, sent when it is back.
+    this.mq?.publish(this.t.events(this.o.station), JSON.stringify(full), { qos: 1 });
+  }
+
+  /** Stop recording (shutdown) and say goodbye (offline, retained) before disconnecting. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    clearInterval(this.heartbeat);
+    await this.stopAll('shutdown');
+    this.closed = true;
+    const mq = this.mq;
+    if (!mq) return;
+    if (mq.connected && !this.duplicateOf)
+      await mq
+        .publishAsync(this.t.status(this.o.station), JSON.stringify(this.offline()), { qos: 1, retain: true })
+        .catch(() => undefined);
+    await mq.endAsync().catch(() => undefined);
+  }
+}

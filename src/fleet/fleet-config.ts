@@ -1,0 +1,163 @@
+/**
+ * A fleet config (docs/fleet.md): one YAML file for a group of cameras — the group, the session
+ * name, defaults, and per camera the station it is on and its settings. Validated at load with
+ * every bad key listed; resolved into one CameraPlan per camera (defaults under overrides).
+ */
+import { readFile } from 'node:fs/promises';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { describeIssues } from '../core/zod-issues.js';
+import { OutpostError, errnoCode } from '../core/errors.js';
+import { NAME_RE, cameraPlanSchema, type CameraPlan } from './protocol.js';
+
+const name = z.string().regex(NAME_RE, 'letters, digits, ".", "_" or "-", at most 63');
+
+/** `90`, `90s`, `15m`, `2h`: seconds. */
+export const duration = z.union([
+  z.number().positive(),
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?(s|m|h)?$/, 'a duration such as 90s, 15m or 2h')
+    .transform((v) => {
+      const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(v)!;
+      return Number(m[1]) * { s: 1, m: 60, h: 3600 }[(m[2] ?? 's') as 's' | 'm' | 'h'];
+    }),
+]);
+
+const settings = {
+  source: z.string().min(1).max(2000),
+  mode: z.enum(['continuous', 'motion']),
+  /** `1280x720` */
+  resolution: z.string().regex(/^\d{2,4}x\d{2,4}$/, 'WIDTHxHEIGHT, e.g. 1280x720'),
+  fps: z.number().min(0.1).max(240),
+  rotation: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]),
+  hflip: z.boolean(),
+  vflip: z.boolean(),
+  segment: duration,
+  controls: cameraPlanSchema.shape.controls.unwrap(),
+};
+const settingsSchema = z.object(settings).partial().strict();
+
+export const fleetConfigSchema = z
+  .object({
+    group: name,
+    session: name.default('session'),
+    /** Broker URL (mqtt://, mqtts://); default: the embedded broker of `outpost station`. */
+    broker: z
+      .object({
+        url: z
+          .string()
+          .regex(/^mqtts?:\/\/[^\s]+$/, 'mqtt://host:port or mqtts://host:port')
+          .default('mqtt://127.0.0.1:1883'),
+        username: z.string().max(200).optional(),
+        password: z.string().max(200).optional(),
+        /** CA certificate (PEM file) for mqtts:// with a private CA. */
+        ca: z.string().optional(),
+        root: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'topic levels of letters, digits, "_", "-"')
+          .default('outpost/fleet'),
+      })
+      .strict()
+      .default({ url: 'mqtt://127.0.0.1:1883', root: 'outpost/fleet' }),
+    maxDuration: duration,
+    clock: z
+      .object({
+        maxOffsetMs: z.number().int().positive().default(100),
+        /** Past the limit: refuse the start, or start and warn. */
+        action: z.enum(['refuse', 'warn']).default('refuse'),
+      })
+      .strict()
+      .default({ maxOffsetMs: 100, action: 'refuse' }),
+    /** The conductor silent: stations go on to max duration, or stop after `silence`. */
+    onConductorLost: z.enum(['continue', 'stop']).default('continue'),
+    silence: duration.default(60),
+    /** Seconds ahead the start is scheduled (at least 2). */
+    startDelay: z.number().min(2).max(3600).default(3),
+    defaults: settingsSchema.default({}),
+    cameras: z
+      .array(
+        z
+          .object({ station: name, camera: name.default('cam'), ...settings })
+          .partial({ ...Object.fromEntries(Object.keys(settings).map((k) => [k, true])), camera: true })
+          .strict(),
+      )
+      .min(1)
+      .max(256),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.cameras.forEach((cam, i) => {
+      const key = `${cam.station}/${cam.camera ?? 'cam'}`;
+      if (seen.has(key))
+        ctx.addIssue({ code: 'custom', path: ['cameras', i], message: `${key} is listed twice` });
+      seen.add(key);
+      if (!cam.source && !c.defaults.source)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['cameras', i, 'source'],
+          message: 'no source (set it here or in defaults)',
+        });
+    });
+  });
+export type FleetConfig = z.infer<typeof fleetConfigSchema>;
+
+export function parseFleetConfig(raw: unknown, source: string): FleetConfig {
+  const r = fleetConfigSchema.safeParse(raw ?? {});
+  if (!r.success) {
+    const lines = describeIssues(r.error.issues);
+    throw new OutpostError('CONFIG_INVALID', `invalid fleet config in ${source}:\n  ${lines.join('\n  ')}`, {
+      details: { source, problems: lines },
+    });
+  }
+  return r.data;
+}
+
+export async function loadFleetConfig(path: string): Promise<FleetConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new OutpostError(
+      'CONFIG_INVALID',
+      `cannot read fleet config ${path}: ${errnoCode(e) ?? (e as Error).message}`,
+      {
+        hint: 'Give the path of the fleet YAML file.',
+      },
+    );
+  }
+  const doc = parseDocument(text);
+  if (doc.errors.length)
+    throw new OutpostError(
+      'CONFIG_INVALID',
+      `fleet config ${path} is not valid YAML:\n  ${doc.errors.map((e) => e.message.split('\n')[0]).join('\n  ')}`,
+    );
+  return parseFleetConfig(doc.toJS(), path);
+}
+
+/** Each station's cameras with their settings resolved (camera over defaults). */
+export function plansByStation(c: FleetConfig): Map<string, CameraPlan[]> {
+  const out = new Map<string, CameraPlan[]>();
+  for (const cam of c.cameras) {
+    const s = {
+      ...c.defaults,
+      ...Object.fromEntries(Object.entries(cam).filter(([, v]) => v !== undefined)),
+    };
+    const [w, h] = s.resolution ? s.resolution.split('x').map(Number) : [undefined, undefined];
+    const plan = cameraPlanSchema.parse({
+      camera: cam.camera ?? 'cam',
+      source: s.source,
+      mode: s.mode ?? 'continuous',
+      ...(w ? { width: w, height: h } : {}),
+      ...(s.fps ? { fps: s.fps } : {}),
+      rotation: s.rotation ?? 0,
+      hflip: s.hflip ?? false,
+      vflip: s.vflip ?? false,
+      segmentSeconds: s.segment ?? 10,
+      controls: s.controls ?? {},
+    });
+    out.set(cam.station, [...(out.get(cam.station) ?? []), plan]);
+  }
+  return out;
+}

@@ -1,0 +1,178 @@
+/**
+ * Fleet test kit: in-process agents on a real broker, each with its own MQTT client, and a fake
+ * camera device behind the agent's RecordingPort (what cannot run here is the Pi camera; the
+ * protocol, the broker, the clients and the timers are real).
+ */
+import { connect, type MqttClient } from 'mqtt';
+import type { Clock } from '../../src/adapters/clock.js';
+import { silentLogger } from '../../src/adapters/logger.js';
+import {
+  FleetAgent,
+  type RecordingHandle,
+  type RecordingOutput,
+  type RecordingPort,
+} from '../../src/fleet/agent.js';
+import { Conductor } from '../../src/fleet/conductor.js';
+import type { CameraPlan, FleetEvent, SessionPlan } from '../../src/fleet/protocol.js';
+
+export const ROOT = 'test/fleet';
+
+/** A clock `offsetMs` off the machine's. */
+export const skewedClock = (offsetMs: number): Clock => ({ now: () => new Date(Date.now() + offsetMs) });
+
+export interface FakeRecording {
+  camera: string;
+  session: string;
+  plan: CameraPlan;
+  requestedAtMs: number;
+  firstFrameMs: number;
+  stoppedMs?: number;
+  out: RecordingOutput;
+}
+
+/** A station's cameras as a fake device: recording begins at the asked instant (its clock). */
+export class FakeCameras implements RecordingPort {
+  readonly recordings: FakeRecording[] = [];
+  free: number | null = 50e9;
+  constructor(
+    private readonly names: string[],
+    private readonly clock: Clock,
+  ) {}
+  cameras(): string[] {
+    return this.names;
+  }
+  freeBytes(): Promise<number | null> {
+    return Promise.resolve(this.free);
+  }
+  start(plan: CameraPlan, session: SessionPlan, at: Date, out: RecordingOutput): Promise<RecordingHandle> {
+    return new Promise((resolve) => {
+      const fire = (): void => {
+        const now = this.clock.now().getTime();
+        if (now < at.getTime()) return void setTimeout(fire, Math.min(50, at.getTime() - now));
+        const r: FakeRecording = {
+          camera: plan.camera,
+          session: session.id,
+          plan,
+          requestedAtMs: at.getTime(),
+          firstFrameMs: now,
+          out,
+        };
+        this.recordings.push(r);
+        resolve({
+          firstFrameAt: new Date(now),
+          stop: () => {
+            r.stoppedMs = this.clock.now().getTime();
+            return Promise.resolve();
+          },
+        });
+      };
+      fire();
+    });
+  }
+}
+
+export interface TestAgent {
+  station: string;
+  agent: FleetAgent;
+  cameras: FakeCameras;
+  client: () => MqttClient | undefined;
+  /** Cut the connection as a dying process would (no DISCONNECT: the broker sends the will). */
+  kill(): void;
+  close(): Promise<void>;
+}
+
+export function startAgent(
+  url: string,
+  station: string,
+  o: { clock?: Clock; cameras?: string[]; heartbeatMs?: number } = {},
+): TestAgent {
+  const clock = o.clock ?? { now: () => new Date() };
+  const cameras = new FakeCameras(o.cameras ?? ['cam'], clock);
+  let mq: MqttClient | undefined;
+  const agent: FleetAgent = new FleetAgent({
+    station,
+    root: ROOT,
+    port: cameras,
+    clock,
+    log: silentLogger,
+    heartbeatMs: o.heartbeatMs ?? 1000,
+    client: () =>
+      (mq = connect(url, {
+        clientId: `outpost-${station}-${agent.instance}`,
+        will: agent.will(),
+        keepalive: 2,
+        reconnectPeriod: 200,
+        connectTimeout: 2000,
+      })),
+  });
+  agent.start();
+  return {
+    station,
+    agent,
+    cameras,
+    client: () => mq,
+    kill: () => {
+      mq?.end(true);
+      (mq as unknown as { stream?: { destroy(): void } } | undefined)?.stream?.destroy();
+    },
+    close: () => agent.close(),
+  };
+}
+
+export interface TestConductor {
+  conductor: Conductor;
+  events: FleetEvent[];
+  client: () => MqttClient | undefined;
+  kill(): void;
+  close(): Promise<void>;
+}
+
+export async function startConductor(url: string, o: { clock?: Clock } = {}): Promise<TestConductor> {
+  const events: FleetEvent[] = [];
+  let mq: MqttClient | undefined;
+  const conductor: Conductor = new Conductor({
+    root: ROOT,
+    clock: o.clock ?? { now: () => new Date() },
+    log: silentLogger,
+    heartbeatMs: 1000,
+    onEvent: (e) => events.push(e),
+    client: () =>
+      (mq = connect(url, {
+        clientId: `outpost-conductor-${conductor.instance}`,
+        will: conductor.will(),
+        keepalive: 2,
+        reconnectPeriod: 200,
+      })),
+  });
+  await conductor.start();
+  return {
+    conductor,
+    events,
+    client: () => mq,
+    kill: () => {
+      mq?.end(true);
+      (mq as unknown as { stream?: { destroy(): void } } | undefined)?.stream?.destroy();
+    },
+    close: () => conductor.close(),
+  };
+}
+
+/** Poll until `check` is true or `ms` pass. */
+export async function until(check: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export const plan = (camera = 'cam'): CameraPlan => ({
+  camera,
+  source: 'testsrc:',
+  mode: 'continuous',
+  rotation: 0,
+  hflip: false,
+  vflip: false,
+  segmentSeconds: 10,
+  controls: {},
+});
