@@ -41,6 +41,8 @@ export async function startEmbeddedBroker(o: {
   const port = typeof addr === 'object' && addr ? addr.port : (o.port ?? 1883);
   const sockets = new Set<Socket>();
   server.on('connection', (s) => {
+    // Small messages both ways: Nagle plus delayed ACKs would hold each back ~40 ms.
+    s.setNoDelay(true);
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   });

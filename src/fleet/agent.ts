@@ -126,8 +126,17 @@ export class FleetAgent {
         this.o.log.warn({ err, topic }, 'fleet: message not handled');
       }
     });
-    this.heartbeat = setInterval(() => void this.publishStatus(), this.o.heartbeatMs ?? 5000);
-    this.heartbeat.unref();
+    // Each beat 0.8–1.2 × the period: a fleet started together does not beat together.
+    const beat = (): void => {
+      if (this.closed) return;
+      const ms = (this.o.heartbeatMs ?? 5000) * (0.8 + 0.4 * Math.random());
+      this.heartbeat = setTimeout(() => {
+        void this.publishStatus();
+        beat();
+      }, ms);
+      this.heartbeat.unref();
+    };
+    beat();
   }
 
   /** The last will this agent's client must be made with. */
@@ -288,6 +297,9 @@ export class FleetAgent {
       if (this.current !== c || !c.cameras.has(plan.camera)) return void (await handle.stop());
       run.handle = handle;
       run.state = 'recording';
+      // Let every camera due at this instant begin before any reporting (one event loop may run
+      // many cameras, or many agents in a test).
+      await new Promise((r) => setImmediate(r));
       const actual = handle.firstFrameAt.getTime();
       const requested = Date.parse(s.startAt);
       const late = atMs > requested;
@@ -440,7 +452,7 @@ export class FleetAgent {
   /** Stop recording (shutdown) and say goodbye (offline, retained) before disconnecting. */
   async close(): Promise<void> {
     if (this.closed) return;
-    clearInterval(this.heartbeat);
+    clearTimeout(this.heartbeat);
     await this.stopAll('shutdown');
     this.closed = true;
     const mq = this.mq;

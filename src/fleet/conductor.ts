@@ -42,6 +42,8 @@ export interface StartReport {
   refused: { station: string; code: string; reason: string }[];
   silent: string[];
   clock: Record<string, OffsetSample | null>;
+  /** Milliseconds from sending the session to each station's answer. */
+  answerMs: Record<string, number>;
   /** Stations whose clock is off (started anyway: `clock.action: warn`). */
   clockWarnings: { station: string; message: string }[];
 }
@@ -301,6 +303,7 @@ export class Conductor {
     };
     const cmd = newId();
     const go = stations.filter((s) => !refused.some((r) => r.station === s));
+    const sentMs = this.o.clock.now().getTime();
     const wait = this.collect(
       cmd,
       go,
@@ -326,6 +329,7 @@ export class Conductor {
         sentAt: new Date(nowMs).toISOString(),
       });
     const answers = await wait;
+    const answerMs = Object.fromEntries([...answers].map(([s, a]) => [s, a.atMs - sentMs]));
     const accepted: string[] = [];
     for (const [s, { e }] of answers) {
       if (e.kind === 'accepted') accepted.push(s);
@@ -338,6 +342,7 @@ export class Conductor {
       refused,
       silent,
       clock,
+      answerMs,
       clockWarnings,
     };
   }

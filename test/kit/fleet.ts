@@ -3,7 +3,8 @@
  * camera device behind the agent's RecordingPort (what cannot run here is the Pi camera; the
  * protocol, the broker, the clients and the timers are real).
  */
-import { connect, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { connectMqtt } from '../../src/adapters/mqtt-client.js';
 import type { Clock } from '../../src/adapters/clock.js';
 import { silentLogger } from '../../src/adapters/logger.js';
 import {
@@ -13,6 +14,7 @@ import {
   type RecordingPort,
 } from '../../src/fleet/agent.js';
 import { Conductor } from '../../src/fleet/conductor.js';
+import { untilInstant } from '../../src/fleet/instant.js';
 import type { CameraPlan, FleetEvent, SessionPlan } from '../../src/fleet/protocol.js';
 
 export const ROOT = 'test/fleet';
@@ -45,28 +47,24 @@ export class FakeCameras implements RecordingPort {
     return Promise.resolve(this.free);
   }
   start(plan: CameraPlan, session: SessionPlan, at: Date, out: RecordingOutput): Promise<RecordingHandle> {
-    return new Promise((resolve) => {
-      const fire = (): void => {
-        const now = this.clock.now().getTime();
-        if (now < at.getTime()) return void setTimeout(fire, Math.min(50, at.getTime() - now));
-        const r: FakeRecording = {
-          camera: plan.camera,
-          session: session.id,
-          plan,
-          requestedAtMs: at.getTime(),
-          firstFrameMs: now,
-          out,
-        };
-        this.recordings.push(r);
-        resolve({
-          firstFrameAt: new Date(now),
-          stop: () => {
-            r.stoppedMs = this.clock.now().getTime();
-            return Promise.resolve();
-          },
-        });
+    return untilInstant(this.clock, at.getTime()).then(() => {
+      const now = this.clock.now().getTime();
+      const r: FakeRecording = {
+        camera: plan.camera,
+        session: session.id,
+        plan,
+        requestedAtMs: at.getTime(),
+        firstFrameMs: now,
+        out,
       };
-      fire();
+      this.recordings.push(r);
+      return {
+        firstFrameAt: new Date(now),
+        stop: () => {
+          r.stoppedMs = this.clock.now().getTime();
+          return Promise.resolve();
+        },
+      };
     });
   }
 }
@@ -84,7 +82,7 @@ export interface TestAgent {
 export function startAgent(
   url: string,
   station: string,
-  o: { clock?: Clock; cameras?: string[]; heartbeatMs?: number } = {},
+  o: { clock?: Clock; cameras?: string[]; heartbeatMs?: number; keepaliveS?: number } = {},
 ): TestAgent {
   const clock = o.clock ?? { now: () => new Date() };
   const cameras = new FakeCameras(o.cameras ?? ['cam'], clock);
@@ -97,13 +95,16 @@ export function startAgent(
     log: silentLogger,
     heartbeatMs: o.heartbeatMs ?? 1000,
     client: () =>
-      (mq = connect(url, {
-        clientId: `outpost-${station}-${agent.instance}`,
-        will: agent.will(),
-        keepalive: 2,
-        reconnectPeriod: 200,
-        connectTimeout: 2000,
-      })),
+      (mq = connectMqtt(
+        { url },
+        {
+          clientId: `outpost-${station}-${agent.instance}`,
+          will: agent.will(),
+          keepalive: o.keepaliveS ?? 2,
+          reconnectPeriod: 200,
+          connectTimeout: 2000,
+        },
+      )),
   });
   agent.start();
   return {
@@ -137,12 +138,15 @@ export async function startConductor(url: string, o: { clock?: Clock } = {}): Pr
     heartbeatMs: 1000,
     onEvent: (e) => events.push(e),
     client: () =>
-      (mq = connect(url, {
-        clientId: `outpost-conductor-${conductor.instance}`,
-        will: conductor.will(),
-        keepalive: 2,
-        reconnectPeriod: 200,
-      })),
+      (mq = connectMqtt(
+        { url },
+        {
+          clientId: `outpost-conductor-${conductor.instance}`,
+          will: conductor.will(),
+          keepalive: 2,
+          reconnectPeriod: 200,
+        },
+      )),
   });
   await conductor.start();
   return {
