@@ -37,6 +37,9 @@ if [ "${OUTPOST_DEV:-}" = 1 ]; then
   check swift-object-server swift-object
   check swift-container-server swift-container
   check swift-account-server swift-account
+  # The fleet tests on Mosquitto: a throw-away broker on loopback (test/kit/mosquitto.ts). In /usr/sbin,
+  # which a non-root PATH may lack.
+  [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   mapfile -t uniq < <(printf '%s\n' "${need[@]}" | sort -u)

@@ -32,6 +32,7 @@ const COMMANDS: ReadonlyArray<readonly [string[], () => Promise<Register>]> = [
   [['eject'], async () => (await import('./commands/eject.js')).registerEject],
   [['hotspot'], async () => (await import('./commands/hotspot.js')).registerHotspot],
   [['map'], async () => (await import('./commands/map.js')).registerMap],
+  [['fleet'], async () => (await import('./commands/fleet.js')).registerFleet],
 ];
 
 const program = new Command()

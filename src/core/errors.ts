@@ -133,6 +133,21 @@ export const ERROR_CATALOGUE = {
   },
   STATION_NOT_FOUND: { status: 404, exit: 2, hint: 'See `outpost hq keys list`.' },
   OBJECT_NOT_FOUND: { status: 404, exit: 2, hint: 'HQ does not hold these bytes (yet).' },
+  SESSION_NOT_FOUND: {
+    status: 404,
+    exit: 2,
+    hint: 'See `outpost fleet sessions` for the sessions kept here.',
+  },
+  FLEET_BROKER_UNREACHABLE: {
+    status: 503,
+    exit: 3,
+    hint: 'Check broker.url in the fleet config (mqtt://host:port), that the broker runs (`outpost station` has one on port 1883), and its username/password.',
+  },
+  FLEET_NOT_STARTED: {
+    status: 409,
+    exit: 3,
+    hint: 'No station accepted: see each refusal and silent station above, fix them, and start again.',
+  },
   STORE_UNREACHABLE: {
     status: 503,
     exit: 3,

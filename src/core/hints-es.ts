@@ -61,6 +61,11 @@ export const ERROR_HINTS_ES: Record<ErrorCode, string> = {
     'Revoque primero la clave anterior (`outpost hq keys revoke <estación>`) y luego añada una nueva.',
   STATION_NOT_FOUND: 'Vea `outpost hq keys list`.',
   OBJECT_NOT_FOUND: 'La sede no tiene (todavía) estos bytes.',
+  SESSION_NOT_FOUND: 'Vea `outpost fleet sessions` para las sesiones guardadas aquí.',
+  FLEET_BROKER_UNREACHABLE:
+    'Revise broker.url en la configuración de la flota (mqtt://host:puerto), que el bróker esté en marcha (`outpost station` tiene uno en el puerto 1883) y su usuario y contraseña.',
+  FLEET_NOT_STARTED:
+    'Ninguna estación aceptó: vea cada rechazo y cada estación en silencio, corríjalos y vuelva a empezar.',
   STORE_UNREACHABLE:
     'No se puede llegar al almacén de objetos (S3 o Azure): revise su dirección (endpoint) en la configuración y la red. No se pierde nada; se vuelve a intentar.',
   STORE_CREDENTIALS:

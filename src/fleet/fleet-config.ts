@@ -11,29 +11,37 @@ import { OutpostError, errnoCode } from '../core/errors.js';
 import { NAME_RE, cameraPlanSchema, type CameraPlan } from './protocol.js';
 
 const name = z.string().regex(NAME_RE, 'letters, digits, ".", "_" or "-", at most 63');
+/** A station: a name, and not `conductor` (that topic level is the conductor's own). */
+const stationName = name.refine((v) => v !== 'conductor', '"conductor" is reserved for the conductor');
 
-/** `90`, `90s`, `15m`, `2h`: seconds. */
-export const duration = z.union([
-  z.number().positive(),
-  z
-    .string()
-    .regex(/^\d+(\.\d+)?(s|m|h)?$/, 'a duration such as 90s, 15m or 2h')
-    .transform((v) => {
-      const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(v)!;
-      return Number(m[1]) * { s: 1, m: 60, h: 3600 }[(m[2] ?? 's') as 's' | 'm' | 'h'];
-    }),
-]);
+/** `90`, `90s`, `15m`, `2h`: seconds, more than 0. */
+export const duration = z
+  .union([
+    z.number(),
+    z
+      .string()
+      .regex(/^\d+(\.\d+)?(s|m|h)?$/, 'a duration such as 90s, 15m or 2h')
+      .transform((v) => {
+        const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(v)!;
+        return Number(m[1]) * { s: 1, m: 60, h: 3600 }[(m[2] ?? 's') as 's' | 'm' | 'h'];
+      }),
+  ])
+  .pipe(z.number().positive('a duration more than 0'));
+const durationUpTo = (maxS: number, said: string) => duration.pipe(z.number().max(maxS, `at most ${said}`));
 
 const settings = {
   source: z.string().min(1).max(2000),
   mode: z.enum(['continuous', 'motion']),
   /** `1280x720` */
-  resolution: z.string().regex(/^\d{2,4}x\d{2,4}$/, 'WIDTHxHEIGHT, e.g. 1280x720'),
+  resolution: z
+    .string()
+    .regex(/^\d{2,4}x\d{2,4}$/, { message: 'WIDTHxHEIGHT, e.g. 1280x720', abort: true })
+    .refine((v) => v.split('x').every((n) => Number(n) >= 16), 'at least 16x16'),
   fps: z.number().min(0.1).max(240),
   rotation: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]),
   hflip: z.boolean(),
   vflip: z.boolean(),
-  segment: duration,
+  segment: durationUpTo(3600, '1h').pipe(z.number().min(1, 'at least 1 s')),
   controls: cameraPlanSchema.shape.controls.unwrap(),
 };
 const settingsSchema = z.object(settings).partial().strict();
@@ -60,7 +68,7 @@ export const fleetConfigSchema = z
       })
       .strict()
       .default({ url: 'mqtt://127.0.0.1:1883', root: 'outpost/fleet' }),
-    maxDuration: duration,
+    maxDuration: durationUpTo(7 * 24 * 3600, '7 days (168h)'),
     clock: z
       .object({
         maxOffsetMs: z.number().int().positive().default(100),
@@ -71,47 +79,54 @@ export const fleetConfigSchema = z
       .default({ maxOffsetMs: 100, action: 'refuse' }),
     /** The conductor silent: stations go on to max duration, or stop after `silence`. */
     onConductorLost: z.enum(['continue', 'stop']).default('continue'),
-    silence: duration.default(60),
+    silence: durationUpTo(24 * 3600, '24h').default(60),
     /** Seconds ahead the start is scheduled (at least 2). */
     startDelay: z.number().min(2).max(3600).default(3),
     defaults: settingsSchema.default({}),
     cameras: z
       .array(
         z
-          .object({ station: name, camera: name.default('cam'), ...settings })
+          .object({ station: stationName, camera: name.default('cam'), ...settings })
           .partial({ ...Object.fromEntries(Object.keys(settings).map((k) => [k, true])), camera: true })
           .strict(),
       )
       .min(1)
       .max(256),
   })
-  .strict()
-  .superRefine((c, ctx) => {
-    const seen = new Set<string>();
-    c.cameras.forEach((cam, i) => {
-      const key = `${cam.station}/${cam.camera ?? 'cam'}`;
-      if (seen.has(key))
-        ctx.addIssue({ code: 'custom', path: ['cameras', i], message: `${key} is listed twice` });
-      seen.add(key);
-      if (!cam.source && !c.defaults.source)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['cameras', i, 'source'],
-          message: 'no source (set it here or in defaults)',
-        });
-    });
-  });
+  .strict();
 export type FleetConfig = z.infer<typeof fleetConfigSchema>;
+
+/**
+ * What the schema cannot see camera by camera: a station/camera pair listed twice, a camera with
+ * no source anywhere. Checked on the raw input, so they are reported with every other mistake.
+ */
+function crossCheck(raw: unknown): string[] {
+  const c = (raw ?? {}) as { cameras?: unknown; defaults?: { source?: unknown } };
+  if (!Array.isArray(c.cameras)) return [];
+  const out: string[] = [];
+  const seen = new Set<string>();
+  c.cameras.forEach((cam: unknown, i) => {
+    if (!cam || typeof cam !== 'object') return;
+    const { station, camera, source } = cam as Record<string, unknown>;
+    const key = `${String(station)}/${typeof camera === 'string' ? camera : 'cam'}`;
+    if (seen.has(key)) out.push(`cameras.${i}: ${key} is listed twice`);
+    seen.add(key);
+    if (source === undefined && c.defaults?.source === undefined)
+      out.push(`cameras.${i}.source: no source (set it here or in defaults)`);
+  });
+  return out;
+}
 
 export function parseFleetConfig(raw: unknown, source: string): FleetConfig {
   const r = fleetConfigSchema.safeParse(raw ?? {});
-  if (!r.success) {
-    const lines = describeIssues(r.error.issues);
+  const cross = crossCheck(raw);
+  if (!r.success || cross.length) {
+    const lines = [...(r.success ? [] : describeIssues(r.error.issues)), ...cross];
     throw new OutpostError('CONFIG_INVALID', `invalid fleet config in ${source}:\n  ${lines.join('\n  ')}`, {
       details: { source, problems: lines },
     });
   }
-  return r.data;
+  return r.data!;
 }
 
 export async function loadFleetConfig(path: string): Promise<FleetConfig> {

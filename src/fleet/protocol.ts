@@ -42,7 +42,12 @@ export const topics = (root: string) => ({
 export function stationOfTopic(root: string, topic: string): string | undefined {
   if (!topic.startsWith(`${root}/`)) return undefined;
   const rest = topic.slice(root.length + 1).split('/');
-  return rest.length === 2 && NAME_RE.test(rest[0]!) && rest[0] !== 'conductor' ? rest[0] : undefined;
+  return rest.length === 2 &&
+    NAME_RE.test(rest[0]!) &&
+    rest[0] !== 'conductor' &&
+    ['status', 'desired', 'cmd', 'events'].includes(rest[1]!)
+    ? rest[0]
+    : undefined;
 }
 
 /** What a camera records with in a session (the fleet config's per-camera settings, resolved). */
