@@ -15,6 +15,7 @@ import {
   eventSchema,
   offlineSchema,
   parsePayload,
+  sessionEndMs,
   stationOfTopic,
   statusSchema,
   topics,
@@ -103,6 +104,7 @@ export class Conductor {
               retain: true,
             }),
           )
+          .then(() => this.republishDesired())
           .then(() => resolve(), reject);
       });
     });
@@ -191,6 +193,21 @@ export class Conductor {
       for (const w of this.stopWatchers) w(e);
       this.o.onEvent?.(e);
     }
+  }
+
+  /**
+   * After a reconnect: the desired states of sessions not yet ended, again (a broker restarted
+   * without persistence lost them, and a station coming back later must still find its session).
+   */
+  private async republishDesired(): Promise<void> {
+    const now = this.o.clock.now().getTime();
+    await Promise.all(
+      [...this.desired]
+        .filter(([, d]) => d.session && sessionEndMs(d.session) > now)
+        .map(([s, d]) =>
+          this.mq!.publishAsync(this.t.desired(s), JSON.stringify(d), { qos: 1, retain: true }),
+        ),
+    );
   }
 
   /** Every station seen (retained presence included), by name. */

@@ -19,8 +19,11 @@ export interface TestMosquitto {
   port: number;
   /** Kill the broker and remove its temp dir. */
   stop(): Promise<void>;
-  /** Kill the broker (a broker that went away) and start it again on the same port. */
-  restart(): Promise<void>;
+  /**
+   * Kill the broker (a broker that went away), wait `downMs`, and start it again on the same
+   * port.
+   */
+  restart(downMs?: number): Promise<void>;
 }
 
 const run = promisify(execFile);
@@ -130,8 +133,9 @@ export async function startTestMosquitto(
       await stopProcess();
       await rm(dir, { recursive: true, force: true });
     },
-    async restart() {
+    async restart(downMs = 0) {
       await stopProcess();
+      if (downMs) await new Promise((r) => setTimeout(r, downMs));
       await start();
     },
   };

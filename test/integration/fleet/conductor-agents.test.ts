@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect } from 'mqtt';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../../src/adapters/mqtt-broker.js';
+import { startEmbeddedBroker } from '../../../src/adapters/mqtt-broker.js';
 import type { CameraPlan } from '../../../src/fleet/protocol.js';
+import { mosquittoInstalled, startTestMosquitto } from '../../kit/mosquitto.js';
+import { freePort } from '../../kit/ports.js';
 import {
   ROOT,
   plan,
@@ -14,23 +16,69 @@ import {
 } from '../../kit/fleet.js';
 
 /**
- * The fleet protocol end to end on a real MQTT broker (aedes, embedded) with real clients: a
- * conductor and in-process station agents whose camera device is fake (no Pi camera here).
+ * The fleet protocol end to end on real MQTT brokers — the embedded one (aedes) and Mosquitto
+ * (Debian's) — with real clients: a conductor and in-process station agents whose camera device
+ * is fake (no Pi camera here).
  */
-let broker: EmbeddedBroker;
-before(async () => {
-  broker = await startEmbeddedBroker({ port: 0 });
-});
-after(async () => {
-  await broker?.close();
-});
+interface Broker {
+  url: string;
+  /** Down (connections cut) and up again on the same port, retained messages gone. */
+  restart(downMs: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function embedded(): Promise<Broker> {
+  const port = await freePort();
+  let b = await startEmbeddedBroker({ port });
+  return {
+    url: b.url,
+    restart: async (downMs) => {
+      await b.close();
+      await new Promise((r) => setTimeout(r, downMs));
+      b = await startEmbeddedBroker({ port });
+    },
+    stop: () => b.close(),
+  };
+}
+
+async function mosquitto(): Promise<Broker> {
+  if (!mosquittoInstalled())
+    throw new Error('Mosquitto is not installed: run OUTPOST_DEV=1 bash scripts/system-deps.sh');
+  const m = await startTestMosquitto();
+  return {
+    url: m.url,
+    restart: (downMs) => m.restart(downMs),
+    stop: () => m.stop(),
+  };
+}
+
+for (const [kind, start] of [
+  ['embedded broker (aedes)', embedded],
+  ['Mosquitto', mosquitto],
+] as const)
+  describe(`fleet on the ${kind}`, { timeout: 180_000 }, () => {
+    let broker: Broker;
+    before(async () => {
+      broker = await start();
+    });
+    after(async () => {
+      await broker?.stop();
+    });
+    suite(() => broker);
+  });
 
 const plansFor = (stations: string[]): Map<string, CameraPlan[]> =>
   new Map(stations.map((s) => [s, [plan()]]));
 const names = (prefix: string, n: number): string[] =>
   Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
 
-describe('fleet: conductor and agents on the embedded broker', { timeout: 120_000 }, () => {
+function suite(brokerOf: () => Broker): void {
+  // The tests read `broker.url` when they run (the broker is started in the suite's `before`).
+  const broker = {
+    get url(): string {
+      return brokerOf().url;
+    },
+  };
   it('six stations accept within 2 s, start together at the scheduled instant, stop when asked', async () => {
     const stations = names('six-', 6);
     const agents = stations.map((s) => startAgent(broker.url, s));
@@ -330,4 +378,55 @@ describe('fleet: conductor and agents on the embedded broker', { timeout: 120_00
       await a.close();
     }
   });
-});
+
+  it('the broker killed and restarted: recordings go on, stations come back, max duration still holds', async () => {
+    const stations = names('brk-', 3);
+    const agents = stations.map((s) => startAgent(broker.url, s));
+    const c = await startConductor(broker.url);
+    try {
+      await until(
+        () => c.conductor.list().filter((x) => x.online && x.station.startsWith('brk-')).length === 3,
+        5000,
+        'presence',
+      );
+      const r = await c.conductor.startSession({
+        group: 'lab',
+        name: 'broker-down',
+        plans: plansFor(stations),
+        maxDurationS: 6,
+        startDelayS: 2,
+      });
+      assert.equal(r.accepted.length, 3);
+      await until(() => agents.every((a) => a.cameras.recordings.length === 1), 5000, 'recording');
+      await brokerOf().restart(1500);
+      // Nobody stopped while the broker was away.
+      assert.ok(agents.every((a) => !a.cameras.recordings[0]!.stoppedMs));
+      // Back: presence again (the broker kept nothing), and the stops reach the conductor.
+      await until(
+        () => c.conductor.list().filter((x) => x.online && x.station.startsWith('brk-')).length === 3,
+        8000,
+        'presence after restart',
+      );
+      await until(
+        () => agents.every((a) => a.cameras.recordings[0]!.stoppedMs),
+        8000,
+        'stopped at max duration',
+      );
+      for (const a of agents) {
+        const rec = a.cameras.recordings[0]!;
+        assert.ok(
+          Math.abs(rec.stoppedMs! - rec.firstFrameMs - 6000) < 1000,
+          `${a.station} ran ${rec.stoppedMs! - rec.firstFrameMs} ms`,
+        );
+      }
+      await until(
+        () => c.events.filter((e) => e.kind === 'stopped' && e.session === r.session.id).length === 3,
+        5000,
+        'stop events',
+      );
+    } finally {
+      await c.close();
+      await Promise.all(agents.map((a) => a.close()));
+    }
+  });
+}
