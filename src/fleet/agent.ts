@@ -426,12 +426,29 @@ export class FleetAgent {
     };
   }
 
+  private lastFree: { bytes: number; atMs: number } | undefined;
+
+  /** Time until the disk is full at the rate it filled since the last status; null when idle. */
+  private untilFull(free: number | null): number | null {
+    const nowMs = this.o.clock.now().getTime();
+    const last = this.lastFree;
+    this.lastFree = free === null ? undefined : { bytes: free, atMs: nowMs };
+    if (free === null || !last || !this.current || nowMs <= last.atMs) return null;
+    const rate = (last.bytes - free) / ((nowMs - last.atMs) / 1000);
+    return rate > 0 ? Math.round(free / rate) : null;
+  }
+
   private async publishStatus(): Promise<void> {
     const mq = this.mq;
     if (!mq?.connected || this.duplicateOf || this.closed) return;
     const s = this.status();
     const free = await this.o.port.freeBytes().catch(() => null);
-    s.health = { ...s.health, freeBytes: free, ...(await this.o.health?.().catch(() => ({}))) };
+    s.health = {
+      ...s.health,
+      freeBytes: free,
+      secondsUntilFull: this.untilFull(free),
+      ...(await this.o.health?.().catch(() => ({}))),
+    };
     await mq
       .publishAsync(this.t.status(this.o.station), JSON.stringify(s), { qos: 1, retain: true })
       .catch((err: unknown) => this.o.log.debug({ err }, 'fleet: status not published'));

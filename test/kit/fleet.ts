@@ -9,6 +9,7 @@ import type { Clock } from '../../src/adapters/clock.js';
 import { silentLogger } from '../../src/adapters/logger.js';
 import {
   FleetAgent,
+  type AgentOptions,
   type RecordingHandle,
   type RecordingOutput,
   type RecordingPort,
@@ -82,7 +83,13 @@ export interface TestAgent {
 export function startAgent(
   url: string,
   station: string,
-  o: { clock?: Clock; cameras?: string[]; heartbeatMs?: number; keepaliveS?: number } = {},
+  o: {
+    clock?: Clock;
+    cameras?: string[];
+    heartbeatMs?: number;
+    keepaliveS?: number;
+    health?: AgentOptions['health'];
+  } = {},
 ): TestAgent {
   const clock = o.clock ?? { now: () => new Date() };
   const cameras = new FakeCameras(o.cameras ?? ['cam'], clock);
@@ -94,6 +101,7 @@ export function startAgent(
     clock,
     log: silentLogger,
     heartbeatMs: o.heartbeatMs ?? 1000,
+    ...(o.health ? { health: o.health } : {}),
     client: () =>
       (mq = connectMqtt(
         { url },

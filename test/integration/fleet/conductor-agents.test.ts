@@ -379,6 +379,43 @@ function suite(brokerOf: () => Broker): void {
     }
   });
 
+  it('health: free disk, time until full while recording, temperature and throttling as the station reads them', async () => {
+    const a = startAgent(broker.url, 'health-1', {
+      health: () => Promise.resolve({ temperatureC: 71.5, throttled: true }),
+    });
+    const c = await startConductor(broker.url);
+    const fill = setInterval(() => (a.cameras.free = (a.cameras.free ?? 0) - 1e9), 250);
+    try {
+      await until(() => !!c.conductor.list().find((x) => x.station === 'health-1')?.online, 5000, 'presence');
+      const r = await c.conductor.startSession({
+        group: 'lab',
+        name: 'health',
+        plans: plansFor(['health-1']),
+        maxDurationS: 30,
+        startDelayS: 2,
+      });
+      assert.deepEqual(r.accepted, ['health-1']);
+      // 4 GB/s going, ~40 GB left when it starts: until full is some seconds, not minutes.
+      await until(
+        () =>
+          (c.conductor.list().find((x) => x.station === 'health-1')?.status?.health.secondsUntilFull ?? 0) >
+          0,
+        8000,
+        'time until full',
+      );
+      const h = c.conductor.list().find((x) => x.station === 'health-1')!.status!.health;
+      assert.ok(h.secondsUntilFull! > 2 && h.secondsUntilFull! < 20, `until full ${h.secondsUntilFull} s`);
+      assert.ok(h.freeBytes! < 50e9);
+      assert.equal(h.temperatureC, 71.5);
+      assert.equal(h.throttled, true);
+      await c.conductor.stopSession(r.session.id);
+    } finally {
+      clearInterval(fill);
+      await c.close();
+      await a.close();
+    }
+  });
+
   it('the broker killed and restarted: recordings go on, stations come back, max duration still holds', async () => {
     const stations = names('brk-', 3);
     const agents = stations.map((s) => startAgent(broker.url, s));
