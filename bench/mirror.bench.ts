@@ -8,19 +8,18 @@
  * Ends with one JSON line {"bench":"mirror", ...}.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { withThrottledCard } from './lib/card-speed.js';
 import { median, timed } from './lib/proc.js';
-import { fillSyntheticItems } from './lib/synthetic-library.js';
+import { fillSyntheticItems, writeSyntheticFiles } from './lib/synthetic-library.js';
 import { systemClock } from '../src/adapters/clock.js';
 import { silentLogger } from '../src/adapters/logger.js';
 import { mirrorDrives } from '../src/drives/mirror.js';
 import { openCatalog } from '../src/library/catalog/open.js';
 import { initDrive, openDrive } from '../src/library/drive.js';
-import { sqliteOf } from '../src/library/catalog/handle.js';
 
 const quick = process.argv.includes('--quick');
 const BIN = resolve(import.meta.dirname, '..', 'bin', 'outpost');
@@ -46,20 +45,8 @@ async function syntheticDrive(dir: string, n: number): Promise<void> {
   const d = await initDrive(dir, { label: 'bench', now: new Date() });
   const cat = await openCatalog(d.layout.catalog);
   await fillSyntheticItems(cat, n);
-  const rows = sqliteOf(cat).prepare('select id, path from items').all() as { id: string; path: string }[];
-  // The files must hash to their ids: write bytes, then re-key the rows to the real hashes.
-  const upd = sqliteOf(cat).prepare('update items set id = ?, size = ? where id = ?');
-  sqliteOf(cat).transaction(() => {
-    for (const r of rows) {
-      const body = Buffer.from(`synthetic ${r.id}\n`);
-      const sha = createHash('sha256').update(body).digest('hex');
-      const p = join(dir, r.path);
-      mkdirSync(dirname(p), { recursive: true });
-      writeFileSync(p, body);
-      upd.run(sha, body.length, r.id);
-    }
-    sqliteOf(cat).prepare('update items set has_thumb = 0').run();
-  })();
+  // The files must hash to their ids: bytes written, rows re-keyed to the real hashes.
+  writeSyntheticFiles(cat, dir);
   await cat.close();
 }
 

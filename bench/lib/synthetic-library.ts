@@ -1,2 +1,2 @@
 /** Synthetic items for query benchmarks: the catalogue's own door (both engines). */
-export { fillSyntheticItems } from '../../src/library/catalog/synthetic-items.js';
+export { fillSyntheticItems, writeSyntheticFiles } from '../../src/library/catalog/synthetic-items.js';

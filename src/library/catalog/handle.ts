@@ -55,3 +55,16 @@ export function sqliteOf(cat: Catalog): Database.Database {
 export function poolOf(cat: Catalog): Pool | undefined {
   return handleOf(cat).pool;
 }
+
+/**
+ * Run a compiled query on the SQLite driver itself, without Kysely's layer: the baseline a
+ * benchmark measures the API against (the very statement the API runs).
+ */
+export function runCompiledOnSqlite(
+  cat: Catalog,
+  q: { sql: string; parameters: readonly unknown[] },
+): unknown[] {
+  return sqliteOf(cat)
+    .prepare(q.sql)
+    .all(...(q.parameters as unknown[]));
+}

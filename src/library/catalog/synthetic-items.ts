@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { sql } from 'kysely';
 import { dbOf, sqliteOf } from './handle.js';
 import type { Catalog } from './open.js';
@@ -87,6 +89,28 @@ function fillSqlite(cat: Catalog, n: number): void {
         priority: i % 50 === 0 ? 1 : 0,
         tags: JSON.stringify(i % 3 === 0 ? [tagPool[i % 8], tagPool[(i >> 3) % 8]] : []),
       });
+    }
+  })();
+  // Planner statistics, as a library that has been in use has them.
+  sqliteOf(cat).exec('analyze');
+}
+
+/**
+ * Give each synthetic item of a library catalogue a real file under `root` (a few distinct
+ * bytes at its path), and re-key its row to those bytes' hash and size: a library whose files
+ * hash to their ids (mirror and scrub benchmarks). SQLite only.
+ */
+export function writeSyntheticFiles(cat: Catalog, root: string): void {
+  const db = sqliteOf(cat);
+  const rows = db.prepare('select id, path from items').all() as { id: string; path: string }[];
+  const upd = db.prepare('update items set id = ?, size = ?, has_thumb = 0 where id = ?');
+  db.transaction(() => {
+    for (const r of rows) {
+      const body = Buffer.from(`synthetic ${r.id}\n`);
+      const p = join(root, r.path);
+      mkdirSync(dirname(p), { recursive: true });
+      writeFileSync(p, body);
+      upd.run(createHash('sha256').update(body).digest('hex'), body.length, r.id);
     }
   })();
 }
