@@ -416,6 +416,34 @@ function suite(brokerOf: () => Broker): void {
     }
   });
 
+  it("cam1 never gets cam10's session (exact topics, no prefix subscriptions)", async () => {
+    const cam1 = startAgent(broker.url, 'cam1');
+    const cam10 = startAgent(broker.url, 'cam10');
+    const c = await startConductor(broker.url);
+    try {
+      await until(
+        () => ['cam1', 'cam10'].every((s) => c.conductor.list().find((x) => x.station === s)?.online),
+        5000,
+        'presence',
+      );
+      const r = await c.conductor.startSession({
+        group: 'lab',
+        name: 'prefix',
+        plans: plansFor(['cam10']),
+        maxDurationS: 3,
+        startDelayS: 2,
+      });
+      assert.deepEqual(r.accepted, ['cam10']);
+      await until(() => cam10.cameras.recordings.length === 1, 5000, 'cam10 recording');
+      await new Promise((res) => setTimeout(res, 300));
+      assert.equal(cam1.cameras.recordings.length, 0);
+      assert.ok(!c.events.some((e) => e.station === 'cam1' && e.kind !== 'pong'));
+    } finally {
+      await c.close();
+      await Promise.all([cam1.close(), cam10.close()]);
+    }
+  });
+
   it('the broker killed and restarted: recordings go on, stations come back, max duration still holds', async () => {
     const stations = names('brk-', 3);
     const agents = stations.map((s) => startAgent(broker.url, s));
