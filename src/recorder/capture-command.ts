@@ -5,6 +5,7 @@
 import { liveFilter } from './live/overlay.js';
 import { greyOutputArgs } from './motion/grey-frames.js';
 import type { SourceSpec } from './sources.js';
+import { transformFilter, transforms, type VideoTransform } from './transform.js';
 
 /** Output A. Continuous: MP4 segments on the library drive; ring: 1 s MPEG-TS in RAM (motion pre-roll). */
 export interface SegmentOutput {
@@ -64,6 +65,8 @@ export interface CaptureCommand {
   copy: boolean;
   encoder?: EncoderSettings;
   segments: SegmentOutput;
+  /** Rotation, flips, size, frame rate of the recorded video (forces re-encoding). */
+  transform?: VideoTransform;
   grey?: GreyOutput;
   mjpeg?: MjpegOutput;
 }
@@ -94,11 +97,14 @@ function encodeArgs(e: EncoderSettings, seconds: number): string[] {
 /** Output A: the segment muxer, `-reset_timestamps` so each file starts at 0, csv list for closures. */
 function segmentArgs(c: CaptureCommand): string[] {
   const s = c.segments;
-  const video = c.copy ? ['-c:v', 'copy'] : encodeArgs(c.encoder ?? DEFAULT_ENCODER, s.seconds);
+  const copy = c.copy && !transforms(c.transform);
+  const vf = c.transform && !copy ? transformFilter(c.transform) : undefined;
+  const video = copy ? ['-c:v', 'copy'] : encodeArgs(c.encoder ?? DEFAULT_ENCODER, s.seconds);
   return [
     '-map',
     '0:v:0',
     '-an',
+    ...(vf ? ['-vf', vf] : []),
     ...video,
     '-f',
     'segment',

@@ -41,6 +41,7 @@ import type {
 } from './sinks/sink.js';
 import { parseSource, redactUrl, type SourceCodec, type SourceSpec } from './sources.js';
 import { Supervisor, type BackoffSettings, type RunInfo, type SupervisorState } from './supervisor.js';
+import { transforms, type VideoTransform } from './transform.js';
 
 export type RecordMode = 'continuous' | 'motion';
 
@@ -63,6 +64,8 @@ export interface CameraSettings {
   mjpeg?: MjpegOutput | undefined;
   /** Keep at most this many bytes of this camera's recordings. */
   maxBytes?: number | undefined;
+  /** Rotation, flips, size, frame rate of the recording (re-encodes; fleet per-camera settings). */
+  transform?: VideoTransform | undefined;
 }
 
 export interface RecorderSettings {
@@ -241,7 +244,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     await finishUnfinished(this.cat, this.drive.layout, this.camera);
     await this.recoverOldRuns(root);
     const probed = await this.probeSource();
-    this.copy = shouldCopy(probed.codec, this.cam.copy);
+    this.copy = shouldCopy(probed.codec, this.cam.copy) && !transforms(this.cam.transform);
     if (this.cam.mjpeg?.timestamp && !this.cam.mjpeg.fontFile) this.fontFile = await this.findFont();
     await this.sink.start(probed.size);
     this.runBase = this.deps.clock.now().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
@@ -344,6 +347,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       source: this.source,
       copy: this.copy ?? false,
       ...(this.cam.encoder ? { encoder: this.cam.encoder } : {}),
+      ...(this.cam.transform ? { transform: this.cam.transform } : {}),
       segments: { ...this.sink.segments, dir, listFile },
       ...(grey ? { grey } : {}),
       ...(mjpeg ? { mjpeg } : {}),

@@ -1,0 +1,42 @@
+/**
+ * A camera's picture as configured (fleet per-camera settings, docs/fleet.md): rotation, flips,
+ * size and frame rate, as one ffmpeg filter chain on the recorded output. Pure. A transform means
+ * re-encoding: a stream copy cannot turn or scale a picture.
+ */
+export interface VideoTransform {
+  /** Clockwise, degrees. */
+  rotation?: 0 | 90 | 180 | 270 | undefined;
+  hflip?: boolean | undefined;
+  vflip?: boolean | undefined;
+  /** Output size (after rotation); both or neither. */
+  width?: number | undefined;
+  height?: number | undefined;
+  fps?: number | undefined;
+}
+
+/** Whether the transform changes anything. */
+export function transforms(t: VideoTransform | undefined): boolean {
+  return !!t && (!!t.rotation || !!t.hflip || !!t.vflip || !!t.width || !!t.fps);
+}
+
+/**
+ * The `-vf` chain: frame rate first (fewer frames to turn), then rotation (transpose: 1 is 90°
+ * clockwise, 2 is 90° counter-clockwise; 180° is both flips), the asked flips (a flip after a
+ * flip cancels), then the size (even numbers: yuv420p wants them).
+ */
+export function transformFilter(t: VideoTransform): string | undefined {
+  const f: string[] = [];
+  if (t.fps) f.push(`fps=${t.fps}`);
+  let h = !!t.hflip;
+  let v = !!t.vflip;
+  if (t.rotation === 90) f.push('transpose=1');
+  else if (t.rotation === 270) f.push('transpose=2');
+  else if (t.rotation === 180) {
+    h = !h;
+    v = !v;
+  }
+  if (h) f.push('hflip');
+  if (v) f.push('vflip');
+  if (t.width && t.height) f.push(`scale=${t.width - (t.width % 2)}:${t.height - (t.height % 2)}`);
+  return f.length ? f.join(',') : undefined;
+}

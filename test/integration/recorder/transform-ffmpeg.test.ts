@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { captureArgs } from '../../../src/recorder/capture-command.js';
+import { parseSource } from '../../../src/recorder/sources.js';
+import type { VideoTransform } from '../../../src/recorder/transform.js';
+
+/**
+ * Per-camera picture settings through real ffmpeg: the recorded segment has the size, frame rate
+ * and orientation asked for (checked with ffprobe and against the untransformed picture).
+ */
+let work: string;
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'outpost-transform-'));
+});
+after(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+/** Record ~2 s of the test pattern with `t`; the first segment's path. */
+async function record(name: string, t: VideoTransform | undefined): Promise<string> {
+  const dir = join(work, name);
+  await mkdir(dir);
+  const args = captureArgs({
+    source: parseSource('testsrc:?size=320x240&rate=10'),
+    copy: false,
+    ...(t ? { transform: t } : {}),
+    segments: { kind: 'continuous', dir, listFile: join(dir, 'list.csv'), seconds: 1 },
+  });
+  const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  await new Promise((r) => setTimeout(r, 2500));
+  child.kill('SIGINT');
+  await new Promise((r) => child.once('exit', r));
+  const first = join(dir, '000000.mp4');
+  assert.ok(existsSync(first), `no segment: ${err.slice(-500)}`);
+  return first;
+}
+
+const probe = (p: string): { width: number; height: number; rate: string } => {
+  const out = execFileSync('ffprobe', [
+    '-v',
+    'error',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'stream=width,height,avg_frame_rate',
+    '-of',
+    'json',
+    p,
+  ]);
+  const s = (
+    JSON.parse(out.toString()) as { streams: { width: number; height: number; avg_frame_rate: string }[] }
+  ).streams[0]!;
+  return { width: s.width, height: s.height, rate: s.avg_frame_rate };
+};
+
+/** The first frame as 32×24 grey bytes. */
+const frame = (p: string): Buffer =>
+  execFileSync('ffmpeg', [
+    '-v',
+    'error',
+    '-i',
+    p,
+    '-frames:v',
+    '1',
+    '-vf',
+    'scale=32:24,format=gray',
+    '-f',
+    'rawvideo',
+    '-',
+  ]);
+
+const meanDiff = (a: Buffer, b: Buffer): number => {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d += Math.abs(a[i]! - b[i]!);
+  return d / a.length;
+};
+
+describe('recording with rotation, flips, size and frame rate (real ffmpeg)', { timeout: 60_000 }, () => {
+  it('90° turns the picture on its side; a size and a frame rate are what the file has', async () => {
+    const p = await record('r90', { rotation: 90, fps: 5 });
+    assert.deepEqual(probe(p), { width: 240, height: 320, rate: '5/1' });
+    const s = await record('scaled', { width: 160, height: 120 });
+    const q = probe(s);
+    assert.equal(`${q.width}x${q.height}`, '160x120');
+  });
+
+  it('180° is the picture upside down and mirrored; a flip is a mirror', async () => {
+    const plain = frame(await record('r0', undefined));
+    const turned = frame(await record('r180', { rotation: 180 }));
+    const mirrored = frame(await record('hflip', { hflip: true }));
+    const reversed = Buffer.from(plain).reverse();
+    // Each row of the plain picture read right to left.
+    const rowsReversed = Buffer.concat(
+      Array.from({ length: 24 }, (_, y) => Buffer.from(plain.subarray(y * 32, y * 32 + 32)).reverse()),
+    );
+    assert.ok(meanDiff(turned, reversed) < 12, `180° vs reversed: ${meanDiff(turned, reversed)}`);
+    assert.ok(
+      meanDiff(turned, plain) > 2 * meanDiff(turned, reversed),
+      'the turned picture is not the plain one',
+    );
+    assert.ok(
+      meanDiff(mirrored, rowsReversed) < 12,
+      `hflip vs rows reversed: ${meanDiff(mirrored, rowsReversed)}`,
+    );
+    assert.ok(meanDiff(mirrored, plain) > 2 * meanDiff(mirrored, rowsReversed));
+  });
+});
