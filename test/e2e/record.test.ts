@@ -3,6 +3,7 @@
  * continuous mode; then motion mode on a clip with one known crossing.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +59,75 @@ describe('outpost record (e2e)', { timeout: 150_000 }, () => {
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /RECORDER_SOURCE/);
   });
+  it('--rotate 90 --fps 5 --size: the library segments have the picture asked for; bad values all said', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'outpost-rec-turn-'));
+    try {
+      const lib = join(dir, 'drive');
+      assert.equal((await outpost(['init-drive', lib])).code, 0);
+      const r = await outpost(
+        [
+          'record',
+          '--source',
+          'testsrc:?size=320x240&rate=25',
+          '--library',
+          lib,
+          '--camera',
+          'turned',
+          '--segment',
+          '2s',
+          '--rotate',
+          '90',
+          '--fps',
+          '5',
+          '--size',
+          '120x160',
+          '--duration',
+          '5s',
+          '--json',
+        ],
+        { timeoutMs: 60_000 },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const seg = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.event === 'segment');
+      assert.ok(seg, r.stdout);
+      const probe = JSON.parse(
+        execFileSync('ffprobe', [
+          '-v',
+          'error',
+          '-select_streams',
+          'v:0',
+          '-show_entries',
+          'stream=width,height,avg_frame_rate',
+          '-of',
+          'json',
+          join(lib, String(seg.path)),
+        ]).toString(),
+      ) as { streams: { width: number; height: number; avg_frame_rate: string }[] };
+      assert.deepEqual(probe.streams[0], { width: 120, height: 160, avg_frame_rate: '5/1' });
+      const bad = await outpost([
+        'record',
+        '--source',
+        'testsrc:',
+        '--library',
+        lib,
+        '--rotate',
+        '45',
+        '--size',
+        'big',
+        '--fps',
+        '0',
+      ]);
+      assert.equal(bad.code, 2);
+      for (const k of ['--rotate', '--size', '--fps']) assert.match(bad.stderr, new RegExp(k));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('--mode motion saves the crossing of a clip as one event item with its thumbnail', async () => {
     base ||= await mkdtemp(join(tmpdir(), 'outpost-rec-e2e-'));
     const lib = join(base, 'motion-drive');

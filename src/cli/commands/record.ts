@@ -6,6 +6,7 @@ import { validateMonitor } from '../../core/naming.js';
 import { openDrive } from '../../library/drive.js';
 import type { MotionEventSaved } from '../../recorder/motion-mode.js';
 import { Recorder, type CameraSettings, type SegmentEvent } from '../../recorder/recorder.js';
+import type { VideoTransform } from '../../recorder/transform.js';
 import { cameraSettingsOf, recorderSettingsOf } from '../../station/camera-settings.js';
 import { buildContext, requireLibrary } from '../context.js';
 import { run } from '../run.js';
@@ -27,6 +28,11 @@ interface RecordOptions {
   camera?: string;
   duration?: string;
   copy?: string;
+  rotate?: string;
+  hflip?: boolean;
+  vflip?: boolean;
+  size?: string;
+  fps?: string;
   json?: boolean;
 }
 
@@ -44,6 +50,11 @@ export function registerRecord(program: Command): void {
     )
     .option('--duration <duration>', 'stop after this long (scripts, tests); default: until Ctrl-C')
     .option('--copy <when>', 'stream-copy the video: auto (when H.264), always, never', 'auto')
+    .option('--rotate <degrees>', 'turn the picture clockwise: 0, 90, 180 or 270 (re-encodes)')
+    .option('--hflip', 'mirror the picture left to right (re-encodes)')
+    .option('--vflip', 'flip the picture upside down (re-encodes)')
+    .option('--size <WxH>', 'record at this size, e.g. 1280x720 (re-encodes)')
+    .option('--fps <n>', 'record at this frame rate (re-encodes)')
     .option('--json', 'print one JSON object per line: each segment, then a summary')
     .action((o: RecordOptions, cmd: Command) =>
       run(cmd, !!o.json, async () => {
@@ -124,6 +135,7 @@ function cameraFromOptions(o: RecordOptions, config: Config): CameraSettings {
         { name: o.camera ?? 'camera', source: o.source!, mode: o.mode, segmentSeconds: 10 },
         config,
       );
+  const transform = transformFromOptions(o);
   return {
     ...base,
     name: validateMonitor(o.camera ?? base.name),
@@ -131,5 +143,29 @@ function cameraFromOptions(o: RecordOptions, config: Config): CameraSettings {
     mode: o.mode,
     segmentSeconds: parseSeconds(o.segment ?? '10s', '--segment'),
     copy: o.copy,
+    ...(transform ? { transform } : {}),
   };
+}
+
+/** --rotate, --hflip, --vflip, --size, --fps; every bad one said at once. */
+function transformFromOptions(o: RecordOptions): VideoTransform | undefined {
+  const problems: string[] = [];
+  const rotation = o.rotate === undefined ? 0 : Number(o.rotate);
+  if (![0, 90, 180, 270].includes(rotation))
+    problems.push(`--rotate must be 0, 90, 180 or 270, not "${o.rotate}"`);
+  const size = o.size === undefined ? undefined : /^(\d{2,4})x(\d{2,4})$/.exec(o.size);
+  if (o.size !== undefined && (!size || Number(size[1]) < 16 || Number(size[2]) < 16))
+    problems.push(`--size must be WIDTHxHEIGHT of at least 16x16, e.g. 1280x720, not "${o.size}"`);
+  const fps = o.fps === undefined ? undefined : Number(o.fps);
+  if (fps !== undefined && !(fps >= 0.1 && fps <= 240))
+    problems.push(`--fps must be a number from 0.1 to 240, not "${o.fps}"`);
+  if (problems.length) throw new OutpostError('USAGE', problems.join('; '));
+  const t: VideoTransform = {
+    ...(rotation ? { rotation: rotation as 90 | 180 | 270 } : {}),
+    ...(o.hflip ? { hflip: true } : {}),
+    ...(o.vflip ? { vflip: true } : {}),
+    ...(size ? { width: Number(size[1]), height: Number(size[2]) } : {}),
+    ...(fps ? { fps } : {}),
+  };
+  return Object.keys(t).length ? t : undefined;
 }
