@@ -114,6 +114,8 @@ export interface RecorderEvents {
   /** A new ffmpeg run: its fd 3 (grey) and fd 4 (MJPEG) streams, valid until the run ends. */
   outputs: [RunInfo & { camera: string }];
   budget: [{ camera: string; removed: number; freedBytes: number; warnings: BudgetWarning[] }];
+  /** A run's first frame is in: its wall-clock time (output time 0). */
+  'first-frame': [{ camera: string; run: number; atMs: number }];
 }
 
 interface RunCtx {
@@ -266,7 +268,9 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       const ctx = this.runs.get(p.run);
       if (!ctx || p.outTimeMs <= 0) return;
       const a = p.wallMs - p.outTimeMs;
+      const first = ctx.anchorMs === undefined;
       if (ctx.anchorMs === undefined || a < ctx.anchorMs) ctx.anchorMs = a;
+      if (first) this.emit('first-frame', { camera: this.camera, run: p.run, atMs: a });
       if (ctx.anchorSavedMs === undefined || Math.abs(ctx.anchorSavedMs - ctx.anchorMs) > 20)
         void this.saveRun(ctx);
     });

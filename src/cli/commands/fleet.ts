@@ -13,7 +13,15 @@ import {
   listManifests,
   ManifestWriter,
 } from '../../fleet/session-store.js';
-import { buildContext, type Context } from '../context.js';
+import { hostname } from 'node:os';
+import { readPiHealth } from '../../adapters/pi-health.js';
+import { FleetAgent } from '../../fleet/agent.js';
+import { NAME_RE } from '../../fleet/protocol.js';
+import { openDrive } from '../../library/drive.js';
+import { recorderDeps } from '../../recorder/deps.js';
+import { recorderSettingsOf } from '../../station/camera-settings.js';
+import { RecorderRecordingPort } from '../../station/fleet-recording.js';
+import { buildContext, requireLibrary, type Context } from '../context.js';
 import { emit, table } from '../output.js';
 import { run } from '../run.js';
 
@@ -320,6 +328,68 @@ export function registerFleet(program: Command): void {
         );
       }),
     );
+
+  brokerOptions(
+    fleet
+      .command('agent')
+      .description("this station's cameras in the fleet (outpost station runs it itself once configured)")
+      .option('--library <drive>', 'library drive the recordings go to (default: `library` in the config)')
+      .option('--station <name>', 'station name on the broker (default: the host name)')
+      .option(
+        '--camera <name...>',
+        'camera names this station has (default: the configured cameras, or "cam")',
+      )
+      .option('--keepalive <s>', 'MQTT keepalive, seconds (offline shown after 1.5 ×)', '10'),
+  ).action(
+    (
+      o: BrokerOptions & { library?: string; station?: string; camera?: string[]; keepalive: string },
+      cmd: Command,
+    ) =>
+      run(cmd, false, async () => {
+        const ctx = await buildContext(cmd.optsWithGlobals());
+        const drive = await openDrive(requireLibrary(o.library, ctx));
+        const station = o.station ?? hostname().split('.')[0]!;
+        if (!NAME_RE.test(station) || station === 'conductor')
+          throw new OutpostError('USAGE', `station name "${station}" cannot be used on the broker`, {
+            hint: 'Give --station with letters, digits, ".", "_" or "-".',
+          });
+        const cameras =
+          o.camera ?? (ctx.config.cameras.length ? ctx.config.cameras.map((c) => c.name) : ['cam']);
+        const port = new RecorderRecordingPort({
+          cameras,
+          drive,
+          settings: recorderSettingsOf(ctx.config),
+          deps: recorderDeps(ctx),
+          clock: ctx.clock,
+          log: ctx.log,
+        });
+        const b = await brokerOf(o);
+        const agent: FleetAgent = new FleetAgent({
+          station,
+          root: b.root,
+          port,
+          clock: ctx.clock,
+          log: ctx.log,
+          health: () => readPiHealth({ runner: ctx.runner }),
+          client: () =>
+            connectMqtt(b.mqtt, {
+              clientId: `outpost-${station}-${agent.instance}`,
+              will: agent.will(),
+              keepalive: Number(o.keepalive),
+              reconnectPeriod: 1000,
+              connectTimeout: 5000,
+            }),
+        });
+        agent.start();
+        process.stdout.write(`outpost fleet agent ${station} (${cameras.join(', ')}) on ${b.mqtt.url}\n`);
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', () => resolve());
+          process.once('SIGTERM', () => resolve());
+        });
+        await agent.close();
+        await port.close();
+      }),
+  );
 
   fleet
     .command('broker')

@@ -1,0 +1,146 @@
+/**
+ * The fleet agent's cameras on a station: each session camera is a Recorder (the same pipeline
+ * as `outpost record`) with the session's picture settings (rotation, flips, size, frame rate)
+ * and segment length, started at the session's instant. Its first frame, segments (library items,
+ * by their hash) and restarts (as gaps) go back to the agent.
+ */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../adapters/logger.js';
+import type { Clock } from '../adapters/clock.js';
+import type { RecordingHandle, RecordingOutput, RecordingPort } from '../fleet/agent.js';
+import { untilInstant } from '../fleet/instant.js';
+import type { CameraPlan, SessionPlan } from '../fleet/protocol.js';
+import { driveSpace } from '../recorder/budget.js';
+import {
+  Recorder,
+  type CameraSettings,
+  type RecorderDeps,
+  type RecorderSettings,
+} from '../recorder/recorder.js';
+import type { Drive } from '../library/drive.js';
+
+export interface FleetRecordingOptions {
+  /** The cameras this station has (a session naming another is refused). */
+  cameras: string[];
+  drive: Drive;
+  settings: RecorderSettings;
+  deps: RecorderDeps;
+  clock: Clock;
+  log: Logger;
+  /** How long the first frame may take after the start instant (default 20 s). */
+  firstFrameTimeoutMs?: number;
+}
+
+/** A session camera's recorder settings: the plan's source, mode, segments and picture. */
+export function cameraSettingsOfPlan(plan: CameraPlan): CameraSettings {
+  const transform = {
+    ...(plan.rotation ? { rotation: plan.rotation } : {}),
+    ...(plan.hflip ? { hflip: true } : {}),
+    ...(plan.vflip ? { vflip: true } : {}),
+    ...(plan.width && plan.height ? { width: plan.width, height: plan.height } : {}),
+    ...(plan.fps ? { fps: plan.fps } : {}),
+  };
+  return {
+    name: plan.camera,
+    source: plan.source,
+    mode: plan.mode,
+    segmentSeconds: plan.segmentSeconds,
+    copy: 'auto',
+    stallSeconds: 15,
+    ...(Object.keys(transform).length ? { transform } : {}),
+  };
+}
+
+export class RecorderRecordingPort implements RecordingPort {
+  private readonly running = new Map<string, Recorder>();
+
+  constructor(private readonly o: FleetRecordingOptions) {}
+
+  cameras(): string[] {
+    return this.o.cameras;
+  }
+
+  async freeBytes(): Promise<number | null> {
+    return (await driveSpace(this.o.drive.layout.root).catch(() => undefined))?.freeBytes ?? null;
+  }
+
+  status(camera: string): { restarts: number; droppedFrames: number } {
+    const s = this.running.get(camera)?.status();
+    return { restarts: s?.restarts ?? 0, droppedFrames: 0 };
+  }
+
+  async start(
+    plan: CameraPlan,
+    _session: SessionPlan,
+    at: Date,
+    out: RecordingOutput,
+  ): Promise<RecordingHandle> {
+    await this.running.get(plan.camera)?.stop();
+    const r = new Recorder(cameraSettingsOfPlan(plan), this.o.settings, this.o.drive, this.o.deps);
+    this.running.set(plan.camera, r);
+    let lastEnd: string | undefined;
+    r.on('segment', (s) => {
+      lastEnd = s.end;
+      void stat(join(this.o.drive.layout.root, s.path))
+        .then((st) => st.size)
+        .catch(() => 0)
+        .then((bytes) =>
+          out.segment({ path: s.path, sha256: s.id, start: s.start, durationS: s.durationS ?? 0, bytes }),
+        );
+    });
+    r.on('segment-failed', (f) =>
+      out.gap({
+        from: lastEnd ?? new Date().toISOString(),
+        to: new Date().toISOString(),
+        reason: `segment not kept: ${f.message}`,
+      }),
+    );
+    let firstRun: number | undefined;
+    const first = new Promise<Date>((resolve, reject) => {
+      const t = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `camera ${plan.camera}: no frame ${(this.o.firstFrameTimeoutMs ?? 20_000) / 1000} s after the start`,
+            ),
+          ),
+        Math.max(0, at.getTime() - this.o.clock.now().getTime()) + (this.o.firstFrameTimeoutMs ?? 20_000),
+      );
+      r.on('first-frame', (f) => {
+        if (firstRun === undefined) {
+          firstRun = f.run;
+          clearTimeout(t);
+          resolve(new Date(f.atMs));
+        } else if (f.run !== firstRun && lastEnd) {
+          // A later run: the recorder restarted; what fell between is a gap.
+          out.gap({ from: lastEnd, to: new Date(f.atMs).toISOString(), reason: 'recorder restarted' });
+        }
+      });
+    });
+    r.on('state', (s) => {
+      if (s.state === 'failed') out.failed(s.lastExit ?? 'the camera pipeline failed');
+    });
+    await untilInstant(this.o.clock, at.getTime());
+    try {
+      await r.start();
+      const firstFrameAt = await first;
+      return {
+        firstFrameAt,
+        stop: async () => {
+          await r.stop();
+          if (this.running.get(plan.camera) === r) this.running.delete(plan.camera);
+        },
+      };
+    } catch (e) {
+      await r.stop().catch(() => undefined);
+      this.running.delete(plan.camera);
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.running.values()].map((r) => r.stop().catch(() => undefined)));
+    this.running.clear();
+  }
+}
