@@ -7,16 +7,20 @@
  *                      to each at once), p50; ackRatio = ackP50Ms ÷ rawEchoP50Ms
  *   offlineDetectS     a station process frozen (SIGSTOP: socket open, silent) → shown offline,
  *                      keepalive 2 s (target ≤ 1.5 × keepalive = 3 s); killedDetectS for SIGKILL
- *   firstFrameSpreadMs six real `testsrc:` recorders started together: not built yet (null)
+ *   firstFrameSpreadMs six `outpost fleet agent` processes recording `testsrc:` (10 fps) started
+ *                      by one session: spread of their first frames, against one frame period
  * The agents' camera device is the test kit's fake (no video): this measures the protocol.
  * Ends with one JSON line {"bench":"fleet", ...}.
  */
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { connectMqtt } from '../src/adapters/mqtt-client.js';
 import { startEmbeddedBroker } from '../src/adapters/mqtt-broker.js';
-import { plan, startAgent, startConductor, until } from '../test/kit/fleet.js';
+import { ROOT, plan, startAgent, startConductor, until } from '../test/kit/fleet.js';
+import { OUTPOST_BIN } from '../test/kit/paths.js';
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 const round2 = (x: number): number => Math.round(x * 100) / 100;
@@ -102,6 +106,70 @@ async function offlineAfter(
   return s;
 }
 
+/**
+ * Six `outpost fleet agent` processes, each with its own library drive and a `testsrc:` camera
+ * (320×240, 10 fps: one frame is 100 ms), started by one session: the spread of their first
+ * frames (ms) around the scheduled instant.
+ */
+async function firstFrames(
+  url: string,
+  c: Awaited<ReturnType<typeof startConductor>>,
+): Promise<{ spreadMs: number; afterInstantMs: number[] }> {
+  const work = mkdtempSync(join(tmpdir(), 'outpost-bench-fleet-'));
+  const procs: ChildProcess[] = [];
+  try {
+    const stations = Array.from({ length: 6 }, (_, i) => `rec-${i + 1}`);
+    for (const s of stations) {
+      const lib = join(work, s);
+      execFileSync(OUTPOST_BIN, ['init-drive', lib], { stdio: 'ignore' });
+      const p = spawn(
+        OUTPOST_BIN,
+        ['fleet', 'agent', '--library', lib, '--station', s, '--broker', url, '--root', ROOT],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      procs.push(p);
+      await new Promise<void>((r, j) => {
+        p.stdout!.on('data', (b: Buffer) => b.toString().includes('outpost fleet agent') && r());
+        p.once('exit', (code) => j(new Error(`agent ${s} exited (${code})`)));
+      });
+    }
+    await until(
+      () => stations.every((s) => c.conductor.list().find((x) => x.station === s)?.online),
+      10_000,
+      'recording agents online',
+    );
+    const r = await c.conductor.startSession({
+      group: 'bench',
+      name: 'first-frames',
+      plans: new Map(
+        stations.map((s) => [s, [{ ...plan(), source: 'testsrc:?size=320x240&rate=10', segmentSeconds: 2 }]]),
+      ),
+      maxDurationS: 4,
+      startDelayS: 3,
+    });
+    if (r.accepted.length !== 6) throw new Error(`recording agents: ${JSON.stringify(r)}`);
+    const startMs = Date.parse(r.session.startAt);
+    const starts = () => c.events.filter((e) => e.kind === 'started' && e.session === r.session.id);
+    await until(() => starts().length === 6, 30_000, 'six first frames');
+    const firsts = starts().map((e) => (e.kind === 'started' ? Date.parse(e.actualAt) : NaN));
+    await until(
+      () => c.events.filter((e) => e.kind === 'stopped' && e.session === r.session.id).length === 6,
+      20_000,
+      'six stops',
+    );
+    return {
+      spreadMs: Math.max(...firsts) - Math.min(...firsts),
+      afterInstantMs: firsts.map((f) => f - startMs).sort((a, b) => a - b),
+    };
+  } finally {
+    for (const p of procs) p.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const broker = await startEmbeddedBroker({ port: 0 });
   const agents = Array.from({ length: AGENTS }, (_, i) =>
@@ -150,6 +218,10 @@ async function main(): Promise<void> {
     }
     const frozen = await offlineAfter(broker.url, c, 'frozen', 'SIGSTOP');
     const killed = await offlineAfter(broker.url, c, 'killed', 'SIGKILL');
+    const ff = await firstFrames(broker.url, c);
+    log(
+      `six testsrc recorders: first frames spread over ${ff.spreadMs} ms (one frame: 100 ms); after the instant: ${ff.afterInstantMs.join(', ')} ms`,
+    );
     log(
       `offline: frozen station after ${frozen.toFixed(2)} s (keepalive ${KEEPALIVE_S} s), killed after ${killed.toFixed(2)} s`,
     );
@@ -169,8 +241,10 @@ async function main(): Promise<void> {
       keepaliveS: KEEPALIVE_S,
       offlineDetectS: round2(frozen),
       killedDetectS: round2(killed),
-      firstFrameSpreadMs: null,
-      notBuilt: ['firstFrameSpreadMs'],
+      firstFrameSpreadMs: ff.spreadMs,
+      firstFrameAfterInstantMs: ff.afterInstantMs,
+      framePeriodMs: 100,
+      notBuilt: [],
       targets: { startSkewP99Ms: 5, ackP50Ms: 50, ackP99Ms: 250, offlineDetectS: 1.5 * KEEPALIVE_S },
       met: {
         startSkewP99Ms: pct(skews, 99) <= 5,
