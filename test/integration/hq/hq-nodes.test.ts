@@ -201,7 +201,9 @@ describe('several HQ nodes: PostgreSQL, one bucket, a round-robin balancer', { t
     const offset = await tb.offset(urlB);
     const first = await tb.append(urlB, offset, slices(bytes.subarray(offset, offset + 64 * 1024)));
     const ms = Date.now() - t0;
-    assert.ok(ms < 2000, `node B took the upload from live node A after ${ms} ms`);
+    // About 1 s on a quiet machine; without the request it is 5 s and a 423. 3 s leaves room for
+    // a loaded CI machine and still tells the two apart.
+    assert.ok(ms < 3000, `node B took the upload from live node A after ${ms} ms`);
     const ended = await Promise.race([held, sleep(3000).then(() => 'still running')]);
     assert.notEqual(ended, 'still running', "node A's stalled request was told to stop");
     assert.notEqual(ended, `ended at ${bytes.length}`);
