@@ -34,3 +34,24 @@ export function connectMqtt(
   });
   return client;
 }
+
+/**
+ * Say goodbye and disconnect, never waiting longer than `ms`: a last QoS 1 message, then the
+ * client's end, which waits for messages in flight — forever when the broker has gone away.
+ * Past the time the connection is dropped (the broker then sends the last will instead).
+ */
+export async function closeMqtt(
+  client: MqttClient,
+  goodbye?: { topic: string; payload: string },
+  ms = 2000,
+): Promise<void> {
+  const timeout = new Promise<'late'>((r) => setTimeout(() => r('late'), ms).unref());
+  const polite = (async () => {
+    if (goodbye && client.connected)
+      await client
+        .publishAsync(goodbye.topic, goodbye.payload, { qos: 1, retain: true })
+        .catch(() => undefined);
+    await client.endAsync().catch(() => undefined);
+  })();
+  if ((await Promise.race([polite, timeout])) === 'late') await client.endAsync(true).catch(() => undefined);
+}

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
+import { closeMqtt } from '../adapters/mqtt-client.js';
 import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
 import {
@@ -474,10 +475,11 @@ export class FleetAgent {
     this.closed = true;
     const mq = this.mq;
     if (!mq) return;
-    if (mq.connected && !this.duplicateOf)
-      await mq
-        .publishAsync(this.t.status(this.o.station), JSON.stringify(this.offline()), { qos: 1, retain: true })
-        .catch(() => undefined);
-    await mq.endAsync().catch(() => undefined);
+    await closeMqtt(
+      mq,
+      this.duplicateOf
+        ? undefined
+        : { topic: this.t.status(this.o.station), payload: JSON.stringify(this.offline()) },
+    );
   }
 }

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
+import { closeMqtt } from '../adapters/mqtt-client.js';
 import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
 import { bestOffset, judgeOffset, offsetSample, type OffsetSample } from './clock-offset.js';
@@ -429,10 +430,6 @@ export class Conductor {
     clearInterval(this.heartbeat);
     const mq = this.mq;
     if (!mq) return;
-    if (mq.connected)
-      await mq
-        .publishAsync(this.t.conductor, JSON.stringify(this.presence('offline')), { qos: 1, retain: true })
-        .catch(() => undefined);
-    await mq.endAsync().catch(() => undefined);
+    await closeMqtt(mq, { topic: this.t.conductor, payload: JSON.stringify(this.presence('offline')) });
   }
 }

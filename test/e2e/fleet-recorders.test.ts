@@ -59,8 +59,20 @@ before(async () => {
     await started(p, /outpost fleet agent/);
   }
 });
+/** SIGTERM, and SIGKILL if it has not exited within 5 s. */
+async function stop(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise((r) => p.once('exit', r));
+  p.kill('SIGTERM');
+  const t = setTimeout(() => p.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(t);
+}
+
 after(async () => {
-  for (const p of procs.reverse()) p.kill('SIGTERM');
+  // The stations first (they say goodbye to the broker), then the broker.
+  await Promise.all(procs.slice(1).map(stop));
+  if (procs[0]) await stop(procs[0]);
   await rm(work, { recursive: true, force: true });
 });
 
