@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import { openHeldObjectsProbe, type ObjectRendition } from '../../src/library/catalog/objects.js';
 import type { UplinkRunner } from '../../src/uplink/runner.js';
 
 const BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'outpost');
@@ -39,18 +39,13 @@ export async function startHqProcess(dataDir: string, env: Record<string, string
     });
     child.once('exit', (code) => fail(new Error(`outpost hq exited (${code}):\n${out}`)));
   });
-  const db = new Database(resolve(dataDir, '.outpost', 'catalog.sqlite'), {
-    readonly: true,
-    fileMustExist: true,
-  });
-  db.pragma('busy_timeout = 2000');
-  const q = db.prepare('select 1 from objects where item = ? and rendition = ?');
+  const probe = openHeldObjectsProbe(resolve(dataDir, '.outpost', 'catalog.sqlite'));
   return {
     url,
     child,
-    has: (item, rendition = 'original') => q.get(item, rendition) !== undefined,
+    has: (item, rendition = 'original') => probe.has(item, rendition as ObjectRendition),
     close: async () => {
-      db.close();
+      probe.close();
       if (child.exitCode !== null) return;
       const gone = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');

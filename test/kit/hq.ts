@@ -9,7 +9,7 @@ import { buildHqApp, type HqApp, type HqAppOptions } from '../../src/hq/app.js';
 import { hqCatalogLocation, openHqDataDir, type HqDataDir } from '../../src/hq/data-dir.js';
 import { addStationKey } from '../../src/hq/keys.js';
 import { formatStationKey, KEY_SECRET_BYTES, keySha256 } from '../../src/hq/station-key.js';
-import { sqliteOf } from '../../src/library/catalog/handle.js';
+import { addStationKeyHashNow } from '../../src/library/catalog/station-keys.js';
 import { openCatalog, type Catalog } from '../../src/library/catalog/open.js';
 import { startServer } from '../../src/server/server.js';
 import { prng } from './prng.js';
@@ -80,9 +80,7 @@ export async function startTestHq(
  */
 function storeKeyNow(catalog: Catalog, station: string, now: Date): string {
   const key = formatStationKey(station, randomBytes(KEY_SECRET_BYTES));
-  sqliteOf(catalog)
-    .prepare('insert into station_keys (key_sha256, name, created_at) values (?, ?, ?)')
-    .run(keySha256(key), station, now.toISOString());
+  addStationKeyHashNow(catalog, { station, keySha256: keySha256(key), createdAt: now.toISOString() });
   return key;
 }
 

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import { dbOf } from './handle.js';
 import type { Catalog } from './open.js';
@@ -201,5 +202,22 @@ export async function hqStats(cat: Catalog): Promise<HqStats> {
       bytes: Number(s.bytes),
       lastReceivedAt: s.lastReceivedAt ?? null,
     })),
+  };
+}
+
+/**
+ * A read-only look into another process's SQLite HQ catalogue (a running `outpost hq`): whether
+ * it holds an item's rendition, answered at once (benchmarks polling for arrival).
+ */
+export function openHeldObjectsProbe(catalogPath: string): {
+  has(item: string, rendition?: ObjectRendition): boolean;
+  close(): void;
+} {
+  const db = new Database(catalogPath, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 2000');
+  const q = db.prepare('select 1 from objects where item = ? and rendition = ?');
+  return {
+    has: (item, rendition = 'original') => q.get(item, rendition) !== undefined,
+    close: () => db.close(),
   };
 }

@@ -1,4 +1,4 @@
-import { dbOf } from './handle.js';
+import { dbOf, sqliteOf } from './handle.js';
 import type { Catalog } from './open.js';
 import { lockTableForWrites } from './write-guards.js';
 
@@ -73,4 +73,17 @@ export async function stationOfKeyHash(cat: Catalog, keySha256: string): Promise
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
   return r?.name;
+}
+
+/**
+ * The same row as `addStationKeyHash`, written at once and without the live-key check, on a
+ * SQLite catalogue (test kits that hand out keys synchronously).
+ */
+export function addStationKeyHashNow(
+  cat: Catalog,
+  k: { station: string; keySha256: string; createdAt: string },
+): void {
+  sqliteOf(cat)
+    .prepare('insert into station_keys (key_sha256, name, created_at) values (?, ?, ?)')
+    .run(k.keySha256, k.station, k.createdAt);
 }
