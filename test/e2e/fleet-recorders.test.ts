@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SessionManifest } from '../../src/fleet/manifest.js';
 import { json, outpost, spawnOutpost } from '../kit/cli.js';
+import { probeVideo } from '../kit/ffprobe.js';
 import { freePort } from '../kit/ports.js';
 
 /**
@@ -76,22 +77,7 @@ after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-const probe = (p: string): { width: number; height: number; avg_frame_rate: string } =>
-  (
-    JSON.parse(
-      execFileSync('ffprobe', [
-        '-v',
-        'error',
-        '-select_streams',
-        'v:0',
-        '-show_entries',
-        'stream=width,height,avg_frame_rate',
-        '-of',
-        'json',
-        p,
-      ]).toString(),
-    ) as { streams: { width: number; height: number; avg_frame_rate: string }[] }
-  ).streams[0]!;
+const probe = probeVideo;
 
 describe('a fleet of six recording stations (real processes, real ffmpeg)', { timeout: 180_000 }, () => {
   it('start together with per-camera settings, stop at max duration, segments in the manifest', async () => {

@@ -3,12 +3,12 @@
  * continuous mode; then motion mode on a clip with one known crossing.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { outpost } from '../kit/cli.js';
+import { probeVideo } from '../kit/ffprobe.js';
 import { makeMotionClip } from '../kit/motion-clips.js';
 
 describe('outpost record (e2e)', { timeout: 150_000 }, () => {
@@ -94,20 +94,11 @@ describe('outpost record (e2e)', { timeout: 150_000 }, () => {
         .map((l) => JSON.parse(l) as Record<string, unknown>)
         .find((l) => l.event === 'segment');
       assert.ok(seg, r.stdout);
-      const probe = JSON.parse(
-        execFileSync('ffprobe', [
-          '-v',
-          'error',
-          '-select_streams',
-          'v:0',
-          '-show_entries',
-          'stream=width,height,avg_frame_rate',
-          '-of',
-          'json',
-          join(lib, String(seg.path)),
-        ]).toString(),
-      ) as { streams: { width: number; height: number; avg_frame_rate: string }[] };
-      assert.deepEqual(probe.streams[0], { width: 120, height: 160, avg_frame_rate: '5/1' });
+      assert.deepEqual(probeVideo(join(lib, String(seg.path))), {
+        width: 120,
+        height: 160,
+        avg_frame_rate: '5/1',
+      });
       const bad = await outpost([
         'record',
         '--source',

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { captureArgs } from '../../../src/recorder/capture-command.js';
 import { parseSource } from '../../../src/recorder/sources.js';
 import type { VideoTransform } from '../../../src/recorder/transform.js';
+import { probeVideo } from '../../kit/ffprobe.js';
 
 /**
  * Per-camera picture settings through real ffmpeg: the recorded segment has the size, frame rate
@@ -43,20 +44,7 @@ async function record(name: string, t: VideoTransform | undefined): Promise<stri
 }
 
 const probe = (p: string): { width: number; height: number; rate: string } => {
-  const out = execFileSync('ffprobe', [
-    '-v',
-    'error',
-    '-select_streams',
-    'v:0',
-    '-show_entries',
-    'stream=width,height,avg_frame_rate',
-    '-of',
-    'json',
-    p,
-  ]);
-  const s = (
-    JSON.parse(out.toString()) as { streams: { width: number; height: number; avg_frame_rate: string }[] }
-  ).streams[0]!;
+  const s = probeVideo(p);
   return { width: s.width, height: s.height, rate: s.avg_frame_rate };
 };
 

@@ -1,0 +1,19 @@
+import { execFileSync } from 'node:child_process';
+
+/** The first video stream of a file as ffprobe reports it: size and average frame rate. */
+export function probeVideo(path: string): { width: number; height: number; avg_frame_rate: string } {
+  const out = execFileSync('ffprobe', [
+    '-v',
+    'error',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'stream=width,height,avg_frame_rate',
+    '-of',
+    'json',
+    path,
+  ]);
+  return (
+    JSON.parse(out.toString()) as { streams: { width: number; height: number; avg_frame_rate: string }[] }
+  ).streams[0]!;
+}
