@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { shardOf, type ContentId } from '../core/content-id.js';
 import { OutpostError } from '../core/errors.js';
+import { validateMonitor } from '../core/naming.js';
 
 /** Where everything lives on a library drive (ARCHITECTURE.md "The library on a drive"). Pure. */
 export const DRIVE_MARKER = 'outpost-drive.json';
@@ -49,6 +50,14 @@ export function derivedRelPath(id: ContentId, r: Rendition): string {
 /** Path of an original relative to the drive root: `library/<MONITOR>/<YYYY-MM-DD>/<name>`. */
 export function originalRelPath(monitor: string, dateFolder: string, name: string): string {
   return join('library', monitor, dateFolder, name);
+}
+
+/**
+ * Path of a fleet session's recording: `library/<group>/<session>/<camera>/<name>`. Each part is
+ * checked as a folder name (validateMonitor: no "/", "..", control characters).
+ */
+export function sessionRelPath(s: { group: string; session: string }, camera: string, name: string): string {
+  return join('library', validateMonitor(s.group), validateMonitor(s.session), validateMonitor(camera), name);
 }
 
 /**

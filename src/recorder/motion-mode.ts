@@ -38,6 +38,7 @@ import {
   placeRecording,
   type MotionRecordingFacts,
   type SegmentItemDeps,
+  type SessionPlacement,
 } from './segment-item.js';
 
 /** A saved motion event (the `motion-event` recorder and station event). */
@@ -62,6 +63,8 @@ export interface MotionModeOptions {
   /** The recorder's open catalogue (undefined once it is closed). */
   catalog: () => Catalog | undefined;
   deps: SegmentItemDeps & { log: Logger };
+  /** The fleet session its events record for (kept in each clip's facts). */
+  session?: SessionPlacement | undefined;
   onSaved: (e: MotionEventSaved) => void;
   onFailed: (e: { camera: string; path: string; code: string; message: string }) => void;
   /** Give up waiting for the ring to reach an event's end after this long (camera gone). */
@@ -271,6 +274,7 @@ export class MotionMode {
         box: roundBox(ev.box),
         peakBox: roundBox(ev.peakBox),
         frames: ev.frames,
+        ...(this.o.session ? { session: this.o.session } : {}),
       },
     };
     // The facts make the clip a finished event for `recover` after a crash.

@@ -14,6 +14,7 @@ import type { ProcessRunner } from '../adapters/process-runner.js';
 import type { StreamSpawner } from '../adapters/spawn-stream.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { openCatalog } from '../library/catalog/open.js';
+import { validateMonitor } from '../core/naming.js';
 import type { Drive } from '../library/drive.js';
 import type { MediaAnalyzer } from '../media/types.js';
 import { applyBudget, driveSpace, loadRecordings, planBudget, type BudgetWarning } from './budget.js';
@@ -28,7 +29,7 @@ import { FC_MATCH_ARGS, fontFromFcMatch } from './live/overlay.js';
 import type { MotionEventSaved } from './motion-mode.js';
 import { DEFAULT_MOTION_CONFIG, type MotionConfig } from './motion/config.js';
 import { SegmentListReader, parseSegmentList, type ListedSegment } from './segments.js';
-import { finishUnfinished, type SegmentItemDeps } from './segment-item.js';
+import { finishUnfinished, type SegmentItemDeps, type SessionPlacement } from './segment-item.js';
 import { LibrarySink } from './sinks/library-sink.js';
 import { RingSink } from './sinks/ring-sink.js';
 import type {
@@ -66,6 +67,8 @@ export interface CameraSettings {
   maxBytes?: number | undefined;
   /** Rotation, flips, size, frame rate of the recording (re-encodes; fleet per-camera settings). */
   transform?: VideoTransform | undefined;
+  /** A fleet session: recordings go to `library/<group>/<session>/<camera>/` (docs/fleet.md). */
+  session?: SessionPlacement | undefined;
 }
 
 export interface RecorderSettings {
@@ -184,6 +187,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
             ...common,
             config: cam.motion ?? DEFAULT_MOTION_CONFIG,
             root: join(settings.ringRoot, cam.name, 'ring'),
+            session: cam.session,
           });
   }
 
@@ -368,6 +372,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       spawnedAtMs: ctx.spawnedAtMs,
       anchorMs: ctx.anchorMs ?? null,
       pid: pid ?? prev?.pid ?? null,
+      ...(this.cam.session ? { session: this.cam.session } : {}),
     };
     await writeFile(join(ctx.dir, RUN_FILE), JSON.stringify(data)).catch(() => undefined);
   }
@@ -388,7 +393,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   /** The segments closed since the last look go to the sink. */
   private async drainList(ctx: RunCtx): Promise<void> {
     for (const seg of await ctx.reader.poll())
-      if ((await this.handle(ctx, seg, ctx.anchorMs ?? ctx.spawnedAtMs)) === 'kept') ctx.keep = true;
+      if ((await this.handle(ctx, seg, ctx.anchorMs ?? ctx.spawnedAtMs, this.cam.session)) === 'kept')
+        ctx.keep = true;
   }
 
   /** After ffmpeg exited: the last lines, then the partial segment (killed mid-file) goes. */
@@ -400,8 +406,14 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   }
 
   /** One closed segment, on the wall clock of the run's anchor, to the sink. */
-  private handle(ctx: { id: string }, seg: ListedSegment, anchorMs: number): Promise<SinkResult> {
+  private handle(
+    ctx: { id: string },
+    seg: ListedSegment,
+    anchorMs: number,
+    session: SessionPlacement | undefined,
+  ): Promise<SinkResult> {
     return this.sink.accept({
+      session,
       camera: this.camera,
       path: seg.path,
       run: ctx.id,
@@ -497,7 +509,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
               () => true,
               () => false,
             );
-            if (exists && (await this.handle({ id: name }, seg, anchor)) === 'kept') keep = true;
+            if (exists && (await this.handle({ id: name }, seg, anchor, sessionOf(info))) === 'kept')
+              keep = true;
           }
         if (keep) continue;
       }
@@ -510,6 +523,21 @@ interface RunFile {
   pid?: number | null;
   anchorMs?: number | null;
   spawnedAtMs?: number;
+  session?: unknown;
+}
+
+/** The session a killed run recorded for, when its run.json names a valid one. */
+function sessionOf(info: RunFile | undefined): SessionPlacement | undefined {
+  const s = info?.session as Partial<SessionPlacement> | undefined;
+  if (!s || typeof s.group !== 'string' || typeof s.session !== 'string' || typeof s.id !== 'string')
+    return undefined;
+  try {
+    validateMonitor(s.group);
+    validateMonitor(s.session);
+  } catch {
+    return undefined;
+  }
+  return { group: s.group, session: s.session, id: s.id };
 }
 
 async function readRunFile(dir: string): Promise<RunFile | undefined> {

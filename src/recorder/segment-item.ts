@@ -25,17 +25,30 @@ import { getItem } from '../library/catalog/items.js';
 import { commitRecording, pendingRecordings } from '../library/catalog/recordings.js';
 import type { ItemRow } from '../library/catalog/schema.js';
 import { buildItemRow } from '../library/item-row.js';
-import { originalRelPath, type DriveLayout } from '../library/layout.js';
+import { originalRelPath, sessionRelPath, type DriveLayout } from '../library/layout.js';
 import { Intake, deriveItem, hashFile, rollbackItem } from '../library/intake/index.js';
 import { probeAv } from '../media/ffprobe.js';
 import type { MediaAnalyzer } from '../media/types.js';
 import type { Box } from './motion/detector.js';
 import { segmentValid } from './segments.js';
 
+/**
+ * A fleet session a recording belongs to (docs/fleet.md, Sessions): its files go to
+ * `library/<group>/<session>/<camera>/` instead of `library/<camera>/<date>/`, and its facts
+ * name the session. Group and session are folder names (validateMonitor).
+ */
+export interface SessionPlacement {
+  group: string;
+  session: string;
+  /** The session's id (the conductor's). */
+  id: string;
+}
+
 /** `facts.recording` of a segment item (docs/recorder.md, Items). */
 export interface RecordingFacts {
   camera: string;
   mode: 'continuous';
+  session?: SessionPlacement | undefined;
   /** Wall clock, ISO 8601 UTC with milliseconds. */
   start: string;
   end: string;
@@ -51,6 +64,7 @@ export interface RecordingFacts {
 export interface MotionRecordingFacts {
   camera: string;
   mode: 'motion';
+  session?: SessionPlacement | undefined;
   /** The clip's real bounds (whole ring segments), wall clock, ISO 8601 UTC with milliseconds. */
   start: string;
   end: string;
@@ -87,6 +101,7 @@ export interface ClosedSegment {
   runId: string;
   runStartS: number;
   runEndS: number;
+  session?: SessionPlacement | undefined;
 }
 
 export interface SegmentItemDeps {
@@ -127,6 +142,7 @@ export async function placeSegment(
         run: seg.runId,
         runStartS: seg.runStartS,
         runEndS: seg.runEndS,
+        ...(seg.session ? { session: seg.session } : {}),
       },
     },
     deps,
@@ -168,7 +184,10 @@ export async function placeRecording(
     recording: seg.recording,
   };
   const name = renderName(deps.nameTemplate, { local, sha256, ext: 'mp4', originalStem: seg.camera });
-  const rel = originalRelPath(seg.camera, dateFolderOf(seg.startMs, deps.timeZone), name);
+  const session = seg.recording.session;
+  const rel = session
+    ? sessionRelPath(session, seg.camera, name)
+    : originalRelPath(seg.camera, dateFolderOf(seg.startMs, deps.timeZone), name);
   const row = buildItemRow(
     {
       sha256,

@@ -32,8 +32,11 @@ export interface FleetRecordingOptions {
   firstFrameTimeoutMs?: number;
 }
 
-/** A session camera's recorder settings: the plan's source, mode, segments and picture. */
-export function cameraSettingsOfPlan(plan: CameraPlan): CameraSettings {
+/**
+ * A session camera's recorder settings: the plan's source, mode, segments and picture; its
+ * recordings go to `library/<group>/<session>/<camera>/`.
+ */
+export function cameraSettingsOfPlan(plan: CameraPlan, session?: SessionPlan): CameraSettings {
   const transform = {
     ...(plan.rotation ? { rotation: plan.rotation } : {}),
     ...(plan.hflip ? { hflip: true } : {}),
@@ -49,6 +52,7 @@ export function cameraSettingsOfPlan(plan: CameraPlan): CameraSettings {
     copy: 'auto',
     stallSeconds: 15,
     ...(Object.keys(transform).length ? { transform } : {}),
+    ...(session ? { session: { group: session.group, session: session.name, id: session.id } } : {}),
   };
 }
 
@@ -72,12 +76,12 @@ export class RecorderRecordingPort implements RecordingPort {
 
   async start(
     plan: CameraPlan,
-    _session: SessionPlan,
+    session: SessionPlan,
     at: Date,
     out: RecordingOutput,
   ): Promise<RecordingHandle> {
     await this.running.get(plan.camera)?.stop();
-    const r = new Recorder(cameraSettingsOfPlan(plan), this.o.settings, this.o.drive, this.o.deps);
+    const r = new Recorder(cameraSettingsOfPlan(plan, session), this.o.settings, this.o.drive, this.o.deps);
     this.running.set(plan.camera, r);
     let lastEnd: string | undefined;
     r.on('segment', (s) => {
@@ -97,6 +101,7 @@ export class RecorderRecordingPort implements RecordingPort {
       }),
     );
     let firstRun: number | undefined;
+    let firstAt: string | undefined;
     const first = new Promise<Date>((resolve, reject) => {
       const t = setTimeout(
         () =>
@@ -110,11 +115,17 @@ export class RecorderRecordingPort implements RecordingPort {
       r.on('first-frame', (f) => {
         if (firstRun === undefined) {
           firstRun = f.run;
+          firstAt = new Date(f.atMs).toISOString();
           clearTimeout(t);
           resolve(new Date(f.atMs));
-        } else if (f.run !== firstRun && lastEnd) {
-          // A later run: the recorder restarted; what fell between is a gap.
-          out.gap({ from: lastEnd, to: new Date(f.atMs).toISOString(), reason: 'recorder restarted' });
+        } else if (f.run !== firstRun) {
+          // A later run: the recorder restarted; what fell between (since the last segment kept,
+          // or the first frame when none was) is a gap.
+          out.gap({
+            from: lastEnd ?? firstAt ?? new Date(f.atMs).toISOString(),
+            to: new Date(f.atMs).toISOString(),
+            reason: 'recorder restarted',
+          });
         }
       });
     });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,7 +14,9 @@ import { freePort } from '../kit/ports.js';
  * Six stations as six `outpost fleet agent` processes, each with its own library drive and a
  * `testsrc:` camera, the broker as `outpost fleet broker`, and `outpost fleet start` conducting:
  * every camera records from the session's instant with its own settings (checked with ffprobe
- * on the library segments), stops at max duration, and the manifest lists the segments by hash.
+ * on the library segments) into `library/<group>/<session>/<camera>/`, stops at max duration, and
+ * the manifest lists the segments by hash. One station's ffmpeg is killed mid-session: its
+ * recorder restarts, and the manifest reports the gap.
  */
 const ROOT = 'e2e/fleet';
 let work: string;
@@ -79,6 +81,23 @@ after(async () => {
 
 const probe = probeVideo;
 
+/** The ffmpeg processes whose command line names `dir` (a station's library). */
+async function ffmpegsUnder(dir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const p of await readdir('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    const argv = (await readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (/ffmpeg$/.test(argv[0] ?? '') && argv.some((a) => a.startsWith(dir))) pids.push(Number(p));
+  }
+  return pids;
+}
+
+const exists = (p: string) =>
+  readdir(p).then(
+    (x) => x.length > 0,
+    () => false,
+  );
+
 describe('a fleet of six recording stations (real processes, real ffmpeg)', { timeout: 180_000 }, () => {
   it('start together with per-camera settings, stop at max duration, segments in the manifest', async () => {
     for (let i = 0; ; i++) {
@@ -96,7 +115,7 @@ describe('a fleet of six recording stations (real processes, real ffmpeg)', { ti
         'group: lab-e2e',
         'session: six',
         `broker: { url: "${url}", root: ${ROOT} }`,
-        'maxDuration: 7s',
+        'maxDuration: 8s',
         'startDelay: 3',
         'defaults: { source: "testsrc:?size=320x240&rate=10", segment: 2s }',
         'cameras:',
@@ -109,7 +128,18 @@ describe('a fleet of six recording stations (real processes, real ffmpeg)', { ti
       ].join('\n'),
     );
     const sessions = join(work, 'sessions');
-    const r = await outpost(['fleet', 'start', cfg, '--sessions', sessions, '--json'], { timeoutMs: 90_000 });
+    const running = outpost(['fleet', 'start', cfg, '--sessions', sessions, '--json'], { timeoutMs: 90_000 });
+    // pi-6's first segment is in the library: kill its camera pipeline.
+    const sixDir = join(libs.get('pi-6')!, 'library', 'lab-e2e', 'six', 'cam');
+    for (let i = 0; !(await exists(sixDir)); i++) {
+      assert.ok(i < 200, 'pi-6 placed no segment within 20 s');
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    const killed = await ffmpegsUnder(libs.get('pi-6')!);
+    assert.equal(killed.length, 1, `pi-6 runs one ffmpeg: ${killed.join(', ')}`);
+    process.kill(killed[0]!, 'SIGKILL');
+    const killedAt = Date.now();
+    const r = await running;
     assert.equal(r.code, 0, r.stderr);
     const report = json<{ accepted: string[]; session: { id: string; startAt: string } }>(r);
     assert.deepEqual(report.accepted, STATIONS);
@@ -139,6 +169,10 @@ describe('a fleet of six recording stations (real processes, real ffmpeg)', { ti
       assert.ok(cam.segments.length >= 2, `${s}: ${cam.segments.length} segments`);
       for (const seg of cam.segments) {
         assert.match(seg.sha256, /^[0-9a-f]{64}$/);
+        assert.ok(
+          seg.path.startsWith('library/lab-e2e/six/cam/'),
+          `${s}: ${seg.path} is in the session's folder`,
+        );
         const file = join(libs.get(s)!, seg.path);
         assert.equal(
           execFileSync('sha256sum', [file]).toString().split(' ')[0],
@@ -147,7 +181,24 @@ describe('a fleet of six recording stations (real processes, real ffmpeg)', { ti
         );
       }
       assert.deepEqual(probe(join(libs.get(s)!, cam.segments[0]!.path)), expected[s], s);
+      if (s !== 'pi-6') assert.deepEqual(cam.gaps, [], `${s} recorded without a gap`);
     }
+    // The killed pipeline: one gap, from its last segment kept to the restarted run's first
+    // frame (at most the segment in progress lost), and segments again after it.
+    const six = m.stations['pi-6']!.cameras.cam!;
+    assert.equal(six.gaps.length, 1, JSON.stringify(six.gaps));
+    const gap = six.gaps[0]!;
+    assert.equal(gap.reason, 'recorder restarted');
+    const [gapFrom, gapTo] = [Date.parse(gap.from), Date.parse(gap.to)];
+    assert.ok(gapFrom <= killedAt && gapTo >= killedAt - 100, `gap ${gap.from}–${gap.to} spans the kill`);
+    assert.ok(
+      gapTo - gapFrom < 2000 + 4000,
+      `gap of ${gapTo - gapFrom} ms: one segment and a restart at most`,
+    );
+    assert.ok(
+      six.segments.some((x) => Date.parse(x.start) >= gapTo - 100),
+      `pi-6 recorded again after the restart: ${six.segments.map((x) => x.start).join(', ')}`,
+    );
     const spread = Math.max(...firsts) - Math.min(...firsts);
     process.stdout.write(`# firstFrameSpreadMs ${spread} (six testsrc recorders, one frame = 100 ms)\n`);
     assert.ok(spread < 2000, `first frames spread over ${spread} ms`);

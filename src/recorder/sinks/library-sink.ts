@@ -71,6 +71,7 @@ export class LibrarySink implements SegmentSink {
           runId: seg.run,
           runStartS: seg.startS,
           runEndS: seg.endS,
+          session: seg.session,
         },
         deps,
       );

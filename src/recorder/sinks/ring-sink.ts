@@ -13,7 +13,7 @@ import type { GreyOutput } from '../capture-command.js';
 import { MotionMode } from '../motion-mode.js';
 import type { MotionConfig } from '../motion/config.js';
 import { greyFrameSize } from '../motion/grey-frames.js';
-import type { SegmentItemDeps } from '../segment-item.js';
+import type { SegmentItemDeps, SessionPlacement } from '../segment-item.js';
 import type { ClosedSegment, SegmentSink, SinkOutput, SinkResult } from './sink.js';
 
 export interface RingSinkOptions {
@@ -27,6 +27,8 @@ export interface RingSinkOptions {
   catalog: () => Catalog | undefined;
   deps: SegmentItemDeps & { log: Logger };
   out: SinkOutput;
+  /** The fleet session its events record for. */
+  session?: SessionPlacement | undefined;
 }
 
 export class RingSink implements SegmentSink {
@@ -61,6 +63,7 @@ export class RingSink implements SegmentSink {
       layout: this.o.layout,
       catalog: this.o.catalog,
       deps,
+      session: this.o.session,
       onSaved: (e) => {
         out.motionEvent(e);
         // Events take space like segments do: the same budget applies.

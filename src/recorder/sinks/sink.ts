@@ -7,6 +7,7 @@
 import type { Readable } from 'node:stream';
 import type { GreyOutput } from '../capture-command.js';
 import type { MotionEventSaved } from '../motion-mode.js';
+import type { SessionPlacement } from '../segment-item.js';
 import type { ListedSegment } from '../segments.js';
 
 /** A closed segment of a run (the `segment` and `ring-segment` recorder events carry its times). */
@@ -17,6 +18,8 @@ export interface ClosedSegment extends ListedSegment {
   /** Wall clock, ms: the run's anchor plus the list's start/end. */
   startMs: number;
   endMs: number;
+  /** The fleet session the run records for (saved with the run: leftovers go to it too). */
+  session?: SessionPlacement | undefined;
 }
 
 /** A continuous segment placed as a library item (the `segment` recorder event). */
