@@ -5,6 +5,7 @@ import { DEFAULT_NAME_TEMPLATE, templateProblems } from '../core/naming.js';
 import { parseEvery } from '../core/durations.js';
 import { parseStationKey } from '../core/station-key.js';
 import { parseTimetable, type Timetable } from '../core/timetable.js';
+import { fleetSchema } from './fleet.js';
 import { DEFAULT_GPIO_LEDS, DEFAULT_SYSFS_LEDS } from './leds.js';
 import { motionConfigSchema } from './motion.js';
 import { azureStoreSchema, s3StoreSchema } from './stores.js';
@@ -489,6 +490,8 @@ export const configSchema = z
           seen.add(c.name);
         });
       }),
+    /** The fleet agent inside the station (docs/fleet.md). */
+    fleet: fleetSchema,
     /** Recorder-wide settings: storage budget and the motion ring. */
     recorder: z
       .strictObject({

@@ -52,6 +52,8 @@ export interface RecordingPort {
    */
   start(plan: CameraPlan, session: SessionPlan, at: Date, out: RecordingOutput): Promise<RecordingHandle>;
   status?(camera: string): { restarts: number; droppedFrames: number };
+  /** Why no session can start now (no library drive), or null. */
+  unavailable?(): { code: Refusal; reason: string } | null;
 }
 
 export interface AgentOptions {
@@ -85,6 +87,7 @@ interface Current {
 
 export class FleetAgent {
   readonly instance = randomBytes(8).toString('hex');
+  readonly station: string;
   private readonly startedAt: string;
   private readonly t: ReturnType<typeof topics>;
   private mq: MqttClient | undefined;
@@ -97,6 +100,7 @@ export class FleetAgent {
   private readonly done = new Set<string>();
 
   constructor(private readonly o: AgentOptions) {
+    this.station = o.station;
     this.startedAt = o.clock.now().toISOString();
     this.t = topics(o.root);
   }
@@ -258,6 +262,8 @@ export class FleetAgent {
         'CAMERA_MISSING',
         `no camera ${missing.join(', ')} on station ${this.o.station} (it has ${[...have].join(', ') || 'none'})`,
       );
+    const unavailable = this.o.port.unavailable?.();
+    if (unavailable) return refuse(unavailable.code, unavailable.reason);
     const free = await this.o.port.freeBytes();
     const min = this.o.minFreeBytes ?? 1e9;
     if (free !== null && free < min)
@@ -336,7 +342,7 @@ export class FleetAgent {
   private async stopCamera(
     c: Current,
     camera: string,
-    reason: 'asked' | 'max-duration' | 'conductor-lost' | 'shutdown',
+    reason: 'asked' | 'max-duration' | 'conductor-lost' | 'shutdown' | 'drive-removed',
   ): Promise<void> {
     const run = c.cameras.get(camera);
     if (!run) return;
@@ -373,7 +379,16 @@ export class FleetAgent {
     }
   }
 
-  private async stopAll(reason: 'asked' | 'conductor-lost' | 'shutdown'): Promise<void> {
+  /**
+   * The station's library drive went away: this session's cameras stop here (reported as
+   * `drive-removed`); the session is over for this station.
+   */
+  async driveRemoved(): Promise<void> {
+    await this.stopAll('drive-removed');
+    void this.publishStatus();
+  }
+
+  private async stopAll(reason: 'asked' | 'conductor-lost' | 'shutdown' | 'drive-removed'): Promise<void> {
     const c = this.current;
     if (!c) return;
     await Promise.all([...c.cameras.keys()].map((cam) => this.stopCamera(c, cam, reason)));

@@ -132,6 +132,7 @@ export const REFUSALS = [
   'CAMERA_MISSING',
   'DISK_NEARLY_FULL',
   'CLOCK_OFF',
+  'NO_LIBRARY',
   'SESSION_ENDED',
   'EXPIRED',
   'DUPLICATE_STATION',
@@ -178,7 +179,7 @@ export const eventSchema = z.discriminatedUnion('kind', [
       kind: z.literal('stopped'),
       session: id,
       camera: name,
-      reason: z.enum(['asked', 'max-duration', 'conductor-lost', 'failed', 'shutdown']),
+      reason: z.enum(['asked', 'max-duration', 'conductor-lost', 'failed', 'shutdown', 'drive-removed']),
       stoppedAt: isoTime,
     })
     .strict(),

@@ -5,7 +5,8 @@
  */
 import { recorderDeps } from '../recorder/deps.js';
 import { isOutpostError } from '../core/errors.js';
-import { openDrive } from '../library/drive.js';
+import { openDrive, type Drive } from '../library/drive.js';
+import type { Config } from '../config/schema.js';
 import { cameraSettingsOf, recorderSettingsOf } from './camera-settings.js';
 import { Recorder, type RecorderStatus } from '../recorder/recorder.js';
 import { feedHub } from '../recorder/live/feed.js';
@@ -21,6 +22,11 @@ export interface StationCameras {
   control: CamerasControl;
   /** The running recorder of a camera (live view and motion plug into its `outputs` events). */
   recorder(name: string): Recorder | undefined;
+  /**
+   * A fleet session takes camera `name`: its standing recorder stops (resolves once stopped) and
+   * stays stopped until the returned release is called.
+   */
+  hold(name: string): Promise<() => void>;
   /** Resolves once the starts and stops asked for so far are done (e.g. stopped after a detach). */
   settled(): Promise<void>;
   close(): Promise<void>;
@@ -54,47 +60,53 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
     );
   };
 
+  /** Cameras a fleet session records with now: their standing recorders stay stopped. */
+  const held = new Set<string>();
+
+  const startOne = async (c: Config['cameras'][number], drive: Drive): Promise<void> => {
+    try {
+      const r = new Recorder(
+        cameraSettingsOf(c, ctx.config),
+        recorderSettingsOf(ctx.config),
+        drive,
+        recorderDeps(ctx),
+      );
+      r.on('segment', (s) => events.emit('recording-segment', s));
+      r.on('motion-event', (e) => events.emit('motion-event', e));
+      const hub = hubs.get(c.name);
+      // A new feed per ffmpeg run: a half frame of the old process never joins the new one.
+      r.on('outputs', ({ mjpeg }) => {
+        feeds.get(c.name)?.stop();
+        if (hub && mjpeg) feeds.set(c.name, feedHub(mjpeg, hub));
+        else feeds.delete(c.name);
+      });
+      r.on('state', (s) => events.emit('recorder-state', s));
+      r.on('budget', (b) => {
+        for (const w of b.warnings) ctx.log.warn({ camera: b.camera, code: w.code }, w.message);
+        events.emit('recorder-state', r.status());
+      });
+      await r.start();
+      recorders.set(c.name, r);
+      ctx.log.info({ camera: c.name, mode: c.mode }, 'camera recording');
+    } catch (e) {
+      ctx.log.error(
+        { camera: c.name, hint: isOutpostError(e) ? e.hint : undefined },
+        `camera ${c.name} could not start: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+  };
+
   const startAll = async (path: string): Promise<void> => {
     if (ctx.config.cameras.length === 0) return;
     await stopAll();
     const drive = await openDrive(path);
-    for (const c of ctx.config.cameras) {
-      try {
-        const r = new Recorder(
-          cameraSettingsOf(c, ctx.config),
-          recorderSettingsOf(ctx.config),
-          drive,
-          recorderDeps(ctx),
-        );
-        r.on('segment', (s) => events.emit('recording-segment', s));
-        r.on('motion-event', (e) => events.emit('motion-event', e));
-        const hub = hubs.get(c.name);
-        // A new feed per ffmpeg run: a half frame of the old process never joins the new one.
-        r.on('outputs', ({ mjpeg }) => {
-          feeds.get(c.name)?.stop();
-          if (hub && mjpeg) feeds.set(c.name, feedHub(mjpeg, hub));
-          else feeds.delete(c.name);
-        });
-        r.on('state', (s) => events.emit('recorder-state', s));
-        r.on('budget', (b) => {
-          for (const w of b.warnings) ctx.log.warn({ camera: b.camera, code: w.code }, w.message);
-          events.emit('recorder-state', r.status());
-        });
-        await r.start();
-        recorders.set(c.name, r);
-        ctx.log.info({ camera: c.name, mode: c.mode }, 'camera recording');
-      } catch (e) {
-        ctx.log.error(
-          { camera: c.name, hint: isOutpostError(e) ? e.hint : undefined },
-          `camera ${c.name} could not start: ${e instanceof Error ? e.message : String(e)}`,
-        );
-      }
-    }
+    for (const c of ctx.config.cameras) if (!held.has(c.name)) await startOne(c, drive);
   };
 
   // Recordings are named and filed by the wall clock: while it looks wrong the cameras wait (or
   // pause), and start once it is right (README, "The clock").
   let attached: string | undefined;
+  let running = false;
   const start = (path: string): void => {
     chain = chain
       .then(async () => {
@@ -103,9 +115,38 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
           ctx.log.warn("cameras wait: the station's clock looks wrong (set it from a tablet, Status page)");
           return;
         }
-        if (attached === path) await startAll(path);
+        if (attached === path) {
+          await startAll(path);
+          running = true;
+        }
       })
       .catch((err: unknown) => ctx.log.error({ err }, 'cameras'));
+  };
+
+  const hold = (name: string): Promise<() => void> => {
+    const done = chain.then(async () => {
+      held.add(name);
+      const r = recorders.get(name);
+      recorders.delete(name);
+      if (r) {
+        ctx.log.info({ camera: name }, 'camera handed to a fleet session');
+        await r.stop().catch((err: unknown) => ctx.log.warn({ err }, 'camera stop failed'));
+      }
+    });
+    chain = done.catch(() => undefined);
+    return done.then(() => () => {
+      held.delete(name);
+      const c = ctx.config.cameras.find((x) => x.name === name);
+      const path = attached;
+      if (!c || !path || !running) return;
+      chain = chain
+        .then(async () => {
+          if (attached !== path || held.has(name) || recorders.has(name)) return;
+          ctx.log.info({ camera: name }, 'camera back from its fleet session');
+          await startOne(c, await openDrive(path));
+        })
+        .catch((err: unknown) => ctx.log.error({ err }, 'cameras'));
+    });
   };
   events.on('library-attached', ({ path }) => {
     attached = path;
@@ -113,6 +154,7 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
   });
   events.on('library-detached', () => {
     attached = undefined;
+    running = false;
     chain = chain.then(stopAll);
   });
   ctx.clockWatch?.on('change', (s) => {
@@ -120,6 +162,7 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
     if (s.state === 'trusted') start(attached);
     else {
       ctx.log.warn("cameras paused: the station's clock looks wrong (set it from a tablet, Status page)");
+      running = false;
       chain = chain.then(stopAll);
     }
   });
@@ -137,6 +180,7 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
     control,
     status: () => [...recorders.values()].map((r) => r.status()),
     recorder: (name) => recorders.get(name),
+    hold,
     settled: () => chain,
     close: async () => {
       await chain;

@@ -5,10 +5,11 @@
  * by their hash) and restarts (as gaps) go back to the agent.
  */
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from '../adapters/logger.js';
 import type { Clock } from '../adapters/clock.js';
 import type { RecordingHandle, RecordingOutput, RecordingPort } from '../fleet/agent.js';
+import { OutpostError } from '../core/errors.js';
 import { untilInstant } from '../fleet/instant.js';
 import type { CameraPlan, SessionPlan } from '../fleet/protocol.js';
 import { driveSpace } from '../recorder/budget.js';
@@ -19,11 +20,17 @@ import {
   type RecorderSettings,
 } from '../recorder/recorder.js';
 import type { Drive } from '../library/drive.js';
+import { sessionRelPath } from '../library/layout.js';
 
 export interface FleetRecordingOptions {
   /** The cameras this station has (a session naming another is refused). */
   cameras: string[];
-  drive: Drive;
+  /** The library drive recordings go to (a function: the station's drive comes and goes). */
+  drive: Drive | (() => Drive | undefined);
+  /** Each session recorder, once made (the station shows its segments and live view). */
+  onRecorder?: (camera: string, r: Recorder) => void;
+  /** Before a camera starts (the station stops its standing recorder), and after it stopped. */
+  hold?: (camera: string) => Promise<() => void>;
   settings: RecorderSettings;
   deps: RecorderDeps;
   clock: Clock;
@@ -65,8 +72,19 @@ export class RecorderRecordingPort implements RecordingPort {
     return this.o.cameras;
   }
 
+  private drive(): Drive | undefined {
+    return typeof this.o.drive === 'function' ? this.o.drive() : this.o.drive;
+  }
+
+  unavailable(): { code: 'NO_LIBRARY'; reason: string } | null {
+    return this.drive()
+      ? null
+      : { code: 'NO_LIBRARY', reason: 'no library drive is plugged in: plug one in and start again' };
+  }
+
   async freeBytes(): Promise<number | null> {
-    return (await driveSpace(this.o.drive.layout.root).catch(() => undefined))?.freeBytes ?? null;
+    const d = this.drive();
+    return d ? ((await driveSpace(d.layout.root).catch(() => undefined))?.freeBytes ?? null) : null;
   }
 
   status(camera: string): { restarts: number; droppedFrames: number } {
@@ -81,12 +99,23 @@ export class RecorderRecordingPort implements RecordingPort {
     out: RecordingOutput,
   ): Promise<RecordingHandle> {
     await this.running.get(plan.camera)?.stop();
-    const r = new Recorder(cameraSettingsOfPlan(plan, session), this.o.settings, this.o.drive, this.o.deps);
+    const drive = this.drive();
+    if (!drive)
+      throw new OutpostError('NOT_A_LIBRARY', 'no library drive is plugged in', {
+        hint: 'Plug in a library drive.',
+      });
+    const release = (await this.o.hold?.(plan.camera)) ?? (() => undefined);
+    const r = new Recorder(cameraSettingsOfPlan(plan, session), this.o.settings, drive, this.o.deps);
     this.running.set(plan.camera, r);
+    this.o.onRecorder?.(plan.camera, r);
     let lastEnd: string | undefined;
+    // Only this session's segments: the recorder also places what an earlier run of the camera
+    // left (the standing recorder's last segment, filed in the camera's own folder).
+    const folder = `${dirname(sessionRelPath({ group: session.group, session: session.name }, plan.camera, 'x'))}/`;
     r.on('segment', (s) => {
+      if (!s.path.startsWith(folder)) return;
       lastEnd = s.end;
-      void stat(join(this.o.drive.layout.root, s.path))
+      void stat(join(drive.layout.root, s.path))
         .then((st) => st.size)
         .catch(() => 0)
         .then((bytes) =>
@@ -141,11 +170,13 @@ export class RecorderRecordingPort implements RecordingPort {
         stop: async () => {
           await r.stop();
           if (this.running.get(plan.camera) === r) this.running.delete(plan.camera);
+          release();
         },
       };
     } catch (e) {
       await r.stop().catch(() => undefined);
       this.running.delete(plan.camera);
+      release();
       throw e;
     }
   }

@@ -18,6 +18,7 @@ import { writeStatusFile } from './status-file.js';
 import { controlSocketPath, startControlSocket } from './control-socket.js';
 import { watchEjectButton } from '../devices/eject-button.js';
 import { startStationCameras } from './cameras.js';
+import { startStationFleet, type StationFleet } from './fleet-agent.js';
 import { createStationStatus } from './station-status.js';
 import type { Station, StationDeps } from './station.js';
 
@@ -60,6 +61,13 @@ export function startStationServices(
   let panel: IndicatorPanel | undefined;
   // Cameras record while a library drive is attached (docs/recorder.md).
   const cameras = startStationCameras(ctx, events);
+  // The fleet agent (docs/fleet.md), when configured: sessions borrow these cameras.
+  let fleet: StationFleet | undefined;
+  try {
+    fleet = startStationFleet(ctx, events, cameras);
+  } catch (e) {
+    ctx.log.error({ err: e }, `fleet agent not started: ${e instanceof Error ? e.message : String(e)}`);
+  }
   // The offline map's tiles (docs/map.md): read when asked, reopened after an import.
   const mapTiles = mbtilesAt(ctx.config.station.map.file);
 
@@ -182,7 +190,7 @@ export function startStationServices(
   };
   // Before the station unmounts a library drive: nothing of ours may keep it busy.
   station.beforeUnmount(async () => {
-    await Promise.all([releasing, cameras.settled()]);
+    await Promise.all([releasing, cameras.settled(), fleet?.settled()]);
   });
 
   events.on('library-attached', ({ path }) => {
@@ -296,6 +304,7 @@ export function startStationServices(
       await buttonDone;
       await (await control)?.close();
       clearInterval(ledTimer);
+      await fleet?.close();
       await cameras.close();
       await stopUplink();
       await serving;

@@ -13,14 +13,16 @@ import {
   listManifests,
   ManifestWriter,
 } from '../../fleet/session-store.js';
-import { hostname } from 'node:os';
-import { readPiHealth } from '../../adapters/pi-health.js';
-import { FleetAgent } from '../../fleet/agent.js';
-import { NAME_RE } from '../../fleet/protocol.js';
 import { openDrive } from '../../library/drive.js';
 import { recorderDeps } from '../../recorder/deps.js';
 import { recorderSettingsOf } from '../../station/camera-settings.js';
 import { RecorderRecordingPort } from '../../station/fleet-recording.js';
+import {
+  createFleetAgent,
+  fleetCameras,
+  fleetStationName,
+  mqttSettingsOf,
+} from '../../station/fleet-agent.js';
 import { buildContext, requireLibrary, type Context } from '../context.js';
 import { emit, table } from '../output.js';
 import { run } from '../run.js';
@@ -339,22 +341,21 @@ export function registerFleet(program: Command): void {
         '--camera <name...>',
         'camera names this station has (default: the configured cameras, or "cam")',
       )
-      .option('--keepalive <s>', 'MQTT keepalive, seconds (offline shown after 1.5 ×)', '10'),
+      .option(
+        '--keepalive <s>',
+        'MQTT keepalive, seconds (offline shown after 1.5 ×; default fleet.keepaliveSeconds)',
+      ),
   ).action(
     (
-      o: BrokerOptions & { library?: string; station?: string; camera?: string[]; keepalive: string },
+      o: BrokerOptions & { library?: string; station?: string; camera?: string[]; keepalive?: string },
       cmd: Command,
     ) =>
       run(cmd, false, async () => {
         const ctx = await buildContext(cmd.optsWithGlobals());
         const drive = await openDrive(requireLibrary(o.library, ctx));
-        const station = o.station ?? hostname().split('.')[0]!;
-        if (!NAME_RE.test(station) || station === 'conductor')
-          throw new OutpostError('USAGE', `station name "${station}" cannot be used on the broker`, {
-            hint: 'Give --station with letters, digits, ".", "_" or "-".',
-          });
-        const cameras =
-          o.camera ?? (ctx.config.cameras.length ? ctx.config.cameras.map((c) => c.name) : ['cam']);
+        const f = ctx.config.fleet;
+        const station = fleetStationName(o.station ?? f.station);
+        const cameras = o.camera ?? fleetCameras(ctx);
         const port = new RecorderRecordingPort({
           cameras,
           drive,
@@ -363,22 +364,20 @@ export function registerFleet(program: Command): void {
           clock: ctx.clock,
           log: ctx.log,
         });
-        const b = await brokerOf(o);
-        const agent: FleetAgent = new FleetAgent({
+        const b =
+          o.broker || o.root || o.fleet
+            ? await brokerOf(o)
+            : { mqtt: mqttSettingsOf(f.broker), root: f.broker.root };
+        const agent = createFleetAgent({
           station,
+          broker: b.mqtt,
           root: b.root,
+          keepaliveSeconds: Number(o.keepalive ?? f.keepaliveSeconds),
+          minFreeBytes: f.minFreeGB * 1e9,
           port,
           clock: ctx.clock,
           log: ctx.log,
-          health: () => readPiHealth({ runner: ctx.runner }),
-          client: () =>
-            connectMqtt(b.mqtt, {
-              clientId: `outpost-${station}-${agent.instance}`,
-              will: agent.will(),
-              keepalive: Number(o.keepalive),
-              reconnectPeriod: 1000,
-              connectTimeout: 5000,
-            }),
+          runner: ctx.runner,
         });
         agent.start();
         process.stdout.write(`outpost fleet agent ${station} (${cameras.join(', ')}) on ${b.mqtt.url}\n`);

@@ -37,6 +37,44 @@ describe('config', () => {
     }
   });
 
+  it('fleet: off by default; every bad key of the agent reported at once', () => {
+    const d = parseConfig({}, 'test').fleet;
+    assert.equal(d.enabled, false);
+    assert.equal(d.broker.url, 'mqtt://127.0.0.1:1883');
+    assert.equal(d.broker.root, 'outpost/fleet');
+    assert.equal(d.homeAssistant.enabled, false);
+    assert.throws(
+      () =>
+        parseConfig(
+          {
+            fleet: {
+              enabled: true,
+              station: 'conductor',
+              broker: { url: 'http://x', root: 'a/+/b', caFile: 'rel.pem', port: 1 },
+              cameras: ['cam1', 'cam/10'],
+              keepaliveSeconds: 1,
+            },
+          },
+          'f.yaml',
+        ),
+      (e: unknown) => {
+        assert.ok(e instanceof OutpostError && e.code === 'CONFIG_INVALID');
+        const problems = (e.details as { problems: string[] }).problems.join(' | ');
+        for (const k of [
+          'fleet.station',
+          'fleet.broker.url',
+          'fleet.broker.root',
+          'fleet.broker.caFile',
+          '"port"',
+          'fleet.cameras.1',
+          'fleet.keepaliveSeconds',
+        ])
+          assert.ok(problems.includes(k), `${k} in ${problems}`);
+        return true;
+      },
+    );
+  });
+
   it('a missing default file means defaults, a missing named file is an error; flags override', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     await assert.rejects(loadConfig(join(dir, 'nope.yaml')), /cannot read config/);

@@ -1,0 +1,145 @@
+/**
+ * The fleet agent as a station runs it (docs/fleet.md "A station in the fleet"): `fleet:` in the
+ * config, the library drive the station has attached now, and the station's cameras handed to a
+ * session for its length (their standing recorders stop and come back after). `outpost fleet
+ * agent` makes the same agent around a drive given on the command line.
+ */
+import { hostname } from 'node:os';
+import type { Clock } from '../adapters/clock.js';
+import type { Logger } from '../adapters/logger.js';
+import { connectMqtt, type MqttSettings } from '../adapters/mqtt-client.js';
+import { readPiHealth } from '../adapters/pi-health.js';
+import type { ProcessRunner } from '../adapters/process-runner.js';
+import type { FleetSettings } from '../config/fleet.js';
+import { OutpostError } from '../core/errors.js';
+import { FleetAgent, type RecordingPort } from '../fleet/agent.js';
+import { NAME_RE } from '../fleet/protocol.js';
+import { openDrive, type Drive } from '../library/drive.js';
+import { recorderDeps } from '../recorder/deps.js';
+import { recorderSettingsOf } from './camera-settings.js';
+import type { StationCameras } from './cameras.js';
+import type { StationEvents } from './events.js';
+import { RecorderRecordingPort } from './fleet-recording.js';
+import type { StationDeps } from './station.js';
+
+/** The broker settings of `fleet.broker` as the MQTT adapter takes them. */
+export function mqttSettingsOf(b: FleetSettings['broker']): MqttSettings {
+  return { url: b.url, username: b.username, password: b.password, ca: b.caFile };
+}
+
+/** The station's name on the broker: as configured, else the host name (checked either way). */
+export function fleetStationName(configured: string | undefined): string {
+  const name = configured ?? hostname().split('.')[0] ?? '';
+  if (!NAME_RE.test(name) || name === 'conductor')
+    throw new OutpostError('CONFIG_INVALID', `station name "${name}" cannot be used on the broker`, {
+      hint: 'Set fleet.station to letters, digits, ".", "_" or "-".',
+    });
+  return name;
+}
+
+export interface AgentParts {
+  station: string;
+  broker: MqttSettings;
+  root: string;
+  keepaliveSeconds: number;
+  minFreeBytes: number;
+  port: RecordingPort;
+  clock: Clock;
+  log: Logger;
+  runner: ProcessRunner;
+}
+
+/** A fleet agent on the broker (not yet started). */
+export function createFleetAgent(p: AgentParts): FleetAgent {
+  const agent: FleetAgent = new FleetAgent({
+    station: p.station,
+    root: p.root,
+    port: p.port,
+    clock: p.clock,
+    log: p.log,
+    minFreeBytes: p.minFreeBytes,
+    health: () => readPiHealth({ runner: p.runner }),
+    client: () =>
+      connectMqtt(p.broker, {
+        clientId: `outpost-${p.station}-${agent.instance}`,
+        will: agent.will(),
+        keepalive: p.keepaliveSeconds,
+        reconnectPeriod: 1000,
+        connectTimeout: 5000,
+      }),
+  });
+  return agent;
+}
+
+/** The cameras a station offers to sessions: `fleet.cameras`, else the configured ones, else `cam`. */
+export function fleetCameras(ctx: Pick<StationDeps, 'config'>): string[] {
+  const cams = ctx.config.fleet.cameras ?? ctx.config.cameras.map((c) => c.name);
+  return cams.length ? cams : ['cam'];
+}
+
+export interface StationFleet {
+  agent: FleetAgent;
+  /** Resolves once the session recorders stopped after a drive went away. */
+  settled(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Start the station's fleet agent when `fleet.enabled`; undefined otherwise. */
+export function startStationFleet(
+  ctx: StationDeps,
+  events: StationEvents,
+  cameras: StationCameras,
+): StationFleet | undefined {
+  const f = ctx.config.fleet;
+  if (!f.enabled) return undefined;
+  let drive: Drive | undefined;
+  let opening: Promise<void> = Promise.resolve();
+  events.on('library-attached', ({ path }) => {
+    opening = opening
+      .then(async () => {
+        drive = await openDrive(path);
+      })
+      .catch((err: unknown) => ctx.log.warn({ err }, 'fleet: the library drive could not be opened'));
+  });
+  let stopping: Promise<void> = Promise.resolve();
+  events.on('library-detached', () => {
+    drive = undefined;
+    stopping = stopping.then(() =>
+      agent.driveRemoved().catch((err: unknown) => ctx.log.warn({ err }, 'fleet: stopping the session')),
+    );
+  });
+  const port = new RecorderRecordingPort({
+    cameras: fleetCameras(ctx),
+    drive: () => drive,
+    settings: recorderSettingsOf(ctx.config),
+    deps: recorderDeps(ctx),
+    clock: ctx.clock,
+    log: ctx.log,
+    hold: (camera) => cameras.hold(camera),
+    onRecorder: (_camera, r) => {
+      r.on('segment', (s) => events.emit('recording-segment', s));
+      r.on('state', (s) => events.emit('recorder-state', s));
+    },
+  });
+  const agent = createFleetAgent({
+    station: fleetStationName(f.station),
+    broker: mqttSettingsOf(f.broker),
+    root: f.broker.root,
+    keepaliveSeconds: f.keepaliveSeconds,
+    minFreeBytes: f.minFreeGB * 1e9,
+    port,
+    clock: ctx.clock,
+    log: ctx.log,
+    runner: ctx.runner,
+  });
+  agent.start();
+  ctx.log.info({ station: agent.station, broker: f.broker.url }, 'fleet agent started');
+  return {
+    agent,
+    settled: () => stopping,
+    close: async () => {
+      await agent.close();
+      await port.close();
+    },
+  };
+}
