@@ -40,6 +40,26 @@ export const fleetSchema = z
     keepaliveSeconds: z.number().int().min(2).max(600).default(10),
     /** Refuse a session below this much free space on the library drive. */
     minFreeGB: z.number().min(0).default(1),
+    /**
+     * The conductor in this station (or HQ): the web app's Fleet page starts and stops sessions
+     * from the fleet configs in `configDir` and keeps their manifests in `sessionsDir`.
+     */
+    conductor: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        /** Fleet configs (`*.yaml`) the Fleet page offers. */
+        configDir: z.string().startsWith('/').default('/etc/outpost/fleet'),
+        sessionsDir: z.string().startsWith('/').default('/var/lib/outpost/fleet/sessions'),
+        /** Run the broker here (aedes) on `host`:`port`, with `broker.username`/`password` when set. */
+        embeddedBroker: z
+          .strictObject({
+            enabled: z.boolean().default(false),
+            host: z.string().min(1).default('0.0.0.0'),
+            port: z.number().int().min(0).max(65535).default(1883),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
     /** Announce the cameras to Home Assistant (MQTT discovery). */
     homeAssistant: z
       .strictObject({

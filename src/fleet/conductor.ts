@@ -74,6 +74,11 @@ export class Conductor {
     this.t = topics(o.root);
   }
 
+  /** Connected to the broker now. */
+  get connected(): boolean {
+    return this.mq?.connected ?? false;
+  }
+
   will(): { topic: string; payload: Buffer; qos: 1; retain: true } {
     return {
       topic: this.t.conductor,

@@ -16,6 +16,9 @@ import type { MediumView } from '../devices/manager.js';
 import type { StationState } from '../core/indicators.js';
 import type { IngestState, MirrorState, ScrubState } from '../indicators/station-facts.js';
 import type { LiveHub } from '../recorder/live/hub.js';
+import type { StartReport, StationSeen } from '../fleet/conductor.js';
+import type { SessionManifest } from '../fleet/manifest.js';
+import type { SessionPlan } from '../fleet/protocol.js';
 import type { SupervisorState } from '../recorder/supervisor.js';
 import type { UplinkStatus } from '../uplink/runner.js';
 import type { SetupCodes } from './first-user.js';
@@ -186,6 +189,34 @@ export interface CamerasControl {
   hub(name: string): LiveHub | undefined;
 }
 
+/** A fleet config the Fleet page can start: its file, what it names, or why it cannot be used. */
+export interface FleetConfigEntry {
+  file: string;
+  group: string | null;
+  session: string | null;
+  maxDurationS: number | null;
+  cameras: { station: string; camera: string }[];
+  /** Every problem of an invalid config (it cannot be started), or null. */
+  problems: string[] | null;
+}
+
+/** The conductor the web app's Fleet page drives (docs/fleet.md "The Fleet page"). */
+export interface FleetControl {
+  /** The stations on the broker and the sessions they are set to record now. */
+  overview(): {
+    broker: { url: string; connected: boolean };
+    stations: StationSeen[];
+    sessions: { session: SessionPlan; stations: string[]; stopAt?: string }[];
+  };
+  configs(): Promise<FleetConfigEntry[]>;
+  /** Start the session a config describes (optionally renamed, or with another max duration). */
+  start(file: string, o: { name?: string; durationS?: number }): Promise<StartReport>;
+  stop(sessionId: string): Promise<{ stopped: string[]; silent: string[] }>;
+  /** Kept manifests, newest first. */
+  sessions(): Promise<SessionManifest[]>;
+  manifest(key: string): Promise<SessionManifest>;
+}
+
 export interface AppDeps {
   /** The open catalogue of `drive` (the app never closes it: its owner does). */
   catalog: Catalog;
@@ -243,6 +274,8 @@ export interface AppDeps {
   media?: MediaSource;
   /** The recorder's cameras (live view); absent: no camera routes (HQ, or no `cameras:` config). */
   cameras?: CamerasControl;
+  /** The fleet conductor (`fleet.conductor.enabled`); absent: no fleet routes. */
+  fleet?: FleetControl;
   /** Per-user caps and the stall timeout of live event streams and live views (config `server.limits`). */
   streams?: Partial<StreamLimits>;
   /** The station's offline map tiles (routes/map.ts, `outpost map import`); absent: none. */

@@ -19,6 +19,7 @@ import { controlSocketPath, startControlSocket } from './control-socket.js';
 import { watchEjectButton } from '../devices/eject-button.js';
 import { startStationCameras } from './cameras.js';
 import { startStationFleet, type StationFleet } from './fleet-agent.js';
+import { startStationConductor } from './fleet-conductor.js';
 import { createStationStatus } from './station-status.js';
 import type { Station, StationDeps } from './station.js';
 
@@ -63,6 +64,14 @@ export function startStationServices(
   const cameras = startStationCameras(ctx, events);
   // The fleet agent (docs/fleet.md), when configured: sessions borrow these cameras.
   let fleet: StationFleet | undefined;
+  // The conductor for the web app's Fleet page (and the embedded broker), when configured.
+  const conductor = startStationConductor(ctx).catch((e: unknown) => {
+    ctx.log.error(
+      { err: e },
+      `fleet conductor not started: ${e instanceof Error ? e.message : String(e)} (is port ${ctx.config.fleet.conductor.embeddedBroker.port} in use?)`,
+    );
+    return undefined;
+  });
   try {
     fleet = startStationFleet(ctx, events, cameras);
   } catch (e) {
@@ -118,6 +127,7 @@ export function startStationServices(
   };
 
   const serve = async (d: Drive, path: string): Promise<void> => {
+    const fleetControl = (await conductor)?.control;
     serverCatalog = await openCatalog(d.layout.catalog);
     let url = `http://<this station>:${ctx.config.server.port}`;
     const setupCode = announcedSetupCodes(ctx.config.server.setupCode, ctx.log, () => url);
@@ -127,6 +137,7 @@ export function startStationServices(
       drive: d,
       files: { root: d.layout.root },
       ...(ctx.config.cameras.length ? { cameras: cameras.control } : {}),
+      ...(fleetControl ? { fleet: fleetControl } : {}),
       node: ctx.node,
       timeZone: ctx.timeZone,
       clock: ctx.clock,
@@ -305,6 +316,7 @@ export function startStationServices(
       await (await control)?.close();
       clearInterval(ledTimer);
       await fleet?.close();
+      await (await conductor)?.close();
       await cameras.close();
       await stopUplink();
       await serving;

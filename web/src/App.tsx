@@ -4,6 +4,7 @@ import { logout, whoAmI, type AuthState } from './auth';
 import { CamerasPage } from './components/CamerasPage';
 import { CardsPage } from './components/CardsPage';
 import { EventsPage } from './components/EventsPage';
+import { FleetPage } from './components/FleetPage';
 import { GalleryPage } from './components/GalleryPage';
 import { Login } from './components/Login';
 import { MapPage } from './components/MapPage';
@@ -16,6 +17,7 @@ const PAGES: [string, MessageKey][] = [
   ['/status', 'app.nav.status'],
   ['/cards', 'app.nav.cards'],
   ['/cameras', 'app.nav.cameras'],
+  ['/fleet', 'fleet.nav'],
   ['/events', 'albums.nav'],
   ['/map', 'map.nav'],
 ];
@@ -110,6 +112,8 @@ export function App() {
         <CardsPage />
       ) : path === '/cameras' ? (
         <CamerasPage />
+      ) : path === '/fleet' ? (
+        <FleetPage query={query} canEdit={!(auth.kind === 'user' && auth.user.role === 'viewer')} />
       ) : path === '/map' ? (
         <MapPage query={query} />
       ) : path === '/events' ? (

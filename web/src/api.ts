@@ -2,6 +2,10 @@ import type {
   AttributePatch,
   Camera,
   Card,
+  FleetConfigEntry,
+  FleetOverview,
+  FleetStartReport,
+  SessionManifest,
   CardAssignment,
   Item,
   ItemPage,
@@ -159,3 +163,17 @@ export const listCameras = (): Promise<{ cameras: Camera[] }> => api('GET', '/ap
 /** Motion events, newest first (JSON: api() asks for application/json, not the event stream). */
 export const listMotionEvents = (limit: number): Promise<{ events: MotionEvent[] }> =>
   api('GET', `/api/events?limit=${limit}`);
+export const getFleet = (): Promise<FleetOverview> => api('GET', '/api/fleet');
+export const listFleetConfigs = (): Promise<{ configs: FleetConfigEntry[] }> =>
+  api('GET', '/api/fleet/configs');
+export const startFleetSession = (body: {
+  config: string;
+  name?: string;
+  durationS?: number;
+}): Promise<FleetStartReport> => api('POST', '/api/fleet/sessions', body);
+export const stopFleetSession = (id: string): Promise<{ stopped: string[]; silent: string[] }> =>
+  api('POST', `/api/fleet/sessions/${encodeURIComponent(id)}/stop`);
+export const listFleetSessions = (): Promise<{ sessions: SessionManifest[] }> =>
+  api('GET', '/api/fleet/sessions');
+export const getFleetSession = (id: string): Promise<SessionManifest> =>
+  api('GET', `/api/fleet/sessions/${encodeURIComponent(id)}`);

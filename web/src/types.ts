@@ -148,3 +148,95 @@ export interface IngestReport {
   folders?: { folder: string; items: number }[];
   seconds: number;
 }
+
+/** GET /api/fleet: a station on the broker (docs/fleet.md). */
+export interface FleetStation {
+  station: string;
+  online: boolean;
+  lastSeenMs: number;
+  duplicates: string[];
+  status?: {
+    cameras: {
+      camera: string;
+      state: 'idle' | 'starting' | 'recording' | 'failed';
+      session: string | null;
+      restarts: number;
+    }[];
+    health: {
+      freeBytes: number | null;
+      secondsUntilFull: number | null;
+      temperatureC: number | null;
+      throttled: boolean | null;
+      uplinkBacklogBytes: number | null;
+    };
+  };
+}
+
+export interface FleetSessionSet {
+  session: { id: string; group: string; name: string; startAt: string; maxDurationS: number };
+  stations: string[];
+  stopAt?: string;
+}
+
+export interface FleetOverview {
+  broker: { url: string; connected: boolean };
+  stations: FleetStation[];
+  sessions: FleetSessionSet[];
+}
+
+export interface FleetConfigEntry {
+  file: string;
+  group: string | null;
+  session: string | null;
+  maxDurationS: number | null;
+  cameras: { station: string; camera: string }[];
+  problems: string[] | null;
+}
+
+export interface FleetStartReport {
+  session: { id: string; group: string; name: string; startAt: string; maxDurationS: number };
+  accepted: string[];
+  refused: { station: string; code: string; reason: string }[];
+  silent: string[];
+  clockWarnings: { station: string; message: string }[];
+}
+
+export interface ManifestCamera {
+  settings: {
+    source: string;
+    width?: number;
+    height?: number;
+    fps?: number;
+    rotation: number;
+    hflip: boolean;
+    vflip: boolean;
+    segmentSeconds: number;
+  };
+  requestedAt: string | null;
+  actualAt: string | null;
+  late: boolean;
+  stoppedAt: string | null;
+  stopReason: string | null;
+  segments: { path: string; sha256: string; start: string; durationS: number; bytes: number }[];
+  gaps: { from: string; to: string; reason: string }[];
+  errors: { at: string; message: string }[];
+}
+
+export interface SessionManifest {
+  id: string;
+  group: string;
+  name: string;
+  startAt: string;
+  maxDurationS: number;
+  stations: Record<
+    string,
+    {
+      answer: 'accepted' | 'refused' | 'silent';
+      joinedLate: boolean;
+      refusal: { code: string; reason: string } | null;
+      clock: { offsetMs: number; rttMs: number } | null;
+      clockWarning: string | null;
+      cameras: Record<string, ManifestCamera>;
+    }
+  >;
+}

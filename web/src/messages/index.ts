@@ -11,6 +11,7 @@ import * as compare from './compare';
 import * as edit from './edit';
 import * as events from './events';
 import * as exportMessages from './export';
+import * as fleet from './fleet';
 import * as gallery from './gallery';
 import * as geotag from './geotag';
 import * as login from './login';
@@ -38,6 +39,7 @@ export const en = {
   ...geotag.en,
   ...reject.en,
   ...albums.en,
+  ...fleet.en,
 };
 export const es: Record<keyof typeof en, string> = {
   ...app.es,
@@ -56,4 +58,5 @@ export const es: Record<keyof typeof en, string> = {
   ...geotag.es,
   ...reject.es,
   ...albums.es,
+  ...fleet.es,
 };

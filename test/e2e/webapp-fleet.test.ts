@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { launchBrowser, type TestBrowser } from '../kit/browser.js';
+import { outpost, spawnOutpost } from '../kit/cli.js';
+import { freePort } from '../kit/ports.js';
+
+/**
+ * The Fleet page in real Chromium against a real `outpost station` that runs the conductor, the
+ * embedded broker and its own agent (fleet: in its config): the station is listed online with
+ * its camera; a session started from a fleet config says at once who accepted and who is silent;
+ * it can be stopped from the page; its manifest page shows the segments; an invalid config says
+ * why; the page speaks Spanish.
+ */
+let work: string;
+let station: ChildProcess;
+let log = '';
+let base = '';
+let b: TestBrowser & { errors: string[] };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'outpost-webapp-fleet-'));
+  const port = await freePort();
+  const configDir = join(work, 'fleet-configs');
+  await mkdir(configDir);
+  await mkdir(join(work, 'empty'));
+  await writeFile(
+    join(configDir, 'office.yaml'),
+    [
+      'group: office',
+      'session: morning',
+      `broker: { url: "mqtt://127.0.0.1:${port}" }`,
+      'maxDuration: 60s',
+      'startDelay: 2',
+      'defaults: { source: "testsrc:?size=160x120&rate=10", segment: 2s }',
+      'cameras:',
+      '  - { station: office }',
+      '  - { station: ghost }',
+    ].join('\n'),
+  );
+  await writeFile(join(configDir, 'broken.yaml'), 'group: lab\nmaxDuration: forever\ncameras: []\n');
+  const cfg = join(work, 'config.yaml');
+  await writeFile(
+    cfg,
+    [
+      'station:',
+      `  statusFile: ${join(work, 'run', 'status.json')}`,
+      `  clock:\n    stateFile: ${join(work, 'state', 'clock.json')}`,
+      '  devices:\n    manage: false',
+      'recorder:\n  minFreeGB: 0',
+      'cameras:',
+      '  - { name: cam, source: "testsrc:?size=160x120&rate=10", segmentSeconds: 2, live: { enabled: false } }',
+      'fleet:',
+      '  enabled: true',
+      '  station: office',
+      '  minFreeGB: 0',
+      `  broker: { url: "mqtt://127.0.0.1:${port}" }`,
+      '  conductor:',
+      '    enabled: true',
+      `    configDir: ${configDir}`,
+      `    sessionsDir: ${join(work, 'sessions')}`,
+      `    embeddedBroker: { enabled: true, host: 127.0.0.1, port: ${port} }`,
+    ].join('\n'),
+  );
+  const lib = join(work, 'lib');
+  assert.equal((await outpost(['init-drive', lib, '--label', 'A'])).code, 0);
+  station = spawnOutpost(['station', '--library', lib, '--watch', join(work, 'empty'), '--port', '0'], {
+    OUTPOST_CONFIG: cfg,
+  });
+  station.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  station.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+  for (let i = 0; i < 80 && !/web app and API listening/.test(log); i++) await sleep(250);
+  base = /"url":"(http:[^"]+)"/.exec(log)?.[1]?.replace('0.0.0.0', '127.0.0.1') ?? '';
+  assert.ok(base, `no server URL in the log:\n${log}`);
+  const code = /setup code ([A-Z0-9]{4}-[A-Z0-9]{4})/.exec(log)![1]!;
+  const setup = await fetch(`${base}/api/auth/setup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-outpost-csrf': '1' },
+    body: JSON.stringify({ name: 'ana', password: 'correct horse battery staple', setupCode: code }),
+  });
+  assert.equal(setup.status, 201, await setup.text());
+  b = await launchBrowser();
+});
+
+after(async () => {
+  await b?.close();
+  if (station && station.exitCode === null) {
+    const exited = new Promise((r) => station.once('exit', r));
+    station.kill('SIGTERM');
+    const t = setTimeout(() => station.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(t);
+  }
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('Fleet page (headless Chromium, a real station conducting)', { timeout: 180_000 }, () => {
+  it('lists the station, starts a session with every answer, stops it, and shows its manifest', async () => {
+    const page = b.page;
+
+    await page.goto(base);
+    await page.waitForSelector('form.login');
+    await page.fill('input[name=name]', 'ana');
+    await page.fill('input[name=password]', 'correct horse battery staple');
+    await page.click('form.login button[type=submit]');
+    await page.click('nav.nav a[href="/fleet"]');
+    await page.waitForSelector('tr[data-station=office][data-online=yes]', { timeout: 20_000 });
+    assert.equal(await page.getAttribute('[data-broker]', 'data-broker'), 'up');
+    // The invalid config is offered disabled, with its problems.
+    await page.waitForSelector('.config-problems[data-file="broken.yaml"]');
+    assert.match((await page.textContent('.config-problems[data-file="broken.yaml"]')) ?? '', /maxDuration/);
+    assert.equal(await page.isDisabled('select[name=config] option[value="broken.yaml"]'), true);
+    await page.selectOption('select[name=config]', 'office.yaml');
+    await page.fill('input[name=name]', 'from-the-page');
+    const t0 = Date.now();
+    await page.click('form.fleet-start button[type=submit]');
+    await page.waitForSelector('.fleet-report li[data-answer=accepted]', { timeout: 10_000 });
+    const answeredMs = Date.now() - t0;
+    assert.match((await page.textContent('.fleet-report li[data-answer=accepted]')) ?? '', /office/);
+    assert.match((await page.textContent('.fleet-report li[data-answer=silent]')) ?? '', /ghost/);
+    assert.ok(answeredMs < 6000, `answers shown ${answeredMs} ms after the click`);
+    // Recording on the station: its camera shows the session's state.
+    await page.waitForSelector('tr[data-station=office] [data-camera=cam][data-state=recording]', {
+      timeout: 20_000,
+    });
+    await sleep(5000);
+    const running = page.locator('ul.fleet-running li').first();
+    assert.match((await running.textContent()) ?? '', /office\/from-the-page/);
+    await running.locator('button.danger').click();
+    await page.waitForFunction(
+      `/Stopped on office\\./.test(document.querySelector('p.stop-note')?.textContent ?? '')`,
+      undefined,
+      {
+        timeout: 10_000,
+      },
+    );
+    assert.match((await page.textContent('p.stop-note')) ?? '', /Stopped on office\..*ghost/);
+    // The manifest page: the station's camera, its segments, why it stopped.
+    await page.waitForSelector('table.fleet-sessions tr[data-session] a', { timeout: 10_000 });
+    await page.click('table.fleet-sessions tr[data-session] a');
+    await page.waitForSelector('.fleet-station[data-station=office] .fleet-camera[data-camera=cam]');
+    await page.waitForFunction(
+      `Number(document.querySelector('.fleet-station[data-station=office] .fleet-camera[data-camera=cam]').dataset.segments) >= 1`,
+      undefined,
+      { timeout: 15_000 },
+    );
+    const cam = (await page.textContent('.fleet-station[data-station=office] .fleet-camera')) ?? '';
+    assert.match(cam, /stopped .*\(asked\)/);
+    assert.equal(await page.getAttribute('.fleet-station[data-station=ghost]', 'data-answer'), 'silent');
+    // The kept manifest agrees, and its files are where the session's folder says.
+    const res = await page.request.get(`${base}/api/fleet/sessions`);
+    const m = (
+      (await res.json()) as {
+        sessions: {
+          name: string;
+          stations: Record<string, { cameras: Record<string, { segments: { path: string }[] }> }>;
+        }[];
+      }
+    ).sessions[0]!;
+    assert.equal(m.name, 'from-the-page');
+    for (const s of m.stations.office!.cameras.cam!.segments)
+      assert.match(s.path, /^library\/office\/from-the-page\/cam\//);
+    // No script errors (a resource the browser asks for itself, such as an icon, may 404).
+    assert.deepEqual(
+      b.errors.filter((e) => !e.startsWith('Failed to load resource')),
+      [],
+    );
+    // A reload of the page's own address is the app, not a 404.
+    await page.reload();
+    await page.waitForSelector('.fleet-page');
+  });
+
+  it('speaks Spanish', async () => {
+    const page = b.page;
+    await page.goto(`${base}/fleet`);
+    await page.waitForSelector('select[name=language]');
+    await Promise.all([page.waitForEvent('load'), page.selectOption('select[name=language]', 'es')]);
+    await page.waitForSelector('h1:has-text("Flota")');
+    assert.match((await page.textContent('.fleet-page')) ?? '', /Estaciones.*en línea/s);
+  });
+
+  it('a viewer cannot start or stop (the server refuses, the page offers nothing)', async () => {
+    const r = await fetch(`${base}/api/fleet/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-outpost-csrf': '1' },
+      body: JSON.stringify({ config: 'office.yaml' }),
+    });
+    assert.equal(r.status, 401, 'no session cookie, no start');
+    const traversal = await b.page.request.post(`${base}/api/fleet/sessions`, {
+      headers: { 'x-outpost-csrf': '1' },
+      data: { config: '../../etc/passwd' },
+    });
+    assert.equal(traversal.status(), 400);
+  });
+});
