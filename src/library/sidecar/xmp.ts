@@ -102,19 +102,25 @@ export function buildXmp(attrs: SidecarAttributes, existing?: string): string {
   };
   const missing = (p: PropDef): boolean => findProperty(packet, p.uri, p.local).length === 0;
 
-  // Rejected is Rating -1 (Lightroom, darktable, digiKam); the stars stay in the catalogue.
-  const rating = sidecarRating(attrs.rating, attrs.rejected === true);
-  if (rating !== null) add(OWNED.rating, (n) => simpleProperty(n, String(rating)));
+  // What stays from build to build (the file's own properties, the facts filled in once) comes
+  // first; what every build removes and writes again (Outpost's properties, a corrected time)
+  // after it, always in this order. So a sidecar built over its own text comes out byte for byte
+  // the same: rewriting it with unchanged values changes nothing (a mirror pass killed after it
+  // rewrote a sidecar rewrites it again next time, over the new file).
+  const date = attrs.capturedAt && XMP_DATE_RE.test(attrs.capturedAt) ? attrs.capturedAt : undefined;
   if (attrs.correctedTime) {
     removeProperty(packet, FILL_IN.createDate.uri, FILL_IN.createDate.local);
     removeProperty(packet, CORRECTED.dateTimeOriginal.uri, CORRECTED.dateTimeOriginal.local);
-    if (attrs.capturedAt && XMP_DATE_RE.test(attrs.capturedAt))
-      add(CORRECTED.dateTimeOriginal, (n) => simpleProperty(n, attrs.capturedAt!));
-  }
-  if (attrs.capturedAt && XMP_DATE_RE.test(attrs.capturedAt) && missing(FILL_IN.createDate))
-    add(FILL_IN.createDate, (n) => simpleProperty(n, attrs.capturedAt!));
+  } else if (date && missing(FILL_IN.createDate)) add(FILL_IN.createDate, (n) => simpleProperty(n, date));
   if (attrs.originalName && missing(FILL_IN.preservedFileName))
     add(FILL_IN.preservedFileName, (n) => simpleProperty(n, attrs.originalName!));
+  if (attrs.correctedTime && date) {
+    add(CORRECTED.dateTimeOriginal, (n) => simpleProperty(n, date));
+    add(FILL_IN.createDate, (n) => simpleProperty(n, date));
+  }
+  // Rejected is Rating -1 (Lightroom, darktable, digiKam); the stars stay in the catalogue.
+  const rating = sidecarRating(attrs.rating, attrs.rejected === true);
+  if (rating !== null) add(OWNED.rating, (n) => simpleProperty(n, String(rating)));
   if (attrs.event !== null) add(OWNED.event, (n, rdf) => langAltProperty(n, rdf, attrs.event!));
   if (attrs.location) {
     const { lat, lon } = attrs.location;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { mirrorDrives } from '../../../src/drives/mirror.js';
 import { applyAttributes } from '../../../src/library/attributes.js';
+import { addSidecarsToRewrite } from '../../../src/library/catalog/changes.js';
 import { openCatalog } from '../../../src/library/catalog/open.js';
 import { recordLocalOps } from '../../../src/library/catalog/ops.js';
 import { initDrive, type Drive } from '../../../src/library/drive.js';
@@ -239,6 +240,29 @@ describe('outpost mirror: two drives edited apart', () => {
     await assertIdentical(a, b);
     const again = await mirrorDrives(a, b, mirrorOpts(), deps());
     assert.equal(again.relocated, 0);
+  });
+
+  it('a pass killed after rewriting a sidecar rewrites it again next time, to the same bytes', async () => {
+    const p = await makePair(join(work, 'sidecar-again'));
+    // The memo photo is on both drives: its card sidecar's rating (A) merges into B, so the
+    // pass rewrites that sidecar on both drives, over A's file as the camera wrote it.
+    const memo = (await catalogueState(p.a.layout.root)).companions.find((c) => c.ext === 'wav')!;
+    const id = String(memo.item_id);
+    const first = await mirrorDrives(p.a, p.b, mirrorOpts(), deps());
+    assert.ok(first.sidecars >= 1, JSON.stringify(first));
+    const once = treeHashes(p.a.layout.root);
+    // A pass killed once the sidecars were written but before their list was cleared leaves the
+    // list: the next pass rewrites them, now over the file the first rewrite left.
+    const cat = await openCatalog(p.a.layout.catalog);
+    try {
+      addSidecarsToRewrite(cat, p.b.marker.id, [id]);
+    } finally {
+      await cat.close();
+    }
+    const again = await mirrorDrives(p.a, p.b, mirrorOpts(), deps());
+    assert.equal(again.sidecars, 1);
+    await assertIdentical(p.a, p.b);
+    assert.deepEqual(treeHashes(p.a.layout.root), once, 'the sidecar differs from one rewritten once');
   });
 
   it('refuses the same drive twice and a folder that is not a drive', async () => {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { attributePatchSchema, type Attributes } from '../../../src/core/attributes.js';
 import { NS, findPacket, findProperty, simpleValue } from '../../../src/library/sidecar/rdf.js';
 import { parseXml } from '../../../src/library/sidecar/xml.js';
-import { OUTPOST_NS, buildXmp, parseXmp } from '../../../src/library/sidecar/xmp.js';
+import { OUTPOST_NS, buildXmp, parseXmp, type SidecarAttributes } from '../../../src/library/sidecar/xmp.js';
 
 const EMPTY: Attributes = {
   event: null,
@@ -167,6 +167,32 @@ describe('buildXmp / parseXmp', () => {
     assert.equal(buildXmp(FULL, once), once);
     const fresh = buildXmp(FULL);
     assert.equal(buildXmp(FULL, fresh), fresh);
+  });
+
+  it('is stable with the facts it fills in, over a camera sidecar and with a corrected time', () => {
+    // A camera's own sidecar (the rating as an attribute): the mirror rebuilds it from the
+    // first drive's file, and a pass killed after the rewrite rebuilds it again over its own
+    // output; both must give the same bytes (mirror-faults e2e).
+    const camera = `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="${NS.rdf}"><rdf:Description xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:aux="http://ns.adobe.com/exif/1.0/aux/" aux:Lens="50mm" xmp:Rating="3"/></rdf:RDF></x:xmpmeta>`;
+    const facts = { capturedAt: '2024-05-01T08:20:30', originalName: 'IMG_0001.JPG' };
+    const cases: SidecarAttributes[] = [
+      { ...EMPTY, rating: 3, ...facts },
+      { ...FULL, ...facts },
+      { ...FULL, ...facts, rejected: true },
+      { ...FULL, ...facts, correctedTime: true },
+      { ...EMPTY, ...facts, correctedTime: true },
+    ];
+    for (const attrs of cases)
+      for (const base of [undefined, camera, LIGHTROOM]) {
+        const once = buildXmp(attrs, base);
+        assert.equal(buildXmp(attrs, once), once, `${JSON.stringify(attrs)} over ${base?.slice(0, 40)}`);
+      }
+    // Built first without the corrected time, then with it: stable from then on too.
+    const corrected = buildXmp(
+      { ...FULL, ...facts, correctedTime: true },
+      buildXmp({ ...FULL, ...facts }, camera),
+    );
+    assert.equal(buildXmp({ ...FULL, ...facts, correctedTime: true }, corrected), corrected);
   });
 
   it('matches properties by namespace, not prefix (xap: of old Adobe files)', () => {
