@@ -1,7 +1,8 @@
 /**
  * `mirrorDrives`: make two library drives identical (originals, companions, derivatives,
  * catalogue), whichever was "the original". One pass:
- *   1. both library locks; finish what a killed run left (pending rows, `.outpost/tmp`);
+ *   1. both library locks; finish what a killed run left (pending rows, `.outpost/tmp`, a
+ *      move's old links);
  *   2. op logs both ways from per-partner cursors (LWW by HLC), after the deletion guard;
  *   3. the items either change journal names since its cursor (all items on the first pairing),
  *      planned (mirror-plan.ts, pure) and carried out (mirror-apply.ts);
@@ -14,6 +15,7 @@ import { OutpostError, asDriveFailure } from '../core/errors.js';
 import { reconcileLibrary } from '../library/intake/index.js';
 import { openCatalog, type Catalog } from '../library/catalog/open.js';
 import { openDrive, type Drive } from '../library/drive.js';
+import { finishPendingUnlinks } from '../library/relocate.js';
 import { acquireLibraryLock, type LibraryLock } from '../library/lock.js';
 import { applyActions, refreshSidecars, relocate, type ApplyContext } from './mirror-apply.js';
 import {
@@ -114,8 +116,12 @@ export async function mirrorDrives(
     for (const [d, c] of [
       [a, catA],
       [b, catB],
-    ] as const)
+    ] as const) {
       await reconcileLibrary(c, d.layout, { deep: locks.some((l) => l.previousRunDied) });
+      // A pass killed between a move's commit and its unlinks: the next pass may have no move
+      // left to make (the catalogues already agree), so the old links go here.
+      await finishPendingUnlinks(c, d.layout.root);
+    }
 
     // 1. Op logs, both ways, behind the deletion guard.
     emit({ phase: 'ops' });

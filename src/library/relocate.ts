@@ -168,8 +168,12 @@ async function unlinkAll(root: string, paths: string[]): Promise<void> {
     });
 }
 
-/** Old links a killed run left behind after the catalogue already moved on. */
-async function finishPendingUnlinks(cat: Catalog, root: string): Promise<void> {
+/**
+ * Old links a killed run left behind after the catalogue already moved on. Every move runs this
+ * first; a caller that may have no move to make (the mirror, once the catalogues agree) runs it
+ * on its own, else the old links stay in library/ for good.
+ */
+export async function finishPendingUnlinks(cat: Catalog, root: string): Promise<void> {
   for (const r of await unfinishedRelocations(cat)) {
     const keep = await currentPathsOf(cat, r.id);
     // Never remove a path the catalogue (still or again) points at.

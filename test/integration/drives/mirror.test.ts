@@ -4,13 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { mirrorDrives } from '../../../src/drives/mirror.js';
 import { applyAttributes } from '../../../src/library/attributes.js';
 import { addSidecarsToRewrite } from '../../../src/library/catalog/changes.js';
 import { openCatalog } from '../../../src/library/catalog/open.js';
+import { commitRelocation } from '../../../src/library/catalog/relocations.js';
 import { recordLocalOps } from '../../../src/library/catalog/ops.js';
 import { initDrive, type Drive } from '../../../src/library/drive.js';
 import { parseXmp } from '../../../src/library/sidecar/xmp.js';
@@ -263,6 +264,48 @@ describe('outpost mirror: two drives edited apart', () => {
     assert.equal(again.sidecars, 1);
     await assertIdentical(p.a, p.b);
     assert.deepEqual(treeHashes(p.a.layout.root), once, 'the sidecar differs from one rewritten once');
+  });
+
+  it('a pass killed between the last move and the removal of its old links: the next pass removes them', async () => {
+    const work2 = join(work, 'move-unlinks');
+    const a = await initDrive(join(work2, 'A'), { label: 'A', now: new Date('2024-06-01T00:00:00Z') });
+    const b = await initDrive(join(work2, 'B'), { label: 'B', now: new Date('2024-06-01T00:00:00Z') });
+    const card = join(work2, 'card');
+    const [id] = makePhotoCard(card, 0, 1, true);
+    await ingestInto(a, card, 'Ana', clockAt('2024-06-01T10:00:00Z'), 'station-a');
+    await ingestInto(b, card, 'Ana', clockAt('2024-06-03T10:00:00Z'), 'station-b');
+    const before = await catalogueState(b.layout.root);
+    const oldPaths = [
+      String(before.items.find((i) => i.id === id)!.path),
+      ...before.companions.filter((c) => c.item_id === id).map((c) => String(c.path)),
+    ];
+    const s = await mirrorDrives(a, b, mirrorOpts(), deps());
+    assert.equal(s.relocated, 1, JSON.stringify(s));
+    // What a pass killed after the move's commit leaves: the catalogue at the new paths, the old
+    // links still there and the note that names them. No move is left for the next pass to make.
+    const after = await catalogueState(b.layout.root);
+    const newPaths = [
+      String(after.items.find((i) => i.id === id)!.path),
+      ...after.companions.filter((c) => c.item_id === id).map((c) => String(c.path)),
+    ];
+    assert.equal(newPaths.length, oldPaths.length);
+    for (const [i, from] of oldPaths.entries())
+      linkSync(join(b.layout.root, newPaths[i]!), join(b.layout.root, from));
+    const cat = await openCatalog(b.layout.catalog);
+    try {
+      commitRelocation(
+        cat,
+        id!,
+        newPaths[0]!,
+        oldPaths.map((from, i) => ({ from, to: newPaths[i]! })),
+      );
+    } finally {
+      await cat.close();
+    }
+    const again = await mirrorDrives(a, b, mirrorOpts(), deps());
+    assert.equal(again.relocated, 0);
+    for (const p of oldPaths) assert.ok(!existsSync(join(b.layout.root, p)), `${p} is still there`);
+    await assertIdentical(a, b);
   });
 
   it('refuses the same drive twice and a folder that is not a drive', async () => {
