@@ -12,20 +12,30 @@ export interface VideoTransform {
   width?: number | undefined;
   height?: number | undefined;
   fps?: number | undefined;
+  /**
+   * Record nothing before this instant (ms since the epoch, by the machine's own clock): the
+   * pipeline runs already and frames are dropped until the wall clock reaches it (a fleet
+   * session's start instant; the recording's time line starts at its first kept frame).
+   */
+  startAtMs?: number | undefined;
 }
 
 /** Whether the transform changes anything. */
 export function transforms(t: VideoTransform | undefined): boolean {
-  return !!t && (!!t.rotation || !!t.hflip || !!t.vflip || !!t.width || !!t.fps);
+  return !!t && (!!t.rotation || !!t.hflip || !!t.vflip || !!t.width || !!t.fps || t.startAtMs !== undefined);
 }
 
 /**
- * The `-vf` chain: frame rate first (fewer frames to turn), then rotation (transpose: 1 is 90°
+ * The `-vf` chain: the start gate, then frame rate (fewer frames to turn), then rotation (transpose: 1 is 90°
  * clockwise, 2 is 90° counter-clockwise; 180° is both flips), the asked flips (a flip after a
  * flip cancels), then the size (even numbers: yuv420p wants them).
  */
 export function transformFilter(t: VideoTransform): string | undefined {
   const f: string[] = [];
+  // The gate: ffmpeg's time(0) is the wall clock as each frame passes; the kept frames' time
+  // line restarts at 0 (a segment list counted from the first kept frame).
+  if (t.startAtMs !== undefined)
+    f.push(`select='gte(time(0),${(t.startAtMs / 1000).toFixed(3)})'`, 'setpts=PTS-STARTPTS');
   if (t.fps) f.push(`fps=${t.fps}`);
   let h = !!t.hflip;
   let v = !!t.vflip;

@@ -35,16 +35,24 @@ export interface FleetRecordingOptions {
   deps: RecorderDeps;
   clock: Clock;
   log: Logger;
+  /** How long before the instant a camera's pipeline starts (default PREPARE_MS). */
+  prepareMs?: number;
   /** How long the first frame may take after the start instant (default 20 s). */
   firstFrameTimeoutMs?: number;
 }
 
 /**
  * A session camera's recorder settings: the plan's source, mode, segments and picture; its
- * recordings go to `library/<group>/<session>/<camera>/`.
+ * recordings go to `library/<group>/<session>/<camera>/`. With `gateAtMs` (the machine's clock)
+ * the pipeline may start early: frames before that instant are dropped.
  */
-export function cameraSettingsOfPlan(plan: CameraPlan, session?: SessionPlan): CameraSettings {
+export function cameraSettingsOfPlan(
+  plan: CameraPlan,
+  session?: SessionPlan,
+  gateAtMs?: number,
+): CameraSettings {
   const transform = {
+    ...(gateAtMs !== undefined ? { startAtMs: gateAtMs } : {}),
     ...(plan.rotation ? { rotation: plan.rotation } : {}),
     ...(plan.hflip ? { hflip: true } : {}),
     ...(plan.vflip ? { vflip: true } : {}),
@@ -62,6 +70,9 @@ export function cameraSettingsOfPlan(plan: CameraPlan, session?: SessionPlan): C
     ...(session ? { session: { group: session.group, session: session.name, id: session.id } } : {}),
   };
 }
+
+/** Pipelines start this long before a session's instant (ffmpeg up, source opened, encoder warm). */
+export const PREPARE_MS = 2500;
 
 export class RecorderRecordingPort implements RecordingPort {
   private readonly running = new Map<string, Recorder>();
@@ -104,8 +115,17 @@ export class RecorderRecordingPort implements RecordingPort {
       throw new OutpostError('NOT_A_LIBRARY', 'no library drive is plugged in', {
         hint: 'Plug in a library drive.',
       });
+    // The pipeline starts up to PREPARE_MS before the instant and drops frames until it (the
+    // gate runs on the machine's own clock: the instant is translated from this station's clock).
+    await untilInstant(this.o.clock, at.getTime() - (this.o.prepareMs ?? PREPARE_MS));
+    const gateAtMs = at.getTime() - (this.o.clock.now().getTime() - Date.now());
     const release = (await this.o.hold?.(plan.camera)) ?? (() => undefined);
-    const r = new Recorder(cameraSettingsOfPlan(plan, session), this.o.settings, drive, this.o.deps);
+    const r = new Recorder(
+      cameraSettingsOfPlan(plan, session, gateAtMs),
+      this.o.settings,
+      drive,
+      this.o.deps,
+    );
     this.running.set(plan.camera, r);
     this.o.onRecorder?.(plan.camera, r);
     let lastEnd: string | undefined;
@@ -161,7 +181,6 @@ export class RecorderRecordingPort implements RecordingPort {
     r.on('state', (s) => {
       if (s.state === 'failed') out.failed(s.lastExit ?? 'the camera pipeline failed');
     });
-    await untilInstant(this.o.clock, at.getTime());
     try {
       await r.start();
       const firstFrameAt = await first;

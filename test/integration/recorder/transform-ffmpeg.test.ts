@@ -23,7 +23,7 @@ after(async () => {
 });
 
 /** Record ~2 s of the test pattern with `t`; the first segment's path. */
-async function record(name: string, t: VideoTransform | undefined): Promise<string> {
+async function record(name: string, t: VideoTransform | undefined, ms = 2500): Promise<string> {
   const dir = join(work, name);
   await mkdir(dir);
   const args = captureArgs({
@@ -35,7 +35,7 @@ async function record(name: string, t: VideoTransform | undefined): Promise<stri
   const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-  await new Promise((r) => setTimeout(r, 2500));
+  await new Promise((r) => setTimeout(r, ms));
   child.kill('SIGINT');
   await new Promise((r) => child.once('exit', r));
   const first = join(dir, '000000.mp4');
@@ -77,6 +77,36 @@ describe('recording with rotation, flips, size and frame rate (real ffmpeg)', { 
     const s = await record('scaled', { width: 160, height: 120 });
     const q = probe(s);
     assert.equal(`${q.width}x${q.height}`, '160x120');
+  });
+
+  it('a start instant: the pipeline runs from the start, the recording only from the instant', async () => {
+    // ffmpeg runs 4.5 s; the gate opens 2.5 s in: about 2 s are recorded (not 4.5).
+    const spawnedAt = Date.now();
+    const p = await record('gated', { startAtMs: spawnedAt + 2500 }, 4500);
+    const dir = join(work, 'gated');
+    const list = execFileSync('cat', [join(dir, 'list.csv')]).toString();
+    const recordedS = execFileSync('ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'format=duration',
+      '-of',
+      'csv=p=0',
+      p,
+    ])
+      .toString()
+      .trim();
+    const total = list
+      .trim()
+      .split('\n')
+      .map((l) => Number(l.split(',')[2]) - Number(l.split(',')[1]))
+      .reduce((a, b) => a + b, 0);
+    assert.ok(
+      total > 1.2 && total < 2.6,
+      `recorded ${total} s of a 4.5 s run gated at 2.5 s (${list}; first ${recordedS} s)`,
+    );
+    // Its time line starts at 0 at the first kept frame.
+    assert.ok(Number(list.split(',')[1]) < 0.05, list);
   });
 
   it('180° is the picture upside down and mirrored; a flip is a mirror', async () => {

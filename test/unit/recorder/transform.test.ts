@@ -20,6 +20,14 @@ describe('a camera picture as configured: rotation, flips, size, frame rate', ()
     );
   });
 
+  it('a start instant gates the frames on the wall clock, first in the chain', () => {
+    assert.equal(
+      transformFilter({ startAtMs: 1_796_534_049_633, rotation: 90 }),
+      "select='gte(time(0),1796534049.633)',setpts=PTS-STARTPTS,transpose=1",
+    );
+    assert.equal(transforms({ startAtMs: 0 }), true, 'a gate re-encodes (a copy cannot drop frames)');
+  });
+
   it('a transform turns stream copy off; no transform keeps it', () => {
     const base = {
       source: parseSource('rtsp://cam.local/stream'),
