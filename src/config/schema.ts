@@ -360,6 +360,8 @@ export const configSchema = z
           .prefault({}),
         /** A UPS HAT's low-battery signal: finish the current file, flush, unmount, power off (README, "Power"). */
         ups: upsSchema,
+        /** Camera settings changed on the fly (Cameras page, `outpost fleet config push`), kept across restarts. */
+        cameraSettingsFile: z.string().startsWith('/').default('/var/lib/outpost/camera-settings.json'),
       })
       .superRefine((st, ctx) => {
         const root = st.devices.mountRoot.replace(/\/+$/, '') || '/';

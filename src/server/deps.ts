@@ -16,6 +16,7 @@ import type { MediumView } from '../devices/manager.js';
 import type { StationState } from '../core/indicators.js';
 import type { IngestState, MirrorState, ScrubState } from '../indicators/station-facts.js';
 import type { LiveHub } from '../recorder/live/hub.js';
+import type { AppliedSettings, CameraPatch } from '../recorder/camera-patch.js';
 import type { StartReport, StationSeen } from '../fleet/conductor.js';
 import type { SessionManifest } from '../fleet/manifest.js';
 import type { SessionPlan } from '../fleet/protocol.js';
@@ -185,6 +186,10 @@ export interface CameraInfo {
  */
 export interface CamerasControl {
   list(): CameraInfo[];
+  /** What a camera records with now (config and on-the-fly changes). */
+  settings?(name: string): Promise<AppliedSettings>;
+  /** Change a camera's settings on the fly: its pipeline restarts with them. */
+  configure?(name: string, patch: CameraPatch): Promise<AppliedSettings>;
   /** The live hub of a camera by name; undefined for an unknown name. */
   hub(name: string): LiveHub | undefined;
 }

@@ -7,8 +7,18 @@ import { recorderDeps } from '../recorder/deps.js';
 import { isOutpostError } from '../core/errors.js';
 import { openDrive, type Drive } from '../library/drive.js';
 import type { Config } from '../config/schema.js';
+import { OutpostError, driveError } from '../core/errors.js';
+import {
+  appliedSettings,
+  mergePatch,
+  withOverrides,
+  withoutDefaults,
+  type AppliedSettings,
+  type CameraPatch,
+} from '../recorder/camera-patch.js';
+import { loadCameraOverrides, saveCameraOverrides } from './camera-overrides-file.js';
 import { cameraSettingsOf, recorderSettingsOf } from './camera-settings.js';
-import { Recorder, type RecorderStatus } from '../recorder/recorder.js';
+import { Recorder, type CameraSettings, type RecorderStatus } from '../recorder/recorder.js';
 import { feedHub } from '../recorder/live/feed.js';
 import { LiveHub } from '../recorder/live/hub.js';
 import type { CamerasControl } from '../server/deps.js';
@@ -27,6 +37,8 @@ export interface StationCameras {
    * stays stopped until the returned release is called.
    */
   hold(name: string): Promise<() => void>;
+  /** Change a camera's settings on the fly (kept across restarts); resolves with what it runs with. */
+  configure(name: string, patch: CameraPatch): Promise<AppliedSettings>;
   /** Resolves once the starts and stops asked for so far are done (e.g. stopped after a detach). */
   settled(): Promise<void>;
   close(): Promise<void>;
@@ -63,14 +75,15 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
   /** Cameras a fleet session records with now: their standing recorders stay stopped. */
   const held = new Set<string>();
 
+  // On-the-fly settings (Cameras page, fleet config push) over the config, kept across restarts.
+  const overridesFile = ctx.config.station.cameraSettingsFile;
+  const overrides = loadCameraOverrides(overridesFile, ctx.log);
+  const settingsOf = async (c: Config['cameras'][number]): Promise<CameraSettings> =>
+    withOverrides(cameraSettingsOf(c, ctx.config), (await overrides).get(c.name));
+
   const startOne = async (c: Config['cameras'][number], drive: Drive): Promise<void> => {
     try {
-      const r = new Recorder(
-        cameraSettingsOf(c, ctx.config),
-        recorderSettingsOf(ctx.config),
-        drive,
-        recorderDeps(ctx),
-      );
+      const r = new Recorder(await settingsOf(c), recorderSettingsOf(ctx.config), drive, recorderDeps(ctx));
       r.on('segment', (s) => events.emit('recording-segment', s));
       r.on('motion-event', (e) => events.emit('motion-event', e));
       const hub = hubs.get(c.name);
@@ -167,7 +180,48 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
     }
   });
 
+  const applied = async (name: string): Promise<AppliedSettings> => {
+    const c = ctx.config.cameras.find((x) => x.name === name);
+    if (!c) throw new OutpostError('CAMERA_NOT_FOUND', `no camera named ${JSON.stringify(name)}`);
+    return appliedSettings(await settingsOf(c), (await overrides).get(name));
+  };
+
+  /** Change a camera's settings now: kept in the settings file, its pipeline restarted with them. */
+  const configure = async (name: string, patch: CameraPatch): Promise<AppliedSettings> => {
+    const c = ctx.config.cameras.find((x) => x.name === name);
+    if (!c) throw new OutpostError('CAMERA_NOT_FOUND', `no camera named ${JSON.stringify(name)}`);
+    const all = await overrides;
+    const next = withoutDefaults(mergePatch(all.get(name) ?? {}, patch), cameraSettingsOf(c, ctx.config));
+    if ((next.width === undefined) !== (next.height === undefined))
+      throw new OutpostError('INVALID_INPUT', 'width and height go together', {
+        hint: 'Give both, or set both to null to record at the source size.',
+      });
+    const before = all.get(name);
+    if (Object.keys(next).length) all.set(name, next);
+    else all.delete(name);
+    try {
+      await saveCameraOverrides(overridesFile, all);
+    } catch (e) {
+      if (before) all.set(name, before);
+      else all.delete(name);
+      throw driveError(e, overridesFile);
+    }
+    ctx.log.info({ camera: name, settings: next }, 'camera settings changed');
+    const done = chain.then(async () => {
+      const r = recorders.get(name);
+      recorders.delete(name);
+      if (r) await r.stop().catch((err: unknown) => ctx.log.warn({ err }, 'camera stop failed'));
+      const path = attached;
+      if (path && running && !held.has(name)) await startOne(c, await openDrive(path));
+    });
+    chain = done.catch((err: unknown) => ctx.log.error({ err }, 'cameras'));
+    await done;
+    return applied(name);
+  };
+
   const control: CamerasControl = {
+    settings: applied,
+    configure,
     list: () =>
       ctx.config.cameras.map((c) => {
         const st = recorders.get(c.name)?.status();
@@ -181,6 +235,7 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
     status: () => [...recorders.values()].map((r) => r.status()),
     recorder: (name) => recorders.get(name),
     hold,
+    configure,
     settled: () => chain,
     close: async () => {
       await chain;

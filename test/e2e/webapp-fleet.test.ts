@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { launchBrowser, type TestBrowser } from '../kit/browser.js';
 import { outpost, spawnOutpost } from '../kit/cli.js';
+import { probeVideo } from '../kit/ffprobe.js';
 import { freePort } from '../kit/ports.js';
 
 /**
@@ -52,6 +53,7 @@ before(async () => {
       `  statusFile: ${join(work, 'run', 'status.json')}`,
       `  clock:\n    stateFile: ${join(work, 'state', 'clock.json')}`,
       '  devices:\n    manage: false',
+      `  cameraSettingsFile: ${join(work, 'state', 'camera-settings.json')}`,
       'recorder:\n  minFreeGB: 0',
       'cameras:',
       '  - { name: cam, source: "testsrc:?size=160x120&rate=10", segmentSeconds: 2, live: { enabled: false } }',
@@ -173,6 +175,58 @@ describe('Fleet page (headless Chromium, a real station conducting)', { timeout:
     // A reload of the page's own address is the app, not a 404.
     await page.reload();
     await page.waitForSelector('.fleet-page');
+  });
+
+  it("an editor turns the station's camera on the fly: the next segments are turned, the change is kept", async () => {
+    const page = b.page;
+    await page.goto(`${base}/cameras`);
+    await page.click('details.camera-settings[data-camera=cam] summary');
+    await page.waitForSelector('details.camera-settings[data-camera=cam] select[name=rotation]');
+    await page.selectOption('details.camera-settings[data-camera=cam] select[name=rotation]', '90');
+    await page.fill('details.camera-settings[data-camera=cam] input[name=segment]', '1');
+    const appliedAt = Date.now();
+    await page.click('details.camera-settings[data-camera=cam] button[type=submit]');
+    await page.waitForFunction(
+      `/Applied: 90°/.test(document.querySelector('.camera-settings .applied-note')?.textContent ?? '')`,
+      undefined,
+      { timeout: 15_000 },
+    );
+    // Kept across restarts: the settings file holds the change.
+    const kept = JSON.parse(await readFile(join(work, 'state', 'camera-settings.json'), 'utf8')) as Record<
+      string,
+      { rotation: number; segmentSeconds: number }
+    >;
+    assert.deepEqual(kept.cam, { rotation: 90, segmentSeconds: 1 });
+    // A segment recorded after the change is turned (160x120 → 120x160) and one second long.
+    const day = join(work, 'lib', 'library', 'cam');
+    let turned: string | undefined;
+    for (let i = 0; i < 60 && !turned; i++) {
+      await sleep(500);
+      for (const d of await readdir(day).catch(() => [] as string[]))
+        for (const f of await readdir(join(day, d))) {
+          const p = join(day, d, f);
+          if (!f.endsWith('.mp4') || (await stat(p)).mtimeMs < appliedAt + 500) continue;
+          if (probeVideo(p).width === 120) turned = p;
+        }
+    }
+    assert.ok(turned, 'a segment recorded after the change is turned 90°');
+    assert.deepEqual(probeVideo(turned), { width: 120, height: 160, avg_frame_rate: '10/1' });
+    // Back to the config: the camera records as configured again, and the file forgets it.
+    await page.click('details.camera-settings[data-camera=cam] button.secondary');
+    await page.waitForFunction(
+      `/Applied: 0°/.test(document.querySelector('.camera-settings .applied-note')?.textContent ?? '')`,
+      undefined,
+      { timeout: 15_000 },
+    );
+    const after = JSON.parse(await readFile(join(work, 'state', 'camera-settings.json'), 'utf8')) as object;
+    assert.deepEqual(after, {});
+    // A hostile or wrong patch is refused with the field named, and changes nothing.
+    const bad = await page.request.patch(`${base}/api/cameras/cam/settings`, {
+      headers: { 'x-outpost-csrf': '1' },
+      data: { rotation: 45, width: 100 },
+    });
+    assert.equal(bad.status(), 400);
+    assert.match(await bad.text(), /rotation/);
   });
 
   it('speaks Spanish', async () => {

@@ -1,6 +1,8 @@
 import type {
   AttributePatch,
   Camera,
+  CameraApplied,
+  CameraPatch,
   Card,
   FleetConfigEntry,
   FleetOverview,
@@ -177,3 +179,7 @@ export const listFleetSessions = (): Promise<{ sessions: SessionManifest[] }> =>
   api('GET', '/api/fleet/sessions');
 export const getFleetSession = (id: string): Promise<SessionManifest> =>
   api('GET', `/api/fleet/sessions/${encodeURIComponent(id)}`);
+export const getCameraSettings = (name: string): Promise<CameraApplied> =>
+  api('GET', `/api/cameras/${encodeURIComponent(name)}/settings`);
+export const patchCameraSettings = (name: string, patch: CameraPatch): Promise<CameraApplied> =>
+  api('PATCH', `/api/cameras/${encodeURIComponent(name)}/settings`, patch);

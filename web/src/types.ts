@@ -240,3 +240,26 @@ export interface SessionManifest {
     }
   >;
 }
+
+/** GET/PATCH /api/cameras/:name/settings: what a camera records with. */
+export interface CameraApplied {
+  rotation: 0 | 90 | 180 | 270;
+  hflip: boolean;
+  vflip: boolean;
+  width: number | null;
+  height: number | null;
+  fps: number | null;
+  segmentSeconds: number;
+  live: boolean;
+  overridden: string[];
+}
+export type CameraPatch = Partial<{
+  rotation: 0 | 90 | 180 | 270 | null;
+  hflip: boolean | null;
+  vflip: boolean | null;
+  width: number | null;
+  height: number | null;
+  fps: number | null;
+  segmentSeconds: number | null;
+  live: boolean | null;
+}>;

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { cameraPatchSchema } from '../../recorder/camera-patch.js';
 import type { LiveFrame, LiveHub } from '../../recorder/live/hub.js';
 import type { AppDeps, CameraState, CamerasControl } from '../deps.js';
 import { ApiError } from '../errors.js';
@@ -116,6 +117,52 @@ export function registerCameraRoutes(app: FastifyInstance, deps: AppDeps): void 
           };
         }),
       };
+    },
+  });
+
+  const appliedSchema = z.object({
+    rotation: z.number(),
+    hflip: z.boolean(),
+    vflip: z.boolean(),
+    width: z.number().nullable(),
+    height: z.number().nullable(),
+    fps: z.number().nullable(),
+    segmentSeconds: z.number(),
+    live: z.boolean(),
+    overridden: z.array(z.string()).describe('Settings changed on the fly (over the config)'),
+  });
+
+  defineRoute(app, {
+    method: 'GET',
+    url: '/api/cameras/:name/settings',
+    role: 'viewer',
+    tags,
+    summary: 'What a camera records with: rotation, flips, size, frame rate, segment length, live view',
+    params: cameraParams,
+    responses: { 200: appliedSchema, 404: errorBodySchema },
+    handler: async ({ params }) => {
+      if (!cameras.settings)
+        throw new ApiError('CAMERA_NOT_FOUND', 'this station cannot report camera settings');
+      return cameras.settings(params.name);
+    },
+  });
+
+  defineRoute(app, {
+    method: 'PATCH',
+    url: '/api/cameras/:name/settings',
+    role: 'editor',
+    tags,
+    summary: "Change a camera's settings now: kept across restarts, its pipeline restarts with them",
+    description:
+      'Only the keys given change; `null` takes a key back to the config. The answer is what the ' +
+      'camera runs with after the restart (`overridden`: the keys changed on the fly).',
+    params: cameraParams,
+    body: cameraPatchSchema,
+    responses: { 200: appliedSchema, 400: errorBodySchema, 404: errorBodySchema },
+    handler: async ({ params, body }) => {
+      if (!cameras.configure)
+        throw new ApiError('CAMERA_NOT_FOUND', 'this station cannot change camera settings');
+      return cameras.configure(params.name, body);
     },
   });
 

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, listCameras, listMotionEvents } from '../api';
 import { errorText } from '../error-text';
+import { CameraSettings } from './CameraSettings';
 import { formatNumber, t } from '../i18n';
 import { navigate } from '../router';
 import type { Camera, MotionEvent } from '../types';
@@ -115,6 +116,7 @@ function LiveView({ cam, visible }: { cam: Camera; visible: boolean }) {
           {t('cameras.snapshot')}
         </a>
       </figcaption>
+      <CameraSettings name={cam.name} />
     </figure>
   );
 }

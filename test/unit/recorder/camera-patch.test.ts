@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  appliedSettings,
+  cameraPatchSchema,
+  mergePatch,
+  withOverrides,
+  withoutDefaults,
+} from '../../../src/recorder/camera-patch.js';
+import type { CameraSettings } from '../../../src/recorder/recorder.js';
+
+const base: CameraSettings = {
+  name: 'gate',
+  source: 'testsrc:',
+  mode: 'continuous',
+  segmentSeconds: 10,
+  copy: 'auto',
+  stallSeconds: 15,
+  mjpeg: { fps: 5, width: 640, timestamp: true, quality: 7 },
+};
+
+describe('camera settings changed on the fly', () => {
+  it('parses a patch, refusing what a camera cannot do, a size without its other half, unknown keys', () => {
+    assert.ok(cameraPatchSchema.safeParse({ rotation: 90, fps: 12.5, live: false }).success);
+    assert.ok(cameraPatchSchema.safeParse({ width: null, height: null }).success);
+    for (const bad of [
+      { rotation: 45 },
+      { width: 640 },
+      { fps: 0 },
+      { segmentSeconds: 0.5 },
+      { source: 'rtsp://x' },
+    ])
+      assert.equal(cameraPatchSchema.safeParse(bad).success, false, JSON.stringify(bad));
+  });
+
+  it('adds up patches; null takes a key back to the config', () => {
+    const a = mergePatch({}, { rotation: 90, hflip: true });
+    assert.deepEqual(mergePatch(a, { rotation: null, fps: 5 }), { hflip: true, fps: 5 });
+  });
+
+  it('gives the settings the recorder runs with, and what the page shows', () => {
+    const s = withOverrides(base, { rotation: 270, width: 640, height: 480, segmentSeconds: 2, live: false });
+    assert.deepEqual(s.transform, { rotation: 270, width: 640, height: 480 });
+    assert.equal(s.segmentSeconds, 2);
+    assert.equal(s.mjpeg, undefined, 'live view off');
+    assert.equal(withOverrides(base, {}), base);
+    const shown = appliedSettings(s, { rotation: 270 });
+    assert.equal(shown.rotation, 270);
+    assert.equal(shown.live, false);
+    assert.deepEqual(shown.overridden, ['rotation']);
+  });
+
+  it('drops overrides equal to the config, keeping a size whole', () => {
+    assert.deepEqual(
+      withoutDefaults({ rotation: 0, hflip: false, segmentSeconds: 10, live: true }, base),
+      {},
+    );
+    assert.deepEqual(withoutDefaults({ rotation: 90, hflip: false }, base), { rotation: 90 });
+    assert.deepEqual(withoutDefaults({ width: 640, height: 480 }, base), { width: 640, height: 480 });
+  });
+});

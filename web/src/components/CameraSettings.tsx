@@ -1,0 +1,183 @@
+import { useEffect, useState } from 'preact/hooks';
+import { getCameraSettings, patchCameraSettings } from '../api';
+import { errorText } from '../error-text';
+import { formatNumber, t } from '../i18n';
+import type { CameraApplied, CameraPatch } from '../types';
+
+function summary(s: CameraApplied): string {
+  return [
+    `${s.rotation}°`,
+    s.hflip ? t('camset.hflip') : '',
+    s.vflip ? t('camset.vflip') : '',
+    s.width && s.height ? `${s.width}×${s.height}` : t('camset.sourceSize'),
+    s.fps ? `${formatNumber(s.fps)} fps` : t('camset.sourceRate'),
+    `${formatNumber(s.segmentSeconds)} s`,
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+/**
+ * A camera's settings, changed on the fly by an editor (the station restarts its pipeline and
+ * keeps them across restarts); shows what the camera runs with once applied.
+ */
+export function CameraSettings({ name }: { name: string }) {
+  const [applied, setApplied] = useState<CameraApplied | null>(null);
+  const [rotation, setRotation] = useState('0');
+  const [hflip, setHflip] = useState(false);
+  const [vflip, setVflip] = useState(false);
+  const [size, setSize] = useState('');
+  const [fps, setFps] = useState('');
+  const [segment, setSegment] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [note, setNote] = useState('');
+  const [error, setError] = useState('');
+
+  const show = (s: CameraApplied): void => {
+    setApplied(s);
+    setRotation(String(s.rotation));
+    setHflip(s.hflip);
+    setVflip(s.vflip);
+    setSize(s.width && s.height ? `${s.width}x${s.height}` : '');
+    setFps(s.fps ? String(s.fps) : '');
+    setSegment(String(s.segmentSeconds));
+  };
+  useEffect(() => {
+    getCameraSettings(name)
+      .then(show)
+      .catch((e: Error) => setError(errorText(e)));
+  }, [name]);
+
+  const send = (patch: CameraPatch): void => {
+    setBusy(true);
+    setError('');
+    setNote(t('camset.applying'));
+    patchCameraSettings(name, patch)
+      .then((s) => {
+        show(s);
+        setNote(t('camset.applied', { summary: summary(s) }));
+      })
+      .catch((e: Error) => {
+        setNote('');
+        setError(errorText(e));
+      })
+      .finally(() => setBusy(false));
+  };
+  const submit = (e: Event): void => {
+    e.preventDefault();
+    const m = /^\s*(\d{2,4})\s*[x×]\s*(\d{2,4})\s*$/.exec(size);
+    if (size.trim() && !m) {
+      setError(t('camset.badSize'));
+      return;
+    }
+    const f = Number(fps.replace(',', '.'));
+    const seg = Number(segment.replace(',', '.'));
+    send({
+      rotation: Number(rotation) as 0 | 90 | 180 | 270,
+      hflip,
+      vflip,
+      width: m ? Number(m[1]) : null,
+      height: m ? Number(m[2]) : null,
+      fps: fps.trim() && f > 0 ? f : null,
+      ...(segment.trim() && seg >= 1 ? { segmentSeconds: seg } : {}),
+    });
+  };
+  const reset = (): void =>
+    send({
+      rotation: null,
+      hflip: null,
+      vflip: null,
+      width: null,
+      height: null,
+      fps: null,
+      segmentSeconds: null,
+      live: null,
+    });
+
+  return (
+    <details class="camera-settings edit-only" data-camera={name}>
+      <summary>
+        {t('camset.title')}
+        {applied && <small class="applied-summary"> · {summary(applied)}</small>}
+      </summary>
+      <form onSubmit={submit}>
+        <label>
+          {t('camset.rotation')}
+          <select
+            name="rotation"
+            value={rotation}
+            onChange={(e) => setRotation((e.target as HTMLSelectElement).value)}
+          >
+            {['0', '90', '180', '270'].map((r) => (
+              <option key={r} value={r}>
+                {r}°
+              </option>
+            ))}
+          </select>
+        </label>
+        <label class="check">
+          <input
+            type="checkbox"
+            name="hflip"
+            checked={hflip}
+            onChange={(e) => setHflip((e.target as HTMLInputElement).checked)}
+          />
+          {t('camset.hflip')}
+        </label>
+        <label class="check">
+          <input
+            type="checkbox"
+            name="vflip"
+            checked={vflip}
+            onChange={(e) => setVflip((e.target as HTMLInputElement).checked)}
+          />
+          {t('camset.vflip')}
+        </label>
+        <label>
+          {t('camset.size')}
+          <input
+            name="size"
+            value={size}
+            placeholder="1280x720"
+            onInput={(e) => setSize((e.target as HTMLInputElement).value)}
+          />
+        </label>
+        <label>
+          {t('camset.fps')}
+          <input
+            name="fps"
+            inputMode="decimal"
+            value={fps}
+            onInput={(e) => setFps((e.target as HTMLInputElement).value)}
+          />
+        </label>
+        <label>
+          {t('camset.segment')}
+          <input
+            name="segment"
+            inputMode="decimal"
+            value={segment}
+            onInput={(e) => setSegment((e.target as HTMLInputElement).value)}
+          />
+        </label>
+        <button type="submit" disabled={busy}>
+          {t('camset.apply')}
+        </button>
+        <button
+          type="button"
+          class="secondary"
+          disabled={busy || !applied?.overridden.length}
+          onClick={reset}
+        >
+          {t('camset.reset')}
+        </button>
+      </form>
+      {note && (
+        <p class="hint applied-note" role="status">
+          {note}
+        </p>
+      )}
+      {error && <p class="error">{error}</p>}
+    </details>
+  );
+}
