@@ -143,6 +143,11 @@ export const ERROR_CATALOGUE = {
     exit: 3,
     hint: 'Check broker.url in the fleet config (mqtt://host:port), that the broker runs (`outpost station` has one on port 1883), and its username/password.',
   },
+  FLEET_CONFIG_REFUSED: {
+    status: 409,
+    exit: 3,
+    hint: 'A station refused the settings for a camera (it has no such camera, or the settings cannot be used): see each refusal, fix the fleet config, and push again.',
+  },
   FLEET_NOT_STARTED: {
     status: 409,
     exit: 3,

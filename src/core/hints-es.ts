@@ -64,6 +64,8 @@ export const ERROR_HINTS_ES: Record<ErrorCode, string> = {
   SESSION_NOT_FOUND: 'Vea `outpost fleet sessions` para las sesiones guardadas aquí.',
   FLEET_BROKER_UNREACHABLE:
     'Revise broker.url en la configuración de la flota (mqtt://host:puerto), que el bróker esté en marcha (`outpost station` tiene uno en el puerto 1883) y su usuario y contraseña.',
+  FLEET_CONFIG_REFUSED:
+    'Una estación rechazó los ajustes de una cámara (no tiene esa cámara o los ajustes no se pueden usar): vea cada rechazo, corrija la configuración de la flota y envíela de nuevo.',
   FLEET_NOT_STARTED:
     'Ninguna estación aceptó: vea cada rechazo y cada estación en silencio, corríjalos y vuelva a empezar.',
   STORE_UNREACHABLE:

@@ -10,6 +10,7 @@ import type { MqttClient } from 'mqtt';
 import { closeMqtt } from '../adapters/mqtt-client.js';
 import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
+import type { CameraPatch } from '../recorder/camera-patch.js';
 import {
   PROTOCOL_VERSION,
   commandSchema,
@@ -19,8 +20,10 @@ import {
   sessionEndMs,
   statusSchema,
   topics,
+  pushedConfigSchema,
   type CameraPlan,
   type Desired,
+  type PushedConfig,
   type EventBody,
   type Refusal,
   type SessionPlan,
@@ -68,6 +71,11 @@ export interface AgentOptions {
   /** Refuse a start below this many free bytes (default 1 GB). */
   minFreeBytes?: number;
   health?: () => Promise<Partial<StationStatus['health']>>;
+  /**
+   * Apply pushed settings to one of the station's own cameras (`outpost fleet config push`);
+   * resolves with what it records with now. Absent: pushed settings are refused.
+   */
+  configure?: (camera: string, patch: CameraPatch) => Promise<object>;
 }
 
 interface Running {
@@ -117,6 +125,7 @@ export class FleetAgent {
         .subscribeAsync({
           [this.t.desired(this.o.station)]: { qos: 1 },
           [this.t.cmd(this.o.station)]: { qos: 1 },
+          [this.t.config(this.o.station)]: { qos: 1 },
           [this.t.status(this.o.station)]: { qos: 1 },
           [this.t.conductor]: { qos: 1 },
         })
@@ -181,6 +190,15 @@ export class FleetAgent {
       return void this.onDesired(p.value).catch((err: unknown) =>
         this.o.log.error({ err }, 'fleet: desired state failed'),
       );
+    }
+    if (topic === this.t.config(this.o.station)) {
+      if (payload.length === 0) return;
+      const p = parsePayload(pushedConfigSchema, payload);
+      if (!p.ok) return this.o.log.warn({ topic, problem: p.problem }, 'fleet: bad pushed config ignored');
+      this.configs = this.configs
+        .then(() => this.onPushedConfig(p.value))
+        .catch((err: unknown) => this.o.log.error({ err }, 'fleet: pushed config failed'));
+      return;
     }
     if (topic === this.t.cmd(this.o.station)) {
       const p = parsePayload(commandSchema, payload);
@@ -468,6 +486,42 @@ export class FleetAgent {
     await mq
       .publishAsync(this.t.status(this.o.station), JSON.stringify(s), { qos: 1, retain: true })
       .catch((err: unknown) => this.o.log.debug({ err }, 'fleet: status not published'));
+  }
+
+  private configs: Promise<void> = Promise.resolve();
+  /** The pushed config applied last (a retained copy arriving again changes nothing). */
+  private configCmd: string | undefined;
+
+  /** Settings pushed for this station's own cameras: each applied (or refused), then answered. */
+  private async onPushedConfig(c: PushedConfig): Promise<void> {
+    if (c.cmd === this.configCmd) return;
+    this.configCmd = c.cmd;
+    const have = new Set(this.o.port.cameras());
+    const cameras: Record<
+      string,
+      { ok: true; applied: Record<string, unknown> } | { ok: false; reason: string }
+    > = {};
+    for (const [camera, patch] of Object.entries(c.cameras)) {
+      if (!have.has(camera)) {
+        cameras[camera] = { ok: false, reason: `no camera ${camera} on station ${this.o.station}` };
+        continue;
+      }
+      if (!this.o.configure) {
+        cameras[camera] = {
+          ok: false,
+          reason:
+            'this agent records sessions only (`outpost fleet agent`): run it in `outpost station` to configure its cameras',
+        };
+        continue;
+      }
+      try {
+        cameras[camera] = { ok: true, applied: { ...(await this.o.configure(camera, patch)) } };
+      } catch (e) {
+        cameras[camera] = { ok: false, reason: e instanceof Error ? e.message : String(e) };
+      }
+    }
+    this.o.log.info({ cmd: c.cmd, cameras: Object.keys(cameras) }, 'fleet: pushed camera settings applied');
+    this.emit({ kind: 'configured', cmd: c.cmd, cameras });
   }
 
   private emit(e: EventBody): void {

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
+import type { CameraPatch } from '../recorder/camera-patch.js';
 import { closeMqtt } from '../adapters/mqtt-client.js';
 import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
@@ -48,6 +49,15 @@ export interface StartReport {
   answerMs: Record<string, number>;
   /** Stations whose clock is off (started anyway: `clock.action: warn`). */
   clockWarnings: { station: string; message: string }[];
+}
+
+/** What `config push` got back: per station and camera what it records with now, or why not. */
+export interface PushReport {
+  cmd: string;
+  applied: Record<string, Record<string, Record<string, unknown>>>;
+  refused: { station: string; camera: string; reason: string }[];
+  /** No answer in time (offline: they apply the settings when they are back). */
+  silent: string[];
 }
 
 export interface ConductorOptions {
@@ -426,6 +436,52 @@ export class Conductor {
     );
     await wait;
     return { stopped: [...got].sort(), silent: stations.filter((s) => !got.has(s)) };
+  }
+
+  /**
+   * Push settings for stations' own cameras (retained on each `<station>/config`: a station that
+   * is away gets them when it is back) and collect the answers for `ackTimeoutMs`.
+   */
+  async pushConfig(
+    cameras: Map<string, Record<string, CameraPatch>>,
+    ackTimeoutMs = 3000,
+  ): Promise<PushReport> {
+    const cmd = newId();
+    const sentAt = this.o.clock.now().toISOString();
+    const report: PushReport = { cmd, applied: {}, refused: [], silent: [] };
+    const answers = [...cameras].map(
+      ([station]) =>
+        new Promise<void>((resolve) => {
+          const key = `${cmd}/${station}`;
+          const timer = setTimeout(() => {
+            this.waiting.delete(key);
+            report.silent.push(station);
+            resolve();
+          }, ackTimeoutMs);
+          this.waiting.set(key, (e) => {
+            if (e.kind !== 'configured') return;
+            clearTimeout(timer);
+            this.waiting.delete(key);
+            for (const [camera, r] of Object.entries(e.cameras)) {
+              if (r.ok) (report.applied[station] ??= {})[camera] = r.applied;
+              else report.refused.push({ station, camera, reason: r.reason });
+            }
+            resolve();
+          });
+        }),
+    );
+    await Promise.all(
+      [...cameras].map(([station, cams]) =>
+        this.mq!.publishAsync(
+          this.t.config(station),
+          JSON.stringify({ v: PROTOCOL_VERSION, cmd, sentAt, cameras: cams }),
+          { qos: 1, retain: true },
+        ),
+      ),
+    );
+    await Promise.all(answers);
+    report.silent.sort();
+    return report;
   }
 
   private readonly stopWatchers = new Set<(e: FleetEvent) => void>();

@@ -8,6 +8,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { describeIssues } from '../core/zod-issues.js';
 import { OutpostError, errnoCode } from '../core/errors.js';
+import type { CameraPatch } from '../recorder/camera-patch.js';
 import { NAME_RE, cameraPlanSchema, type CameraPlan } from './protocol.js';
 
 const name = z.string().regex(NAME_RE, 'letters, digits, ".", "_" or "-", at most 63');
@@ -173,6 +174,30 @@ export function plansByStation(c: FleetConfig): Map<string, CameraPlan[]> {
       controls: s.controls ?? {},
     });
     out.set(cam.station, [...(out.get(cam.station) ?? []), plan]);
+  }
+  return out;
+}
+
+/**
+ * What `config push` sends each station for its own cameras: the picture settings and segment
+ * length of the config (the station keeps its own source). A size or rate not given is the
+ * source's (null).
+ */
+export function patchesByStation(c: FleetConfig): Map<string, Record<string, CameraPatch>> {
+  const out = new Map<string, Record<string, CameraPatch>>();
+  for (const [station, plans] of plansByStation(c)) {
+    const cams: Record<string, CameraPatch> = {};
+    for (const p of plans)
+      cams[p.camera] = {
+        rotation: p.rotation,
+        hflip: p.hflip,
+        vflip: p.vflip,
+        width: p.width ?? null,
+        height: p.height ?? null,
+        fps: p.fps ?? null,
+        segmentSeconds: p.segmentSeconds,
+      };
+    out.set(station, cams);
   }
   return out;
 }

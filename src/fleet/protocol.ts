@@ -10,10 +10,13 @@
  *   <root>/<station>/desired   retained: the session this station should be recording, with its
  *                              end; a state, never a one-off command that would replay
  *   <root>/<station>/cmd       commands (ping, start, stop), each with an id and an expiry
- *   <root>/<station>/events    what happened: accepted/refused, started, stopped, segment, gap
+ *   <root>/<station>/events    what happened: accepted/refused, started, stopped, segment, gap,
+ *                              configured
+ *   <root>/<station>/config    retained: camera settings pushed by the conductor (`config push`)
  *   <root>/conductor/status    retained: the conductor's presence (last will: offline)
  */
 import { z } from 'zod';
+import { cameraPatchSchema } from '../recorder/camera-patch.js';
 
 export const PROTOCOL_VERSION = 1;
 export const DEFAULT_ROOT = 'outpost/fleet';
@@ -31,6 +34,7 @@ export const topics = (root: string) => ({
   desired: (station: string) => `${root}/${station}/desired`,
   cmd: (station: string) => `${root}/${station}/cmd`,
   events: (station: string) => `${root}/${station}/events`,
+  config: (station: string) => `${root}/${station}/config`,
   conductor: `${root}/conductor/status`,
   /** The conductor's subscriptions: `+` is exactly one level, a station's name. */
   allStatus: `${root}/+/status`,
@@ -45,7 +49,7 @@ export function stationOfTopic(root: string, topic: string): string | undefined 
   return rest.length === 2 &&
     NAME_RE.test(rest[0]!) &&
     rest[0] !== 'conductor' &&
-    ['status', 'desired', 'cmd', 'events'].includes(rest[1]!)
+    ['status', 'desired', 'cmd', 'events', 'config'].includes(rest[1]!)
     ? rest[0]
     : undefined;
 }
@@ -128,6 +132,19 @@ export const commandSchema = z.discriminatedUnion('kind', [
 ]);
 export type Command = z.infer<typeof commandSchema>;
 
+/** Retained on `<station>/config`: settings for the station's own cameras (`outpost fleet config push`). */
+export const pushedConfigSchema = z
+  .object({
+    v: z.literal(PROTOCOL_VERSION),
+    cmd: id,
+    sentAt: isoTime,
+    cameras: z
+      .record(name, cameraPatchSchema)
+      .refine((r) => Object.keys(r).length <= 64, 'at most 64 cameras'),
+  })
+  .strict();
+export type PushedConfig = z.infer<typeof pushedConfigSchema>;
+
 export const REFUSALS = [
   'CAMERA_MISSING',
   'DISK_NEARLY_FULL',
@@ -208,6 +225,21 @@ export const eventSchema = z.discriminatedUnion('kind', [
     })
     .strict(),
   z.object({ ...base, kind: z.literal('duplicate'), other: id }).strict(),
+  z
+    .object({
+      ...base,
+      kind: z.literal('configured'),
+      cmd: id,
+      /** Per camera: what it records with now, or why the settings were not applied. */
+      cameras: z.record(
+        name,
+        z.union([
+          z.object({ ok: z.literal(true), applied: z.record(z.string(), z.unknown()) }).strict(),
+          z.object({ ok: z.literal(false), reason: z.string().max(500) }).strict(),
+        ]),
+      ),
+    })
+    .strict(),
 ]);
 export type FleetEvent = z.infer<typeof eventSchema>;
 /** An event before the station's own fields are added (the agent adds them). */

@@ -197,6 +197,10 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
         hint: 'Give both, or set both to null to record at the source size.',
       });
     const before = all.get(name);
+    // The same settings again (a retained push seen anew): nothing to restart.
+    const same = (a: object | undefined, b: object): boolean =>
+      JSON.stringify(Object.entries(a ?? {}).sort()) === JSON.stringify(Object.entries(b).sort());
+    if (same(before, next)) return applied(name);
     if (Object.keys(next).length) all.set(name, next);
     else all.delete(name);
     try {

@@ -11,6 +11,7 @@ import { connectMqtt, type MqttSettings } from '../adapters/mqtt-client.js';
 import { readPiHealth } from '../adapters/pi-health.js';
 import type { ProcessRunner } from '../adapters/process-runner.js';
 import type { FleetSettings } from '../config/fleet.js';
+import type { CameraPatch } from '../recorder/camera-patch.js';
 import { OutpostError } from '../core/errors.js';
 import { FleetAgent, type RecordingPort } from '../fleet/agent.js';
 import { NAME_RE } from '../fleet/protocol.js';
@@ -47,6 +48,7 @@ export interface AgentParts {
   clock: Clock;
   log: Logger;
   runner: ProcessRunner;
+  configure?: (camera: string, patch: CameraPatch) => Promise<object>;
 }
 
 /** A fleet agent on the broker (not yet started). */
@@ -58,6 +60,7 @@ export function createFleetAgent(p: AgentParts): FleetAgent {
     clock: p.clock,
     log: p.log,
     minFreeBytes: p.minFreeBytes,
+    ...(p.configure ? { configure: p.configure } : {}),
     health: () => readPiHealth({ runner: p.runner }),
     client: () =>
       connectMqtt(p.broker, {
@@ -131,6 +134,7 @@ export function startStationFleet(
     clock: ctx.clock,
     log: ctx.log,
     runner: ctx.runner,
+    configure: (camera, patch) => cameras.configure(camera, patch),
   });
   agent.start();
   ctx.log.info({ station: agent.station, broker: f.broker.url }, 'fleet agent started');

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { json, outpost, spawnOutpost } from '../kit/cli.js';
+import { probeVideo } from '../kit/ffprobe.js';
 import { freePort } from '../kit/ports.js';
 
 /**
@@ -30,6 +31,7 @@ async function stationConfig(name: string, dir: string): Promise<string> {
       `  statusFile: ${join(dir, 'run', 'status.json')}`,
       `  clock:\n    stateFile: ${join(dir, 'state', 'clock.json')}`,
       '  devices:\n    manage: false',
+      `  cameraSettingsFile: ${join(dir, 'state', 'camera-settings.json')}`,
       'recorder:\n  minFreeGB: 0',
       'cameras:',
       '  - name: cam',
@@ -189,5 +191,69 @@ describe('the fleet agent inside outpost station', { timeout: 180_000 }, () => {
       30_000,
       'the standing recorder is back',
     );
+  });
+
+  it("config push sets the stations' own cameras: applied, refused (no such camera), silent (away)", async () => {
+    const cfg = join(work, 'push.yaml');
+    await writeFile(
+      cfg,
+      [
+        'group: lab',
+        `broker: { url: "${url}", root: ${ROOT} }`,
+        'maxDuration: 1h',
+        'defaults: { source: "ignored:", segment: 1s }',
+        'cameras:',
+        '  - { station: st-1, rotation: 90 }',
+        '  - { station: st-2, camera: nope }',
+        '  - { station: ghost }',
+      ].join('\n'),
+    );
+    const pushedAt = Date.now();
+    const r = await outpost(['fleet', 'config', 'push', cfg, '--json'], { timeoutMs: 30_000 });
+    assert.equal(r.code, 3, `a refusal exits 3: ${r.stderr}`);
+    const err = json<{
+      error: {
+        code: string;
+        details: {
+          applied: Record<
+            string,
+            Record<string, { rotation: number; segmentSeconds: number; overridden: string[] }>
+          >;
+          refused: { station: string; camera: string; reason: string }[];
+          silent: string[];
+        };
+      };
+    }>(r).error;
+    assert.equal(err.code, 'FLEET_CONFIG_REFUSED');
+    const report = err.details;
+    assert.equal(report.applied['st-1']?.cam?.rotation, 90);
+    assert.equal(report.applied['st-1']?.cam?.segmentSeconds, 1);
+    assert.deepEqual(report.applied['st-1']?.cam?.overridden.sort(), ['rotation', 'segmentSeconds']);
+    assert.deepEqual(
+      report.refused.map((x) => `${x.station}/${x.camera}`),
+      ['st-2/nope'],
+    );
+    assert.match(report.refused[0]!.reason, /no camera nope on station st-2/);
+    assert.deepEqual(report.silent, ['ghost']);
+    assert.match(r.stderr, /FLEET_CONFIG_REFUSED/);
+    // st-1 records turned from now on (160x120 → 120x160), and keeps the setting in its file.
+    let turned = '';
+    await until(
+      async () => {
+        for (const day of await readdir(join(lib, 'library', 'cam')))
+          for (const f of await readdir(join(lib, 'library', 'cam', day))) {
+            const p = join(lib, 'library', 'cam', day, f);
+            if ((await stat(p)).mtimeMs > pushedAt + 500 && probeVideo(p).width === 120) turned = p;
+          }
+        return !!turned;
+      },
+      20_000,
+      'a turned segment after the push',
+    );
+    assert.equal(probeVideo(turned).height, 160);
+    const kept = JSON.parse(
+      await readFile(join(work, 'st-1', 'state', 'camera-settings.json'), 'utf8'),
+    ) as Record<string, object>;
+    assert.deepEqual(kept.cam, { rotation: 90, segmentSeconds: 1 });
   });
 });

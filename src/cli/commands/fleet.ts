@@ -4,7 +4,13 @@ import { startEmbeddedBroker } from '../../adapters/mqtt-broker.js';
 import { connectMqtt, type MqttSettings } from '../../adapters/mqtt-client.js';
 import { OutpostError } from '../../core/errors.js';
 import { Conductor, type StartReport } from '../../fleet/conductor.js';
-import { duration, loadFleetConfig, plansByStation, type FleetConfig } from '../../fleet/fleet-config.js';
+import {
+  duration,
+  loadFleetConfig,
+  patchesByStation,
+  plansByStation,
+  type FleetConfig,
+} from '../../fleet/fleet-config.js';
 import { manifestSummary, newManifest } from '../../fleet/manifest.js';
 import { DEFAULT_ROOT, sessionEndMs } from '../../fleet/protocol.js';
 import {
@@ -200,6 +206,11 @@ export function registerFleet(program: Command): void {
           writer = new ManifestWriter(dir, newManifest(r, plans, ctx.clock.now()));
           for (const e of early) writer.event(e);
           await writer.flush();
+          // --json: one document — the report, or the error with the report in its details.
+          if (!r.accepted.length && o.json)
+            throw new OutpostError('FLEET_NOT_STARTED', `no station accepted session ${r.session.name}`, {
+              details: r,
+            });
           emit(!!o.json, r, () => reportText(r));
           if (!r.accepted.length)
             throw new OutpostError('FLEET_NOT_STARTED', `no station accepted session ${r.session.name}`);
@@ -225,6 +236,51 @@ export function registerFleet(program: Command): void {
           await c.close();
         }
       }),
+  );
+
+  const config = fleet.command('config').description("the stations' own camera settings");
+  brokerOptions(
+    config
+      .command('push <config>')
+      .description(
+        "set every listed station camera's rotation, flips, size, frame rate and segment length (kept by the station; its source stays its own)",
+      ),
+  ).action((file: string, o: BrokerOptions, cmd: Command) =>
+    run(cmd, !!o.json, async () => {
+      const ctx = await buildContext(cmd.optsWithGlobals());
+      const f = await loadFleetConfig(file);
+      const c = await conduct(ctx, await brokerOf(o, f));
+      try {
+        const r = await c.pushConfig(patchesByStation(f));
+        // --json: one document — the report, or the error with the report in its details.
+        if (r.refused.length && o.json)
+          throw new OutpostError(
+            'FLEET_CONFIG_REFUSED',
+            `${r.refused.length} camera(s) refused the settings`,
+            {
+              details: r,
+            },
+          );
+        emit(!!o.json, r, () =>
+          [
+            ...Object.entries(r.applied).flatMap(([station, cams]) =>
+              Object.keys(cams).map((cam) => `applied: ${station}/${cam}`),
+            ),
+            ...r.refused.map((x) => `refused: ${x.station}/${x.camera}: ${x.reason}`),
+            ...(r.silent.length
+              ? [`silent:  ${r.silent.join(', ')} (the settings wait for them on the broker)`]
+              : []),
+          ].join('\n'),
+        );
+        if (r.refused.length)
+          throw new OutpostError(
+            'FLEET_CONFIG_REFUSED',
+            `${r.refused.length} camera(s) refused the settings`,
+          );
+      } finally {
+        await c.close();
+      }
+    }),
   );
 
   brokerOptions(

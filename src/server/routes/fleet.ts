@@ -101,8 +101,8 @@ export function registerFleetRoutes(app: FastifyInstance, deps: AppDeps): void {
     summary: 'Start a session from a fleet config: answers within 2 s (accepted, refused, silent)',
     description:
       'Clocks are checked, the start is scheduled a few seconds ahead, and every station answers. ' +
-      'The report names who accepted, who refused (code and reason) and who is silent. 409 ' +
-      'FLEET_NOT_STARTED when nobody accepted; 503 FLEET_BROKER_UNREACHABLE when the broker is down.',
+      'The report names who accepted, who refused (code and reason) and who is silent (nobody ' +
+      'accepting is a report too); 503 FLEET_BROKER_UNREACHABLE when the broker is down.',
     query: noQuery,
     body: startBody,
     responses: { 200: z.record(z.string(), z.unknown()) },
