@@ -141,7 +141,7 @@ export const ERROR_CATALOGUE = {
   FLEET_BROKER_UNREACHABLE: {
     status: 503,
     exit: 3,
-    hint: 'Check broker.url in the fleet config (mqtt://host:port), that the broker runs (`outpost station` has one on port 1883), and its username/password.',
+    hint: 'Check broker.url in the fleet config (mqtt://host:port), that the broker runs (`outpost station` has one on port 1883), its username/password, and for mqtts:// the CA file (broker.ca) of the CA that signed its certificate.',
   },
   FLEET_CONFIG_REFUSED: {
     status: 409,

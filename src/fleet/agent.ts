@@ -76,6 +76,8 @@ export interface AgentOptions {
    * resolves with what it records with now. Absent: pushed settings are refused.
    */
   configure?: (camera: string, patch: CameraPatch) => Promise<object>;
+  /** The client's connection errors as a sentence saying what to check (default: the message). */
+  explainError?: (err: unknown) => string;
 }
 
 interface Running {
@@ -120,7 +122,18 @@ export class FleetAgent {
   /** Connect (the client is made by `o.client`, with this agent's last will) and serve. */
   start(): void {
     const mq = (this.mq = this.o.client());
+    // The client retries for ever: each problem is logged once (again after a connection), so a
+    // wrong CA or password is one clear line, not one a second.
+    let problem: string | undefined;
+    mq.on('error', (err) => {
+      const said = this.o.explainError?.(err) ?? err.message;
+      if (said === problem) return;
+      problem = said;
+      this.o.log.error({ station: this.o.station }, `fleet: ${said} (retrying)`);
+    });
     mq.on('connect', () => {
+      if (problem) this.o.log.info({ station: this.o.station }, 'fleet: connected to the broker');
+      problem = undefined;
       void mq
         .subscribeAsync({
           [this.t.desired(this.o.station)]: { qos: 1 },

@@ -7,7 +7,7 @@
 import { hostname } from 'node:os';
 import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
-import { connectMqtt, type MqttSettings } from '../adapters/mqtt-client.js';
+import { connectMqtt, explainMqttError, type MqttSettings } from '../adapters/mqtt-client.js';
 import { readPiHealth } from '../adapters/pi-health.js';
 import type { ProcessRunner } from '../adapters/process-runner.js';
 import type { FleetSettings } from '../config/fleet.js';
@@ -62,6 +62,7 @@ export function createFleetAgent(p: AgentParts): FleetAgent {
     minFreeBytes: p.minFreeBytes,
     ...(p.configure ? { configure: p.configure } : {}),
     health: () => readPiHealth({ runner: p.runner }),
+    explainError: (err) => explainMqttError(err, p.broker),
     client: () =>
       connectMqtt(p.broker, {
         clientId: `outpost-${p.station}-${agent.instance}`,

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../adapters/mqtt-broker.js';
-import { connectMqtt } from '../adapters/mqtt-client.js';
+import { connectMqtt, explainMqttError } from '../adapters/mqtt-client.js';
 import { OutpostError, errnoCode, isOutpostError } from '../core/errors.js';
 import { Conductor, type StartReport } from '../fleet/conductor.js';
 import { loadFleetConfig, plansByStation } from '../fleet/fleet-config.js';
@@ -70,7 +70,10 @@ export async function startStationConductor(
     .start()
     .then(() => ctx.log.info({ broker: f.broker.url }, 'fleet conductor connected'))
     .catch((err: unknown) =>
-      ctx.log.warn({ err, broker: f.broker.url }, 'fleet conductor: broker not reachable yet; retrying'),
+      ctx.log.warn(
+        { broker: f.broker.url },
+        `fleet conductor: ${explainMqttError(err, mqttSettingsOf(f.broker))} (retrying)`,
+      ),
     );
   const sweep = setInterval(() => {
     const now = ctx.clock.now().getTime();

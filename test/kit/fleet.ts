@@ -4,7 +4,7 @@
  * protocol, the broker, the clients and the timers are real).
  */
 import type { MqttClient } from 'mqtt';
-import { connectMqtt } from '../../src/adapters/mqtt-client.js';
+import { connectMqtt, type MqttSettings } from '../../src/adapters/mqtt-client.js';
 import type { Clock } from '../../src/adapters/clock.js';
 import { silentLogger } from '../../src/adapters/logger.js';
 import {
@@ -80,8 +80,12 @@ export interface TestAgent {
   close(): Promise<void>;
 }
 
+/** A broker URL, or its settings (credentials, CA file). */
+export type TestBroker = string | MqttSettings;
+const settingsOf = (b: TestBroker): MqttSettings => (typeof b === 'string' ? { url: b } : b);
+
 export function startAgent(
-  url: string,
+  url: TestBroker,
   station: string,
   o: {
     clock?: Clock;
@@ -103,16 +107,13 @@ export function startAgent(
     heartbeatMs: o.heartbeatMs ?? 1000,
     ...(o.health ? { health: o.health } : {}),
     client: () =>
-      (mq = connectMqtt(
-        { url },
-        {
-          clientId: `outpost-${station}-${agent.instance}`,
-          will: agent.will(),
-          keepalive: o.keepaliveS ?? 2,
-          reconnectPeriod: 200,
-          connectTimeout: 2000,
-        },
-      )),
+      (mq = connectMqtt(settingsOf(url), {
+        clientId: `outpost-${station}-${agent.instance}`,
+        will: agent.will(),
+        keepalive: o.keepaliveS ?? 2,
+        reconnectPeriod: 200,
+        connectTimeout: 2000,
+      })),
   });
   agent.start();
   return {
@@ -136,7 +137,7 @@ export interface TestConductor {
   close(): Promise<void>;
 }
 
-export async function startConductor(url: string, o: { clock?: Clock } = {}): Promise<TestConductor> {
+export async function startConductor(url: TestBroker, o: { clock?: Clock } = {}): Promise<TestConductor> {
   const events: FleetEvent[] = [];
   let mq: MqttClient | undefined;
   const conductor: Conductor = new Conductor({
@@ -146,15 +147,12 @@ export async function startConductor(url: string, o: { clock?: Clock } = {}): Pr
     heartbeatMs: 1000,
     onEvent: (e) => events.push(e),
     client: () =>
-      (mq = connectMqtt(
-        { url },
-        {
-          clientId: `outpost-conductor-${conductor.instance}`,
-          will: conductor.will(),
-          keepalive: 2,
-          reconnectPeriod: 200,
-        },
-      )),
+      (mq = connectMqtt(settingsOf(url), {
+        clientId: `outpost-conductor-${conductor.instance}`,
+        will: conductor.will(),
+        keepalive: 2,
+        reconnectPeriod: 200,
+      })),
   });
   await conductor.start();
   return {

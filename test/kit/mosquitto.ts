@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './ports.js';
+import { makeServerCert, makeTestCa } from './tls.js';
 
 /**
  * A throw-away MQTT broker for tests: Mosquitto from Debian's package (no system service), one
@@ -14,9 +15,11 @@ import { freePort } from './ports.js';
  * deployment is likely to run instead, with its own quirks.
  */
 export interface TestMosquitto {
-  /** mqtt://127.0.0.1:<port> */
+  /** mqtt://127.0.0.1:<port>, or mqtts:// with `tls` */
   url: string;
   port: number;
+  /** With `tls`: the PEM file of the private CA that signed the broker's certificate. */
+  caFile?: string;
   /** Kill the broker and remove its temp dir. */
   stop(): Promise<void>;
   /**
@@ -48,10 +51,11 @@ function listening(port: number): Promise<boolean> {
 
 /**
  * `username`/`password`: the only account, anonymous clients refused; without them anyone may
- * connect.
+ * connect. `tls`: the listener speaks TLS only (mqtts://), with a certificate for 127.0.0.1 and
+ * localhost signed by a private CA made for this broker (`caFile`).
  */
 export async function startTestMosquitto(
-  o: { username?: string; password?: string } = {},
+  o: { username?: string; password?: string; tls?: boolean } = {},
 ): Promise<TestMosquitto> {
   if (!mosquittoInstalled())
     throw new Error(
@@ -63,9 +67,17 @@ export async function startTestMosquitto(
   const out = join(dir, 'stderr.log');
   const conf = join(dir, 'mosquitto.conf');
   let port: number;
+  let caFile: string | undefined;
   try {
     port = await freePort();
     const lines = [`listener ${port} 127.0.0.1`, 'persistence false', `log_dest file ${log}`];
+    if (o.tls) {
+      const ca = await makeTestCa(dir);
+      const server = await makeServerCert(dir, ca);
+      caFile = ca.certFile;
+      // Settings of the listener above (Mosquitto applies them to the last listener defined).
+      lines.push(`cafile ${ca.certFile}`, `certfile ${server.certFile}`, `keyfile ${server.keyFile}`);
+    }
     // Started as root, Mosquitto 2 switches to the user `mosquitto` (and then cannot open its log in
     // a temp dir of root's, and goes on without one) unless the config names root.
     if (process.getuid?.() === 0) lines.push('user root');
@@ -127,8 +139,9 @@ export async function startTestMosquitto(
     throw e;
   }
   return {
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${o.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     port,
+    ...(caFile ? { caFile } : {}),
     async stop() {
       await stopProcess();
       await rm(dir, { recursive: true, force: true });

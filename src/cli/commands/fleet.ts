@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { startEmbeddedBroker } from '../../adapters/mqtt-broker.js';
-import { connectMqtt, type MqttSettings } from '../../adapters/mqtt-client.js';
-import { OutpostError } from '../../core/errors.js';
+import { connectMqtt, explainMqttError, type MqttSettings } from '../../adapters/mqtt-client.js';
+import { OutpostError, isOutpostError } from '../../core/errors.js';
 import { Conductor, type StartReport } from '../../fleet/conductor.js';
 import {
   duration,
@@ -92,11 +92,10 @@ async function conduct(
     await Promise.race([c.start(), timeout]);
   } catch (e) {
     await c.close().catch(() => undefined);
-    throw new OutpostError(
-      'FLEET_BROKER_UNREACHABLE',
-      `cannot use the broker at ${b.mqtt.url}: ${(e as Error).message}`,
-      { cause: e },
-    );
+    if (isOutpostError(e)) throw e; // an unreadable CA file
+    throw new OutpostError('FLEET_BROKER_UNREACHABLE', explainMqttError(e, b.mqtt), {
+      cause: e,
+    });
   }
   // Retained presence and desired states arrive right after subscribing.
   await new Promise((r) => setTimeout(r, 400));
