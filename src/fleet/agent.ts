@@ -29,6 +29,7 @@ import {
   type SessionPlan,
   type StationStatus,
 } from './protocol.js';
+import { homeAssistantDiscovery } from './home-assistant.js';
 
 /** What a recording reports while it runs. */
 export interface RecordingOutput {
@@ -78,6 +79,11 @@ export interface AgentOptions {
   configure?: (camera: string, patch: CameraPatch) => Promise<object>;
   /** The client's connection errors as a sentence saying what to check (default: the message). */
   explainError?: (err: unknown) => string;
+  /**
+   * Announce the cameras to Home Assistant (MQTT discovery under `prefix`, retained) at each
+   * connection and when Home Assistant says it is back (`<prefix>/status`: `online`).
+   */
+  homeAssistant?: { prefix: string; version?: string };
 }
 
 interface Running {
@@ -134,6 +140,7 @@ export class FleetAgent {
     mq.on('connect', () => {
       if (problem) this.o.log.info({ station: this.o.station }, 'fleet: connected to the broker');
       problem = undefined;
+      const ha = this.o.homeAssistant;
       void mq
         .subscribeAsync({
           [this.t.desired(this.o.station)]: { qos: 1 },
@@ -141,7 +148,9 @@ export class FleetAgent {
           [this.t.config(this.o.station)]: { qos: 1 },
           [this.t.status(this.o.station)]: { qos: 1 },
           [this.t.conductor]: { qos: 1 },
+          ...(ha ? { [`${ha.prefix}/status`]: { qos: 1 } } : {}),
         })
+        .then(() => this.publishDiscovery())
         .then(() => this.publishStatus())
         .catch((err: unknown) => this.o.log.warn({ err }, 'fleet: subscribe failed'));
     });
@@ -188,6 +197,11 @@ export class FleetAgent {
 
   private onMessage(topic: string, payload: Buffer, retained: boolean): void {
     if (topic === this.t.status(this.o.station)) return this.onOwnStatus(payload, retained);
+    if (this.o.homeAssistant && topic === `${this.o.homeAssistant.prefix}/status`) {
+      // Home Assistant restarted (its birth message): it may have lost what it knew.
+      if (payload.toString() === 'online' && !retained) void this.publishDiscovery();
+      return;
+    }
     if (topic === this.t.conductor) {
       const p = parsePayload(conductorStatusSchema, payload);
       if (!p.ok) return this.o.log.warn({ topic, problem: p.problem }, 'fleet: bad conductor status ignored');
@@ -535,6 +549,25 @@ export class FleetAgent {
     }
     this.o.log.info({ cmd: c.cmd, cameras: Object.keys(cameras) }, 'fleet: pushed camera settings applied');
     this.emit({ kind: 'configured', cmd: c.cmd, cameras });
+  }
+
+  /** Home Assistant's discovery configs, retained (none when off, or a duplicate name). */
+  private async publishDiscovery(): Promise<void> {
+    const ha = this.o.homeAssistant;
+    const mq = this.mq;
+    if (!ha || !mq?.connected || this.duplicateOf || this.closed) return;
+    try {
+      const messages = homeAssistantDiscovery({
+        station: this.o.station,
+        cameras: this.o.port.cameras(),
+        root: this.o.root,
+        prefix: ha.prefix,
+        ...(ha.version ? { version: ha.version } : {}),
+      });
+      await Promise.all(messages.map((m) => mq.publishAsync(m.topic, m.payload, { qos: 1, retain: true })));
+    } catch (err) {
+      this.o.log.warn({ err }, 'fleet: Home Assistant discovery not published');
+    }
   }
 
   private emit(e: EventBody): void {

@@ -28,6 +28,11 @@ export function mqttSettingsOf(b: FleetSettings['broker']): MqttSettings {
   return { url: b.url, username: b.username, password: b.password, ca: b.caFile };
 }
 
+/** Home Assistant discovery as the agent takes it: `fleet.homeAssistant` when enabled. */
+export function homeAssistantOf(f: FleetSettings): { prefix: string } | undefined {
+  return f.homeAssistant.enabled ? { prefix: f.homeAssistant.prefix } : undefined;
+}
+
 /** The station's name on the broker: as configured, else the host name (checked either way). */
 export function fleetStationName(configured: string | undefined): string {
   const name = configured ?? hostname().split('.')[0] ?? '';
@@ -49,6 +54,8 @@ export interface AgentParts {
   log: Logger;
   runner: ProcessRunner;
   configure?: (camera: string, patch: CameraPatch) => Promise<object>;
+  /** Announce the cameras to Home Assistant (MQTT discovery). */
+  homeAssistant?: { prefix: string } | undefined;
 }
 
 /** A fleet agent on the broker (not yet started). */
@@ -63,6 +70,7 @@ export function createFleetAgent(p: AgentParts): FleetAgent {
     ...(p.configure ? { configure: p.configure } : {}),
     health: () => readPiHealth({ runner: p.runner }),
     explainError: (err) => explainMqttError(err, p.broker),
+    ...(p.homeAssistant ? { homeAssistant: p.homeAssistant } : {}),
     client: () =>
       connectMqtt(p.broker, {
         clientId: `outpost-${p.station}-${agent.instance}`,
@@ -136,6 +144,7 @@ export function startStationFleet(
     log: ctx.log,
     runner: ctx.runner,
     configure: (camera, patch) => cameras.configure(camera, patch),
+    homeAssistant: homeAssistantOf(f),
   });
   agent.start();
   ctx.log.info({ station: agent.station, broker: f.broker.url }, 'fleet agent started');

@@ -93,6 +93,7 @@ export function startAgent(
     heartbeatMs?: number;
     keepaliveS?: number;
     health?: AgentOptions['health'];
+    homeAssistant?: AgentOptions['homeAssistant'];
   } = {},
 ): TestAgent {
   const clock = o.clock ?? { now: () => new Date() };
@@ -106,6 +107,7 @@ export function startAgent(
     log: silentLogger,
     heartbeatMs: o.heartbeatMs ?? 1000,
     ...(o.health ? { health: o.health } : {}),
+    ...(o.homeAssistant ? { homeAssistant: o.homeAssistant } : {}),
     client: () =>
       (mq = connectMqtt(settingsOf(url), {
         clientId: `outpost-${station}-${agent.instance}`,

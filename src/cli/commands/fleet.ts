@@ -25,6 +25,7 @@ import { recorderSettingsOf } from '../../station/camera-settings.js';
 import { RecorderRecordingPort } from '../../station/fleet-recording.js';
 import {
   createFleetAgent,
+  homeAssistantOf,
   fleetCameras,
   fleetStationName,
   mqttSettingsOf,
@@ -433,6 +434,7 @@ export function registerFleet(program: Command): void {
           clock: ctx.clock,
           log: ctx.log,
           runner: ctx.runner,
+          homeAssistant: homeAssistantOf(f),
         });
         agent.start();
         process.stdout.write(`outpost fleet agent ${station} (${cameras.join(', ')}) on ${b.mqtt.url}\n`);

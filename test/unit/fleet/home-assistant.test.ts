@@ -7,7 +7,9 @@ import {
   recordingTemplate,
   type DiscoveryInput,
 } from '../../../src/fleet/home-assistant.js';
+import { fleetSchema } from '../../../src/config/fleet.js';
 import { cameraStatusSchema, statusSchema } from '../../../src/fleet/protocol.js';
+import { homeAssistantOf } from '../../../src/station/fleet-agent.js';
 import { templateProblems } from '../../kit/home-assistant.js';
 
 const input: DiscoveryInput = {
@@ -149,5 +151,15 @@ describe('fleet: Home Assistant discovery', () => {
         (e: Error & { code?: string }) => e.code === 'CONFIG_INVALID' && /cannot be used/.test(e.message),
         JSON.stringify(b),
       );
+  });
+
+  it('is off unless fleet.homeAssistant.enabled (the station config), with its prefix', () => {
+    assert.equal(homeAssistantOf(fleetSchema.parse({})), undefined);
+    assert.deepEqual(homeAssistantOf(fleetSchema.parse({ homeAssistant: { enabled: true } })), {
+      prefix: 'homeassistant',
+    });
+    assert.deepEqual(homeAssistantOf(fleetSchema.parse({ homeAssistant: { enabled: true, prefix: 'ha' } })), {
+      prefix: 'ha',
+    });
   });
 });
