@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { describeIssues } from '../core/zod-issues.js';
 import { OutpostError, errnoCode } from '../core/errors.js';
 import type { CameraPatch } from '../recorder/camera-patch.js';
+import { rpicamControlProblems } from '../recorder/rpicam-controls.js';
 import { NAME_RE, cameraPlanSchema, type CameraPlan } from './protocol.js';
 
 const name = z.string().regex(NAME_RE, 'letters, digits, ".", "_" or "-", at most 63');
@@ -114,6 +115,26 @@ function crossCheck(raw: unknown): string[] {
     seen.add(key);
     if (source === undefined && c.defaults?.source === undefined)
       out.push(`cameras.${i}.source: no source (set it here or in defaults)`);
+    // Controls are rpicam-vid's: only for Pi cameras, each checked here.
+    const src = source ?? c.defaults?.source;
+    const own = ((cam as Record<string, unknown>).controls as object | undefined) ?? {};
+    const controls = {
+      ...((c.defaults as { controls?: object } | undefined)?.controls ?? {}),
+      ...own,
+    } as Record<string, string | number>;
+    if (Object.keys(controls).length) {
+      // Default controls serve the Pi cameras only; a camera's own controls need a Pi camera.
+      if (typeof src === 'string' && !src.startsWith('rpicam:')) {
+        if (Object.keys(own).length)
+          out.push(`cameras.${i}.controls: camera controls are for Pi cameras (an rpicam: source)`);
+      } else {
+        // Keys the schema refused already are not told twice.
+        const named = Object.fromEntries(
+          Object.entries(controls).filter(([k]) => /^[a-z][a-z0-9-]{0,31}$/.test(k)),
+        );
+        for (const p of rpicamControlProblems(named)) out.push(`cameras.${i}.controls.${p}`);
+      }
+    }
   });
   return out;
 }
@@ -171,7 +192,8 @@ export function plansByStation(c: FleetConfig): Map<string, CameraPlan[]> {
       hflip: s.hflip ?? false,
       vflip: s.vflip ?? false,
       segmentSeconds: s.segment ?? 10,
-      controls: s.controls ?? {},
+      // Default controls are rpicam-vid's: not passed to other sources.
+      controls: (s.source?.startsWith('rpicam:') ? s.controls : cam.controls) ?? {},
     });
     out.set(cam.station, [...(out.get(cam.station) ?? []), plan]);
   }

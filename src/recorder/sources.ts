@@ -8,9 +8,10 @@
  * | `rtsp://…` | RTSP over TCP with a socket timeout |
  * | `http(s)://…` | HTTP stream (MJPEG or MPEG-TS IP cameras) |
  * | `v4l2:/dev/video0?format=mjpeg&size=1280x720&fps=15` | a USB webcam |
- * | `rpicam:?codec=h264&width=1280&height=720&fps=25&camera=0` | Raspberry Pi camera: `rpicam-vid` feeds ffmpeg's stdin |
+ * | `rpicam:?codec=h264&width=1280&height=720&fps=25&camera=0&awb=daylight` | Raspberry Pi camera: `rpicam-vid` feeds ffmpeg's stdin; other keys are its controls (rpicam-controls.ts) |
  */
 import { OutpostError } from '../core/errors.js';
+import { rpicamControlArgs, rpicamControlProblems } from './rpicam-controls.js';
 
 export type SourceKind = 'testsrc' | 'file' | 'rtsp' | 'http' | 'v4l2' | 'rpicam';
 
@@ -149,6 +150,8 @@ function v4l2(u: string): SourceSpec {
   };
 }
 
+const RPICAM_URL_KEYS = new Set(['codec', 'width', 'height', 'fps', 'camera']);
+
 function rpicam(u: string): SourceSpec {
   const q = new URLSearchParams(u.slice('rpicam:'.length).replace(/^\?/, ''));
   const codec = q.get('codec') ?? 'h264';
@@ -162,6 +165,11 @@ function rpicam(u: string): SourceSpec {
   // H.264: headers with every keyframe (a restarted reader can start anywhere), a keyframe a second.
   if (codec === 'h264') args.push('--inline', '--intra', String(fps));
   if (camera !== null) args.push('--camera', String(positiveIntOrZero(u, camera)));
+  // Every other key is a camera control (brightness, shutter, awb, roi, …: rpicam-controls.ts).
+  const controls = Object.fromEntries([...q].filter(([k]) => !RPICAM_URL_KEYS.has(k)));
+  const problems = rpicamControlProblems(controls);
+  if (problems.length) throw bad(u, problems.join('; '));
+  args.push(...rpicamControlArgs(controls));
   args.push('-o', '-');
   // Raw H.264/MJPEG on a pipe has no timestamps: ffmpeg stamps frames at the stated rate.
   const demuxer = codec === 'h264' ? 'h264' : 'mjpeg';

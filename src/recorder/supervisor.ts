@@ -201,6 +201,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       ...(feeder ? { stdin: feeder.stdout } : {}),
     });
     this.children = feeder ? [feeder, child] : [child];
+    // ffmpeg has its own copy of the feeder's pipe now. Ours would stay open unread, and a child
+    // "closes" only once all its pipes have: the feeder's end would never be seen, nor a stop end.
+    if (feeder && typeof (feeder.stdout as { destroy?: unknown }).destroy === 'function')
+      feeder.stdout.destroy();
     child.stderr.on('data', (b: Buffer) => (stderr = (stderr + b.toString('utf8')).slice(-STDERR_TAIL)));
 
     let lastFrame = -1;

@@ -13,6 +13,7 @@ import { OutpostError } from '../core/errors.js';
 import { untilInstant } from '../fleet/instant.js';
 import type { CameraPlan, SessionPlan } from '../fleet/protocol.js';
 import { driveSpace } from '../recorder/budget.js';
+import { parseSource } from '../recorder/sources.js';
 import {
   Recorder,
   type CameraSettings,
@@ -61,7 +62,7 @@ export function cameraSettingsOfPlan(
   };
   return {
     name: plan.camera,
-    source: plan.source,
+    source: withControls(plan.source, plan.controls),
     mode: plan.mode,
     segmentSeconds: plan.segmentSeconds,
     copy: 'auto',
@@ -69,6 +70,23 @@ export function cameraSettingsOfPlan(
     ...(Object.keys(transform).length ? { transform } : {}),
     ...(session ? { session: { group: session.group, session: session.name, id: session.id } } : {}),
   };
+}
+
+/** A Pi camera source with the plan's controls in its query (they become rpicam-vid options). */
+export function withControls(source: string, controls: CameraPlan['controls']): string {
+  const keys = Object.keys(controls);
+  if (!keys.length) return source;
+  if (!source.startsWith('rpicam:'))
+    throw new OutpostError(
+      'RECORDER_SOURCE',
+      `camera controls (${keys.join(', ')}) are for Pi cameras (rpicam:)`,
+      {
+        hint: 'Remove the controls, or record from an rpicam: source.',
+      },
+    );
+  const q = new URLSearchParams(source.slice('rpicam:'.length).replace(/^\?/, ''));
+  for (const [k, v] of Object.entries(controls)) q.set(k, String(v));
+  return `rpicam:?${q.toString()}`;
 }
 
 /** Pipelines start this long before a session's instant (ffmpeg up, source opened, encoder warm). */
@@ -119,13 +137,11 @@ export class RecorderRecordingPort implements RecordingPort {
     // gate runs on the machine's own clock: the instant is translated from this station's clock).
     await untilInstant(this.o.clock, at.getTime() - (this.o.prepareMs ?? PREPARE_MS));
     const gateAtMs = at.getTime() - (this.o.clock.now().getTime() - Date.now());
+    // Settings (and the source, with its controls) checked before the camera is taken.
+    const settings = cameraSettingsOfPlan(plan, session, gateAtMs);
+    parseSource(settings.source);
     const release = (await this.o.hold?.(plan.camera)) ?? (() => undefined);
-    const r = new Recorder(
-      cameraSettingsOfPlan(plan, session, gateAtMs),
-      this.o.settings,
-      drive,
-      this.o.deps,
-    );
+    const r = new Recorder(settings, this.o.settings, drive, this.o.deps);
     this.running.set(plan.camera, r);
     this.o.onRecorder?.(plan.camera, r);
     let lastEnd: string | undefined;

@@ -120,7 +120,32 @@ describe('fleet config', () => {
       /^cameras\.2\.resolution: WIDTHxHEIGHT/,
       /^cameras\.3\.mode: /,
       /^cameras\.3\.controls\.Brightness: /,
+      /^cameras\.3\.controls: camera controls are for Pi cameras/,
     ]);
+  });
+
+  it('checks Pi camera controls at load: only for rpicam: sources, each value in range', () => {
+    const problems = problemsOf({
+      ...minimal,
+      defaults: { controls: { awb: 'daylight' } },
+      cameras: [
+        { station: 'st1', source: 'rpicam:?width=640&height=480', controls: { shutter: 0, roi: '0,0,1' } },
+        { station: 'st2', source: 'rtsp://cam/1', controls: { gain: 2 } },
+        { station: 'st3', source: 'rpicam:', controls: { exposure: 'auto', bogus: 1 } },
+      ],
+    });
+    assertProblems(problems, [
+      /^cameras\.0\.controls\.shutter: 0 is not microseconds/,
+      /^cameras\.0\.controls\.roi: "0,0,1" is not "x,y,w,h"/,
+      /^cameras\.1\.controls: camera controls are for Pi cameras/,
+      /^cameras\.2\.controls\.exposure: "auto" is not normal, sport or long/,
+      /^cameras\.2\.controls\.bogus: not a Pi camera control/,
+    ]);
+    const ok = parseFleetConfig(
+      { ...minimal, cameras: [{ station: 'st1', source: 'rpicam:', controls: { gain: 2, awb: 'cloudy' } }] },
+      'f',
+    );
+    assert.deepEqual(plansByStation(ok).get('st1')![0]!.controls, { gain: 2, awb: 'cloudy' });
   });
 
   it('lists every camera listed twice or without a source, with unknown keys', () => {
@@ -234,7 +259,7 @@ describe('plans by station', () => {
         group: 'north',
         maxDuration: '1h',
         defaults: {
-          source: '/dev/video0',
+          source: 'rpicam:',
           mode: 'motion',
           resolution: '1920x1080',
           fps: 25,
@@ -261,7 +286,7 @@ describe('plans by station', () => {
           [
             {
               camera: 'front',
-              source: '/dev/video0',
+              source: 'rpicam:',
               mode: 'motion',
               width: 1280,
               height: 720,
@@ -283,7 +308,8 @@ describe('plans by station', () => {
               hflip: true,
               vflip: false,
               segmentSeconds: 30,
-              controls: { brightness: 0.1 },
+              // Default controls are for the Pi cameras: not passed to an RTSP camera.
+              controls: {},
             },
           ],
         ],
@@ -292,7 +318,7 @@ describe('plans by station', () => {
           [
             {
               camera: 'cam',
-              source: '/dev/video0',
+              source: 'rpicam:',
               mode: 'continuous',
               width: 1920,
               height: 1080,

@@ -67,6 +67,25 @@ describe('parseSource', () => {
     assert.deepEqual(s.inputArgs.slice(-2), ['-i', 'pipe:0']);
     assert.equal(s.codec, 'h264');
   });
+  it('passes Pi camera controls on to rpicam-vid, checked, and refuses the rest with every problem', () => {
+    const s = parseSource(
+      'rpicam:?width=640&height=480&shutter=10000&iso=400&awb=daylight&roi=0.25,0.25,0.5,0.5&sync=server',
+    );
+    const a = s.feeder!.args;
+    assert.equal(after(a, '--shutter'), '10000');
+    assert.equal(after(a, '--gain'), '4', 'ISO 400 is an analogue gain of 4');
+    assert.equal(after(a, '--awb'), 'daylight');
+    assert.equal(after(a, '--roi'), '0.25,0.25,0.5,0.5');
+    assert.equal(after(a, '--sync'), 'server');
+    assert.deepEqual(a.slice(-2), ['-o', '-'], 'the output stays last');
+    assert.throws(
+      () => parseSource('rpicam:?brightness=3&awb=purple&roi=0,0,2,1&bogus=1&gain=2&iso=200'),
+      (e: unknown) =>
+        isOutpostError(e) &&
+        e.code === 'RECORDER_SOURCE' &&
+        ['brightness', 'awb', 'roi', 'bogus', 'gain and iso'].every((k) => e.message.includes(k)),
+    );
+  });
   it('refuses what it does not know, with a typed error', () => {
     for (const bad of ['', 'camera1', 'v4l2:video0', 'testsrc:?size=big', 'rpicam:?codec=raw'])
       assert.throws(
