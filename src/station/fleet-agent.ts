@@ -15,7 +15,7 @@ import type { CameraPatch } from '../recorder/camera-patch.js';
 import { OutpostError } from '../core/errors.js';
 import { FleetAgent, type RecordingPort } from '../fleet/agent.js';
 import { NAME_RE } from '../fleet/protocol.js';
-import { openDrive, type Drive } from '../library/drive.js';
+import type { Drive } from '../library/drive.js';
 import { recorderDeps } from '../recorder/deps.js';
 import { recorderSettingsOf } from './camera-settings.js';
 import type { StationCameras } from './cameras.js';
@@ -101,28 +101,20 @@ export function startStationFleet(
   ctx: StationDeps,
   events: StationEvents,
   cameras: StationCameras,
+  /** The library drive the station has attached now (the services open it). */
+  drive: () => Drive | undefined,
 ): StationFleet | undefined {
   const f = ctx.config.fleet;
   if (!f.enabled) return undefined;
-  let drive: Drive | undefined;
-  let opening: Promise<void> = Promise.resolve();
-  events.on('library-attached', ({ path }) => {
-    opening = opening
-      .then(async () => {
-        drive = await openDrive(path);
-      })
-      .catch((err: unknown) => ctx.log.warn({ err }, 'fleet: the library drive could not be opened'));
-  });
   let stopping: Promise<void> = Promise.resolve();
   events.on('library-detached', () => {
-    drive = undefined;
     stopping = stopping.then(() =>
       agent.driveRemoved().catch((err: unknown) => ctx.log.warn({ err }, 'fleet: stopping the session')),
     );
   });
   const port = new RecorderRecordingPort({
     cameras: fleetCameras(ctx),
-    drive: () => drive,
+    drive,
     settings: recorderSettingsOf(ctx.config),
     deps: recorderDeps(ctx),
     clock: ctx.clock,

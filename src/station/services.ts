@@ -18,8 +18,7 @@ import { writeStatusFile } from './status-file.js';
 import { controlSocketPath, startControlSocket } from './control-socket.js';
 import { watchEjectButton } from '../devices/eject-button.js';
 import { startStationCameras } from './cameras.js';
-import { startStationFleet, type StationFleet } from './fleet-agent.js';
-import { startStationConductor } from './fleet-conductor.js';
+import type { StationFleet } from './fleet-agent.js';
 import { createStationStatus } from './station-status.js';
 import type { Station, StationDeps } from './station.js';
 
@@ -62,21 +61,30 @@ export function startStationServices(
   let panel: IndicatorPanel | undefined;
   // Cameras record while a library drive is attached (docs/recorder.md).
   const cameras = startStationCameras(ctx, events);
-  // The fleet agent (docs/fleet.md), when configured: sessions borrow these cameras.
+  // The fleet agent (docs/fleet.md), when configured: sessions borrow these cameras. Its code
+  // (MQTT, the broker) is loaded only then: a station without a fleet keeps its memory.
   let fleet: StationFleet | undefined;
+  const fleetStarted = ctx.config.fleet.enabled
+    ? import('./fleet-agent.js')
+        .then((m) => {
+          fleet = m.startStationFleet(ctx, events, cameras, () => drive);
+        })
+        .catch((e: unknown) =>
+          ctx.log.error({ err: e }, `fleet agent not started: ${e instanceof Error ? e.message : String(e)}`),
+        )
+    : Promise.resolve();
   // The conductor for the web app's Fleet page (and the embedded broker), when configured.
-  const conductor = startStationConductor(ctx).catch((e: unknown) => {
-    ctx.log.error(
-      { err: e },
-      `fleet conductor not started: ${e instanceof Error ? e.message : String(e)} (is port ${ctx.config.fleet.conductor.embeddedBroker.port} in use?)`,
-    );
-    return undefined;
-  });
-  try {
-    fleet = startStationFleet(ctx, events, cameras);
-  } catch (e) {
-    ctx.log.error({ err: e }, `fleet agent not started: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  const conductor = ctx.config.fleet.conductor.enabled
+    ? import('./fleet-conductor.js')
+        .then((m) => m.startStationConductor(ctx))
+        .catch((e: unknown) => {
+          ctx.log.error(
+            { err: e },
+            `fleet conductor not started: ${e instanceof Error ? e.message : String(e)} (is port ${ctx.config.fleet.conductor.embeddedBroker.port} in use?)`,
+          );
+          return undefined;
+        })
+    : Promise.resolve(undefined);
   // The offline map's tiles (docs/map.md): read when asked, reopened after an import.
   const mapTiles = mbtilesAt(ctx.config.station.map.file);
 
@@ -315,6 +323,7 @@ export function startStationServices(
       await buttonDone;
       await (await control)?.close();
       clearInterval(ledTimer);
+      await fleetStarted;
       await fleet?.close();
       await (await conductor)?.close();
       await cameras.close();
