@@ -50,6 +50,8 @@ export const fleetSchema = z
         /** Fleet configs (`*.yaml`) the Fleet page offers. */
         configDir: z.string().startsWith('/').default('/etc/outpost/fleet'),
         sessionsDir: z.string().startsWith('/').default('/var/lib/outpost/fleet/sessions'),
+        /** While a session runs, its stations' clock offsets are measured again this often. */
+        clockSampleSeconds: z.number().min(5).max(3600).default(60),
         /** Run the broker here (aedes) on `host`:`port`, with `broker.username`/`password` when set. */
         embeddedBroker: z
           .strictObject({

@@ -67,6 +67,8 @@ export interface ConductorOptions {
   log: Logger;
   heartbeatMs?: number;
   onEvent?: (e: FleetEvent) => void;
+  /** A station went offline or came back (conductor clock, ISO). */
+  onPresence?: (station: string, online: boolean, at: string) => void;
 }
 
 const newId = (): string => randomBytes(9).toString('base64url');
@@ -149,8 +151,10 @@ export class Conductor {
       if (off.ok) {
         const s = this.stations.get(station);
         // Only the instance we know going away makes the station offline (not a duplicate's will).
-        if (s && s.instance === off.value.instance) s.online = false;
-        else if (!s)
+        if (s && s.instance === off.value.instance) {
+          if (s.online) this.o.onPresence?.(station, false, new Date(nowMs).toISOString());
+          s.online = false;
+        } else if (!s)
           this.stations.set(station, {
             station,
             online: false,
@@ -176,6 +180,7 @@ export class Conductor {
         s.status.startedAt < p.value.startedAt
       )
         s.duplicates.push(p.value.instance);
+      if (!s?.online) this.o.onPresence?.(station, true, new Date(nowMs).toISOString());
       this.stations.set(station, {
         station,
         online: true,

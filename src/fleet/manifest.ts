@@ -27,8 +27,16 @@ export interface ManifestStation {
   answerMs: number | null;
   refusal: { code: string; reason: string } | null;
   clock: OffsetSample | null;
+  /** Clock offsets measured again while the session ran (the conductor pings every minute). */
+  clockSamples?: OffsetSample[];
   clockWarning: string | null;
   instance: string | null;
+  /**
+   * Times the conductor lost the station during the session (its last will, or a frozen link
+   * past the keepalive); `to` null while it is still away. The station records on by itself:
+   * these are gaps in contact, its own segments and gaps say what it recorded.
+   */
+  offline?: { from: string; to: string | null }[];
   cameras: Record<string, ManifestCamera>;
 }
 
@@ -60,6 +68,7 @@ export function newManifest(r: StartReport, plans: Map<string, CameraPlan[]>, no
       clock: r.clock[st] ?? null,
       clockWarning: r.clockWarnings.find((w) => w.station === st)?.message ?? null,
       instance: null,
+      offline: [],
       cameras: Object.fromEntries(
         (plans.get(st) ?? []).map((p) => [
           p.camera,
@@ -141,6 +150,33 @@ export function applyEvent(m: SessionManifest, e: FleetEvent): boolean {
       cam.gaps.push({ from: e.from, to: e.to, reason: e.reason });
       break;
   }
+  return true;
+}
+
+/**
+ * A station of the session went away or came back (the conductor's view of its presence) at
+ * `at` (ISO): kept as intervals while the session runs; false when nothing changed.
+ */
+export function applyPresence(m: SessionManifest, station: string, online: boolean, at: string): boolean {
+  const st = m.stations[station];
+  if (!st || st.answer !== 'accepted') return false;
+  const end = Date.parse(m.startAt) + m.maxDurationS * 1000;
+  const open = (st.offline ??= []).find((x) => x.to === null);
+  if (!online) {
+    if (open || Date.parse(at) >= end) return false;
+    st.offline.push({ from: at, to: null });
+    return true;
+  }
+  if (!open) return false;
+  open.to = at;
+  return true;
+}
+
+/** A clock offset measured during the session; false when the station is not recording it. */
+export function applyClockSample(m: SessionManifest, station: string, sample: OffsetSample): boolean {
+  const st = m.stations[station];
+  if (!st || st.answer !== 'accepted') return false;
+  (st.clockSamples ??= []).push(sample);
   return true;
 }
 

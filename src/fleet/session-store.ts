@@ -8,7 +8,8 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../adapters/fs-atomic.js';
 import { OutpostError, errnoCode } from '../core/errors.js';
-import { applyEvent, type SessionManifest } from './manifest.js';
+import type { OffsetSample } from './clock-offset.js';
+import { applyClockSample, applyEvent, applyPresence, type SessionManifest } from './manifest.js';
 import type { FleetEvent } from './protocol.js';
 
 export const DEFAULT_SESSIONS_DIR = '/var/lib/outpost/fleet/sessions';
@@ -84,6 +85,25 @@ export class ManifestWriter {
       this.timer = undefined;
       void this.flush();
     }, this.everyMs);
+  }
+
+  /** A clock offset measured during the session. */
+  clockSample(station: string, sample: OffsetSample): void {
+    if (!applyClockSample(this.manifest, station, sample)) return;
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, this.everyMs);
+  }
+
+  /** A station's presence changed (offline intervals during the session). */
+  presence(station: string, online: boolean, at: string): boolean {
+    if (!applyPresence(this.manifest, station, online, at)) return false;
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, this.everyMs);
+    return true;
   }
 
   flush(): Promise<unknown> {

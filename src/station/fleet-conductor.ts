@@ -57,6 +57,17 @@ export async function startStationConductor(
     clock: ctx.clock,
     log: ctx.log,
     onEvent,
+    onPresence: (station, online, at) => {
+      for (const [id, w] of writers)
+        if (w.writer.presence(station, online, at)) {
+          if (online) ctx.log.info({ station, session: id }, `fleet: ${station} is back`);
+          else
+            ctx.log.warn(
+              { station, session: id },
+              `fleet: ${station} went offline during session ${id} (it records on to the end by itself)`,
+            );
+        }
+    },
     client: () =>
       connectMqtt(mqttSettingsOf(f.broker), {
         clientId: `outpost-conductor-${randomBytes(6).toString('hex')}`,
@@ -75,6 +86,30 @@ export async function startStationConductor(
         `fleet conductor: ${explainMqttError(err, mqttSettingsOf(f.broker))} (retrying)`,
       ),
     );
+  // Clocks drift: while sessions run, their stations' offsets are measured again every minute.
+  const clockTimer = setInterval(() => {
+    const now = ctx.clock.now().getTime();
+    for (const { writer, endMs } of writers.values()) {
+      if (now > endMs || !conductor.connected) continue;
+      const online = new Set(
+        conductor
+          .list()
+          .filter((s) => s.online)
+          .map((s) => s.station),
+      );
+      const stations = Object.entries(writer.manifest.stations)
+        .filter(([name, s]) => s.answer === 'accepted' && online.has(name))
+        .map(([name]) => name);
+      if (!stations.length) continue;
+      void conductor
+        .clockOffsets(stations, { rounds: 3, timeoutMs: 1000 })
+        .then((r) => {
+          for (const [station, sample] of Object.entries(r)) if (sample) writer.clockSample(station, sample);
+        })
+        .catch((err: unknown) => ctx.log.debug({ err }, 'fleet: clock samples'));
+    }
+  }, c.clockSampleSeconds * 1000);
+  clockTimer.unref();
   const sweep = setInterval(() => {
     const now = ctx.clock.now().getTime();
     for (const [id, w] of writers)
@@ -184,6 +219,7 @@ export async function startStationConductor(
     control,
     close: async () => {
       clearInterval(sweep);
+      clearInterval(clockTimer);
       await flushAll();
       await conductor.close().catch(() => undefined);
       await broker?.close();

@@ -66,6 +66,7 @@ before(async () => {
       '    enabled: true',
       `    configDir: ${configDir}`,
       `    sessionsDir: ${join(work, 'sessions')}`,
+      '    clockSampleSeconds: 5',
       `    embeddedBroker: { enabled: true, host: 127.0.0.1, port: ${port} }`,
     ].join('\n'),
   );
@@ -165,6 +166,11 @@ describe('Fleet page (headless Chromium, a real station conducting)', { timeout:
       }
     ).sessions[0]!;
     assert.equal(m.name, 'from-the-page');
+    // The clock was measured again while the session ran (every 5 s here).
+    const samples =
+      (m.stations.office as unknown as { clockSamples?: { offsetMs: number }[] }).clockSamples ?? [];
+    assert.ok(samples.length >= 1, 'clock samples during the session');
+    assert.ok(Math.abs(samples[0]!.offsetMs) < 1000, `offset ${samples[0]!.offsetMs} ms on one machine`);
     for (const s of m.stations.office!.cameras.cam!.segments)
       assert.match(s.path, /^library\/office\/from-the-page\/cam\//);
     // No script errors (a resource the browser asks for itself, such as an icon, may 404).

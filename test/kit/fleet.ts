@@ -134,6 +134,8 @@ export function startAgent(
 export interface TestConductor {
   conductor: Conductor;
   events: FleetEvent[];
+  /** Every presence change the conductor reported (onPresence). */
+  presence: { station: string; online: boolean; at: string }[];
   client: () => MqttClient | undefined;
   kill(): void;
   close(): Promise<void>;
@@ -141,6 +143,7 @@ export interface TestConductor {
 
 export async function startConductor(url: TestBroker, o: { clock?: Clock } = {}): Promise<TestConductor> {
   const events: FleetEvent[] = [];
+  const presence: { station: string; online: boolean; at: string }[] = [];
   let mq: MqttClient | undefined;
   const conductor: Conductor = new Conductor({
     root: ROOT,
@@ -148,6 +151,7 @@ export async function startConductor(url: TestBroker, o: { clock?: Clock } = {})
     log: silentLogger,
     heartbeatMs: 1000,
     onEvent: (e) => events.push(e),
+    onPresence: (station, online, at) => presence.push({ station, online, at }),
     client: () =>
       (mq = connectMqtt(settingsOf(url), {
         clientId: `outpost-conductor-${conductor.instance}`,
@@ -160,6 +164,7 @@ export async function startConductor(url: TestBroker, o: { clock?: Clock } = {})
   return {
     conductor,
     events,
+    presence,
     client: () => mq,
     kill: () => {
       mq?.end(true);

@@ -236,6 +236,8 @@ export interface SessionManifest {
       refusal: { code: string; reason: string } | null;
       clock: { offsetMs: number; rttMs: number } | null;
       clockWarning: string | null;
+      offline?: { from: string; to: string | null }[];
+      clockSamples?: { offsetMs: number; rttMs: number; at: string }[];
       cameras: Record<string, ManifestCamera>;
     }
   >;

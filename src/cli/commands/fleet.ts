@@ -71,12 +71,14 @@ async function conduct(
   ctx: Context,
   b: { mqtt: MqttSettings; root: string },
   onEvent?: ConstructorParameters<typeof Conductor>[0]['onEvent'],
+  onPresence?: ConstructorParameters<typeof Conductor>[0]['onPresence'],
 ): Promise<Conductor> {
   const c: Conductor = new Conductor({
     root: b.root,
     clock: ctx.clock,
     log: ctx.log,
     ...(onEvent ? { onEvent } : {}),
+    ...(onPresence ? { onPresence } : {}),
     client: () =>
       connectMqtt(b.mqtt, {
         clientId: `outpost-fleet-${randomBytes(6).toString('hex')}`,
@@ -189,7 +191,19 @@ export function registerFleet(program: Command): void {
         const dir = o.sessions ?? DEFAULT_SESSIONS_DIR;
         let writer: ManifestWriter | undefined;
         const early: Parameters<ManifestWriter['event']>[0][] = [];
-        const c = await conduct(ctx, await brokerOf(o, f), (e) => (writer ? writer.event(e) : early.push(e)));
+        const c = await conduct(
+          ctx,
+          await brokerOf(o, f),
+          (e) => (writer ? writer.event(e) : early.push(e)),
+          (station, online, at) => {
+            if (!writer?.presence(station, online, at)) return;
+            if (!online)
+              process.stderr.write(
+                `${at} ${station} went offline (it records on to the session's end by itself)\n`,
+              );
+            else process.stderr.write(`${at} ${station} is back\n`);
+          },
+        );
         try {
           const plans = plansByStation(f);
           const r = await c.startSession({

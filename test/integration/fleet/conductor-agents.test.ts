@@ -307,6 +307,11 @@ function suite(brokerOf: () => Broker): void {
         'offline',
       );
       assert.ok(Date.now() - t0 < 3000, `offline after ${Date.now() - t0} ms (keepalive 2 s)`);
+      // Told once each way (what the manifest's offline intervals are made of).
+      assert.deepEqual(
+        c.presence.filter((p) => p.station === 'gone-1').map((p) => p.online),
+        [true, false],
+      );
       await until(() => d2.agent.duplicate !== undefined, 5000, 'the later twin steps back');
       assert.equal(d1.agent.duplicate, undefined);
       const twin = c.conductor.list().find((x) => x.station === 'twin')!;

@@ -305,7 +305,24 @@ function ManifestView({ id }: { id: string }) {
                   {t('fleet.manifest.clock', { ms: formatNumber(Math.round(s.clock.offsetMs)) })}
                 </p>
               )}
+              {s.clockSamples && s.clockSamples.length > 0 && (
+                <p class="hint clock-samples">
+                  {t('fleet.manifest.clockSamples', {
+                    n: formatNumber(s.clockSamples.length),
+                    min: formatNumber(Math.round(Math.min(...s.clockSamples.map((x) => x.offsetMs)))),
+                    max: formatNumber(Math.round(Math.max(...s.clockSamples.map((x) => x.offsetMs)))),
+                  })}
+                </p>
+              )}
               {s.clockWarning && <p class="warn">{s.clockWarning}</p>}
+              {(s.offline ?? []).map((o) => (
+                <p key={o.from} class="warn offline">
+                  {t('fleet.manifest.offline', {
+                    from: when(o.from),
+                    to: o.to ? when(o.to) : t('fleet.manifest.stillOffline'),
+                  })}
+                </p>
+              ))}
               {Object.entries(s.cameras).map(([cam, c]) => (
                 <section
                   key={cam}
