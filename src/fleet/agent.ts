@@ -111,6 +111,7 @@ export class FleetAgent {
   private heartbeat: NodeJS.Timeout | undefined;
   private duplicateOf: string | undefined;
   private closed = false;
+  private closing = false;
   private conductorOnline = false;
   /** Sessions already ended here: a retained copy arriving again starts nothing. */
   private readonly done = new Set<string>();
@@ -132,6 +133,8 @@ export class FleetAgent {
     // wrong CA or password is one clear line, not one a second.
     let problem: string | undefined;
     mq.on('error', (err) => {
+      // Closing: what the dying connection says is not a problem to report.
+      if (this.closed || this.closing) return;
       const said = this.o.explainError?.(err) ?? err.message;
       if (said === problem) return;
       problem = said;
@@ -585,6 +588,7 @@ export class FleetAgent {
   /** Stop recording (shutdown) and say goodbye (offline, retained) before disconnecting. */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.closing = true;
     clearTimeout(this.heartbeat);
     await this.stopAll('shutdown');
     this.closed = true;
