@@ -223,3 +223,21 @@ export function patchesByStation(c: FleetConfig): Map<string, Record<string, Cam
   }
   return out;
 }
+
+/** What `Conductor.startSession` takes for a fleet config, with the command's or page's overrides. */
+export function sessionStartOf(
+  c: FleetConfig,
+  o: { name?: string | undefined; durationS?: number | undefined; at?: Date | undefined } = {},
+) {
+  return {
+    group: c.group,
+    name: o.name ?? c.session,
+    plans: plansByStation(c),
+    maxDurationS: o.durationS ?? c.maxDuration,
+    ...(o.at ? { at: o.at } : {}),
+    startDelayS: c.startDelay,
+    clock: c.clock,
+    onConductorLost: c.onConductorLost,
+    silenceS: c.silence,
+  };
+}

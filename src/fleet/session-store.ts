@@ -68,48 +68,61 @@ export async function findManifest(dir: string, key: string): Promise<SessionMan
   throw new OutpostError('SESSION_NOT_FOUND', `no session "${key}" in ${dir}`);
 }
 
-/** Keeps one manifest up to date with the events that arrive; written at most every `everyMs`. */
+/**
+ * Keeps one manifest up to date with what arrives (events, presence, clock samples): written at
+ * most every `everyMs`, and only when something changed. A write that fails (drive full) leaves
+ * the manifest marked changed, so the next flush tries again; `onError` hears about it.
+ */
 export class ManifestWriter {
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<unknown> = Promise.resolve();
+  /** Changed since the last write (a new manifest is: it was never written). */
+  private dirty = true;
 
   constructor(
     private readonly dir: string,
     readonly manifest: SessionManifest,
     private readonly everyMs = 500,
+    private readonly onError?: (e: unknown) => void,
   ) {}
 
   event(e: FleetEvent): void {
-    if (!applyEvent(this.manifest, e)) return;
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      void this.flush();
-    }, this.everyMs);
+    if (applyEvent(this.manifest, e)) this.changed();
   }
 
   /** A clock offset measured during the session. */
   clockSample(station: string, sample: OffsetSample): void {
-    if (!applyClockSample(this.manifest, station, sample)) return;
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      void this.flush();
-    }, this.everyMs);
+    if (applyClockSample(this.manifest, station, sample)) this.changed();
   }
 
-  /** A station's presence changed (offline intervals during the session). */
+  /** A station's presence changed (offline intervals during the session); false when not kept. */
   presence(station: string, online: boolean, at: string): boolean {
     if (!applyPresence(this.manifest, station, online, at)) return false;
+    this.changed();
+    return true;
+  }
+
+  private changed(): void {
+    this.dirty = true;
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       void this.flush();
     }, this.everyMs);
-    return true;
   }
 
   flush(): Promise<unknown> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.writing = this.writing.then(() => saveManifest(this.dir, this.manifest)).catch(() => undefined);
+    this.writing = this.writing.then(async () => {
+      if (!this.dirty) return;
+      this.dirty = false;
+      try {
+        await saveManifest(this.dir, this.manifest);
+      } catch (e) {
+        this.dirty = true;
+        this.onError?.(e);
+      }
+    });
     return this.writing;
   }
 }

@@ -57,7 +57,12 @@ export function originalRelPath(monitor: string, dateFolder: string, name: strin
  * checked as a folder name (validateMonitor: no "/", "..", control characters).
  */
 export function sessionRelPath(s: { group: string; session: string }, camera: string, name: string): string {
-  return join('library', validateMonitor(s.group), validateMonitor(s.session), validateMonitor(camera), name);
+  return join(sessionFolder(s, camera), name);
+}
+
+/** The folder of a fleet session camera's recordings: `library/<group>/<session>/<camera>`. */
+export function sessionFolder(s: { group: string; session: string }, camera: string): string {
+  return join('library', validateMonitor(s.group), validateMonitor(s.session), validateMonitor(camera));
 }
 
 /**

@@ -4,10 +4,9 @@
  * state changes become station events for the web app and the log.
  */
 import { recorderDeps } from '../recorder/deps.js';
-import { isOutpostError } from '../core/errors.js';
+import { OutpostError, driveError, isOutpostError } from '../core/errors.js';
 import { openDrive, type Drive } from '../library/drive.js';
 import type { Config } from '../config/schema.js';
-import { OutpostError, driveError } from '../core/errors.js';
 import {
   appliedSettings,
   mergePatch,
@@ -136,6 +135,30 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
       .catch((err: unknown) => ctx.log.error({ err }, 'cameras'));
   };
 
+  const cameraConfig = (name: string): Config['cameras'][number] => {
+    const c = ctx.config.cameras.find((x) => x.name === name);
+    if (!c) throw new OutpostError('CAMERA_NOT_FOUND', `no camera named ${JSON.stringify(name)}`);
+    return c;
+  };
+
+  /**
+   * Queued after what is asked already: camera `name`'s standing recorder stopped (if it runs),
+   * then started again with its current settings unless there is no drive, the cameras wait for
+   * the clock, or a fleet session holds it.
+   */
+  const restart = (name: string): Promise<void> => {
+    const done = chain.then(async () => {
+      const r = recorders.get(name);
+      recorders.delete(name);
+      if (r) await r.stop().catch((err: unknown) => ctx.log.warn({ err }, 'camera stop failed'));
+      const c = ctx.config.cameras.find((x) => x.name === name);
+      const path = attached;
+      if (c && path && running && !held.has(name)) await startOne(c, await openDrive(path));
+    });
+    chain = done.catch((err: unknown) => ctx.log.error({ err }, 'cameras'));
+    return done;
+  };
+
   const hold = (name: string): Promise<() => void> => {
     const done = chain.then(async () => {
       held.add(name);
@@ -149,16 +172,8 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
     chain = done.catch(() => undefined);
     return done.then(() => () => {
       held.delete(name);
-      const c = ctx.config.cameras.find((x) => x.name === name);
-      const path = attached;
-      if (!c || !path || !running) return;
-      chain = chain
-        .then(async () => {
-          if (attached !== path || held.has(name) || recorders.has(name)) return;
-          ctx.log.info({ camera: name }, 'camera back from its fleet session');
-          await startOne(c, await openDrive(path));
-        })
-        .catch((err: unknown) => ctx.log.error({ err }, 'cameras'));
+      ctx.log.info({ camera: name }, 'camera back from its fleet session');
+      void restart(name).catch(() => undefined);
     });
   };
   events.on('library-attached', ({ path }) => {
@@ -180,16 +195,19 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
     }
   });
 
-  const applied = async (name: string): Promise<AppliedSettings> => {
-    const c = ctx.config.cameras.find((x) => x.name === name);
-    if (!c) throw new OutpostError('CAMERA_NOT_FOUND', `no camera named ${JSON.stringify(name)}`);
-    return appliedSettings(await settingsOf(c), (await overrides).get(name));
-  };
+  const applied = async (name: string): Promise<AppliedSettings> =>
+    appliedSettings(await settingsOf(cameraConfig(name)), (await overrides).get(name));
 
   /** Change a camera's settings now: kept in the settings file, its pipeline restarted with them. */
-  const configure = async (name: string, patch: CameraPatch): Promise<AppliedSettings> => {
-    const c = ctx.config.cameras.find((x) => x.name === name);
-    if (!c) throw new OutpostError('CAMERA_NOT_FOUND', `no camera named ${JSON.stringify(name)}`);
+  let configuring: Promise<unknown> = Promise.resolve();
+  const configure = (name: string, patch: CameraPatch): Promise<AppliedSettings> => {
+    // One change at a time: each reads the settings the one before left, and saves them whole.
+    const next = configuring.then(() => configureOne(name, patch));
+    configuring = next.catch(() => undefined);
+    return next;
+  };
+  const configureOne = async (name: string, patch: CameraPatch): Promise<AppliedSettings> => {
+    const c = cameraConfig(name);
     const all = await overrides;
     const next = withoutDefaults(mergePatch(all.get(name) ?? {}, patch), cameraSettingsOf(c, ctx.config));
     if ((next.width === undefined) !== (next.height === undefined))
@@ -211,15 +229,7 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
       throw driveError(e, overridesFile);
     }
     ctx.log.info({ camera: name, settings: next }, 'camera settings changed');
-    const done = chain.then(async () => {
-      const r = recorders.get(name);
-      recorders.delete(name);
-      if (r) await r.stop().catch((err: unknown) => ctx.log.warn({ err }, 'camera stop failed'));
-      const path = attached;
-      if (path && running && !held.has(name)) await startOne(c, await openDrive(path));
-    });
-    chain = done.catch((err: unknown) => ctx.log.error({ err }, 'cameras'));
-    await done;
+    await restart(name);
     return applied(name);
   };
 

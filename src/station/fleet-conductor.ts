@@ -11,7 +11,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from '../adapters/mqtt-broke
 import { connectMqtt, explainMqttError } from '../adapters/mqtt-client.js';
 import { OutpostError, errnoCode, isOutpostError } from '../core/errors.js';
 import { Conductor, type StartReport } from '../fleet/conductor.js';
-import { loadFleetConfig, plansByStation } from '../fleet/fleet-config.js';
+import { loadFleetConfig, sessionStartOf } from '../fleet/fleet-config.js';
 import { newManifest } from '../fleet/manifest.js';
 import { sessionEndMs, type FleetEvent } from '../fleet/protocol.js';
 import { findManifest, listManifests, ManifestWriter } from '../fleet/session-store.js';
@@ -158,21 +158,20 @@ export async function startStationConductor(
       throw new OutpostError('INVALID_INPUT', `"${file}" is not a fleet config file name`);
     if (!conductor.connected)
       throw new OutpostError('FLEET_BROKER_UNREACHABLE', `the broker at ${f.broker.url} is not reachable`);
-    const fc = await loadFleetConfig(join(c.configDir, file));
-    const plans = plansByStation(fc);
+    const start = sessionStartOf(await loadFleetConfig(join(c.configDir, file)), o);
     early = [];
     try {
-      const r = await conductor.startSession({
-        group: fc.group,
-        name: o.name ?? fc.session,
-        plans,
-        maxDurationS: o.durationS ?? fc.maxDuration,
-        startDelayS: fc.startDelay,
-        clock: fc.clock,
-        onConductorLost: fc.onConductorLost,
-        silenceS: fc.silence,
-      });
-      const writer = new ManifestWriter(c.sessionsDir, newManifest(r, plans, ctx.clock.now()));
+      const r = await conductor.startSession(start);
+      const writer = new ManifestWriter(
+        c.sessionsDir,
+        newManifest(r, start.plans, ctx.clock.now()),
+        500,
+        (err) =>
+          ctx.log.error(
+            { err, dir: c.sessionsDir },
+            `fleet: the manifest of session ${r.session.id} could not be written`,
+          ),
+      );
       for (const e of early) writer.event(e);
       writers.set(r.session.id, { writer, endMs: sessionEndMs(r.session) });
       await writer.flush();

@@ -5,7 +5,7 @@
  * by their hash) and restarts (as gaps) go back to the agent.
  */
 import { stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from '../adapters/logger.js';
 import type { Clock } from '../adapters/clock.js';
 import type { RecordingHandle, RecordingOutput, RecordingPort } from '../fleet/agent.js';
@@ -21,7 +21,7 @@ import {
   type RecorderSettings,
 } from '../recorder/recorder.js';
 import type { Drive } from '../library/drive.js';
-import { sessionRelPath } from '../library/layout.js';
+import { sessionFolder } from '../library/layout.js';
 
 export interface FleetRecordingOptions {
   /** The cameras this station has (a session naming another is refused). */
@@ -147,7 +147,7 @@ export class RecorderRecordingPort implements RecordingPort {
     let lastEnd: string | undefined;
     // Only this session's segments: the recorder also places what an earlier run of the camera
     // left (the standing recorder's last segment, filed in the camera's own folder).
-    const folder = `${dirname(sessionRelPath({ group: session.group, session: session.name }, plan.camera, 'x'))}/`;
+    const folder = `${sessionFolder({ group: session.group, session: session.name }, plan.camera)}/`;
     r.on('segment', (s) => {
       if (!s.path.startsWith(folder)) return;
       lastEnd = s.end;
@@ -158,17 +158,15 @@ export class RecorderRecordingPort implements RecordingPort {
           out.segment({ path: s.path, sha256: s.id, start: s.start, durationS: s.durationS ?? 0, bytes }),
         );
     });
-    r.on('segment-failed', (f) =>
-      out.gap({
-        from: lastEnd ?? new Date().toISOString(),
-        to: new Date().toISOString(),
-        reason: `segment not kept: ${f.message}`,
-      }),
-    );
+    r.on('segment-failed', (f) => {
+      const now = this.o.clock.now().toISOString();
+      out.gap({ from: lastEnd ?? now, to: now, reason: `segment not kept: ${f.message}` });
+    });
     let firstRun: number | undefined;
     let firstAt: string | undefined;
+    let firstTimer: NodeJS.Timeout | undefined;
     const first = new Promise<Date>((resolve, reject) => {
-      const t = setTimeout(
+      const t = (firstTimer = setTimeout(
         () =>
           reject(
             new Error(
@@ -176,7 +174,7 @@ export class RecorderRecordingPort implements RecordingPort {
             ),
           ),
         Math.max(0, at.getTime() - this.o.clock.now().getTime()) + (this.o.firstFrameTimeoutMs ?? 20_000),
-      );
+      ));
       r.on('first-frame', (f) => {
         if (firstRun === undefined) {
           firstRun = f.run;
@@ -209,6 +207,8 @@ export class RecorderRecordingPort implements RecordingPort {
         },
       };
     } catch (e) {
+      // A start that failed before its first frame leaves no timer to reject a promise nobody awaits.
+      clearTimeout(firstTimer);
       await r.stop().catch(() => undefined);
       this.running.delete(plan.camera);
       release();

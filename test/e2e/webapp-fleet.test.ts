@@ -241,6 +241,8 @@ describe('Fleet page (headless Chromium, a real station conducting)', { timeout:
     await page.waitForSelector('select[name=language]');
     await Promise.all([page.waitForEvent('load'), page.selectOption('select[name=language]', 'es')]);
     await page.waitForSelector('h1:has-text("Flota")');
+    // The stations come with the page's first poll, after the heading.
+    await page.waitForSelector('tr[data-station=office][data-online=yes]');
     assert.match((await page.textContent('.fleet-page')) ?? '', /Estaciones.*en línea/s);
   });
 

@@ -8,7 +8,7 @@ import {
   duration,
   loadFleetConfig,
   patchesByStation,
-  plansByStation,
+  sessionStartOf,
   type FleetConfig,
 } from '../../fleet/fleet-config.js';
 import { manifestSummary, newManifest } from '../../fleet/manifest.js';
@@ -205,19 +205,11 @@ export function registerFleet(program: Command): void {
           },
         );
         try {
-          const plans = plansByStation(f);
-          const r = await c.startSession({
-            group: f.group,
-            name: o.name ?? f.session,
-            plans,
-            maxDurationS: d?.success ? d.data : f.maxDuration,
-            ...(at ? { at } : {}),
-            startDelayS: f.startDelay,
-            clock: f.clock,
-            onConductorLost: f.onConductorLost,
-            silenceS: f.silence,
-          });
-          writer = new ManifestWriter(dir, newManifest(r, plans, ctx.clock.now()));
+          const start = sessionStartOf(f, { name: o.name, durationS: d?.success ? d.data : undefined, at });
+          const r = await c.startSession(start);
+          writer = new ManifestWriter(dir, newManifest(r, start.plans, ctx.clock.now()), 500, (e) =>
+            process.stderr.write(`the manifest could not be written to ${dir}: ${String(e)}\n`),
+          );
           for (const e of early) writer.event(e);
           await writer.flush();
           // --json: one document — the report, or the error with the report in its details.

@@ -8,18 +8,15 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { systemClock } from '../../../src/adapters/clock.js';
-import { createLogger } from '../../../src/adapters/logger.js';
 import { nodeProcessRunner } from '../../../src/adapters/process-runner.js';
-import { nodeStreamSpawner } from '../../../src/adapters/spawn-stream.js';
 import { listItems } from '../../../src/library/catalog/items.js';
 import { openCatalog } from '../../../src/library/catalog/open.js';
 import type { ItemRow } from '../../../src/library/catalog/schema.js';
 import { initDrive, type Drive } from '../../../src/library/drive.js';
-import { createMediaAnalyzer } from '../../../src/media/analyzer.js';
 import { probeAv } from '../../../src/media/ffprobe.js';
 import { Recorder, recDir, type CameraSettings, type ClosedSegment } from '../../../src/recorder/recorder.js';
 import type { RecordingFacts } from '../../../src/recorder/segment-item.js';
+import { realRecorderDeps } from '../../kit/recorder.js';
 
 const FPS = 25;
 const FRAME = 1 / FPS;
@@ -33,17 +30,7 @@ function recorder(cam: Partial<CameraSettings> & { name: string; source: string 
     { mode: 'continuous', segmentSeconds: 5, copy: 'auto', stallSeconds: 10, ...cam },
     { minFreeBytes: 0, deleteUnsent: false, ringRoot: join(base, 'ring') },
     drive,
-    {
-      spawner: nodeStreamSpawner,
-      runner: nodeProcessRunner,
-      analyzer: createMediaAnalyzer({ runner: nodeProcessRunner }),
-      clock: systemClock,
-      log: createLogger('silent'),
-      timeZone: 'UTC',
-      nameTemplate: '{YYYY}{MM}{DD}-{HH}{mm}{ss}_{hash16}.{ext}',
-      thumbnailSize: 160,
-      previewSize: 640,
-    },
+    realRecorderDeps(),
   );
 }
 

@@ -11,16 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { systemClock } from '../../../src/adapters/clock.js';
-import { createLogger } from '../../../src/adapters/logger.js';
 import { nodeProcessRunner } from '../../../src/adapters/process-runner.js';
-import { nodeStreamSpawner } from '../../../src/adapters/spawn-stream.js';
 import { listItems } from '../../../src/library/catalog/items.js';
 import { openCatalog } from '../../../src/library/catalog/open.js';
 import type { ItemRow } from '../../../src/library/catalog/schema.js';
 import { initDrive, type Drive } from '../../../src/library/drive.js';
 import { derivedRelPath } from '../../../src/library/layout.js';
-import { createMediaAnalyzer } from '../../../src/media/analyzer.js';
 import { probeAv } from '../../../src/media/ffprobe.js';
 import { motionWorkDir, type MotionEventSaved } from '../../../src/recorder/motion-mode.js';
 import { DEFAULT_MOTION_CONFIG } from '../../../src/recorder/motion/config.js';
@@ -34,6 +30,7 @@ import {
   type GroundTruth,
   type Interval,
 } from '../../kit/motion-clips.js';
+import { realRecorderDeps } from '../../kit/recorder.js';
 
 /**
  * 70 s: crossings at least 5 s (the rolls) plus a margin away from the lighting changes, and
@@ -94,17 +91,7 @@ describe('recorder: motion mode (real ffmpeg, ground-truth clip)', { timeout: 18
       },
       { minFreeBytes: 0, deleteUnsent: false, ringRoot },
       drive,
-      {
-        spawner: nodeStreamSpawner,
-        runner: nodeProcessRunner,
-        analyzer: createMediaAnalyzer({ runner: nodeProcessRunner }),
-        clock: systemClock,
-        log: createLogger('silent'),
-        timeZone: 'UTC',
-        nameTemplate: '{YYYY}{MM}{DD}-{HH}{mm}{ss}_{hash16}.{ext}',
-        thumbnailSize: 320,
-        previewSize: 640,
-      },
+      realRecorderDeps({ thumbnailSize: 320 }),
     );
     let first: ClosedSegment | undefined;
     rec.on('ring-segment', (s) => {

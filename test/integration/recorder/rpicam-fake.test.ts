@@ -9,14 +9,10 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { systemClock } from '../../../src/adapters/clock.js';
-import { createLogger } from '../../../src/adapters/logger.js';
-import { nodeProcessRunner } from '../../../src/adapters/process-runner.js';
-import { nodeStreamSpawner } from '../../../src/adapters/spawn-stream.js';
 import { initDrive, type Drive } from '../../../src/library/drive.js';
-import { createMediaAnalyzer } from '../../../src/media/analyzer.js';
 import { Recorder } from '../../../src/recorder/recorder.js';
 import { probeVideo } from '../../kit/ffprobe.js';
+import { realRecorderDeps } from '../../kit/recorder.js';
 
 let base: string;
 let drive: Drive;
@@ -61,17 +57,7 @@ describe('recorder: a Pi camera (fake rpicam-vid, real ffmpeg)', { timeout: 60_0
       },
       { minFreeBytes: 0, deleteUnsent: false, ringRoot: join(base, 'ring') },
       drive,
-      {
-        spawner: nodeStreamSpawner,
-        runner: nodeProcessRunner,
-        analyzer: createMediaAnalyzer({ runner: nodeProcessRunner }),
-        clock: systemClock,
-        log: createLogger('silent'),
-        timeZone: 'UTC',
-        nameTemplate: '{YYYY}{MM}{DD}-{HH}{mm}{ss}_{hash16}.{ext}',
-        thumbnailSize: 160,
-        previewSize: 640,
-      },
+      realRecorderDeps(),
     );
     const segments: string[] = [];
     r.on('segment', (s) => segments.push(s.path));

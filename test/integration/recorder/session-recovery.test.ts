@@ -10,16 +10,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { systemClock } from '../../../src/adapters/clock.js';
-import { createLogger } from '../../../src/adapters/logger.js';
-import { nodeProcessRunner } from '../../../src/adapters/process-runner.js';
-import { nodeStreamSpawner } from '../../../src/adapters/spawn-stream.js';
 import { listItems } from '../../../src/library/catalog/items.js';
 import { openCatalog } from '../../../src/library/catalog/open.js';
 import { initDrive, type Drive } from '../../../src/library/drive.js';
-import { createMediaAnalyzer } from '../../../src/media/analyzer.js';
 import { Recorder, recDir } from '../../../src/recorder/recorder.js';
 import type { RecordingFacts } from '../../../src/recorder/segment-item.js';
+import { realRecorderDeps } from '../../kit/recorder.js';
 
 let base: string;
 let drive: Drive;
@@ -36,17 +32,7 @@ function recorder(name: string): Recorder {
     },
     { minFreeBytes: 0, deleteUnsent: false, ringRoot: join(base, 'ring') },
     drive,
-    {
-      spawner: nodeStreamSpawner,
-      runner: nodeProcessRunner,
-      analyzer: createMediaAnalyzer({ runner: nodeProcessRunner }),
-      clock: systemClock,
-      log: createLogger('silent'),
-      timeZone: 'UTC',
-      nameTemplate: '{YYYY}{MM}{DD}-{HH}{mm}{ss}_{hash16}.{ext}',
-      thumbnailSize: 160,
-      previewSize: 640,
-    },
+    realRecorderDeps(),
   );
 }
 
