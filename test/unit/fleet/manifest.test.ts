@@ -2,18 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { StartReport } from '../../../src/fleet/conductor.js';
 import { applyClockSample, applyPresence, newManifest } from '../../../src/fleet/manifest.js';
-import type { CameraPlan } from '../../../src/fleet/protocol.js';
+import { plan as cameraPlan } from '../../kit/fleet.js';
 
-const plan: CameraPlan = {
-  camera: 'cam',
-  source: 'testsrc:',
-  mode: 'continuous',
-  rotation: 0,
-  hflip: false,
-  vflip: false,
-  segmentSeconds: 10,
-  controls: {},
-};
+const plan = cameraPlan();
 
 function manifest() {
   const report: StartReport = {
