@@ -10,7 +10,15 @@ import { describeIssues } from '../core/zod-issues.js';
 import { OutpostError, errnoCode } from '../core/errors.js';
 import type { CameraPatch } from '../recorder/camera-patch.js';
 import { rpicamControlProblems } from '../recorder/rpicam-controls.js';
-import { NAME_RE, cameraPlanSchema, type CameraPlan } from './protocol.js';
+import {
+  NAME_RE,
+  OVERLAY_POSITIONS,
+  audioSourceSchema,
+  cameraPlanSchema,
+  motionPlanSchema,
+  ttlPlanSchema,
+  type CameraPlan,
+} from './protocol.js';
 
 const name = z.string().regex(NAME_RE, 'letters, digits, ".", "_" or "-", at most 63');
 /** A station: a name, and not `conductor` (that topic level is the conductor's own). */
@@ -45,6 +53,19 @@ const settings = {
   vflip: z.boolean(),
   segment: durationUpTo(3600, '1h').pipe(z.number().min(1, 'at least 1 s')),
   controls: cameraPlanSchema.shape.controls.unwrap(),
+  live: z.boolean(),
+  /** `false`, `true`, or where and whether it is burnt in: `{ position: bottom-right, inRecording: true }`. */
+  timestamp: z.union([
+    z.boolean(),
+    z.object({ position: z.enum(OVERLAY_POSITIONS), inRecording: z.boolean() }).partial().strict(),
+  ]),
+  motionHighlight: z.boolean(),
+  motion: motionPlanSchema,
+  rtsp: z.boolean(),
+  audio: audioSourceSchema,
+  /** `true` (settle 2 s) or how long auto-exposure settles before it is locked, e.g. `3s`. */
+  exposureLock: z.union([z.boolean(), durationUpTo(60, '60s').pipe(z.number().min(0.5, 'at least 0.5 s'))]),
+  ttl: ttlPlanSchema,
 };
 const settingsSchema = z.object(settings).partial().strict();
 
@@ -115,8 +136,11 @@ function crossCheck(raw: unknown): string[] {
     seen.add(key);
     if (source === undefined && c.defaults?.source === undefined)
       out.push(`cameras.${i}.source: no source (set it here or in defaults)`);
-    // Controls are rpicam-vid's: only for Pi cameras, each checked here.
+    // Controls and the exposure lock are rpicam-vid's: only for Pi cameras, each checked here.
     const src = source ?? c.defaults?.source;
+    const lock = (cam as Record<string, unknown>).exposureLock;
+    if (lock !== undefined && lock !== false && typeof src === 'string' && !src.startsWith('rpicam:'))
+      out.push(`cameras.${i}.exposureLock: the exposure lock is for Pi cameras (an rpicam: source)`);
     const own = ((cam as Record<string, unknown>).controls as object | undefined) ?? {};
     const controls = {
       ...((c.defaults as { controls?: object } | undefined)?.controls ?? {}),
@@ -194,6 +218,20 @@ export function plansByStation(c: FleetConfig): Map<string, CameraPlan[]> {
       segmentSeconds: s.segment ?? 10,
       // Default controls are rpicam-vid's: not passed to other sources.
       controls: (s.source?.startsWith('rpicam:') ? s.controls : cam.controls) ?? {},
+      ...(s.live !== undefined ? { live: s.live } : {}),
+      timestamp:
+        typeof s.timestamp === 'object'
+          ? { enabled: true, ...s.timestamp }
+          : { enabled: s.timestamp ?? true },
+      ...(s.motionHighlight !== undefined ? { motionHighlight: s.motionHighlight } : {}),
+      ...(s.motion ? { motion: s.motion } : {}),
+      ...(s.rtsp !== undefined ? { rtsp: s.rtsp } : {}),
+      ...(s.audio ? { audio: s.audio } : {}),
+      // Exposure lock is rpicam-vid's too: a default one serves the Pi cameras only.
+      ...(s.exposureLock && (s.source?.startsWith('rpicam:') || cam.exposureLock)
+        ? { exposureLockS: s.exposureLock === true ? 2 : s.exposureLock }
+        : {}),
+      ...(s.ttl ? { ttl: s.ttl } : {}),
     });
     out.set(cam.station, [...(out.get(cam.station) ?? []), plan]);
   }
@@ -224,6 +262,16 @@ export function patchesByStation(c: FleetConfig): Map<string, Record<string, Cam
   return out;
 }
 
+/** Seconds a camera with an exposure lock needs before the start: metering, then its pipeline. */
+function lockLeads(c: FleetConfig): number[] {
+  return [...plansByStation(c).values()]
+    .flat()
+    .map((p) => (p.exposureLockS !== undefined ? Math.ceil(p.exposureLockS + EXPOSURE_LOCK_LEAD_S) : 0));
+}
+
+/** Beyond the settle time: rpicam-vid's own start, then the pipeline's (PREPARE_MS) and a margin. */
+export const EXPOSURE_LOCK_LEAD_S = 4;
+
 /** What `Conductor.startSession` takes for a fleet config, with the command's or page's overrides. */
 export function sessionStartOf(
   c: FleetConfig,
@@ -235,7 +283,8 @@ export function sessionStartOf(
     plans: plansByStation(c),
     maxDurationS: o.durationS ?? c.maxDuration,
     ...(o.at ? { at: o.at } : {}),
-    startDelayS: c.startDelay,
+    // A locked exposure is metered before the pipeline starts: the start waits for it.
+    startDelayS: Math.max(c.startDelay, ...lockLeads(c)),
     clock: c.clock,
     onConductorLost: c.onConductorLost,
     silenceS: c.silence,

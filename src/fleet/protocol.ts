@@ -54,6 +54,55 @@ export function stationOfTopic(root: string, topic: string): string | undefined 
     : undefined;
 }
 
+/** Where the time is drawn on a picture. */
+export const OVERLAY_POSITIONS = ['top-left', 'top-right', 'bottom-left', 'bottom-right'] as const;
+export const timestampPlanSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    position: z.enum(OVERLAY_POSITIONS).default('top-left'),
+    /** Burn it into the recorded video too (re-encodes). */
+    inRecording: z.boolean().default(false),
+  })
+  .strict();
+
+/** The motion settings a fleet config may set per camera (a subset of the station's `motion:`). */
+export const motionPlanSchema = z
+  .object({
+    /** Grey levels (1–255) a pixel must change by: lower is more sensitive. */
+    threshold: z.number().int().min(1).max(255),
+    /** Smallest moving area, as a fraction of the frame: lower is more sensitive. */
+    minArea: z.number().gt(0).lt(1),
+    minFrames: z.number().int().min(1).max(100),
+    preRollSeconds: z.number().min(0).max(60),
+    postRollSeconds: z.number().min(0).max(300),
+  })
+  .partial()
+  .strict();
+
+/** `alsa:<device>` (ALSA names: `default`, `hw:1,0`, `plughw:CARD=Device,DEV=0`) or `testsrc:` (a tone). */
+export const audioSourceSchema = z
+  .string()
+  .regex(/^(alsa:[A-Za-z0-9_:,=.-]{1,64}|testsrc:)$/, 'alsa:<device> (e.g. alsa:plughw:1,0) or testsrc:');
+
+/** GPIO lines of a camera (libgpiod: chip name and line offset). */
+export const ttlPlanSchema = z
+  .object({
+    chip: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/, 'a chip name such as gpiochip0').default('gpiochip0'),
+    /** A pulse on `line` at every recorded frame or at every segment start. */
+    output: z
+      .object({
+        line: z.number().int().min(0).max(511),
+        on: z.enum(['frame', 'segment']).default('frame'),
+        pulseMs: z.number().min(0.1).max(1000).default(2),
+        activeLow: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
+    /** Edges on these lines are recorded with the wall clock and the camera's frame clock. */
+    inputs: z.array(z.number().int().min(0).max(511)).max(16).default([]),
+  })
+  .strict();
+
 /** What a camera records with in a session (the fleet config's per-camera settings, resolved). */
 export const cameraPlanSchema = z
   .object({
@@ -71,6 +120,22 @@ export const cameraPlanSchema = z
     controls: z
       .record(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/), z.union([z.string().max(64), z.number()]))
       .default({}),
+    /** Live view (MJPEG) in the station's web app. */
+    live: z.boolean().default(true),
+    /** The wall-clock time drawn on the live view (and burnt into the recording when `inRecording`). */
+    timestamp: timestampPlanSchema.default({ enabled: true, position: 'top-left', inRecording: false }),
+    /** Motion mode: the live view shows where motion is (the detector's box). */
+    motionHighlight: z.boolean().default(false),
+    /** Motion mode: the detector's sensitivity and the event windows (over the station's own). */
+    motion: motionPlanSchema.optional(),
+    /** H.264 over RTSP/TCP: `rtsp://<station>:<port>/<camera>` for lab tools. */
+    rtsp: z.boolean().default(false),
+    /** Sound from a microphone: `alsa:<device>` (a USB microphone, e.g. `alsa:plughw:1,0`). */
+    audio: audioSourceSchema.optional(),
+    /** Pi cameras: let auto-exposure settle this many seconds, then record with it locked. */
+    exposureLockS: z.number().min(0.5).max(60).optional(),
+    /** TTL synchronisation over GPIO (labs): an output pulse per frame or segment, input edges. */
+    ttl: ttlPlanSchema.optional(),
   })
   .strict();
 export type CameraPlan = z.infer<typeof cameraPlanSchema>;

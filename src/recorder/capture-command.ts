@@ -2,7 +2,7 @@
  * The one ffmpeg argv of a camera (docs/recorder.md): output A (encoded segments), and the
  * optional outputs B (grey rawvideo on fd 3, motion) and C (MJPEG on fd 4, live view). Pure.
  */
-import { liveFilter } from './live/overlay.js';
+import { liveFilter, type OverlayPosition } from './live/overlay.js';
 import { greyOutputArgs } from './motion/grey-frames.js';
 import type { SourceSpec } from './sources.js';
 import { transformFilter, transforms, type VideoTransform } from './transform.js';
@@ -35,6 +35,8 @@ export interface MjpegOutput {
   width: number;
   /** Burn the wall-clock time into the frame. */
   timestamp: boolean;
+  /** Its corner (default top-left). */
+  position?: OverlayPosition | undefined;
   /** ffmpeg -q:v, 2 (best) … 31 (worst). */
   quality: number;
   /** Font of the timestamp (`fontFromFcMatch`); default DejaVu Sans Mono's usual path. */
@@ -61,6 +63,8 @@ export const DEFAULT_ENCODER: EncoderSettings = {
 
 export interface CaptureCommand {
   source: SourceSpec;
+  /** Sound recorded with the segments: the audio input's ffmpeg arguments (`parseAudioSource`). */
+  audioInput?: string[] | undefined;
   /** Stream-copy the video (the source is H.264); else re-encode with keyframes on segment bounds. */
   copy: boolean;
   encoder?: EncoderSettings;
@@ -103,7 +107,7 @@ function segmentArgs(c: CaptureCommand): string[] {
   return [
     '-map',
     '0:v:0',
-    '-an',
+    ...(c.audioInput ? ['-map', '1:a:0', ...audioArgs(c.transform?.startAtMs)] : ['-an']),
     ...(vf ? ['-vf', vf] : []),
     ...video,
     '-f',
@@ -122,6 +126,15 @@ function segmentArgs(c: CaptureCommand): string[] {
   ];
 }
 
+/** AAC for the segments; the sound waits for the start gate like the picture (same wall clock). */
+function audioArgs(startAtMs: number | undefined): string[] {
+  const gate =
+    startAtMs === undefined
+      ? []
+      : ['-af', `aselect='gte(time(0),${(startAtMs / 1000).toFixed(3)})',asetpts=PTS-STARTPTS`];
+  return [...gate, '-c:a', 'aac', '-b:a', '96k'];
+}
+
 function greyArgs(g: GreyOutput): string[] {
   return greyOutputArgs({ fps: g.fps, width: g.width, height: g.height, output: `pipe:${GREY_FD}` });
 }
@@ -131,6 +144,7 @@ function mjpegArgs(m: MjpegOutput): string[] {
     fps: m.fps,
     width: m.width,
     timestamp: m.timestamp,
+    ...(m.position ? { position: m.position } : {}),
     ...(m.fontFile ? { fontFile: m.fontFile } : {}),
   });
   return [
@@ -158,6 +172,7 @@ export function captureArgs(c: CaptureCommand): string[] {
   if (!c.source.feeder) args.push('-nostdin');
   args.push('-progress', 'pipe:1', '-stats_period', '0.5');
   args.push(...c.source.inputArgs);
+  if (c.audioInput) args.push(...c.audioInput);
   args.push(...segmentArgs(c));
   if (c.grey) args.push(...greyArgs(c.grey));
   if (c.mjpeg) args.push(...mjpegArgs(c.mjpeg));

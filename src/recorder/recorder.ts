@@ -40,7 +40,7 @@ import type {
   SinkOutput,
   SinkResult,
 } from './sinks/sink.js';
-import { parseSource, redactUrl, type SourceCodec, type SourceSpec } from './sources.js';
+import { parseAudioSource, parseSource, redactUrl, type SourceCodec, type SourceSpec } from './sources.js';
 import { Supervisor, type BackoffSettings, type RunInfo, type SupervisorState } from './supervisor.js';
 import { transforms, type VideoTransform } from './transform.js';
 
@@ -69,6 +69,8 @@ export interface CameraSettings {
   transform?: VideoTransform | undefined;
   /** A fleet session: recordings go to `library/<group>/<session>/<camera>/` (docs/fleet.md). */
   session?: SessionPlacement | undefined;
+  /** Sound with the segments: `alsa:<device>` (a USB microphone) or `testsrc:` (sources.ts). */
+  audio?: string | undefined;
 }
 
 export interface RecorderSettings {
@@ -160,6 +162,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   private runBase = '';
   private motionEvents = 0;
   private fontFile: string | undefined;
+  private readonly audioInput: string[] | undefined;
   /** Where closed segments go: the one place the mode matters. */
   private readonly sink: SegmentSink;
 
@@ -172,6 +175,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     super();
     this.camera = cam.name;
     this.source = parseSource(cam.source);
+    this.audioInput = cam.audio ? parseAudioSource(cam.audio) : undefined;
     const common = {
       camera: cam.name,
       layout: drive.layout,
@@ -251,7 +255,11 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     await this.recoverOldRuns(root);
     const probed = await this.probeSource();
     this.copy = shouldCopy(probed.codec, this.cam.copy) && !transforms(this.cam.transform);
-    if (this.cam.mjpeg?.timestamp && !this.cam.mjpeg.fontFile) this.fontFile = await this.findFont();
+    if (
+      (this.cam.mjpeg?.timestamp && !this.cam.mjpeg.fontFile) ||
+      (this.cam.transform?.timestamp && !this.cam.transform.timestamp.fontFile)
+    )
+      this.fontFile = await this.findFont();
     await this.sink.start(probed.size);
     this.runBase = this.deps.clock.now().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
     const sup = new Supervisor({
@@ -351,11 +359,17 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     const mjpeg = this.cam.mjpeg
       ? { ...this.cam.mjpeg, ...(this.fontFile ? { fontFile: this.fontFile } : {}) }
       : undefined;
+    const t = this.cam.transform;
+    const transform =
+      t?.timestamp && !t.timestamp.fontFile && this.fontFile
+        ? { ...t, timestamp: { ...t.timestamp, fontFile: this.fontFile } }
+        : t;
     const args = captureArgs({
       source: this.source,
       copy: this.copy ?? false,
+      ...(this.audioInput ? { audioInput: this.audioInput } : {}),
       ...(this.cam.encoder ? { encoder: this.cam.encoder } : {}),
-      ...(this.cam.transform ? { transform: this.cam.transform } : {}),
+      ...(transform ? { transform } : {}),
       segments: { ...this.sink.segments, dir, listFile },
       ...(grey ? { grey } : {}),
       ...(mjpeg ? { mjpeg } : {}),

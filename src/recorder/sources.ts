@@ -189,3 +189,24 @@ function positiveIntOrZero(u: string, v: string): number {
   if (!Number.isInteger(n) || n < 0 || n > 16) throw bad(u, 'camera must be a camera index (0, 1, …)');
   return n;
 }
+
+/**
+ * A camera's sound: `alsa:<device>` (a USB microphone: `alsa:plughw:1,0`, `alsa:default`; list
+ * them with `arecord -L`) or `testsrc:` (a 440 Hz tone, in real time: demos and tests). ffmpeg
+ * arguments up to and including `-i`; the queue lets the sound wait while the video input opens.
+ */
+export function parseAudioSource(url: string): string[] {
+  const u = url.trim();
+  if (u === 'testsrc:')
+    return ['-re', '-f', 'lavfi', '-thread_queue_size', '512', '-i', 'sine=frequency=440:sample_rate=48000'];
+  const m = /^alsa:([A-Za-z0-9_:,=.-]{1,64})$/.exec(u);
+  if (!m)
+    throw new OutpostError(
+      'RECORDER_SOURCE',
+      `audio source "${u}": use alsa:<device> (e.g. alsa:plughw:1,0)`,
+      {
+        hint: 'List the microphones with `arecord -L`; a USB microphone is usually plughw:1,0.',
+      },
+    );
+  return ['-f', 'alsa', '-thread_queue_size', '1024', '-ac', '1', '-i', m[1]!];
+}

@@ -3,6 +3,8 @@
  * size and frame rate, as one ffmpeg filter chain on the recorded output. Pure. A transform means
  * re-encoding: a stream copy cannot turn or scale a picture.
  */
+import { timestampFilter, type OverlayPosition } from './live/overlay.js';
+
 export interface VideoTransform {
   /** Clockwise, degrees. */
   rotation?: 0 | 90 | 180 | 270 | undefined;
@@ -18,11 +20,22 @@ export interface VideoTransform {
    * session's start instant; the recording's time line starts at its first kept frame).
    */
   startAtMs?: number | undefined;
+  /** Burn the wall-clock time into the recording, in this corner (font: the live view's). */
+  timestamp?: { position: OverlayPosition; fontFile?: string | undefined } | undefined;
 }
 
 /** Whether the transform changes anything. */
 export function transforms(t: VideoTransform | undefined): boolean {
-  return !!t && (!!t.rotation || !!t.hflip || !!t.vflip || !!t.width || !!t.fps || t.startAtMs !== undefined);
+  return (
+    !!t &&
+    (!!t.rotation ||
+      !!t.hflip ||
+      !!t.vflip ||
+      !!t.width ||
+      !!t.fps ||
+      t.startAtMs !== undefined ||
+      !!t.timestamp)
+  );
 }
 
 /**
@@ -48,5 +61,7 @@ export function transformFilter(t: VideoTransform): string | undefined {
   if (h) f.push('hflip');
   if (v) f.push('vflip');
   if (t.width && t.height) f.push(`scale=${t.width - (t.width % 2)}:${t.height - (t.height % 2)}`);
+  // Last: the text upright and at its size in the picture as recorded.
+  if (t.timestamp) f.push(timestampFilter('auto', t.timestamp.fontFile, undefined, t.timestamp.position));
   return f.length ? f.join(',') : undefined;
 }

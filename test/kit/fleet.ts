@@ -16,7 +16,12 @@ import {
 } from '../../src/fleet/agent.js';
 import { Conductor } from '../../src/fleet/conductor.js';
 import { untilInstant } from '../../src/fleet/instant.js';
-import type { CameraPlan, FleetEvent, SessionPlan } from '../../src/fleet/protocol.js';
+import {
+  cameraPlanSchema,
+  type CameraPlan,
+  type FleetEvent,
+  type SessionPlan,
+} from '../../src/fleet/protocol.js';
 
 export const ROOT = 'test/fleet';
 
@@ -183,13 +188,6 @@ export async function until(check: () => boolean, ms: number, what: string): Pro
   }
 }
 
-export const plan = (camera = 'cam'): CameraPlan => ({
-  camera,
-  source: 'testsrc:',
-  mode: 'continuous',
-  rotation: 0,
-  hflip: false,
-  vflip: false,
-  segmentSeconds: 10,
-  controls: {},
-});
+/** A camera plan with every default (as the schema gives them). */
+export const plan = (camera = 'cam'): CameraPlan =>
+  cameraPlanSchema.parse({ camera, source: 'testsrc:', mode: 'continuous' });

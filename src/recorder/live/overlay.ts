@@ -26,10 +26,12 @@ export interface LiveFilterOptions {
   fps: number;
   /** Largest width in pixels; smaller sources are not scaled up. Height keeps the aspect (even). */
   width: number;
-  /** Burn the wall-clock time into the top-left corner. */
+  /** Burn the wall-clock time into the picture. */
   timestamp: boolean;
+  /** Its corner (default top-left). */
+  position?: OverlayPosition | undefined;
   /** Font for the timestamp; defaults to {@link DEFAULT_FONT_FILE}. */
-  fontFile?: string;
+  fontFile?: string | undefined;
   /** strftime format of the timestamp; default `%Y-%m-%d %H:%M:%S`. */
   timeFormat?: string;
 }
@@ -57,24 +59,37 @@ export function localtimeText(format: string): string {
   return `%{localtime:${format.replace(/[\\':}]/g, (c) => `\\${c}`)}}`;
 }
 
-/** The drawtext filter (without a leading comma) for the timestamp. */
+/** Where the time is drawn. */
+export type OverlayPosition = 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
+
+/**
+ * The drawtext filter (without a leading comma) for the timestamp. `width`: the picture's width
+ * when known (the live view's), so the text size is fixed; `'auto'`: sized from the frame's
+ * height at run time (a recording of a source whose size is not known here).
+ */
 export function timestampFilter(
-  width: number,
+  width: number | 'auto',
   fontFile = DEFAULT_FONT_FILE,
   format = '%Y-%m-%d %H:%M:%S',
+  position: OverlayPosition = 'top-left',
 ): string {
-  // 16 px at 640 wide; never smaller than 10 px.
-  const size = Math.max(10, Math.round(width / 40));
+  // 16 px at 640 wide; never smaller than 10 px. Auto: 1/24 of the height (15 px at 360).
+  const size = width === 'auto' ? 'max(10,h/24)' : String(Math.max(10, Math.round(width / 40)));
+  const margin = width === 'auto' ? 'h/48' : String(Math.round(Number(size) / 2));
+  const border = width === 'auto' ? 4 : Math.max(2, Math.round(Number(size) / 4));
+  const right = position.endsWith('right');
+  const bottom = position.startsWith('bottom');
   const opts = [
     `fontfile=${graphValue(fontFile)}`,
     `text=${graphValue(localtimeText(format))}`,
-    `fontsize=${size}`,
+    `fontsize=${graphValue(size)}`,
     'fontcolor=white',
     'box=1',
     'boxcolor=black@0.5',
-    `boxborderw=${Math.max(2, Math.round(size / 4))}`,
-    `x=${Math.round(size / 2)}`,
-    `y=${Math.round(size / 2)}`,
+    `boxborderw=${border}`,
+    // tw/th: the text's own width and height, so the box stays inside the picture.
+    `x=${graphValue(right ? `w-tw-${margin}` : margin)}`,
+    `y=${graphValue(bottom ? `h-th-${margin}` : margin)}`,
   ];
   return `drawtext=${opts.join(':')}`;
 }
@@ -90,7 +105,7 @@ export function liveFilter(opts: LiveFilterOptions): string {
     throw new RangeError(`live width must be a whole number of pixels in 16..4096, not ${opts.width}`);
   const width = opts.width - (opts.width % 2);
   const chain = [`fps=${opts.fps}`, `scale=${quoteForGraph(`min(${width},iw)`)}:-2`];
-  if (opts.timestamp) chain.push(timestampFilter(width, opts.fontFile, opts.timeFormat));
+  if (opts.timestamp) chain.push(timestampFilter(width, opts.fontFile, opts.timeFormat, opts.position));
   return chain.join(',');
 }
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { captureArgs } from '../../../src/recorder/capture-command.js';
-import { parseSource } from '../../../src/recorder/sources.js';
+import { parseAudioSource, parseSource } from '../../../src/recorder/sources.js';
 import type { VideoTransform } from '../../../src/recorder/transform.js';
 import { probeVideo } from '../../kit/ffprobe.js';
 
@@ -23,11 +23,17 @@ after(async () => {
 });
 
 /** Record ~2 s of the test pattern with `t`; the first segment's path. */
-async function record(name: string, t: VideoTransform | undefined, ms = 2500): Promise<string> {
+async function record(
+  name: string,
+  t: VideoTransform | undefined,
+  ms = 2500,
+  audio?: string,
+): Promise<string> {
   const dir = join(work, name);
   await mkdir(dir);
   const args = captureArgs({
     source: parseSource('testsrc:?size=320x240&rate=10'),
+    ...(audio ? { audioInput: parseAudioSource(audio) } : {}),
     copy: false,
     ...(t ? { transform: t } : {}),
     segments: { kind: 'continuous', dir, listFile: join(dir, 'list.csv'), seconds: 1 },
@@ -128,5 +134,48 @@ describe('recording with rotation, flips, size and frame rate (real ffmpeg)', { 
       `hflip vs rows reversed: ${meanDiff(mirrored, rowsReversed)}`,
     );
     assert.ok(meanDiff(mirrored, plain) > 2 * meanDiff(mirrored, rowsReversed));
+  });
+
+  it('burns the time into the corner asked for, and leaves the rest of the picture alone', async () => {
+    const plain = frame(await record('plain-ts', undefined));
+    const stamped = frame(await record('stamped', { timestamp: { position: 'bottom-right' } }));
+    // Rows and columns of the 32×24 thumbnail: the text box is in the bottom-right.
+    const region = (b: Buffer, x0: number, y0: number) =>
+      Buffer.concat(
+        Array.from({ length: 4 }, (_, y) => b.subarray((y0 + y) * 32 + x0, (y0 + y) * 32 + x0 + 8)),
+      );
+    const corner = meanDiff(region(stamped, 24, 20), region(plain, 24, 20));
+    const opposite = meanDiff(region(stamped, 0, 0), region(plain, 0, 0));
+    assert.ok(corner > 15, `the bottom-right corner changed by ${corner}`);
+    assert.ok(opposite < 6, `the top-left corner changed by ${opposite}`);
+  });
+
+  it('records the sound with the picture, gated at the same instant', async () => {
+    const probeStreams = (p: string) =>
+      (
+        JSON.parse(
+          execFileSync('ffprobe', [
+            '-v',
+            'error',
+            '-show_entries',
+            'stream=codec_type,codec_name,duration',
+            '-of',
+            'json',
+            p,
+          ]).toString(),
+        ) as { streams: { codec_type: string; codec_name: string; duration: string }[] }
+      ).streams;
+    const p = await record('sound', undefined, 2500, 'testsrc:');
+    const s = probeStreams(p);
+    assert.deepEqual(
+      s.map((x) => `${x.codec_type}:${x.codec_name}`),
+      ['video:h264', 'audio:aac'],
+    );
+    // A gate 2 s into a 4 s run: the sound starts with the picture, not 2 s before it.
+    const gated = await record('sound-gated', { startAtMs: Date.now() + 2000 }, 4000, 'testsrc:');
+    const g = probeStreams(gated);
+    const [v, a] = [Number(g[0]!.duration), Number(g[1]!.duration)];
+    assert.ok(Math.abs(v - a) < 0.5, `video ${v} s, audio ${a} s in the first gated segment`);
+    assert.throws(() => parseAudioSource('alsa:hw:1;rm -rf /'), /alsa:<device>/);
   });
 });

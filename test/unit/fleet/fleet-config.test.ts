@@ -228,6 +228,14 @@ describe('fleet config', () => {
   });
 });
 
+/** The plan's defaults for what the configs here leave out. */
+const PLAN_DEFAULTS = {
+  live: true,
+  timestamp: { enabled: true, position: 'top-left', inRecording: false },
+  motionHighlight: false,
+  rtsp: false,
+} as const;
+
 describe('plans by station', () => {
   it('resolves a camera with nothing but a source to the plan defaults', () => {
     const plans = plansByStation(parseFleetConfig(minimal, 'f'));
@@ -246,6 +254,7 @@ describe('plans by station', () => {
               vflip: false,
               segmentSeconds: 10,
               controls: {},
+              ...PLAN_DEFAULTS,
             },
           ],
         ],
@@ -296,6 +305,7 @@ describe('plans by station', () => {
               vflip: false,
               segmentSeconds: 30,
               controls: { brightness: 0.1 },
+              ...PLAN_DEFAULTS,
             },
             {
               camera: 'back',
@@ -310,6 +320,7 @@ describe('plans by station', () => {
               segmentSeconds: 30,
               // Default controls are for the Pi cameras: not passed to an RTSP camera.
               controls: {},
+              ...PLAN_DEFAULTS,
             },
           ],
         ],
@@ -328,6 +339,7 @@ describe('plans by station', () => {
               vflip: true,
               segmentSeconds: 2,
               controls: { brightness: 0.1 },
+              ...PLAN_DEFAULTS,
             },
           ],
         ],

@@ -6,6 +6,7 @@ import {
   graphValue,
   liveFilter,
   localtimeText,
+  timestampFilter,
 } from '../../../../src/recorder/live/overlay.js';
 
 /** libavutil's av_get_token: one level of `\` escapes and '…' quotes, stopping at `term`. */
@@ -112,6 +113,25 @@ describe('liveFilter', () => {
     const opts = new Map(parseOptions(chain[2]![1]));
     assert.equal(opts.get('fontfile'), font);
     assert.deepEqual(parseExpansion(opts.get('text')!), ['localtime', format]);
+  });
+
+  it('puts the time in the corner asked for, inside the picture', () => {
+    const at = (position: Parameters<typeof timestampFilter>[3]) => {
+      const opts = new Map(
+        parseOptions(parseChain(timestampFilter(640, undefined, undefined, position))[0]![1]),
+      );
+      return [opts.get('x'), opts.get('y')];
+    };
+    assert.deepEqual(at('top-left'), ['8', '8']);
+    assert.deepEqual(at('top-right'), ['w-tw-8', '8']);
+    assert.deepEqual(at('bottom-left'), ['8', 'h-th-8']);
+    assert.deepEqual(at('bottom-right'), ['w-tw-8', 'h-th-8']);
+    // Sized at run time from the frame's height when the width is not known.
+    const auto = new Map(
+      parseOptions(parseChain(timestampFilter('auto', undefined, undefined, 'bottom-right'))[0]![1]),
+    );
+    assert.equal(auto.get('fontsize'), 'max(10,h/24)');
+    assert.equal(auto.get('y'), 'h-th-h/48');
   });
 
   it('graphValue and localtimeText are the levels the filter is made of', () => {
