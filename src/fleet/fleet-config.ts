@@ -57,7 +57,10 @@ const settings = {
   /** `false`, `true`, or where and whether it is burnt in: `{ position: bottom-right, inRecording: true }`. */
   timestamp: z.union([
     z.boolean(),
-    z.object({ position: z.enum(OVERLAY_POSITIONS), inRecording: z.boolean() }).partial().strict(),
+    z
+      .object({ position: z.enum(OVERLAY_POSITIONS), inRecording: z.boolean() })
+      .partial()
+      .strict(),
   ]),
   motionHighlight: z.boolean(),
   motion: motionPlanSchema,

@@ -87,7 +87,10 @@ export const audioSourceSchema = z
 /** GPIO lines of a camera (libgpiod: chip name and line offset). */
 export const ttlPlanSchema = z
   .object({
-    chip: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/, 'a chip name such as gpiochip0').default('gpiochip0'),
+    chip: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,32}$/, 'a chip name such as gpiochip0')
+      .default('gpiochip0'),
     /** A pulse on `line` at every recorded frame or at every segment start. */
     output: z
       .object({
