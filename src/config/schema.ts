@@ -228,6 +228,10 @@ const cameraSchema = z.strictObject({
       fps: z.number().min(0.2).max(30).default(5),
       width: z.number().int().min(64).max(1920).default(640),
       timestamp: z.boolean().default(true),
+      /** Where the time is drawn. */
+      timestampPosition: z.enum(['top-left', 'top-right', 'bottom-left', 'bottom-right']).default('top-left'),
+      /** Motion mode: the live view marks where motion is. */
+      motionHighlight: z.boolean().default(true),
       maxClients: z.number().int().min(1).max(64).default(4),
       /** A viewer that got no frame for this long is closed (camera down, or the viewer stalled). */
       idleTimeoutSeconds: z.number().min(1).max(600).default(10),

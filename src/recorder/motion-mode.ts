@@ -54,6 +54,14 @@ export interface MotionEventSaved {
   box: Box | null;
 }
 
+/** Where the detector sees motion now (fractions of the frame), or null: none. */
+export interface MotionBox {
+  camera: string;
+  box: Box | null;
+  /** The analysed frame's wall-clock time. */
+  atMs: number;
+}
+
 export interface MotionModeOptions {
   camera: string;
   config: MotionConfig;
@@ -67,6 +75,8 @@ export interface MotionModeOptions {
   session?: SessionPlacement | undefined;
   onSaved: (e: MotionEventSaved) => void;
   onFailed: (e: { camera: string; path: string; code: string; message: string }) => void;
+  /** Where motion is now (the live view's highlight): told when the box appears, moves or goes. */
+  onBox?: (e: MotionBox) => void;
   /** Give up waiting for the ring to reach an event's end after this long (camera gone). */
   segmentWaitMs?: number;
 }
@@ -195,10 +205,30 @@ export class MotionMode {
   }
 
   private onFrame(t: number, r: DetectorResult): void {
+    this.tellBox(t, r.motion ? r.box : null);
     for (const u of this.tracker.push(t, r)) {
       if (u.type === 'end') this.queueSave(u.event);
     }
     this.updateHold();
+  }
+
+  private lastBox: Box | null = null;
+
+  /** The box when it changed by more than 1 % of the frame (or appeared, or went). */
+  private tellBox(t: number, box: Box | null): void {
+    const a = this.lastBox;
+    const moved =
+      !a || !box
+        ? a !== box
+        : Math.max(
+            Math.abs(a.x - box.x),
+            Math.abs(a.y - box.y),
+            Math.abs(a.w - box.w),
+            Math.abs(a.h - box.h),
+          ) > 0.01;
+    if (!moved) return;
+    this.lastBox = box;
+    this.o.onBox?.({ camera: this.o.camera, box: box ? roundBox(box) : null, atMs: Math.round(t * 1000) });
   }
 
   /** Keep every segment an open or unsaved event still needs. */

@@ -26,7 +26,7 @@ import {
   type MjpegOutput,
 } from './capture-command.js';
 import { FC_MATCH_ARGS, fontFromFcMatch } from './live/overlay.js';
-import type { MotionEventSaved } from './motion-mode.js';
+import type { MotionBox, MotionEventSaved } from './motion-mode.js';
 import { DEFAULT_MOTION_CONFIG, type MotionConfig } from './motion/config.js';
 import { SegmentListReader, parseSegmentList, type ListedSegment } from './segments.js';
 import { finishUnfinished, type SegmentItemDeps, type SessionPlacement } from './segment-item.js';
@@ -116,6 +116,8 @@ export interface RecorderEvents {
   'ring-segment': [ClosedSegment];
   /** Motion mode: an event clip became a library item (thumbnail with the motion box). */
   'motion-event': [MotionEventSaved];
+  /** Motion mode: where motion is now, when it appears, moves or goes (the live view's highlight). */
+  'motion-box': [MotionBox];
   /** A new ffmpeg run: its fd 3 (grey) and fd 4 (MJPEG) streams, valid until the run ends. */
   outputs: [RunInfo & { camera: string }];
   budget: [{ camera: string; removed: number; freedBytes: number; warnings: BudgetWarning[] }];
@@ -204,6 +206,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
         this.emit('segment', e);
       },
       ringSegment: (e) => this.emit('ring-segment', e),
+      motionBox: (e) => this.emit('motion-box', e),
       motionEvent: (e) => {
         this.motionEvents++;
         this.emit('motion-event', e);

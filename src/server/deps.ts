@@ -116,6 +116,7 @@ export const LIVE_EVENTS = [
   'mirror-done',
   'mirror-failed',
   'motion-event',
+  'motion-box',
   'recording-segment',
   'device-mounted',
   'device-unmounting',
@@ -177,6 +178,10 @@ export interface CameraInfo {
   state: CameraState;
   /** Why it is not running (the last ffmpeg error), or null. */
   error: string | null;
+  /** The live view shows where motion is (`motion-box` events). */
+  motionHighlight: boolean;
+  /** The fleet session recording with it now (`group/session`), or null. */
+  session: string | null;
 }
 
 /**

@@ -22,7 +22,15 @@ export function cameraSettingsOf(
     ...(c.encoder ? { encoder: c.encoder } : {}),
     ...(c.motion ? { motion: c.motion } : {}),
     ...(live?.enabled
-      ? { mjpeg: { fps: live.fps, width: live.width, timestamp: live.timestamp, quality: 7 } }
+      ? {
+          mjpeg: {
+            fps: live.fps,
+            width: live.width,
+            timestamp: live.timestamp,
+            position: live.timestampPosition,
+            quality: 7,
+          },
+        }
       : {}),
     ...(c.budget?.maxGB !== undefined ? { maxBytes: c.budget.maxGB * GB } : {}),
   };

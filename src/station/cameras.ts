@@ -3,6 +3,7 @@
  * (started on `library-attached`, stopped on `library-detached` and at shutdown). Segments and
  * state changes become station events for the web app and the log.
  */
+import type { Readable } from 'node:stream';
 import { recorderDeps } from '../recorder/deps.js';
 import { OutpostError, driveError, isOutpostError } from '../core/errors.js';
 import { openDrive, type Drive } from '../library/drive.js';
@@ -18,6 +19,7 @@ import {
 import { loadCameraOverrides, saveCameraOverrides } from './camera-overrides-file.js';
 import { cameraSettingsOf, recorderSettingsOf } from './camera-settings.js';
 import { Recorder, type CameraSettings, type RecorderStatus } from '../recorder/recorder.js';
+import type { MotionBox } from '../recorder/motion-mode.js';
 import { feedHub } from '../recorder/live/feed.js';
 import { LiveHub } from '../recorder/live/hub.js';
 import type { CamerasControl } from '../server/deps.js';
@@ -36,11 +38,24 @@ export interface StationCameras {
    * stays stopped until the returned release is called.
    */
   hold(name: string): Promise<() => void>;
+  /**
+   * A fleet session's recorder of camera `name` shown like a station camera: listed, its live
+   * view on the camera's hub (made for a camera the station does not configure), its motion box
+   * forwarded when highlighted. The returned function takes it back off.
+   */
+  adopt(name: string, r: Recorder, o: AdoptOptions): () => void;
   /** Change a camera's settings on the fly (kept across restarts); resolves with what it runs with. */
   configure(name: string, patch: CameraPatch): Promise<AppliedSettings>;
   /** Resolves once the starts and stops asked for so far are done (e.g. stopped after a detach). */
   settled(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface AdoptOptions {
+  mode: 'continuous' | 'motion';
+  motionHighlight: boolean;
+  /** `group/session`. */
+  session: string;
 }
 
 export function startStationCameras(ctx: StationDeps, events: StationEvents): StationCameras {
@@ -61,6 +76,20 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
       ]),
   );
   const feeds = new Map<string, { stop(): void }>();
+  const hubFor = (name: string): LiveHub => {
+    let hub = hubs.get(name);
+    if (!hub) {
+      hub = new LiveHub({ camera: name, clock: ctx.clock });
+      hubs.set(name, hub);
+    }
+    return hub;
+  };
+  /** Session recorders shown as cameras (adopt). */
+  const adopted = new Map<string, { r: Recorder; o: AdoptOptions }>();
+  const highlighted = (name: string): boolean =>
+    adopted.get(name)?.o.motionHighlight ??
+    ctx.config.cameras.find((c) => c.name === name)?.live.motionHighlight ??
+    false;
   let chain: Promise<void> = Promise.resolve();
 
   const stopAll = async (): Promise<void> => {
@@ -85,6 +114,9 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
       const r = new Recorder(await settingsOf(c), recorderSettingsOf(ctx.config), drive, recorderDeps(ctx));
       r.on('segment', (s) => events.emit('recording-segment', s));
       r.on('motion-event', (e) => events.emit('motion-event', e));
+      r.on('motion-box', (e) => {
+        if (highlighted(c.name)) events.emit('motion-box', e);
+      });
       const hub = hubs.get(c.name);
       // A new feed per ffmpeg run: a half frame of the old process never joins the new one.
       r.on('outputs', ({ mjpeg }) => {
@@ -236,12 +268,55 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
   const control: CamerasControl = {
     settings: applied,
     configure,
-    list: () =>
-      ctx.config.cameras.map((c) => {
-        const st = recorders.get(c.name)?.status();
-        return { name: c.name, mode: c.mode, state: st?.state ?? 'stopped', error: st?.lastExit ?? null };
-      }),
+    list: () => {
+      const configured = ctx.config.cameras.map((c) => {
+        const a = adopted.get(c.name);
+        const st = (a?.r ?? recorders.get(c.name))?.status();
+        return {
+          name: c.name,
+          mode: a?.o.mode ?? c.mode,
+          state: st?.state ?? 'stopped',
+          error: st?.lastExit ?? null,
+          motionHighlight: highlighted(c.name),
+          session: a?.o.session ?? null,
+        };
+      });
+      const sessionOnly = [...adopted]
+        .filter(([name]) => !ctx.config.cameras.some((c) => c.name === name))
+        .map(([name, a]) => {
+          const st = a.r.status();
+          return {
+            name,
+            mode: a.o.mode,
+            state: st.state,
+            error: st.lastExit,
+            motionHighlight: a.o.motionHighlight,
+            session: a.o.session,
+          };
+        });
+      return [...configured, ...sessionOnly];
+    },
     hub: (name) => hubs.get(name),
+  };
+
+  const adopt = (name: string, r: Recorder, o: AdoptOptions): (() => void) => {
+    adopted.set(name, { r, o });
+    const hub = hubFor(name);
+    const onOutputs = ({ mjpeg }: { mjpeg?: Readable | undefined }): void => {
+      feeds.get(name)?.stop();
+      if (mjpeg) feeds.set(name, feedHub(mjpeg, hub));
+      else feeds.delete(name);
+    };
+    const onBox = (e: MotionBox): void => {
+      if (o.motionHighlight) events.emit('motion-box', e);
+    };
+    r.on('outputs', onOutputs);
+    r.on('motion-box', onBox);
+    return () => {
+      r.off('outputs', onOutputs);
+      r.off('motion-box', onBox);
+      if (adopted.get(name)?.r === r) adopted.delete(name);
+    };
   };
 
   return {
@@ -249,6 +324,7 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
     status: () => [...recorders.values()].map((r) => r.status()),
     recorder: (name) => recorders.get(name),
     hold,
+    adopt,
     configure,
     settled: () => chain,
     close: async () => {

@@ -3,7 +3,7 @@ import type { IngestProgress, IngestSummary } from '../ingest/types.js';
 import type { MirrorProgress, MirrorSummary } from '../drives/mirror.js';
 import type { ScrubProgress, ScrubSummary } from '../drives/scrub-types.js';
 import type { UplinkStatus } from '../uplink/runner.js';
-import type { MotionEventSaved } from '../recorder/motion-mode.js';
+import type { MotionBox, MotionEventSaved } from '../recorder/motion-mode.js';
 import type { RecorderStatus, SegmentEvent } from '../recorder/recorder.js';
 import type { ClockStatus } from '../devices/clock-watch.js';
 
@@ -88,6 +88,8 @@ export interface StationEventMap {
   'motion-event': [MotionEventSaved];
   /** A camera's pipeline state, counters and storage-budget warnings changed. */
   'recorder-state': [RecorderStatus];
+  /** Where a camera sees motion now (the live view's highlight; cameras with it on only). */
+  'motion-box': [MotionBox];
 }
 
 export class StationEvents extends EventEmitter<StationEventMap> {}

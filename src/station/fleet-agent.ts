@@ -17,7 +17,7 @@ import { FleetAgent, type RecordingPort } from '../fleet/agent.js';
 import { NAME_RE } from '../fleet/protocol.js';
 import type { Drive } from '../library/drive.js';
 import { recorderDeps } from '../recorder/deps.js';
-import { recorderSettingsOf } from './camera-settings.js';
+import { cameraSettingsOf, recorderSettingsOf } from './camera-settings.js';
 import type { StationCameras } from './cameras.js';
 import type { StationEvents } from './events.js';
 import { RecorderRecordingPort } from './fleet-recording.js';
@@ -120,9 +120,18 @@ export function startStationFleet(
     clock: ctx.clock,
     log: ctx.log,
     hold: (camera) => cameras.hold(camera),
-    onRecorder: (_camera, r) => {
+    baseSettings: (camera) => {
+      const c = ctx.config.cameras.find((x) => x.name === camera);
+      return c ? cameraSettingsOf(c, ctx.config) : undefined;
+    },
+    onRecorder: (camera, r, plan, session) => {
       r.on('segment', (s) => events.emit('recording-segment', s));
       r.on('state', (s) => events.emit('recorder-state', s));
+      return cameras.adopt(camera, r, {
+        mode: plan.mode,
+        motionHighlight: plan.motionHighlight,
+        session: `${session.group}/${session.name}`,
+      });
     },
   });
   const agent = createFleetAgent({

@@ -14,6 +14,7 @@ import { untilInstant } from '../fleet/instant.js';
 import type { CameraPlan, SessionPlan } from '../fleet/protocol.js';
 import { driveSpace } from '../recorder/budget.js';
 import { parseSource } from '../recorder/sources.js';
+import { DEFAULT_MOTION_CONFIG } from '../recorder/motion/config.js';
 import {
   Recorder,
   type CameraSettings,
@@ -28,8 +29,13 @@ export interface FleetRecordingOptions {
   cameras: string[];
   /** The library drive recordings go to (a function: the station's drive comes and goes). */
   drive: Drive | (() => Drive | undefined);
-  /** Each session recorder, once made (the station shows its segments and live view). */
-  onRecorder?: (camera: string, r: Recorder) => void;
+  /**
+   * Each session recorder, once made (the station shows its segments and live view); what it
+   * returns is called when the recorder stops.
+   */
+  onRecorder?: (camera: string, r: Recorder, plan: CameraPlan, session: SessionPlan) => (() => void) | void;
+  /** The station's own settings of a camera it configures (encoder, live view size, motion). */
+  baseSettings?: (camera: string) => CameraSettings | undefined;
   /** Before a camera starts (the station stops its standing recorder), and after it stopped. */
   hold?: (camera: string) => Promise<() => void>;
   settings: RecorderSettings;
@@ -51,7 +57,10 @@ export function cameraSettingsOfPlan(
   plan: CameraPlan,
   session?: SessionPlan,
   gateAtMs?: number,
+  base?: CameraSettings,
 ): CameraSettings {
+  const ts = plan.timestamp;
+  const live = base?.mjpeg;
   const transform = {
     ...(gateAtMs !== undefined ? { startAtMs: gateAtMs } : {}),
     ...(plan.rotation ? { rotation: plan.rotation } : {}),
@@ -59,14 +68,32 @@ export function cameraSettingsOfPlan(
     ...(plan.vflip ? { vflip: true } : {}),
     ...(plan.width && plan.height ? { width: plan.width, height: plan.height } : {}),
     ...(plan.fps ? { fps: plan.fps } : {}),
+    ...(ts.enabled && ts.inRecording ? { timestamp: { position: ts.position } } : {}),
   };
   return {
     name: plan.camera,
     source: withControls(plan.source, plan.controls),
     mode: plan.mode,
     segmentSeconds: plan.segmentSeconds,
-    copy: 'auto',
-    stallSeconds: 15,
+    copy: base?.copy ?? 'auto',
+    stallSeconds: base?.stallSeconds ?? 15,
+    ...(base?.encoder ? { encoder: base.encoder } : {}),
+    // The live view: the station's size and rate for the camera, the plan's timestamp.
+    ...(plan.live
+      ? {
+          mjpeg: {
+            fps: live?.fps ?? 5,
+            width: live?.width ?? 640,
+            quality: live?.quality ?? 7,
+            timestamp: ts.enabled,
+            position: ts.position,
+          },
+        }
+      : {}),
+    ...(plan.mode === 'motion'
+      ? { motion: { ...(base?.motion ?? DEFAULT_MOTION_CONFIG), ...(plan.motion ?? {}) } }
+      : {}),
+    ...(plan.audio ? { audio: plan.audio } : {}),
     ...(Object.keys(transform).length ? { transform } : {}),
     ...(session ? { session: { group: session.group, session: session.name, id: session.id } } : {}),
   };
@@ -138,12 +165,15 @@ export class RecorderRecordingPort implements RecordingPort {
     await untilInstant(this.o.clock, at.getTime() - (this.o.prepareMs ?? PREPARE_MS));
     const gateAtMs = at.getTime() - (this.o.clock.now().getTime() - Date.now());
     // Settings (and the source, with its controls) checked before the camera is taken.
-    const settings = cameraSettingsOfPlan(plan, session, gateAtMs);
+    const settings = cameraSettingsOfPlan(plan, session, gateAtMs, this.o.baseSettings?.(plan.camera));
     parseSource(settings.source);
     const release = (await this.o.hold?.(plan.camera)) ?? (() => undefined);
     const r = new Recorder(settings, this.o.settings, drive, this.o.deps);
     this.running.set(plan.camera, r);
-    this.o.onRecorder?.(plan.camera, r);
+    const shown = this.o.onRecorder?.(plan.camera, r, plan, session);
+    const unshow = (): void => {
+      if (typeof shown === 'function') shown();
+    };
     let lastEnd: string | undefined;
     // Only this session's segments: the recorder also places what an earlier run of the camera
     // left (the standing recorder's last segment, filed in the camera's own folder).
@@ -203,6 +233,7 @@ export class RecorderRecordingPort implements RecordingPort {
         stop: async () => {
           await r.stop();
           if (this.running.get(plan.camera) === r) this.running.delete(plan.camera);
+          unshow();
           release();
         },
       };
@@ -211,6 +242,7 @@ export class RecorderRecordingPort implements RecordingPort {
       clearTimeout(firstTimer);
       await r.stop().catch(() => undefined);
       this.running.delete(plan.camera);
+      unshow();
       release();
       throw e;
     }

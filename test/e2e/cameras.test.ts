@@ -5,6 +5,7 @@ import { systemClock } from '../../src/adapters/clock.js';
 import { addUser } from '../../src/auth/users.js';
 import { LiveHub } from '../../src/recorder/live/hub.js';
 import { buildApp } from '../../src/server/app.js';
+import type { LiveEventName } from '../../src/server/deps.js';
 import { startServer } from '../../src/server/server.js';
 import { insertRecording, startTestCamera } from '../integration/recorder/live-kit.js';
 import { emptyLibrary } from '../integration/server/library.js';
@@ -19,6 +20,11 @@ describe('Cameras page (headless Chromium, real ffmpeg)', { timeout: 120_000 }, 
   let hub: LiveHub;
   let camera: { stop(): Promise<void> };
   let eventId: string;
+  /** The station's live events as the server follows them (the test tells them). */
+  const followers = new Set<(name: LiveEventName, payload: unknown) => void>();
+  const tell = (name: LiveEventName, payload: unknown): void => {
+    for (const f of followers) f(name, payload);
+  };
 
   const waitClients = async (n: number, timeoutMs = 10_000): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
@@ -58,8 +64,24 @@ describe('Cameras page (headless Chromium, real ffmpeg)', { timeout: 120_000 }, 
       node: 'station-test',
       clock: systemClock,
       cameras: {
-        list: () => [{ name: 'gate', mode: 'motion', state: 'running', error: null }],
+        list: () => [
+          {
+            name: 'gate',
+            mode: 'motion',
+            state: 'running',
+            error: null,
+            motionHighlight: true,
+            session: 'north/morning',
+          },
+        ],
         hub: (name) => (name === 'gate' ? hub : undefined),
+      },
+      station: {
+        snapshot: () => Promise.reject(new Error('no status in this test')),
+        follow: (listener) => {
+          followers.add(listener);
+          return () => followers.delete(listener);
+        },
       },
     });
     ({ url } = await startServer(app, { host: '127.0.0.1', port: 0 }));
@@ -98,6 +120,37 @@ describe('Cameras page (headless Chromium, real ffmpeg)', { timeout: 120_000 }, 
     }
     assert.ok(changed, 'the live picture changes over time');
     assert.match((await page.textContent('figure.camera figcaption')) ?? '', /gate.*motion.*live/);
+  });
+
+  it('marks where motion is over the live picture, and takes the mark down when it ends', async () => {
+    const page = b.page;
+    await page.waitForFunction(`document.querySelector('img.live').naturalWidth === 320`);
+    assert.match((await page.textContent('figure.camera figcaption')) ?? '', /session north\/morning/);
+    assert.equal(await page.locator('[data-motion-box]').count(), 0, 'no mark before any motion');
+    // The events stream is open once the page listens: tell until the mark shows.
+    const box = { x: 0.5, y: 0.25, w: 0.25, h: 0.5 };
+    for (let i = 0; i < 50 && (await page.locator('[data-motion-box]').count()) === 0; i++) {
+      tell('motion-box', { camera: 'gate', box, atMs: Date.now() });
+      await page.waitForTimeout(100);
+    }
+    const img = (await page.locator('img.live').boundingBox())!;
+    const mark = (await page.locator('[data-motion-box]').boundingBox())!;
+    // The picture is letterboxed in a 16:9 frame: the mark sits on the picture's own area.
+    const [nw, nh] = (await page.evaluate(
+      `(() => { const i = document.querySelector('img.live'); return [i.naturalWidth, i.naturalHeight]; })()`,
+    )) as [number, number];
+    const shown = Math.min(img.width / nw, img.height / nh);
+    const [cw, ch] = [nw * shown, nh * shown];
+    const [ox, oy] = [img.x + (img.width - cw) / 2, img.y + (img.height - ch) / 2];
+    const near = (a: number, b: number): boolean => Math.abs(a - b) <= 3;
+    assert.ok(near(mark.x, ox + 0.5 * cw) && near(mark.y, oy + 0.25 * ch), JSON.stringify({ mark, img }));
+    assert.ok(near(mark.width, 0.25 * cw) && near(mark.height, 0.5 * ch), JSON.stringify({ mark, cw, ch }));
+    // Another camera's motion does not mark this one; the end of motion takes the mark down.
+    tell('motion-box', { camera: 'gate', box: null, atMs: Date.now() });
+    await page.waitForSelector('[data-motion-box]', { state: 'detached', timeout: 5000 });
+    tell('motion-box', { camera: 'other', box, atMs: Date.now() });
+    await page.waitForTimeout(300);
+    assert.equal(await page.locator('[data-motion-box]').count(), 0);
   });
 
   it('stops pulling video while the page is hidden, and resumes when shown', async () => {

@@ -58,7 +58,16 @@ describe('Content-Security-Policy (headless Chromium)', { timeout: 120_000 }, ()
       node: NODE,
       clock: systemClock,
       cameras: {
-        list: () => [{ name: 'gate', mode: 'motion', state: 'running', error: null }],
+        list: () => [
+          {
+            name: 'gate',
+            mode: 'motion',
+            state: 'running',
+            error: null,
+            motionHighlight: false,
+            session: null,
+          },
+        ],
         hub: (name) => (name === 'gate' ? hub : undefined),
       },
     });

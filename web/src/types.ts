@@ -118,9 +118,21 @@ export interface Camera {
   frameAgeMs: number | null;
   /** Start of the current run of frames: a live stream opened before it has ended. */
   liveSince: string | null;
+  /** The live view marks where motion is (motion-box events). */
+  motionHighlight: boolean;
+  /** The fleet session recording with it now (group/session), or null. */
+  session: string | null;
   clients: number;
   maxClients: number;
   links: { live: string; snapshot: string };
+}
+
+/** Where a camera sees motion now, as fractions of its picture (GET /api/events `motion-box`). */
+export interface MotionBox {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
 }
 
 /** GET /api/events as JSON (src/server/routes/motion-events.ts). */

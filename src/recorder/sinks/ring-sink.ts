@@ -70,6 +70,7 @@ export class RingSink implements SegmentSink {
         if (this.o.catalog()) void out.spaceUsed();
       },
       onFailed: (f) => out.failed(f),
+      onBox: (b) => out.motionBox?.(b),
     });
     await this.motion.recover();
   }

@@ -6,7 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { GreyOutput } from '../capture-command.js';
-import type { MotionEventSaved } from '../motion-mode.js';
+import type { MotionBox, MotionEventSaved } from '../motion-mode.js';
 import type { SessionPlacement } from '../segment-item.js';
 import type { ListedSegment } from '../segments.js';
 
@@ -46,6 +46,8 @@ export interface SinkOutput {
   segment(e: SegmentEvent): void;
   ringSegment(e: ClosedSegment): void;
   motionEvent(e: MotionEventSaved): void;
+  /** Motion mode: where motion is now (appeared, moved or went). */
+  motionBox?(e: MotionBox): void;
   failed(f: SegmentFailure): void;
   /** Something took space on the drive: check the storage budget (never rejects; failures are logged). */
   spaceUsed(): Promise<void>;

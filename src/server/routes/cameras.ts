@@ -47,6 +47,10 @@ const cameraSchema = z.object({
     .describe(
       'When the current run of frames began (after the camera was down for the idle timeout, which ends live streams): a viewer connected earlier should reconnect',
     ),
+  motionHighlight: z
+    .boolean()
+    .describe('The live view marks where motion is (motion-box events on /api/events)'),
+  session: z.string().nullable().describe('The fleet session recording with this camera now (group/session)'),
   clients: z.number().int().describe('Live viewers now'),
   maxClients: z.number().int(),
   links: z.object({ live: z.string(), snapshot: z.string() }),
@@ -108,6 +112,8 @@ export function registerCameraRoutes(app: FastifyInstance, deps: AppDeps): void 
             mode: c.mode,
             state: c.state,
             error: c.error,
+            motionHighlight: c.motionHighlight,
+            session: c.session,
             lastFrameAt: at === null ? null : new Date(at).toISOString(),
             frameAgeMs: at === null ? null : Math.max(0, now - at),
             liveSince: hub?.liveSince == null ? null : new Date(hub.liveSince).toISOString(),

@@ -21,6 +21,8 @@ function camerasOf(hubs: Map<string, LiveHub>): CamerasControl {
         mode: name === 'gate' ? ('motion' as const) : ('continuous' as const),
         state: 'running' as const,
         error: null,
+        motionHighlight: false,
+        session: null,
       })),
     hub: (name) => hubs.get(name),
   };

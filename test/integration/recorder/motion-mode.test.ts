@@ -18,7 +18,7 @@ import type { ItemRow } from '../../../src/library/catalog/schema.js';
 import { initDrive, type Drive } from '../../../src/library/drive.js';
 import { derivedRelPath } from '../../../src/library/layout.js';
 import { probeAv } from '../../../src/media/ffprobe.js';
-import { motionWorkDir, type MotionEventSaved } from '../../../src/recorder/motion-mode.js';
+import { motionWorkDir, type MotionBox, type MotionEventSaved } from '../../../src/recorder/motion-mode.js';
 import { DEFAULT_MOTION_CONFIG } from '../../../src/recorder/motion/config.js';
 import type { Box } from '../../../src/recorder/motion/detector.js';
 import { Recorder, type ClosedSegment } from '../../../src/recorder/recorder.js';
@@ -70,6 +70,7 @@ interface Saved {
 describe('recorder: motion mode (real ffmpeg, ground-truth clip)', { timeout: 180_000 }, () => {
   const saved: Saved[] = [];
   const emitted: MotionEventSaved[] = [];
+  const boxes: MotionBox[] = [];
   const failed: unknown[] = [];
   let ringRoot = '';
 
@@ -98,6 +99,7 @@ describe('recorder: motion mode (real ffmpeg, ground-truth clip)', { timeout: 18
       if (s.run.endsWith('-001')) first ??= s;
     });
     rec.on('motion-event', (e) => emitted.push(e));
+    rec.on('motion-box', (b) => boxes.push(b));
     rec.on('segment-failed', (f) => failed.push(f));
     let startedAt = 0;
     rec.on('outputs', (o) => {
@@ -162,6 +164,27 @@ describe('recorder: motion mode (real ffmpeg, ground-truth clip)', { timeout: 18
     assert.equal(saved.length, truth.motion.length, detail());
     assert.equal(emitted.length, saved.length, 'a motion-event for each item');
     assert.deepEqual(failed, []);
+  });
+
+  it('tells where motion is while it lasts (the live view highlight), and when it ends', () => {
+    const shown = boxes.filter((b) => b.box);
+    assert.ok(
+      shown.length >= truth.motion.length,
+      `${shown.length} boxes for ${truth.motion.length} crossings`,
+    );
+    for (const b of shown) {
+      const { x, y, w, h } = b.box!;
+      assert.ok(x >= 0 && y >= 0 && w > 0 && h > 0 && x + w <= 1.0001 && y + h <= 1.0001, JSON.stringify(b));
+    }
+    // Every crossing ends: the box goes (null) at least once per crossing, and each box is inside a saved window.
+    assert.ok(boxes.filter((b) => !b.box).length >= truth.motion.length - 1);
+    const inSaved = shown.filter((b) =>
+      emitted.some((e) => b.atMs >= Date.parse(e.start) - 1000 && b.atMs <= Date.parse(e.end) + 1000),
+    );
+    assert.ok(
+      inSaved.length >= 0.9 * shown.length,
+      `${inSaved.length} of ${shown.length} boxes in saved events`,
+    );
   });
 
   it('each clip is pre-roll + motion + post-roll (± 1.5 s), the last one flushed at stop', () => {

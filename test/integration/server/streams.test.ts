@@ -68,7 +68,16 @@ describe(
         clock: systemClock,
         authenticate: testUsers,
         cameras: {
-          list: () => [{ name: 'gate', mode: 'continuous', state: 'running', error: null }],
+          list: () => [
+            {
+              name: 'gate',
+              mode: 'continuous',
+              state: 'running',
+              error: null,
+              motionHighlight: false,
+              session: null,
+            },
+          ],
           hub: (name) => (name === 'gate' ? hub : undefined),
         },
         streams: { eventStreamsPerUser: 2, liveViewsPerUser: 2, stallTimeoutMs: STALL_MS },

@@ -4,7 +4,7 @@ import { errorText } from '../error-text';
 import { CameraSettings } from './CameraSettings';
 import { formatNumber, t } from '../i18n';
 import { navigate } from '../router';
-import type { Camera, MotionEvent } from '../types';
+import type { Camera, MotionBox, MotionEvent } from '../types';
 import { usePageVisible } from '../visibility';
 
 /** A 1×1 transparent GIF: swapping it in aborts the live request (the browser drops the old one). */
@@ -13,6 +13,27 @@ const POLL_MS = 5000;
 const RETRY_MS = 5000;
 /** A frame older than this means the camera is down (the server ends live streams then). */
 const STALE_MS = 10_000;
+/** A motion box not renewed for this long is taken down (the camera stopped telling). */
+const BOX_STALE_MS = 5000;
+
+/** The box over the picture as the <img> shows it (object-fit: contain letterboxes it). */
+function boxStyle(img: HTMLImageElement | null, b: MotionBox): Record<string, string> | undefined {
+  if (!img || !img.clientWidth) return undefined;
+  const W = img.clientWidth;
+  const H = img.clientHeight;
+  const nw = img.naturalWidth || 16;
+  const nh = img.naturalHeight || 9;
+  const s = Math.min(W / nw, H / nh);
+  const [cw, ch] = [nw * s, nh * s];
+  const [ox, oy] = [img.offsetLeft + (W - cw) / 2, img.offsetTop + (H - ch) / 2];
+  const px = (v: number): string => `${Math.round(v)}px`;
+  return {
+    left: px(ox + b.x * cw),
+    top: px(oy + b.y * ch),
+    width: px(Math.max(2, b.w * cw)),
+    height: px(Math.max(2, b.h * ch)),
+  };
+}
 
 function age(ms: number): string {
   const s = Math.round(ms / 1000);
@@ -44,7 +65,7 @@ function stateText(c: Camera): string {
 const isFresh = (c: Camera): boolean => c.frameAgeMs !== null && c.frameAgeMs <= STALE_MS;
 
 /** One camera: its live MJPEG stream (only while the page is shown), tap to enlarge, snapshot. */
-function LiveView({ cam, visible }: { cam: Camera; visible: boolean }) {
+function LiveView({ cam, visible, box }: { cam: Camera; visible: boolean; box: MotionBox | null }) {
   const [gen, setGen] = useState(0);
   const [failed, setFailed] = useState(false);
   const [big, setBig] = useState(false);
@@ -104,9 +125,13 @@ function LiveView({ cam, visible }: { cam: Camera; visible: boolean }) {
           height={360}
           onError={() => streaming && setFailed(true)}
         />
+        {box && cam.motionHighlight && streaming && (
+          <span class="motion-box" data-motion-box aria-hidden="true" style={boxStyle(img.current, box)} />
+        )}
       </button>
       <figcaption>
         <strong>{cam.name}</strong> <small>{cam.mode}</small>
+        {cam.session && <small class="cam-session">{t('cameras.session', { session: cam.session })}</small>}
         <span class={`cam-state${fresh && cam.state === 'running' ? ' ok' : ''}`}>{stateText(cam)}</span>
         <span class="spacer" />
         <a class="button secondary recordings-link" href={`/?${new URLSearchParams({ camera: cam.name })}`}>
@@ -148,6 +173,7 @@ export function CamerasPage() {
   const visible = usePageVisible();
   const [cameras, setCameras] = useState<Camera[] | null>(null);
   const [events, setEvents] = useState<MotionEvent[]>([]);
+  const [boxes, setBoxes] = useState<Record<string, { box: MotionBox; at: number }>>({});
   const [error, setError] = useState('');
 
   useEffect(() => {
@@ -172,6 +198,29 @@ export function CamerasPage() {
     const timer = setInterval(load, POLL_MS);
     // A saved motion event shows at once (the station's live event stream).
     const es = new EventSource('/api/events', { withCredentials: true });
+    // Where motion is now, for cameras with the highlight on.
+    es.addEventListener('motion-box', (e: MessageEvent<string>) => {
+      try {
+        const m = JSON.parse(e.data) as { camera: string; box: MotionBox | null };
+        setBoxes((b) => {
+          const next = { ...b };
+          if (m.box) next[m.camera] = { box: m.box, at: Date.now() };
+          else delete next[m.camera];
+          return next;
+        });
+      } catch {
+        // Not ours: ignored.
+      }
+    });
+    const sweep = setInterval(
+      () =>
+        setBoxes((b) => {
+          const now = Date.now();
+          const kept = Object.entries(b).filter(([, v]) => now - v.at < BOX_STALE_MS);
+          return kept.length === Object.keys(b).length ? b : Object.fromEntries(kept);
+        }),
+      1000,
+    );
     es.addEventListener('motion-event', () => {
       listMotionEvents(12)
         .then((r) => alive && setEvents(r.events))
@@ -180,6 +229,7 @@ export function CamerasPage() {
     return () => {
       alive = false;
       clearInterval(timer);
+      clearInterval(sweep);
       es.close();
     };
   }, [visible]);
@@ -191,7 +241,7 @@ export function CamerasPage() {
       {cameras?.length === 0 && <p>{t('cameras.none')}</p>}
       <div class="cameras">
         {cameras?.map((c) => (
-          <LiveView key={c.name} cam={c} visible={visible} />
+          <LiveView key={c.name} cam={c} visible={visible} box={boxes[c.name]?.box ?? null} />
         ))}
       </div>
       <h2>{t('cameras.motion')}</h2>
