@@ -30,8 +30,11 @@ export interface MeterOptions {
   cmd?: string;
 }
 
-/** Source URL keys that are not camera controls (as in sources.ts). */
-const NOT_CONTROLS = new Set(['codec', 'width', 'height', 'fps', 'camera']);
+/**
+ * Source URL keys not passed to the metering run: not camera controls (as in sources.ts), and
+ * `sync` (a metering run must not lead or follow the other Pis' frame sync).
+ */
+const NOT_METERED = new Set(['codec', 'width', 'height', 'fps', 'camera', 'sync']);
 
 /**
  * rpicam-vid's arguments to meter a source: raw frames to /dev/null (no encoder load), the
@@ -50,7 +53,7 @@ export function meteringArgs(source: string, settleMs: number): string[] {
   args.push('--framerate', String(spec.fps));
   const camera = q.get('camera');
   if (camera !== null) args.push('--camera', camera);
-  args.push(...rpicamControlArgs(Object.fromEntries([...q].filter(([k]) => !NOT_CONTROLS.has(k)))));
+  args.push(...rpicamControlArgs(Object.fromEntries([...q].filter(([k]) => !NOT_METERED.has(k)))));
   args.push('--metadata', '-', '--metadata-format', 'json', '-o', '/dev/null');
   return args;
 }

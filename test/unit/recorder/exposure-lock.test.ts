@@ -246,5 +246,13 @@ describe('lockedControls', () => {
       withLockedControls('rpicam:', { shutterUs: 100, analogueGain: 1 }),
       'rpicam:?shutter=100&gain=1',
     );
+    // As fleet-recording's withControls writes it (URLSearchParams: commas encoded).
+    const encoded = withLockedControls('rpicam:?width=320&roi=0.1%2C0.1%2C0.8%2C0.8&awb=daylight', x);
+    assert.equal(
+      encoded,
+      'rpicam:?width=320&roi=0.1%2C0.1%2C0.8%2C0.8&shutter=20000&gain=2.5&awbgains=1.9,1.6',
+    );
+    const encodedArgs = parseSource(encoded).feeder!.args;
+    assert.equal(encodedArgs[encodedArgs.indexOf('--roi') + 1], '0.1,0.1,0.8,0.8');
   });
 });
