@@ -21,6 +21,7 @@ import {
   statusSchema,
   topics,
   pushedConfigSchema,
+  type AppliedExtras,
   type CameraPlan,
   type Desired,
   type PushedConfig,
@@ -42,6 +43,8 @@ export interface RecordingOutput {
 export interface RecordingHandle {
   /** The first frame's time (station clock). */
   firstFrameAt: Date;
+  /** What was settled beyond the plan (locked exposure, stream address), for the manifest. */
+  applied?: AppliedExtras | undefined;
   stop(): Promise<void>;
 }
 
@@ -364,6 +367,7 @@ export class FleetAgent {
         requestedAt: s.startAt,
         actualAt: handle.firstFrameAt.toISOString(),
         late,
+        ...(handle.applied ? { applied: handle.applied } : {}),
       });
       // Max duration, counted from the actual start; a late joiner ends with the session.
       const stopMs = Math.min(

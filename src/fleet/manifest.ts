@@ -6,10 +6,12 @@
  */
 import type { OffsetSample } from './clock-offset.js';
 import type { StartReport } from './conductor.js';
-import type { CameraPlan, FleetEvent } from './protocol.js';
+import type { AppliedExtras, CameraPlan, FleetEvent } from './protocol.js';
 
 export interface ManifestCamera {
   settings: CameraPlan;
+  /** What the station settled beyond the settings: the locked exposure, the stream's address. */
+  applied?: AppliedExtras;
   requestedAt: string | null;
   actualAt: string | null;
   late: boolean;
@@ -130,6 +132,7 @@ export function applyEvent(m: SessionManifest, e: FleetEvent): boolean {
       cam.requestedAt = e.requestedAt;
       cam.actualAt = e.actualAt;
       cam.late = e.late;
+      if (e.applied) cam.applied = e.applied;
       break;
     case 'stopped':
       cam.stoppedAt = e.stoppedAt;

@@ -106,6 +106,34 @@ export const ttlPlanSchema = z
   })
   .strict();
 
+/** A Pi camera's exposure as metered and locked for a session (`exposureLockS`). */
+export const lockedExposureSchema = z
+  .object({
+    /** `settled`: auto-exposure had settled; `unsettled`: still moving, the last values locked. */
+    status: z.enum(['settled', 'unsettled']),
+    shutterUs: z.number().nonnegative(),
+    analogueGain: z.number().nonnegative(),
+    digitalGain: z.number().nonnegative().optional(),
+    colourGains: z.tuple([z.number(), z.number()]).optional(),
+    lux: z.number().optional(),
+    settledAfterMs: z.number().nullable(),
+    why: z.string().max(500).optional(),
+  })
+  .strict();
+export type LockedExposure = z.infer<typeof lockedExposureSchema>;
+
+/** What a station applied to a camera beyond its plan, reported with `started`. */
+export const appliedSchema = z
+  .object({
+    exposure: lockedExposureSchema.optional(),
+    /** The camera's H.264 stream (`rtsp://<station>:<port>/<camera>`). */
+    rtspUrl: z.string().max(300).optional(),
+    /** Files beside each recording (per-frame timestamps, TTL pulses and edges). */
+    sidecars: z.array(z.string().max(40)).max(8).optional(),
+  })
+  .strict();
+export type AppliedExtras = z.infer<typeof appliedSchema>;
+
 /** What a camera records with in a session (the fleet config's per-camera settings, resolved). */
 export const cameraPlanSchema = z
   .object({
@@ -256,6 +284,8 @@ export const eventSchema = z.discriminatedUnion('kind', [
       /** First frame's time, on the station's clock. */
       actualAt: isoTime,
       late: z.boolean(),
+      /** What the station settled beyond the plan (the locked exposure, the stream's address). */
+      applied: appliedSchema.optional(),
     })
     .strict(),
   z

@@ -177,7 +177,22 @@ function rpicam(u: string): SourceSpec {
     kind: 'rpicam',
     url: u,
     feeder: { cmd: 'rpicam-vid', args },
-    inputArgs: ['-f', demuxer, '-framerate', String(fps), '-fflags', '+genpts', '-i', 'pipe:0'],
+    // Little probing: what ffmpeg reads before it starts waits in the pipe and comes out as a burst
+    // of old frames (late for a start instant); the stream has its headers at every keyframe.
+    inputArgs: [
+      '-f',
+      demuxer,
+      '-framerate',
+      String(fps),
+      '-fflags',
+      '+genpts',
+      '-probesize',
+      '500000',
+      '-analyzeduration',
+      '500000',
+      '-i',
+      'pipe:0',
+    ],
     codec,
     fps,
     size: { width, height },

@@ -11,7 +11,9 @@ import type { Clock } from '../adapters/clock.js';
 import type { RecordingHandle, RecordingOutput, RecordingPort } from '../fleet/agent.js';
 import { OutpostError } from '../core/errors.js';
 import { untilInstant } from '../fleet/instant.js';
-import type { CameraPlan, SessionPlan } from '../fleet/protocol.js';
+import type { CameraPlan, LockedExposure, SessionPlan } from '../fleet/protocol.js';
+import { withLockedControls } from '../recorder/exposure-lock.js';
+import { meterExposure } from '../recorder/exposure-meter.js';
 import { driveSpace } from '../recorder/budget.js';
 import { parseSource } from '../recorder/sources.js';
 import { DEFAULT_MOTION_CONFIG } from '../recorder/motion/config.js';
@@ -116,6 +118,23 @@ export function withControls(source: string, controls: CameraPlan['controls']): 
   return `rpicam:?${q.toString()}`;
 }
 
+/** A metering run's own start (rpicam-vid opening the camera), before its settle time. */
+export const METER_START_MS = 1500;
+
+/** The values a metering run locked, as the session manifest records them. */
+export function lockedExposureOf(m: Awaited<ReturnType<typeof meterExposure>>): LockedExposure {
+  return {
+    status: m.status,
+    shutterUs: m.shutterUs,
+    analogueGain: m.analogueGain,
+    ...(m.digitalGain !== undefined ? { digitalGain: m.digitalGain } : {}),
+    ...(m.colourGains ? { colourGains: m.colourGains } : {}),
+    ...(m.lux !== undefined ? { lux: m.lux } : {}),
+    settledAfterMs: m.settledAfterMs,
+    ...(m.status === 'unsettled' ? { why: m.why } : {}),
+  };
+}
+
 /** Pipelines start this long before a session's instant (ffmpeg up, source opened, encoder warm). */
 export const PREPARE_MS = 2500;
 
@@ -162,12 +181,34 @@ export class RecorderRecordingPort implements RecordingPort {
       });
     // The pipeline starts up to PREPARE_MS before the instant and drops frames until it (the
     // gate runs on the machine's own clock: the instant is translated from this station's clock).
-    await untilInstant(this.o.clock, at.getTime() - (this.o.prepareMs ?? PREPARE_MS));
+    // An exposure lock meters the camera first (rpicam-vid's own start, then the settle time).
+    const lockMs = plan.exposureLockS !== undefined ? plan.exposureLockS * 1000 : 0;
+    await untilInstant(
+      this.o.clock,
+      at.getTime() - (this.o.prepareMs ?? PREPARE_MS) - (lockMs ? lockMs + METER_START_MS : 0),
+    );
     const gateAtMs = at.getTime() - (this.o.clock.now().getTime() - Date.now());
     // Settings (and the source, with its controls) checked before the camera is taken.
-    const settings = cameraSettingsOfPlan(plan, session, gateAtMs, this.o.baseSettings?.(plan.camera));
+    let settings = cameraSettingsOfPlan(plan, session, gateAtMs, this.o.baseSettings?.(plan.camera));
     parseSource(settings.source);
     const release = (await this.o.hold?.(plan.camera)) ?? (() => undefined);
+    let exposure: LockedExposure | undefined;
+    if (lockMs) {
+      try {
+        // After the hold: the camera is free (one process at a time may open it).
+        const m = await meterExposure({
+          runner: this.o.deps.runner,
+          source: settings.source,
+          settleMs: lockMs,
+        });
+        settings = { ...settings, source: withLockedControls(settings.source, m) };
+        exposure = lockedExposureOf(m);
+        this.o.log.info({ camera: plan.camera, exposure }, 'fleet: exposure locked');
+      } catch (e) {
+        release();
+        throw e;
+      }
+    }
     const r = new Recorder(settings, this.o.settings, drive, this.o.deps);
     this.running.set(plan.camera, r);
     const shown = this.o.onRecorder?.(plan.camera, r, plan, session);
@@ -230,6 +271,7 @@ export class RecorderRecordingPort implements RecordingPort {
       const firstFrameAt = await first;
       return {
         firstFrameAt,
+        ...(exposure ? { applied: { exposure } } : {}),
         stop: async () => {
           await r.stop();
           if (this.running.get(plan.camera) === r) this.running.delete(plan.camera);

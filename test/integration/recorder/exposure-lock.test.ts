@@ -18,6 +18,11 @@ import { withLockedControls } from '../../../src/recorder/exposure-lock.js';
 import { meterExposure } from '../../../src/recorder/exposure-meter.js';
 import { Recorder } from '../../../src/recorder/recorder.js';
 import { realRecorderDeps } from '../../kit/recorder.js';
+import { systemClock } from '../../../src/adapters/clock.js';
+import { silentLogger } from '../../../src/adapters/logger.js';
+import { EXPOSURE_LOCK_LEAD_S } from '../../../src/fleet/fleet-config.js';
+import { cameraPlanSchema, lockedExposureSchema, sessionPlanSchema } from '../../../src/fleet/protocol.js';
+import { RecorderRecordingPort } from '../../../src/station/fleet-recording.js';
 
 let base: string;
 let drive: Drive;
@@ -216,3 +221,67 @@ describe('exposure lock: meterExposure with a fake rpicam-vid', { timeout: 60_00
     assert.ok(segments.length >= 1, 'recorded');
   });
 });
+
+describe(
+  'exposure lock in a fleet session (RecorderRecordingPort, fake rpicam-vid)',
+  { timeout: 60_000 },
+  () => {
+    it('meters before the instant, records with the locked values, and reports them for the manifest', async () => {
+      const port = new RecorderRecordingPort({
+        cameras: ['pi'],
+        drive,
+        settings: { minFreeBytes: 0, deleteUnsent: false, ringRoot: join(base, 'ring') },
+        deps: realRecorderDeps(),
+        clock: systemClock,
+        log: silentLogger,
+      });
+      const plan = cameraPlanSchema.parse({
+        camera: 'pi',
+        source: SOURCE.replace('fps=30', 'fps=10'),
+        mode: 'continuous',
+        segmentSeconds: 1,
+        live: false,
+        exposureLockS: 2,
+      });
+      // The conductor's lead for a 2 s lock: settle + rpicam's start + the pipeline's.
+      const lead = Math.ceil(2 + EXPOSURE_LOCK_LEAD_S) * 1000;
+      const at = new Date(Date.now() + lead);
+      const session = sessionPlanSchema.parse({
+        id: 'sess_lock_0001',
+        group: 'lab',
+        name: 'locked',
+        startAt: at.toISOString(),
+        maxDurationS: 60,
+        cameras: [plan],
+      });
+      const segments: string[] = [];
+      const handle = await port.start(plan, session, at, {
+        segment: (s) => segments.push(s.path),
+        gap: () => undefined,
+        failed: (why) => assert.fail(why),
+      });
+      try {
+        // Metered first, and still on time: the first frame within a second of the instant.
+        assert.ok(
+          Math.abs(handle.firstFrameAt.getTime() - at.getTime()) < 1000,
+          `first frame ${handle.firstFrameAt.getTime() - at.getTime()} ms from the instant`,
+        );
+        const x = handle.applied?.exposure;
+        assert.ok(x, 'the locked exposure is reported');
+        assert.equal(x.status, 'settled');
+        assert.ok(
+          Math.abs(x.shutterUs - 20000) < 200 && Math.abs(x.analogueGain - 2.5) < 0.03,
+          JSON.stringify(x),
+        );
+        assert.ok(lockedExposureSchema.safeParse(x).success, 'it travels in a started event');
+        const a = await argv();
+        assert.equal(a[a.indexOf('--shutter') + 1], String(x.shutterUs), 'the recording runs locked');
+        for (let i = 0; i < 60 && segments.length < 1; i++) await new Promise((res) => setTimeout(res, 100));
+        assert.ok(segments[0]?.startsWith('library/lab/locked/pi/'), segments.join());
+      } finally {
+        await handle.stop();
+        await port.close();
+      }
+    });
+  },
+);

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { OutpostError } from '../../../src/core/errors.js';
-import { duration, parseFleetConfig, plansByStation } from '../../../src/fleet/fleet-config.js';
+import {
+  EXPOSURE_LOCK_LEAD_S,
+  duration,
+  parseFleetConfig,
+  plansByStation,
+  sessionStartOf,
+} from '../../../src/fleet/fleet-config.js';
 
 const minimal = { group: 'north', maxDuration: '30m', cameras: [{ station: 'st1', source: '/dev/video0' }] };
 
@@ -345,5 +351,86 @@ describe('plans by station', () => {
         ],
       ],
     );
+  });
+});
+
+describe('live view, timestamp, motion, stream, sound, exposure lock and TTL settings', () => {
+  const cfg = {
+    group: 'lab',
+    maxDuration: '10m',
+    defaults: {
+      source: 'rpicam:',
+      timestamp: { position: 'bottom-right' },
+      motion: { threshold: 12 },
+      exposureLock: '3s',
+    },
+    cameras: [
+      {
+        station: 'a',
+        camera: 'top',
+        live: false,
+        motionHighlight: true,
+        rtsp: true,
+        audio: 'alsa:plughw:1,0',
+        ttl: { output: { line: 17 }, inputs: [22, 23] },
+      },
+      { station: 'a', camera: 'side', timestamp: false, exposureLock: false },
+      { station: 'b', source: 'rtsp://cam.lan/x', timestamp: { inRecording: true } },
+    ],
+  };
+
+  it('resolves each camera: defaults under its own, Pi-only settings only for Pi cameras', () => {
+    const plans = plansByStation(parseFleetConfig(cfg, 'f'));
+    const [top, side] = plans.get('a')!;
+    const [ip] = plans.get('b')!;
+    assert.deepEqual(top!.timestamp, { enabled: true, position: 'bottom-right', inRecording: false });
+    assert.equal(top!.live, false);
+    assert.equal(top!.motionHighlight, true);
+    assert.equal(top!.rtsp, true);
+    assert.equal(top!.audio, 'alsa:plughw:1,0');
+    assert.deepEqual(top!.motion, { threshold: 12 });
+    assert.equal(top!.exposureLockS, 3);
+    assert.deepEqual(top!.ttl, {
+      chip: 'gpiochip0',
+      output: { line: 17, on: 'frame', pulseMs: 2, activeLow: false },
+      inputs: [22, 23],
+    });
+    assert.equal(side!.timestamp.enabled, false);
+    assert.equal(side!.exposureLockS, undefined, 'its own false wins over the default');
+    assert.equal(ip!.exposureLockS, undefined, 'a default lock is for the Pi cameras only');
+    assert.deepEqual(ip!.timestamp, { enabled: true, position: 'top-left', inRecording: true });
+  });
+
+  it('starts far enough ahead for the exposure to be metered', () => {
+    const c = parseFleetConfig(cfg, 'f');
+    assert.equal(sessionStartOf(c).startDelayS, 3 + EXPOSURE_LOCK_LEAD_S);
+    assert.equal(sessionStartOf(parseFleetConfig(minimal, 'f')).startDelayS, 3);
+  });
+
+  it('lists every bad setting', () => {
+    const problems = problemsOf({
+      ...minimal,
+      cameras: [
+        {
+          station: 'st1',
+          source: 'rtsp://x/y',
+          exposureLock: true,
+          audio: 'alsa:hw:1;reboot',
+          timestamp: { position: 'middle' },
+          motion: { threshold: 0 },
+          ttl: { output: { line: 999, on: 'always' } },
+        },
+      ],
+    });
+    const text = problems.join('\n');
+    for (const k of [
+      'exposureLock',
+      'audio',
+      'timestamp',
+      'motion.threshold',
+      'ttl.output.line',
+      'ttl.output.on',
+    ])
+      assert.match(text, new RegExp(`cameras\\.0\\.${k.replace(/\./g, '\\.')}`), text);
   });
 });
