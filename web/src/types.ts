@@ -229,6 +229,19 @@ export interface ManifestCamera {
   late: boolean;
   stoppedAt: string | null;
   stopReason: string | null;
+  /** What the station settled beyond the settings (src/fleet/protocol.ts appliedSchema). */
+  applied?: {
+    exposure?: {
+      status: 'settled' | 'unsettled';
+      shutterUs: number;
+      analogueGain: number;
+      colourGains?: [number, number];
+      settledAfterMs: number | null;
+      why?: string;
+    };
+    rtspUrl?: string;
+    sidecars?: string[];
+  };
   segments: { path: string; sha256: string; start: string; durationS: number; bytes: number }[];
   gaps: { from: string; to: string; reason: string }[];
   errors: { at: string; message: string }[];

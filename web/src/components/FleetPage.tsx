@@ -335,6 +335,27 @@ function ManifestView({ id }: { id: string }) {
                   <ul>
                     <li>{t('fleet.manifest.requested', { at: when(c.requestedAt) })}</li>
                     <li>{t('fleet.manifest.actual', { at: when(c.actualAt) })}</li>
+                    {c.applied?.exposure && (
+                      <li class={`exposure${c.applied.exposure.status === 'settled' ? '' : ' warn'}`}>
+                        {t(
+                          c.applied.exposure.status === 'settled'
+                            ? 'fleet.manifest.exposure'
+                            : 'fleet.manifest.exposureUnsettled',
+                          {
+                            shutter: formatNumber(c.applied.exposure.shutterUs),
+                            gain: formatNumber(c.applied.exposure.analogueGain),
+                            awb:
+                              c.applied.exposure.colourGains?.map((g) => formatNumber(g)).join(' / ') ?? '—',
+                            why: c.applied.exposure.why ?? '',
+                          },
+                        )}
+                      </li>
+                    )}
+                    {c.applied?.rtspUrl && (
+                      <li class="rtsp">
+                        {t('fleet.manifest.rtsp')} <code>{c.applied.rtspUrl}</code>
+                      </li>
+                    )}
                     {c.stoppedAt && (
                       <li>
                         {t('fleet.manifest.stopped', { at: when(c.stoppedAt), reason: c.stopReason ?? '?' })}

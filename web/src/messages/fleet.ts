@@ -59,6 +59,10 @@ export const en = {
   'fleet.manifest.clock': 'clock offset {ms} ms',
   'fleet.manifest.requested': 'requested {at}',
   'fleet.manifest.actual': 'first frame {at}',
+  'fleet.manifest.exposure': 'exposure locked: shutter {shutter} µs, gain {gain}, colour gains {awb}',
+  'fleet.manifest.exposureUnsettled':
+    'exposure locked before it settled ({why}): shutter {shutter} µs, gain {gain}, colour gains {awb}',
+  'fleet.manifest.rtsp': 'stream:',
   'fleet.manifest.stopped': 'stopped {at} ({reason})',
   'fleet.manifest.settings': 'settings',
   'fleet.manifest.segments': '{n} segments, {bytes}',
@@ -145,6 +149,11 @@ export const es: Record<keyof typeof en, string> = {
   'fleet.manifest.clock': 'desfase del reloj {ms} ms',
   'fleet.manifest.requested': 'pedido {at}',
   'fleet.manifest.actual': 'primer fotograma {at}',
+  'fleet.manifest.exposure':
+    'exposición fijada: obturación {shutter} µs, ganancia {gain}, ganancias de color {awb}',
+  'fleet.manifest.exposureUnsettled':
+    'exposición fijada antes de estabilizarse ({why}): obturación {shutter} µs, ganancia {gain}, ganancias de color {awb}',
+  'fleet.manifest.rtsp': 'transmisión:',
   'fleet.manifest.stopped': 'detenida {at} ({reason})',
   'fleet.manifest.settings': 'ajustes',
   'fleet.manifest.segments': '{n} segmentos, {bytes}',
