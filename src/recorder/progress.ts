@@ -7,6 +7,8 @@ export interface ProgressReport {
   frame: number;
   /** Output time reached, milliseconds. */
   outTimeMs: number;
+  /** Frames ffmpeg dropped so far (a source faster than the pipeline, a frame rate lowered). */
+  dropFrames: number;
   speed?: number;
   end: boolean;
 }
@@ -34,9 +36,11 @@ export class ProgressParser {
       const frame = Number(this.cur.frame);
       const us = Number(this.cur.out_time_us);
       const speed = Number.parseFloat(this.cur.speed ?? '');
+      const drops = Number(this.cur.drop_frames);
       out.push({
         frame: Number.isFinite(frame) ? frame : 0,
         outTimeMs: Number.isFinite(us) && us > 0 ? Math.round(us / 1000) : 0,
+        dropFrames: Number.isFinite(drops) && drops > 0 ? drops : 0,
         ...(Number.isFinite(speed) ? { speed } : {}),
         end: value === 'end',
       });

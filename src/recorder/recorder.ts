@@ -103,6 +103,8 @@ export interface RecorderStatus {
   events: number;
   failedSegments: number;
   restarts: number;
+  /** Frames ffmpeg dropped, over every run. */
+  droppedFrames: number;
   lastSegmentAt: string | null;
   lastExit: string | null;
   warnings: BudgetWarning[];
@@ -165,6 +167,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   private motionEvents = 0;
   private fontFile: string | undefined;
   private readonly audioInput: string[] | undefined;
+  /** Frames dropped per run (ffmpeg counts from 0 in each). */
+  private readonly drops = new Map<number, number>();
   /** Where closed segments go: the one place the mode matters. */
   private readonly sink: SegmentSink;
 
@@ -240,6 +244,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       events: this.motionEvents,
       failedSegments: this.failedSegments,
       restarts: this.restarts,
+      droppedFrames: [...this.drops.values()].reduce((a, b) => a + b, 0),
       lastSegmentAt: this.lastSegmentAt,
       lastExit: exit
         ? `run ${exit.run} ${exit.reason} (${exit.signal ?? `code ${exit.code}`})${exit.stderrTail ? `: ${lastLine(exit.stderrTail)}` : ''}`
@@ -280,6 +285,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       this.emit('outputs', { ...info, camera: this.camera });
     });
     sup.on('progress', (p) => {
+      this.drops.set(p.run, p.dropFrames);
       const ctx = this.runs.get(p.run);
       if (!ctx || p.outTimeMs <= 0) return;
       const a = p.wallMs - p.outTimeMs;

@@ -164,7 +164,7 @@ export class RecorderRecordingPort implements RecordingPort {
 
   status(camera: string): { restarts: number; droppedFrames: number } {
     const s = this.running.get(camera)?.status();
-    return { restarts: s?.restarts ?? 0, droppedFrames: 0 };
+    return { restarts: s?.restarts ?? 0, droppedFrames: s?.droppedFrames ?? 0 };
   }
 
   async start(

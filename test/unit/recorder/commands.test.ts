@@ -158,10 +158,10 @@ describe('ProgressParser', () => {
   it('reports complete blocks across chunk boundaries', () => {
     const p = new ProgressParser();
     assert.deepEqual(p.push('frame=10\nout_time_us=400000\nspe'), []);
-    const r = p.push('ed=1.01x\nprogress=continue\nframe=20\nout_time_us=N/A\nprogress=end\n');
+    const r = p.push('ed=1.01x\nprogress=continue\nframe=20\ndrop_frames=3\nout_time_us=N/A\nprogress=end\n');
     assert.deepEqual(r, [
-      { frame: 10, outTimeMs: 400, speed: 1.01, end: false },
-      { frame: 20, outTimeMs: 0, end: true },
+      { frame: 10, outTimeMs: 400, dropFrames: 0, speed: 1.01, end: false },
+      { frame: 20, outTimeMs: 0, dropFrames: 3, end: true },
     ]);
   });
 });
