@@ -5,6 +5,8 @@
  * `null` takes a value back to the config's.
  */
 import { z } from 'zod';
+import type { OverlayPosition } from './live/overlay.js';
+import { DEFAULT_MOTION_CONFIG } from './motion/config.js';
 import type { CameraSettings } from './recorder.js';
 
 const opt = <T extends z.ZodType>(t: T) => t.nullable().optional();
@@ -19,6 +21,13 @@ export const cameraPatchSchema = z
     fps: opt(z.number().min(0.1).max(120)),
     segmentSeconds: opt(z.number().min(1).max(3600)),
     live: opt(z.boolean()),
+    /** The time on the live view, and its corner. */
+    timestamp: opt(z.boolean()),
+    timestampPosition: opt(z.enum(['top-left', 'top-right', 'bottom-left', 'bottom-right'])),
+    /** Motion mode: the live view marks where motion is. */
+    motionHighlight: opt(z.boolean()),
+    /** Motion mode: grey levels a pixel must change by (lower: more sensitive). */
+    motionThreshold: opt(z.number().int().min(1).max(255)),
   })
   .refine((p) => (p.width === undefined) === (p.height === undefined), {
     message: 'width and height go together',
@@ -27,11 +36,11 @@ export const cameraPatchSchema = z
 export type CameraPatch = z.infer<typeof cameraPatchSchema>;
 
 /** The values a camera runs with over its config (no nulls: a null removed the key). */
-export type CameraOverrides = Partial<Record<keyof CameraPatch, number | boolean>>;
+export type CameraOverrides = Partial<Record<keyof CameraPatch, number | boolean | string>>;
 
 /** `patch` over `current`: set keys replace, null keys are dropped (back to the config). */
 export function mergePatch(current: CameraOverrides, patch: CameraPatch): CameraOverrides {
-  const out: Record<string, number | boolean> = { ...current };
+  const out: Record<string, number | boolean | string> = { ...current };
   for (const [k, v] of Object.entries(patch)) {
     if (v === undefined) continue;
     if (v === null) delete out[k];
@@ -43,7 +52,7 @@ export function mergePatch(current: CameraOverrides, patch: CameraPatch): Camera
 /** Overrides that say what the config says already are dropped: `overridden` means different. */
 export function withoutDefaults(o: CameraOverrides, base: CameraSettings): CameraOverrides {
   const a = appliedSettings(base, undefined);
-  const out: Record<string, number | boolean> = {};
+  const out: Record<string, number | boolean | string> = {};
   // The size is one setting: both kept when either differs.
   const sizeDiffers = o.width !== a.width || o.height !== a.height;
   for (const [k, v] of Object.entries(o)) {
@@ -70,7 +79,16 @@ export function withOverrides(base: CameraSettings, o: CameraOverrides | undefin
   if (o.fps !== undefined) transform.fps = o.fps as number;
   const out: CameraSettings = { ...base, transform };
   if (o.segmentSeconds !== undefined) out.segmentSeconds = o.segmentSeconds as number;
+  if (out.mjpeg && (o.timestamp !== undefined || o.timestampPosition !== undefined))
+    out.mjpeg = {
+      ...out.mjpeg,
+      ...(o.timestamp !== undefined ? { timestamp: o.timestamp as boolean } : {}),
+      ...(o.timestampPosition !== undefined ? { position: o.timestampPosition as OverlayPosition } : {}),
+    };
   if (o.live === false) delete out.mjpeg;
+  if (o.motionHighlight !== undefined) out.motionHighlight = o.motionHighlight as boolean;
+  if (o.motionThreshold !== undefined)
+    out.motion = { ...(base.motion ?? DEFAULT_MOTION_CONFIG), threshold: o.motionThreshold as number };
   return out;
 }
 
@@ -84,6 +102,10 @@ export interface AppliedSettings {
   fps: number | null;
   segmentSeconds: number;
   live: boolean;
+  timestamp: boolean;
+  timestampPosition: OverlayPosition;
+  motionHighlight: boolean;
+  motionThreshold: number;
   /** Which of these differ from the config (changed on the fly). */
   overridden: (keyof CameraPatch)[];
 }
@@ -99,6 +121,10 @@ export function appliedSettings(s: CameraSettings, o: CameraOverrides | undefine
     fps: t.fps ?? null,
     segmentSeconds: s.segmentSeconds,
     live: !!s.mjpeg,
+    timestamp: s.mjpeg?.timestamp ?? false,
+    timestampPosition: s.mjpeg?.position ?? 'top-left',
+    motionHighlight: !!s.motionHighlight,
+    motionThreshold: (s.motion ?? DEFAULT_MOTION_CONFIG).threshold,
     overridden: Object.keys(o ?? {}) as (keyof CameraPatch)[],
   };
 }

@@ -69,6 +69,8 @@ export interface CameraSettings {
   transform?: VideoTransform | undefined;
   /** A fleet session: recordings go to `library/<group>/<session>/<camera>/` (docs/fleet.md). */
   session?: SessionPlacement | undefined;
+  /** The station marks motion over the live view (recorder: nothing to do; kept with the settings). */
+  motionHighlight?: boolean | undefined;
   /** Sound with the segments: `alsa:<device>` (a USB microphone) or `testsrc:` (sources.ts). */
   audio?: string | undefined;
 }

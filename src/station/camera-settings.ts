@@ -32,6 +32,7 @@ export function cameraSettingsOf(
           },
         }
       : {}),
+    ...(live?.motionHighlight !== undefined ? { motionHighlight: live.motionHighlight } : {}),
     ...(c.budget?.maxGB !== undefined ? { maxBytes: c.budget.maxGB * GB } : {}),
   };
 }

@@ -86,8 +86,11 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
   };
   /** Session recorders shown as cameras (adopt). */
   const adopted = new Map<string, { r: Recorder; o: AdoptOptions }>();
+  /** The settings each standing recorder runs with (config and on-the-fly changes). */
+  const runsWith = new Map<string, CameraSettings>();
   const highlighted = (name: string): boolean =>
     adopted.get(name)?.o.motionHighlight ??
+    runsWith.get(name)?.motionHighlight ??
     ctx.config.cameras.find((c) => c.name === name)?.live.motionHighlight ??
     false;
   let chain: Promise<void> = Promise.resolve();
@@ -111,7 +114,9 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
 
   const startOne = async (c: Config['cameras'][number], drive: Drive): Promise<void> => {
     try {
-      const r = new Recorder(await settingsOf(c), recorderSettingsOf(ctx.config), drive, recorderDeps(ctx));
+      const settings = await settingsOf(c);
+      runsWith.set(c.name, settings);
+      const r = new Recorder(settings, recorderSettingsOf(ctx.config), drive, recorderDeps(ctx));
       r.on('segment', (s) => events.emit('recording-segment', s));
       r.on('motion-event', (e) => events.emit('motion-event', e));
       r.on('motion-box', (e) => {

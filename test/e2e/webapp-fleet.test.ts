@@ -131,7 +131,22 @@ describe('Fleet page (headless Chromium, a real station conducting)', { timeout:
     await page.waitForSelector('tr[data-station=office] [data-camera=cam][data-state=recording]', {
       timeout: 20_000,
     });
-    await sleep(5000);
+    // The session's camera is on the Cameras page too: its session named, its live view fed
+    // (the station's own config has no live view for it; the session's plan has).
+    const t1 = Date.now();
+    let shown: { session: string | null; lastFrameAt: string | null } | undefined;
+    while (Date.now() - t1 < 10_000) {
+      const r = await page.request.get(`${base}/api/cameras`);
+      const j = (await r.json()) as {
+        cameras: { name: string; session: string | null; lastFrameAt: string | null }[];
+      };
+      shown = j.cameras.find((c) => c.name === 'cam');
+      if (shown?.session && shown.lastFrameAt) break;
+      await sleep(250);
+    }
+    assert.equal(shown?.session, 'office/from-the-page', JSON.stringify(shown));
+    assert.ok(shown?.lastFrameAt, 'live frames from the session camera');
+    await sleep(Math.max(0, 5000 - (Date.now() - t1)));
     const running = page.locator('ul.fleet-running li').first();
     assert.match((await running.textContent()) ?? '', /office\/from-the-page/);
     await running.locator('button.danger').click();

@@ -278,8 +278,13 @@ export interface CameraApplied {
   fps: number | null;
   segmentSeconds: number;
   live: boolean;
+  timestamp: boolean;
+  timestampPosition: OverlayPosition;
+  motionHighlight: boolean;
+  motionThreshold: number;
   overridden: string[];
 }
+export type OverlayPosition = 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
 export type CameraPatch = Partial<{
   rotation: 0 | 90 | 180 | 270 | null;
   hflip: boolean | null;
@@ -289,4 +294,8 @@ export type CameraPatch = Partial<{
   fps: number | null;
   segmentSeconds: number | null;
   live: boolean | null;
+  timestamp: boolean | null;
+  timestampPosition: OverlayPosition | null;
+  motionHighlight: boolean | null;
+  motionThreshold: number | null;
 }>;

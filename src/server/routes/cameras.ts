@@ -135,6 +135,10 @@ export function registerCameraRoutes(app: FastifyInstance, deps: AppDeps): void 
     fps: z.number().nullable(),
     segmentSeconds: z.number(),
     live: z.boolean(),
+    timestamp: z.boolean(),
+    timestampPosition: z.enum(['top-left', 'top-right', 'bottom-left', 'bottom-right']),
+    motionHighlight: z.boolean(),
+    motionThreshold: z.number(),
     overridden: z.array(z.string()).describe('Settings changed on the fly (over the config)'),
   });
 

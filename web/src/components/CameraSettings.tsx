@@ -2,7 +2,9 @@ import { useEffect, useState } from 'preact/hooks';
 import { getCameraSettings, patchCameraSettings } from '../api';
 import { errorText } from '../error-text';
 import { formatNumber, t } from '../i18n';
-import type { CameraApplied, CameraPatch } from '../types';
+import type { CameraApplied, CameraPatch, OverlayPosition } from '../types';
+
+const POSITIONS: OverlayPosition[] = ['top-left', 'top-right', 'bottom-left', 'bottom-right'];
 
 function summary(s: CameraApplied): string {
   return [
@@ -21,7 +23,7 @@ function summary(s: CameraApplied): string {
  * A camera's settings, changed on the fly by an editor (the station restarts its pipeline and
  * keeps them across restarts); shows what the camera runs with once applied.
  */
-export function CameraSettings({ name }: { name: string }) {
+export function CameraSettings({ name, mode }: { name: string; mode?: 'continuous' | 'motion' }) {
   const [applied, setApplied] = useState<CameraApplied | null>(null);
   const [rotation, setRotation] = useState('0');
   const [hflip, setHflip] = useState(false);
@@ -29,6 +31,11 @@ export function CameraSettings({ name }: { name: string }) {
   const [size, setSize] = useState('');
   const [fps, setFps] = useState('');
   const [segment, setSegment] = useState('');
+  const [live, setLive] = useState(true);
+  const [timestamp, setTimestamp] = useState(true);
+  const [position, setPosition] = useState<OverlayPosition>('top-left');
+  const [highlight, setHighlight] = useState(false);
+  const [threshold, setThreshold] = useState('');
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState('');
   const [error, setError] = useState('');
@@ -41,6 +48,11 @@ export function CameraSettings({ name }: { name: string }) {
     setSize(s.width && s.height ? `${s.width}x${s.height}` : '');
     setFps(s.fps ? String(s.fps) : '');
     setSegment(String(s.segmentSeconds));
+    setLive(s.live);
+    setTimestamp(s.timestamp);
+    setPosition(s.timestampPosition);
+    setHighlight(s.motionHighlight);
+    setThreshold(String(s.motionThreshold));
   };
   useEffect(() => {
     getCameraSettings(name)
@@ -72,6 +84,11 @@ export function CameraSettings({ name }: { name: string }) {
     }
     const f = Number(fps.replace(',', '.'));
     const seg = Number(segment.replace(',', '.'));
+    const th = Number(threshold);
+    if (mode === 'motion' && !(Number.isInteger(th) && th >= 1 && th <= 255)) {
+      setError(t('camset.badThreshold'));
+      return;
+    }
     send({
       rotation: Number(rotation) as 0 | 90 | 180 | 270,
       hflip,
@@ -80,6 +97,10 @@ export function CameraSettings({ name }: { name: string }) {
       height: m ? Number(m[2]) : null,
       fps: fps.trim() && f > 0 ? f : null,
       ...(segment.trim() && seg >= 1 ? { segmentSeconds: seg } : {}),
+      live,
+      timestamp,
+      timestampPosition: position,
+      ...(mode === 'motion' ? { motionHighlight: highlight, motionThreshold: th } : {}),
     });
   };
   const reset = (): void =>
@@ -92,6 +113,10 @@ export function CameraSettings({ name }: { name: string }) {
       fps: null,
       segmentSeconds: null,
       live: null,
+      timestamp: null,
+      timestampPosition: null,
+      motionHighlight: null,
+      motionThreshold: null,
     });
 
   return (
@@ -160,6 +185,61 @@ export function CameraSettings({ name }: { name: string }) {
             onInput={(e) => setSegment((e.target as HTMLInputElement).value)}
           />
         </label>
+        <label class="check">
+          <input
+            type="checkbox"
+            name="live"
+            checked={live}
+            onChange={(e) => setLive((e.target as HTMLInputElement).checked)}
+          />
+          {t('camset.live')}
+        </label>
+        <label class="check">
+          <input
+            type="checkbox"
+            name="timestamp"
+            checked={timestamp}
+            onChange={(e) => setTimestamp((e.target as HTMLInputElement).checked)}
+          />
+          {t('camset.timestamp')}
+        </label>
+        <label>
+          {t('camset.position')}
+          <select
+            name="timestampPosition"
+            value={position}
+            disabled={!timestamp}
+            onChange={(e) => setPosition((e.target as HTMLSelectElement).value as OverlayPosition)}
+          >
+            {POSITIONS.map((p) => (
+              <option key={p} value={p}>
+                {t(`camset.position.${p}`)}
+              </option>
+            ))}
+          </select>
+        </label>
+        {mode === 'motion' && (
+          <>
+            <label class="check">
+              <input
+                type="checkbox"
+                name="motionHighlight"
+                checked={highlight}
+                onChange={(e) => setHighlight((e.target as HTMLInputElement).checked)}
+              />
+              {t('camset.highlight')}
+            </label>
+            <label>
+              {t('camset.threshold')}
+              <input
+                name="motionThreshold"
+                inputMode="numeric"
+                value={threshold}
+                onInput={(e) => setThreshold((e.target as HTMLInputElement).value)}
+              />
+            </label>
+          </>
+        )}
         <button type="submit" disabled={busy}>
           {t('camset.apply')}
         </button>

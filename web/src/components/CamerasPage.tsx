@@ -141,7 +141,7 @@ function LiveView({ cam, visible, box }: { cam: Camera; visible: boolean; box: M
           {t('cameras.snapshot')}
         </a>
       </figcaption>
-      <CameraSettings name={cam.name} />
+      {!cam.session && <CameraSettings name={cam.name} mode={cam.mode} />}
     </figure>
   );
 }
