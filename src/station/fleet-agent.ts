@@ -56,6 +56,8 @@ export interface AgentParts {
   configure?: (camera: string, patch: CameraPatch) => Promise<object>;
   /** Announce the cameras to Home Assistant (MQTT discovery). */
   homeAssistant?: { prefix: string } | undefined;
+  /** Bytes waiting to go to HQ (the uplink's queue); null without an uplink. */
+  uplinkBacklog?: () => number | null;
 }
 
 /** A fleet agent on the broker (not yet started). */
@@ -68,7 +70,10 @@ export function createFleetAgent(p: AgentParts): FleetAgent {
     log: p.log,
     minFreeBytes: p.minFreeBytes,
     ...(p.configure ? { configure: p.configure } : {}),
-    health: () => readPiHealth({ runner: p.runner }),
+    health: async () => ({
+      ...(await readPiHealth({ runner: p.runner })),
+      ...(p.uplinkBacklog ? { uplinkBacklogBytes: p.uplinkBacklog() } : {}),
+    }),
     explainError: (err) => explainMqttError(err, p.broker),
     ...(p.homeAssistant ? { homeAssistant: p.homeAssistant } : {}),
     client: () =>
@@ -103,6 +108,8 @@ export function startStationFleet(
   cameras: StationCameras,
   /** The library drive the station has attached now (the services open it). */
   drive: () => Drive | undefined,
+  /** Bytes waiting to go to HQ, for the fleet's health (null: no uplink). */
+  uplinkBacklog?: () => number | null,
 ): StationFleet | undefined {
   const f = ctx.config.fleet;
   if (!f.enabled) return undefined;
@@ -146,6 +153,7 @@ export function startStationFleet(
     runner: ctx.runner,
     configure: (camera, patch) => cameras.configure(camera, patch),
     homeAssistant: homeAssistantOf(f),
+    ...(uplinkBacklog ? { uplinkBacklog } : {}),
   });
   agent.start();
   ctx.log.info({ station: agent.station, broker: f.broker.url }, 'fleet agent started');

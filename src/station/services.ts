@@ -67,7 +67,13 @@ export function startStationServices(
   const fleetStarted = ctx.config.fleet.enabled
     ? import('./fleet-agent.js')
         .then((m) => {
-          fleet = m.startStationFleet(ctx, events, cameras, () => drive);
+          fleet = m.startStationFleet(
+            ctx,
+            events,
+            cameras,
+            () => drive,
+            () => uplinkStatus()?.pendingBytes ?? null,
+          );
         })
         .catch((e: unknown) =>
           ctx.log.error({ err: e }, `fleet agent not started: ${e instanceof Error ? e.message : String(e)}`),

@@ -4,7 +4,7 @@ import { captureArgs, keyframeExpr, shouldCopy } from '../../../src/recorder/cap
 import { liveFilter } from '../../../src/recorder/live/overlay.js';
 import { ProgressParser } from '../../../src/recorder/progress.js';
 import { parseSegmentList } from '../../../src/recorder/segments.js';
-import { parseSource, redactUrl } from '../../../src/recorder/sources.js';
+import { parseAudioSource, parseSource, redactUrl } from '../../../src/recorder/sources.js';
 import { backoffDelay, DEFAULT_BACKOFF } from '../../../src/recorder/supervisor.js';
 import { isOutpostError } from '../../../src/core/errors.js';
 
@@ -151,6 +151,38 @@ describe('captureArgs', () => {
     );
     assert.ok(a[a.lastIndexOf('-vf', c) + 1]!.includes('Mono.ttf'));
     assert.ok(!a.includes('-nostdin'), 'the feeder writes to stdin');
+  });
+});
+
+describe('sound from a microphone', () => {
+  it('is a second input, AAC in the segments only, gated with the picture', () => {
+    const mic = parseAudioSource('alsa:plughw:1,0');
+    assert.deepEqual(mic.slice(-2), ['-i', 'plughw:1,0']);
+    assert.equal(mic[mic.indexOf('-f') + 1], 'alsa');
+    const a = captureArgs({
+      source: parseSource('rpicam:?width=640&height=480&fps=10'),
+      audioInput: mic,
+      copy: true,
+      segments: { kind: 'continuous', dir: '/d', listFile: '/d/l.csv', seconds: 10 },
+      transform: { startAtMs: 1_700_000_000_000 },
+      mjpeg: { fps: 5, width: 320, timestamp: false, quality: 7 },
+    });
+    // Two inputs: the camera's pipe, then the microphone.
+    assert.deepEqual(
+      a.flatMap((x, i) => (x === '-i' ? [a[i + 1]] : [])),
+      ['pipe:0', 'plughw:1,0'],
+    );
+    const seg = a.indexOf('segment');
+    const segArgs = a.slice(0, seg);
+    assert.ok(segArgs.includes('1:a:0') && segArgs.includes('aac'), 'the segments carry the sound');
+    assert.match(segArgs[segArgs.indexOf('-af') + 1]!, /^aselect='gte\(time\(0\),1700000000\.000\)'/);
+    assert.ok(a.slice(seg).includes('-an'), 'the live view has no sound');
+    for (const bad of ['alsa:', 'alsa:hw 1', 'pulse:default', 'alsa:$(reboot)'])
+      assert.throws(
+        () => parseAudioSource(bad),
+        (e) => isOutpostError(e) && e.code === 'RECORDER_SOURCE',
+        bad,
+      );
   });
 });
 
