@@ -83,6 +83,8 @@ export function parseTarget(url: string): RtspTarget | undefined {
     track = Number(m[1]);
     rest = rest.slice(0, m.index);
   }
+  // URL parsing would fold `..` away; a client that sends one is refused, not second-guessed.
+  if (/\/(?:\.|%2e){1,2}(?:[/?#]|$)/i.test(rest)) return undefined;
   let u: URL;
   try {
     u = new URL(rest.startsWith('/') ? `rtsp://localhost${rest}` : rest);
