@@ -45,6 +45,8 @@ export interface RtspReaderOptions {
 const DOLLAR = 0x24;
 const HEAD_END = Buffer.from('\r\n\r\n');
 const METHOD = /^[A-Z_]{1,32}$/;
+/** What the first bytes of a request may be: a method (still arriving, or followed by a space). */
+const PREFIX = /^(?:[A-Z_]{1,32} |[A-Z_]{0,32}$)/;
 
 /**
  * Incremental reader. `push(chunk)` returns the complete messages so far; it throws
@@ -88,6 +90,10 @@ export class RtspReader {
         continue;
       }
       const end = this.buf.indexOf(HEAD_END, off);
+      // Garbage is refused as soon as it cannot be the start of a request line, not after the
+      // head bound or the idle timeout.
+      if (!PREFIX.test(this.buf.toString('latin1', off, Math.min(this.buf.length, off + 34))))
+        throw new RtspFramingError(400, 'not an RTSP request');
       if (end < 0) {
         if (rest > this.maxHead) throw new RtspFramingError(400, `request head over ${this.maxHead} bytes`);
         break;

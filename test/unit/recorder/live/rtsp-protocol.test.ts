@@ -159,6 +159,18 @@ describe('RtspReader', () => {
       );
   });
 
+  it('refuses what cannot start a request at once, without waiting for the end of a head', () => {
+    for (const b of ['\u0016\u0003\u0001\u0002\u0000', 'hello world', 'OPTIONS\tx'])
+      assert.throws(
+        () => new RtspReader().push(Buffer.from(b, 'latin1')),
+        (e: unknown) => e instanceof RtspFramingError && e.status === 400,
+        JSON.stringify(b),
+      );
+    // A method still arriving is not refused.
+    assert.deepEqual(new RtspReader().push(Buffer.from('DESCR')), []);
+    assert.deepEqual(new RtspReader().push(Buffer.from('DESCRIBE rtsp://h/c RTSP/1.0\r\nCSeq: 1\r\n')), []);
+  });
+
   it('random bytes only ever yield messages or a framing error (seeded fuzz)', () => {
     const rnd = prng(42);
     for (let round = 0; round < 300; round++) {
