@@ -1,5 +1,5 @@
 /**
- * Output D of a camera's ffmpeg (docs/recorder.md): the network stream, H.264 pushed over
+ * Output D of a camera's ffmpeg (docs/rtsp-stream.md): the network stream, H.264 pushed over
  * RTSP/TCP to the station's relay (live/rtsp/relay.ts), which lab tools play from. Pure.
  *
  * By default the push goes through the `tee` muxer with `onfail=ignore` and a `null` slave beside

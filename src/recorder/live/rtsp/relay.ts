@@ -1,5 +1,5 @@
 /**
- * The RTSP relay (docs/recorder.md, "Network stream"): each camera's ffmpeg publishes H.264 to
+ * The RTSP relay (docs/rtsp-stream.md): each camera's ffmpeg publishes H.264 to
  * it over RTSP/TCP (ANNOUNCE, SETUP mode=record, RECORD, then `$`-interleaved RTP), and lab
  * tools (VLC, ffplay, ffprobe, OpenCV) play `rtsp://station:8554/<camera>` from it, RTP/AVP/TCP
  * interleaved only (UDP is refused with 461: one TCP connection per player, no ports to open).
@@ -124,6 +124,17 @@ export function isLoopback(addr: string | undefined): boolean {
   if (!addr) return false;
   const a = addr.startsWith('::ffff:') ? addr.slice(7) : addr;
   return a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
+}
+
+/**
+ * Close gracefully (the last reply and queued packets go out, then FIN), but destroy the socket
+ * if the peer has not taken them within 2 s: a stuck peer must not keep it open.
+ */
+function endSoon(socket: Socket, last?: Buffer): void {
+  if (socket.destroyed) return;
+  if (last) socket.end(last);
+  else socket.end();
+  setTimeout(() => socket.destroy(), 2000).unref();
 }
 
 function sameSecret(a: string, b: string): boolean {
@@ -262,7 +273,7 @@ export class RtspRelay {
         { conn: c.id, remote: c.remote, reason: (e as Error).message },
         'rtsp relay: unreadable input',
       );
-      c.socket.end(formatResponse(status, { Connection: 'close' }));
+      endSoon(c.socket, formatResponse(status, { Connection: 'close' }));
       this.drop(c, 'unreadable input', false);
       return;
     }
@@ -290,12 +301,12 @@ export class RtspRelay {
         this.log.info({ path: c.path, players: p.players.size, why }, 'rtsp relay: publisher gone');
         // Players of a stream that ended get EOF; a new publisher's stream starts afresh.
         for (const pl of [...p.players]) {
-          pl.socket.end();
+          endSoon(pl.socket);
           this.drop(pl, 'publisher gone', false);
         }
       }
     }
-    if (!c.socket.destroyed && destroy === false && why !== 'connection closed') c.socket.end();
+    if (!destroy && why !== 'connection closed') endSoon(c.socket);
   }
 
   private sweepIdle(): void {
@@ -350,7 +361,6 @@ export class RtspRelay {
         return this.record(c, req);
       case 'TEARDOWN':
         this.reply(c, req, 200, { Connection: 'close' });
-        c.socket.end();
         return this.drop(c, 'teardown', false);
       case 'PAUSE':
         // A live stream does not pause; the RFC's answer for a method this resource refuses.
