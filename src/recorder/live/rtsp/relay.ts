@@ -1,12 +1,14 @@
 /**
- * The RTSP relay (docs/rtsp-stream.md): each camera's ffmpeg publishes H.264 to
- * it over RTSP/TCP (ANNOUNCE, SETUP mode=record, RECORD, then `$`-interleaved RTP), and lab
- * tools (VLC, ffplay, ffprobe, OpenCV) play `rtsp://station:8554/<camera>` from it, RTP/AVP/TCP
+ * The RTSP relay (docs/rtsp-stream.md): each camera's ffmpeg publishes H.264 to it over
+ * RTSP/TCP (ANNOUNCE, SETUP mode=record, RECORD, then `$`-interleaved RTP), and lab tools
+ * (VLC, ffplay, ffprobe, OpenCV) play `rtsp://station:8554/<camera>` from it, RTP/AVP/TCP
  * interleaved only (UDP is refused with 461: one TCP connection per player, no ports to open).
  *
- * Why hand-written: the npm RTSP servers found (rtsp-streaming-server, node-rtsp-rtmp-server)
- * send RTP to players over UDP only or are unmaintained CoffeeScript, and none bounds a slow
- * player's queue; the subset needed here is small.
+ * Why hand-written: the npm candidates do not fit. rtsp-streaming-server (2.1.0) publishes and
+ * plays on two separate ports, allocates UDP port ranges, and its TCP-interleaved sender (new in
+ * 2.1) queues a slow player's packets without bound (memory grows until the process dies); it
+ * has no keyframe start and pulls in winston 2 and uuid 3. node-rtsp-rtmp-server is CoffeeScript,
+ * unmaintained for years. The subset needed here is small.
  *
  * The rules that keep it safe on a station:
  *  - publishing is allowed from loopback only (by default) and, when a token is configured for a
