@@ -17,6 +17,7 @@ import { isH264KeyframeStart } from '../../../src/recorder/live/rtsp/h264.js';
 import { RtspRelay } from '../../../src/recorder/live/rtsp/relay.js';
 import {
   countFrames,
+  FAKE_SDP,
   RawRtspClient,
   run,
   startFastPublisher,
@@ -255,7 +256,7 @@ describe('RTSP relay: real ffmpeg publisher and players on loopback', { timeout:
     assert.equal(r.code, 0, r.stderr);
   });
 
-  it('publishing needs the token, and a path with a publisher cannot be taken over', async () => {
+  it('publishing needs the token', async () => {
     const noToken = await run('ffmpeg', [
       '-hide_banner',
       '-loglevel',
@@ -276,26 +277,7 @@ describe('RTSP relay: real ffmpeg publisher and players on loopback', { timeout:
     ]);
     assert.notEqual(noToken.code, 0);
     assert.match(noToken.stderr, /403/);
-    const hijack = await run('ffmpeg', [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=160x120:rate=5',
-      '-t',
-      '1',
-      '-c:v',
-      'libx264',
-      '-f',
-      'rtsp',
-      '-rtsp_transport',
-      'tcp',
-      `${url()}?token=${TOKEN}`,
-    ]);
-    assert.notEqual(hijack.code, 0, 'the path already has a publisher');
-    assert.equal(status()?.publishing, true, 'the first publisher goes on');
+    assert.equal(status('gone'), undefined, 'no path made');
   });
 
   it('refuses a publisher that is not on loopback, even with the token', async (t) => {
@@ -355,6 +337,55 @@ describe('RTSP relay: real ffmpeg publisher and players on loopback', { timeout:
       assert.equal(status()?.publishing, true, 'the other path goes on');
     } finally {
       p2.proc.kill('SIGKILL');
+    }
+  });
+});
+
+describe('RTSP relay: a second publisher on a path', { timeout: 30_000 }, () => {
+  it('is refused (403) when no token guards the path; the first one goes on', async () => {
+    const relay = new RtspRelay({}, silentLogger);
+    const { port } = await relay.listen(0, '127.0.0.1');
+    try {
+      const first = await startFastPublisher(port, 'cam');
+      const second = await RawRtspClient.open(port);
+      const a = await second.request(
+        'ANNOUNCE',
+        `rtsp://127.0.0.1:${port}/cam`,
+        { 'Content-Type': 'application/sdp' },
+        FAKE_SDP,
+      );
+      assert.equal(a.status, 403);
+      assert.match(a.headers.get('x-reason') ?? '', /already/);
+      const sent = first.sent();
+      await until(() => first.sent() > sent + 100, 5000, 'the first publisher going on');
+      assert.equal(first.client.ended, false);
+      second.close();
+      await first.stop();
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('takes over when it has the token (a restarted ffmpeg): the old publisher and its players are closed', async () => {
+    const relay = new RtspRelay({ publishToken: 'tok' }, silentLogger);
+    const { port } = await relay.listen(0, '127.0.0.1');
+    try {
+      const first = await startFastPublisher(port, 'cam?token=tok');
+      const player = await RawRtspClient.open(port);
+      await player.play(port, 'cam');
+      await until(() => player.frames > 10, 5000, 'packets at the player');
+      const second = await startFastPublisher(port, 'cam?token=tok');
+      await first.client.closed;
+      await player.closed;
+      assert.equal(relay.status()[0]?.publishing, true);
+      const again = await RawRtspClient.open(port);
+      await again.play(port, 'cam');
+      await until(() => again.frames > 10, 5000, 'packets from the new publisher');
+      again.close();
+      await second.stop();
+      await first.stop();
+    } finally {
+      await relay.close();
     }
   });
 });

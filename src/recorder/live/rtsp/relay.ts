@@ -448,8 +448,6 @@ export class RtspRelay {
       this.log.warn({ path: target.path, remote: c.remote }, 'rtsp relay: publish refused (token)');
       return this.reply(c, req, 403);
     }
-    if (this.paths.has(target.path))
-      return this.reply(c, req, 403, { 'X-Reason': 'path already has a publisher' });
     const type = (req.headers.get('content-type') ?? '').toLowerCase();
     if (!type.startsWith('application/sdp')) return this.reply(c, req, 415);
     const sdp = req.body.toString('utf8');
@@ -458,6 +456,15 @@ export class RtspRelay {
       tracks = parseSdp(sdp).tracks;
     } catch (e) {
       return this.reply(c, req, 400, { 'X-Reason': (e as Error).message });
+    }
+    const old = this.paths.get(target.path);
+    if (old) {
+      // Without a token anyone on the machine could take a camera's path: refused. With the
+      // token it is the recorder itself (a restarted ffmpeg whose predecessor's connection has
+      // not gone yet): the new one takes over, or its stream would stay off for its whole life.
+      if (want === undefined) return this.reply(c, req, 403, { 'X-Reason': 'path already has a publisher' });
+      this.log.info({ path: target.path }, 'rtsp relay: publisher replaced');
+      this.drop(old.publisher, 'replaced', true);
     }
     c.role = 'publisher';
     c.path = target.path;
