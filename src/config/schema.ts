@@ -237,9 +237,23 @@ const cameraSchema = z.strictObject({
       idleTimeoutSeconds: z.number().min(1).max(600).default(10),
     })
     .prefault({}),
+  /** H.264 over RTSP/TCP from the station's relay (`rtsp:`), for lab tools and VLC. */
+  rtsp: z.boolean().default(false),
   /** Keep at most this many GB of this camera's recordings (oldest uploaded ones go first). */
   budget: z.strictObject({ maxGB: z.number().positive().optional() }).prefault({}),
 });
+
+/** The station's RTSP relay (docs/rtsp-stream.md): started when a camera streams. */
+const rtspSchema = z
+  .strictObject({
+    host: z.string().min(1).default('0.0.0.0'),
+    port: z.number().int().min(0).max(65535).default(8554),
+    /** Players at once, every camera together. */
+    maxPlayers: z.number().int().min(1).max(64).default(8),
+    /** The host name players are told (manifests, the log); default: this machine's name. */
+    advertiseHost: z.string().min(1).max(253).optional(),
+  })
+  .prefault({});
 
 /** Where the station learns that its UPS battery is nearly empty (src/devices/ups.ts). */
 const upsSchema = z
@@ -484,6 +498,8 @@ export const configSchema = z
           .default(64 * 1024 * 1024),
       })
       .prefault({}),
+    /** The RTSP relay the cameras with `rtsp: true` stream through (docs/rtsp-stream.md). */
+    rtsp: rtspSchema,
     /** Cameras the station records while a library drive is attached (docs/recorder.md). */
     cameras: z
       .array(cameraSchema)

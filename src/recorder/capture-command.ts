@@ -4,6 +4,7 @@
  */
 import { liveFilter, type OverlayPosition } from './live/overlay.js';
 import { greyOutputArgs } from './motion/grey-frames.js';
+import { rtspOutputArgs } from './live/rtsp-output.js';
 import type { SourceSpec } from './sources.js';
 import { transformFilter, transforms, type VideoTransform } from './transform.js';
 
@@ -73,6 +74,11 @@ export interface CaptureCommand {
   transform?: VideoTransform;
   grey?: GreyOutput;
   mjpeg?: MjpegOutput;
+  /**
+   * Output D: H.264 pushed to the station's RTSP relay (live/rtsp-output.ts), last. `copy`: the
+   * source is H.264 (the stream copies it unless the picture is changed; a start gate is not).
+   */
+  rtsp?: { url: string; copy: boolean } | undefined;
 }
 
 /** The fd numbers outputs B and C are written to (`stdio[3]`, `stdio[4]` of the child). */
@@ -176,6 +182,15 @@ export function captureArgs(c: CaptureCommand): string[] {
   args.push(...segmentArgs(c));
   if (c.grey) args.push(...greyArgs(c.grey));
   if (c.mjpeg) args.push(...mjpegArgs(c.mjpeg));
+  if (c.rtsp)
+    args.push(
+      ...rtspOutputArgs({
+        url: c.rtsp.url,
+        copy: c.rtsp.copy,
+        ...(c.encoder ? { encoder: c.encoder } : {}),
+        ...(c.transform ? { transform: c.transform } : {}),
+      }),
+    );
   return args;
 }
 

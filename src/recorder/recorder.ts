@@ -71,6 +71,8 @@ export interface CameraSettings {
   session?: SessionPlacement | undefined;
   /** The station marks motion over the live view (recorder: nothing to do; kept with the settings). */
   motionHighlight?: boolean | undefined;
+  /** Output D: publish H.264 to the station's RTSP relay at this URL (with its token). */
+  rtspUrl?: string | undefined;
   /** Sound with the segments: `alsa:<device>` (a USB microphone) or `testsrc:` (sources.ts). */
   audio?: string | undefined;
 }
@@ -157,6 +159,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   private supervisor: Supervisor | undefined;
   private cat: Catalog | undefined;
   private copy: boolean | null = null;
+  /** The source may be stream-copied (H.264), whatever the recording does with it. */
+  private sourceCopy = false;
   private readonly runs = new Map<number, RunCtx>();
   private poller: NodeJS.Timeout | undefined;
   private queue: Promise<void> = Promise.resolve();
@@ -264,7 +268,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     await finishUnfinished(this.cat, this.drive.layout, this.camera);
     await this.recoverOldRuns(root);
     const probed = await this.probeSource();
-    this.copy = shouldCopy(probed.codec, this.cam.copy) && !transforms(this.cam.transform);
+    this.sourceCopy = shouldCopy(probed.codec, this.cam.copy);
+    this.copy = this.sourceCopy && !transforms(this.cam.transform);
     if (
       (this.cam.mjpeg?.timestamp && !this.cam.mjpeg.fontFile) ||
       (this.cam.transform?.timestamp && !this.cam.transform.timestamp.fontFile)
@@ -384,6 +389,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       segments: { ...this.sink.segments, dir, listFile },
       ...(grey ? { grey } : {}),
       ...(mjpeg ? { mjpeg } : {}),
+      ...(this.cam.rtspUrl ? { rtsp: { url: this.cam.rtspUrl, copy: this.sourceCopy } } : {}),
     });
     return { ffmpegArgs: args, feeder: this.source.feeder, grey: !!grey, mjpeg: !!mjpeg };
   }

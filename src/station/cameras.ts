@@ -26,6 +26,7 @@ import type { CamerasControl } from '../server/deps.js';
 import type { StationEvents } from './events.js';
 import type { StationDeps } from './station.js';
 import { clockTrustedFor } from './clock.js';
+import { streamUrl, type StationRtsp } from './rtsp.js';
 
 export interface StationCameras {
   status(): RecorderStatus[];
@@ -58,7 +59,11 @@ export interface AdoptOptions {
   session: string;
 }
 
-export function startStationCameras(ctx: StationDeps, events: StationEvents): StationCameras {
+export function startStationCameras(
+  ctx: StationDeps,
+  events: StationEvents,
+  rtsp?: StationRtsp,
+): StationCameras {
   const recorders = new Map<string, Recorder>();
   // One live hub per camera for the station's life: viewers stay connected while recorders are
   // recreated (drive re-plugged) and get frames again when the camera is back.
@@ -109,8 +114,10 @@ export function startStationCameras(ctx: StationDeps, events: StationEvents): St
   // On-the-fly settings (Cameras page, fleet config push) over the config, kept across restarts.
   const overridesFile = ctx.config.station.cameraSettingsFile;
   const overrides = loadCameraOverrides(overridesFile, ctx.log);
-  const settingsOf = async (c: Config['cameras'][number]): Promise<CameraSettings> =>
-    withOverrides(cameraSettingsOf(c, ctx.config), (await overrides).get(c.name));
+  const settingsOf = async (c: Config['cameras'][number]): Promise<CameraSettings> => {
+    const s = withOverrides(cameraSettingsOf(c, ctx.config), (await overrides).get(c.name));
+    return c.rtsp && rtsp ? { ...s, rtspUrl: await streamUrl(rtsp, c.name, ctx.log) } : s;
+  };
 
   const startOne = async (c: Config['cameras'][number], drive: Drive): Promise<void> => {
     try {

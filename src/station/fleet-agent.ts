@@ -19,6 +19,7 @@ import type { Drive } from '../library/drive.js';
 import { recorderDeps } from '../recorder/deps.js';
 import { cameraSettingsOf, recorderSettingsOf } from './camera-settings.js';
 import type { StationCameras } from './cameras.js';
+import type { StationRtsp } from './rtsp.js';
 import type { StationEvents } from './events.js';
 import { RecorderRecordingPort } from './fleet-recording.js';
 import type { StationDeps } from './station.js';
@@ -110,6 +111,8 @@ export function startStationFleet(
   drive: () => Drive | undefined,
   /** Bytes waiting to go to HQ, for the fleet's health (null: no uplink). */
   uplinkBacklog?: () => number | null,
+  /** The station's RTSP relay, for session cameras with `rtsp: true`. */
+  rtsp?: StationRtsp,
 ): StationFleet | undefined {
   const f = ctx.config.fleet;
   if (!f.enabled) return undefined;
@@ -127,6 +130,7 @@ export function startStationFleet(
     clock: ctx.clock,
     log: ctx.log,
     hold: (camera) => cameras.hold(camera),
+    ...(rtsp ? { rtsp: (camera: string) => rtsp.urls(camera) } : {}),
     baseSettings: (camera) => {
       const c = ctx.config.cameras.find((x) => x.name === camera);
       return c ? cameraSettingsOf(c, ctx.config) : undefined;

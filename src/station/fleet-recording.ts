@@ -36,6 +36,8 @@ export interface FleetRecordingOptions {
    * returns is called when the recorder stops.
    */
   onRecorder?: (camera: string, r: Recorder, plan: CameraPlan, session: SessionPlan) => (() => void) | void;
+  /** The station's RTSP relay: where a camera with `rtsp: true` publishes, and is played from. */
+  rtsp?: (camera: string) => Promise<{ publish: string; play: string }>;
   /** The station's own settings of a camera it configures (encoder, live view size, motion). */
   baseSettings?: (camera: string) => CameraSettings | undefined;
   /** Before a camera starts (the station stops its standing recorder), and after it stopped. */
@@ -193,6 +195,17 @@ export class RecorderRecordingPort implements RecordingPort {
     parseSource(settings.source);
     const release = (await this.o.hold?.(plan.camera)) ?? (() => undefined);
     let exposure: LockedExposure | undefined;
+    let rtspPlay: string | undefined;
+    if (plan.rtsp && this.o.rtsp) {
+      try {
+        const u = await this.o.rtsp(plan.camera);
+        settings = { ...settings, rtspUrl: u.publish };
+        rtspPlay = u.play;
+      } catch (e) {
+        // The recording matters more than its stream: it goes on without, and the log says why.
+        this.o.log.error({ camera: plan.camera, err: e }, 'fleet: no RTSP stream for this camera');
+      }
+    }
     if (lockMs) {
       try {
         // After the hold: the camera is free (one process at a time may open it).
@@ -271,7 +284,9 @@ export class RecorderRecordingPort implements RecordingPort {
       const firstFrameAt = await first;
       return {
         firstFrameAt,
-        ...(exposure ? { applied: { exposure } } : {}),
+        ...(exposure || rtspPlay
+          ? { applied: { ...(exposure ? { exposure } : {}), ...(rtspPlay ? { rtspUrl: rtspPlay } : {}) } }
+          : {}),
         stop: async () => {
           await r.stop();
           if (this.running.get(plan.camera) === r) this.running.delete(plan.camera);

@@ -18,6 +18,7 @@ import { writeStatusFile } from './status-file.js';
 import { controlSocketPath, startControlSocket } from './control-socket.js';
 import { watchEjectButton } from '../devices/eject-button.js';
 import { startStationCameras } from './cameras.js';
+import { createStationRtsp } from './rtsp.js';
 import type { StationFleet } from './fleet-agent.js';
 import { createStationStatus } from './station-status.js';
 import type { Station, StationDeps } from './station.js';
@@ -60,7 +61,9 @@ export function startStationServices(
   let uplink: UplinkHandle | undefined;
   let panel: IndicatorPanel | undefined;
   // Cameras record while a library drive is attached (docs/recorder.md).
-  const cameras = startStationCameras(ctx, events);
+  // The RTSP relay: started the first time a camera streams (docs/rtsp-stream.md).
+  const rtsp = createStationRtsp(ctx.config, ctx.log);
+  const cameras = startStationCameras(ctx, events, rtsp);
   // The fleet agent (docs/fleet.md), when configured: sessions borrow these cameras. Its code
   // (MQTT, the broker) is loaded only then: a station without a fleet keeps its memory.
   let fleet: StationFleet | undefined;
@@ -73,6 +76,7 @@ export function startStationServices(
             cameras,
             () => drive,
             () => uplinkStatus()?.pendingBytes ?? null,
+            rtsp,
           );
         })
         .catch((e: unknown) =>
@@ -333,6 +337,7 @@ export function startStationServices(
       await fleet?.close();
       await (await conductor)?.close();
       await cameras.close();
+      await rtsp.close();
       await stopUplink();
       await serving;
       await releasing;

@@ -186,6 +186,29 @@ describe('sound from a microphone', () => {
   });
 });
 
+describe('the RTSP stream output', () => {
+  it('comes last, copies an H.264 source even behind a start gate, and cannot end the recording', () => {
+    const a = captureArgs({
+      source: parseSource('rpicam:?width=640&height=480&fps=10'),
+      copy: false,
+      segments: { kind: 'continuous', dir: '/d', listFile: '/d/l.csv', seconds: 10 },
+      transform: { startAtMs: 1_700_000_000_000 },
+      mjpeg: { fps: 5, width: 320, timestamp: false, quality: 7 },
+      rtsp: { url: 'rtsp://127.0.0.1:8554/cam?token=abc', copy: true },
+    });
+    const tee = a.lastIndexOf('tee');
+    assert.equal(a[tee - 1], '-f');
+    assert.match(
+      a[tee + 1]!,
+      /^\[f=rtsp:rtsp_transport=tcp:onfail=ignore\]rtsp:\/\/127\.0\.0\.1:8554\/cam\?token=abc\|/,
+    );
+    assert.equal(tee, a.length - 2, 'the last output: fd 3 and 4 keep their outputs');
+    const own = a.slice(a.lastIndexOf('-map'));
+    assert.deepEqual(own.slice(own.indexOf('-c:v'), own.indexOf('-c:v') + 2), ['-c:v', 'copy']);
+    assert.ok(!own.includes('-vf'), 'the live stream is not held back by the gate');
+  });
+});
+
 describe('ProgressParser', () => {
   it('reports complete blocks across chunk boundaries', () => {
     const p = new ProgressParser();
