@@ -237,6 +237,11 @@ const cameraSchema = z.strictObject({
       idleTimeoutSeconds: z.number().min(1).max(600).default(10),
     })
     .prefault({}),
+  /** Sound from a microphone with the segments: `alsa:<device>` (`arecord -L` lists them). */
+  audio: z
+    .string()
+    .regex(/^alsa:[A-Za-z0-9_:,=.-]{1,64}$/, 'alsa:<device>, e.g. alsa:plughw:1,0')
+    .optional(),
   /** H.264 over RTSP/TCP from the station's relay (`rtsp:`), for lab tools and VLC. */
   rtsp: z.boolean().default(false),
   /** Keep at most this many GB of this camera's recordings (oldest uploaded ones go first). */

@@ -33,6 +33,7 @@ export function cameraSettingsOf(
         }
       : {}),
     ...(live?.motionHighlight !== undefined ? { motionHighlight: live.motionHighlight } : {}),
+    ...(c.audio ? { audio: c.audio } : {}),
     ...(c.budget?.maxGB !== undefined ? { maxBytes: c.budget.maxGB * GB } : {}),
   };
 }
