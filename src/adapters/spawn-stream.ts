@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { OutpostError, errnoCode } from '../core/errors.js';
 
 export interface StreamSpawnOptions {
@@ -7,6 +7,8 @@ export interface StreamSpawnOptions {
   extraFds?: number;
   /** A readable with a file descriptor (another child's stdout) becomes the child's stdin. */
   stdin?: Readable;
+  /** Give the child a stdin pipe we write to (`StreamChild.stdin`): interactive tools (gpioset -i). */
+  stdinPipe?: boolean;
   /** Aborting kills the child (SIGKILL). */
   signal?: AbortSignal;
   /**
@@ -20,6 +22,8 @@ export interface StreamChild {
   pid: number | undefined;
   stdout: Readable;
   stderr: Readable;
+  /** The child's stdin, when spawned with `stdinPipe`. */
+  stdin?: Writable;
   /** `fds[0]` is fd 3, `fds[1]` fd 4, … */
   fds: Readable[];
   /** Resolves when the child has exited and its pipes are closed; never rejects. */
@@ -38,7 +42,7 @@ export const nodeStreamSpawner: StreamSpawner = {
   spawn(cmd, args, opts = {}) {
     const extra = Array.from({ length: opts.extraFds ?? 0 }, () => 'pipe' as const);
     const child: ChildProcess = spawn(cmd, args, {
-      stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe', ...extra],
+      stdio: [opts.stdin ?? (opts.stdinPipe ? 'pipe' : 'ignore'), 'pipe', 'pipe', ...extra],
       detached: opts.ownGroup ?? false,
     });
     const alive = (): boolean => child.exitCode === null && child.signalCode === null;
@@ -62,6 +66,17 @@ export const nodeStreamSpawner: StreamSpawner = {
       },
     );
     const fds = extra.map((_, i) => child.stdio[3 + i] as Readable);
-    return { pid: child.pid, stdout: child.stdout!, stderr: child.stderr!, fds, exited, kill, alive };
+    // A child that exits while we write must not crash us (EPIPE); its exit is reported by `exited`.
+    child.stdin?.on('error', () => undefined);
+    return {
+      pid: child.pid,
+      stdout: child.stdout!,
+      stderr: child.stderr!,
+      ...(opts.stdinPipe && child.stdin ? { stdin: child.stdin } : {}),
+      fds,
+      exited,
+      kill,
+      alive,
+    };
   },
 };

@@ -1,3 +1,4 @@
+import { parseGpioinfo, parseGpiodVersion, type GpiodVersion } from '../adapters/gpiod-tools.js';
 import type { ProcessRunner } from '../adapters/process-runner.js';
 import { OutpostError } from '../core/errors.js';
 import { DEFAULT_FLASH_MS, type LedDriver, type LedMode } from './driver.js';
@@ -29,22 +30,7 @@ export interface GpiodLedOptions {
   onError?: (e: OutpostError) => void;
 }
 
-/** libgpiod tools major version: v1 `gpioset chip 17=1`, v2 `gpioset -c chip 17=1`. */
-export type GpiodVersion = 1 | 2;
-
-/** Parse `gpioset --version` ("gpioset (libgpiod) v1.6.3" / "gpioset (libgpiod) v2.1"). */
-export function parseGpiodVersion(text: string): GpiodVersion | undefined {
-  const m = /\bv(\d+)\.\d+/.exec(text);
-  if (!m) return undefined;
-  return Number(m[1]) >= 2 ? 2 : 1;
-}
-
-/** Parse `gpioinfo` output (both versions print `line  17: "GPIO17" ...` or `line 17: unnamed ...`). */
-export function parseGpioinfo(text: string): Map<number, string | undefined> {
-  const lines = new Map<number, string | undefined>();
-  for (const m of text.matchAll(/^\s*line\s+(\d+):\s+(?:"([^"]*)"|unnamed)/gm)) lines.set(Number(m[1]), m[2]);
-  return lines;
-}
+export { parseGpioinfo, parseGpiodVersion, type GpiodVersion } from '../adapters/gpiod-tools.js';
 
 /**
  * The `gpioset` command line that holds one line at a value (or, v2 only, blinking) until killed.

@@ -42,6 +42,7 @@ import type {
 } from './sinks/sink.js';
 import { parseAudioSource, parseSource, redactUrl, type SourceCodec, type SourceSpec } from './sources.js';
 import { Supervisor, type BackoffSettings, type RunInfo, type SupervisorState } from './supervisor.js';
+import { CameraTiming, timingClocks, type TimingSettings } from './timing/run-timing.js';
 import { transforms, type VideoTransform } from './transform.js';
 
 export type RecordMode = 'continuous' | 'motion';
@@ -75,6 +76,8 @@ export interface CameraSettings {
   rtspUrl?: string | undefined;
   /** Sound with the segments: `alsa:<device>` (a USB microphone) or `testsrc:` (sources.ts). */
   audio?: string | undefined;
+  /** Per-frame timestamps beside every recording, and TTL lines (timing/run-timing.ts). */
+  timing?: TimingSettings | undefined;
 }
 
 export interface RecorderSettings {
@@ -177,6 +180,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   private readonly drops = new Map<number, number>();
   /** Where closed segments go: the one place the mode matters. */
   private readonly sink: SegmentSink;
+  private readonly timing: CameraTiming | undefined;
 
   constructor(
     private readonly cam: CameraSettings,
@@ -188,6 +192,13 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     this.camera = cam.name;
     this.source = parseSource(cam.source);
     this.audioInput = cam.audio ? parseAudioSource(cam.audio) : undefined;
+    this.timing = cam.timing
+      ? new CameraTiming(
+          cam.timing,
+          { camera: cam.name, driveRoot: drive.layout.root, segmentSeconds: cam.segmentSeconds },
+          { ...deps, ...timingClocks(deps.clock) },
+        )
+      : undefined;
     const common = {
       camera: cam.name,
       layout: drive.layout,
@@ -213,6 +224,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       segment: (e) => {
         this.segments++;
         this.lastSegmentAt = e.end;
+        this.timing?.segment(e);
         this.emit('segment', e);
       },
       ringSegment: (e) => this.emit('ring-segment', e),
@@ -276,6 +288,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     )
       this.fontFile = await this.findFont();
     await this.sink.start(probed.size);
+    await this.timing?.start();
     this.runBase = this.deps.clock.now().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
     const sup = new Supervisor({
       prepare: (run) => this.prepare(run),
@@ -288,6 +301,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     sup.on('run', (info) => {
       const ctx = this.runs.get(info.run);
       if (ctx) void this.saveRun(ctx, info.pid);
+      if (info.frames && ctx) this.timing?.attach(ctx.id, info.frames);
       if (info.grey) this.sink.attach(info.grey, () => ctx?.anchorMs ?? ctx?.spawnedAtMs ?? info.startedAtMs);
       this.emit('outputs', { ...info, camera: this.camera });
     });
@@ -337,6 +351,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     if (this.poller) clearInterval(this.poller);
     this.poller = undefined;
     await this.queue;
+    await this.timing?.stop();
     await this.sink.stop();
     await this.cat?.close();
     this.cat = undefined;
@@ -351,9 +366,13 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     return fontFromFcMatch(res?.code === 0 ? res.stdout.toString('utf8') : '');
   }
 
-  private async prepare(
-    run: number,
-  ): Promise<{ ffmpegArgs: string[]; feeder?: SourceSpec['feeder']; grey: boolean; mjpeg: boolean }> {
+  private async prepare(run: number): Promise<{
+    ffmpegArgs: string[];
+    feeder?: SourceSpec['feeder'];
+    grey: boolean;
+    mjpeg: boolean;
+    frames: boolean;
+  }> {
     const id = `${this.runBase}-${String(run).padStart(3, '0')}`;
     const dir = join(this.sink.root, id);
     await mkdir(dir, { recursive: true });
@@ -391,7 +410,9 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       ...(mjpeg ? { mjpeg } : {}),
       ...(this.cam.rtspUrl ? { rtsp: { url: this.cam.rtspUrl, copy: this.sourceCopy } } : {}),
     });
-    return { ffmpegArgs: args, feeder: this.source.feeder, grey: !!grey, mjpeg: !!mjpeg };
+    const timing = this.timing?.prepareRun(id, { copy: this.copy ?? false, transform: this.cam.transform });
+    if (timing) args.push(...timing);
+    return { ffmpegArgs: args, feeder: this.source.feeder, grey: !!grey, mjpeg: !!mjpeg, frames: !!timing };
   }
 
   private async saveRun(ctx: RunCtx, pid?: number): Promise<void> {
@@ -433,6 +454,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     await this.drainList(ctx);
     ctx.ended = true;
     this.runs.delete(run);
+    this.timing?.endRun(ctx.id);
     if (!ctx.keep) await clearRunDir(ctx.dir, this.deps.log, this.camera, this.sink.holdsListed());
   }
 
@@ -443,6 +465,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     anchorMs: number,
     session: SessionPlacement | undefined,
   ): Promise<SinkResult> {
+    this.timing?.listed(ctx.id, seg);
     return this.sink.accept({
       session,
       camera: this.camera,

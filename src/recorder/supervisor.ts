@@ -11,6 +11,7 @@ import { OutpostError } from '../core/errors.js';
 import { ProgressParser, type ProgressReport } from './progress.js';
 import type { Feeder } from './sources.js';
 import { GREY_FD, MJPEG_FD } from './capture-command.js';
+import { TIMING_FD } from './timing/frame-branch.js';
 
 export interface PipelineSpec {
   ffmpegArgs: string[];
@@ -18,6 +19,8 @@ export interface PipelineSpec {
   /** Which of outputs B (fd 3) and C (fd 4) the argv writes. */
   grey: boolean;
   mjpeg: boolean;
+  /** The argv writes the frame timing output on fd 5 (timing/frame-branch.ts). */
+  frames?: boolean | undefined;
 }
 
 export type SupervisorState = 'idle' | 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'failed';
@@ -31,6 +34,8 @@ export interface RunInfo {
   grey?: Readable;
   /** Output C: concatenated JPEG frames (fd 4), when enabled. */
   mjpeg?: Readable;
+  /** The frame timing output (fd 5), when enabled. */
+  frames?: Readable;
 }
 
 export interface RunExit {
@@ -194,7 +199,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       feeder = this.o.spawner.spawn(spec.feeder.cmd, spec.feeder.args, { ownGroup: true });
       feeder.stderr.on('data', (b: Buffer) => (stderr = (stderr + b.toString('utf8')).slice(-STDERR_TAIL)));
     }
-    const extraFds = spec.mjpeg ? MJPEG_FD - 2 : spec.grey ? GREY_FD - 2 : 0;
+    const extraFds = spec.frames ? TIMING_FD - 2 : spec.mjpeg ? MJPEG_FD - 2 : spec.grey ? GREY_FD - 2 : 0;
     const child = this.o.spawner.spawn(this.o.ffmpeg ?? 'ffmpeg', spec.ffmpegArgs, {
       extraFds,
       ownGroup: true,
@@ -238,9 +243,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const info: RunInfo = { run, pid: child.pid, startedAtMs: started };
     if (spec.grey) info.grey = child.fds[GREY_FD - 3];
     if (spec.mjpeg) info.mjpeg = child.fds[MJPEG_FD - 3];
+    if (spec.frames) info.frames = child.fds[TIMING_FD - 3];
     this.emit('run', info);
     // Outputs nobody reads are drained: a full pipe would block ffmpeg and the recording with it.
-    for (const s of [info.grey, info.mjpeg]) if (s && s.readableFlowing === null) s.resume();
+    for (const s of [info.grey, info.mjpeg, info.frames]) if (s && s.readableFlowing === null) s.resume();
 
     const res = await child.exited;
     clearInterval(watchdog);
