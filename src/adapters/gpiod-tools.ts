@@ -25,7 +25,7 @@ export function parseGpioinfo(text: string): Map<number, string | undefined> {
 
 /** `gpioset --help` lists `-i, --interactive` when libgpiod 2 was built with it (it needs libedit). */
 export function helpHasInteractive(help: string): boolean {
-  return /--interactive\b/.test(help);
+  return /--interactive(?![\w-])/.test(help);
 }
 
 /** The installed tools: major version, and (v2) whether gpioset takes commands on stdin. */
