@@ -196,7 +196,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       ? new CameraTiming(
           cam.timing,
           { camera: cam.name, driveRoot: drive.layout.root, segmentSeconds: cam.segmentSeconds },
-          { ...deps, ...timingClocks(deps.clock) },
+          { ...deps, ...timingClocks(deps.clock), catalog: () => this.cat },
         )
       : undefined;
     const common = {

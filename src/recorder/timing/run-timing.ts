@@ -5,13 +5,17 @@
  * `<recording>.frames.csv` (one row per frame) and, with TTL, `<recording>.ttl.csv` (the pulses
  * and edges that fell in it, each on the frame it belongs to).
  */
-import { writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Clock } from '../../adapters/clock.js';
+import { writeFileAtomic } from '../../adapters/fs-atomic.js';
 import { detectGpiodTools } from '../../adapters/gpiod-tools.js';
 import type { Logger } from '../../adapters/logger.js';
 import type { OutpostError } from '../../core/errors.js';
+import { companionName } from '../../core/naming.js';
+import { addCompanion } from '../../library/catalog/items.js';
+import type { Catalog } from '../../library/catalog/open.js';
 import type { ListedSegment } from '../segments.js';
 import type { SegmentEvent } from '../sinks/sink.js';
 import type { VideoTransform } from '../transform.js';
@@ -30,7 +34,13 @@ export interface TimingSettings {
 
 export interface CameraTimingDeps extends Omit<TtlDeps, 'onError'> {
   log: Logger;
+  /** The drive's catalogue (the sidecars are recorded as companions of their item). */
+  catalog: () => Catalog | undefined;
 }
+
+/** Companion extensions of a recording: `<recording>.frames.csv`, `<recording>.ttl.csv`. */
+export const FRAMES_EXT = 'frames.csv';
+export const TTL_EXT = 'ttl.csv';
 
 interface Run {
   parser: PixelTimingParser | FramecrcTimingParser;
@@ -133,11 +143,10 @@ export class CameraTiming {
       this.settings.ttl?.output || this.settings.ttl?.input ? this.ttlRows(run, seg, rows) : undefined;
     // Frames before this segment's end are done with (segments close in order).
     run.frames = run.frames.filter((f) => f.ptsS >= seg.endS - 5e-4);
-    const file = join(this.o.driveRoot, e.path);
     this.writes = this.writes
       .then(async () => {
-        await writeFile(`${file}.frames.csv`, framesCsv(rows));
-        if (ttl) await writeFile(`${file}.ttl.csv`, ttlCsv(ttl));
+        await this.store(e, FRAMES_EXT, framesCsv(rows));
+        if (ttl) await this.store(e, TTL_EXT, ttlCsv(ttl));
       })
       .catch((err: unknown) =>
         this.deps.log.warn(
@@ -161,6 +170,25 @@ export class CameraTiming {
     await this.pulser?.stop();
     await this.monitor?.stop();
     await this.flush();
+  }
+
+  /**
+   * Beside the item (atomically), recorded as its companion: fsck knows the file, the storage
+   * budget and the uplink's offload remove it with the recording, mirrors copy it.
+   */
+  private async store(e: SegmentEvent, ext: string, text: string): Promise<void> {
+    const body = Buffer.from(text, 'utf8');
+    const rel = companionName(e.path, ext);
+    await writeFileAtomic(join(this.o.driveRoot, rel), body);
+    const cat = this.deps.catalog();
+    if (cat)
+      await addCompanion(cat, {
+        item_id: e.id,
+        ext,
+        path: rel,
+        sha256: createHash('sha256').update(body).digest('hex'),
+        size: body.length,
+      });
   }
 
   /** Pulses that marked this segment's frames, and edges during it on the frame then current. */
@@ -189,8 +217,11 @@ export class CameraTiming {
     const first = rows[0];
     const last = rows.at(-1);
     if (first && last) {
-      // The segment spans its first frame's wall clock to its end (the last frame plus its duration).
-      const endWall = last.wallMs + Math.max(0, seg.endS - seg.startS - last.ptsS) * 1000;
+      // The segment spans its first frame's wall clock to the next segment's first frame (already
+      // in: a segment closes when the next one's first frame is written), so no edge falls between
+      // two; the last segment of a run ends a frame duration after its last frame.
+      const next = run.frames.find((f) => f.ptsS >= seg.endS - 5e-4);
+      const endWall = next?.wallMs ?? last.wallMs + Math.max(0, seg.endS - seg.startS - last.ptsS) * 1000;
       const byWall = [...rows].sort((a, b) => a.wallMs - b.wallMs);
       for (const e of this.edges) {
         if (e.wallMs < first.wallMs || e.wallMs >= endWall) continue;

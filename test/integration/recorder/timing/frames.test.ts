@@ -6,13 +6,18 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { companionsOf } from '../../../../src/library/catalog/items.js';
+import { openCatalog } from '../../../../src/library/catalog/open.js';
 import { initDrive, type Drive } from '../../../../src/library/drive.js';
+import { fsckLibrary } from '../../../../src/library/fsck.js';
 import type { CameraSettings } from '../../../../src/recorder/recorder.js';
 import type { SegmentEvent } from '../../../../src/recorder/sinks/sink.js';
+import { FRAMES_EXT } from '../../../../src/recorder/timing/run-timing.js';
 import { FRAMES_HEADER } from '../../../../src/recorder/timing/sidecar-csv.js';
 import { abs, countFrames, probeFramePts, readCsv, recordSegments } from './kit.js';
 
@@ -77,6 +82,24 @@ describe('frame timing: frames.csv beside every recording (real ffmpeg)', { time
     let frames = 0;
     for (const e of events) frames += await checkSegment(drive, e, 15);
     assert.ok(frames >= 40, `frames: ${frames}`);
+    // Each frames.csv is its item's companion (hash and size of the file): fsck knows it.
+    const cat = await openCatalog(drive.layout.catalog);
+    try {
+      for (const e of events) {
+        const c = (await companionsOf(cat, e.id)).find((x) => x.ext === FRAMES_EXT);
+        assert.ok(c, `${e.path}: frames.csv recorded as a companion`);
+        const body = await readFile(join(drive.layout.root, c.path));
+        assert.equal(c.path, `${e.path}.frames.csv`);
+        assert.equal(c.sha256, createHash('sha256').update(body).digest('hex'));
+      }
+      const report = await fsckLibrary(cat, drive.layout, { hash: true });
+      assert.deepEqual(
+        report.problems.filter((p) => p.path.endsWith('.csv')),
+        [],
+      );
+    } finally {
+      await cat.close();
+    }
   });
 
   it('behind the start gate: the camera clock runs ahead of the recording by the gate wait', async () => {
