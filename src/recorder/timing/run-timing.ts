@@ -124,12 +124,18 @@ export class CameraTiming {
       }
       const old = this.deps.now() - KEEP_UNCLAIMED_MS;
       if ((run.frames[0]?.wallMs ?? Infinity) < old) run.frames = run.frames.filter((f) => f.wallMs >= old);
+      if ((run.pulses[0]?.wallMs ?? Infinity) < old) run.pulses = run.pulses.filter((p) => p.wallMs >= old);
+      if ((this.edges[0]?.wallMs ?? Infinity) < old) this.edges = this.edges.filter((e) => e.wallMs >= old);
     });
   }
 
   /** A closed segment of the run (its times in the run's output), before the sink places it. */
   listed(runId: string, seg: ListedSegment): void {
-    this.runs.get(runId)?.listed.set(seg.index, seg);
+    const run = this.runs.get(runId);
+    if (!run) return;
+    run.listed.set(seg.index, seg);
+    // Segments that never became items (motion mode's ring, failures) are forgotten.
+    run.listed.delete(seg.index - 100);
   }
 
   /** A segment became a library item: its sidecars are written beside it. */
