@@ -7,6 +7,7 @@ import { parseStationKey } from '../core/station-key.js';
 import { parseTimetable, type Timetable } from '../core/timetable.js';
 import { fleetSchema } from './fleet.js';
 import { DEFAULT_GPIO_LEDS, DEFAULT_SYSFS_LEDS } from './leds.js';
+import { timingConfigSchema } from './timing.js';
 import { motionConfigSchema } from './motion.js';
 import { azureStoreSchema, s3StoreSchema } from './stores.js';
 
@@ -244,6 +245,8 @@ const cameraSchema = z.strictObject({
     .optional(),
   /** H.264 over RTSP/TCP from the station's relay (`rtsp:`), for lab tools and VLC. */
   rtsp: z.boolean().default(false),
+  /** Per-frame timestamps beside every recording, and TTL lines (docs/frame-timing.md). */
+  timing: timingConfigSchema.optional(),
   /** Keep at most this many GB of this camera's recordings (oldest uploaded ones go first). */
   budget: z.strictObject({ maxGB: z.number().positive().optional() }).prefault({}),
 });

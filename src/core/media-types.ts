@@ -28,7 +28,18 @@ const BY_EXT = new Map<string, MediaType>([
 ]);
 
 /** Companion files travel with the media item that shares their base name. */
-export const COMPANION_EXTENSIONS = new Set(['thm', 'xmp', 'wav']);
+export const COMPANION_EXTENSIONS = new Set(['thm', 'xmp', 'wav', 'frames.csv', 'ttl.csv']);
+
+/** The original a companion file name belongs to (`clip.mp4.frames.csv` → `clip.mp4`), if it is one of `names`. */
+export function companionOwner(name: string, names: ReadonlySet<string>): string | undefined {
+  const lower = name.toLowerCase();
+  for (const ext of COMPANION_EXTENSIONS) {
+    if (!lower.endsWith(`.${ext}`)) continue;
+    const owner = name.slice(0, -(ext.length + 1));
+    if (names.has(owner)) return owner;
+  }
+  return undefined;
+}
 
 /** Folders that never hold originals: trash, OS indexes, camera thumbnail caches. */
 export const SKIP_DIRS = new Set([

@@ -84,25 +84,35 @@ export const audioSourceSchema = z
   .string()
   .regex(/^(alsa:[A-Za-z0-9_:,=.-]{1,64}|testsrc:)$/, 'alsa:<device> (e.g. alsa:plughw:1,0) or testsrc:');
 
-/** GPIO lines of a camera (libgpiod: chip name and line offset). */
+/** A GPIO chip (`gpiodetect`) and line offsets (libgpiod), as the station's `timing.ttl`. */
+const chip = z
+  .string()
+  .regex(/^[A-Za-z0-9._/-]{1,64}$/, 'a chip name such as gpiochip0')
+  .default('gpiochip0');
+const gpioLine = z.number().int().min(0).max(1023);
+
+/** TTL synchronisation (docs/frame-timing.md): a pulse per frame or segment, input edges on the frames. */
 export const ttlPlanSchema = z
   .object({
-    chip: z
-      .string()
-      .regex(/^[A-Za-z0-9_.-]{1,32}$/, 'a chip name such as gpiochip0')
-      .default('gpiochip0'),
-    /** A pulse on `line` at every recorded frame or at every segment start. */
     output: z
       .object({
-        line: z.number().int().min(0).max(511),
+        chip,
+        line: gpioLine,
         on: z.enum(['frame', 'segment']).default('frame'),
-        pulseMs: z.number().min(0.1).max(1000).default(2),
+        pulseMs: z.number().gt(0).max(1000).default(2),
         activeLow: z.boolean().default(false),
       })
       .strict()
       .optional(),
-    /** Edges on these lines are recorded with the wall clock and the camera's frame clock. */
-    inputs: z.array(z.number().int().min(0).max(511)).max(16).default([]),
+    input: z
+      .object({
+        chip,
+        lines: z.array(gpioLine).min(1).max(64),
+        edges: z.enum(['rising', 'falling', 'both']).default('both'),
+        activeLow: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -2,7 +2,7 @@ import { opendir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
-import { COMPANION_EXTENSIONS, extensionOf, mediaTypeOf } from '../core/media-types.js';
+import { COMPANION_EXTENSIONS, companionOwner, extensionOf, mediaTypeOf } from '../core/media-types.js';
 import { hashFile } from './intake/index.js';
 import type { MediaAnalyzer } from '../media/types.js';
 import { carryOverCards, carryOverImports, isReadable, reprojectCardMonitors } from './catalog/carry-over.js';
@@ -133,8 +133,7 @@ async function rebuildFolder(
   const root = drive.layout.root;
   const rel = (n: string): string => join('library', f.monitor, f.date, n);
   for (const name of names) {
-    const owner = name.slice(0, name.lastIndexOf('.'));
-    if (present.has(owner) && COMPANION_EXTENSIONS.has(extensionOf(name))) continue;
+    if (companionOwner(name, present) !== undefined) continue;
     const type = mediaTypeOf(name);
     if (!type) {
       summary.warnings.push({ path: rel(name), code: 'NOT_MEDIA', message: 'not a media file; left alone' });

@@ -141,8 +141,14 @@ function audioArgs(startAtMs: number | undefined): string[] {
   return [...gate, '-c:a', 'aac', '-b:a', '96k'];
 }
 
-function greyArgs(g: GreyOutput): string[] {
-  return greyOutputArgs({ fps: g.fps, width: g.width, height: g.height, output: `pipe:${GREY_FD}` });
+function greyArgs(g: GreyOutput, startAtMs: number | undefined): string[] {
+  return greyOutputArgs({
+    fps: g.fps,
+    width: g.width,
+    height: g.height,
+    output: `pipe:${GREY_FD}`,
+    startAtMs,
+  });
 }
 
 function mjpegArgs(m: MjpegOutput): string[] {
@@ -180,7 +186,7 @@ export function captureArgs(c: CaptureCommand): string[] {
   args.push(...c.source.inputArgs);
   if (c.audioInput) args.push(...c.audioInput);
   args.push(...segmentArgs(c));
-  if (c.grey) args.push(...greyArgs(c.grey));
+  if (c.grey) args.push(...greyArgs(c.grey, c.transform?.startAtMs));
   if (c.mjpeg) args.push(...mjpegArgs(c.mjpeg));
   if (c.rtsp)
     args.push(

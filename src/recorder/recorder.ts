@@ -301,20 +301,17 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     sup.on('run', (info) => {
       const ctx = this.runs.get(info.run);
       if (ctx) void this.saveRun(ctx, info.pid);
-      if (info.frames && ctx) this.timing?.attach(ctx.id, info.frames);
+      // The recorded frames' own wall clock anchors the run when it is known: ffmpeg's progress
+      // time is the furthest of all outputs, and a live view or stream runs ahead of a gated
+      // recording (a fleet session's pipeline starts before its instant).
+      if (info.frames && ctx)
+        this.timing?.attach(ctx.id, info.frames, (f) => this.anchor(info.run, f.wallMs - f.ptsS * 1000));
       if (info.grey) this.sink.attach(info.grey, () => ctx?.anchorMs ?? ctx?.spawnedAtMs ?? info.startedAtMs);
       this.emit('outputs', { ...info, camera: this.camera });
     });
     sup.on('progress', (p) => {
       this.drops.set(p.run, p.dropFrames);
-      const ctx = this.runs.get(p.run);
-      if (!ctx || p.outTimeMs <= 0) return;
-      const a = p.wallMs - p.outTimeMs;
-      const first = ctx.anchorMs === undefined;
-      if (ctx.anchorMs === undefined || a < ctx.anchorMs) ctx.anchorMs = a;
-      if (first) this.emit('first-frame', { camera: this.camera, run: p.run, atMs: a });
-      if (ctx.anchorSavedMs === undefined || Math.abs(ctx.anchorSavedMs - ctx.anchorMs) > 20)
-        void this.saveRun(ctx);
+      if (p.outTimeMs > 0 && !this.timing) this.anchor(p.run, p.wallMs - p.outTimeMs);
     });
     sup.on('exit', (e) => {
       if (e.reason !== 'stopped') this.restarts++;
@@ -343,6 +340,21 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       for (const [n, ctx] of this.runs) if (!ctx.ended) this.enqueue(() => this.pollRun(n, ctx));
     }, POLL_MS);
     sup.start();
+  }
+
+  /**
+   * A sighting of run `run`'s output time 0 on the wall clock (a frame's wall clock less its
+   * output time): the earliest is the anchor (later ones were delayed by buffering); the first
+   * is the run's first frame.
+   */
+  private anchor(run: number, a: number): void {
+    const ctx = this.runs.get(run);
+    if (!ctx) return;
+    const first = ctx.anchorMs === undefined;
+    if (ctx.anchorMs === undefined || a < ctx.anchorMs) ctx.anchorMs = a;
+    if (first) this.emit('first-frame', { camera: this.camera, run, atMs: a });
+    if (ctx.anchorSavedMs === undefined || Math.abs(ctx.anchorSavedMs - ctx.anchorMs) > 20)
+      void this.saveRun(ctx);
   }
 
   /** Stop gracefully: ffmpeg closes the open segment, which is placed like the others. */

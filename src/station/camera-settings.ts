@@ -1,5 +1,6 @@
 /** Config (`cameras:`, `recorder:`) → recorder settings (the composition root's part). Pure. */
 import type { Config } from '../config/schema.js';
+import { timingSettingsOf } from '../config/timing.js';
 import type { CameraSettings, RecorderSettings } from '../recorder/recorder.js';
 
 export type CameraConfig = Config['cameras'][number];
@@ -34,6 +35,7 @@ export function cameraSettingsOf(
       : {}),
     ...(live?.motionHighlight !== undefined ? { motionHighlight: live.motionHighlight } : {}),
     ...(c.audio ? { audio: c.audio } : {}),
+    ...(c.timing ? { timing: timingSettingsOf(c.timing) } : {}),
     ...(c.budget?.maxGB !== undefined ? { maxBytes: c.budget.maxGB * GB } : {}),
   };
 }

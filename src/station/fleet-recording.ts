@@ -98,6 +98,9 @@ export function cameraSettingsOfPlan(
       ? { motion: { ...(base?.motion ?? DEFAULT_MOTION_CONFIG), ...(plan.motion ?? {}) } }
       : {}),
     ...(plan.audio ? { audio: plan.audio } : {}),
+    // Every session recording keeps its frames' times beside it (and the TTL lines asked for);
+    // they also anchor its time line on the recorded frames (docs/frame-timing.md).
+    timing: plan.ttl ? { ttl: plan.ttl } : {},
     ...(Object.keys(transform).length ? { transform } : {}),
     ...(session ? { session: { group: session.group, session: session.name, id: session.id } } : {}),
   };

@@ -79,7 +79,13 @@ export function greyOutputArgs(opts: {
   width: number;
   height: number;
   output?: string;
+  /** A gated recording (a fleet session's instant): the detector's time line starts with it. */
+  startAtMs?: number | undefined;
 }): string[] {
+  const gate =
+    opts.startAtMs === undefined
+      ? ''
+      : `select='gte(time(0),${(opts.startAtMs / 1000).toFixed(3)})',setpts=PTS-STARTPTS,`;
   return [
     '-map',
     '0:v:0',
@@ -87,7 +93,7 @@ export function greyOutputArgs(opts: {
     '-sn',
     '-dn',
     '-vf',
-    `fps=${opts.fps},scale=${opts.width}:${opts.height}:flags=area,format=gray`,
+    `${gate}fps=${opts.fps},scale=${opts.width}:${opts.height}:flags=area,format=gray`,
     '-f',
     'rawvideo',
     '-pix_fmt',

@@ -100,8 +100,11 @@ export class CameraTiming {
     return args;
   }
 
-  /** The run's fd 5: every frame is kept (and pulsed, with per-frame TTL) as it arrives. */
-  attach(runId: string, stream: Readable): void {
+  /**
+   * The run's fd 5: every frame is kept (and pulsed, with per-frame TTL) as it arrives, and told
+   * to `onFrame` (the recorder anchors the run's time line on the recorded frames' wall clock).
+   */
+  attach(runId: string, stream: Readable, onFrame?: (f: FrameTime) => void): void {
     const run = this.runs.get(runId);
     if (!run) {
       stream.resume();
@@ -111,6 +114,7 @@ export class CameraTiming {
     stream.on('data', (b: Buffer) => {
       for (const f of run.parser.push(b, this.deps.now())) {
         run.frames.push(f);
+        onFrame?.(f);
         if (!this.pulser || !out) continue;
         if (out.on === 'frame') {
           const p = this.pulser.pulse({ frame: f.n });

@@ -372,7 +372,7 @@ describe('live view, timestamp, motion, stream, sound, exposure lock and TTL set
         motionHighlight: true,
         rtsp: true,
         audio: 'alsa:plughw:1,0',
-        ttl: { output: { line: 17 }, inputs: [22, 23] },
+        ttl: { output: { line: 17 }, input: { lines: [22, 23] } },
       },
       { station: 'a', camera: 'side', timestamp: false, exposureLock: false },
       { station: 'b', source: 'rtsp://cam.lan/x', timestamp: { inRecording: true } },
@@ -391,9 +391,8 @@ describe('live view, timestamp, motion, stream, sound, exposure lock and TTL set
     assert.deepEqual(top!.motion, { threshold: 12 });
     assert.equal(top!.exposureLockS, 3);
     assert.deepEqual(top!.ttl, {
-      chip: 'gpiochip0',
-      output: { line: 17, on: 'frame', pulseMs: 2, activeLow: false },
-      inputs: [22, 23],
+      output: { chip: 'gpiochip0', line: 17, on: 'frame', pulseMs: 2, activeLow: false },
+      input: { chip: 'gpiochip0', lines: [22, 23], edges: 'both', activeLow: false },
     });
     assert.equal(side!.timestamp.enabled, false);
     assert.equal(side!.exposureLockS, undefined, 'its own false wins over the default');
@@ -418,7 +417,7 @@ describe('live view, timestamp, motion, stream, sound, exposure lock and TTL set
           audio: 'alsa:hw:1;reboot',
           timestamp: { position: 'middle' },
           motion: { threshold: 0 },
-          ttl: { output: { line: 999, on: 'always' } },
+          ttl: { output: { line: 2000, on: 'always' } },
         },
       ],
     });
