@@ -14,6 +14,7 @@ import { untilInstant } from '../fleet/instant.js';
 import type { CameraPlan, LockedExposure, SessionPlan } from '../fleet/protocol.js';
 import { withLockedControls } from '../recorder/exposure-lock.js';
 import { meterExposure } from '../recorder/exposure-meter.js';
+import { FRAMES_EXT, TTL_EXT } from '../recorder/timing/run-timing.js';
 import { driveSpace } from '../recorder/budget.js';
 import { parseSource } from '../recorder/sources.js';
 import { DEFAULT_MOTION_CONFIG } from '../recorder/motion/config.js';
@@ -287,9 +288,11 @@ export class RecorderRecordingPort implements RecordingPort {
       const firstFrameAt = await first;
       return {
         firstFrameAt,
-        ...(exposure || rtspPlay
-          ? { applied: { ...(exposure ? { exposure } : {}), ...(rtspPlay ? { rtspUrl: rtspPlay } : {}) } }
-          : {}),
+        applied: {
+          ...(exposure ? { exposure } : {}),
+          ...(rtspPlay ? { rtspUrl: rtspPlay } : {}),
+          sidecars: [FRAMES_EXT, ...(plan.ttl ? [TTL_EXT] : [])],
+        },
         stop: async () => {
           await r.stop();
           if (this.running.get(plan.camera) === r) this.running.delete(plan.camera);

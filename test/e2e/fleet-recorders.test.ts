@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -179,7 +180,33 @@ describe('a fleet of six recording stations (real processes, real ffmpeg)', { ti
           seg.sha256,
           `${s} ${seg.path} is the bytes its hash names`,
         );
+        // Its frames' times beside it: one row per frame, wall clocks from the session's start on.
+        const rows = readFileSync(`${file}.frames.csv`, 'utf8').trim().split('\n');
+        assert.equal(rows[0], 'frame,pts_s,camera_s,wall_ms');
+        const frames = Number(
+          execFileSync('ffprobe', [
+            '-v',
+            'error',
+            '-count_frames',
+            '-select_streams',
+            'v:0',
+            '-show_entries',
+            'stream=nb_read_frames',
+            '-of',
+            'csv=p=0',
+            file,
+          ])
+            .toString()
+            .trim(),
+        );
+        assert.equal(rows.length - 1, frames, `${s} ${seg.path}: a row per frame`);
+        const firstWall = Number(rows[1]!.split(',')[3]);
+        assert.ok(
+          firstWall >= startMs - 50,
+          `${s}: no frame from before the instant (${firstWall - startMs} ms)`,
+        );
       }
+      assert.deepEqual(cam.applied?.sidecars, ['frames.csv'], s);
       assert.deepEqual(probe(join(libs.get(s)!, cam.segments[0]!.path)), expected[s], s);
       if (s !== 'pi-6') assert.deepEqual(cam.gaps, [], `${s} recorded without a gap`);
     }
