@@ -28,6 +28,8 @@ export const cameraPatchSchema = z
     motionHighlight: opt(z.boolean()),
     /** Motion mode: grey levels a pixel must change by (lower: more sensitive). */
     motionThreshold: opt(z.number().int().min(1).max(255)),
+    /** H.264 over RTSP/TCP from the station's relay. */
+    rtsp: opt(z.boolean()),
   })
   .refine((p) => (p.width === undefined) === (p.height === undefined), {
     message: 'width and height go together',
@@ -87,6 +89,7 @@ export function withOverrides(base: CameraSettings, o: CameraOverrides | undefin
     };
   if (o.live === false) delete out.mjpeg;
   if (o.motionHighlight !== undefined) out.motionHighlight = o.motionHighlight as boolean;
+  if (o.rtsp !== undefined) out.rtsp = o.rtsp as boolean;
   if (o.motionThreshold !== undefined)
     out.motion = { ...(base.motion ?? DEFAULT_MOTION_CONFIG), threshold: o.motionThreshold as number };
   return out;
@@ -106,6 +109,7 @@ export interface AppliedSettings {
   timestampPosition: OverlayPosition;
   motionHighlight: boolean;
   motionThreshold: number;
+  rtsp: boolean;
   /** Which of these differ from the config (changed on the fly). */
   overridden: (keyof CameraPatch)[];
 }
@@ -125,6 +129,7 @@ export function appliedSettings(s: CameraSettings, o: CameraOverrides | undefine
     timestampPosition: s.mjpeg?.position ?? 'top-left',
     motionHighlight: !!s.motionHighlight,
     motionThreshold: (s.motion ?? DEFAULT_MOTION_CONFIG).threshold,
+    rtsp: !!s.rtsp,
     overridden: Object.keys(o ?? {}) as (keyof CameraPatch)[],
   };
 }

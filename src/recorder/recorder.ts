@@ -72,6 +72,8 @@ export interface CameraSettings {
   session?: SessionPlacement | undefined;
   /** The station marks motion over the live view (recorder: nothing to do; kept with the settings). */
   motionHighlight?: boolean | undefined;
+  /** The camera streams over RTSP (the station fills `rtspUrl` from its relay). */
+  rtsp?: boolean | undefined;
   /** Output D: publish H.264 to the station's RTSP relay at this URL (with its token). */
   rtspUrl?: string | undefined;
   /** Sound with the segments: `alsa:<device>` (a USB microphone) or `testsrc:` (sources.ts). */

@@ -35,6 +35,7 @@ export function cameraSettingsOf(
       : {}),
     ...(live?.motionHighlight !== undefined ? { motionHighlight: live.motionHighlight } : {}),
     ...(c.audio ? { audio: c.audio } : {}),
+    ...(c.rtsp ? { rtsp: true } : {}),
     ...(c.timing ? { timing: timingSettingsOf(c.timing) } : {}),
     ...(c.budget?.maxGB !== undefined ? { maxBytes: c.budget.maxGB * GB } : {}),
   };

@@ -116,7 +116,7 @@ export function startStationCameras(
   const overrides = loadCameraOverrides(overridesFile, ctx.log);
   const settingsOf = async (c: Config['cameras'][number]): Promise<CameraSettings> => {
     const s = withOverrides(cameraSettingsOf(c, ctx.config), (await overrides).get(c.name));
-    return c.rtsp && rtsp ? { ...s, rtspUrl: await streamUrl(rtsp, c.name, ctx.log) } : s;
+    return s.rtsp && rtsp ? { ...s, rtspUrl: await streamUrl(rtsp, c.name, ctx.log) } : s;
   };
 
   const startOne = async (c: Config['cameras'][number], drive: Drive): Promise<void> => {

@@ -282,6 +282,7 @@ export interface CameraApplied {
   timestampPosition: OverlayPosition;
   motionHighlight: boolean;
   motionThreshold: number;
+  rtsp: boolean;
   overridden: string[];
 }
 export type OverlayPosition = 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
@@ -298,4 +299,5 @@ export type CameraPatch = Partial<{
   timestampPosition: OverlayPosition | null;
   motionHighlight: boolean | null;
   motionThreshold: number | null;
+  rtsp: boolean | null;
 }>;

@@ -139,6 +139,7 @@ export function registerCameraRoutes(app: FastifyInstance, deps: AppDeps): void 
     timestampPosition: z.enum(['top-left', 'top-right', 'bottom-left', 'bottom-right']),
     motionHighlight: z.boolean(),
     motionThreshold: z.number(),
+    rtsp: z.boolean(),
     overridden: z.array(z.string()).describe('Settings changed on the fly (over the config)'),
   });
 

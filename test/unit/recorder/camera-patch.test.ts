@@ -33,6 +33,44 @@ describe('camera settings changed on the fly', () => {
       assert.equal(cameraPatchSchema.safeParse(bad).success, false, JSON.stringify(bad));
   });
 
+  it("the live view's time and corner, the motion highlight and threshold, the stream", () => {
+    const motion: CameraSettings = { ...base, mode: 'motion' };
+    const o = withoutDefaults(
+      mergePatch(
+        {},
+        {
+          timestamp: true,
+          timestampPosition: 'bottom-right',
+          motionHighlight: true,
+          motionThreshold: 12,
+          rtsp: true,
+        },
+      ),
+      motion,
+    );
+    // The time was on already: not an override; the rest differ from the config.
+    assert.deepEqual(Object.keys(o).sort(), [
+      'motionHighlight',
+      'motionThreshold',
+      'rtsp',
+      'timestampPosition',
+    ]);
+    const s = withOverrides(motion, o);
+    assert.equal(s.mjpeg?.position, 'bottom-right');
+    assert.equal(s.mjpeg?.timestamp, true);
+    assert.equal(s.motion?.threshold, 12);
+    assert.equal(s.motion?.minArea, 0.005, 'the other motion settings are the defaults');
+    assert.equal(s.motionHighlight, true);
+    assert.equal(s.rtsp, true);
+    const a = appliedSettings(s, o);
+    assert.deepEqual(
+      [a.timestamp, a.timestampPosition, a.motionHighlight, a.motionThreshold, a.rtsp],
+      [true, 'bottom-right', true, 12, true],
+    );
+    assert.equal(cameraPatchSchema.safeParse({ timestampPosition: 'middle' }).success, false);
+    assert.equal(cameraPatchSchema.safeParse({ motionThreshold: 0 }).success, false);
+  });
+
   it('adds up patches; null takes a key back to the config', () => {
     const a = mergePatch({}, { rotation: 90, hflip: true });
     assert.deepEqual(mergePatch(a, { rotation: null, fps: 5 }), { hflip: true, fps: 5 });

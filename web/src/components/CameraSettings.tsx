@@ -36,6 +36,7 @@ export function CameraSettings({ name, mode }: { name: string; mode?: 'continuou
   const [position, setPosition] = useState<OverlayPosition>('top-left');
   const [highlight, setHighlight] = useState(false);
   const [threshold, setThreshold] = useState('');
+  const [stream, setStream] = useState(false);
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState('');
   const [error, setError] = useState('');
@@ -53,6 +54,7 @@ export function CameraSettings({ name, mode }: { name: string; mode?: 'continuou
     setPosition(s.timestampPosition);
     setHighlight(s.motionHighlight);
     setThreshold(String(s.motionThreshold));
+    setStream(s.rtsp);
   };
   useEffect(() => {
     getCameraSettings(name)
@@ -100,6 +102,7 @@ export function CameraSettings({ name, mode }: { name: string; mode?: 'continuou
       live,
       timestamp,
       timestampPosition: position,
+      rtsp: stream,
       ...(mode === 'motion' ? { motionHighlight: highlight, motionThreshold: th } : {}),
     });
   };
@@ -117,6 +120,7 @@ export function CameraSettings({ name, mode }: { name: string; mode?: 'continuou
       timestampPosition: null,
       motionHighlight: null,
       motionThreshold: null,
+      rtsp: null,
     });
 
   return (
@@ -217,6 +221,15 @@ export function CameraSettings({ name, mode }: { name: string; mode?: 'continuou
               </option>
             ))}
           </select>
+        </label>
+        <label class="check">
+          <input
+            type="checkbox"
+            name="rtsp"
+            checked={stream}
+            onChange={(e) => setStream((e.target as HTMLInputElement).checked)}
+          />
+          {t('camset.rtsp')}
         </label>
         {mode === 'motion' && (
           <>
