@@ -1,6 +1,7 @@
 /**
  * Changes to one camera's recording made while it runs (the web app's Cameras page, a fleet's
- * `config push`): rotation, flips, size, frame rate, segment length and live view. Pure: the
+ * `config push`): picture, segments, mode, live view, motion, stream, sound and Pi camera
+ * controls. Pure: the
  * schema every door parses a patch with, how patches add up, and the settings they give.
  * `null` takes a value back to the config's.
  */
@@ -8,6 +9,7 @@ import { z } from 'zod';
 import type { OverlayPosition } from './live/overlay.js';
 import { DEFAULT_MOTION_CONFIG } from './motion/config.js';
 import type { CameraSettings } from './recorder.js';
+import { controlsOf, rpicamControlProblems, withControls, withoutControls } from './rpicam-controls.js';
 
 const opt = <T extends z.ZodType>(t: T) => t.nullable().optional();
 
@@ -30,19 +32,33 @@ export const cameraPatchSchema = z
     motionThreshold: opt(z.number().int().min(1).max(255)),
     /** H.264 over RTSP/TCP from the station's relay. */
     rtsp: opt(z.boolean()),
+    mode: opt(z.enum(['continuous', 'motion'])),
+    /** Sound from a microphone: `alsa:<device>`. */
+    audio: opt(z.string().regex(/^alsa:[A-Za-z0-9_:,=.-]{1,64}$/, 'alsa:<device>, e.g. alsa:plughw:1,0')),
+    /** Pi cameras: rpicam-vid's controls (rpicam-controls.ts), all of them (they replace the config's). */
+    controls: opt(
+      z
+        .record(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/), z.union([z.string().max(64), z.number()]))
+        .superRefine((c, ctx) => {
+          for (const p of rpicamControlProblems(c)) ctx.addIssue({ code: 'custom', message: p });
+        }),
+    ),
   })
   .refine((p) => (p.width === undefined) === (p.height === undefined), {
     message: 'width and height go together',
     path: ['height'],
   });
+
+type ControlMap = Record<string, string | number>;
+type OverrideValue = number | boolean | string | ControlMap;
 export type CameraPatch = z.infer<typeof cameraPatchSchema>;
 
 /** The values a camera runs with over its config (no nulls: a null removed the key). */
-export type CameraOverrides = Partial<Record<keyof CameraPatch, number | boolean | string>>;
+export type CameraOverrides = Partial<Record<keyof CameraPatch, OverrideValue>>;
 
 /** `patch` over `current`: set keys replace, null keys are dropped (back to the config). */
 export function mergePatch(current: CameraOverrides, patch: CameraPatch): CameraOverrides {
-  const out: Record<string, number | boolean | string> = { ...current };
+  const out: Record<string, OverrideValue> = { ...current };
   for (const [k, v] of Object.entries(patch)) {
     if (v === undefined) continue;
     if (v === null) delete out[k];
@@ -51,17 +67,31 @@ export function mergePatch(current: CameraOverrides, patch: CameraPatch): Camera
   return out as CameraOverrides;
 }
 
+/** The same controls, whatever their order and whether a value is written as a number or text. */
+function sameControls(a: ControlMap, b: ControlMap): boolean {
+  const norm = (m: ControlMap): string =>
+    JSON.stringify(
+      Object.entries(m)
+        .map(([k, v]) => [k, String(v)])
+        .sort(),
+    );
+  return norm(a) === norm(b);
+}
+
 /** Overrides that say what the config says already are dropped: `overridden` means different. */
 export function withoutDefaults(o: CameraOverrides, base: CameraSettings): CameraOverrides {
   const a = appliedSettings(base, undefined);
-  const out: Record<string, number | boolean | string> = {};
+  const out: Record<string, OverrideValue> = {};
   // The size is one setting: both kept when either differs.
   const sizeDiffers = o.width !== a.width || o.height !== a.height;
   for (const [k, v] of Object.entries(o)) {
     const keep =
       k === 'width' || k === 'height'
         ? sizeDiffers
-        : a[k as keyof Omit<AppliedSettings, 'overridden' | 'width' | 'height'>] !== v;
+        : k === 'controls'
+          ? sameControls(a.controls, v as ControlMap) === false
+          : JSON.stringify(a[k as keyof Omit<AppliedSettings, 'overridden' | 'width' | 'height'>]) !==
+            JSON.stringify(v);
     if (keep) out[k] = v;
   }
   return out as CameraOverrides;
@@ -92,6 +122,10 @@ export function withOverrides(base: CameraSettings, o: CameraOverrides | undefin
   if (o.rtsp !== undefined) out.rtsp = o.rtsp as boolean;
   if (o.motionThreshold !== undefined)
     out.motion = { ...(base.motion ?? DEFAULT_MOTION_CONFIG), threshold: o.motionThreshold as number };
+  if (o.mode !== undefined) out.mode = o.mode as 'continuous' | 'motion';
+  if (o.audio !== undefined) out.audio = o.audio as string;
+  if (o.controls !== undefined)
+    out.source = withControls(withoutControls(base.source), o.controls as ControlMap);
   return out;
 }
 
@@ -110,6 +144,10 @@ export interface AppliedSettings {
   motionHighlight: boolean;
   motionThreshold: number;
   rtsp: boolean;
+  mode: 'continuous' | 'motion';
+  audio: string | null;
+  /** Pi cameras: the controls in the source; empty for other sources. */
+  controls: ControlMap;
   /** Which of these differ from the config (changed on the fly). */
   overridden: (keyof CameraPatch)[];
 }
@@ -130,6 +168,9 @@ export function appliedSettings(s: CameraSettings, o: CameraOverrides | undefine
     motionHighlight: !!s.motionHighlight,
     motionThreshold: (s.motion ?? DEFAULT_MOTION_CONFIG).threshold,
     rtsp: !!s.rtsp,
+    mode: s.mode,
+    audio: s.audio ?? null,
+    controls: controlsOf(s.source),
     overridden: Object.keys(o ?? {}) as (keyof CameraPatch)[],
   };
 }

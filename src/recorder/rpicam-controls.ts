@@ -18,6 +18,7 @@
  * | roi (zoom) | --roi | "x,y,w,h", fractions of the sensor 0 … 1 |
  * | sync | --sync | server client (frames in step across Pis, rpicam-apps ≥ 1.5) |
  */
+import { OutpostError } from '../core/errors.js';
 export type ControlValue = string | number;
 
 const num =
@@ -110,4 +111,37 @@ export function rpicamControlArgs(controls: Record<string, ControlValue>): strin
     args.push(c.flag, c.map ? c.map(checked) : checked);
   }
   return args;
+}
+
+/** A Pi camera source with the controls in its query (they become rpicam-vid options). */
+export function withControls(source: string, controls: Record<string, ControlValue>): string {
+  const keys = Object.keys(controls);
+  if (!keys.length) return source;
+  if (!source.startsWith('rpicam:'))
+    throw new OutpostError(
+      'RECORDER_SOURCE',
+      `camera controls (${keys.join(', ')}) are for Pi cameras (rpicam:)`,
+      {
+        hint: 'Remove the controls, or record from an rpicam: source.',
+      },
+    );
+  const q = new URLSearchParams(source.slice('rpicam:'.length).replace(/^\?/, ''));
+  for (const [k, v] of Object.entries(controls)) q.set(k, String(v));
+  return `rpicam:?${q.toString()}`;
+}
+
+/** The controls in a Pi camera source's query (`rpicam:?width=…&brightness=0.1` → brightness); {} for others. */
+export function controlsOf(source: string): Record<string, string> {
+  if (!source.startsWith('rpicam:')) return {};
+  const q = new URLSearchParams(source.slice('rpicam:'.length).replace(/^\?/, ''));
+  return Object.fromEntries([...q].filter(([k]) => k in RPICAM_CONTROLS));
+}
+
+/** A Pi camera source without its controls (size, rate, codec and camera kept). */
+export function withoutControls(source: string): string {
+  if (!source.startsWith('rpicam:')) return source;
+  const q = new URLSearchParams(source.slice('rpicam:'.length).replace(/^\?/, ''));
+  for (const k of [...q.keys()]) if (k in RPICAM_CONTROLS) q.delete(k);
+  const rest = q.toString();
+  return rest ? `rpicam:?${rest}` : 'rpicam:';
 }

@@ -258,6 +258,15 @@ export function startStationCameras(
       throw new OutpostError('INVALID_INPUT', 'width and height go together', {
         hint: 'Give both, or set both to null to record at the source size.',
       });
+    // What the camera cannot take is refused before anything is kept (controls on a camera that
+    // is not a Pi camera).
+    try {
+      withOverrides(cameraSettingsOf(c, ctx.config), next);
+    } catch (e) {
+      throw new OutpostError('INVALID_INPUT', e instanceof Error ? e.message : String(e), {
+        hint: isOutpostError(e) && e.hint ? e.hint : 'Change or remove the setting the message names.',
+      });
+    }
     const before = all.get(name);
     // The same settings again (a retained push seen anew): nothing to restart.
     const same = (a: object | undefined, b: object): boolean =>

@@ -10,6 +10,7 @@ import type { Logger } from '../adapters/logger.js';
 import type { Clock } from '../adapters/clock.js';
 import type { RecordingHandle, RecordingOutput, RecordingPort } from '../fleet/agent.js';
 import { OutpostError } from '../core/errors.js';
+import { withControls } from '../recorder/rpicam-controls.js';
 import { untilInstant } from '../fleet/instant.js';
 import type { CameraPlan, LockedExposure, SessionPlan } from '../fleet/protocol.js';
 import { withLockedControls } from '../recorder/exposure-lock.js';
@@ -105,23 +106,6 @@ export function cameraSettingsOfPlan(
     ...(Object.keys(transform).length ? { transform } : {}),
     ...(session ? { session: { group: session.group, session: session.name, id: session.id } } : {}),
   };
-}
-
-/** A Pi camera source with the plan's controls in its query (they become rpicam-vid options). */
-export function withControls(source: string, controls: CameraPlan['controls']): string {
-  const keys = Object.keys(controls);
-  if (!keys.length) return source;
-  if (!source.startsWith('rpicam:'))
-    throw new OutpostError(
-      'RECORDER_SOURCE',
-      `camera controls (${keys.join(', ')}) are for Pi cameras (rpicam:)`,
-      {
-        hint: 'Remove the controls, or record from an rpicam: source.',
-      },
-    );
-  const q = new URLSearchParams(source.slice('rpicam:'.length).replace(/^\?/, ''));
-  for (const [k, v] of Object.entries(controls)) q.set(k, String(v));
-  return `rpicam:?${q.toString()}`;
 }
 
 /** A metering run's own start (rpicam-vid opening the camera), before its settle time. */

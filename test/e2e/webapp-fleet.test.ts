@@ -248,6 +248,14 @@ describe('Fleet page (headless Chromium, a real station conducting)', { timeout:
     });
     assert.equal(bad.status(), 400);
     assert.match(await bad.text(), /rotation/);
+    // Pi camera controls on a camera that is not a Pi camera: refused, nothing kept.
+    const notPi = await page.request.patch(`${base}/api/cameras/cam/settings`, {
+      headers: { 'x-outpost-csrf': '1' },
+      data: { controls: { brightness: 0.2 } },
+    });
+    assert.equal(notPi.status(), 400, await notPi.text());
+    assert.match(await notPi.text(), /Pi cameras/);
+    assert.deepEqual(JSON.parse(await readFile(join(work, 'state', 'camera-settings.json'), 'utf8')), {});
   });
 
   it('speaks Spanish', async () => {

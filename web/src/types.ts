@@ -283,6 +283,9 @@ export interface CameraApplied {
   motionHighlight: boolean;
   motionThreshold: number;
   rtsp: boolean;
+  mode: 'continuous' | 'motion';
+  audio: string | null;
+  controls: Record<string, string | number>;
   overridden: string[];
 }
 export type OverlayPosition = 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
@@ -300,4 +303,7 @@ export type CameraPatch = Partial<{
   motionHighlight: boolean | null;
   motionThreshold: number | null;
   rtsp: boolean | null;
+  mode: 'continuous' | 'motion' | null;
+  audio: string | null;
+  controls: Record<string, string | number> | null;
 }>;

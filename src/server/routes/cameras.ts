@@ -140,6 +140,11 @@ export function registerCameraRoutes(app: FastifyInstance, deps: AppDeps): void 
     motionHighlight: z.boolean(),
     motionThreshold: z.number(),
     rtsp: z.boolean(),
+    mode: z.enum(['continuous', 'motion']),
+    audio: z.string().nullable(),
+    controls: z
+      .record(z.string(), z.union([z.string(), z.number()]))
+      .describe('Pi camera controls (rpicam-vid)'),
     overridden: z.array(z.string()).describe('Settings changed on the fly (over the config)'),
   });
 

@@ -71,6 +71,28 @@ describe('camera settings changed on the fly', () => {
     assert.equal(cameraPatchSchema.safeParse({ motionThreshold: 0 }).success, false);
   });
 
+  it('Pi camera controls, the mode and the microphone', () => {
+    const pi: CameraSettings = {
+      ...base,
+      source: 'rpicam:?width=1280&height=720&brightness=0.1&awb=daylight',
+    };
+    assert.deepEqual(appliedSettings(pi, undefined).controls, { brightness: '0.1', awb: 'daylight' });
+    // The same controls written as numbers are no change; new ones replace all of the config's.
+    assert.deepEqual(withoutDefaults({ controls: { awb: 'daylight', brightness: 0.1 } }, pi), {});
+    const o = withoutDefaults({ controls: { contrast: 1.5 }, mode: 'motion', audio: 'alsa:plughw:1,0' }, pi);
+    const s = withOverrides(pi, o);
+    assert.equal(s.source, 'rpicam:?width=1280&height=720&contrast=1.5');
+    assert.equal(s.mode, 'motion');
+    assert.equal(s.audio, 'alsa:plughw:1,0');
+    assert.deepEqual(appliedSettings(s, o).overridden.sort(), ['audio', 'controls', 'mode']);
+    // Out-of-range controls and unknown names are refused by the schema; controls on a camera
+    // that is not a Pi camera when applied.
+    assert.equal(cameraPatchSchema.safeParse({ controls: { brightness: 5 } }).success, false);
+    assert.equal(cameraPatchSchema.safeParse({ controls: { 'rm -rf': 1 } }).success, false);
+    assert.equal(cameraPatchSchema.safeParse({ audio: 'alsa:hw;reboot' }).success, false);
+    assert.throws(() => withOverrides(base, { controls: { brightness: 0.2 } }), /Pi cameras/);
+  });
+
   it('adds up patches; null takes a key back to the config', () => {
     const a = mergePatch({}, { rotation: 90, hflip: true });
     assert.deepEqual(mergePatch(a, { rotation: null, fps: 5 }), { hflip: true, fps: 5 });

@@ -37,6 +37,9 @@ export function CameraSettings({ name, mode }: { name: string; mode?: 'continuou
   const [highlight, setHighlight] = useState(false);
   const [threshold, setThreshold] = useState('');
   const [stream, setStream] = useState(false);
+  const [recMode, setRecMode] = useState<'continuous' | 'motion'>(mode ?? 'continuous');
+  const [audio, setAudio] = useState('');
+  const [controls, setControls] = useState('');
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState('');
   const [error, setError] = useState('');
@@ -55,6 +58,13 @@ export function CameraSettings({ name, mode }: { name: string; mode?: 'continuou
     setHighlight(s.motionHighlight);
     setThreshold(String(s.motionThreshold));
     setStream(s.rtsp);
+    setRecMode(s.mode);
+    setAudio(s.audio ?? '');
+    setControls(
+      Object.entries(s.controls)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', '),
+    );
   };
   useEffect(() => {
     getCameraSettings(name)
@@ -87,6 +97,18 @@ export function CameraSettings({ name, mode }: { name: string; mode?: 'continuou
     const f = Number(fps.replace(',', '.'));
     const seg = Number(segment.replace(',', '.'));
     const th = Number(threshold);
+    const ctl: Record<string, string> = {};
+    for (const part of controls
+      .split(/[,;\n]+/)
+      .map((x) => x.trim())
+      .filter(Boolean)) {
+      const eq = part.indexOf('=');
+      if (eq <= 0) {
+        setError(t('camset.badControls'));
+        return;
+      }
+      ctl[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+    }
     if (mode === 'motion' && !(Number.isInteger(th) && th >= 1 && th <= 255)) {
       setError(t('camset.badThreshold'));
       return;
@@ -103,6 +125,11 @@ export function CameraSettings({ name, mode }: { name: string; mode?: 'continuou
       timestamp,
       timestampPosition: position,
       rtsp: stream,
+      mode: recMode,
+      audio: audio.trim() ? audio.trim() : null,
+      ...(applied?.controls && (Object.keys(applied.controls).length || Object.keys(ctl).length)
+        ? { controls: ctl }
+        : {}),
       ...(mode === 'motion' ? { motionHighlight: highlight, motionThreshold: th } : {}),
     });
   };
@@ -121,6 +148,9 @@ export function CameraSettings({ name, mode }: { name: string; mode?: 'continuou
       motionHighlight: null,
       motionThreshold: null,
       rtsp: null,
+      mode: null,
+      audio: null,
+      controls: null,
     });
 
   return (
@@ -221,6 +251,35 @@ export function CameraSettings({ name, mode }: { name: string; mode?: 'continuou
               </option>
             ))}
           </select>
+        </label>
+        <label>
+          {t('camset.mode')}
+          <select
+            name="mode"
+            value={recMode}
+            onChange={(e) => setRecMode((e.target as HTMLSelectElement).value as 'continuous' | 'motion')}
+          >
+            <option value="continuous">{t('camset.mode.continuous')}</option>
+            <option value="motion">{t('camset.mode.motion')}</option>
+          </select>
+        </label>
+        <label>
+          {t('camset.audio')}
+          <input
+            name="audio"
+            value={audio}
+            placeholder="alsa:plughw:1,0"
+            onInput={(e) => setAudio((e.target as HTMLInputElement).value)}
+          />
+        </label>
+        <label>
+          {t('camset.controls')}
+          <input
+            name="controls"
+            value={controls}
+            placeholder="brightness=0.1, awb=daylight"
+            onInput={(e) => setControls((e.target as HTMLInputElement).value)}
+          />
         </label>
         <label class="check">
           <input
