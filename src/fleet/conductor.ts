@@ -405,7 +405,9 @@ export class Conductor {
   async stopSession(
     sessionId: string,
     at?: Date,
-    ackTimeoutMs = 2000,
+    // A station reports `stopped` once its last segment is closed and placed (hashed, filed):
+    // seconds on a busy Pi, so it is given longer than a start's answer.
+    ackTimeoutMs = 6000,
   ): Promise<{ stopped: string[]; silent: string[] }> {
     const nowMs = this.o.clock.now().getTime();
     const stopMs = at?.getTime() ?? nowMs;

@@ -154,7 +154,7 @@ describe('Fleet page (headless Chromium, a real station conducting)', { timeout:
       `/Stopped on office\\./.test(document.querySelector('p.stop-note')?.textContent ?? '')`,
       undefined,
       {
-        timeout: 10_000,
+        timeout: 20_000,
       },
     );
     assert.match((await page.textContent('p.stop-note')) ?? '', /Stopped on office\..*ghost/);

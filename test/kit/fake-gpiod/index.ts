@@ -2,11 +2,18 @@
  * The fake GPIO device of the TTL tests: fake `gpioset`, `gpiomon` and `gpioinfo` first on PATH
  * (fake-gpiod.mjs), a state directory, and helpers to raise input edges and read the output levels.
  */
+import { existsSync } from 'node:fs';
 import { appendFile, chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const script = join(dirname(fileURLToPath(import.meta.url)), 'fake-gpiod.mjs');
+const here = dirname(fileURLToPath(import.meta.url));
+/** The device script: beside this file, or (compiled to dist/test/kit/…) in the source tree. */
+const script = [
+  join(here, 'fake-gpiod.mjs'),
+  join(here, '..', '..', '..', '..', 'test', 'kit', 'fake-gpiod', 'fake-gpiod.mjs'),
+].find((p) => existsSync(p));
+if (!script) throw new Error(`fake-gpiod.mjs not found from ${here}`);
 
 export interface FakeGpiod {
   dir: string;
@@ -28,7 +35,7 @@ export async function installFakeGpiod(
   await mkdir(dir, { recursive: true });
   await mkdir(bin, { recursive: true });
   for (const tool of ['gpioset', 'gpiomon', 'gpioinfo']) {
-    await writeFile(join(bin, tool), `#!/bin/sh\nexec node ${script} ${tool} "$@"\n`);
+    await writeFile(join(bin, tool), `#!/bin/sh\nexec ${process.execPath} ${script} ${tool} "$@"\n`);
     await chmod(join(bin, tool), 0o755);
   }
   const old = {
