@@ -243,24 +243,44 @@ export function plansByStation(c: FleetConfig): Map<string, CameraPlan[]> {
 
 /**
  * What `config push` sends each station for its own cameras: the picture settings and segment
- * length of the config (the station keeps its own source). A size or rate not given is the
- * source's (null).
+ * length of the config (the station keeps its own source; a size or rate not given is the
+ * source's, null), and the other settings the config states (mode, live view, time and corner,
+ * motion highlight and threshold, stream, microphone, Pi camera controls); what it does not
+ * state stays as the station has it.
  */
 export function patchesByStation(c: FleetConfig): Map<string, Record<string, CameraPatch>> {
   const out = new Map<string, Record<string, CameraPatch>>();
-  for (const [station, plans] of plansByStation(c)) {
-    const cams: Record<string, CameraPatch> = {};
-    for (const p of plans)
-      cams[p.camera] = {
-        rotation: p.rotation,
-        hflip: p.hflip,
-        vflip: p.vflip,
-        width: p.width ?? null,
-        height: p.height ?? null,
-        fps: p.fps ?? null,
-        segmentSeconds: p.segmentSeconds,
-      };
-    out.set(station, cams);
+  const stated = (cam: FleetConfig['cameras'][number]) => ({
+    ...c.defaults,
+    ...Object.fromEntries(Object.entries(cam).filter(([, v]) => v !== undefined)),
+  });
+  const plans = plansByStation(c);
+  const seen = new Map<string, number>();
+  for (const cam of c.cameras) {
+    const i = seen.get(cam.station) ?? 0;
+    seen.set(cam.station, i + 1);
+    const p = plans.get(cam.station)![i]!;
+    const s = stated(cam) as Partial<FleetConfig['defaults']>;
+    const patch: CameraPatch = {
+      rotation: p.rotation,
+      hflip: p.hflip,
+      vflip: p.vflip,
+      width: p.width ?? null,
+      height: p.height ?? null,
+      fps: p.fps ?? null,
+      segmentSeconds: p.segmentSeconds,
+      ...(s.mode !== undefined ? { mode: p.mode } : {}),
+      ...(s.live !== undefined ? { live: p.live } : {}),
+      ...(s.timestamp !== undefined
+        ? { timestamp: p.timestamp.enabled, timestampPosition: p.timestamp.position }
+        : {}),
+      ...(s.motionHighlight !== undefined ? { motionHighlight: p.motionHighlight } : {}),
+      ...(s.motion?.threshold !== undefined ? { motionThreshold: s.motion.threshold } : {}),
+      ...(s.rtsp !== undefined ? { rtsp: p.rtsp } : {}),
+      ...(p.audio ? { audio: p.audio } : {}),
+      ...(Object.keys(p.controls).length ? { controls: p.controls } : {}),
+    };
+    out.set(cam.station, { ...out.get(cam.station), [p.camera]: patch });
   }
   return out;
 }

@@ -5,9 +5,11 @@ import {
   EXPOSURE_LOCK_LEAD_S,
   duration,
   parseFleetConfig,
+  patchesByStation,
   plansByStation,
   sessionStartOf,
 } from '../../../src/fleet/fleet-config.js';
+import { cameraPatchSchema } from '../../../src/recorder/camera-patch.js';
 
 const minimal = { group: 'north', maxDuration: '30m', cameras: [{ station: 'st1', source: '/dev/video0' }] };
 
@@ -431,5 +433,51 @@ describe('live view, timestamp, motion, stream, sound, exposure lock and TTL set
       'ttl.output.on',
     ])
       assert.match(text, new RegExp(`cameras\\.0\\.${k.replace(/\./g, '\\.')}`), text);
+  });
+});
+
+describe('config push', () => {
+  it('sends the picture and segments always, the other settings only where the config states them', () => {
+    const c = parseFleetConfig(
+      {
+        group: 'lab',
+        maxDuration: '1h',
+        defaults: { source: 'rpicam:', rotation: 180, timestamp: { position: 'top-right' } },
+        cameras: [
+          {
+            station: 'a',
+            camera: 'top',
+            motion: { threshold: 9 },
+            controls: { brightness: 0.2 },
+            rtsp: true,
+          },
+          { station: 'a', camera: 'side', source: 'rtsp://cam/x', live: false },
+          { station: 'b' },
+        ],
+      },
+      'f',
+    );
+    const p = patchesByStation(c);
+    assert.deepEqual(p.get('a')!.top, {
+      rotation: 180,
+      hflip: false,
+      vflip: false,
+      width: null,
+      height: null,
+      fps: null,
+      segmentSeconds: 10,
+      timestamp: true,
+      timestampPosition: 'top-right',
+      motionThreshold: 9,
+      rtsp: true,
+      controls: { brightness: 0.2 },
+    });
+    const side = p.get('a')!.side!;
+    assert.equal(side.live, false);
+    assert.equal(side.controls, undefined, 'not a Pi camera: no controls sent');
+    assert.equal(side.rtsp, undefined, 'not stated: left as the station has it');
+    assert.equal(p.get('b')!.cam!.motionThreshold, undefined);
+    for (const [, cams] of p)
+      for (const patch of Object.values(cams)) assert.ok(cameraPatchSchema.safeParse(patch).success);
   });
 });
