@@ -6,7 +6,7 @@ import { liveFilter, type OverlayPosition } from './live/overlay.js';
 import { greyOutputArgs } from './motion/grey-frames.js';
 import { rtspOutputArgs } from './live/rtsp-output.js';
 import type { SourceSpec } from './sources.js';
-import { transformFilter, transforms, type VideoTransform } from './transform.js';
+import { gateFilter, transformFilter, transforms, type VideoTransform } from './transform.js';
 
 /** Output A. Continuous: MP4 segments on the library drive; ring: 1 s MPEG-TS in RAM (motion pre-roll). */
 export interface SegmentOutput {
@@ -134,10 +134,7 @@ function segmentArgs(c: CaptureCommand): string[] {
 
 /** AAC for the segments; the sound waits for the start gate like the picture (same wall clock). */
 function audioArgs(startAtMs: number | undefined): string[] {
-  const gate =
-    startAtMs === undefined
-      ? []
-      : ['-af', `aselect='gte(time(0),${(startAtMs / 1000).toFixed(3)})',asetpts=PTS-STARTPTS`];
+  const gate = startAtMs === undefined ? [] : ['-af', gateFilter(startAtMs, 'audio')];
   return [...gate, '-c:a', 'aac', '-b:a', '96k'];
 }
 

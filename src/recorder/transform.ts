@@ -24,6 +24,16 @@ export interface VideoTransform {
   timestamp?: { position: OverlayPosition; fontFile?: string | undefined } | undefined;
 }
 
+/**
+ * The start gate as a filter chain: ffmpeg's time(0) is the wall clock as each frame (or audio
+ * frame) passes; nothing before `startAtMs` is kept, and the kept frames' time line restarts at 0.
+ * The same gate on every output that must start with the recording (picture, sound, detector).
+ */
+export function gateFilter(startAtMs: number, kind: 'video' | 'audio' = 'video'): string {
+  const a = kind === 'audio' ? 'a' : '';
+  return `${a}select='gte(time(0),${(startAtMs / 1000).toFixed(3)})',${a}setpts=PTS-STARTPTS`;
+}
+
 /** Whether the transform changes anything. */
 export function transforms(t: VideoTransform | undefined): boolean {
   return (
@@ -45,10 +55,8 @@ export function transforms(t: VideoTransform | undefined): boolean {
  */
 export function transformFilter(t: VideoTransform): string | undefined {
   const f: string[] = [];
-  // The gate: ffmpeg's time(0) is the wall clock as each frame passes; the kept frames' time
-  // line restarts at 0 (a segment list counted from the first kept frame).
-  if (t.startAtMs !== undefined)
-    f.push(`select='gte(time(0),${(t.startAtMs / 1000).toFixed(3)})'`, 'setpts=PTS-STARTPTS');
+  // The gate first (a segment list counted from the first kept frame).
+  if (t.startAtMs !== undefined) f.push(gateFilter(t.startAtMs));
   if (t.fps) f.push(`fps=${t.fps}`);
   let h = !!t.hflip;
   let v = !!t.vflip;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SessionManifest } from '../../src/fleet/manifest.js';
 import { json, outpost, spawnOutpost } from '../kit/cli.js';
-import { probeVideo } from '../kit/ffprobe.js';
+import { countFrames, probeVideo } from '../kit/ffprobe.js';
 import { freePort } from '../kit/ports.js';
 
 /**
@@ -183,22 +183,7 @@ describe('a fleet of six recording stations (real processes, real ffmpeg)', { ti
         // Its frames' times beside it: one row per frame, wall clocks from the session's start on.
         const rows = readFileSync(`${file}.frames.csv`, 'utf8').trim().split('\n');
         assert.equal(rows[0], 'frame,pts_s,camera_s,wall_ms');
-        const frames = Number(
-          execFileSync('ffprobe', [
-            '-v',
-            'error',
-            '-count_frames',
-            '-select_streams',
-            'v:0',
-            '-show_entries',
-            'stream=nb_read_frames',
-            '-of',
-            'csv=p=0',
-            file,
-          ])
-            .toString()
-            .trim(),
-        );
+        const frames = countFrames(file);
         assert.equal(rows.length - 1, frames, `${s} ${seg.path}: a row per frame`);
         const firstWall = Number(rows[1]!.split(',')[3]);
         assert.ok(

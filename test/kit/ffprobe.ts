@@ -17,3 +17,20 @@ export function probeVideo(path: string): { width: number; height: number; avg_f
     JSON.parse(out.toString()) as { streams: { width: number; height: number; avg_frame_rate: string }[] }
   ).streams[0]!;
 }
+
+/** The video frames in a file, decoded (ffprobe -count_frames). */
+export function countFrames(path: string): number {
+  const out = execFileSync('ffprobe', [
+    '-v',
+    'error',
+    '-count_frames',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'stream=nb_read_frames',
+    '-of',
+    'csv=p=0',
+    path,
+  ]);
+  return Number(out.toString().trim());
+}

@@ -3,6 +3,7 @@
  * frames of width × height with timestamps. The `fps` filter upstream makes the rate constant,
  * so a frame's time is `startTime + index / fps`.
  */
+import { gateFilter } from '../transform.js';
 
 export interface GreyFrame {
   /** width × height grey bytes; a fresh buffer per frame (the consumer may keep it). */
@@ -82,10 +83,7 @@ export function greyOutputArgs(opts: {
   /** A gated recording (a fleet session's instant): the detector's time line starts with it. */
   startAtMs?: number | undefined;
 }): string[] {
-  const gate =
-    opts.startAtMs === undefined
-      ? ''
-      : `select='gte(time(0),${(opts.startAtMs / 1000).toFixed(3)})',setpts=PTS-STARTPTS,`;
+  const gate = opts.startAtMs === undefined ? '' : `${gateFilter(opts.startAtMs)},`;
   return [
     '-map',
     '0:v:0',

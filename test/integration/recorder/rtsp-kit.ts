@@ -163,22 +163,8 @@ export function startPublisher(url: string): { proc: ChildProcess; exited: Promi
   return { proc, exited };
 }
 
-/** Frames in a file, decoded (ffprobe -count_frames). */
-export async function countFrames(file: string): Promise<number> {
-  const r = await run('ffprobe', [
-    '-v',
-    'error',
-    '-count_frames',
-    '-select_streams',
-    'v:0',
-    '-show_entries',
-    'stream=nb_read_frames',
-    '-of',
-    'csv=p=0',
-    file,
-  ]);
-  return Number(r.stdout.trim());
-}
+/** Frames in a file, decoded (the test kit's ffprobe). */
+export { countFrames } from '../../kit/ffprobe.js';
 
 /** Poll until `check` is true (or fail after timeoutMs). */
 export async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {

@@ -95,8 +95,8 @@ describe('RTSP relay: real ffmpeg publisher and players on loopback', { timeout:
     clearInterval(poll);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
-    const fa = await countFrames(join(dir, 'a.mp4'));
-    const fb = await countFrames(join(dir, 'b.mp4'));
+    const fa = countFrames(join(dir, 'a.mp4'));
+    const fb = countFrames(join(dir, 'b.mp4'));
     assert.ok(fa >= 15, `a: ${fa} frames`);
     assert.ok(fb >= 15, `b: ${fb} frames`);
     assert.equal(maxPlayers, 2);
@@ -140,7 +140,7 @@ describe('RTSP relay: real ffmpeg publisher and players on loopback', { timeout:
       join(dir, 'c.mp4'),
     ]);
     assert.equal(r.code, 0, r.stderr);
-    const n = await countFrames(join(dir, 'c.mp4'));
+    const n = countFrames(join(dir, 'c.mp4'));
     assert.ok(n >= 15, `${n} frames beside a stuck player`);
     stuck.close();
   });

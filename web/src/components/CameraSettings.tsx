@@ -19,6 +19,21 @@ function summary(s: CameraApplied): string {
     .join(' · ');
 }
 
+/** One on/off setting of the form. */
+function Check(p: { name: string; checked: boolean; set: (v: boolean) => void; label: string }) {
+  return (
+    <label class="check">
+      <input
+        type="checkbox"
+        name={p.name}
+        checked={p.checked}
+        onChange={(e) => p.set((e.target as HTMLInputElement).checked)}
+      />
+      {p.label}
+    </label>
+  );
+}
+
 /**
  * A camera's settings, changed on the fly by an editor (the station restarts its pipeline and
  * keeps them across restarts); shows what the camera runs with once applied.
@@ -174,24 +189,8 @@ export function CameraSettings({ name, mode }: { name: string; mode?: 'continuou
             ))}
           </select>
         </label>
-        <label class="check">
-          <input
-            type="checkbox"
-            name="hflip"
-            checked={hflip}
-            onChange={(e) => setHflip((e.target as HTMLInputElement).checked)}
-          />
-          {t('camset.hflip')}
-        </label>
-        <label class="check">
-          <input
-            type="checkbox"
-            name="vflip"
-            checked={vflip}
-            onChange={(e) => setVflip((e.target as HTMLInputElement).checked)}
-          />
-          {t('camset.vflip')}
-        </label>
+        <Check name="hflip" checked={hflip} set={setHflip} label={t('camset.hflip')} />
+        <Check name="vflip" checked={vflip} set={setVflip} label={t('camset.vflip')} />
         <label>
           {t('camset.size')}
           <input
@@ -219,24 +218,8 @@ export function CameraSettings({ name, mode }: { name: string; mode?: 'continuou
             onInput={(e) => setSegment((e.target as HTMLInputElement).value)}
           />
         </label>
-        <label class="check">
-          <input
-            type="checkbox"
-            name="live"
-            checked={live}
-            onChange={(e) => setLive((e.target as HTMLInputElement).checked)}
-          />
-          {t('camset.live')}
-        </label>
-        <label class="check">
-          <input
-            type="checkbox"
-            name="timestamp"
-            checked={timestamp}
-            onChange={(e) => setTimestamp((e.target as HTMLInputElement).checked)}
-          />
-          {t('camset.timestamp')}
-        </label>
+        <Check name="live" checked={live} set={setLive} label={t('camset.live')} />
+        <Check name="timestamp" checked={timestamp} set={setTimestamp} label={t('camset.timestamp')} />
         <label>
           {t('camset.position')}
           <select
@@ -281,26 +264,15 @@ export function CameraSettings({ name, mode }: { name: string; mode?: 'continuou
             onInput={(e) => setControls((e.target as HTMLInputElement).value)}
           />
         </label>
-        <label class="check">
-          <input
-            type="checkbox"
-            name="rtsp"
-            checked={stream}
-            onChange={(e) => setStream((e.target as HTMLInputElement).checked)}
-          />
-          {t('camset.rtsp')}
-        </label>
+        <Check name="rtsp" checked={stream} set={setStream} label={t('camset.rtsp')} />
         {mode === 'motion' && (
           <>
-            <label class="check">
-              <input
-                type="checkbox"
-                name="motionHighlight"
-                checked={highlight}
-                onChange={(e) => setHighlight((e.target as HTMLInputElement).checked)}
-              />
-              {t('camset.highlight')}
-            </label>
+            <Check
+              name="motionHighlight"
+              checked={highlight}
+              set={setHighlight}
+              label={t('camset.highlight')}
+            />
             <label>
               {t('camset.threshold')}
               <input

@@ -36,22 +36,7 @@ export function probeFramePts(path: string): number[] {
   );
 }
 
-/** ffprobe -count_frames: the frames decoded in the file. */
-export function countFrames(path: string): number {
-  const out = execFileSync('ffprobe', [
-    '-v',
-    'error',
-    '-count_frames',
-    '-select_streams',
-    'v:0',
-    '-show_entries',
-    'stream=nb_read_frames',
-    '-of',
-    'csv=p=0',
-    path,
-  ]);
-  return Number(out.toString().trim());
-}
+export { countFrames } from '../../../kit/ffprobe.js';
 
 export interface CsvTable {
   header: string[];
