@@ -89,6 +89,18 @@ export function startStationCameras(
     }
     return hub;
   };
+  /** A camera's motion box to the web app, when its live view highlights motion. */
+  const forwardBox = (e: MotionBox): void => {
+    if (highlighted(e.camera)) events.emit('motion-box', e);
+  };
+  /** A new feed per ffmpeg run: a half frame of the old process never joins the new one. */
+  const liveFeed =
+    (name: string, hub: LiveHub | undefined) =>
+    ({ mjpeg }: { mjpeg?: Readable | undefined }): void => {
+      feeds.get(name)?.stop();
+      if (hub && mjpeg) feeds.set(name, feedHub(mjpeg, hub));
+      else feeds.delete(name);
+    };
   /** Session recorders shown as cameras (adopt). */
   const adopted = new Map<string, { r: Recorder; o: AdoptOptions }>();
   /** The settings each standing recorder runs with (config and on-the-fly changes). */
@@ -126,16 +138,8 @@ export function startStationCameras(
       const r = new Recorder(settings, recorderSettingsOf(ctx.config), drive, recorderDeps(ctx));
       r.on('segment', (s) => events.emit('recording-segment', s));
       r.on('motion-event', (e) => events.emit('motion-event', e));
-      r.on('motion-box', (e) => {
-        if (highlighted(c.name)) events.emit('motion-box', e);
-      });
-      const hub = hubs.get(c.name);
-      // A new feed per ffmpeg run: a half frame of the old process never joins the new one.
-      r.on('outputs', ({ mjpeg }) => {
-        feeds.get(c.name)?.stop();
-        if (hub && mjpeg) feeds.set(c.name, feedHub(mjpeg, hub));
-        else feeds.delete(c.name);
-      });
+      r.on('motion-box', forwardBox);
+      r.on('outputs', liveFeed(c.name, hubs.get(c.name)));
       r.on('state', (s) => events.emit('recorder-state', s));
       r.on('budget', (b) => {
         for (const w of b.warnings) ctx.log.warn({ camera: b.camera, code: w.code }, w.message);
@@ -322,20 +326,12 @@ export function startStationCameras(
 
   const adopt = (name: string, r: Recorder, o: AdoptOptions): (() => void) => {
     adopted.set(name, { r, o });
-    const hub = hubFor(name);
-    const onOutputs = ({ mjpeg }: { mjpeg?: Readable | undefined }): void => {
-      feeds.get(name)?.stop();
-      if (mjpeg) feeds.set(name, feedHub(mjpeg, hub));
-      else feeds.delete(name);
-    };
-    const onBox = (e: MotionBox): void => {
-      if (o.motionHighlight) events.emit('motion-box', e);
-    };
+    const onOutputs = liveFeed(name, hubFor(name));
     r.on('outputs', onOutputs);
-    r.on('motion-box', onBox);
+    r.on('motion-box', forwardBox);
     return () => {
       r.off('outputs', onOutputs);
-      r.off('motion-box', onBox);
+      r.off('motion-box', forwardBox);
       if (adopted.get(name)?.r === r) adopted.delete(name);
     };
   };
