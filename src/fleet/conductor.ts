@@ -71,7 +71,16 @@ export interface ConductorOptions {
   onPresence?: (station: string, online: boolean, at: string) => void;
 }
 
-const newId = (): string => randomBytes(9).toString('base64url');
+/**
+ * A random id for commands and sessions: letters, digits, `_` and `-`, but never a leading `-` or
+ * `_`, so a session id typed on a command line (`outpost fleet show <id>`) is never read as an option.
+ */
+export const newId = (): string => {
+  for (;;) {
+    const s = randomBytes(9).toString('base64url');
+    if (/^[A-Za-z0-9]/.test(s)) return s;
+  }
+};
 
 export class Conductor {
   readonly instance = newId();
