@@ -30,6 +30,9 @@ if [ "${OUTPOST_DEV:-}" = 1 ]; then
   check systemd-analyze systemd
   check python3 python3
   check setpriv util-linux
+  # The snapshot tests: real FTP clients (curl is there already; lftp for EPSV/PASV and mirror -R).
+  check lftp lftp
+  check curl curl
   # The catalogue's contract suite and HQ on PostgreSQL: a throw-away cluster (test/kit/postgres.ts).
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
   # S3 in the tests: OpenStack Swift with its s3api middleware, one node on loopback (test/kit/swift.ts).
