@@ -19,6 +19,7 @@ const COMMANDS: ReadonlyArray<readonly [string[], () => Promise<Register>]> = [
   [['videos'], async () => (await import('./commands/videos.js')).registerVideos],
   [['shift-time'], async () => (await import('./commands/shift-time.js')).registerShiftTime],
   [['record'], async () => (await import('./commands/record.js')).registerRecord],
+  [['timelapse'], async () => (await import('./commands/timelapse.js')).registerTimelapse],
   [['mirror'], async () => (await import('./commands/mirror.js')).registerMirror],
   [['scrub'], async () => (await import('./commands/scrub.js')).registerScrub],
   [['station'], async () => (await import('./commands/station.js')).registerStation],

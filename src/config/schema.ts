@@ -9,6 +9,7 @@ import { fleetSchema } from './fleet.js';
 import { DEFAULT_GPIO_LEDS, DEFAULT_SYSFS_LEDS } from './leds.js';
 import { timingConfigSchema } from './timing.js';
 import { motionConfigSchema } from './motion.js';
+import { snapshotsSchema } from './snapshots.js';
 import { azureStoreSchema, s3StoreSchema } from './stores.js';
 
 /** An LED: a directory name under /sys/class/leds (sysfs) or a GPIO number or line name (gpiod). */
@@ -522,6 +523,8 @@ export const configSchema = z
       }),
     /** The fleet agent inside the station (docs/fleet.md). */
     fleet: fleetSchema,
+    /** IP cameras' snapshots by FTP or HTTP, daily timelapses, retention (docs/snapshots.md). */
+    snapshots: snapshotsSchema,
     /** Recorder-wide settings: storage budget and the motion ring. */
     recorder: z
       .strictObject({

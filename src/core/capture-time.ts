@@ -8,7 +8,8 @@ export interface CaptureTime {
   local: string;
   /** `+HH:MM` / `-HH:MM` when the file records it. */
   offset?: string;
-  source: 'exif' | 'video' | 'mtime';
+  /** exif/video: the file says; mtime: the file's date; received: when a camera sent it to us (snapshots). */
+  source: 'exif' | 'video' | 'mtime' | 'received';
 }
 
 const LOCAL_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})$/;
@@ -49,4 +50,14 @@ export function localFromInstant(ms: number, timeZone: string): string {
 /** `YYYY-MM-DD` of an instant in a time zone: the download-date folder. */
 export function dateFolderOf(ms: number, timeZone: string): string {
   return localFromInstant(ms, timeZone).slice(0, 10);
+}
+
+/** `+HH:MM` of a zone at an instant (the recorder and the snapshot server know their clock's offset, unlike a camera). */
+export function offsetOf(ms: number, timeZone: string): string {
+  const local = localFromInstant(ms, timeZone);
+  const asUtc = Date.parse(`${local}Z`);
+  const mins = Math.round((asUtc - Math.floor(ms / 1000) * 1000) / 60_000);
+  const sign = mins < 0 ? '-' : '+';
+  const a = Math.abs(mins);
+  return `${sign}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
 }

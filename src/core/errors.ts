@@ -213,6 +213,21 @@ export const ERROR_CATALOGUE = {
     exit: 1,
     hint: 'The recorded segment has no playable video (camera sent nothing); it is kept out of the library.',
   },
+  SNAPSHOT_INVALID: {
+    status: 422,
+    exit: 1,
+    hint: 'The camera sent something that is not a whole JPEG (empty, cut short or damaged); it is not kept. Check the camera’s snapshot settings; it sends the next one as usual.',
+  },
+  SNAPSHOT_NO_DRIVE: {
+    status: 503,
+    exit: 3,
+    hint: 'Snapshots are kept on the library drive: plug one in. The camera sends again at its next snapshot.',
+  },
+  TIMELAPSE_FAILED: {
+    status: 500,
+    exit: 3,
+    hint: 'The day’s snapshots are kept. Outpost tries again at its next start; to try now run `outpost timelapse <camera> --date <day>` or use the Snapshots page.',
+  },
   RECORDING_FAILED: {
     status: 500,
     exit: 3,

@@ -17,7 +17,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../adapters/clock.js';
 import type { ProcessRunner } from '../adapters/process-runner.js';
-import { dateFolderOf, localFromInstant } from '../core/capture-time.js';
+import { dateFolderOf, localFromInstant, offsetOf } from '../core/capture-time.js';
 import { OutpostError, driveError, isOutpostError } from '../core/errors.js';
 import { renderName } from '../core/naming.js';
 import type { Catalog } from '../library/catalog/open.js';
@@ -261,12 +261,3 @@ export async function deriveSegment(
   });
 }
 
-/** `+HH:MM` of a zone at an instant (the recorder knows its clock's offset, unlike a camera). */
-export function offsetOf(ms: number, timeZone: string): string {
-  const local = localFromInstant(ms, timeZone);
-  const asUtc = Date.parse(`${local}Z`);
-  const mins = Math.round((asUtc - Math.floor(ms / 1000) * 1000) / 60_000);
-  const sign = mins < 0 ? '-' : '+';
-  const a = Math.abs(mins);
-  return `${sign}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
-}

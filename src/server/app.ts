@@ -7,6 +7,7 @@ import { installErrorHandling } from './errors.js';
 import { DOCS_PREFIX, registerOpenApi } from './openapi.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerCameraRoutes } from './routes/cameras.js';
+import { registerSnapshotRoutes } from './routes/snapshots.js';
 import { registerFleetRoutes } from './routes/fleet.js';
 import { registerCardRoutes } from './routes/cards.js';
 import { registerDriveRoutes } from './routes/drives.js';
@@ -125,6 +126,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerDeleteRoutes(app, deps);
   registerShiftTimeRoutes(app, deps);
   registerCameraRoutes(app, deps);
+  registerSnapshotRoutes(app, deps);
   registerFleetRoutes(app, deps);
   registerGeotagRoutes(app, deps);
   registerMapRoutes(app, deps);

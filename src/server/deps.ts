@@ -22,6 +22,8 @@ import type { SessionManifest } from '../fleet/manifest.js';
 import type { SessionPlan } from '../fleet/protocol.js';
 import type { SupervisorState } from '../recorder/supervisor.js';
 import type { UplinkStatus } from '../uplink/runner.js';
+import type { CameraSnapshotStatus, DayView } from '../snapshots/service.js';
+import type { TimelapseResult } from '../snapshots/timelapse-jobs.js';
 import type { SetupCodes } from './first-user.js';
 import type { Role } from './route.js';
 import type { StreamLimits } from './streams.js';
@@ -117,6 +119,9 @@ export const LIVE_EVENTS = [
   'mirror-failed',
   'motion-event',
   'motion-box',
+  'snapshot',
+  'snapshot-rejected',
+  'timelapse',
   'recording-segment',
   'device-mounted',
   'device-unmounting',
@@ -227,6 +232,26 @@ export interface FleetControl {
   manifest(key: string): Promise<SessionManifest>;
 }
 
+/** The station's snapshot service as the web app sees it (src/snapshots/service.ts). */
+export interface SnapshotsControl {
+  status(): {
+    cameras: CameraSnapshotStatus[];
+    ftp: {
+      enabled: boolean;
+      connections: number;
+      accepted: number;
+      rejected: Record<string, number>;
+      loginFailures: number;
+      loginsBlocked: number;
+    } | null;
+    pulls: { camera: string; lastOkAt: string | null; lastError: string | null; consecutiveFailures: number }[];
+    timelapse: { camera: string; day: string } | null;
+  };
+  days(camera: string): { day: string; state: string; timelapseId: string | null; snapshots: number }[];
+  dayView(camera: string, day: string): DayView;
+  makeTimelapse(camera: string, day: string): Promise<TimelapseResult>;
+}
+
 export interface AppDeps {
   /** The open catalogue of `drive` (the app never closes it: its owner does). */
   catalog: Catalog;
@@ -286,6 +311,8 @@ export interface AppDeps {
   cameras?: CamerasControl;
   /** The fleet conductor (`fleet.conductor.enabled`); absent: no fleet routes. */
   fleet?: FleetControl;
+  /** IP cameras' snapshots and timelapses (`snapshots:`); absent: no snapshot routes. */
+  snapshots?: SnapshotsControl;
   /** Per-user caps and the stall timeout of live event streams and live views (config `server.limits`). */
   streams?: Partial<StreamLimits>;
   /** The station's offline map tiles (routes/map.ts, `outpost map import`); absent: none. */

@@ -90,6 +90,12 @@ export interface StationEventMap {
   'recorder-state': [RecorderStatus];
   /** Where a camera sees motion now (the live view's highlight; cameras with it on only). */
   'motion-box': [MotionBox];
+  /** An IP camera's snapshot became a library item (src/snapshots/). */
+  snapshot: [{ camera: string; id: string; day: string; receivedAt: string }];
+  /** An IP camera's upload was refused (empty, truncated, not a JPEG, too big, no drive). */
+  'snapshot-rejected': [{ camera: string; reason: string; message: string }];
+  /** A day's timelapse is being made (frame of frames) or was made (`done`, its item). */
+  timelapse: [{ camera: string; day: string; state: string; id?: string; frame?: number; frames?: number }];
 }
 
 export class StationEvents extends EventEmitter<StationEventMap> {}

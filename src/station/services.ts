@@ -18,6 +18,7 @@ import { writeStatusFile } from './status-file.js';
 import { controlSocketPath, startControlSocket } from './control-socket.js';
 import { watchEjectButton } from '../devices/eject-button.js';
 import { startStationCameras } from './cameras.js';
+import { startStationSnapshots } from './snapshots.js';
 import { createStationRtsp } from './rtsp.js';
 import type { StationFleet } from './fleet-agent.js';
 import { createStationStatus } from './station-status.js';
@@ -64,6 +65,8 @@ export function startStationServices(
   // The RTSP relay: started the first time a camera streams (docs/rtsp-stream.md).
   const rtsp = createStationRtsp(ctx.config, ctx.log);
   const cameras = startStationCameras(ctx, events, rtsp);
+  // IP cameras' snapshots by FTP or HTTP, their timelapses and retention (docs/snapshots.md).
+  const snapshots = startStationSnapshots(ctx, events);
   // The fleet agent (docs/fleet.md), when configured: sessions borrow these cameras. Its code
   // (MQTT, the broker) is loaded only then: a station without a fleet keeps its memory.
   let fleet: StationFleet | undefined;
@@ -156,6 +159,7 @@ export function startStationServices(
       files: { root: d.layout.root },
       ...(ctx.config.cameras.length ? { cameras: cameras.control } : {}),
       ...(fleetControl ? { fleet: fleetControl } : {}),
+      ...(snapshots ? { snapshots: snapshots.control } : {}),
       node: ctx.node,
       timeZone: ctx.timeZone,
       clock: ctx.clock,
@@ -219,7 +223,7 @@ export function startStationServices(
   };
   // Before the station unmounts a library drive: nothing of ours may keep it busy.
   station.beforeUnmount(async () => {
-    await Promise.all([releasing, cameras.settled(), fleet?.settled()]);
+    await Promise.all([releasing, cameras.settled(), fleet?.settled(), snapshots?.settled()]);
   });
 
   events.on('library-attached', ({ path }) => {
@@ -337,6 +341,7 @@ export function startStationServices(
       await fleet?.close();
       await (await conductor)?.close();
       await cameras.close();
+      await snapshots?.close();
       await rtsp.close();
       await stopUplink();
       await serving;

@@ -1,7 +1,8 @@
 /**
  * Transfer classes of the uplink: what kind of bytes a pending transfer carries decides how
  * soon they go. The order is issue 4's list: ops → thumbnails → rated/priority items (preview,
- * then original) → previews → photo originals → audio → video originals.
+ * then original) → previews → photo originals → audio → video originals; IP cameras' daily
+ * timelapses go before all previews (a day in a few MB), their JPEGs after everything (issue 16).
  */
 import type { MediaType } from '../core/media-types.js';
 
@@ -11,10 +12,12 @@ export const TRANSFER_CLASSES = [
   'thumb',
   'rated-preview',
   'rated-original',
+  'timelapse',
   'preview',
   'photo',
   'audio',
   'video',
+  'snapshot',
 ] as const;
 
 export type TransferClass = (typeof TRANSFER_CLASSES)[number];
@@ -38,6 +41,8 @@ export interface ClassifyInput {
   rating?: number | null;
   /** The item's priority flag. */
   priority?: boolean;
+  /** The item's card id: `timelapse:<camera>` and `snap:<camera>` have classes of their own. */
+  card?: string | null;
 }
 
 /** True when an item's attributes make it jump the queue. */
@@ -52,6 +57,10 @@ export function isImportant(rating: number | null | undefined, priority: boolean
  * Thumbnails stay in `thumb` even for rated items: that class is already above `rated-*`.
  */
 export function classify(input: ClassifyInput): TransferClass {
+  const important = isImportant(input.rating, input.priority);
+  // An IP camera's JPEGs (each rendition) are the bulk of a day: after everything else.
+  if (input.rendition !== 'ops' && !important && input.card?.startsWith('snap:')) return 'snapshot';
+  if (input.rendition === 'original' && !important && input.card?.startsWith('timelapse:')) return 'timelapse';
   switch (input.rendition) {
     case 'ops':
       return 'ops';

@@ -4,6 +4,7 @@ import { OutpostError } from '../core/errors.js';
 import { parseStationKey } from '../core/station-key.js';
 import type { Timetable } from '../core/timetable.js';
 import type { Catalog } from '../library/catalog/open.js';
+import type { SnapshotUploadPolicy } from '../library/catalog/uplink-journal.js';
 import { UplinkRunner, type UplinkStatus } from './runner.js';
 import type { UplinkTargetConfig } from './targets/target-name.js';
 import { HqTusTarget } from './targets/hq-tus.js';
@@ -28,7 +29,7 @@ export interface UplinkSettings {
 }
 
 export interface UplinkContext {
-  config: { uplink: UplinkSettings };
+  config: { uplink: UplinkSettings; snapshots?: { upload: SnapshotUploadPolicy } | undefined };
   node: string;
   timeZone: string;
   log: Logger;
@@ -70,6 +71,7 @@ export async function createUplink(
       stallTimeoutMs: u.stallTimeoutSeconds * 1000,
       deleteAfterUpload: u.deleteAfterUpload,
       deleteRequiresMirror: u.deleteRequiresMirror,
+      snapshots: ctx.config.snapshots?.upload ?? 'timelapse',
     },
   );
   return { runner, close: made.close };

@@ -1,3 +1,4 @@
+import type { SnapshotUploadPolicy } from '../library/catalog/uplink-journal.js';
 import { stat } from 'node:fs/promises';
 import type { Logger } from '../adapters/logger.js';
 import type { Catalog } from '../library/catalog/open.js';
@@ -39,6 +40,8 @@ export interface UplinkSettings {
   deleteAfterUpload?: OffloadPolicy;
   /** Before removing, the mirror drive must hold the item too: not known yet, so nothing is removed. */
   deleteRequiresMirror?: boolean;
+  /** What of IP cameras' snapshots goes (config `snapshots.upload`). Default timelapses only. */
+  snapshots?: SnapshotUploadPolicy;
 }
 
 export interface UplinkDeps {
@@ -126,9 +129,10 @@ export class UplinkRunner {
       maxBackoffMs: 30_000,
       deleteAfterUpload: 'never',
       deleteRequiresMirror: false,
+      snapshots: 'timelapse',
       ...settings,
     };
-    this.journal = new Journal(deps.catalog, deps.target.name);
+    this.journal = new Journal(deps.catalog, deps.target.name, this.s.snapshots);
     // An error an earlier run kept is cleared by this run's first request that works.
     this.errorKept = this.journal.lastError() !== null;
     this.scheduler = new UplinkScheduler({ minShare: { video: this.s.videoShare } });

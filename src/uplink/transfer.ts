@@ -174,5 +174,11 @@ export class Transfer {
 }
 
 function classOf(row: JournalRow): TransferClass {
-  return classify({ rendition: row.rendition, type: row.type, rating: row.rating, priority: row.priority });
+  return classify({
+    rendition: row.rendition,
+    type: row.type,
+    rating: row.rating,
+    priority: row.priority,
+    card: row.card,
+  });
 }

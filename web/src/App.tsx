@@ -5,6 +5,7 @@ import { CamerasPage } from './components/CamerasPage';
 import { CardsPage } from './components/CardsPage';
 import { EventsPage } from './components/EventsPage';
 import { FleetPage } from './components/FleetPage';
+import { SnapshotsPage } from './components/SnapshotsPage';
 import { GalleryPage } from './components/GalleryPage';
 import { Login } from './components/Login';
 import { MapPage } from './components/MapPage';
@@ -17,6 +18,7 @@ const PAGES: [string, MessageKey][] = [
   ['/status', 'app.nav.status'],
   ['/cards', 'app.nav.cards'],
   ['/cameras', 'app.nav.cameras'],
+  ['/snapshots', 'snap.nav'],
   ['/fleet', 'fleet.nav'],
   ['/events', 'albums.nav'],
   ['/map', 'map.nav'],
@@ -112,6 +114,8 @@ export function App() {
         <CardsPage />
       ) : path === '/cameras' ? (
         <CamerasPage />
+      ) : path === '/snapshots' ? (
+        <SnapshotsPage query={query} canEdit={!(auth.kind === 'user' && auth.user.role === 'viewer')} />
       ) : path === '/fleet' ? (
         <FleetPage query={query} canEdit={!(auth.kind === 'user' && auth.user.role === 'viewer')} />
       ) : path === '/map' ? (

@@ -6,6 +6,8 @@ import type {
   Card,
   FleetConfigEntry,
   FleetOverview,
+  SnapshotDayView,
+  SnapshotsOverview,
   FleetStartReport,
   SessionManifest,
   CardAssignment,
@@ -183,3 +185,12 @@ export const getCameraSettings = (name: string): Promise<CameraApplied> =>
   api('GET', `/api/cameras/${encodeURIComponent(name)}/settings`);
 export const patchCameraSettings = (name: string, patch: CameraPatch): Promise<CameraApplied> =>
   api('PATCH', `/api/cameras/${encodeURIComponent(name)}/settings`, patch);
+
+export const getSnapshots = (): Promise<SnapshotsOverview> => api('GET', '/api/snapshots');
+export const getSnapshotDay = (camera: string, day: string): Promise<SnapshotDayView> =>
+  api('GET', `/api/snapshots/${encodeURIComponent(camera)}/days/${day}`);
+export const makeTimelapse = (
+  camera: string,
+  day: string,
+): Promise<{ id: string; frames: number; durationS: number; snapshots: number; created: boolean }> =>
+  api('POST', `/api/snapshots/${encodeURIComponent(camera)}/days/${day}/timelapse`);

@@ -307,3 +307,50 @@ export type CameraPatch = Partial<{
   audio: string | null;
   controls: Record<string, string | number> | null;
 }>;
+
+/** `/api/snapshots`: IP cameras' snapshots (docs/snapshots.md). */
+export interface SnapshotCameraStatus {
+  camera: string;
+  timeZone: string;
+  lastSnapshot: { id: string; at: string } | null;
+  today: { day: string; snapshots: number; gaps: { from: string; to: string }[]; rejected: number };
+  storedBytes: number;
+  storedCount: number;
+  daysKept: number;
+  oldestDay: string | null;
+  clockDriftS: number | null;
+  timelapses: { done: number; failed: number; pending: number; lastDone: string | null };
+}
+
+export interface SnapshotsOverview {
+  cameras: SnapshotCameraStatus[];
+  ftp: {
+    enabled: boolean;
+    connections: number;
+    accepted: number;
+    rejected: Record<string, number>;
+    loginFailures: number;
+    loginsBlocked: number;
+  } | null;
+  pulls: { camera: string; lastOkAt: string | null; lastError: string | null; consecutiveFailures: number }[];
+  timelapse: { camera: string; day: string } | null;
+}
+
+export interface SnapshotDayView {
+  camera: string;
+  day: string;
+  timeZone: string;
+  intervalS: number | null;
+  snapshots: {
+    id: string;
+    at: string;
+    local: string;
+    kept: boolean;
+    thumb: boolean;
+    trigger: string | null;
+    driftS: number | null;
+  }[];
+  gaps: { from: string; to: string; fromLocal: string; toLocal: string }[];
+  timelapse: { state: string; id: string | null; frames: number | null; error: string | null } | null;
+  rejected: { reason: string; n: number; lastMessage: string }[];
+}

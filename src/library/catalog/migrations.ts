@@ -439,5 +439,54 @@ export function migrations(engine: 'sqlite' | 'postgres'): Record<string, Migrat
         await sql`analyze items`.execute(db);
       },
     },
+    '0023_snapshots': {
+      async up(db: Kysely<unknown>) {
+        // IP cameras' snapshots (src/snapshots/): what each one is beyond its item (who sent it,
+        // when it arrived, what its name said), and one row per camera and day, the timelapse's
+        // job and its link to the day's snapshots. Station tables; made on both engines alike.
+        await db.schema
+          .createTable('snapshot_items')
+          .addColumn('item_id', 'text', (c) => c.primaryKey())
+          .addColumn('camera', 'text', (c) => c.notNull())
+          .addColumn('day', 'text', (c) => c.notNull())
+          .addColumn('received_ms', int64, (c) => c.notNull())
+          .addColumn('upload_path', 'text', (c) => c.notNull())
+          .addColumn('hint_local', 'text')
+          .addColumn('trigger', 'text')
+          .addColumn('drift_s', real)
+          .addColumn('via', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('snapshot_items_day')
+          .on('snapshot_items')
+          .columns(['camera', 'day', 'received_ms'])
+          .execute();
+        await db.schema
+          .createTable('snapshot_days')
+          .addColumn('camera', 'text', (c) => c.notNull())
+          .addColumn('day', 'text', (c) => c.notNull())
+          .addColumn('time_zone', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('timelapse_id', 'text')
+          .addColumn('frames', 'integer')
+          .addColumn('snapshots', 'integer')
+          .addColumn('gaps', 'text')
+          .addColumn('error', 'text')
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('snapshot_days_pk', ['camera', 'day'])
+          .execute();
+        await db.schema
+          .createTable('snapshot_rejects')
+          .addColumn('camera', 'text', (c) => c.notNull())
+          .addColumn('day', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('n', 'integer', (c) => c.notNull())
+          .addColumn('last_at', 'text', (c) => c.notNull())
+          .addColumn('last_message', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('snapshot_rejects_pk', ['camera', 'day', 'reason'])
+          .execute();
+      },
+    },
   };
 }

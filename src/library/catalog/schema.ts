@@ -228,6 +228,56 @@ export interface DB {
   uplink_facts: UplinkFactsTable;
   changes: ChangesTable;
   scrub_findings: ScrubFindingsTable;
+  snapshot_items: SnapshotItemsTable;
+  snapshot_days: SnapshotDaysTable;
+  snapshot_rejects: SnapshotRejectsTable;
+}
+
+/** An IP camera's snapshot beyond its item (src/snapshots/, catalog/snapshots.ts). */
+export interface SnapshotItemsTable {
+  item_id: string;
+  camera: string;
+  /** The camera's local day, YYYY-MM-DD. */
+  day: string;
+  /** The server's receive time (the capture time), ms since epoch. */
+  received_ms: number;
+  /** Where the camera wrote it (FTP path in its area) or the URL it was pulled from. */
+  upload_path: string;
+  /** The time the file name states (camera-local, no zone), when it states one. */
+  hint_local: string | null;
+  /** scheduled | motion | alarm, when the name says. */
+  trigger: string | null;
+  /** Camera clock minus receive time, seconds (from the name's time). */
+  drift_s: number | null;
+  /** ftp | http */
+  via: string;
+}
+
+/** A camera's day: its timelapse job (state) and, once made, the timelapse item. */
+export interface SnapshotDaysTable {
+  camera: string;
+  day: string;
+  time_zone: string;
+  /** open (the day is running or not made yet) | encoding | done | failed */
+  state: string;
+  timelapse_id: string | null;
+  frames: number | null;
+  snapshots: number | null;
+  /** JSON: the gaps the timelapse shows. */
+  gaps: string | null;
+  error: string | null;
+  attempts: Generated<number>;
+  updated_at: string;
+}
+
+/** Uploads refused (empty, truncated, not a JPEG…), counted per camera, day and reason. */
+export interface SnapshotRejectsTable {
+  camera: string;
+  day: string;
+  reason: string;
+  n: number;
+  last_at: string;
+  last_message: string;
 }
 
 export type ItemRow = Selectable<ItemsTable>;

@@ -28,6 +28,8 @@ export interface JournalRow {
   type: 'photo' | 'video' | 'audio';
   rating: number | null;
   priority: boolean;
+  /** The item's card id (IP cameras' snapshots and timelapses have classes of their own). */
+  card: string | null;
   itemSize: number;
   path: string;
   originalName: string;
@@ -37,9 +39,28 @@ export interface JournalRow {
 
 export type UplinkCursor = 'ops-pushed' | 'ops-pulled';
 
+/**
+ * timelapse: an IP camera's daily timelapses go, its JPEGs stay; all: the JPEGs follow, each day's
+ * once HQ confirmed that day's timelapse; none: neither goes.
+ */
+export type SnapshotUploadPolicy = 'timelapse' | 'all' | 'none';
+
+/** The SQL condition on item `i` of what `policy` lets go (target bound as `@target`). */
+function snapshotCondition(policy: SnapshotUploadPolicy): string {
+  const notSnap = "coalesce(i.card_id, '') not like 'snap:%'";
+  if (policy === 'none') return `${notSnap} and coalesce(i.card_id, '') not like 'timelapse:%'`;
+  if (policy === 'timelapse') return notSnap;
+  return `(${notSnap} or exists (
+    select 1 from snapshot_items s
+      join snapshot_days d on d.camera = s.camera and d.day = s.day
+      join uplink_transfers lt on lt.item = d.timelapse_id and lt.rendition = 'original'
+                              and lt.state = 'done' and lt.target = @target
+     where s.item_id = i.id))`;
+}
+
 const selectOpen = (where: string): string =>
   `select t.item, t.rendition, t.state, t.size, t.sha256, t.upload_url as uploadUrl, t.upload_state as uploadState, t.offset,
-          t.attempts, t.last_error as lastError, i.type, i.rating, i.priority, i.size as itemSize,
+          t.attempts, t.last_error as lastError, i.type, i.rating, i.priority, i.card_id as card, i.size as itemSize,
           i.path, i.original_name as originalName, i.has_preview as hasPreview, i.has_poster as hasPoster
    from uplink_transfers t join items i on i.id = t.item
    where t.target = ? and t.state in ('pending', 'uploading') ${where}`;
@@ -54,6 +75,8 @@ export class UplinkJournal {
   constructor(
     private readonly cat: Catalog,
     readonly target: string,
+    /** What of IP cameras' snapshots goes (config `snapshots.upload`, docs/snapshots.md). */
+    private readonly snapshots: SnapshotUploadPolicy = 'timelapse',
   ) {}
 
   private st(text: string): Database.Statement {
@@ -72,16 +95,17 @@ export class UplinkJournal {
   enqueueNew(nowIso: string): number {
     return this.st(
       `insert or ignore into uplink_transfers (target, item, rendition, state, created_at, updated_at)
-       select ?, i.id, r.rendition, 'pending', ?, ?
+       select @target, i.id, r.rendition, 'pending', @now, @now
        from items i
        join (select 'original' as rendition union all select 'thumb' union all select 'preview') r
        where i.state = 'stored' and i.deleted = 0
          and (r.rendition = 'original'
               or (r.rendition = 'thumb' and i.has_thumb = 1)
               or (r.rendition = 'preview' and (i.has_preview = 1 or i.has_poster = 1)))
+         and ${snapshotCondition(this.snapshots)}
          and not exists (select 1 from uplink_transfers t
-                         where t.target = ? and t.item = i.id and t.rendition = r.rendition)`,
-    ).run(this.target, nowIso, nowIso, this.target).changes;
+                         where t.target = @target and t.item = i.id and t.rendition = r.rendition)`,
+    ).run({ target: this.target, now: nowIso }).changes;
   }
 
   /** Tombstoned items are not sent (what already arrived stays: deletion travels as an op). */
@@ -280,6 +304,7 @@ function toRow(r: Record<string, unknown>): JournalRow {
     type: r.type as JournalRow['type'],
     rating: (r.rating as number | null) ?? null,
     priority: r.priority === 1,
+    card: (r.card as string | null) ?? null,
     itemSize: r.itemSize as number,
     path: r.path as string,
     originalName: r.originalName as string,

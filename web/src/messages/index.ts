@@ -12,6 +12,7 @@ import * as edit from './edit';
 import * as events from './events';
 import * as exportMessages from './export';
 import * as fleet from './fleet';
+import * as snapshots from './snapshots';
 import * as gallery from './gallery';
 import * as geotag from './geotag';
 import * as login from './login';
@@ -40,6 +41,7 @@ export const en = {
   ...reject.en,
   ...albums.en,
   ...fleet.en,
+  ...snapshots.en,
 };
 export const es: Record<keyof typeof en, string> = {
   ...app.es,
@@ -59,4 +61,5 @@ export const es: Record<keyof typeof en, string> = {
   ...reject.es,
   ...albums.es,
   ...fleet.es,
+  ...snapshots.es,
 };
