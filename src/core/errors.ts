@@ -369,6 +369,16 @@ export const ERROR_CATALOGUE = {
     hint: 'This library already has users: log in, or ask an editor for an account.',
   },
   INTERNAL: { status: 500, exit: 1, hint: 'This is a bug; please report it with the log.' },
+  TIMELAPSE_EMPTY: {
+    status: 404,
+    exit: 2,
+    hint: 'The camera sent no snapshots that day (in its time zone): check that it uploads to the station and that its time zone is right.',
+  },
+  TIMELAPSE_FAILED: {
+    status: 500,
+    exit: 3,
+    hint: 'ffmpeg could not make the timelapse (see the message); check that the snapshots of that day are readable JPEGs and that the drive has space, then make it again.',
+  },
 } as const satisfies Record<string, { status: number; exit: number; hint: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

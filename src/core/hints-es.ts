@@ -149,6 +149,10 @@ export const ERROR_HINTS_ES: Record<ErrorCode, string> = {
     'Abra la aplicación por la dirección IP o el nombre de la máquina, o añada el nombre que usa a server.allowedHosts en la configuración.',
   SETUP_DONE: 'Esta biblioteca ya tiene usuarios: inicie sesión o pida una cuenta a un editor.',
   INTERNAL: 'Es un error del programa; infórmelo junto con el registro.',
+  TIMELAPSE_EMPTY:
+    'La cámara no envió instantáneas ese día (en su zona horaria): compruebe que envía a la estación y que su zona horaria es correcta.',
+  TIMELAPSE_FAILED:
+    'ffmpeg no pudo hacer el timelapse (vea el mensaje); compruebe que las instantáneas de ese día son JPEG legibles y que el disco tiene espacio, y vuelva a hacerlo.',
 };
 
 export const WARNING_HINTS_ES: Record<WarningCode, string> = {
