@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { OutpostError } from '../../core/errors.js';
 import type { ProcessRunner } from '../../adapters/process-runner.js';
 import type { StreamSpawner } from '../../adapters/spawn-stream.js';
+import { ffmpegErrorLine } from '../../media/ffprobe.js';
 import {
   chaptersMetadata,
   checkTimelapseSettings,
@@ -68,7 +69,7 @@ export function timelapseFilter(plan: TimelapsePlan, s: TimelapseSettings, font:
           'fontcolor=white',
           'box=1',
           'boxcolor=black@0.6',
-          `boxborderw=${graphValue('max(3,h/120)')}`,
+          'boxborderw=4', // a number, not an expression, in ffmpeg 5
           `x=${graphValue('h/40')}`,
           `y=${graphValue('h-th-h/40')}`,
           `enable=${graphValue(betweenFrames(g.startFrame, g.endFrame, plan.fps))}`,
@@ -277,7 +278,7 @@ export async function encodeTimelapse(
     if (exit.code !== 0)
       throw new OutpostError(
         'TIMELAPSE_FAILED',
-        `ffmpeg could not make the timelapse of ${plan.date}: ${lastLine(stderr) ?? `exit ${exit.code ?? exit.signal}`}`,
+        `ffmpeg could not make the timelapse of ${plan.date}: ${ffmpegErrorLine(stderr) ?? `exit ${exit.code ?? exit.signal}`}`,
       );
 
     const probe = await deps.runner.run('ffprobe', verifyArgs(part), {
@@ -291,7 +292,7 @@ export async function encodeTimelapse(
         'TIMELAPSE_FAILED',
         got
           ? `the timelapse of ${plan.date} has ${got.frames} frames, not ${plan.frames}`
-          : `ffprobe cannot read the timelapse of ${plan.date}: ${lastLine(probe.stderr) ?? `exit ${probe.code}`}`,
+          : `ffprobe cannot read the timelapse of ${plan.date}: ${ffmpegErrorLine(probe.stderr) ?? `exit ${probe.code}`}`,
       );
     await rename(part, out);
     return { frames: got.frames, durationS: got.durationS, captions };
@@ -301,14 +302,4 @@ export async function encodeTimelapse(
   } finally {
     await rm(work, { recursive: true, force: true });
   }
-}
-
-function lastLine(text: string): string | undefined {
-  return (
-    text
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean)
-      .at(-1) ?? undefined
-  );
 }

@@ -37,7 +37,7 @@ export interface TimelapseSettings {
   maxWidth: number;
   /** Smooth frame-to-frame brightness changes (auto exposure) with ffmpeg's deflicker filter. */
   deflicker: boolean;
-  /** The camera's snapshot interval in seconds; default: the median gap of the day's snapshots. */
+  /** The camera's snapshot interval in seconds; default: inferred from the day's snapshots ({@link inferIntervalS}). */
   intervalS?: number;
   /** Snapshots further apart than this many intervals are an outage (default 2.5). */
   gapFactor?: number;
@@ -206,8 +206,10 @@ export function localHhMm(ms: number, timeZone: string): string {
 }
 
 /**
- * The snapshot interval of a day: the median of the gaps between consecutive snapshots, rounded
- * to a whole second (at least 1). Outages and double sends barely move a median.
+ * The snapshot interval of a day, rounded to a whole second (at least 1): the mean of the gaps
+ * between consecutive snapshots that are within half of the median gap. The median alone keeps
+ * outages and double sends out but follows a skewed jitter (a sawtooth of 59, 59, …, 68 s has a
+ * median of 59); the mean of the ordinary gaps does not.
  */
 export function inferIntervalS(sortedAtMs: readonly number[]): number | undefined {
   const diffs: number[] = [];
@@ -216,10 +218,12 @@ export function inferIntervalS(sortedAtMs: readonly number[]): number | undefine
     if (dt > 0) diffs.push(dt);
   }
   if (diffs.length === 0) return undefined;
-  diffs.sort((a, b) => a - b);
-  const mid = diffs.length >> 1;
-  const median = diffs.length % 2 ? diffs[mid]! : (diffs[mid - 1]! + diffs[mid]!) / 2;
-  return Math.max(1, Math.round(median / 1000));
+  const sorted = [...diffs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  const ordinary = diffs.filter((d) => d >= median / 2 && d <= median * 1.5);
+  const mean = ordinary.reduce((a, b) => a + b, 0) / ordinary.length;
+  return Math.max(1, Math.round(mean / 1000));
 }
 
 /** The caption and chapter title of an outage. */

@@ -187,11 +187,14 @@ describe('planTimelapse', () => {
     assert.equal(p.entries[0]!.file, snaps[0]!.file);
   });
 
-  it('infers the interval as the median gap (an outage and double sends do not move it)', () => {
+  it('infers the interval from the ordinary gaps (outages, double sends and skewed jitter do not move it)', () => {
     const t0 = day.startMs;
     const at = [0, 30, 60, 90, 120, 2000, 2030, 2030.5, 2060, 2090].map((s) => t0 + s * 1000);
     assert.equal(inferIntervalS(at), 30);
     assert.equal(inferIntervalS([t0]), undefined);
+    // A skewed jitter: 59 s eight times, then 68 s (the median is 59; the interval is 60).
+    const saw = Array.from({ length: 200 }, (_, i) => t0 + i * 60_000 + ((i * 8) % 9) * 1000);
+    assert.equal(inferIntervalS(saw), 60);
     const snaps = at.map((atMs, i) => ({ file: `/s/${i}.jpg`, atMs }));
     const p = planTimelapse(snaps, '2024-06-12', 'Europe/Madrid', S);
     assert.equal(p.intervalS, 30);
