@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { nodeProcessRunner } from '../../../src/adapters/process-runner.js';
 import { nodeStreamSpawner } from '../../../src/adapters/spawn-stream.js';
-import { encodeTimelapse, TIMELAPSE_FONT_FILE } from '../../../src/snapshots/timelapse/encode.js';
+import {
+  encodeTimelapse,
+  lowPriorityCommand,
+  lowPriorityTools,
+  TIMELAPSE_FONT_FILE,
+} from '../../../src/snapshots/timelapse/encode.js';
 import {
   dayBounds,
   planTimelapse,
@@ -134,9 +139,15 @@ describe('encodeTimelapse with real ffmpeg', () => {
     const out = join(dir, 'out', 'timelapse 2024-06-12.mp4');
     await mkdir(join(dir, 'out'));
     const progress: number[] = [];
+    const spawned: string[][] = [];
     const res = await encodeTimelapse(plan, out, S, {
       runner: nodeProcessRunner,
-      spawner: nodeStreamSpawner,
+      spawner: {
+        spawn: (cmd, args, opts) => {
+          spawned.push([cmd, ...args]);
+          return nodeStreamSpawner.spawn(cmd, args, opts);
+        },
+      },
       tmpDir: dir,
       lowPriority: true,
       onProgress: (f, total) => {
@@ -145,6 +156,11 @@ describe('encodeTimelapse with real ffmpeg', () => {
       },
     });
     assert.equal(res.frames, COUNT);
+    // At idle priority, with whichever of nice and ionice work here.
+    const tools = await lowPriorityTools(nodeProcessRunner);
+    assert.ok(tools.nice, 'nice works');
+    const prefix = lowPriorityCommand('ffmpeg', [], tools);
+    assert.deepEqual(spawned[0]!.slice(0, prefix.args.length + 1), [prefix.cmd, ...prefix.args]);
     assert.ok(Math.abs(res.durationS - COUNT / FPS) <= 1 / FPS, String(res.durationS));
     assert.equal(res.captions, existsSync(TIMELAPSE_FONT_FILE));
     assert.ok(progress.length > 0 && progress.at(-1) === COUNT, String(progress));
