@@ -223,11 +223,6 @@ export const ERROR_CATALOGUE = {
     exit: 3,
     hint: 'Snapshots are kept on the library drive: plug one in. The camera sends again at its next snapshot.',
   },
-  TIMELAPSE_FAILED: {
-    status: 500,
-    exit: 3,
-    hint: 'The day’s snapshots are kept. Outpost tries again at its next start; to try now run `outpost timelapse <camera> --date <day>` or use the Snapshots page.',
-  },
   RECORDING_FAILED: {
     status: 500,
     exit: 3,

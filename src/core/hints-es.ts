@@ -96,8 +96,6 @@ export const ERROR_HINTS_ES: Record<ErrorCode, string> = {
     'La cámara envió algo que no es un JPEG completo (vacío, cortado o dañado); no se guarda. Revise la configuración de instantáneas de la cámara; la siguiente llega como siempre.',
   SNAPSHOT_NO_DRIVE:
     'Las instantáneas se guardan en el disco de biblioteca: conecte uno. La cámara vuelve a enviar en su próxima instantánea.',
-  TIMELAPSE_FAILED:
-    'Las instantáneas del día se conservan. Outpost lo intenta de nuevo al arrancar; para intentarlo ahora ejecute `outpost timelapse <cámara> --date <día>` o use la página Instantáneas.',
   RECORDING_FAILED:
     'No se pudo guardar un evento de movimiento: compruebe que la memoria de grabación (recorder.ringDir) y el disco de biblioteca tienen espacio, y el registro.',
   SCRUB_DAMAGE:

@@ -9,6 +9,7 @@
 import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
 import type { ProcessRunner } from '../adapters/process-runner.js';
+import { nodeStreamSpawner, type StreamSpawner } from '../adapters/spawn-stream.js';
 import { dateFolderOf, localFromInstant } from '../core/capture-time.js';
 import { OutpostError, isOutpostError, toOutpostError } from '../core/errors.js';
 import type { Catalog } from '../library/catalog/open.js';
@@ -65,6 +66,8 @@ export interface SnapshotServiceDeps {
   clock: Clock;
   log: Logger;
   runner: ProcessRunner;
+  /** ffmpeg with streamed progress (default: node's). */
+  spawner?: StreamSpawner;
   analyzer: MediaAnalyzer;
   /** Timers (tests pass fake ones). */
   timers?: { set(fn: () => void, ms: number): unknown; clear(t: unknown): void };
@@ -177,6 +180,7 @@ export class SnapshotService {
       clock: this.d.clock,
       log: this.d.log,
       runner: this.d.runner,
+      spawner: this.d.spawner ?? nodeStreamSpawner,
       analyzer: this.d.analyzer,
       cameraZone: (c) => this.camera(c).timeZone,
       cameraInterval: (c) => this.camera(c).intervalS,
@@ -495,7 +499,7 @@ function gapsOf(
   day: string,
   zone: string,
   intervalS: number | undefined,
-  gapFactor: number,
+  gapFactor: number | undefined,
 ): { fromMs: number; toMs: number; fromLocal: string; toLocal: string }[] & { intervalS: number | null } {
   const out = Object.assign([] as { fromMs: number; toMs: number; fromLocal: string; toLocal: string }[], {
     intervalS: null as number | null,
@@ -512,7 +516,7 @@ function gapsOf(
         preset: 'veryfast',
         maxWidth: 1920,
         deflicker: false,
-        gapFactor,
+        ...(gapFactor ? { gapFactor } : {}),
         ...(intervalS ? { intervalS } : {}),
       },
     );

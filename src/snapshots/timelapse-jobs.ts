@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
 import type { ProcessRunner } from '../adapters/process-runner.js';
+import type { StreamSpawner } from '../adapters/spawn-stream.js';
 import { dateFolderOf, localFromInstant, offsetOf } from '../core/capture-time.js';
 import { OutpostError, driveError, isOutpostError, toOutpostError } from '../core/errors.js';
 import type { Catalog } from '../library/catalog/open.js';
@@ -41,6 +42,7 @@ export interface TimelapseJobDeps {
   clock: Clock;
   log: Logger;
   runner: ProcessRunner;
+  spawner: StreamSpawner;
   analyzer: MediaAnalyzer;
   /** The camera's zone and snapshot interval (config). */
   cameraZone(camera: string): string;
@@ -166,6 +168,7 @@ export class TimelapseJobs {
         { ...this.d.settings, intervalS: plan.intervalS },
         {
           runner: this.d.runner,
+          spawner: this.d.spawner,
           tmpDir: work,
           lowPriority: this.d.lowPriority,
           signal: this.abort.signal,

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { nodeStreamSpawner } from '../../adapters/spawn-stream.js';
 import { snapshotCameraSettings } from '../../config/snapshots.js';
 import { OutpostError, toOutpostError } from '../../core/errors.js';
 import { TimelapseJobs, type TimelapseResult } from '../../snapshots/timelapse-jobs.js';
@@ -56,6 +57,7 @@ export function registerTimelapse(program: Command): void {
               clock: ctx.clock,
               log: ctx.log,
               runner: ctx.runner,
+              spawner: nodeStreamSpawner,
               analyzer: ctx.analyzer,
               cameraZone: () => cam.timeZone,
               cameraInterval: () => cam.intervalS,
