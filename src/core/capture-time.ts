@@ -61,3 +61,57 @@ export function offsetOf(ms: number, timeZone: string): string {
   const a = Math.abs(mins);
   return `${sign}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
 }
+
+const LOCAL_MS_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?$/;
+
+/** The zone's offset from UTC at an instant, ms (east of Greenwich positive). */
+export function zoneOffsetMs(ms: number, timeZone: string): number {
+  const whole = Math.floor(ms / 1000) * 1000;
+  const m = LOCAL_MS_RE.exec(localFromInstant(whole, timeZone));
+  if (!m) throw new RangeError(`cannot read the wall clock of ${timeZone}`);
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  return Date.UTC(y, mo - 1, d, h, mi, s) - whole;
+}
+
+/**
+ * The instants at which the zone's wall clock reads `local` (`YYYY-MM-DDTHH:mm:ss`, optionally
+ * `.mmm`), earliest first: one normally, two in the repeated hour when clocks go back, none in the
+ * skipped hour when they go forward. Undefined when `local` is not such a string. Callers with a
+ * reference instant pick the candidate nearest to it (a camera's wall time says nothing about DST).
+ */
+export function instantsFromLocal(local: string, timeZone: string): number[] | undefined {
+  const naive = naiveUtcMs(local);
+  if (naive === undefined) return undefined;
+  const out = new Set<number>();
+  // Transitions are hours apart and never twice within a day or two, so the offsets in force a
+  // day either side (and at the naive instant itself) include every offset that can apply.
+  for (const probe of [naive - 86_400_000, naive, naive + 86_400_000]) {
+    const t = naive - zoneOffsetMs(probe, timeZone);
+    if (localFromInstant(t, timeZone) === local.slice(0, 19)) out.add(t);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/**
+ * `local` read as if it were UTC (ms), or undefined when it is not a real calendar time: also the
+ * candidate offsets' base for a time in a spring-forward gap, which no zone instant matches.
+ */
+export function naiveUtcMs(local: string): number | undefined {
+  const m = LOCAL_MS_RE.exec(local);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const frac = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0'));
+  const t = Date.UTC(y, mo - 1, d, h, mi, s, frac);
+  const back = new Date(t);
+  if (
+    y < 1970 ||
+    back.getUTCFullYear() !== y ||
+    back.getUTCMonth() !== mo - 1 ||
+    back.getUTCDate() !== d ||
+    back.getUTCHours() !== h ||
+    back.getUTCMinutes() !== mi ||
+    back.getUTCSeconds() !== s
+  )
+    return undefined;
+  return t;
+}
