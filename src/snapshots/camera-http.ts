@@ -91,7 +91,7 @@ export function send(r: ExchangeRequest): Promise<IncomingMessage> {
       );
       socket.once(r.url.protocol === 'https:' ? 'secureConnect' : 'connect', ready);
     });
-    req.once('error', fail);
+    req.on('error', fail);
     req.once('response', (res) => {
       clearTimeout(connectTimer);
       settled = true;
