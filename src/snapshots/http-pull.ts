@@ -80,7 +80,8 @@ export interface PullStatus {
 export interface PullerOptions {
   cameras: PullCamera[];
   /** Where answers are written; each PulledSnapshot's file is in it. */
-  tmpDir: string;
+  /** Or where they go now: undefined (no library drive) skips the poll. */
+  tmpDir: string | (() => string | undefined);
   /** Owns the file once it resolves; when it throws, the puller removes the file. */
   accept(s: PulledSnapshot): Promise<void>;
   clock: Clock;
@@ -201,11 +202,17 @@ async function runCamera(
     if (delay > 0) await wait(delay, stop);
     if (stop.aborted) break;
 
+    const dir = typeof o.tmpDir === 'function' ? o.tmpDir() : o.tmpDir;
+    if (dir === undefined) {
+      // Nowhere to keep it (no library drive): not a camera failure; the next slot tries again.
+      slot = boundaryAtOrAfter(Math.max(slot, o.clock.now().getTime()) + 1, intervalMs);
+      continue;
+    }
     st.lastAttemptAt = o.clock.now();
     try {
       resolvedUrl ??= await resolveOnvif(cam, o, memo, stop);
       st.url = resolvedUrl;
-      const pulled = await pullOnce(cam, resolvedUrl, o, memo, stop);
+      const pulled = await pullOnce(cam, resolvedUrl, dir, o, memo, stop);
       st.counts.ok++;
       st.lastOkAt = pulled.receivedAt;
       if (st.consecutiveFailures > 0)
@@ -347,12 +354,13 @@ const JPEG_TYPES = /^(image\/(jpeg|jpg|pjpeg)|application\/octet-stream)\s*(;|$)
 async function pullOnce(
   cam: PullCamera,
   url: string,
+  tmpDir: string,
   o: PullerOptions,
   memo: AuthMemo,
   stop: AbortSignal,
 ): Promise<PulledSnapshot> {
   const d = deadline(stop, cam.timeoutMs, 'snapshot request');
-  const stem = join(o.tmpDir, `pull-${safeName(cam.camera)}-${randomBytes(6).toString('hex')}`);
+  const stem = join(tmpDir, `pull-${safeName(cam.camera)}-${randomBytes(6).toString('hex')}`);
   const part = `${stem}.part`;
   const file = `${stem}.jpg`;
   try {
