@@ -373,6 +373,10 @@ export const ERROR_CATALOGUE = {
     status: 500,
     exit: 3,
     hint: 'ffmpeg could not make the timelapse (see the message); check that the snapshots of that day are readable JPEGs and that the drive has space, then make it again.',
+  FTP_LISTEN_FAILED: {
+    status: 500,
+    exit: 3,
+    hint: "Another program holds the snapshot FTP port, or the FTP host address is not one of this machine's: stop that program or change the FTP port or host in the config, then start again.",
   },
 } as const satisfies Record<string, { status: number; exit: number; hint: string }>;
 

@@ -151,6 +151,8 @@ export const ERROR_HINTS_ES: Record<ErrorCode, string> = {
     'La cámara no envió instantáneas ese día (en su zona horaria): compruebe que envía a la estación y que su zona horaria es correcta.',
   TIMELAPSE_FAILED:
     'ffmpeg no pudo hacer el timelapse (vea el mensaje); compruebe que las instantáneas de ese día son JPEG legibles y que el disco tiene espacio, y vuelva a hacerlo.',
+  FTP_LISTEN_FAILED:
+    'Otro programa ocupa el puerto FTP de las instantáneas, o la dirección FTP no es de esta máquina: detenga ese programa o cambie el puerto o la dirección FTP en la configuración y vuelva a iniciar.',
 };
 
 export const WARNING_HINTS_ES: Record<WarningCode, string> = {
