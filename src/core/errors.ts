@@ -373,6 +373,7 @@ export const ERROR_CATALOGUE = {
     status: 500,
     exit: 3,
     hint: 'ffmpeg could not make the timelapse (see the message); check that the snapshots of that day are readable JPEGs and that the drive has space, then make it again.',
+  },
   FTP_LISTEN_FAILED: {
     status: 500,
     exit: 3,
