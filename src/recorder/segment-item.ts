@@ -260,4 +260,3 @@ export async function deriveSegment(
     now: () => deps.clock.now().toISOString(),
   });
 }
-

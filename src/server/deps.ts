@@ -244,7 +244,12 @@ export interface SnapshotsControl {
       loginFailures: number;
       loginsBlocked: number;
     } | null;
-    pulls: { camera: string; lastOkAt: string | null; lastError: string | null; consecutiveFailures: number }[];
+    pulls: {
+      camera: string;
+      lastOkAt: string | null;
+      lastError: string | null;
+      consecutiveFailures: number;
+    }[];
     timelapse: { camera: string; day: string } | null;
   };
   days(camera: string): { day: string; state: string; timelapseId: string | null; snapshots: number }[];

@@ -60,7 +60,8 @@ export function classify(input: ClassifyInput): TransferClass {
   const important = isImportant(input.rating, input.priority);
   // An IP camera's JPEGs (each rendition) are the bulk of a day: after everything else.
   if (input.rendition !== 'ops' && !important && input.card?.startsWith('snap:')) return 'snapshot';
-  if (input.rendition === 'original' && !important && input.card?.startsWith('timelapse:')) return 'timelapse';
+  if (input.rendition === 'original' && !important && input.card?.startsWith('timelapse:'))
+    return 'timelapse';
   switch (input.rendition) {
     case 'ops':
       return 'ops';
