@@ -29,6 +29,7 @@ import {
 import { hashFile } from '../library/intake/index.js';
 import { libraryFile, type DriveLayout } from '../library/layout.js';
 import type { MediaAnalyzer } from '../media/types.js';
+import { recoverSnapshots, snapshotDirs } from './recover.js';
 import { placeSnapshot, type IncomingSnapshot, type PlacedSnapshot } from './place.js';
 import { applyRetention, planRetention } from './retention.js';
 import { nameHint, clockDriftS } from './name-hints.js';
@@ -120,6 +121,8 @@ export interface DayView {
 export class SnapshotService {
   private cat: Catalog | undefined;
   private layout: DriveLayout | undefined;
+  /** Uploads arrive here: on the library drive, linked into place from it. */
+  private incoming: string | undefined;
   private jobs: TimelapseJobs | undefined;
   private timer: unknown;
   private readonly timers: { set(fn: () => void, ms: number): unknown; clear(t: unknown): void };
@@ -146,7 +149,7 @@ export class SnapshotService {
 
   /** Where an upload is written while it arrives: the drive's tmp (linked into place from there). */
   tmpDir(): string | undefined {
-    return this.layout?.tmpDir;
+    return this.incoming;
   }
 
   camera(name: string): SnapshotCameraSettings {
@@ -172,11 +175,23 @@ export class SnapshotService {
   /** A library drive is attached: open its catalogue, resume unfinished timelapses, plan the night. */
   async attach(layout: DriveLayout): Promise<void> {
     await this.detach();
-    this.cat = await openCatalog(layout.catalog);
+    const cat = await openCatalog(layout.catalog);
+    try {
+      const r = await recoverSnapshots(cat, layout, (c) => this.camera(c).timeZone, this.d.clock.now().toISOString());
+      if (r.committed || r.takenBack || r.swept)
+        this.d.log.info(r, 'snapshots: what a stop left unfinished is finished');
+    } catch (e) {
+      await cat.close();
+      throw e;
+    }
+    const dirs = snapshotDirs(layout);
+    this.cat = cat;
     this.layout = layout;
+    this.incoming = dirs.incoming;
     this.jobs = new TimelapseJobs({
-      cat: this.cat,
+      cat,
       layout,
+      workDir: dirs.work,
       clock: this.d.clock,
       log: this.d.log,
       runner: this.d.runner,
@@ -195,6 +210,8 @@ export class SnapshotService {
 
   /** The drive is going: the running encode is stopped (made again later), the catalogue closed. */
   async detach(): Promise<void> {
+    // New uploads are refused from now on.
+    this.incoming = undefined;
     const t = this.timer;
     this.timer = undefined;
     if (t !== undefined) this.timers.clear(t);
@@ -205,6 +222,7 @@ export class SnapshotService {
     const cat = this.cat;
     this.cat = undefined;
     this.layout = undefined;
+    this.incoming = undefined;
     await cat?.close();
   }
 

@@ -39,6 +39,8 @@ export const MAX_ATTEMPTS = 3;
 export interface TimelapseJobDeps {
   cat: Catalog;
   layout: DriveLayout;
+  /** Where encodes work (on the library drive, outside its tmp: an ingest empties that). */
+  workDir: string;
   clock: Clock;
   log: Logger;
   runner: ProcessRunner;
@@ -157,7 +159,7 @@ export class TimelapseJobs {
     }
     this.running = { camera, day };
     setSnapshotDay(cat, camera, day, { state: 'encoding', error: null, attempt: true }, this.now());
-    const work = join(layout.tmpDir, `timelapse-${camera}-${day}`);
+    const work = join(this.d.workDir, `${camera}-${day}`);
     try {
       await rm(work, { recursive: true, force: true });
       await mkdir(work, { recursive: true });

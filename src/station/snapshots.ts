@@ -163,7 +163,7 @@ export function startStationSnapshots(ctx: StationDeps, events: StationEvents): 
           ? {
               enabled: true,
               connections: f.connections,
-              accepted: f.accepted,
+              accepted: f.uploadsAccepted,
               rejected: { ...f.rejected },
               loginFailures: f.loginFailures,
               loginsBlocked: f.loginsBlocked,

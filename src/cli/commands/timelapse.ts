@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { nodeStreamSpawner } from '../../adapters/spawn-stream.js';
 import { snapshotCameraSettings } from '../../config/snapshots.js';
 import { OutpostError, toOutpostError } from '../../core/errors.js';
+import { snapshotDirs } from '../../snapshots/recover.js';
 import { TimelapseJobs, type TimelapseResult } from '../../snapshots/timelapse-jobs.js';
 import { buildContext, withLibraryCatalog } from '../context.js';
 import { emit } from '../output.js';
@@ -54,6 +55,7 @@ export function registerTimelapse(program: Command): void {
             const jobs = new TimelapseJobs({
               cat,
               layout: drive.layout,
+              workDir: snapshotDirs(drive.layout).work,
               clock: ctx.clock,
               log: ctx.log,
               runner: ctx.runner,

@@ -38,10 +38,12 @@ export function commitSnapshot(cat: Catalog, s: SnapshotRow, timeZone: string, n
   })();
 }
 
-/** A camera's snapshots left `pending` (their admit never committed: a killed station). */
+/** Snapshots and timelapses left `pending` (their admit never committed: a killed station). */
 export function pendingSnapshots(cat: Catalog): { id: string; path: string; card_id: string }[] {
   return sqliteOf(cat)
-    .prepare("select id, path, card_id from items where state = 'pending' and card_id like 'snap:%'")
+    .prepare(
+      "select id, path, card_id from items where state = 'pending' and (card_id like 'snap:%' or card_id like 'timelapse:%')",
+    )
     .all() as { id: string; path: string; card_id: string }[];
 }
 

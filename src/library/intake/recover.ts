@@ -26,6 +26,9 @@ export async function rollbackItem(cat: Catalog, layout: DriveLayout, item: Item
   await rm(abs, { force: true });
 }
 
+/** Cards whose pending items their own service finishes (never rolled back from outside). */
+const OWN_RECOVERY = ['cam:', 'snap:', 'timelapse:'];
+
 /**
  * Finish what a killed run left: roll back `pending` items and empty `.outpost/tmp` (every
  * file there is an unfinished copy). Must run with the library lock held.
@@ -35,9 +38,10 @@ export async function reconcileLibrary(
   layout: DriveLayout,
   opts: { deep?: boolean } = {},
 ): Promise<{ rolledBack: number; tmpRemoved: number }> {
-  // A camera's recordings are the recorder's to finish (src/recorder/segment-item.ts): it may be
-  // admitting one right now, and where the drive has no hard links its placed file is the only copy.
-  const pending = (await pendingItems(cat)).filter((i) => !i.card_id?.startsWith('cam:'));
+  // A camera's recordings are the recorder's to finish (src/recorder/segment-item.ts), an IP
+  // camera's snapshots and timelapses the snapshot service's (src/snapshots/service.ts): either may
+  // be admitting one right now, and where the drive has no hard links its placed file is the only copy.
+  const pending = (await pendingItems(cat)).filter((i) => !OWN_RECOVERY.some((p) => i.card_id?.startsWith(p)));
   for (const item of pending) await rollbackItem(cat, layout, item);
   let tmpRemoved = 0;
   for (const name of await readdir(layout.tmpDir).catch(() => [] as string[])) {

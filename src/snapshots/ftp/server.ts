@@ -57,8 +57,14 @@ export interface SnapshotFtpOptions {
   tls?: { key: string | Buffer; cert: string | Buffer } | undefined;
   /** Per-user upload areas are `<areaDir>/<user>/` (made on demand); the folders a camera MKDs are real folders there. */
   areaDir: string;
-  /** Uploads stream to `<tmpDir>/ftp-<random>.part`; stale `ftp-*.part` files are removed at start. */
-  tmpDir: string;
+  /**
+   * Uploads stream to `<tmpDir>/ftp-<random>.part`; stale `ftp-*.part` files are removed at start.
+   * Or a function: the folder now (the library drive's tmp, so a kept upload is linked into place,
+   * never copied), undefined while there is none (a STOR is refused with 451 before its bytes).
+   */
+  tmpDir: string | (() => string | undefined);
+  /** An upload refused by the server itself (too big, aborted, empty, no drive): for the status page. */
+  onReject?(r: { camera: string; reason: FtpRejectReason; message: string }): void;
   /** An upload bigger than this is cut off (552) and its temporary file removed. */
   maxFileBytes: number;
   /** More simultaneous control connections than this are refused (421). */
@@ -79,7 +85,8 @@ export interface SnapshotFtpOptions {
 }
 
 /** Why an upload was not accepted. */
-export type FtpRejectReason = 'too-big' | 'aborted' | 'empty' | 'refused-by-accept' | 'write-failed';
+export type FtpRejectReason =
+  'too-big' | 'aborted' | 'empty' | 'refused-by-accept' | 'write-failed' | 'no-drive';
 
 export interface FtpStats {
   /** Control connections open now. */
@@ -176,17 +183,18 @@ interface Session {
 export async function startSnapshotFtp(o: SnapshotFtpOptions): Promise<SnapshotFtp> {
   const users = checkOptions(o);
   const log = o.log.child({ component: 'snapshot-ftp' });
-  await mkdir(o.tmpDir, { recursive: true });
   await mkdir(o.areaDir, { recursive: true });
-  const tmpDir = await realpath(o.tmpDir);
   const areaDir = await realpath(o.areaDir);
-  await removeStaleParts(tmpDir, log);
+  // A fixed folder is made and swept here; a folder that follows the library drive is its owner's.
+  const fixedTmp = typeof o.tmpDir === 'string' ? await realpath(await mkdirP(o.tmpDir)) : undefined;
+  if (fixedTmp) await removeStaleParts(fixedTmp, log);
+  const tmpDirNow = (): string | undefined => fixedTmp ?? (o.tmpDir as () => string | undefined)();
 
   const stats: FtpStats = {
     connections: 0,
     connectionsRefused: 0,
     uploadsAccepted: 0,
-    rejected: { 'too-big': 0, aborted: 0, empty: 0, 'refused-by-accept': 0, 'write-failed': 0 },
+    rejected: { 'too-big': 0, aborted: 0, empty: 0, 'refused-by-accept': 0, 'write-failed': 0, 'no-drive': 0 },
     loginFailures: 0,
     loginsBlocked: 0,
   };
@@ -372,6 +380,14 @@ export async function startSnapshotFtp(o: SnapshotFtpOptions): Promise<SnapshotF
     } catch (e) {
       return reply(s, 553, e instanceof Error && e.name === 'AreaError' ? e.message : 'Not allowed');
     }
+    const tmpDir = tmpDirNow();
+    if (tmpDir === undefined) {
+      // Nowhere to keep it: refused before any byte comes (the camera sends its next one).
+      stats.rejected['no-drive']++;
+      o.onReject?.({ camera: login.camera, reason: 'no-drive', message: 'no library drive attached' });
+      s.conn.connector.end();
+      return reply(s, 451, 'No storage attached now: try again later');
+    }
     let data: Socket;
     try {
       data = await s.conn.connector.waitForConnection();
@@ -392,6 +408,7 @@ export async function startSnapshotFtp(o: SnapshotFtpOptions): Promise<SnapshotF
       s.conn.connector.end();
       if ('fail' in got) {
         stats.rejected[got.fail]++;
+        o.onReject?.({ camera: login.camera, reason: got.fail, message: got.message });
         log.warn({ ...ctx, reason: got.fail, bytes: got.bytes }, 'FTP upload rejected');
         answer = [got.code, got.message];
       } else {
@@ -559,7 +576,13 @@ function checkOptions(o: SnapshotFtpOptions): Map<string, { password: string; ca
 }
 
 /** Temporary files a previous run left (stopped mid-upload): nothing will ever finish them. */
-async function removeStaleParts(tmpDir: string, log: Logger): Promise<void> {
+async function mkdirP(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+/** Remove what a killed server left in `tmpDir` (`ftp-*.part`). */
+export async function removeStaleParts(tmpDir: string, log: Logger): Promise<void> {
   const stale = (await readdir(tmpDir)).filter((n) => /^ftp-.*\.part$/.test(n));
   for (const n of stale) await rm(join(tmpDir, n), { force: true });
   if (stale.length) log.info({ count: stale.length }, 'stale FTP upload files removed');
