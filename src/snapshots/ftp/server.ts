@@ -4,6 +4,7 @@ import type { Stats } from 'node:fs';
 import { lstat, mkdir, open, readdir, realpath, rm, type FileHandle } from 'node:fs/promises';
 import { isIPv4, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { createSecureContext, TLSSocket } from 'node:tls';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FtpSrv, type FileSystem } from 'ftp-srv';
@@ -146,6 +147,8 @@ const ALLOWED = new Set<string>(FTP_ALLOWED_COMMANDS);
 
 /** Recent uploads remembered per user for SIZE and LIST after STOR. */
 const RECENT_PER_USER = 2000;
+/** How long after its data connection ended a client's control connection must still be there. */
+const CONTROL_GRACE_MS = 50;
 const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 // ftp-srv's internals this file drives (4.6.3; its typings leave them out).
@@ -158,6 +161,7 @@ interface ParsedCommand {
 interface FtpConnection extends EventEmitter {
   id: string;
   commandSocket: Socket;
+  secure: boolean;
   connector: { waitForConnection(): PromiseLike<Socket>; end(): void };
   commands: { handle(c: string | ParsedCommand): PromiseLike<unknown>; parse(m: string): ParsedCommand };
   reply(options: number | object, ...letters: unknown[]): PromiseLike<unknown>;
@@ -360,6 +364,10 @@ export async function startSnapshotFtp(o: SnapshotFtpOptions): Promise<SnapshotF
       s.conn.connector.end();
       return was ? reply(s, 226, 'Abort successful') : reply(s, 225, 'No transfer to abort');
     }
+    if (d === 'AUTH') return startTls(s, cmd.arg);
+    // ftp-srv's PASV/EPSV put a new passive listener in place without closing the one before
+    // (nor its data connection, if the client made one): both would stay open for good.
+    if (d === 'PASV' || d === 'EPSV') s.conn.connector.end();
     if (d === 'STOR') {
       if (!s.login) return reply(s, 530, 'Log in first');
       const run = stor(s, s.login, cmd.arg);
@@ -367,6 +375,31 @@ export async function startSnapshotFtp(o: SnapshotFtpOptions): Promise<SnapshotF
       return run.finally(() => inflight.delete(run));
     }
     await s.original(cmd);
+  };
+
+  // AUTH TLS is done here: ftp-srv 4.6.3 wraps the control socket while the plain socket still
+  // reads, so on Node 20 the client's TLS hello is taken for a command (and answered in clear).
+  const secureContext = o.tls ? createSecureContext({ key: o.tls.key, cert: o.tls.cert }) : undefined;
+  const startTls = async (s: Session, arg: string | null): Promise<void> => {
+    if (!secureContext) return reply(s, 502, 'TLS is not offered here');
+    if (!/^TLS(-C)?$/i.test(arg ?? '')) return reply(s, 504, 'Only AUTH TLS is offered');
+    if (s.conn.secure) return reply(s, 503, 'Already on TLS');
+    const raw = s.conn.commandSocket;
+    // The plain socket stops reading before the 234 goes out: the next bytes are the client's
+    // TLS hello, and the TLS socket reads them from the same handle.
+    const readers = raw.listeners('data') as ((d: Buffer) => void)[];
+    raw.removeAllListeners('data');
+    raw.pause();
+    raw.write('234 AUTH TLS OK, negotiate TLS now\r\n');
+    const secure = new TLSSocket(raw, { isServer: true, secureContext });
+    for (const r of readers) secure.on('data', r);
+    secure.on('error', (e) => {
+      log.debug({ err: e, remoteAddress: s.remoteAddress }, 'FTP TLS failed');
+      secure.destroy();
+      raw.destroy();
+    });
+    s.conn.commandSocket = secure;
+    s.conn.secure = true;
   };
 
   const stor = async (
@@ -378,6 +411,7 @@ export async function startSnapshotFtp(o: SnapshotFtpOptions): Promise<SnapshotF
     try {
       path = await login.area.storeTarget(arg);
     } catch (e) {
+      s.conn.connector.end();
       return reply(s, 553, e instanceof Error && e.name === 'AreaError' ? e.message : 'Not allowed');
     }
     const tmpDir = tmpDirNow();
@@ -505,10 +539,11 @@ export async function startSnapshotFtp(o: SnapshotFtpOptions): Promise<SnapshotF
       if (!sink.closed) await new Promise<void>((r) => sink.once('close', () => r()));
       await handle.close().catch(() => undefined);
     }
-    // A client killed mid-upload has both its connections closed: the data one may end first
-    // and look complete. The control connection gone too by then means the client did not wait
+    // A client killed mid-upload has both its connections closed (even reset: Linux then often
+    // reads the reset data connection as a clean end), and the data one may end first and look
+    // complete. The control connection gone too, a moment later, means the client did not wait
     // for its 226 (as FTP wants it to): the bytes are not taken.
-    if (!failure) await new Promise((r) => setImmediate(r));
+    if (!failure) await new Promise((r) => setTimeout(r, CONTROL_GRACE_MS));
     if (!failure && s.gone) failure = { fail: 'aborted', code: 426, message: 'Connection closed' };
     if (!failure && bytes === 0) failure = { fail: 'empty', code: 550, message: 'Empty file refused' };
     if (failure) return { ...failure, bytes };
@@ -538,7 +573,10 @@ export async function startSnapshotFtp(o: SnapshotFtpOptions): Promise<SnapshotF
       if (closing) return;
       closing = true;
       for (const socket of refused) socket.destroy();
-      for (const s of sessions) s.upload?.abort();
+      for (const s of sessions) {
+        s.upload?.abort();
+        s.conn.connector.end();
+      }
       await Promise.resolve(ftp.close());
       await Promise.allSettled([...inflight]);
       for (const s of sessions) clearTimeout(s.idle);
