@@ -147,6 +147,8 @@ const ALLOWED = new Set<string>(FTP_ALLOWED_COMMANDS);
 
 /** Recent uploads remembered per user for SIZE and LIST after STOR. */
 const RECENT_PER_USER = 2000;
+/** Commands a client may have waiting for their turn (a camera sends one at a time). */
+const MAX_PENDING_COMMANDS = 64;
 /** How long after its data connection ended a client's control connection must still be there. */
 const CONTROL_GRACE_MS = 50;
 const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -179,6 +181,8 @@ interface Session {
   /** The last STOR was aborted by ABOR: the ABOR's own answer is then 226, not 225. */
   aborted: boolean;
   gone: boolean;
+  /** Commands received and not answered yet. */
+  pending: number;
   idle?: NodeJS.Timeout;
   /** ftp-srv's own handler, for the commands it answers itself. */
   original: (c: ParsedCommand) => PromiseLike<unknown>;
@@ -282,6 +286,7 @@ export async function startSnapshotFtp(o: SnapshotFtpOptions): Promise<SnapshotF
       chain: Promise.resolve(),
       aborted: false,
       gone: false,
+      pending: 0,
     };
     sessions.add(s);
     sessionOf.set(connection, s);
@@ -301,13 +306,26 @@ export async function startSnapshotFtp(o: SnapshotFtpOptions): Promise<SnapshotF
         s.aborted = true;
         s.upload.abort();
       }
+      // Commands wait their turn behind an upload or a client that does not read its answers:
+      // a client that keeps sending meanwhile is cut off before its queue grows without end.
+      if (++s.pending > MAX_PENDING_COMMANDS) {
+        s.upload?.abort();
+        if (s.pending === MAX_PENDING_COMMANDS + 1) {
+          log.warn({ remoteAddress: s.remoteAddress, user: s.login?.user }, 'FTP client flooding commands');
+          void s.conn.close(421, 'Too many commands at once');
+        }
+        return s.chain;
+      }
       s.chain = s.chain
         .then(() => dispatch(s, cmd))
         .catch((e: unknown) => {
           log.error({ err: e, directive: cmd.directive }, 'FTP command failed');
           return s.conn.reply(451, 'Local error').then(() => undefined);
         })
-        .finally(() => armIdle(s));
+        .finally(() => {
+          s.pending--;
+          armIdle(s);
+        });
       return s.chain;
     };
   });

@@ -376,6 +376,41 @@ print(json.dumps(out))
     await clean();
   });
 
+  it('cuts off a client that floods commands behind its upload (421), the upload dropped', async () => {
+    const before = ftp.srv.stats().rejected.aborted;
+    const lines = await python<string[]>(
+      `
+import ftplib, json, sys, time
+f = ftplib.FTP(); f.connect('127.0.0.1', int(sys.argv[1]), timeout=10); f.login('cam1', 'pw-one')
+conn = f.transfercmd('STOR flood.jpg')
+try:
+    for i in range(200):
+        f.sock.sendall(b'NOOP\\r\\n')
+        time.sleep(0.002)
+except OSError:
+    pass
+lines = []
+try:
+    while True:
+        l = f.file.readline()
+        if not l:
+            break
+        lines.append(l.strip())
+except OSError:
+    pass
+print(json.dumps(lines))
+`,
+      [ftp.port],
+    );
+    assert.ok(
+      lines.some((l) => l.startsWith('421 Too many commands')),
+      lines.join(' | '),
+    );
+    await eventually(() => assert.equal(ftp.srv.stats().rejected.aborted, before + 1));
+    assert.ok(!ftp.uploads.some((u) => u.path === 'flood.jpg'));
+    await clean();
+  });
+
   it('closes a data connection that never sends (426) and a control connection left idle', async () => {
     const before = ftp.srv.stats().rejected.aborted;
     const out = await python<Record<string, string | number>>(
