@@ -150,7 +150,7 @@ const RECENT_PER_USER = 2000;
 /** Commands a client may have waiting for their turn (a camera sends one at a time). */
 const MAX_PENDING_COMMANDS = 64;
 /** How long after its data connection ended a client's control connection must still be there. */
-const CONTROL_GRACE_MS = 50;
+const CONTROL_GRACE_MS = 20;
 const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 // ftp-srv's internals this file drives (4.6.3; its typings leave them out).
@@ -251,6 +251,8 @@ export async function startSnapshotFtp(o: SnapshotFtpOptions): Promise<SnapshotF
   tcp.removeAllListeners('connection');
   tcp.on('connection', (socket: Socket) => {
     socket.on('error', () => undefined);
+    // Replies are small writes a client waits for: no Nagle delay behind a delayed ACK.
+    socket.setNoDelay(true);
     if (closing || stats.connections >= o.maxConnections) {
       stats.connectionsRefused++;
       refused.add(socket);

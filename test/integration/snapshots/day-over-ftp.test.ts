@@ -90,11 +90,14 @@ const CAMS: Cam[] = [
 
 function exec(cmd: string, args: string[], opts: { cwd?: string; input?: string } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const c = spawn(cmd, args, { cwd: opts.cwd, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const c = spawn(cmd, args, {
+      cwd: opts.cwd,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
-    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    c.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    c.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     c.on('error', reject);
     c.on('close', (code) =>
       code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}: ${err.slice(-2000)}`)),
@@ -227,12 +230,11 @@ describe('three IP cameras over FTP across a midnight', { timeout: 600_000 }, ()
     // 2. Upload, one client per camera, in time order (each camera sends its minutes in order).
     // gate: lftp, passive (EPSV), mirror -R of its dated folders.
     const gate = CAMS[0]!;
-    await exec('lftp', [
+    const sendGate = exec('lftp', [
       '-c',
       `set ftp:passive-mode on; set ftp:prefer-epsv yes; set net:max-retries 2; set xfer:clobber on; ` +
         `open -u ${gate.user},${gate.password} -p ${port} 127.0.0.1; mirror -R --no-perms --no-umask ${join(work, 'send', 'gate')} /`,
     ]);
-    T('gate sent');
     // yard: Python's ftplib, plain PASV, one STOR per file in minute order.
     const yard = CAMS[1]!;
     const yardFiles = [...minuteOf.entries()]
@@ -240,7 +242,7 @@ describe('three IP cameras over FTP across a midnight', { timeout: 600_000 }, ()
       .sort((a, b) => a[1] - b[1])
       .map(([k]) => k.slice(5));
     await writeFile(join(work, 'yard.txt'), yardFiles.join('\n'));
-    await exec('python3', [
+    const sendYard = exec('python3', [
       '-c',
       `import ftplib, sys
 f = ftplib.FTP()
@@ -255,31 +257,32 @@ f.quit()`,
       join(work, 'yard.txt'),
       join(work, 'send', 'yard'),
     ]);
-    T('yard sent');
     // road: curl, many files per invocation over one connection, without EPSV (PASV).
     const road = CAMS[2]!;
     const roadFiles = [...minuteOf.entries()]
       .filter(([k]) => k.startsWith('road/'))
       .sort((a, b) => a[1] - b[1])
       .map(([k]) => k.slice(5));
-    for (let i = 0; i < roadFiles.length; i += 200) {
-      const batch = roadFiles.slice(i, i + 200);
-      await exec(
-        'curl',
-        [
-          '-sS',
-          '--disable-epsv',
-          '-u',
-          `${road.user}:${road.password}`,
-          '-T',
-          `{${batch.join(',')}}`,
-          `ftp://127.0.0.1:${port}/`,
-        ],
-        { cwd: join(work, 'send', 'road') },
-      );
-    }
-
-    T('road sent');
+    const sendRoad = (async () => {
+      for (let i = 0; i < roadFiles.length; i += 200) {
+        const batch = roadFiles.slice(i, i + 200);
+        await exec(
+          'curl',
+          [
+            '-sS',
+            '--disable-epsv',
+            '-u',
+            `${road.user}:${road.password}`,
+            '-T',
+            `{${batch.join(',')}}`,
+            `ftp://127.0.0.1:${port}/`,
+          ],
+          { cwd: join(work, 'send', 'road') },
+        );
+      }
+    })();
+    await Promise.all([sendGate, sendYard, sendRoad]);
+    T('sent');
     // 3. Every upload stored once, as an item of the camera that logged in; nothing half-written.
     const items = await listItems(cat, {});
     for (const c of CAMS) {
