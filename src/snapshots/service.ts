@@ -177,7 +177,12 @@ export class SnapshotService {
     await this.detach();
     const cat = await openCatalog(layout.catalog);
     try {
-      const r = await recoverSnapshots(cat, layout, (c) => this.camera(c).timeZone, this.d.clock.now().toISOString());
+      const r = await recoverSnapshots(
+        cat,
+        layout,
+        (c) => this.camera(c).timeZone,
+        this.d.clock.now().toISOString(),
+      );
       if (r.committed || r.takenBack || r.swept)
         this.d.log.info(r, 'snapshots: what a stop left unfinished is finished');
     } catch (e) {

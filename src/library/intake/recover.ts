@@ -41,7 +41,9 @@ export async function reconcileLibrary(
   // A camera's recordings are the recorder's to finish (src/recorder/segment-item.ts), an IP
   // camera's snapshots and timelapses the snapshot service's (src/snapshots/service.ts): either may
   // be admitting one right now, and where the drive has no hard links its placed file is the only copy.
-  const pending = (await pendingItems(cat)).filter((i) => !OWN_RECOVERY.some((p) => i.card_id?.startsWith(p)));
+  const pending = (await pendingItems(cat)).filter(
+    (i) => !OWN_RECOVERY.some((p) => i.card_id?.startsWith(p)),
+  );
   for (const item of pending) await rollbackItem(cat, layout, item);
   let tmpRemoved = 0;
   for (const name of await readdir(layout.tmpDir).catch(() => [] as string[])) {

@@ -202,7 +202,14 @@ export async function startSnapshotFtp(o: SnapshotFtpOptions): Promise<SnapshotF
     connections: 0,
     connectionsRefused: 0,
     uploadsAccepted: 0,
-    rejected: { 'too-big': 0, aborted: 0, empty: 0, 'refused-by-accept': 0, 'write-failed': 0, 'no-drive': 0 },
+    rejected: {
+      'too-big': 0,
+      aborted: 0,
+      empty: 0,
+      'refused-by-accept': 0,
+      'write-failed': 0,
+      'no-drive': 0,
+    },
     loginFailures: 0,
     loginsBlocked: 0,
   };

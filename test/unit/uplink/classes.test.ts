@@ -39,7 +39,10 @@ describe('uplink transfer classes', () => {
       assert.equal(classify({ rendition, type: 'photo', card: 'snap:gate' }), 'snapshot');
     assert.ok(compareClasses('snapshot', 'video') > 0);
     // A rated snapshot is as important as any rated photo; a card id that merely contains the words is not one.
-    assert.equal(classify({ rendition: 'original', type: 'photo', card: 'snap:gate', rating: 5 }), 'rated-original');
+    assert.equal(
+      classify({ rendition: 'original', type: 'photo', card: 'snap:gate', rating: 5 }),
+      'rated-original',
+    );
     assert.equal(classify({ rendition: 'original', type: 'photo', card: 'sd:snap:x' }), 'photo');
     assert.equal(classify({ rendition: 'thumb', type: 'video', card: 'timelapse:gate' }), 'thumb');
   });
