@@ -18,7 +18,8 @@ await build({
   target: 'node20',
   sourcemap: true,
   // @fastify/swagger-ui serves its own static files relative to its package directory.
-  external: ['better-sqlite3', 'sharp', 'pino', 'exifr', '@fastify/swagger-ui'],
+  // ftp-srv: bunyan's optional dtrace-provider is a native module it loads by pattern.
+  external: ['better-sqlite3', 'sharp', 'pino', 'exifr', '@fastify/swagger-ui', 'ftp-srv'],
   banner: {
     js: "import { createRequire as __outpostRequire } from 'node:module'; const require = __outpostRequire(import.meta.url);",
   },
