@@ -18,6 +18,7 @@ import { openCatalog } from '../../src/library/catalog/open.js';
 import { listItems } from '../../src/library/catalog/items.js';
 import { outpost, spawnOutpost } from '../kit/cli.js';
 import { freePort } from '../kit/ports.js';
+import { launchBrowser } from '../kit/browser.js';
 
 const N = 120;
 
@@ -85,6 +86,7 @@ describe('snapshots in a real station, killed mid-stream', { timeout: 240_000 },
   let work: string;
   let station: ChildProcess | undefined;
   let log = '';
+  let httpPort = 0;
 
   const start = async (config: string): Promise<ChildProcess> => {
     const p = spawnOutpost(['station', '--log-level', 'info'], { OUTPOST_CONFIG: config });
@@ -112,7 +114,7 @@ describe('snapshots in a real station, killed mid-stream', { timeout: 240_000 },
 
   it('stores every complete upload exactly once across a kill, nothing partial', async () => {
     const ftpPort = await freePort();
-    const httpPort = await freePort();
+    httpPort = await freePort();
     const config = join(work, 'config.yaml');
     writeFileSync(config, stationConfig(work, ftpPort, httpPort));
     // The camera's JPEGs, each different, ~20 kB.
@@ -220,5 +222,50 @@ describe('snapshots in a real station, killed mid-stream', { timeout: 240_000 },
     assert.equal(gate.storedCount, N);
     assert.equal(gate.today.rejected, 1);
     assert.equal(status.ftp.rejected['refused-by-accept'], 1);
+  });
+
+  it('Snapshots page: the camera, its day strip, and a timelapse made from the page (Chromium)', async () => {
+    assert.ok(station && station.exitCode === null, 'the station of the test before runs');
+    const b = await launchBrowser();
+    try {
+      const page = b.page;
+      const base = `http://127.0.0.1:${httpPort}`;
+      await page.goto(base);
+      await page.waitForSelector('form.login');
+      await page.fill('input[name=name]', 'ana');
+      await page.fill('input[name=password]', 'correct horse battery staple');
+      await page.click('form.login button[type=submit]');
+      await page.click('nav.nav a[href="/snapshots"]');
+      await page.waitForSelector('tr[data-camera=gate] td[data-field=today]');
+      assert.equal((await page.textContent('tr[data-camera=gate] td[data-field=today]'))?.trim(), String(N));
+      assert.equal((await page.textContent('tr[data-camera=gate] td[data-field=refused]'))?.trim(), '1');
+      // The day strip: 24 hours, the snapshots in the hours they arrived, the rest marked empty.
+      await page.waitForSelector('.snap-strip .snap-hour');
+      const counts = await page.$$eval('.snap-strip .snap-hour', (els) =>
+        els.map((e) => Number(e.getAttribute('data-count'))),
+      );
+      assert.equal(counts.length, 24);
+      assert.equal(
+        counts.reduce((a, n) => a + n, 0),
+        N,
+      );
+      assert.ok((await page.$$('.snap-strip .snap-hour.gap')).length >= 22);
+      assert.ok(await page.$('.snap-strip img'), 'thumbnails shown');
+      assert.ok(await page.$('.snap-latest img'), 'the latest snapshot shown');
+      // Make today's timelapse from the page: the player appears with it.
+      await page.click('.snap-timelapse button');
+      await page.waitForSelector('.snap-timelapse video[data-timelapse]', { timeout: 60_000 });
+      const src = await page.getAttribute('.snap-timelapse video', 'src');
+      const r = await page.request.get(`${base}${src}`);
+      assert.equal(r.status(), 200);
+      assert.ok((await r.body()).length > 1000);
+      // Spanish.
+      await Promise.all([page.waitForEvent('load'), page.selectOption('select[name=language]', 'es')]);
+      await page.waitForSelector('main.snapshots h1', { timeout: 10_000 });
+      assert.equal((await page.textContent('main.snapshots h1'))?.trim(), 'Instantáneas');
+      await page.waitForSelector('th:has-text("Cámara")');
+    } finally {
+      await b.close();
+    }
   });
 });
