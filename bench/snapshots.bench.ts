@@ -174,7 +174,7 @@ async function raw(work: string, dirs: string[]): Promise<{ wallMs: number; cpuM
     pasv_max: 32299,
     anonymous: false,
     greeting: 'raw',
-    log: { child: () => silentBunyan, ...silentBunyan } as never,
+    log: silentBunyan as never,
   });
   srv.on('login', ({ username }: { username: string }, resolve: (o: { root: string }) => void) => {
     const d = join(root, username);
@@ -191,7 +191,15 @@ async function raw(work: string, dirs: string[]): Promise<{ wallMs: number; cpuM
 }
 
 const noop = (): void => undefined;
-const silentBunyan = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, fatal: noop };
+const silentBunyan: Record<string, unknown> = {
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+  fatal: noop,
+};
+silentBunyan.child = () => silentBunyan;
 
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'outpost-bench-snap-'));

@@ -235,7 +235,14 @@ describe('snapshots in a real station, killed mid-stream', { timeout: 240_000 },
       await page.fill('input[name=name]', 'ana');
       await page.fill('input[name=password]', 'correct horse battery staple');
       await page.click('form.login button[type=submit]');
-      await page.click('nav.nav a[href="/snapshots"]');
+      // The Status page lists the camera too, and links to its Snapshots page.
+      await page.click('nav.nav a[href="/status"]');
+      await page.waitForSelector('.snap-status tr[data-camera=gate] td[data-field=today]');
+      assert.equal(
+        (await page.textContent('.snap-status tr[data-camera=gate] td[data-field=today]'))?.trim(),
+        String(N),
+      );
+      await page.click('.snap-status tr[data-camera=gate] a');
       await page.waitForSelector('tr[data-camera=gate] td[data-field=today]');
       assert.equal((await page.textContent('tr[data-camera=gate] td[data-field=today]'))?.trim(), String(N));
       assert.equal((await page.textContent('tr[data-camera=gate] td[data-field=refused]'))?.trim(), '1');

@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,7 +19,7 @@ import { silentLogger } from '../../../src/adapters/logger.js';
 import { nodeProcessRunner } from '../../../src/adapters/process-runner.js';
 import { initDrive } from '../../../src/library/drive.js';
 import { openCatalog, type Catalog } from '../../../src/library/catalog/open.js';
-import { listItems } from '../../../src/library/catalog/items.js';
+import { getItem, listItems } from '../../../src/library/catalog/items.js';
 import { snapshotDays } from '../../../src/library/catalog/snapshots.js';
 import { createMediaAnalyzer } from '../../../src/media/analyzer.js';
 import { startSnapshotFtp, type SnapshotFtp } from '../../../src/snapshots/ftp/index.js';
@@ -110,6 +110,7 @@ describe('three IP cameras over FTP across a midnight', { timeout: 600_000 }, ()
   let work: string;
   let ftp: SnapshotFtp;
   let service: SnapshotService;
+  let settings: ConstructorParameters<typeof SnapshotService>[0];
   let cat: Catalog;
   let drive: string;
   const clock = { t: START, now: () => new Date(clock.t) };
@@ -120,42 +121,40 @@ describe('three IP cameras over FTP across a midnight', { timeout: 600_000 }, ()
     work = await mkdtemp(join(tmpdir(), 'outpost-snapday-'));
     drive = join(work, 'drive');
     await initDrive(drive, { now: new Date() });
-    service = new SnapshotService(
-      {
-        cameras: CAMS.map((c) => ({
-          name: c.name,
-          timeZone: ZONE,
-          intervalS: undefined,
-          keepDays: 30,
-          maxBytes: undefined,
-          keepHourlyDays: Infinity,
-        })),
-        defaultZone: ZONE,
-        timelapse: {
-          enabled: true,
-          fps: FPS,
-          crf: 30,
-          preset: 'ultrafast',
-          maxWidth: 1920,
-          deflicker: false,
-          at: '00:10',
-          gapFactor: 2.5,
-        },
-        upload: 'timelapse',
-        uplink: false,
-        nameTemplate: '{YYYY}{MM}{DD}-{HH}{mm}{ss}_{hash16}.{ext}',
-        thumbnailSize: 64,
-        previewSize: 256,
-        driftWarnS: 120,
+    settings = {
+      cameras: CAMS.map((c) => ({
+        name: c.name,
+        timeZone: ZONE,
+        intervalS: undefined,
+        keepDays: 30,
+        maxBytes: undefined,
+        keepHourlyDays: Infinity,
+      })),
+      defaultZone: ZONE,
+      timelapse: {
+        enabled: true,
+        fps: FPS,
+        crf: 30,
+        preset: 'ultrafast',
+        maxWidth: 1920,
+        deflicker: false,
+        at: '00:10',
+        gapFactor: 2.5,
       },
-      {
-        clock,
-        log: silentLogger,
-        runner: nodeProcessRunner,
-        analyzer: createMediaAnalyzer({ runner: nodeProcessRunner }),
-        timers: { set: () => undefined, clear: () => undefined },
-      },
-    );
+      upload: 'timelapse',
+      uplink: false,
+      nameTemplate: '{YYYY}{MM}{DD}-{HH}{mm}{ss}_{hash16}.{ext}',
+      thumbnailSize: 64,
+      previewSize: 256,
+      driftWarnS: 120,
+    };
+    service = new SnapshotService(settings, {
+      clock,
+      log: silentLogger,
+      runner: nodeProcessRunner,
+      analyzer: createMediaAnalyzer({ runner: nodeProcessRunner }),
+      timers: { set: () => undefined, clear: () => undefined },
+    });
     await service.attach((await import('../../../src/library/layout.js')).driveLayout(drive));
     ftp = await startSnapshotFtp({
       host: '127.0.0.1',
@@ -362,5 +361,46 @@ f.quit()`,
     );
     // Done days are not made again by the next pass.
     assert.equal((await service.runNightly()).made.length, 0);
+
+    // 6. Retention, 40 days on: with an uplink nothing goes (HQ has not confirmed the timelapses);
+    // without one, each day keeps one still per hour, the rest go, their thumbnails stay.
+    clock.t += 40 * 86_400_000;
+    const withUplink = new SnapshotService(
+      { ...settings, uplink: true },
+      {
+        clock,
+        log: silentLogger,
+        runner: nodeProcessRunner,
+        analyzer: createMediaAnalyzer({ runner: nodeProcessRunner }),
+        timers: { set: () => undefined, clear: () => undefined },
+      },
+    );
+    await withUplink.attach((await import('../../../src/library/layout.js')).driveLayout(drive));
+    try {
+      assert.equal(await withUplink.runRetention(), 0);
+    } finally {
+      await withUplink.close();
+    }
+    const removed = await service.runRetention();
+    const after = (await listItems(cat, {})).filter((r) => r.card_id?.startsWith('snap:'));
+    const kept = after.filter((r) => r.state === 'stored');
+    // DAY1 12:00–23:59 and DAY2 00:00–11:59: 12 + 12 hours per camera.
+    assert.equal(kept.length, 3 * 24, `${kept.length} kept`);
+    assert.equal(removed, 3 * (sent - 24));
+    const keptIds = new Set(kept.map((r) => r.id));
+    const goneIds = items
+      .filter((r) => r.card_id?.startsWith('snap:') && !keptIds.has(r.id))
+      .map((r) => r.id);
+    assert.equal(goneIds.length, removed);
+    const gone = (await getItem(cat, goneIds[0]!))!;
+    assert.equal(gone.state, 'offloaded');
+    assert.equal(gone.has_thumb, 1, 'its thumbnail stays for the strip');
+    await assert.rejects(access(join(drive, gone.path)), /ENOENT/);
+    // The timelapses themselves are untouched.
+    assert.ok(
+      (await listItems(cat, {}))
+        .filter((r) => r.card_id?.startsWith('timelapse:'))
+        .every((r) => r.state === 'stored'),
+    );
   });
 });

@@ -27,10 +27,10 @@ function CameraRow({ c, selected }: { c: SnapshotCameraStatus; selected: boolean
     <tr data-camera={c.camera} aria-selected={selected}>
       <th scope="row">
         <a
-          href={withQuery({ camera: c.camera, day: null })}
+          href={`/snapshots?camera=${encodeURIComponent(c.camera)}`}
           onClick={(e) => {
             e.preventDefault();
-            navigate(withQuery({ camera: c.camera, day: null }));
+            navigate(`/snapshots?camera=${encodeURIComponent(c.camera)}`);
           }}
         >
           {c.camera}
@@ -225,6 +225,66 @@ function CameraDay({ camera, day, canEdit }: { camera: string; day: string; canE
   );
 }
 
+/** Each snapshot camera's state, one row each (the Snapshots page and the Status page). */
+export function SnapshotCameraTable({
+  cameras,
+  selected,
+}: {
+  cameras: SnapshotCameraStatus[];
+  selected: string | null;
+}) {
+  return (
+    <table class="snap-cameras">
+      <thead>
+        <tr>
+          <th scope="col">{t('snap.col.camera')}</th>
+          <th scope="col">{t('snap.col.last')}</th>
+          <th scope="col">{t('snap.col.today')}</th>
+          <th scope="col">{t('snap.col.gaps')}</th>
+          <th scope="col">{t('snap.col.stored')}</th>
+          <th scope="col">{t('snap.col.days')}</th>
+          <th scope="col">{t('snap.col.refused')}</th>
+          <th scope="col">{t('snap.col.clock')}</th>
+          <th scope="col">{t('snap.col.timelapses')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {cameras.map((c) => (
+          <CameraRow key={c.camera} c={c} selected={c.camera === selected} />
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** The Status page's block: every snapshot camera, polled; nothing when the station takes none. */
+export function SnapshotStatusPanel() {
+  const [o, setO] = useState<SnapshotsOverview | null>(null);
+  const visible = usePageVisible();
+  useEffect(() => {
+    if (!visible) return;
+    let live = true;
+    const load = (): void => {
+      getSnapshots()
+        .then((r) => live && setO(r))
+        .catch(() => live && setO(null));
+    };
+    load();
+    const timer = setInterval(load, POLL_MS);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [visible]);
+  if (!o || o.cameras.length === 0) return null;
+  return (
+    <section class="snap-status" aria-label={t('snap.title')}>
+      <h2>{t('snap.title')}</h2>
+      <SnapshotCameraTable cameras={o.cameras} selected={null} />
+    </section>
+  );
+}
+
 /** The Snapshots page: every IP camera's state, then one camera's day (latest, strip, timelapse). */
 export function SnapshotsPage({ query, canEdit }: { query: URLSearchParams; canEdit: boolean }) {
   const [o, setO] = useState<SnapshotsOverview | null>(null);
@@ -280,28 +340,7 @@ export function SnapshotsPage({ query, canEdit }: { query: URLSearchParams; canE
           </p>
         ))}
       {o?.timelapse && <p role="status">{t('snap.making', o.timelapse)}</p>}
-      {o && o.cameras.length > 0 && (
-        <table class="snap-cameras">
-          <thead>
-            <tr>
-              <th scope="col">{t('snap.col.camera')}</th>
-              <th scope="col">{t('snap.col.last')}</th>
-              <th scope="col">{t('snap.col.today')}</th>
-              <th scope="col">{t('snap.col.gaps')}</th>
-              <th scope="col">{t('snap.col.stored')}</th>
-              <th scope="col">{t('snap.col.days')}</th>
-              <th scope="col">{t('snap.col.refused')}</th>
-              <th scope="col">{t('snap.col.clock')}</th>
-              <th scope="col">{t('snap.col.timelapses')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {o.cameras.map((c) => (
-              <CameraRow key={c.camera} c={c} selected={c.camera === camera} />
-            ))}
-          </tbody>
-        </table>
-      )}
+      {o && o.cameras.length > 0 && <SnapshotCameraTable cameras={o.cameras} selected={camera} />}
       {camera && day && <CameraDay camera={camera} day={day} canEdit={canEdit} />}
     </main>
   );

@@ -7,6 +7,7 @@ import { ClockBanner } from './ClockBanner';
 import { DrivesPanel } from './DrivesPanel';
 import { IngestReport } from './IngestReport';
 import { UplinkPanel } from './UplinkPanel';
+import { SnapshotStatusPanel } from './SnapshotsPage';
 
 const INDICATORS = ['CARD', 'DRIVE A', 'DRIVE B', 'BACKUP', 'UPLINK'] as const;
 
@@ -190,6 +191,7 @@ export function StatusPage() {
       )}
       <h2>{t('status.uplink')}</h2>
       {uplink !== undefined && <UplinkPanel u={uplink} />}
+      <SnapshotStatusPanel />
       {status && (
         <>
           <h2>{t('status.library')}</h2>
