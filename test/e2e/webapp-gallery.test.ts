@@ -7,7 +7,7 @@ import { sqliteOf } from '../../src/library/catalog/handle.js';
 import { buildApp } from '../../src/server/app.js';
 import { startServer } from '../../src/server/server.js';
 import { NODE, emptyLibrary, insertSyntheticItem } from '../integration/server/library.js';
-import { launchBrowser, type TestBrowser } from '../kit/browser.js';
+import { launchBrowser, TABLET, type TestBrowser } from '../kit/browser.js';
 
 const SETUP_CODE = 'G4LK-M2XD';
 const idOf = (n: number): string => createHash('sha256').update(`gallery-${n}`).digest('hex');
@@ -267,6 +267,35 @@ describe('web app gallery on a tablet (headless Chromium)', { timeout: 120_000 }
     await Promise.all([page.waitForEvent('load'), page.selectOption('select[name=language]', 'en')]);
     await page.waitForSelector('nav.nav');
     assert.equal(await page.textContent('nav.nav a[href="/status"]'), 'Status');
+  });
+
+  it('no page is wider than the tablet, in English or Spanish (a wider page zooms the whole app out)', async () => {
+    const links = async (): Promise<string[]> =>
+      page.$$eval('nav.nav a', (as) => as.map((a) => a.getAttribute('href') ?? ''));
+    const widths = async (): Promise<{ inner: number; scroll: number }> =>
+      page.evaluate(() => ({
+        inner: (globalThis as unknown as { innerWidth: number }).innerWidth,
+        scroll: document.documentElement.scrollWidth,
+      }));
+    for (const lang of ['es', 'en']) {
+      await page.goto(url);
+      await page.waitForSelector('nav.nav');
+      await Promise.all([page.waitForEvent('load'), page.selectOption('select[name=language]', lang)]);
+      for (const href of await links()) {
+        await page.goto(`${url}${href}`);
+        await page.waitForSelector(`nav.nav a[href="${href}"][aria-current=page]`);
+        const w = await widths();
+        assert.equal(w.inner, TABLET.viewport.width, `${lang} ${href}: the layout is as wide as the screen`);
+        assert.ok(w.scroll <= w.inner, `${lang} ${href}: page ${w.scroll} px wide on a ${w.inner} px screen`);
+        // The current page's link is in sight even when the links scroll sideways.
+        const seen = await page.$eval(`nav.nav a[href="${href}"]`, (a) => {
+          const r = a.getBoundingClientRect();
+          const box = a.parentElement!.getBoundingClientRect();
+          return r.left >= box.left - 1 && r.right <= box.right + 1;
+        });
+        assert.ok(seen, `${lang} ${href}: its link is scrolled into view`);
+      }
+    }
   });
 
   it('a short-id link (as `outpost ls` prints) opens that item', async () => {

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { onUnauthenticated } from './api';
 import { logout, whoAmI, type AuthState } from './auth';
 import { CamerasPage } from './components/CamerasPage';
@@ -46,22 +46,30 @@ function LanguagePicker() {
 }
 
 function Nav({ path, auth, onLogout }: { path: string; auth: AuthState; onLogout(): void }) {
+  const links = useRef<HTMLDivElement>(null);
+  // The current page's link stays in sight when the links scroll sideways.
+  useEffect(() => {
+    links.current
+      ?.querySelector('[aria-current="page"]')
+      ?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }, [path]);
   return (
     <nav class="nav">
-      {PAGES.map(([href, label]) => (
-        <a
-          key={href}
-          href={href}
-          aria-current={path === href ? 'page' : undefined}
-          onClick={(e) => {
-            e.preventDefault();
-            navigate(href);
-          }}
-        >
-          {t(label)}
-        </a>
-      ))}
-      <span class="spacer" />
+      <div class="nav-links" ref={links}>
+        {PAGES.map(([href, label]) => (
+          <a
+            key={href}
+            href={href}
+            aria-current={path === href ? 'page' : undefined}
+            onClick={(e) => {
+              e.preventDefault();
+              navigate(href);
+            }}
+          >
+            {t(label)}
+          </a>
+        ))}
+      </div>
       <LanguagePicker />
       {auth.kind === 'user' && (
         <button type="button" class="secondary" onClick={onLogout}>
