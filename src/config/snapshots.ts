@@ -230,3 +230,34 @@ export function snapshotCameraSettings(
     keepHourlyDays: hourly === true ? Infinity : hourly === false ? 0 : hourly,
   };
 }
+
+/** The snapshot service's settings (src/snapshots/service.ts), in a station or in HQ. */
+export function snapshotServiceSettings(
+  cfg: SnapshotsConfig,
+  ingest: { nameTemplate: string; thumbnailSize: number; previewSize: number },
+  timeZone: string,
+  /** An uplink is configured: a day is safe only once its timelapse is confirmed there. */
+  uplink: boolean,
+): {
+  cameras: SnapshotCameraSettings[];
+  defaultZone: string;
+  timelapse: SnapshotsConfig['timelapse'];
+  upload: SnapshotsConfig['upload'];
+  uplink: boolean;
+  nameTemplate: string;
+  thumbnailSize: number;
+  previewSize: number;
+  driftWarnS: number;
+} {
+  return {
+    cameras: snapshotCameraNames(cfg).map((n) => snapshotCameraSettings(cfg, n, timeZone)),
+    defaultZone: cfg.timeZone ?? timeZone,
+    timelapse: cfg.timelapse,
+    upload: cfg.upload,
+    uplink,
+    nameTemplate: ingest.nameTemplate,
+    thumbnailSize: ingest.thumbnailSize,
+    previewSize: ingest.previewSize,
+    driftWarnS: 120,
+  };
+}

@@ -3,6 +3,7 @@ import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { buildApp, type LoginOptions } from '../server/app.js';
+import type { SnapshotsControl } from '../server/deps.js';
 import type { SetupCodes } from '../server/first-user.js';
 import type { StreamLimits } from '../server/streams.js';
 import { createHqAuth } from './auth.js';
@@ -43,6 +44,8 @@ export interface HqAppOptions {
   login?: LoginOptions;
   /** Per-user caps of live event streams (config `server.limits`). */
   streams?: Partial<StreamLimits>;
+  /** IP cameras' snapshots taken in by HQ itself (src/hq/snapshots.ts); absent: none. */
+  snapshots?: SnapshotsControl;
 }
 
 export interface HqApp {
@@ -91,6 +94,7 @@ export async function buildHqApp(o: HqAppOptions): Promise<HqApp> {
     ...(o.allowedHosts ? { allowedHosts: o.allowedHosts } : {}),
     ...(o.login ? { login: o.login } : {}),
     ...(o.streams ? { streams: o.streams } : {}),
+    ...(o.snapshots ? { snapshots: o.snapshots } : {}),
   });
   await registerStationRoutes(app, { catalog: o.catalog, clock: o.clock, node: o.node, auth, uploads });
   registerStorageRoutes(app, { catalog: o.catalog, store, clock: o.clock, node: o.node, log: o.log });

@@ -22,8 +22,7 @@ import type { SessionManifest } from '../fleet/manifest.js';
 import type { SessionPlan } from '../fleet/protocol.js';
 import type { SupervisorState } from '../recorder/supervisor.js';
 import type { UplinkStatus } from '../uplink/runner.js';
-import type { CameraSnapshotStatus, DayView } from '../snapshots/service.js';
-import type { TimelapseResult } from '../snapshots/timelapse-jobs.js';
+import type { SnapshotsApi } from '../snapshots/intake.js';
 import type { SetupCodes } from './first-user.js';
 import type { Role } from './route.js';
 import type { StreamLimits } from './streams.js';
@@ -232,30 +231,8 @@ export interface FleetControl {
   manifest(key: string): Promise<SessionManifest>;
 }
 
-/** The station's snapshot service as the web app sees it (src/snapshots/service.ts). */
-export interface SnapshotsControl {
-  status(): {
-    cameras: CameraSnapshotStatus[];
-    ftp: {
-      enabled: boolean;
-      connections: number;
-      accepted: number;
-      rejected: Record<string, number>;
-      loginFailures: number;
-      loginsBlocked: number;
-    } | null;
-    pulls: {
-      camera: string;
-      lastOkAt: string | null;
-      lastError: string | null;
-      consecutiveFailures: number;
-    }[];
-    timelapse: { camera: string; day: string } | null;
-  };
-  days(camera: string): { day: string; state: string; timelapseId: string | null; snapshots: number }[];
-  dayView(camera: string, day: string): DayView;
-  makeTimelapse(camera: string, day: string): Promise<TimelapseResult>;
-}
+/** The snapshot service (a station's or HQ's) as the web app sees it (src/snapshots/intake.ts). */
+export type SnapshotsControl = SnapshotsApi;
 
 export interface AppDeps {
   /** The open catalogue of `drive` (the app never closes it: its owner does). */

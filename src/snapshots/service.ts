@@ -13,6 +13,7 @@ import { nodeStreamSpawner, type StreamSpawner } from '../adapters/spawn-stream.
 import { dateFolderOf, localFromInstant } from '../core/capture-time.js';
 import { OutpostError, isOutpostError } from '../core/errors.js';
 import type { Catalog } from '../library/catalog/open.js';
+import type { ItemRow } from '../library/catalog/schema.js';
 import { openCatalog } from '../library/catalog/open.js';
 import { getItem } from '../library/catalog/items.js';
 import {
@@ -305,6 +306,17 @@ export class SnapshotService {
     );
   }
 
+  /** A snapshot or timelapse in the attached library (by full id) and that library's root. */
+  async item(id: string): Promise<{ row: ItemRow; root: string } | undefined> {
+    const cat = this.cat;
+    const layout = this.layout;
+    if (!cat || !layout || !/^[0-9a-f]{64}$/.test(id)) return undefined;
+    const row = await getItem(cat, id);
+    if (!row || !(row.card_id?.startsWith('snap:') || row.card_id?.startsWith('timelapse:')))
+      return undefined;
+    return { row, root: layout.root };
+  }
+
   /** Make one camera-day's timelapse now (on demand); queued behind a running one. */
   async makeTimelapse(camera: string, day: string): Promise<TimelapseResult> {
     if (!this.jobs) throw new OutpostError('SNAPSHOT_NO_DRIVE', 'no library drive attached');
@@ -370,8 +382,12 @@ export class SnapshotService {
     const layout = this.layout;
     if (!cat || !layout || day.state !== 'done' || !day.timelapse_id) return false;
     const item = await getItem(cat, day.timelapse_id);
-    if (!item || item.state !== 'stored' || item.deleted) return false;
-    if (this.s.uplink && this.s.upload !== 'none' && !originalUploaded(cat, item.id)) return false;
+    if (!item || item.deleted) return false;
+    const confirmed = this.s.uplink && this.s.upload !== 'none' && originalUploaded(cat, item.id);
+    // Offloaded after HQ confirmed it (uplink.deleteAfterUpload): safe there, nothing here to check.
+    if (item.state === 'offloaded') return confirmed;
+    if (item.state !== 'stored') return false;
+    if (this.s.uplink && this.s.upload !== 'none' && !confirmed) return false;
     if (!this.verified.has(item.id)) {
       const sha = await hashFile(libraryFile(layout.root, item.path)).catch(() => undefined);
       if (sha !== item.id) {

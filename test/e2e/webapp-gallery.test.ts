@@ -273,10 +273,13 @@ describe('web app gallery on a tablet (headless Chromium)', { timeout: 120_000 }
     const links = async (): Promise<string[]> =>
       page.$$eval('nav.nav a', (as) => as.map((a) => a.getAttribute('href') ?? ''));
     const widths = async (): Promise<{ inner: number; scroll: number }> =>
-      page.evaluate(() => ({
-        inner: (globalThis as unknown as { innerWidth: number }).innerWidth,
-        scroll: document.documentElement.scrollWidth,
-      }));
+      page.evaluate(() => {
+        const g = globalThis as unknown as {
+          innerWidth: number;
+          document: { documentElement: { scrollWidth: number } };
+        };
+        return { inner: g.innerWidth, scroll: g.document.documentElement.scrollWidth };
+      });
     for (const lang of ['es', 'en']) {
       await page.goto(url);
       await page.waitForSelector('nav.nav');

@@ -326,6 +326,7 @@ export interface SnapshotsOverview {
   cameras: SnapshotCameraStatus[];
   ftp: {
     enabled: boolean;
+    port: number;
     connections: number;
     accepted: number;
     rejected: Record<string, number>;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { OutpostError } from '../../core/errors.js';
 import { buildHqApp } from '../../hq/app.js';
+import { openHqSnapshots } from '../../hq/snapshots.js';
 import { hqCatalogLocation, openHqDataDir } from '../../hq/data-dir.js';
 import { hqObjectStore } from '../../hq/object-stores.js';
 import { addStationKey, listStationKeys, revokeStationKey } from '../../hq/keys.js';
@@ -30,6 +31,13 @@ function positiveInt(flag: string, v: string | undefined, min: number, max: numb
   if (!Number.isInteger(n) || n < min || n > max)
     throw new OutpostError('USAGE', `${flag} must be a whole number from ${min} to ${max}, not "${v}"`);
   return n;
+}
+
+/** HQ's own address, as its snapshot library uploads to it: loopback unless bound to one address. */
+function ownUrl(host: string, port: number): string {
+  const any = host === '0.0.0.0' || host === '::' || host === '' || host === 'localhost';
+  const h = any ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return `http://${h}:${port}`;
 }
 
 /** `--data` given after a subcommand is parsed by `hq` itself (commander): look there too. */
@@ -82,7 +90,20 @@ export function registerHq(program: Command): void {
           const limits = limitsFromConfig(ctx.config.server.limits);
           let url = `http://<this server>:${port}`;
           const setupCode = announcedSetupCodes(ctx.config.server.setupCode, ctx.log, () => url);
+          // IP cameras' snapshots: HQ as their FTP target (nothing when `snapshots:` names no camera).
+          const snapshots = await openHqSnapshots({
+            config: ctx.config,
+            node: ctx.node,
+            timeZone: ctx.timeZone,
+            dataDir: data.drive.layout.root,
+            catalog,
+            clock: ctx.clock,
+            log: ctx.log,
+            runner: ctx.runner,
+            analyzer: ctx.analyzer,
+          });
           const { app } = await buildHqApp({
+            ...(snapshots ? { snapshots: snapshots.control } : {}),
             data,
             catalog,
             store: await hqObjectStore(ctx.config.hq.objects, data.objectsDir),
@@ -103,11 +124,13 @@ export function registerHq(program: Command): void {
             'HQ listening',
           );
           process.stdout.write(`outpost hq listening on ${bound.url} (open ${url})\n`);
+          await snapshots?.startUplink(ownUrl(host, bound.port));
           await announceIfNoUsers(setupCode, catalog);
           await new Promise<void>((resolve) => {
             process.once('SIGINT', resolve);
             process.once('SIGTERM', resolve);
           });
+          await snapshots?.close();
           await app.close();
           await catalog.close();
         }),

@@ -110,7 +110,7 @@ const DERIVED_CACHE = 'private, max-age=31536000, immutable';
 /** Originals never change either (the id is their hash), but stay revalidated in case of deletion. */
 const ORIGINAL_CACHE = 'private, max-age=86400';
 
-async function sendRendition(
+export async function sendRendition(
   req: FastifyRequest,
   reply: FastifyReply,
   media: MediaSource,
@@ -144,7 +144,7 @@ async function sendRendition(
   }
 }
 
-async function sendOriginal(
+export async function sendOriginal(
   req: FastifyRequest,
   reply: FastifyReply,
   media: MediaSource,
@@ -203,8 +203,13 @@ const noMedia: MediaSource = async (_row, kind) => {
   throw new ApiError('FILE_MISSING', `this server keeps no ${kind} files`);
 };
 
+/** Where this app's media bytes come from: the media source given, else the library drive's files. */
+export function appMedia(deps: AppDeps): MediaSource {
+  return deps.media ?? (deps.files ? driveMedia(deps.files.root) : noMedia);
+}
+
 export function registerMediaRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const media = deps.media ?? (deps.files ? driveMedia(deps.files.root) : noMedia);
+  const media = appMedia(deps);
   const cat = deps.catalog;
   const tags = ['media'];
   const file = (

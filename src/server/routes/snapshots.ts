@@ -1,8 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { AppDeps, SnapshotsControl } from '../deps.js';
+import type { ItemRow } from '../../library/catalog/schema.js';
+import type { AppDeps, MediaSource, SnapshotsControl } from '../deps.js';
 import { defineRoute } from '../route.js';
-import { errorBodySchema } from '../schemas.js';
+import { errorBodySchema, itemRefParams, noQuery } from '../schemas.js';
+import { findItem } from './items.js';
+import { appMedia, driveMedia, sendOriginal, sendRendition } from './media.js';
 
 const cameraParams = z.strictObject({
   camera: z
@@ -47,6 +50,7 @@ const statusSchema = z.object({
   ftp: z
     .object({
       enabled: z.boolean(),
+      port: z.number().int(),
       connections: z.number().int(),
       accepted: z.number().int(),
       rejected: z.record(z.string(), z.number().int()),
@@ -148,10 +152,55 @@ export function registerSnapshotRoutes(app: FastifyInstance, deps: AppDeps): voi
     url: '/api/snapshots/:camera/days/:day',
     role: 'viewer',
     tags,
-    summary: 'One camera-day: every snapshot (thumbnails at /api/items/:id/thumb), the gaps, the timelapse',
+    summary:
+      'One camera-day: every snapshot (thumbnails at /api/snapshots/items/:id/thumb), the gaps, the timelapse',
     params: dayParams,
     responses: { 200: dayViewSchema, 400: errorBodySchema, 503: errorBodySchema },
     handler: async ({ params }) => s.dayView(params.camera, params.day),
+  });
+  // A snapshot's or timelapse's bytes: from the snapshot library (HQ keeps it apart from its
+  // object store), else where the app keeps its media (a timelapse offloaded after HQ has it).
+  const source = async (id: string): Promise<{ row: ItemRow; media: MediaSource }> => {
+    const hit = await s.item(id);
+    if (hit && hit.row.state === 'stored') return { row: hit.row, media: driveMedia(hit.root) };
+    return { row: await findItem(deps.catalog, id), media: appMedia(deps) };
+  };
+  const binary = (mime: string): { description: string; content: Record<string, unknown> } => ({
+    description: 'The bytes',
+    content: { [mime]: { schema: { type: 'string', format: 'binary' } } },
+  });
+  defineRoute(app, {
+    method: ['GET', 'HEAD'],
+    url: '/api/snapshots/items/:id/thumb',
+    role: 'viewer',
+    tags,
+    summary: "A snapshot's thumbnail (the day strip's picture)",
+    params: itemRefParams,
+    query: noQuery,
+    responses: { 200: binary('image/webp'), 304: { description: 'Not modified', type: 'null' } },
+    handler: async ({ params }, req, reply) => {
+      const { row, media } = await source(params.id);
+      return sendRendition(req, reply, media, row, 'thumb');
+    },
+  });
+  defineRoute(app, {
+    method: ['GET', 'HEAD'],
+    url: '/api/snapshots/items/:id/original',
+    role: 'viewer',
+    tags,
+    summary: 'A snapshot (JPEG) or a timelapse (MP4), byte for byte (HTTP Range supported)',
+    params: itemRefParams,
+    query: noQuery,
+    responses: {
+      200: binary('application/octet-stream'),
+      206: binary('application/octet-stream'),
+      304: { description: 'Not modified', type: 'null' },
+      416: errorBodySchema,
+    },
+    handler: async ({ params }, req, reply) => {
+      const { row, media } = await source(params.id);
+      return sendOriginal(req, reply, media, row, false);
+    },
   });
   defineRoute(app, {
     method: 'POST',

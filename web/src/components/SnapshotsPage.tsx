@@ -8,7 +8,8 @@ import { usePageVisible } from '../visibility';
 
 const POLL_MS = 15_000;
 
-const itemUrl = (id: string, r: 'thumb' | 'original'): string => `/api/items/${id}/${r}`;
+/** A snapshot's or timelapse's bytes: the snapshot library's (HQ keeps it apart from the gallery's). */
+const itemUrl = (id: string, r: 'thumb' | 'original'): string => `/api/snapshots/items/${id}/${r}`;
 
 function shiftDay(day: string, by: number): string {
   const d = new Date(`${day}T12:00:00Z`);
