@@ -379,6 +379,31 @@ export const ERROR_CATALOGUE = {
     exit: 3,
     hint: "Another program holds the snapshot FTP port, or the FTP host address is not one of this machine's: stop that program or change the FTP port or host in the config, then start again.",
   },
+  VIDEO_NO_FOOTAGE: {
+    status: 404,
+    exit: 2,
+    hint: 'The camera recorded nothing in that range: check the camera name and the times (a bare time is in the station’s zone), or see its recordings with `outpost ls --camera <name>`.',
+  },
+  VIDEO_MISMATCH: {
+    status: 409,
+    exit: 2,
+    hint: 'The recordings in the range differ (size, codec or sound) where the message says: export the parts before and after that time separately.',
+  },
+  VIDEO_UNREADABLE: {
+    status: 422,
+    exit: 2,
+    hint: 'ffprobe cannot read the video (see the message): the file is damaged or not a video. Run `outpost fsck` on the drive.',
+  },
+  VIDEO_CANCELLED: {
+    status: 409,
+    exit: 5,
+    hint: 'The video was cancelled before it was finished; nothing of it was kept. Start it again when you want it.',
+  },
+  VIDEO_EXPORT_FAILED: {
+    status: 500,
+    exit: 3,
+    hint: 'ffmpeg failed while making the video (see the message); check that the drive has space, then try again. Nothing half-made was kept.',
+  },
 } as const satisfies Record<string, { status: number; exit: number; hint: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -153,6 +153,16 @@ export const ERROR_HINTS_ES: Record<ErrorCode, string> = {
     'ffmpeg no pudo hacer el timelapse (vea el mensaje); compruebe que las instantáneas de ese día son JPEG legibles y que el disco tiene espacio, y vuelva a hacerlo.',
   FTP_LISTEN_FAILED:
     'Otro programa ocupa el puerto FTP de las instantáneas, o la dirección FTP no es de esta máquina: detenga ese programa o cambie el puerto o la dirección FTP en la configuración y vuelva a iniciar.',
+  VIDEO_NO_FOOTAGE:
+    'La cámara no grabó nada en ese intervalo: compruebe el nombre de la cámara y las horas (una hora sola es en la zona de la estación), o vea sus grabaciones con `outpost ls --camera <nombre>`.',
+  VIDEO_MISMATCH:
+    'Las grabaciones del intervalo difieren (tamaño, códec o sonido) donde indica el mensaje: exporte por separado las partes antes y después de esa hora.',
+  VIDEO_UNREADABLE:
+    'ffprobe no puede leer el vídeo (vea el mensaje): el archivo está dañado o no es un vídeo. Ejecute `outpost fsck` en el disco.',
+  VIDEO_CANCELLED:
+    'El vídeo se canceló antes de terminar; no se guardó nada de él. Vuelva a iniciarlo cuando lo quiera.',
+  VIDEO_EXPORT_FAILED:
+    'ffmpeg falló al hacer el vídeo (vea el mensaje); compruebe que el disco tiene espacio y vuelva a intentarlo. No se guardó nada a medias.',
 };
 
 export const WARNING_HINTS_ES: Record<WarningCode, string> = {

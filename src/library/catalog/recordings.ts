@@ -87,3 +87,38 @@ export async function offloadRecording(cat: Catalog, id: string): Promise<string
   const companions = await db.selectFrom('companions').select('path').where('item_id', '=', id).execute();
   return [row.path, ...companions.map((c) => c.path)];
 }
+
+/**
+ * A camera's stored recordings (continuous segments and motion clips) whose capture time is in
+ * [fromLocal, toLocal] (sort_time, the station's wall clock): the caller reads `facts.recording`
+ * for the exact bounds and passes a margin to catch a segment that started before the range.
+ */
+export async function recordingsBetween(
+  cat: Catalog,
+  camera: string,
+  fromLocal: string,
+  toLocal: string,
+): Promise<ItemRow[]> {
+  return dbOf(cat)
+    .selectFrom('items')
+    .selectAll()
+    .where('card_id', '=', `cam:${camera}`)
+    .where('state', '=', 'stored')
+    .where('deleted', '=', 0)
+    .where('sort_time', '>=', fromLocal)
+    .where('sort_time', '<=', toLocal)
+    .orderBy('sort_time')
+    .execute();
+}
+
+/** The commit point of an export (src/video/): its `pending` row becomes `stored`. */
+export async function commitExport(cat: Catalog, id: string): Promise<void> {
+  const r = await dbOf(cat)
+    .updateTable('items')
+    .set({ state: 'stored' })
+    .where('id', '=', id)
+    .where('state', '=', 'pending')
+    .executeTakeFirst();
+  if (Number(r.numUpdatedRows) !== 1)
+    throw new OutpostError('LIBRARY_LOCKED', `export ${id} was rolled back by another run before its commit`);
+}

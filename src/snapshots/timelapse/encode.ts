@@ -9,6 +9,7 @@
  * before `fps` repeats a held snapshot; x264 spends next to nothing on repeated frames; a
  * caption's drawtext is switched off (timeline `enable`) outside its outage.
  */
+import { lowPriorityCommand, lowPriorityTools } from '../../adapters/low-priority.js';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -145,36 +146,6 @@ export function timelapseArgs(plan: TimelapsePlan, paths: TimelapsePaths, s: Tim
   ];
 }
 
-/** The command that runs `cmd args` at idle CPU and I/O priority, with whichever tools exist. */
-export function lowPriorityCommand(
-  cmd: string,
-  args: readonly string[],
-  tools: { nice: boolean; ionice: boolean },
-): { cmd: string; args: string[] } {
-  const prefix = [
-    ...(tools.nice ? ['nice', '-n', '19'] : []),
-    ...(tools.ionice ? ['ionice', '-c', '3'] : []),
-  ];
-  const [first, ...rest] = [...prefix, cmd, ...args];
-  return { cmd: first!, args: rest };
-}
-
-/** Whether `nice` and `ionice` exist and work here (ionice's idle class may be refused in a container). */
-export async function lowPriorityTools(runner: ProcessRunner): Promise<{ nice: boolean; ionice: boolean }> {
-  const works = async (cmd: string, args: string[]): Promise<boolean> => {
-    try {
-      return (await runner.run(cmd, args, { timeoutMs: 5000 })).code === 0;
-    } catch {
-      return false;
-    }
-  };
-  const [nice, ionice] = await Promise.all([
-    works('nice', ['-n', '19', 'true']),
-    works('ionice', ['-c', '3', 'true']),
-  ]);
-  return { nice, ionice };
-}
-
 /** The frame counter of ffmpeg's `-progress` output: the last `frame=N` in a chunk of lines. */
 export function progressFrame(text: string): number | undefined {
   let frame: number | undefined;
@@ -303,3 +274,6 @@ export async function encodeTimelapse(
     await rm(work, { recursive: true, force: true });
   }
 }
+
+/** Kept here too: the timelapse's tests and callers import them from this module. */
+export { lowPriorityCommand, lowPriorityTools };
