@@ -20,6 +20,7 @@ const COMMANDS: ReadonlyArray<readonly [string[], () => Promise<Register>]> = [
   [['shift-time'], async () => (await import('./commands/shift-time.js')).registerShiftTime],
   [['record'], async () => (await import('./commands/record.js')).registerRecord],
   [['timelapse'], async () => (await import('./commands/timelapse.js')).registerTimelapse],
+  [['export'], async () => (await import('./commands/export.js')).registerExport],
   [['mirror'], async () => (await import('./commands/mirror.js')).registerMirror],
   [['scrub'], async () => (await import('./commands/scrub.js')).registerScrub],
   [['station'], async () => (await import('./commands/station.js')).registerStation],

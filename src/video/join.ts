@@ -173,6 +173,47 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
     let expectedFrames = 0;
     const reencodedPerCut: number[] = [];
     const fps = first.fps;
+    // The sound of whole files is taken a run at a time into one file of sound only: the concat
+    // demuxer numbers streams by their index in each file, and a list must not mix a file of
+    // sound only (a trimmed piece) with files whose sound is their second stream.
+    let wholeRun: { path: string; durationS: number }[] = [];
+    const flushRun = async (): Promise<void> => {
+      if (wholeRun.length === 0) return;
+      const listFile = join(work, `run${n}.txt`);
+      const file = join(work, `a${n++}.m4a`);
+      await writeFile(
+        listFile,
+        [
+          'ffconcat version 1.0',
+          ...wholeRun.flatMap((w) => [`file ${quote(w.path)}`, `duration ${num(w.durationS)}`]),
+        ].join('\n') + '\n',
+      );
+      await ffmpeg(
+        [
+          '-nostdin',
+          '-v',
+          'error',
+          '-y',
+          '-f',
+          'concat',
+          '-safe',
+          '0',
+          '-i',
+          listFile,
+          '-map',
+          '0:a:0',
+          '-c:a',
+          'copy',
+          '-f',
+          'mp4',
+          file,
+        ],
+        false,
+        'the sound of the whole recordings',
+      );
+      audioList.push(`file ${quote(file)}`);
+      wholeRun = [];
+    };
     for (const [i, c] of cuts.entries()) {
       const info = infos.get(i) ?? first;
       for (const s of c.video) {
@@ -220,9 +261,9 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
         }
       }
       if (!hasAudio || !c.audio) continue;
-      if (c.audio.kind === 'whole')
-        audioList.push(`file ${quote(c.audio.path)}`, `duration ${num(c.audio.durationS)}`);
+      if (c.audio.kind === 'whole') wholeRun.push(c.audio);
       else {
+        await flushRun();
         const file = join(work, `a${n++}.m4a`);
         const coarse = Math.max(0, Math.floor(c.audio.fromS - 15));
         await ffmpeg(
@@ -256,6 +297,7 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
         tick('cut');
       }
     }
+    await flushRun();
 
     // 2. Chapters and the one stream-copy mux.
     const chapters = req.chapters?.(cuts.map((c) => ({ inS: c.inS, outS: c.outS }))) ?? [];

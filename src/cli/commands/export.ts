@@ -1,0 +1,143 @@
+import { copyFile, link } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { errnoCode } from '../../core/errors.js';
+import { localFromInstant } from '../../core/capture-time.js';
+import { parseTimeRange } from '../../core/time-range.js';
+import { libraryFile } from '../../library/layout.js';
+import { exportRange } from '../../video/export-range.js';
+import { buildContext, withLibraryCatalog } from '../context.js';
+import { emit } from '../output.js';
+import { progressBar } from '../progress.js';
+import { run } from '../run.js';
+
+/** A copy of the export where the user asked (a hard link when on the same drive). */
+async function writeOut(src: string, dest: string): Promise<void> {
+  try {
+    await link(src, dest);
+  } catch (e) {
+    if (errnoCode(e) === 'EEXIST') throw e;
+    await copyFile(src, dest);
+  }
+}
+
+export function registerExport(program: Command): void {
+  program
+    .command('export')
+    .description(
+      "a time range of a camera's recordings as one MP4 (exact cuts, stream copy between them, a chapter per recorded span and per gap), kept as an item of its own",
+    )
+    .requiredOption('--camera <name>', 'the camera')
+    .requiredOption(
+      '--from <time>',
+      "start: 2026-11-21T14:02, 14:02:30.5 (today), or with an offset; a time without one is the station's",
+    )
+    .requiredOption('--to <time>', 'end: the same forms; a bare time is on the day of --from')
+    .option('--keyframes', 'pure stream copy: start and end on keyframes (says how much wider)')
+    .option('--out <file>', 'also write the video here')
+    .option('--library <drive>', 'library drive')
+    .option('--json', 'JSON output')
+    .option('--no-progress', 'no progress bar')
+    .action(
+      (
+        o: {
+          camera: string;
+          from: string;
+          to: string;
+          keyframes?: boolean;
+          out?: string;
+          library?: string;
+          json?: boolean;
+          progress?: boolean;
+        },
+        cmd: Command,
+      ) =>
+        run(cmd, !!o.json, async () => {
+          const ctx = await buildContext(cmd.optsWithGlobals());
+          const { fromMs, toMs } = parseTimeRange(o.from, o.to, ctx.timeZone, ctx.clock.now().getTime());
+          return withLibraryCatalog(ctx, o.library, async (cat, drive) => {
+            const bar = progressBar(!o.json && o.progress !== false);
+            const abort = new AbortController();
+            const stop = (): void => abort.abort();
+            process.once('SIGINT', stop);
+            process.once('SIGTERM', stop);
+            try {
+              const r = await exportRange(
+                cat,
+                drive.layout,
+                { camera: o.camera, fromMs, toMs, mode: o.keyframes ? 'keyframe' : 'smart' },
+                {
+                  runner: ctx.runner,
+                  analyzer: ctx.analyzer,
+                  clock: ctx.clock,
+                  timeZone: ctx.timeZone,
+                  nameTemplate: ctx.config.ingest.nameTemplate,
+                  thumbnailSize: ctx.config.ingest.thumbnailSize,
+                  previewSize: ctx.config.ingest.previewSize,
+                  lowPriority: true,
+                  signal: abort.signal,
+                  onProgress: (p) =>
+                    bar.update({
+                      phase: p.phase,
+                      filesDone: p.step,
+                      filesTotal: p.steps,
+                      bytesDone: 0,
+                      bytesTotal: 0,
+                    }),
+                },
+              );
+              bar.stop();
+              const file = libraryFile(drive.layout.root, r.item.path);
+              if (o.out) await writeOut(file, o.out);
+              const j = r.join;
+              const record = {
+                id: r.item.id,
+                path: r.item.path,
+                file,
+                ...(o.out ? { out: o.out } : {}),
+                created: r.created,
+                camera: o.camera,
+                from: new Date(fromMs).toISOString(),
+                to: new Date(toMs).toISOString(),
+                mode: j.mode,
+                ...(j.reason ? { reason: j.reason } : {}),
+                durationS: j.durationS,
+                frames: j.frames,
+                audioDurationS: j.audioDurationS,
+                reencodedPerCut: j.reencodedPerCut,
+                gopFrames: j.gopFrames,
+                widened: j.widened,
+                segments: r.plan.pieces.length,
+                gaps: r.plan.gaps.map((g) => ({
+                  from: new Date(g.fromMs).toISOString(),
+                  to: new Date(g.toMs).toISOString(),
+                  reason: g.reason,
+                })),
+                chapters: j.chapters,
+                bytes: j.bytes,
+              };
+              const local = (ms: number): string => localFromInstant(ms, ctx.timeZone).slice(11);
+              emit(!!o.json, record, () =>
+                [
+                  `${o.camera} ${local(fromMs)}–${local(toMs)}: ${j.durationS.toFixed(1)} s from ${r.plan.pieces.length} recordings → item ${r.item.id.slice(0, 12)}${r.created ? '' : ' (made before)'}`,
+                  j.mode === 'smart'
+                    ? `  exact cuts: ${j.reencodedPerCut.join(' and ') || 'no'} frames re-encoded, the rest copied`
+                    : j.mode === 'keyframe'
+                      ? `  stream copy on keyframes: starts ${j.widened.start.toFixed(2)} s early, ends ${j.widened.end.toFixed(2)} s late`
+                      : `  re-encoded in full: ${j.reason ?? ''}`,
+                  ...r.plan.gaps.map(
+                    (g) =>
+                      `  ${g.reason === 'unreadable' ? 'unreadable' : 'not recorded'}: ${local(g.fromMs)}–${local(g.toMs)}`,
+                  ),
+                  `  ${file}${o.out ? ` (and ${o.out})` : ''}`,
+                ].join('\n'),
+              );
+              return 0;
+            } finally {
+              bar.stop();
+              process.off('SIGINT', stop);
+              process.off('SIGTERM', stop);
+            }
+          });
+        }),
+    );
+}

@@ -1,0 +1,303 @@
+/**
+ * Any time range of a camera as one video (docs/video.md): its recorded segments (and motion
+ * clips) from the catalogue, the part of each inside the range (range-plan.ts), one MP4 of them
+ * (join.ts) with a chapter per recorded span and per gap, and that MP4 an item of its own in the
+ * camera's day folder, through the library intake, its facts naming the segments it was made of.
+ */
+import { open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock } from '../adapters/clock.js';
+import type { ProcessRunner } from '../adapters/process-runner.js';
+import { dateFolderOf, localFromInstant, offsetOf } from '../core/capture-time.js';
+import { OutpostError, driveError, isOutpostError } from '../core/errors.js';
+import { renderName } from '../core/naming.js';
+import { getItem } from '../library/catalog/items.js';
+import type { Catalog } from '../library/catalog/open.js';
+import { commitExport, recordingsBetween } from '../library/catalog/recordings.js';
+import type { ItemRow } from '../library/catalog/schema.js';
+import { Intake, deriveItem } from '../library/intake/index.js';
+import { buildItemRow } from '../library/item-row.js';
+import { libraryFile, originalRelPath, type DriveLayout } from '../library/layout.js';
+import { probeAv } from '../media/ffprobe.js';
+import { readIsoBmff } from '../media/isobmff.js';
+import type { MediaAnalyzer } from '../media/types.js';
+import { joinPieces, type Chapter, type JoinResult } from './join.js';
+import { mismatches, planRange, type RangeGap, type RangePlan, type SegmentRef } from './range-plan.js';
+
+export interface ExportRangeRequest {
+  camera: string;
+  fromMs: number;
+  toMs: number;
+  /** smart: exact start and end; keyframe: pure stream copy, widened to the keyframes. */
+  mode: 'smart' | 'keyframe';
+}
+
+export interface ExportRangeDeps {
+  runner: ProcessRunner;
+  analyzer: MediaAnalyzer;
+  clock: Clock;
+  /** The station's zone: the item's day folder and the chapters' clock times. */
+  timeZone: string;
+  nameTemplate: string;
+  thumbnailSize: number;
+  previewSize: number;
+  lowPriority: boolean;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((p: { step: number; steps: number; phase: string }) => void) | undefined;
+}
+
+export interface ExportRangeResult {
+  item: ItemRow;
+  /** false: the same bytes were an item already (the same range exported before). */
+  created: boolean;
+  plan: RangePlan;
+  join: JoinResult;
+}
+
+/** How far before the range a segment may start and still reach into it (sort_time is its start). */
+const LOOKBACK_MS = 6 * 3600_000;
+
+interface RecordingFactsLite {
+  recording?: { start?: string; end?: string };
+}
+
+/** A catalogue row as a segment of the range plan, its track lengths read from its `moov`. */
+async function segmentOf(root: string, row: ItemRow): Promise<SegmentRef | undefined> {
+  const facts = JSON.parse(row.facts) as RecordingFactsLite;
+  const startMs = Date.parse(facts.recording?.start ?? '');
+  if (!Number.isFinite(startMs)) return undefined;
+  const path = libraryFile(root, row.path);
+  const base = {
+    id: row.id,
+    path,
+    startMs,
+    codec: 'unknown',
+    width: row.width ?? 0,
+    height: row.height ?? 0,
+    audioS: null,
+  };
+  const recordedS = (Date.parse(facts.recording?.end ?? '') - startMs) / 1000;
+  try {
+    const fh = await open(path, 'r');
+    try {
+      const info = await readIsoBmff(fh, (await fh.stat()).size);
+      const v = info?.streams?.find((s) => s.codec_type === 'video');
+      const a = info?.streams?.find((s) => s.codec_type === 'audio');
+      const videoS = Number(v?.duration);
+      if (!v || !(videoS > 0))
+        return { ...base, videoS: recordedS > 0 ? recordedS : 0, unusable: 'no readable video track' };
+      return {
+        ...base,
+        videoS,
+        audioS: a && Number(a.duration) > 0 ? Number(a.duration) : null,
+        codec: v.codec_name ?? 'unknown',
+        width: v.width ?? base.width,
+        height: v.height ?? base.height,
+      };
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    return {
+      ...base,
+      videoS: recordedS > 0 ? recordedS : 0,
+      unusable: e instanceof Error ? e.message : String(e),
+    };
+  }
+}
+
+const hms = (ms: number, zone: string): string => localFromInstant(ms, zone).slice(11, 19);
+
+/** A chapter per recorded span, and a short one (1 ms) where each gap was, saying what is missing. */
+export function rangeChapters(
+  plan: RangePlan,
+  cuts: { inS: number; outS: number }[],
+  zone: string,
+  tolMs = 500,
+): Chapter[] {
+  const out: Chapter[] = [];
+  let t = 0;
+  const gapTitle = (g: RangeGap): string =>
+    `${g.reason === 'unreadable' ? 'Unreadable recording' : 'No recording'} ${hms(g.fromMs, zone)}–${hms(g.toMs, zone)}`;
+  const gapsLeft = [...plan.gaps];
+  const emitGapsBefore = (ms: number): void => {
+    while (gapsLeft[0] && gapsLeft[0].fromMs < ms) {
+      const g = gapsLeft.shift()!;
+      out.push({ title: gapTitle(g), startS: t, endS: t + 0.001 });
+      t += 0.001;
+    }
+  };
+  let spanStart: { t: number; ms: number } | undefined;
+  let prevEndMs = -Infinity;
+  for (const [i, p] of plan.pieces.entries()) {
+    const c = cuts[i] ?? { inS: p.inS, outS: p.outS };
+    const atMs = p.seg.startMs + c.inS * 1000;
+    const endMs = p.seg.startMs + c.outS * 1000;
+    if (spanStart && atMs - prevEndMs > tolMs) {
+      out.push({
+        title: `Recorded ${hms(spanStart.ms, zone)}–${hms(prevEndMs, zone)}`,
+        startS: spanStart.t,
+        endS: t,
+      });
+      spanStart = undefined;
+    }
+    emitGapsBefore(atMs);
+    if (!spanStart) spanStart = { t, ms: atMs };
+    t += c.outS - c.inS;
+    prevEndMs = endMs;
+  }
+  if (spanStart)
+    out.push({
+      title: `Recorded ${hms(spanStart.ms, zone)}–${hms(prevEndMs, zone)}`,
+      startS: spanStart.t,
+      endS: t,
+    });
+  emitGapsBefore(Infinity);
+  return out;
+}
+
+export async function exportRange(
+  cat: Catalog,
+  layout: DriveLayout,
+  req: ExportRangeRequest,
+  d: ExportRangeDeps,
+): Promise<ExportRangeResult> {
+  if (!(req.toMs > req.fromMs))
+    throw new OutpostError('INVALID_INPUT', 'the end of the range is not after its start');
+  const rows = await recordingsBetween(
+    cat,
+    req.camera,
+    localFromInstant(req.fromMs - LOOKBACK_MS, d.timeZone),
+    localFromInstant(req.toMs, d.timeZone),
+  );
+  const segments = (await Promise.all(rows.map((r) => segmentOf(layout.root, r)))).filter(
+    (s): s is SegmentRef => s !== undefined,
+  );
+  const plan = planRange(segments, req.fromMs, req.toMs);
+  if (plan.pieces.length === 0)
+    throw new OutpostError(
+      'VIDEO_NO_FOOTAGE',
+      `${req.camera} recorded nothing from ${localFromInstant(req.fromMs, d.timeZone)} to ${localFromInstant(req.toMs, d.timeZone)} (${d.timeZone})` +
+        (plan.gaps.some((g) => g.reason === 'unreadable') ? ': its recordings there cannot be read' : ''),
+    );
+  const odd = mismatches(plan.pieces)[0];
+  if (odd)
+    throw new OutpostError(
+      'VIDEO_MISMATCH',
+      `the recordings of ${req.camera} change at ${localFromInstant(odd.piece.atMs, d.timeZone)} (${odd.differs}): export up to that time and from it separately`,
+      { details: { at: new Date(odd.piece.atMs).toISOString(), differs: odd.differs } },
+    );
+  const firstMs = plan.pieces[0]!.atMs;
+  const out = join(layout.tmpDir, `export-${process.pid}-${Date.now()}.mp4`);
+  const result = await joinPieces(
+    {
+      pieces: plan.pieces.map((p) => ({
+        path: p.seg.path,
+        inS: p.inS,
+        outS: p.outS,
+        videoS: p.seg.videoS,
+        audioS: p.seg.audioS,
+      })),
+      mode: req.mode,
+      chapters: (cuts) => rangeChapters(plan, cuts, d.timeZone),
+      creationTime: new Date(firstMs).toISOString(),
+      title: `${req.camera} ${localFromInstant(req.fromMs, d.timeZone)} – ${localFromInstant(req.toMs, d.timeZone)}`,
+      out,
+    },
+    {
+      runner: d.runner,
+      tmpDir: layout.tmpDir,
+      lowPriority: d.lowPriority,
+      signal: d.signal,
+      onProgress: d.onProgress,
+    },
+  );
+  try {
+    const startMs = firstMs - result.widened.start * 1000;
+    const item = await placeExport(cat, layout, out, {
+      camera: req.camera,
+      startMs,
+      facts: {
+        camera: req.camera,
+        from: new Date(req.fromMs).toISOString(),
+        to: new Date(req.toMs).toISOString(),
+        mode: result.mode,
+        ...(result.reason ? { reason: result.reason } : {}),
+        sources: plan.pieces.map((p) => p.seg.id),
+        spans: plan.spans.map((s) => ({
+          from: new Date(s.fromMs).toISOString(),
+          to: new Date(s.toMs).toISOString(),
+        })),
+        gaps: plan.gaps.map((g) => ({
+          from: new Date(g.fromMs).toISOString(),
+          to: new Date(g.toMs).toISOString(),
+          reason: g.reason,
+          ...(g.segment ? { segment: g.segment, detail: g.detail } : {}),
+        })),
+        reencodedPerCut: result.reencodedPerCut,
+        widened: result.widened,
+      },
+      deps: d,
+    });
+    return { ...item, plan, join: result };
+  } finally {
+    await rm(out, { force: true });
+  }
+}
+
+/** The export's file (on the drive's tmp) becomes an item: hashed, linked in place, committed, derived. */
+async function placeExport(
+  cat: Catalog,
+  layout: DriveLayout,
+  file: string,
+  o: { camera: string; startMs: number; facts: Record<string, unknown>; deps: ExportRangeDeps },
+): Promise<{ item: ItemRow; created: boolean }> {
+  const d = o.deps;
+  const intake = new Intake({ cat, layout });
+  const staged = await intake.stageOnDrive(file);
+  const sha256 = staged.sha256;
+  const existing = await getItem(cat, sha256);
+  if (existing && existing.state !== 'pending') return { item: existing, created: false };
+  const probe = await probeAv(d.runner, file, d.timeZone);
+  const local = localFromInstant(o.startMs, d.timeZone);
+  const facts = {
+    ...probe.facts,
+    capturedAt: { local, offset: offsetOf(o.startMs, d.timeZone), source: 'video' as const },
+    export: o.facts,
+  };
+  const name = renderName(d.nameTemplate, { local, sha256, ext: 'mp4', originalStem: `${o.camera}-export` });
+  const row = buildItemRow(
+    {
+      sha256,
+      type: 'video',
+      ext: 'mp4',
+      size: staged.bytes,
+      monitor: o.camera,
+      originalName: name,
+      mtimeMs: d.clock.now().getTime(),
+      importedAt: d.clock.now().toISOString(),
+      cardId: `export:${o.camera}`,
+      probe: { facts, warnings: probe.warnings },
+      timeZone: d.timeZone,
+    },
+    originalRelPath(o.camera, dateFolderOf(o.startMs, d.timeZone), name),
+  );
+  await intake.admit(staged, {
+    row,
+    commit: async () => {
+      try {
+        await commitExport(cat, sha256);
+      } catch (e) {
+        throw isOutpostError(e) ? e : driveError(e, 'the catalogue');
+      }
+    },
+  });
+  const item = await getItem(cat, sha256);
+  if (!item) throw new OutpostError('INTERNAL', `export item ${sha256} vanished after insert`);
+  await deriveItem(cat, layout.root, item, d.analyzer, {
+    thumbSize: d.thumbnailSize,
+    previewSize: d.previewSize,
+    now: () => d.clock.now().toISOString(),
+  }).catch(() => undefined);
+  return { item: (await getItem(cat, sha256)) ?? item, created: true };
+}
