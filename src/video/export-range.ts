@@ -56,6 +56,18 @@ export interface ExportRangeResult {
 
 /** How far before the range a segment may start and still reach into it (sort_time is its start). */
 const LOOKBACK_MS = 6 * 3600_000;
+/** The most two zones' wall clocks differ by (UTC−12 to UTC+14). */
+const ZONE_SLACK_MS = 26 * 3600_000;
+
+/** A recording's wall-clock bounds from its facts (its end: the recorder's, or start + duration). */
+function recordedBounds(row: ItemRow): { startMs: number; endMs: number } | undefined {
+  const facts = JSON.parse(row.facts) as RecordingFactsLite;
+  const startMs = Date.parse(facts.recording?.start ?? '');
+  if (!Number.isFinite(startMs)) return undefined;
+  const end = Date.parse(facts.recording?.end ?? '');
+  const endMs = Number.isFinite(end) ? end : startMs + (row.duration_s ?? 0) * 1000;
+  return { startMs, endMs: Math.max(endMs, startMs + (row.duration_s ?? 0) * 1000) };
+}
 
 interface RecordingFactsLite {
   recording?: { start?: string; end?: string };
@@ -164,12 +176,19 @@ export async function exportRange(
 ): Promise<ExportRangeResult> {
   if (!(req.toMs > req.fromMs))
     throw new OutpostError('INVALID_INPUT', 'the end of the range is not after its start');
-  const rows = await recordingsBetween(
-    cat,
-    req.camera,
-    localFromInstant(req.fromMs - LOOKBACK_MS, d.timeZone),
-    localFromInstant(req.toMs, d.timeZone),
-  );
+  // sort_time is each item's wall clock in the zone it was recorded in: a window a day wider on
+  // each side whatever the zones, then the exact bounds from facts.recording.
+  const rows = (
+    await recordingsBetween(
+      cat,
+      req.camera,
+      localFromInstant(req.fromMs - LOOKBACK_MS - ZONE_SLACK_MS, d.timeZone),
+      localFromInstant(req.toMs + ZONE_SLACK_MS, d.timeZone),
+    )
+  ).filter((r) => {
+    const b = recordedBounds(r);
+    return b !== undefined && b.startMs < req.toMs && b.endMs > req.fromMs;
+  });
   const segments = (await Promise.all(rows.map((r) => segmentOf(layout.root, r)))).filter(
     (s): s is SegmentRef => s !== undefined,
   );

@@ -94,6 +94,9 @@ export function matchingEncoderArgs(info: VideoStreamInfo): string[] {
   if (info.reorder === 0) args.push('-bf', '0');
   else if (info.reorder === 1) args.push('-bf', '1', '-b-pyramid', 'none');
   if (info.timescale) args.push('-video_track_timescale', String(info.timescale));
+  // One thread: x264's rate control with frame threads is not deterministic, and the same range
+  // exported twice must be the same bytes (the same item). A GOP or two is quick on one core.
+  args.push('-threads', '1');
   return args;
 }
 
