@@ -33,4 +33,3 @@ export async function lowPriorityTools(runner: ProcessRunner): Promise<{ nice: b
   ]);
   return { nice, ionice };
 }
-
