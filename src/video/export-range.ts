@@ -60,7 +60,7 @@ const LOOKBACK_MS = 6 * 3600_000;
 const ZONE_SLACK_MS = 26 * 3600_000;
 
 /** A recording's wall-clock bounds from its facts (its end: the recorder's, or start + duration). */
-function recordedBounds(row: ItemRow): { startMs: number; endMs: number } | undefined {
+export function recordedBounds(row: ItemRow): { startMs: number; endMs: number } | undefined {
   const facts = JSON.parse(row.facts) as RecordingFactsLite;
   const startMs = Date.parse(facts.recording?.start ?? '');
   if (!Number.isFinite(startMs)) return undefined;

@@ -122,3 +122,19 @@ export async function commitExport(cat: Catalog, id: string): Promise<void> {
   if (Number(r.numUpdatedRows) !== 1)
     throw new OutpostError('LIBRARY_LOCKED', `export ${id} was rolled back by another run before its commit`);
 }
+
+/** The cameras with recordings on this drive (stored ones), sorted. */
+export async function recordedCameras(cat: Catalog): Promise<string[]> {
+  const rows = await dbOf(cat)
+    .selectFrom('items')
+    .select('card_id')
+    .distinct()
+    .where('card_id', 'like', 'cam:%')
+    .where('state', '=', 'stored')
+    .where('deleted', '=', 0)
+    .execute();
+  return rows
+    .map((r) => (r.card_id ?? '').slice(4))
+    .filter((c) => c.length > 0)
+    .sort();
+}

@@ -1,0 +1,148 @@
+/**
+ * Exports asked for in the web app, one at a time (a Pi encodes one thing at once), each
+ * cancellable; the newest few are remembered with their outcome. A job's changes are reported
+ * (the live events) as it is queued, advances, and ends.
+ */
+import { randomBytes } from 'node:crypto';
+import { toOutpostError } from '../core/errors.js';
+import type { ExportRangeRequest, ExportRangeResult } from './export-range.js';
+
+export interface ExportJob {
+  id: string;
+  camera: string;
+  from: string;
+  to: string;
+  mode: 'smart' | 'keyframe';
+  state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+  /** Steps done of all (re-encoded stretches, sound pieces, the join, the check). */
+  progress: { step: number; steps: number } | null;
+  createdAt: string;
+  itemId?: string | undefined;
+  error?: { code: string; message: string; hint: string } | undefined;
+  result?:
+    | {
+        mode: 'smart' | 'keyframe' | 'reencode';
+        reason?: string | undefined;
+        durationS: number;
+        frames: number;
+        reencodedPerCut: number[];
+        widened: { start: number; end: number };
+        gaps: { from: string; to: string; reason: string }[];
+        created: boolean;
+      }
+    | undefined;
+}
+
+export type RunExport = (
+  req: ExportRangeRequest,
+  signal: AbortSignal,
+  onProgress: (p: { step: number; steps: number }) => void,
+) => Promise<ExportRangeResult>;
+
+/** How many finished jobs are remembered. */
+const KEEP = 20;
+
+export class ExportJobs {
+  private readonly jobs: ExportJob[] = [];
+  private readonly aborts = new Map<string, AbortController>();
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly run: RunExport,
+    private readonly o: { now: () => Date; onChange?: (job: ExportJob) => void },
+  ) {}
+
+  list(): ExportJob[] {
+    return this.jobs.map((j) => ({ ...j }));
+  }
+
+  start(req: ExportRangeRequest): ExportJob {
+    const job: ExportJob = {
+      id: randomBytes(6).toString('hex'),
+      camera: req.camera,
+      from: new Date(req.fromMs).toISOString(),
+      to: new Date(req.toMs).toISOString(),
+      mode: req.mode,
+      state: 'queued',
+      progress: null,
+      createdAt: this.o.now().toISOString(),
+    };
+    this.jobs.unshift(job);
+    const abort = new AbortController();
+    this.aborts.set(job.id, abort);
+    this.changed(job);
+    this.chain = this.chain.then(() => this.runOne(job, req, abort));
+    this.trim();
+    return { ...job };
+  }
+
+  /** Cancel a queued or running job; false when it is over (or unknown). */
+  cancel(id: string): boolean {
+    const job = this.jobs.find((j) => j.id === id);
+    const abort = this.aborts.get(id);
+    if (!job || !abort || (job.state !== 'queued' && job.state !== 'running')) return false;
+    abort.abort();
+    if (job.state === 'queued') {
+      job.state = 'cancelled';
+      this.changed(job);
+    }
+    return true;
+  }
+
+  /** Cancel everything and wait for the running job to stop. */
+  async close(): Promise<void> {
+    for (const j of this.jobs) this.cancel(j.id);
+    await this.chain;
+  }
+
+  private async runOne(job: ExportJob, req: ExportRangeRequest, abort: AbortController): Promise<void> {
+    if (abort.signal.aborted) {
+      this.aborts.delete(job.id);
+      return;
+    }
+    job.state = 'running';
+    this.changed(job);
+    try {
+      const r = await this.run(req, abort.signal, (p) => {
+        job.progress = p;
+        this.changed(job);
+      });
+      job.state = 'done';
+      job.itemId = r.item.id;
+      job.result = {
+        mode: r.join.mode,
+        ...(r.join.reason ? { reason: r.join.reason } : {}),
+        durationS: r.join.durationS,
+        frames: r.join.frames,
+        reencodedPerCut: r.join.reencodedPerCut,
+        widened: r.join.widened,
+        gaps: r.plan.gaps.map((g) => ({
+          from: new Date(g.fromMs).toISOString(),
+          to: new Date(g.toMs).toISOString(),
+          reason: g.reason,
+        })),
+        created: r.created,
+      };
+    } catch (e) {
+      const err = toOutpostError(e);
+      job.state = abort.signal.aborted ? 'cancelled' : 'failed';
+      job.error = { code: err.code, message: err.message, hint: err.hint };
+    } finally {
+      this.aborts.delete(job.id);
+    }
+    this.changed(job);
+  }
+
+  private changed(job: ExportJob): void {
+    this.o.onChange?.({ ...job });
+  }
+
+  private trim(): void {
+    let finished = 0;
+    for (let i = 0; i < this.jobs.length; i++) {
+      const s = this.jobs[i]!.state;
+      if (s === 'queued' || s === 'running') continue;
+      if (++finished > KEEP) this.jobs.splice(i--, 1);
+    }
+  }
+}
