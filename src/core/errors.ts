@@ -394,6 +394,11 @@ export const ERROR_CATALOGUE = {
     exit: 2,
     hint: 'ffprobe cannot read the video (see the message): the file is damaged or not a video. Run `outpost fsck` on the drive.',
   },
+  VIDEO_EXPORT_NOT_FOUND: {
+    status: 404,
+    exit: 2,
+    hint: 'No such export is queued or running: it may have finished already (see the list of exports).',
+  },
   VIDEO_CANCELLED: {
     status: 409,
     exit: 5,

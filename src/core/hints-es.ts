@@ -159,6 +159,8 @@ export const ERROR_HINTS_ES: Record<ErrorCode, string> = {
     'Las grabaciones del intervalo difieren (tamaño, códec o sonido) donde indica el mensaje: exporte por separado las partes antes y después de esa hora.',
   VIDEO_UNREADABLE:
     'ffprobe no puede leer el vídeo (vea el mensaje): el archivo está dañado o no es un vídeo. Ejecute `outpost fsck` en el disco.',
+  VIDEO_EXPORT_NOT_FOUND:
+    'No hay tal exportación en cola ni en curso: puede que ya haya terminado (vea la lista de exportaciones).',
   VIDEO_CANCELLED:
     'El vídeo se canceló antes de terminar; no se guardó nada de él. Vuelva a iniciarlo cuando lo quiera.',
   VIDEO_EXPORT_FAILED:

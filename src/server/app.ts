@@ -8,6 +8,7 @@ import { DOCS_PREFIX, registerOpenApi } from './openapi.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerCameraRoutes } from './routes/cameras.js';
 import { registerSnapshotRoutes } from './routes/snapshots.js';
+import { registerVideoRoutes } from './routes/video.js';
 import { registerFleetRoutes } from './routes/fleet.js';
 import { registerCardRoutes } from './routes/cards.js';
 import { registerDriveRoutes } from './routes/drives.js';
@@ -127,6 +128,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerShiftTimeRoutes(app, deps);
   registerCameraRoutes(app, deps);
   registerSnapshotRoutes(app, deps);
+  registerVideoRoutes(app, deps);
   registerFleetRoutes(app, deps);
   registerGeotagRoutes(app, deps);
   registerMapRoutes(app, deps);

@@ -23,6 +23,7 @@ import type { SessionPlan } from '../fleet/protocol.js';
 import type { SupervisorState } from '../recorder/supervisor.js';
 import type { UplinkStatus } from '../uplink/runner.js';
 import type { SnapshotsApi } from '../snapshots/intake.js';
+import type { VideoApi } from '../video/control.js';
 import type { SetupCodes } from './first-user.js';
 import type { Role } from './route.js';
 import type { StreamLimits } from './streams.js';
@@ -121,6 +122,7 @@ export const LIVE_EVENTS = [
   'snapshot',
   'snapshot-rejected',
   'timelapse',
+  'video-export',
   'recording-segment',
   'device-mounted',
   'device-unmounting',
@@ -231,6 +233,9 @@ export interface FleetControl {
   manifest(key: string): Promise<SessionManifest>;
 }
 
+/** The library drive's video: timeline and exports (src/video/control.ts). */
+export type VideoControl = VideoApi;
+
 /** The snapshot service (a station's or HQ's) as the web app sees it (src/snapshots/intake.ts). */
 export type SnapshotsControl = SnapshotsApi;
 
@@ -295,6 +300,8 @@ export interface AppDeps {
   fleet?: FleetControl;
   /** IP cameras' snapshots and timelapses (`snapshots:`); absent: no snapshot routes. */
   snapshots?: SnapshotsControl;
+  /** Recorded video: timeline and exports of a range (the station's drive); absent: no video routes. */
+  video?: VideoControl;
   /** Per-user caps and the stall timeout of live event streams and live views (config `server.limits`). */
   streams?: Partial<StreamLimits>;
   /** The station's offline map tiles (routes/map.ts, `outpost map import`); absent: none. */

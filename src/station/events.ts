@@ -1,3 +1,4 @@
+import type { ExportJob } from '../video/export-jobs.js';
 import { EventEmitter } from 'node:events';
 import type { IngestProgress, IngestSummary } from '../ingest/types.js';
 import type { MirrorProgress, MirrorSummary } from '../drives/mirror.js';
@@ -96,6 +97,8 @@ export interface StationEventMap {
   'snapshot-rejected': [{ camera: string; reason: string; message: string }];
   /** A day's timelapse is being made (frame of frames) or was made (`done`, its item). */
   timelapse: [{ camera: string; day: string; state: string; id?: string; frame?: number; frames?: number }];
+  /** An export of a camera's range was queued, advanced or ended (src/video/export-jobs.ts). */
+  'video-export': [ExportJob];
 }
 
 export class StationEvents extends EventEmitter<StationEventMap> {}

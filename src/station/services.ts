@@ -1,3 +1,4 @@
+import { createVideoApi, type VideoApi } from '../video/control.js';
 import type { FastifyInstance } from 'fastify';
 import { mbtilesAt } from '../adapters/mbtiles.js';
 import { nodeProcessRunner } from '../adapters/process-runner.js';
@@ -54,6 +55,8 @@ export function startStationServices(
   let drive: Drive | undefined;
   let app: FastifyInstance | undefined;
   let serverCatalog: Catalog | undefined;
+  /** Exports of the drive being served (one at a time): cancelled before the drive goes. */
+  let video: VideoApi | undefined;
   let serving: Promise<void> | undefined;
   /** The previous web app closing (after a library drive went away); a new one waits for it. */
   let closing: Promise<unknown> = Promise.resolve();
@@ -150,6 +153,17 @@ export function startStationServices(
   const serve = async (d: Drive, path: string): Promise<void> => {
     const fleetControl = (await conductor)?.control;
     serverCatalog = await openCatalog(d.layout.catalog);
+    video = createVideoApi(serverCatalog, d.layout, {
+      runner: ctx.runner,
+      analyzer: ctx.analyzer,
+      clock: ctx.clock,
+      timeZone: ctx.timeZone,
+      nameTemplate: ctx.config.ingest.nameTemplate,
+      thumbnailSize: ctx.config.ingest.thumbnailSize,
+      previewSize: ctx.config.ingest.previewSize,
+      lowPriority: true,
+      onJob: (job) => events.emit('video-export', job),
+    });
     let url = `http://<this station>:${ctx.config.server.port}`;
     const setupCode = announcedSetupCodes(ctx.config.server.setupCode, ctx.log, () => url);
     const limits = limitsFromConfig(ctx.config.server.limits);
@@ -160,6 +174,7 @@ export function startStationServices(
       ...(ctx.config.cameras.length ? { cameras: cameras.control } : {}),
       ...(fleetControl ? { fleet: fleetControl } : {}),
       ...(snapshots ? { snapshots: snapshots.control } : {}),
+      video,
       node: ctx.node,
       timeZone: ctx.timeZone,
       clock: ctx.clock,
@@ -212,8 +227,11 @@ export function startStationServices(
       await s;
       const a = app;
       const c = serverCatalog;
+      const v = video;
       app = undefined;
       serverCatalog = undefined;
+      video = undefined;
+      await v?.close().catch((err: unknown) => ctx.log.warn({ err }, 'video exports close'));
       if (a) appClosed = a.close().catch((err: unknown) => ctx.log.warn({ err }, 'web app close'));
       await c?.close().catch((err: unknown) => ctx.log.warn({ err }, 'catalogue close'));
       if (a) ctx.log.info('web app and API stopped: no library drive');
@@ -223,7 +241,8 @@ export function startStationServices(
   };
   // Before the station unmounts a library drive: nothing of ours may keep it busy.
   station.beforeUnmount(async () => {
-    await Promise.all([releasing, cameras.settled(), fleet?.settled(), snapshots?.settled()]);
+    // A running export holds files of the drive open: it is cancelled (nothing of it is kept).
+    await Promise.all([releasing, cameras.settled(), fleet?.settled(), snapshots?.settled(), video?.close()]);
   });
 
   events.on('library-attached', ({ path }) => {
@@ -347,6 +366,7 @@ export function startStationServices(
       await serving;
       await releasing;
       await closing;
+      await video?.close();
       await app?.close();
       await serverCatalog?.close();
       mapTiles.close();
