@@ -6,6 +6,7 @@ import { CardsPage } from './components/CardsPage';
 import { EventsPage } from './components/EventsPage';
 import { FleetPage } from './components/FleetPage';
 import { SnapshotsPage } from './components/SnapshotsPage';
+import { VideoPage } from './components/VideoPage';
 import { GalleryPage } from './components/GalleryPage';
 import { Login } from './components/Login';
 import { MapPage } from './components/MapPage';
@@ -18,6 +19,7 @@ const PAGES: [string, MessageKey][] = [
   ['/status', 'app.nav.status'],
   ['/cards', 'app.nav.cards'],
   ['/cameras', 'app.nav.cameras'],
+  ['/video', 'video.nav'],
   ['/snapshots', 'snap.nav'],
   ['/fleet', 'fleet.nav'],
   ['/events', 'albums.nav'],
@@ -124,6 +126,8 @@ export function App() {
         <CamerasPage />
       ) : path === '/snapshots' ? (
         <SnapshotsPage query={query} canEdit={!(auth.kind === 'user' && auth.user.role === 'viewer')} />
+      ) : path === '/video' ? (
+        <VideoPage query={query} canEdit={!(auth.kind === 'user' && auth.user.role === 'viewer')} />
       ) : path === '/fleet' ? (
         <FleetPage query={query} canEdit={!(auth.kind === 'user' && auth.user.role === 'viewer')} />
       ) : path === '/map' ? (

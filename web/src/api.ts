@@ -8,6 +8,7 @@ import type {
   FleetOverview,
   SnapshotDayView,
   SnapshotsOverview,
+  VideoExportJob,
   FleetStartReport,
   SessionManifest,
   CardAssignment,
@@ -194,3 +195,23 @@ export const makeTimelapse = (
   day: string,
 ): Promise<{ id: string; frames: number; durationS: number; snapshots: number; created: boolean }> =>
   api('POST', `/api/snapshots/${encodeURIComponent(camera)}/days/${day}/timelapse`);
+
+export const getVideoCameras = (): Promise<{ cameras: string[] }> => api('GET', '/api/video/cameras');
+export const getVideoTimeline = (
+  camera: string,
+  from: string,
+  to: string,
+): Promise<{ spans: { from: string; to: string }[] }> =>
+  api(
+    'GET',
+    `/api/video/timeline?camera=${encodeURIComponent(camera)}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`,
+  );
+export const getVideoExports = (): Promise<{ exports: VideoExportJob[] }> => api('GET', '/api/video/exports');
+export const startVideoExport = (body: {
+  camera: string;
+  from: string;
+  to: string;
+  mode: 'smart' | 'keyframe';
+}): Promise<VideoExportJob> => api('POST', '/api/video/exports', body);
+export const cancelVideoExport = (id: string): Promise<void> =>
+  api('DELETE', `/api/video/exports/${encodeURIComponent(id)}`);

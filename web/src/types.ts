@@ -355,3 +355,27 @@ export interface SnapshotDayView {
   timelapse: { state: string; id: string | null; frames: number | null; error: string | null } | null;
   rejected: { reason: string; n: number; lastMessage: string }[];
 }
+
+/** An export of a camera's time range (GET /api/video/exports). */
+export interface VideoExportJob {
+  id: string;
+  camera: string;
+  from: string;
+  to: string;
+  mode: 'smart' | 'keyframe';
+  state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+  progress: { step: number; steps: number } | null;
+  createdAt: string;
+  itemId?: string;
+  error?: { code: string; message: string; hint: string };
+  result?: {
+    mode: 'smart' | 'keyframe' | 'reencode';
+    reason?: string;
+    durationS: number;
+    frames: number;
+    reencodedPerCut: number[];
+    widened: { start: number; end: number };
+    gaps: { from: string; to: string; reason: string }[];
+    created: boolean;
+  };
+}

@@ -22,6 +22,7 @@ import * as problems from './problems';
 import * as reject from './reject';
 import * as station from './station';
 import * as status from './status';
+import * as video from './video';
 
 export const en = {
   ...app.en,
@@ -42,6 +43,7 @@ export const en = {
   ...albums.en,
   ...fleet.en,
   ...snapshots.en,
+  ...video.en,
 };
 export const es: Record<keyof typeof en, string> = {
   ...app.es,
@@ -62,4 +64,5 @@ export const es: Record<keyof typeof en, string> = {
   ...albums.es,
   ...fleet.es,
   ...snapshots.es,
+  ...video.es,
 };
