@@ -21,6 +21,7 @@ const COMMANDS: ReadonlyArray<readonly [string[], () => Promise<Register>]> = [
   [['record'], async () => (await import('./commands/record.js')).registerRecord],
   [['timelapse'], async () => (await import('./commands/timelapse.js')).registerTimelapse],
   [['export'], async () => (await import('./commands/export.js')).registerExport],
+  [['edit'], async () => (await import('./commands/edit.js')).registerEdit],
   [['mirror'], async () => (await import('./commands/mirror.js')).registerMirror],
   [['scrub'], async () => (await import('./commands/scrub.js')).registerScrub],
   [['station'], async () => (await import('./commands/station.js')).registerStation],

@@ -4,24 +4,20 @@
  * (join.ts) with a chapter per recorded span and per gap, and that MP4 an item of its own in the
  * camera's day folder, through the library intake, its facts naming the segments it was made of.
  */
-import { open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../adapters/clock.js';
 import type { ProcessRunner } from '../adapters/process-runner.js';
-import { dateFolderOf, localFromInstant, offsetOf } from '../core/capture-time.js';
-import { OutpostError, driveError, isOutpostError } from '../core/errors.js';
-import { renderName } from '../core/naming.js';
-import { getItem } from '../library/catalog/items.js';
+import { localFromInstant } from '../core/capture-time.js';
+import { OutpostError } from '../core/errors.js';
 import type { Catalog } from '../library/catalog/open.js';
-import { commitExport, recordingsBetween } from '../library/catalog/recordings.js';
+import { recordingsBetween } from '../library/catalog/recordings.js';
 import type { ItemRow } from '../library/catalog/schema.js';
-import { Intake, deriveItem } from '../library/intake/index.js';
-import { buildItemRow } from '../library/item-row.js';
-import { libraryFile, originalRelPath, type DriveLayout } from '../library/layout.js';
-import { probeAv } from '../media/ffprobe.js';
-import { readIsoBmff } from '../media/isobmff.js';
+import { libraryFile, type DriveLayout } from '../library/layout.js';
 import type { MediaAnalyzer } from '../media/types.js';
 import { joinPieces, type Chapter, type JoinResult } from './join.js';
+import { placeVideo } from './place.js';
+import { readTracks } from './tracks.js';
 import { mismatches, planRange, type RangeGap, type RangePlan, type SegmentRef } from './range-plan.js';
 
 export interface ExportRangeRequest {
@@ -90,25 +86,7 @@ async function segmentOf(root: string, row: ItemRow): Promise<SegmentRef | undef
   };
   const recordedS = (Date.parse(facts.recording?.end ?? '') - startMs) / 1000;
   try {
-    const fh = await open(path, 'r');
-    try {
-      const info = await readIsoBmff(fh, (await fh.stat()).size);
-      const v = info?.streams?.find((s) => s.codec_type === 'video');
-      const a = info?.streams?.find((s) => s.codec_type === 'audio');
-      const videoS = Number(v?.duration);
-      if (!v || !(videoS > 0))
-        return { ...base, videoS: recordedS > 0 ? recordedS : 0, unusable: 'no readable video track' };
-      return {
-        ...base,
-        videoS,
-        audioS: a && Number(a.duration) > 0 ? Number(a.duration) : null,
-        codec: v.codec_name ?? 'unknown',
-        width: v.width ?? base.width,
-        height: v.height ?? base.height,
-      };
-    } finally {
-      await fh.close();
-    }
+    return { ...base, ...(await readTracks(path)) };
   } catch (e) {
     return {
       ...base,
@@ -233,9 +211,12 @@ export async function exportRange(
   );
   try {
     const startMs = firstMs - result.widened.start * 1000;
-    const item = await placeExport(cat, layout, out, {
-      camera: req.camera,
+    const item = await placeVideo(cat, layout, out, {
+      monitor: req.camera,
       startMs,
+      card: `export:${req.camera}`,
+      stem: `${req.camera}-export`,
+      key: 'export',
       facts: {
         camera: req.camera,
         from: new Date(req.fromMs).toISOString(),
@@ -262,61 +243,4 @@ export async function exportRange(
   } finally {
     await rm(out, { force: true });
   }
-}
-
-/** The export's file (on the drive's tmp) becomes an item: hashed, linked in place, committed, derived. */
-async function placeExport(
-  cat: Catalog,
-  layout: DriveLayout,
-  file: string,
-  o: { camera: string; startMs: number; facts: Record<string, unknown>; deps: ExportRangeDeps },
-): Promise<{ item: ItemRow; created: boolean }> {
-  const d = o.deps;
-  const intake = new Intake({ cat, layout });
-  const staged = await intake.stageOnDrive(file);
-  const sha256 = staged.sha256;
-  const existing = await getItem(cat, sha256);
-  if (existing && existing.state !== 'pending') return { item: existing, created: false };
-  const probe = await probeAv(d.runner, file, d.timeZone);
-  const local = localFromInstant(o.startMs, d.timeZone);
-  const facts = {
-    ...probe.facts,
-    capturedAt: { local, offset: offsetOf(o.startMs, d.timeZone), source: 'video' as const },
-    export: o.facts,
-  };
-  const name = renderName(d.nameTemplate, { local, sha256, ext: 'mp4', originalStem: `${o.camera}-export` });
-  const row = buildItemRow(
-    {
-      sha256,
-      type: 'video',
-      ext: 'mp4',
-      size: staged.bytes,
-      monitor: o.camera,
-      originalName: name,
-      mtimeMs: d.clock.now().getTime(),
-      importedAt: d.clock.now().toISOString(),
-      cardId: `export:${o.camera}`,
-      probe: { facts, warnings: probe.warnings },
-      timeZone: d.timeZone,
-    },
-    originalRelPath(o.camera, dateFolderOf(o.startMs, d.timeZone), name),
-  );
-  await intake.admit(staged, {
-    row,
-    commit: async () => {
-      try {
-        await commitExport(cat, sha256);
-      } catch (e) {
-        throw isOutpostError(e) ? e : driveError(e, 'the catalogue');
-      }
-    },
-  });
-  const item = await getItem(cat, sha256);
-  if (!item) throw new OutpostError('INTERNAL', `export item ${sha256} vanished after insert`);
-  await deriveItem(cat, layout.root, item, d.analyzer, {
-    thumbSize: d.thumbnailSize,
-    previewSize: d.previewSize,
-    now: () => d.clock.now().toISOString(),
-  }).catch(() => undefined);
-  return { item: (await getItem(cat, sha256)) ?? item, created: true };
 }

@@ -39,6 +39,12 @@ export interface JoinRequest {
   title?: string | undefined;
   /** Where the result goes (written as `<out>.part`, renamed when complete and checked). */
   out: string;
+  /** Re-encode everything (an export preset), at this height when given (width keeps the aspect). */
+  reencode?: { height?: number | undefined; reason: string } | undefined;
+  /** false: no sound in the result. */
+  audio?: boolean | undefined;
+  /** Turn the picture on playback (a flag in the file: lossless), degrees clockwise. */
+  rotate?: 0 | 90 | 180 | 270 | undefined;
 }
 
 export interface JoinDeps {
@@ -136,7 +142,7 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
     for (const [i, p] of req.pieces.entries())
       if (i === 0 || !isWhole(p)) infos.set(i, await probeOrExplain(d.runner, p.path));
     const first = infos.get(0)!;
-    const refusal = req.mode === 'smart' ? smartCutRefusal(first) : undefined;
+    const refusal = req.reencode?.reason ?? (req.mode === 'smart' ? smartCutRefusal(first) : undefined);
     const mode: JoinResult['mode'] = refusal ? 'reencode' : req.mode;
     if (mode === 'reencode')
       for (const [i, p] of req.pieces.entries())
@@ -171,7 +177,7 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
     // 1. The frames to re-encode, each into a small file of its own.
     const videoList: string[] = ['ffconcat version 1.0'];
     const audioList: string[] = ['ffconcat version 1.0'];
-    const hasAudio = req.pieces.every((p) => p.audioS !== null);
+    const hasAudio = req.audio !== false && req.pieces.every((p) => p.audioS !== null);
     let n = 0;
     let expectedFrames = 0;
     const reencodedPerCut: number[] = [];
@@ -180,6 +186,10 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
     // demuxer numbers streams by their index in each file, and a list must not mix a file of
     // sound only (a trimmed piece) with files whose sound is their second stream.
     let wholeRun: { path: string; durationS: number }[] = [];
+    // The sound is cut to packets (an AAC frame is 21.3 ms): each trimmed piece is asked for what
+    // brings the sound's total to the picture's, so the difference never grows past one frame.
+    let videoTotal = 0;
+    let audioTotal = 0;
     const flushRun = async (): Promise<void> => {
       if (wholeRun.length === 0) return;
       const listFile = join(work, `run${n}.txt`);
@@ -214,7 +224,9 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
         false,
         'the sound of the whole recordings',
       );
+      // A run's own length (its packets') sets where the next piece starts; what it measures counts.
       audioList.push(`file ${quote(file)}`);
+      audioTotal += (await audioLength(d.runner, file)) ?? wholeRun.reduce((t, w) => t + w.durationS, 0);
       wholeRun = [];
     };
     for (const [i, c] of cuts.entries()) {
@@ -224,7 +236,19 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
           const file = join(work, `v${n++}.mp4`);
           const enc =
             mode === 'reencode'
-              ? ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-pix_fmt', 'yuv420p']
+              ? [
+                  ...(req.reencode?.height ? ['-vf', `scale=-2:${req.reencode.height}`] : []),
+                  '-c:v',
+                  'libx264',
+                  '-preset',
+                  'veryfast',
+                  '-crf',
+                  '20',
+                  '-pix_fmt',
+                  'yuv420p',
+                  '-r',
+                  String(Math.round(first.fps * 1000) / 1000),
+                ]
               : matchingEncoderArgs(info);
           const length =
             c.durationOnly !== undefined ? ['-t', num(c.durationOnly)] : ['-frames:v', String(s.frames)];
@@ -263,12 +287,22 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
           expectedFrames += Math.round(s.durationS * info.fps);
         }
       }
+      videoTotal += c.outS - c.inS;
       if (!hasAudio || !c.audio) continue;
+      // The last piece's sound is always cut to end where the picture does: whole files may carry
+      // an encoder's priming packet (behind an edit list the concat demuxer does not read).
+      if (c.audio.kind === 'whole' && i === cuts.length - 1)
+        c.audio = { kind: 'trim', path: c.audio.path, fromS: 0, toS: c.outS };
       if (c.audio.kind === 'whole') wholeRun.push(c.audio);
       else {
         await flushRun();
         const file = join(work, `a${n++}.m4a`);
         const coarse = Math.max(0, Math.floor(c.audio.fromS - 15));
+        // Sound is copied in whole packets (AAC: 1024 samples): take the number of packets that
+        // brings the sound's total nearest the picture's, so the two never drift past half a packet.
+        const packetS = await audioPacketS(d.runner, c.audio.path);
+        const wantS = Math.max(packetS ?? 0.001, videoTotal - audioTotal);
+        const packets = packetS ? Math.max(1, Math.round(wantS / packetS)) : undefined;
         await ffmpeg(
           [
             '-nostdin',
@@ -283,8 +317,7 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
             c.audio.path,
             '-ss',
             num(c.audio.fromS - coarse),
-            '-t',
-            num(c.audio.toS - c.audio.fromS),
+            ...(packets ? ['-frames:a', String(packets)] : ['-t', num(wantS)]),
             '-map',
             '0:a:0',
             '-c:a',
@@ -296,7 +329,9 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
           false,
           `the sound of ${c.audio.path}`,
         );
-        audioList.push(`file ${quote(file)}`);
+        const pieceS = (await audioLength(d.runner, file)) ?? wantS;
+        audioList.push(`file ${quote(file)}`, `duration ${num(pieceS)}`);
+        audioTotal += pieceS;
         tick('cut');
       }
     }
@@ -317,7 +352,8 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
     await writeFile(join(work, 'video.txt'), videoList.join('\n') + '\n');
     await writeFile(join(work, 'audio.txt'), audioList.join('\n') + '\n');
     await writeFile(join(work, 'chapters.txt'), meta.join('\n') + '\n');
-    const inputs = ['-f', 'concat', '-safe', '0', '-i', join(work, 'video.txt')];
+    const rotation = req.rotate ? await rotationArgs(d.runner, req.rotate) : { input: [], output: [] };
+    const inputs = [...rotation.input, '-f', 'concat', '-safe', '0', '-i', join(work, 'video.txt')];
     if (hasAudio) inputs.push('-f', 'concat', '-safe', '0', '-i', join(work, 'audio.txt'));
     const metaIndex = hasAudio ? 2 : 1;
     inputs.push('-f', 'ffmetadata', '-i', join(work, 'chapters.txt'));
@@ -338,6 +374,7 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
         '-c',
         'copy',
         ...(req.creationTime ? ['-metadata', `creation_time=${req.creationTime}`] : []),
+        ...rotation.output,
         '-movflags',
         '+faststart',
         '-f',
@@ -415,6 +452,41 @@ async function audioLength(runner: ProcessRunner, path: string): Promise<number 
   ]);
   const v = Number(r.stdout.toString('utf8').trim());
   return Number.isFinite(v) ? v : null;
+}
+
+/** Length of one packet of the file's sound when it is AAC (1024 samples), else undefined. */
+async function audioPacketS(runner: ProcessRunner, path: string): Promise<number | undefined> {
+  const r = await runner.run('ffprobe', [
+    '-v',
+    'error',
+    '-select_streams',
+    'a:0',
+    '-show_entries',
+    'stream=codec_name,sample_rate',
+    '-of',
+    'csv=p=0',
+    path,
+  ]);
+  const [codec, rate] = r.stdout.toString('utf8').trim().split(',');
+  return codec === 'aac' && Number(rate) > 0 ? 1024 / Number(rate) : undefined;
+}
+
+let displayRotation: Promise<boolean> | undefined;
+/**
+ * The display-matrix flag that turns the picture: ffmpeg 7 takes `-display_rotation` (counter-
+ * clockwise, before the input), older ones (Debian 12's 5.1) the stream's `rotate` tag (clockwise).
+ */
+async function rotationArgs(
+  runner: ProcessRunner,
+  degrees: 90 | 180 | 270,
+): Promise<{ input: string[]; output: string[] }> {
+  displayRotation ??= runner
+    .run('ffmpeg', ['-hide_banner', '-h', 'full'], { timeoutMs: 10_000, maxStdoutBytes: 8 * 1024 * 1024 })
+    .then((r) => r.stdout.toString('utf8').includes('display_rotation'))
+    .catch(() => false);
+  return (await displayRotation)
+    ? { input: ['-display_rotation:v:0', String(-degrees)], output: [] }
+    : { input: [], output: ['-metadata:s:v:0', `rotate=${degrees}`] };
 }
 
 /** ffmetadata escapes `=`, `;`, `#`, `\` and newlines. */
