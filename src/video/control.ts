@@ -7,7 +7,13 @@ import type { Catalog } from '../library/catalog/open.js';
 import { recordedCameras, recordingsBetween } from '../library/catalog/recordings.js';
 import type { DriveLayout } from '../library/layout.js';
 import { localFromInstant } from '../core/capture-time.js';
+import { OutpostError } from '../core/errors.js';
+import { getItem } from '../library/catalog/items.js';
+import { libraryFile } from '../library/layout.js';
+import { makeEdit, type EditSpec } from './edit.js';
 import { ExportJobs, type ExportJob } from './export-jobs.js';
+import { probePackets } from './probe-packets.js';
+import { readTracks } from './tracks.js';
 import {
   exportRange,
   recordedBounds,
@@ -20,6 +26,12 @@ export interface VideoApi {
   /** A camera's recorded spans that touch [fromMs, toMs] (wall clock, ISO), merged where contiguous. */
   timeline(camera: string, fromMs: number, toMs: number): Promise<{ from: string; to: string }[]>;
   startExport(req: ExportRangeRequest): ExportJob;
+  /** An edit of items (their monitor named by the first piece's item). */
+  startEdit(spec: EditSpec): Promise<ExportJob>;
+  /** `n` small pictures across a video, side by side in one JPEG (the editor's poster strip). */
+  strip(id: string, n: number): Promise<Buffer>;
+  /** A video item's keyframe times and length (the editor's timeline). */
+  keyframes(id: string): Promise<{ keyframes: number[]; durationS: number; fps: number }>;
   exports(): ExportJob[];
   cancelExport(id: string): boolean;
   close(): Promise<void>;
@@ -34,9 +46,14 @@ export function createVideoApi(
   d: Omit<ExportRangeDeps, 'signal' | 'onProgress'> & { onJob?: (job: ExportJob) => void },
 ): VideoApi {
   const jobs = new ExportJobs(
-    (req, signal, onProgress) => exportRange(cat, layout, req, { ...d, signal, onProgress }),
+    async (req, signal, onProgress) => {
+      if (req.kind === 'edit') return makeEdit(cat, layout, req.edit, { ...d, signal, onProgress });
+      const r = await exportRange(cat, layout, req.range, { ...d, signal, onProgress });
+      return { ...r, gaps: r.plan.gaps };
+    },
     { now: () => d.clock.now(), ...(d.onJob ? { onChange: d.onJob } : {}) },
   );
+  const strips = new Map<string, Buffer>();
   return {
     cameras: () => recordedCameras(cat),
     timeline: async (camera, fromMs, toMs) => {
@@ -62,7 +79,65 @@ export function createVideoApi(
         to: new Date(s.toMs).toISOString(),
       }));
     },
-    startExport: (req) => jobs.start(req),
+    startExport: (req) => jobs.start({ kind: 'range', range: req }),
+    startEdit: async (spec) => {
+      const first = await getItem(cat, spec.pieces[0]?.item ?? '');
+      if (!first || first.type !== 'video')
+        throw new OutpostError(
+          'ITEM_NOT_FOUND',
+          `no video ${String(spec.pieces[0]?.item).slice(0, 12)} on this drive`,
+        );
+      return jobs.start({ kind: 'edit', edit: spec, monitor: first.monitor });
+    },
+    strip: async (id, n) => {
+      const key = `${id}:${n}`;
+      const hit = strips.get(key);
+      if (hit) return hit;
+      const row = await getItem(cat, id);
+      if (!row || row.type !== 'video')
+        throw new OutpostError('ITEM_NOT_FOUND', `no video ${id.slice(0, 12)}`);
+      const path = libraryFile(layout.root, row.path);
+      const length = row.duration_s ?? (await readTracks(path)).videoS;
+      // Keyframes only are decoded (fast on a Pi); `fps` picks n of them evenly, `tile` lines them up.
+      const r = await d.runner.run(
+        'ffmpeg',
+        [
+          '-nostdin',
+          '-v',
+          'error',
+          '-skip_frame',
+          'nokey',
+          '-i',
+          path,
+          '-vf',
+          `fps=${n}/${Math.max(1, length).toFixed(3)},scale=-2:72,tile=${n}x1`,
+          '-frames:v',
+          '1',
+          '-an',
+          '-f',
+          'mjpeg',
+          '-q:v',
+          '6',
+          'pipe:1',
+        ],
+        { timeoutMs: 120_000, maxStdoutBytes: 8 * 1024 * 1024 },
+      );
+      if (r.code !== 0 || r.stdout.length === 0)
+        throw new OutpostError(
+          'VIDEO_UNREADABLE',
+          `no pictures from ${row.original_name}: ${r.stderr.trim().split('\n')[0] ?? ''}`,
+        );
+      strips.set(key, r.stdout);
+      if (strips.size > 50) strips.delete(strips.keys().next().value!);
+      return r.stdout;
+    },
+    keyframes: async (id) => {
+      const row = await getItem(cat, id);
+      if (!row || row.type !== 'video')
+        throw new OutpostError('ITEM_NOT_FOUND', `no video ${id.slice(0, 12)}`);
+      const info = await probePackets(d.runner, libraryFile(layout.root, row.path));
+      return { keyframes: info.keys.map((k) => k.pts), durationS: info.durationS, fps: info.fps };
+    },
     exports: () => jobs.list(),
     cancelExport: (id) => jobs.cancel(id),
     close: () => jobs.close(),

@@ -5,13 +5,34 @@
  */
 import { randomBytes } from 'node:crypto';
 import { toOutpostError } from '../core/errors.js';
-import type { ExportRangeRequest, ExportRangeResult } from './export-range.js';
+import type { ItemRow } from '../library/catalog/schema.js';
+import type { EditSpec } from './edit.js';
+import type { ExportRangeRequest } from './export-range.js';
+import type { JoinResult } from './join.js';
+import type { RangeGap } from './range-plan.js';
+
+/** What a job makes: a camera's range, or an edit of items. */
+export type VideoJobRequest =
+  | { kind: 'range'; range: ExportRangeRequest }
+  | { kind: 'edit'; edit: EditSpec; /** The first piece's monitor (camera or person). */ monitor: string };
+
+export interface VideoJobOutcome {
+  item: ItemRow;
+  created: boolean;
+  join: JoinResult;
+  gaps?: RangeGap[] | undefined;
+}
 
 export interface ExportJob {
   id: string;
+  kind: 'range' | 'edit';
+  /** The camera (a range) or the first piece's monitor (an edit). */
   camera: string;
-  from: string;
-  to: string;
+  /** A range's bounds; an edit's are its pieces. */
+  from?: string | undefined;
+  to?: string | undefined;
+  pieces?: number | undefined;
+  preset?: string | undefined;
   mode: 'smart' | 'keyframe';
   state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
   /** Steps done of all (re-encoded stretches, sound pieces, the join, the check). */
@@ -34,10 +55,10 @@ export interface ExportJob {
 }
 
 export type RunExport = (
-  req: ExportRangeRequest,
+  req: VideoJobRequest,
   signal: AbortSignal,
   onProgress: (p: { step: number; steps: number }) => void,
-) => Promise<ExportRangeResult>;
+) => Promise<VideoJobOutcome>;
 
 /** How many finished jobs are remembered. */
 const KEEP = 20;
@@ -56,13 +77,23 @@ export class ExportJobs {
     return this.jobs.map((j) => ({ ...j }));
   }
 
-  start(req: ExportRangeRequest): ExportJob {
+  start(req: VideoJobRequest): ExportJob {
     const job: ExportJob = {
       id: randomBytes(6).toString('hex'),
-      camera: req.camera,
-      from: new Date(req.fromMs).toISOString(),
-      to: new Date(req.toMs).toISOString(),
-      mode: req.mode,
+      kind: req.kind,
+      ...(req.kind === 'range'
+        ? {
+            camera: req.range.camera,
+            from: new Date(req.range.fromMs).toISOString(),
+            to: new Date(req.range.toMs).toISOString(),
+            mode: req.range.mode,
+          }
+        : {
+            camera: req.monitor,
+            pieces: req.edit.pieces.length,
+            preset: req.edit.preset,
+            mode: 'smart' as const,
+          }),
       state: 'queued',
       progress: null,
       createdAt: this.o.now().toISOString(),
@@ -95,7 +126,7 @@ export class ExportJobs {
     await this.chain;
   }
 
-  private async runOne(job: ExportJob, req: ExportRangeRequest, abort: AbortController): Promise<void> {
+  private async runOne(job: ExportJob, req: VideoJobRequest, abort: AbortController): Promise<void> {
     if (abort.signal.aborted) {
       this.aborts.delete(job.id);
       return;
@@ -116,7 +147,7 @@ export class ExportJobs {
         frames: r.join.frames,
         reencodedPerCut: r.join.reencodedPerCut,
         widened: r.join.widened,
-        gaps: r.plan.gaps.map((g) => ({
+        gaps: (r.gaps ?? []).map((g) => ({
           from: new Date(g.fromMs).toISOString(),
           to: new Date(g.toMs).toISOString(),
           reason: g.reason,

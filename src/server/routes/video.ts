@@ -4,6 +4,7 @@ import type { AppDeps, VideoControl } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { defineRoute } from '../route.js';
 import { errorBodySchema } from '../schemas.js';
+import { EDIT_PRESETS } from '../../video/edit.js';
 
 const camera = z
   .string()
@@ -18,9 +19,12 @@ const instant = z
 
 const jobSchema = z.object({
   id: z.string(),
+  kind: z.enum(['range', 'edit']),
   camera: z.string(),
-  from: z.string(),
-  to: z.string(),
+  from: z.string().optional(),
+  to: z.string().optional(),
+  pieces: z.number().int().optional(),
+  preset: z.string().optional(),
   mode: z.enum(['smart', 'keyframe']),
   state: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']),
   progress: z.object({ step: z.number().int(), steps: z.number().int() }).nullable(),
@@ -115,6 +119,77 @@ export function registerVideoRoutes(app: FastifyInstance, deps: AppDeps): void {
         throw new ApiError('INVALID_INPUT', 'export at most 24 hours at once');
       void reply.code(202);
       return v.startExport({ camera: body.camera, fromMs, toMs, mode: body.mode });
+    },
+  });
+  defineRoute(app, {
+    method: 'POST',
+    url: '/api/video/edits',
+    role: 'editor',
+    tags,
+    summary: 'Make a new video from pieces of video items (queued with the exports; the originals stay)',
+    description:
+      'Pieces in the order given, each `{ item, inS, outS }` in seconds of that item. `preset: original` cuts ' +
+      'exactly and copies everything else; `1080p` and `720p` re-encode. `audio: false` drops the sound; ' +
+      '`rotate` turns the picture by a flag. The result is an item whose facts keep this edit list.',
+    body: z.strictObject({
+      pieces: z
+        .array(
+          z.strictObject({
+            item: z.string().regex(/^[0-9a-f]{64}$/, 'an item id'),
+            inS: z.number().min(0),
+            outS: z.number().positive(),
+          }),
+        )
+        .min(1)
+        .max(200),
+      preset: z.enum(EDIT_PRESETS).default('original'),
+      audio: z.boolean().default(true),
+      rotate: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]).default(0),
+    }),
+    responses: { 202: jobSchema, 400: errorBodySchema, 404: errorBodySchema },
+    handler: async ({ body }, _req, reply) => {
+      for (const [i, p] of body.pieces.entries())
+        if (!(p.outS > p.inS)) throw new ApiError('INVALID_INPUT', `piece ${i + 1}: outS must be after inS`);
+      const job = await v.startEdit(body);
+      void reply.code(202);
+      return job;
+    },
+  });
+  defineRoute(app, {
+    method: 'GET',
+    url: '/api/video/items/:id/keyframes',
+    role: 'viewer',
+    tags,
+    summary: "A video's keyframe times, length and frame rate (the editor's timeline)",
+    params: z.strictObject({ id: z.string().regex(/^[0-9a-f]{64}$/, 'an item id') }),
+    responses: {
+      200: z.object({ keyframes: z.array(z.number()), durationS: z.number(), fps: z.number() }),
+      404: errorBodySchema,
+    },
+    handler: async ({ params }) => v.keyframes(params.id),
+  });
+  defineRoute(app, {
+    method: 'GET',
+    url: '/api/video/items/:id/strip',
+    role: 'viewer',
+    tags,
+    summary: 'Small pictures across a video, side by side in one JPEG (the editor’s poster strip)',
+    params: z.strictObject({ id: z.string().regex(/^[0-9a-f]{64}$/, 'an item id') }),
+    query: z.strictObject({ n: z.coerce.number().int().min(2).max(30).default(10) }),
+    responses: {
+      200: {
+        description: 'JPEG',
+        content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } } },
+      },
+      404: errorBodySchema,
+    },
+    handler: async ({ params, query }, _req, reply) => {
+      const jpeg = await v.strip(params.id, query.n);
+      return reply
+        .type('image/jpeg')
+        .header('cache-control', 'private, max-age=86400')
+        .header('x-content-type-options', 'nosniff')
+        .send(jpeg);
     },
   });
   defineRoute(app, {
