@@ -32,10 +32,11 @@ describe('web app: Video page (headless Chromium, tablet)', { timeout: 300_000 }
   let url: string;
   let b: TestBrowser;
   let page: Page;
+  let segs: Awaited<ReturnType<typeof recordSegments>>;
 
   before(async () => {
     lib = await emptyLibrary();
-    const segs = await recordSegments(lib.drive, {
+    segs = await recordSegments(lib.drive, {
       camera: 'gate',
       startMs: T0,
       seconds: 60,
@@ -116,6 +117,47 @@ describe('web app: Video page (headless Chromium, tablet)', { timeout: 300_000 }
     });
     const played = await page.evaluate(`document.querySelector('.video-job video').duration`);
     assert.ok(Math.abs(Number(played) - 37) < 0.1, `duration ${String(played)}`);
+  });
+
+  it('the editor: in and out by touch, split, delete a piece, join a clip, export, play the result', async () => {
+    const clip = segs[0]!.item.id;
+    await page.goto(`${url}/edit?item=${clip}`);
+    await page.waitForSelector('.editor-key', { state: 'attached' });
+    await page.waitForFunction(`document.querySelector('.editor-player').readyState >= 1`);
+    const bar = page.locator('.editor-timeline');
+    const box = (await bar.boundingBox())!;
+    const tapAt = async (frac: number): Promise<void> => {
+      await bar.tap({ position: { x: box.width * frac, y: box.height / 2 } });
+      await page.waitForFunction(
+        `Math.abs(document.querySelector('.editor-player').currentTime - ${frac * 10}) < 0.3`,
+      );
+    };
+    await tapAt(0.2);
+    await page.locator('button.editor-in').tap();
+    await tapAt(0.8);
+    await page.locator('button.editor-out').tap();
+    await tapAt(0.5);
+    await page.locator('button.editor-split').tap();
+    assert.equal(await page.locator('.editor-pieces li').count(), 2);
+    await page.locator('.editor-pieces li[data-piece="0"] .editor-delete').tap();
+    await page.selectOption('select[name=editor-add]', segs[1]!.item.id);
+    await page.locator('button.editor-add').tap();
+    const rows = await page.$$eval('.editor-pieces li span', (els) => els.map((e) => e.textContent ?? ''));
+    assert.equal(rows.length, 2, rows.join(' | '));
+    const lengths = rows.map((r) => Number(/\(([\d.]+) s\)/.exec(r)![1]));
+    assert.ok(Math.abs(lengths[0]! - 3) < 0.4 && Math.abs(lengths[1]! - 10) < 0.1, rows.join(' | '));
+    await page.locator('button.editor-export').tap();
+    await page.waitForSelector('.video-job[data-state=done]', { timeout: 120_000 });
+    assert.match((await page.textContent('.video-job')) ?? '', /Exact cuts/);
+    await page.evaluate(
+      `(() => { const v = document.querySelector('.video-job video'); v.muted = true; v.playbackRate = 8; void v.play(); })()`,
+    );
+    await page.waitForFunction(`document.querySelector('.video-job video').ended === true`, undefined, {
+      timeout: 60_000,
+      polling: 200,
+    });
+    const played = Number(await page.evaluate(`document.querySelector('.video-job video').duration`));
+    assert.ok(Math.abs(played - (lengths[0]! + lengths[1]!)) < 0.15, `duration ${played}`);
   });
 
   it('in Spanish', async () => {

@@ -7,6 +7,7 @@ import { EventsPage } from './components/EventsPage';
 import { FleetPage } from './components/FleetPage';
 import { SnapshotsPage } from './components/SnapshotsPage';
 import { VideoPage } from './components/VideoPage';
+import { EditorPage } from './components/EditorPage';
 import { GalleryPage } from './components/GalleryPage';
 import { Login } from './components/Login';
 import { MapPage } from './components/MapPage';
@@ -126,6 +127,8 @@ export function App() {
         <CamerasPage />
       ) : path === '/snapshots' ? (
         <SnapshotsPage query={query} canEdit={!(auth.kind === 'user' && auth.user.role === 'viewer')} />
+      ) : path === '/edit' ? (
+        <EditorPage query={query} />
       ) : path === '/video' ? (
         <VideoPage query={query} canEdit={!(auth.kind === 'user' && auth.user.role === 'viewer')} />
       ) : path === '/fleet' ? (

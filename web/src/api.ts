@@ -215,3 +215,9 @@ export const startVideoExport = (body: {
 }): Promise<VideoExportJob> => api('POST', '/api/video/exports', body);
 export const cancelVideoExport = (id: string): Promise<void> =>
   api('DELETE', `/api/video/exports/${encodeURIComponent(id)}`);
+export const startVideoEdit = (body: {
+  pieces: { item: string; inS: number; outS: number }[];
+  preset: 'original' | '1080p' | '720p';
+  audio: boolean;
+  rotate: 0 | 90 | 180 | 270;
+}): Promise<VideoExportJob> => api('POST', '/api/video/edits', body);

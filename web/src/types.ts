@@ -359,9 +359,12 @@ export interface SnapshotDayView {
 /** An export of a camera's time range (GET /api/video/exports). */
 export interface VideoExportJob {
   id: string;
+  kind: 'range' | 'edit';
   camera: string;
-  from: string;
-  to: string;
+  from?: string;
+  to?: string;
+  pieces?: number;
+  preset?: string;
   mode: 'smart' | 'keyframe';
   state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
   progress: { step: number; steps: number } | null;

@@ -151,6 +151,15 @@ export function ItemView({ item, position, canEdit, onFixClock, onClose, onStep,
                 {item.attributes.rejected ? t('reject.unreject') : t('reject.reject')}
               </button>
             )}
+            {canEdit && item.type === 'video' && (
+              <button
+                type="button"
+                class="secondary item-edit-video"
+                onClick={() => navigate(`/edit?item=${item.id}`)}
+              >
+                {t('editor.open')}
+              </button>
+            )}
             {onFixClock && (
               <button type="button" class="secondary item-clock" onClick={onFixClock}>
                 {t('clockfix.cardButton')}

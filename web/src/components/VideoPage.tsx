@@ -104,12 +104,23 @@ function Timeline({
   );
 }
 
-function JobRow({ job, canEdit, onChanged }: { job: VideoExportJob; canEdit: boolean; onChanged(): void }) {
+export function JobRow({
+  job,
+  canEdit,
+  onChanged,
+}: {
+  job: VideoExportJob;
+  canEdit: boolean;
+  onChanged(): void;
+}) {
   const r = job.result;
   return (
     <li class="video-job" data-state={job.state} data-id={job.id}>
       <div>
-        <strong>{job.camera}</strong> {hms(Date.parse(job.from))}–{hms(Date.parse(job.to))}{' '}
+        <strong>{job.camera}</strong>{' '}
+        {job.from && job.to
+          ? `${hms(Date.parse(job.from))}–${hms(Date.parse(job.to))}`
+          : t('editor.job', { n: String(job.pieces ?? 0), preset: job.preset ?? '' })}{' '}
         <span class="video-state">{t(`video.state.${job.state}`)}</span>
         {job.state === 'running' && job.progress ? (
           <progress max={job.progress.steps} value={job.progress.step} />
