@@ -382,7 +382,7 @@ export const ERROR_CATALOGUE = {
   VIDEO_NO_FOOTAGE: {
     status: 404,
     exit: 2,
-    hint: 'The camera recorded nothing in that range: check the camera name and the times (a bare time is in the station’s zone), or see its recordings with `outpost ls --camera <name>`.',
+    hint: 'The camera recorded nothing in that range: check the camera name and the times (a bare time is in the station’s zone), or see its recordings with `outpost ls --monitor <name> --type video`.',
   },
   VIDEO_MISMATCH: {
     status: 409,

@@ -154,7 +154,7 @@ export const ERROR_HINTS_ES: Record<ErrorCode, string> = {
   FTP_LISTEN_FAILED:
     'Otro programa ocupa el puerto FTP de las instantáneas, o la dirección FTP no es de esta máquina: detenga ese programa o cambie el puerto o la dirección FTP en la configuración y vuelva a iniciar.',
   VIDEO_NO_FOOTAGE:
-    'La cámara no grabó nada en ese intervalo: compruebe el nombre de la cámara y las horas (una hora sola es en la zona de la estación), o vea sus grabaciones con `outpost ls --camera <nombre>`.',
+    'La cámara no grabó nada en ese intervalo: compruebe el nombre de la cámara y las horas (una hora sola es en la zona de la estación), o vea sus grabaciones con `outpost ls --monitor <nombre> --type video`.',
   VIDEO_MISMATCH:
     'Las grabaciones del intervalo difieren (tamaño, códec o sonido) donde indica el mensaje: exporte por separado las partes antes y después de esa hora.',
   VIDEO_UNREADABLE:

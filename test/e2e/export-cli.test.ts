@@ -85,6 +85,48 @@ describe('outpost export', { timeout: 180_000 }, () => {
     assert.equal(j2.created, false);
   });
 
+  it('outpost edit: pieces of a clip by --cut, another joined, --no-audio, as JSON', async () => {
+    const ls = await outpost(['ls', '--library', drive.layout.root, '--type', 'video', '--json'], {
+      env,
+    });
+    assert.equal(ls.code, 0, ls.stderr);
+    const items = json<{ id: string; originalName: string }[]>(ls);
+    assert.ok(items.length >= 4, ls.stdout.slice(0, 200));
+    const [first, second] = items;
+    const r = await outpost(
+      [
+        'edit',
+        first!.id.slice(0, 10),
+        '--cut',
+        '00:00:01.2-00:00:04',
+        '--cut',
+        '6-8.4',
+        '--join',
+        second!.id,
+        '--no-audio',
+        '--library',
+        drive.layout.root,
+        '--json',
+      ],
+      { env },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const j = json<{
+      id: string;
+      pieces: unknown[];
+      durationS: number;
+      audioDurationS: number | null;
+      mode: string;
+    }>(r);
+    assert.equal(j.pieces.length, 3);
+    assert.equal(j.mode, 'smart');
+    assert.equal(j.audioDurationS, null);
+    assert.ok(Math.abs(j.durationS - (2.8 + 2.4 + 10)) < 0.05, `${j.durationS} s`);
+    const bad = await outpost(['edit', first!.id, '--cut', '9-3', '--library', drive.layout.root], { env });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /START-END/);
+  });
+
   it('says what is wrong: nothing recorded, or times it cannot read', async () => {
     const none = await outpost(
       [

@@ -13,7 +13,18 @@ const HASHED = /^assets\/.+-[A-Za-z0-9_-]{8,}\.[a-z0-9]+$/;
  * added here (test/e2e/webapp-gallery.test.ts reloads every page of the nav); any other path stays
  * the API's JSON 404, so a mistyped address or a stale bundle fails loudly.
  */
-const APP_PAGES = new Set(['status', 'cards', 'cameras', 'fleet', 'snapshots', 'video', 'edit', 'map', 'events', 'login']);
+const APP_PAGES = new Set([
+  'status',
+  'cards',
+  'cameras',
+  'fleet',
+  'snapshots',
+  'video',
+  'edit',
+  'map',
+  'events',
+  'login',
+]);
 
 export function isAppPage(path: string): boolean {
   return APP_PAGES.has(path.split('/')[0]!);
