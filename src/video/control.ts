@@ -11,7 +11,7 @@ import { OutpostError } from '../core/errors.js';
 import { getItem } from '../library/catalog/items.js';
 import { libraryFile } from '../library/layout.js';
 import { makeEdit, type EditSpec } from './edit.js';
-import { ExportJobs, type ExportJob } from './export-jobs.js';
+import { ExportJobs, type ExportJob, type JobStream } from './export-jobs.js';
 import { probePackets } from './probe-packets.js';
 import { readTracks } from './tracks.js';
 import {
@@ -34,6 +34,8 @@ export interface VideoApi {
   keyframes(id: string): Promise<{ keyframes: number[]; durationS: number; fps: number }>;
   exports(): ExportJob[];
   cancelExport(id: string): boolean;
+  /** A running export's fragmented copy, written as it is made. */
+  exportStream(id: string): JobStream | undefined;
   close(): Promise<void>;
 }
 
@@ -46,9 +48,9 @@ export function createVideoApi(
   d: Omit<ExportRangeDeps, 'signal' | 'onProgress'> & { onJob?: (job: ExportJob) => void },
 ): VideoApi {
   const jobs = new ExportJobs(
-    async (req, signal, onProgress) => {
+    async (req, signal, onProgress, onStream) => {
       if (req.kind === 'edit') return makeEdit(cat, layout, req.edit, { ...d, signal, onProgress });
-      const r = await exportRange(cat, layout, req.range, { ...d, signal, onProgress });
+      const r = await exportRange(cat, layout, req.range, { ...d, signal, onProgress, onStream });
       return { ...r, gaps: r.plan.gaps };
     },
     { now: () => d.clock.now(), ...(d.onJob ? { onChange: d.onJob } : {}) },
@@ -140,6 +142,7 @@ export function createVideoApi(
     },
     exports: () => jobs.list(),
     cancelExport: (id) => jobs.cancel(id),
+    exportStream: (id) => jobs.stream(id),
     close: () => jobs.close(),
   };
 }

@@ -35,6 +35,8 @@ export interface ExportJob {
   preset?: string | undefined;
   mode: 'smart' | 'keyframe';
   state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+  /** A fragmented copy can be watched while the join runs (GET /api/video/exports/:id/stream). */
+  streaming?: boolean | undefined;
   /** Steps done of all (re-encoded stretches, sound pieces, the join, the check). */
   progress: { step: number; steps: number } | null;
   createdAt: string;
@@ -58,7 +60,14 @@ export type RunExport = (
   req: VideoJobRequest,
   signal: AbortSignal,
   onProgress: (p: { step: number; steps: number }) => void,
+  onStream: (path: string, state: 'writing' | 'done') => void,
 ) => Promise<VideoJobOutcome>;
+
+/** A job's fragmented copy while it is written. */
+export interface JobStream {
+  path: string;
+  done(): boolean;
+}
 
 /** How many finished jobs are remembered. */
 const KEEP = 20;
@@ -66,6 +75,7 @@ const KEEP = 20;
 export class ExportJobs {
   private readonly jobs: ExportJob[] = [];
   private readonly aborts = new Map<string, AbortController>();
+  private readonly streams = new Map<string, { path: string; done: boolean }>();
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
@@ -107,6 +117,12 @@ export class ExportJobs {
     return { ...job };
   }
 
+  /** The fragmented copy of a running job, while there is one. */
+  stream(id: string): JobStream | undefined {
+    const s = this.streams.get(id);
+    return s ? { path: s.path, done: () => s.done } : undefined;
+  }
+
   /** Cancel a queued or running job; false when it is over (or unknown). */
   cancel(id: string): boolean {
     const job = this.jobs.find((j) => j.id === id);
@@ -134,10 +150,23 @@ export class ExportJobs {
     job.state = 'running';
     this.changed(job);
     try {
-      const r = await this.run(req, abort.signal, (p) => {
-        job.progress = p;
-        this.changed(job);
-      });
+      const r = await this.run(
+        req,
+        abort.signal,
+        (p) => {
+          job.progress = p;
+          this.changed(job);
+        },
+        (path, state) => {
+          const s = this.streams.get(job.id);
+          if (s) s.done = state === 'done';
+          else this.streams.set(job.id, { path, done: state === 'done' });
+          if (!job.streaming) {
+            job.streaming = true;
+            this.changed(job);
+          }
+        },
+      );
       job.state = 'done';
       job.itemId = r.item.id;
       job.result = {
@@ -160,6 +189,10 @@ export class ExportJobs {
       job.error = { code: err.code, message: err.message, hint: err.hint };
     } finally {
       this.aborts.delete(job.id);
+      const s = this.streams.get(job.id);
+      if (s) s.done = true;
+      this.streams.delete(job.id);
+      job.streaming = false;
     }
     this.changed(job);
   }

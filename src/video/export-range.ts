@@ -40,6 +40,8 @@ export interface ExportRangeDeps {
   lowPriority: boolean;
   signal?: AbortSignal | undefined;
   onProgress?: ((p: { step: number; steps: number; phase: string }) => void) | undefined;
+  /** Watch it while it is made: a fragmented copy's path as the join starts (join.ts). */
+  onStream?: ((path: string, state: 'writing' | 'done') => void) | undefined;
 }
 
 export interface ExportRangeResult {
@@ -198,6 +200,7 @@ export async function exportRange(
       mode: req.mode,
       chapters: (cuts) => rangeChapters(plan, cuts, d.timeZone),
       creationTime: new Date(firstMs).toISOString(),
+      ...(d.onStream ? { stream: d.onStream } : {}),
       title: `${req.camera} ${localFromInstant(req.fromMs, d.timeZone)} – ${localFromInstant(req.toMs, d.timeZone)}`,
       out,
     },

@@ -45,6 +45,11 @@ export interface JoinRequest {
   audio?: boolean | undefined;
   /** Turn the picture on playback (a flag in the file: lossless), degrees clockwise. */
   rotate?: 0 | 90 | 180 | 270 | undefined;
+  /**
+   * Also write a fragmented MP4 as the join runs, for watching while it is made: called with its
+   * path as the join starts, and with `done` once ffmpeg finished writing it (or failed).
+   */
+  stream?: ((path: string, state: 'writing' | 'done') => void) | undefined;
 }
 
 export interface JoinDeps {
@@ -320,7 +325,7 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
             ...(packets ? ['-frames:a', String(packets)] : ['-t', num(wantS)]),
             '-map',
             '0:a:0',
-            '-c:a',
+            '-c',
             'copy',
             '-f',
             'mp4',
@@ -357,6 +362,11 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
     if (hasAudio) inputs.push('-f', 'concat', '-safe', '0', '-i', join(work, 'audio.txt'));
     const metaIndex = hasAudio ? 2 : 1;
     inputs.push('-f', 'ffmetadata', '-i', join(work, 'chapters.txt'));
+    const streamFile = req.stream ? join(work, 'stream.mp4') : undefined;
+    if (streamFile) {
+      await writeFile(streamFile, '');
+      req.stream?.(streamFile, 'writing');
+    }
     await ffmpeg(
       [
         '-nostdin',
@@ -380,10 +390,28 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
         '-f',
         'mp4',
         part,
+        // The same packets, fragmented, written as they come: playable before the join ends.
+        ...(streamFile
+          ? [
+              '-map',
+              '0:v:0',
+              ...(hasAudio ? ['-map', '1:a:0'] : []),
+              '-c',
+              'copy',
+              ...rotation.output,
+              '-movflags',
+              'frag_keyframe+empty_moov+default_base_moof',
+              '-f',
+              'mp4',
+              streamFile,
+            ]
+          : []),
       ],
       false,
       'joining the pieces',
-    );
+    ).finally(() => {
+      if (streamFile) req.stream?.(streamFile, 'done');
+    });
     tick('join');
 
     // 3. Check the result: frames and lengths as planned.

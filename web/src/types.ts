@@ -367,6 +367,7 @@ export interface VideoExportJob {
   preset?: string;
   mode: 'smart' | 'keyframe';
   state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+  streaming?: boolean;
   progress: { step: number; steps: number } | null;
   createdAt: string;
   itemId?: string;

@@ -1,7 +1,9 @@
+import { open } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps, VideoControl } from '../deps.js';
 import { ApiError } from '../errors.js';
+import { followFile } from '../follow-file.js';
 import { defineRoute } from '../route.js';
 import { errorBodySchema } from '../schemas.js';
 import { EDIT_PRESETS } from '../../video/edit.js';
@@ -27,6 +29,7 @@ const jobSchema = z.object({
   preset: z.string().optional(),
   mode: z.enum(['smart', 'keyframe']),
   state: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']),
+  streaming: z.boolean().optional(),
   progress: z.object({ step: z.number().int(), steps: z.number().int() }).nullable(),
   createdAt: z.string(),
   itemId: z.string().optional(),
@@ -190,6 +193,38 @@ export function registerVideoRoutes(app: FastifyInstance, deps: AppDeps): void {
         .header('cache-control', 'private, max-age=86400')
         .header('x-content-type-options', 'nosniff')
         .send(jpeg);
+    },
+  });
+  defineRoute(app, {
+    method: 'GET',
+    url: '/api/video/exports/:id/stream',
+    role: 'viewer',
+    tags,
+    summary: 'Watch an export while it is made: a fragmented MP4, sent as it is written',
+    description:
+      'While the export joins its pieces (`streaming: true` in its job), the bytes come as ffmpeg writes them ' +
+      '(no length, no ranges). Once the export is an item this redirects to the item’s original (ranges).',
+    params: z.strictObject({ id: z.string().regex(/^[0-9a-f]{12}$/, 'an export id') }),
+    responses: {
+      200: { description: 'MP4', content: { 'video/mp4': { schema: { type: 'string', format: 'binary' } } } },
+      302: { description: 'The export is done: its item', type: 'null' },
+      404: errorBodySchema,
+    },
+    handler: async ({ params }, _req, reply) => {
+      const s = v.exportStream(params.id);
+      const fh = s ? await open(s.path, 'r').catch(() => undefined) : undefined;
+      if (s && fh)
+        return reply
+          .type('video/mp4')
+          .header('cache-control', 'no-store')
+          .header('x-content-type-options', 'nosniff')
+          .send(followFile(fh, s.done));
+      const job = v.exports().find((j) => j.id === params.id);
+      if (job?.state === 'done' && job.itemId)
+        return reply.redirect(`/api/items/${job.itemId}/original`, 302);
+      throw new ApiError('VIDEO_EXPORT_NOT_FOUND', 'no such export being made', {
+        hint: 'See GET /api/video/exports: watch a running export, or open the item of a finished one.',
+      });
     },
   });
   defineRoute(app, {

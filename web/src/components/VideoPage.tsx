@@ -135,6 +135,17 @@ export function JobRow({
           </button>
         ) : null}
       </div>
+      {job.state === 'running' && job.streaming ? (
+        // Watch it while it is made (a fragmented copy, sent as it is written).
+        <video
+          class="video-live"
+          controls
+          muted
+          autoplay
+          playsInline
+          src={`/api/video/exports/${job.id}/stream`}
+        />
+      ) : null}
       {job.error ? <p class="error">{`${job.error.message} ${job.error.hint}`}</p> : null}
       {r && job.itemId ? (
         <div class="video-result">
