@@ -236,6 +236,11 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
     };
     for (const [i, c] of cuts.entries()) {
       const info = infos.get(i) ?? first;
+      // The sound of the whole files before a trimmed piece is gathered while this piece's frames
+      // are re-encoded (the join, and its stream, start that much sooner).
+      const trims = hasAudio && !!c.audio && (c.audio.kind === 'trim' || i === cuts.length - 1);
+      const runDone = trims ? flushRun() : Promise.resolve();
+      runDone.catch(() => undefined);
       for (const s of c.video) {
         if (s.kind === 'encode') {
           const file = join(work, `v${n++}.mp4`);
@@ -300,7 +305,7 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
         c.audio = { kind: 'trim', path: c.audio.path, fromS: 0, toS: c.outS };
       if (c.audio.kind === 'whole') wholeRun.push(c.audio);
       else {
-        await flushRun();
+        await runDone;
         const file = join(work, `a${n++}.m4a`);
         const coarse = Math.max(0, Math.floor(c.audio.fromS - 15));
         // Sound is copied in whole packets (AAC: 1024 samples): take the number of packets that
