@@ -221,7 +221,10 @@ async function firstPlay(cat: Catalog, drive: Drive, analyzer: MediaAnalyzer): P
         exports: { id: string; streaming?: boolean; state: string }[];
       };
       const j = list.exports.find((x) => x.id === job.id);
-      if (j?.streaming || j?.state === 'done') break;
+      if (j?.streaming || j?.state === 'done') {
+        log(`  streaming after ${Math.round(performance.now() - t0)} ms`);
+        break;
+      }
       if (j?.state === 'failed') throw new Error('the export failed');
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -287,8 +290,9 @@ async function smartCut(work: string): Promise<{
     'aac',
     src,
   ]);
-  const inS = 37.32;
-  const outS = clipS - 22.68;
+  // Non-keyframe points well inside the clip, whatever its length.
+  const inS = Math.min(37.32, clipS * 0.1 + 0.32);
+  const outS = clipS - Math.min(22.68, clipS * 0.1 + 0.68);
   log('smart cut: ours');
   let reencoded: number[] = [];
   let gopFrames = 0;

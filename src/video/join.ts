@@ -122,9 +122,13 @@ export function smartCutRefusal(info: VideoStreamInfo): string | undefined {
 
 export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinResult> {
   if (req.pieces.length === 0) throw new OutpostError('VIDEO_NO_FOOTAGE', 'nothing to join');
+  for (const [i, p] of req.pieces.entries())
+    if (!(p.outS > p.inS))
+      throw new OutpostError('INVALID_INPUT', `piece ${i + 1} of ${p.path}: its end is not after its start`);
   const work = join(d.tmpDir, `video-${randomBytes(6).toString('hex')}`);
   await mkdir(work, { recursive: true });
   const part = `${req.out}.part`;
+  let streamStop: AbortController | undefined;
   const tools = d.lowPriority ? await lowPriorityTools(d.runner) : { nice: false, ionice: false };
   const ffmpeg = async (args: string[], heavy: boolean, what: string): Promise<void> => {
     const cmd = heavy ? lowPriorityCommand('ffmpeg', args, tools) : { cmd: 'ffmpeg', args };
@@ -234,13 +238,65 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
       audioTotal += (await audioLength(d.runner, file)) ?? wholeRun.reduce((t, w) => t + w.durationS, 0);
       wholeRun = [];
     };
+    /**
+     * A fragmented MP4 of the join, for watching while it is made: the picture as it will be, the
+     * sound straight from the pieces' files (a preview: not cut to the packet like the join's).
+     * It starts once the few frames to re-encode exist, and plays while the join's sound is cut.
+     */
+    const streamAbort = new AbortController();
+    streamStop = streamAbort;
+    const startStream = async (): Promise<{ finished: Promise<void> }> => {
+      const path = join(work, 'stream.mp4');
+      await writeFile(join(work, 'stream-video.txt'), videoList.join('\n') + '\n');
+      const sound = ['ffconcat version 1.0'];
+      for (const [i, c] of cuts.entries()) {
+        const p = req.pieces[i]!;
+        sound.push(`file ${quote(p.path)}`);
+        if (c.inS > 0.02) sound.push(`inpoint ${num(c.inS)}`);
+        if (c.outS < p.videoS - 0.02) sound.push(`outpoint ${num(c.outS)}`);
+        sound.push(`duration ${num(c.outS - c.inS)}`);
+      }
+      await writeFile(join(work, 'stream-audio.txt'), sound.join('\n') + '\n');
+      await writeFile(path, '');
+      req.stream?.(path, 'writing');
+      const signal = d.signal ? AbortSignal.any([d.signal, streamAbort.signal]) : streamAbort.signal;
+      const finished = d.runner
+        .run(
+          'ffmpeg',
+          [
+            '-nostdin',
+            '-v',
+            'error',
+            '-y',
+            '-f',
+            'concat',
+            '-safe',
+            '0',
+            '-i',
+            join(work, 'stream-video.txt'),
+            ...(hasAudio ? ['-f', 'concat', '-safe', '0', '-i', join(work, 'stream-audio.txt')] : []),
+            '-map',
+            '0:v:0',
+            ...(hasAudio ? ['-map', '1:a:0'] : []),
+            '-c',
+            'copy',
+            '-movflags',
+            'frag_keyframe+empty_moov+default_base_moof',
+            '-f',
+            'mp4',
+            path,
+          ],
+          { signal, timeoutMs: 6 * 3600_000 },
+        )
+        .then(
+          () => undefined,
+          () => undefined,
+        )
+        .finally(() => req.stream?.(path, 'done'));
+      return { finished };
+    };
     for (const [i, c] of cuts.entries()) {
       const info = infos.get(i) ?? first;
-      // The sound of the whole files before a trimmed piece is gathered while this piece's frames
-      // are re-encoded (the join, and its stream, start that much sooner).
-      const trims = hasAudio && !!c.audio && (c.audio.kind === 'trim' || i === cuts.length - 1);
-      const runDone = trims ? flushRun() : Promise.resolve();
-      runDone.catch(() => undefined);
       for (const s of c.video) {
         if (s.kind === 'encode') {
           const file = join(work, `v${n++}.mp4`);
@@ -297,6 +353,11 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
           expectedFrames += Math.round(s.durationS * info.fps);
         }
       }
+    }
+    // The picture is ready to join: a stream of it can start now (see startStream), while the
+    // sound is gathered and cut for the exact join.
+    const stream = req.stream ? await startStream() : undefined;
+    for (const [i, c] of cuts.entries()) {
       videoTotal += c.outS - c.inS;
       if (!hasAudio || !c.audio) continue;
       // The last piece's sound is always cut to end where the picture does: whole files may carry
@@ -305,7 +366,7 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
         c.audio = { kind: 'trim', path: c.audio.path, fromS: 0, toS: c.outS };
       if (c.audio.kind === 'whole') wholeRun.push(c.audio);
       else {
-        await runDone;
+        await flushRun();
         const file = join(work, `a${n++}.m4a`);
         const coarse = Math.max(0, Math.floor(c.audio.fromS - 15));
         // Sound is copied in whole packets (AAC: 1024 samples): take the number of packets that
@@ -367,11 +428,6 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
     if (hasAudio) inputs.push('-f', 'concat', '-safe', '0', '-i', join(work, 'audio.txt'));
     const metaIndex = hasAudio ? 2 : 1;
     inputs.push('-f', 'ffmetadata', '-i', join(work, 'chapters.txt'));
-    const streamFile = req.stream ? join(work, 'stream.mp4') : undefined;
-    if (streamFile) {
-      await writeFile(streamFile, '');
-      req.stream?.(streamFile, 'writing');
-    }
     await ffmpeg(
       [
         '-nostdin',
@@ -395,29 +451,12 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
         '-f',
         'mp4',
         part,
-        // The same packets, fragmented, written as they come: playable before the join ends.
-        ...(streamFile
-          ? [
-              '-map',
-              '0:v:0',
-              ...(hasAudio ? ['-map', '1:a:0'] : []),
-              '-c',
-              'copy',
-              ...rotation.output,
-              '-movflags',
-              'frag_keyframe+empty_moov+default_base_moof',
-              '-f',
-              'mp4',
-              streamFile,
-            ]
-          : []),
       ],
       false,
       'joining the pieces',
-    ).finally(() => {
-      if (streamFile) req.stream?.(streamFile, 'done');
-    });
+    );
     tick('join');
+    await stream?.finished;
 
     // 3. Check the result: frames and lengths as planned.
     const got = await probeOrExplain(d.runner, part);
@@ -457,6 +496,7 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
     };
   } catch (e) {
     await rm(part, { force: true });
+    streamStop?.abort();
     if (d.signal?.aborted)
       throw new OutpostError('VIDEO_CANCELLED', 'the video was cancelled; nothing was kept');
     throw isOutpostError(e)

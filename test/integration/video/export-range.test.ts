@@ -4,7 +4,7 @@
  * another; then the bad inputs (an unreadable segment, a size change, no footage, a cancel).
  */
 import assert from 'node:assert/strict';
-import { readdir, rm, truncate, writeFile } from 'node:fs/promises';
+import { open, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { openCatalog, type Catalog } from '../../../src/library/catalog/open.js'
 import { initDrive, type Drive } from '../../../src/library/drive.js';
 import { libraryFile } from '../../../src/library/layout.js';
 import { createMediaAnalyzer } from '../../../src/media/analyzer.js';
+import { followFile } from '../../../src/server/follow-file.js';
 import { exportRange, type ExportRangeDeps } from '../../../src/video/export-range.js';
 import { recordSegments, type MadeSegment } from '../../kit/segments.js';
 
@@ -96,7 +97,35 @@ describe('export a time range of a camera', { timeout: 600_000 }, () => {
     }
     const fromMs = T0 + 25_320; // between keyframes (every 10 s)
     const toMs = T0 + 150_680;
-    const r = await exportRange(cat, drive.layout, { camera: 'gate', fromMs, toMs, mode: 'smart' }, deps());
+    // Watched while it is made: the fragmented copy, read as it grows (as the stream route does).
+    let watched: Promise<Buffer> | undefined;
+    let streamDone = false;
+    const r = await exportRange(
+      cat,
+      drive.layout,
+      { camera: 'gate', fromMs, toMs, mode: 'smart' },
+      deps({
+        onStream: (path, state) => {
+          if (state === 'done') streamDone = true;
+          else
+            watched = open(path, 'r').then(async (fh) => {
+              const parts: Buffer[] = [];
+              for await (const b of followFile(fh, () => streamDone, 20)) parts.push(b as Buffer);
+              return Buffer.concat(parts);
+            });
+        },
+      }),
+    );
+    assert.ok(watched, 'a stream was offered');
+    const live = join(work, 'live.mp4');
+    await writeFile(live, await watched);
+    const lp = await probe(live, 'stream=nb_read_packets');
+    const liveFrames = Number((lp.streams as { nb_read_packets: string }[])[0]!.nb_read_packets);
+    assert.ok(
+      Math.abs(liveFrames - Math.round((150.68 - 25.32 - 20) * FPS)) <= 1,
+      `${liveFrames} frames streamed`,
+    );
+    assert.equal((await ff(['-v', 'error', '-i', live, '-map', '0:v', '-f', 'null', '-'])).trim(), '');
     const file = libraryFile(drive.layout.root, r.item.path);
     // Kept frames in range: 25.32 → 150.68 s is 125.36 s, minus the two deleted 10 s segments.
     const expected = Math.round((150.68 - 25.32 - 20) * FPS);
