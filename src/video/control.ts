@@ -3,6 +3,8 @@
  * recorded spans over a stretch of time (the timeline), and exports of a range run one at a time
  * (export-jobs.ts) over one library drive.
  */
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Catalog } from '../library/catalog/open.js';
 import { recordedCameras, recordingsBetween } from '../library/catalog/recordings.js';
 import type { DriveLayout } from '../library/layout.js';
@@ -56,6 +58,7 @@ export function createVideoApi(
     { now: () => d.clock.now(), ...(d.onJob ? { onChange: d.onJob } : {}) },
   );
   const strips = new Map<string, Buffer>();
+  void sweepScratch(layout.tmpDir, d.clock.now().getTime());
   return {
     cameras: () => recordedCameras(cat),
     timeline: async (camera, fromMs, toMs) => {
@@ -145,4 +148,25 @@ export function createVideoApi(
     exportStream: (id) => jobs.stream(id),
     close: () => jobs.close(),
   };
+}
+
+/** Scratch of a video job: its folder, and the result before it became an item. */
+const SCRATCH = /^(video-[0-9a-f]{12}|(export|edit)-\d+-\d+\.mp4(\.part)?)$/;
+
+/**
+ * A job cut off by a stop (killed, power lost) is discarded, not resumed: what it left in the
+ * drive's tmp goes when the drive is served again. Only what has not changed for an hour: an
+ * `outpost export` running beside the station keeps its own.
+ */
+export async function sweepScratch(tmpDir: string, nowMs: number, ageMs = 3600_000): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(tmpDir).catch(() => [] as string[])) {
+    if (!SCRATCH.test(name)) continue;
+    const path = join(tmpDir, name);
+    const st = await stat(path).catch(() => undefined);
+    if (!st || nowMs - st.mtimeMs < ageMs) continue;
+    await rm(path, { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
 }
