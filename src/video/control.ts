@@ -58,7 +58,7 @@ export function createVideoApi(
     { now: () => d.clock.now(), ...(d.onJob ? { onChange: d.onJob } : {}) },
   );
   const strips = new Map<string, Buffer>();
-  void sweepScratch(layout.tmpDir, d.clock.now().getTime());
+  sweepScratch(layout.tmpDir, d.clock.now().getTime()).catch(() => undefined);
   return {
     cameras: () => recordedCameras(cat),
     timeline: async (camera, fromMs, toMs) => {
