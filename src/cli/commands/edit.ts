@@ -6,7 +6,7 @@ import { EDIT_PRESETS, makeEdit, parseCut, type EditPreset } from '../../video/e
 import { readTracks } from '../../video/tracks.js';
 import { buildContext, withLibraryCatalog } from '../context.js';
 import { emit } from '../output.js';
-import { progressBar } from '../progress.js';
+import { cliVideoJob } from '../video-job.js';
 import { run } from '../run.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -62,11 +62,7 @@ export function registerEdit(program: Command): void {
               ...(cuts.length ? cuts.map((c) => ({ item: main.id, ...c })) : [await whole(main.id)]),
               ...(await Promise.all(o.join.map(whole))),
             ];
-            const bar = progressBar(!o.json && o.progress !== false);
-            const abort = new AbortController();
-            const stop = (): void => abort.abort();
-            process.once('SIGINT', stop);
-            process.once('SIGTERM', stop);
+            const job = cliVideoJob(ctx, !o.json && o.progress !== false);
             try {
               const r = await makeEdit(
                 cat,
@@ -77,27 +73,9 @@ export function registerEdit(program: Command): void {
                   audio: o.audio,
                   rotate: rotate as 0 | 90 | 180 | 270,
                 },
-                {
-                  runner: ctx.runner,
-                  analyzer: ctx.analyzer,
-                  clock: ctx.clock,
-                  timeZone: ctx.timeZone,
-                  nameTemplate: ctx.config.ingest.nameTemplate,
-                  thumbnailSize: ctx.config.ingest.thumbnailSize,
-                  previewSize: ctx.config.ingest.previewSize,
-                  lowPriority: true,
-                  signal: abort.signal,
-                  onProgress: (p) =>
-                    bar.update({
-                      phase: p.phase,
-                      filesDone: p.step,
-                      filesTotal: p.steps,
-                      bytesDone: 0,
-                      bytesTotal: 0,
-                    }),
-                },
+                job.deps,
               );
-              bar.stop();
+              job.done();
               const j = r.join;
               const record = {
                 id: r.item.id,
@@ -128,9 +106,7 @@ export function registerEdit(program: Command): void {
               );
               return 0;
             } finally {
-              bar.stop();
-              process.off('SIGINT', stop);
-              process.off('SIGTERM', stop);
+              job.done();
             }
           });
         }),

@@ -7,7 +7,7 @@ import { libraryFile } from '../../library/layout.js';
 import { exportRange } from '../../video/export-range.js';
 import { buildContext, withLibraryCatalog } from '../context.js';
 import { emit } from '../output.js';
-import { progressBar } from '../progress.js';
+import { cliVideoJob } from '../video-job.js';
 import { run } from '../run.js';
 
 /** A copy of the export where the user asked (a hard link when on the same drive). */
@@ -55,37 +55,15 @@ export function registerExport(program: Command): void {
           const ctx = await buildContext(cmd.optsWithGlobals());
           const { fromMs, toMs } = parseTimeRange(o.from, o.to, ctx.timeZone, ctx.clock.now().getTime());
           return withLibraryCatalog(ctx, o.library, async (cat, drive) => {
-            const bar = progressBar(!o.json && o.progress !== false);
-            const abort = new AbortController();
-            const stop = (): void => abort.abort();
-            process.once('SIGINT', stop);
-            process.once('SIGTERM', stop);
+            const job = cliVideoJob(ctx, !o.json && o.progress !== false);
             try {
               const r = await exportRange(
                 cat,
                 drive.layout,
                 { camera: o.camera, fromMs, toMs, mode: o.keyframes ? 'keyframe' : 'smart' },
-                {
-                  runner: ctx.runner,
-                  analyzer: ctx.analyzer,
-                  clock: ctx.clock,
-                  timeZone: ctx.timeZone,
-                  nameTemplate: ctx.config.ingest.nameTemplate,
-                  thumbnailSize: ctx.config.ingest.thumbnailSize,
-                  previewSize: ctx.config.ingest.previewSize,
-                  lowPriority: true,
-                  signal: abort.signal,
-                  onProgress: (p) =>
-                    bar.update({
-                      phase: p.phase,
-                      filesDone: p.step,
-                      filesTotal: p.steps,
-                      bytesDone: 0,
-                      bytesTotal: 0,
-                    }),
-                },
+                job.deps,
               );
-              bar.stop();
+              job.done();
               const file = libraryFile(drive.layout.root, r.item.path);
               if (o.out) await writeOut(file, o.out);
               const j = r.join;
@@ -133,9 +111,7 @@ export function registerExport(program: Command): void {
               );
               return 0;
             } finally {
-              bar.stop();
-              process.off('SIGINT', stop);
-              process.off('SIGTERM', stop);
+              job.done();
             }
           });
         }),
