@@ -72,27 +72,28 @@ interface RecordingFactsLite {
 }
 
 /** A catalogue row as a segment of the range plan, its track lengths read from its `moov`. */
-async function segmentOf(root: string, row: ItemRow): Promise<SegmentRef | undefined> {
-  const facts = JSON.parse(row.facts) as RecordingFactsLite;
-  const startMs = Date.parse(facts.recording?.start ?? '');
-  if (!Number.isFinite(startMs)) return undefined;
+async function segmentOf(
+  root: string,
+  row: ItemRow,
+  bounds: { startMs: number; endMs: number },
+): Promise<SegmentRef> {
   const path = libraryFile(root, row.path);
   const base = {
     id: row.id,
     path,
-    startMs,
+    startMs: bounds.startMs,
     codec: 'unknown',
     width: row.width ?? 0,
     height: row.height ?? 0,
     audioS: null,
   };
-  const recordedS = (Date.parse(facts.recording?.end ?? '') - startMs) / 1000;
   try {
     return { ...base, ...(await readTracks(path)) };
   } catch (e) {
+    // Unreadable: its recorded time becomes a gap that says so.
     return {
       ...base,
-      videoS: recordedS > 0 ? recordedS : 0,
+      videoS: Math.max(0, (bounds.endMs - bounds.startMs) / 1000),
       unusable: e instanceof Error ? e.message : String(e),
     };
   }
@@ -165,13 +166,13 @@ export async function exportRange(
       localFromInstant(req.fromMs - LOOKBACK_MS - ZONE_SLACK_MS, d.timeZone),
       localFromInstant(req.toMs + ZONE_SLACK_MS, d.timeZone),
     )
-  ).filter((r) => {
-    const b = recordedBounds(r);
-    return b !== undefined && b.startMs < req.toMs && b.endMs > req.fromMs;
-  });
-  const segments = (await Promise.all(rows.map((r) => segmentOf(layout.root, r)))).filter(
-    (s): s is SegmentRef => s !== undefined,
-  );
+  )
+    .map((row) => ({ row, bounds: recordedBounds(row) }))
+    .filter(
+      (r): r is { row: ItemRow; bounds: { startMs: number; endMs: number } } =>
+        r.bounds !== undefined && r.bounds.startMs < req.toMs && r.bounds.endMs > req.fromMs,
+    );
+  const segments = await Promise.all(rows.map((r) => segmentOf(layout.root, r.row, r.bounds)));
   const plan = planRange(segments, req.fromMs, req.toMs);
   if (plan.pieces.length === 0)
     throw new OutpostError(
