@@ -345,6 +345,9 @@ async function main(): Promise<void> {
       apiP95MsOneClient: api.apiP95MsOneClient,
       searchP95MsOneClient: api.searchP95MsOneClient,
       apiNodes: api.nodes,
+      apiP95ByClients: api.p95ByClients,
+      apiCpuMsPerRequest: api.cpuMsPerRequest,
+      apiCores: api.cores,
       notBuilt: [],
       targets: {
         s3GoodputRatio: 0.9,

@@ -9,7 +9,9 @@
  * filters vary per request (monitor, dates, tags, words) the way people's do; a list is one page
  * of 100, the web app's first page.
  */
+import { readFileSync } from 'node:fs';
 import { Agent, get as httpGet } from 'node:http';
+import { availableParallelism } from 'node:os';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { systemClock } from '../../src/adapters/clock.js';
 import { addUser } from '../../src/auth/users.js';
@@ -66,6 +68,27 @@ export function searchQuery(r: () => number): Query {
   }
 }
 
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+const TICK_MS = 1000 / 100; // USER_HZ: /proc counts CPU time in 1/100 s on Linux
+
+/** CPU time the whole machine spent busy (all cores, not idle or waiting for I/O), in ms. */
+function machineBusyMs(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal
+  return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!) * TICK_MS;
+}
+
+/** CPU time (user + system) of one process so far, in ms; 0 when it is gone. */
+function processCpuMs(pid: number): number {
+  try {
+    // Fields after the command name (which may hold spaces), utime and stime are the 12th and 13th.
+    const rest = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(rest[11]) + Number(rest[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
 const p95 = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return Math.round(s[Math.min(s.length - 1, Math.floor(s.length * 0.95))]! * 100) / 100;
@@ -79,6 +102,8 @@ export async function apiAtScale(o: {
   clients: number;
   requestsPerClient: number;
   log: (s: string) => void;
+  /** False: the database already holds the items and the user (development runs). */
+  fill?: boolean;
 }): Promise<{
   apiP95Ms: number;
   searchP95Ms: number;
@@ -88,7 +113,21 @@ export async function apiAtScale(o: {
   apiP95MsOneClient: number;
   searchP95MsOneClient: number;
   nodes: number;
+  /** p95s (ms) and rate with 5, 10 and `clients` users at once. */
+  p95ByClients: Record<string, { lists: number; search: number; requestsPerSec: number }>;
+  /** CPU time per request at `clients` users: the HQ process, PostgreSQL, this load generator. */
+  cpuMsPerRequest: { hqNode: number; postgres: number; loadGenerator: number };
+  cores: number;
 }> {
+  if (o.fill !== false) await fillDatabase(o);
+  return measure(o);
+}
+
+async function fillDatabase(o: {
+  databaseUrl: string;
+  items: number;
+  log: (s: string) => void;
+}): Promise<void> {
   const catalog = await openCatalog(o.databaseUrl);
   try {
     o.log(`api: making ${o.items} items in PostgreSQL...`);
@@ -99,6 +138,9 @@ export async function apiAtScale(o: {
   } finally {
     await catalog.close();
   }
+}
+
+async function measure(o: Parameters<typeof apiAtScale>[0]): ReturnType<typeof apiAtScale> {
   const cluster = await startHqCluster({ count: o.nodes, databaseUrl: o.databaseUrl, hqYaml: [] });
   // Keep-alive connections straight to the nodes, client c on node c mod N: what a balancer on
   // another machine does, without its work landing on these two cores.
@@ -164,20 +206,61 @@ export async function apiAtScale(o: {
       if (i % 4 === 3) aloneSearches.push(await timed(0, searchQuery(alone)));
       else aloneLists.push(await timed(0, listQuery(alone)));
     }
-    const lists: number[] = [];
-    const searches: number[] = [];
-    const t1 = performance.now();
-    await Promise.all(
-      Array.from({ length: o.clients }, async (_, c) => {
-        const r = prng(100 + c);
-        for (let i = 0; i < o.requestsPerClient; i++) {
-          // One request in four is a free-text search.
-          if ((c + i) % 4 === 3) searches.push(await timed(c, searchQuery(r)));
-          else lists.push(await timed(c, listQuery(r)));
-        }
-      }),
-    );
-    const seconds = (performance.now() - t1) / 1000;
+    /**
+     * `clients` users at once, each asking again as soon as its answer is in (no pause to look):
+     * the p95s, the rate, and where the cores' time went (the server's process, the rest of the
+     * machine, which is PostgreSQL, and this process, the load generator itself).
+     */
+    const load = async (clients: number, perClient: number) => {
+      const lists: number[] = [];
+      const searches: number[] = [];
+      const pids = cluster.nodes.map((n) => n.pid()).filter((p): p is number => p !== undefined);
+      const busy0 = machineBusyMs();
+      const nodes0 = sum(pids.map(processCpuMs));
+      const self0 = process.cpuUsage();
+      const t1 = performance.now();
+      await Promise.all(
+        Array.from({ length: clients }, async (_, c) => {
+          // Each run its own requests: no run repeats another's.
+          const r = prng(1000 * clients + c);
+          for (let i = 0; i < perClient; i++) {
+            // One request in four is a free-text search.
+            if ((c + i) % 4 === 3) searches.push(await timed(c, searchQuery(r)));
+            else lists.push(await timed(c, listQuery(r)));
+          }
+        }),
+      );
+      const seconds = (performance.now() - t1) / 1000;
+      const n = lists.length + searches.length;
+      const self = process.cpuUsage(self0);
+      const loadGenMs = (self.user + self.system) / 1000;
+      const nodesMs = sum(pids.map(processCpuMs)) - nodes0;
+      const busyMs = machineBusyMs() - busy0;
+      const perRequest = (ms: number): number => Math.round((ms / n) * 100) / 100;
+      return {
+        lists,
+        searches,
+        seconds,
+        requestsPerSec: Math.round(n / seconds),
+        cpuMsPerRequest: {
+          hqNode: perRequest(nodesMs),
+          postgres: perRequest(Math.max(0, busyMs - nodesMs - loadGenMs)),
+          loadGenerator: perRequest(loadGenMs),
+        },
+      };
+    };
+    // The knee: p95 against the number of users at once, on these cores.
+    const byClients: Record<string, { lists: number; search: number; requestsPerSec: number }> = {};
+    for (const clients of [5, 10]) {
+      const l = await load(clients, Math.ceil((o.clients * o.requestsPerClient) / clients));
+      byClients[clients] = { lists: p95(l.lists), search: p95(l.searches), requestsPerSec: l.requestsPerSec };
+    }
+    const { lists, searches, seconds, cpuMsPerRequest } = await load(o.clients, o.requestsPerClient);
+    byClients[o.clients] = {
+      lists: p95(lists),
+      search: p95(searches),
+      requestsPerSec: Math.round((lists.length + searches.length) / seconds),
+    };
     const r = {
       apiP95Ms: p95(lists),
       searchP95Ms: p95(searches),
@@ -187,11 +270,15 @@ export async function apiAtScale(o: {
       apiP95MsOneClient: p95(aloneLists),
       searchP95MsOneClient: p95(aloneSearches),
       nodes: o.nodes,
+      p95ByClients: byClients,
+      cpuMsPerRequest,
+      cores: availableParallelism(),
     };
     o.log(
       `api: one client: p95 ${r.apiP95MsOneClient} ms (lists), ${r.searchP95MsOneClient} ms (search); ` +
         `${o.clients} clients, ${o.nodes} node(s): ${r.requestsPerSec} requests/s, ` +
-        `p95 ${r.apiP95Ms} ms (lists), ${r.searchP95Ms} ms (search)`,
+        `p95 ${r.apiP95Ms} ms (lists), ${r.searchP95Ms} ms (search); by users at once ` +
+        `${JSON.stringify(byClients)}; CPU per request (ms) ${JSON.stringify(cpuMsPerRequest)} on ${r.cores} cores`,
     );
     return r;
   } finally {

@@ -16,6 +16,8 @@ export interface HqNode {
   kill(): Promise<void>;
   start(): Promise<void>;
   alive(): boolean;
+  /** The running process's id (undefined when it is not running). */
+  pid(): number | undefined;
 }
 
 export interface HqCluster {
@@ -110,6 +112,7 @@ export async function startHqCluster(o: {
       port,
       url: `http://127.0.0.1:${port}`,
       alive: () => !!child && child.exitCode === null && child.signalCode === null,
+      pid: () => (node.alive() ? child?.pid : undefined),
       async start() {
         out = '';
         const c = spawn(OUTPOST_BIN, ['hq', '--data', data, '--port', String(port), '--host', '127.0.0.1'], {

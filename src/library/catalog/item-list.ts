@@ -1,7 +1,9 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import { ITEM_FACT_COLUMNS } from '../item-facts.js';
 import { dbOf } from './handle.js';
+import { planSearch } from '../../core/search-plan.js';
 import { PG_SEARCH_TEXT } from './search-indexes.js';
+import { searchSample } from './search-sample.js';
 import type { Catalog } from './open.js';
 import type { DB, ItemRow } from './schema.js';
 
@@ -339,7 +341,10 @@ const SEARCH_WALK_MAX = 40_000;
  * Free text on PostgreSQL, whose planner cannot tell how often a word occurs: testing the rows of
  * the list in order is cheapest when matches are common, asking the trigram index for every match
  * and sorting them is cheapest when they are rare, and a wrong guess costs seconds at a million
- * items. So: test the first SEARCH_WALK rows of the otherwise filtered list; if they hold a full
+ * items. A random sample of the searched texts (search-sample.ts) estimates how many items match:
+ * few, and the index is asked at once; more, and the walk is sized to hold a page at the density
+ * the sample shows. Without a sample (or when the list's top rows hold fewer than the sample
+ * promised): test the first SEARCH_WALK rows of the otherwise filtered list; if they hold a full
  * page of matches, that is the page (the first matches in order, wherever the rest are). If they
  * hold some, a longer walk sized by the density seen (up to SEARCH_WALK_MAX rows). If that is not
  * enough either, matches are rare here: the statement runs with plain index scans off, so the
@@ -367,27 +372,35 @@ async function searchRowsPostgres(
       .orderBy('id', dir)
       .limit(q.limit + 1)
       .execute();
-  const first = await walk(SEARCH_WALK);
-  if (first.length > q.limit) return first;
-  // Some matches: a longer walk that, at the density seen, holds a page (with a margin), when
-  // that is still cheaper than the index (each match found there costs several rows walked).
-  if (first.length > 0) {
-    const rows = Math.ceil(((SEARCH_WALK * (q.limit + 1)) / first.length) * 1.5);
-    if (rows <= SEARCH_WALK_MAX) {
-      const second = await walk(rows);
-      if (second.length > q.limit) return second;
+  // A sample of the searched texts says how rare the words are: rare ones go to the index at once
+  // (a walk would only pass them by), common ones walk as far as a page of them takes.
+  const plan = planSearch(await searchSample(cat), words, q.limit + 1, SEARCH_WALK, SEARCH_WALK_MAX);
+  if (plan.way === 'walk') {
+    const first = await walk(plan.rows);
+    if (first.length > q.limit) return first;
+    // Some matches: a longer walk that, at the density seen, holds a page (with a margin), when
+    // that is still cheaper than the index (each match found there costs several rows walked).
+    if (first.length > 0) {
+      const rows = Math.ceil(((plan.rows * (q.limit + 1)) / first.length) * 1.5);
+      if (rows <= SEARCH_WALK_MAX && rows > plan.rows) {
+        const second = await walk(rows);
+        if (second.length > q.limit) return second;
+      }
     }
   }
   return cat.transaction(async (tx) => {
-    await sql`set local enable_indexscan = off`.execute(dbOf(tx));
-    await sql`set local enable_indexonlyscan = off`.execute(dbOf(tx));
+    // One statement for both settings (each statement is a round trip).
+    await sql`select set_config('enable_indexscan', 'off', true), set_config('enable_indexonlyscan', 'off', true)`.execute(
+      dbOf(tx),
+    );
     try {
       return await galleryPageQuery(tx, q, narrow).execute();
     } finally {
       // Within a caller's transaction (joined, not ended here) its later statements plan as usual.
       // (After a failed statement the transaction takes no more: the failure is what counts.)
-      await sql`set local enable_indexscan = on`.execute(dbOf(tx)).catch(() => undefined);
-      await sql`set local enable_indexonlyscan = on`.execute(dbOf(tx)).catch(() => undefined);
+      await sql`select set_config('enable_indexscan', 'on', true), set_config('enable_indexonlyscan', 'on', true)`
+        .execute(dbOf(tx))
+        .catch(() => undefined);
     }
   });
 }

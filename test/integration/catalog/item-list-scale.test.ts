@@ -2,11 +2,14 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { after, before, describe, it } from 'node:test';
 import { dbOf } from '../../../src/library/catalog/handle.js';
+import { planSearch } from '../../../src/core/search-plan.js';
 import {
   galleryPage,
   galleryPageQuery,
+  SEARCH_WALK,
   type GalleryPageQuery,
 } from '../../../src/library/catalog/item-list.js';
+import { searchSample } from '../../../src/library/catalog/search-sample.js';
 import { openCatalog, type Catalog } from '../../../src/library/catalog/open.js';
 import { ensureSearchIndexes, hasSearchIndexes } from '../../../src/library/catalog/search-indexes.js';
 import { fillSyntheticItems } from '../../../src/library/catalog/synthetic-items.js';
@@ -98,6 +101,19 @@ describe('gallery at scale (postgres, 100,000 items)', { timeout: 300_000 }, () 
       assert.deepEqual(got, want);
     });
   }
+
+  it('the search sample: random texts, the size of the catalogue, rare and common words told apart', async () => {
+    const sample = await searchSample(cat);
+    assert.ok(sample, 'PostgreSQL keeps a sample');
+    assert.equal(sample.texts.length, 2000);
+    assert.ok(Math.abs(sample.total - 100_000) < 5000, `total ${sample.total}`);
+    // Random, not one stretch of the table: many monitors' and events' texts.
+    assert.ok(new Set(sample.texts.map((t) => t.split('\u001f')[1])).size > 20);
+    assert.equal(planSearch(sample, ['img_4242'], 101, SEARCH_WALK, 40_000).way, 'index');
+    const common = planSearch(sample, ['dusk'], 101, SEARCH_WALK, 40_000);
+    assert.equal(common.way, 'walk');
+    assert.ok(common.way === 'walk' && common.rows < SEARCH_WALK, `a short walk: ${JSON.stringify(common)}`);
+  });
 
   for (const f of FILTERS) {
     it(`${f.name}: no full scan, and the rows a full scan gives`, async () => {
