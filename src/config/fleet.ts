@@ -52,6 +52,11 @@ export const fleetSchema = z
         sessionsDir: z.string().startsWith('/').default('/var/lib/outpost/fleet/sessions'),
         /** While a session runs, its stations' clock offsets are measured again this often. */
         clockSampleSeconds: z.number().min(5).max(3600).default(60),
+        /**
+         * A station offline, or a camera failed or not recording its session, this long becomes an
+         * alert (logged, on the Fleet page); shorter is a restart, not worth anyone's attention.
+         */
+        alertAfterSeconds: z.number().min(1).max(3600).default(15),
         /** Run the broker here (aedes) on `host`:`port`, with `broker.username`/`password` when set. */
         embeddedBroker: z
           .strictObject({

@@ -10,6 +10,7 @@ import type { CameraPatch } from '../recorder/camera-patch.js';
 import { closeMqtt } from '../adapters/mqtt-client.js';
 import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
+import { alertConditions, type AlertCondition } from './alerts.js';
 import { bestOffset, judgeOffset, offsetSample, type OffsetSample } from './clock-offset.js';
 import {
   PROTOCOL_VERSION,
@@ -241,6 +242,11 @@ export class Conductor {
   }
 
   /** Every station seen (retained presence included), by name. */
+  /** What needs attention now (fleet/alerts.ts): offline stations, failed or idle session cameras. */
+  alertConditions(): AlertCondition[] {
+    return alertConditions(this.list(), this.desired, this.o.clock.now().getTime());
+  }
+
   list(): StationSeen[] {
     return [...this.stations.values()].sort((a, b) => a.station.localeCompare(b.station));
   }

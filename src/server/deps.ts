@@ -17,6 +17,7 @@ import type { StationState } from '../core/indicators.js';
 import type { IngestState, MirrorState, ScrubState } from '../indicators/station-facts.js';
 import type { LiveHub } from '../recorder/live/hub.js';
 import type { AppliedSettings, CameraPatch } from '../recorder/camera-patch.js';
+import type { FleetAlert } from '../fleet/alerts.js';
 import type { StartReport, StationSeen } from '../fleet/conductor.js';
 import type { SessionManifest } from '../fleet/manifest.js';
 import type { SessionPlan } from '../fleet/protocol.js';
@@ -223,6 +224,8 @@ export interface FleetControl {
     broker: { url: string; connected: boolean };
     stations: StationSeen[];
     sessions: { session: SessionPlan; stations: string[]; stopAt?: string }[];
+    /** Raised and not yet cleared, oldest first (fleet/alerts.ts). */
+    alerts: FleetAlert[];
   };
   configs(): Promise<FleetConfigEntry[]>;
   /** Start the session a config describes (optionally renamed, or with another max duration). */

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../adapters/mqtt-broker.js';
 import { connectMqtt, explainMqttError } from '../adapters/mqtt-client.js';
 import { OutpostError, errnoCode, isOutpostError } from '../core/errors.js';
+import { AlertTracker, describeAlert } from '../fleet/alerts.js';
 import { Conductor, type StartReport } from '../fleet/conductor.js';
 import { loadFleetConfig, sessionStartOf } from '../fleet/fleet-config.js';
 import { newManifest } from '../fleet/manifest.js';
@@ -120,6 +121,19 @@ export async function startStationConductor(
   }, 10_000);
   sweep.unref();
 
+  // Alerts: looked for every second; raised once a condition lasted alertAfterSeconds.
+  const alerts = new AlertTracker(c.alertAfterSeconds * 1000);
+  const alertTimer = setInterval(() => {
+    // Without the broker nothing is known: no station is said to be offline for it.
+    const { raised, cleared } = alerts.update(
+      conductor.connected ? conductor.alertConditions() : [],
+      ctx.clock.now().getTime(),
+    );
+    for (const a of raised) ctx.log.warn({ alert: a }, `fleet alert: ${describeAlert(a)}`);
+    for (const a of cleared) ctx.log.info({ alert: a }, `fleet alert over: ${describeAlert(a)}`);
+  }, 1000);
+  alertTimer.unref();
+
   const flushAll = () => Promise.all([...writers.values()].map((w) => w.writer.flush()));
 
   const configs = async (): Promise<FleetConfigEntry[]> => {
@@ -190,6 +204,7 @@ export async function startStationConductor(
       broker: { url: f.broker.url, connected: conductor.connected },
       stations: conductor.list(),
       sessions: conductor.sessions(),
+      alerts: alerts.active(),
     }),
     configs,
     start: (file, o) => {
@@ -219,6 +234,7 @@ export async function startStationConductor(
     close: async () => {
       clearInterval(sweep);
       clearInterval(clockTimer);
+      clearInterval(alertTimer);
       await flushAll();
       await conductor.close().catch(() => undefined);
       await broker?.close();

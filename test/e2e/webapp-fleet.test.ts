@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { connectMqtt } from '../../src/adapters/mqtt-client.js';
 import { launchBrowser, type TestBrowser } from '../kit/browser.js';
 import { outpost, spawnOutpost } from '../kit/cli.js';
 import { probeVideo } from '../kit/ffprobe.js';
@@ -67,6 +68,7 @@ before(async () => {
       `    configDir: ${configDir}`,
       `    sessionsDir: ${join(work, 'sessions')}`,
       '    clockSampleSeconds: 5',
+      '    alertAfterSeconds: 1',
       `    embeddedBroker: { enabled: true, host: 127.0.0.1, port: ${port} }`,
     ].join('\n'),
   );
@@ -256,6 +258,80 @@ describe('Fleet page (headless Chromium, a real station conducting)', { timeout:
     assert.equal(notPi.status(), 400, await notPi.text());
     assert.match(await notPi.text(), /Pi cameras/);
     assert.deepEqual(JSON.parse(await readFile(join(work, 'state', 'camera-settings.json'), 'utf8')), {});
+  });
+
+  it('alerts: a failed camera, then its station gone, shown once they last; gone when they end', async () => {
+    const page = b.page;
+    await page.goto(`${base}/fleet`);
+    await page.waitForSelector('tr[data-station=office][data-online=yes]', { timeout: 20_000 });
+    // Another station on the broker (plain MQTT, as an agent speaks it) with a failed camera.
+    const port = Number(
+      /mqtt:\/\/127\.0\.0\.1:(\d+)/.exec(await readFile(join(work, 'config.yaml'), 'utf8'))![1],
+    );
+    const topic = 'outpost/fleet/field-2/status';
+    const instance = 'field-2-instance';
+    const at = () => new Date().toISOString();
+    const mq = connectMqtt(
+      { url: `mqtt://127.0.0.1:${port}` },
+      {
+        clientId: 'field-2',
+        keepalive: 1,
+        reconnectPeriod: 0,
+        will: {
+          topic,
+          payload: Buffer.from(
+            JSON.stringify({ v: 1, station: 'field-2', instance, at: at(), state: 'offline' }),
+          ),
+          qos: 1,
+          retain: true,
+        },
+      },
+    );
+    await new Promise<void>((ok, fail) => {
+      mq.once('connect', () => ok());
+      mq.once('error', fail);
+    });
+    const status = {
+      v: 1,
+      station: 'field-2',
+      instance,
+      at: at(),
+      state: 'online',
+      startedAt: at(),
+      cameras: [{ camera: 'gate', state: 'failed', session: null, restarts: 3, droppedFrames: 0 }],
+      health: {
+        freeBytes: 1e9,
+        secondsUntilFull: null,
+        temperatureC: null,
+        throttled: null,
+        uplinkBacklogBytes: null,
+      },
+    };
+    await mq.publishAsync(topic, JSON.stringify(status), { qos: 1, retain: true });
+    await page.waitForSelector('.fleet-alerts li[data-alert=camera-failed][data-station=field-2]', {
+      timeout: 10_000,
+    });
+    assert.match((await page.textContent('.fleet-alerts')) ?? '', /Camera gate on field-2 failed/);
+    // The station dies (no goodbye): the broker's last will, and a second later the alert.
+    (mq as unknown as { stream: { destroy(): void } }).stream.destroy();
+    mq.end(true);
+    await page.waitForSelector('.fleet-alerts li[data-alert=station-offline][data-station=field-2]', {
+      timeout: 15_000,
+    });
+    assert.equal(await page.locator('.fleet-alerts li[data-alert=camera-failed]').count(), 0);
+    const j = (await (await page.request.get(`${base}/api/fleet`)).json()) as {
+      alerts: { kind: string; station: string }[];
+    };
+    assert.deepEqual(
+      j.alerts.map((a) => `${a.kind}:${a.station}`),
+      ['station-offline:field-2'],
+    );
+    // The station's name is cleared from the broker (as `fleet` tools do): the alert ends.
+    const admin = connectMqtt({ url: `mqtt://127.0.0.1:${port}` }, { clientId: 'admin', reconnectPeriod: 0 });
+    await new Promise<void>((ok) => admin.once('connect', () => ok()));
+    await admin.publishAsync(topic, '', { qos: 1, retain: true });
+    await admin.endAsync();
+    await page.waitForSelector('.fleet-alerts', { state: 'detached', timeout: 10_000 });
   });
 
   it('speaks Spanish', async () => {

@@ -190,10 +190,20 @@ export interface FleetSessionSet {
   stopAt?: string;
 }
 
+export interface FleetAlert {
+  kind: 'station-offline' | 'camera-failed' | 'camera-not-recording';
+  station: string;
+  camera?: string;
+  session?: string;
+  since: string;
+}
+
 export interface FleetOverview {
   broker: { url: string; connected: boolean };
   stations: FleetStation[];
   sessions: FleetSessionSet[];
+  /** What needs attention, oldest first. */
+  alerts: FleetAlert[];
 }
 
 export interface FleetConfigEntry {

@@ -1,3 +1,4 @@
+import { AlertTracker, describeAlert } from '../../fleet/alerts.js';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { startEmbeddedBroker } from '../../adapters/mqtt-broker.js';
@@ -135,7 +136,9 @@ export function registerFleet(program: Command): void {
       try {
         const stations = c.list();
         const sessions = c.sessions();
-        emit(!!o.json, { stations, sessions }, () =>
+        // One look, so no delay: everything that needs attention right now.
+        const alerts = new AlertTracker(0).update(c.alertConditions(), ctx.clock.now().getTime()).raised;
+        emit(!!o.json, { stations, sessions, alerts }, () =>
           [
             table([
               ['STATION', 'STATE', 'CAMERAS', 'FREE', 'NOTE'],
@@ -153,6 +156,7 @@ export function registerFleet(program: Command): void {
               (x) =>
                 `session ${x.session.group}/${x.session.name} (${x.session.id}) on ${x.stations.join(', ')}${x.stopAt ? `, stop at ${x.stopAt}` : ''}`,
             ),
+            ...alerts.map((a) => `attention: ${describeAlert(a)}`),
           ].join('\n'),
         );
       } finally {

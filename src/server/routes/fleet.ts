@@ -38,6 +38,17 @@ const overviewSchema = z.object({
   broker: z.object({ url: z.string(), connected: z.boolean() }),
   stations: z.array(stationSchema),
   sessions: z.array(z.record(z.string(), z.unknown())),
+  alerts: z
+    .array(
+      z.object({
+        kind: z.enum(['station-offline', 'camera-failed', 'camera-not-recording']),
+        station: z.string(),
+        camera: z.string().optional(),
+        session: z.string().optional(),
+        since: z.string(),
+      }),
+    )
+    .describe('What needs attention: raised after fleet.conductor.alertAfterSeconds, oldest first'),
 });
 const configsSchema = z.object({
   configs: z.array(

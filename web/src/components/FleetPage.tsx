@@ -467,6 +467,24 @@ export function FleetPage({ query, canEdit }: { query: URLSearchParams; canEdit:
               url: overview.broker.url,
             })}
           </p>
+          {overview.alerts.length > 0 && (
+            <ul class="fleet-alerts" role="alert">
+              {overview.alerts.map((a) => (
+                <li
+                  key={`${a.kind}/${a.station}/${a.camera ?? ''}`}
+                  class="error"
+                  data-alert={a.kind}
+                  data-station={a.station}
+                >
+                  {t(`fleet.alert.${a.kind}` as MessageKey, {
+                    station: a.station,
+                    camera: a.camera ?? '',
+                    since: when(a.since),
+                  })}
+                </li>
+              ))}
+            </ul>
+          )}
           <h2>{t('fleet.stations')}</h2>
           {overview.stations.length === 0 ? (
             <p class="hint">{t('fleet.noStations')}</p>
