@@ -8,7 +8,8 @@ export const en = {
   'fleet.stations': 'Stations',
   'fleet.alert.station-offline': '{station} is offline since {since}.',
   'fleet.alert.camera-failed': 'Camera {camera} on {station} failed at {since}: see the station’s log.',
-  'fleet.alert.camera-not-recording': 'Camera {camera} on {station} is not recording its session since {since}.',
+  'fleet.alert.camera-not-recording':
+    'Camera {camera} on {station} is not recording its session since {since}.',
   'fleet.noStations': 'No station has joined yet.',
   'fleet.col.station': 'Station',
   'fleet.col.state': 'State',
@@ -116,7 +117,8 @@ export const es: Record<keyof typeof en, string> = {
   'fleet.broker.down': 'No se puede llegar al broker {url}: no se pueden iniciar ni detener estaciones.',
   'fleet.stations': 'Estaciones',
   'fleet.alert.station-offline': '{station} está desconectada desde {since}.',
-  'fleet.alert.camera-failed': 'La cámara {camera} de {station} falló a las {since}: vea el registro de la estación.',
+  'fleet.alert.camera-failed':
+    'La cámara {camera} de {station} falló a las {since}: vea el registro de la estación.',
   'fleet.alert.camera-not-recording': 'La cámara {camera} de {station} no graba su sesión desde {since}.',
   'fleet.noStations': 'Todavía no se ha unido ninguna estación.',
   'fleet.col.station': 'Estación',
