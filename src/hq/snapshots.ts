@@ -9,23 +9,18 @@
  * snapshot library (offloaded) and is played from the object store; `snapshots.upload: all` sends
  * the JPEGs too (each day's after its timelapse).
  */
-import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
 import type { ProcessRunner } from '../adapters/process-runner.js';
 import { snapshotCameraNames, snapshotServiceSettings, type SnapshotsConfig } from '../config/snapshots.js';
-import { OutpostError } from '../core/errors.js';
 import type { Catalog } from '../library/catalog/open.js';
-import { openCatalog } from '../library/catalog/open.js';
-import { initDrive, openDrive, type Drive } from '../library/drive.js';
 import type { MediaAnalyzer } from '../media/types.js';
 import type { SnapshotsControl } from '../server/deps.js';
 import { startSnapshotIntake } from '../snapshots/intake.js';
 import { SnapshotService } from '../snapshots/service.js';
-import { createUplink } from '../uplink/create.js';
 import type { UplinkStatus } from '../uplink/runner.js';
-import { addStationKey, revokeStationKey, stationOfKey } from './keys.js';
+import { openOwnLibrary, ownStationName, startLoopbackUplink, type LoopbackUplink } from './own-library.js';
 
 export interface HqSnapshotsDeps {
   config: {
@@ -59,44 +54,7 @@ export interface HqSnapshots {
 
 /** `<node>-snapshots` as a station name (lowercase letters, digits, dashes; at most 63). */
 export function snapshotStationName(node: string): string {
-  const base = node
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 53);
-  return `${base || 'hq'}-snapshots`;
-}
-
-async function openOrInit(dir: string, now: Date): Promise<Drive> {
-  try {
-    return await openDrive(dir);
-  } catch (e) {
-    if (!(
-      e instanceof OutpostError &&
-      e.code === 'NOT_A_LIBRARY' &&
-      /no outpost-drive\.json/.test(e.message)
-    ))
-      throw e;
-    return initDrive(dir, { label: 'hq-snapshots', now });
-  }
-}
-
-/**
- * The key the snapshot library uploads with: kept beside its catalogue (mode 0600) and made again
- * when HQ no longer knows it (revoked, or a new HQ catalogue).
- */
-async function uploadKey(drive: Drive, catalog: Catalog, station: string, now: Date): Promise<string> {
-  const file = join(drive.layout.root, '.outpost', 'hq-upload.key');
-  const kept = await readFile(file, 'utf8').then(
-    (s) => s.trim(),
-    () => '',
-  );
-  if (kept && (await stationOfKey(catalog, kept)) === station) return kept;
-  await revokeStationKey(catalog, station, now).catch(() => 0);
-  const { key } = await addStationKey(catalog, station, now);
-  await writeFile(file, `${key}\n`, { mode: 0o600 });
-  await chmod(file, 0o600);
-  return key;
+  return ownStationName(node, 'snapshots');
 }
 
 /** Undefined when the config names no snapshot camera. */
@@ -104,7 +62,7 @@ export async function openHqSnapshots(d: HqSnapshotsDeps): Promise<HqSnapshots |
   const cfg = d.config.snapshots;
   if (snapshotCameraNames(cfg).length === 0) return undefined;
   const station = snapshotStationName(d.node);
-  const drive = await openOrInit(join(d.dataDir, 'snapshots'), d.clock.now());
+  const drive = await openOwnLibrary(join(d.dataDir, 'snapshots'), 'hq-snapshots', d.clock.now());
   const sends = cfg.upload !== 'none';
   const service = new SnapshotService(snapshotServiceSettings(cfg, d.config.ingest, d.timeZone, sends), {
     clock: d.clock,
@@ -115,15 +73,7 @@ export async function openHqSnapshots(d: HqSnapshotsDeps): Promise<HqSnapshots |
   await service.attach(drive.layout);
   const intake = startSnapshotIntake(service, cfg, { clock: d.clock, log: d.log, where: 'HQ' });
 
-  let uplink:
-    | {
-        abort: AbortController;
-        done: Promise<unknown>;
-        close(): void;
-        catalog: Catalog;
-        status(): UplinkStatus;
-      }
-    | undefined;
+  let uplink: LoopbackUplink | undefined;
   return {
     control: intake.api,
     station,
@@ -134,53 +84,24 @@ export async function openHqSnapshots(d: HqSnapshotsDeps): Promise<HqSnapshots |
     },
     startUplink: async (url) => {
       if (!sends || uplink) return;
-      const key = await uploadKey(drive, d.catalog, station, d.clock.now());
-      const catalog = await openCatalog(drive.layout.catalog);
-      try {
-        const up = await createUplink(
-          {
-            config: {
-              uplink: {
-                target: { kind: 'hq' },
-                hq: { url, key },
-                adaptive: false,
-                videoShare: 0.2,
-                chunkSeconds: 15,
-                stallTimeoutSeconds: 60,
-                // A timelapse (and, with `upload: all`, a JPEG) leaves the snapshot library once
-                // the object store holds it, verified: HQ keeps one copy.
-                deleteAfterUpload: 'all',
-                deleteRequiresMirror: false,
-              },
-              snapshots: { upload: cfg.upload },
-            },
-            node: station,
-            timeZone: d.timeZone,
-            log: d.log,
-          },
-          catalog,
-          drive.layout.root,
-        );
-        const abort = new AbortController();
-        const done = up.runner
-          .run(abort.signal)
-          .catch((err: unknown) => d.log.error({ err }, 'snapshot uplink into HQ stopped'));
-        uplink = { abort, done, close: up.close, catalog, status: () => up.runner.status() };
-        d.log.info({ station, url }, 'snapshots: timelapses go into HQ as station ' + station);
-      } catch (e) {
-        await catalog.close();
-        throw e;
-      }
+      // A timelapse (and, with `upload: all`, a JPEG) leaves the snapshot library once the
+      // object store holds it, verified: HQ keeps one copy.
+      uplink = await startLoopbackUplink({
+        drive,
+        hqCatalog: d.catalog,
+        station,
+        url,
+        now: d.clock.now(),
+        timeZone: d.timeZone,
+        log: d.log,
+        snapshots: cfg.upload,
+        what: 'snapshots: timelapses',
+      });
     },
     close: async () => {
       const u = uplink;
       uplink = undefined;
-      if (u) {
-        u.abort.abort();
-        await u.done;
-        u.close();
-        await u.catalog.close();
-      }
+      await u?.close();
       await intake.close();
       await service.close();
     },

@@ -11,11 +11,11 @@ import type { DriveLayout } from '../library/layout.js';
 import { localFromInstant } from '../core/capture-time.js';
 import { OutpostError } from '../core/errors.js';
 import { getItem } from '../library/catalog/items.js';
-import { libraryFile } from '../library/layout.js';
 import { makeEdit, type EditSpec } from './edit.js';
 import { ExportJobs, type ExportJob, type JobStream } from './export-jobs.js';
 import { probePackets } from './probe-packets.js';
 import { readTracks } from './tracks.js';
+import { driveSource, withFile } from './source.js';
 import {
   exportRange,
   recordedBounds,
@@ -49,6 +49,10 @@ export function createVideoApi(
   layout: DriveLayout,
   d: Omit<ExportRangeDeps, 'signal' | 'onProgress'> & { onJob?: (job: ExportJob) => void },
 ): VideoApi {
+  // Results go to `cat` on `layout`; recordings and clips are read from the source (by default
+  // the same drive; at HQ its catalogue and object store).
+  const source = d.source ?? driveSource(cat, layout.root);
+  const src = source.catalog;
   const jobs = new ExportJobs(
     async (req, signal, onProgress, onStream) => {
       if (req.kind === 'edit') return makeEdit(cat, layout, req.edit, { ...d, signal, onProgress });
@@ -60,11 +64,11 @@ export function createVideoApi(
   const strips = new Map<string, Buffer>();
   sweepScratch(layout.tmpDir, d.clock.now().getTime()).catch(() => undefined);
   return {
-    cameras: () => recordedCameras(cat),
+    cameras: () => recordedCameras(src),
     timeline: async (camera, fromMs, toMs) => {
       const day = 26 * 3600_000;
       const rows = await recordingsBetween(
-        cat,
+        src,
         camera,
         localFromInstant(fromMs - day - 6 * 3600_000, d.timeZone),
         localFromInstant(toMs + day, d.timeZone),
@@ -86,7 +90,7 @@ export function createVideoApi(
     },
     startExport: (req) => jobs.start({ kind: 'range', range: req }),
     startEdit: async (spec) => {
-      const first = await getItem(cat, spec.pieces[0]?.item ?? '');
+      const first = await getItem(src, spec.pieces[0]?.item ?? '');
       if (!first || first.type !== 'video')
         throw new OutpostError(
           'ITEM_NOT_FOUND',
@@ -98,35 +102,10 @@ export function createVideoApi(
       const key = `${id}:${n}`;
       const hit = strips.get(key);
       if (hit) return hit;
-      const row = await getItem(cat, id);
+      const row = await getItem(src, id);
       if (!row || row.type !== 'video')
         throw new OutpostError('ITEM_NOT_FOUND', `no video ${id.slice(0, 12)}`);
-      const path = libraryFile(layout.root, row.path);
-      const length = row.duration_s ?? (await readTracks(path)).videoS;
-      // Keyframes only are decoded (fast on a Pi); `fps` picks n of them evenly, `tile` lines them up.
-      const r = await d.runner.run(
-        'ffmpeg',
-        [
-          '-nostdin',
-          '-v',
-          'error',
-          '-skip_frame',
-          'nokey',
-          '-i',
-          path,
-          '-vf',
-          `fps=${n}/${Math.max(1, length).toFixed(3)},scale=-2:72,tile=${n}x1`,
-          '-frames:v',
-          '1',
-          '-an',
-          '-f',
-          'mjpeg',
-          '-q:v',
-          '6',
-          'pipe:1',
-        ],
-        { timeoutMs: 120_000, maxStdoutBytes: 8 * 1024 * 1024 },
-      );
+      const r = await withFile(source, row, (path) => posterStrip(d.runner, path, row.duration_s, n));
       if (r.code !== 0 || r.stdout.length === 0)
         throw new OutpostError(
           'VIDEO_UNREADABLE',
@@ -137,10 +116,10 @@ export function createVideoApi(
       return r.stdout;
     },
     keyframes: async (id) => {
-      const row = await getItem(cat, id);
+      const row = await getItem(src, id);
       if (!row || row.type !== 'video')
         throw new OutpostError('ITEM_NOT_FOUND', `no video ${id.slice(0, 12)}`);
-      const info = await probePackets(d.runner, libraryFile(layout.root, row.path));
+      const info = await withFile(source, row, (path) => probePackets(d.runner, path));
       return { keyframes: info.keys.map((k) => k.pts), durationS: info.durationS, fps: info.fps };
     },
     exports: () => jobs.list(),
@@ -150,8 +129,43 @@ export function createVideoApi(
   };
 }
 
+/** `n` keyframes across a video, 72 px high, side by side in one JPEG. */
+async function posterStrip(
+  runner: ExportRangeDeps['runner'],
+  path: string,
+  durationS: number | null,
+  n: number,
+): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  const length = durationS ?? (await readTracks(path)).videoS;
+  // Keyframes only are decoded (fast on a Pi); `fps` picks n of them evenly, `tile` lines them up.
+  return runner.run(
+    'ffmpeg',
+    [
+      '-nostdin',
+      '-v',
+      'error',
+      '-skip_frame',
+      'nokey',
+      '-i',
+      path,
+      '-vf',
+      `fps=${n}/${Math.max(1, length).toFixed(3)},scale=-2:72,tile=${n}x1`,
+      '-frames:v',
+      '1',
+      '-an',
+      '-f',
+      'mjpeg',
+      '-q:v',
+      '6',
+      'pipe:1',
+    ],
+    { timeoutMs: 120_000, maxStdoutBytes: 8 * 1024 * 1024 },
+  );
+}
+
 /** Scratch of a video job: its folder, and the result before it became an item. */
-const SCRATCH = /^(video-[0-9a-f]{12}|(export|edit)-\d+-\d+\.mp4(\.part)?)$/;
+const SCRATCH =
+  /^(video-[0-9a-f]{12}|(export|edit)-\d+-\d+\.mp4(\.part)?|fetch-[0-9a-f]{64}-\d+\.mp4(\.part)?)$/;
 
 /**
  * A job cut off by a stop (killed, power lost) is discarded, not resumed: what it left in the

@@ -11,7 +11,8 @@ import { OutpostError } from '../core/errors.js';
 import { getItem } from '../library/catalog/items.js';
 import type { Catalog } from '../library/catalog/open.js';
 import type { ItemRow } from '../library/catalog/schema.js';
-import { libraryFile, type DriveLayout } from '../library/layout.js';
+import type { DriveLayout } from '../library/layout.js';
+import { driveSource, type OpenedFiles, type VideoSource } from './source.js';
 import { joinPieces, type JoinResult } from './join.js';
 import { placeVideo, type PlaceVideoDeps } from './place.js';
 import { readTracks, type Tracks } from './tracks.js';
@@ -29,6 +30,8 @@ export interface EditSpec {
 
 export interface EditDeps extends PlaceVideoDeps {
   lowPriority: boolean;
+  /** Where the clips are read from; default: the drive the result is placed on. */
+  source?: VideoSource | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((p: { step: number; steps: number; phase: string }) => void) | undefined;
 }
@@ -47,32 +50,47 @@ interface Source {
   tracks: Tracks;
 }
 
-/** Check an edit list against the items it names: videos of this library, pieces inside them. */
-async function sourcesOf(cat: Catalog, root: string, spec: EditSpec): Promise<Map<string, Source>> {
+/** The items an edit list names: videos of this library (or HQ), each once. */
+async function rowsOf(cat: Catalog, spec: EditSpec): Promise<Map<string, ItemRow>> {
   if (spec.pieces.length === 0) throw new OutpostError('INVALID_INPUT', 'an edit keeps at least one piece');
+  const out = new Map<string, ItemRow>();
+  for (const [i, p] of spec.pieces.entries()) {
+    if (out.has(p.item)) continue;
+    const row = await getItem(cat, p.item);
+    if (!row || row.deleted || row.state !== 'stored')
+      throw new OutpostError(
+        'ITEM_NOT_FOUND',
+        `piece ${i + 1}: no video ${p.item.slice(0, 12)} on this drive`,
+      );
+    if (row.type !== 'video')
+      throw new OutpostError(
+        'INVALID_INPUT',
+        `piece ${i + 1}: ${row.original_name} is a ${row.type}, not a video`,
+      );
+    out.set(p.item, row);
+  }
+  return out;
+}
+
+/** Check an edit list against its opened files: pieces inside them. */
+async function sourcesOf(
+  rows: Map<string, ItemRow>,
+  files: OpenedFiles,
+  spec: EditSpec,
+): Promise<Map<string, Source>> {
   const out = new Map<string, Source>();
   for (const [i, p] of spec.pieces.entries()) {
     let s = out.get(p.item);
     if (!s) {
-      const row = await getItem(cat, p.item);
-      if (!row || row.deleted || row.state !== 'stored')
-        throw new OutpostError(
-          'ITEM_NOT_FOUND',
-          `piece ${i + 1}: no video ${p.item.slice(0, 12)} on this drive`,
-        );
-      if (row.type !== 'video')
-        throw new OutpostError(
-          'INVALID_INPUT',
-          `piece ${i + 1}: ${row.original_name} is a ${row.type}, not a video`,
-        );
-      const path = libraryFile(root, row.path);
-      const tracks = await readTracks(path).catch((e: unknown) => {
-        throw new OutpostError(
-          'VIDEO_UNREADABLE',
-          `${row.original_name}: ${e instanceof Error ? e.message : String(e)}`,
-        );
+      const row = rows.get(p.item)!;
+      const got = files.pathOf(row.id);
+      const unreadable = (why: string): OutpostError =>
+        new OutpostError('VIDEO_UNREADABLE', `${row.original_name}: ${why}`);
+      if ('problem' in got) throw unreadable(got.problem);
+      const tracks = await readTracks(got.path).catch((e: unknown) => {
+        throw unreadable(e instanceof Error ? e.message : String(e));
       });
-      s = { row, path, tracks };
+      s = { row, path: got.path, tracks };
       out.set(p.item, s);
     }
     if (!(p.inS >= 0 && p.outS > p.inS && p.inS < s.tracks.videoS))
@@ -90,7 +108,23 @@ export async function makeEdit(
   spec: EditSpec,
   d: EditDeps,
 ): Promise<EditResult> {
-  const sources = await sourcesOf(cat, layout.root, spec);
+  const source = d.source ?? driveSource(cat, layout.root);
+  const rows = await rowsOf(source.catalog, spec);
+  const files = await source.open([...rows.values()], d.signal);
+  try {
+    return await editOpened(cat, layout, spec, d, await sourcesOf(rows, files, spec));
+  } finally {
+    await files.release();
+  }
+}
+
+async function editOpened(
+  cat: Catalog,
+  layout: DriveLayout,
+  spec: EditSpec,
+  d: EditDeps,
+  sources: Map<string, Source>,
+): Promise<EditResult> {
   const first = sources.get(spec.pieces[0]!.item)!;
   if (spec.preset === 'original')
     for (const s of sources.values()) {

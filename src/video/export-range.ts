@@ -13,7 +13,8 @@ import { OutpostError } from '../core/errors.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { recordingsBetween } from '../library/catalog/recordings.js';
 import type { ItemRow } from '../library/catalog/schema.js';
-import { libraryFile, type DriveLayout } from '../library/layout.js';
+import type { DriveLayout } from '../library/layout.js';
+import { driveSource, type OpenedFiles, type VideoSource } from './source.js';
 import type { MediaAnalyzer } from '../media/types.js';
 import { joinPieces, type Chapter, type JoinResult } from './join.js';
 import { placeVideo } from './place.js';
@@ -42,6 +43,8 @@ export interface ExportRangeDeps {
   onProgress?: ((p: { step: number; steps: number; phase: string }) => void) | undefined;
   /** Watch it while it is made: a fragmented copy's path as the join starts (join.ts). */
   onStream?: ((path: string, state: 'writing' | 'done') => void) | undefined;
+  /** Where the recordings are read from; default: the drive the result is placed on. */
+  source?: VideoSource | undefined;
 }
 
 export interface ExportRangeResult {
@@ -73,11 +76,12 @@ interface RecordingFactsLite {
 
 /** A catalogue row as a segment of the range plan, its track lengths read from its `moov`. */
 async function segmentOf(
-  root: string,
+  files: OpenedFiles,
   row: ItemRow,
   bounds: { startMs: number; endMs: number },
 ): Promise<SegmentRef> {
-  const path = libraryFile(root, row.path);
+  const got = files.pathOf(row.id);
+  const path = 'path' in got ? got.path : '';
   const base = {
     id: row.id,
     path,
@@ -88,6 +92,7 @@ async function segmentOf(
     audioS: null,
   };
   try {
+    if ('problem' in got) throw new Error(got.problem);
     return { ...base, ...(await readTracks(path)) };
   } catch (e) {
     // Unreadable: its recorded time becomes a gap that says so.
@@ -157,11 +162,12 @@ export async function exportRange(
 ): Promise<ExportRangeResult> {
   if (!(req.toMs > req.fromMs))
     throw new OutpostError('INVALID_INPUT', 'the end of the range is not after its start');
+  const source = d.source ?? driveSource(cat, layout.root);
   // sort_time is each item's wall clock in the zone it was recorded in: a window a day wider on
   // each side whatever the zones, then the exact bounds from facts.recording.
   const rows = (
     await recordingsBetween(
-      cat,
+      source.catalog,
       req.camera,
       localFromInstant(req.fromMs - LOOKBACK_MS - ZONE_SLACK_MS, d.timeZone),
       localFromInstant(req.toMs + ZONE_SLACK_MS, d.timeZone),
@@ -172,7 +178,26 @@ export async function exportRange(
       (r): r is { row: ItemRow; bounds: { startMs: number; endMs: number } } =>
         r.bounds !== undefined && r.bounds.startMs < req.toMs && r.bounds.endMs > req.fromMs,
     );
-  const segments = await Promise.all(rows.map((r) => segmentOf(layout.root, r.row, r.bounds)));
+  const files = await source.open(
+    rows.map((r) => r.row),
+    d.signal,
+  );
+  try {
+    return await exportOpened(cat, layout, req, d, files, rows);
+  } finally {
+    await files.release();
+  }
+}
+
+async function exportOpened(
+  cat: Catalog,
+  layout: DriveLayout,
+  req: ExportRangeRequest,
+  d: ExportRangeDeps,
+  files: OpenedFiles,
+  rows: { row: ItemRow; bounds: { startMs: number; endMs: number } }[],
+): Promise<ExportRangeResult> {
+  const segments = await Promise.all(rows.map((r) => segmentOf(files, r.row, r.bounds)));
   const plan = planRange(segments, req.fromMs, req.toMs);
   if (plan.pieces.length === 0)
     throw new OutpostError(
