@@ -3,7 +3,7 @@ import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { buildApp, type LoginOptions } from '../server/app.js';
-import type { SnapshotsControl } from '../server/deps.js';
+import type { SnapshotsControl, VideoControl } from '../server/deps.js';
 import type { SetupCodes } from '../server/first-user.js';
 import type { StreamLimits } from '../server/streams.js';
 import { createHqAuth } from './auth.js';
@@ -46,6 +46,8 @@ export interface HqAppOptions {
   streams?: Partial<StreamLimits>;
   /** IP cameras' snapshots taken in by HQ itself (src/hq/snapshots.ts); absent: none. */
   snapshots?: SnapshotsControl;
+  /** Exports and edits of what stations sent (src/hq/video.ts); absent: none. */
+  video?: VideoControl;
 }
 
 export interface HqApp {
@@ -95,6 +97,7 @@ export async function buildHqApp(o: HqAppOptions): Promise<HqApp> {
     ...(o.login ? { login: o.login } : {}),
     ...(o.streams ? { streams: o.streams } : {}),
     ...(o.snapshots ? { snapshots: o.snapshots } : {}),
+    ...(o.video ? { video: o.video } : {}),
   });
   await registerStationRoutes(app, { catalog: o.catalog, clock: o.clock, node: o.node, auth, uploads });
   registerStorageRoutes(app, { catalog: o.catalog, store, clock: o.clock, node: o.node, log: o.log });

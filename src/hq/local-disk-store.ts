@@ -27,6 +27,10 @@ export class LocalDiskStore implements ObjectStore {
     return this;
   }
 
+  localPath(sha256: string): string {
+    return this.pathOf(sha256);
+  }
+
   private pathOf(sha256: string): string {
     checkObjectKey(sha256);
     return join(this.root, sha256.slice(0, 2), sha256);

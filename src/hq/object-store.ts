@@ -28,6 +28,11 @@ export interface ObjectStore {
   /** Every object's hash, in no particular order. */
   list(): AsyncIterable<string>;
   /**
+   * Where an object's bytes are as a local file, for tools that read files (ffmpeg), when the
+   * store is a local disk; absent: fetch it with getStream.
+   */
+  localPath?(sha256: string): string;
+  /**
    * Where tus uploads in progress live when they must be shared by several HQ nodes (S3: in the
    * bucket itself); absent: on the node's local disk (`<data>/uploads/`), one node only.
    */

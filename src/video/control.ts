@@ -6,7 +6,6 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Catalog } from '../library/catalog/open.js';
-import { recordedCameras, recordingsBetween } from '../library/catalog/recordings.js';
 import type { DriveLayout } from '../library/layout.js';
 import { localFromInstant } from '../core/capture-time.js';
 import { OutpostError } from '../core/errors.js';
@@ -64,11 +63,10 @@ export function createVideoApi(
   const strips = new Map<string, Buffer>();
   sweepScratch(layout.tmpDir, d.clock.now().getTime()).catch(() => undefined);
   return {
-    cameras: () => recordedCameras(src),
+    cameras: () => source.cameras(),
     timeline: async (camera, fromMs, toMs) => {
       const day = 26 * 3600_000;
-      const rows = await recordingsBetween(
-        src,
+      const rows = await source.recordings(
         camera,
         localFromInstant(fromMs - day - 6 * 3600_000, d.timeZone),
         localFromInstant(toMs + day, d.timeZone),

@@ -11,7 +11,6 @@ import type { ProcessRunner } from '../adapters/process-runner.js';
 import { localFromInstant } from '../core/capture-time.js';
 import { OutpostError } from '../core/errors.js';
 import type { Catalog } from '../library/catalog/open.js';
-import { recordingsBetween } from '../library/catalog/recordings.js';
 import type { ItemRow } from '../library/catalog/schema.js';
 import type { DriveLayout } from '../library/layout.js';
 import { driveSource, type OpenedFiles, type VideoSource } from './source.js';
@@ -166,8 +165,7 @@ export async function exportRange(
   // sort_time is each item's wall clock in the zone it was recorded in: a window a day wider on
   // each side whatever the zones, then the exact bounds from facts.recording.
   const rows = (
-    await recordingsBetween(
-      source.catalog,
+    await source.recordings(
       req.camera,
       localFromInstant(req.fromMs - LOOKBACK_MS - ZONE_SLACK_MS, d.timeZone),
       localFromInstant(req.toMs + ZONE_SLACK_MS, d.timeZone),
@@ -183,7 +181,7 @@ export async function exportRange(
     d.signal,
   );
   try {
-    return await exportOpened(cat, layout, req, d, files, rows);
+    return await exportOpened(cat, layout, req, { ...d, monitor: source.monitorOf(req.camera) }, files, rows);
   } finally {
     await files.release();
   }
@@ -193,7 +191,7 @@ async function exportOpened(
   cat: Catalog,
   layout: DriveLayout,
   req: ExportRangeRequest,
-  d: ExportRangeDeps,
+  d: ExportRangeDeps & { monitor: string },
   files: OpenedFiles,
   rows: { row: ItemRow; bounds: { startMs: number; endMs: number } }[],
 ): Promise<ExportRangeResult> {
@@ -241,10 +239,10 @@ async function exportOpened(
   try {
     const startMs = firstMs - result.widened.start * 1000;
     const item = await placeVideo(cat, layout, out, {
-      monitor: req.camera,
+      monitor: d.monitor,
       startMs,
-      card: `export:${req.camera}`,
-      stem: `${req.camera}-export`,
+      card: `export:${d.monitor}`,
+      stem: `${d.monitor}-export`,
       key: 'export',
       facts: {
         camera: req.camera,

@@ -9,6 +9,7 @@ import { dateFolderOf, localFromInstant, offsetOf } from '../core/capture-time.j
 import { OutpostError, driveError, isOutpostError } from '../core/errors.js';
 import { renderName } from '../core/naming.js';
 import { getItem } from '../library/catalog/items.js';
+import { restoreOffloaded } from '../library/catalog/offloads.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { commitExport } from '../library/catalog/recordings.js';
 import type { ItemRow } from '../library/catalog/schema.js';
@@ -53,7 +54,15 @@ export async function placeVideo(
   const staged = await intake.stageOnDrive(file);
   const sha256 = staged.sha256;
   const existing = await getItem(cat, sha256);
-  if (existing && existing.state !== 'pending') return { item: existing, created: false };
+  // Made before and sent on (offloaded once HQ held it): its bytes are here again, put back.
+  if (existing?.state === 'offloaded') {
+    await intake.restore(staged, existing, async () => void (await restoreOffloaded(cat, sha256)));
+    return { item: (await getItem(cat, sha256)) ?? existing, created: false };
+  }
+  if (existing && existing.state !== 'pending') {
+    await staged.discard();
+    return { item: existing, created: false };
+  }
   const probe = await probeAv(d.runner, file, d.timeZone);
   const local = localFromInstant(o.startMs, d.timeZone);
   const facts = {

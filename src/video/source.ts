@@ -7,6 +7,7 @@
  */
 import { OutpostError } from '../core/errors.js';
 import type { Catalog } from '../library/catalog/open.js';
+import { recordedCameras, recordingsBetween } from '../library/catalog/recordings.js';
 import type { ItemRow } from '../library/catalog/schema.js';
 import { libraryFile } from '../library/layout.js';
 
@@ -21,6 +22,12 @@ export interface OpenedFiles {
 export interface VideoSource {
   /** The catalogue listing the recordings and videos. */
   catalog: Catalog;
+  /** The cameras with recordings (at HQ `<station>/<camera>`). */
+  cameras(): Promise<string[]>;
+  /** A camera's recordings by wall-clock time (`sort_time`, local), in order. */
+  recordings(camera: string, fromLocal: string, toLocal: string): Promise<ItemRow[]>;
+  /** The monitor (folder) an export of `camera` is filed under. */
+  monitorOf(camera: string): string;
   /** Local paths of these items' files (fetched first where they are not local). */
   open(rows: readonly ItemRow[], signal?: AbortSignal): Promise<OpenedFiles>;
 }
@@ -29,6 +36,9 @@ export interface VideoSource {
 export function driveSource(catalog: Catalog, root: string): VideoSource {
   return {
     catalog,
+    cameras: () => recordedCameras(catalog),
+    recordings: (camera, fromLocal, toLocal) => recordingsBetween(catalog, camera, fromLocal, toLocal),
+    monitorOf: (camera) => camera,
     open: (rows) => {
       const paths = new Map(rows.map((r) => [r.id, libraryFile(root, r.path)]));
       return Promise.resolve({

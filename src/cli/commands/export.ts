@@ -8,6 +8,10 @@ import { exportRange } from '../../video/export-range.js';
 import { buildContext, withLibraryCatalog } from '../context.js';
 import { emit } from '../output.js';
 import { cliVideoJob } from '../video-job.js';
+import { withHqVideo } from '../hq-video.js';
+import type { Catalog } from '../../library/catalog/open.js';
+import type { Drive } from '../../library/drive.js';
+import type { VideoSource } from '../../video/source.js';
 import { run } from '../run.js';
 
 /** A copy of the export where the user asked (a hard link when on the same drive). */
@@ -35,6 +39,10 @@ export function registerExport(program: Command): void {
     .option('--keyframes', 'pure stream copy: start and end on keyframes (says how much wider)')
     .option('--out <file>', 'also write the video here')
     .option('--library <drive>', 'library drive')
+    .option(
+      '--hq <dir>',
+      "at HQ: its data directory (recordings from its object store; the camera as station/camera); the result goes into HQ's gallery",
+    )
     .option('--json', 'JSON output')
     .option('--no-progress', 'no progress bar')
     .action(
@@ -46,6 +54,7 @@ export function registerExport(program: Command): void {
           keyframes?: boolean;
           out?: string;
           library?: string;
+          hq?: string;
           json?: boolean;
           progress?: boolean;
         },
@@ -54,14 +63,20 @@ export function registerExport(program: Command): void {
         run(cmd, !!o.json, async () => {
           const ctx = await buildContext(cmd.optsWithGlobals());
           const { fromMs, toMs } = parseTimeRange(o.from, o.to, ctx.timeZone, ctx.clock.now().getTime());
-          return withLibraryCatalog(ctx, o.library, async (cat, drive) => {
+          const where = <T>(
+            fn: (cat: Catalog, drive: Drive, source?: VideoSource) => Promise<T>,
+          ): Promise<T> =>
+            o.hq
+              ? withHqVideo(ctx, o.hq, (t) => fn(t.catalog, t.drive, t.source))
+              : withLibraryCatalog(ctx, o.library, (cat, drive) => fn(cat, drive));
+          return where(async (cat, drive, source) => {
             const job = cliVideoJob(ctx, !o.json && o.progress !== false);
             try {
               const r = await exportRange(
                 cat,
                 drive.layout,
                 { camera: o.camera, fromMs, toMs, mode: o.keyframes ? 'keyframe' : 'smart' },
-                job.deps,
+                { ...job.deps, ...(source ? { source } : {}) },
               );
               job.done();
               const file = libraryFile(drive.layout.root, r.item.path);

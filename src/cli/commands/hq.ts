@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { OutpostError } from '../../core/errors.js';
 import { buildHqApp } from '../../hq/app.js';
 import { openHqSnapshots } from '../../hq/snapshots.js';
+import { openHqVideo } from '../../hq/video.js';
 import { hqCatalogLocation, openHqDataDir } from '../../hq/data-dir.js';
 import { hqObjectStore } from '../../hq/object-stores.js';
 import { addStationKey, listStationKeys, revokeStationKey } from '../../hq/keys.js';
@@ -102,11 +103,26 @@ export function registerHq(program: Command): void {
             runner: ctx.runner,
             analyzer: ctx.analyzer,
           });
+          const store = await hqObjectStore(ctx.config.hq.objects, data.objectsDir);
+          // Exports and edits of the stations' recordings and clips, made here (docs/video.md).
+          const video = await openHqVideo({
+            config: ctx.config,
+            node: ctx.node,
+            timeZone: ctx.timeZone,
+            dataDir: data.drive.layout.root,
+            catalog,
+            store,
+            clock: ctx.clock,
+            log: ctx.log,
+            runner: ctx.runner,
+            analyzer: ctx.analyzer,
+          });
           const { app } = await buildHqApp({
             ...(snapshots ? { snapshots: snapshots.control } : {}),
+            video: video.control,
             data,
             catalog,
-            store: await hqObjectStore(ctx.config.hq.objects, data.objectsDir),
+            store,
             ...(setupCode ? { setupCode } : {}),
             streams: limits.streams,
             trustProxy: ctx.config.server.trustProxy,
@@ -125,12 +141,14 @@ export function registerHq(program: Command): void {
           );
           process.stdout.write(`outpost hq listening on ${bound.url} (open ${url})\n`);
           await snapshots?.startUplink(ownUrl(host, bound.port));
+          await video.startUplink(ownUrl(host, bound.port));
           await announceIfNoUsers(setupCode, catalog);
           await new Promise<void>((resolve) => {
             process.once('SIGINT', resolve);
             process.once('SIGTERM', resolve);
           });
           await snapshots?.close();
+          await video.close();
           await app.close();
           await catalog.close();
         }),

@@ -27,6 +27,17 @@ export async function markOffloaded(cat: Catalog, id: string): Promise<ItemRow |
   return res.numUpdatedRows > 0n ? row : undefined;
 }
 
+/** An offloaded item's bytes are back at its path: stored again. False when it was not offloaded. */
+export async function restoreOffloaded(cat: Catalog, id: string): Promise<boolean> {
+  const res = await dbOf(cat)
+    .updateTable('items')
+    .set({ state: 'stored' })
+    .where('id', '=', id)
+    .where('state', '=', 'offloaded')
+    .executeTakeFirst();
+  return res.numUpdatedRows > 0n;
+}
+
 export async function offloadedItems(cat: Catalog): Promise<ItemRow[]> {
   return dbOf(cat).selectFrom('items').selectAll().where('state', '=', 'offloaded').execute();
 }

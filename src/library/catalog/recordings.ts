@@ -138,3 +138,45 @@ export async function recordedCameras(cat: Catalog): Promise<string[]> {
     .filter((c) => c.length > 0)
     .sort();
 }
+
+/**
+ * HQ: the cameras with recordings, per station that sent them (camera names are a station's own:
+ * two stations' `cam` are two cameras).
+ */
+export async function recordedCamerasByStation(cat: Catalog): Promise<{ station: string; camera: string }[]> {
+  const rows = await dbOf(cat)
+    .selectFrom('items')
+    .innerJoin('item_holders', 'item_holders.item', 'items.id')
+    .select(['item_holders.station', 'items.card_id'])
+    .distinct()
+    .where('items.card_id', 'like', 'cam:%')
+    .where('items.state', '=', 'stored')
+    .where('items.deleted', '=', 0)
+    .execute();
+  return rows
+    .map((r) => ({ station: r.station, camera: (r.card_id ?? '').slice(4) }))
+    .filter((c) => c.camera.length > 0)
+    .sort((a, b) => a.station.localeCompare(b.station) || a.camera.localeCompare(b.camera));
+}
+
+/** HQ: one station's recordings of `camera` by wall-clock time (as recordingsBetween). */
+export async function stationRecordingsBetween(
+  cat: Catalog,
+  station: string,
+  camera: string,
+  fromLocal: string,
+  toLocal: string,
+): Promise<ItemRow[]> {
+  return dbOf(cat)
+    .selectFrom('items')
+    .innerJoin('item_holders', 'item_holders.item', 'items.id')
+    .selectAll('items')
+    .where('item_holders.station', '=', station)
+    .where('items.card_id', '=', `cam:${camera}`)
+    .where('items.state', '=', 'stored')
+    .where('items.deleted', '=', 0)
+    .where('items.sort_time', '>=', fromLocal)
+    .where('items.sort_time', '<=', toLocal)
+    .orderBy('items.sort_time')
+    .execute();
+}

@@ -93,6 +93,39 @@ export class Intake {
   }
 
   /**
+   * The bytes of an item that left this drive (offloaded once another copy was confirmed) are
+   * here again: put back at the item's path, made durable, then `commit` (the row says stored
+   * again). On a failure the staged copy is discarded; a file already put back is the item's own
+   * bytes at its own path, found again by the next restore.
+   */
+  async restore(
+    staged: StagedCopy,
+    row: Pick<NewItem, 'id' | 'path'>,
+    commit: () => Promise<void>,
+  ): Promise<void> {
+    const touched = new Set<string>();
+    const record = async (dir: string): Promise<void> => void touched.add(dir);
+    try {
+      if (staged.sha256 !== row.id)
+        throw new OutpostError(
+          'CONTENT_MISMATCH',
+          `the copy for ${row.path} hashes to ${staged.sha256.slice(0, 12)}…, not ${row.id.slice(0, 12)}…`,
+        );
+      await staged.durable();
+      const target = join(this.opts.layout.root, row.path);
+      if (staged.place) await staged.place(target, record);
+      else await placeNoClobber(staged.tmpPath, target, staged.sha256, { syncDir: record });
+      await Promise.all([...touched].map((d) => this.dirs.sync(d)));
+      await commit();
+      this.trace({ step: 'committed', id: row.id });
+      await staged.consumed?.().catch(() => undefined);
+    } catch (e) {
+      await staged.discard();
+      throw e;
+    }
+  }
+
+  /**
    * Take a staged copy in as the item `plan.row`. Resolves with what `whilePending` returned once
    * the item is committed; on any failure the copy, the placed files and the pending row are
    * removed and the error is rethrown.

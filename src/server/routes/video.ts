@@ -10,7 +10,10 @@ import { EDIT_PRESETS } from '../../video/edit.js';
 
 const camera = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a camera name (letters, digits, . _ -; up to 64)');
+  .regex(
+    /^(?:[A-Za-z0-9][A-Za-z0-9._-]{0,62}\/)?[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+    'must be a camera name (letters, digits, . _ -; up to 64), at HQ station/camera',
+  );
 const instant = z
   .string()
   .max(40)
