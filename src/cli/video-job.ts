@@ -23,6 +23,7 @@ export function cliVideoJob(ctx: Context, showBar: boolean): { deps: EditDeps; d
       thumbnailSize: ctx.config.ingest.thumbnailSize,
       previewSize: ctx.config.ingest.previewSize,
       lowPriority: true,
+      encoder: ctx.config.video.encoder,
       signal: abort.signal,
       onProgress: (p) =>
         bar.update({ phase: p.phase, filesDone: p.step, filesTotal: p.steps, bytesDone: 0, bytesTotal: 0 }),

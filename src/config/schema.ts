@@ -536,6 +536,16 @@ export const configSchema = z
         ringDir: z.string().startsWith('/').default('/dev/shm/outpost'),
       })
       .prefault({}),
+    /** Video exports and edits (docs/video.md). */
+    video: z
+      .strictObject({
+        /**
+         * A full re-encode's H.264 encoder (presets, sources smart cut cannot serve): auto = the
+         * Raspberry Pi 4's hardware encoder when a test encode works here, else libx264.
+         */
+        encoder: z.enum(['auto', 'libx264', 'h264_v4l2m2m']).default('auto'),
+      })
+      .prefault({}),
     /** Scrub: re-hash both drives on a schedule and repair one from the other; docs/scrub.md. */
     scrub: z
       .strictObject({

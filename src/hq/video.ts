@@ -21,6 +21,7 @@ import type { MediaAnalyzer } from '../media/types.js';
 import type { VideoControl } from '../server/deps.js';
 import type { UplinkStatus } from '../uplink/runner.js';
 import { createVideoApi } from '../video/control.js';
+import type { H264EncoderChoice } from '../video/encoder.js';
 import type { ExportJob } from '../video/export-jobs.js';
 import type { OpenedFiles, VideoSource } from '../video/source.js';
 import type { ObjectStore } from './object-store.js';
@@ -90,7 +91,10 @@ export function objectStoreSource(catalog: Catalog, store: ObjectStore, scratchD
 }
 
 export interface HqVideoDeps {
-  config: { ingest: { nameTemplate: string; thumbnailSize: number; previewSize: number } };
+  config: {
+    ingest: { nameTemplate: string; thumbnailSize: number; previewSize: number };
+    video?: { encoder: H264EncoderChoice };
+  };
   /** HQ's node name: the video library uploads as `<node>-video`. */
   node: string;
   timeZone: string;
@@ -126,6 +130,7 @@ export async function openHqVideo(d: HqVideoDeps): Promise<HqVideo> {
     thumbnailSize: d.config.ingest.thumbnailSize,
     previewSize: d.config.ingest.previewSize,
     lowPriority: true,
+    encoder: d.config.video?.encoder ?? 'auto',
     source: objectStoreSource(d.catalog, d.store, drive.layout.tmpDir),
     ...(d.onJob ? { onJob: d.onJob } : {}),
   });

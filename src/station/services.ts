@@ -162,6 +162,7 @@ export function startStationServices(
       thumbnailSize: ctx.config.ingest.thumbnailSize,
       previewSize: ctx.config.ingest.previewSize,
       lowPriority: true,
+      encoder: ctx.config.video.encoder,
       onJob: (job) => events.emit('video-export', job),
     });
     let url = `http://<this station>:${ctx.config.server.port}`;

@@ -13,6 +13,7 @@ import type { Catalog } from '../library/catalog/open.js';
 import type { ItemRow } from '../library/catalog/schema.js';
 import type { DriveLayout } from '../library/layout.js';
 import { driveSource, type OpenedFiles, type VideoSource } from './source.js';
+import type { H264EncoderChoice } from './encoder.js';
 import { joinPieces, type JoinResult } from './join.js';
 import { placeVideo, type PlaceVideoDeps } from './place.js';
 import { readTracks, type Tracks } from './tracks.js';
@@ -30,6 +31,8 @@ export interface EditSpec {
 
 export interface EditDeps extends PlaceVideoDeps {
   lowPriority: boolean;
+  /** A full re-encode's encoder (config `video.encoder`; default auto). */
+  encoder?: H264EncoderChoice | undefined;
   /** Where the clips are read from; default: the drive the result is placed on. */
   source?: VideoSource | undefined;
   signal?: AbortSignal | undefined;
@@ -177,6 +180,7 @@ async function editOpened(
       runner: d.runner,
       tmpDir: layout.tmpDir,
       lowPriority: d.lowPriority,
+      encoder: d.encoder,
       signal: d.signal,
       onProgress: d.onProgress,
     },

@@ -52,6 +52,9 @@ export interface ExportJob {
         widened: { start: number; end: number };
         gaps: { from: string; to: string; reason: string }[];
         created: boolean;
+        /** A full re-encode's encoder, and why the hardware one was not used when asked for. */
+        encoder?: string | undefined;
+        encoderNote?: string | undefined;
       }
     | undefined;
 }
@@ -175,6 +178,8 @@ export class ExportJobs {
         durationS: r.join.durationS,
         frames: r.join.frames,
         reencodedPerCut: r.join.reencodedPerCut,
+        ...(r.join.encoder ? { encoder: r.join.encoder } : {}),
+        ...(r.join.encoderNote ? { encoderNote: r.join.encoderNote } : {}),
         widened: r.join.widened,
         gaps: (r.gaps ?? []).map((g) => ({
           from: new Date(g.fromMs).toISOString(),

@@ -15,6 +15,7 @@ import type { ItemRow } from '../library/catalog/schema.js';
 import type { DriveLayout } from '../library/layout.js';
 import { driveSource, type OpenedFiles, type VideoSource } from './source.js';
 import type { MediaAnalyzer } from '../media/types.js';
+import type { H264EncoderChoice } from './encoder.js';
 import { joinPieces, type Chapter, type JoinResult } from './join.js';
 import { placeVideo } from './place.js';
 import { readTracks } from './tracks.js';
@@ -38,6 +39,8 @@ export interface ExportRangeDeps {
   thumbnailSize: number;
   previewSize: number;
   lowPriority: boolean;
+  /** A full re-encode's encoder (config `video.encoder`; default auto). */
+  encoder?: H264EncoderChoice | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((p: { step: number; steps: number; phase: string }) => void) | undefined;
   /** Watch it while it is made: a fragmented copy's path as the join starts (join.ts). */
@@ -232,6 +235,7 @@ async function exportOpened(
       runner: d.runner,
       tmpDir: layout.tmpDir,
       lowPriority: d.lowPriority,
+      encoder: d.encoder,
       signal: d.signal,
       onProgress: d.onProgress,
     },

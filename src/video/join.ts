@@ -13,6 +13,7 @@ import type { ProcessRunner } from '../adapters/process-runner.js';
 import { OutpostError, isOutpostError } from '../core/errors.js';
 import { cutPiece, type AudioStep, type VideoStep } from './cut-plan.js';
 import { probePackets, type VideoStreamInfo } from './probe-packets.js';
+import { fullEncodeArgs, pickH264Encoder, type H264Encoder, type H264EncoderChoice } from './encoder.js';
 
 export interface JoinPiece {
   path: string;
@@ -54,6 +55,8 @@ export interface JoinRequest {
 
 export interface JoinDeps {
   runner: ProcessRunner;
+  /** A full re-encode's encoder (default auto: the Pi's hardware one when it works here). */
+  encoder?: H264EncoderChoice | undefined;
   /** Scratch folder (made and removed here). */
   tmpDir: string;
   lowPriority: boolean;
@@ -78,6 +81,10 @@ export interface JoinResult {
   fps: number;
   /** Frames in the source's longest GOP (keyframe to keyframe) among the cut pieces. */
   gopFrames: number;
+  /** The encoder of a full re-encode (null: frames were copied, cuts made with libx264). */
+  encoder: H264Encoder | null;
+  /** Why the hardware encoder asked for was not used. */
+  encoderNote?: string | undefined;
 }
 
 /** Quote a path for ffmpeg's concat list. */
@@ -156,6 +163,8 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
     if (mode === 'reencode')
       for (const [i, p] of req.pieces.entries())
         if (!infos.has(i)) infos.set(i, await probeOrExplain(d.runner, p.path));
+    // A full re-encode: the Pi's hardware encoder when it works here (encoder.ts).
+    const picked = mode === 'reencode' ? await pickH264Encoder(d.runner, d.encoder ?? 'auto') : undefined;
 
     // The cut of each piece.
     const cuts = req.pieces.map((p, i) => {
@@ -300,22 +309,13 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
       for (const s of c.video) {
         if (s.kind === 'encode') {
           const file = join(work, `v${n++}.mp4`);
-          const enc =
-            mode === 'reencode'
-              ? [
-                  ...(req.reencode?.height ? ['-vf', `scale=-2:${req.reencode.height}`] : []),
-                  '-c:v',
-                  'libx264',
-                  '-preset',
-                  'veryfast',
-                  '-crf',
-                  '20',
-                  '-pix_fmt',
-                  'yuv420p',
-                  '-r',
-                  String(Math.round(first.fps * 1000) / 1000),
-                ]
-              : matchingEncoderArgs(info);
+          const enc = picked
+            ? fullEncodeArgs(picked.codec, {
+                height: first.height,
+                fps: first.fps,
+                scale: req.reencode?.height,
+              })
+            : matchingEncoderArgs(info);
           const length =
             c.durationOnly !== undefined ? ['-t', num(c.durationOnly)] : ['-frames:v', String(s.frames)];
           await ffmpeg(
@@ -493,6 +493,8 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
       bytes: (await stat(req.out)).size,
       fps,
       gopFrames,
+      encoder: picked?.codec ?? null,
+      ...(picked?.note ? { encoderNote: picked.note } : {}),
     };
   } catch (e) {
     await rm(part, { force: true });

@@ -391,5 +391,7 @@ export interface VideoExportJob {
     widened: { start: number; end: number };
     gaps: { from: string; to: string; reason: string }[];
     created: boolean;
+    encoder?: string;
+    encoderNote?: string;
   };
 }

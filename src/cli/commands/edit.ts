@@ -88,6 +88,8 @@ export function registerEdit(program: Command): void {
                 rotate,
                 mode: j.mode,
                 ...(j.reason ? { reason: j.reason } : {}),
+                ...(j.encoder ? { encoder: j.encoder } : {}),
+                ...(j.encoderNote ? { encoderNote: j.encoderNote } : {}),
                 durationS: j.durationS,
                 frames: j.frames,
                 audioDurationS: j.audioDurationS,
@@ -100,7 +102,7 @@ export function registerEdit(program: Command): void {
                   `${pieces.length} piece${pieces.length === 1 ? '' : 's'} → ${j.durationS.toFixed(2)} s, item ${r.item.id.slice(0, 12)}${r.created ? '' : ' (made before)'}`,
                   j.mode === 'smart'
                     ? `  exact cuts: ${j.reencodedPerCut.reduce((a, b) => a + b, 0)} frames re-encoded, the rest copied`
-                    : `  re-encoded: ${j.reason ?? ''}`,
+                    : `  re-encoded with ${j.encoder ?? 'libx264'}: ${j.reason ?? ''}${j.encoderNote ? ` (${j.encoderNote})` : ''}`,
                   `  ${record.file}`,
                 ].join('\n'),
               );

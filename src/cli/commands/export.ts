@@ -93,6 +93,8 @@ export function registerExport(program: Command): void {
                 to: new Date(toMs).toISOString(),
                 mode: j.mode,
                 ...(j.reason ? { reason: j.reason } : {}),
+                ...(j.encoder ? { encoder: j.encoder } : {}),
+                ...(j.encoderNote ? { encoderNote: j.encoderNote } : {}),
                 durationS: j.durationS,
                 frames: j.frames,
                 audioDurationS: j.audioDurationS,
@@ -116,7 +118,7 @@ export function registerExport(program: Command): void {
                     ? `  exact cuts: ${j.reencodedPerCut.join(' and ') || 'no'} frames re-encoded, the rest copied`
                     : j.mode === 'keyframe'
                       ? `  stream copy on keyframes: starts ${j.widened.start.toFixed(2)} s early, ends ${j.widened.end.toFixed(2)} s late`
-                      : `  re-encoded in full: ${j.reason ?? ''}`,
+                      : `  re-encoded in full with ${j.encoder ?? 'libx264'}: ${j.reason ?? ''}${j.encoderNote ? ` (${j.encoderNote})` : ''}`,
                   ...r.plan.gaps.map(
                     (g) =>
                       `  ${g.reason === 'unreadable' ? 'unreadable' : 'not recorded'}: ${local(g.fromMs)}–${local(g.toMs)}`,

@@ -47,6 +47,8 @@ const jobSchema = z.object({
       widened: z.object({ start: z.number(), end: z.number() }),
       gaps: z.array(z.object({ from: z.string(), to: z.string(), reason: z.string() })),
       created: z.boolean(),
+      encoder: z.string().optional().describe("A full re-encode's encoder: libx264 or h264_v4l2m2m"),
+      encoderNote: z.string().optional(),
     })
     .optional(),
 });

@@ -140,6 +140,18 @@ describe('edit video items', { timeout: 300_000 }, () => {
     const h = await probe(libraryFile(drive.layout.root, hd.item.path));
     assert.equal(h.streams.find((x) => x.codec_type === 'video')!.height, 720);
     assert.ok(Math.abs(hd.join.durationS - 13) < 0.1, `${hd.join.durationS} s`);
+    // The hardware encoder asked for on a machine without one (no V4L2 encoder device here):
+    // libx264 makes it, and the result says why.
+    const hw = await makeEdit(
+      cat,
+      drive.layout,
+      { pieces: [{ item: b, inS: 0.5, outS: 3 }], preset: '720p', audio: true, rotate: 0 },
+      { ...deps, encoder: 'h264_v4l2m2m' },
+    );
+    assert.equal(hw.join.encoder, 'libx264');
+    assert.match(hw.join.encoderNote ?? '', /h264_v4l2m2m does not work here \(.+\): libx264 was used/);
+    assert.equal(hd.join.encoder, 'libx264', 'auto: libx264 where the hardware encoder does not work');
+    assert.equal(hd.join.encoderNote, undefined, 'auto says nothing');
   });
 
   it('refuses sizes that differ without a preset, and a piece outside its clip', async () => {

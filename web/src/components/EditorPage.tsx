@@ -25,12 +25,25 @@ function clock(s: number): string {
  * pieces kept; in and out points, split at the playhead, delete and reorder pieces, other clips
  * joined after; sound, rotation and a preset; the export runs on the station.
  */
+interface ClipInfo {
+  keyframes: number[];
+  durationS: number;
+  fps: number;
+}
+
+const keyframesOf = (item: string): Promise<ClipInfo> =>
+  api<ClipInfo>('GET', `/api/video/items/${item}/keyframes`);
+
 export function EditorPage({ query }: { query: URLSearchParams }) {
   const id = query.get('item') ?? '';
   const visible = usePageVisible();
   const player = useRef<HTMLVideoElement>(null);
   const [item, setItem] = useState<Item | null>(null);
-  const [info, setInfo] = useState<{ keyframes: number[]; durationS: number; fps: number } | null>(null);
+  // The clip in the player and on the timeline: the one whose pieces in, out and split change
+  // (any piece's clip, a joined one too: tap its piece).
+  const [current, setCurrent] = useState('');
+  const [infos, setInfos] = useState<Record<string, ClipInfo>>({});
+  const pendingSeek = useRef<number | null>(null);
   const [names, setNames] = useState<Record<string, string>>({});
   const [pieces, setPieces] = useState<Piece[]>([]);
   const [sel, setSel] = useState(0);
@@ -50,15 +63,14 @@ export function EditorPage({ query }: { query: URLSearchParams }) {
         const it = (await getItem(id)) as Item & {
           facts?: { edit?: { pieces: Piece[]; preset: Preset; audio: boolean; rotate: Rotate } };
         };
-        const kf = await api<{ keyframes: number[]; durationS: number; fps: number }>(
-          'GET',
-          `/api/video/items/${id}/keyframes`,
-        );
+        const kf = await keyframesOf(id);
         setItem(it);
-        setInfo(kf);
+        setInfos((m) => ({ ...m, [id]: kf }));
         const again = it.facts?.edit;
-        // An edit opens as its edit list (to change it); any other clip as one whole piece.
+        // An edit opens as its edit list (to change it), its first piece's clip in the player;
+        // any other clip as one whole piece.
         setPieces(again ? again.pieces : [{ item: id, inS: 0, outS: kf.durationS }]);
+        setCurrent(again?.pieces[0]?.item ?? id);
         if (again) {
           setPreset(again.preset);
           setAudio(again.audio);
@@ -68,7 +80,11 @@ export function EditorPage({ query }: { query: URLSearchParams }) {
           new URLSearchParams({ type: 'video', monitor: it.monitor, recordings: 'include', limit: '100' }),
         );
         setOthers(list.items.filter((x) => x.id !== id));
-        setNames(Object.fromEntries([it, ...list.items].map((x) => [x.id, x.originalName])));
+        const named = Object.fromEntries([it, ...list.items].map((x) => [x.id, x.originalName]));
+        // A reopened edit's clips may be of another camera: their names too.
+        for (const p of again?.pieces ?? [])
+          if (!named[p.item]) named[p.item] = (await getItem(p.item).catch(() => null))?.originalName ?? '';
+        setNames(named);
       } catch (e) {
         setError(errorText(e));
       }
@@ -89,6 +105,16 @@ export function EditorPage({ query }: { query: URLSearchParams }) {
     return () => clearInterval(timer);
   }, [active, visible]);
 
+  // The keyframes and length of the clip in the player, asked for when it first is.
+  useEffect(() => {
+    if (!current || infos[current]) return;
+    keyframesOf(current).then(
+      (kf) => setInfos((m) => ({ ...m, [current]: kf })),
+      (e: unknown) => setError(errorText(e)),
+    );
+  }, [current]);
+  const info = infos[current] ?? null;
+
   const frame = info ? 1 / info.fps : 0.04;
   const seek = (s: number): void => {
     const v = player.current;
@@ -96,7 +122,16 @@ export function EditorPage({ query }: { query: URLSearchParams }) {
     v.currentTime = Math.min(Math.max(0, s), info.durationS);
     setAt(v.currentTime);
   };
-  const mine = (p: Piece | undefined): p is Piece => !!p && p.item === id;
+  const mine = (p: Piece | undefined): p is Piece => !!p && p.item === current;
+  /** Select a piece; a piece of another clip brings that clip into the player, at the piece's in. */
+  const select = (i: number): void => {
+    setSel(i);
+    const p = pieces[i];
+    if (!p || p.item === current) return;
+    pendingSeek.current = p.inS;
+    setAt(p.inS);
+    setCurrent(p.item);
+  };
   const change = (i: number, p: Piece): void => setPieces(pieces.map((x, j) => (j === i ? p : x)));
   const actions = {
     setIn: () => {
@@ -176,17 +211,23 @@ export function EditorPage({ query }: { query: URLSearchParams }) {
       <video
         ref={player}
         class="editor-player"
-        src={`/api/items/${id}/original`}
+        src={current ? `/api/items/${current}/original` : undefined}
+        data-clip={current}
         preload="auto"
         playsInline
         muted
+        onLoadedMetadata={(e) => {
+          const to = pendingSeek.current;
+          pendingSeek.current = null;
+          if (to !== null) (e.currentTarget as HTMLVideoElement).currentTime = to;
+        }}
         onTimeUpdate={(e) => setAt((e.currentTarget as HTMLVideoElement).currentTime)}
         onSeeked={(e) => setAt((e.currentTarget as HTMLVideoElement).currentTime)}
       />
       {info ? (
         <div
           class="editor-timeline"
-          style={{ backgroundImage: `url(/api/video/items/${id}/strip?n=12)` }}
+          style={{ backgroundImage: `url(/api/video/items/${current}/strip?n=12)` }}
           onPointerDown={(e) => {
             const r = (e.currentTarget as HTMLElement).getBoundingClientRect();
             seek(((e.clientX - r.left) / r.width) * info.durationS);
@@ -247,7 +288,8 @@ export function EditorPage({ query }: { query: URLSearchParams }) {
             key={`${i}-${p.item}-${p.inS}`}
             class={i === sel ? 'selected' : undefined}
             data-piece={i}
-            onClick={() => setSel(i)}
+            data-clip={p.item}
+            onClick={() => select(i)}
           >
             <span>
               {names[p.item] ?? p.item.slice(0, 12)} · {clock(p.inS)}–{clock(p.outS)} (

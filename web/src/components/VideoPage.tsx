@@ -155,8 +155,9 @@ export function JobRow({
               ? t('video.exact', { n: formatNumber(r.reencodedPerCut.reduce((a, b) => a + b, 0)) })
               : r.mode === 'keyframe'
                 ? t('video.widened', { start: r.widened.start.toFixed(2), end: r.widened.end.toFixed(2) })
-                : t('video.reencoded', { reason: r.reason ?? '' })}
+                : t('video.reencoded', { reason: r.reason ?? '', encoder: r.encoder ?? 'libx264' })}
           </p>
+          {r.encoderNote ? <p class="hint video-encoder-note">{r.encoderNote}</p> : null}
           {r.gaps.length ? (
             <p class="warn">
               {t('video.gaps', {
