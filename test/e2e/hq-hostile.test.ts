@@ -663,7 +663,13 @@ it('1,000+ hostile requests: every one a 4xx, no hang, HQ stays up, nothing writ
   // Nothing outside the data directory changed; inside it, only HQ's own places.
   assert.deepEqual(await snapshot(work, dataDir), parentBefore);
   const top = (await readdir(dataDir)).sort();
-  assert.deepEqual(top, ['.outpost', 'library', 'objects', 'outpost-drive.json', 'uploads']);
+  // `video`: HQ's video library (exports and edits made at HQ, src/hq/video.ts), made at start.
+  assert.deepEqual(top, ['.outpost', 'library', 'objects', 'outpost-drive.json', 'uploads', 'video']);
+  assert.deepEqual(
+    (await readdir(join(dataDir, 'video', 'library')).catch(() => [])).length,
+    0,
+    'no request made a video',
+  );
   for (const f of await readdir(join(dataDir, 'uploads')))
     assert.match(f, /^([0-9a-f]{64}-)?[0-9a-f]{32}(\.json)?$/);
   for (const f of await readdir(join(dataDir, 'objects'))) assert.match(f, /^([0-9a-f]{2}|\.tmp)$/);
