@@ -68,6 +68,19 @@ export function recordingKey(prefix: string, facts: Record<string, unknown>): st
   return `${prefix}recordings/${segment(card.slice(4))}/${iso.slice(0, 10)}/${compact}_${id}.json`;
 }
 
+/** Where a camera's timeline entries of one UTC day (`YYYY-MM-DD`) are listed. */
+export function recordingDayPrefix(prefix: string, camera: string, dayUtc: string): string {
+  return `${prefix}recordings/${segment(camera)}/${dayUtc}/`;
+}
+
+/** A timeline entry's start (ms, UTC) and item, read from its key; undefined for other keys. */
+export function parseRecordingKey(key: string): { startMs: number; item: string } | undefined {
+  const m = /\/(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z_([0-9a-f]{64})\.json$/.exec(key);
+  if (!m) return undefined;
+  const startMs = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${m[7]}Z`);
+  return Number.isFinite(startMs) ? { startMs, item: m[8]! } : undefined;
+}
+
 /** The timeline entry's body: where the segment's bytes are, and when it starts. */
 export function recordingEntry(prefix: string, facts: Record<string, unknown>): Record<string, unknown> {
   const id = String(facts.id);

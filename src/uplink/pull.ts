@@ -55,7 +55,7 @@ export interface PullOptions {
 const ITEM_DOC = /items\/[0-9a-f]{2}\/([0-9a-f]{64})\.json$/;
 
 /** Download `key` into a new file in `dir`, hashing: its path and SHA-256; undefined if absent. */
-async function download(
+export async function download(
   backend: BucketBackend,
   key: string,
   dir: string,
@@ -87,7 +87,7 @@ async function download(
 }
 
 /** A catalogue row from a bucket's facts (checked first: a bucket's bytes are never trusted). */
-function rowOf(doc: ItemDoc): NewItem {
+export function rowOf(doc: ItemDoc): NewItem {
   const f = itemFactsSchema.parse(doc.facts);
   if (f.id !== doc.id) throw new Error(`the facts name item ${f.id}`);
   const row: Record<string, unknown> = {};

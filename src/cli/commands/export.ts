@@ -9,6 +9,7 @@ import { buildContext, withLibraryCatalog } from '../context.js';
 import { emit } from '../output.js';
 import { cliVideoJob } from '../video-job.js';
 import { withHqVideo } from '../hq-video.js';
+import { withBucketVideo } from '../bucket-video.js';
 import type { Catalog } from '../../library/catalog/open.js';
 import type { Drive } from '../../library/drive.js';
 import type { VideoSource } from '../../video/source.js';
@@ -40,6 +41,10 @@ export function registerExport(program: Command): void {
     .option('--out <file>', 'also write the video here')
     .option('--library <drive>', 'library drive')
     .option(
+      '--from-bucket',
+      'read the recordings from the bucket of uplink.target (S3 or Azure); without --library the video goes only to --out',
+    )
+    .option(
       '--hq <dir>',
       "at HQ: its data directory (recordings from its object store; the camera as station/camera); the result goes into HQ's gallery",
     )
@@ -55,6 +60,7 @@ export function registerExport(program: Command): void {
           out?: string;
           library?: string;
           hq?: string;
+          fromBucket?: boolean;
           json?: boolean;
           progress?: boolean;
         },
@@ -64,12 +70,16 @@ export function registerExport(program: Command): void {
           const ctx = await buildContext(cmd.optsWithGlobals());
           const { fromMs, toMs } = parseTimeRange(o.from, o.to, ctx.timeZone, ctx.clock.now().getTime());
           const where = <T>(
-            fn: (cat: Catalog, drive: Drive, source?: VideoSource) => Promise<T>,
+            fn: (cat: Catalog, drive: Drive, source?: VideoSource, scratch?: boolean) => Promise<T>,
           ): Promise<T> =>
             o.hq
               ? withHqVideo(ctx, o.hq, (t) => fn(t.catalog, t.drive, t.source))
-              : withLibraryCatalog(ctx, o.library, (cat, drive) => fn(cat, drive));
-          return where(async (cat, drive, source) => {
+              : o.fromBucket
+                ? withBucketVideo(ctx, { library: o.library, out: o.out }, (t) =>
+                    fn(t.catalog, t.drive, t.source, t.scratch),
+                  )
+                : withLibraryCatalog(ctx, o.library, (cat, drive) => fn(cat, drive));
+          return where(async (cat, drive, source, scratch) => {
             const job = cliVideoJob(ctx, !o.json && o.progress !== false);
             try {
               const r = await exportRange(
@@ -79,8 +89,10 @@ export function registerExport(program: Command): void {
                 { ...job.deps, ...(source ? { source } : {}) },
               );
               job.done();
-              const file = libraryFile(drive.layout.root, r.item.path);
-              if (o.out) await writeOut(file, o.out);
+              // A scratch library (--from-bucket alone) is removed after: its file is --out.
+              const made = libraryFile(drive.layout.root, r.item.path);
+              if (o.out) await writeOut(made, o.out);
+              const file = scratch && o.out ? o.out : made;
               const j = r.join;
               const record = {
                 id: r.item.id,
@@ -123,7 +135,7 @@ export function registerExport(program: Command): void {
                     (g) =>
                       `  ${g.reason === 'unreadable' ? 'unreadable' : 'not recorded'}: ${local(g.fromMs)}–${local(g.toMs)}`,
                   ),
-                  `  ${file}${o.out ? ` (and ${o.out})` : ''}`,
+                  `  ${file}${o.out && file !== o.out ? ` (and ${o.out})` : ''}`,
                 ].join('\n'),
               );
               return 0;
