@@ -27,18 +27,22 @@ export function progressBar(enabled: boolean): { update(p: Progress): void; stop
   let started = false;
   return {
     update(p) {
+      // Work counted in steps, not bytes (a video job): the bar goes by the steps.
+      const byBytes = p.bytesTotal > 0;
       const payload = {
         phase: p.phase.padEnd(8),
-        files: `${p.filesDone}/${p.filesTotal} files`,
-        bytes: `${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)}`,
+        files: byBytes ? `${p.filesDone}/${p.filesTotal} files` : `${p.filesDone}/${p.filesTotal} steps`,
+        bytes: byBytes ? `${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)}` : '',
         current: (p.current ?? '').slice(-40),
       };
+      const total = Math.max(byBytes ? p.bytesTotal : p.filesTotal, 1);
+      const done = byBytes ? p.bytesDone : p.filesDone;
       if (!started) {
-        bar.start(Math.max(p.bytesTotal, 1), p.bytesDone, payload);
+        bar.start(total, done, payload);
         started = true;
       } else {
-        bar.setTotal(Math.max(p.bytesTotal, 1));
-        bar.update(p.bytesDone, payload);
+        bar.setTotal(total);
+        bar.update(done, payload);
       }
     },
     stop() {

@@ -7,7 +7,12 @@ import { progressBar } from './progress.js';
  * bar (when shown), and Ctrl-C or SIGTERM cancelling it (nothing of it is kept). `done()` stops
  * the bar and lets the signals go; calling it twice is fine.
  */
-export function cliVideoJob(ctx: Context, showBar: boolean): { deps: EditDeps; done(): void } {
+export function cliVideoJob(
+  ctx: Context,
+  showBar: boolean,
+  /** --json: progress as JSON lines on stderr (`{"progress":{…}}`), the result alone on stdout. */
+  jsonLines = false,
+): { deps: EditDeps; done(): void } {
   const bar = progressBar(showBar);
   const abort = new AbortController();
   const stop = (): void => abort.abort();
@@ -25,8 +30,10 @@ export function cliVideoJob(ctx: Context, showBar: boolean): { deps: EditDeps; d
       lowPriority: true,
       encoder: ctx.config.video.encoder,
       signal: abort.signal,
-      onProgress: (p) =>
-        bar.update({ phase: p.phase, filesDone: p.step, filesTotal: p.steps, bytesDone: 0, bytesTotal: 0 }),
+      onProgress: (p) => {
+        if (jsonLines) process.stderr.write(`${JSON.stringify({ progress: p })}\n`);
+        bar.update({ phase: p.phase, filesDone: p.step, filesTotal: p.steps, bytesDone: 0, bytesTotal: 0 });
+      },
     },
     done: () => {
       bar.stop();

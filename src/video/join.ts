@@ -187,7 +187,11 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
       return { ...cutPiece(p, infos.get(i), mode), durationOnly: undefined };
     });
     const encodes = cuts.flatMap((c, i) => c.video.filter((s) => s.kind === 'encode').map((s) => ({ s, i })));
-    const trims = cuts.filter((c) => c.audio?.kind === 'trim').length;
+    const hasAudio = req.audio !== false && req.pieces.every((p) => p.audioS !== null);
+    // Sound cut piece by piece: the trimmed ones, and always the last (see below); none without sound.
+    const trims = hasAudio
+      ? cuts.filter((c, i) => c.audio && (c.audio.kind === 'trim' || i === cuts.length - 1)).length
+      : 0;
     const steps = encodes.length + trims + 2;
     let step = 0;
     const tick = (phase: 'cut' | 'join' | 'check'): void => d.onProgress?.({ step: ++step, steps, phase });
@@ -195,7 +199,6 @@ export async function joinPieces(req: JoinRequest, d: JoinDeps): Promise<JoinRes
     // 1. The frames to re-encode, each into a small file of its own.
     const videoList: string[] = ['ffconcat version 1.0'];
     const audioList: string[] = ['ffconcat version 1.0'];
-    const hasAudio = req.audio !== false && req.pieces.every((p) => p.audioS !== null);
     let n = 0;
     let expectedFrames = 0;
     const reencodedPerCut: number[] = [];

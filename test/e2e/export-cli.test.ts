@@ -120,6 +120,18 @@ describe('outpost export', { timeout: 180_000 }, () => {
     }>(r);
     assert.equal(j.pieces.length, 3);
     assert.equal(j.mode, 'smart');
+    // --json: the progress for scripts, a JSON line per step on stderr, up to the last one.
+    const steps = r.stderr
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { progress: { step: number; steps: number; phase: string } }).progress);
+    assert.ok(steps.length >= 3, r.stderr);
+    assert.deepEqual(
+      steps.map((p) => p.step),
+      steps.map((_, i) => i + 1),
+    );
+    assert.equal(steps.at(-1)!.step, steps.at(-1)!.steps);
+    assert.equal(steps.at(-1)!.phase, 'check');
     assert.equal(j.audioDurationS, null);
     assert.ok(Math.abs(j.durationS - (2.8 + 2.4 + 10)) < 0.05, `${j.durationS} s`);
     const bad = await outpost(['edit', first!.id, '--cut', '9-3', '--library', drive.layout.root], { env });

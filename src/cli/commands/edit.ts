@@ -62,7 +62,7 @@ export function registerEdit(program: Command): void {
               ...(cuts.length ? cuts.map((c) => ({ item: main.id, ...c })) : [await whole(main.id)]),
               ...(await Promise.all(o.join.map(whole))),
             ];
-            const job = cliVideoJob(ctx, !o.json && o.progress !== false);
+            const job = cliVideoJob(ctx, !o.json && o.progress !== false, !!o.json && o.progress !== false);
             try {
               const r = await makeEdit(
                 cat,

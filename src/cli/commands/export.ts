@@ -80,7 +80,7 @@ export function registerExport(program: Command): void {
                   )
                 : withLibraryCatalog(ctx, o.library, (cat, drive) => fn(cat, drive));
           return where(async (cat, drive, source, scratch) => {
-            const job = cliVideoJob(ctx, !o.json && o.progress !== false);
+            const job = cliVideoJob(ctx, !o.json && o.progress !== false, !!o.json && o.progress !== false);
             try {
               const r = await exportRange(
                 cat,
