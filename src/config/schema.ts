@@ -432,6 +432,20 @@ export const configSchema = z
         allowedHosts: z.array(hostName).default([]),
         /** Connections, request bodies and live streams (src/server/http-limits.ts, streams.ts). */
         limits: serverLimitsSchema,
+        /**
+         * HTTPS on the LAN with the station's own certificate authority (docs/https.md): the app
+         * on `https.port`; plain HTTP on `port` then sends people there, except the trust pages
+         * (`/trust`: how to install the CA on a tablet). Needed for offline use and installing the
+         * app: browsers give those only to HTTPS pages.
+         */
+        https: z
+          .strictObject({
+            enabled: z.boolean().default(false),
+            port: z.number().int().min(0).max(65535).default(8443),
+            /** The CA's and the server's keys and certificates (keys readable by the service only). */
+            dir: z.string().startsWith('/').default('/var/lib/outpost/tls'),
+          })
+          .prefault({}),
       })
       .prefault({}),
     ingest: z

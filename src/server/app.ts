@@ -1,4 +1,5 @@
 import fastifyCompress from '@fastify/compress';
+import { registerTrustRoutes } from './routes/trust.js';
 import { constants as zlibConstants } from 'node:zlib';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { createSessionAuthenticate } from '../auth/authenticate.js';
@@ -57,6 +58,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Off unless configured: otherwise any client could pick its address (and so its login
     // limits) and make a plain-http request look https.
     trustProxy: deps.trustProxy ?? false,
+    ...(deps.https ? { serverFactory: deps.https.serverFactory } : {}),
   }) as unknown as FastifyInstance;
   app.addHook('onResponse', async (req, reply) => {
     req.log.debug(
@@ -128,6 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerShiftTimeRoutes(app, deps);
   registerCameraRoutes(app, deps);
   registerSnapshotRoutes(app, deps);
+  if (deps.https) registerTrustRoutes(app, deps.https.trust);
   registerVideoRoutes(app, deps);
   registerFleetRoutes(app, deps);
   registerGeotagRoutes(app, deps);

@@ -242,6 +242,9 @@ export type VideoControl = VideoApi;
 /** The snapshot service (a station's or HQ's) as the web app sees it (src/snapshots/intake.ts). */
 export type SnapshotsControl = SnapshotsApi;
 
+import type { LanHttps } from './lan-https.js';
+import type { TrustDeps } from './routes/trust.js';
+
 export interface AppDeps {
   /** The open catalogue of `drive` (the app never closes it: its owner does). */
   catalog: Catalog;
@@ -305,6 +308,12 @@ export interface AppDeps {
   snapshots?: SnapshotsControl;
   /** Recorded video: timeline and exports of a range (the station's drive); absent: no video routes. */
   video?: VideoControl;
+  /**
+   * HTTPS on the LAN with the station's own certificate authority (server/lan-https.ts): the
+   * server Fastify runs on, and the trust pages (`/trust`). Absent: plain HTTP (tests, HQ behind
+   * a proxy).
+   */
+  https?: { serverFactory: LanHttps['serverFactory']; trust: TrustDeps };
   /** Per-user caps and the stall timeout of live event streams and live views (config `server.limits`). */
   streams?: Partial<StreamLimits>;
   /** The station's offline map tiles (routes/map.ts, `outpost map import`); absent: none. */

@@ -28,5 +28,10 @@ export async function startServer(
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   // What a person types on a tablet: the LAN addresses and mDNS name, not 0.0.0.0.
   const urls = lanUrls(opts.host, port, networkInterfaces(), hostname());
-  return { url: `http://${host}:${port}`, port, urls };
+  const scheme = 'setSecureContext' in app.server ? 'https' : 'http';
+  return {
+    url: `${scheme}://${host}:${port}`,
+    port,
+    urls: urls.map((u) => u.replace(/^http:/, `${scheme}:`)),
+  };
 }

@@ -1,3 +1,4 @@
+import { openStationHttps, type StationHttps } from './lan-https.js';
 import { createVideoApi, type VideoApi } from '../video/control.js';
 import type { FastifyInstance } from 'fastify';
 import { mbtilesAt } from '../adapters/mbtiles.js';
@@ -57,6 +58,7 @@ export function startStationServices(
   let serverCatalog: Catalog | undefined;
   /** Exports of the drive being served (one at a time): cancelled before the drive goes. */
   let video: VideoApi | undefined;
+  let https: StationHttps | undefined;
   let serving: Promise<void> | undefined;
   /** The previous web app closing (after a library drive went away); a new one waits for it. */
   let closing: Promise<unknown> = Promise.resolve();
@@ -168,7 +170,13 @@ export function startStationServices(
     let url = `http://<this station>:${ctx.config.server.port}`;
     const setupCode = announcedSetupCodes(ctx.config.server.setupCode, ctx.log, () => url);
     const limits = limitsFromConfig(ctx.config.server.limits);
+    const httpsCfg = ctx.config.server.https;
+    // HTTPS with the station's own CA: the app there, plain HTTP beside it (redirects, /trust).
+    https = httpsCfg.enabled
+      ? await openStationHttps({ dir: httpsCfg.dir, clock: ctx.clock, log: ctx.log })
+      : undefined;
     app = await buildApp({
+      ...(https ? { https: https.deps } : {}),
       catalog: serverCatalog,
       drive: d,
       files: { root: d.layout.root },
@@ -204,9 +212,20 @@ export function startStationServices(
     });
     const bound = await startServer(app, {
       host: ctx.config.server.host,
-      port: ctx.config.server.port,
+      port: https ? httpsCfg.port : ctx.config.server.port,
       limits: limits.http,
     });
+    const plainPort = await https?.listenPlain(
+      ctx.config.server.host,
+      ctx.config.server.port,
+      bound.port,
+      limits.http,
+    );
+    if (plainPort !== undefined)
+      ctx.log.info(
+        { port: plainPort, trust: `http://<this station>:${plainPort}/trust` },
+        'plain HTTP sends people to HTTPS; /trust explains how to trust the station on a tablet',
+      );
     // People are told where to open it on a tablet (each LAN address, <host>.local), not 0.0.0.0.
     url = bound.urls.join(' or ');
     ctx.log.info({ url: bound.url, open: bound.urls, library: path }, 'web app and API listening');
@@ -229,11 +248,14 @@ export function startStationServices(
       const a = app;
       const c = serverCatalog;
       const v = video;
+      const h = https;
+      https = undefined;
       app = undefined;
       serverCatalog = undefined;
       video = undefined;
       await v?.close().catch((err: unknown) => ctx.log.warn({ err }, 'video exports close'));
       if (a) appClosed = a.close().catch((err: unknown) => ctx.log.warn({ err }, 'web app close'));
+      await h?.close().catch((err: unknown) => ctx.log.warn({ err }, 'plain HTTP close'));
       await c?.close().catch((err: unknown) => ctx.log.warn({ err }, 'catalogue close'));
       if (a) ctx.log.info('web app and API stopped: no library drive');
     })();
