@@ -43,6 +43,8 @@ if [ "${OUTPOST_DEV:-}" = 1 ]; then
   # The fleet tests on Mosquitto: a throw-away broker on loopback (test/kit/mosquitto.ts). In /usr/sbin,
   # which a non-root PATH may lack.
   [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+  # HTTPS in Chromium: a throw-away profile that trusts the station's CA (its NSS database).
+  check certutil libnss3-tools
 fi
 if [ ${#need[@]} -gt 0 ]; then
   mapfile -t uniq < <(printf '%s\n' "${need[@]}" | sort -u)

@@ -14,6 +14,7 @@ import { request as httpsRequest } from 'node:https';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { launchBrowser } from '../kit/browser.js';
 import { outpost, spawnOutpost } from '../kit/cli.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -154,11 +155,83 @@ describe('the station over HTTPS on the LAN', { timeout: 120_000 }, () => {
     assert.match(cookie, /outpost_session=.*; Secure/);
   });
 
+  it('Chromium trusting the CA (its NSS database), by a LAN name: a secure context, logged in; untrusted: refused', async () => {
+    const b = await launchBrowser({ tablet: true, trustCa: ca, hostRules: `MAP ${NAME} 127.0.0.1` });
+    try {
+      const page = b.page;
+      await page.goto(`https://${NAME}:${httpsPort}/`);
+      await page.waitForSelector('form.login');
+      assert.equal(await page.evaluate('window.isSecureContext'), true);
+      assert.equal(
+        await page.evaluate(`'serviceWorker' in navigator && 'storage' in navigator && 'caches' in window`),
+        true,
+      );
+      await page.fill('input[name=name]', 'ana');
+      await page.fill('input[name=password]', 'correct horse battery staple');
+      await page.click('form.login button[type=submit]');
+      await page.waitForSelector('nav.nav');
+      await page.goto(`https://${NAME}:${httpsPort}/status`);
+      await page.waitForSelector('.status-page h1');
+      assert.equal(await page.locator('.insecure-context').count(), 0);
+      assert.deepEqual(
+        b.errors.filter((e) => !e.startsWith('Failed to load resource')),
+        [],
+      );
+    } finally {
+      await b.close();
+    }
+    const stranger = await launchBrowser({ hostRules: `MAP ${NAME} 127.0.0.1` });
+    try {
+      await assert.rejects(stranger.page.goto(`https://${NAME}:${httpsPort}/`), /ERR_CERT_AUTHORITY_INVALID/);
+    } finally {
+      await stranger.close();
+    }
+  });
+
   it('restarted: the same CA (tablets trust it once)', async () => {
     await stop();
     await start();
     const crt = await get(false, '/trust/ca.crt');
     assert.equal(new X509Certificate(crt.body).toString().trim(), ca.trim());
     assert.equal((await get(true, '/', { ca })).status, 200);
+  });
+
+  it('without HTTPS, by a LAN name: the app works and says what offline use needs, no console errors', async () => {
+    await stop();
+    await writeFile(cfg, (await readFile(cfg, 'utf8')).replace('enabled: true', 'enabled: false'));
+    log = '';
+    station = spawnOutpost(['station', '--library', lib, '--watch', join(work, 'empty'), '--port', '0'], {
+      OUTPOST_CONFIG: cfg,
+    });
+    station.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    station.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+    for (let i = 0; i < 120 && !/web app and API listening/.test(log); i++) await sleep(250);
+    const port = Number(/"url":"http:\/\/[^"]*:(\d+)"/.exec(log)?.[1]);
+    assert.ok(port > 0, log);
+    for (const locale of ['en-US', 'es-PE']) {
+      const b = await launchBrowser({ tablet: true, locale, hostRules: `MAP ${NAME} 127.0.0.1` });
+      try {
+        const page = b.page;
+        await page.goto(`http://${NAME}:${port}/`);
+        await page.waitForSelector('form.login');
+        assert.equal(await page.evaluate('window.isSecureContext'), false);
+        await page.fill('input[name=name]', 'ana');
+        await page.fill('input[name=password]', 'correct horse battery staple');
+        await page.click('form.login button[type=submit]');
+        await page.waitForSelector('nav.nav');
+        await page.goto(`http://${NAME}:${port}/status`);
+        await page.waitForSelector('.insecure-context');
+        assert.match(
+          (await page.textContent('.insecure-context')) ?? '',
+          locale === 'es-PE' ? /sin conexión.*server\.https/ : /offline.*server\.https/,
+        );
+        assert.deepEqual(
+          b.errors.filter((e) => !e.startsWith('Failed to load resource')),
+          [],
+        );
+      } finally {
+        await b.close();
+      }
+    }
   });
 });

@@ -1,4 +1,28 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+const run = promisify(execFile);
+
+/**
+ * A throw-away home whose NSS database (Chromium's certificate store on Linux) trusts `caPem`
+ * for websites, as a tablet does once the station's CA is installed (`certutil`, libnss3-tools).
+ * Not `ignoreHTTPSErrors`: that would hide what a browser really does with an untrusted station
+ * (a service worker never registers).
+ */
+export async function homeTrusting(caPem: string): Promise<string> {
+  const home = await mkdtemp(join(tmpdir(), 'outpost-chromium-home-'));
+  const db = join(home, '.pki', 'nssdb');
+  await mkdir(db, { recursive: true });
+  await run('certutil', ['-d', `sql:${db}`, '-N', '--empty-password']);
+  const file = join(home, 'station-ca.crt');
+  await writeFile(file, caPem);
+  await run('certutil', ['-d', `sql:${db}`, '-A', '-t', 'C,,', '-n', 'outpost-station-ca', '-i', file]);
+  return home;
+}
 
 /** Debian's chromium package (never a downloaded browser). */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -60,9 +84,22 @@ export async function launchBrowser(
     timezoneId?: string;
     /** Let a test inject its own scripts (axe-core) past the app's CSP; never for tests of the app itself. */
     bypassCSP?: boolean;
+    /** Trust this CA (PEM) for websites, in a throw-away NSS database (homeTrusting). */
+    trustCa?: string;
+    /** Chromium's --host-resolver-rules, e.g. `MAP pi-07.local 127.0.0.1`: a LAN name, never localhost. */
+    hostRules?: string;
   } = {},
 ): Promise<TestBrowser & { errors: string[] }> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
+  const home = opts.trustCa ? await homeTrusting(opts.trustCa) : undefined;
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [...ARGS, ...(opts.hostRules ? [`--host-resolver-rules=${opts.hostRules}`] : [])],
+    timeout: 30_000,
+    ...(home ? { env: { ...process.env, HOME: home } } : {}),
+  });
+  const dropHome = async (): Promise<void> => {
+    if (home) await rm(home, { recursive: true, force: true });
+  };
   let closed = false;
   try {
     const context = await browser.newContext({
@@ -89,10 +126,12 @@ export async function launchBrowser(
         closed = true;
         await context.close().catch(() => undefined);
         await browser.close();
+        await dropHome();
       },
     };
   } catch (e) {
     await browser.close();
+    await dropHome();
     throw e;
   }
 }

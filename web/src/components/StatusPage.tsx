@@ -96,6 +96,12 @@ export function StatusPage() {
         </p>
       )}
       <ClockBanner refresh={clockTick} />
+      {/* Offline use and installing the app need HTTPS (a secure context): say so over plain HTTP. */}
+      {!window.isSecureContext && (
+        <p class="hint insecure-context" data-insecure="yes">
+          {t('status.insecure')} <a href="/trust">/trust</a>
+        </p>
+      )}
       <ul class="indicators">
         {INDICATORS.map((name) => {
           const ind = status?.indicators[name];

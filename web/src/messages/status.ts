@@ -1,6 +1,8 @@
 /** Messages of the station pages: status (indicators, ingest, backup, scrub, library), drives, uplink, cameras, cards. */
 export const en = {
   'status.title': 'Status',
+  'status.insecure':
+    'This page came over plain HTTP: the app works, but it cannot keep working offline or install to the home screen. That needs the station’s HTTPS (server.https) and its certificate trusted once on this device:',
   'status.ind.CARD': 'CARD',
   'status.ind.DRIVE A': 'DRIVE A',
   'status.ind.DRIVE B': 'DRIVE B',
@@ -164,6 +166,8 @@ export const en = {
 
 export const es: Record<keyof typeof en, string> = {
   'status.title': 'Estado',
+  'status.insecure':
+    'Esta página llegó por HTTP sin cifrar: la aplicación funciona, pero no puede seguir funcionando sin conexión ni instalarse en la pantalla de inicio. Para eso hace falta el HTTPS de la estación (server.https) y confiar una vez en su certificado en este dispositivo:',
   'status.ind.CARD': 'TARJETA',
   'status.ind.DRIVE A': 'DISCO A',
   'status.ind.DRIVE B': 'DISCO B',
