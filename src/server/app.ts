@@ -1,5 +1,4 @@
 import fastifyCompress from '@fastify/compress';
-import { registerTrustRoutes } from './routes/trust.js';
 import { constants as zlibConstants } from 'node:zlib';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { createSessionAuthenticate } from '../auth/authenticate.js';
@@ -130,7 +129,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerShiftTimeRoutes(app, deps);
   registerCameraRoutes(app, deps);
   registerSnapshotRoutes(app, deps);
-  if (deps.https) registerTrustRoutes(app, deps.https.trust);
+  // Loaded only with HTTPS on (its QR code and certificate code stay out of a station's memory).
+  if (deps.https) (await import('./routes/trust.js')).registerTrustRoutes(app, deps.https.trust);
   registerVideoRoutes(app, deps);
   registerFleetRoutes(app, deps);
   registerGeotagRoutes(app, deps);

@@ -29,6 +29,8 @@ import type { SetupCodes } from './first-user.js';
 import type { Role } from './route.js';
 import type { StreamLimits } from './streams.js';
 import type { SystemControl } from './routes/system.js';
+import type { LanHttps } from './lan-https.js';
+import type { TrustDeps } from './routes/trust.js';
 
 /**
  * Decides whether a request may reach its route. Runs first (onRequest: before the body is read
@@ -241,9 +243,6 @@ export type VideoControl = VideoApi;
 
 /** The snapshot service (a station's or HQ's) as the web app sees it (src/snapshots/intake.ts). */
 export type SnapshotsControl = SnapshotsApi;
-
-import type { LanHttps } from './lan-https.js';
-import type { TrustDeps } from './routes/trust.js';
 
 export interface AppDeps {
   /** The open catalogue of `drive` (the app never closes it: its owner does). */

@@ -1,4 +1,4 @@
-import { openStationHttps, type StationHttps } from './lan-https.js';
+import type { StationHttps } from './lan-https.js';
 import { createVideoApi, type VideoApi } from '../video/control.js';
 import type { FastifyInstance } from 'fastify';
 import { mbtilesAt } from '../adapters/mbtiles.js';
@@ -172,8 +172,11 @@ export function startStationServices(
     const limits = limitsFromConfig(ctx.config.server.limits);
     const httpsCfg = ctx.config.server.https;
     // HTTPS with the station's own CA: the app there, plain HTTP beside it (redirects, /trust).
+    // Loaded only when on: the certificate code (pkijs, asn1) costs a station's memory otherwise.
     https = httpsCfg.enabled
-      ? await openStationHttps({ dir: httpsCfg.dir, clock: ctx.clock, log: ctx.log })
+      ? await (
+          await import('./lan-https.js')
+        ).openStationHttps({ dir: httpsCfg.dir, clock: ctx.clock, log: ctx.log })
       : undefined;
     app = await buildApp({
       ...(https ? { https: https.deps } : {}),
