@@ -23,7 +23,7 @@ import { initDrive, openDrive, type Drive } from '../library/drive.js';
 import type { ItemRow } from '../library/catalog/schema.js';
 import { download, rowOf } from '../uplink/pull.js';
 import type { BucketBackend } from '../uplink/targets/bucket-backend.js';
-import type { OpenedFiles, VideoSource } from '../video/source.js';
+import { openEach, type OpenedFiles, type VideoSource } from '../video/source.js';
 import { requireLibrary, type Context } from './context.js';
 
 const DAY_MS = 86_400_000;
@@ -70,47 +70,22 @@ export function bucketVideoSource(o: {
       return rows.sort((a, b) => (a.sort_time < b.sort_time ? -1 : a.sort_time > b.sort_time ? 1 : 0));
     },
     monitorOf: (camera) => camera,
-    open: async (rows, signal): Promise<OpenedFiles> => {
-      const found = new Map<string, { path: string } | { problem: string }>();
-      const fetched: string[] = [];
-      const release = async (): Promise<void> => {
-        await Promise.all(fetched.map((f) => rm(f, { force: true })));
-      };
-      try {
-        for (const row of rows) {
-          signal?.throwIfAborted();
-          try {
-            const got = await download(
-              o.backend,
-              originalKey(o.prefix, row.id),
-              o.scratchDir,
-              signal,
-              () => undefined,
-            );
-            if (!got) {
-              found.set(row.id, { problem: 'its original is not in the bucket' });
-              continue;
-            }
-            fetched.push(got.path);
-            found.set(
-              row.id,
-              got.sha256 === row.id
-                ? { path: got.path }
-                : { problem: `the bucket's copy hashes to ${got.sha256.slice(0, 12)}…, not its name` },
-            );
-          } catch (e) {
-            if (signal?.aborted) throw e;
-            found.set(row.id, {
-              problem: `not read from the bucket: ${e instanceof Error ? e.message : String(e)}`,
-            });
-          }
+    open: (rows, signal): Promise<OpenedFiles> =>
+      openEach(rows, signal, async (row) => {
+        const got = await download(
+          o.backend,
+          originalKey(o.prefix, row.id),
+          o.scratchDir,
+          signal,
+          () => undefined,
+        );
+        if (!got) throw new Error('its original is not in the bucket');
+        if (got.sha256 !== row.id) {
+          await rm(got.path, { force: true });
+          throw new Error(`the bucket's copy hashes to ${got.sha256.slice(0, 12)}…, not its name`);
         }
-      } catch (e) {
-        await release();
-        throw e;
-      }
-      return { pathOf: (id) => found.get(id) ?? { problem: 'not opened' }, release };
-    },
+        return { path: got.path, copy: true };
+      }),
   };
 }
 

@@ -23,7 +23,7 @@ import type { UplinkStatus } from '../uplink/runner.js';
 import { createVideoApi } from '../video/control.js';
 import type { H264EncoderChoice } from '../video/encoder.js';
 import type { ExportJob } from '../video/export-jobs.js';
-import type { OpenedFiles, VideoSource } from '../video/source.js';
+import { openEach, type OpenedFiles, type VideoSource } from '../video/source.js';
 import type { ObjectStore } from './object-store.js';
 import { openOwnLibrary, ownStationName, startLoopbackUplink, type LoopbackUplink } from './own-library.js';
 
@@ -44,49 +44,28 @@ export function objectStoreSource(catalog: Catalog, store: ObjectStore, scratchD
       return sc ? stationRecordingsBetween(catalog, sc[0], sc[1], fromLocal, toLocal) : [];
     },
     monitorOf: (camera) => camera.replace('/', '-'),
-    open: async (rows, signal): Promise<OpenedFiles> => {
-      const found = new Map<string, { path: string } | { problem: string }>();
-      const fetched: string[] = [];
-      const release = async (): Promise<void> => {
-        await Promise.all(fetched.map((f) => rm(f, { force: true })));
-      };
-      try {
-        for (const row of rows) {
-          signal?.throwIfAborted();
-          const obj = await objectOf(catalog, row.id, 'original');
-          if (!obj) {
-            found.set(row.id, { problem: 'HQ does not hold its original (yet)' });
-            continue;
-          }
-          const local = store.localPath?.(obj.sha256);
-          if (local) {
-            const held = await access(local).then(
-              () => true,
-              () => false,
-            );
-            found.set(row.id, held ? { path: local } : { problem: 'missing from the object store' });
-            continue;
-          }
-          const dest = join(scratchDir, `fetch-${obj.sha256}-${process.pid}.mp4`);
-          try {
-            await pipeline(await store.getStream(obj.sha256), createWriteStream(`${dest}.part`), { signal });
-            await rename(`${dest}.part`, dest);
-            fetched.push(dest);
-            found.set(row.id, { path: dest });
-          } catch (e) {
-            await rm(`${dest}.part`, { force: true });
-            if (signal?.aborted) throw e;
-            found.set(row.id, {
-              problem: `not read from the object store: ${e instanceof Error ? e.message : String(e)}`,
-            });
-          }
+    open: (rows, signal): Promise<OpenedFiles> =>
+      openEach(rows, signal, async (row) => {
+        const obj = await objectOf(catalog, row.id, 'original');
+        if (!obj) throw new Error('HQ does not hold its original (yet)');
+        const local = store.localPath?.(obj.sha256);
+        if (local) {
+          await access(local).catch(() => {
+            throw new Error('missing from the object store');
+          });
+          return { path: local, copy: false };
         }
-      } catch (e) {
-        await release();
-        throw e;
-      }
-      return { pathOf: (id) => found.get(id) ?? { problem: 'not opened' }, release };
-    },
+        const dest = join(scratchDir, `fetch-${obj.sha256}-${process.pid}.mp4`);
+        try {
+          await pipeline(await store.getStream(obj.sha256), createWriteStream(`${dest}.part`), { signal });
+          await rename(`${dest}.part`, dest);
+        } catch (e) {
+          await rm(`${dest}.part`, { force: true });
+          if (signal?.aborted) throw e;
+          throw new Error(`not read from the object store: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        return { path: dest, copy: true };
+      }),
   };
 }
 

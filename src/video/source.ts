@@ -5,6 +5,7 @@
  * placed elsewhere (a library: `exportRange(cat, layout, …)`), which on a station is the same
  * drive.
  */
+import { rm } from 'node:fs/promises';
 import { OutpostError } from '../core/errors.js';
 import type { Catalog } from '../library/catalog/open.js';
 import { recordedCameras, recordingsBetween } from '../library/catalog/recordings.js';
@@ -50,6 +51,38 @@ export function driveSource(catalog: Catalog, root: string): VideoSource {
       });
     },
   };
+}
+
+/**
+ * Items' files opened one by one for a job: `fetch` says where each is (and whether that path is
+ * a copy made for the job, removed at release) or throws why it cannot be read. An abort stops
+ * the opening and removes the copies made so far.
+ */
+export async function openEach(
+  rows: readonly ItemRow[],
+  signal: AbortSignal | undefined,
+  fetch: (row: ItemRow) => Promise<{ path: string; copy: boolean }>,
+): Promise<OpenedFiles> {
+  const found = new Map<string, { path: string } | { problem: string }>();
+  const copies: string[] = [];
+  const release = async (): Promise<void> => {
+    await Promise.all(copies.map((f) => rm(f, { force: true })));
+  };
+  for (const row of rows) {
+    try {
+      signal?.throwIfAborted();
+      const got = await fetch(row);
+      if (got.copy) copies.push(got.path);
+      found.set(row.id, { path: got.path });
+    } catch (e) {
+      if (signal?.aborted) {
+        await release();
+        throw e;
+      }
+      found.set(row.id, { problem: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return { pathOf: (id) => found.get(id) ?? { problem: 'not opened' }, release };
 }
 
 /** One item's file for the length of `fn`. */

@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../../../src/adapters/logger.js';
-import { nodeProcessRunner } from '../../../src/adapters/process-runner.js';
 import { sleep } from '../../../src/adapters/sleep.js';
 import { originalKey } from '../../../src/core/bucket-layout.js';
 import { openCatalog, type Catalog } from '../../../src/library/catalog/open.js';
@@ -20,6 +19,7 @@ import { UplinkRunner } from '../../../src/uplink/runner.js';
 import { azureTarget } from '../../kit/buckets.js';
 import { startTestAzurite, type TestAzurite } from '../../kit/azurite.js';
 import { outpost } from '../../kit/cli.js';
+import { countFrames } from '../../kit/ffprobe.js';
 import { recordSegments, type MadeSegment } from '../../kit/segments.js';
 
 const FPS = 25;
@@ -32,22 +32,6 @@ let cat: Catalog;
 let segs: MadeSegment[];
 let cfg: string;
 let target: Awaited<ReturnType<typeof azureTarget>>;
-
-async function frames(file: string): Promise<number> {
-  const r = await nodeProcessRunner.run('ffprobe', [
-    '-v',
-    'error',
-    '-count_packets',
-    '-select_streams',
-    'v:0',
-    '-show_entries',
-    'stream=nb_read_packets',
-    '-of',
-    'csv=p=0',
-    file,
-  ]);
-  return Number(r.stdout.toString().trim());
-}
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'outpost-bucket-export-'));
@@ -122,7 +106,7 @@ describe('outpost export --from-bucket', { timeout: 300_000 }, () => {
     assert.equal(j.mode, 'smart');
     assert.equal(j.segments, 4);
     assert.equal(j.frames, Math.round(((toMs - fromMs) / 1000) * FPS));
-    assert.equal(await frames(out), j.frames);
+    assert.equal(countFrames(out), j.frames);
     assert.equal(j.file, out, 'the only copy is --out');
     assert.deepEqual(await readdir(join(work, 'tmp')), [], 'the scratch library is gone');
   });

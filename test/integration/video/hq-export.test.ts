@@ -30,6 +30,7 @@ import { createMediaAnalyzer } from '../../../src/media/analyzer.js';
 import { startServer } from '../../../src/server/server.js';
 import { exportRange } from '../../../src/video/export-range.js';
 import { outpost } from '../../kit/cli.js';
+import { countFrames } from '../../kit/ffprobe.js';
 import { recordSegments, type MadeSegment } from '../../kit/segments.js';
 
 const FPS = 25;
@@ -78,22 +79,6 @@ async function api(method: string, path: string, body?: unknown): Promise<{ stat
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-
-async function ffprobeFrames(file: string): Promise<number> {
-  const r = await nodeProcessRunner.run('ffprobe', [
-    '-v',
-    'error',
-    '-count_packets',
-    '-select_streams',
-    'v:0',
-    '-show_entries',
-    'stream=nb_read_packets',
-    '-of',
-    'csv=p=0',
-    file,
-  ]);
-  return Number(r.stdout.toString().trim());
 }
 
 before(async () => {
@@ -210,7 +195,7 @@ describe('video at HQ, from the object store', { timeout: 300_000 }, () => {
     assert.equal(row.card_id, 'export:gate-pi-gate');
     const obj = await objectOf(catalog, exported, 'original');
     assert.ok(obj && (await store.has(obj.sha256)));
-    assert.equal(await ffprobeFrames(store.localPath(obj.sha256)), job.result.frames);
+    assert.equal(countFrames(store.localPath(obj.sha256)), job.result.frames);
     const facts = JSON.parse(row.facts) as { export?: { sources?: string[] } };
     assert.deepEqual(
       [...(facts.export?.sources ?? [])].sort(),
@@ -304,7 +289,7 @@ describe('video at HQ, from the object store', { timeout: 300_000 }, () => {
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const j = JSON.parse(r.stdout) as { id: string; frames: number; out: string };
     assert.equal(j.id, exported, 'the same range is the same bytes');
-    assert.equal(await ffprobeFrames(join(work, 'cli.mp4')), j.frames);
+    assert.equal(countFrames(join(work, 'cli.mp4')), j.frames);
     const bad = await outpost(
       [
         'export',
