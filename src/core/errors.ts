@@ -333,6 +333,16 @@ export const ERROR_CATALOGUE = {
     exit: 2,
     hint: 'The station holds no tile there: outside the imported area or zoom range (GET /api/map/info), or no tiles imported (`outpost map import`).',
   },
+  CONFLICT_NOT_FOUND: {
+    status: 404,
+    exit: 2,
+    hint: 'Reload the conflicts list (GET /api/sync/conflicts): the id is wrong.',
+  },
+  CONFLICT_STALE: {
+    status: 409,
+    exit: 1,
+    hint: 'The field was changed again since the conflict: reload the item and edit it if needed.',
+  },
   LIVE_TOO_MANY_CLIENTS: {
     status: 503,
     exit: 3,

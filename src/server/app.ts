@@ -19,6 +19,7 @@ import { registerShiftTimeRoutes } from './routes/shift-time.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerGeotagRoutes } from './routes/geotag.js';
 import { registerItemRoutes } from './routes/items.js';
+import { registerSyncRoutes } from './routes/sync.js';
 import { registerMapRoutes } from './routes/map.js';
 import { registerMediaRoutes } from './routes/media.js';
 import { registerStatusRoutes } from './routes/status.js';
@@ -118,6 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerOpenApi(app);
 
   registerItemRoutes(app, deps);
+  registerSyncRoutes(app, deps);
   registerMediaRoutes(app, deps);
   registerStatusRoutes(app, deps);
   registerCardRoutes(app, deps);

@@ -30,7 +30,7 @@ export const cardParams = z.strictObject({
     ),
 });
 
-const fullItemId = hex(64, 64, 'a full item id (64 hex characters)');
+export const fullItemId = hex(64, 64, 'a full item id (64 hex characters)');
 
 const DATE_OR_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$/;
 const captureBound = z

@@ -488,5 +488,44 @@ export function migrations(engine: 'sqlite' | 'postgres'): Record<string, Migrat
           .execute();
       },
     },
+    '0024_device_sync': {
+      async up(db: Kysely<unknown>) {
+        // Tablets' offline edits (library/device-sync.ts): each op a device pushed, by its own
+        // origin and stamp (a push repeated after a cut changes nothing), and the conflicts they
+        // met: both values kept until someone chooses.
+        await db.schema
+          .createTable('device_ops')
+          .addColumn('origin', 'text', (c) => c.notNull())
+          .addColumn('hlc', 'text', (c) => c.notNull())
+          .addColumn('item_id', 'text', (c) => c.notNull())
+          .addColumn('field', 'text', (c) => c.notNull())
+          .addColumn('stamp', 'text')
+          .addColumn('outcome', 'text', (c) => c.notNull())
+          .addColumn('message', 'text')
+          .addColumn('conflict_id', 'text')
+          .addColumn('received_ms', int64, (c) => c.notNull())
+          .addPrimaryKeyConstraint('device_ops_pk', ['origin', 'hlc'])
+          .execute();
+        await db.schema
+          .createTable('sync_conflicts')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('item_id', 'text', (c) => c.notNull())
+          .addColumn('field', 'text', (c) => c.notNull())
+          .addColumn('origin', 'text', (c) => c.notNull())
+          .addColumn('device_value', 'text', (c) => c.notNull())
+          .addColumn('other_value', 'text', (c) => c.notNull())
+          .addColumn('base_value', 'text', (c) => c.notNull())
+          .addColumn('winner', 'text', (c) => c.notNull())
+          .addColumn('created_ms', int64, (c) => c.notNull())
+          .addColumn('resolved_ms', int64)
+          .addColumn('resolution', 'text')
+          .execute();
+        await db.schema
+          .createIndex('sync_conflicts_open')
+          .on('sync_conflicts')
+          .columns(['resolved_ms', 'created_ms'])
+          .execute();
+      },
+    },
   };
 }

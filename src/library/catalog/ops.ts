@@ -75,7 +75,8 @@ async function applyTimeShift(tx: Catalog, id: string): Promise<void> {
     .execute();
 }
 
-async function lastHlc(tx: Catalog): Promise<Hlc | undefined> {
+/** The catalogue's clock: its latest stamp (undefined before the first op). */
+export async function lastHlc(tx: Catalog): Promise<Hlc | undefined> {
   const row = await dbOf(tx).selectFrom('meta').select('value').where('key', '=', 'hlc').executeTakeFirst();
   return row ? decodeHlc(row.value) : undefined;
 }

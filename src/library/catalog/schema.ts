@@ -98,6 +98,40 @@ export interface OpsTable {
   value: string;
 }
 
+/** An op a tablet pushed (migration 0024_device_sync; library/device-sync.ts), by its own stamp. */
+export interface DeviceOpsTable {
+  /** `<node>:<device>`. */
+  origin: string;
+  /** The device's own stamp (the op's identity: a replay is recognised by it). */
+  hlc: string;
+  item_id: string;
+  field: string;
+  /** The stamp it was logged with (null when refused). */
+  stamp: string | null;
+  outcome: string;
+  message: string | null;
+  conflict_id: string | null;
+  received_ms: number;
+}
+
+/** A tablet's edit that met another one (both values kept until someone chooses). */
+export interface SyncConflictsTable {
+  id: string;
+  item_id: string;
+  field: string;
+  origin: string;
+  /** JSON values. */
+  device_value: string;
+  other_value: string;
+  base_value: string;
+  /** 'device' or 'other': whose value the field holds (last writer wins). */
+  winner: string;
+  created_ms: number;
+  resolved_ms: number | null;
+  /** 'kept' or 'took-other'. */
+  resolution: string | null;
+}
+
 /** The winning op of each (entity, id, field) (migration 0010_op_heads); see ops.ts. */
 export interface OpHeadsTable {
   entity: string;
@@ -231,6 +265,8 @@ export interface DB {
   snapshot_items: SnapshotItemsTable;
   snapshot_days: SnapshotDaysTable;
   snapshot_rejects: SnapshotRejectsTable;
+  device_ops: DeviceOpsTable;
+  sync_conflicts: SyncConflictsTable;
 }
 
 /** An IP camera's snapshot beyond its item (src/snapshots/, catalog/snapshots.ts). */

@@ -2,7 +2,8 @@ import { hintLangOf } from '../../core/hints-es.js';
 import type { FastifyInstance } from 'fastify';
 import { Journal } from '../../uplink/journal.js';
 import { OutpostError } from '../../core/errors.js';
-import { editTags, tagKey, uniqueTags, type AttributePatch } from '../../core/attributes.js';
+import { editTags, type AttributePatch } from '../../core/attributes.js';
+import { sameAttributeValue } from '../../core/device-sync.js';
 import { applyAttributes, applyPatches, attributesOf } from '../../library/attributes.js';
 import { galleryPage, tagCounts, visibleItemsByIds } from '../../library/catalog/item-list.js';
 import { resolveItemId } from '../../library/catalog/items.js';
@@ -202,7 +203,7 @@ export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
           continue;
         }
         const now = attributesOf(row)[c.field];
-        if (!sameValue(c.field, now, c.set)) {
+        if (!sameAttributeValue(c.field, now, c.set)) {
           skipped.push({ id: c.id, field: c.field, reason: 'changed since' });
           continue;
         }
@@ -257,23 +258,6 @@ export function registerItemRoutes(app: FastifyInstance, deps: AppDeps): void {
       };
     },
   });
-}
-
-/** Whether an attribute's current value is the one an edit set (tags by key, positions by place). */
-function sameValue(field: string, now: unknown, set: unknown): boolean {
-  // `rejected` is absent when false.
-  if (field === 'rejected') return !!now === !!set;
-  if (field === 'tags') {
-    const a = Array.isArray(now) ? uniqueTags(now.map(String)) : [];
-    const b = Array.isArray(set) ? uniqueTags(set.map(String)) : [];
-    return a.length === b.length && a.every((t, i) => tagKey(t) === tagKey(b[i]!));
-  }
-  if (field === 'location') {
-    const a = now as { lat: number; lon: number } | null;
-    const b = set as { lat: number; lon: number } | null;
-    return a === null || b === null ? a === b : a.lat === b.lat && a.lon === b.lon;
-  }
-  return (now ?? null) === (set ?? null);
 }
 
 /** A location given through the API without a source was set by a person. */
