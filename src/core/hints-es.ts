@@ -133,7 +133,8 @@ export const ERROR_HINTS_ES: Record<ErrorCode, string> = {
     'Cierre la vista en directo o la pestaña de Outpost en otra pantalla, o pida que se suba server.limits en la configuración.',
   CAMERA_NOT_FOUND: 'GET /api/cameras lista las cámaras de esta estación.',
   CONFLICT_NOT_FOUND: 'Recargue la lista de conflictos (GET /api/sync/conflicts): el id no es correcto.',
-  CONFLICT_STALE: 'El campo volvió a cambiar desde el conflicto: recargue el elemento y edítelo si hace falta.',
+  CONFLICT_STALE:
+    'El campo volvió a cambiar desde el conflicto: recargue el elemento y edítelo si hace falta.',
   MAP_TILES_INVALID:
     'Use un archivo MBTiles de imágenes (teselas PNG, JPEG o WebP), por ejemplo de QGIS «Generar teselas XYZ (MBTiles)»; expórtelo de nuevo si está dañado.',
   MAP_TILE_NOT_FOUND:

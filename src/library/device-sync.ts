@@ -83,6 +83,11 @@ export interface DevicePush {
   changed: string[];
   /** This clock after the push (the device moves its own past it). */
   hlc: string;
+  /**
+   * Sidecars that could not be written (a full or failing drive): the edits are saved all the
+   * same (catalogue and op log are the truth) and the sidecars follow at the item's next change.
+   */
+  sidecarProblem?: { code: string; message: string };
 }
 
 const json = (v: unknown): string => JSON.stringify(v ?? null);
@@ -241,7 +246,13 @@ export async function mergeDeviceOps(
       hlc: encodeHlc(clock ?? { wall: nowMs, counter: 0, node: ctx.node }),
     };
   });
-  await rewriteSidecars(cat, driveRoot, changed);
+  try {
+    await rewriteSidecars(cat, driveRoot, changed);
+  } catch (e) {
+    // Acknowledged all the same: a refused answer would only make the device push again.
+    const err = e instanceof OutpostError ? e : new OutpostError('DRIVE_WRITE_ERROR', String(e));
+    return { results, changed, hlc, sidecarProblem: { code: err.code, message: err.message } };
+  }
   return { results, changed, hlc };
 }
 

@@ -156,3 +156,50 @@ export async function tapUntil(
     }
   }
 }
+
+export interface PersistentBrowser {
+  context: BrowserContext;
+  page: Page;
+  errors: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Chromium with a persistent profile (`profileDir` keeps service workers, IndexedDB and caches
+ * across launches, as a tablet keeps them across reboots) and the NSS database of `home`
+ * (homeTrusting). A tablet-sized touch screen reached by `hostRules` (a LAN name).
+ */
+export async function launchPersistent(opts: {
+  profileDir: string;
+  home: string;
+  hostRules: string;
+  locale?: string;
+}): Promise<PersistentBrowser> {
+  const context = await chromium.launchPersistentContext(opts.profileDir, {
+    executablePath: CHROMIUM,
+    args: [...ARGS, `--host-resolver-rules=${opts.hostRules}`],
+    env: { ...process.env, HOME: opts.home },
+    timeout: 30_000,
+    ...TABLET,
+    ...(opts.locale ? { locale: opts.locale } : {}),
+  });
+  context.on('page', cspSafeWaits);
+  const page = context.pages()[0] ?? (await context.newPage());
+  cspSafeWaits(page);
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  let closed = false;
+  return {
+    context,
+    page,
+    errors,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await context.close().catch(() => undefined);
+    },
+  };
+}

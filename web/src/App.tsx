@@ -1,5 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { onUnauthenticated } from './api';
+import { ApiError, onUnauthenticated } from './api';
+import { useLazy } from './lazy';
+import { hasOfflineData } from './offline/flag';
+import { registerServiceWorker } from './offline/install';
 import { logout, whoAmI, type AuthState } from './auth';
 import { CamerasPage } from './components/CamerasPage';
 import { CardsPage } from './components/CardsPage';
@@ -25,7 +28,30 @@ const PAGES: [string, MessageKey][] = [
   ['/fleet', 'fleet.nav'],
   ['/events', 'albums.nav'],
   ['/map', 'map.nav'],
+  ['/offline', 'offline.nav'],
 ];
+
+/** The role last seen logged in on this tablet (offline, the station cannot say). */
+const ROLE_KEY = 'outpost.role';
+function rememberRole(role: string): void {
+  try {
+    localStorage.setItem(ROLE_KEY, role);
+  } catch {
+    /* not remembered */
+  }
+}
+function rememberedRole(): string {
+  try {
+    return localStorage.getItem(ROLE_KEY) ?? 'editor';
+  } catch {
+    return 'editor';
+  }
+}
+
+/** Station out of reach, this tablet holding take-away sets: the app runs on them alone. */
+type AppAuth = AuthState | { kind: 'offline' };
+
+const loadOfflinePage = () => import('./components/OfflinePage').then((m) => m.OfflinePage);
 
 /** The app's language, chosen here and remembered on this tablet (the page reloads in it). */
 function LanguagePicker() {
@@ -48,7 +74,7 @@ function LanguagePicker() {
   );
 }
 
-function Nav({ path, auth, onLogout }: { path: string; auth: AuthState; onLogout(): void }) {
+function Nav({ path, auth, onLogout }: { path: string; auth: AppAuth; onLogout(): void }) {
   const links = useRef<HTMLDivElement>(null);
   // The current page's link stays in sight when the links scroll sideways.
   useEffect(() => {
@@ -59,7 +85,7 @@ function Nav({ path, auth, onLogout }: { path: string; auth: AuthState; onLogout
   return (
     <nav class="nav">
       <div class="nav-links" ref={links}>
-        {PAGES.map(([href, label]) => (
+        {PAGES.filter(([href]) => auth.kind !== 'offline' || href === '/offline').map(([href, label]) => (
           <a
             key={href}
             href={href}
@@ -85,15 +111,36 @@ function Nav({ path, auth, onLogout }: { path: string; auth: AuthState; onLogout
 
 export function App() {
   const { path, query } = useLocation();
-  const [auth, setAuth] = useState<AuthState>({ kind: 'checking' });
+  const [auth, setAuth] = useState<AppAuth>({ kind: 'checking' });
   const [fatal, setFatal] = useState('');
   const check = (): void => {
     whoAmI()
-      .then(setAuth)
-      .catch((e: Error) => setFatal(e.message));
+      .then((a) => {
+        if (a.kind === 'user') rememberRole(a.user.role);
+        setFatal('');
+        setAuth(a);
+      })
+      .catch((e: Error) => {
+        // Out of reach with sets on this tablet: work on them (docs/offline.md).
+        if (e instanceof ApiError && e.status === 0 && hasOfflineData()) setAuth({ kind: 'offline' });
+        else setFatal(e.message);
+      });
   };
   useEffect(check, []);
   useEffect(() => onUnauthenticated(() => setAuth({ kind: 'login', message: t('app.loginAgain') })), []);
+  // The app shell is kept by a service worker (secure contexts only) so it starts offline; the
+  // sync engine runs whenever this tablet holds offline data.
+  useEffect(() => {
+    void registerServiceWorker();
+    if (hasOfflineData()) void import('./offline/sync').then((m) => m.startSync());
+  }, []);
+  // Offline: look for the station again now and then.
+  useEffect(() => {
+    if (auth.kind !== 'offline') return;
+    const timer = setInterval(check, 5000);
+    return () => clearInterval(timer);
+  }, [auth.kind]);
+  const OfflinePage = useLazy(loadOfflinePage, path === '/offline' || auth.kind === 'offline');
 
   if (fatal)
     return (
@@ -110,6 +157,22 @@ export function App() {
         message={auth.kind === 'login' ? auth.message : undefined}
         onDone={check}
       />
+    );
+
+  if (auth.kind === 'offline')
+    return (
+      <div class="app" data-role={rememberedRole()} data-offline="yes">
+        <Nav path="/offline" auth={auth} onLogout={() => undefined} />
+        {OfflinePage ? (
+          <OfflinePage
+            query={path === '/offline' ? query : new URLSearchParams()}
+            canEdit={rememberedRole() !== 'viewer'}
+            offline
+          />
+        ) : (
+          <p class="page">{t('app.loading')}</p>
+        )}
+      </div>
     );
 
   const doLogout = (): void => {
@@ -133,6 +196,16 @@ export function App() {
         <VideoPage query={query} canEdit={!(auth.kind === 'user' && auth.user.role === 'viewer')} />
       ) : path === '/fleet' ? (
         <FleetPage query={query} canEdit={!(auth.kind === 'user' && auth.user.role === 'viewer')} />
+      ) : path === '/offline' ? (
+        OfflinePage ? (
+          <OfflinePage
+            query={query}
+            canEdit={!(auth.kind === 'user' && auth.user.role === 'viewer')}
+            offline={false}
+          />
+        ) : (
+          <p class="page">{t('app.loading')}</p>
+        )
       ) : path === '/map' ? (
         <MapPage query={query} />
       ) : path === '/events' ? (

@@ -73,6 +73,10 @@ const pushResult = z.object({
   ),
   items: z.array(z.object({ id: z.string(), attributes: attributesSchema })),
   hlc: z.string(),
+  sidecarProblem: z
+    .object({ code: z.string(), message: z.string() })
+    .optional()
+    .describe('Edits saved, but sidecars could not be written (they follow at the next change).'),
 });
 
 const changesQuery = z.strictObject({
@@ -158,9 +162,12 @@ export function registerSyncRoutes(app: FastifyInstance, deps: AppDeps): void {
     query: noQuery,
     body: pushBody,
     responses: { 200: pushResult },
-    handler: async ({ body }) => {
+    handler: async ({ body }, req) => {
       const push = await mergeDeviceOps(cat, sidecarRoot, body.device, body.ops, ctx());
+      if (push.sidecarProblem)
+        req.log.warn({ ...push.sidecarProblem, device: body.device }, 'sync: sidecars not written');
       return {
+        ...(push.sidecarProblem ? { sidecarProblem: push.sidecarProblem } : {}),
         results: push.results,
         items: await current([...new Set(body.ops.map((o) => o.item))]),
         hlc: push.hlc,

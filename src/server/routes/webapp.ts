@@ -23,6 +23,7 @@ const APP_PAGES = new Set([
   'edit',
   'map',
   'events',
+  'offline',
   'login',
 ]);
 

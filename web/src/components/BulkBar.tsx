@@ -25,6 +25,8 @@ interface Props {
   onDeleteRejected?(): void;
   /** Open "Fix camera clock…" for the selection. */
   onFixClock?(): void;
+  /** Make a take-away set of the selection (the offline page). */
+  onTakeOffline?(): void;
 }
 
 /** The library's tags that start with what is typed: a datalist for the tag fields. */
@@ -52,6 +54,7 @@ export function BulkBar({
   onExportZip,
   onDeleteRejected,
   onFixClock,
+  onTakeOffline,
 }: Props) {
   const [event, setEvent] = useState('');
   const [tag, setTag] = useState('');
@@ -84,6 +87,11 @@ export function BulkBar({
       {onExportCsv && (
         <button type="button" class="secondary export-csv" disabled={busy} onClick={onExportCsv}>
           {t('gallery.exportCsv')}
+        </button>
+      )}
+      {onTakeOffline && (
+        <button type="button" class="secondary take-offline" disabled={busy} onClick={onTakeOffline}>
+          {t('offline.takeOffline')}
         </button>
       )}
       {onExportZip && (

@@ -12,13 +12,14 @@ import {
 } from '../api';
 import { t } from '../i18n';
 import { showToast } from '../toast';
-import { filtersFrom } from '../filters';
+import { apiQuery, filtersFrom } from '../filters';
 import { useItemList } from '../item-list';
 import { navigate, withQuery } from '../router';
 import { formatOffset } from '../../../src/core/time-shift';
 import { useSelection } from '../selection';
 import type { AttributePatch, Item } from '../types';
 import { BulkBar } from './BulkBar';
+import { TAKE_IDS_KEY } from '../offline/flag';
 import { ClockFixDialog, type ClockTarget } from './ClockFixDialog';
 import { FilterBar } from './FilterBar';
 import { GeotagPanel } from './GeotagPanel';
@@ -404,6 +405,10 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
                   }
                 : undefined
             }
+            onTakeOffline={() => {
+              sessionStorage.setItem(TAKE_IDS_KEY, JSON.stringify([...sel.ids]));
+              navigate('/offline?take=selection');
+            }}
             onExportZip={(content) =>
               void downloadZip([...sel.ids], content).then(
                 (n) => showToast({ text: t('export.zipStarted', { n: String(n) }), kind: 'info' }),
@@ -431,6 +436,13 @@ export function GalleryPage({ query, canEdit = true }: { query: URLSearchParams;
             />
             {t('gallery.stackBursts')}
           </label>
+          <button
+            type="button"
+            class="secondary take-offline"
+            onClick={() => navigate(`/offline?take=filter&${apiQuery(filters).toString()}`)}
+          >
+            {t('offline.takeOffline')}
+          </button>
           {message && <span role="status">{message}</span>}
           <GeotagPanel
             filters={filters}

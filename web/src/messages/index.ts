@@ -17,6 +17,7 @@ import * as gallery from './gallery';
 import * as geotag from './geotag';
 import * as login from './login';
 import * as map from './map';
+import * as offline from './offline';
 import * as media from './media';
 import * as problems from './problems';
 import * as reject from './reject';
@@ -44,6 +45,7 @@ export const en = {
   ...fleet.en,
   ...snapshots.en,
   ...video.en,
+  ...offline.en,
 };
 export const es: Record<keyof typeof en, string> = {
   ...app.es,
@@ -65,4 +67,5 @@ export const es: Record<keyof typeof en, string> = {
   ...fleet.es,
   ...snapshots.es,
   ...video.es,
+  ...offline.es,
 };
