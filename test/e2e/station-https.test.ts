@@ -225,6 +225,17 @@ describe('the station over HTTPS on the LAN', { timeout: 120_000 }, () => {
           (await page.textContent('.insecure-context')) ?? '',
           locale === 'es-PE' ? /sin conexión.*server\.https/ : /offline.*server\.https/,
         );
+        // The offline page says the same, and offers nothing it could not keep.
+        await page.goto(`http://${NAME}:${port}/offline`);
+        await page.waitForSelector('.offline-page .insecure-context');
+        assert.match(
+          (await page.textContent('.offline-page .insecure-context')) ?? '',
+          locale === 'es-PE' ? /HTTP sin cifrar/ : /plain HTTP/,
+        );
+        assert.equal(
+          await page.evaluate("'serviceWorker' in navigator && !!navigator.serviceWorker.controller"),
+          false,
+        );
         assert.deepEqual(
           b.errors.filter((e) => !e.startsWith('Failed to load resource')),
           [],
