@@ -8,77 +8,33 @@
  * edit at the station, settled with one tap.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { hostname, tmpdir } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Page } from 'playwright-core';
 import { homeTrusting, launchPersistent, type PersistentBrowser } from '../kit/browser.js';
-import { spawnOutpost } from '../kit/cli.js';
-import { freePort } from '../kit/ports.js';
 import { takeawayLibrary } from '../kit/takeaway-library.js';
+import { FieldStation, STATION_NAME } from '../kit/field-station.js';
 
 const N = 1000;
 const EDITS = 500;
-/** The station's own LAN name (its certificate's): never localhost, a secure context by itself. */
-const NAME = `${hostname().toLowerCase().split('.')[0]}.local`;
 const USER = { name: 'rosa', password: 'field tablet password 1' };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let work: string;
 let root: string;
-let cfg: string;
 let home: string;
 let profile: string;
-let ca: string;
-let httpsPort: number;
-let plainPort: number;
-let station: ChildProcess | undefined;
-let log = '';
+let station: FieldStation;
 let tablet: PersistentBrowser | undefined;
 let setId = '';
 let gridOrder: string[] = [];
 const pushes: string[] = [];
 
-async function startStation(): Promise<void> {
-  log = '';
-  station = spawnOutpost(
-    ['station', '--library', root, '--watch', join(work, 'empty'), '--port', String(plainPort)],
-    { OUTPOST_CONFIG: cfg },
-  );
-  station.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-  station.stdout!.on('data', (d: Buffer) => (log += d.toString()));
-  for (let i = 0; i < 240 && !/plain HTTP sends people to HTTPS/.test(log); i++) await sleep(250);
-  assert.match(log, /plain HTTP sends people to HTTPS/, log);
-}
-
-async function stopStation(): Promise<void> {
-  const s = station;
-  station = undefined;
-  if (!s || s.exitCode !== null) return;
-  const exited = new Promise((r) => s.once('exit', r));
-  s.kill('SIGTERM');
-  const t = setTimeout(() => s.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(t);
-}
-
-function plainGet(path: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: plainPort, path, headers: { host: NAME } }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (b: Buffer) => parts.push(b));
-      res.on('end', () => resolve(Buffer.concat(parts)));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const startStation = (): Promise<void> => station.start();
+const stopStation = (): Promise<void> => station.stop();
 
 /** The station's API over HTTPS, as the tablet's logged-in user (its session cookie). */
 async function stationApi<T>(
@@ -87,42 +43,14 @@ async function stationApi<T>(
   body?: unknown,
 ): Promise<{ status: number; body: T }> {
   const cookies = await tablet!.context.cookies();
-  const session = cookies.find((c) => c.name === 'outpost_session')?.value ?? '';
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      {
-        host: '127.0.0.1',
-        port: httpsPort,
-        path,
-        method,
-        servername: NAME,
-        ca,
-        headers: {
-          host: `${NAME}:${httpsPort}`,
-          cookie: `outpost_session=${session}`,
-          'x-outpost-csrf': '1',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-      },
-      (res) => {
-        const parts: Buffer[] = [];
-        res.on('data', (b: Buffer) => parts.push(b));
-        res.on('end', () => {
-          const text = Buffer.concat(parts).toString();
-          resolve({ status: res.statusCode ?? 0, body: (text ? JSON.parse(text) : undefined) as T });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body));
-  });
+  return station.api<T>(method, path, cookies.find((c) => c.name === 'outpost_session')?.value ?? '', body);
 }
 
-const url = (path: string): string => `https://${NAME}:${httpsPort}${path}`;
+const url = (path: string): string => station.url(path);
 
 async function openTablet(): Promise<PersistentBrowser> {
   await closeTablet();
-  tablet = await launchPersistent({ profileDir: profile, home, hostRules: `MAP ${NAME} 127.0.0.1` });
+  tablet = await launchPersistent({ profileDir: profile, home, hostRules: `MAP ${STATION_NAME} 127.0.0.1` });
   tablet.page.on('request', (r) => {
     if (r.method() === 'POST' && r.url().endsWith('/api/sync/ops')) pushes.push(r.postData() ?? '');
   });
@@ -160,33 +88,16 @@ async function openItem(page: Page, id: string): Promise<void> {
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'outpost-offline-'));
-  await mkdir(join(work, 'empty'));
   ({ root } = await takeawayLibrary(join(work, 'lib'), N, USER));
-  httpsPort = await freePort();
-  plainPort = await freePort();
-  cfg = join(work, 'config.yaml');
-  await writeFile(
-    cfg,
-    [
-      'station:',
-      `  statusFile: ${join(work, 'run', 'status.json')}`,
-      `  clock:\n    stateFile: ${join(work, 'state', 'clock.json')}`,
-      '  devices:\n    manage: false',
-      'server:',
-      '  host: 127.0.0.1',
-      `  https: { enabled: true, port: ${httpsPort}, dir: ${join(work, 'tls')} }`,
-      '',
-    ].join('\n'),
-  );
+  station = await FieldStation.create(work, root);
   await startStation();
-  ca = new (await import('node:crypto')).X509Certificate(await plainGet('/trust/ca.crt')).toString();
-  home = await homeTrusting(ca);
+  home = await homeTrusting(station.ca);
   profile = await mkdtemp(join(tmpdir(), 'outpost-tablet-profile-'));
 });
 
 after(async () => {
   await closeTablet();
-  await stopStation();
+  await station?.stop();
   await rm(work, { recursive: true, force: true });
   await rm(home, { recursive: true, force: true });
   await rm(profile, { recursive: true, force: true });

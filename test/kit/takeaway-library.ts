@@ -8,7 +8,10 @@ import { fillSyntheticItems, writeSyntheticFiles } from '../../src/library/catal
 import { initDrive } from '../../src/library/drive.js';
 import { derivedRelPath } from '../../src/library/layout.js';
 
-/** Distinct thumbnails the size real ones are (noise, like foliage; ~10-20 KB each), not flat colours. */
+/**
+ * Distinct thumbnails a little heavier than real ones (noise, like foliage: ~14 KB each, where
+ * the station's 320 px thumbnails of the real-camera corpus average 9 KB), not flat colours.
+ */
 async function thumbnails(n: number): Promise<Buffer[]> {
   const out: Buffer[] = [];
   for (let i = 0; i < n; i++)
@@ -19,10 +22,10 @@ async function thumbnails(n: number): Promise<Buffer[]> {
           height: 240,
           channels: 3,
           background: { r: 60 + i * 20, g: 120, b: 80 },
-          noise: { type: 'gaussian', mean: 100 + i * 3, sigma: 30 },
+          noise: { type: 'gaussian', mean: 100 + i * 3, sigma: 40 },
         },
       })
-        .blur(1.2)
+        .blur(0.8)
         .webp({ quality: 70 })
         .toBuffer(),
     );

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isAppleMobile, storageAtRisk } from '../../../web/src/offline/install.js';
-import { mediaUrls } from '../../../web/src/offline/media-cache.js';
-import type { Item } from '../../../web/src/types.js';
+import { isAppleMobile, storageAtRisk } from '../../../web/src/offline/platform.js';
+import { mediaUrls, type MediaLinks } from '../../../web/src/offline/levels.js';
 
 const IPAD_SAFARI =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15';
@@ -39,9 +38,9 @@ test('what a take-away level downloads: thumbnails; previews (or a poster); orig
     preview: poster ? null : `/api/items/${id}/preview`,
     poster: poster ? `/api/items/${id}/poster` : null,
   });
-  const photo = { type: 'photo', durationS: null, links: links('a') } as unknown as Item;
-  const longVideo = { type: 'video', durationS: 600, links: links('b', true) } as unknown as Item;
-  const shortVideo = { type: 'video', durationS: 12, links: links('c', true) } as unknown as Item;
+  const photo = { type: 'photo', durationS: null, links: links('a') } as MediaLinks;
+  const longVideo = { type: 'video', durationS: 600, links: links('b', true) } as MediaLinks;
+  const shortVideo = { type: 'video', durationS: 12, links: links('c', true) } as MediaLinks;
   assert.deepEqual(mediaUrls(photo, 'thumbs'), ['/api/items/a/thumb']);
   assert.deepEqual(mediaUrls(photo, 'previews'), ['/api/items/a/thumb', '/api/items/a/preview']);
   assert.deepEqual(mediaUrls(longVideo, 'originals'), ['/api/items/b/thumb', '/api/items/b/poster']);

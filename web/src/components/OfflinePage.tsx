@@ -24,6 +24,7 @@ import { navigate, withQuery } from '../router';
 import { showToast } from '../toast';
 import type { AttributePatch, Item } from '../types';
 import { AttributeForm } from './AttributeForm';
+import { ToastView } from './ToastView';
 
 function ago(ms: number): string {
   const s = Math.max(0, (Date.now() - ms) / 1000);
@@ -556,6 +557,7 @@ export function OfflinePage({
           </section>
         </>
       )}
+      <ToastView />
     </div>
   );
 }

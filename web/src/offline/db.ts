@@ -8,7 +8,9 @@ import type { Item } from '../types';
  * the Cache API (media-cache.ts); the service worker serves them from there.
  */
 
-export type SetLevel = 'thumbs' | 'previews' | 'originals';
+import type { SetLevel } from './levels';
+
+export type { SetLevel };
 
 export interface TakeawaySet {
   id: string;

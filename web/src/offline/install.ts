@@ -5,25 +5,9 @@
  * to the home screen keeps it: the app says so when it runs in a tab there.
  */
 
-export interface Platform {
-  userAgent: string;
-  platform?: string;
-  maxTouchPoints?: number;
-  /** Safari's own flag: true when started from the home screen. */
-  standalone?: boolean;
-  /** `matchMedia('(display-mode: standalone)').matches`. */
-  displayStandalone: boolean;
-}
+import { type Platform } from './platform';
 
-/** iPadOS reports itself as a Mac; a touch screen gives it away. Pure. */
-export function isAppleMobile(p: Platform): boolean {
-  return /iPad|iPhone|iPod/.test(p.userAgent) || (p.platform === 'MacIntel' && (p.maxTouchPoints ?? 0) > 1);
-}
-
-/** An iPad or iPhone tab, not the home-screen app: its offline data can be wiped. Pure. */
-export function storageAtRisk(p: Platform): boolean {
-  return isAppleMobile(p) && p.standalone !== true && !p.displayStandalone;
-}
+export { storageAtRisk } from './platform';
 
 export function thisPlatform(): Platform {
   const nav = navigator as Navigator & { standalone?: boolean };

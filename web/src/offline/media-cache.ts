@@ -1,5 +1,5 @@
 import type { Item } from '../types';
-import type { SetLevel } from './db';
+import { mediaUrls } from './levels';
 
 /**
  * Take-away media in the Cache API (the service worker answers the app's own image requests from
@@ -8,21 +8,7 @@ import type { SetLevel } from './db';
  */
 export const MEDIA_CACHE = 'outpost-media';
 
-/** Originals of videos and sounds up to this long are taken with level `originals` (photos always). */
-export const SHORT_ITEM_S = 30;
-
-/** The URLs an item needs at a level, in the order worth having them. */
-export function mediaUrls(item: Item, level: SetLevel): string[] {
-  const out: string[] = [];
-  if (item.links.thumb) out.push(item.links.thumb);
-  if (level !== 'thumbs') {
-    const big = item.links.preview ?? item.links.poster;
-    if (big) out.push(big);
-  }
-  if (level === 'originals' && (item.type === 'photo' || (item.durationS ?? Infinity) <= SHORT_ITEM_S))
-    out.push(item.links.original);
-  return out;
-}
+export { mediaUrls, SHORT_ITEM_S } from './levels';
 
 export interface FetchOutcome {
   /** Bytes fetched now (0: already here). */
