@@ -394,6 +394,9 @@ export function startStationServices(
       await closing;
       await video?.close();
       await app?.close();
+      // The plain-HTTP listener beside the HTTPS app would keep the process alive.
+      await https?.close().catch((err: unknown) => ctx.log.warn({ err }, 'plain HTTP close'));
+      https = undefined;
       await serverCatalog?.close();
       mapTiles.close();
       await panel?.close().catch(() => undefined);

@@ -84,11 +84,15 @@ export class FieldStation {
     const s = this.proc;
     this.proc = undefined;
     if (!s || s.exitCode !== null) return;
-    const exited = new Promise((r) => s.once('exit', r));
+    const exited = new Promise<[number | null, string | null]>((r) =>
+      s.once('exit', (c, sig) => r([c, sig])),
+    );
     s.kill('SIGTERM');
     const t = setTimeout(() => s.kill('SIGKILL'), 10_000);
-    await exited;
+    const [code, signal] = await exited;
     clearTimeout(t);
+    // A station that needs SIGKILL has left something open: fail loudly.
+    assert.deepEqual([code, signal], [0, null], 'the station exits cleanly on SIGTERM');
   }
 
   plainGet(path: string): Promise<Buffer> {

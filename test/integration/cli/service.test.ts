@@ -25,11 +25,26 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { outpost } from '../../kit/cli.js';
 import { REPO_ROOT } from '../../kit/paths.js';
+
+/** GET over HTTPS trusting `ca` (the station's own CA) only. */
+function httpsGet(url: string, ca: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { ca, rejectUnauthorized: true }, (res) => {
+      let body = '';
+      res.on('data', (b: Buffer) => (body += b.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 import { CANNOT_MOUNT_MESSAGE, canMount, makeTempDir, registerMountCleanup } from '../../kit/mounts.js';
 
 registerMountCleanup();
@@ -262,13 +277,28 @@ describe('outpost as a systemd service', () => {
       execFileSync('chown', ['-R', `${NOBODY}:${NOBODY}`, lib]);
       // The config the installer wrote, with the user's settings added; root:outpost 0640 as installed.
       const cfg = join(root, 'etc/outpost/config.yaml');
+      const packaged = parseYaml(readFileSync(cfg, 'utf8')) as { server?: { https?: Record<string, unknown> } };
+      assert.equal(packaged.server?.https?.enabled, true, 'the packaged station serves HTTPS');
       writeFileSync(
         cfg,
-        `${readFileSync(cfg, 'utf8')}library: ${lib}\n` +
-          `station:\n  watchRoots: [${join(work, 'watch')}]\n  statusFile: ${join(run, 'outpost', 'status.json')}\n` +
-          `  pollIntervalMs: 500\n  devices: { includeLoop: true, loopFilesUnder: ${join(work, 'images')}, mountRoot: ${mountRoot} }\n` +
-          `  clock: { stateFile: ${join(state, 'clock.json')} }\n` +
-          'server: { host: 127.0.0.1, port: 0 }\n',
+        stringifyYaml({
+          ...packaged,
+          library: lib,
+          station: {
+            watchRoots: [join(work, 'watch')],
+            statusFile: join(run, 'outpost', 'status.json'),
+            pollIntervalMs: 500,
+            devices: { includeLoop: true, loopFilesUnder: join(work, 'images'), mountRoot },
+            clock: { stateFile: join(state, 'clock.json') },
+          },
+          // Its own ports here, and its CA where the unit's StateDirectory= would be.
+          server: {
+            ...packaged.server,
+            host: '127.0.0.1',
+            port: 0,
+            https: { ...packaged.server?.https, port: 0, dir: join(state, 'tls') },
+          },
+        }),
       );
       chownSync(cfg, 0, NOBODY);
 
@@ -347,14 +377,22 @@ describe('outpost as a systemd service', () => {
 
       await waitFor('READY=1', () => notes.some((n) => n.startsWith('READY=1')));
       const ready = notes.find((n) => n.startsWith('READY=1'))!;
-      const url = /STATUS=web app at (http:\/\/[^ ]+) · library drive "Drive A"/.exec(ready)?.[1];
-      assert.ok(url, `READY=1 comes with the web app's address: ${ready}\n${log}`);
-      const page = await fetch(`${url}/`);
-      assert.equal(page.status, 200, 'the web app answers');
-      assert.match(await page.text(), /<html/i);
-      const status = await fetch(`${url}/api/status`);
+      const url = /STATUS=web app at (https:\/\/[^ ]+) · library drive "Drive A"/.exec(ready)?.[1];
+      assert.ok(url, `READY=1 comes with the web app's HTTPS address: ${ready}\n${log}`);
+      // The CA the station made at its first start, kept for the service user alone.
+      const tls = join(state, 'tls');
+      assert.equal(statSync(join(tls, 'ca.key')).mode & 0o077, 0, 'the CA key is not readable by others');
+      assert.equal(statSync(join(tls, 'ca.key')).uid, NOBODY, 'owned by the service user');
+      const ca = readFileSync(join(tls, 'ca.crt'), 'utf8');
+      const page = await httpsGet(`${url}/`, ca);
+      assert.equal(page.status, 200, 'the web app answers over HTTPS');
+      assert.match(page.body, /<html/i);
+      const status = await httpsGet(`${url}/api/status`, ca);
       assert.equal(status.status, 401, 'login required');
-      await status.text();
+      const plainPort = Number(/"port":(\d+),"trust"/.exec(log)?.[1]);
+      const plain = await fetch(`http://127.0.0.1:${plainPort}/`, { redirect: 'manual' });
+      assert.equal(plain.status, 308, 'plain HTTP sends people to HTTPS');
+      assert.equal((await fetch(`http://127.0.0.1:${plainPort}/trust`)).status, 200, 'except the trust page');
       assert.ok(
         notes.indexOf(ready) > notes.findIndex((n) => n.startsWith('STATUS=starting')),
         'STATUS=starting first',
