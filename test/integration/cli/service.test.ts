@@ -277,7 +277,9 @@ describe('outpost as a systemd service', () => {
       execFileSync('chown', ['-R', `${NOBODY}:${NOBODY}`, lib]);
       // The config the installer wrote, with the user's settings added; root:outpost 0640 as installed.
       const cfg = join(root, 'etc/outpost/config.yaml');
-      const packaged = parseYaml(readFileSync(cfg, 'utf8')) as { server?: { https?: Record<string, unknown> } };
+      const packaged = parseYaml(readFileSync(cfg, 'utf8')) as {
+        server?: { https?: Record<string, unknown> };
+      };
       assert.equal(packaged.server?.https?.enabled, true, 'the packaged station serves HTTPS');
       writeFileSync(
         cfg,
