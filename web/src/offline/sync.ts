@@ -14,7 +14,7 @@ import { hasOfflineData, markOfflineData } from './flag';
 
 const BATCH = 500;
 /** While edits wait: try again this often (a failed try costs one refused connection). */
-const RETRY_MS = 2000;
+const RETRY_MS = 1000;
 /** Nothing waiting: pull changes this often. */
 const IDLE_MS = 30_000;
 
