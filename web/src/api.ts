@@ -47,7 +47,12 @@ export function onUnauthenticated(fn: AuthListener): () => void {
  * fetch() for the API: same-origin cookies, the CSRF header on every mutation, JSON in and out,
  * errors as {@link ApiError}.
  */
-export async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
+export async function api<T>(
+  method: string,
+  url: string,
+  body?: unknown,
+  opts: { signal?: AbortSignal } = {},
+): Promise<T> {
   // The station answers with hints in the app's language (core/hints-es.ts).
   const headers: Record<string, string> = { accept: 'application/json', 'accept-language': language() };
   if (method !== 'GET' && method !== 'HEAD') headers['x-outpost-csrf'] = '1';
@@ -59,6 +64,7 @@ export async function api<T>(method: string, url: string, body?: unknown): Promi
       headers,
       credentials: 'same-origin',
       body: body === undefined ? undefined : JSON.stringify(body),
+      ...(opts.signal ? { signal: opts.signal } : {}),
     });
   } catch (e) {
     throw new ApiError(0, 'NETWORK', 'The station cannot be reached.', String(e));

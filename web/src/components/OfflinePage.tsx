@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../api';
 import { formatBytes, formatNumber, t, type MessageKey } from '../i18n';
+import { deviceId } from '../offline/clock';
 import { offlineDb, type Conflict, type RefusedEdit, type SetLevel, type TakeawaySet } from '../offline/db';
 import { editOffline, offlineItem, takeOtherOffline } from '../offline/edits';
 import { TAKE_IDS_KEY } from '../offline/flag';
@@ -298,10 +299,13 @@ function SetRow({ set, onChanged }: { set: TakeawaySet; onChanged(): void }) {
 function ConflictList({
   conflicts,
   online,
+  device,
   onChanged,
 }: {
   conflicts: Conflict[];
   online: boolean;
+  /** This tablet's id: its own conflicts say "this tablet". */
+  device: string;
   onChanged(): void;
 }) {
   if (!conflicts.length) return null;
@@ -327,8 +331,9 @@ function ConflictList({
           return (
             <li key={c.id} class="offline-conflict" data-conflict={c.id} data-item={c.item}>
               <img src={`/api/items/${c.item}/thumb`} alt="" width={48} height={48} />{' '}
-              {t('offline.conflict.line', {
+              {t(c.device.endsWith(`:${device}`) ? 'offline.conflict.line' : 'offline.conflict.lineOther', {
                 field: t(FIELD_LABEL[c.field] ?? 'edit.notes'),
+                device: c.device.split(':').pop() ?? c.device,
                 mine: valueText(c.field, c.deviceValue),
                 other: valueText(c.field, c.otherValue),
                 holds: valueText(c.field, holds),
@@ -489,6 +494,10 @@ export function OfflinePage({
   const [refused, setRefused] = useState<RefusedEdit[]>([]);
   const [storage, setStorage] = useState<StorageInfo | null>(null);
   const [tick, setTick] = useState(0);
+  const [device, setDevice] = useState('');
+  useEffect(() => {
+    void deviceId().then(setDevice);
+  }, []);
   const reload = (): void => setTick((n) => n + 1);
   useEffect(() => {
     void (async () => {
@@ -543,7 +552,7 @@ export function OfflinePage({
               }}
             />
           )}
-          <ConflictList conflicts={conflicts} online={online} onChanged={reload} />
+          <ConflictList conflicts={conflicts} online={online} device={device} onChanged={reload} />
           <RefusedList refused={refused} onChanged={reload} />
           <section>
             <h2>{t('offline.sets')}</h2>

@@ -61,6 +61,8 @@ export const en = {
   'offline.undo': 'Undo',
   'offline.conflicts': 'Conflicts',
   'offline.conflict.line': '{field}: this tablet set {mine}, someone else {other}. The item holds {holds}.',
+  'offline.conflict.lineOther':
+    '{field}: tablet {device} set {mine}, someone else {other}. The item holds {holds}.',
   'offline.conflict.takeOther': 'Use {value}',
   'offline.conflict.keep': 'Keep as is',
   'offline.refused': 'Edits the station refused',
@@ -136,6 +138,8 @@ export const es: Record<keyof typeof en, string> = {
   'offline.conflicts': 'Conflictos',
   'offline.conflict.line':
     '{field}: esta tableta puso {mine}, otra persona {other}. El elemento tiene {holds}.',
+  'offline.conflict.lineOther':
+    '{field}: la tableta {device} puso {mine}, otra persona {other}. El elemento tiene {holds}.',
   'offline.conflict.takeOther': 'Usar {value}',
   'offline.conflict.keep': 'Dejar como está',
   'offline.refused': 'Cambios que la estación rechazó',

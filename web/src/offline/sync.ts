@@ -17,6 +17,9 @@ const BATCH = 500;
 const RETRY_MS = 1000;
 /** Nothing waiting: pull changes this often. */
 const IDLE_MS = 30_000;
+/** A request the station does not answer in this long is given up (a link that went quiet). */
+const REQUEST_TIMEOUT_MS = 30_000;
+const timeout = (): { signal: AbortSignal } => ({ signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
 
 export interface SyncState {
   pending: number;
@@ -93,17 +96,22 @@ async function push(): Promise<void> {
   for (;;) {
     const ops = (await db.getAll('ops')).sort((a, b) => (a.hlc < b.hlc ? -1 : 1)).slice(0, BATCH);
     if (!ops.length) return;
-    const answer = await api<PushAnswer>('POST', '/api/sync/ops', {
-      device,
-      ops: ops.map((o: QueuedOp) => ({
-        hlc: o.hlc,
-        item: o.item,
-        field: o.field,
-        value: o.value,
-        base: o.base,
-        ...(o.resolves ? { resolves: o.resolves } : {}),
-      })),
-    });
+    const answer = await api<PushAnswer>(
+      'POST',
+      '/api/sync/ops',
+      {
+        device,
+        ops: ops.map((o: QueuedOp) => ({
+          hlc: o.hlc,
+          item: o.item,
+          field: o.field,
+          value: o.value,
+          base: o.base,
+          ...(o.resolves ? { resolves: o.resolves } : {}),
+        })),
+      },
+      timeout(),
+    );
     await receive(answer.hlc);
     const tx = db.transaction(['ops', 'conflicts', 'refused'], 'readwrite');
     for (const r of answer.results) {
@@ -138,7 +146,7 @@ interface ChangesAnswer {
 async function pull(): Promise<void> {
   let cursor = (await getMeta<number>('cursor')) ?? 0;
   for (;;) {
-    const c = await api<ChangesAnswer>('GET', `/api/sync/changes?since=${cursor}`);
+    const c = await api<ChangesAnswer>('GET', `/api/sync/changes?since=${cursor}`, undefined, timeout());
     await receive(c.hlc);
     await storeAttributes(c.items, c.gone);
     cursor = c.cursor;
@@ -149,7 +157,12 @@ async function pull(): Promise<void> {
 
 /** The station's open conflicts (settled ones leave the list). */
 async function pullConflicts(): Promise<void> {
-  const { conflicts } = await api<{ conflicts: Conflict[] }>('GET', '/api/sync/conflicts?limit=500');
+  const { conflicts } = await api<{ conflicts: Conflict[] }>(
+    'GET',
+    '/api/sync/conflicts?limit=500',
+    undefined,
+    timeout(),
+  );
   const db = await offlineDb();
   const tx = db.transaction('conflicts', 'readwrite');
   await tx.store.clear();
