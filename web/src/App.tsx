@@ -1,20 +1,12 @@
+import type { ComponentType } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, onUnauthenticated } from './api';
 import { useLazy } from './lazy';
 import { hasOfflineData } from './offline/flag';
 import { registerServiceWorker } from './offline/install';
 import { logout, whoAmI, type AuthState } from './auth';
-import { CamerasPage } from './components/CamerasPage';
-import { CardsPage } from './components/CardsPage';
-import { EventsPage } from './components/EventsPage';
-import { FleetPage } from './components/FleetPage';
-import { SnapshotsPage } from './components/SnapshotsPage';
-import { VideoPage } from './components/VideoPage';
-import { EditorPage } from './components/EditorPage';
 import { GalleryPage } from './components/GalleryPage';
 import { Login } from './components/Login';
-import { MapPage } from './components/MapPage';
-import { StatusPage } from './components/StatusPage';
 import { navigate, useLocation } from './router';
 import { chooseLanguage, language, LANGUAGES, t, type Lang, type MessageKey } from './i18n';
 
@@ -52,6 +44,40 @@ function rememberedRole(): string {
 type AppAuth = AuthState | { kind: 'offline' };
 
 const loadOfflinePage = () => import('./components/OfflinePage').then((m) => m.OfflinePage);
+
+/** What a page may take (each takes what it needs of it). */
+interface PageProps {
+  query: URLSearchParams;
+  canEdit: boolean;
+  offline: boolean;
+}
+type PageLoader = () => Promise<ComponentType<PageProps>>;
+const page =
+  <P,>(load: () => Promise<ComponentType<P>>): PageLoader =>
+  () =>
+    load() as unknown as Promise<ComponentType<PageProps>>;
+
+/**
+ * Every page but the gallery is its own chunk, loaded when first opened: the gallery, which a
+ * tablet opens first and most, does not wait for the code of the others.
+ */
+const LAZY_PAGES: Record<string, PageLoader> = {
+  '/status': page(() => import('./components/StatusPage').then((m) => m.StatusPage)),
+  '/cards': page(() => import('./components/CardsPage').then((m) => m.CardsPage)),
+  '/cameras': page(() => import('./components/CamerasPage').then((m) => m.CamerasPage)),
+  '/snapshots': page(() => import('./components/SnapshotsPage').then((m) => m.SnapshotsPage)),
+  '/edit': page(() => import('./components/EditorPage').then((m) => m.EditorPage)),
+  '/video': page(() => import('./components/VideoPage').then((m) => m.VideoPage)),
+  '/fleet': page(() => import('./components/FleetPage').then((m) => m.FleetPage)),
+  '/offline': page(loadOfflinePage),
+  '/map': page(() => import('./components/MapPage').then((m) => m.MapPage)),
+  '/events': page(() => import('./components/EventsPage').then((m) => m.EventsPage)),
+};
+
+function LazyPage({ load, ...props }: PageProps & { load: PageLoader }) {
+  const Page = useLazy(load, true);
+  return Page ? <Page {...props} /> : <p class="page">{t('app.loading')}</p>;
+}
 
 /** The app's language, chosen here and remembered on this tablet (the page reloads in it). */
 function LanguagePicker() {
@@ -182,34 +208,14 @@ export function App() {
     // Viewers see no editing controls (the server refuses their edits in any case).
     <div class="app" data-role={auth.kind === 'user' ? auth.user.role : 'editor'}>
       <Nav path={path} auth={auth} onLogout={doLogout} />
-      {path === '/status' ? (
-        <StatusPage />
-      ) : path === '/cards' ? (
-        <CardsPage />
-      ) : path === '/cameras' ? (
-        <CamerasPage />
-      ) : path === '/snapshots' ? (
-        <SnapshotsPage query={query} canEdit={!(auth.kind === 'user' && auth.user.role === 'viewer')} />
-      ) : path === '/edit' ? (
-        <EditorPage query={query} />
-      ) : path === '/video' ? (
-        <VideoPage query={query} canEdit={!(auth.kind === 'user' && auth.user.role === 'viewer')} />
-      ) : path === '/fleet' ? (
-        <FleetPage query={query} canEdit={!(auth.kind === 'user' && auth.user.role === 'viewer')} />
-      ) : path === '/offline' ? (
-        OfflinePage ? (
-          <OfflinePage
-            query={query}
-            canEdit={!(auth.kind === 'user' && auth.user.role === 'viewer')}
-            offline={false}
-          />
-        ) : (
-          <p class="page">{t('app.loading')}</p>
-        )
-      ) : path === '/map' ? (
-        <MapPage query={query} />
-      ) : path === '/events' ? (
-        <EventsPage canEdit={!(auth.kind === 'user' && auth.user.role === 'viewer')} />
+      {LAZY_PAGES[path] ? (
+        <LazyPage
+          key={path}
+          load={LAZY_PAGES[path]}
+          query={query}
+          canEdit={!(auth.kind === 'user' && auth.user.role === 'viewer')}
+          offline={false}
+        />
       ) : (
         <GalleryPage query={query} canEdit={!(auth.kind === 'user' && auth.user.role === 'viewer')} />
       )}
