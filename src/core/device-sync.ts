@@ -47,6 +47,9 @@ export function canonicalValue(field: string, value: unknown): { value: unknown 
   if (!parsed.success)
     return { problem: `${field}: ${parsed.error.issues.map((i) => i.message).join('; ')}` };
   if (parsed.data.tags) parsed.data.tags = uniqueTags(parsed.data.tags);
+  // A position a person typed or took from the tablet's GPS: by hand, as PATCH records it.
+  if (parsed.data.location && !parsed.data.location.source)
+    parsed.data.location = { ...parsed.data.location, source: 'hand' };
   const change = patchToChanges(parsed.data)[0];
   if (!change) return { problem: `${field}: no value` };
   return { value: change.value };

@@ -70,15 +70,18 @@ function catalogue(): Database.Database {
   return new Database(join(root, '.outpost', 'catalog.sqlite'), { readonly: true, fileMustExist: true });
 }
 
-function sidecarRating(id: string): string | undefined {
+function sidecarOf(id: string): string {
   const db = catalogue();
   try {
     const { path } = db.prepare('select path from items where id = ?').get(id) as { path: string };
-    const xmp = readFileSync(join(root, `${path}.xmp`), 'utf8');
-    return /xmp:Rating="(\d)"|<xmp:Rating>(\d)</.exec(xmp)?.slice(1).find(Boolean);
+    return readFileSync(join(root, `${path}.xmp`), 'utf8');
   } finally {
     db.close();
   }
+}
+
+function sidecarRating(id: string): string | undefined {
+  return /xmp:Rating="(\d)"|<xmp:Rating>(\d)</.exec(sidecarOf(id))?.slice(1).find(Boolean);
 }
 
 async function openItem(page: Page, id: string): Promise<void> {
@@ -166,17 +169,30 @@ describe('the tablet goes to the field', { timeout: 600_000 }, () => {
         await page.waitForSelector(`.offline-item[data-item="${gridOrder[i + 1]}"]`);
       }
     }
-    assert.match((await page.textContent('.offline-sync')) ?? '', /500 edits not yet synced/);
+    // The same form as online: tags, notes and a typed location on one more item (three fields).
+    const formItem = gridOrder[EDITS]!;
+    await openItem(page, formItem);
+    await page.fill('form.attrs input[name=tags]', 'río, nido');
+    await page.fill('form.attrs [name=notes]', 'seen from the ridge');
+    await page.fill('form.attrs input[name=lat]', '-12.5');
+    await page.fill('form.attrs input[name=lon]', '-69.25');
+    await page.click('form.attrs button[type=submit]');
+    await page.waitForSelector('.toast .toast-action');
+    const total = EDITS + 3;
+    assert.match(
+      (await page.textContent('.offline-sync')) ?? '',
+      /503 edits not yet synced, oldest just now/,
+    );
     await startStation();
     await page.waitForSelector('.offline-sync[data-pending="0"]', { timeout: 60_000 });
     const db = catalogue();
     try {
       const taken = db.prepare('select count(*) as n from device_ops').get() as { n: number };
-      assert.equal(taken.n, EDITS);
+      assert.equal(taken.n, total);
       const logged = db.prepare("select count(*) as n from ops where origin like '%:tab-%'").get() as {
         n: number;
       };
-      assert.equal(logged.n, EDITS, 'each edit logged once');
+      assert.equal(logged.n, total, 'each edit logged once');
       for (const [id, rating] of [...edited].slice(0, 50))
         assert.equal(
           (db.prepare('select rating from items where id = ?').get(id) as { rating: number }).rating,
@@ -187,6 +203,15 @@ describe('the tablet goes to the field', { timeout: 600_000 }, () => {
     }
     for (const id of [gridOrder[0]!, gridOrder[250]!, gridOrder[EDITS - 1]!])
       assert.equal(sidecarRating(id), String(edited.get(id)), `sidecar of ${id.slice(0, 8)}`);
+    const formed = await stationApi<{ attributes: { tags: string[]; notes: string; location: unknown } }>(
+      'GET',
+      `/api/items/${formItem}`,
+    );
+    assert.deepEqual(formed.body.attributes.tags, ['río', 'nido']);
+    assert.equal(formed.body.attributes.notes, 'seen from the ridge');
+    assert.deepEqual(formed.body.attributes.location, { lat: -12.5, lon: -69.25, source: 'hand' });
+    assert.match(sidecarOf(formItem), /nido/);
+    assert.match(sidecarOf(formItem), /seen from the ridge/);
     // The pushes replayed, as after a cut that lost their answers: nothing changes.
     assert.ok(pushes.length >= 1);
     for (const body of pushes) {
@@ -198,7 +223,7 @@ describe('the tablet goes to the field', { timeout: 600_000 }, () => {
     try {
       assert.equal(
         (again.prepare("select count(*) as n from ops where origin like '%:tab-%'").get() as { n: number }).n,
-        EDITS,
+        total,
       );
     } finally {
       again.close();

@@ -79,6 +79,12 @@ describe('device ops', () => {
   it('values made canonical as an edit through the API records them, or refused with the reason', () => {
     assert.deepEqual(canonicalValue('tags', [' río', 'Río', 'night']), { value: ['río', 'night'] });
     assert.deepEqual(canonicalValue('event', '  EV-1 '), { value: 'EV-1' });
+    assert.deepEqual(canonicalValue('location', { lat: 1, lon: 2 }), {
+      value: { lat: 1, lon: 2, source: 'hand' },
+    });
+    assert.deepEqual(canonicalValue('location', { lat: 1, lon: 2, source: 'gpx' }), {
+      value: { lat: 1, lon: 2, source: 'gpx' },
+    });
     assert.match((canonicalValue('rating', 7) as { problem: string }).problem, /rating/);
     assert.match((canonicalValue('monitor', 'Zed') as { problem: string }).problem, /unknown field/);
   });
