@@ -140,6 +140,16 @@ export async function createSet(
   return downloadSet(set.id, onProgress, signal);
 }
 
+/** A stored set, and the store it came from. */
+async function setOf(
+  setId: string,
+): Promise<{ db: Awaited<ReturnType<typeof offlineDb>>; set: TakeawaySet }> {
+  const db = await offlineDb();
+  const set = await db.get('sets', setId);
+  if (!set) throw new Error(`no set ${setId}`);
+  return { db, set };
+}
+
 /**
  * Download what the set's items lack (resumable: whatever is cached already is skipped), a few
  * files at a time, with progress. A full storage stops it with the set `partial` and a message.
@@ -149,9 +159,7 @@ export async function downloadSet(
   onProgress: (p: Progress) => void,
   signal?: AbortSignal,
 ): Promise<TakeawaySet> {
-  const db = await offlineDb();
-  const set = await db.get('sets', setId);
-  if (!set) throw new Error(`no set ${setId}`);
+  const { db, set } = await setOf(setId);
   const items = await setItems(setId);
   const cache = await caches.open(MEDIA_CACHE);
   let done = 0;
@@ -200,9 +208,7 @@ export async function refreshSet(
   onProgress: (p: Progress) => void,
   signal?: AbortSignal,
 ): Promise<TakeawaySet> {
-  const db = await offlineDb();
-  const set = await db.get('sets', setId);
-  if (!set) throw new Error(`no set ${setId}`);
+  const { db, set } = await setOf(setId);
   const m = await manifestOf({ query: set.query, ...(set.ids ? { ids: set.ids } : {}) }, { have: set.etag });
   await receive(m.hlc);
   if (m.unchanged && set.state === 'ready') return set;
